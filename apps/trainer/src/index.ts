@@ -1,0 +1,2 @@
+export { summariseSyntheticMarket, formatSyntheticSummary } from './synthetic-summary.js';
+export type { SyntheticSummary } from './synthetic-summary.js';

@@ -1,0 +1,70 @@
+export type { Candle, CandleColumns, CandleSeries, SymbolId } from './candle.js';
+export { INTERVALS, INTERVAL_MS, isInterval, parseInterval, intervalMs, intervalFromMs, barsPerYear } from './interval.js';
+export type { Interval } from './interval.js';
+export { TaError, ConfigError, DataError, ArtifactError, redactSecrets } from './errors.js';
+export { REGIMES, DIRECTION_CLASSES, RISK_LEVELS, BUILTIN_TASK_IDS } from './task-outputs.js';
+export type {
+  Regime,
+  DirectionClass,
+  RiskLevel,
+  DirectionOutput,
+  VolatilityOutput,
+  RegimeOutput,
+  ReturnOutput,
+  RiskOutput,
+  AnomalyOutput,
+  TimingOutput,
+  TaskOutputs,
+  BuiltinTaskId,
+} from './task-outputs.js';
+export { holdDecision } from './decision.js';
+export type { TradeAction, TargetSide, TradingDecision, RiskVerdict } from './decision.js';
+export { signedQty } from './trading.js';
+export type {
+  OrderSide,
+  OrderType,
+  PositionSide,
+  OrderStatus,
+  Liquidity,
+  FillReason,
+  OrderRequest,
+  Order,
+  Fill,
+  Position,
+  Balance,
+  Trade,
+} from './trading.js';
+export type { Exchange, ClosedCandle, Unsubscribe } from './exchange.js';
+export { allocColumns, toColumns, fromColumns, candleAt, sliceColumns, concatColumns, lowerBound } from './columnar.js';
+export {
+  CANDLE_CSV_HEADER,
+  parseCandlesCsvRaw,
+  parseCandlesCsv,
+  readCandlesCsv,
+  readCandlesCsvSync,
+  formatCandlesCsv,
+  formatDecimal,
+  writeCandlesCsv,
+} from './csv.js';
+export type { ReadCandlesOptions } from './csv.js';
+export { validateCandles, repairCandles, describeReport, CandleValidationError } from './validate.js';
+export type { CandleIssue, CandleIssueKind, ValidationReport, InvalidCandlePolicy, RepairResult } from './validate.js';
+export { Rng, createRng } from './rng.js';
+export type { Seed } from './rng.js';
+export { generateSyntheticMarket, DEFAULT_REGIME_PARAMS } from './synthetic.js';
+export type { SyntheticMarket, SyntheticMarketOptions, RegimeParams } from './synthetic.js';
+export {
+  mean,
+  variance,
+  std,
+  skewness,
+  excessKurtosis,
+  autocorrelation,
+  correlation,
+  quantile,
+  quantileSorted,
+  percentileRank,
+  logReturns,
+} from './stats.js';
+export { ProgressBar, formatDuration } from './progress.js';
+export type { ProgressOptions } from './progress.js';
