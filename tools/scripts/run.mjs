@@ -83,9 +83,13 @@ function build(projects) {
 function summarise(resultsFile) {
   if (!existsSync(resultsFile)) return null;
   const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  // A test file that fails to load has no failed test in it; count it as one failure.
+  const brokenFiles = (r.testResults ?? []).filter(
+    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
   return {
     passed: r.numPassedTests ?? 0,
-    failed: r.numFailedTests ?? 0,
+    failed: (r.numFailedTests ?? 0) + brokenFiles,
     skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0),
     files: Array.isArray(r.testResults) ? r.testResults.length : 0,
   };
