@@ -1,0 +1,307 @@
+import Database from 'better-sqlite3';
+import type {
+  Candle,
+  Fill,
+  Interval,
+  OrderRequest,
+  OrderStatus,
+  Position,
+  RiskVerdict,
+  SymbolId,
+  TradingDecision,
+} from '@task-agnostic/core';
+import { DataError } from '@task-agnostic/core';
+
+/**
+ * The trader's journal: every candle seen, decision (with reasoning and task outputs), risk verdict,
+ * order, fill and position change, in SQLite (WAL, synchronous=FULL). Rows are written BEFORE the
+ * trader acts on them, so after a crash (even kill -9) a restart finds every intent, re-derives
+ * the same client order ids, and asks the exchange about any order whose fate it does not know
+ * instead of sending it again.
+ */
+export const JOURNAL_SCHEMA_VERSION = 1;
+
+export type JournalOrderStatus = 'intent' | 'sent' | OrderStatus | 'unknown';
+
+export interface JournalOrder {
+  readonly clientOrderId: string;
+  readonly symbol: SymbolId;
+  readonly side: 'buy' | 'sell';
+  readonly type: 'market' | 'limit';
+  readonly qty: number;
+  readonly price: number | null;
+  readonly reduceOnly: boolean;
+  readonly status: JournalOrderStatus;
+  readonly exchangeOrderId: string | null;
+  readonly decisionId: number | null;
+  readonly createdMs: number;
+  readonly updatedMs: number;
+  readonly error: string | null;
+}
+
+export interface StageLatency {
+  readonly n: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS candles (
+  symbol TEXT NOT NULL, interval TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+  open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL, volume REAL NOT NULL,
+  received_ms INTEGER NOT NULL,
+  PRIMARY KEY (symbol, interval, ts_ms)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  symbol TEXT NOT NULL, ts_ms INTEGER NOT NULL, action TEXT NOT NULL, side TEXT NOT NULL,
+  confidence REAL NOT NULL, agreement REAL NOT NULL, size_fraction REAL NOT NULL,
+  stop_loss_pct REAL NOT NULL, take_profit_pct REAL NOT NULL, reasoning TEXT NOT NULL,
+  outputs_json TEXT, latency_json TEXT, created_ms INTEGER NOT NULL,
+  UNIQUE (symbol, ts_ms)
+);
+CREATE TABLE IF NOT EXISTS verdicts (
+  decision_id INTEGER PRIMARY KEY REFERENCES decisions(id),
+  approved INTEGER NOT NULL, size_fraction REAL NOT NULL, stop_loss_pct REAL NOT NULL,
+  take_profit_pct REAL NOT NULL, reasons_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS orders (
+  client_order_id TEXT PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL, type TEXT NOT NULL,
+  qty REAL NOT NULL, price REAL, reduce_only INTEGER NOT NULL, stop_loss_price REAL, take_profit_price REAL,
+  status TEXT NOT NULL, exchange_order_id TEXT, decision_id INTEGER REFERENCES decisions(id),
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, error TEXT
+);
+CREATE TABLE IF NOT EXISTS fills (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL, client_order_id TEXT, symbol TEXT NOT NULL,
+  side TEXT NOT NULL, qty REAL NOT NULL, price REAL NOT NULL, fee REAL NOT NULL, liquidity TEXT NOT NULL,
+  reason TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+  UNIQUE (order_id, ts_ms, qty, price)
+);
+CREATE TABLE IF NOT EXISTS position_changes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, symbol TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+  side TEXT, qty REAL NOT NULL, entry_price REAL, cause TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL, data_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS latencies (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, stage TEXT NOT NULL, ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_status ON orders(status);
+CREATE INDEX IF NOT EXISTS latencies_stage ON latencies(stage, ms);
+`;
+
+function json(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x));
+}
+
+export class Journal {
+  private readonly db: Database.Database;
+  private readonly st: Record<string, Database.Statement>;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.st = {
+      candle: db.prepare(
+        'INSERT OR IGNORE INTO candles (symbol, interval, ts_ms, open, high, low, close, volume, received_ms) VALUES (?,?,?,?,?,?,?,?,?)',
+      ),
+      lastCandle: db.prepare('SELECT MAX(ts_ms) AS ts FROM candles WHERE symbol = ? AND interval = ?'),
+      decision: db.prepare(
+        `INSERT INTO decisions (symbol, ts_ms, action, side, confidence, agreement, size_fraction, stop_loss_pct, take_profit_pct, reasoning, outputs_json, latency_json, created_ms)
+         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(symbol, ts_ms) DO NOTHING`,
+      ),
+      decisionId: db.prepare('SELECT id FROM decisions WHERE symbol = ? AND ts_ms = ?'),
+      lastDecision: db.prepare('SELECT MAX(ts_ms) AS ts FROM decisions WHERE symbol = ?'),
+      verdict: db.prepare(
+        'INSERT OR IGNORE INTO verdicts (decision_id, approved, size_fraction, stop_loss_pct, take_profit_pct, reasons_json) VALUES (?,?,?,?,?,?)',
+      ),
+      orderIntent: db.prepare(
+        `INSERT OR IGNORE INTO orders (client_order_id, symbol, side, type, qty, price, reduce_only, stop_loss_price, take_profit_price, status, decision_id, created_ms, updated_ms)
+         VALUES (?,?,?,?,?,?,?,?,?,'intent',?,?,?)`,
+      ),
+      orderStatus: db.prepare('UPDATE orders SET status = ?, exchange_order_id = COALESCE(?, exchange_order_id), error = ?, updated_ms = ? WHERE client_order_id = ?'),
+      order: db.prepare('SELECT * FROM orders WHERE client_order_id = ?'),
+      unsettled: db.prepare("SELECT * FROM orders WHERE status IN ('intent', 'sent', 'unknown', 'new', 'partially_filled') ORDER BY created_ms"),
+      fill: db.prepare(
+        'INSERT OR IGNORE INTO fills (order_id, client_order_id, symbol, side, qty, price, fee, liquidity, reason, ts_ms) VALUES (?,?,?,?,?,?,?,?,?,?)',
+      ),
+      position: db.prepare('INSERT INTO position_changes (symbol, ts_ms, side, qty, entry_price, cause) VALUES (?,?,?,?,?,?)'),
+      event: db.prepare('INSERT INTO events (ts_ms, kind, data_json) VALUES (?,?,?)'),
+      latency: db.prepare('INSERT INTO latencies (stage, ms) VALUES (?, ?)'),
+      count: db.prepare('SELECT COUNT(*) AS n FROM latencies WHERE stage = ?'),
+      nth: db.prepare('SELECT ms FROM latencies WHERE stage = ? ORDER BY ms LIMIT 1 OFFSET ?'),
+      stages: db.prepare('SELECT DISTINCT stage FROM latencies'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    };
+  }
+
+  /** Opens (creating if needed) a journal file. WAL mode; every write is durable before it returns. */
+  static open(file: string): Journal {
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+    } catch (err) {
+      throw new DataError(`cannot open journal ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== 0 && version !== JOURNAL_SCHEMA_VERSION) {
+      db.close();
+      throw new DataError(`journal ${file} has schema version ${version}; this trader writes version ${JOURNAL_SCHEMA_VERSION}`);
+    }
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${JOURNAL_SCHEMA_VERSION}`);
+    return new Journal(db);
+  }
+
+  /** The SQLite journal mode in force ('wal'). */
+  get journalMode(): string {
+    return String(this.db.pragma('journal_mode', { simple: true }));
+  }
+
+  /** Records a closed candle; false when it was already recorded (a replayed or duplicated message). */
+  recordCandle(symbol: SymbolId, interval: Interval, c: Candle, receivedMs: number): boolean {
+    return this.st.candle!.run(symbol, interval, c.tsMs, c.open, c.high, c.low, c.close, c.volume, receivedMs).changes === 1;
+  }
+
+  lastCandleTs(symbol: SymbolId, interval: Interval): number | undefined {
+    const r = this.st.lastCandle!.get(symbol, interval) as { ts: number | null };
+    return r.ts ?? undefined;
+  }
+
+  /** Records a decision (idempotent per symbol and candle); returns its id. */
+  recordDecision(symbol: SymbolId, d: TradingDecision, latencyMs?: Readonly<Record<string, number>>): number {
+    this.st.decision!.run(
+      symbol, d.tsMs, d.action, d.side, d.confidence, d.agreement, d.sizeFraction, d.stopLossPct, d.takeProfitPct,
+      d.reasoning, d.outputs ? json(d.outputs) : null, latencyMs ? json(latencyMs) : null, Date.now(),
+    );
+    return (this.st.decisionId!.get(symbol, d.tsMs) as { id: number }).id;
+  }
+
+  /** The candle time of the last decision for a symbol (where a restart resumes). */
+  lastDecisionTs(symbol: SymbolId): number | undefined {
+    const r = this.st.lastDecision!.get(symbol) as { ts: number | null };
+    return r.ts ?? undefined;
+  }
+
+  recordVerdict(decisionId: number, v: RiskVerdict): void {
+    this.st.verdict!.run(decisionId, v.approved ? 1 : 0, v.sizeFraction, v.stopLossPct, v.takeProfitPct, json(v.reasons));
+  }
+
+  /** Writes an order intent before it is sent; a second call with the same client id is a no-op. */
+  recordOrderIntent(req: OrderRequest, decisionId: number | null, nowMs: number): boolean {
+    return (
+      this.st.orderIntent!.run(
+        req.clientOrderId, req.symbol, req.side, req.type, req.qty, req.price ?? null, req.reduceOnly ? 1 : 0,
+        req.stopLossPrice ?? null, req.takeProfitPrice ?? null, decisionId, nowMs, nowMs,
+      ).changes === 1
+    );
+  }
+
+  setOrderStatus(clientOrderId: string, status: JournalOrderStatus, nowMs: number, exchangeOrderId?: string, error?: string): void {
+    const r = this.st.orderStatus!.run(status, exchangeOrderId ?? null, error ?? null, nowMs, clientOrderId);
+    if (r.changes !== 1) throw new DataError(`journal has no order with client id ${clientOrderId}`);
+  }
+
+  order(clientOrderId: string): JournalOrder | undefined {
+    const r = this.st.order!.get(clientOrderId) as Record<string, unknown> | undefined;
+    return r ? toOrder(r) : undefined;
+  }
+
+  /** Orders whose final state the journal does not know: reconcile these with the exchange on start. */
+  unsettledOrders(): JournalOrder[] {
+    return (this.st.unsettled!.all() as Record<string, unknown>[]).map(toOrder);
+  }
+
+  /** Records a fill; duplicates (the same fill reported twice) are ignored. */
+  recordFill(f: Fill): boolean {
+    return this.st.fill!.run(f.orderId, f.clientOrderId ?? null, f.symbol, f.side, f.qty, f.price, f.fee, f.liquidity, f.reason, f.tsMs).changes === 1;
+  }
+
+  recordPosition(symbol: SymbolId, p: Position | undefined, tsMs: number, cause: string): void {
+    this.st.position!.run(symbol, tsMs, p?.side ?? null, p?.qty ?? 0, p?.entryPrice ?? null, cause);
+  }
+
+  recordEvent(kind: string, data: unknown, tsMs = Date.now()): void {
+    this.st.event!.run(tsMs, kind, json(data));
+  }
+
+  recordLatency(stage: string, ms: number): void {
+    this.st.latency!.run(stage, ms);
+  }
+
+  /** Median and 99th percentile of each stage's latency (nearest rank). */
+  latencyStats(): Record<string, StageLatency> {
+    const out: Record<string, StageLatency> = {};
+    for (const { stage } of this.st.stages!.all() as { stage: string }[]) {
+      const n = (this.st.count!.get(stage) as { n: number }).n;
+      const at = (q: number): number => (this.st.nth!.get(stage, Math.min(n - 1, Math.floor(q * (n - 1)))) as { ms: number }).ms;
+      out[stage] = { n, p50: at(0.5), p99: at(0.99) };
+    }
+    return out;
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.st.getMeta!.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.st.setMeta!.run(key, value);
+  }
+
+  /** Runs `fn` in one transaction: all of its writes land, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Row counts per table, for status lines and tests. */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const t of ['candles', 'decisions', 'verdicts', 'orders', 'fills', 'position_changes', 'events']) {
+      out[t] = (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+    }
+    return out;
+  }
+
+  /** Read-only query access for reports and tests. */
+  all<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[] {
+    return this.db.prepare(sql).all(...params) as T[];
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function toOrder(r: Record<string, unknown>): JournalOrder {
+  return {
+    clientOrderId: r.client_order_id as string,
+    symbol: r.symbol as string,
+    side: r.side as 'buy' | 'sell',
+    type: r.type as 'market' | 'limit',
+    qty: r.qty as number,
+    price: (r.price as number | null) ?? null,
+    reduceOnly: r.reduce_only === 1,
+    status: r.status as JournalOrderStatus,
+    exchangeOrderId: (r.exchange_order_id as string | null) ?? null,
+    decisionId: (r.decision_id as number | null) ?? null,
+    createdMs: r.created_ms as number,
+    updatedMs: r.updated_ms as number,
+    error: (r.error as string | null) ?? null,
+  };
+}
+
+/**
+ * A deterministic client order id (Bybit orderLinkId: <= 36 chars of [A-Za-z0-9_-]) from the run,
+ * the symbol, the candle time and a purpose, so a restart re-derives the same id for the same intent.
+ */
+export function clientOrderId(runTag: string, symbol: SymbolId, candleTsMs: number, purpose: string): string {
+  const clean = (s: string, n: number) => s.replace(/[^A-Za-z0-9]/g, '').slice(0, n);
+  const id = `${clean(runTag, 6)}-${clean(symbol, 10)}-${candleTsMs.toString(36)}-${clean(purpose, 8)}`;
+  if (id.length > 36) throw new DataError(`client order id '${id}' is longer than 36 characters`);
+  return id;
+}
