@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { installFastMatMul } from './fast-matmul.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendPreference = BackendName | 'auto';
@@ -66,6 +67,8 @@ async function tryWasm(): Promise<string | null> {
     const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
     wasm.setWasmPaths(dir + path.sep);
     if (!(await tf.setBackend('wasm'))) return 'wasm backend did not initialise';
+    // Route transposed / broadcast matMuls (most of backprop) onto wasm's fast 2-D path.
+    installFastMatMul('wasm');
     return null;
   } catch (err) {
     return `wasm backend failed (${((err as Error).message ?? String(err)).split('\n')[0]})`;

@@ -1,2 +1,5 @@
 export { initBackend, currentBackend, parseBackendPreference, tf } from './backend.js';
 export type { BackendName, BackendPreference, BackendInfo, InitBackendOptions } from './backend.js';
+export { installFastMatMul, setFastMatMulEnabled, fastMatMulEnabled, fastMatMulInstalledOn } from './fast-matmul.js';
+export { dense, layerNorm } from './ops.js';
+export type { DenseActivation } from './ops.js';
