@@ -1,1 +1,13 @@
-export {};
+export type { TrainableEncoder, TrainableHead, TrainableTask, TaskLabelsLike, TaskStateLike, FeatureMatrixLike, FeaturePipeline } from './contracts.js';
+export { Adam } from './adam.js';
+export type { AdamOptions, AdamStateTensors } from './adam.js';
+export { equalWeights, lossRatioWeights } from './weighting.js';
+export { UncertaintyWeighting } from './uncertainty.js';
+export type { UncertaintyOptions, UncertaintyState } from './uncertainty.js';
+export { GradNorm } from './gradnorm.js';
+export type { GradNormOptions, GradNormState, GradNormStepInfo } from './gradnorm.js';
+export { pcgradCombine, pcgradCombineArrays, pcgradOrders } from './pcgrad.js';
+export { Harmoniser, HARMONISER_NAMES } from './harmoniser.js';
+export type { HarmoniserName, HarmoniserOptions, HarmoniserState } from './harmoniser.js';
+export { computeStepGradients, clipByGlobalNorm, trainableVariablesOf } from './step.js';
+export type { GradientMode, MultiTaskParts, MultiTaskBatch, StepGradients } from './step.js';

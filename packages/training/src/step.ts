@@ -1,0 +1,262 @@
+/**
+ * One multi-task gradient computation, in either gradient mode:
+ *
+ * - 'parameter': per-task gradients with respect to all shared parameters where the harmoniser
+ *   needs them (PCGrad: one forward+backward per task; GradNorm: per-task norms on the last shared
+ *   weight W), otherwise one backward pass of the weighted sum.
+ * - 'representation': the MGDA-UB shortcut. The encoder runs once to give z; every task's
+ *   dL_i/dz (and its head gradients) is computed on the cheap heads; the harmoniser combines the
+ *   dL_i/dz into one dz; then ONE encoder backward pass propagates dz (a vector-Jacobian product,
+ *   the gradient of sum(z * dz) with dz held constant).
+ *
+ * Returns gradients aligned to `variables` (encoder trainables, then every head's variables).
+ */
+import type { Rng } from '@task-agnostic/core';
+import { DataError } from '@task-agnostic/core';
+import { tf } from '@task-agnostic/tf';
+import type { TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
+import type { Harmoniser } from './harmoniser.js';
+import { pcgradCombine, pcgradOrders } from './pcgrad.js';
+
+export type GradientMode = 'parameter' | 'representation';
+
+export interface MultiTaskParts {
+  readonly encoder: TrainableEncoder;
+  readonly heads: readonly TrainableHead[];
+  readonly tasks: readonly TrainableTask[];
+  /** When true only the heads train (task transfer on a frozen encoder). */
+  readonly freezeEncoder?: boolean;
+}
+
+/** A batch: windows [n, T, F] and, per task, targets [n, targetDim]. */
+export interface MultiTaskBatch {
+  readonly x: Float32Array;
+  readonly n: number;
+  readonly targets: readonly Float32Array[];
+  readonly targetDims: readonly number[];
+}
+
+export interface StepGradients {
+  readonly grads: (tf.Tensor | null)[];
+  readonly losses: number[];
+  readonly weights: number[];
+  readonly gradNorms: number[] | null;
+}
+
+export function trainableVariablesOf(parts: MultiTaskParts): tf.Variable[] {
+  const shared = parts.freezeEncoder ? [] : [...parts.encoder.trainableVariables];
+  return [...shared, ...parts.heads.flatMap((h) => [...h.variables])];
+}
+
+function inputs(parts: MultiTaskParts, batch: MultiTaskBatch): { x: tf.Tensor3D; ys: tf.Tensor2D[] } {
+  const [T, F] = parts.encoder.inputShape;
+  if (batch.x.length !== batch.n * T * F) throw new DataError(`batch windows hold ${batch.x.length} values, expected n*T*F = ${batch.n}*${T}*${F}`);
+  if (batch.targets.length !== parts.tasks.length) throw new DataError(`batch has targets for ${batch.targets.length} tasks, model has ${parts.tasks.length}`);
+  const x = tf.tensor3d(batch.x, [batch.n, T, F]);
+  const ys = batch.targets.map((t, i) => tf.tensor2d(t, [batch.n, batch.targetDims[i]!]));
+  return { x, ys };
+}
+
+function scalarValue(t: tf.Tensor): number {
+  const v = t.dataSync()[0]!;
+  if (!Number.isFinite(v)) throw new DataError(`a training loss became ${v}; lower the learning rate or check the data for outliers`);
+  return v;
+}
+
+function norm(t: tf.Tensor): number {
+  return tf.tidy(() => Math.sqrt(tf.sum(tf.square(t)).dataSync()[0]!));
+}
+
+/** Computes this step's gradients; the caller disposes `grads`. */
+export function computeStepGradients(
+  parts: MultiTaskParts,
+  batch: MultiTaskBatch,
+  harmoniser: Harmoniser,
+  mode: GradientMode,
+  rng: Rng,
+): StepGradients {
+  const variables = trainableVariablesOf(parts);
+  const { x, ys } = inputs(parts, batch);
+  try {
+    if (mode === 'representation' || parts.freezeEncoder) return representationStep(parts, x, ys, harmoniser, rng, variables);
+    if (harmoniser.projectsGradients) return pcgradParameterStep(parts, x, ys, harmoniser, rng, variables);
+    return weightedParameterStep(parts, x, ys, harmoniser, variables);
+  } finally {
+    x.dispose();
+    ys.forEach((y) => y.dispose());
+  }
+}
+
+function weightedParameterStep(
+  parts: MultiTaskParts,
+  x: tf.Tensor3D,
+  ys: tf.Tensor2D[],
+  harmoniser: Harmoniser,
+  variables: tf.Variable[],
+): StepGradients {
+  let losses: number[] = [];
+  let weights: number[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const z = parts.encoder.apply(x, { training: true });
+    const aux = parts.encoder.auxLoss();
+    const ls = parts.tasks.map((t, i) => t.loss(parts.heads[i]!.apply(z, { training: true }), ys[i]!));
+    losses = ls.map(scalarValue);
+    weights = harmoniser.weights(losses);
+    // weights enter as constants: scalars made from numbers carry no gradient
+    let total = tf.mul(ls[0]!, weights[0]!) as tf.Scalar;
+    for (let i = 1; i < ls.length; i++) total = tf.add(total, tf.mul(ls[i]!, weights[i]!));
+    return aux ? tf.add(total, aux) : total;
+  }, variables);
+  value.dispose();
+  let gradNorms: number[] | null = null;
+  if (harmoniser.needsGradNorms) {
+    const W = parts.encoder.lastSharedWeights;
+    gradNorms = parts.tasks.map((t, i) => {
+      const r = tf.variableGrads(() => t.loss(parts.heads[i]!.apply(parts.encoder.apply(x, { training: true }), { training: true }), ys[i]!), [W]);
+      const g = r.grads[W.name];
+      const n = g ? norm(g) : 0;
+      r.value.dispose();
+      tf.dispose(Object.values(r.grads));
+      return n;
+    });
+  }
+  return { grads: variables.map((v) => grads[v.name] ?? null), losses, weights, gradNorms };
+}
+
+function flatten(gs: readonly (tf.Tensor | null | undefined)[], vars: readonly tf.Variable[]): tf.Tensor1D {
+  return tf.tidy(() => tf.concat(vars.map((v, k) => (gs[k] ? tf.reshape(gs[k]!, [-1]) : tf.zeros([v.size]))) as tf.Tensor1D[]));
+}
+
+function unflatten(flat: tf.Tensor1D, vars: readonly tf.Variable[]): tf.Tensor[] {
+  const parts = tf.split(flat, vars.map((v) => v.size));
+  return parts.map((p, k) => {
+    const r = tf.reshape(p, vars[k]!.shape);
+    p.dispose();
+    return r;
+  });
+}
+
+function pcgradParameterStep(
+  parts: MultiTaskParts,
+  x: tf.Tensor3D,
+  ys: tf.Tensor2D[],
+  harmoniser: Harmoniser,
+  rng: Rng,
+  variables: tf.Variable[],
+): StepGradients {
+  const shared = [...parts.encoder.trainableVariables];
+  const T = parts.tasks.length;
+  const flats: tf.Tensor1D[] = [];
+  const headGrads = new Map<string, tf.Tensor>();
+  const losses: number[] = [];
+  for (let i = 0; i < T; i++) {
+    const head = parts.heads[i]!;
+    const { value, grads } = tf.variableGrads(() => {
+      const z = parts.encoder.apply(x, { training: true });
+      const aux = parts.encoder.auxLoss();
+      const l = parts.tasks[i]!.loss(head.apply(z, { training: true }), ys[i]!);
+      // the auxiliary loss is shared out equally so the sum over tasks counts it once
+      return aux ? tf.add(l, tf.div(aux, T)) : l;
+    }, [...shared, ...head.variables]);
+    losses.push(scalarValue(value));
+    value.dispose();
+    flats.push(flatten(shared.map((v) => grads[v.name]), shared));
+    for (const v of shared) grads[v.name]?.dispose();
+    for (const v of head.variables) if (grads[v.name]) headGrads.set(v.name, grads[v.name]!);
+  }
+  const weights = harmoniser.weights(losses);
+  const combined = pcgradCombine(flats, pcgradOrders(T, rng));
+  flats.forEach((f) => f.dispose());
+  const sharedGrads = unflatten(combined, shared);
+  combined.dispose();
+  const byName = new Map<string, tf.Tensor>(shared.map((v, k) => [v.name, sharedGrads[k]!]));
+  for (const [k, g] of headGrads) byName.set(k, g);
+  return { grads: variables.map((v) => byName.get(v.name) ?? null), losses, weights, gradNorms: null };
+}
+
+function representationStep(
+  parts: MultiTaskParts,
+  x: tf.Tensor3D,
+  ys: tf.Tensor2D[],
+  harmoniser: Harmoniser,
+  rng: Rng,
+  variables: tf.Variable[],
+): StepGradients {
+  const T = parts.tasks.length;
+  const z0 = tf.tidy(() => parts.encoder.apply(x, { training: true }));
+  const zVar = tf.variable(z0, true);
+  z0.dispose();
+  const dzs: tf.Tensor2D[] = [];
+  const headGrads: Map<string, tf.Tensor>[] = [];
+  const losses: number[] = [];
+  try {
+    for (let i = 0; i < T; i++) {
+      const head = parts.heads[i]!;
+      const { value, grads } = tf.variableGrads(
+        () => parts.tasks[i]!.loss(head.apply(zVar, { training: true }), ys[i]!),
+        [zVar, ...head.variables],
+      );
+      losses.push(scalarValue(value));
+      value.dispose();
+      dzs.push((grads[zVar.name] as tf.Tensor2D | undefined) ?? tf.zerosLike(zVar));
+      const m = new Map<string, tf.Tensor>();
+      for (const v of head.variables) if (grads[v.name]) m.set(v.name, grads[v.name]!);
+      headGrads.push(m);
+    }
+  } finally {
+    zVar.dispose();
+  }
+  const weights = harmoniser.weights(losses);
+  const gradNorms = harmoniser.needsGradNorms ? dzs.map(norm) : null;
+  const [n, D] = dzs[0]!.shape;
+  const dz = tf.tidy(() => {
+    if (harmoniser.projectsGradients) {
+      const flat = pcgradCombine(dzs.map((d) => tf.reshape(d, [-1]) as tf.Tensor1D), pcgradOrders(T, rng));
+      return tf.reshape(flat, [n, D]) as tf.Tensor2D;
+    }
+    let acc = tf.mul(dzs[0]!, weights[0]!) as tf.Tensor2D;
+    for (let i = 1; i < T; i++) acc = tf.add(acc, tf.mul(dzs[i]!, weights[i]!));
+    return acc;
+  });
+  dzs.forEach((d) => d.dispose());
+  const byName = new Map<string, tf.Tensor>();
+  headGrads.forEach((m, i) => {
+    for (const [k, g] of m) {
+      if (weights[i] === 1) byName.set(k, g);
+      else {
+        byName.set(k, tf.mul(g, weights[i]!));
+        g.dispose();
+      }
+    }
+  });
+  if (!parts.freezeEncoder) {
+    const shared = [...parts.encoder.trainableVariables];
+    const { value, grads } = tf.variableGrads(() => {
+      const z = parts.encoder.apply(x, { training: true });
+      const aux = parts.encoder.auxLoss();
+      const vjp = tf.sum(tf.mul(z, dz)) as tf.Scalar;
+      return aux ? tf.add(vjp, aux) : vjp;
+    }, shared);
+    value.dispose();
+    for (const v of shared) if (grads[v.name]) byName.set(v.name, grads[v.name]!);
+  }
+  dz.dispose();
+  return { grads: variables.map((v) => byName.get(v.name) ?? null), losses, weights, gradNorms };
+}
+
+/** Scales gradients in place (returns new tensors, disposes old) so their global norm <= maxNorm. */
+export function clipByGlobalNorm(grads: (tf.Tensor | null)[], maxNorm: number): { grads: (tf.Tensor | null)[]; norm: number } {
+  const total = tf.tidy(() => {
+    const sq = grads.filter((g): g is tf.Tensor => g !== null).map((g) => tf.sum(tf.square(g)));
+    return sq.length ? Math.sqrt(tf.addN(sq).dataSync()[0]!) : 0;
+  });
+  if (!(maxNorm > 0) || total <= maxNorm || !Number.isFinite(total)) return { grads, norm: total };
+  const scale = maxNorm / total;
+  const out = grads.map((g) => {
+    if (!g) return null;
+    const s = tf.mul(g, scale);
+    g.dispose();
+    return s;
+  });
+  return { grads: out, norm: total };
+}
