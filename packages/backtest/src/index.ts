@@ -1,1 +1,19 @@
-export {};
+export { SimulatedAccount } from './account.js';
+export type { FundingSeries, FundingPayment, IntrabarRule, IntrabarStats, SimulatedAccountOptions } from './account.js';
+export {
+  AccountConfigSchema,
+  BacktestConfigSchema,
+  SlippageSchema,
+  parseAccountConfig,
+  parseBacktestConfig,
+} from './config.js';
+export type { AccountConfig, AccountConfigInput, BacktestConfig, BacktestConfigInput, SlippageConfig } from './config.js';
+export { slippageRate, marketFillPrice, liquidationPrice, bankruptcyPrice, roundQty } from './fill-model.js';
+export { runBacktest, runSignalBacktest, validateColumns, inferBarMs } from './engine.js';
+export type { BacktestInputs, BacktestResult, Decider } from './engine.js';
+export { computeMetrics } from './metrics.js';
+export type { BacktestMetrics, MetricsInput } from './metrics.js';
+export { monthlyReturns } from './monthly.js';
+export type { MonthlyReturn } from './monthly.js';
+export { walkForward, walkForwardFolds, WalkForwardScheduleSchema } from './walk-forward.js';
+export type { Fold, FoldResult, FoldTrainer, WalkForwardResult, WalkForwardSchedule } from './walk-forward.js';

@@ -1,0 +1,496 @@
+import { DataError, ConfigError } from '@task-agnostic/core';
+import type { Balance, Candle, CandleColumns, Fill, FillReason, Liquidity, Position, Trade, TradingDecision } from '@task-agnostic/core';
+import { parseAccountConfig } from './config.js';
+import type { AccountConfig, AccountConfigInput } from './config.js';
+import { bankruptcyPrice, liquidationPrice, marketFillPrice, roundQty, slippageRate } from './fill-model.js';
+import { OrderBook } from './order-book.js';
+import type { OrderHost } from './order-book.js';
+import type { Order, OrderRequest } from '@task-agnostic/core';
+
+/** Funding rates of a perpetual: a payment of qty x price x rate at each tsMs (long pays when rate > 0). */
+export interface FundingSeries {
+  readonly tsMs: ArrayLike<number>;
+  readonly rate: ArrayLike<number>;
+}
+
+export interface FundingPayment {
+  readonly tsMs: number;
+  readonly rate: number;
+  readonly price: number;
+  /** Signed position size the payment was charged on. */
+  readonly qty: number;
+  /** Quote paid (negative = received). */
+  readonly payment: number;
+}
+
+/** Which rule decided bars where both the adverse level (stop or liquidation) and the take-profit were touched. */
+export type IntrabarRule = 'worst_case' | 'lower_timeframe';
+
+export interface IntrabarStats {
+  readonly rule: IntrabarRule;
+  /** Bars in which both the adverse level and the take-profit were inside the bar's range. */
+  readonly ambiguousBars: number;
+  /** ... of which the lower-timeframe candles decided the order of events. */
+  readonly resolvedByLowerTimeframe: number;
+  /** ... of which the adverse event was assumed first (no lower-timeframe candles, or they did not cover the bar). */
+  readonly resolvedWorstCase: number;
+  /** Lower-timeframe candles that were themselves ambiguous (adverse assumed first inside them). */
+  readonly ambiguousLowerTimeframeCandles: number;
+}
+
+export interface SimulatedAccountOptions {
+  /** Funding rates, sorted by time; each is charged at the first bar whose open time is >= its tsMs. */
+  readonly funding?: FundingSeries;
+  /** Lower-timeframe candles replayed to order stop and take-profit inside an ambiguous bar. */
+  readonly lowerTimeframe?: CandleColumns;
+  /** Length of one bar in ms (needed to find a bar's lower-timeframe candles; else inferred from timestamps). */
+  readonly barMs?: number;
+}
+
+const TINY = 1e-12;
+
+/**
+ * The simulated venue: one wallet, one symbol, isolated margin, one fill model. The backtest engine
+ * and the paper trader drive it the same way: `onBar(candle)` for each closed bar (fills pending
+ * orders at its open, then stops / take-profits / liquidation inside it), and `submitDecision()` /
+ * `submitTarget()` / `placeOrder()` after the bar closed. Same decisions over the same candles give
+ * the same fills in both.
+ *
+ * Order of events inside one bar: funding due at its open; a gap through the stop, take-profit or
+ * liquidation price at the open (filled at the open, i.e. worse than the stop); pending targets and
+ * market orders at the open (next_open timing); resting limit orders; then stop / take-profit /
+ * liquidation against the bar's high and low (both touched: the adverse one first, unless
+ * lower-timeframe candles are given and decide it).
+ */
+export class SimulatedAccount implements OrderHost {
+  readonly config: AccountConfig;
+  /** Every fill, oldest first. */
+  readonly fills: Fill[] = [];
+  /** Every closed (or partly closed) round trip, oldest first. */
+  readonly trades: Trade[] = [];
+  readonly fundingPayments: FundingPayment[] = [];
+  feesPaid = 0;
+  fundingPaid = 0;
+  tradedNotional = 0;
+  liquidations = 0;
+  /** Targets whose size was cut to what the margin allows. */
+  clippedTargets = 0;
+
+  private walletBalance: number;
+  private q = 0;
+  private entry = 0;
+  private entryFees = 0;
+  private fundingAcc = 0;
+  private openedMs = 0;
+  private sl = 0;
+  private tp = 0;
+  private liq = 0;
+  private bk = 0;
+  private lastTs = -Infinity;
+  private lastClose = NaN;
+  private lastRangePct = NaN;
+  private barMs: number;
+  private readonly inferBarMs: boolean;
+  private pending = false;
+  private pFrac = 0;
+  private pSl = 0;
+  private pTp = 0;
+  private readonly takerRate: number;
+  private readonly makerRate: number;
+  private readonly lev: number;
+  private readonly mmr: number;
+  private readonly nextOpen: boolean;
+  private readonly fTs: ArrayLike<number> | null;
+  private readonly fRate: ArrayLike<number> | null;
+  private readonly fLen: number;
+  private fCur = 0;
+  private readonly ltf: CandleColumns | null;
+  private ltfCur = 0;
+  private ambiguous = 0;
+  private ltfResolved = 0;
+  private worstCase = 0;
+  private ltfAmbiguous = 0;
+  private readonly book: OrderBook;
+
+  constructor(config: AccountConfigInput | AccountConfig = {}, options: SimulatedAccountOptions = {}) {
+    this.config = parseAccountConfig(config);
+    this.walletBalance = this.config.initialEquity;
+    this.takerRate = this.config.takerFeeRate;
+    this.makerRate = this.config.makerFeeRate;
+    this.lev = this.config.leverage;
+    this.mmr = this.config.maintenanceMarginRate;
+    this.nextOpen = this.config.fillTiming === 'next_open';
+    if (this.mmr >= 1 / this.lev) {
+      throw new ConfigError(`maintenanceMarginRate ${this.mmr} must be below 1/leverage (${1 / this.lev})`, 'maintenanceMarginRate');
+    }
+    const f = options.funding;
+    if (f) {
+      if (f.tsMs.length !== f.rate.length) throw new DataError(`funding: tsMs has ${f.tsMs.length} rows but rate has ${f.rate.length}`);
+      for (let i = 0; i < f.tsMs.length; i++) {
+        if (!Number.isFinite(f.tsMs[i]!) || !Number.isFinite(f.rate[i]!)) throw new DataError(`funding: row ${i} is not finite`);
+        if (i > 0 && f.tsMs[i]! <= f.tsMs[i - 1]!) throw new DataError(`funding: tsMs not strictly increasing at row ${i}`);
+      }
+    }
+    this.fTs = f ? f.tsMs : null;
+    this.fRate = f ? f.rate : null;
+    this.fLen = f ? f.tsMs.length : 0;
+    this.ltf = options.lowerTimeframe ?? null;
+    if (options.barMs !== undefined && !(options.barMs > 0)) throw new ConfigError(`barMs must be > 0, got ${options.barMs}`, 'barMs');
+    this.barMs = options.barMs ?? 0;
+    this.inferBarMs = options.barMs === undefined;
+    this.book = new OrderBook(this, this.config.symbol);
+  }
+
+  // ---------------------------------------------------------------- reading the state
+
+  /** Wallet balance plus unrealised PnL at the last close. */
+  get equity(): number {
+    return this.q === 0 ? this.walletBalance : this.walletBalance + this.q * (this.lastClose - this.entry);
+  }
+  /** Signed position size in base units (+ long, - short, 0 flat). */
+  get positionQty(): number {
+    return this.q;
+  }
+  get wallet(): number {
+    return this.walletBalance;
+  }
+  get lastPrice(): number {
+    return this.lastClose;
+  }
+  /** Open time of the last bar seen (-Infinity before the first). */
+  get lastBarTs(): number {
+    return this.lastTs;
+  }
+
+  /** The sim clock: the close time of the last bar (its open + bar length). */
+  nowMs(): number {
+    return Number.isFinite(this.lastTs) ? this.lastTs + this.barMs : 0;
+  }
+
+  position(): Position | undefined {
+    if (this.q === 0) return undefined;
+    return {
+      symbol: this.config.symbol,
+      side: this.q > 0 ? 'long' : 'short',
+      qty: Math.abs(this.q),
+      entryPrice: this.entry,
+      leverage: this.lev,
+      ...(this.sl > 0 ? { stopLossPrice: this.sl } : {}),
+      ...(this.tp > 0 ? { takeProfitPrice: this.tp } : {}),
+      liquidationPrice: this.liq,
+      unrealizedPnl: this.q * (this.lastClose - this.entry),
+      openedMs: this.openedMs,
+    };
+  }
+
+  balance(): Balance {
+    const eq = this.equity;
+    return { equity: eq, available: eq - (Math.abs(this.q) * this.entry) / this.lev, currency: this.config.currency };
+  }
+
+  intrabarStats(): IntrabarStats {
+    return {
+      rule: this.ltf ? 'lower_timeframe' : 'worst_case',
+      ambiguousBars: this.ambiguous,
+      resolvedByLowerTimeframe: this.ltfResolved,
+      resolvedWorstCase: this.worstCase,
+      ambiguousLowerTimeframeCandles: this.ltfAmbiguous,
+    };
+  }
+
+  // ---------------------------------------------------------------- driving it
+
+  /** Feeds one closed bar; returns the fills it caused. Checks the bar first (DataError if malformed). */
+  onBar(candle: Candle): Fill[] {
+    const before = this.fills.length;
+    this.onBarValues(candle.tsMs, candle.open, candle.high, candle.low, candle.close);
+    return this.fills.slice(before);
+  }
+
+  /** onBar without the candle object (no allocation). */
+  onBarValues(tsMs: number, open: number, high: number, low: number, close: number): void {
+    if (!(tsMs > this.lastTs)) throw new DataError(`bar at ${tsMs} is not after the previous bar at ${this.lastTs}`);
+    if (!(low > 0) || !(high >= low) || !(open >= low && open <= high) || !(close >= low && close <= high) || !Number.isFinite(high)) {
+      throw new DataError(`bar at ${tsMs} is malformed: open ${open} high ${high} low ${low} close ${close}`);
+    }
+    this.stepUnchecked(tsMs, open, high, low, close);
+  }
+
+  /** @internal The engine's hot path: the bar was validated by the caller. */
+  stepUnchecked(ts: number, o: number, h: number, l: number, c: number): void {
+    if (this.inferBarMs && this.lastTs > -Infinity) this.barMs = ts - this.lastTs;
+    if (this.fLen !== 0) this.applyFunding(ts, o);
+    if (this.q !== 0) this.checkOpen(ts, o);
+    if (this.pending) {
+      this.pending = false;
+      this.executeTarget(ts, o, this.pFrac, this.pSl, this.pTp);
+    }
+    if (this.book.activeCount !== 0) this.book.onBar(ts, o, h, l);
+    if (this.q !== 0) this.checkRange(ts, h, l, true);
+    this.lastTs = ts;
+    this.lastClose = c;
+    this.lastRangePct = (h - l) / c;
+  }
+
+  /**
+   * A decision taken at the close of the last bar: a target of side x sizeFraction of equity, with
+   * stop-loss / take-profit distances from the entry. action 'hold' keeps the position unchanged
+   * (config holdMeans 'keep', the default).
+   */
+  submitDecision(d: TradingDecision): void {
+    if (!Number.isFinite(d.sizeFraction) || d.sizeFraction < 0) throw new DataError(`decision.sizeFraction must be a finite number >= 0, got ${d.sizeFraction}`);
+    if (!Number.isFinite(d.stopLossPct) || d.stopLossPct < 0 || d.stopLossPct >= 1) throw new DataError(`decision.stopLossPct must be in [0, 1), got ${d.stopLossPct}`);
+    if (!Number.isFinite(d.takeProfitPct) || d.takeProfitPct < 0) throw new DataError(`decision.takeProfitPct must be >= 0, got ${d.takeProfitPct}`);
+    if (d.action === 'hold' && this.config.holdMeans === 'keep') return;
+    const f = d.side === 'long' ? d.sizeFraction : d.side === 'short' ? -d.sizeFraction : d.side === 'flat' ? 0 : NaN;
+    if (Number.isNaN(f)) throw new DataError(`decision.side must be long, short or flat, got ${String(d.side)}`);
+    this.submitTarget(f, d.stopLossPct, d.takeProfitPct);
+  }
+
+  /**
+   * Target position = signedFraction x equity (notional), decided at the last close. Fills at the
+   * next bar's open (next_open) or now at the last close (same_close). A newer target replaces a
+   * pending one.
+   */
+  submitTarget(signedFraction: number, stopLossPct = 0, takeProfitPct = 0): void {
+    if (this.nextOpen) {
+      this.pending = true;
+      this.pFrac = signedFraction;
+      this.pSl = stopLossPct;
+      this.pTp = takeProfitPct;
+      return;
+    }
+    if (Number.isNaN(this.lastClose)) throw new DataError('same_close fill before any bar was seen: call onBar first');
+    this.executeTarget(this.nowMs(), this.lastClose, signedFraction, stopLossPct, takeProfitPct);
+  }
+
+  /** Closes the whole position at the last close (market, taker fee and slippage). */
+  flatten(reason: FillReason = 'flatten'): void {
+    if (this.q === 0) return;
+    this.pending = false;
+    this.fill(this.nowMs(), this.q > 0 ? -1 : 1, Math.abs(this.q), this.lastClose, 'taker', reason, undefined);
+  }
+
+  // ---------------------------------------------------------------- Exchange-style orders
+
+  placeOrder(req: OrderRequest): Order {
+    return this.book.place(req, this.nextOpen);
+  }
+  cancelOrder(orderId: string): void {
+    this.book.cancel(orderId);
+  }
+  findOrder(clientOrderId: string): Order | undefined {
+    return this.book.find(clientOrderId);
+  }
+  openOrders(): Order[] {
+    return this.book.open();
+  }
+
+  // ---------------------------------------------------------------- the fill model
+
+  /** @internal Slippage rate for a market fill now. */
+  currentSlippage(): number {
+    return slippageRate(this.config.slippage, this.lastRangePct);
+  }
+
+  private applyFunding(ts: number, o: number): void {
+    const fTs = this.fTs!;
+    const fRate = this.fRate!;
+    while (this.fCur < this.fLen && fTs[this.fCur]! <= ts) {
+      const eventTs = fTs[this.fCur]!;
+      if (eventTs > this.lastTs && this.q !== 0) {
+        const rate = fRate[this.fCur]!;
+        const payment = this.q * o * rate;
+        this.walletBalance -= payment;
+        this.fundingAcc += payment;
+        this.fundingPaid += payment;
+        this.fundingPayments.push({ tsMs: eventTs, rate, price: o, qty: this.q, payment });
+      }
+      this.fCur++;
+    }
+  }
+
+  /** A gap through a level at the open fills at the open (worse than the stop; better than the target). */
+  private checkOpen(ts: number, o: number): void {
+    const s = this.q > 0 ? 1 : -1;
+    if (s * (o - this.liq) <= 0) this.liquidate(ts);
+    else if (this.sl > 0 && s * (o - this.sl) <= 0) this.fill(ts, -s, Math.abs(this.q), o, 'taker', 'stop_loss', undefined);
+    else if (this.tp > 0 && s * (o - this.tp) >= 0) this.fill(ts, -s, Math.abs(this.q), o, 'taker', 'take_profit', undefined);
+  }
+
+  /** Stop / take-profit / liquidation against a bar's range; replay = may use lower-timeframe candles. */
+  private checkRange(ts: number, h: number, l: number, replay: boolean): void {
+    const long = this.q > 0;
+    // The first adverse level price reaches: the stop when it lies before the liquidation price.
+    const slFirst = this.sl > 0 && (long ? this.sl > this.liq : this.sl < this.liq);
+    const adverse = slFirst ? this.sl : this.liq;
+    const adverseHit = long ? l <= adverse : h >= adverse;
+    const tpHit = this.tp > 0 && (long ? h >= this.tp : l <= this.tp);
+    if (adverseHit && tpHit) {
+      if (replay) {
+        this.ambiguous++;
+        if (this.ltf !== null && this.replayLowerTimeframe(ts)) {
+          this.ltfResolved++;
+          return;
+        }
+        this.worstCase++;
+      } else {
+        this.ltfAmbiguous++;
+      }
+      this.adverseEvent(ts, slFirst);
+    } else if (adverseHit) {
+      this.adverseEvent(ts, slFirst);
+    } else if (tpHit) {
+      this.fill(ts, long ? -1 : 1, Math.abs(this.q), this.tp, 'taker', 'take_profit', undefined);
+    }
+  }
+
+  private adverseEvent(ts: number, slFirst: boolean): void {
+    if (slFirst) this.fill(ts, this.q > 0 ? -1 : 1, Math.abs(this.q), this.sl, 'taker', 'stop_loss', undefined);
+    else this.liquidate(ts);
+  }
+
+  /** Replays the bar's lower-timeframe candles; true when they closed the position. */
+  private replayLowerTimeframe(ts: number): boolean {
+    const c = this.ltf!;
+    const n = c.length;
+    const end = ts + this.barMs;
+    while (this.ltfCur < n && c.tsMs[this.ltfCur]! < ts) this.ltfCur++;
+    for (let j = this.ltfCur; j < n && c.tsMs[j]! < end && this.q !== 0; j++) {
+      this.checkOpen(c.tsMs[j]!, c.open[j]!);
+      if (this.q !== 0) this.checkRange(c.tsMs[j]!, c.high[j]!, c.low[j]!, false);
+    }
+    return this.q === 0;
+  }
+
+  private liquidate(ts: number): void {
+    this.liquidations++;
+    this.fill(ts, this.q > 0 ? -1 : 1, Math.abs(this.q), this.bk, 'taker', 'liquidation', undefined);
+  }
+
+  /**
+   * Target qty = frac x equity / ref, equity marked at `ref` before this rebalance's own fees.
+   * A reversal is a close then an open; the open is sized on that same equity.
+   */
+  private executeTarget(ts: number, ref: number, frac: number, slPct: number, tpPct: number): void {
+    const eq = this.q === 0 ? this.walletBalance : this.walletBalance + this.q * (ref - this.entry);
+    const slip = this.currentSlippage();
+    // Margin plus fee of the fill (both on the slipped price) must fit in equity:
+    // N(1 + slip)(1/L + fee) <= eq  <=>  N / eq <= L / ((1 + slip)(1 + L fee)).
+    const maxFrac = eq > 0 ? this.lev / ((1 + slip) * (1 + this.lev * this.takerRate)) : 0;
+    let f = frac;
+    if (f > maxFrac) {
+      f = maxFrac;
+      this.clippedTargets++;
+    } else if (f < -maxFrac) {
+      f = -maxFrac;
+      this.clippedTargets++;
+    }
+    const target = roundQty((f * eq) / ref, this.config.qtyStep);
+    const q = this.q;
+    if (target === q) return;
+    if (q !== 0 && (q > 0) === (target > 0) && target !== 0) {
+      if (Math.abs(target - q) <= this.config.rebalanceThreshold * Math.abs(target)) return;
+    }
+    if (q !== 0 && (target === 0 || (q > 0) !== (target > 0))) {
+      this.fill(ts, q > 0 ? -1 : 1, Math.abs(q), ref, 'taker', 'signal', undefined);
+    }
+    const d = target - this.q;
+    if (d !== 0) this.fill(ts, d > 0 ? 1 : -1, Math.abs(d), ref, 'taker', 'signal', undefined);
+    if (this.q !== 0) this.setLevelsPct(slPct, tpPct);
+  }
+
+  private setLevelsPct(slPct: number, tpPct: number): void {
+    const s = this.q > 0 ? 1 : -1;
+    this.sl = slPct > 0 ? this.entry * (1 - s * slPct) : 0;
+    this.tp = tpPct > 0 ? this.entry * (1 + s * tpPct) : 0;
+  }
+
+  /** @internal Sets absolute stop / take-profit prices on the open position (0 = none, NaN = keep). */
+  setLevels(stopLossPrice: number, takeProfitPrice: number): void {
+    if (this.q === 0) return;
+    if (!Number.isNaN(stopLossPrice)) this.sl = stopLossPrice;
+    if (!Number.isNaN(takeProfitPrice)) this.tp = takeProfitPrice;
+  }
+
+  /** @internal Equity if the position were marked at `price`. */
+  equityAt(price: number): number {
+    return this.q === 0 ? this.walletBalance : this.walletBalance + this.q * (price - this.entry);
+  }
+
+  /**
+   * @internal One fill that opens, increases or reduces the position (never crosses zero: callers
+   * split a reversal into a close and an open). Returns the fill price.
+   */
+  fill(ts: number, dir: number, qtyAbs: number, ref: number, liquidity: Liquidity, reason: FillReason, order: { id: string; clientOrderId: string } | undefined): number {
+    const price = reason === 'liquidation' || liquidity === 'maker' ? ref : marketFillPrice(ref, dir, this.currentSlippage());
+    const fee = qtyAbs * price * (liquidity === 'maker' ? this.makerRate : this.takerRate);
+    this.tradedNotional += qtyAbs * price;
+    this.feesPaid += fee;
+    this.walletBalance -= fee;
+    const q = this.q;
+    if (q === 0 || (q > 0) === (dir > 0)) {
+      const aq = Math.abs(q);
+      if (q === 0) {
+        this.openedMs = ts;
+        this.entryFees = 0;
+        this.fundingAcc = 0;
+      }
+      this.entry = (aq * this.entry + qtyAbs * price) / (aq + qtyAbs);
+      this.entryFees += fee;
+      this.q = q + dir * qtyAbs;
+      const s = this.q > 0 ? 1 : -1;
+      this.liq = liquidationPrice(this.entry, s, this.lev, this.mmr);
+      this.bk = bankruptcyPrice(this.entry, s, this.lev);
+    } else {
+      const aq = Math.abs(q);
+      const s = q > 0 ? 1 : -1;
+      const share = qtyAbs / aq;
+      const gross = qtyAbs * (price - this.entry) * s;
+      this.walletBalance += gross;
+      const ef = this.entryFees * share;
+      const fu = this.fundingAcc * share;
+      this.entryFees -= ef;
+      this.fundingAcc -= fu;
+      const pnl = gross - fee - ef - fu;
+      this.trades.push({
+        symbol: this.config.symbol,
+        side: s > 0 ? 'long' : 'short',
+        qty: qtyAbs,
+        entryMs: this.openedMs,
+        entryPrice: this.entry,
+        exitMs: ts,
+        exitPrice: price,
+        exitReason: reason,
+        pnl,
+        fees: fee + ef,
+        funding: fu,
+        returnPct: pnl / (qtyAbs * this.entry),
+      });
+      const rest = q + dir * qtyAbs;
+      if (Math.abs(rest) <= TINY * aq) {
+        this.q = 0;
+        this.entry = 0;
+        this.sl = 0;
+        this.tp = 0;
+        this.liq = 0;
+        this.bk = 0;
+      } else {
+        this.q = rest;
+      }
+    }
+    this.fills.push({
+      orderId: order ? order.id : `${reason}-${this.fills.length + 1}`,
+      ...(order ? { clientOrderId: order.clientOrderId } : {}),
+      symbol: this.config.symbol,
+      side: dir > 0 ? 'buy' : 'sell',
+      qty: qtyAbs,
+      price,
+      fee,
+      liquidity,
+      reason,
+      tsMs: ts,
+    });
+    return price;
+  }
+}

@@ -1,0 +1,222 @@
+import { DataError, barsPerYear as barsPerYearOf } from '@task-agnostic/core';
+import type { CandleColumns, Fill, Interval, Position, Trade, TradingDecision } from '@task-agnostic/core';
+import { SimulatedAccount } from './account.js';
+import type { FundingPayment, FundingSeries, IntrabarStats } from './account.js';
+import { accountPart, parseBacktestConfig } from './config.js';
+import type { BacktestConfig, BacktestConfigInput } from './config.js';
+import { computeMetrics } from './metrics.js';
+import type { BacktestMetrics } from './metrics.js';
+import { monthlyReturns } from './monthly.js';
+import type { MonthlyReturn } from './monthly.js';
+
+/** Data that is not configuration: funding rates and lower-timeframe candles for intrabar replay. */
+export interface BacktestInputs {
+  readonly funding?: FundingSeries;
+  readonly lowerTimeframe?: CandleColumns;
+}
+
+/** A strategy: sees bar t closed (and nothing after it), returns a target or null (no change). */
+export type Decider = (t: number) => TradingDecision | null;
+
+export interface BacktestResult {
+  readonly config: BacktestConfig;
+  readonly symbol: string;
+  readonly barsPerYear: number;
+  readonly barMs: number;
+  /** The candles the run covered (a view, not a copy). */
+  readonly candles: CandleColumns;
+  /** Account equity at each bar's close (after any fill at that close). */
+  readonly equity: Float64Array;
+  /** Buy and hold from the first bar's open, no costs, same initial equity. */
+  readonly benchmark: Float64Array;
+  readonly initialEquity: number;
+  readonly trades: readonly Trade[];
+  readonly fills: readonly Fill[];
+  readonly fundingPayments: readonly FundingPayment[];
+  readonly metrics: BacktestMetrics;
+  readonly benchmarkMetrics: BacktestMetrics;
+  readonly monthly: readonly MonthlyReturn[];
+  readonly benchmarkMonthly: readonly MonthlyReturn[];
+  /** Which rule ordered stop and take-profit inside one bar, and how often it had to. */
+  readonly intrabar: IntrabarStats;
+  readonly fillTiming: BacktestConfig['fillTiming'];
+  readonly liquidations: number;
+  readonly clippedTargets: number;
+  /** The position left open at the end (closeAtEnd false), else undefined. */
+  readonly openPosition: Position | undefined;
+}
+
+/** Checks columns once so the loop needs no per-bar checks. Throws DataError naming the row. */
+export function validateColumns(c: CandleColumns, what = 'candles'): void {
+  const n = c.length;
+  for (const k of ['tsMs', 'open', 'high', 'low', 'close'] as const) {
+    if (c[k].length < n) throw new DataError(`${what}.${k} has ${c[k].length} rows, expected ${n}`);
+  }
+  const { tsMs, open, high, low, close } = c;
+  for (let i = 0; i < n; i++) {
+    const o = open[i]!;
+    const h = high[i]!;
+    const l = low[i]!;
+    const cl = close[i]!;
+    if (!(l > 0) || !(h >= l) || !(o >= l && o <= h) || !(cl >= l && cl <= h) || !Number.isFinite(h) || !Number.isFinite(tsMs[i]!)) {
+      throw new DataError(`${what} row ${i} (ts ${tsMs[i]}) is malformed: open ${o} high ${h} low ${l} close ${cl}`);
+    }
+    if (i > 0 && !(tsMs[i]! > tsMs[i - 1]!)) throw new DataError(`${what} row ${i}: timestamps must increase strictly (${tsMs[i - 1]} then ${tsMs[i]})`);
+  }
+}
+
+/** Bar length: the smallest gap between timestamps (gaps only make gaps larger). */
+export function inferBarMs(c: CandleColumns): number {
+  let best = Infinity;
+  for (let i = 1; i < c.length; i++) {
+    const d = c.tsMs[i]! - c.tsMs[i - 1]!;
+    if (d < best) best = d;
+  }
+  return Number.isFinite(best) ? best : 0;
+}
+
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/** The annualisation factor: config barsPerYear, else the interval's, else from the bar length. */
+export function resolveBarsPerYear(cfg: { interval?: Interval | undefined; barsPerYear?: number | undefined }, barMs: number): number {
+  if (cfg.barsPerYear) return cfg.barsPerYear;
+  if (cfg.interval) return barsPerYearOf(cfg.interval);
+  if (!(barMs > 0)) throw new DataError('cannot infer bars per year from fewer than 2 candles: set config.interval or config.barsPerYear');
+  return YEAR_MS / barMs;
+}
+
+/** @internal A prepared run: validated config, inputs and a fresh account. */
+export interface Prepared {
+  readonly cfg: BacktestConfig;
+  readonly acct: SimulatedAccount;
+  readonly barMs: number;
+  readonly bpy: number;
+}
+
+/** @internal */
+export function prepare(candles: CandleColumns, config: BacktestConfigInput | undefined, inputs: BacktestInputs): Prepared {
+  const cfg = parseBacktestConfig(config ?? {});
+  validateColumns(candles);
+  if (candles.length < 2) throw new DataError(`a backtest needs at least 2 candles, got ${candles.length}`);
+  if (inputs.lowerTimeframe) validateColumns(inputs.lowerTimeframe, 'lowerTimeframe');
+  const barMs = cfg.interval ? inferBarMsFromInterval(cfg.interval, candles) : inferBarMs(candles);
+  const acct = new SimulatedAccount(accountPart(cfg), {
+    ...(inputs.funding ? { funding: inputs.funding } : {}),
+    ...(inputs.lowerTimeframe ? { lowerTimeframe: inputs.lowerTimeframe } : {}),
+    barMs,
+  });
+  return { cfg, acct, barMs, bpy: resolveBarsPerYear(cfg, barMs) };
+}
+
+function inferBarMsFromInterval(interval: Interval, c: CandleColumns): number {
+  const inferred = inferBarMs(c);
+  const ms = (YEAR_MS / barsPerYearOf(interval)) | 0;
+  if (inferred > 0 && inferred < ms) throw new DataError(`config.interval is ${interval} but candles are ${inferred} ms apart`);
+  return ms;
+}
+
+/**
+ * @internal The loop: bar t goes to the account (fills at its open, stops inside it), then the
+ * strategy decides at its close, then equity is recorded. Returns bars with a position at the close.
+ */
+export function runDecisionLoop(acct: SimulatedAccount, c: CandleColumns, start: number, end: number, decide: Decider, equity: Float64Array, eqOffset: number): number {
+  const { tsMs, open, high, low, close } = c;
+  let exposed = 0;
+  for (let t = start; t < end; t++) {
+    acct.stepUnchecked(tsMs[t]!, open[t]!, high[t]!, low[t]!, close[t]!);
+    const d = decide(t);
+    if (d !== null) acct.submitDecision(d);
+    equity[t - eqOffset] = acct.equity;
+    if (acct.positionQty !== 0) exposed++;
+  }
+  return exposed;
+}
+
+/** @internal The same loop with a precomputed signal: signal[t] = signed target fraction (NaN = no change). */
+export function runSignalLoop(acct: SimulatedAccount, c: CandleColumns, signal: ArrayLike<number>, slPct: number, tpPct: number, equity: Float64Array): number {
+  const { tsMs, open, high, low, close } = c;
+  const n = c.length;
+  let exposed = 0;
+  for (let t = 0; t < n; t++) {
+    acct.stepUnchecked(tsMs[t]!, open[t]!, high[t]!, low[t]!, close[t]!);
+    const s = signal[t]!;
+    if (s === s) acct.submitTarget(s, slPct, tpPct);
+    equity[t] = acct.equity;
+    if (acct.positionQty !== 0) exposed++;
+  }
+  return exposed;
+}
+
+/**
+ * Runs a strategy over candles. `decide(t)` is called after bar t closed and may read candles 0..t
+ * only; its decision fills at bar t+1's open (default) or at bar t's close (fillTiming same_close).
+ */
+export function runBacktest(candles: CandleColumns, decide: Decider, config?: BacktestConfigInput, inputs: BacktestInputs = {}): BacktestResult {
+  const p = prepare(candles, config, inputs);
+  const equity = new Float64Array(candles.length);
+  const exposed = runDecisionLoop(p.acct, candles, 0, candles.length, decide, equity, 0);
+  return finish(p, candles, equity, exposed);
+}
+
+/**
+ * The fast path: a precomputed signal (one value per bar: signed fraction of equity, + long,
+ * - short, 0 flat, NaN keep) with the config's stopLossPct / takeProfitPct. Same account, same fills
+ * as runBacktest with the equivalent decisions.
+ */
+export function runSignalBacktest(candles: CandleColumns, signal: ArrayLike<number>, config?: BacktestConfigInput, inputs: BacktestInputs = {}): BacktestResult {
+  if (signal.length !== candles.length) throw new DataError(`signal has ${signal.length} values for ${candles.length} candles`);
+  for (let i = 0; i < signal.length; i++) {
+    const s = signal[i]!;
+    if (s === Infinity || s === -Infinity) throw new DataError(`signal[${i}] is infinite`);
+  }
+  const p = prepare(candles, config, inputs);
+  const equity = new Float64Array(candles.length);
+  const exposed = runSignalLoop(p.acct, candles, signal, p.cfg.stopLossPct, p.cfg.takeProfitPct, equity);
+  return finish(p, candles, equity, exposed);
+}
+
+/** @internal Closes out (closeAtEnd) and computes metrics, benchmark and monthly returns. */
+export function finish(p: Prepared, candles: CandleColumns, equity: Float64Array, exposedBars: number, initialEquity = p.cfg.initialEquity): BacktestResult {
+  const { acct, cfg } = p;
+  const n = candles.length;
+  if (cfg.closeAtEnd && acct.positionQty !== 0) {
+    acct.flatten('flatten');
+    equity[n - 1] = acct.equity;
+  }
+  const benchmark = new Float64Array(n);
+  const o0 = candles.open[0]!;
+  for (let t = 0; t < n; t++) benchmark[t] = (initialEquity * candles.close[t]!) / o0;
+  const metrics = computeMetrics({
+    equity,
+    initialEquity,
+    barsPerYear: p.bpy,
+    trades: acct.trades,
+    exposedBars,
+    tradedNotional: acct.tradedNotional,
+    feesPaid: acct.feesPaid,
+    fundingPaid: acct.fundingPaid,
+  });
+  const benchmarkMetrics = computeMetrics({ equity: benchmark, initialEquity, barsPerYear: p.bpy, exposedBars: n });
+  return {
+    config: cfg,
+    symbol: cfg.symbol,
+    barsPerYear: p.bpy,
+    barMs: p.barMs,
+    candles,
+    equity,
+    benchmark,
+    initialEquity,
+    trades: acct.trades,
+    fills: acct.fills,
+    fundingPayments: acct.fundingPayments,
+    metrics,
+    benchmarkMetrics,
+    monthly: monthlyReturns(candles.tsMs, equity, initialEquity),
+    benchmarkMonthly: monthlyReturns(candles.tsMs, benchmark, initialEquity),
+    intrabar: acct.intrabarStats(),
+    fillTiming: cfg.fillTiming,
+    liquidations: acct.liquidations,
+    clippedTargets: acct.clippedTargets,
+    openPosition: acct.position(),
+  };
+}
