@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@task-agnostic/core';
+import { parseEncoderConfig, ENCODER_TYPES } from './config.js';
+import { encoderPreset, PRESET_NAMES } from './presets.js';
+import { buildEncoder } from './build.js';
+
+describe('encoder config', () => {
+  it('fills defaults and round-trips through JSON for every preset and type', () => {
+    for (const name of PRESET_NAMES)
+      for (const type of ENCODER_TYPES) {
+        const c = encoderPreset(name, type);
+        expect(c.type).toBe(type);
+        expect(parseEncoderConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
+      }
+    const t = parseEncoderConfig({ type: 'transformer' });
+    expect(t).toMatchObject({ type: 'transformer', dModel: 64, numHeads: 4, numLayers: 2, patchLen: 1 });
+  });
+
+  it('the paper preset has the source design sizes', () => {
+    expect(encoderPreset('paper')).toMatchObject({ dModel: 256, numLayers: 6, numHeads: 8, ffDim: 1024, dropout: 0.1, outputDim: 256 });
+  });
+
+  it('rejects bad configs with errors that name the field', () => {
+    const bad: [unknown, RegExp][] = [
+      [null, /encoder config must be an object/],
+      [{ type: 'rnn' }, /encoder\.type must be one of transformer, cnn, moe, mlp/],
+      [{ type: 'transformer', dModel: 30, numHeads: 4 }, /encoder\.numHeads: dModel must be divisible by numHeads/],
+      [{ type: 'transformer', numLayers: 0 }, /encoder\.numLayers/],
+      [{ type: 'moe', numExperts: 2, topK: 3 }, /encoder\.topK: topK must be <= numExperts/],
+      [{ type: 'cnn', kernelSize: 4 }, /encoder\.kernelSize: kernelSize must be odd/],
+      [{ type: 'mlp', hiddenDims: [] }, /encoder\.hiddenDims/],
+      [{ type: 'mlp', dropout: 1 }, /encoder\.dropout/],
+      [{ type: 'mlp', bogus: 1 }, /encoder: Unrecognized key.*bogus/],
+    ];
+    for (const [json, re] of bad) {
+      expect(() => parseEncoderConfig(json)).toThrow(ConfigError);
+      expect(() => parseEncoderConfig(json)).toThrow(re);
+    }
+    expect(() => buildEncoder(encoderPreset('tiny'), [15, 5], 1)).toThrow(/patchLen 4 must divide the window length 15/);
+    expect(() => buildEncoder(encoderPreset('tiny'), [0, 5], 1)).toThrow(/inputShape/);
+    expect(() => encoderPreset('huge' as 'tiny')).toThrow(/unknown encoder preset 'huge'/);
+  });
+});

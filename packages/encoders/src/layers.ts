@@ -1,0 +1,102 @@
+/**
+ * Functional layers shared by the encoders. Every product goes through `dense` (2-D, fused bias
+ * and activation) or a batched matMul without broadcasting, so all of them train on cpu, wasm and
+ * tfjs-node, and the wasm fast-matMul wrapper in @task-agnostic/tf applies.
+ */
+import { tf, dense, layerNorm } from '@task-agnostic/tf';
+import type { ParamStore } from './params.js';
+
+export interface DenseParams {
+  readonly w: tf.Variable<tf.Rank.R2>;
+  readonly b: tf.Variable<tf.Rank.R1>;
+}
+
+export function makeDense(p: ParamStore, name: string, fanIn: number, fanOut: number): DenseParams {
+  return { w: p.weight(`${name}/w`, fanIn, fanOut), b: p.fill(`${name}/b`, fanOut, 0) };
+}
+
+export function applyDense<R extends tf.Rank>(x: tf.Tensor<R>, d: DenseParams, activation: 'linear' | 'relu' = 'linear'): tf.Tensor<R> {
+  return dense(x, d.w, d.b, activation);
+}
+
+export interface NormParams {
+  readonly gain: tf.Variable<tf.Rank.R1>;
+  readonly bias: tf.Variable<tf.Rank.R1>;
+}
+
+export function makeNorm(p: ParamStore, name: string, dim: number): NormParams {
+  return { gain: p.fill(`${name}/gain`, dim, 1), bias: p.fill(`${name}/bias`, dim, 0) };
+}
+
+export function applyNorm<R extends tf.Rank>(x: tf.Tensor<R>, n: NormParams): tf.Tensor<R> {
+  return layerNorm(x, n.gain, n.bias);
+}
+
+export interface AttentionParams {
+  readonly qkv: DenseParams;
+  readonly out: DenseParams;
+  readonly numHeads: number;
+}
+
+export function makeAttention(p: ParamStore, name: string, dModel: number, numHeads: number): AttentionParams {
+  return { qkv: makeDense(p, `${name}/qkv`, dModel, 3 * dModel), out: makeDense(p, `${name}/out`, dModel, dModel), numHeads };
+}
+
+/** Multi-head self-attention over x [N, L, d] -> [N, L, d] (one fused QKV projection). */
+export function applyAttention(x: tf.Tensor3D, a: AttentionParams): tf.Tensor3D {
+  const [n, l, d] = x.shape;
+  const h = a.numHeads;
+  const dh = d / h;
+  const qkv = applyDense(x, a.qkv); // [N, L, 3d]
+  // [N, L, 3, H, dh] -> [3, N, H, L, dh]: one transpose for q, k and v together.
+  const heads = tf.transpose(tf.reshape(qkv, [n, l, 3, h, dh]), [2, 0, 3, 1, 4]);
+  const [q, k, v] = tf.split(tf.reshape(heads, [3, n * h, l, dh]), 3, 0).map((t) => tf.reshape(t, [n * h, l, dh]) as tf.Tensor3D) as [
+    tf.Tensor3D,
+    tf.Tensor3D,
+    tf.Tensor3D,
+  ];
+  const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh));
+  const attn = tf.softmax(scores, -1);
+  const ctx = tf.matMul(attn, v); // [N*H, L, dh]
+  const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [n, h, l, dh]), [0, 2, 1, 3]), [n, l, d]) as tf.Tensor3D;
+  return applyDense(merged, a.out);
+}
+
+export interface FeedForwardParams {
+  readonly up: DenseParams;
+  readonly down: DenseParams;
+}
+
+export function makeFeedForward(p: ParamStore, name: string, dModel: number, ffDim: number): FeedForwardParams {
+  return { up: makeDense(p, `${name}/up`, dModel, ffDim), down: makeDense(p, `${name}/down`, ffDim, dModel) };
+}
+
+export function applyFeedForward(x: tf.Tensor3D, f: FeedForwardParams): tf.Tensor3D {
+  return applyDense(applyDense(x, f.up, 'relu'), f.down);
+}
+
+/** Inverted dropout with an explicit seed (deterministic); identity when not training or rate 0. */
+export function maybeDropout<R extends tf.Rank>(x: tf.Tensor<R>, rate: number, training: boolean, seed: () => number): tf.Tensor<R> {
+  if (!training || rate <= 0) return x;
+  return tf.dropout(x, rate, undefined, seed()) as tf.Tensor<R>;
+}
+
+/** Sinusoidal positional encoding [L, d] (Vaswani et al.), as in the PyTorch reference. */
+export function sinusoidalPositions(length: number, dModel: number): Float32Array {
+  const pe = new Float32Array(length * dModel);
+  for (let pos = 0; pos < length; pos++) {
+    for (let i = 0; i < dModel; i += 2) {
+      const div = Math.exp(-(i * Math.log(10000)) / dModel);
+      pe[pos * dModel + i] = Math.sin(pos * div);
+      if (i + 1 < dModel) pe[pos * dModel + i + 1] = Math.cos(pos * div);
+    }
+  }
+  return pe;
+}
+
+/** Folds P consecutive steps into one token: [N, T, F] -> [N, T/P, P*F] (a free reshape). */
+export function patchify(x: tf.Tensor3D, patchLen: number): tf.Tensor3D {
+  if (patchLen === 1) return x;
+  const [n, t, f] = x.shape;
+  return tf.reshape(x, [n, t / patchLen, patchLen * f]);
+}
