@@ -15,7 +15,7 @@ export function topKMask(probs: tf.Tensor2D, k: number): tf.Tensor2D {
   const masked = tf.customGrad(((p: tf.Tensor, save: tf.GradSaveFunc) => {
     save([p]);
     return { value: topKMaskValue(p as tf.Tensor2D, k), gradFunc: (_dy: tf.Tensor, saved: tf.Tensor[]) => tf.zerosLike(saved[0]!) };
-  }) as unknown as tf.CustomGradientFunc<tf.Tensor2D>);
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return masked(probs) as tf.Tensor2D;
 }
 
