@@ -1,0 +1,45 @@
+import { kellyCap, positionSize, sizingTableMultiplier } from '../sizing.js';
+import type { LayerContext, LayerResult } from './types.js';
+import { approve, pct, shrinkTo, veto } from './types.js';
+
+/**
+ * Position layer: the source sizing (formula or table) from confidence, agreement and volatility,
+ * capped by the remaining exposure, optionally by fractional Kelly; the fusion's proposal is an
+ * upper bound (risk never enlarges a trade).
+ */
+export function positionLayer(ctx: LayerContext): LayerResult {
+  const { decision: d, config: p } = ctx;
+  let riskSize: number;
+  let explain: string;
+  if (p.sizingMethod === 'table') {
+    const m = sizingTableMultiplier(d.confidence, ctx.volatilityPercentile, p);
+    const remaining = Math.max(0, p.maxTotalExposure - ctx.exposure);
+    riskSize = Math.min(p.baseSize * m, remaining);
+    explain = m === 0 ? `confidence ${d.confidence.toFixed(2)} < ${p.minConfidence}` : `table ${m}x of ${pct(p.baseSize, 1)}, remaining exposure ${pct(remaining, 3)}`;
+    if (d.agreement < p.minAgreement) {
+      riskSize = 0;
+      explain = `agreement ${d.agreement.toFixed(2)} < minimum ${p.minAgreement}`;
+    }
+  } else {
+    const r = positionSize(d.confidence, d.agreement, ctx.volatilityPercentile, ctx.exposure, p);
+    riskSize = r.sizeFraction;
+    explain = r.explain;
+  }
+  if (riskSize <= 0) return veto('position', explain);
+  if (p.kelly.enabled && ctx.state.strategy) {
+    const a = ctx.state.account;
+    const peak = a.peakEquity ?? a.weekHighEquity;
+    const dd = peak > 0 ? Math.max(0, (peak - a.equity) / peak) : 0;
+    const cap = kellyCap(ctx.state.strategy.recentTradeReturns, dd, p);
+    if (!Number.isNaN(cap)) {
+      if (cap <= 0) return veto('position', `fractional Kelly ${cap.toFixed(4)} (drawdown ${pct(dd)}): no edge`);
+      if (cap < riskSize) {
+        explain += `; Kelly cap ${pct(cap, 3)} (drawdown ${pct(dd)})`;
+        riskSize = cap;
+      }
+    }
+  }
+  const proposed = ctx.sizeFraction;
+  if (proposed <= 0) return veto('position', 'the decision proposes no size');
+  return riskSize < proposed ? shrinkTo('position', proposed, riskSize, explain) : approve('position', proposed, explain);
+}
