@@ -1,0 +1,88 @@
+/**
+ * Training configuration: data validated at the edge with zod, every default in this one place.
+ * Numbers from the source design (chapter 87) are cited where they come from it.
+ */
+import { ConfigError } from '@task-agnostic/core';
+import { z } from 'zod';
+import { HARMONISER_NAMES } from './harmoniser.js';
+
+export const HarmoniserConfigSchema = z
+  .object({
+    name: z.enum(HARMONISER_NAMES).default('loss-ratio'), // the source design's "gradient balancing"
+    alpha: z.number().min(0).max(10).default(1.5), // GradNorm asymmetry, Chen et al. 2018
+    learningRate: z.number().positive().max(10).default(0.025),
+    sMin: z.number().default(-6),
+    sMax: z.number().default(6),
+  })
+  .strict();
+
+export const ScheduleConfigSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('cosine'),
+      /** Linear warm-up over this many optimiser steps, then cosine decay to minLrRatio * lr. */
+      warmupSteps: z.number().int().min(0).default(50),
+      minLrRatio: z.number().min(0).max(1).default(0.05),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('plateau'),
+      warmupSteps: z.number().int().min(0).default(0),
+      factor: z.number().gt(0).lt(1).default(0.5),
+      patience: z.number().int().min(0).default(2),
+      minLr: z.number().min(0).default(1e-6),
+    })
+    .strict(),
+  z.object({ type: z.literal('constant'), warmupSteps: z.number().int().min(0).default(0) }).strict(),
+]);
+
+export const TrainingConfigSchema = z
+  .object({
+    seed: z.number().int().default(42),
+    epochs: z.number().int().positive().max(100_000).default(50),
+    batchSize: z.number().int().positive().max(65_536).default(64),
+    learningRate: z.number().positive().max(1).default(1e-3),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.999),
+    schedule: ScheduleConfigSchema.default({ type: 'cosine' }),
+    /** Global-norm gradient clipping; 0 turns it off. */
+    clipNorm: z.number().min(0).default(1),
+    earlyStopping: z
+      .object({
+        patience: z.number().int().min(0).default(5),
+        minDelta: z.number().min(0).default(0),
+        /** Put back the weights of the best validation epoch at the end. */
+        restoreBest: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
+    harmoniser: HarmoniserConfigSchema.default({}),
+    gradientMode: z.enum(['parameter', 'representation']).default('parameter'),
+    /** Folder for the per-epoch checkpoint; none = no checkpoints. */
+    checkpointDir: z.string().min(1).optional(),
+    /** JSONL file that gets one line per epoch (metrics, task weights). */
+    logPath: z.string().min(1).optional(),
+    progress: z.boolean().default(true),
+  })
+  .strict();
+
+export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
+export type TrainingConfigInput = z.input<typeof TrainingConfigSchema>;
+export type ScheduleConfig = z.infer<typeof ScheduleConfigSchema>;
+export type HarmoniserConfig = z.infer<typeof HarmoniserConfigSchema>;
+
+/** Turns a zod failure into a ConfigError naming the field. */
+export function zodToConfigError(err: z.ZodError, prefix: string): ConfigError {
+  const issue = err.issues[0]!;
+  const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  return new ConfigError(`${issue.message}`, field || prefix);
+}
+
+export function parseTrainingConfig(json: unknown): TrainingConfig {
+  const r = TrainingConfigSchema.safeParse(json ?? {});
+  if (!r.success) throw zodToConfigError(r.error, 'training');
+  const c = r.data;
+  if (c.harmoniser.sMin >= c.harmoniser.sMax) throw new ConfigError(`sMin (${c.harmoniser.sMin}) must be below sMax (${c.harmoniser.sMax})`, 'training.harmoniser.sMin');
+  return c;
+}

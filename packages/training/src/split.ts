@@ -1,0 +1,61 @@
+/**
+ * An in-memory multi-task split: windows [n, T, F] and per-task targets [n, targetDim], all
+ * rows aligned (row r of every array belongs to the same window).
+ */
+import { DataError } from '@task-agnostic/core';
+import type { MultiTaskBatch } from './step.js';
+
+export interface MultiTaskSplit {
+  readonly x: Float32Array;
+  readonly n: number;
+  readonly windowLength: number;
+  readonly featureCount: number;
+  readonly targets: readonly Float32Array[];
+  readonly targetDims: readonly number[];
+  /** The candle index each window ends at (for audits of the split boundaries). */
+  readonly endRows?: Int32Array;
+  /** Which series (symbol) each window comes from, when several are pooled. */
+  readonly seriesIds?: Int32Array;
+}
+
+export function checkSplit(s: MultiTaskSplit, what: string): void {
+  const per = s.windowLength * s.featureCount;
+  if (s.x.length !== s.n * per) throw new DataError(`${what}: windows hold ${s.x.length} values, expected n*T*F = ${s.n}*${s.windowLength}*${s.featureCount}`);
+  s.targets.forEach((t, i) => {
+    if (t.length !== s.n * s.targetDims[i]!) throw new DataError(`${what}: targets of task ${i} hold ${t.length} values, expected ${s.n}*${s.targetDims[i]}`);
+  });
+  for (let k = 0; k < s.x.length; k++) if (!Number.isFinite(s.x[k]!)) throw new DataError(`${what}: window value ${k} is ${s.x[k]}`);
+}
+
+/** Rows [start, end) as a batch (copies). */
+export function sliceBatch(s: MultiTaskSplit, start: number, end: number): MultiTaskBatch {
+  const per = s.windowLength * s.featureCount;
+  return {
+    x: s.x.slice(start * per, end * per),
+    n: end - start,
+    targets: s.targets.map((t, i) => t.slice(start * s.targetDims[i]!, end * s.targetDims[i]!)),
+    targetDims: s.targetDims,
+  };
+}
+
+/** The rows listed in `idx` as a batch. */
+export function gatherBatch(s: MultiTaskSplit, idx: ArrayLike<number>): MultiTaskBatch {
+  const per = s.windowLength * s.featureCount;
+  const n = idx.length;
+  const x = new Float32Array(n * per);
+  const targets = s.targets.map((_, i) => new Float32Array(n * s.targetDims[i]!));
+  for (let r = 0; r < n; r++) {
+    const src = idx[r]!;
+    x.set(s.x.subarray(src * per, (src + 1) * per), r * per);
+    s.targets.forEach((t, i) => {
+      const d = s.targetDims[i]!;
+      targets[i]!.set(t.subarray(src * d, (src + 1) * d), r * d);
+    });
+  }
+  return { x, n, targets, targetDims: s.targetDims };
+}
+
+/** Keeps only the listed tasks' targets (curriculum phases train subsets). */
+export function selectTasks(s: MultiTaskSplit, taskIdx: readonly number[]): MultiTaskSplit {
+  return { ...s, targets: taskIdx.map((i) => s.targets[i]!), targetDims: taskIdx.map((i) => s.targetDims[i]!) };
+}

@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, tf } from '@task-agnostic/tf';
+import { trainMultiTask, type TrainingData } from './trainer.js';
+import type { MultiTaskParts } from './step.js';
+import { fakeClassificationTask, fakeEncoder, fakeRegressionTask } from './test-doubles.js';
+import { toySplit } from './toy-data.js';
+
+const T = 5, F = 3, D = 8;
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'tat-train-'));
+  dirs.push(d);
+  return d;
+}
+function build(seed: number): MultiTaskParts & { dispose(): void } {
+  const encoder = fakeEncoder(T, F, D, seed);
+  const tasks = [fakeRegressionTask('reg'), fakeClassificationTask('cls', 3)];
+  const heads = tasks.map((t, i) => t.buildHead(D, seed * 10 + i));
+  return { encoder, tasks, heads, dispose: () => (encoder.dispose(), heads.forEach((h) => h.dispose())) };
+}
+function weights(p: MultiTaskParts): Float32Array[] {
+  return [...p.encoder.variables, ...p.heads.flatMap((h) => h.variables)].map((v) => new Float32Array(v.dataSync()));
+}
+const data: TrainingData = { train: toySplit(256, T, F, 'train'), val: toySplit(128, T, F, 'val') };
+
+beforeAll(async () => {
+  await initBackend({ prefer: 'cpu', quiet: true });
+});
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('trainMultiTask', () => {
+  it('lowers the validation loss of every task, logs JSONL per epoch and leaks no tensors across epochs', async () => {
+    for (const [name, mode] of [['loss-ratio', 'parameter'], ['pcgrad', 'representation'], ['gradnorm', 'parameter'], ['uncertainty', 'representation']] as const) {
+      const p = build(1);
+      const log = path.join(tmp(), 'log.jsonl');
+      const before = tf.memory().numTensors;
+      const r = await trainMultiTask(p, data, { epochs: 6, batchSize: 32, learningRate: 0.03, harmoniser: { name }, gradientMode: mode, logPath: log, progress: false, schedule: { type: 'cosine', warmupSteps: 4 } });
+      const h = r.history;
+      expect(h.length).toBe(6);
+      for (const id of ['reg', 'cls']) expect(h[h.length - 1]!.valLoss[id], `${name}/${mode} ${id}`).toBeLessThan(h[0]!.valLoss[id]! * 0.9);
+      // well above the majority-class rate of the validation split
+      const counts = [0, 0, 0];
+      data.val.targets[1]!.forEach((c) => counts[c]!++);
+      expect(h[h.length - 1]!.valMetrics.cls!.accuracy).toBeGreaterThan(Math.max(...counts) / data.val.n + 0.1);
+      expect(new Set(h.map((e) => e.numTensors)).size).toBe(1);
+      expect(tf.memory().numTensors).toBe(before);
+      const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.length).toBe(6);
+      expect(Object.keys(lines[0].weights)).toEqual(['reg', 'cls']);
+      if (name === 'gradnorm') expect(lines[5].weights.reg + lines[5].weights.cls).toBeCloseTo(2, 5);
+      if (name === 'uncertainty') expect(lines[5].harmoniser.logVariances.length).toBe(2);
+      p.dispose();
+    }
+  });
+
+  it('a run stopped after epoch 2 resumes from its checkpoint and ends with bitwise the same weights', async () => {
+    const config = { epochs: 5, batchSize: 48, learningRate: 0.01, seed: 9, harmoniser: { name: 'gradnorm' as const }, progress: false, schedule: { type: 'plateau' as const, patience: 0, warmupSteps: 3 }, earlyStopping: { patience: 10 } };
+    const a = build(1);
+    const full = await trainMultiTask(a, data, { ...config, checkpointDir: tmp() });
+    const want = weights(a);
+    a.dispose();
+
+    const dir = tmp();
+    const b = build(1);
+    const ctl = new AbortController();
+    const first = await trainMultiTask(b, data, { ...config, checkpointDir: dir }, { signal: ctl.signal, onEpoch: (e) => { if (e.epoch === 1) ctl.abort(); } });
+    expect(first.aborted).toBe(true);
+    expect(first.history.length).toBe(2);
+    b.dispose();
+    // a fresh process: different initial weights, everything comes from the checkpoint
+    const c = build(77);
+    const rest = await trainMultiTask(c, data, { ...config, checkpointDir: dir }, { resume: true });
+    expect(rest.resumedFromEpoch).toBe(1);
+    expect(rest.history.length).toBe(5);
+    expect(rest.history.map((e) => e.valTotal)).toEqual(full.history.map((e) => e.valTotal));
+    const got = weights(c);
+    got.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(want[i]!.buffer)), `variable ${i}`).toBe(true));
+    c.dispose();
+    // a different config refuses the checkpoint
+    const d = build(1);
+    await expect(trainMultiTask(d, data, { ...config, learningRate: 0.02, checkpointDir: dir }, { resume: true })).rejects.toThrow(/different training config/);
+    d.dispose();
+  });
+
+  it('stops early when validation stops improving and restores the best epoch', async () => {
+    const p = build(2);
+    // validation targets unrelated to the inputs: the model can only overfit
+    const noisy: TrainingData = { train: toySplit(64, T, F, 'tiny'), val: { ...toySplit(64, T, F, 'v2'), targets: [new Float32Array(64).fill(5), new Float32Array(64).fill(1)] } };
+    const r = await trainMultiTask(p, noisy, { epochs: 40, batchSize: 16, learningRate: 0.05, progress: false, harmoniser: { name: 'equal' }, earlyStopping: { patience: 1 } });
+    expect(r.stoppedEarly).toBe(true);
+    expect(r.history.length).toBeLessThan(40);
+    expect(r.history.length).toBe(r.bestEpoch + 3);
+    p.dispose();
+  });
+
+  it('rejects windows that do not fit the encoder', async () => {
+    const p = build(1);
+    await expect(trainMultiTask(p, { train: toySplit(8, 4, F, 1), val: toySplit(8, 4, F, 2) }, { progress: false })).rejects.toThrow(/encoder expects \[5, 3\]/);
+    p.dispose();
+  });
+});

@@ -1,0 +1,226 @@
+/**
+ * The multi-task training loop: seeded shuffles inside the training split only, per-task losses,
+ * the chosen harmoniser and gradient mode, Adam with warm-up + cosine decay or reduce-on-plateau,
+ * global-norm clipping, early stopping on the validation loss (sum of the per-task losses), a
+ * checkpoint after every epoch and exact resume, a progress bar and a JSONL log.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ArtifactError, ConfigError, DataError, ProgressBar, Rng } from '@task-agnostic/core';
+import { tf } from '@task-agnostic/tf';
+import { Adam } from './adam.js';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TensorBlock } from './checkpoint.js';
+import { parseTrainingConfig, type TrainingConfig, type TrainingConfigInput } from './config.js';
+import { evaluateSplit } from './evaluate.js';
+import { Harmoniser, type HarmoniserState } from './harmoniser.js';
+import { LrSchedule, type ScheduleState } from './schedule.js';
+import { checkSplit, gatherBatch, type MultiTaskSplit } from './split.js';
+import { clipByGlobalNorm, computeStepGradients, trainableVariablesOf, type MultiTaskParts } from './step.js';
+
+export interface TrainingData {
+  readonly train: MultiTaskSplit;
+  readonly val: MultiTaskSplit;
+}
+
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly phase?: string;
+  readonly lr: number;
+  readonly trainLoss: Record<string, number>;
+  readonly valLoss: Record<string, number>;
+  readonly valTotal: number;
+  readonly valMetrics: Record<string, Record<string, number>>;
+  readonly weights: Record<string, number>;
+  readonly harmoniser: Record<string, number[]>;
+  readonly gradNorm: number;
+  readonly timeMs: number;
+  readonly numTensors: number;
+}
+
+export interface TrainHooks {
+  onEpoch?(record: EpochRecord): void | Promise<void>;
+  /** Aborting stops between batches; the last completed epoch's checkpoint stays. */
+  readonly signal?: AbortSignal;
+  /** Continue from the checkpoint in config.checkpointDir when there is one. */
+  readonly resume?: boolean;
+  /** Label for logs (curriculum phase name). */
+  readonly phase?: string;
+  readonly progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface TrainResult {
+  readonly history: EpochRecord[];
+  readonly bestEpoch: number;
+  readonly bestValLoss: number;
+  readonly stoppedEarly: boolean;
+  readonly aborted: boolean;
+  readonly resumedFromEpoch: number | null;
+}
+
+interface LoopState {
+  history: EpochRecord[];
+  best: number;
+  bestEpoch: number;
+  bad: number;
+}
+
+function allVariables(parts: MultiTaskParts): tf.Variable[] {
+  return [...parts.encoder.variables, ...parts.heads.flatMap((h) => [...h.variables])];
+}
+
+function snapshot(vars: readonly tf.Variable[]): TensorBlock[] {
+  return vars.map((v) => ({ name: v.name, shape: v.shape, data: new Float32Array(v.dataSync() as Float32Array) }));
+}
+
+function restore(vars: readonly tf.Variable[], blocks: readonly TensorBlock[], what: string): void {
+  if (blocks.length !== vars.length) throw new ArtifactError(`${what}: holds ${blocks.length} variables, the model has ${vars.length}`);
+  vars.forEach((v, i) => {
+    const b = blocks[i]!;
+    if (b.data.length !== v.size || b.shape.join('x') !== v.shape.join('x')) {
+      throw new ArtifactError(`${what}: variable ${i} (${v.name}) has shape [${v.shape}], the checkpoint has [${b.shape}] (${b.name})`);
+    }
+    tf.tidy(() => v.assign(tf.tensor(b.data, v.shape, v.dtype)));
+  });
+}
+
+function byTask(parts: MultiTaskParts, xs: readonly number[]): Record<string, number> {
+  return Object.fromEntries(parts.tasks.map((t, i) => [t.id, xs[i]!]));
+}
+
+export async function trainMultiTask(
+  parts: MultiTaskParts,
+  data: TrainingData,
+  configInput: TrainingConfigInput | TrainingConfig,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const config = parseTrainingConfig(configInput);
+  const T = parts.tasks.length;
+  if (T === 0) throw new ConfigError('no tasks to train', 'tasks');
+  if (parts.heads.length !== T) throw new ConfigError(`${parts.heads.length} heads for ${T} tasks`, 'heads');
+  checkSplit(data.train, 'train split');
+  checkSplit(data.val, 'validation split');
+  if (data.train.n === 0) throw new DataError('the training split is empty');
+  const [W, F] = parts.encoder.inputShape;
+  if (data.train.windowLength !== W || data.train.featureCount !== F) {
+    throw new DataError(`windows are [${data.train.windowLength}, ${data.train.featureCount}], the encoder expects [${W}, ${F}]`);
+  }
+
+  const trainVars = trainableVariablesOf(parts);
+  const vars = allVariables(parts);
+  const adam = new Adam(trainVars, { beta1: config.beta1, beta2: config.beta2 });
+  const harmoniser = new Harmoniser(config.harmoniser, parts.tasks.map((t) => t.kind));
+  const batchesPerEpoch = Math.ceil(data.train.n / config.batchSize);
+  const schedule = new LrSchedule(config.schedule, config.learningRate, batchesPerEpoch * config.epochs);
+  const st: LoopState = { history: [], best: Number.POSITIVE_INFINITY, bestEpoch: -1, bad: 0 };
+  let bestWeights: TensorBlock[] | null = null;
+  let startEpoch = 0;
+  let globalStep = 0;
+  let resumedFromEpoch: number | null = null;
+  const fingerprint = JSON.stringify({ ...config, checkpointDir: undefined, logPath: undefined, progress: undefined, tasks: parts.tasks.map((t) => t.id) });
+
+  if (hooks.resume && config.checkpointDir && hasCheckpoint(config.checkpointDir)) {
+    const ck = await loadCheckpoint(config.checkpointDir);
+    if (ck.meta.state.fingerprint !== fingerprint) {
+      throw new ArtifactError(`the checkpoint in ${config.checkpointDir} was made with a different training config or task list; remove it or use the same config`);
+    }
+    restore(vars, ck.groups.variables ?? [], 'checkpoint variables');
+    const mBlocks = ck.groups['adam.m'] ?? [];
+    const vBlocks = ck.groups['adam.v'] ?? [];
+    adam.setState({ step: ck.meta.state.adamStep as number, m: mBlocks.map((b) => b.data), v: vBlocks.map((b) => b.data) });
+    harmoniser.setState(ck.meta.state.harmoniser as HarmoniserState);
+    schedule.setState(ck.meta.state.schedule as ScheduleState);
+    const loop = ck.meta.state.loop as LoopState;
+    // JSON writes Infinity as null
+    Object.assign(st, loop, { best: loop.best ?? Number.POSITIVE_INFINITY });
+    bestWeights = ck.groups.best ?? null;
+    startEpoch = ck.meta.epoch + 1;
+    globalStep = ck.meta.globalStep;
+    resumedFromEpoch = ck.meta.epoch;
+  }
+
+  let stoppedEarly = false;
+  let aborted = false;
+  for (let epoch = startEpoch; epoch < config.epochs && !stoppedEarly; epoch++) {
+    const t0 = Date.now();
+    const perm = new Rng(`${config.seed}:shuffle:${epoch}`).permutation(data.train.n);
+    const bar = config.progress ? new ProgressBar({ total: batchesPerEpoch, label: `${hooks.phase ? hooks.phase + ' ' : ''}epoch ${epoch + 1}/${config.epochs}`, unit: 'batches', stream: hooks.progressStream }) : null;
+    const lossSums = new Float64Array(T);
+    let seen = 0;
+    let normSum = 0;
+    let lr = 0;
+    for (let b = 0; b < batchesPerEpoch; b++) {
+      if (hooks.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      const idx = perm.subarray(b * config.batchSize, Math.min(data.train.n, (b + 1) * config.batchSize));
+      const batch = gatherBatch(data.train, idx);
+      const r = computeStepGradients(parts, batch, harmoniser, config.gradientMode, new Rng(`${config.seed}:step:${globalStep}`));
+      const clipped = clipByGlobalNorm(r.grads, config.clipNorm);
+      lr = schedule.lrAt(globalStep);
+      adam.apply(clipped.grads, lr);
+      tf.dispose(clipped.grads.filter((g): g is tf.Tensor => g !== null));
+      harmoniser.afterStep(r.losses, r.gradNorms);
+      r.losses.forEach((l, i) => (lossSums[i]! += l * batch.n));
+      seen += batch.n;
+      normSum += clipped.norm;
+      globalStep++;
+      bar?.tick(1, parts.tasks.map((t, i) => `${t.id} ${r.losses[i]!.toFixed(4)} w${r.weights[i]!.toFixed(2)}`).join(' | '));
+    }
+    if (aborted) break;
+    const ev = evaluateSplit(parts, data.val, config.batchSize);
+    const valTotal = ev.losses.reduce((a, c) => a + c, 0);
+    schedule.onEpochEnd(valTotal);
+    const record: EpochRecord = {
+      epoch,
+      ...(hooks.phase ? { phase: hooks.phase } : {}),
+      lr,
+      trainLoss: byTask(parts, Array.from(lossSums, (s) => s / seen)),
+      valLoss: byTask(parts, ev.losses),
+      valTotal,
+      valMetrics: Object.fromEntries(parts.tasks.map((t, i) => [t.id, ev.metrics[i]!])),
+      weights: byTask(parts, harmoniser.lastWeights()),
+      harmoniser: harmoniser.diagnostics(),
+      gradNorm: normSum / batchesPerEpoch,
+      timeMs: Date.now() - t0,
+      numTensors: tf.memory().numTensors,
+    };
+    st.history.push(record);
+    bar?.done(`val ${valTotal.toFixed(4)}`);
+    if (Number.isFinite(valTotal) && valTotal < st.best - config.earlyStopping.minDelta) {
+      st.best = valTotal;
+      st.bestEpoch = epoch;
+      st.bad = 0;
+      if (config.earlyStopping.restoreBest) bestWeights = snapshot(vars);
+    } else {
+      st.bad++;
+      if (st.bad > config.earlyStopping.patience) stoppedEarly = true;
+    }
+    if (config.logPath) {
+      await mkdir(path.dirname(config.logPath), { recursive: true });
+      await appendFile(config.logPath, JSON.stringify(record) + '\n');
+    }
+    if (config.checkpointDir) {
+      const a = adam.getState();
+      await saveCheckpoint(
+        config.checkpointDir,
+        {
+          epoch,
+          globalStep,
+          rng: { seed: config.seed, epoch: epoch + 1, step: globalStep },
+          state: { fingerprint, adamStep: a.step, harmoniser: harmoniser.getState(), schedule: schedule.getState(), loop: st },
+        },
+        {
+          variables: snapshot(vars),
+          'adam.m': a.m.map((d, i) => ({ name: `${trainVars[i]!.name}/m`, shape: trainVars[i]!.shape, data: d })),
+          'adam.v': a.v.map((d, i) => ({ name: `${trainVars[i]!.name}/v`, shape: trainVars[i]!.shape, data: d })),
+          ...(bestWeights ? { best: bestWeights } : {}),
+        },
+      );
+    }
+    await hooks.onEpoch?.(record);
+  }
+  if (!aborted && config.earlyStopping.restoreBest && bestWeights) restore(vars, bestWeights, 'best weights');
+  adam.dispose();
+  return { history: st.history, bestEpoch: st.bestEpoch, bestValLoss: st.best, stoppedEarly, aborted, resumedFromEpoch };
+}
