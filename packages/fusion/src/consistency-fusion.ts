@@ -19,8 +19,18 @@ export function agreementLevel(agreement: number, minAgreement: number): Agreeme
   return 'no_trade';
 }
 
-function resolveConfig<C>(config: unknown, dflt: C, parse: (j: unknown) => C): C {
-  return config === undefined ? dflt : parse(config);
+const parsed = new WeakMap<object, ConsistencyFusionConfig>();
+
+/** Parses a config once per object (configs are treated as immutable), so hot loops pay zod once. */
+function resolveConfig(config: unknown): ConsistencyFusionConfig {
+  if (config === undefined) return DEFAULT_CONSISTENCY_FUSION_CONFIG;
+  if (typeof config !== 'object' || config === null) return parseConsistencyFusionConfig(config);
+  let c = parsed.get(config);
+  if (!c) {
+    c = parseConsistencyFusionConfig(config);
+    parsed.set(config, c);
+  }
+  return c;
 }
 
 const pct = (x: number, d = 2): string => `${(x * 100).toFixed(d)}%`;
@@ -38,7 +48,7 @@ export function consistencyFusion(
   config?: ConsistencyFusionConfig | ConsistencyFusionConfigInput,
   context: FusionContext = {},
 ): TradingDecision {
-  const cfg = resolveConfig(config, DEFAULT_CONSISTENCY_FUSION_CONFIG, parseConsistencyFusionConfig);
+  const cfg = resolveConfig(config);
   const missing = checkTaskOutputs(outputs);
   const view = directionView(outputs, cfg.returnDeadband);
   // The return head cannot confirm a side it chose itself.

@@ -7,6 +7,20 @@ import type { FusionContext, WeightedFusionConfig, WeightedFusionConfigInput } f
 import { normalCdf } from './direction.js';
 import { regimeExits } from './exits.js';
 
+const parsed = new WeakMap<object, WeightedFusionConfig>();
+
+/** Parses a config once per object (configs are treated as immutable), so hot loops pay zod once. */
+function resolveConfig(config: unknown): WeightedFusionConfig {
+  if (config === undefined) return DEFAULT_WEIGHTED_FUSION_CONFIG;
+  if (typeof config !== 'object' || config === null) return parseWeightedFusionConfig(config);
+  let c = parsed.get(config);
+  if (!c) {
+    c = parseWeightedFusionConfig(config);
+    parsed.set(config, c);
+  }
+  return c;
+}
+
 /** The source's signal classes. */
 export type SignalType = 'strong_buy' | 'buy' | 'hold' | 'sell' | 'strong_sell';
 
@@ -83,7 +97,7 @@ export function weightedSignalFusion(
   config?: WeightedFusionConfig | WeightedFusionConfigInput,
   context: FusionContext = {},
 ): TradingDecision {
-  const cfg = config === undefined ? DEFAULT_WEIGHTED_FUSION_CONFIG : parseWeightedFusionConfig(config);
+  const cfg = resolveConfig(config);
   const missing = checkTaskOutputs(outputs);
   const ws = weightedSignal(outputs, cfg);
   const action: TradingDecision['action'] = ws.type === 'strong_buy' || ws.type === 'buy' ? 'buy' : ws.type === 'hold' ? 'hold' : 'sell';
