@@ -168,8 +168,9 @@ export class BybitSimulator {
       log(200);
       return this.send(res, 200, '{"retCode":0,"retMsg":"OK","result":{"list":[["17');
     }
-    if (fault?.kind === 'delayBefore') await sleep(fault.ms);
     const body = await readBody(req);
+    // The body is in: a held request is still processed after the client gave up on it.
+    if (fault?.kind === 'delayBefore') await sleep(fault.ms);
     let status = 200;
     let text: string;
     let headers: Record<string, string> = {};
@@ -191,8 +192,8 @@ export class BybitSimulator {
         text = `internal simulator error: ${(err as Error).message}`;
       }
     }
-    if (fault?.kind === 'delayAfter') await sleep(fault.ms);
     log(status, status === 200 ? retCode : undefined);
+    if (fault?.kind === 'delayAfter') await sleep(fault.ms);
     this.send(res, status, text, headers);
   }
 
