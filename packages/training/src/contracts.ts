@@ -53,10 +53,17 @@ export interface FeatureMatrixLike {
   readonly warmup: number;
 }
 
+/** A fitted normaliser (the features package's Normalizer satisfies this). */
+export interface NormalizerLike {
+  transform(m: FeatureMatrixLike): FeatureMatrixLike;
+  toJSON(): unknown;
+}
+
 /** The features package's batch pipeline, as training uses it (injectable for tests). */
 export interface FeaturePipeline {
   compute(candles: CandleColumns): FeatureMatrixLike;
-  /** Fits on rows [startRow, endRow) and returns the normalised matrix plus the fitted state. */
-  fitTransform(m: FeatureMatrixLike, startRow: number, endRow: number): { matrix: FeatureMatrixLike; state: unknown };
+  /** Fits a normaliser on rows [startRow, endRow) of `m` only. */
+  fitNormalizer(m: FeatureMatrixLike, startRow: number, endRow: number): NormalizerLike;
+  /** [N, T, F]: the window ending at row e holds rows e-T+1..e. */
   makeWindows(m: FeatureMatrixLike, endRows: ArrayLike<number>, windowLength: number): Float32Array;
 }

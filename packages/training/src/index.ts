@@ -1,4 +1,4 @@
-export type { TrainableEncoder, TrainableHead, TrainableTask, TaskLabelsLike, TaskStateLike, FeatureMatrixLike, FeaturePipeline } from './contracts.js';
+export type { TrainableEncoder, TrainableHead, TrainableTask, TaskLabelsLike, TaskStateLike, FeatureMatrixLike, FeaturePipeline, NormalizerLike } from './contracts.js';
 export { Adam } from './adam.js';
 export type { AdamOptions, AdamStateTensors } from './adam.js';
 export { equalWeights, lossRatioWeights } from './weighting.js';
@@ -23,3 +23,5 @@ export { checkSplit, sliceBatch, gatherBatch, selectTasks } from './split.js';
 export type { MultiTaskSplit } from './split.js';
 export { trainMultiTask } from './trainer.js';
 export type { TrainingData, EpochRecord, TrainHooks, TrainResult } from './trainer.js';
+export { buildDataset, parseDatasetConfig, walkForwardBoundaries, DatasetConfigSchema } from './dataset.js';
+export type { DatasetConfig, DatasetConfigInput, SeriesInput, SplitBoundaries, MultiTaskDataset, WalkForwardOptions } from './dataset.js';

@@ -87,3 +87,60 @@ export function fakeClassificationTask(id = 'cls', classes = 3, horizon = 1): Tr
     },
   };
 }
+
+/** A two-feature pipeline (log return, log range) with a z-score normaliser; records what it was fitted on. */
+export function fakePipeline(): import('./contracts.js').FeaturePipeline & { fits: { rows: number; mean: number[] }[] } {
+  const fits: { rows: number; mean: number[] }[] = [];
+  return {
+    fits,
+    compute: (c) => {
+      const data = new Float32Array(c.length * 2);
+      for (let t = 1; t < c.length; t++) {
+        data[t * 2] = Math.log(c.close[t]! / c.close[t - 1]!) * 100;
+        data[t * 2 + 1] = Math.log(c.high[t]! / c.low[t]!) * 100;
+      }
+      return { data, rows: c.length, cols: 2, names: ['ret', 'range'], warmup: 1 };
+    },
+    fitNormalizer: (m, start, end) => {
+      const mean = [0, 0];
+      const sd = [0, 0];
+      for (let f = 0; f < 2; f++) {
+        for (let r = start; r < end; r++) mean[f]! += m.data[r * 2 + f]! / (end - start);
+        for (let r = start; r < end; r++) sd[f]! += (m.data[r * 2 + f]! - mean[f]!) ** 2 / (end - start);
+        sd[f] = Math.sqrt(sd[f]!) || 1;
+      }
+      fits.push({ rows: end - start, mean });
+      return {
+        transform: (x) => {
+          const data = new Float32Array(x.data.length);
+          for (let r = x.warmup; r < x.rows; r++) for (let f = 0; f < 2; f++) data[r * 2 + f] = (x.data[r * 2 + f]! - mean[f]!) / sd[f]!;
+          return { ...x, data };
+        },
+        toJSON: () => ({ mean, sd }),
+      };
+    },
+    makeWindows: (m, ends, W) => {
+      const out = new Float32Array(ends.length * W * m.cols);
+      for (let i = 0; i < ends.length; i++) out.set(m.data.subarray((ends[i]! - W + 1) * m.cols, (ends[i]! + 1) * m.cols), i * W * m.cols);
+      return out;
+    },
+  };
+}
+
+/** Regression task: the log return over (t, t+h], valid where t+h exists. */
+export function fakeForwardReturnTask(h: number): TrainableTask {
+  const base = fakeRegressionTask(`ret${h}`, h);
+  return {
+    ...base,
+    fit: (c, trainEnd) => ({ trainEnd, n: c.length }),
+    labels: (c) => {
+      const targets = new Float32Array(c.length);
+      const valid = new Uint8Array(c.length);
+      for (let t = 0; t + h < c.length; t++) {
+        targets[t] = Math.log(c.close[t + h]! / c.close[t]!) * 100;
+        valid[t] = 1;
+      }
+      return { targets, targetDim: 1, valid };
+    },
+  };
+}

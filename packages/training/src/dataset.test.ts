@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { generateSyntheticMarket, type CandleColumns } from '@task-agnostic/core';
+import { buildDataset, walkForwardBoundaries } from './dataset.js';
+import type { MultiTaskSplit } from './split.js';
+import { fakeForwardReturnTask, fakePipeline } from './test-doubles.js';
+
+const a = generateSyntheticMarket({ bars: 600, seed: 1, symbol: 'AAA' });
+const b = generateSyntheticMarket({ bars: 500, seed: 2, symbol: 'BBB' });
+
+/** every row a window or its label reads, per series: [e-W+1, e+h] */
+function span(s: MultiTaskSplit, series: number, W: number, h: number): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < s.n; i++) {
+    if (s.seriesIds![i] !== series) continue;
+    lo = Math.min(lo, s.endRows![i]! - W + 1);
+    hi = Math.max(hi, s.endRows![i]! + h);
+  }
+  return s.n && lo <= hi ? [lo, hi] : null;
+}
+
+describe('buildDataset', () => {
+  it('separates train/val/test by the purge gap: no window or label straddles two splits', () => {
+    const W = 16;
+    const tasks = [fakeForwardReturnTask(3), fakeForwardReturnTask(8)];
+    const ds = buildDataset([{ symbol: 'AAA', candles: a.candles }, { symbol: 'BBB', candles: b.candles }], tasks, fakePipeline(), { windowLength: W, valFraction: 0.2, testFraction: 0.2 });
+    expect(ds.horizon).toBe(8);
+    expect(ds.purgeGap).toBe(8 + W);
+    for (const s of [0, 1]) {
+      const tr = span(ds.train, s, W, 8)!;
+      const va = span(ds.val, s, W, 8)!;
+      const te = span(ds.test, s, W, 8)!;
+      const bnd = ds.boundaries[s]!;
+      expect(tr[1]).toBeLessThan(bnd.trainEnd);
+      expect(va[0]).toBeGreaterThanOrEqual(bnd.trainEnd);
+      expect(va[1]).toBeLessThan(bnd.valEnd);
+      expect(te[0]).toBeGreaterThanOrEqual(bnd.valEnd);
+      expect(tr[1]).toBeLessThan(va[0]);
+      expect(va[1]).toBeLessThan(te[0]);
+      // the gap is real: the first val window starts > h rows after the last training label
+      expect(va[0] - tr[1]).toBeGreaterThan(0);
+    }
+    expect(ds.train.n + ds.val.n + ds.test.n).toBeGreaterThan(600);
+    // windows hold rows e-W+1..e of the normalised matrix; targets are the task labels at e
+    const i = 5;
+    const e = ds.train.endRows![i]!;
+    const s = ds.train.seriesIds![i]!;
+    const m = ds.matrices[s]!;
+    expect(Array.from(ds.train.x.subarray(i * W * 2, (i + 1) * W * 2))).toEqual(Array.from(m.data.subarray((e - W + 1) * 2, (e + 1) * 2)));
+    const c = ds.series[s]!.candles;
+    expect(ds.train.targets[1]![i]).toBeCloseTo(Math.log(c.close[e + 8]! / c.close[e]!) * 100, 4);
+  });
+
+  it('fits the normaliser on training rows only: changing later candles leaves the training split unchanged', () => {
+    const W = 8;
+    const tasks = [fakeForwardReturnTask(2)];
+    const p1 = fakePipeline();
+    const ds1 = buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, p1, { windowLength: W });
+    expect(p1.fits[0]!.rows).toBe(ds1.boundaries[0]!.trainEnd - 1);
+    // perturb everything from trainEnd on
+    const te = ds1.boundaries[0]!.trainEnd;
+    const c: CandleColumns = { ...a.candles, close: a.candles.close.slice(), high: a.candles.high.slice(), low: a.candles.low.slice() };
+    for (let t = te; t < c.length; t++) {
+      c.close[t] = c.close[t]! * 3;
+      c.high[t] = c.high[t]! * 4;
+      c.low[t] = c.low[t]! * 2;
+    }
+    const ds2 = buildDataset([{ symbol: 'AAA', candles: c }], tasks, fakePipeline(), { windowLength: W });
+    expect(ds2.train.n).toBe(ds1.train.n);
+    expect(Buffer.from(ds2.train.x.buffer).equals(Buffer.from(ds1.train.x.buffer))).toBe(true);
+    expect(Buffer.from(ds2.train.targets[0]!.buffer).equals(Buffer.from(ds1.train.targets[0]!.buffer))).toBe(true);
+    expect(Buffer.from(ds2.val.x.buffer).equals(Buffer.from(ds1.val.x.buffer))).toBe(false);
+  });
+
+  it('rejects a purge gap below horizon + window and bad fractions, naming the field', () => {
+    const tasks = [fakeForwardReturnTask(5)];
+    expect(() => buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { windowLength: 10, purgeGap: 14 })).toThrow(/dataset\.purgeGap/);
+    expect(() => buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { valFraction: 0.5, testFraction: 0.5 })).toThrow(/dataset\.valFraction/);
+    expect(() => buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { windowLength: 0 })).toThrow(/dataset\.windowLength/);
+  });
+
+  it('walk-forward folds expand the training range and keep the gap', () => {
+    const f = walkForwardBoundaries(1000, { folds: 4, valBars: 100, minTrainBars: 400, purgeGap: 30 });
+    expect(f).toEqual([
+      { trainEnd: 400, valEnd: 530 },
+      { trainEnd: 556, valEnd: 686 },
+      { trainEnd: 712, valEnd: 842 },
+      { trainEnd: 868, valEnd: 998 },
+    ]);
+    const tasks = [fakeForwardReturnTask(4)];
+    const folds = walkForwardBoundaries(600, { folds: 2, valBars: 60, minTrainBars: 300, purgeGap: 20 });
+    for (const fb of folds) {
+      const ds = buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { windowLength: 16, purgeGap: 20 }, [fb]);
+      expect(Math.max(...ds.train.endRows!) + 4).toBeLessThan(fb.trainEnd);
+      expect(Math.min(...ds.val.endRows!) - 15).toBeGreaterThanOrEqual(fb.trainEnd);
+    }
+    expect(() => walkForwardBoundaries(100, { folds: 2, valBars: 60, minTrainBars: 300, purgeGap: 20 })).toThrow(/cannot hold/);
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * Datasets for multi-task training: one or many symbols' candles -> features -> a normaliser
+ * fitted on the training range only -> windows and labels -> chronological train / validation /
+ * test splits separated by a purge gap.
+ *
+ * Per series with n candles and boundaries trainEnd <= valEnd <= n, a window ending at row e
+ * (rows e-W+1..e) with labels over (e, e+h] belongs to
+ *   train: e - W + 1 >= warmup,        e + h <  trainEnd
+ *   val:   e - W + 1 >= trainEnd + g - W + 1 (i.e. e >= trainEnd + g), e + h < valEnd
+ *   test:  e >= valEnd + g,             e + h < n
+ * with h the longest task horizon (at least 1) and the purge gap g >= h + W, so the rows any
+ * window or label reads in one split never meet those of another split.
+ * Tasks are fitted (thresholds, quantiles) on the FIRST series' training range; the normaliser
+ * on the training rows of every series pooled.
+ */
+import type { CandleColumns } from '@task-agnostic/core';
+import { ConfigError, DataError } from '@task-agnostic/core';
+import { z } from 'zod';
+import { zodToConfigError } from './config.js';
+import type { FeatureMatrixLike, FeaturePipeline, TaskLabelsLike, TaskStateLike, TrainableTask } from './contracts.js';
+import type { MultiTaskSplit } from './split.js';
+
+export const DatasetConfigSchema = z
+  .object({
+    windowLength: z.number().int().min(1).max(4096).default(64),
+    /** Chronological fractions of each series (the rest is training). */
+    valFraction: z.number().min(0).lt(1).default(0.15),
+    testFraction: z.number().min(0).lt(1).default(0.15),
+    /** Rows between splits; default (and minimum) longest horizon + window length. */
+    purgeGap: z.number().int().min(0).optional(),
+    /** Keep every stride-th window (1 = all). */
+    stride: z.number().int().min(1).default(1),
+  })
+  .strict();
+export type DatasetConfig = z.infer<typeof DatasetConfigSchema>;
+export type DatasetConfigInput = z.input<typeof DatasetConfigSchema>;
+
+export interface SeriesInput {
+  readonly symbol: string;
+  readonly candles: CandleColumns;
+}
+
+/** Row boundaries of one series: train [0, trainEnd), val [trainEnd, valEnd), test [valEnd, n). */
+export interface SplitBoundaries {
+  readonly trainEnd: number;
+  readonly valEnd: number;
+}
+
+export interface MultiTaskDataset {
+  readonly train: MultiTaskSplit;
+  readonly val: MultiTaskSplit;
+  readonly test: MultiTaskSplit;
+  readonly featureNames: readonly string[];
+  readonly normalizer: unknown;
+  readonly taskStates: readonly TaskStateLike[];
+  readonly taskIds: readonly string[];
+  readonly horizon: number;
+  readonly purgeGap: number;
+  readonly windowLength: number;
+  readonly series: readonly SeriesInput[];
+  readonly boundaries: readonly SplitBoundaries[];
+  /** Normalised feature matrices per series (for pre-training objectives that need raw rows). */
+  readonly matrices: readonly FeatureMatrixLike[];
+}
+
+export function parseDatasetConfig(json: unknown): DatasetConfig {
+  const r = DatasetConfigSchema.safeParse(json ?? {});
+  if (!r.success) throw zodToConfigError(r.error, 'dataset');
+  if (r.data.valFraction + r.data.testFraction >= 1) {
+    throw new ConfigError(`valFraction + testFraction = ${r.data.valFraction + r.data.testFraction} leaves no training data`, 'dataset.valFraction');
+  }
+  return r.data;
+}
+
+function boundariesFor(n: number, c: DatasetConfig): SplitBoundaries {
+  const trainEnd = Math.floor(n * (1 - c.valFraction - c.testFraction));
+  const valEnd = Math.floor(n * (1 - c.testFraction));
+  return { trainEnd, valEnd };
+}
+
+interface Pick {
+  series: number;
+  end: number;
+}
+
+function pickRows(from: number, to: number, minEnd: number, stride: number, labels: readonly TaskLabelsLike[], series: number, out: Pick[]): void {
+  // `to` is exclusive and already accounts for the horizon.
+  for (let e = Math.max(from, minEnd); e < to; e += stride) {
+    let ok = true;
+    for (const l of labels) if (!l.valid[e]) ok = false;
+    if (ok) out.push({ series, end: e });
+  }
+}
+
+function assemble(
+  picks: readonly Pick[],
+  matrices: readonly FeatureMatrixLike[],
+  labels: readonly (readonly TaskLabelsLike[])[],
+  tasks: readonly TrainableTask[],
+  pipeline: FeaturePipeline,
+  W: number,
+  F: number,
+): MultiTaskSplit {
+  const n = picks.length;
+  const x = new Float32Array(n * W * F);
+  const targetDims = tasks.map((_, i) => labels[0]?.[i]?.targetDim ?? 1);
+  const targets = targetDims.map((d) => new Float32Array(n * d));
+  const endRows = new Int32Array(n);
+  const seriesIds = new Int32Array(n);
+  let r = 0;
+  for (let s = 0; s < matrices.length; s++) {
+    const mine = picks.filter((p) => p.series === s);
+    if (mine.length === 0) continue;
+    const ends = Int32Array.from(mine, (p) => p.end);
+    x.set(pipeline.makeWindows(matrices[s]!, ends, W), r * W * F);
+    for (let k = 0; k < mine.length; k++) {
+      endRows[r + k] = ends[k]!;
+      seriesIds[r + k] = s;
+      tasks.forEach((_, i) => {
+        const l = labels[s]![i]!;
+        const d = targetDims[i]!;
+        if (l.targetDim !== d) throw new DataError(`task ${tasks[i]!.id}: series ${s} labels have targetDim ${l.targetDim}, series 0 has ${d}`);
+        targets[i]!.set(l.targets.subarray(ends[k]! * d, (ends[k]! + 1) * d), (r + k) * d);
+      });
+    }
+    r += mine.length;
+  }
+  return { x, n, windowLength: W, featureCount: F, targets, targetDims, endRows, seriesIds };
+}
+
+/**
+ * Builds train / validation / test splits. `boundaries` (one per series) overrides the fractions
+ * (walk-forward folds pass them).
+ */
+export function buildDataset(
+  series: readonly SeriesInput[],
+  tasks: readonly TrainableTask[],
+  pipeline: FeaturePipeline,
+  configInput: DatasetConfigInput = {},
+  boundaries?: readonly SplitBoundaries[],
+): MultiTaskDataset {
+  const config = parseDatasetConfig(configInput);
+  if (series.length === 0) throw new DataError('buildDataset: no candle series given');
+  const W = config.windowLength;
+  const horizon = Math.max(1, ...tasks.map((t) => t.horizon));
+  const minGap = horizon + W;
+  const gap = config.purgeGap ?? minGap;
+  if (gap < minGap) throw new ConfigError(`purge gap ${gap} is below horizon + window = ${horizon} + ${W}; windows or labels would straddle splits`, 'dataset.purgeGap');
+  const bounds = boundaries ?? series.map((s) => boundariesFor(s.candles.length, config));
+  if (bounds.length !== series.length) throw new DataError(`${bounds.length} split boundaries for ${series.length} series`);
+  bounds.forEach((b, s) => {
+    const n = series[s]!.candles.length;
+    if (!(b.trainEnd > 0 && b.trainEnd <= b.valEnd && b.valEnd <= n)) {
+      throw new DataError(`series ${series[s]!.symbol}: split boundaries trainEnd=${b.trainEnd}, valEnd=${b.valEnd} do not fit ${n} candles`);
+    }
+  });
+
+  const raw = series.map((s) => pipeline.compute(s.candles));
+  const F = raw[0]!.cols;
+  raw.forEach((m, s) => {
+    if (m.cols !== F || m.names.join() !== raw[0]!.names.join()) throw new DataError(`series ${series[s]!.symbol} has different features from series ${series[0]!.symbol}`);
+    if (m.rows !== series[s]!.candles.length) throw new DataError(`feature matrix of ${series[s]!.symbol} has ${m.rows} rows for ${series[s]!.candles.length} candles`);
+  });
+  // the normaliser sees the training rows of every series, pooled, and nothing after trainEnd
+  const pooled = poolTrainingRows(raw, bounds);
+  const normalizer = pipeline.fitNormalizer(pooled, 0, pooled.rows);
+  const matrices = raw.map((m) => normalizer.transform(m));
+  const taskStates = tasks.map((t) => t.fit(series[0]!.candles, bounds[0]!.trainEnd));
+  const labels = series.map((s) => tasks.map((t, i) => t.labels(s.candles, taskStates[i]!)));
+
+  const train: Pick[] = [];
+  const val: Pick[] = [];
+  const test: Pick[] = [];
+  series.forEach((s, k) => {
+    const n = s.candles.length;
+    const b = bounds[k]!;
+    const minEnd = raw[k]!.warmup + W - 1;
+    pickRows(0, b.trainEnd - horizon, minEnd, config.stride, labels[k]!, k, train);
+    pickRows(b.trainEnd + gap, b.valEnd - horizon, minEnd, config.stride, labels[k]!, k, val);
+    pickRows(b.valEnd + gap, n - horizon, minEnd, config.stride, labels[k]!, k, test);
+  });
+  if (train.length === 0) throw new DataError(`no training windows: the series are too short for window ${W}, horizon ${horizon} and the warm-up`);
+  return {
+    train: assemble(train, matrices, labels, tasks, pipeline, W, F),
+    val: assemble(val, matrices, labels, tasks, pipeline, W, F),
+    test: assemble(test, matrices, labels, tasks, pipeline, W, F),
+    featureNames: raw[0]!.names,
+    normalizer: normalizer.toJSON(),
+    taskStates,
+    taskIds: tasks.map((t) => t.id),
+    horizon,
+    purgeGap: gap,
+    windowLength: W,
+    series,
+    boundaries: bounds,
+    matrices,
+  };
+}
+
+function poolTrainingRows(ms: readonly FeatureMatrixLike[], bounds: readonly SplitBoundaries[]): FeatureMatrixLike {
+  const F = ms[0]!.cols;
+  let rows = 0;
+  ms.forEach((m, s) => (rows += Math.max(0, bounds[s]!.trainEnd - m.warmup)));
+  const data = new Float32Array(rows * F);
+  let r = 0;
+  ms.forEach((m, s) => {
+    const a = m.warmup;
+    const b = bounds[s]!.trainEnd;
+    if (b > a) {
+      data.set(m.data.subarray(a * F, b * F), r * F);
+      r += b - a;
+    }
+  });
+  return { data, rows, cols: F, names: ms[0]!.names, warmup: 0 };
+}
+
+export interface WalkForwardOptions {
+  /** Number of folds. */
+  readonly folds: number;
+  /** Rows of validation per fold (valEnd = trainEnd + gap + valBars; a fold's test split is what follows). */
+  readonly valBars: number;
+  /** Rows of the first fold's training range. */
+  readonly minTrainBars: number;
+  readonly purgeGap: number;
+}
+
+/**
+ * Expanding-window walk-forward boundaries over n rows: fold k trains on [0, trainEnd_k) and
+ * validates on the next valBars rows after the purge gap; the last fold ends at n.
+ */
+export function walkForwardBoundaries(n: number, o: WalkForwardOptions): SplitBoundaries[] {
+  if (!(o.folds >= 1 && Number.isInteger(o.folds))) throw new ConfigError(`folds must be a positive integer, got ${o.folds}`, 'walkForward.folds');
+  const span = o.purgeGap + o.valBars;
+  const lastTrainEnd = n - span;
+  if (lastTrainEnd < o.minTrainBars) throw new DataError(`walk-forward: ${n} rows cannot hold ${o.minTrainBars} training rows plus gap ${o.purgeGap} and ${o.valBars} validation rows`);
+  const step = o.folds > 1 ? Math.floor((lastTrainEnd - o.minTrainBars) / (o.folds - 1)) : 0;
+  const out: SplitBoundaries[] = [];
+  for (let k = 0; k < o.folds; k++) {
+    const trainEnd = o.folds > 1 ? o.minTrainBars + k * step : lastTrainEnd;
+    out.push({ trainEnd, valEnd: trainEnd + span });
+  }
+  return out;
+}
