@@ -1,1 +1,23 @@
-export {};
+export { TaskAgnosticModel, componentSeeds } from './model.js';
+export type { CreateModelOptions, ModelParts } from './model.js';
+export { parseModelConfig, modelConfigSchema, DEFAULT_WINDOW_LENGTH, DEFAULT_TASK_IDS } from './config.js';
+export type { ModelConfig, ModelConfigInput, TaskSpec } from './config.js';
+export { saveModel, loadModel, readModelJson, buildModelJson } from './artifact.js';
+export type { SaveMeta, LoadOptions } from './artifact.js';
+export {
+  ARTIFACT_FORMAT,
+  ARTIFACT_FORMAT_VERSION,
+  MODEL_JSON,
+  WEIGHTS_FILE,
+  modelJsonSchema,
+  trainingRangeSchema,
+} from './artifact-schema.js';
+export type { ModelJson, TrainingRange } from './artifact-schema.js';
+export { encodeWeights, decodeWeights, assignWeights, sha256Hex } from './weights.js';
+export type { WeightEntry, WeightsManifest, VariableGroup } from './weights.js';
+export { describeFeatureDifference, featureFingerprint } from './feature-diff.js';
+export { StreamingPredictor } from './streaming.js';
+export type { StreamingLatency, StreamingPrediction, StreamingPredictorOptions } from './streaming.js';
+export { PACKAGE_VERSIONS, versionsCompatible, incompatibleVersions } from './versions.js';
+export { assembleTaskOutputs, isBuiltinTask } from './task-outputs.js';
+export type { Encoder, Head, Task, TaskState, FeatureMatrix, Normalizer, StreamingFeatures, ModelComponents } from './contracts.js';

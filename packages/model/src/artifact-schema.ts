@@ -1,0 +1,69 @@
+/**
+ * model.json: everything needed to rebuild a model and to know where it came from. Validated
+ * with zod on load; errors name the field.
+ */
+import { z } from 'zod';
+import { weightsManifestSchema } from './weights.js';
+
+export const ARTIFACT_FORMAT = 'task-agnostic-model';
+/** Bump on any change a reader of the previous version could not load. */
+export const ARTIFACT_FORMAT_VERSION = 1;
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_FILE = 'weights.bin';
+
+export const trainingRangeSchema = z
+  .object({
+    symbols: z.array(z.string()),
+    interval: z.string().optional(),
+    /** Open time of the first and last candle of the training range (ms, UTC). */
+    startMs: z.number(),
+    endMs: z.number(),
+    /** Rows (candles) used for training, and for validation where there was a split. */
+    trainRows: z.number().int().min(0).optional(),
+    validRows: z.number().int().min(0).optional(),
+  })
+  .passthrough();
+
+export type TrainingRange = z.infer<typeof trainingRangeSchema>;
+
+export const artifactTaskSchema = z
+  .object({
+    id: z.string().min(1),
+    kind: z.enum(['classification', 'regression']),
+    horizon: z.number(),
+    outputDim: z.number().int().min(1),
+    config: z.unknown().optional(),
+    /** The task's fitted state (Task.fit on the training range). */
+    state: z.record(z.unknown()),
+  })
+  .strict();
+
+export const modelJsonSchema = z
+  .object({
+    format: z.literal(ARTIFACT_FORMAT),
+    formatVersion: z.literal(ARTIFACT_FORMAT_VERSION),
+    createdAt: z.string().datetime(),
+    seed: z.number().int().min(0),
+    /** The tfjs backend the weights were saved from (bitwise equality holds on the same backend). */
+    backend: z.string(),
+    packages: z.record(z.string()),
+    config: z
+      .object({
+        windowLength: z.number().int().min(1),
+        encoder: z.unknown(),
+        tasks: z.array(z.object({ id: z.string(), config: z.unknown().optional() }).strict()),
+        features: z.unknown().optional(),
+        seed: z.number().int().min(0),
+      })
+      .strict(),
+    features: z.object({ names: z.array(z.string()).min(1), fingerprint: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
+    normalizer: z.unknown(),
+    encoder: z.object({ outputDim: z.number().int().min(1), paramCount: z.number().int().min(0) }).strict(),
+    tasks: z.array(artifactTaskSchema).min(1),
+    training: trainingRangeSchema.nullable(),
+    metrics: z.record(z.unknown()),
+    weights: weightsManifestSchema,
+  })
+  .strict();
+
+export type ModelJson = z.infer<typeof modelJsonSchema>;

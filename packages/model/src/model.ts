@@ -1,0 +1,278 @@
+/**
+ * TaskAgnosticModel: one encoder, one head per task, the feature normaliser and the config that
+ * rebuilds them. predict() runs the encoder once over the batch and every head on the embedding,
+ * reads all outputs with one dataSync, and decodes each row into TaskOutputs.
+ */
+import { ConfigError, DataError, Rng, type CandleColumns, type TaskOutputs } from '@task-agnostic/core';
+import { tf } from '@task-agnostic/tf';
+import { parseModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
+import type { Encoder, Head, ModelComponents, Normalizer, Task, TaskState } from './contracts.js';
+import { describeFeatureDifference } from './feature-diff.js';
+import { assembleTaskOutputs } from './task-outputs.js';
+import type { VariableGroup } from './weights.js';
+
+export interface CreateModelOptions {
+  /** The normaliser fitted on the training range; its names must equal the feature set's. */
+  readonly normalizer: Normalizer;
+  /** Each task's fitted state (Task.fit on the training range), keyed by task id. */
+  readonly taskStates: Readonly<Record<string, TaskState>>;
+  /** The factories of the parts; the real packages by default. */
+  readonly components: ModelComponents;
+}
+
+export interface ModelParts {
+  readonly config: ModelConfig;
+  readonly featureConfig: unknown;
+  readonly featureNames: readonly string[];
+  readonly encoder: Encoder;
+  readonly tasks: readonly Task[];
+  readonly heads: ReadonlyMap<string, Head>;
+  readonly normalizer: Normalizer;
+  readonly taskStates: ReadonlyMap<string, TaskState>;
+  readonly components: ModelComponents;
+}
+
+/** The seeds of the encoder and of each head: independent child streams of the model seed. */
+export function componentSeeds(seed: number, taskIds: readonly string[]): { encoder: number; heads: Map<string, number> } {
+  const root = new Rng(seed);
+  const encoder = root.split('encoder').seedInt();
+  const heads = new Map(taskIds.map((id) => [id, root.split(`head:${id}`).seedInt()] as const));
+  return { encoder, heads };
+}
+
+export class TaskAgnosticModel {
+  readonly config: ModelConfig;
+  /** The parsed feature-set config the model's inputs come from. */
+  readonly featureConfig: unknown;
+  readonly featureNames: readonly string[];
+  readonly encoder: Encoder;
+  readonly tasks: readonly Task[];
+  readonly heads: ReadonlyMap<string, Head>;
+  readonly normalizer: Normalizer;
+  readonly taskStates: ReadonlyMap<string, TaskState>;
+  readonly components: ModelComponents;
+  private disposed = false;
+
+  /** Builds a new (untrained) model from config: encoder and heads initialised from config.seed. */
+  static create(configInput: ModelConfigInput | ModelConfig, options: CreateModelOptions): TaskAgnosticModel {
+    const config = parseModelConfig(configInput);
+    const c = options.components;
+    const featureConfig = c.parseFeatureSetConfig(config.features);
+    const featureNames = [...c.featureNames(featureConfig)];
+    const diff = describeFeatureDifference(options.normalizer.names, featureNames, 'the normaliser', 'the feature set');
+    if (diff) throw new ConfigError(`the normaliser does not fit the feature set: ${diff}`, 'normalizer');
+    const encoderConfig = c.parseEncoderConfig(config.encoder);
+    const seeds = componentSeeds(config.seed, config.tasks.map((t) => t.id));
+    const tasks = config.tasks.map((t) => c.getTask(t.id, t.config));
+    const states = new Map<string, TaskState>();
+    for (const t of tasks) {
+      const s = options.taskStates[t.id];
+      if (!s) throw new ConfigError(`no fitted state for task '${t.id}' (run Task.fit on the training range)`, `taskStates.${t.id}`);
+      states.set(t.id, s);
+    }
+    const encoder = c.buildEncoder(encoderConfig, [config.windowLength, featureNames.length], seeds.encoder);
+    const heads = new Map<string, Head>();
+    try {
+      for (const t of tasks) heads.set(t.id, t.buildHead(encoder.outputDim, seeds.heads.get(t.id)!));
+    } catch (err) {
+      encoder.dispose();
+      for (const h of heads.values()) h.dispose();
+      throw err;
+    }
+    return new TaskAgnosticModel({
+      config: { ...config, encoder: encoderConfig, features: featureConfig },
+      featureConfig,
+      featureNames,
+      encoder,
+      tasks,
+      heads,
+      normalizer: options.normalizer,
+      taskStates: states,
+      components: c,
+    });
+  }
+
+  constructor(parts: ModelParts) {
+    const [T, F] = parts.encoder.inputShape;
+    if (T !== parts.config.windowLength || F !== parts.featureNames.length) {
+      throw new ConfigError(
+        `encoder input [${T}, ${F}] does not match windowLength ${parts.config.windowLength} x ${parts.featureNames.length} features`,
+        'encoder',
+      );
+    }
+    for (const t of parts.tasks) {
+      if (!parts.heads.has(t.id)) throw new ConfigError(`task '${t.id}' has no head`, `tasks.${t.id}`);
+      if (!parts.taskStates.has(t.id)) throw new ConfigError(`task '${t.id}' has no fitted state`, `taskStates.${t.id}`);
+    }
+    this.config = parts.config;
+    this.featureConfig = parts.featureConfig;
+    this.featureNames = parts.featureNames;
+    this.encoder = parts.encoder;
+    this.tasks = parts.tasks;
+    this.heads = parts.heads;
+    this.normalizer = parts.normalizer;
+    this.taskStates = parts.taskStates;
+    this.components = parts.components;
+  }
+
+  get windowLength(): number {
+    return this.config.windowLength;
+  }
+  get featureCount(): number {
+    return this.featureNames.length;
+  }
+  get embeddingDim(): number {
+    return this.encoder.outputDim;
+  }
+
+  /** Every variable to save, grouped: the encoder's, then each task head's, in task order. */
+  variableGroups(): VariableGroup[] {
+    return [
+      {
+        group: 'encoder',
+        variables: this.encoder.variables,
+        ...(this.encoder.variableNames ? { names: this.encoder.variableNames } : {}),
+      },
+      ...this.tasks.map((t) => ({ group: `head:${t.id}`, variables: this.heads.get(t.id)!.variables })),
+    ];
+  }
+
+  paramCount(): number {
+    let n = 0;
+    for (const g of this.variableGroups()) for (const v of g.variables) n += v.size;
+    return n;
+  }
+
+  /** Checks a batch of windows [n, T, F] and returns it as a tensor (caller disposes). */
+  inputTensor(windows: Float32Array, n: number): tf.Tensor3D {
+    this.assertLive();
+    const T = this.windowLength;
+    const F = this.featureCount;
+    if (!Number.isInteger(n) || n < 1) throw new DataError(`n must be a positive integer, got ${n}`);
+    if (windows.length !== n * T * F) {
+      throw new DataError(`windows has ${windows.length} values but [n=${n}, T=${T}, F=${F}] needs ${n * T * F}`);
+    }
+    return tf.tensor3d(windows, [n, T, F], 'float32');
+  }
+
+  /** Embeddings [n, D], row-major. */
+  embed(windows: Float32Array, n: number): Float32Array {
+    const x = this.inputTensor(windows, n);
+    try {
+      const z = tf.tidy(() => this.encoder.apply(x, { training: false }));
+      const out = z.dataSync() as Float32Array;
+      z.dispose();
+      return Float32Array.from(out);
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /**
+   * Raw head outputs of every task (or of `taskIds`), each [n, outputDim] row-major: one encoder
+   * pass, the heads on its embedding, one concat and one dataSync.
+   */
+  predictRaw(windows: Float32Array, n: number, taskIds?: readonly string[]): Map<string, Float32Array> {
+    const tasks = this.selectTasks(taskIds);
+    const x = this.inputTensor(windows, n);
+    try {
+      const all = tf.tidy(() => {
+        const z = this.encoder.apply(x, { training: false });
+        const outs = tasks.map((t) => this.heads.get(t.id)!.apply(z, { training: false }));
+        return outs.length === 1 ? outs[0]! : tf.concat(outs, 1);
+      });
+      const flat = all.dataSync() as Float32Array;
+      all.dispose();
+      return this.splitOutputs(flat, n, tasks);
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /** Splits concatenated head outputs [n, sum(outputDim)] into one array per task. */
+  splitOutputs(flat: Float32Array, n: number, tasks: readonly Task[] = this.tasks): Map<string, Float32Array> {
+    const width = tasks.reduce((a, t) => a + t.outputDim, 0);
+    if (flat.length !== n * width) throw new DataError(`head outputs have ${flat.length} values, expected ${n} x ${width}`);
+    const out = new Map<string, Float32Array>();
+    let col = 0;
+    for (const t of tasks) {
+      const d = t.outputDim;
+      const a = new Float32Array(n * d);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) a[i * d + j] = flat[i * width + col + j]!;
+      out.set(t.id, a);
+      col += d;
+    }
+    return out;
+  }
+
+  /** TaskOutputs for each of the n windows. */
+  predict(windows: Float32Array, n: number): TaskOutputs[] {
+    return this.decodeAll(this.predictRaw(windows, n), n);
+  }
+
+  /** One task's decoded output for each of the n windows. */
+  predictTask(taskId: string, windows: Float32Array, n: number): unknown[] {
+    const task = this.selectTasks([taskId])[0]!;
+    const raw = this.predictRaw(windows, n, [taskId]).get(taskId)!;
+    const state = this.taskStates.get(taskId)!;
+    const d = task.outputDim;
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i++) out.push(task.decode(raw.subarray(i * d, (i + 1) * d), state));
+    return out;
+  }
+
+  /** Decodes raw outputs (as predictRaw returns them) row by row. */
+  decodeAll(raw: ReadonlyMap<string, Float32Array>, n: number): TaskOutputs[] {
+    const rows: TaskOutputs[] = [];
+    for (let i = 0; i < n; i++) {
+      const entries: [string, unknown][] = [];
+      for (const t of this.tasks) {
+        const a = raw.get(t.id);
+        if (!a) continue;
+        entries.push([t.id, t.decode(a.subarray(i * t.outputDim, (i + 1) * t.outputDim), this.taskStates.get(t.id)!)]);
+      }
+      rows.push(assembleTaskOutputs(entries));
+    }
+    return rows;
+  }
+
+  /**
+   * Batch prediction from candles: features -> normaliser -> windows ending at `endRows` -> predict.
+   * The reference the streaming predictor is proven against.
+   */
+  predictCandles(candles: CandleColumns, endRows: ArrayLike<number>, batchSize = 256): TaskOutputs[] {
+    const m = this.normalizer.transform(this.components.computeFeatures(candles, this.featureConfig));
+    const diff = describeFeatureDifference(this.featureNames, m.names, 'the model', 'the computed features');
+    if (diff) throw new DataError(`feature mismatch: ${diff}`);
+    const out: TaskOutputs[] = [];
+    for (let s = 0; s < endRows.length; s += batchSize) {
+      const ends = Array.from({ length: Math.min(batchSize, endRows.length - s) }, (_, i) => endRows[s + i]!);
+      out.push(...this.predict(this.components.makeWindows(m, ends, this.windowLength), ends.length));
+    }
+    return out;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.encoder.dispose();
+    for (const h of this.heads.values()) h.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private selectTasks(taskIds?: readonly string[]): Task[] {
+    if (!taskIds) return [...this.tasks];
+    return taskIds.map((id) => {
+      const t = this.tasks.find((x) => x.id === id);
+      if (!t) throw new ConfigError(`unknown task '${id}': this model has ${this.tasks.map((x) => x.id).join(', ')}`, 'taskId');
+      return t;
+    });
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new DataError('this model has been disposed');
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * StreamingPredictor: the trader's per-candle inference. It owns a streaming feature engine, the
+ * model's normaliser and a ring of the last T normalised rows; on each closed candle it runs one
+ * batch-1 step (one input tensor, one encoder pass, the heads, one dataSync) and returns the
+ * TaskOutputs with the time spent in features, encoder and heads. It returns null while the
+ * feature engine or the window is warming up.
+ */
+import { DataError, type Candle, type TaskOutputs } from '@task-agnostic/core';
+import { tf } from '@task-agnostic/tf';
+import type { StreamingFeatures } from './contracts.js';
+import { describeFeatureDifference } from './feature-diff.js';
+import type { TaskAgnosticModel } from './model.js';
+
+export interface StreamingLatency {
+  /** Feature update + normalisation + ring write. */
+  readonly featuresMs: number;
+  /** The encoder forward pass (tensor ops run synchronously on the wasm and cpu backends). */
+  readonly encoderMs: number;
+  /** All heads, the read-back of their outputs and decoding. */
+  readonly headsMs: number;
+  readonly totalMs: number;
+}
+
+export interface StreamingPrediction {
+  readonly tsMs: number;
+  readonly outputs: TaskOutputs;
+  readonly latency: StreamingLatency;
+}
+
+export interface StreamingPredictorOptions {
+  /** A feature engine to use instead of a new one built from the model's feature config. */
+  readonly features?: StreamingFeatures;
+}
+
+export class StreamingPredictor {
+  readonly model: TaskAgnosticModel;
+  private readonly features: StreamingFeatures;
+  private readonly T: number;
+  private readonly F: number;
+  private readonly ring: Float32Array;
+  private readonly window: Float32Array;
+  private readonly row: Float32Array;
+  private head = 0; // next ring slot to write
+  private filled = 0;
+  private lastTsMs = -Infinity;
+
+  constructor(model: TaskAgnosticModel, options: StreamingPredictorOptions = {}) {
+    this.model = model;
+    this.features = options.features ?? model.components.createStreamingFeatures(model.featureConfig);
+    const diff = describeFeatureDifference(model.featureNames, this.features.names, 'the model', 'the streaming feature engine');
+    if (diff) throw new DataError(`feature mismatch: ${diff}`);
+    this.T = model.windowLength;
+    this.F = model.featureCount;
+    this.ring = new Float32Array(this.T * this.F);
+    this.window = new Float32Array(this.T * this.F);
+    this.row = new Float32Array(this.F);
+  }
+
+  /** True once the next candle will produce a prediction. */
+  get ready(): boolean {
+    return this.filled >= this.T - 1;
+  }
+
+  /** Number of normalised rows held (at most T). */
+  get rowsHeld(): number {
+    return this.filled;
+  }
+
+  /** Feeds one closed candle; returns the prediction for the window ending at it, or null while warming up. */
+  onCandle(candle: Candle, extras?: never): StreamingPrediction | null {
+    if (!(candle.tsMs > this.lastTsMs)) {
+      throw new DataError(`candles must arrive in time order: got tsMs ${candle.tsMs} after ${this.lastTsMs}`);
+    }
+    const t0 = performance.now();
+    const features = this.features.update(candle, extras);
+    this.lastTsMs = candle.tsMs;
+    if (!features) return null;
+    this.model.normalizer.transformRow(features, this.row);
+    this.ring.set(this.row, this.head * this.F);
+    this.head = (this.head + 1) % this.T;
+    if (this.filled < this.T) this.filled++;
+    if (this.filled < this.T) return null;
+    // Oldest row first: the slot about to be overwritten next is the oldest.
+    const split = this.head * this.F;
+    this.window.set(this.ring.subarray(split), 0);
+    this.window.set(this.ring.subarray(0, split), this.ring.length - split);
+    const t1 = performance.now();
+
+    const model = this.model;
+    let t2 = t1;
+    const out = tf.tidy(() => {
+      const x = tf.tensor3d(this.window, [1, this.T, this.F], 'float32');
+      const z = model.encoder.apply(x, { training: false });
+      t2 = performance.now();
+      const outs = model.tasks.map((t) => model.heads.get(t.id)!.apply(z, { training: false }));
+      return outs.length === 1 ? outs[0]! : tf.concat(outs, 1);
+    });
+    const flat = out.dataSync() as Float32Array;
+    out.dispose();
+    const outputs = model.decodeAll(model.splitOutputs(flat, 1), 1)[0]!;
+    const t3 = performance.now();
+    return {
+      tsMs: candle.tsMs,
+      outputs,
+      latency: { featuresMs: t1 - t0, encoderMs: t2 - t1, headsMs: t3 - t2, totalMs: t3 - t0 },
+    };
+  }
+}
