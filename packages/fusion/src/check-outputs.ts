@@ -28,9 +28,8 @@ export function checkTaskOutputs(outputs: TaskOutputs): FusionHead[] {
   const missing: FusionHead[] = [];
   const d = outputs.direction;
   if (d) {
-    prob(d.up, 'direction.up');
-    prob(d.down, 'direction.down');
-    prob(d.sideways, 'direction.sideways');
+    const sum = prob(d.up, 'direction.up') + prob(d.down, 'direction.down') + prob(d.sideways, 'direction.sideways');
+    if (Math.abs(sum - 1) > 0.01) throw new DataError(`outputs.direction probabilities must sum to 1, got ${sum}`);
   } else missing.push('direction');
   const v = outputs.volatility;
   if (v) {

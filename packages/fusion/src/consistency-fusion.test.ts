@@ -75,6 +75,14 @@ describe('consistencyFusion: the source agreement scenarios', () => {
     expect(d.reasoning).toMatch(/agreement 0\.20 < minimum 0\.6: tasks conflict/);
   });
 
+  it('parses a config object once and still honours a different one', () => {
+    const outputs: TaskOutputs = { direction: UP, regime: regime('low_volatility') };
+    const cfg = { consistencyWeight: 0.8 };
+    const a = consistencyFusion(outputs, cfg);
+    expect(consistencyFusion(outputs, cfg)).toEqual(a);
+    expect(consistencyFusion(outputs, { consistencyWeight: 0.2 }).confidence).toBeCloseTo(0.68 * (1 - 0.2 + 0.2 * 0.7), 12);
+  });
+
   it('applies the consistency weight', () => {
     const outputs: TaskOutputs = { direction: UP, regime: regime('low_volatility') };
     const d = consistencyFusion(outputs, { consistencyWeight: 0.8 });
@@ -108,6 +116,7 @@ describe('consistencyFusion: missing and bad heads', () => {
     expect(() => consistencyFusion({ direction: { up: NaN, down: 0.5, sideways: 0.5 } })).toThrow(DataError);
     expect(() => consistencyFusion({ direction: { up: NaN, down: 0.5, sideways: 0.5 } })).toThrow(/direction\.up/);
     expect(() => consistencyFusion({ volatility: { expected: 0.01, percentile: 1.5 } })).toThrow(/volatility\.percentile/);
+    expect(() => consistencyFusion({ direction: { up: 0.5, down: 0.5, sideways: 0.5 } })).toThrow(/sum to 1/);
     expect(() => consistencyFusion({ regime: { ...regime('bull'), label: 'moon' as Regime } })).toThrow(/regime\.label/);
   });
   it('rejects bad config with a ConfigError naming the field', () => {

@@ -174,4 +174,25 @@ describe('RiskGate: kill switch', () => {
     g.rearm();
     expect(g.check(decision(), state()).approved).toBe(true);
   });
+
+  it('rearm(equity) measures the drawdown trigger from then on; snapshot/restore survive a restart', () => {
+    const g = new RiskGate();
+    const deep = { equity: 84_000, dayStartEquity: 84_000, weekHighEquity: 84_000, peakEquity: 100_000 };
+    expect(g.check(decision(), state({ account: deep })).killed).toBe(true);
+    g.rearm();
+    expect(g.check(decision(), state({ account: deep })).killed).toBe(true); // still 16% under the all-time peak
+    g.rearm(84_000);
+    expect(g.check(decision(), state({ account: deep })).approved).toBe(true);
+    // 90,000 becomes the new high; 76,000 is 15.6% under it -> kill again
+    g.check(decision(), state({ account: { ...deep, equity: 90_000, dayStartEquity: 90_000, weekHighEquity: 90_000 } }));
+    expect(g.check(decision(), state({ account: { ...deep, equity: 76_000, dayStartEquity: 76_000, weekHighEquity: 90_000 } })).killed).toBe(true);
+
+    const h = new RiskGate();
+    h.check(decision(), state({ account: { equity: 96_000, dayStartEquity: 100_000, weekHighEquity: 100_000 } }));
+    const snap = h.snapshot();
+    expect(snap).toEqual({ haltUntilMs: Date.parse('2026-11-19T00:00:00Z'), killReason: null, peakSinceRearm: null });
+    const restarted = new RiskGate();
+    restarted.restore(JSON.parse(JSON.stringify(snap)));
+    expect(restarted.check(decision(), state()).reasons[0]).toMatch(/daily loss limit hit earlier today/);
+  });
 });

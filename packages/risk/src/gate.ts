@@ -26,6 +26,14 @@ export interface GateVerdict extends RiskVerdict {
   readonly flatten?: FlattenIntent;
 }
 
+/** The gate's state that must survive a restart (store it in the journal, give it back to restore()). */
+export interface RiskGateSnapshot {
+  readonly haltUntilMs: number | null;
+  readonly killReason: string | null;
+  /** Highest equity seen since the last rearm(equity), or null when drawdown is measured from state.account.peakEquity. */
+  readonly peakSinceRearm: number | null;
+}
+
 const LAYERS = [positionLayer, portfolioLayer, accountLayer, exchangeLayer, marketLayer, strategyLayer, systemLayer] as const;
 
 function checkFinite(v: number, field: string, lo = -Infinity, hi = Infinity): void {
@@ -42,6 +50,7 @@ export class RiskGate {
   private readonly correlations = new CorrelationCache();
   private haltUntilMs = -Infinity;
   private killReason: string | null = null;
+  private peakSinceRearm: number | null = null;
 
   constructor(config?: RiskConfig | RiskConfigInput) {
     this.config = config === undefined ? DEFAULT_RISK_CONFIG : parseRiskConfig(config);
@@ -52,9 +61,34 @@ export class RiskGate {
     if (this.killReason === null) this.killReason = reason;
   }
 
-  /** Re-arms after a kill (a human decision). */
-  rearm(): void {
+  /**
+   * Re-arms after a kill (a human decision). With `equityNow`, the drawdown trigger is measured from
+   * the highest equity seen from now on instead of the account's all-time peak; otherwise an account
+   * still 15% under its peak would trip the switch again at the next check.
+   */
+  rearm(equityNow?: number): void {
     this.killReason = null;
+    if (equityNow !== undefined) {
+      checkFinite(equityNow, 'equityNow', 0);
+      this.peakSinceRearm = equityNow;
+    }
+  }
+
+  snapshot(): RiskGateSnapshot {
+    return {
+      haltUntilMs: Number.isFinite(this.haltUntilMs) ? this.haltUntilMs : null,
+      killReason: this.killReason,
+      peakSinceRearm: this.peakSinceRearm,
+    };
+  }
+
+  /** Restores the halt, the kill switch and the rearm baseline after a restart. */
+  restore(s: RiskGateSnapshot): void {
+    if (s.haltUntilMs !== null) checkFinite(s.haltUntilMs, 'snapshot.haltUntilMs');
+    if (s.peakSinceRearm !== null) checkFinite(s.peakSinceRearm, 'snapshot.peakSinceRearm', 0);
+    this.haltUntilMs = s.haltUntilMs ?? -Infinity;
+    this.killReason = s.killReason;
+    this.peakSinceRearm = s.peakSinceRearm;
   }
 
   get killed(): boolean {
@@ -82,7 +116,11 @@ export class RiskGate {
 
     // Kill-switch triggers: drawdown beyond the limit, or most calls failing.
     const a = state.account;
-    const peak = Math.max(a.peakEquity ?? a.weekHighEquity, a.weekHighEquity);
+    let peak: number;
+    if (this.peakSinceRearm !== null) {
+      this.peakSinceRearm = Math.max(this.peakSinceRearm, a.equity);
+      peak = this.peakSinceRearm;
+    } else peak = Math.max(a.peakEquity ?? a.weekHighEquity, a.weekHighEquity);
     const dd = peak > 0 ? (peak - a.equity) / peak : 0;
     if (dd >= p.killSwitch.maxDrawdown) this.kill(`drawdown ${(dd * 100).toFixed(2)}% >= ${(p.killSwitch.maxDrawdown * 100).toFixed(0)}%`);
     if (state.system && state.system.errorRate >= p.killSwitch.maxErrorRate) {

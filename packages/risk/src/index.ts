@@ -1,5 +1,5 @@
 export { RiskGate } from './gate.js';
-export type { GateVerdict } from './gate.js';
+export type { GateVerdict, RiskGateSnapshot } from './gate.js';
 export { riskConfigSchema, parseRiskConfig, DEFAULT_RISK_CONFIG } from './params.js';
 export type { RiskConfig, RiskConfigInput } from './params.js';
 export { positionSize, sizingTableMultiplier, volatilityFactor, volatilityRank, kellyFraction, kellyCap, drawdownBrake } from './sizing.js';
