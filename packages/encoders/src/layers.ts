@@ -42,23 +42,26 @@ export function makeAttention(p: ParamStore, name: string, dModel: number, numHe
   return { qkv: makeDense(p, `${name}/qkv`, dModel, 3 * dModel), out: makeDense(p, `${name}/out`, dModel, dModel), numHeads };
 }
 
-/** Multi-head self-attention over x [N, L, d] -> [N, L, d] (one fused QKV projection). */
+/**
+ * Multi-head self-attention over x [N, L, d] -> [N, L, d]. One fused 2-D QKV projection; each
+ * head's q, k, v are column slices of it (free of the 4-/5-D transposes that the usual
+ * [N, L, H, dh] -> [N, H, L, dh] layout needs: wasm runs those on a slow generic path), one
+ * batched product per head for scores and context, heads concatenated, output projection.
+ */
 export function applyAttention(x: tf.Tensor3D, a: AttentionParams): tf.Tensor3D {
   const [n, l, d] = x.shape;
   const h = a.numHeads;
   const dh = d / h;
-  const qkv = applyDense(x, a.qkv); // [N, L, 3d]
-  // [N, L, 3, H, dh] -> [3, N, H, L, dh]: one transpose for q, k and v together.
-  const heads = tf.transpose(tf.reshape(qkv, [n, l, 3, h, dh]), [2, 0, 3, 1, 4]);
-  const [q, k, v] = tf.split(tf.reshape(heads, [3, n * h, l, dh]), 3, 0).map((t) => tf.reshape(t, [n * h, l, dh]) as tf.Tensor3D) as [
-    tf.Tensor3D,
-    tf.Tensor3D,
-    tf.Tensor3D,
-  ];
-  const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh));
-  const attn = tf.softmax(scores, -1);
-  const ctx = tf.matMul(attn, v); // [N*H, L, dh]
-  const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [n, h, l, dh]), [0, 2, 1, 3]), [n, l, d]) as tf.Tensor3D;
+  const qkv = applyDense(tf.reshape(x, [n * l, d]) as tf.Tensor2D, a.qkv); // [N*L, 3d]: q | k | v
+  const scale = 1 / Math.sqrt(dh);
+  const heads: tf.Tensor3D[] = [];
+  for (let i = 0; i < h; i++) {
+    const col = (block: number) => tf.reshape(tf.slice(qkv, [0, block * d + i * dh], [n * l, dh]), [n, l, dh]) as tf.Tensor3D;
+    const q = tf.mul(col(0), scale) as tf.Tensor3D;
+    const scores = tf.matMul(q, col(1), false, true); // [N, L, L]
+    heads.push(tf.matMul(tf.softmax(scores, -1), col(2))); // [N, L, dh]
+  }
+  const merged = h === 1 ? heads[0]! : (tf.concat(heads, 2) as tf.Tensor3D);
   return applyDense(merged, a.out);
 }
 
