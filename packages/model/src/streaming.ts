@@ -9,6 +9,7 @@ import { DataError, type Candle, type TaskOutputs } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
 import type { StreamingFeatures } from './contracts.js';
 import { describeFeatureDifference } from './feature-diff.js';
+import { tryFuseHeads, type FusedHeads } from './fused-heads.js';
 import type { TaskAgnosticModel } from './model.js';
 
 export interface StreamingLatency {
@@ -30,6 +31,12 @@ export interface StreamingPrediction {
 export interface StreamingPredictorOptions {
   /** A feature engine to use instead of a new one built from the model's feature config. */
   readonly features?: StreamingFeatures;
+  /**
+   * Run all heads as two fused matMuls when they are 2-layer ReLU MLPs (default true; proven
+   * against the heads on a probe batch, else the heads run as they are). The fused weights are a
+   * snapshot taken here: build the predictor after training.
+   */
+  readonly fuseHeads?: boolean;
 }
 
 export class StreamingPredictor {
@@ -43,6 +50,7 @@ export class StreamingPredictor {
   private head = 0; // next ring slot to write
   private filled = 0;
   private lastTsMs = -Infinity;
+  private readonly fused: FusedHeads | null;
 
   constructor(model: TaskAgnosticModel, options: StreamingPredictorOptions = {}) {
     this.model = model;
@@ -54,6 +62,17 @@ export class StreamingPredictor {
     this.ring = new Float32Array(this.T * this.F);
     this.window = new Float32Array(this.T * this.F);
     this.row = new Float32Array(this.F);
+    this.fused = options.fuseHeads === false ? null : tryFuseHeads(model.tasks, model.heads, model.embeddingDim);
+  }
+
+  /** 'fused' when the heads run as two fused matMuls, else 'per-head'. */
+  get headsPath(): 'fused' | 'per-head' {
+    return this.fused ? 'fused' : 'per-head';
+  }
+
+  /** Frees the fused head weights (the model is not touched). */
+  dispose(): void {
+    this.fused?.dispose();
   }
 
   /** True once the next candle will produce a prediction. */
@@ -92,6 +111,7 @@ export class StreamingPredictor {
       const x = tf.tensor3d(this.window, [1, this.T, this.F], 'float32');
       const z = model.encoder.apply(x, { training: false });
       t2 = performance.now();
+      if (this.fused) return this.fused.apply(z);
       const outs = model.tasks.map((t) => model.heads.get(t.id)!.apply(z, { training: false }));
       return outs.length === 1 ? outs[0]! : tf.concat(outs, 1);
     });
