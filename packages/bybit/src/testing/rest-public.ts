@@ -73,7 +73,10 @@ export function instrumentsInfo(market: SimMarket, q: Query): JsonObject {
   return { category: 'linear', list, nextPageCursor: next };
 }
 
-/** GET /v5/market/kline: bars with start <= tsMs <= end (tsMs <= now), newest first, at most `limit`. */
+/**
+ * GET /v5/market/kline: bars with start <= tsMs <= end (tsMs <= now), newest first, at most `limit`:
+ * the newest ones, or the oldest from `start` when only `start` is given.
+ */
 export function kline(market: SimMarket, q: Query): JsonObject {
   requireLinear(q);
   const f = feedOf(market, q.get('symbol'));
@@ -92,8 +95,20 @@ export function kline(market: SimMarket, q: Query): JsonObject {
     if (c.tsMs[mid]! <= end) lo = mid + 1;
     else hi = mid;
   }
+  let hiIdx = lo - 1;
+  if (q.get('end') === null && q.get('start') !== null) {
+    // Only `start` (as ccxt's fetchOHLCV sends it): the `limit` bars from start on.
+    let s = 0;
+    let e = c.length;
+    while (s < e) {
+      const mid = (s + e) >>> 1;
+      if (c.tsMs[mid]! < start) s = mid + 1;
+      else e = mid;
+    }
+    hiIdx = Math.min(hiIdx, s + limit - 1);
+  }
   const list: string[][] = [];
-  for (let i = lo - 1; i >= 0 && list.length < limit && c.tsMs[i]! >= start; i--) {
+  for (let i = hiIdx; i >= 0 && list.length < limit && c.tsMs[i]! >= start; i--) {
     if (i === openIdx) {
       // The open bar shows only what is known at its start (no look-ahead into the replay).
       const o = formatDecimal(c.open[i]!);
