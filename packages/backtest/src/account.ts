@@ -4,6 +4,7 @@ import { parseAccountConfig } from './config.js';
 import type { AccountConfig, AccountConfigInput } from './config.js';
 import { bankruptcyPrice, liquidationPrice, marketFillPrice, roundQty, slippageRate } from './fill-model.js';
 import { OrderBook } from './order-book.js';
+import { FillLog, REASON_CODE, TradeLog } from './fill-log.js';
 import type { OrderHost } from './order-book.js';
 import type { Order, OrderRequest } from '@task-agnostic/core';
 
@@ -64,10 +65,10 @@ const TINY = 1e-12;
  */
 export class SimulatedAccount implements OrderHost {
   readonly config: AccountConfig;
-  /** Every fill, oldest first. */
-  readonly fills: Fill[] = [];
-  /** Every closed (or partly closed) round trip, oldest first. */
-  readonly trades: Trade[] = [];
+  /** @internal Columnar fill and trade records (objects are built when `fills` / `trades` are read). */
+  readonly fillLog: FillLog;
+  /** @internal */
+  readonly tradeLog: TradeLog;
   readonly fundingPayments: FundingPayment[] = [];
   feesPaid = 0;
   fundingPaid = 0;
@@ -111,6 +112,10 @@ export class SimulatedAccount implements OrderHost {
   private worstCase = 0;
   private ltfAmbiguous = 0;
   private readonly book: OrderBook;
+  /** Slippage of the fixed and spread models (constant); NaN for the volatility model. */
+  private readonly constSlip: number;
+  private readonly constMaxFrac: number;
+  private readonly qtyStep: number;
 
   constructor(config: AccountConfigInput | AccountConfig = {}, options: SimulatedAccountOptions = {}) {
     this.config = parseAccountConfig(config);
@@ -139,6 +144,20 @@ export class SimulatedAccount implements OrderHost {
     this.barMs = options.barMs ?? 0;
     this.inferBarMs = options.barMs === undefined;
     this.book = new OrderBook(this, this.config.symbol);
+    this.fillLog = new FillLog(this.config.symbol);
+    this.tradeLog = new TradeLog(this.config.symbol);
+    this.constSlip = this.config.slippage.model === 'volatility' ? NaN : slippageRate(this.config.slippage, NaN);
+    this.constMaxFrac = this.lev / ((1 + this.constSlip) * (1 + this.lev * this.takerRate));
+    this.qtyStep = this.config.qtyStep;
+  }
+
+  /** Every fill, oldest first. */
+  get fills(): Fill[] {
+    return this.fillLog.toArray();
+  }
+  /** Every closed (or partly closed) round trip, oldest first. */
+  get trades(): Trade[] {
+    return this.tradeLog.toArray();
   }
 
   // ---------------------------------------------------------------- reading the state
@@ -202,9 +221,11 @@ export class SimulatedAccount implements OrderHost {
 
   /** Feeds one closed bar; returns the fills it caused. Checks the bar first (DataError if malformed). */
   onBar(candle: Candle): Fill[] {
-    const before = this.fills.length;
+    const before = this.fillLog.length;
     this.onBarValues(candle.tsMs, candle.open, candle.high, candle.low, candle.close);
-    return this.fills.slice(before);
+    const out: Fill[] = [];
+    for (let i = before; i < this.fillLog.length; i++) out.push(this.fillLog.at(i));
+    return out;
   }
 
   /** onBar without the candle object (no allocation). */
@@ -290,7 +311,8 @@ export class SimulatedAccount implements OrderHost {
 
   /** @internal Slippage rate for a market fill now. */
   currentSlippage(): number {
-    return slippageRate(this.config.slippage, this.lastRangePct);
+    const c = this.constSlip;
+    return c === c ? c : slippageRate(this.config.slippage, this.lastRangePct);
   }
 
   private applyFunding(ts: number, o: number): void {
@@ -374,10 +396,10 @@ export class SimulatedAccount implements OrderHost {
    */
   private executeTarget(ts: number, ref: number, frac: number, slPct: number, tpPct: number): void {
     const eq = this.q === 0 ? this.walletBalance : this.walletBalance + this.q * (ref - this.entry);
-    const slip = this.currentSlippage();
     // Margin plus fee of the fill (both on the slipped price) must fit in equity:
     // N(1 + slip)(1/L + fee) <= eq  <=>  N / eq <= L / ((1 + slip)(1 + L fee)).
-    const maxFrac = eq > 0 ? this.lev / ((1 + slip) * (1 + this.lev * this.takerRate)) : 0;
+    const cm = this.constMaxFrac;
+    const maxFrac = eq > 0 ? (cm === cm ? cm : this.lev / ((1 + this.currentSlippage()) * (1 + this.lev * this.takerRate))) : 0;
     let f = frac;
     if (f > maxFrac) {
       f = maxFrac;
@@ -386,7 +408,8 @@ export class SimulatedAccount implements OrderHost {
       f = -maxFrac;
       this.clippedTargets++;
     }
-    const target = roundQty((f * eq) / ref, this.config.qtyStep);
+    const raw = (f * eq) / ref;
+    const target = this.qtyStep > 0 ? roundQty(raw, this.qtyStep) : raw;
     const q = this.q;
     if (target === q) return;
     if (q !== 0 && (q > 0) === (target > 0) && target !== 0) {
@@ -452,21 +475,7 @@ export class SimulatedAccount implements OrderHost {
       const fu = this.fundingAcc * share;
       this.entryFees -= ef;
       this.fundingAcc -= fu;
-      const pnl = gross - fee - ef - fu;
-      this.trades.push({
-        symbol: this.config.symbol,
-        side: s > 0 ? 'long' : 'short',
-        qty: qtyAbs,
-        entryMs: this.openedMs,
-        entryPrice: this.entry,
-        exitMs: ts,
-        exitPrice: price,
-        exitReason: reason,
-        pnl,
-        fees: fee + ef,
-        funding: fu,
-        returnPct: pnl / (qtyAbs * this.entry),
-      });
+      this.tradeLog.push(s > 0, qtyAbs, this.openedMs, this.entry, ts, price, REASON_CODE[reason], gross - fee - ef - fu, fee + ef, fu);
       const rest = q + dir * qtyAbs;
       if (Math.abs(rest) <= TINY * aq) {
         this.q = 0;
@@ -479,18 +488,7 @@ export class SimulatedAccount implements OrderHost {
         this.q = rest;
       }
     }
-    this.fills.push({
-      orderId: order ? order.id : `${reason}-${this.fills.length + 1}`,
-      ...(order ? { clientOrderId: order.clientOrderId } : {}),
-      symbol: this.config.symbol,
-      side: dir > 0 ? 'buy' : 'sell',
-      qty: qtyAbs,
-      price,
-      fee,
-      liquidity,
-      reason,
-      tsMs: ts,
-    });
+    this.fillLog.push(ts, dir > 0, qtyAbs, price, fee, liquidity === 'maker', REASON_CODE[reason], order);
     return price;
   }
 }

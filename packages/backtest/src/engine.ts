@@ -46,23 +46,35 @@ export interface BacktestResult {
   readonly openPosition: Position | undefined;
 }
 
-/** Checks columns once so the loop needs no per-bar checks. Throws DataError naming the row. */
-export function validateColumns(c: CandleColumns, what = 'candles'): void {
+/**
+ * Checks columns once so the loop needs no per-bar checks (throws DataError naming the row) and
+ * returns the bar length: the smallest gap between timestamps (gaps only make gaps larger), 0 for
+ * fewer than 2 rows.
+ */
+export function validateColumns(c: CandleColumns, what = 'candles'): number {
   const n = c.length;
   for (const k of ['tsMs', 'open', 'high', 'low', 'close'] as const) {
     if (c[k].length < n) throw new DataError(`${what}.${k} has ${c[k].length} rows, expected ${n}`);
   }
   const { tsMs, open, high, low, close } = c;
+  let minGap = Infinity;
+  let prevTs = -Infinity;
   for (let i = 0; i < n; i++) {
     const o = open[i]!;
     const h = high[i]!;
     const l = low[i]!;
     const cl = close[i]!;
-    if (!(l > 0) || !(h >= l) || !(o >= l && o <= h) || !(cl >= l && cl <= h) || !Number.isFinite(h) || !Number.isFinite(tsMs[i]!)) {
-      throw new DataError(`${what} row ${i} (ts ${tsMs[i]}) is malformed: open ${o} high ${h} low ${l} close ${cl}`);
+    const ts = tsMs[i]!;
+    // NaN fails every comparison; h - h !== 0 catches Infinity.
+    if (!(l > 0 && o >= l && cl >= l && o <= h && cl <= h && h - h === 0 && ts > prevTs && ts - ts === 0)) {
+      if (ts <= prevTs) throw new DataError(`${what} row ${i}: timestamps must increase strictly (${prevTs} then ${ts})`);
+      throw new DataError(`${what} row ${i} (ts ${ts}) is malformed: open ${o} high ${h} low ${l} close ${cl}`);
     }
-    if (i > 0 && !(tsMs[i]! > tsMs[i - 1]!)) throw new DataError(`${what} row ${i}: timestamps must increase strictly (${tsMs[i - 1]} then ${tsMs[i]})`);
+    const gap = ts - prevTs;
+    if (gap < minGap) minGap = gap;
+    prevTs = ts;
   }
+  return n > 1 ? minGap : 0;
 }
 
 /** Bar length: the smallest gap between timestamps (gaps only make gaps larger). */
@@ -96,10 +108,10 @@ export interface Prepared {
 /** @internal */
 export function prepare(candles: CandleColumns, config: BacktestConfigInput | undefined, inputs: BacktestInputs): Prepared {
   const cfg = parseBacktestConfig(config ?? {});
-  validateColumns(candles);
+  const minGap = validateColumns(candles);
   if (candles.length < 2) throw new DataError(`a backtest needs at least 2 candles, got ${candles.length}`);
   if (inputs.lowerTimeframe) validateColumns(inputs.lowerTimeframe, 'lowerTimeframe');
-  const barMs = cfg.interval ? inferBarMsFromInterval(cfg.interval, candles) : inferBarMs(candles);
+  const barMs = cfg.interval ? barMsOfInterval(cfg.interval, minGap) : minGap;
   const acct = new SimulatedAccount(accountPart(cfg), {
     ...(inputs.funding ? { funding: inputs.funding } : {}),
     ...(inputs.lowerTimeframe ? { lowerTimeframe: inputs.lowerTimeframe } : {}),
@@ -108,9 +120,8 @@ export function prepare(candles: CandleColumns, config: BacktestConfigInput | un
   return { cfg, acct, barMs, bpy: resolveBarsPerYear(cfg, barMs) };
 }
 
-function inferBarMsFromInterval(interval: Interval, c: CandleColumns): number {
-  const inferred = inferBarMs(c);
-  const ms = (YEAR_MS / barsPerYearOf(interval)) | 0;
+function barMsOfInterval(interval: Interval, inferred: number): number {
+  const ms = Math.round(YEAR_MS / barsPerYearOf(interval));
   if (inferred > 0 && inferred < ms) throw new DataError(`config.interval is ${interval} but candles are ${inferred} ms apart`);
   return ms;
 }
@@ -140,7 +151,10 @@ export function runSignalLoop(acct: SimulatedAccount, c: CandleColumns, signal: 
   for (let t = 0; t < n; t++) {
     acct.stepUnchecked(tsMs[t]!, open[t]!, high[t]!, low[t]!, close[t]!);
     const s = signal[t]!;
-    if (s === s) acct.submitTarget(s, slPct, tpPct);
+    if (s === s) {
+      if (s - s !== 0) throw new DataError(`signal[${t}] is infinite`);
+      acct.submitTarget(s, slPct, tpPct);
+    }
     equity[t] = acct.equity;
     if (acct.positionQty !== 0) exposed++;
   }
@@ -164,15 +178,32 @@ export function runBacktest(candles: CandleColumns, decide: Decider, config?: Ba
  * as runBacktest with the equivalent decisions.
  */
 export function runSignalBacktest(candles: CandleColumns, signal: ArrayLike<number>, config?: BacktestConfigInput, inputs: BacktestInputs = {}): BacktestResult {
+  const sim = simulateSignals(candles, signal, config, inputs);
+  return finish(sim.prepared, candles, sim.equity, sim.exposedBars);
+}
+
+/** The simulation alone (no metrics, benchmark or monthly table): for parameter sweeps. */
+export interface SignalSimulation {
+  readonly account: SimulatedAccount;
+  /** Equity at each bar's close. */
+  readonly equity: Float64Array;
+  /** Bars that closed with a position open. */
+  readonly exposedBars: number;
+  /** @internal */
+  readonly prepared: Prepared;
+}
+
+/**
+ * Runs the precomputed signal through a fresh SimulatedAccount and returns the account and the
+ * equity curve; runSignalBacktest adds metrics, buy-and-hold and monthly returns on top.
+ * No closeAtEnd here: an open position stays open in `account`.
+ */
+export function simulateSignals(candles: CandleColumns, signal: ArrayLike<number>, config?: BacktestConfigInput, inputs: BacktestInputs = {}): SignalSimulation {
   if (signal.length !== candles.length) throw new DataError(`signal has ${signal.length} values for ${candles.length} candles`);
-  for (let i = 0; i < signal.length; i++) {
-    const s = signal[i]!;
-    if (s === Infinity || s === -Infinity) throw new DataError(`signal[${i}] is infinite`);
-  }
   const p = prepare(candles, config, inputs);
   const equity = new Float64Array(candles.length);
-  const exposed = runSignalLoop(p.acct, candles, signal, p.cfg.stopLossPct, p.cfg.takeProfitPct, equity);
-  return finish(p, candles, equity, exposed);
+  const exposedBars = runSignalLoop(p.acct, candles, signal, p.cfg.stopLossPct, p.cfg.takeProfitPct, equity);
+  return { account: p.acct, equity, exposedBars, prepared: p };
 }
 
 /** @internal Closes out (closeAtEnd) and computes metrics, benchmark and monthly returns. */
@@ -184,13 +215,14 @@ export function finish(p: Prepared, candles: CandleColumns, equity: Float64Array
     equity[n - 1] = acct.equity;
   }
   const benchmark = new Float64Array(n);
-  const o0 = candles.open[0]!;
-  for (let t = 0; t < n; t++) benchmark[t] = (initialEquity * candles.close[t]!) / o0;
+  const k = initialEquity / candles.open[0]!;
+  const close = candles.close;
+  for (let t = 0; t < n; t++) benchmark[t] = k * close[t]!;
   const metrics = computeMetrics({
     equity,
     initialEquity,
     barsPerYear: p.bpy,
-    trades: acct.trades,
+    tradeColumns: { pnl: acct.tradeLog.pnl, returnPct: acct.tradeLog.returnPct },
     exposedBars,
     tradedNotional: acct.tradedNotional,
     feesPaid: acct.feesPaid,
@@ -206,8 +238,12 @@ export function finish(p: Prepared, candles: CandleColumns, equity: Float64Array
     equity,
     benchmark,
     initialEquity,
-    trades: acct.trades,
-    fills: acct.fills,
+    get trades(): readonly Trade[] {
+      return acct.trades;
+    },
+    get fills(): readonly Fill[] {
+      return acct.fills;
+    },
     fundingPayments: acct.fundingPayments,
     metrics,
     benchmarkMetrics,

@@ -9,8 +9,8 @@ export {
 } from './config.js';
 export type { AccountConfig, AccountConfigInput, BacktestConfig, BacktestConfigInput, SlippageConfig } from './config.js';
 export { slippageRate, marketFillPrice, liquidationPrice, bankruptcyPrice, roundQty } from './fill-model.js';
-export { runBacktest, runSignalBacktest, validateColumns, inferBarMs } from './engine.js';
-export type { BacktestInputs, BacktestResult, Decider } from './engine.js';
+export { runBacktest, runSignalBacktest, simulateSignals, validateColumns, inferBarMs } from './engine.js';
+export type { BacktestInputs, BacktestResult, Decider, SignalSimulation } from './engine.js';
 export { computeMetrics } from './metrics.js';
 export type { BacktestMetrics, MetricsInput } from './metrics.js';
 export { monthlyReturns } from './monthly.js';

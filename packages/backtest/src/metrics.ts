@@ -8,6 +8,8 @@ export interface MetricsInput {
   /** Annualisation factor (bars in 365 days). */
   readonly barsPerYear: number;
   readonly trades?: readonly Trade[];
+  /** Trade pnl and returnPct as columns (used instead of `trades` when given; no objects needed). */
+  readonly tradeColumns?: { readonly pnl: ArrayLike<number>; readonly returnPct: ArrayLike<number> };
   /** Bars that ended with a position open. */
   readonly exposedBars?: number;
   /** Sum of |qty x price| over all fills. */
@@ -67,36 +69,42 @@ export function computeMetrics(input: MetricsInput): BacktestMetrics {
   const { equity, initialEquity, barsPerYear } = input;
   const n = equity.length;
   let prev = initialEquity;
+  // Sums shifted by the first return keep the one-pass variance accurate for small returns.
+  const shift = n > 0 && initialEquity > 0 ? equity[0]! / initialEquity - 1 : 0;
   let sum = 0;
+  let sumD = 0;
+  let sumD2 = 0;
   let downSq = 0;
   let peak = initialEquity;
+  let floor = initialEquity; // peak x (1 - maxDd): a new maximum drawdown needs a close below it
   let maxDd = 0;
   let run = 0;
   let maxRun = 0;
   let eqSum = 0;
-  // Welford for the variance: stable for long series of tiny returns.
-  let mean = 0;
-  let m2 = 0;
   for (let t = 0; t < n; t++) {
     const e = equity[t]!;
     const r = prev > 0 ? e / prev - 1 : 0;
     prev = e;
     sum += r;
+    const d = r - shift;
+    sumD += d;
+    sumD2 += d * d;
     if (r < 0) downSq += r * r;
-    const d = r - mean;
-    mean += d / (t + 1);
-    m2 += d * (r - mean);
     if (e >= peak) {
       peak = e;
+      floor = peak * (1 - maxDd);
       run = 0;
     } else {
       run++;
       if (run > maxRun) maxRun = run;
-      const dd = 1 - e / peak;
-      if (dd > maxDd) maxDd = dd;
+      if (e < floor) {
+        maxDd = 1 - e / peak;
+        floor = e;
+      }
     }
     eqSum += e;
   }
+  const m2 = n > 0 ? Math.max(0, sumD2 - (sumD * sumD) / n) : 0;
   const finalEquity = n > 0 ? equity[n - 1]! : initialEquity;
   const totalReturn = finalEquity / initialEquity - 1;
   const annualizedReturn = n > 0 ? (finalEquity > 0 ? Math.pow(finalEquity / initialEquity, barsPerYear / n) - 1 : -1) : 0;
@@ -105,21 +113,25 @@ export function computeMetrics(input: MetricsInput): BacktestMetrics {
   const ann = Math.sqrt(barsPerYear);
   const downside = n > 0 ? Math.sqrt(downSq / n) : 0;
 
-  const trades = input.trades ?? [];
+  const cols = input.tradeColumns ?? {
+    pnl: (input.trades ?? []).map((t) => t.pnl),
+    returnPct: (input.trades ?? []).map((t) => t.returnPct),
+  };
   let wins = 0;
   let grossProfit = 0;
   let grossLoss = 0;
   let pnlSum = 0;
   let retSum = 0;
-  for (const tr of trades) {
-    pnlSum += tr.pnl;
-    retSum += tr.returnPct;
-    if (tr.pnl > 0) {
+  const nt = cols.pnl.length;
+  for (let i = 0; i < nt; i++) {
+    const pnl = cols.pnl[i]!;
+    pnlSum += pnl;
+    retSum += cols.returnPct[i]!;
+    if (pnl > 0) {
       wins++;
-      grossProfit += tr.pnl;
-    } else if (tr.pnl < 0) grossLoss -= tr.pnl;
+      grossProfit += pnl;
+    } else if (pnl < 0) grossLoss -= pnl;
   }
-  const nt = trades.length;
   const meanEquity = n > 0 ? eqSum / n : initialEquity;
   return {
     bars: n,

@@ -15,29 +15,25 @@ export interface MonthlyReturn {
 export function monthlyReturns(tsMs: ArrayLike<number>, equity: ArrayLike<number>, initialEquity: number): MonthlyReturn[] {
   const out: MonthlyReturn[] = [];
   const n = Math.min(tsMs.length, equity.length);
+  if (n === 0) return out;
   let start = initialEquity;
-  let key = -1;
-  let year = 0;
-  let month = 0;
-  for (let t = 0; t < n; t++) {
-    const d = new Date(tsMs[t]!);
-    const y = d.getUTCFullYear();
-    const m = d.getUTCMonth() + 1;
-    const k = y * 12 + m;
-    if (k !== key) {
-      if (key !== -1) {
-        const end = equity[t - 1]!;
-        out.push({ year, month, startEquity: start, endEquity: end, return: end / start - 1 });
-        start = end;
-      }
-      key = k;
-      year = y;
-      month = m;
-    }
-  }
-  if (key !== -1) {
-    const end = equity[n - 1]!;
+  let d = new Date(tsMs[0]!);
+  let year = d.getUTCFullYear();
+  let month = d.getUTCMonth() + 1;
+  // A Date only at month changes: the loop compares against the next month's first millisecond.
+  let monthEnd = Date.UTC(year, month, 1);
+  for (let t = 1; t < n; t++) {
+    const ts = tsMs[t]!;
+    if (ts < monthEnd) continue;
+    const end = equity[t - 1]!;
     out.push({ year, month, startEquity: start, endEquity: end, return: end / start - 1 });
+    start = end;
+    d = new Date(ts);
+    year = d.getUTCFullYear();
+    month = d.getUTCMonth() + 1;
+    monthEnd = Date.UTC(year, month, 1);
   }
+  const end = equity[n - 1]!;
+  out.push({ year, month, startEquity: start, endEquity: end, return: end / start - 1 });
   return out;
 }
