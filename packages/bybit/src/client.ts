@@ -73,13 +73,13 @@ export class BybitClient implements Exchange {
     return Math.floor(num(r.result.timeNano, 'timeNano') / 1e6);
   }
 
-  /** Linear instruments (all, or one symbol), following nextPageCursor. */
-  async instruments(symbol?: SymbolId): Promise<Instrument[]> {
+  /** Linear instruments (all, or one symbol), following nextPageCursor (pageSize <= 1000). */
+  async instruments(symbol?: SymbolId, pageSize = 1000): Promise<Instrument[]> {
     const out: Instrument[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 1000; page++) {
       const r = await this.#transport.request<{ nextPageCursor?: string }>('public', 'GET', 'v5/market/instruments-info', {
-        category: 'linear', limit: 1000, ...(symbol ? { symbol } : {}), ...(cursor ? { cursor } : {}),
+        category: 'linear', limit: pageSize, ...(symbol ? { symbol } : {}), ...(cursor ? { cursor } : {}),
       });
       for (const row of list<Record<string, unknown>>(r.result, 'instruments-info')) out.push(parseInstrument(row));
       cursor = r.result.nextPageCursor || undefined;

@@ -56,10 +56,10 @@ export function instrumentsInfo(market: SimMarket, q: Query): JsonObject {
   const limit = intParam(q, 'limit', 500, 1, 1000);
   const offset = decCursor(q.get('cursor'));
   const page = feeds.slice(offset, offset + limit);
-  const list = page.map((f) => {
+  const list = page.map((f, k) => {
     const base = f.symbol.replace(/USDT$/, '');
     return {
-      symbol: f.symbol, contractType: 'LinearPerpetual', status: 'Trading', baseCoin: base, quoteCoin: 'USDT',
+      symbol: f.symbol, symbolId: offset + k + 1, contractType: 'LinearPerpetual', status: 'Trading', baseCoin: base, quoteCoin: 'USDT',
       launchTime: String(f.candles.tsMs[0]), deliveryTime: '0', deliveryFeeRate: '', priceScale: String(f.priceDecimals),
       leverageFilter: { minLeverage: '1', maxLeverage: '100.00', leverageStep: '0.01' },
       priceFilter: { minPrice: market.fmtPrice(f, f.tickSize), maxPrice: market.fmtPrice(f, 1e7), tickSize: market.fmtPrice(f, f.tickSize) },
