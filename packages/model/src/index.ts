@@ -21,3 +21,5 @@ export type { StreamingLatency, StreamingPrediction, StreamingPredictorOptions }
 export { PACKAGE_VERSIONS, versionsCompatible, incompatibleVersions } from './versions.js';
 export { assembleTaskOutputs, isBuiltinTask } from './task-outputs.js';
 export type { Encoder, Head, Task, TaskState, FeatureMatrix, Normalizer, StreamingFeatures, ModelComponents } from './contracts.js';
+export { tryFuseHeads } from './fused-heads.js';
+export type { FusedHeads } from './fused-heads.js';
