@@ -1,0 +1,102 @@
+/**
+ * The one feature engine: the kernels of a config driven one bar at a time. computeFeatures runs
+ * it in a tight loop over typed arrays; StreamingFeatures feeds it live candles. Same code, same
+ * float64 arithmetic, so the two cannot disagree.
+ */
+import { ConfigError, DataError } from '@task-agnostic/core';
+import { buildKernel, featureNames } from './catalog.js';
+import type { FeatureSetConfig } from './config.js';
+import { newContext, type BarContext, type FeatureKernel } from './context.js';
+import { ExtrasState, type ExtraGroup } from './extras.js';
+
+export class FeatureEngine {
+  readonly names: readonly string[];
+  readonly cols: number;
+  /** First bar index at which every column is valid. */
+  readonly warmup: number;
+  /** Extra data groups the config needs. */
+  readonly needs: ReadonlySet<ExtraGroup>;
+  readonly extras: ExtrasState;
+  private readonly kernels: FeatureKernel[];
+  private readonly offsets: Int32Array;
+  private readonly ctx: BarContext = newContext();
+  private readonly maxGapBars: number;
+  /** Interval in ms: from the config, else set by the caller (batch) or learnt (streaming). */
+  intervalMs: number;
+  private readonly fixedInterval: boolean;
+  private prevTs = NaN;
+
+  constructor(config: FeatureSetConfig) {
+    this.names = Object.freeze(featureNames(config));
+    const built = config.features.map(buildKernel);
+    this.kernels = built.map((b) => b.kernel);
+    this.offsets = new Int32Array(this.kernels.length);
+    let at = 0;
+    let warm = 0;
+    let levels = 0;
+    this.kernels.forEach((k, i) => {
+      this.offsets[i] = at;
+      at += k.names.length;
+      warm = Math.max(warm, k.warmup);
+    });
+    for (const s of config.features) if (s.kind === 'ob_imbalance') levels = Math.max(levels, s.levels);
+    this.cols = at;
+    this.warmup = warm;
+    this.needs = new Set(built.map((b) => b.needs).filter((g): g is ExtraGroup => g !== null));
+    this.extras = new ExtrasState(Math.max(levels, 1));
+    this.maxGapBars = config.maxGapBars;
+    this.intervalMs = config.intervalMs ?? NaN;
+    this.fixedInterval = config.intervalMs !== undefined;
+    if (levels > 200) throw new ConfigError(`ob_imbalance levels ${levels} exceeds 200`, 'features.levels');
+  }
+
+  /** Index of the next bar. */
+  get barsSeen(): number {
+    return this.ctx.index + 1;
+  }
+
+  /**
+   * Validates one candle (row `row` for messages), then advances every kernel, writing the row's
+   * columns at out[at..]. Call extras alignment BEFORE this (it reads the aligned extras).
+   */
+  step(row: number, tsMs: number, open: number, high: number, low: number, close: number, volume: number, out: Float64Array, at: number): void {
+    checkCandle(row, tsMs, open, high, low, close, volume);
+    const prevTs = this.prevTs;
+    if (prevTs === prevTs) {
+      const dt = tsMs - prevTs;
+      if (!(dt > 0)) throw new DataError(`row ${row}: tsMs ${tsMs} is not after the previous candle's ${prevTs} (candles must be sorted and unique)`);
+      if (dt < this.intervalMs && this.fixedInterval) {
+        throw new DataError(`row ${row}: step of ${dt} ms is shorter than the configured intervalMs ${this.intervalMs}`);
+      }
+      if (!(dt >= this.intervalMs)) this.intervalMs = dt; // learn the smallest step (NaN at first)
+      if (dt > this.maxGapBars * this.intervalMs) {
+        throw new DataError(`row ${row}: gap of ${dt / this.intervalMs} intervals before tsMs ${tsMs} exceeds maxGapBars ${this.maxGapBars}`);
+      }
+    }
+    this.prevTs = tsMs;
+    const ctx = this.ctx;
+    ctx.index++;
+    ctx.prevClose = ctx.index === 0 ? NaN : ctx.close;
+    ctx.tsMs = tsMs;
+    ctx.open = open;
+    ctx.high = high;
+    ctx.low = low;
+    ctx.close = close;
+    ctx.volume = volume;
+    ctx.logReturn = ctx.index === 0 ? NaN : Math.log(close / ctx.prevClose);
+    if (this.needs.size > 0) this.extras.fill(ctx);
+    const ks = this.kernels;
+    const offs = this.offsets;
+    for (let k = 0; k < ks.length; k++) ks[k]!.step(ctx, out, at + offs[k]!);
+  }
+}
+
+function checkCandle(row: number, tsMs: number, o: number, h: number, l: number, c: number, v: number): void {
+  // One cheap test for the common case; the detailed message only on failure.
+  if (o > 0 && h > 0 && l > 0 && c > 0 && v >= 0 && h >= l && Number.isFinite(o + h + l + c + v + tsMs)) return;
+  const fields: [string, number][] = [['tsMs', tsMs], ['open', o], ['high', h], ['low', l], ['close', c], ['volume', v]];
+  for (const [f, x] of fields) if (!Number.isFinite(x)) throw new DataError(`row ${row}: ${f} is ${x}, not a finite number`);
+  for (const [f, x] of fields.slice(1, 5)) if (x <= 0) throw new DataError(`row ${row}: ${f} is ${x}; prices must be > 0`);
+  if (v < 0) throw new DataError(`row ${row}: volume is ${v}; it must be >= 0`);
+  throw new DataError(`row ${row}: high ${h} is below low ${l}`);
+}
