@@ -17,3 +17,7 @@ export { monthlyReturns } from './monthly.js';
 export type { MonthlyReturn } from './monthly.js';
 export { walkForward, walkForwardFolds, WalkForwardScheduleSchema } from './walk-forward.js';
 export type { Fold, FoldResult, FoldTrainer, WalkForwardResult, WalkForwardSchedule } from './walk-forward.js';
+export { renderReportHtml } from './report-html.js';
+export type { ReportOptions } from './report-html.js';
+export { backtestReportJson, renderReportJson, describeIntrabar } from './report-json.js';
+export type { BacktestReportJson } from './report-json.js';
