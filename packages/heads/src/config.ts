@@ -1,0 +1,37 @@
+/** Config parsing shared by the tasks: zod at the edge, errors name the field. */
+import { ConfigError } from '@task-agnostic/core';
+import { z } from 'zod';
+
+/** Parses `config` (undefined means all defaults) with `schema`; ConfigError naming `<taskId>.<field>` on failure. */
+export function parseTaskConfig<C>(schema: z.ZodType<C, z.ZodTypeDef, unknown>, config: unknown, taskId: string): C {
+  const r = schema.safeParse(config ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const field = [taskId, ...issue.path.map(String)].join('.');
+    throw new ConfigError(`${issue.message}`, field);
+  }
+  return r.data;
+}
+
+/** A forecast horizon in bars. */
+export const horizonSchema = (defaultBars: number) => z.number().int().min(1).max(10_000).default(defaultBars);
+
+/** Class weighting of the cross-entropy: 'balanced' uses n / (k count_c) fitted on the training labels. */
+export const classWeightingSchema = z.enum(['none', 'balanced']).default('none');
+
+/** Rows of a label array gathered into [rows.length, targetDim]. */
+export function gatherTargets(targets: Float32Array, targetDim: number, rows: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(rows.length * targetDim);
+  for (let i = 0; i < rows.length; i++) {
+    const t = rows[i]!;
+    for (let d = 0; d < targetDim; d++) out[i * targetDim + d] = targets[t * targetDim + d]!;
+  }
+  return out;
+}
+
+/** The same output row repeated n times (constant baselines). */
+export function repeatRow(row: readonly number[], n: number): Float32Array {
+  const out = new Float32Array(n * row.length);
+  for (let i = 0; i < n; i++) out.set(row, i * row.length);
+  return out;
+}
