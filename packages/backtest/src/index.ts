@@ -21,3 +21,4 @@ export { renderReportHtml } from './report-html.js';
 export type { ReportOptions } from './report-html.js';
 export { backtestReportJson, renderReportJson, describeIntrabar } from './report-json.js';
 export type { BacktestReportJson } from './report-json.js';
+export { SimulatedExchange } from './simulated-exchange.js';
