@@ -59,6 +59,8 @@ export const TrainingConfigSchema = z
       .default({}),
     harmoniser: HarmoniserConfigSchema.default({}),
     gradientMode: z.enum(['parameter', 'representation']).default('parameter'),
+    /** Fixed per-task multipliers on the harmoniser's weights, by task id (curriculum phase weights). */
+    taskWeights: z.record(z.string(), z.number().min(0)).optional(),
     /** Folder for the per-epoch checkpoint; none = no checkpoints. */
     checkpointDir: z.string().min(1).optional(),
     /** JSONL file that gets one line per epoch (metrics, task weights). */

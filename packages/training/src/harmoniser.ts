@@ -32,8 +32,14 @@ export class Harmoniser {
   private readonly gradnorm: GradNorm | null;
   private readonly uncertainty: UncertaintyWeighting | null;
   private last: number[];
+  /** Fixed per-task multipliers on top of the harmoniser (curriculum phase weights); 1 by default. */
+  readonly scale: readonly number[];
 
-  constructor(options: HarmoniserOptions, kinds: readonly ('classification' | 'regression')[]) {
+  constructor(options: HarmoniserOptions, kinds: readonly ('classification' | 'regression')[], scale?: readonly number[]) {
+    if (scale && (scale.length !== kinds.length || scale.some((x) => !(x >= 0)))) {
+      throw new ConfigError(`task weight scale must hold ${kinds.length} non-negative numbers`, 'taskWeights');
+    }
+    this.scale = scale ? [...scale] : kinds.map(() => 1);
     if (!HARMONISER_NAMES.includes(options.name)) {
       throw new ConfigError(`unknown harmoniser '${String(options.name)}': expected one of ${HARMONISER_NAMES.join(', ')}`, 'harmoniser.name');
     }
@@ -77,6 +83,7 @@ export class Harmoniser {
         w = this.gradnorm!.weights();
         break;
     }
+    w = w.map((x, i) => x * this.scale[i]!);
     this.last = w;
     return w;
   }

@@ -30,3 +30,7 @@ export { sampleAnchors, sampleMask, applyMask, augment, positivesOf, orderPairs,
 export type { SslSource, EndRange, SamplerOptions, Anchor } from './ssl-sampler.js';
 export { pretrainEncoder, parsePretrainConfig, sslSourcesFromDataset, PretrainConfigSchema, SSL_OBJECTIVES } from './pretrain.js';
 export type { PretrainConfig, PretrainConfigInput, PretrainEpoch, PretrainHooks, PretrainResult, SslObjective } from './pretrain.js';
+export { standardCurriculum, parseCurriculum, runCurriculum, metricConditionMet, CurriculumSchema, PhaseSchema, TransitionSchema } from './curriculum.js';
+export type { Curriculum, Phase, Transition, CurriculumRun, PhaseResult } from './curriculum.js';
+export { trainNewHead } from './transfer.js';
+export type { TransferResult } from './transfer.js';

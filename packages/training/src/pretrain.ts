@@ -75,6 +75,8 @@ export interface PretrainHooks {
   readonly signal?: AbortSignal;
   /** Stop as soon as the validation reconstruction loss is at or below this (curriculum condition). */
   readonly stopAtReconstructionLoss?: number;
+  /** The reconstruction condition is only checked from this many epochs on. */
+  readonly minEpochs?: number;
 }
 
 /** Training and validation sources from a dataset: window ends inside each split, next bar included. */
@@ -299,7 +301,7 @@ export async function pretrainEncoder(
         await appendFile(c.logPath, JSON.stringify({ phase: 'pretrain', ...rec }) + '\n');
       }
       await hooks.onEpoch?.(rec);
-      if (hooks.stopAtReconstructionLoss !== undefined && (rec.val.masked ?? Infinity) <= hooks.stopAtReconstructionLoss) reached = true;
+      if (hooks.stopAtReconstructionLoss !== undefined && epoch + 1 >= (hooks.minEpochs ?? 0) && (rec.val.masked ?? Infinity) <= hooks.stopAtReconstructionLoss) reached = true;
     }
   } finally {
     adam.dispose();

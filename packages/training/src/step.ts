@@ -154,7 +154,7 @@ function pcgradParameterStep(
     const { value, grads } = tf.variableGrads(() => {
       const z = parts.encoder.apply(x, { training: true });
       const aux = parts.encoder.auxLoss();
-      const l = parts.tasks[i]!.loss(head.apply(z, { training: true }), ys[i]!);
+      const l = tf.mul(parts.tasks[i]!.loss(head.apply(z, { training: true }), ys[i]!), harmoniser.scale[i]!) as tf.Scalar;
       // the auxiliary loss is shared out equally so the sum over tasks counts it once
       return aux ? tf.add(l, tf.div(aux, T)) : l;
     }, [...shared, ...head.variables]);
@@ -211,7 +211,7 @@ function representationStep(
   const [n, D] = dzs[0]!.shape;
   const dz = tf.tidy(() => {
     if (harmoniser.projectsGradients) {
-      const flat = pcgradCombine(dzs.map((d) => tf.reshape(d, [-1]) as tf.Tensor1D), pcgradOrders(T, rng));
+      const flat = pcgradCombine(dzs.map((d, i) => tf.reshape(tf.mul(d, harmoniser.scale[i]!), [-1]) as tf.Tensor1D), pcgradOrders(T, rng));
       return tf.reshape(flat, [n, D]) as tf.Tensor2D;
     }
     let acc = tf.mul(dzs[0]!, weights[0]!) as tf.Tensor2D;
@@ -220,6 +220,7 @@ function representationStep(
   });
   dzs.forEach((d) => d.dispose());
   const byName = new Map<string, tf.Tensor>();
+  // PCGrad weights are 1 x scale, so this also applies curriculum scales to PCGrad's heads
   headGrads.forEach((m, i) => {
     for (const [k, g] of m) {
       if (weights[i] === 1) byName.set(k, g);

@@ -38,7 +38,8 @@ export interface EpochRecord {
 }
 
 export interface TrainHooks {
-  onEpoch?(record: EpochRecord): void | Promise<void>;
+  /** Return 'stop' to end training after this epoch (a normal finish: best weights are restored). */
+  onEpoch?(record: EpochRecord): void | 'stop' | Promise<void | 'stop'>;
   /** Aborting stops between batches; the last completed epoch's checkpoint stays. */
   readonly signal?: AbortSignal;
   /** Continue from the checkpoint in config.checkpointDir when there is one. */
@@ -108,7 +109,11 @@ export async function trainMultiTask(
   const trainVars = trainableVariablesOf(parts);
   const vars = allVariables(parts);
   const adam = new Adam(trainVars, { beta1: config.beta1, beta2: config.beta2 });
-  const harmoniser = new Harmoniser(config.harmoniser, parts.tasks.map((t) => t.kind));
+  if (config.taskWeights) {
+    for (const id of Object.keys(config.taskWeights)) if (!parts.tasks.some((t) => t.id === id)) throw new ConfigError(`no task '${id}' in this run`, `training.taskWeights.${id}`);
+  }
+  const scale = config.taskWeights ? parts.tasks.map((t) => config.taskWeights![t.id] ?? 1) : undefined;
+  const harmoniser = new Harmoniser(config.harmoniser, parts.tasks.map((t) => t.kind), scale);
   const batchesPerEpoch = Math.ceil(data.train.n / config.batchSize);
   const schedule = new LrSchedule(config.schedule, config.learningRate, batchesPerEpoch * config.epochs);
   const st: LoopState = { history: [], best: Number.POSITIVE_INFINITY, bestEpoch: -1, bad: 0 };
@@ -218,7 +223,7 @@ export async function trainMultiTask(
         },
       );
     }
-    await hooks.onEpoch?.(record);
+    if ((await hooks.onEpoch?.(record)) === 'stop') break;
   }
   if (!aborted && config.earlyStopping.restoreBest && bestWeights) restore(vars, bestWeights, 'best weights');
   adam.dispose();
