@@ -149,7 +149,7 @@ export class BybitClient implements Exchange {
         closedSince: async (symbol, interval, fromMs) => this.fetchCandles(symbol, interval, fromMs, (await this.serverTime()) + 1),
         lastClosedTs: async (symbol, interval) => {
           const now = await this.serverTime();
-          const c = await this.fetchCandles(symbol, interval, now - 3 * INTERVAL_MS[interval], now + 1);
+          const c = await this.fetchCandles(symbol, interval, now - 1000 * INTERVAL_MS[interval], now + 1); // one request
           return c.length ? c.tsMs[c.length - 1] : undefined;
         },
       }, (e) => {
