@@ -19,6 +19,7 @@ import {
   type ModelJson,
   type TrainingRange,
 } from './artifact-schema.js';
+import { defaultComponents } from './components.js';
 import type { ModelComponents, TaskState } from './contracts.js';
 import { describeFeatureDifference, featureFingerprint } from './feature-diff.js';
 import { TaskAgnosticModel } from './model.js';
@@ -35,8 +36,8 @@ export interface SaveMeta {
 }
 
 export interface LoadOptions {
-  /** The factories of the parts; the real packages by default. */
-  readonly components: ModelComponents;
+  /** The factories of the parts; the real packages (defaultComponents) by default. */
+  readonly components?: ModelComponents;
   /** Also require these feature names (e.g. the live feature engine's), in this order. */
   readonly expectedFeatureNames?: readonly string[];
   /** Load even when a package version differs incompatibly from the one that saved the artifact. */
@@ -180,9 +181,9 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
 }
 
 /** Loads an artifact folder into a ready model, with every check described in this file. */
-export async function loadModel(dir: string, options: LoadOptions): Promise<TaskAgnosticModel> {
+export async function loadModel(dir: string, options: LoadOptions = {}): Promise<TaskAgnosticModel> {
   const json = await readModelJson(dir);
-  const c = options.components;
+  const c = options.components ?? defaultComponents;
 
   const bad = incompatibleVersions(json.packages);
   if (bad.length && !options.allowVersionMismatch) {

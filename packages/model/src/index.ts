@@ -23,3 +23,4 @@ export { assembleTaskOutputs, isBuiltinTask } from './task-outputs.js';
 export type { Encoder, Head, Task, TaskState, FeatureMatrix, Normalizer, StreamingFeatures, ModelComponents } from './contracts.js';
 export { tryFuseHeads } from './fused-heads.js';
 export type { FusedHeads } from './fused-heads.js';
+export { defaultComponents } from './components.js';

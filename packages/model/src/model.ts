@@ -6,6 +6,7 @@
 import { ConfigError, DataError, Rng, type CandleColumns, type TaskOutputs } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
 import { parseModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
+import { defaultComponents } from './components.js';
 import type { Encoder, Head, ModelComponents, Normalizer, Task, TaskState } from './contracts.js';
 import { describeFeatureDifference } from './feature-diff.js';
 import { assembleTaskOutputs } from './task-outputs.js';
@@ -16,8 +17,8 @@ export interface CreateModelOptions {
   readonly normalizer: Normalizer;
   /** Each task's fitted state (Task.fit on the training range), keyed by task id. */
   readonly taskStates: Readonly<Record<string, TaskState>>;
-  /** The factories of the parts; the real packages by default. */
-  readonly components: ModelComponents;
+  /** The factories of the parts; the real packages (defaultComponents) by default. */
+  readonly components?: ModelComponents;
 }
 
 export interface ModelParts {
@@ -56,7 +57,7 @@ export class TaskAgnosticModel {
   /** Builds a new (untrained) model from config: encoder and heads initialised from config.seed. */
   static create(configInput: ModelConfigInput | ModelConfig, options: CreateModelOptions): TaskAgnosticModel {
     const config = parseModelConfig(configInput);
-    const c = options.components;
+    const c = options.components ?? defaultComponents;
     const featureConfig = c.parseFeatureSetConfig(config.features);
     const featureNames = [...c.featureNames(featureConfig)];
     const diff = describeFeatureDifference(options.normalizer.names, featureNames, 'the normaliser', 'the feature set');

@@ -1,0 +1,184 @@
+// The model with the REAL features, encoders and heads packages: artifact round trip for every
+// encoder type, streaming == batch (features to 1e-6, outputs to ~1e-5), the brief's feature
+// mismatch message, and no tensor leaks.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { candleAt, generateSyntheticMarket, readCandlesCsvSync, sliceColumns, type CandleColumns } from '@task-agnostic/core';
+import { encoderPreset } from '@task-agnostic/encoders';
+import { DEFAULT_FEATURE_SET, Normalizer, StreamingFeatures, computeFeatures, makeWindows } from '@task-agnostic/features';
+import { getTask } from '@task-agnostic/heads';
+import { candleFile } from '@task-agnostic/test-utils';
+import { initBackend, tf } from '@task-agnostic/tf';
+import { loadModel, readModelJson, saveModel } from './artifact.js';
+import { DEFAULT_TASK_IDS } from './config.js';
+import { TaskAgnosticModel } from './model.js';
+import { StreamingPredictor } from './streaming.js';
+
+const T = 24;
+const root = mkdtempSync(path.join(tmpdir(), 'tat-model-int-'));
+const candles = generateSyntheticMarket({ bars: 700, seed: 5 }).candles;
+const trainEnd = 500;
+let normalizer: Normalizer;
+let taskStates: Record<string, Readonly<Record<string, unknown>>>;
+
+beforeAll(async () => {
+  await initBackend({ quiet: true });
+  const m = computeFeatures(sliceColumns(candles, 0, trainEnd), DEFAULT_FEATURE_SET);
+  normalizer = Normalizer.fit(m, m.warmup, trainEnd);
+  taskStates = Object.fromEntries(DEFAULT_TASK_IDS.map((id) => [id, getTask(id).fit(candles, trainEnd)]));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function build(type: 'transformer' | 'cnn' | 'moe' | 'mlp', seed = 3): TaskAgnosticModel {
+  return TaskAgnosticModel.create({ windowLength: T, encoder: encoderPreset('tiny', type), tasks: [...DEFAULT_TASK_IDS], seed }, { normalizer, taskStates });
+}
+
+/** Moves every weight away from its initial value, as training would. */
+function perturb(model: TaskAgnosticModel, seed: number): void {
+  for (const g of model.variableGroups()) {
+    for (const [i, v] of g.variables.entries()) {
+      const t = tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.05, 'float32', seed + i)));
+      v.assign(t);
+      t.dispose();
+    }
+  }
+}
+
+function windowsAt(ends: number[]): Float32Array {
+  return makeWindows(normalizer.transform(computeFeatures(candles, DEFAULT_FEATURE_SET)), ends, T);
+}
+
+const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+/** Structural equality with numbers to a relative/absolute tolerance. */
+function expectClose(a: unknown, b: unknown, tol: number, where = 'outputs'): void {
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (!(Math.abs(a - b) <= tol * Math.max(1, Math.abs(a)))) throw new Error(`${where}: ${a} vs ${b}`);
+    return;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    expect(Object.keys(a).sort(), where).toEqual(Object.keys(b).sort());
+    for (const k of Object.keys(a)) expectClose((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], tol, `${where}.${k}`);
+    return;
+  }
+  expect(a, where).toEqual(b);
+}
+
+describe('TaskAgnosticModel with the real packages', () => {
+  it.each(['transformer', 'cnn', 'moe', 'mlp'] as const)('%s: save -> load gives bitwise-identical outputs and embeddings', async (type) => {
+    const model = build(type);
+    perturb(model, 100);
+    const ends = [200, 201, 350, 699];
+    const w = windowsAt(ends);
+    const dir = path.join(root, type);
+    const written = await saveModel(model, dir, { training: { symbols: ['SYNTHUSDT'], interval: '1h', startMs: candles.tsMs[0]!, endMs: candles.tsMs[trainEnd - 1]! } });
+    expect(written.weights.entries.filter((e) => e.group === 'encoder').map((e) => e.name)).toEqual(model.encoder.variableNames);
+    const loaded = await loadModel(dir);
+    for (const [id, raw] of model.predictRaw(w, ends.length)) expect(bits(loaded.predictRaw(w, ends.length).get(id)!), `${type} ${id}`).toEqual(bits(raw));
+    expect(bits(loaded.embed(w, ends.length))).toEqual(bits(model.embed(w, ends.length)));
+    const outs = loaded.predict(w, ends.length);
+    expect(outs).toEqual(model.predict(w, ends.length));
+    expect(Object.keys(outs[0]!).sort()).toEqual(['direction', 'regime', 'risk', 'volatility']);
+    const dir0 = outs[0]!.direction!;
+    expect(dir0.up + dir0.down + dir0.sideways).toBeCloseTo(1, 5);
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it("names the feature that changed: 'rsi_14' in the artifact but 'rsi_21' in this feature set", async () => {
+    const model = build('transformer');
+    const dir = path.join(root, 'rsi');
+    await saveModel(model, dir);
+    model.dispose();
+    const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { config: { features: { features: { kind: string; period?: number }[] } } };
+    json.config.features.features.find((f) => f.kind === 'rsi')!.period = 21;
+    writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
+    await expect(loadModel(dir)).rejects.toThrow("feature mismatch: feature 2 is 'rsi_14' in the artifact but 'rsi_21' in this feature set");
+    expect((await readModelJson(dir)).features.names[2]).toBe('rsi_14');
+  });
+});
+
+function streamVsBatch(cs: CandleColumns, model: TaskAgnosticModel, from: number): number {
+  // 1. streaming feature rows equal the batch matrix to 1e-6 after float32
+  const batch = computeFeatures(cs, DEFAULT_FEATURE_SET);
+  const sf = new StreamingFeatures(DEFAULT_FEATURE_SET);
+  let rowsChecked = 0;
+  for (let i = 0; i < cs.length; i++) {
+    const row = sf.update(candleAt(cs, i));
+    if (i < batch.warmup) {
+      expect(row).toBeNull();
+      continue;
+    }
+    for (let j = 0; j < batch.cols; j++) {
+      const a = Math.fround(row![j]!);
+      const b = batch.data[i * batch.cols + j]!;
+      if (!(Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)))) throw new Error(`feature ${batch.names[j]} at row ${i}: ${a} vs ${b}`);
+    }
+    rowsChecked++;
+  }
+  expect(rowsChecked).toBe(cs.length - batch.warmup);
+
+  // 2. StreamingPredictor outputs equal batch prediction on the same candles
+  const sp = new StreamingPredictor(model);
+  expect(sp.headsPath).toBe('fused');
+  const firstValid = batch.warmup + T - 1;
+  const ends: number[] = [];
+  const streamed = [];
+  for (let i = 0; i < cs.length; i++) {
+    const r = sp.onCandle(candleAt(cs, i));
+    if (i < firstValid) expect(r).toBeNull();
+    else expect(r).not.toBeNull();
+    if (r && i >= from) {
+      ends.push(i);
+      streamed.push(r.outputs);
+    }
+  }
+  const ref = model.predictCandles(cs, ends);
+  for (let k = 0; k < ends.length; k++) expectClose(streamed[k], ref[k], 1e-5, `row ${ends[k]}`);
+  sp.dispose();
+  return ends.length;
+}
+
+describe('StreamingPredictor with the real feature engine', () => {
+  it('equals batch prediction on the same synthetic candles, with fused heads', () => {
+    const model = build('transformer', 8);
+    perturb(model, 7);
+    expect(streamVsBatch(candles, model, 0)).toBe(700 - (99 + T - 1));
+    model.dispose();
+  });
+
+  const btc = candleFile('bybit_BTCUSDT_1h.csv');
+  it.skipIf(!btc)('equals batch prediction on real BTCUSDT 1h candles', () => {
+    const all = readCandlesCsvSync(btc!, { interval: '1h' }).candles;
+    const cs = sliceColumns(all, all.length - 500, all.length);
+    const m = computeFeatures(cs, DEFAULT_FEATURE_SET);
+    const model = TaskAgnosticModel.create(
+      { windowLength: T, encoder: encoderPreset('tiny', 'cnn'), tasks: ['direction', 'return'], seed: 4 },
+      {
+        normalizer: Normalizer.fit(m, m.warmup, 400),
+        taskStates: { direction: getTask('direction').fit(cs, 400), return: getTask('return').fit(cs, 400) },
+      },
+    );
+    perturb(model, 9);
+    expect(streamVsBatch(cs, model, 0)).toBeGreaterThan(300);
+    model.dispose();
+  });
+
+  it('leaks no tensors over 100 batch predictions and 100 streamed decisions', () => {
+    const model = build('transformer');
+    const w = windowsAt([300, 301, 302]);
+    const sp = new StreamingPredictor(model);
+    for (let i = 0; i < 200; i++) sp.onCandle(candleAt(candles, i));
+    model.predict(w, 3);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 100; i++) {
+      model.predict(w, 3);
+      expect(sp.onCandle(candleAt(candles, 200 + i))).not.toBeNull();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    sp.dispose();
+    model.dispose();
+  });
+});
