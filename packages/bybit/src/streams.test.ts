@@ -67,6 +67,30 @@ describe('WebSocket streams against the simulator', () => {
     await unsubscribe();
   });
 
+  it('two symbols with drops: each symbol exactly once, in order; the order book recovers after a drop', async () => {
+    const a = generateSyntheticMarket({ bars: 500, seed: 12, interval: '1h', startMs: Date.UTC(2024, 0, 1) }).candles;
+    const b = generateSyntheticMarket({ bars: 500, seed: 13, interval: '1h', startMs: Date.UTC(2024, 0, 1), startPrice: 2000 }).candles;
+    sim = await new BybitSimulator([{ symbol: 'BTCUSDT', interval: '1h', candles: a }, { symbol: 'ETHUSDT', interval: '1h', candles: b }], { startMs: a.tsMs[100]! }).start();
+    client = new BybitClient({ mode: 'custom', restUrl: sim.restUrl, wsPublicUrl: sim.wsPublicUrl, backoffBaseMs: 20, ws: { reconnectBaseMs: 20, reconnectMaxMs: 100 } });
+    const got: Record<string, ClosedCandle[]> = { BTCUSDT: [], ETHUSDT: [] };
+    await client.streamCandles(['BTCUSDT', 'ETHUSDT'], '1h', (x) => got[x.symbol]!.push(x));
+    let book: OrderBookSnapshot | undefined;
+    client.streams.orderBook('ETHUSDT', 50, (x) => (book = x));
+    await until(() => client!.streams.socket.isOpen && book !== undefined);
+    for (let k = 1; k <= 200; k++) {
+      sim.advance(1);
+      if (k % 40 === 0) sim.dropWebSockets();
+      await sleep(2);
+    }
+    await until(() => got.BTCUSDT!.length >= 200 && got.ETHUSDT!.length >= 200);
+    await sleep(100);
+    expectExactlyOnce(got.BTCUSDT!, a, 100, 300);
+    expectExactlyOnce(got.ETHUSDT!, b, 100, 300);
+    const rest = await client.orderBook('ETHUSDT', 50);
+    await until(() => book!.updateId > 0 && JSON.stringify(book!.bids) === JSON.stringify(rest.bids));
+    expect(book!.asks).toEqual(rest.asks);
+  });
+
   it('duplicated, swapped and malformed kline pushes still give each candle exactly once, in order', async () => {
     const src = generateSyntheticMarket({ bars: 400, seed: 9, interval: '1h' }).candles;
     const [s, c] = await start(src, 100);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { signRest, signaturesEqual } from '../signing.js';
 import { SimAccount, SimReject } from './accounts.js';
 import { FaultInjector } from './faults.js';
-import { SimMarket, type SimFeed } from './market.js';
+import { SimMarket, type FeedState, type SimFeed } from './market.js';
 import * as pub from './rest-public.js';
 import * as priv from './rest-private.js';
 import { WsHub } from './ws-hub.js';
@@ -85,14 +85,20 @@ export class BybitSimulator {
   /** Closes the next `bars` bars of the base interval, pushing every WebSocket message they produce. */
   advance(bars = 1): void {
     for (let k = 0; k < bars; k++) {
-      const target = this.market.nowMs + this.market.baseIntervalMs;
+      const before = this.market.nowMs;
+      const target = before + this.market.baseIntervalMs;
+      // Every bar of every feed that closes in (before, target], in time order (feeds may differ).
+      const events: { f: FeedState; n: number; endMs: number }[] = [];
       for (const f of this.market.feeds.values()) {
-        // Close each bar of this feed that ends by `target`, one at a time and in order.
-        for (let n = this.market.closedCount(f); n < f.candles.length && f.candles.tsMs[n]! + f.intervalMs <= target; n++) {
-          this.market.nowMs = Math.max(this.market.nowMs, f.candles.tsMs[n]! + f.intervalMs);
-          this.account.onBarClosed(f, n);
-          this.hub.onBarClosed(f, n);
+        for (let n = this.market.closedCount(f, before); n < f.candles.length && f.candles.tsMs[n]! + f.intervalMs <= target; n++) {
+          events.push({ f, n, endMs: f.candles.tsMs[n]! + f.intervalMs });
         }
+      }
+      events.sort((a, b) => a.endMs - b.endMs);
+      for (const e of events) {
+        this.market.nowMs = Math.max(this.market.nowMs, e.endMs);
+        this.account.onBarClosed(e.f, e.n);
+        this.hub.onBarClosed(e.f, e.n);
       }
       this.market.nowMs = target;
     }
