@@ -89,7 +89,23 @@ export class SimulatedAccount implements OrderHost {
   private bk = 0;
   private lastTs = -Infinity;
   private lastClose = NaN;
-  private lastRangePct = NaN;
+  private lastHigh = NaN;
+  // The bar being processed, kept in fields so the hot calls pass no doubles (V8 boxes the double
+  // arguments of calls it does not inline, which fills the young generation in a 1M-bar loop).
+  private bTs = 0.5;
+  private bO = 0.5;
+  private bH = 0.5;
+  private bL = 0.5;
+  private bC = 0.5;
+  // The reference of a target being executed: time and price.
+  private xTs = 0.5;
+  private xRef = 0.5;
+  private sigSl = 0.5;
+  /** First adverse level of the open position (see updateAdverse) and whether it is the stop. */
+  private adv = 0.5;
+  private slFirst = false;
+  private sigTp = 0.5;
+  private lastLow = NaN;
   private barMs: number;
   private readonly inferBarMs: boolean;
   private pending = false;
@@ -116,6 +132,7 @@ export class SimulatedAccount implements OrderHost {
   private readonly constSlip: number;
   private readonly constMaxFrac: number;
   private readonly qtyStep: number;
+  private readonly rebalanceThreshold: number;
 
   constructor(config: AccountConfigInput | AccountConfig = {}, options: SimulatedAccountOptions = {}) {
     this.config = parseAccountConfig(config);
@@ -149,6 +166,7 @@ export class SimulatedAccount implements OrderHost {
     this.constSlip = this.config.slippage.model === 'volatility' ? NaN : slippageRate(this.config.slippage, NaN);
     this.constMaxFrac = this.lev / ((1 + this.constSlip) * (1 + this.lev * this.takerRate));
     this.qtyStep = this.config.qtyStep;
+    this.rebalanceThreshold = this.config.rebalanceThreshold;
   }
 
   /** Every fill, oldest first. */
@@ -234,23 +252,40 @@ export class SimulatedAccount implements OrderHost {
     if (!(low > 0) || !(high >= low) || !(open >= low && open <= high) || !(close >= low && close <= high) || !Number.isFinite(high)) {
       throw new DataError(`bar at ${tsMs} is malformed: open ${open} high ${high} low ${low} close ${close}`);
     }
-    this.stepUnchecked(tsMs, open, high, low, close);
+    this.bTs = tsMs;
+    this.bO = open;
+    this.bH = high;
+    this.bL = low;
+    this.bC = close;
+    this.step();
   }
 
-  /** @internal The engine's hot path: the bar was validated by the caller. */
-  stepUnchecked(ts: number, o: number, h: number, l: number, c: number): void {
-    if (this.inferBarMs && this.lastTs > -Infinity) this.barMs = ts - this.lastTs;
-    if (this.fLen !== 0) this.applyFunding(ts, o);
-    if (this.q !== 0) this.checkOpen(ts, o);
+  /** @internal The engine's hot path: row t of columns the caller has validated. */
+  stepRow(c: CandleColumns, t: number): void {
+    this.bTs = c.tsMs[t]!;
+    this.bO = c.open[t]!;
+    this.bH = c.high[t]!;
+    this.bL = c.low[t]!;
+    this.bC = c.close[t]!;
+    this.step();
+  }
+
+  private step(): void {
+    if (this.inferBarMs && this.lastTs > -Infinity) this.barMs = this.bTs - this.lastTs;
+    if (this.fLen !== 0) this.applyFunding();
+    if (this.q !== 0) this.checkOpen();
     if (this.pending) {
       this.pending = false;
-      this.executeTarget(ts, o, this.pFrac, this.pSl, this.pTp);
+      this.xTs = this.bTs;
+      this.xRef = this.bO;
+      this.executeTarget();
     }
-    if (this.book.activeCount !== 0) this.book.onBar(ts, o, h, l);
-    if (this.q !== 0) this.checkRange(ts, h, l, true);
-    this.lastTs = ts;
-    this.lastClose = c;
-    this.lastRangePct = (h - l) / c;
+    if (this.book.activeCount !== 0) this.book.onBar(this.bTs, this.bO, this.bH, this.bL);
+    if (this.q !== 0) this.checkRange(true);
+    this.lastTs = this.bTs;
+    this.lastClose = this.bC;
+    this.lastHigh = this.bH;
+    this.lastLow = this.bL;
   }
 
   /**
@@ -274,15 +309,53 @@ export class SimulatedAccount implements OrderHost {
    * pending one.
    */
   submitTarget(signedFraction: number, stopLossPct = 0, takeProfitPct = 0): void {
+    this.pFrac = signedFraction;
+    this.pSl = stopLossPct;
+    this.pTp = takeProfitPct;
     if (this.nextOpen) {
       this.pending = true;
-      this.pFrac = signedFraction;
-      this.pSl = stopLossPct;
-      this.pTp = takeProfitPct;
       return;
     }
     if (Number.isNaN(this.lastClose)) throw new DataError('same_close fill before any bar was seen: call onBar first');
-    this.executeTarget(this.nowMs(), this.lastClose, signedFraction, stopLossPct, takeProfitPct);
+    this.xTs = this.nowMs();
+    this.xRef = this.lastClose;
+    this.executeTarget();
+  }
+
+  /** @internal Stop / take-profit pct used by submitSignalRow (the precomputed-signal path). */
+  setSignalLevels(stopLossPct: number, takeProfitPct: number): void {
+    this.sigSl = stopLossPct;
+    this.sigTp = takeProfitPct;
+  }
+
+  /**
+   * @internal The precomputed-signal path: submitTarget(signal[t]) unless it is NaN. Takes the
+   * array and index rather than the value so no double crosses a call boundary (see bTs).
+   */
+  submitSignalRow(signal: ArrayLike<number>, t: number): void {
+    const s = signal[t]!;
+    if (s !== s) return;
+    if (s - s !== 0) throw new DataError(`signal[${t}] is infinite`);
+    this.pFrac = s;
+    this.pSl = this.sigSl;
+    this.pTp = this.sigTp;
+    if (this.nextOpen) {
+      this.pending = true;
+      return;
+    }
+    if (Number.isNaN(this.lastClose)) throw new DataError('same_close fill before any bar was seen: call onBar first');
+    this.xTs = this.nowMs();
+    this.xRef = this.lastClose;
+    this.executeTarget();
+  }
+
+  /** @internal out[i] = equity now (no double returned across a call). */
+  writeEquity(out: Float64Array, i: number): void {
+    out[i] = this.q === 0 ? this.walletBalance : this.walletBalance + this.q * (this.lastClose - this.entry);
+  }
+
+  hasPosition(): boolean {
+    return this.q !== 0;
   }
 
   /** Closes the whole position at the last close (market, taker fee and slippage). */
@@ -312,10 +385,12 @@ export class SimulatedAccount implements OrderHost {
   /** @internal Slippage rate for a market fill now. */
   currentSlippage(): number {
     const c = this.constSlip;
-    return c === c ? c : slippageRate(this.config.slippage, this.lastRangePct);
+    return c === c ? c : slippageRate(this.config.slippage, (this.lastHigh - this.lastLow) / this.lastClose);
   }
 
-  private applyFunding(ts: number, o: number): void {
+  private applyFunding(): void {
+    const ts = this.bTs;
+    const o = this.bO;
     const fTs = this.fTs!;
     const fRate = this.fRate!;
     while (this.fCur < this.fLen && fTs[this.fCur]! <= ts) {
@@ -333,25 +408,38 @@ export class SimulatedAccount implements OrderHost {
   }
 
   /** A gap through a level at the open fills at the open (worse than the stop; better than the target). */
-  private checkOpen(ts: number, o: number): void {
+  private checkOpen(): void {
+    const o = this.bO;
     const s = this.q > 0 ? 1 : -1;
+    // adv is the first adverse level (stop or liquidation); nothing happens between it and the target
+    if (s * (o - this.adv) > 0 && !(this.tp > 0 && s * (o - this.tp) >= 0)) return;
+    const ts = this.bTs;
     if (s * (o - this.liq) <= 0) this.liquidate(ts);
     else if (this.sl > 0 && s * (o - this.sl) <= 0) this.fill(ts, -s, Math.abs(this.q), o, 'taker', 'stop_loss', undefined);
     else if (this.tp > 0 && s * (o - this.tp) >= 0) this.fill(ts, -s, Math.abs(this.q), o, 'taker', 'take_profit', undefined);
   }
 
+  /** Recomputes the first adverse level after the entry, stop or liquidation price changed. */
+  private updateAdverse(): void {
+    const long = this.q > 0;
+    this.slFirst = this.sl > 0 && (long ? this.sl > this.liq : this.sl < this.liq);
+    this.adv = this.slFirst ? this.sl : this.liq;
+  }
+
   /** Stop / take-profit / liquidation against a bar's range; replay = may use lower-timeframe candles. */
-  private checkRange(ts: number, h: number, l: number, replay: boolean): void {
+  private checkRange(replay: boolean): void {
+    const ts = this.bTs;
+    const h = this.bH;
+    const l = this.bL;
     const long = this.q > 0;
     // The first adverse level price reaches: the stop when it lies before the liquidation price.
-    const slFirst = this.sl > 0 && (long ? this.sl > this.liq : this.sl < this.liq);
-    const adverse = slFirst ? this.sl : this.liq;
-    const adverseHit = long ? l <= adverse : h >= adverse;
+    const slFirst = this.slFirst;
+    const adverseHit = long ? l <= this.adv : h >= this.adv;
     const tpHit = this.tp > 0 && (long ? h >= this.tp : l <= this.tp);
     if (adverseHit && tpHit) {
       if (replay) {
         this.ambiguous++;
-        if (this.ltf !== null && this.replayLowerTimeframe(ts)) {
+        if (this.ltf !== null && this.replayLowerTimeframe()) {
           this.ltfResolved++;
           return;
         }
@@ -373,15 +461,27 @@ export class SimulatedAccount implements OrderHost {
   }
 
   /** Replays the bar's lower-timeframe candles; true when they closed the position. */
-  private replayLowerTimeframe(ts: number): boolean {
+  private replayLowerTimeframe(): boolean {
     const c = this.ltf!;
     const n = c.length;
+    const ts = this.bTs;
+    const o = this.bO;
+    const h = this.bH;
+    const l = this.bL;
     const end = ts + this.barMs;
     while (this.ltfCur < n && c.tsMs[this.ltfCur]! < ts) this.ltfCur++;
     for (let j = this.ltfCur; j < n && c.tsMs[j]! < end && this.q !== 0; j++) {
-      this.checkOpen(c.tsMs[j]!, c.open[j]!);
-      if (this.q !== 0) this.checkRange(c.tsMs[j]!, c.high[j]!, c.low[j]!, false);
+      this.bTs = c.tsMs[j]!;
+      this.bO = c.open[j]!;
+      this.bH = c.high[j]!;
+      this.bL = c.low[j]!;
+      this.checkOpen();
+      if (this.q !== 0) this.checkRange(false);
     }
+    this.bTs = ts;
+    this.bO = o;
+    this.bH = h;
+    this.bL = l;
     return this.q === 0;
   }
 
@@ -394,7 +494,12 @@ export class SimulatedAccount implements OrderHost {
    * Target qty = frac x equity / ref, equity marked at `ref` before this rebalance's own fees.
    * A reversal is a close then an open; the open is sized on that same equity.
    */
-  private executeTarget(ts: number, ref: number, frac: number, slPct: number, tpPct: number): void {
+  private executeTarget(): void {
+    const ts = this.xTs;
+    const ref = this.xRef;
+    const frac = this.pFrac;
+    const slPct = this.pSl;
+    const tpPct = this.pTp;
     const eq = this.q === 0 ? this.walletBalance : this.walletBalance + this.q * (ref - this.entry);
     // Margin plus fee of the fill (both on the slipped price) must fit in equity:
     // N(1 + slip)(1/L + fee) <= eq  <=>  N / eq <= L / ((1 + slip)(1 + L fee)).
@@ -413,7 +518,7 @@ export class SimulatedAccount implements OrderHost {
     const q = this.q;
     if (target === q) return;
     if (q !== 0 && (q > 0) === (target > 0) && target !== 0) {
-      if (Math.abs(target - q) <= this.config.rebalanceThreshold * Math.abs(target)) return;
+      if (Math.abs(target - q) <= this.rebalanceThreshold * Math.abs(target)) return;
     }
     if (q !== 0 && (target === 0 || (q > 0) !== (target > 0))) {
       this.fill(ts, q > 0 ? -1 : 1, Math.abs(q), ref, 'taker', 'signal', undefined);
@@ -427,6 +532,7 @@ export class SimulatedAccount implements OrderHost {
     const s = this.q > 0 ? 1 : -1;
     this.sl = slPct > 0 ? this.entry * (1 - s * slPct) : 0;
     this.tp = tpPct > 0 ? this.entry * (1 + s * tpPct) : 0;
+    this.updateAdverse();
   }
 
   /** @internal Sets absolute stop / take-profit prices on the open position (0 = none, NaN = keep). */
@@ -434,6 +540,7 @@ export class SimulatedAccount implements OrderHost {
     if (this.q === 0) return;
     if (!Number.isNaN(stopLossPrice)) this.sl = stopLossPrice;
     if (!Number.isNaN(takeProfitPrice)) this.tp = takeProfitPrice;
+    this.updateAdverse();
   }
 
   /** @internal Equity if the position were marked at `price`. */
@@ -465,6 +572,7 @@ export class SimulatedAccount implements OrderHost {
       const s = this.q > 0 ? 1 : -1;
       this.liq = liquidationPrice(this.entry, s, this.lev, this.mmr);
       this.bk = bankruptcyPrice(this.entry, s, this.lev);
+      this.updateAdverse();
     } else {
       const aq = Math.abs(q);
       const s = q > 0 ? 1 : -1;

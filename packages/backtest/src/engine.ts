@@ -46,35 +46,38 @@ export interface BacktestResult {
   readonly openPosition: Position | undefined;
 }
 
-/**
- * Checks columns once so the loop needs no per-bar checks (throws DataError naming the row) and
- * returns the bar length: the smallest gap between timestamps (gaps only make gaps larger), 0 for
- * fewer than 2 rows.
- */
-export function validateColumns(c: CandleColumns, what = 'candles'): number {
-  const n = c.length;
+/** Throws the DataError for a bad row (kept out of the loops so they stay small). */
+export function badRow(c: CandleColumns, i: number, what = 'candles'): never {
+  const ts = c.tsMs[i]!;
+  if (i > 0 && !(ts > c.tsMs[i - 1]!)) throw new DataError(`${what} row ${i}: timestamps must increase strictly (${c.tsMs[i - 1]} then ${ts})`);
+  throw new DataError(`${what} row ${i} (ts ${ts}) is malformed: open ${c.open[i]} high ${c.high[i]} low ${c.low[i]} close ${c.close[i]}`);
+}
+
+function checkLengths(c: CandleColumns, what: string): void {
   for (const k of ['tsMs', 'open', 'high', 'low', 'close'] as const) {
-    if (c[k].length < n) throw new DataError(`${what}.${k} has ${c[k].length} rows, expected ${n}`);
+    if (c[k].length < c.length) throw new DataError(`${what}.${k} has ${c[k].length} rows, expected ${c.length}`);
   }
+}
+
+/**
+ * Checks every row (positive low, open and close inside [low, high], finite, timestamps strictly
+ * increasing); throws DataError naming the first bad row. The engine's loops make the same check
+ * bar by bar as they go, so a run reads the candles once.
+ */
+export function validateColumns(c: CandleColumns, what = 'candles'): void {
+  checkLengths(c, what);
   const { tsMs, open, high, low, close } = c;
-  let minGap = Infinity;
   let prevTs = -Infinity;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < c.length; i++) {
     const o = open[i]!;
     const h = high[i]!;
     const l = low[i]!;
     const cl = close[i]!;
     const ts = tsMs[i]!;
     // NaN fails every comparison; h - h !== 0 catches Infinity.
-    if (!(l > 0 && o >= l && cl >= l && o <= h && cl <= h && h - h === 0 && ts > prevTs && ts - ts === 0)) {
-      if (ts <= prevTs) throw new DataError(`${what} row ${i}: timestamps must increase strictly (${prevTs} then ${ts})`);
-      throw new DataError(`${what} row ${i} (ts ${ts}) is malformed: open ${o} high ${h} low ${l} close ${cl}`);
-    }
-    const gap = ts - prevTs;
-    if (gap < minGap) minGap = gap;
+    if (!(l > 0 && o >= l && cl >= l && o <= h && cl <= h && h - h === 0 && ts > prevTs && ts - ts === 0)) badRow(c, i, what);
     prevTs = ts;
   }
-  return n > 1 ? minGap : 0;
 }
 
 /** Bar length: the smallest gap between timestamps (gaps only make gaps larger). */
@@ -108,10 +111,19 @@ export interface Prepared {
 /** @internal */
 export function prepare(candles: CandleColumns, config: BacktestConfigInput | undefined, inputs: BacktestInputs): Prepared {
   const cfg = parseBacktestConfig(config ?? {});
-  const minGap = validateColumns(candles);
+  checkLengths(candles, 'candles');
   if (candles.length < 2) throw new DataError(`a backtest needs at least 2 candles, got ${candles.length}`);
   if (inputs.lowerTimeframe) validateColumns(inputs.lowerTimeframe, 'lowerTimeframe');
-  const barMs = cfg.interval ? barMsOfInterval(cfg.interval, minGap) : minGap;
+  // Rows are checked inside the loops; only the bar length needs the timestamps up front.
+  const barMs = cfg.interval ? Math.round(YEAR_MS / barsPerYearOf(cfg.interval)) : inferBarMs(candles);
+  if (!(barMs > 0)) {
+    validateColumns(candles);
+    throw new DataError('cannot infer the bar length from the timestamps: set config.interval');
+  }
+  if (inputs.lowerTimeframe && cfg.interval) {
+    const gap = inferBarMs(candles);
+    if (gap < barMs) throw new DataError(`config.interval is ${cfg.interval} but candles are ${gap} ms apart`);
+  }
   const acct = new SimulatedAccount(accountPart(cfg), {
     ...(inputs.funding ? { funding: inputs.funding } : {}),
     ...(inputs.lowerTimeframe ? { lowerTimeframe: inputs.lowerTimeframe } : {}),
@@ -120,11 +132,6 @@ export function prepare(candles: CandleColumns, config: BacktestConfigInput | un
   return { cfg, acct, barMs, bpy: resolveBarsPerYear(cfg, barMs) };
 }
 
-function barMsOfInterval(interval: Interval, inferred: number): number {
-  const ms = Math.round(YEAR_MS / barsPerYearOf(interval));
-  if (inferred > 0 && inferred < ms) throw new DataError(`config.interval is ${interval} but candles are ${inferred} ms apart`);
-  return ms;
-}
 
 /**
  * @internal The loop: bar t goes to the account (fills at its open, stops inside it), then the
@@ -133,12 +140,20 @@ function barMsOfInterval(interval: Interval, inferred: number): number {
 export function runDecisionLoop(acct: SimulatedAccount, c: CandleColumns, start: number, end: number, decide: Decider, equity: Float64Array, eqOffset: number): number {
   const { tsMs, open, high, low, close } = c;
   let exposed = 0;
+  let prevTs = start > 0 ? tsMs[start - 1]! : -Infinity;
   for (let t = start; t < end; t++) {
-    acct.stepUnchecked(tsMs[t]!, open[t]!, high[t]!, low[t]!, close[t]!);
+    const o = open[t]!;
+    const h = high[t]!;
+    const l = low[t]!;
+    const cl = close[t]!;
+    const ts = tsMs[t]!;
+    if (!(l > 0 && o >= l && cl >= l && o <= h && cl <= h && h - h === 0 && ts > prevTs && ts - ts === 0)) badRow(c, t);
+    prevTs = ts;
+    acct.stepRow(c, t);
     const d = decide(t);
     if (d !== null) acct.submitDecision(d);
-    equity[t - eqOffset] = acct.equity;
-    if (acct.positionQty !== 0) exposed++;
+    acct.writeEquity(equity, t - eqOffset);
+    if (acct.hasPosition()) exposed++;
   }
   return exposed;
 }
@@ -147,16 +162,22 @@ export function runDecisionLoop(acct: SimulatedAccount, c: CandleColumns, start:
 export function runSignalLoop(acct: SimulatedAccount, c: CandleColumns, signal: ArrayLike<number>, slPct: number, tpPct: number, equity: Float64Array): number {
   const { tsMs, open, high, low, close } = c;
   const n = c.length;
+  acct.setSignalLevels(slPct, tpPct);
   let exposed = 0;
+  let prevTs = -Infinity;
   for (let t = 0; t < n; t++) {
-    acct.stepUnchecked(tsMs[t]!, open[t]!, high[t]!, low[t]!, close[t]!);
-    const s = signal[t]!;
-    if (s === s) {
-      if (s - s !== 0) throw new DataError(`signal[${t}] is infinite`);
-      acct.submitTarget(s, slPct, tpPct);
-    }
-    equity[t] = acct.equity;
-    if (acct.positionQty !== 0) exposed++;
+    const o = open[t]!;
+    const h = high[t]!;
+    const l = low[t]!;
+    const cl = close[t]!;
+    const ts = tsMs[t]!;
+    // the row check of validateColumns, made here so the candles are read once
+    if (!(l > 0 && o >= l && cl >= l && o <= h && cl <= h && h - h === 0 && ts > prevTs && ts - ts === 0)) badRow(c, t);
+    prevTs = ts;
+    acct.stepRow(c, t);
+    acct.submitSignalRow(signal, t);
+    acct.writeEquity(equity, t);
+    if (acct.hasPosition()) exposed++;
   }
   return exposed;
 }
