@@ -75,6 +75,38 @@ describe('klines paging, the open bar and resumable download (synthetic market)'
     expect(Array.from(mid.tsMs)).toEqual(Array.from(m.candles.tsMs.subarray(11, 20)));
   });
 
+  it('4h and 1d klines from the 1h feed equal an independent aggregation; the open bucket shows no future', async () => {
+    const c = m.candles;
+    for (const [interval, ms] of [['4h', 4 * HOUR], ['1d', 24 * HOUR]] as const) {
+      // Independent aggregation: group closed 1h bars (0..2499) by UTC bucket.
+      const buckets = new Map<number, number[]>();
+      for (let i = 0; i < 2500; i++) {
+        const b = Math.floor(c.tsMs[i]! / ms) * ms;
+        if (!buckets.has(b)) buckets.set(b, []);
+        buckets.get(b)!.push(i);
+      }
+      const closedBuckets = [...buckets.entries()].filter(([b]) => b + ms <= sim.nowMs && b >= c.tsMs[0]!);
+      const got = await client.fetchCandles('SYNUSDT', interval, c.tsMs[0]!, sim.nowMs + ms);
+      expect(Array.from(got.tsMs)).toEqual(closedBuckets.map(([b]) => b));
+      closedBuckets.forEach(([, idx], k) => {
+        expect(got.open[k]).toBe(c.open[idx[0]!]);
+        expect(got.close[k]).toBe(c.close[idx[idx.length - 1]!]);
+        expect(got.high[k]).toBe(Math.max(...idx.map((i) => c.high[i]!)));
+        expect(got.low[k]).toBe(Math.min(...idx.map((i) => c.low[i]!)));
+        expect(got.volume[k]).toBeCloseTo(idx.reduce((s, i) => s + c.volume[i]!, 0), 9);
+      });
+    }
+    // The open 4h bucket holds only the closed 1h bars of it (bar 2500 is open, 2501.. are future).
+    const r = (await (await fetch(`${sim.restUrl}/v5/market/kline?category=linear&symbol=SYNUSDT&interval=240&limit=1`)).json()) as { result: { list: string[][] } };
+    const row = r.result.list[0]!;
+    const b = Math.floor(sim.nowMs / (4 * HOUR)) * 4 * HOUR;
+    const inside: number[] = [];
+    for (let i = 0; i < 2500; i++) if (c.tsMs[i]! >= b) inside.push(i);
+    expect(Number(row[0])).toBe(b);
+    if (inside.length) expect(Number(row[2])).toBe(Math.max(...inside.map((i) => c.high[i]!)));
+    else expect(Number(row[2])).toBe(c.open[2500]);
+  });
+
   it('downloads into a CSV and resumes after an interruption without refetching', async () => {
     const f = path.join(dir, 'SYNUSDT_1h.csv');
     const start = m.candles.tsMs[0]!;

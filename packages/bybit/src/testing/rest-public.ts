@@ -1,5 +1,6 @@
 import { formatDecimal } from '@task-agnostic/core';
-import { BYBIT_INTERVAL } from '../intervals.js';
+import { BYBIT_INTERVAL, bybitIntervalMs } from '../intervals.js';
+import { aggregated, partialBar } from './aggregate.js';
 import { syntheticBook } from './book.js';
 import type { FeedState, SimMarket } from './market.js';
 import { SimReject } from './accounts.js';
@@ -80,13 +81,16 @@ export function instrumentsInfo(market: SimMarket, q: Query): JsonObject {
 export function kline(market: SimMarket, q: Query): JsonObject {
   requireLinear(q);
   const f = feedOf(market, q.get('symbol'));
-  const iv = q.get('interval');
-  if (iv !== BYBIT_INTERVAL[f.interval]) throw new SimReject(10001, `params error: interval '${iv ?? ''}' (the simulator serves ${BYBIT_INTERVAL[f.interval]} for ${f.symbol})`);
+  const iv = q.get('interval') ?? '';
+  const ivMs = bybitIntervalMs(iv);
+  if (ivMs === undefined || ivMs < f.intervalMs || ivMs % f.intervalMs !== 0) {
+    throw new SimReject(10001, `params error: interval '${iv}' (the simulator serves ${BYBIT_INTERVAL[f.interval]} for ${f.symbol} and multiples of it)`);
+  }
   const limit = intParam(q, 'limit', 200, 1, 1000);
   const start = optTime(q, 'start') ?? -Infinity;
   const end = Math.min(optTime(q, 'end') ?? Infinity, market.nowMs);
-  const c = f.candles;
-  const openIdx = market.openIndex(f);
+  const c = aggregated(f, ivMs);
+  const now = market.nowMs;
   // Last index with tsMs <= end.
   let lo = 0;
   let hi = c.length;
@@ -109,10 +113,10 @@ export function kline(market: SimMarket, q: Query): JsonObject {
   }
   const list: string[][] = [];
   for (let i = hiIdx; i >= 0 && list.length < limit && c.tsMs[i]! >= start; i--) {
-    if (i === openIdx) {
-      // The open bar shows only what is known at its start (no look-ahead into the replay).
-      const o = formatDecimal(c.open[i]!);
-      list.push([String(c.tsMs[i]), o, o, o, o, '0', '0']);
+    if (c.tsMs[i]! + ivMs > now) {
+      // The open bar shows only what is known at the clock (no look-ahead into the replay).
+      const p = partialBar(market, f, c.tsMs[i]!).map((x) => formatDecimal(x));
+      list.push([String(c.tsMs[i]), ...p]);
     } else {
       list.push([String(c.tsMs[i]), formatDecimal(c.open[i]!), formatDecimal(c.high[i]!), formatDecimal(c.low[i]!), formatDecimal(c.close[i]!), formatDecimal(c.volume[i]!), formatDecimal(c.turnover[i]!)]);
     }
