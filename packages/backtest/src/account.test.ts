@@ -127,6 +127,16 @@ describe('SimulatedAccount: hand-computed trade sequences', () => {
     expect(r.openPosition).toMatchObject({ side: 'long', qty: 50 });
   });
 
+  it('slippage models: spread (half of it) and volatility (the last CLOSED bar range, never the fill bar)', () => {
+    const c = toColumns(bars([[100, 102, 98, 100], [100, 130, 70, 100]]));
+    const spread = runBacktest(c, script({ 0: dec('long', 0.5) }), { slippage: { model: 'spread', spreadPct: 0.002 }, closeAtEnd: false });
+    expect(spread.fills[0]!.price).toBeCloseTo(100 * 1.001, 12);
+    // bar 0 range (102 - 98) / 100 = 4% x 0.1 = 0.4%; bar 1's own 60% range must not be used
+    const vol = runBacktest(c, script({ 0: dec('long', 0.5) }), { slippage: { model: 'volatility', rangeMultiple: 0.1, minRate: 0.0001 }, closeAtEnd: false });
+    expect(vol.fills[0]!.price).toBeCloseTo(100 * 1.004, 12);
+    expect(vol.fills[0]!.fee).toBeCloseTo(vol.fills[0]!.qty * 100.4 * 0.001, 12);
+  });
+
   it('targets beyond the leverage are clipped so margin plus costs fit in equity', () => {
     const c = toColumns(bars([[100, 100, 100, 100], [100, 100, 100, 100]]));
     const r = runBacktest(c, script({ 0: dec('long', 3) }), { closeAtEnd: false });
