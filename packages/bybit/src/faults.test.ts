@@ -94,6 +94,19 @@ describe('REST faults end in the documented behaviour', () => {
     expect(sim.count('/v5/order/create')).toBe(1);
   });
 
+  it('HTTP 5xx: a GET is retried; an order placement is looked up by orderLinkId, then re-placed once', async () => {
+    sim.faults.rest({ kind: 'http5xx', status: 502 }, { path: '/v5/market/tickers' });
+    await client.ticker('BTCUSDT');
+    expect(sim.requests.filter((r) => r.path === '/v5/market/tickers').map((r) => r.status)).toEqual([502, 200]);
+    sim.faults.rest({ kind: 'http5xx', status: 503 }, { path: '/v5/order/create' });
+    const out = await client.placeOrderDetailed({ symbol: 'BTCUSDT', side: 'buy', type: 'market', qty: 0.001, clientOrderId: 'gw-1' });
+    expect(out.attempts).toBe(2);
+    expect(sim.account.orders.filter((o) => o.orderLinkId === 'gw-1')).toHaveLength(1);
+    // Between the two placements: the lookup (realtime, then history) found nothing.
+    const paths = sim.requests.map((r) => r.path).filter((p) => p.startsWith('/v5/order/'));
+    expect(paths.slice(0, 4)).toEqual(['/v5/order/create', '/v5/order/realtime', '/v5/order/history', '/v5/order/create']);
+  });
+
   it('params errors come back as BybitApiError with Bybit retCode 10001', async () => {
     await expect(client.ticker('NOPEUSDT')).rejects.toMatchObject({ retCode: 10001 });
   });

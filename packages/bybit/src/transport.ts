@@ -88,6 +88,8 @@ export class BybitTransport {
     const endpoint = this.redact(new URL(url).pathname);
     if (status === 403) throw new BybitIpBanError(endpoint, this.#now() + this.#options.ipBanMs);
     if (status === 429) throw new BybitRateLimitError(endpoint, 429, 'HTTP 429: too many requests (system protection)', 429);
+    // 5xx: the server (or a gateway) failed; the outcome is unknown, like a network error.
+    if (status >= 500) throw new BybitNetworkError(endpoint, `HTTP ${status}: ${this.redact(String(body).slice(0, 120))}`, false);
     if (status !== 200) throw new BybitApiError(endpoint, -1, this.redact(String(body).slice(0, 200)), status);
     if (response === undefined || response === null || typeof response !== 'object') {
       throw new BybitProtocolError(endpoint, `response is not JSON: ${this.redact(String(body).slice(0, 80))}`);

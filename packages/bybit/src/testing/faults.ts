@@ -7,6 +7,8 @@ export type RestFault =
   | { readonly kind: 'retCode10006'; readonly resetInMs?: number }
   /** HTTP 429 (system-level protection). */
   | { readonly kind: 'http429' }
+  /** HTTP 5xx from a gateway, before the request reaches the engine (default 502). */
+  | { readonly kind: 'http5xx'; readonly status?: number }
   /** HTTP 403 (IP limit): every request is refused for `banMs` (Bybit: at least 10 minutes). */
   | { readonly kind: 'http403'; readonly banMs?: number }
   /** HTTP 200 with a truncated, non-JSON body. */

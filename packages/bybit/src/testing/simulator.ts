@@ -165,6 +165,11 @@ export class BybitSimulator {
       log(429);
       return this.send(res, 429, 'Too Many Requests');
     }
+    if (fault?.kind === 'http5xx') {
+      const st = fault.status ?? 502;
+      log(st);
+      return this.send(res, st, 'Bad Gateway');
+    }
     if (fault?.kind === 'retCode10006') {
       const reset = wall + (fault.resetInMs ?? 1000);
       log(200, 10006);
