@@ -39,6 +39,26 @@ export interface JournalOrder {
   readonly error: string | null;
 }
 
+/** Why a target was set: a decision, the kill switch, or a flatten on exit. */
+export type TargetKind = 'decision' | 'kill' | 'exit';
+
+/** The position a venue is asked to hold after an order intent (paper replays these on restart). */
+export interface JournalTarget {
+  readonly symbol: SymbolId;
+  readonly candleTs: number;
+  readonly kind: TargetKind;
+  readonly side: 'long' | 'short' | 'flat';
+  readonly sizeFraction: number;
+  readonly stopLossPct: number;
+  readonly takeProfitPct: number;
+}
+
+export interface JournalDecision {
+  readonly id: number;
+  readonly decision: TradingDecision;
+  readonly verdict: RiskVerdict | undefined;
+}
+
 export interface StageLatency {
   readonly n: number;
   readonly p50: number;
@@ -88,6 +108,11 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS latencies (
   id INTEGER PRIMARY KEY AUTOINCREMENT, stage TEXT NOT NULL, ms REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS targets (
+  client_order_id TEXT PRIMARY KEY REFERENCES orders(client_order_id), symbol TEXT NOT NULL, candle_ts INTEGER NOT NULL,
+  kind TEXT NOT NULL, side TEXT NOT NULL, size_fraction REAL NOT NULL, stop_loss_pct REAL NOT NULL, take_profit_pct REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS targets_candle ON targets(symbol, candle_ts);
 CREATE INDEX IF NOT EXISTS orders_status ON orders(status);
 CREATE INDEX IF NOT EXISTS latencies_stage ON latencies(stage, ms);
 `;
@@ -132,6 +157,16 @@ export class Journal {
       count: db.prepare('SELECT COUNT(*) AS n FROM latencies WHERE stage = ?'),
       nth: db.prepare('SELECT ms FROM latencies WHERE stage = ? ORDER BY ms LIMIT 1 OFFSET ?'),
       stages: db.prepare('SELECT DISTINCT stage FROM latencies'),
+      target: db.prepare(
+        'INSERT OR IGNORE INTO targets (client_order_id, symbol, candle_ts, kind, side, size_fraction, stop_loss_pct, take_profit_pct) VALUES (?,?,?,?,?,?,?,?)',
+      ),
+      targetsAt: db.prepare('SELECT * FROM targets WHERE symbol = ? AND candle_ts = ? ORDER BY rowid'),
+      candlesFrom: db.prepare('SELECT ts_ms, open, high, low, close, volume FROM candles WHERE symbol = ? AND interval = ? AND ts_ms >= ? ORDER BY ts_ms'),
+      decisionAt: db.prepare(
+        `SELECT d.id, d.action, d.side, d.confidence, d.agreement, d.size_fraction, d.stop_loss_pct, d.take_profit_pct, d.reasoning,
+                v.approved, v.size_fraction AS v_size, v.stop_loss_pct AS v_sl, v.take_profit_pct AS v_tp, v.reasons_json
+         FROM decisions d LEFT JOIN verdicts v ON v.decision_id = d.id WHERE d.symbol = ? AND d.ts_ms = ?`,
+      ),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     };
@@ -245,6 +280,52 @@ export class Journal {
     return out;
   }
 
+  /** Records the target an order intent carries out (what the venue is asked to hold after it). */
+  recordTarget(clientOrderId: string, t: JournalTarget): void {
+    this.st.target!.run(clientOrderId, t.symbol, t.candleTs, t.kind, t.side, t.sizeFraction, t.stopLossPct, t.takeProfitPct);
+  }
+
+  /** The targets decided at one candle's close, in the order they were recorded. */
+  targetsAt(symbol: SymbolId, candleTs: number): (JournalTarget & { readonly clientOrderId: string })[] {
+    return (this.st.targetsAt!.all(symbol, candleTs) as Record<string, unknown>[]).map((r) => ({
+      clientOrderId: r.client_order_id as string,
+      symbol: r.symbol as string,
+      candleTs: r.candle_ts as number,
+      kind: r.kind as TargetKind,
+      side: r.side as JournalTarget['side'],
+      sizeFraction: r.size_fraction as number,
+      stopLossPct: r.stop_loss_pct as number,
+      takeProfitPct: r.take_profit_pct as number,
+    }));
+  }
+
+  /** Journaled candles of a symbol from `fromMs` on, oldest first (what a restart replays). */
+  candles(symbol: SymbolId, interval: Interval, fromMs = -Infinity): Candle[] {
+    const from = Number.isFinite(fromMs) ? fromMs : Number.MIN_SAFE_INTEGER;
+    return (this.st.candlesFrom!.all(symbol, interval, from) as Record<string, number>[]).map((r) => ({
+      tsMs: r.ts_ms!, open: r.open!, high: r.high!, low: r.low!, close: r.close!, volume: r.volume!,
+    }));
+  }
+
+  /** The decision journaled for one candle and its verdict (undefined when none). */
+  decisionAt(symbol: SymbolId, tsMs: number): JournalDecision | undefined {
+    const r = this.st.decisionAt!.get(symbol, tsMs) as Record<string, unknown> | undefined;
+    if (!r) return undefined;
+    const decision: TradingDecision = {
+      tsMs, symbol, action: r.action as TradingDecision['action'], side: r.side as TradingDecision['side'],
+      confidence: r.confidence as number, agreement: r.agreement as number, sizeFraction: r.size_fraction as number,
+      stopLossPct: r.stop_loss_pct as number, takeProfitPct: r.take_profit_pct as number, reasoning: r.reasoning as string,
+    };
+    const verdict: RiskVerdict | undefined =
+      r.approved === null || r.approved === undefined
+        ? undefined
+        : {
+            approved: r.approved === 1, sizeFraction: r.v_size as number, stopLossPct: r.v_sl as number,
+            takeProfitPct: r.v_tp as number, reasons: JSON.parse(r.reasons_json as string) as string[],
+          };
+    return { id: r.id as number, decision, verdict };
+  }
+
   getMeta(key: string): string | undefined {
     return (this.st.getMeta!.get(key) as { value: string } | undefined)?.value;
   }
@@ -261,7 +342,7 @@ export class Journal {
   /** Row counts per table, for status lines and tests. */
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const t of ['candles', 'decisions', 'verdicts', 'orders', 'fills', 'position_changes', 'events']) {
+    for (const t of ['candles', 'decisions', 'verdicts', 'orders', 'targets', 'fills', 'position_changes', 'events']) {
       out[t] = (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
     }
     return out;

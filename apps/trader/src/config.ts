@@ -1,0 +1,38 @@
+/**
+ * The trader's settings as data, validated at the edge (zod; errors name the field). Defaults live
+ * here. Risk and account settings are passed through to their packages' own validators.
+ */
+import { z } from 'zod';
+import { ConfigError, INTERVALS } from '@task-agnostic/core';
+
+export const traderConfigSchema = z
+  .object({
+    symbols: z.array(z.string().regex(/^[A-Z0-9]{2,20}$/, 'symbols look like BTCUSDT')).min(1).default(['BTCUSDT']),
+    /** The source design trades hourly candles. */
+    interval: z.enum(INTERVALS).default('1h'),
+    /** consistency: the source design's consistency-weighted fusion (default); weighted: weighted signal fusion. */
+    fusion: z.enum(['consistency', 'weighted']).default('consistency'),
+    fusionConfig: z.unknown().optional(),
+    /** Passed to @task-agnostic/risk parseRiskConfig (daily 3% / weekly 5% limits by default). */
+    risk: z.unknown().optional(),
+    /** Paper account (passed to @task-agnostic/backtest parseAccountConfig): equity, fees, slippage, leverage. */
+    account: z.record(z.unknown()).default({}),
+    /** A status line every N candles (0 = off). */
+    statusEvery: z.number().int().min(0).default(24),
+    /** Candles before this time only warm the model up (no orders): live trading never acts on history. */
+    tradeFromMs: z.number().optional(),
+  })
+  .strict();
+
+export type TraderConfig = z.infer<typeof traderConfigSchema>;
+export type TraderConfigInput = z.input<typeof traderConfigSchema>;
+
+export function parseTraderConfig(input: unknown): TraderConfig {
+  const r = traderConfigSchema.safeParse(input ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const field = issue.path.join('.') || 'trader';
+    throw new ConfigError(`trader.${field}: ${issue.message}`, field);
+  }
+  return r.data;
+}

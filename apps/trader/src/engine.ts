@@ -1,0 +1,372 @@
+/**
+ * TradingEngine: the trading loop for one symbol. On every closed candle, in this order:
+ *   venue.onBar (fills of earlier orders) -> StreamingPredictor (features, encoder, heads) -> fusion
+ *   -> RiskGate -> ONE journal transaction (candle, fills, position, decision, verdict, order intent,
+ *   gate snapshot) -> the order goes to the venue.
+ * Nothing is sent before the transaction that describes it is durable (WAL, synchronous=FULL), so
+ * after a crash a restart finds every intent. A restart replays the journaled candles through the
+ * predictor and (paper) a fresh SimulatedAccount with the journaled targets, which rebuilds the same
+ * state; on an exchange it looks every unsettled intent up by its client order id before sending.
+ */
+import { existsSync } from 'node:fs';
+import { INTERVAL_MS, holdDecision, type Candle, type Fill, type Interval, type OrderRequest, type Position, type SymbolId, type TaskOutputs, type TradingDecision } from '@task-agnostic/core';
+import type { GateVerdict, RiskGate, RiskGateSnapshot, RiskState } from '@task-agnostic/risk';
+import type { Logger } from 'pino';
+import { AccountTracker } from './account-tracker.js';
+import { clientOrderId, type Journal, type JournalTarget, type TargetKind } from './journal.js';
+import { LatencyWindow } from './latency.js';
+import { PaperVenue, type Target, type Venue } from './venue.js';
+
+/** What the engine needs from the model: StreamingPredictor satisfies it. */
+export interface CandlePredictor {
+  onCandle(candle: Candle): { readonly outputs: TaskOutputs; readonly latency: { readonly featuresMs: number; readonly encoderMs: number; readonly headsMs: number } } | null;
+}
+
+export type Fuse = (outputs: TaskOutputs, context: { tsMs: number; symbol: SymbolId }) => TradingDecision;
+
+export interface EngineOptions {
+  readonly symbol: SymbolId;
+  readonly interval: Interval;
+  readonly journal: Journal;
+  readonly venue: Venue;
+  readonly predictor: CandlePredictor;
+  readonly fuse: Fuse;
+  readonly gate: RiskGate;
+  /** Part of every client order id, so two runs on one account never collide (<= 6 alphanumerics used). */
+  readonly runTag: string;
+  readonly logger: Logger;
+  /** When this file exists the kill switch engages (checked on every candle). */
+  readonly killFile?: string;
+  /** Status line every this many candles (0 = never); see statusLine(). */
+  readonly statusEvery?: number;
+  readonly onStatus?: (line: string) => void;
+  /** Candles that open before this time only warm the model up: no orders (live never trades history). */
+  readonly tradeFromMs?: number;
+}
+
+export interface EngineStats {
+  candles: number;
+  duplicates: number;
+  gaps: number;
+  decisions: number;
+  orders: number;
+  fills: number;
+  sendErrors: number;
+  replayed: number;
+}
+
+export interface CandleResult {
+  readonly decision: TradingDecision;
+  readonly verdict: GateVerdict;
+  readonly target: (Target & { readonly kind: TargetKind; readonly clientOrderId: string }) | null;
+  /** Closed candle received -> order handed to the venue (ms); NaN when no order was sent. */
+  readonly decisionToSendMs: number;
+}
+
+const SNAPSHOT_KEY = (s: SymbolId) => `risk-gate:${s}`;
+
+export class TradingEngine {
+  readonly stats: EngineStats = { candles: 0, duplicates: 0, gaps: 0, decisions: 0, orders: 0, fills: 0, sendErrors: 0, replayed: 0 };
+  readonly latency = new LatencyWindow();
+  private readonly iv: number;
+  private lastTs = -Infinity;
+  private lastClose = NaN;
+  private readonly tracker = new AccountTracker();
+  private killReason: string | null = null;
+  private lastDecision: TradingDecision | null = null;
+  private lastVerdict: GateVerdict | null = null;
+  /** Latency rows waiting for the next journal transaction. */
+  private pendingLatency: [string, number][] = [];
+  /** Intents sent at the last candle, settled by the next bar's fills (paper). */
+  private openIntents: string[] = [];
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly recentSends: boolean[] = [];
+
+  constructor(readonly o: EngineOptions) {
+    this.iv = INTERVAL_MS[o.interval];
+  }
+
+  get lastCandleTs(): number {
+    return this.lastTs;
+  }
+
+  /** Engages the kill switch at the next candle: RiskGate.kill, then flatten. */
+  requestKill(reason: string): void {
+    if (this.killReason === null) this.killReason = reason;
+  }
+
+  /**
+   * Resumes from the journal: replays its candles through the predictor, the account tracker and
+   * (paper) the venue with the journaled targets, restores the gate, and (exchange) reconciles
+   * every unsettled intent with the venue by client order id. Returns the number of candles replayed.
+   */
+  async recover(): Promise<number> {
+    const { journal, symbol, interval, venue, predictor, gate } = this.o;
+    const candles = journal.candles(symbol, interval);
+    const paper = venue instanceof PaperVenue ? venue : null;
+    for (const c of candles) {
+      if (paper) paper.onBarSync(c);
+      else this.lastClose = c.close;
+      if (paper) this.tracker.update(c.tsMs + this.iv, paper.equity());
+      predictor.onCandle(c);
+      const targets = journal.targetsAt(symbol, c.tsMs);
+      this.openIntents = [];
+      for (const t of targets) {
+        if (!paper) continue;
+        if (t.kind === 'exit') paper.flattenSync(t.clientOrderId);
+        else paper.executeSync(t, t.clientOrderId);
+        this.openIntents.push(t.clientOrderId);
+      }
+      this.lastTs = c.tsMs;
+      this.lastClose = c.close;
+      this.stats.replayed++;
+    }
+    const snap = journal.getMeta(SNAPSHOT_KEY(symbol));
+    if (snap) gate.restore(JSON.parse(snap) as RiskGateSnapshot);
+    const last = candles.length ? journal.decisionAt(symbol, candles[candles.length - 1]!.tsMs) : undefined;
+    if (last) this.lastDecision = last.decision;
+    if (!paper) await this.reconcile();
+    if (candles.length) {
+      journal.recordEvent('recovered', { symbol, candles: candles.length, lastTs: this.lastTs, equity: venue.equity(), position: venue.position() ?? null });
+      this.o.logger.info({ symbol, candles: candles.length, lastTs: this.lastTs, equity: venue.equity() }, 'resumed from journal');
+    }
+    return candles.length;
+  }
+
+  /** Exchange venue: every unsettled intent is looked up (findOrder) before anything is re-sent. */
+  async reconcile(): Promise<void> {
+    const { journal, venue, symbol, logger } = this.o;
+    const now = Date.now();
+    for (const o of journal.unsettledOrders()) {
+      if (o.symbol !== symbol) continue;
+      const found = await venue.findOrder(o.clientOrderId);
+      if (found) {
+        journal.transaction(() => {
+          journal.setOrderStatus(o.clientOrderId, found.status, now, found.id);
+          for (const f of fillsFromOrder(found)) journal.recordFill(f);
+        });
+        logger.info({ clientOrderId: o.clientOrderId, status: found.status }, 'reconciled order found on the exchange');
+      } else {
+        // Never reached the exchange: an intent of an old candle is stale; it is not re-sent.
+        journal.setOrderStatus(o.clientOrderId, 'cancelled', now, undefined, 'not found on the exchange at restart: never sent');
+        logger.warn({ clientOrderId: o.clientOrderId }, 'unsettled intent not on the exchange: marked cancelled, not re-sent');
+      }
+    }
+    if (venue.kind === 'exchange') {
+      await (venue as unknown as { refresh(): Promise<void> }).refresh();
+      journal.recordPosition(symbol, venue.position(), now, 'reconcile');
+      this.tracker.update(now, venue.equity());
+    }
+  }
+
+  /** Queues a candle (calls are serialised: a stream may deliver while the last one is in flight). */
+  onCandle(candle: Candle, receivedAt = performance.now()): Promise<CandleResult | null> {
+    const run = this.chain.then(() => this.processCandle(candle, receivedAt));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Waits for every queued candle. */
+  idle(): Promise<unknown> {
+    return this.chain;
+  }
+
+  async processCandle(c: Candle, t0: number): Promise<CandleResult | null> {
+    const { journal, symbol, interval, venue, predictor, gate, logger } = this.o;
+    if (!(c.tsMs > this.lastTs)) {
+      this.stats.duplicates++;
+      return null;
+    }
+    if (Number.isFinite(this.lastTs) && c.tsMs !== this.lastTs + this.iv) {
+      this.stats.gaps++;
+      logger.warn({ symbol, after: this.lastTs, got: c.tsMs, missing: (c.tsMs - this.lastTs) / this.iv - 1 }, 'candle gap in the source data');
+    }
+    const posBefore = venue.position();
+    const fills = await venue.onBar(c);
+    const closeTs = c.tsMs + this.iv;
+    this.tracker.update(closeTs, venue.equity());
+    const t1 = performance.now();
+    const pred = predictor.onCandle(c);
+    const t2 = performance.now();
+    const history = this.o.tradeFromMs !== undefined && c.tsMs < this.o.tradeFromMs;
+    const raw = history
+      ? holdDecision(c.tsMs, 'history: warm-up only, no trading on past candles', symbol)
+      : pred ? this.o.fuse(pred.outputs, { tsMs: c.tsMs, symbol }) : holdDecision(c.tsMs, 'warming up: features or window not ready', symbol);
+    const decision: TradingDecision = { ...raw, tsMs: c.tsMs, symbol };
+    const t3 = performance.now();
+    if (this.killReason === null && this.o.killFile && existsSync(this.o.killFile)) this.killReason = `kill file ${this.o.killFile} present`;
+    const killing = this.killReason !== null && !gate.killed;
+    if (killing) gate.kill(this.killReason!);
+    const pos = venue.position();
+    const verdict = gate.check(decision, this.riskState(c, closeTs, pos));
+    const t4 = performance.now();
+    const target = targetFor(decision, verdict, pos);
+    const coid = target ? clientOrderId(this.o.runTag, symbol, c.tsMs, target.kind) : null;
+    const req: OrderRequest | null = target && coid ? previewOrder(target, coid, symbol, pos, venue.equity(), c.close) : null;
+    const settled = this.openIntents;
+    this.openIntents = [];
+    const latencies = this.pendingLatency;
+    this.pendingLatency = [];
+    journal.transaction(() => {
+      journal.recordCandle(symbol, interval, c, Date.now());
+      for (const f of fills) journal.recordFill(f);
+      for (const id of settled) {
+        const filled = fills.some((f) => f.clientOrderId === id);
+        journal.setOrderStatus(id, filled ? 'filled' : 'cancelled', Date.now(), undefined, filled ? undefined : 'no change needed at the open');
+      }
+      if (fills.length || !samePosition(posBefore, venue.position())) journal.recordPosition(symbol, venue.position(), c.tsMs, fills.length ? 'fill' : 'exchange');
+      for (const [stage, ms] of latencies) journal.recordLatency(stage, ms);
+      const id = journal.recordDecision(symbol, decision, pred ? { ...pred.latency } : undefined);
+      journal.recordVerdict(id, verdict);
+      if (target && coid && req) {
+        journal.recordOrderIntent(req, id, Date.now());
+        const jt: JournalTarget = { symbol, candleTs: c.tsMs, kind: target.kind, side: target.side, sizeFraction: target.sizeFraction, stopLossPct: target.stopLossPct, takeProfitPct: target.takeProfitPct };
+        journal.recordTarget(coid, jt);
+      }
+      if (killing) journal.recordEvent('kill', { symbol, reason: this.killReason, candleTs: c.tsMs });
+      journal.setMeta(SNAPSHOT_KEY(symbol), JSON.stringify(gate.snapshot()));
+    });
+    const t5 = performance.now();
+    let sendAt = NaN;
+    if (target && coid) {
+      sendAt = performance.now();
+      const ex = await venue.execute(target, coid);
+      this.stats.orders++;
+      this.recentSends.push(ex.status !== 'rejected');
+      if (this.recentSends.length > 50) this.recentSends.shift();
+      if (venue.kind === 'exchange') {
+        journal.transaction(() => {
+          if (ex.status === 'noop') journal.setOrderStatus(coid, 'cancelled', Date.now(), undefined, 'no change needed');
+          else journal.setOrderStatus(coid, ex.status === 'rejected' ? 'rejected' : (ex.order?.status ?? 'sent'), Date.now(), ex.order?.id, ex.error);
+          for (const f of ex.fills) journal.recordFill(f);
+        });
+        if (ex.status === 'rejected') {
+          this.stats.sendErrors++;
+          logger.error({ clientOrderId: coid, error: ex.error }, 'order rejected');
+        }
+      } else {
+        this.openIntents.push(coid);
+      }
+    }
+    const tEnd = performance.now();
+    this.stats.candles++;
+    this.stats.decisions++;
+    this.stats.fills += fills.length;
+    this.lastTs = c.tsMs;
+    this.lastClose = c.close;
+    this.lastDecision = decision;
+    this.lastVerdict = verdict;
+    const e2e = Number.isNaN(sendAt) ? tEnd - t0 : sendAt - t0;
+    const stages: [string, number][] = [
+      ['bar', t1 - t0],
+      ['predict', t2 - t1],
+      ['fusion', t3 - t2],
+      ['risk', t4 - t3],
+      ['journal', t5 - t4],
+      ['decision_to_send', e2e],
+    ];
+    if (pred) stages.push(['features', pred.latency.featuresMs], ['encoder', pred.latency.encoderMs], ['heads', pred.latency.headsMs]);
+    for (const s of stages) {
+      this.pendingLatency.push(s);
+      this.latency.add(s[0], s[1]);
+    }
+    if (target) logger.info({ symbol, candleTs: c.tsMs, target: target.side, size: target.sizeFraction, kind: target.kind, clientOrderId: coid }, 'order sent');
+    const every = this.o.statusEvery ?? 0;
+    if (every > 0 && this.stats.candles % every === 0) this.o.onStatus?.(this.statusLine());
+    return { decision, verdict, target: target && coid ? { ...target, clientOrderId: coid } : null, decisionToSendMs: Number.isNaN(sendAt) ? NaN : e2e };
+  }
+
+  private riskState(c: Candle, closeTs: number, pos: Position | undefined): RiskState {
+    const trades = this.o.venue.trades();
+    const recent = trades.slice(-20).map((t) => t.returnPct);
+    const okSends = this.recentSends.filter(Boolean).length;
+    return {
+      nowMs: closeTs,
+      account: this.tracker.state(),
+      positions: pos ? [{ symbol: pos.symbol, side: pos.side, qty: pos.qty, markPrice: c.close }] : [],
+      exchange: { connected: true, lastDataMs: closeTs },
+      strategy: { recentTradeReturns: recent },
+      system: {
+        latencyMs: this.latency.median('decision_to_send') ?? 0,
+        errorRate: this.recentSends.length ? 1 - okSends / this.recentSends.length : 0,
+      },
+    };
+  }
+
+  /** Writes latencies still held in memory (call on shutdown). */
+  flush(): void {
+    const rows = this.pendingLatency;
+    this.pendingLatency = [];
+    if (rows.length) this.o.journal.transaction(() => rows.forEach(([s, ms]) => this.o.journal.recordLatency(s, ms)));
+  }
+
+  /** Graceful stop: waits for the candle in flight, optionally flattens, writes what is pending. */
+  async shutdown(options: { flatten?: boolean; reason?: string } = {}): Promise<void> {
+    await this.chain;
+    const { journal, venue, symbol, logger } = this.o;
+    if (options.flatten && venue.position() && Number.isFinite(this.lastTs)) {
+      const coid = clientOrderId(this.o.runTag, symbol, this.lastTs, 'exit');
+      const pos = venue.position()!;
+      const target: Target = { side: 'flat', sizeFraction: 0, stopLossPct: 0, takeProfitPct: 0 };
+      journal.transaction(() => {
+        journal.recordOrderIntent({ symbol, side: pos.side === 'long' ? 'sell' : 'buy', type: 'market', qty: pos.qty, reduceOnly: true, clientOrderId: coid }, null, Date.now());
+        journal.recordTarget(coid, { symbol, candleTs: this.lastTs, kind: 'exit', ...target });
+      });
+      const fills = await venue.flattenNow(coid);
+      journal.transaction(() => {
+        for (const f of fills) journal.recordFill(f);
+        journal.setOrderStatus(coid, fills.length ? 'filled' : 'cancelled', Date.now());
+        journal.recordPosition(symbol, venue.position(), this.lastTs, 'flatten on exit');
+      });
+      logger.info({ symbol, fills: fills.length }, 'flattened on exit');
+    }
+    this.flush();
+    journal.recordEvent('shutdown', { symbol, reason: options.reason ?? 'stop', equity: venue.equity(), lastTs: this.lastTs });
+  }
+
+  /** One line: equity, position, last decision and decision latency p50/p99. */
+  statusLine(): string {
+    const v = this.o.venue;
+    const p = v.position();
+    const d = this.lastDecision;
+    const lat = this.latency.stats('decision_to_send');
+    const pos = p ? `${p.side} ${fmt(p.qty, 6)} @ ${fmt(p.entryPrice, 2)}` : 'flat';
+    const dec = d ? `${d.action}/${d.side} conf ${fmt(d.confidence, 2)}${this.lastVerdict && !this.lastVerdict.approved ? ' (vetoed)' : ''}` : 'none';
+    const when = Number.isFinite(this.lastTs) ? new Date(this.lastTs).toISOString().slice(0, 16) : '-';
+    return `[${when}] ${this.o.symbol} equity ${fmt(v.equity(), 2)} | ${pos} | last ${dec} | candles ${this.stats.candles} orders ${this.stats.orders} | decision->send p50 ${fmt(lat.p50, 2)} ms p99 ${fmt(lat.p99, 2)} ms`;
+  }
+}
+
+const fmt = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+function samePosition(a: Position | undefined, b: Position | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.side === b.side && a.qty === b.qty && a.entryPrice === b.entryPrice;
+}
+
+/**
+ * What the venue is asked to do after a decision: the kill switch flattens; a hold keeps the
+ * position; a vetoed trade keeps it too (a veto blocks new risk, it does not close); a flat
+ * decision closes an open position; otherwise the side at the gate's size and exits.
+ */
+export function targetFor(d: TradingDecision, v: GateVerdict, pos: Position | undefined): (Target & { kind: TargetKind }) | null {
+  const flat = { side: 'flat', sizeFraction: 0, stopLossPct: 0, takeProfitPct: 0 } as const;
+  if (v.killed) return pos ? { ...flat, kind: 'kill' } : null;
+  if (d.action === 'hold') return null;
+  if (d.side === 'flat') return pos ? { ...flat, kind: 'decision' } : null;
+  if (!v.approved) return null;
+  return { side: d.side, sizeFraction: v.sizeFraction, stopLossPct: v.stopLossPct, takeProfitPct: v.takeProfitPct, kind: 'decision' };
+}
+
+/** The order a target implies at the last close (the journal's record; the paper account sizes at the next open). */
+export function previewOrder(t: Target, clientOrderId: string, symbol: SymbolId, pos: Position | undefined, equity: number, close: number): OrderRequest {
+  const s = t.side === 'long' ? 1 : t.side === 'short' ? -1 : 0;
+  const q = pos ? (pos.side === 'long' ? pos.qty : -pos.qty) : 0;
+  const delta = (s * t.sizeFraction * equity) / close - q;
+  return { symbol, side: delta >= 0 ? 'buy' : 'sell', type: 'market', qty: Math.abs(delta), clientOrderId, ...(s === 0 ? { reduceOnly: true } : {}) };
+}
+
+function fillsFromOrder(o: { id: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; filledQty: number; avgFillPrice?: number; updatedMs: number }): Fill[] {
+  if (!(o.filledQty > 0) || o.avgFillPrice === undefined) return [];
+  return [{ orderId: o.id, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, qty: o.filledQty, price: o.avgFillPrice, fee: 0, liquidity: 'taker', reason: 'signal', tsMs: o.updatedMs }];
+}

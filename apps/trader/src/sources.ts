@@ -1,0 +1,63 @@
+/**
+ * Market data for the loop: a CSV replay (`--replay file --speed 60x | max`) or a Bybit kline
+ * stream (live Bybit, or the simulator via `--base-url`). Both deliver closed candles in order and
+ * resume after the last candle the journal holds.
+ */
+import { ConfigError, INTERVAL_MS, readCandlesCsvSync, type Candle, type ClosedCandle, type Interval, type SymbolId } from '@task-agnostic/core';
+
+/** Replay speed: 'max' = as fast as the loop runs; k = k times real time (60 = one hour-bar a minute). */
+export type ReplaySpeed = number | 'max';
+
+/** Parses '60x', '60', 'max'. */
+export function parseSpeed(text: string): ReplaySpeed {
+  if (text === 'max') return 'max';
+  const m = /^(\d+(?:\.\d+)?)x?$/.exec(text.trim());
+  const v = m ? Number(m[1]) : NaN;
+  if (!(v > 0) || !Number.isFinite(v)) throw new ConfigError(`--speed must be like 60x or max, got '${text}'`, 'speed');
+  return v;
+}
+
+export interface ReplayOptions {
+  readonly file: string;
+  readonly interval: Interval;
+  readonly speed: ReplaySpeed;
+  /** Only candles with tsMs > afterMs are delivered (resume after the journal's last candle). */
+  readonly afterMs?: number;
+  /** Stop after this many delivered candles (tests, demos). */
+  readonly limit?: number;
+  readonly signal?: AbortSignal;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+
+/** Reads the CSV (validated by core: bad rows are a DataError naming the row) and replays it. */
+export async function replayCsv(o: ReplayOptions, onCandle: (c: Candle, receivedAt: number) => Promise<unknown>): Promise<number> {
+  const { candles: c } = readCandlesCsvSync(o.file);
+  const barMs = INTERVAL_MS[o.interval];
+  const wait = o.speed === 'max' ? 0 : barMs / o.speed;
+  let sent = 0;
+  for (let i = 0; i < c.length; i++) {
+    if (o.signal?.aborted) break;
+    if (o.afterMs !== undefined && c.tsMs[i]! <= o.afterMs) continue;
+    if (o.limit !== undefined && sent >= o.limit) break;
+    const candle: Candle = { tsMs: c.tsMs[i]!, open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]!, volume: c.volume[i]! };
+    await onCandle(candle, performance.now());
+    sent++;
+    // Let signals (SIGINT, SIGTERM, kill) in between candles even at full speed.
+    if (wait > 0) await sleep(wait, o.signal);
+    else await new Promise<void>((r) => setImmediate(r));
+  }
+  return sent;
+}
+
+/** The part of the Bybit client a kline stream needs. */
+export interface CandleStreamer {
+  streamCandles(symbols: readonly SymbolId[], interval: Interval, onCandle: (c: ClosedCandle) => void, options?: { fromMs?: number; onError?: (e: Error) => void }): Promise<() => Promise<void> | void>;
+}

@@ -1,0 +1,248 @@
+/**
+ * Where orders go. The trading loop talks to one Venue: PaperVenue is the backtest package's
+ * SimulatedAccount (the SAME fill model runBacktest uses, so a paper run and a backtest of the same
+ * decisions make the same trades), ExchangeVenue sends real orders through core's Exchange
+ * interface (the Bybit client, or the Bybit simulator behind it).
+ */
+import type { AccountConfigInput } from '@task-agnostic/backtest';
+import { SimulatedAccount } from '@task-agnostic/backtest';
+import { DataError, holdDecision, signedQty } from '@task-agnostic/core';
+import type { Balance, Candle, Exchange, Fill, Order, OrderRequest, Position, SymbolId, Trade } from '@task-agnostic/core';
+
+/** What the venue is asked to hold after the order: side x sizeFraction of equity, with exits. */
+export interface Target {
+  readonly side: 'long' | 'short' | 'flat';
+  readonly sizeFraction: number;
+  readonly stopLossPct: number;
+  readonly takeProfitPct: number;
+}
+
+/** The outcome of sending one target. */
+export interface Execution {
+  /** 'accepted': the venue has it (paper: pending until the next open); 'noop': nothing to do. */
+  readonly status: 'accepted' | 'filled' | 'noop' | 'rejected';
+  readonly order?: Order;
+  readonly fills: readonly Fill[];
+  readonly error?: string;
+}
+
+export interface Venue {
+  readonly kind: 'paper' | 'exchange';
+  readonly symbol: SymbolId;
+  /** A closed bar arrived: returns the fills it caused (paper: orders at its open, stops inside it). */
+  onBar(candle: Candle): Promise<readonly Fill[]>;
+  /** Moves the position toward `target` with one idempotent order (clientOrderId). */
+  execute(target: Target, clientOrderId: string): Promise<Execution>;
+  /** Looks up an order the journal sent (or may have sent) before a crash. */
+  findOrder(clientOrderId: string): Promise<Order | undefined>;
+  /** Closes the position now (graceful exit / kill switch on a live venue). */
+  flattenNow(clientOrderId: string): Promise<readonly Fill[]>;
+  position(): Position | undefined;
+  equity(): number;
+  balance(): Balance;
+  /** Closed round trips known to the venue (paper: all; exchange: none tracked locally). */
+  trades(): readonly Trade[];
+}
+
+/** The paper account: backtest's SimulatedAccount, driven exactly as runBacktest drives it. */
+export class PaperVenue implements Venue {
+  readonly kind = 'paper' as const;
+  readonly account: SimulatedAccount;
+  private pendingClientId: string | null = null;
+
+  constructor(readonly symbol: SymbolId, config: AccountConfigInput = {}, barMs?: number) {
+    this.account = new SimulatedAccount({ ...config, symbol }, barMs === undefined ? {} : { barMs });
+  }
+
+  async onBar(candle: Candle): Promise<readonly Fill[]> {
+    return this.onBarSync(candle);
+  }
+
+  /** Same as onBar without the promise (the replay of a restart). */
+  onBarSync(candle: Candle): Fill[] {
+    const fills = this.account.onBar(candle);
+    const link = this.pendingClientId;
+    this.pendingClientId = null;
+    // Fills of a target carry no client id in the account: tie the signal fills at this open to the intent.
+    return fills.map((f) => (link && f.reason === 'signal' && f.tsMs === candle.tsMs ? { ...f, clientOrderId: link } : f));
+  }
+
+  async execute(target: Target, clientOrderId: string): Promise<Execution> {
+    return this.executeSync(target, clientOrderId);
+  }
+
+  executeSync(target: Target, clientOrderId: string): Execution {
+    const d = {
+      ...holdDecision(this.account.nowMs(), 'target'),
+      action: target.side === 'long' ? 'buy' : target.side === 'short' ? 'sell' : ('sell' as const),
+      side: target.side,
+      sizeFraction: target.sizeFraction,
+      stopLossPct: target.stopLossPct,
+      takeProfitPct: target.takeProfitPct,
+    } as const;
+    const before = this.account.fillLog.length;
+    this.account.submitDecision(d);
+    this.pendingClientId = clientOrderId;
+    const fills: Fill[] = [];
+    for (let i = before; i < this.account.fillLog.length; i++) fills.push({ ...this.account.fillLog.at(i), clientOrderId });
+    return { status: fills.length ? 'filled' : 'accepted', fills };
+  }
+
+  async findOrder(): Promise<Order | undefined> {
+    return undefined;
+  }
+
+  async flattenNow(clientOrderId: string): Promise<readonly Fill[]> {
+    return this.flattenSync(clientOrderId);
+  }
+
+  flattenSync(clientOrderId: string): Fill[] {
+    const before = this.account.fillLog.length;
+    this.account.flatten('flatten');
+    this.pendingClientId = null;
+    const out: Fill[] = [];
+    for (let i = before; i < this.account.fillLog.length; i++) out.push({ ...this.account.fillLog.at(i), clientOrderId });
+    return out;
+  }
+
+  position(): Position | undefined {
+    return this.account.position();
+  }
+  equity(): number {
+    return this.account.equity;
+  }
+  balance(): Balance {
+    return this.account.balance();
+  }
+  trades(): readonly Trade[] {
+    return this.account.trades;
+  }
+}
+
+export interface ExchangeVenueOptions {
+  /** Quantity step of the instrument (Bybit BTCUSDT: 0.001); orders are rounded toward zero. */
+  readonly qtyStep?: number;
+  /** Orders smaller than this (base units) are not sent. */
+  readonly minQty?: number;
+  /** A same-side re-size is skipped when smaller than this fraction of the target (as the paper account). */
+  readonly rebalanceThreshold?: number;
+}
+
+const roundDown = (q: number, step: number): number => (step > 0 ? Math.floor(q / step + 1e-9) * step : q);
+
+/**
+ * Real orders through core's Exchange (Bybit client; in tests the Bybit simulator). The target is
+ * turned into one market order for the difference between the target and the current position,
+ * sized on the exchange's equity at the last close; a reversal is one order (one-way mode).
+ */
+export class ExchangeVenue implements Venue {
+  readonly kind = 'exchange' as const;
+  private pos: Position | undefined;
+  private bal: Balance = { equity: 0, available: 0, currency: 'USDT' };
+  private lastClose = NaN;
+  private readonly qtyStep: number;
+  private readonly minQty: number;
+  private readonly threshold: number;
+
+  constructor(readonly symbol: SymbolId, readonly exchange: Exchange, options: ExchangeVenueOptions = {}) {
+    this.qtyStep = options.qtyStep ?? 0.001;
+    this.minQty = options.minQty ?? this.qtyStep;
+    this.threshold = options.rebalanceThreshold ?? 0.1;
+  }
+
+  /** Reads position and balance from the exchange (start-up reconciliation and after each bar). */
+  async refresh(): Promise<void> {
+    const [positions, balance] = await Promise.all([this.exchange.positions(this.symbol), this.exchange.balance()]);
+    this.pos = positions.find((p) => p.symbol === this.symbol && p.qty > 0);
+    this.bal = balance;
+  }
+
+  async onBar(candle: Candle): Promise<readonly Fill[]> {
+    this.lastClose = candle.close;
+    await this.refresh();
+    return [];
+  }
+
+  /** The order that moves the current position to the target, or null when none is needed. */
+  orderFor(target: Target, clientOrderId: string): OrderRequest | null {
+    if (!(this.lastClose > 0)) throw new DataError('exchange venue: no closed candle seen yet, cannot size an order');
+    const s = target.side === 'long' ? 1 : target.side === 'short' ? -1 : 0;
+    const targetQty = s * roundDown((target.sizeFraction * this.bal.equity) / this.lastClose, this.qtyStep);
+    const q = signedQty(this.pos);
+    if (q !== 0 && targetQty !== 0 && q > 0 === targetQty > 0 && Math.abs(targetQty - q) <= this.threshold * Math.abs(targetQty)) return null;
+    const delta = roundDown(Math.abs(targetQty - q), this.qtyStep) * Math.sign(targetQty - q);
+    if (Math.abs(delta) < this.minQty) return null;
+    const reducing = targetQty === 0 || (q !== 0 && q > 0 === targetQty > 0 && Math.abs(targetQty) < Math.abs(q));
+    const px = this.lastClose;
+    return {
+      symbol: this.symbol,
+      side: delta > 0 ? 'buy' : 'sell',
+      type: 'market',
+      qty: Math.abs(delta),
+      clientOrderId,
+      ...(reducing ? { reduceOnly: true } : {}),
+      ...(!reducing && target.stopLossPct > 0 ? { stopLossPrice: px * (1 - s * target.stopLossPct) } : {}),
+      ...(!reducing && target.takeProfitPct > 0 ? { takeProfitPrice: px * (1 + s * target.takeProfitPct) } : {}),
+    };
+  }
+
+  async execute(target: Target, clientOrderId: string): Promise<Execution> {
+    const req = this.orderFor(target, clientOrderId);
+    if (!req) return { status: 'noop', fills: [] };
+    return this.send(req);
+  }
+
+  async send(req: OrderRequest): Promise<Execution> {
+    try {
+      const order = await this.exchange.placeOrder(req);
+      return { status: order.status === 'filled' ? 'filled' : order.status === 'rejected' ? 'rejected' : 'accepted', order, fills: fillsOf(order) };
+    } catch (err) {
+      return { status: 'rejected', fills: [], error: (err as Error).message };
+    }
+  }
+
+  findOrder(clientOrderId: string): Promise<Order | undefined> {
+    return this.exchange.findOrder(this.symbol, clientOrderId);
+  }
+
+  async flattenNow(clientOrderId: string): Promise<readonly Fill[]> {
+    await this.refresh();
+    const p = this.pos;
+    if (!p) return [];
+    const r = await this.send({ symbol: this.symbol, side: p.side === 'long' ? 'sell' : 'buy', type: 'market', qty: p.qty, reduceOnly: true, clientOrderId });
+    await this.refresh();
+    return r.fills;
+  }
+
+  position(): Position | undefined {
+    return this.pos;
+  }
+  equity(): number {
+    return this.bal.equity;
+  }
+  balance(): Balance {
+    return this.bal;
+  }
+  trades(): readonly Trade[] {
+    return [];
+  }
+}
+
+/** The fill an exchange order report implies (Bybit reports the average price; the fee is not in it). */
+export function fillsOf(order: Order): Fill[] {
+  if (!(order.filledQty > 0) || order.avgFillPrice === undefined) return [];
+  return [
+    {
+      orderId: order.id,
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      qty: order.filledQty,
+      price: order.avgFillPrice,
+      fee: 0,
+      liquidity: 'taker',
+      reason: 'signal',
+      tsMs: order.updatedMs,
+    },
+  ];
+}
