@@ -16,7 +16,7 @@ export type { ModelJson, TrainingRange } from './artifact-schema.js';
 export { encodeWeights, decodeWeights, assignWeights, sha256Hex } from './weights.js';
 export type { WeightEntry, WeightsManifest, VariableGroup } from './weights.js';
 export { describeFeatureDifference, featureFingerprint } from './feature-diff.js';
-export { StreamingPredictor } from './streaming.js';
+export { StreamingPredictor, idleMinorGc } from './streaming.js';
 export type { StreamingLatency, StreamingPrediction, StreamingPredictorOptions } from './streaming.js';
 export { PACKAGE_VERSIONS, versionsCompatible, incompatibleVersions } from './versions.js';
 export { assembleTaskOutputs, isBuiltinTask } from './task-outputs.js';

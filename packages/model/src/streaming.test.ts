@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DataError, candleAt, generateSyntheticMarket } from '@task-agnostic/core';
 import { initBackend, tf } from '@task-agnostic/tf';
 import { TaskAgnosticModel } from './model.js';
-import { StreamingPredictor } from './streaming.js';
+import { StreamingPredictor, idleMinorGc } from './streaming.js';
 import { FakeNormalizer, FakeStreamingFeatures, fakeComponents, fakeComputeFeatures } from './test-doubles.js';
 
 const T = 6;
@@ -59,5 +59,20 @@ describe('StreamingPredictor (with test-double features)', () => {
     const before = tf.memory().numTensors;
     for (let i = 15; i < 115; i++) expect(sp.onCandle(candleAt(candles, i))).not.toBeNull();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('idleMinorGc', () => {
+  it('runs only where node exposes gc', () => {
+    const g = globalThis as { gc?: unknown };
+    const saved = g.gc;
+    let calls: unknown[] = [];
+    g.gc = (o: unknown) => calls.push(o);
+    expect(idleMinorGc()).toBe(true);
+    expect(calls).toEqual([{ type: 'minor' }]);
+    g.gc = undefined;
+    calls = [];
+    expect(idleMinorGc()).toBe(false);
+    g.gc = saved;
   });
 });
