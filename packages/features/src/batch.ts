@@ -41,8 +41,20 @@ function inferIntervalMs(ts: Float64Array, n: number): number {
   return best;
 }
 
-/** Runs the engine over all rows; `emit(row, scratch)` receives each row's float64 values. */
-function run(engine: FeatureEngine, candles: CandleColumns, extras: FeatureExtras | undefined, sink: Float64Array | null, emit: ((row: number, r: Float64Array) => void) | null): void {
+/** Rows per float64 chunk in the float32 path (small enough to stay in cache). */
+const CHUNK_ROWS = 256;
+
+/**
+ * Runs the engine over all rows. With `sink` (float64, rows*cols) the rows go straight there;
+ * otherwise into a float64 chunk handed to `flush(firstRow, rows, chunk)` every CHUNK_ROWS rows.
+ */
+function run(
+  engine: FeatureEngine,
+  candles: CandleColumns,
+  extras: FeatureExtras | undefined,
+  sink: Float64Array | null,
+  flush: ((firstRow: number, rows: number, chunk: Float64Array) => void) | null,
+): void {
   const n = candles.length;
   let cursor: ExtrasCursor | null = null;
   if (engine.needs.size > 0) {
@@ -62,14 +74,29 @@ function run(engine: FeatureEngine, candles: CandleColumns, extras: FeatureExtra
   }
   const { tsMs, open, high, low, close, volume } = candles;
   const cols = engine.cols;
-  const scratch = sink ? null : new Float64Array(cols);
+  const chunk = sink ?? new Float64Array(CHUNK_ROWS * cols);
+  let chunkStart = 0;
   for (let i = 0; i < n; i++) {
     if (cursor) cursor.advance(tsMs[i]! + engine.intervalMs);
-    if (sink) engine.step(i, tsMs[i]!, open[i]!, high[i]!, low[i]!, close[i]!, volume[i]!, sink, i * cols);
-    else {
-      engine.step(i, tsMs[i]!, open[i]!, high[i]!, low[i]!, close[i]!, volume[i]!, scratch!, 0);
-      emit!(i, scratch!);
+    const at = sink ? i * cols : (i - chunkStart) * cols;
+    engine.step(i, tsMs[i]!, open[i]!, high[i]!, low[i]!, close[i]!, volume[i]!, chunk, at);
+    if (!sink && (i + 1 - chunkStart === CHUNK_ROWS || i === n - 1)) {
+      flush!(chunkStart, i + 1 - chunkStart, chunk);
+      chunkStart = i + 1;
     }
+  }
+}
+
+/** Throws (naming the first culprit) if values[0..len) holds NaN or +-Infinity; rowOffset names rows. */
+function checkFinite(values: Float64Array, len: number, cols: number, rowOffset: number, names: readonly string[]): void {
+  // One add per value: NaN or Infinity anywhere makes the sum non-finite. Finite features are
+  // O(1..1e4), so a finite sum overflowing is impossible in practice; on that path we rescan anyway.
+  let acc = 0;
+  for (let i = 0; i < len; i++) acc += values[i]!;
+  if (acc - acc === 0) return;
+  for (let i = 0; i < len; i++) {
+    const x = values[i]!;
+    if (x - x !== 0) nonFinite(names, rowOffset + Math.floor(i / cols), i % cols, x);
   }
 }
 
@@ -86,10 +113,7 @@ export function computeFeaturesF64(candles: CandleColumns, config: FeatureSetCon
   run(engine, candles, extras, data, null);
   const warm = Math.min(engine.warmup, candles.length);
   data.fill(0, 0, warm * cols);
-  for (let i = warm * cols; i < data.length; i++) {
-    const x = data[i]!;
-    if (x - x !== 0) nonFinite(engine.names, Math.floor(i / cols), i % cols, x);
-  }
+  checkFinite(data, data.length, cols, 0, engine.names);
   return { data, rows: candles.length, cols, names: engine.names, warmup: engine.warmup };
 }
 
@@ -102,14 +126,13 @@ export function computeFeatures(candles: CandleColumns, config: FeatureSetConfig
   const engine = new FeatureEngine(config);
   const { cols, names, warmup } = engine;
   const data = new Float32Array(candles.length * cols);
-  run(engine, candles, extras, null, (row, r) => {
-    if (row < warmup) return;
-    const base = row * cols;
-    for (let j = 0; j < cols; j++) {
-      const x = r[j]!;
-      if (x - x !== 0) nonFinite(names, row, j, x);
-      data[base + j] = x;
-    }
+  run(engine, candles, extras, null, (first, rows, chunk) => {
+    // Rows before warm-up stay 0; the rest are checked, then cast natively by TypedArray.set.
+    const skip = Math.max(0, Math.min(rows, warmup - first));
+    if (skip === rows) return;
+    const from = chunk.subarray(skip * cols, rows * cols);
+    checkFinite(from, from.length, cols, first + skip, names);
+    data.set(from, (first + skip) * cols);
   });
   return { data, rows: candles.length, cols, names, warmup };
 }

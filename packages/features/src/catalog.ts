@@ -3,6 +3,7 @@ import { ConfigError } from '@task-agnostic/core';
 import type { FeatureSetConfig, FeatureSpec } from './config.js';
 import type { FeatureKernel } from './context.js';
 import type { ExtraGroup } from './extras.js';
+import { SharedWindows } from './shared.js';
 import { AdxKernel, CciKernel, MaCrossKernel, MacdHistKernel, RsiKernel, StochasticKernel, WilliamsRKernel } from './kernels-momentum.js';
 import { CandleShapeKernel, DayOfWeekKernel, DistMaKernel, HourOfDayKernel, ReturnKernel, TrendSlopeKernel, UpShareKernel } from './kernels-price.js';
 import { AtrRatioKernel, BollingerKernel, RangeVolKernel, RealizedVolKernel, ReturnMomentKernel, VolOfVolKernel } from './kernels-volatility.js';
@@ -34,41 +35,42 @@ function many(spec: FeatureSpec, def: string, suffixes: readonly string[]): stri
   return suffixes.map((s) => `${spec.name ?? def}_${s}`);
 }
 
-export function buildKernel(s: FeatureSpec): BuiltKernel {
+/** Builds the kernel of one spec; kernels of one engine share `w` (see shared.ts). */
+export function buildKernel(s: FeatureSpec, w: SharedWindows = new SharedWindows()): BuiltKernel {
   const k = (kernel: FeatureKernel, needs: ExtraGroup | null = null): BuiltKernel => ({ kernel, needs });
   switch (s.kind) {
-    case 'return': return k(new ReturnKernel(one(s, `return_${s.period}`), s.period, false));
-    case 'log_return': return k(new ReturnKernel(one(s, `log_return_${s.period}`), s.period, true));
-    case 'roc': return k(new ReturnKernel(one(s, `roc_${s.period}`), s.period, false));
+    case 'return': return k(new ReturnKernel(one(s, `return_${s.period}`), w.closeLags(s.period), s.period, false));
+    case 'log_return': return k(new ReturnKernel(one(s, `log_return_${s.period}`), w.closeLags(s.period), s.period, true));
+    case 'roc': return k(new ReturnKernel(one(s, `roc_${s.period}`), w.closeLags(s.period), s.period, false));
     case 'rsi': return k(new RsiKernel(one(s, `rsi_${s.period}`), s.period));
     case 'macd_hist': return k(new MacdHistKernel(one(s, `macd_hist_${s.fast}_${s.slow}_${s.signal}`), s.fast, s.slow, s.signal));
-    case 'ma_crossover': return k(new MaCrossKernel(one(s, `ma_cross_${s.fast}_${s.slow}`), s.fast, s.slow));
-    case 'realized_vol': return k(new RealizedVolKernel(one(s, `realized_vol_${s.period}`), s.period));
-    case 'bb_position': return k(new BollingerKernel(one(s, `bb_position_${s.period}`), s.period, s.stdDev));
+    case 'ma_crossover': return k(new MaCrossKernel(one(s, `ma_cross_${s.fast}_${s.slow}`), w.closes(s.fast), w.closes(s.slow)));
+    case 'realized_vol': return k(new RealizedVolKernel(one(s, `realized_vol_${s.period}`), w.returns(s.period)));
+    case 'bb_position': return k(new BollingerKernel(one(s, `bb_position_${s.period}`), w.closes(s.period), s.stdDev));
     case 'atr_ratio': return k(new AtrRatioKernel(one(s, `atr_ratio_${s.period}`), s.period));
-    case 'volume_ratio': return k(new VolumeRatioKernel(one(s, `volume_ratio_${s.period}`), s.period));
-    case 'volume_trend': return k(new VolumeTrendKernel(one(s, `volume_trend_${s.short}_${s.long}`), s.short, s.long));
+    case 'volume_ratio': return k(new VolumeRatioKernel(one(s, `volume_ratio_${s.period}`), w.volumes(s.period)));
+    case 'volume_trend': return k(new VolumeTrendKernel(one(s, `volume_trend_${s.short}_${s.long}`), w.volumes(s.short), w.volumes(s.long)));
     case 'body_ratio':
     case 'upper_shadow':
     case 'lower_shadow':
     case 'range_pct':
     case 'close_position': return k(new CandleShapeKernel(one(s, s.kind), s.kind));
-    case 'trend_strength': return k(new TrendSlopeKernel(one(s, `trend_strength_${s.period}`), s.period));
+    case 'trend_strength': return k(new TrendSlopeKernel(one(s, `trend_strength_${s.period}`), w.closes(s.period)));
     case 'trend_consistency': return k(new UpShareKernel(one(s, `trend_consistency_${s.period}`), s.period));
-    case 'return_skewness': return k(new ReturnMomentKernel(one(s, `return_skewness_${s.period}`), s.period, 'skew'));
-    case 'return_kurtosis': return k(new ReturnMomentKernel(one(s, `return_kurtosis_${s.period}`), s.period, 'kurt'));
+    case 'return_skewness': return k(new ReturnMomentKernel(one(s, `return_skewness_${s.period}`), w.returns(s.period), 'skew'));
+    case 'return_kurtosis': return k(new ReturnMomentKernel(one(s, `return_kurtosis_${s.period}`), w.returns(s.period), 'kurt'));
     case 'parkinson_vol': return k(new RangeVolKernel(one(s, `parkinson_vol_${s.period}`), s.period, 'parkinson'));
     case 'garman_klass_vol': return k(new RangeVolKernel(one(s, `garman_klass_vol_${s.period}`), s.period, 'gk'));
-    case 'stochastic': return k(new StochasticKernel([`${s.name ?? 'stoch'}_k_${s.period}`, `${s.name ?? 'stoch'}_d_${s.period}_${s.signal}`], s.period, s.signal));
+    case 'stochastic': return k(new StochasticKernel([`${s.name ?? 'stoch'}_k_${s.period}`, `${s.name ?? 'stoch'}_d_${s.period}_${s.signal}`], w.highLow(s.period), s.signal));
     case 'cci': return k(new CciKernel(one(s, `cci_${s.period}`), s.period));
-    case 'williams_r': return k(new WilliamsRKernel(one(s, `williams_r_${s.period}`), s.period));
+    case 'williams_r': return k(new WilliamsRKernel(one(s, `williams_r_${s.period}`), w.highLow(s.period)));
     case 'adx': return k(new AdxKernel([s.name ?? `adx_${s.period}`, `${s.name ?? 'di'}_diff_${s.period}`], s.period));
     case 'obv_change': return k(new ObvChangeKernel(one(s, `obv_change_${s.period}`), s.period));
     case 'mfi': return k(new MfiKernel(one(s, `mfi_${s.period}`), s.period));
     case 'vwap_dev': return k(new VwapDevKernel(one(s, `vwap_dev_${s.period}`), s.period));
-    case 'dist_sma': return k(new DistMaKernel(one(s, `dist_sma_${s.period}`), s.period, 'sma'));
-    case 'dist_ema': return k(new DistMaKernel(one(s, `dist_ema_${s.period}`), s.period, 'ema'));
-    case 'vol_of_vol': return k(new VolOfVolKernel(one(s, `vol_of_vol_${s.volPeriod}_${s.period}`), s.volPeriod, s.period));
+    case 'dist_sma': return k(new DistMaKernel(one(s, `dist_sma_${s.period}`), w.closes(s.period)));
+    case 'dist_ema': return k(new DistMaKernel(one(s, `dist_ema_${s.period}`), s.period));
+    case 'vol_of_vol': return k(new VolOfVolKernel(one(s, `vol_of_vol_${s.volPeriod}_${s.period}`), w.returns(s.volPeriod), s.period));
     case 'hour_of_day': return k(new HourOfDayKernel(many(s, 'hour', ['sin', 'cos'])));
     case 'day_of_week': return k(new DayOfWeekKernel(many(s, 'dow', ['sin', 'cos'])));
     case 'ob_spread': return k(new SpreadKernel(one(s, 'ob_spread_bps')), 'orderbook');

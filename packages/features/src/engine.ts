@@ -8,6 +8,7 @@ import { buildKernel, featureNames } from './catalog.js';
 import type { FeatureSetConfig } from './config.js';
 import { newContext, type BarContext, type FeatureKernel } from './context.js';
 import { ExtrasState, type ExtraGroup } from './extras.js';
+import { SharedWindows, type SharedWindow } from './shared.js';
 
 export class FeatureEngine {
   readonly names: readonly string[];
@@ -18,6 +19,7 @@ export class FeatureEngine {
   readonly needs: ReadonlySet<ExtraGroup>;
   readonly extras: ExtrasState;
   private readonly kernels: FeatureKernel[];
+  private readonly windows: SharedWindow[];
   private readonly offsets: Int32Array;
   private readonly ctx: BarContext = newContext();
   private readonly maxGapBars: number;
@@ -28,7 +30,9 @@ export class FeatureEngine {
 
   constructor(config: FeatureSetConfig) {
     this.names = Object.freeze(featureNames(config));
-    const built = config.features.map(buildKernel);
+    const shared = new SharedWindows();
+    const built = config.features.map((f) => buildKernel(f, shared));
+    this.windows = shared.all;
     this.kernels = built.map((b) => b.kernel);
     this.offsets = new Int32Array(this.kernels.length);
     let at = 0;
@@ -85,6 +89,8 @@ export class FeatureEngine {
     ctx.volume = volume;
     ctx.logReturn = ctx.index === 0 ? NaN : Math.log(close / ctx.prevClose);
     if (this.needs.size > 0) this.extras.fill(ctx);
+    const ws = this.windows;
+    for (let k = 0; k < ws.length; k++) ws[k]!.advance(ctx);
     const ks = this.kernels;
     const offs = this.offsets;
     for (let k = 0; k < ks.length; k++) ks[k]!.step(ctx, out, at + offs[k]!);

@@ -5,6 +5,7 @@
  */
 import type { BarContext, FeatureKernel } from './context.js';
 import { Ring, SeededEma, WilderSum, safeDiv } from './rolling.js';
+import type { FieldWindow, HighLowWindow } from './shared.js';
 
 /**
  * RSI / 100 with Wilder averages: the first average gain/loss is the mean of the first `period`
@@ -86,16 +87,10 @@ export class MacdHistKernel implements FeatureKernel {
 /** Moving-average crossover: SMA(fast) / SMA(slow) - 1 (> 0 when the fast average is above). */
 export class MaCrossKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly fast: Ring;
-  private readonly slow: Ring;
-  constructor(readonly names: readonly string[], fast: number, slow: number) {
-    this.fast = new Ring(fast);
-    this.slow = new Ring(slow);
-    this.warmup = Math.max(fast, slow) - 1;
+  constructor(readonly names: readonly string[], private readonly fast: FieldWindow, private readonly slow: FieldWindow) {
+    this.warmup = Math.max(fast.size, slow.size) - 1;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    this.fast.push(ctx.close);
-    this.slow.push(ctx.close);
     out[at] = ctx.index < this.warmup ? 0 : this.fast.mean() / this.slow.mean() - 1;
   }
 }
@@ -106,25 +101,19 @@ export class MaCrossKernel implements FeatureKernel {
  */
 export class StochasticKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly highs: Ring;
-  private readonly lows: Ring;
   private readonly ks: Ring;
-  constructor(readonly names: readonly string[], private readonly period: number, signal: number) {
-    this.highs = new Ring(period);
-    this.lows = new Ring(period);
+  constructor(readonly names: readonly string[], private readonly hl: HighLowWindow, signal: number) {
     this.ks = new Ring(signal);
-    this.warmup = period - 1 + signal - 1;
+    this.warmup = hl.size - 1 + signal - 1;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    this.highs.push(ctx.high);
-    this.lows.push(ctx.low);
-    if (!this.highs.full) {
+    if (!this.hl.full) {
       out[at] = 0;
       out[at + 1] = 0;
       return;
     }
-    const ll = this.lows.min();
-    const k = safeDiv((ctx.close - ll) * 100, this.highs.max() - ll, 0);
+    const { hh, ll } = this.hl.extremes(ctx.index);
+    const k = safeDiv((ctx.close - ll) * 100, hh - ll, 0);
     this.ks.push(k);
     out[at] = k / 100;
     out[at + 1] = this.ks.full ? this.ks.mean() / 100 : 0;
@@ -134,22 +123,15 @@ export class StochasticKernel implements FeatureKernel {
 /** Williams %R / 100 in [-1, 0]; a flat window gives -0.5 (the reference gives NaN). */
 export class WilliamsRKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly highs: Ring;
-  private readonly lows: Ring;
-  constructor(readonly names: readonly string[], period: number) {
-    this.highs = new Ring(period);
-    this.lows = new Ring(period);
-    this.warmup = period - 1;
+  constructor(readonly names: readonly string[], private readonly hl: HighLowWindow) {
+    this.warmup = hl.size - 1;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    this.highs.push(ctx.high);
-    this.lows.push(ctx.low);
-    if (!this.highs.full) {
+    if (!this.hl.full) {
       out[at] = 0;
       return;
     }
-    const hh = this.highs.max();
-    const ll = this.lows.min();
+    const { hh, ll } = this.hl.extremes(ctx.index);
     out[at] = hh === ll ? -0.5 : (((hh - ctx.close) / (hh - ll)) * -100) / 100;
   }
 }

@@ -1,26 +1,25 @@
 /** Price-path kernels: returns, candle shape, linear-regression trend, up-bar share, calendar. */
 import type { BarContext, FeatureKernel } from './context.js';
 import { Ring, SeededEma, safeDiv } from './rolling.js';
+import type { CloseLags, FieldWindow } from './shared.js';
 
 /** close / close[t-period] - 1, or its logarithm. Also serves ROC (technicalindicators ROC / 100). */
 export class ReturnKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly closes: Ring;
   constructor(
     readonly names: readonly string[],
+    private readonly lags: CloseLags,
     private readonly period: number,
     private readonly log: boolean,
   ) {
     this.warmup = period;
-    this.closes = new Ring(period + 1);
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    this.closes.push(ctx.close);
-    if (!this.closes.full) {
+    if (ctx.index < this.period) {
       out[at] = 0;
       return;
     }
-    const ratio = ctx.close / this.closes.ago(this.period);
+    const ratio = ctx.close / this.lags.ago(this.period);
     out[at] = this.log ? Math.log(ratio) : ratio - 1;
   }
 }
@@ -67,22 +66,22 @@ export class CandleShapeKernel implements FeatureKernel {
  */
 export class TrendSlopeKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly closes: Ring;
   private readonly sxx: number;
+  private readonly period: number;
   constructor(
     readonly names: readonly string[],
-    private readonly period: number,
+    private readonly closes: FieldWindow,
   ) {
+    const period = closes.size;
+    this.period = period;
     this.warmup = period - 1;
-    this.closes = new Ring(period);
     const xm = (period - 1) / 2;
     let sxx = 0;
     for (let i = 0; i < period; i++) sxx += (i - xm) * (i - xm);
     this.sxx = sxx;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    const r = this.closes;
-    r.push(ctx.close);
+    const r = this.closes.ring;
     if (!r.full) {
       out[at] = 0;
       return;
@@ -117,16 +116,28 @@ export class UpShareKernel implements FeatureKernel {
 }
 
 const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
 const TWO_PI = 2 * Math.PI;
+/** sin/cos of each minute of the day, so whole-minute timestamps need no trigonometry. */
+const MINUTE_SIN = Float64Array.from({ length: 1440 }, (_, m) => Math.sin((TWO_PI * m) / 1440));
+const MINUTE_COS = Float64Array.from({ length: 1440 }, (_, m) => Math.cos((TWO_PI * m) / 1440));
+const DOW_SIN = Float64Array.from({ length: 7 }, (_, d) => Math.sin((TWO_PI * d) / 7));
+const DOW_COS = Float64Array.from({ length: 7 }, (_, d) => Math.cos((TWO_PI * d) / 7));
 
 /** Hour of day (UTC, fractional, of the bar's open time) as sin/cos. */
 export class HourOfDayKernel implements FeatureKernel {
   readonly warmup = 0;
   constructor(readonly names: readonly string[]) {}
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    const dayFrac = (((ctx.tsMs % DAY_MS) + DAY_MS) % DAY_MS) / DAY_MS;
-    out[at] = Math.sin(TWO_PI * dayFrac);
-    out[at + 1] = Math.cos(TWO_PI * dayFrac);
+    const msOfDay = ((ctx.tsMs % DAY_MS) + DAY_MS) % DAY_MS;
+    if (msOfDay % MINUTE_MS === 0) {
+      const m = msOfDay / MINUTE_MS;
+      out[at] = MINUTE_SIN[m]!;
+      out[at + 1] = MINUTE_COS[m]!;
+    } else {
+      out[at] = Math.sin((TWO_PI * msOfDay) / DAY_MS);
+      out[at + 1] = Math.cos((TWO_PI * msOfDay) / DAY_MS);
+    }
   }
 }
 
@@ -136,27 +147,24 @@ export class DayOfWeekKernel implements FeatureKernel {
   constructor(readonly names: readonly string[]) {}
   step(ctx: BarContext, out: Float64Array, at: number): void {
     const dow = (((Math.floor(ctx.tsMs / DAY_MS) + 4) % 7) + 7) % 7;
-    out[at] = Math.sin((TWO_PI * dow) / 7);
-    out[at + 1] = Math.cos((TWO_PI * dow) / 7);
+    out[at] = DOW_SIN[dow]!;
+    out[at + 1] = DOW_COS[dow]!;
   }
 }
 
 /** Distance to a moving average: close / SMA(period) - 1, or close / EMA(period) - 1 (SMA-seeded). */
 export class DistMaKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly ring: Ring | null;
+  private readonly sma: FieldWindow | null;
   private readonly ema: SeededEma | null;
-  constructor(readonly names: readonly string[], period: number, type: 'sma' | 'ema') {
-    this.ring = type === 'sma' ? new Ring(period) : null;
-    this.ema = type === 'ema' ? SeededEma.ema(period) : null;
-    this.warmup = period - 1;
+  /** Pass the shared close window for an SMA, or a period for an EMA. */
+  constructor(readonly names: readonly string[], ma: FieldWindow | number) {
+    this.sma = typeof ma === 'number' ? null : ma;
+    this.ema = typeof ma === 'number' ? SeededEma.ema(ma) : null;
+    this.warmup = (typeof ma === 'number' ? ma : ma.size) - 1;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    let ma: number;
-    if (this.ring) {
-      this.ring.push(ctx.close);
-      ma = this.ring.mean();
-    } else ma = this.ema!.push(ctx.close);
+    const ma = this.sma ? this.sma.ring.mean() : this.ema!.push(ctx.close);
     out[at] = ctx.index < this.warmup ? 0 : ctx.close / ma - 1;
   }
 }

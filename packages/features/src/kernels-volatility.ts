@@ -5,18 +5,16 @@
  */
 import type { BarContext, FeatureKernel } from './context.js';
 import { Ring, SeededEma, safeDiv } from './rolling.js';
+import type { FieldWindow, ReturnWindow } from './shared.js';
 
 /** Sample standard deviation (n - 1) of the last `period` log returns. */
 export class RealizedVolKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly rets: Ring;
-  constructor(readonly names: readonly string[], private readonly period: number) {
-    this.rets = new Ring(period);
-    this.warmup = period;
+  constructor(readonly names: readonly string[], private readonly rets: ReturnWindow) {
+    this.warmup = rets.size;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    if (ctx.index > 0) this.rets.push(ctx.logReturn);
-    out[at] = this.rets.full ? Math.sqrt(this.rets.sumSqDev() / (this.period - 1)) : 0;
+    out[at] = this.rets.full ? Math.sqrt(this.rets.moments(ctx.index).s2 / (this.rets.size - 1)) : 0;
   }
 }
 
@@ -26,20 +24,17 @@ export class RealizedVolKernel implements FeatureKernel {
  */
 export class BollingerKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly closes: Ring;
-  constructor(readonly names: readonly string[], private readonly period: number, private readonly k: number) {
-    this.closes = new Ring(period);
-    this.warmup = period - 1;
+  constructor(readonly names: readonly string[], private readonly closes: FieldWindow, private readonly k: number) {
+    this.warmup = closes.size - 1;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    const r = this.closes;
-    r.push(ctx.close);
-    if (!r.full) {
+    const w = this.closes;
+    if (!w.full) {
       out[at] = 0;
       return;
     }
-    const m = r.sum / this.period;
-    const sd = Math.sqrt(r.sumSqDev() / this.period);
+    const m = w.mean();
+    const sd = Math.sqrt(w.sumSqDev(ctx.index) / w.size);
     const upper = m + sd * this.k;
     const lower = m - sd * this.k;
     out[at] = safeDiv(ctx.close - lower, upper - lower, 0.5);
@@ -69,33 +64,20 @@ export class AtrRatioKernel implements FeatureKernel {
 /** Population skewness or excess kurtosis of the last `period` log returns (0 when flat). */
 export class ReturnMomentKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly rets: Ring;
-  constructor(readonly names: readonly string[], private readonly period: number, private readonly which: 'skew' | 'kurt') {
-    this.rets = new Ring(period);
-    this.warmup = period;
+  constructor(readonly names: readonly string[], private readonly rets: ReturnWindow, private readonly which: 'skew' | 'kurt') {
+    this.warmup = rets.size;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
     const r = this.rets;
-    if (ctx.index > 0) r.push(ctx.logReturn);
     if (!r.full) {
       out[at] = 0;
       return;
     }
-    const n = this.period;
-    let s = 0;
-    for (let i = 0; i < n; i++) s += r.buf[i]!;
-    const m = s / n;
-    let m2 = 0;
-    let m3 = 0;
-    let m4 = 0;
-    for (let i = 0; i < n; i++) {
-      const d = r.buf[i]! - m;
-      const d2 = d * d;
-      m2 += d2;
-      m3 += d2 * d;
-      m4 += d2 * d2;
-    }
-    m2 /= n;
+    const n = r.size;
+    const mo = r.moments(ctx.index);
+    const m2 = mo.s2 / n;
+    const m3 = mo.s3;
+    const m4 = mo.s4;
     // Relative threshold: a window of identical returns can leave m2 ~ 1e-35 from rounding.
     if (!(m2 > 1e-30)) {
       out[at] = 0;
@@ -138,20 +120,17 @@ export class RangeVolKernel implements FeatureKernel {
  */
 export class VolOfVolKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly rets: Ring;
   private readonly vols: Ring;
-  constructor(readonly names: readonly string[], private readonly volPeriod: number, private readonly period: number) {
-    this.rets = new Ring(volPeriod);
+  constructor(readonly names: readonly string[], private readonly rets: ReturnWindow, private readonly period: number) {
     this.vols = new Ring(period);
-    this.warmup = volPeriod + period - 1;
+    this.warmup = rets.size + period - 1;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    if (ctx.index > 0) this.rets.push(ctx.logReturn);
     if (!this.rets.full) {
       out[at] = 0;
       return;
     }
-    this.vols.push(Math.sqrt(this.rets.sumSqDev() / (this.volPeriod - 1)));
+    this.vols.push(Math.sqrt(this.rets.moments(ctx.index).s2 / (this.rets.size - 1)));
     if (!this.vols.full) {
       out[at] = 0;
       return;

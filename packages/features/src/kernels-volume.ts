@@ -1,34 +1,26 @@
 /** Volume kernels: volume ratio and trend, OBV change, MFI, rolling VWAP deviation. */
 import type { BarContext, FeatureKernel } from './context.js';
 import { Ring, safeDiv } from './rolling.js';
+import type { FieldWindow } from './shared.js';
 
 /** volume / mean volume of the last `period` bars (current included); 1 when that mean is 0. */
 export class VolumeRatioKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly vols: Ring;
-  constructor(readonly names: readonly string[], private readonly period: number) {
-    this.vols = new Ring(period);
-    this.warmup = period - 1;
+  constructor(readonly names: readonly string[], private readonly vols: FieldWindow) {
+    this.warmup = vols.size - 1;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    this.vols.push(ctx.volume);
-    out[at] = this.vols.full ? safeDiv(ctx.volume, this.vols.sum / this.period, 1) : 0;
+    out[at] = this.vols.full ? safeDiv(ctx.volume, this.vols.mean(), 1) : 0;
   }
 }
 
 /** Short-term vs long-term volume: mean(short) / mean(long) - 1; 0 when the long mean is 0. */
 export class VolumeTrendKernel implements FeatureKernel {
   readonly warmup: number;
-  private readonly short: Ring;
-  private readonly long: Ring;
-  constructor(readonly names: readonly string[], short: number, long: number) {
-    this.short = new Ring(short);
-    this.long = new Ring(long);
-    this.warmup = Math.max(short, long) - 1;
+  constructor(readonly names: readonly string[], private readonly short: FieldWindow, private readonly long: FieldWindow) {
+    this.warmup = Math.max(short.size, long.size) - 1;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    this.short.push(ctx.volume);
-    this.long.push(ctx.volume);
     if (ctx.index < this.warmup) {
       out[at] = 0;
       return;

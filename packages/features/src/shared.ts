@@ -1,0 +1,167 @@
+/**
+ * Windows several features read (the last 20 closes feed Bollinger, distance to SMA and the
+ * regression slope; the last 20 log returns feed realised vol, skewness, kurtosis and vol of vol).
+ * The engine advances each shared window once per bar before the kernels run, and the windowed
+ * statistics are computed at most once per bar (memoised by bar index), so a feature set pays for
+ * each window once however many features read it.
+ */
+import type { BarContext } from './context.js';
+import { Ring } from './rolling.js';
+
+export interface SharedWindow {
+  advance(ctx: BarContext): void;
+}
+
+/** The last n values of one candle field (close, volume). */
+export class FieldWindow implements SharedWindow {
+  readonly ring: Ring;
+  private memo = -1;
+  private ssd = 0;
+  constructor(
+    readonly size: number,
+    private readonly field: 'close' | 'volume',
+  ) {
+    this.ring = new Ring(size);
+  }
+  advance(ctx: BarContext): void {
+    this.ring.push(ctx[this.field]);
+  }
+  get full(): boolean {
+    return this.ring.full;
+  }
+  /** Running-sum mean (technicalindicators SMA computes it the same way). */
+  mean(): number {
+    return this.ring.sum / this.size;
+  }
+  /** Exact sum of squared deviations from the mean (two passes), once per bar. */
+  sumSqDev(index: number): number {
+    if (this.memo !== index) {
+      this.memo = index;
+      this.ssd = this.ring.sumSqDev();
+    }
+    return this.ssd;
+  }
+}
+
+/** The last n log returns (from bar 1) and their central moment sums, once per bar. */
+export class ReturnWindow implements SharedWindow {
+  readonly ring: Ring;
+  private memo = -1;
+  /** Sums of d^2, d^3, d^4 with d = r - mean (exact, two passes). */
+  s2 = 0;
+  s3 = 0;
+  s4 = 0;
+  constructor(readonly size: number) {
+    this.ring = new Ring(size);
+  }
+  advance(ctx: BarContext): void {
+    if (ctx.index > 0) this.ring.push(ctx.logReturn);
+  }
+  get full(): boolean {
+    return this.ring.full;
+  }
+  moments(index: number): this {
+    if (this.memo === index) return this;
+    this.memo = index;
+    const b = this.ring.buf;
+    const n = this.size;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += b[i]!;
+    const m = s / n;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    for (let i = 0; i < n; i++) {
+      const d = b[i]! - m;
+      const d2 = d * d;
+      s2 += d2;
+      s3 += d2 * d;
+      s4 += d2 * d2;
+    }
+    this.s2 = s2;
+    this.s3 = s3;
+    this.s4 = s4;
+    return this;
+  }
+}
+
+/** The last n highs and lows with their max / min, once per bar. */
+export class HighLowWindow implements SharedWindow {
+  readonly highs: Ring;
+  readonly lows: Ring;
+  private memo = -1;
+  hh = 0;
+  ll = 0;
+  constructor(readonly size: number) {
+    this.highs = new Ring(size);
+    this.lows = new Ring(size);
+  }
+  advance(ctx: BarContext): void {
+    this.highs.push(ctx.high);
+    this.lows.push(ctx.low);
+  }
+  get full(): boolean {
+    return this.highs.full;
+  }
+  extremes(index: number): this {
+    if (this.memo !== index) {
+      this.memo = index;
+      this.hh = this.highs.max();
+      this.ll = this.lows.min();
+    }
+    return this;
+  }
+}
+
+/**
+ * Past closes for lagged returns: one ring sized for the longest lag any feature asked for
+ * (capacity fixed before the first bar).
+ */
+export class CloseLags implements SharedWindow {
+  private ring: Ring | null = null;
+  private capacity = 1;
+  /** Ensures close[t - lag] will be available. Only before the first bar. */
+  need(lag: number): this {
+    if (this.ring) throw new Error('CloseLags.need after the first bar');
+    this.capacity = Math.max(this.capacity, lag + 1);
+    return this;
+  }
+  advance(ctx: BarContext): void {
+    (this.ring ??= new Ring(this.capacity)).push(ctx.close);
+  }
+  /** close[t - lag], or NaN while fewer than lag + 1 closes were seen. */
+  ago(lag: number): number {
+    const r = this.ring!;
+    return r.count > lag ? r.ago(lag) : NaN;
+  }
+}
+
+/** One instance of each window per (kind, size) for an engine. */
+export class SharedWindows {
+  readonly all: SharedWindow[] = [];
+  private readonly byKey = new Map<string, SharedWindow>();
+  private get<T extends SharedWindow>(key: string, make: () => T): T {
+    let w = this.byKey.get(key) as T | undefined;
+    if (!w) {
+      w = make();
+      this.byKey.set(key, w);
+      this.all.push(w);
+    }
+    return w;
+  }
+  closes(n: number): FieldWindow {
+    return this.get(`close:${n}`, () => new FieldWindow(n, 'close'));
+  }
+  volumes(n: number): FieldWindow {
+    return this.get(`volume:${n}`, () => new FieldWindow(n, 'volume'));
+  }
+  returns(n: number): ReturnWindow {
+    return this.get(`ret:${n}`, () => new ReturnWindow(n));
+  }
+  closeLags(lag: number): CloseLags {
+    return this.get('lags', () => new CloseLags()).need(lag);
+  }
+  highLow(n: number): HighLowWindow {
+    return this.get(`hl:${n}`, () => new HighLowWindow(n));
+  }
+}
