@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '@task-agnostic/core';
+import { PRESETS, deepMerge, parseTrainerConfig, resolveConfig } from './config.js';
+
+describe('trainer config', () => {
+  it('fills defaults and validates every preset', () => {
+    const c = parseTrainerConfig({});
+    expect(c.data.source).toBe('synthetic');
+    expect(c.model.tasks).toContain('direction');
+    for (const name of Object.keys(PRESETS)) expect(resolveConfig(name).name).toBe(name);
+  });
+
+  it('names the bad field', () => {
+    expect(() => parseTrainerConfig({ data: { interval: '7m' } })).toThrow(ConfigError);
+    expect(() => parseTrainerConfig({ data: { interval: '7m' } })).toThrow(/data\.interval/);
+    expect(() => parseTrainerConfig({ data: { source: 'csv' } })).toThrow(/data\.path: is required when source is 'csv'/);
+    expect(() => parseTrainerConfig({ data: { symbols: ['btc'] } })).toThrow(/data\.symbols\.0: symbols are upper-case/);
+    expect(() => parseTrainerConfig({ model: { windowLength: 1 } })).toThrow(/model\.windowLength/);
+    expect(() => parseTrainerConfig({ typo: 1 })).toThrow(/typo|Unrecognized/);
+    expect(() => parseTrainerConfig({ data: { split: { valStart: 'yesterday', testStart: '2025-01-01' } } })).toThrow(/data\.split/);
+  });
+
+  it('parses date splits to milliseconds', () => {
+    const c = parseTrainerConfig({ data: { split: { valStart: '2024-10-01', testStart: '2025-01-01' } } });
+    expect(c.data.split).toEqual({ valStart: Date.UTC(2024, 9, 1), testStart: Date.UTC(2025, 0, 1) });
+  });
+
+  it('reads a file that extends a preset, and applies overrides last', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tat-cfg-'));
+    const f = path.join(dir, 'my.json');
+    writeFileSync(f, JSON.stringify({ extends: 'quick', name: 'mine', training: { epochs: 9 } }));
+    const c = resolveConfig(f, { seed: 7 });
+    expect(c.name).toBe('mine');
+    expect(c.seed).toBe(7);
+    expect(c.training).toMatchObject({ epochs: 9, batchSize: 64 });
+    expect(c.data.symbols).toEqual(['SYNTHA', 'SYNTHB']);
+    writeFileSync(f, '{ not json');
+    expect(() => resolveConfig(f)).toThrow(/is not valid JSON/);
+    expect(() => resolveConfig(path.join(dir, 'none.json'))).toThrow(/neither a preset .* nor a readable file/);
+    writeFileSync(f, JSON.stringify({ extends: 'huge' }));
+    expect(() => resolveConfig(f)).toThrow(/unknown preset 'huge'/);
+  });
+
+  it('deep-merges objects and replaces arrays', () => {
+    expect(deepMerge({ a: { b: 1, c: [1, 2] } }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] } });
+  });
+});

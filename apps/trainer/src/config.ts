@@ -1,0 +1,183 @@
+/**
+ * The trainer's run configuration: one JSON document (a file or a preset name), validated with zod
+ * at the edge. Sub-configs that belong to a package (model, training, pre-training, backtest,
+ * fusion, risk) are validated by that package when they are used, and errors name the full path
+ * (e.g. "training.batchSize: Number must be greater than 0").
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError, INTERVALS } from '@task-agnostic/core';
+
+const isoDate = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date such as 2025-01-01')
+  .transform((s) => Date.parse(s));
+
+export const DataConfigSchema = z
+  .object({
+    /** 'synthetic': core's generator (the built-in default data); 'csv': a file or a folder. */
+    source: z.enum(['synthetic', 'csv']).default('synthetic'),
+    path: z.string().min(1).optional(),
+    symbols: z.array(z.string().regex(/^[A-Z0-9]+$/, 'symbols are upper-case like BTCUSDT')).min(1).default(['SYNTHUSDT']),
+    interval: z.enum(INTERVALS).default('1h'),
+    /** A folder with several exchanges' files for one symbol: which exchange prefix to use. */
+    exchange: z.string().min(1).optional(),
+    /** Synthetic: bars per symbol. */
+    bars: z.number().int().min(500).max(2_000_000).default(20_000),
+    /** What to do with invalid rows in files. */
+    policy: z.enum(['reject', 'drop', 'ffill']).default('reject'),
+    /** Keep only candles in [start, end). */
+    start: isoDate.optional(),
+    end: isoDate.optional(),
+    /**
+     * Chronological splits. Fractions of each series, or dates: validation starts at valStart,
+     * test at testStart (e.g. "train up to the end of 2024, test on 2025").
+     */
+    split: z
+      .union([
+        z.object({ valFraction: z.number().min(0).lt(1).default(0.15), testFraction: z.number().min(0).lt(1).default(0.15) }).strict(),
+        z.object({ valStart: isoDate, testStart: isoDate }).strict(),
+      ])
+      .default({}),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.source === 'csv' && !d.path) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['path'], message: "is required when source is 'csv'" });
+  });
+
+export const EvaluateConfigSchema = z
+  .object({
+    /** Train one model per task with the same encoder and budget, to answer "does sharing help?". */
+    singleTask: z.boolean().default(true),
+    /** Frozen encoder + new head vs the same head trained from scratch, on this task. */
+    transfer: z.boolean().default(true),
+    transferTask: z.string().min(1).default('return'),
+    /** Epochs for the transfer heads. */
+    transferEpochs: z.number().int().positive().default(5),
+  })
+  .strict();
+
+export const TrainerConfigSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash and underscore').default('run'),
+    seed: z.number().int().min(0).default(42),
+    data: DataConfigSchema.default({}),
+    /** windowLength, encoder (a config, or a preset name: tiny | default | paper), tasks, features. */
+    model: z
+      .object({
+        windowLength: z.number().int().min(2).max(4096).default(48),
+        encoder: z.union([z.enum(['tiny', 'default', 'paper']), z.record(z.string(), z.unknown())]).default('default'),
+        encoderType: z.enum(['transformer', 'cnn', 'moe', 'mlp']).default('transformer'),
+        tasks: z.array(z.union([z.string(), z.object({ id: z.string(), config: z.unknown().optional() }).strict()])).min(1).default(['direction', 'volatility', 'regime', 'return', 'risk']),
+        features: z.unknown().optional(),
+      })
+      .strict()
+      .default({}),
+    training: z.record(z.string(), z.unknown()).default({}),
+    pretrain: z.record(z.string(), z.unknown()).nullable().default(null),
+    curriculum: z.enum(['standard']).nullable().default(null),
+    evaluate: EvaluateConfigSchema.default({}),
+    fusion: z
+      .object({ method: z.enum(['consistency', 'weighted']).default('consistency'), config: z.record(z.string(), z.unknown()).default({}) })
+      .strict()
+      .default({}),
+    risk: z.record(z.string(), z.unknown()).default({}),
+    backtest: z.record(z.string(), z.unknown()).default({}),
+    /** Where runs are written: <out>/<name>/. */
+    out: z.string().min(1).default('runs'),
+  })
+  .strict();
+
+export type TrainerConfig = z.infer<typeof TrainerConfigSchema>;
+export type TrainerConfigInput = z.input<typeof TrainerConfigSchema>;
+
+/**
+ * Presets. `quick` is the main job (`npm start`): a few minutes on 2 CPU cores with wasm, on the
+ * synthetic market. `default` is a real run (hours of data, a bigger budget). `paper` uses the
+ * source design's encoder sizes and is meant for machines with tfjs-node or a GPU.
+ */
+export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
+  quick: {
+    name: 'quick',
+    data: { source: 'synthetic', symbols: ['SYNTHA', 'SYNTHB'], bars: 6000 },
+    model: { windowLength: 32, encoder: 'default', encoderType: 'transformer' },
+    training: { epochs: 4, batchSize: 64, learningRate: 2e-3, earlyStopping: { patience: 2 } },
+    evaluate: { singleTask: true, transfer: true, transferEpochs: 3 },
+  },
+  default: {
+    name: 'default',
+    data: { source: 'synthetic', symbols: ['SYNTHA', 'SYNTHB', 'SYNTHC'], bars: 20_000 },
+    model: { windowLength: 48, encoder: 'default', encoderType: 'transformer' },
+    training: { epochs: 20, batchSize: 64, learningRate: 1e-3, earlyStopping: { patience: 4 } },
+    evaluate: { singleTask: true, transfer: true, transferEpochs: 8 },
+  },
+  paper: {
+    name: 'paper',
+    data: { source: 'synthetic', symbols: ['SYNTHA', 'SYNTHB', 'SYNTHC'], bars: 50_000 },
+    model: { windowLength: 96, encoder: 'paper', encoderType: 'transformer' },
+    pretrain: { epochs: 10 },
+    training: { epochs: 100, batchSize: 64, learningRate: 1e-4, earlyStopping: { patience: 10 } },
+    evaluate: { singleTask: true, transfer: true, transferEpochs: 20 },
+  },
+};
+
+function zodError(err: z.ZodError, source: string): ConfigError {
+  const issue = err.issues[0]!;
+  const field = issue.path.map(String).join('.') || 'config';
+  const more = err.issues.length > 1 ? ` (and ${err.issues.length - 1} more issue(s))` : '';
+  return new ConfigError(`${source}: ${field}: ${issue.message}${more}`, field);
+}
+
+/** Validates a config object (defaults filled in). */
+export function parseTrainerConfig(json: unknown, source = 'config'): TrainerConfig {
+  const r = TrainerConfigSchema.safeParse(json ?? {});
+  if (!r.success) throw zodError(r.error, source);
+  return r.data;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge: objects merge key by key, anything else in `over` replaces `base`. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+/**
+ * Resolves `--config`: a preset name, or a JSON file that may name a preset to start from
+ * (`"extends": "quick"`); then applies command-line overrides.
+ */
+export function resolveConfig(spec: string | undefined, overrides: TrainerConfigInput = {}): TrainerConfig {
+  let base: unknown = PRESETS.quick;
+  let source = 'preset quick';
+  if (spec && PRESETS[spec]) {
+    base = PRESETS[spec];
+    source = `preset ${spec}`;
+  } else if (spec) {
+    let text: string;
+    try {
+      text = readFileSync(spec, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`--config '${spec}' is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a readable file: ${(err as Error).message}`, 'config');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`${spec} is not valid JSON: ${(err as Error).message}`, 'config');
+    }
+    if (isObject(json) && typeof json.extends === 'string') {
+      const parent = PRESETS[json.extends];
+      if (!parent) throw new ConfigError(`${spec}: extends: unknown preset '${json.extends}' (${Object.keys(PRESETS).join(', ')})`, 'extends');
+      const { extends: _ignored, ...rest } = json;
+      json = deepMerge(parent, rest);
+    }
+    base = json;
+    source = spec;
+  }
+  return parseTrainerConfig(deepMerge(base, overrides), source);
+}
