@@ -41,8 +41,11 @@ export interface TrainableTask {
   fit(candles: CandleColumns, trainEnd: number): TaskStateLike;
   labels(candles: CandleColumns, state: TaskStateLike): TaskLabelsLike;
   buildHead(inputDim: number, seed: number): TrainableHead;
-  loss(output: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar;
+  /** `state` (the task's fitted state) enables fitted class weights where the task has them. */
+  loss(output: tf.Tensor2D, targets: tf.Tensor2D, state?: TaskStateLike): tf.Scalar;
   metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number>;
+  /** Naive baselines on candle rows (each with a valid label), scored by metrics(). */
+  baseline?(candles: CandleColumns, state: TaskStateLike, rows: ArrayLike<number>): readonly { name: string; description: string; metrics: Record<string, number> }[];
 }
 
 export interface FeatureMatrixLike {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { ConfigError } from '@task-agnostic/core';
 import { z } from 'zod';
 import { zodToConfigError, type TrainingConfigInput } from './config.js';
-import type { TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
+import type { TaskStateLike, TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
 import { pretrainEncoder, type PretrainConfigInput, type PretrainEpoch } from './pretrain.js';
 import { selectTasks } from './split.js';
 import type { SslSource } from './ssl-sampler.js';
@@ -108,6 +108,8 @@ export interface CurriculumRun {
   /** Every task the curriculum may name, with its head, aligned; `data` targets follow this order. */
   readonly tasks: readonly TrainableTask[];
   readonly heads: readonly TrainableHead[];
+  /** Fitted task states aligned with `tasks` (passed to the losses). */
+  readonly taskStates?: readonly TaskStateLike[];
   readonly data: TrainingData;
   /** Needed when a phase is 'pretrain'. */
   readonly ssl?: { train: SslSource; val: SslSource };
@@ -157,7 +159,7 @@ export async function runCurriculum(curriculum: Curriculum, run: CurriculumRun, 
       result = { name: phase.name, epochs: r.history.length, conditionMet: threshold === undefined ? true : r.reachedReconstructionTarget, history: r.history };
     } else {
       const idx = phase.tasks.map((id) => ids.indexOf(id));
-      const parts = { encoder: run.encoder, tasks: idx.map((i) => run.tasks[i]!), heads: idx.map((i) => run.heads[i]!) };
+      const parts = { encoder: run.encoder, tasks: idx.map((i) => run.tasks[i]!), heads: idx.map((i) => run.heads[i]!), ...(run.taskStates ? { taskStates: idx.map((i) => run.taskStates![i]!) } : {}) };
       const data = { train: selectTasks(run.data.train, idx), val: selectTasks(run.data.val, idx) };
       const tr = phase.transition;
       let met = tr.type === 'epochs';

@@ -17,7 +17,7 @@ import type { CandleColumns } from '@task-agnostic/core';
 import { ConfigError, DataError } from '@task-agnostic/core';
 import { z } from 'zod';
 import { zodToConfigError } from './config.js';
-import type { FeatureMatrixLike, FeaturePipeline, TaskLabelsLike, TaskStateLike, TrainableTask } from './contracts.js';
+import type { FeatureMatrixLike, FeaturePipeline, NormalizerLike, TaskLabelsLike, TaskStateLike, TrainableTask } from './contracts.js';
 import type { MultiTaskSplit } from './split.js';
 
 export const DatasetConfigSchema = z
@@ -51,7 +51,10 @@ export interface MultiTaskDataset {
   readonly val: MultiTaskSplit;
   readonly test: MultiTaskSplit;
   readonly featureNames: readonly string[];
+  /** The fitted normaliser's JSON state. */
   readonly normalizer: unknown;
+  /** The fitted normaliser itself (the features package's Normalizer with the real pipeline). */
+  readonly fittedNormalizer: NormalizerLike;
   readonly taskStates: readonly TaskStateLike[];
   readonly taskIds: readonly string[];
   readonly horizon: number;
@@ -186,6 +189,7 @@ export function buildDataset(
     test: assemble(test, matrices, labels, tasks, pipeline, W, F),
     featureNames: raw[0]!.names,
     normalizer: normalizer.toJSON(),
+    fittedNormalizer: normalizer,
     taskStates,
     taskIds: tasks.map((t) => t.id),
     horizon,

@@ -3,7 +3,7 @@
  * weighted by batch size) and each task's own metrics over the whole split.
  */
 import { tf } from '@task-agnostic/tf';
-import type { MultiTaskParts } from './step.js';
+import { taskLoss, type MultiTaskParts } from './step.js';
 import type { MultiTaskSplit } from './split.js';
 import { sliceBatch } from './split.js';
 
@@ -25,7 +25,7 @@ export function evaluateSplit(parts: MultiTaskParts, split: MultiTaskSplit, batc
       const z = parts.encoder.apply(tf.tensor3d(b.x, [b.n, W, F]), { training: false });
       parts.tasks.forEach((task, i) => {
         const out = parts.heads[i]!.apply(z, { training: false });
-        const loss = task.loss(out, tf.tensor2d(b.targets[i]!, [b.n, b.targetDims[i]!]));
+        const loss = taskLoss(parts, i, out, tf.tensor2d(b.targets[i]!, [b.n, b.targetDims[i]!]));
         sums[i]! += loss.dataSync()[0]! * b.n;
         outputs[i]!.set(out.dataSync(), start * task.outputDim);
       });

@@ -34,3 +34,8 @@ export { standardCurriculum, parseCurriculum, runCurriculum, metricConditionMet,
 export type { Curriculum, Phase, Transition, CurriculumRun, PhaseResult } from './curriculum.js';
 export { trainNewHead } from './transfer.js';
 export type { TransferResult } from './transfer.js';
+export { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
+export { defaultComponents } from './model-components.js';
+export { trainModel, asTrainableEncoder } from './train-model.js';
+export type { TrainModelConfig, TrainModelResult, TaskEvaluation, SeriesEvaluation } from './train-model.js';
+export { taskLoss } from './step.js';

@@ -14,7 +14,7 @@
 import type { Rng } from '@task-agnostic/core';
 import { DataError } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
-import type { TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
+import type { TaskStateLike, TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
 import type { Harmoniser } from './harmoniser.js';
 import { pcgradCombine, pcgradOrders } from './pcgrad.js';
 
@@ -26,6 +26,14 @@ export interface MultiTaskParts {
   readonly tasks: readonly TrainableTask[];
   /** When true only the heads train (task transfer on a frozen encoder). */
   readonly freezeEncoder?: boolean;
+  /** Each task's fitted state, passed to its loss (fitted class weights). */
+  readonly taskStates?: readonly TaskStateLike[];
+}
+
+/** Task i's loss with its fitted state when there is one. */
+export function taskLoss(parts: MultiTaskParts, i: number, output: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+  const st = parts.taskStates?.[i];
+  return st ? parts.tasks[i]!.loss(output, targets, st) : parts.tasks[i]!.loss(output, targets);
 }
 
 /** A batch: windows [n, T, F] and, per task, targets [n, targetDim]. */
@@ -99,7 +107,7 @@ function weightedParameterStep(
   const { value, grads } = tf.variableGrads(() => {
     const z = parts.encoder.apply(x, { training: true });
     const aux = parts.encoder.auxLoss();
-    const ls = parts.tasks.map((t, i) => t.loss(parts.heads[i]!.apply(z, { training: true }), ys[i]!));
+    const ls = parts.tasks.map((_, i) => taskLoss(parts, i, parts.heads[i]!.apply(z, { training: true }), ys[i]!));
     losses = ls.map(scalarValue);
     weights = harmoniser.weights(losses);
     // weights enter as constants: scalars made from numbers carry no gradient
@@ -111,8 +119,8 @@ function weightedParameterStep(
   let gradNorms: number[] | null = null;
   if (harmoniser.needsGradNorms) {
     const W = parts.encoder.lastSharedWeights;
-    gradNorms = parts.tasks.map((t, i) => {
-      const r = tf.variableGrads(() => t.loss(parts.heads[i]!.apply(parts.encoder.apply(x, { training: true }), { training: true }), ys[i]!), [W]);
+    gradNorms = parts.tasks.map((_, i) => {
+      const r = tf.variableGrads(() => taskLoss(parts, i, parts.heads[i]!.apply(parts.encoder.apply(x, { training: true }), { training: true }), ys[i]!), [W]);
       const g = r.grads[W.name];
       const n = g ? norm(g) : 0;
       r.value.dispose();
@@ -154,7 +162,7 @@ function pcgradParameterStep(
     const { value, grads } = tf.variableGrads(() => {
       const z = parts.encoder.apply(x, { training: true });
       const aux = parts.encoder.auxLoss();
-      const l = tf.mul(parts.tasks[i]!.loss(head.apply(z, { training: true }), ys[i]!), harmoniser.scale[i]!) as tf.Scalar;
+      const l = tf.mul(taskLoss(parts, i, head.apply(z, { training: true }), ys[i]!), harmoniser.scale[i]!) as tf.Scalar;
       // the auxiliary loss is shared out equally so the sum over tasks counts it once
       return aux ? tf.add(l, tf.div(aux, T)) : l;
     }, [...shared, ...head.variables]);
@@ -193,7 +201,7 @@ function representationStep(
     for (let i = 0; i < T; i++) {
       const head = parts.heads[i]!;
       const { value, grads } = tf.variableGrads(
-        () => parts.tasks[i]!.loss(head.apply(zVar, { training: true }), ys[i]!),
+        () => taskLoss(parts, i, head.apply(zVar, { training: true }), ys[i]!),
         [zVar, ...head.variables],
       );
       losses.push(scalarValue(value));

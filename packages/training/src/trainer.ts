@@ -56,9 +56,12 @@ export interface TrainResult {
   readonly stoppedEarly: boolean;
   readonly aborted: boolean;
   readonly resumedFromEpoch: number | null;
+  /** Validation loss per task of the weights the run started from (before any step). */
+  readonly initialValLoss: Record<string, number>;
 }
 
 interface LoopState {
+  initial: Record<string, number>;
   history: EpochRecord[];
   best: number;
   bestEpoch: number;
@@ -116,7 +119,7 @@ export async function trainMultiTask(
   const harmoniser = new Harmoniser(config.harmoniser, parts.tasks.map((t) => t.kind), scale);
   const batchesPerEpoch = Math.ceil(data.train.n / config.batchSize);
   const schedule = new LrSchedule(config.schedule, config.learningRate, batchesPerEpoch * config.epochs);
-  const st: LoopState = { history: [], best: Number.POSITIVE_INFINITY, bestEpoch: -1, bad: 0 };
+  const st: LoopState = { initial: {}, history: [], best: Number.POSITIVE_INFINITY, bestEpoch: -1, bad: 0 };
   let bestWeights: TensorBlock[] | null = null;
   let startEpoch = 0;
   let globalStep = 0;
@@ -143,6 +146,7 @@ export async function trainMultiTask(
     resumedFromEpoch = ck.meta.epoch;
   }
 
+  if (resumedFromEpoch === null) st.initial = byTask(parts, evaluateSplit(parts, data.val, config.batchSize).losses);
   let stoppedEarly = false;
   let aborted = false;
   for (let epoch = startEpoch; epoch < config.epochs && !stoppedEarly; epoch++) {
@@ -227,5 +231,5 @@ export async function trainMultiTask(
   }
   if (!aborted && config.earlyStopping.restoreBest && bestWeights) restore(vars, bestWeights, 'best weights');
   adam.dispose();
-  return { history: st.history, bestEpoch: st.bestEpoch, bestValLoss: st.best, stoppedEarly, aborted, resumedFromEpoch };
+  return { history: st.history, bestEpoch: st.bestEpoch, bestValLoss: st.best, stoppedEarly, aborted, resumedFromEpoch, initialValLoss: st.initial };
 }

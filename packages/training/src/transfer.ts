@@ -1,7 +1,7 @@
 /**
  * Task transfer: keep a trained encoder frozen and train only a new task's head on its embedding.
  */
-import type { TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
+import type { TaskStateLike, TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
 import type { TrainingConfigInput } from './config.js';
 import { trainMultiTask, type TrainHooks, type TrainingData, type TrainResult } from './trainer.js';
 
@@ -20,10 +20,11 @@ export async function trainNewHead(
   config: TrainingConfigInput = {},
   hooks: TrainHooks = {},
   seed = 1,
+  taskState?: TaskStateLike,
 ): Promise<TransferResult> {
   const head = task.buildHead(encoder.outputDim, seed);
   try {
-    const r = await trainMultiTask({ encoder, heads: [head], tasks: [task], freezeEncoder: true }, data, { ...config, harmoniser: { name: 'equal' }, gradientMode: 'representation' }, hooks);
+    const r = await trainMultiTask({ encoder, heads: [head], tasks: [task], freezeEncoder: true, ...(taskState ? { taskStates: [taskState] } : {}) }, data, { ...config, harmoniser: { name: 'equal' }, gradientMode: 'representation' }, hooks);
     return { ...r, head };
   } catch (err) {
     head.dispose();

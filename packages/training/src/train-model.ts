@@ -1,0 +1,122 @@
+/**
+ * The trainer app's entry point: candles of one or many symbols -> dataset -> a new
+ * TaskAgnosticModel (real features, encoder and heads) -> optional self-supervised pre-training ->
+ * multi-task training (or a curriculum) -> test-split metrics beside each task's naive baselines.
+ */
+import { ConfigError } from '@task-agnostic/core';
+import type { FeatureSetConfig } from '@task-agnostic/features';
+import { TaskAgnosticModel, parseModelConfig, type ModelConfigInput } from '@task-agnostic/model';
+import { defaultComponents } from './model-components.js';
+import type { TaskStateLike, TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
+import type { TrainingConfigInput } from './config.js';
+import { runCurriculum, standardCurriculum, type Curriculum, type PhaseResult } from './curriculum.js';
+import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput } from './dataset.js';
+import { evaluateSplit } from './evaluate.js';
+import { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
+import { pretrainEncoder, sslSourcesFromDataset, type PretrainConfigInput, type PretrainResult } from './pretrain.js';
+import { trainMultiTask, type TrainHooks, type TrainResult } from './trainer.js';
+import type { MultiTaskParts } from './step.js';
+
+export interface TrainModelConfig {
+  /** windowLength, encoder, tasks, features, seed (validated by @task-agnostic/model). */
+  readonly model: ModelConfigInput;
+  /** Split fractions and purge gap; the window length comes from the model. */
+  readonly dataset?: Omit<DatasetConfigInput, 'windowLength'>;
+  readonly training?: TrainingConfigInput;
+  /** Self-supervised pre-training before the supervised phase (omit to skip). */
+  readonly pretrain?: PretrainConfigInput;
+  /** A curriculum instead of one supervised run ('standard' = the source design's preset). */
+  readonly curriculum?: Curriculum | 'standard';
+}
+
+export interface SeriesEvaluation {
+  /** The model's metrics on this series' test rows. */
+  readonly metrics: Record<string, number>;
+  /** The task's naive baselines on the same rows. */
+  readonly baselines: readonly { name: string; description: string; metrics: Record<string, number> }[];
+}
+
+export interface TaskEvaluation {
+  /** The model's metrics over the pooled test split. */
+  readonly metrics: Record<string, number>;
+  /** Per symbol: the model beside the naive baselines on the same test rows. */
+  readonly bySeries: Record<string, SeriesEvaluation>;
+}
+
+export interface TrainModelResult {
+  readonly model: TaskAgnosticModel;
+  readonly history: TrainResult['history'];
+  readonly train?: TrainResult;
+  readonly phases?: PhaseResult[];
+  readonly pretrain?: PretrainResult;
+  readonly dataset: MultiTaskDataset;
+  /** Test-split metrics per task id, with the naive baselines on the first series' test rows. */
+  readonly test: Record<string, TaskEvaluation>;
+}
+
+/** Checks that the model's encoder exposes what training needs (the encoders contract). */
+export function asTrainableEncoder(e: unknown): TrainableEncoder {
+  const x = e as Partial<TrainableEncoder>;
+  if (!x || !Array.isArray(x.trainableVariables) || !x.lastSharedWeights || typeof x.auxLoss !== 'function' || typeof x.apply !== 'function') {
+    throw new ConfigError('the encoder lacks trainableVariables / lastSharedWeights / auxLoss (the encoders contract)', 'model.encoder');
+  }
+  return x as TrainableEncoder;
+}
+
+export async function trainModel(config: TrainModelConfig, series: readonly SeriesInput[], hooks: TrainHooks = {}): Promise<TrainModelResult> {
+  const components = defaultComponents;
+  const modelConfig = parseModelConfig(config.model);
+  const featureConfig = components.parseFeatureSetConfig(modelConfig.features) as FeatureSetConfig;
+  const tasks = modelConfig.tasks.map((t) => components.getTask(t.id, t.config) as unknown as TrainableTask);
+  const ds = buildDataset(series, tasks, featurePipeline(featureConfig), { ...config.dataset, windowLength: modelConfig.windowLength });
+  const normalizer = unwrapNormalizer(ds.fittedNormalizer);
+  if (!normalizer) throw new ConfigError('the dataset was not built with the features package normaliser', 'dataset');
+  const taskStates = Object.fromEntries(tasks.map((t, i) => [t.id, ds.taskStates[i]!]));
+  const model = TaskAgnosticModel.create(modelConfig, { normalizer, taskStates, components });
+  try {
+    const encoder = asTrainableEncoder(model.encoder);
+    const mtasks = model.tasks as unknown as TrainableTask[];
+    const heads = mtasks.map((t) => model.heads.get(t.id)! as TrainableHead);
+    const states: TaskStateLike[] = mtasks.map((t) => model.taskStates.get(t.id)!);
+    const parts: MultiTaskParts = { encoder, tasks: mtasks, heads, taskStates: states };
+    const data = { train: ds.train, val: ds.val };
+    let pretrain: PretrainResult | undefined;
+    let train: TrainResult | undefined;
+    let phases: PhaseResult[] | undefined;
+    if (config.curriculum) {
+      const cur = config.curriculum === 'standard' ? standardCurriculum() : config.curriculum;
+      phases = await runCurriculum(cur, { encoder, tasks: mtasks, heads, taskStates: states, data, ssl: sslSourcesFromDataset(ds), training: config.training, pretrain: config.pretrain }, { resume: hooks.resume });
+    } else {
+      if (config.pretrain) pretrain = await pretrainEncoder(encoder, sslSourcesFromDataset(ds), config.pretrain, { signal: hooks.signal });
+      train = await trainMultiTask(parts, data, config.training ?? {}, hooks);
+    }
+    const test: Record<string, TaskEvaluation> = {};
+    if (ds.test.n > 0) {
+      const ev = evaluateSplit(parts, ds.test, 256);
+      mtasks.forEach((t, i) => {
+        const bySeries: Record<string, SeriesEvaluation> = {};
+        ds.series.forEach((s, k) => {
+          const idx: number[] = [];
+          for (let r = 0; r < ds.test.n; r++) if (ds.test.seriesIds![r] === k) idx.push(r);
+          if (idx.length === 0) return;
+          const out = gatherRows(ev.outputs[i]!, t.outputDim, idx);
+          const y = gatherRows(ds.test.targets[i]!, ds.test.targetDims[i]!, idx);
+          const rows = idx.map((r) => ds.test.endRows![r]!);
+          bySeries[s.symbol] = { metrics: t.metrics(out, y, idx.length), baselines: t.baseline ? t.baseline(s.candles, states[i]!, rows) : [] };
+        });
+        test[t.id] = { metrics: ev.metrics[i]!, bySeries };
+      });
+    }
+    const history = train?.history ?? (phases ?? []).flatMap((p) => p.history.filter((h): h is TrainResult['history'][number] => 'valLoss' in h));
+    return { model, history, ...(train ? { train } : {}), ...(phases ? { phases } : {}), ...(pretrain ? { pretrain } : {}), dataset: ds, test };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+function gatherRows(a: Float32Array, width: number, idx: readonly number[]): Float32Array {
+  const out = new Float32Array(idx.length * width);
+  idx.forEach((r, k) => out.set(a.subarray(r * width, (r + 1) * width), k * width));
+  return out;
+}
