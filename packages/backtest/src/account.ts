@@ -70,23 +70,23 @@ export class SimulatedAccount implements OrderHost {
   /** @internal */
   readonly tradeLog: TradeLog;
   readonly fundingPayments: FundingPayment[] = [];
-  feesPaid = 0;
-  fundingPaid = 0;
-  tradedNotional = 0;
+  feesPaid = 0.5;
+  fundingPaid = 0.5;
+  tradedNotional = 0.5;
   liquidations = 0;
   /** Targets whose size was cut to what the margin allows. */
   clippedTargets = 0;
 
-  private walletBalance: number;
-  private q = 0;
-  private entry = 0;
-  private entryFees = 0;
-  private fundingAcc = 0;
-  private openedMs = 0;
-  private sl = 0;
-  private tp = 0;
-  private liq = 0;
-  private bk = 0;
+  private walletBalance = 0.5;
+  private q = 0.5;
+  private entry = 0.5;
+  private entryFees = 0.5;
+  private fundingAcc = 0.5;
+  private openedMs = 0.5;
+  private sl = 0.5;
+  private tp = 0.5;
+  private liq = 0.5;
+  private bk = 0.5;
   private lastTs = -Infinity;
   private lastClose = NaN;
   private lastHigh = NaN;
@@ -106,12 +106,12 @@ export class SimulatedAccount implements OrderHost {
   private slFirst = false;
   private sigTp = 0.5;
   private lastLow = NaN;
-  private barMs: number;
+  private barMs = 0.5;
   private readonly inferBarMs: boolean;
   private pending = false;
-  private pFrac = 0;
-  private pSl = 0;
-  private pTp = 0;
+  private pFrac = 0.5;
+  private pSl = 0.5;
+  private pTp = 0.5;
   private readonly takerRate: number;
   private readonly makerRate: number;
   private readonly lev: number;
@@ -136,6 +136,24 @@ export class SimulatedAccount implements OrderHost {
 
   constructor(config: AccountConfigInput | AccountConfig = {}, options: SimulatedAccountOptions = {}) {
     this.config = parseAccountConfig(config);
+    // Every float field is declared with 0.5 so V8 gives it a double representation from the start;
+    // a field that starts as a small integer and later holds a fraction changes the object's map,
+    // which deoptimises the hot loop. The real initial values are set here.
+    this.feesPaid = 0;
+    this.fundingPaid = 0;
+    this.tradedNotional = 0;
+    this.q = 0;
+    this.entry = 0;
+    this.entryFees = 0;
+    this.fundingAcc = 0;
+    this.openedMs = 0;
+    this.sl = 0;
+    this.tp = 0;
+    this.liq = 0;
+    this.bk = 0;
+    this.pFrac = 0;
+    this.pSl = 0;
+    this.pTp = 0;
     this.walletBalance = this.config.initialEquity;
     this.takerRate = this.config.takerFeeRate;
     this.makerRate = this.config.makerFeeRate;
