@@ -85,6 +85,16 @@ describe('SimulatedAccount: hand-computed trade sequences', () => {
     const r2 = runBacktest(toColumns(slTpBars), slTpStrategy, noSlip, { lowerTimeframe: slFirst });
     expect(r2.trades[0]).toMatchObject({ exitReason: 'stop_loss', exitPrice: 98 });
     expect(r2.equity[2]).toBeCloseTo(9890.1, 9);
+    // a lower-timeframe candle that itself touches both: adverse first inside it, and counted
+    const bothInSub = toColumns(bars([[100, 100.5, 99.5, 100], [100, 104, 97, 100], [100, 100, 100, 100], [100, 100, 100, 100]], q, 2 * H));
+    const r3 = runBacktest(toColumns(slTpBars), slTpStrategy, noSlip, { lowerTimeframe: bothInSub });
+    expect(r3.trades[0]).toMatchObject({ exitReason: 'stop_loss', exitPrice: 98, exitMs: 2 * H + q });
+    expect(r3.intrabar).toMatchObject({ ambiguousBars: 1, resolvedByLowerTimeframe: 1, ambiguousLowerTimeframeCandles: 1 });
+    // lower-timeframe candles that do not cover the bar: fall back to the worst case
+    const elsewhere = toColumns(bars([[100, 103.5, 99.8, 103.2]], q, 10 * H));
+    const r4 = runBacktest(toColumns(slTpBars), slTpStrategy, noSlip, { lowerTimeframe: elsewhere });
+    expect(r4.trades[0]!.exitReason).toBe('stop_loss');
+    expect(r4.intrabar).toMatchObject({ rule: 'lower_timeframe', ambiguousBars: 1, resolvedByLowerTimeframe: 0, resolvedWorstCase: 1 });
   });
 
   it('a gap through the stop fills at the open (worse than the stop)', () => {
