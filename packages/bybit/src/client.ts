@@ -11,9 +11,10 @@ import { toBybitInterval } from './intervals.js';
 import { fetchKlines, type KlinePage } from './klines.js';
 import { findOrderByLinkId, placeOrderIdempotent, type PlaceOutcome } from './orders.js';
 import { BybitStreams } from './streams.js';
+import { BybitPrivateStream, type PrivateHandlers } from './private-stream.js';
 import { BybitTransport, type TransportDeps } from './transport.js';
 import {
-  list, num, parseInstrument, parseLevels, parseOrder, parsePosition, parseTicker, type FundingRate, type Instrument, type OpenInterestPoint,
+  list, num, parseInstrument, parseWallet, parseLevels, parseOrder, parsePosition, parseTicker, type FundingRate, type Instrument, type OpenInterestPoint,
   type OrderBookSnapshot, type Ticker,
 } from './wire.js';
 
@@ -160,6 +161,18 @@ export class BybitClient implements Exchange {
     return this.#streams;
   }
 
+  /**
+   * The private WebSocket (order / execution / position / wallet pushes). Needs keys and, in
+   * custom mode, `wsPrivateUrl`. The secret signs the auth inside a closure; it is never stored on
+   * the stream.
+   */
+  privateStream(handlers: PrivateHandlers): BybitPrivateStream {
+    this.#needKeys('privateStream');
+    const url = this.endpoints.wsPrivateUrl;
+    if (!url) throw new ConfigError("privateStream needs wsPrivateUrl in mode 'custom'", 'wsPrivateUrl');
+    return new BybitPrivateStream(url, { ...this.#options.ws, random: this.#deps.random }, this.#options.apiKey!, BybitPrivateStream.signer(this.#options.apiSecret!), handlers);
+  }
+
   /** core's Exchange.streamCandles: every closed candle exactly once, in order (backfilled over REST). */
   async streamCandles(symbols: readonly SymbolId[], interval: Interval, onCandle: (c: ClosedCandle) => void, options: CandleStreamOptions = {}): Promise<Unsubscribe> {
     toBybitInterval(interval);
@@ -216,7 +229,7 @@ export class BybitClient implements Exchange {
     const r = await this.#transport.request<unknown>('private', 'GET', 'v5/account/wallet-balance', { accountType: 'UNIFIED', coin: 'USDT' });
     const acct = list<Record<string, unknown>>(r.result, 'wallet-balance')[0];
     if (!acct) throw new BybitProtocolError('/v5/account/wallet-balance', 'no account in the list');
-    return { equity: num(acct.totalEquity, 'totalEquity'), available: num(acct.totalAvailableBalance, 'totalAvailableBalance'), currency: 'USDT' };
+    return parseWallet(acct);
   }
 
   /** Closes the WebSocket streams (REST needs no closing). */

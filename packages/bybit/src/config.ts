@@ -3,10 +3,10 @@ import { z } from 'zod';
 
 /** Official Bybit v5 hosts (https://bybit-exchange.github.io/docs/v5/guide). */
 export const BYBIT_HOSTS = {
-  mainnet: { rest: 'https://api.bybit.com', wsPublic: 'wss://stream.bybit.com/v5/public/linear' },
-  testnet: { rest: 'https://api-testnet.bybit.com', wsPublic: 'wss://stream-testnet.bybit.com/v5/public/linear' },
-  // Demo trading: private REST on api-demo; public market data is mainnet's.
-  demo: { rest: 'https://api-demo.bybit.com', wsPublic: 'wss://stream.bybit.com/v5/public/linear' },
+  mainnet: { rest: 'https://api.bybit.com', wsPublic: 'wss://stream.bybit.com/v5/public/linear', wsPrivate: 'wss://stream.bybit.com/v5/private' },
+  testnet: { rest: 'https://api-testnet.bybit.com', wsPublic: 'wss://stream-testnet.bybit.com/v5/public/linear', wsPrivate: 'wss://stream-testnet.bybit.com/v5/private' },
+  // Demo trading: private REST and WebSocket on the demo hosts; public market data is mainnet's.
+  demo: { rest: 'https://api-demo.bybit.com', wsPublic: 'wss://stream.bybit.com/v5/public/linear', wsPrivate: 'wss://stream-demo.bybit.com/v5/private' },
 } as const;
 
 export const MODES = ['mainnet', 'testnet', 'demo', 'custom'] as const;
@@ -33,6 +33,8 @@ export const clientOptionsSchema = z
     mode: z.enum(MODES),
     restUrl: z.string().url().optional(),
     wsPublicUrl: z.string().url().optional(),
+    /** Private WebSocket (custom mode; optional: only privateStream() needs it). */
+    wsPrivateUrl: z.string().url().optional(),
     apiKey: z.string().min(1).optional(),
     apiSecret: z.string().min(1).optional(),
     allowMainnetTrading: z.boolean().default(false),
@@ -57,6 +59,7 @@ export type BybitClientOptionsInput = z.input<typeof clientOptionsSchema>;
 export interface ResolvedEndpoints {
   readonly restUrl: string;
   readonly wsPublicUrl: string;
+  readonly wsPrivateUrl: string | undefined;
 }
 
 /** Validates options (errors name the field) and resolves the endpoints of the mode. */
@@ -75,10 +78,11 @@ export function parseClientOptions(input: unknown): { options: BybitClientOption
   let endpoints: ResolvedEndpoints;
   if (o.mode === 'custom') {
     if (!o.restUrl || !o.wsPublicUrl) throw new ConfigError("mode 'custom' needs restUrl and wsPublicUrl (e.g. the simulator's)", o.restUrl ? 'wsPublicUrl' : 'restUrl');
-    endpoints = { restUrl: o.restUrl.replace(/\/$/, ''), wsPublicUrl: o.wsPublicUrl };
+    endpoints = { restUrl: o.restUrl.replace(/\/$/, ''), wsPublicUrl: o.wsPublicUrl, wsPrivateUrl: o.wsPrivateUrl };
   } else {
-    if (o.restUrl || o.wsPublicUrl) throw new ConfigError(`restUrl/wsPublicUrl are only for mode 'custom' (mode is '${o.mode}')`, 'mode');
-    endpoints = { restUrl: BYBIT_HOSTS[o.mode].rest, wsPublicUrl: BYBIT_HOSTS[o.mode].wsPublic };
+    if (o.restUrl || o.wsPublicUrl || o.wsPrivateUrl) throw new ConfigError(`restUrl/wsPublicUrl are only for mode 'custom' (mode is '${o.mode}')`, 'mode');
+    const h = BYBIT_HOSTS[o.mode];
+    endpoints = { restUrl: h.rest, wsPublicUrl: h.wsPublic, wsPrivateUrl: h.wsPrivate };
   }
   if (o.mode === 'mainnet' && o.apiKey && !o.allowMainnetTrading) {
     throw new ConfigError('keys on mainnet mean real money: pass allowMainnetTrading: true to trade on mainnet (or use testnet/demo)', 'allowMainnetTrading');

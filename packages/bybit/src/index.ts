@@ -20,5 +20,8 @@ export { ORDER_LINK_ID, orderCreateBody, validateOrderRequest } from './orders.j
 export type { PlaceOutcome } from './orders.js';
 export { backoffMs, parseLimitHeaders, RateLimitTracker } from './rate-limit.js';
 export type { LimitState } from './rate-limit.js';
+export { parseOrder, parsePosition, parseExecution, parseWallet, parseTicker, parseInstrument } from './wire.js';
 export type { Instrument, Ticker, OrderBookSnapshot, BookLevel, FundingRate, OpenInterestPoint } from './wire.js';
 export type { TransportDeps, RequestStats } from './transport.js';
+export { BybitPrivateStream } from './private-stream.js';
+export type { PrivateHandlers } from './private-stream.js';

@@ -1,4 +1,4 @@
-import type { Order, OrderStatus, Position, SymbolId } from '@task-agnostic/core';
+import type { Balance, Fill, Order, OrderStatus, Position, SymbolId } from '@task-agnostic/core';
 import { BybitProtocolError } from './errors.js';
 
 /** A number from Bybit's string-encoded field; '' reads as NaN only where `emptyOk`. */
@@ -151,7 +151,8 @@ export function parsePosition(r: Record<string, unknown>): Position | undefined 
   const sl = optPrice(r.stopLoss, 'stopLoss');
   const tp = optPrice(r.takeProfit, 'takeProfit');
   return {
-    symbol: String(r.symbol), side: r.side === 'Sell' ? 'short' : 'long', qty: size, entryPrice: num(r.avgPrice, 'avgPrice'),
+    // REST says avgPrice, the private WebSocket says entryPrice.
+    symbol: String(r.symbol), side: r.side === 'Sell' ? 'short' : 'long', qty: size, entryPrice: num(r.avgPrice ?? r.entryPrice, 'avgPrice'),
     leverage: num(r.leverage, 'leverage'),
     ...(sl !== undefined ? { stopLossPrice: sl } : {}),
     ...(tp !== undefined ? { takeProfitPrice: tp } : {}),
@@ -159,4 +160,18 @@ export function parsePosition(r: Record<string, unknown>): Position | undefined 
     unrealizedPnl: num(r.unrealisedPnl, 'unrealisedPnl', true),
     openedMs: num(r.createdTime, 'createdTime'),
   };
+}
+
+/** A private `execution` row -> core Fill (reason 'signal': the venue does not say why). */
+export function parseExecution(r: Record<string, unknown>): Fill {
+  return {
+    orderId: String(r.orderId), clientOrderId: String(r.orderLinkId ?? ''), symbol: String(r.symbol), side: r.side === 'Sell' ? 'sell' : 'buy',
+    qty: num(r.execQty, 'execQty'), price: num(r.execPrice, 'execPrice'), fee: num(r.execFee, 'execFee'),
+    liquidity: r.isMaker === true ? 'maker' : 'taker', reason: 'signal', tsMs: num(r.execTime, 'execTime'),
+  };
+}
+
+/** A unified-account wallet row (REST list entry or private `wallet` push) -> core Balance. */
+export function parseWallet(r: Record<string, unknown>): Balance {
+  return { equity: num(r.totalEquity, 'totalEquity'), available: num(r.totalAvailableBalance, 'totalAvailableBalance'), currency: 'USDT' };
 }

@@ -7,6 +7,8 @@ export interface SocketOptions {
   readonly reconnectBaseMs: number;
   readonly reconnectMaxMs: number;
   readonly random?: () => number;
+  /** Private streams: the auth request sent first on every connection; topics wait for its success. */
+  readonly auth?: () => Record<string, unknown>;
 }
 
 /** A push on a topic, e.g. { topic: 'kline.60.BTCUSDT', type: 'snapshot', data: [...] }. */
@@ -32,6 +34,7 @@ export interface SocketStats {
   pingsSent: number;
   pongs: number;
   subscribeFailures: number;
+  authFailures: number;
 }
 
 /**
@@ -49,12 +52,12 @@ export class BybitSocket {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastMessageMs = 0;
   private reqId = 1;
-  readonly stats: SocketStats = { connects: 0, reconnects: 0, drops: 0, malformed: 0, pingsSent: 0, pongs: 0, subscribeFailures: 0 };
+  readonly stats: SocketStats = { connects: 0, reconnects: 0, drops: 0, malformed: 0, pingsSent: 0, pongs: 0, subscribeFailures: 0, authFailures: 0 };
 
   constructor(private readonly url: string, private readonly o: SocketOptions, private readonly h: SocketHandlers) {}
 
   get isOpen(): boolean {
-    return this.ws?.readyState === WebSocket.OPEN;
+    return this.ws?.readyState === WebSocket.OPEN && (this.authed || !this.o.auth);
   }
 
   start(): void {
@@ -112,13 +115,26 @@ export class BybitSocket {
       if (reconnect) this.stats.reconnects++;
       this.everOpen = true;
       this.lastMessageMs = Date.now();
-      if (this.topics.size) this.sendOp('subscribe', [...this.topics]);
       this.pingTimer = setInterval(() => this.ping(), this.o.pingIntervalMs);
-      this.h.onOpen?.(reconnect);
+      this.reconnecting = reconnect;
+      if (this.o.auth) {
+        this.authed = false;
+        ws.send(JSON.stringify({ ...this.o.auth(), req_id: `auth-${this.reqId++}` }));
+      } else this.ready();
     });
     ws.on('message', (raw) => this.onMessage(raw.toString()));
     ws.on('close', () => this.onDown(ws));
     ws.on('error', () => this.onDown(ws));
+  }
+
+  private authed = false;
+  private reconnecting = false;
+
+  /** Connected (and authenticated where needed): subscribe everything, tell the owner. */
+  private ready(): void {
+    this.authed = true;
+    if (this.topics.size) this.sendOp('subscribe', [...this.topics]);
+    this.h.onOpen?.(this.reconnecting);
   }
 
   private ping(): void {
@@ -156,6 +172,16 @@ export class BybitSocket {
     }
     if (msg.op === 'ping' || msg.op === 'pong' || msg.ret_msg === 'pong') {
       this.stats.pongs++;
+      return;
+    }
+    if (msg.op === 'auth') {
+      if (msg.success === true) this.ready();
+      else {
+        // Wrong keys do not get better by retrying: stop and report.
+        this.stats.authFailures++;
+        this.h.onError?.(new Error(`Bybit WS auth failed: ${String(msg.ret_msg)}`));
+        this.close();
+      }
       return;
     }
     if (msg.op === 'subscribe' || msg.op === 'unsubscribe') {

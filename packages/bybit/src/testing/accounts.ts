@@ -58,6 +58,8 @@ export interface AccountOptions {
   readonly leverage: number;
 }
 
+export type AccountEvent = { readonly kind: 'order'; readonly order: SimOrder } | { readonly kind: 'fill'; readonly fill: SimFill; readonly order: SimOrder };
+
 /** A rejection with Bybit's retCode. */
 export class SimReject extends Error {
   constructor(readonly retCode: number, readonly retMsg: string, readonly headers: Record<string, string> = {}) {
@@ -77,6 +79,8 @@ export class SimAccount {
   readonly positions = new Map<SymbolId, SimPosition>();
   readonly fills: SimFill[] = [];
   wallet: number;
+  /** Receives every order update and fill (the private WebSocket listens here). */
+  readonly listeners: ((e: AccountEvent) => void)[] = [];
   private nextId = 1;
 
   constructor(private readonly market: SimMarket, private readonly o: AccountOptions) {
@@ -130,7 +134,10 @@ export class SimAccount {
     const last = this.market.lastPrice(f);
     const marketable = order.orderType === 'Market' || (order.side === 'Buy' ? order.price >= last : order.price <= last);
     if (marketable) this.fill(order, f, req.fillAt ?? last, false);
-    else if (order.timeInForce === 'IOC' || order.timeInForce === 'FOK') order.orderStatus = 'Cancelled';
+    else {
+      if (order.timeInForce === 'IOC' || order.timeInForce === 'FOK') order.orderStatus = 'Cancelled';
+      this.emit({ kind: 'order', order });
+    }
     return order;
   }
 
@@ -139,6 +146,7 @@ export class SimAccount {
     if (!o || (o.orderStatus !== 'New' && o.orderStatus !== 'PartiallyFilled')) throw new SimReject(110001, 'Order does not exist.');
     o.orderStatus = 'Cancelled';
     o.updatedTime = this.market.nowMs;
+    this.emit({ kind: 'order', order: o });
     return o;
   }
 
@@ -210,6 +218,12 @@ export class SimAccount {
       if (o.takeProfit > 0) p.takeProfit = o.takeProfit;
     }
     p.updatedTime = now;
+    this.emit({ kind: 'fill', fill: this.fills[this.fills.length - 1]!, order: o });
+    this.emit({ kind: 'order', order: o });
+  }
+
+  private emit(e: AccountEvent): void {
+    for (const l of this.listeners) l(e);
   }
 
   unrealised(symbol: SymbolId): number {

@@ -1,6 +1,6 @@
 import { formatDecimal } from '@task-agnostic/core';
 import { SimReject, type SimAccount, type SimOrder, type WireSide } from './accounts.js';
-import type { SimMarket } from './market.js';
+import type { FeedState, SimMarket } from './market.js';
 import { feedOf, requireLinear, type JsonObject, type Query } from './rest-public.js';
 
 const num = (x: number): string => formatDecimal(Math.round(x * 1e8) / 1e8);
@@ -87,46 +87,50 @@ export function historyOrders(market: SimMarket, account: SimAccount, q: Query):
   return { category: 'linear', list: list.reverse().slice(0, 50).map((o) => wireOrder(market, o)), nextPageCursor: '' };
 }
 
+export function wirePosition(market: SimMarket, account: SimAccount, f: FeedState): JsonObject {
+  const p = account.positions.get(f.symbol);
+  const size = p ? Math.abs(p.size) : 0;
+  const mark = market.lastPrice(f);
+  const fp = (x: number): string => (x > 0 ? market.fmtPrice(f, x) : '0');
+  return {
+    positionIdx: 0, riskId: 1, riskLimitValue: '2000000', symbol: f.symbol, side: size > 0 ? (p!.size > 0 ? 'Buy' : 'Sell') : '',
+    size: num(size), avgPrice: size > 0 ? num(p!.avgPrice) : '0', positionValue: num(size * (p?.avgPrice ?? 0)), tradeMode: 0,
+    positionStatus: 'Normal', autoAddMargin: 0, adlRankIndicator: size > 0 ? 2 : 0, leverage: String(p?.leverage ?? 10),
+    positionBalance: '0', markPrice: fp(mark), liqPrice: '', bustPrice: '', positionMM: '0', positionIM: '0', tpslMode: 'Full',
+    takeProfit: fp(size > 0 ? p!.takeProfit : 0), stopLoss: fp(size > 0 ? p!.stopLoss : 0), trailingStop: '0',
+    unrealisedPnl: num(account.unrealised(f.symbol)), curRealisedPnl: '0', cumRealisedPnl: num(p?.cumRealisedPnl ?? 0), seq: 1,
+    isReduceOnly: false, mmrSysUpdatedTime: '', leverageSysUpdatedTime: '',
+    createdTime: String(p?.createdTime ?? 0), updatedTime: String(p?.updatedTime ?? 0),
+  };
+}
+
 export function positionList(market: SimMarket, account: SimAccount, q: Query): JsonObject {
   requireLinear(q);
   const symbol = q.get('symbol');
   if (!symbol && !q.get('settleCoin')) throw new SimReject(10001, 'params error: symbol or settleCoin is required');
   const feeds = symbol ? [feedOf(market, symbol)] : [...market.feeds.values()];
-  const list = feeds.map((f) => {
-    const p = account.positions.get(f.symbol);
-    const size = p ? Math.abs(p.size) : 0;
-    const mark = market.lastPrice(f);
-    const fp = (x: number): string => (x > 0 ? market.fmtPrice(f, x) : '0');
-    return {
-      positionIdx: 0, riskId: 1, riskLimitValue: '2000000', symbol: f.symbol, side: size > 0 ? (p!.size > 0 ? 'Buy' : 'Sell') : '',
-      size: num(size), avgPrice: size > 0 ? num(p!.avgPrice) : '0', positionValue: num(size * (p?.avgPrice ?? 0)), tradeMode: 0,
-      positionStatus: 'Normal', autoAddMargin: 0, adlRankIndicator: size > 0 ? 2 : 0, leverage: String(p?.leverage ?? 10),
-      positionBalance: '0', markPrice: fp(mark), liqPrice: '', bustPrice: '', positionMM: '0', positionIM: '0', tpslMode: 'Full',
-      takeProfit: fp(size > 0 ? p!.takeProfit : 0), stopLoss: fp(size > 0 ? p!.stopLoss : 0), trailingStop: '0',
-      unrealisedPnl: num(account.unrealised(f.symbol)), curRealisedPnl: '0', cumRealisedPnl: num(p?.cumRealisedPnl ?? 0), seq: 1,
-      isReduceOnly: false, mmrSysUpdatedTime: '', leverageSysUpdatedTime: '',
-      createdTime: String(p?.createdTime ?? 0), updatedTime: String(p?.updatedTime ?? 0),
-    };
-  });
+  const list = feeds.map((f) => wirePosition(market, account, f));
   return { category: 'linear', list, nextPageCursor: '' };
 }
 
 export function walletBalance(account: SimAccount, q: Query): JsonObject {
   const type = q.get('accountType');
   if (type !== 'UNIFIED') throw new SimReject(10001, `params error: accountType '${type ?? ''}' (UNIFIED only)`);
+  return { list: [walletEntry(account)] };
+}
+
+export function walletEntry(account: SimAccount): JsonObject {
   const eq = account.equity();
   const avail = account.available();
   const upl = eq - account.wallet;
   return {
-    list: [{
-      totalEquity: num(eq), accountIMRate: '0', totalMarginBalance: num(eq), totalInitialMargin: num(eq - avail), accountType: 'UNIFIED',
-      totalAvailableBalance: num(avail), accountMMRate: '0', totalPerpUPL: num(upl), totalWalletBalance: num(account.wallet), accountLTV: '0',
-      totalMaintenanceMargin: '0',
-      coin: [{
-        availableToBorrow: '', bonus: '0', accruedInterest: '0', availableToWithdraw: num(avail), totalOrderIM: '0', equity: num(eq),
-        totalPositionMM: '0', usdValue: num(eq), unrealisedPnl: num(upl), collateralSwitch: true, spotHedgingQty: '0', borrowAmount: '0',
-        totalPositionIM: num(eq - avail), walletBalance: num(account.wallet), cumRealisedPnl: '0', locked: '0', marginCollateral: true, coin: 'USDT',
-      }],
+    totalEquity: num(eq), accountIMRate: '0', totalMarginBalance: num(eq), totalInitialMargin: num(eq - avail), accountType: 'UNIFIED',
+    totalAvailableBalance: num(avail), accountMMRate: '0', totalPerpUPL: num(upl), totalWalletBalance: num(account.wallet), accountLTV: '0',
+    totalMaintenanceMargin: '0',
+    coin: [{
+      availableToBorrow: '', bonus: '0', accruedInterest: '0', availableToWithdraw: num(avail), totalOrderIM: '0', equity: num(eq),
+      totalPositionMM: '0', usdValue: num(eq), unrealisedPnl: num(upl), collateralSwitch: true, spotHedgingQty: '0', borrowAmount: '0',
+      totalPositionIM: num(eq - avail), walletBalance: num(account.wallet), cumRealisedPnl: '0', locked: '0', marginCollateral: true, coin: 'USDT',
     }],
   };
 }

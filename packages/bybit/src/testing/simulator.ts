@@ -7,6 +7,7 @@ import { SimMarket, type FeedState, type SimFeed } from './market.js';
 import * as pub from './rest-public.js';
 import * as priv from './rest-private.js';
 import { WsHub } from './ws-hub.js';
+import { PrivateWsHub } from './ws-private.js';
 import { simulatorOptionsSchema, type SimulatorOptions, type SimulatorOptionsInput } from './options.js';
 
 export interface RequestLogEntry {
@@ -30,6 +31,7 @@ export class BybitSimulator {
   readonly account: SimAccount;
   readonly faults = new FaultInjector();
   readonly hub: WsHub;
+  readonly privateHub: PrivateWsHub;
   readonly requests: RequestLogEntry[] = [];
   readonly options: SimulatorOptions;
   private server: Server | undefined;
@@ -44,12 +46,16 @@ export class BybitSimulator {
     this.market = new SimMarket(feeds, this.options.startMs);
     this.account = new SimAccount(this.market, this.options);
     this.hub = new WsHub(this.market, this.faults);
+    this.privateHub = new PrivateWsHub(this.market, this.account, this.options);
   }
 
   /** Starts listening on 127.0.0.1 (port 0 = a free port). */
   async start(port = 0): Promise<this> {
     const server = createServer((req, res) => void this.handle(req, res));
-    server.on('upgrade', (req, socket, head) => this.hub.handleUpgrade(req, socket, head));
+    server.on('upgrade', (req, socket, head) => {
+      if ((req.url ?? '').split('?')[0] === '/v5/private') this.privateHub.handleUpgrade(req, socket, head);
+      else this.hub.handleUpgrade(req, socket, head);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
@@ -62,6 +68,7 @@ export class BybitSimulator {
   async close(): Promise<void> {
     this.pause();
     this.hub.close();
+    this.privateHub.close();
     const s = this.server;
     this.server = undefined;
     if (s) {
@@ -76,6 +83,10 @@ export class BybitSimulator {
 
   get wsPublicUrl(): string {
     return `ws://127.0.0.1:${this.port}/v5/public/linear`;
+  }
+
+  get wsPrivateUrl(): string {
+    return `ws://127.0.0.1:${this.port}/v5/private`;
   }
 
   get nowMs(): number {
@@ -115,9 +126,9 @@ export class BybitSimulator {
     this.timer = undefined;
   }
 
-  /** Fault: drop every WebSocket connection. Returns how many were dropped. */
+  /** Fault: drop every WebSocket connection (public and private). Returns how many were dropped. */
   dropWebSockets(): number {
-    return this.hub.dropAll();
+    return this.hub.dropAll() + this.privateHub.dropAll();
   }
 
   /** Number of logged requests whose path starts with `prefix`. */
