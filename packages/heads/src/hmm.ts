@@ -75,6 +75,8 @@ interface ForwardBackward {
 function forwardBackward(m: GaussianHmm, obs: Float64Array, n: number, initial: readonly number[], wantXi: boolean): ForwardBackward {
   const k = m.states;
   const logB = logEmissions(m, obs, n);
+  const A = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) A[i * k + j] = m.transition[i]![j]!;
   const b = new Float64Array(n * k);
   const alpha = new Float64Array(n * k);
   const scale = new Float64Array(n);
@@ -87,7 +89,7 @@ function forwardBackward(m: GaussianHmm, obs: Float64Array, n: number, initial: 
     for (let j = 0; j < k; j++) {
       let p = 0;
       if (t === 0) p = initial[j]!;
-      else for (let i = 0; i < k; i++) p += alpha[(t - 1) * k + i]! * m.transition[i]![j]!;
+      else for (let i = 0; i < k; i++) p += alpha[(t - 1) * k + i]! * A[i * k + j]!;
       const a = p * b[t * k + j]!;
       alpha[t * k + j] = a;
       c += a;
@@ -103,14 +105,14 @@ function forwardBackward(m: GaussianHmm, obs: Float64Array, n: number, initial: 
   for (let t = n - 2; t >= 0; t--) {
     for (let i = 0; i < k; i++) {
       let s = 0;
-      for (let j = 0; j < k; j++) s += m.transition[i]![j]! * b[(t + 1) * k + j]! * beta[(t + 1) * k + j]!;
+      for (let j = 0; j < k; j++) s += A[i * k + j]! * b[(t + 1) * k + j]! * beta[(t + 1) * k + j]!;
       beta[t * k + i] = s / scale[t + 1]!;
     }
     if (wantXi) {
       for (let i = 0; i < k; i++) {
         const ai = alpha[t * k + i]!;
         for (let j = 0; j < k; j++) {
-          xiSum[i * k + j]! += (ai * m.transition[i]![j]! * b[(t + 1) * k + j]! * beta[(t + 1) * k + j]!) / scale[t + 1]!;
+          xiSum[i * k + j]! += (ai * A[i * k + j]! * b[(t + 1) * k + j]! * beta[(t + 1) * k + j]!) / scale[t + 1]!;
         }
       }
     }
@@ -190,7 +192,9 @@ function kMeansInit(obs: Float64Array, n: number, d: number, k: number, rng: Rng
   for (let t = 0; t < n; t++) for (let q = 0; q < d; q++) mean[q]! += obs[t * d + q]! / n;
   for (let t = 0; t < n; t++) for (let q = 0; q < d; q++) gv[q]! += (obs[t * d + q]! - mean[q]!) ** 2 / n;
   const sd = gv.map((v) => Math.sqrt(v) || 1);
-  const z = (t: number, q: number): number => (obs[t * d + q]! - mean[q]!) / sd[q]!;
+  const zs = new Float64Array(n * d);
+  for (let t = 0; t < n; t++) for (let q = 0; q < d; q++) zs[t * d + q] = (obs[t * d + q]! - mean[q]!) / sd[q]!;
+  const z = (t: number, q: number): number => zs[t * d + q]!;
   const dist = (t: number, c: readonly number[]): number => {
     let s = 0;
     for (let q = 0; q < d; q++) s += (z(t, q) - c[q]!) ** 2;
@@ -212,7 +216,14 @@ function kMeansInit(obs: Float64Array, n: number, d: number, k: number, rng: Rng
   for (let it = 0; it < 30; it++) {
     for (let t = 0; t < n; t++) {
       let best = 0;
-      for (let j = 1; j < k; j++) if (dist(t, centers[j]!) < dist(t, centers[best]!)) best = j;
+      let bestD = dist(t, centers[0]!);
+      for (let j = 1; j < k; j++) {
+        const dj = dist(t, centers[j]!);
+        if (dj < bestD) {
+          bestD = dj;
+          best = j;
+        }
+      }
       assign[t] = best;
     }
     const sums = centers.map(() => new Array<number>(d + 1).fill(0));

@@ -22,27 +22,31 @@ const MIN_RANGE = 1e-6;
 /** Observations of rows 0..n-1 (row t is filled only when t + h < n; others are 0). Returns [n, 3]. */
 export function regimeObservations(c: CandleColumns, h: number, shortBars: number): Float64Array {
   const n = c.length;
-  // Prefix sums over bars: r, r^2, log range (bar k at index k).
-  const sr = new Float64Array(n + 1);
-  const sq = new Float64Array(n + 1);
-  const sl = new Float64Array(n + 1);
+  // Per-bar return and log range; window sums are taken directly (not by prefix differences) so
+  // that a row's observation is bit-for-bit a function of its own window.
+  const r = new Float64Array(n);
+  const lr = new Float64Array(n);
   for (let k = 0; k < n; k++) {
-    const r = k > 0 ? Math.log(c.close[k]! / c.close[k - 1]!) : 0;
-    const lr = Math.log(Math.max(MIN_RANGE, Math.log(c.high[k]! / c.low[k]!)));
-    sr[k + 1] = sr[k]! + r;
-    sq[k + 1] = sq[k]! + r * r;
-    sl[k + 1] = sl[k]! + lr;
+    r[k] = k > 0 ? Math.log(c.close[k]! / c.close[k - 1]!) : 0;
+    lr[k] = Math.log(Math.max(MIN_RANGE, Math.log(c.high[k]! / c.low[k]!)));
   }
   const s = Math.max(1, Math.min(shortBars, h));
   const off = Math.floor((h - s) / 2); // central bars t+1+off .. t+off+s
   const out = new Float64Array(n * REGIME_OBS_DIM);
   for (let t = 0; t + h < n; t++) {
-    // bars t+1..t+h are prefix indices [t+1, t+h+1)
-    const sumR = sr[t + h + 1]! - sr[t + 1]!;
-    const sumQ = sq[t + h + 1]! - sq[t + 1]!;
+    let sumR = 0;
+    let sumQ = 0;
+    let sumL = 0;
+    for (let k = t + 1; k <= t + h; k++) {
+      sumR += r[k]!;
+      sumQ += r[k]! * r[k]!;
+      sumL += lr[k]!;
+    }
+    let sumS = 0;
+    for (let k = t + 1 + off; k <= t + off + s; k++) sumS += lr[k]!;
     out[t * 3] = sumQ > 0 ? sumR / Math.sqrt(sumQ) : 0;
-    out[t * 3 + 1] = (sl[t + h + 1]! - sl[t + 1]!) / h;
-    out[t * 3 + 2] = (sl[t + 1 + off + s]! - sl[t + 1 + off]!) / s;
+    out[t * 3 + 1] = sumL / h;
+    out[t * 3 + 2] = sumS / s;
   }
   return out;
 }

@@ -39,8 +39,13 @@ describe('volatility task', () => {
     expect(s.garch.alpha + s.garch.beta).toBeLessThan(1);
     const rows = Array.from({ length: 900 }, (_, i) => 2050 + i);
     const b = task.baseline(m.candles, s, rows);
-    expect(b.map((x) => x.name)).toEqual(['persistence', 'ewma', 'garch', 'trainMean']);
+    expect(b.map((x) => x.name)).toEqual(['persistence', 'ewma', 'ewma+bias', 'garch', 'garch+bias', 'trainMean']);
     const byName = Object.fromEntries(b.map((x) => [x.name, x.metrics]));
+    // On the training rows the bias is fitted on, the shift by the mean log error minimises the MSE over shifts.
+    const trainRows = Array.from({ length: 2000 - 24 }, (_, i) => 12 + i);
+    const tb = Object.fromEntries(task.baseline(m.candles, s, trainRows).map((x) => [x.name, x.metrics]));
+    expect(tb['garch+bias']!.mse).toBeLessThan(tb.garch!.mse);
+    expect(tb['ewma+bias']!.mse).toBeLessThan(tb.ewma!.mse);
     expect(byName.garch!.mse).toBeLessThan(byName.trainMean!.mse);
     expect(byName.ewma!.correlation).toBeGreaterThan(0.3);
     for (const x of b) expect(Number.isFinite(x.metrics.qlike)).toBe(true);

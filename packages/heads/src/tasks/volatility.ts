@@ -4,8 +4,9 @@
  * starts near the right level; MSE and QLIKE are unchanged by the shift). Loss: MSE on log vol.
  * Metrics: MSE, MAE, R^2, IC on log vol, and QLIKE = mean(rv^2/f^2 - ln(rv^2/f^2) - 1) (Patton 2011).
  * Baselines on the same rows, from bars <= t: persistence (trailing rv of the last h returns), EWMA
- * (RiskMetrics lambda 0.94), GARCH(1,1) fitted on the training range (mean h-step forecast), and
- * the training mean. decode: expected = exp(y + centre); percentile against the training
+ * (RiskMetrics lambda 0.94), GARCH(1,1) fitted on the training range (mean h-step forecast), each
+ * of these two also shifted by its mean log error on the training rows ('+bias': a variance forecast's
+ * log is biased up against E ln rv by Jensen's inequality), and the training mean. decode: expected = exp(y + centre); percentile against the training
  * distribution of rv, stored as a 101-point quantile grid.
  * Source design: "Volatility Forecast (Regression: 1 output) ... Loss: Mean Squared Error".
  */
@@ -45,6 +46,8 @@ const stateSchema = z.object({
   trainVariance: z.number().positive(),
   ewmaLambda: z.number(),
   garch: z.object({ omega: z.number().positive(), alpha: z.number().nonnegative(), beta: z.number().nonnegative(), mu: z.number() }).nullable(),
+  ewmaLogBias: z.number(),
+  garchLogBias: z.number(),
 });
 
 /** QLIKE of log-vol predictions f against log-vol targets y (same centre): mean(e^{2(y-f)} - 2(y-f) - 1). */
@@ -97,6 +100,19 @@ export function createVolatilityTask(config: VolatilityConfig): Task<VolatilityO
       for (let i = 0; i < r.length; i++) v += r[i]! * r[i]!;
       const trainVariance = Math.max(VOL_FLOOR * VOL_FLOOR, v / r.length);
       const g = config.garch ? fitGarch11(r) : null;
+      // Log-space bias of the variance forecasters on the training rows (Jensen: E ln rv < ln sqrt(E rv^2)),
+      // so that the '+bias' baselines are fair competitors in MSE on log vol.
+      const ew = ewmaVariance(r, config.ewmaLambda, trainVariance);
+      const gv = g ? garchFilter(g, r, trainVariance) : null;
+      let ewBias = 0;
+      let gBias = 0;
+      let cnt = 0;
+      for (let t = Math.min(h, rows - 1); t < rows; t++) {
+        const y = Math.log(Math.max(VOL_FLOOR, rv[t]!));
+        ewBias += y - 0.5 * Math.log(Math.max(VOL_FLOOR * VOL_FLOOR, ew[t]!));
+        if (g && gv) gBias += y - 0.5 * Math.log(Math.max(VOL_FLOOR * VOL_FLOOR, garchMeanForecastVariance(g, gv[t]!, h)));
+        cnt++;
+      }
       return {
         task: 'volatility',
         horizon: h,
@@ -105,6 +121,8 @@ export function createVolatilityTask(config: VolatilityConfig): Task<VolatilityO
         trainVariance,
         ewmaLambda: config.ewmaLambda,
         garch: g ? { omega: g.omega, alpha: g.alpha, beta: g.beta, mu: g.mu } : null,
+        ewmaLogBias: ewBias / cnt,
+        garchLogBias: g ? gBias / cnt : 0,
       };
     },
     labels(candles: CandleColumns, state: TaskState): TaskLabels {
@@ -142,15 +160,18 @@ export function createVolatilityTask(config: VolatilityConfig): Task<VolatilityO
         ewma[i] = logv(ew[t]!);
         mean[i] = 0;
       }
+      const shift = (x: Float32Array, b: number): Float32Array => x.map((v) => v + b);
       const out: BaselineReport[] = [
         { name: 'persistence', description: `realised vol of the last ${h} returns`, metrics: task.metrics(pers, y, n) },
         { name: 'ewma', description: `EWMA variance, lambda ${s.ewmaLambda}`, metrics: task.metrics(ewma, y, n) },
+        { name: 'ewma+bias', description: 'EWMA plus its training-range log bias', metrics: task.metrics(shift(ewma, s.ewmaLogBias), y, n) },
       ];
       if (s.garch) {
         const gv = garchFilter(s.garch, r, s.trainVariance);
         const garch = new Float32Array(n);
         for (let i = 0; i < n; i++) garch[i] = logv(garchMeanForecastVariance(s.garch, gv[rows[i]!]!, h));
         out.push({ name: 'garch', description: 'GARCH(1,1) fitted on the training range, mean of the 1..h step forecasts', metrics: task.metrics(garch, y, n) });
+        out.push({ name: 'garch+bias', description: 'GARCH(1,1) plus its training-range log bias', metrics: task.metrics(shift(garch, s.garchLogBias), y, n) });
       }
       out.push({ name: 'trainMean', description: 'the training mean of log rv', metrics: task.metrics(mean, y, n) });
       return out;
