@@ -65,9 +65,11 @@ const TINY = 1e-12;
  */
 export class SimulatedAccount implements OrderHost {
   readonly config: AccountConfig;
-  /** @internal Columnar fill and trade records (objects are built when `fills` / `trades` are read). */
+  /**
+   * Columnar fill and trade records: `fillLog.length` and `fillLog.at(i)` read new fills without
+   * building every Fill object (`fills` / `trades` build and cache them all).
+   */
   readonly fillLog: FillLog;
-  /** @internal */
   readonly tradeLog: TradeLog;
   readonly fundingPayments: FundingPayment[] = [];
   feesPaid = 0.5;

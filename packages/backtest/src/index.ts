@@ -22,3 +22,4 @@ export type { ReportOptions } from './report-html.js';
 export { backtestReportJson, renderReportJson, describeIntrabar } from './report-json.js';
 export type { BacktestReportJson } from './report-json.js';
 export { SimulatedExchange } from './simulated-exchange.js';
+export type { FillLog, TradeLog } from './fill-log.js';
