@@ -121,8 +121,10 @@ export class RangeVolKernel implements FeatureKernel {
 export class VolOfVolKernel implements FeatureKernel {
   readonly warmup: number;
   private readonly vols: Ring;
+  private readonly sq: Ring;
   constructor(readonly names: readonly string[], private readonly rets: ReturnWindow, private readonly period: number) {
     this.vols = new Ring(period);
+    this.sq = new Ring(period);
     this.warmup = rets.size + period - 1;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
@@ -130,15 +132,18 @@ export class VolOfVolKernel implements FeatureKernel {
       out[at] = 0;
       return;
     }
-    this.vols.push(Math.sqrt(this.rets.moments(ctx.index).s2 / (this.rets.size - 1)));
+    const vol = Math.sqrt(this.rets.moments(ctx.index).s2 / (this.rets.size - 1));
+    this.vols.push(vol);
+    this.sq.push(vol * vol);
     if (!this.vols.full) {
       out[at] = 0;
       return;
     }
-    const v = this.vols;
-    let s = 0;
-    for (let i = 0; i < this.period; i++) s += v.buf[i]!;
-    const m = s / this.period;
-    out[at] = m > 0 ? Math.sqrt(v.sumSqDev() / (this.period - 1)) / m : 0;
+    // Running sums (re-summed exactly at each wrap): vol of vol is a coefficient of variation of
+    // O(0.1..1), so S2/n - mean^2 loses at most a digit or two, not the 1e-9 that matters.
+    const n = this.period;
+    const m = this.vols.sum / n;
+    const ss = this.sq.sum - this.vols.sum * m;
+    out[at] = m > 0 && ss > 0 ? Math.sqrt(ss / (n - 1)) / m : 0;
   }
 }
