@@ -1,21 +1,38 @@
 #!/usr/bin/env node
-const HELP = `trader: paper and live trading of task-agnostic models on Bybit
+import { TaError } from '@task-agnostic/core';
+import { HELP, parseCli } from './cli-args.js';
+import { runInitModel, runStatus, runTrading } from './run.js';
 
-Usage: trader <command> [options]
-
-Commands (arriving with the trader issue):
-  paper   paper trading on live, simulated or replayed market data
-  live    real orders on Bybit (testnet, demo or mainnet)
-`;
-
-export function runCli(argv: readonly string[]): number {
-  const [command] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(HELP);
-    return 0;
+/** Runs one command; resolves to the exit code (errors print one clear line, never a secret). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const out = (s: string): void => void process.stdout.write(`${s}\n`);
+  try {
+    const args = parseCli(argv);
+    if (args.command === 'help') {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (args.command === 'init-model') return await runInitModel(args, out);
+    if (args.command === 'status') return runStatus(args, out);
+    const ac = new AbortController();
+    let kill: ((reason: string) => void) | undefined;
+    const stop = (sig: string) => () => {
+      if (ac.signal.aborted) return;
+      process.stderr.write(`trader: ${sig} received, stopping after the candle in flight\n`);
+      ac.abort();
+    };
+    process.on('SIGINT', stop('SIGINT'));
+    process.on('SIGTERM', stop('SIGTERM'));
+    process.on('SIGUSR2', () => kill?.('SIGUSR2 received'));
+    return await runTrading(args, { out, signal: ac.signal, onKillHandle: (k) => (kill = k) });
+  } catch (err) {
+    const msg = err instanceof TaError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);
+    process.stderr.write(`trader: ${msg}\n`);
+    return err instanceof TaError ? 2 : 1;
   }
-  process.stderr.write(`trader ${command}: not available in this version yet\n\n${HELP}`);
-  return 2;
 }
 
-process.exit(runCli(process.argv.slice(2)));
+const self = process.argv[1] ?? '';
+if (/cli\.(ts|js)$/.test(self)) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

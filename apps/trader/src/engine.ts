@@ -116,6 +116,7 @@ export class TradingEngine {
         if (t.kind === 'exit') paper.flattenSync(t.clientOrderId);
         else paper.executeSync(t, t.clientOrderId);
         this.openIntents.push(t.clientOrderId);
+        this.stats.orders++;
       }
       this.lastTs = c.tsMs;
       this.lastClose = c.close;
@@ -333,7 +334,7 @@ export class TradingEngine {
     const pos = p ? `${p.side} ${fmt(p.qty, 6)} @ ${fmt(p.entryPrice, 2)}` : 'flat';
     const dec = d ? `${d.action}/${d.side} conf ${fmt(d.confidence, 2)}${this.lastVerdict && !this.lastVerdict.approved ? ' (vetoed)' : ''}` : 'none';
     const when = Number.isFinite(this.lastTs) ? new Date(this.lastTs).toISOString().slice(0, 16) : '-';
-    return `[${when}] ${this.o.symbol} equity ${fmt(v.equity(), 2)} | ${pos} | last ${dec} | candles ${this.stats.candles} orders ${this.stats.orders} | decision->send p50 ${fmt(lat.p50, 2)} ms p99 ${fmt(lat.p99, 2)} ms`;
+    return `[${when}] ${this.o.symbol} equity ${fmt(v.equity(), 2)} | ${pos} | last ${dec} | candles ${this.stats.candles + this.stats.replayed} orders ${this.stats.orders} | decision->send p50 ${fmt(lat.p50, 2)} ms p99 ${fmt(lat.p99, 2)} ms`;
   }
 }
 

@@ -29,8 +29,9 @@ const SYMBOL = 'BTCUSDT';
 const account = { initialEquity: 10_000, takerFeeRate: 0.00055, makerFeeRate: 0.0002, slippage: { model: 'fixed' as const, rate: 0.0005 }, qtyStep: 0.001 };
 // Random weights give low-confidence outputs: the entry thresholds are lowered so the run trades.
 export const PARITY_CONFIG = {
-  symbols: [SYMBOL], interval: '1h', fusion: 'consistency', fusionConfig: { minConfidence: 0.3, minAgreement: 0.3 },
-  risk: { minConfidence: 0.25, minAgreement: 0.15 }, account, statusEvery: 0,
+  symbols: [SYMBOL], interval: '1h', fusion: 'consistency', fusionConfig: { minConfidence: 0.3, minAgreement: 0.3, baseSizeFraction: 1 },
+  risk: { minConfidence: 0.25, minAgreement: 0.15, baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1 }, strategy: { maxConsecutiveLosses: 1000 } },
+  account, statusEvery: 0,
 } as const;
 const config = parseTraderConfig(PARITY_CONFIG);
 const quiet = pino({ level: 'silent' });
@@ -126,6 +127,9 @@ describe.skipIf(!file)('paper trading over the Bybit simulator (real BTCUSDT 1h 
       expect(t.qty).toBeCloseTo(b.qty, 9);
     });
     expect(cents(paper.equity)).toBe(cents(bt.equity[bt.equity.length - 1]!));
+    // Positions are a sizeable share of equity, so "to the cent" is a real test (not pennies on pennies).
+    expect(Math.max(...bt.trades.map((t) => t.qty * t.entryPrice))).toBeGreaterThan(1000);
+    console.log(`parity: ${bt.trades.length} trades, ${bt.fills.length} fills, final equity paper ${paper.equity.toFixed(2)} / backtest ${bt.equity[bt.equity.length - 1]!.toFixed(2)}`);
     // Every fill is in the journal, as the backtest made it.
     const jf = journal.all<{ qty: number; price: number; ts_ms: number }>('SELECT qty, price, ts_ms FROM fills ORDER BY id');
     expect(jf.length).toBe(bt.fills.length);

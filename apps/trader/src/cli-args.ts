@@ -1,0 +1,163 @@
+/**
+ * Command-line parsing for `trader` (node:util parseArgs), validated here so a bad flag fails before
+ * anything connects or trades. Live trading is never the default: `live` needs exactly one of
+ * --testnet / --demo / --mainnet (or --base-url for a local simulator), and --mainnet also needs
+ * --i-accept-real-money-risk.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError } from '@task-agnostic/core';
+import { parseSpeed, type ReplaySpeed } from './sources.js';
+
+export type Command = 'paper' | 'live' | 'init-model' | 'status' | 'help';
+
+export interface RunArgs {
+  readonly command: 'paper' | 'live';
+  readonly model: string;
+  readonly symbols?: string[];
+  readonly interval?: string;
+  readonly replay?: string;
+  readonly speed: ReplaySpeed;
+  readonly limit?: number;
+  readonly baseUrl?: string;
+  readonly journal: string;
+  readonly configFile?: string;
+  readonly fusion?: string;
+  readonly equity?: number;
+  readonly statusEvery?: number;
+  readonly killFile: string;
+  readonly flattenOnExit: boolean;
+  readonly logFile?: string;
+  readonly logLevel: string;
+  readonly runTag?: string;
+  readonly warmupBars: number;
+  /** live only */
+  readonly venue?: 'testnet' | 'demo' | 'mainnet' | 'custom';
+  readonly keyFile?: string;
+}
+
+export interface InitModelArgs {
+  readonly command: 'init-model';
+  readonly out: string;
+  readonly csv: string;
+  readonly preset: 'tiny' | 'default';
+  readonly rows: number;
+  readonly seed: number;
+}
+
+export interface StatusArgs {
+  readonly command: 'status';
+  readonly journal: string;
+}
+
+export type CliArgs = RunArgs | InitModelArgs | StatusArgs | { readonly command: 'help' };
+
+const num = (v: string | undefined, flag: string, int = false): number | undefined => {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isFinite(x) || (int && !Number.isInteger(x))) throw new ConfigError(`--${flag} must be a${int ? 'n integer' : ' number'}, got '${v}'`, flag);
+  return x;
+};
+
+export function parseCli(argv: readonly string[]): CliArgs {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === 'init-model') {
+    const { values } = parseArgs({ args: rest, strict: true, options: {
+      out: { type: 'string' }, csv: { type: 'string' }, preset: { type: 'string', default: 'tiny' },
+      rows: { type: 'string', default: '1500' }, seed: { type: 'string', default: '7' },
+    } });
+    if (!values.out) throw new ConfigError('init-model needs --out <dir>', 'out');
+    if (!values.csv) throw new ConfigError('init-model needs --csv <candles.csv> (the normaliser and task thresholds are fitted on it)', 'csv');
+    if (values.preset !== 'tiny' && values.preset !== 'default') throw new ConfigError(`--preset must be tiny or default, got '${values.preset}'`, 'preset');
+    return { command, out: values.out, csv: values.csv, preset: values.preset, rows: num(values.rows, 'rows', true)!, seed: num(values.seed, 'seed', true)! };
+  }
+  if (command === 'status') {
+    const { values } = parseArgs({ args: rest, strict: true, options: { journal: { type: 'string', default: 'trader.db' } } });
+    return { command, journal: values.journal! };
+  }
+  if (command !== 'paper' && command !== 'live') throw new ConfigError(`unknown command '${command}' (paper, live, init-model, status, help)`, 'command');
+  const { values } = parseArgs({ args: rest, strict: true, options: {
+    model: { type: 'string' }, symbols: { type: 'string' }, interval: { type: 'string' },
+    replay: { type: 'string' }, speed: { type: 'string', default: 'max' }, limit: { type: 'string' },
+    'base-url': { type: 'string' }, journal: { type: 'string', default: 'trader.db' }, config: { type: 'string' },
+    fusion: { type: 'string' }, equity: { type: 'string' }, 'status-every': { type: 'string' },
+    'kill-file': { type: 'string' }, 'flatten-on-exit': { type: 'boolean', default: false },
+    'log-file': { type: 'string' }, 'log-level': { type: 'string', default: 'info' }, 'run-tag': { type: 'string' },
+    'warmup-bars': { type: 'string', default: '400' },
+    testnet: { type: 'boolean', default: false }, demo: { type: 'boolean', default: false }, mainnet: { type: 'boolean', default: false },
+    'i-accept-real-money-risk': { type: 'boolean', default: false }, 'key-file': { type: 'string' },
+  } });
+  if (!values.model) throw new ConfigError(`${command} needs --model <artifact dir> (trader init-model makes an untrained one for trials)`, 'model');
+  if (values.replay && values['base-url']) throw new ConfigError('use either --replay <csv> or --base-url <simulator>, not both', 'replay');
+  const journal = values.journal!;
+  const common = {
+    model: values.model,
+    ...(values.symbols ? { symbols: values.symbols.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(values.interval ? { interval: values.interval } : {}),
+    ...(values.replay ? { replay: values.replay } : {}),
+    speed: parseSpeed(values.speed!),
+    ...(values.limit ? { limit: num(values.limit, 'limit', true)! } : {}),
+    ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
+    journal,
+    ...(values.config ? { configFile: values.config } : {}),
+    ...(values.fusion ? { fusion: values.fusion } : {}),
+    ...(values.equity ? { equity: num(values.equity, 'equity')! } : {}),
+    ...(values['status-every'] ? { statusEvery: num(values['status-every'], 'status-every', true)! } : {}),
+    killFile: values['kill-file'] ?? `${journal}.kill`,
+    flattenOnExit: values['flatten-on-exit']!,
+    ...(values['log-file'] ? { logFile: values['log-file'] } : {}),
+    logLevel: values['log-level']!,
+    ...(values['run-tag'] ? { runTag: values['run-tag'] } : {}),
+    warmupBars: num(values['warmup-bars'], 'warmup-bars', true)!,
+  };
+  if (command === 'paper') {
+    if (values.testnet || values.demo || values.mainnet || values['i-accept-real-money-risk'] || values['key-file']) {
+      throw new ConfigError('paper trading takes no exchange account flags (--testnet/--demo/--mainnet/--key-file): use `trader live`', 'paper');
+    }
+    return { command, ...common };
+  }
+  // live
+  if (values.replay) throw new ConfigError('live trading cannot replay a CSV: use `trader paper --replay`', 'replay');
+  const picked = (['testnet', 'demo', 'mainnet'] as const).filter((m) => values[m]);
+  if (picked.length > 1) throw new ConfigError(`choose one venue, got --${picked.join(' --')}`, 'venue');
+  if (picked.length === 0 && !values['base-url']) {
+    throw new ConfigError('live trading needs a venue: --testnet, --demo, or --mainnet --i-accept-real-money-risk (or --base-url <local simulator>)', 'venue');
+  }
+  if (picked.length === 1 && values['base-url']) throw new ConfigError('--base-url is for a local simulator; do not combine it with --testnet/--demo/--mainnet', 'base-url');
+  if (picked[0] === 'mainnet' && !values['i-accept-real-money-risk']) {
+    throw new ConfigError('--mainnet trades real money: add --i-accept-real-money-risk to confirm', 'mainnet');
+  }
+  return { command, ...common, venue: picked[0] ?? 'custom', ...(values['key-file'] ? { keyFile: values['key-file'] } : {}) };
+}
+
+export const HELP = `trader: paper and live trading of task-agnostic models on Bybit
+
+Usage: trader <command> [options]
+
+Commands:
+  paper       the trading loop on a paper account (the backtest's fill model)
+  live        the trading loop with real orders on Bybit (testnet, demo or mainnet)
+  init-model  write an UNTRAINED model artifact (random weights) for trials and tests
+  status      print a journal's counts, positions, last decision and latencies
+
+paper / live options:
+  --model <dir>             model artifact folder (model.json + weights.bin)       [required]
+  --symbols BTCUSDT[,...]   symbols to trade (default BTCUSDT)
+  --interval 1h             candle interval (default 1h)
+  --replay <csv> [--speed 60x|max] [--limit N]   paper only: replay a candle CSV
+  --base-url <url>          market data (and, for live, orders) from a local Bybit simulator
+  --journal <file>          SQLite journal (default trader.db); a restart resumes from it
+  --config <file.json>      trader settings: fusion, fusionConfig, risk, account, statusEvery
+  --fusion consistency|weighted    --equity <USDT>    --status-every <candles>
+  --kill-file <file>        the kill switch engages when this file exists (default <journal>.kill)
+  --flatten-on-exit         close positions on SIGINT/SIGTERM
+  --log-file <file>         JSON logs there instead of stderr    --log-level info|debug|warn
+  --warmup-bars N           history fetched before trading on a stream (default 400)
+live only:
+  --testnet | --demo | --mainnet --i-accept-real-money-risk    (one is required)
+  --key-file <file>         {"apiKey","apiSecret"}, mode 600; else BYBIT_API_KEY / BYBIT_API_SECRET
+init-model options: --out <dir> --csv <file> [--preset tiny|default] [--rows 1500] [--seed 7]
+status options: --journal <file>
+
+Signals: SIGINT/SIGTERM stop gracefully; SIGUSR2 engages the kill switch (flatten, no new trades).
+`;
