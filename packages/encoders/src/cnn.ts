@@ -4,9 +4,10 @@
  * (multi-scale features) and projected to dModel, one multi-head self-attention block
  * (pre-LN, residual) for temporal relationships, global average pooling, output projection.
  * `attentionPool` > 1 average-pools the time axis before attention (cost / stride^2).
+ * [N, T, F] windows of any length T work with any patch/pool setting.
  */
 import { tf } from '@task-agnostic/tf';
-import { ConfigError, Rng } from '@task-agnostic/core';
+import { Rng } from '@task-agnostic/core';
 import type { CnnConfig } from './config.js';
 import { BaseEncoder } from './encoder.js';
 import { ParamStore } from './params.js';
@@ -20,6 +21,7 @@ import {
   makeAttention,
   makeDense,
   makeNorm,
+  frontPad,
   maybeDropout,
 } from './layers.js';
 import { type TemporalConvParams, applyTemporalConv, makeTemporalConv } from './temporal-conv.js';
@@ -34,9 +36,6 @@ export class CnnEncoder extends BaseEncoder<CnnConfig> {
 
   constructor(config: CnnConfig, inputShape: readonly [number, number], seed: number) {
     const [t, f] = inputShape;
-    if (t % config.attentionPool !== 0) {
-      throw new ConfigError(`encoder.attentionPool ${config.attentionPool} must divide the window length ${t}`, 'encoder.attentionPool');
-    }
     const p = new ParamStore(new Rng(seed), 'cnn');
     super(config, inputShape, p);
     let inCh = f;
@@ -67,8 +66,14 @@ export class CnnEncoder extends BaseEncoder<CnnConfig> {
     let z = applyDense(multi, this.mix, 'relu');
     const pool = this.config.attentionPool;
     if (pool > 1) {
+      // Average over non-overlapping groups of `pool` steps; when pool does not divide T the
+      // oldest group is shorter (its mean is taken over its real steps only).
       const [n, t, d] = z.shape;
-      z = tf.mean(tf.reshape(z, [n, t / pool, pool, d]), 2) as tf.Tensor3D;
+      const pad = frontPad(t, pool);
+      const zp = pad > 0 ? tf.pad(z, [[0, 0], [pad, 0], [0, 0]]) : z;
+      const sums = tf.sum(tf.reshape(zp, [n, (t + pad) / pool, pool, d]), 2);
+      const counts = Array.from({ length: (t + pad) / pool }, (_, i) => (i === 0 ? pool - pad : pool));
+      z = tf.div(sums, tf.tensor3d(counts, [1, counts.length, 1])) as tf.Tensor3D;
     }
     if (this.attn && this.attnNorm) {
       const a = applyAttention(applyNorm(z, this.attnNorm), this.attn);

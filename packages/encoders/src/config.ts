@@ -24,7 +24,7 @@ export const TransformerConfigSchema = z
     dropout: dropout.default(0.1),
     /** Embedding width D (source: embedding_dim 256). */
     outputDim: posInt.default(64),
-    /** PatchTST-style patching: P consecutive steps become one token (1 = no patching). Must divide T. */
+    /** PatchTST-style patching: P consecutive steps become one token (1 = no patching); T is left-padded to a multiple of P. */
     patchLen: posInt.default(1),
   })
   .strict()
@@ -43,7 +43,7 @@ export const CnnConfigSchema = z
     dModel: posInt.default(64),
     /** Attention heads (0 = no attention block); must divide dModel. */
     numHeads: z.number().int().min(0).default(4),
-    /** Average-pool the time axis by this stride before attention (1 = attend over all T steps). Must divide T. */
+    /** Average-pool the time axis by this stride before attention (1 = attend over all T steps). */
     attentionPool: posInt.default(1),
     dropout: dropout.default(0.1),
     outputDim: posInt.default(64),

@@ -97,9 +97,19 @@ export function sinusoidalPositions(length: number, dModel: number): Float32Arra
   return pe;
 }
 
-/** Folds P consecutive steps into one token: [N, T, F] -> [N, T/P, P*F] (a free reshape). */
+/** Front zero-padding that makes T a multiple of P (the oldest steps are padded, never dropped). */
+export function frontPad(t: number, p: number): number {
+  return (p - (t % p)) % p;
+}
+
+/**
+ * Folds P consecutive steps into one token: [N, T, F] -> [N, ceil(T/P), P*F] (a free reshape after
+ * left-padding the window with zeros when P does not divide T).
+ */
 export function patchify(x: tf.Tensor3D, patchLen: number): tf.Tensor3D {
   if (patchLen === 1) return x;
   const [n, t, f] = x.shape;
-  return tf.reshape(x, [n, t / patchLen, patchLen * f]);
+  const pad = frontPad(t, patchLen);
+  const xp = pad > 0 ? tf.pad(x, [[0, 0], [pad, 0], [0, 0]]) : x;
+  return tf.reshape(xp, [n, (t + pad) / patchLen, patchLen * f]);
 }

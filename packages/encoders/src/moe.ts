@@ -8,7 +8,7 @@
  * load-balancing loss of the last apply; diagnostics() its expert usage.
  */
 import { tf } from '@task-agnostic/tf';
-import { ConfigError, Rng } from '@task-agnostic/core';
+import { Rng } from '@task-agnostic/core';
 import type { MoeConfig } from './config.js';
 import { BaseEncoder } from './encoder.js';
 import { ParamStore } from './params.js';
@@ -37,9 +37,6 @@ export class MoeEncoder extends BaseEncoder<MoeConfig> {
 
   constructor(config: MoeConfig, inputShape: readonly [number, number], seed: number) {
     const [t, f] = inputShape;
-    if (t % config.patchLen !== 0) {
-      throw new ConfigError(`encoder.patchLen ${config.patchLen} must divide the window length ${t}`, 'encoder.patchLen');
-    }
     const p = new ParamStore(new Rng(seed), 'moe');
     super(config, inputShape, p);
     const d = config.dModel;

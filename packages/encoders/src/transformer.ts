@@ -2,10 +2,11 @@
  * Transformer encoder (source design, "TransformerEncoder"): input projection, sinusoidal
  * positions, N pre-LN layers (multi-head self-attention + feed-forward, dropout, residuals),
  * final layer norm, mean pooling, output projection. Optional PatchTST patching: P consecutive
- * steps form one token, which divides attention cost by ~P^2 and projection cost by nothing.
+ * steps form one token (the window is left-padded with zeros when P does not divide T), which
+ * divides attention cost by ~P^2.
  */
 import { tf } from '@task-agnostic/tf';
-import { ConfigError, Rng } from '@task-agnostic/core';
+import { Rng } from '@task-agnostic/core';
 import type { TransformerConfig } from './config.js';
 import { BaseEncoder } from './encoder.js';
 import { ParamStore } from './params.js';
@@ -45,13 +46,10 @@ export class TransformerEncoder extends BaseEncoder<TransformerConfig> {
 
   constructor(config: TransformerConfig, inputShape: readonly [number, number], seed: number) {
     const [t, f] = inputShape;
-    if (t % config.patchLen !== 0) {
-      throw new ConfigError(`encoder.patchLen ${config.patchLen} must divide the window length ${t}`, 'encoder.patchLen');
-    }
     const p = new ParamStore(new Rng(seed), 'transformer');
     super(config, inputShape, p);
     const d = config.dModel;
-    this.tokens = t / config.patchLen;
+    this.tokens = Math.ceil(t / config.patchLen);
     this.inProj = makeDense(p, 'input', config.patchLen * f, d);
     for (let i = 0; i < config.numLayers; i++) {
       this.layers.push({
