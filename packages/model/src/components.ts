@@ -28,7 +28,7 @@ export const defaultComponents: ModelComponents = {
   parseFeatureSetConfig: (json) => (json === undefined ? DEFAULT_FEATURE_SET : parseFeatureSetConfig(json)),
   featureNames: (config) => featureNames(featureSet(config)),
   createStreamingFeatures: (config) => new StreamingFeatures(featureSet(config)),
-  computeFeatures: (candles, config) => computeFeatures(candles, featureSet(config)),
+  computeFeatures: (candles, config, extras) => computeFeatures(candles, featureSet(config), extras),
   makeWindows: (m, endRows, T, out) => makeWindows(m, endRows, T, out),
   normalizerFromJSON: (state) => Normalizer.fromJSON(state),
 };

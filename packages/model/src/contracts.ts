@@ -4,6 +4,7 @@
  * satisfies them (the real packages, or a test double) plugs in; `components.ts` wires the real ones.
  */
 import type { Candle, CandleColumns } from '@task-agnostic/core';
+import type { FeatureExtras, StreamingExtras } from '@task-agnostic/features';
 import type { tf } from '@task-agnostic/tf';
 
 /** [N,T,F] -> [N,D]; `variables` is all state to save, in a stable order. */
@@ -57,7 +58,8 @@ export interface Normalizer {
 export interface StreamingFeatures {
   readonly names: readonly string[];
   readonly warmup: number;
-  update(candle: Candle, extras?: never): Float64Array | null;
+  /** `extras`: order book / trades / funding / open interest where the feature set uses them. */
+  update(candle: Candle, extras?: StreamingExtras): Float64Array | null;
 }
 
 /**
@@ -72,7 +74,7 @@ export interface ModelComponents {
   /** The feature names a feature-set config produces, in column order. */
   featureNames(featureConfig: unknown): readonly string[];
   createStreamingFeatures(featureConfig: unknown): StreamingFeatures;
-  computeFeatures(candles: CandleColumns, featureConfig: unknown): FeatureMatrix;
+  computeFeatures(candles: CandleColumns, featureConfig: unknown, extras?: FeatureExtras): FeatureMatrix;
   makeWindows(m: FeatureMatrix, endRows: ArrayLike<number>, windowLength: number, out?: Float32Array): Float32Array;
   normalizerFromJSON(state: unknown): Normalizer;
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { candleAt, generateSyntheticMarket, readCandlesCsvSync, sliceColumns, type CandleColumns } from '@task-agnostic/core';
 import { encoderPreset } from '@task-agnostic/encoders';
-import { DEFAULT_FEATURE_SET, Normalizer, StreamingFeatures, computeFeatures, makeWindows } from '@task-agnostic/features';
+import { DEFAULT_FEATURE_SET, Normalizer, StreamingFeatures, computeFeatures, makeWindows, withOptionalGroups } from '@task-agnostic/features';
 import { getTask } from '@task-agnostic/heads';
 import { candleFile } from '@task-agnostic/test-utils';
 import { initBackend, tf } from '@task-agnostic/tf';
@@ -163,6 +163,37 @@ describe('StreamingPredictor with the real feature engine', () => {
     );
     perturb(model, 9);
     expect(streamVsBatch(cs, model, 0)).toBeGreaterThan(300);
+    model.dispose();
+  });
+
+  it('passes extras through: a feature set with the funding group streams equal to batch', () => {
+    const fs = { ...withOptionalGroups(['funding']), intervalMs: 3_600_000 };
+    const funding = [];
+    for (let i = 0; i < candles.length; i += 8) funding.push({ tsMs: candles.tsMs[i]! + 1_800_000, value: 1e-4 * Math.sin(i / 40) });
+    const m = computeFeatures(sliceColumns(candles, 0, trainEnd), fs, { funding: funding.filter((f) => f.tsMs < candles.tsMs[trainEnd]!) });
+    expect(m.names).toContain('funding_rate');
+    const model = TaskAgnosticModel.create(
+      { windowLength: T, encoder: encoderPreset('tiny', 'mlp'), tasks: ['direction'], features: fs, seed: 2 },
+      { normalizer: Normalizer.fit(m, m.warmup, trainEnd), taskStates: { direction: taskStates.direction! } },
+    );
+    perturb(model, 3);
+    const sp = new StreamingPredictor(model);
+    const ends: number[] = [];
+    const streamed = [];
+    for (let i = 0; i < candles.length; i++) {
+      const r = sp.onCandle(candleAt(candles, i), i % 8 === 0 ? { funding: funding[i / 8]! } : undefined);
+      if (r) {
+        ends.push(i);
+        streamed.push(r.outputs);
+      }
+    }
+    expect(ends.length).toBeGreaterThan(400);
+    const ref = model.predictCandles(candles, ends, { extras: { funding } });
+    for (let k = 0; k < ends.length; k++) expectClose(streamed[k], ref[k], 1e-5, `row ${ends[k]}`);
+    // Other funding values give other outputs: the extras really reach the features.
+    const other = model.predictCandles(candles, ends.slice(-5), { extras: { funding: funding.map((f) => ({ ...f, value: -f.value * 50 })) } });
+    expect(other.map((o) => o.direction)).not.toEqual(ref.slice(-5).map((o) => o.direction));
+    sp.dispose();
     model.dispose();
   });
 

@@ -66,7 +66,7 @@ describe('TaskAgnosticModel', () => {
     expect(Array.from(emb)).toEqual(zRef);
     const all = model.predict(w, 3);
     expect(model.predictTask('return', w, 3)).toEqual(all.map((o) => o.return));
-    expect(model.predictCandles(candles, ends, 2)).toEqual(all);
+    expect(model.predictCandles(candles, ends, { batchSize: 2 })).toEqual(all);
     expect(() => model.predictTask('nope', w, 3)).toThrow(/unknown task 'nope': this model has direction, return, x_custom/);
     model.dispose();
   });

@@ -4,6 +4,7 @@
  * reads all outputs with one dataSync, and decodes each row into TaskOutputs.
  */
 import { ConfigError, DataError, Rng, type CandleColumns, type TaskOutputs } from '@task-agnostic/core';
+import type { FeatureExtras } from '@task-agnostic/features';
 import { tf } from '@task-agnostic/tf';
 import { parseModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
 import { defaultComponents } from './components.js';
@@ -239,10 +240,12 @@ export class TaskAgnosticModel {
 
   /**
    * Batch prediction from candles: features -> normaliser -> windows ending at `endRows` -> predict.
-   * The reference the streaming predictor is proven against.
+   * The reference the streaming predictor is proven against. `extras` feeds the optional feature
+   * groups (order book, trades, funding, open interest) where the feature set has them.
    */
-  predictCandles(candles: CandleColumns, endRows: ArrayLike<number>, batchSize = 256): TaskOutputs[] {
-    const m = this.normalizer.transform(this.components.computeFeatures(candles, this.featureConfig));
+  predictCandles(candles: CandleColumns, endRows: ArrayLike<number>, options: { batchSize?: number; extras?: FeatureExtras } = {}): TaskOutputs[] {
+    const batchSize = options.batchSize ?? 256;
+    const m = this.normalizer.transform(this.components.computeFeatures(candles, this.featureConfig, options.extras));
     const diff = describeFeatureDifference(this.featureNames, m.names, 'the model', 'the computed features');
     if (diff) throw new DataError(`feature mismatch: ${diff}`);
     const out: TaskOutputs[] = [];

@@ -6,6 +6,7 @@
  * feature engine or the window is warming up.
  */
 import { DataError, type Candle, type TaskOutputs } from '@task-agnostic/core';
+import type { StreamingExtras } from '@task-agnostic/features';
 import { tf } from '@task-agnostic/tf';
 import type { StreamingFeatures } from './contracts.js';
 import { describeFeatureDifference } from './feature-diff.js';
@@ -85,8 +86,11 @@ export class StreamingPredictor {
     return this.filled;
   }
 
-  /** Feeds one closed candle; returns the prediction for the window ending at it, or null while warming up. */
-  onCandle(candle: Candle, extras?: never): StreamingPrediction | null {
+  /**
+   * Feeds one closed candle (and, where the feature set has optional groups, its extras); returns
+   * the prediction for the window ending at it, or null while warming up.
+   */
+  onCandle(candle: Candle, extras?: StreamingExtras): StreamingPrediction | null {
     if (!(candle.tsMs > this.lastTsMs)) {
       throw new DataError(`candles must arrive in time order: got tsMs ${candle.tsMs} after ${this.lastTsMs}`);
     }
