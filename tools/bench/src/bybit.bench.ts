@@ -68,7 +68,7 @@ const lat: number[] = [];
 const rawLat: number[] = [];
 await c2.streamCandles(['BTCUSDT'], '1h', () => lat.push(performance.now() - sentAt));
 const raw = new WebSocket(sim2.wsPublicUrl);
-await new Promise((r) => raw.once('open', r));
+await new Promise<void>((r) => raw.once('open', () => r()));
 raw.send(JSON.stringify({ op: 'subscribe', args: ['kline.60.BTCUSDT'] }));
 raw.on('message', (m) => {
   const msg = JSON.parse(m.toString()) as { data?: { confirm?: boolean }[] };
