@@ -89,6 +89,15 @@ export function parseCli(argv: readonly string[]): CliArgs {
   } });
   if (!values.model) throw new ConfigError(`${command} needs --model <artifact dir> (trader init-model makes an untrained one for trials)`, 'model');
   if (values.replay && values['base-url']) throw new ConfigError('use either --replay <csv> or --base-url <simulator>, not both', 'replay');
+  if (values['base-url']) {
+    let host = '';
+    try {
+      host = new URL(values['base-url']).hostname;
+    } catch {
+      throw new ConfigError(`--base-url is not a URL: '${values['base-url']}'`, 'base-url');
+    }
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) throw new ConfigError(`--base-url is for a local simulator (127.0.0.1 / localhost), got ${host}`, 'base-url');
+  }
   const journal = values.journal!;
   const common = {
     model: values.model,

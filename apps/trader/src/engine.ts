@@ -314,6 +314,7 @@ export class TradingEngine {
         journal.recordTarget(coid, { symbol, candleTs: this.lastTs, kind: 'exit', ...target });
       });
       const fills = await venue.flattenNow(coid);
+      this.stats.orders++;
       journal.transaction(() => {
         for (const f of fills) journal.recordFill(f);
         journal.setOrderStatus(coid, fills.length ? 'filled' : 'cancelled', Date.now());

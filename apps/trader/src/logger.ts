@@ -30,8 +30,7 @@ export function createLogger(o: LoggerOptions = {}): Logger {
         ? {
             hooks: {
               logMethod(args, method) {
-                const scrub = (v: unknown): unknown => (typeof v === 'string' ? secrets.reduce((s, x) => s.split(x).join('[REDACTED]'), v) : v);
-                method.apply(this, args.map(scrub) as Parameters<typeof method>);
+                method.apply(this, args.map((v) => scrub(v, secrets, 0)) as Parameters<typeof method>);
               },
             },
           }
@@ -39,4 +38,16 @@ export function createLogger(o: LoggerOptions = {}): Logger {
     },
     dest,
   );
+}
+
+/** Replaces every occurrence of a secret in strings, also inside objects and arrays (4 levels deep). */
+function scrub(v: unknown, secrets: readonly string[], depth: number): unknown {
+  if (typeof v === 'string') return secrets.reduce((s, x) => s.split(x).join('[REDACTED]'), v);
+  if (depth >= 4 || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => scrub(x, secrets, depth + 1));
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return scrub((v as { toJSON(): unknown }).toJSON(), secrets, depth + 1);
+  if (v instanceof Error) return { type: v.name, message: scrub(v.message, secrets, depth + 1) };
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = scrub(x, secrets, depth + 1);
+  return out;
 }

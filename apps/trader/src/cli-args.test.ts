@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseCli } from './cli-args.js';
+import { main } from './cli.js';
+
+describe('parseCli', () => {
+  it('parses paper with a replay', () => {
+    expect(parseCli(['paper', '--model', 'm', '--symbols', 'BTCUSDT,ETHUSDT', '--replay', 'x.csv', '--speed', '60x', '--journal', 'j.db'])).toMatchObject({
+      command: 'paper', model: 'm', symbols: ['BTCUSDT', 'ETHUSDT'], replay: 'x.csv', speed: 60, journal: 'j.db', killFile: 'j.db.kill', flattenOnExit: false,
+    });
+    expect(parseCli(['paper', '--model', 'm'])).toMatchObject({ speed: 'max', journal: 'trader.db' });
+  });
+
+  it('never starts live trading by accident', () => {
+    expect(() => parseCli(['live', '--model', 'm'])).toThrow(/needs a venue: --testnet, --demo, or --mainnet --i-accept-real-money-risk/);
+    expect(() => parseCli(['live', '--model', 'm', '--mainnet'])).toThrow(/add --i-accept-real-money-risk/);
+    expect(() => parseCli(['live', '--model', 'm', '--testnet', '--demo'])).toThrow(/choose one venue/);
+    expect(() => parseCli(['live', '--model', 'm', '--testnet', '--replay', 'x.csv'])).toThrow(/cannot replay/);
+    expect(() => parseCli(['paper', '--model', 'm', '--mainnet'])).toThrow(/use `trader live`/);
+    expect(parseCli(['live', '--model', 'm', '--mainnet', '--i-accept-real-money-risk'])).toMatchObject({ command: 'live', venue: 'mainnet' });
+    expect(parseCli(['live', '--model', 'm', '--testnet'])).toMatchObject({ venue: 'testnet' });
+    expect(parseCli(['live', '--model', 'm', '--base-url', 'http://127.0.0.1:9'])).toMatchObject({ venue: 'custom' });
+  });
+
+  it('names the bad flag', () => {
+    expect(() => parseCli(['paper'])).toThrow(/needs --model/);
+    expect(() => parseCli(['paper', '--model', 'm', '--speed', 'fast'])).toThrow(/--speed must be like 60x or max/);
+    expect(() => parseCli(['paper', '--model', 'm', '--limit', '1.5'])).toThrow(/--limit must be an integer/);
+    expect(() => parseCli(['paper', '--model', 'm', '--bogus'])).toThrow(/bogus/);
+    expect(() => parseCli(['trade'])).toThrow(/unknown command 'trade'/);
+    expect(() => parseCli(['paper', '--model', 'm', '--replay', 'a.csv', '--base-url', 'http://127.0.0.1:1'])).toThrow(/either --replay/);
+  });
+});
+
+describe('trader main', () => {
+  it('mainnet without keys stops before any network traffic with a clear error (exit 2)', async () => {
+    const saved = { k: process.env.BYBIT_API_KEY, s: process.env.BYBIT_API_SECRET };
+    delete process.env.BYBIT_API_KEY;
+    delete process.env.BYBIT_API_SECRET;
+    const errs: string[] = [];
+    const orig = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => (errs.push(String(s)), true)) as typeof process.stderr.write;
+    try {
+      expect(await main(['live', '--model', 'nowhere', '--mainnet', '--i-accept-real-money-risk'])).toBe(2);
+      expect(await main(['live', '--model', 'nowhere', '--mainnet'])).toBe(2);
+    } finally {
+      process.stderr.write = orig;
+      if (saved.k !== undefined) process.env.BYBIT_API_KEY = saved.k;
+      if (saved.s !== undefined) process.env.BYBIT_API_SECRET = saved.s;
+    }
+    expect(errs.join('')).toMatch(/live trading needs API keys: set BYBIT_API_KEY and BYBIT_API_SECRET/);
+    expect(errs.join('')).toMatch(/--i-accept-real-money-risk/);
+  });
+
+  it('refuses a key file readable by others and a --base-url that is not local', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tat-cli-'));
+    const keyFile = path.join(dir, 'keys.json');
+    writeFileSync(keyFile, JSON.stringify({ apiKey: 'AKEYAKEYAKEY', apiSecret: 'SUPERSECRETVALUE123' }), { mode: 0o644 });
+    const errs: string[] = [];
+    const orig = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => (errs.push(String(s)), true)) as typeof process.stderr.write;
+    try {
+      expect(await main(['live', '--model', 'nowhere', '--testnet', '--key-file', keyFile])).toBe(2);
+      expect(await main(['paper', '--model', 'nowhere', '--base-url', 'http://example.com:80', '--journal', path.join(dir, 'j.db')])).toBe(2);
+    } finally {
+      process.stderr.write = orig;
+    }
+    const text = errs.join('');
+    expect(text).toMatch(/mode 644; it must be readable by its owner only/);
+    expect(text).toMatch(/--base-url is for a local simulator/);
+    expect(text).not.toMatch(/SUPERSECRETVALUE123/);
+  });
+});
