@@ -19,6 +19,10 @@ export class ReturnKernel implements FeatureKernel {
       out[at] = 0;
       return;
     }
+    if (this.log && this.period === 1) {
+      out[at] = ctx.logReturn; // ln(close / prevClose), computed once per bar by the engine
+      return;
+    }
     const ratio = ctx.close / this.lags.ago(this.period);
     out[at] = this.log ? Math.log(ratio) : ratio - 1;
   }

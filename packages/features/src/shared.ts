@@ -85,30 +85,33 @@ export class ReturnWindow implements SharedWindow {
   }
 }
 
-/** The last n highs and lows with their max / min, once per bar. */
+/**
+ * The last n highs and lows with their running max / min: updated in O(1) except when the value
+ * leaving the window was the extreme, then re-scanned (O(n)). Exact either way.
+ */
 export class HighLowWindow implements SharedWindow {
   readonly highs: Ring;
   readonly lows: Ring;
-  private memo = -1;
-  hh = 0;
-  ll = 0;
+  hh = -Infinity;
+  ll = Infinity;
   constructor(readonly size: number) {
     this.highs = new Ring(size);
     this.lows = new Ring(size);
   }
   advance(ctx: BarContext): void {
-    this.highs.push(ctx.high);
-    this.lows.push(ctx.low);
+    const h = ctx.high;
+    const l = ctx.low;
+    const outH = this.highs.push(h);
+    const outL = this.lows.push(l);
+    if (h >= this.hh) this.hh = h;
+    else if (outH === this.hh) this.hh = this.highs.max();
+    if (l <= this.ll) this.ll = l;
+    else if (outL === this.ll) this.ll = this.lows.min();
   }
   get full(): boolean {
     return this.highs.full;
   }
-  extremes(index: number): this {
-    if (this.memo !== index) {
-      this.memo = index;
-      this.hh = this.highs.max();
-      this.ll = this.lows.min();
-    }
+  extremes(_index: number): this {
     return this;
   }
 }
