@@ -37,3 +37,18 @@ export function checkRows(rows: ArrayLike<number>, valid: Uint8Array): void {
     if (!valid[t]) throw new DataError(`rows[${i}] = ${t}: the label at this row is not valid (t + h beyond the data?)`);
   }
 }
+
+/** Throws DataError unless a raw output row has at least `dim` finite values. */
+export function checkOutputRow(output: ArrayLike<number>, dim: number, taskId: string): void {
+  if (!output || typeof output.length !== 'number' || output.length < dim) {
+    throw new DataError(`${taskId}.decode: expected an output row of ${dim} values, got ${output?.length ?? 'none'}`);
+  }
+  for (let i = 0; i < dim; i++) if (!Number.isFinite(output[i]!)) throw new DataError(`${taskId}.decode: output[${i}] = ${output[i]} is not finite`);
+}
+
+/** Throws DataError unless outputs hold [n, outputDim] and targets [n, targetDim] values. */
+export function checkMetricsInput(outputs: ArrayLike<number>, targets: ArrayLike<number>, n: number, outputDim: number, targetDim: number, taskId: string): void {
+  if (!Number.isInteger(n) || n < 0) throw new DataError(`${taskId}.metrics: n must be a non-negative integer, got ${n}`);
+  if (outputs.length < n * outputDim) throw new DataError(`${taskId}.metrics: outputs hold ${outputs.length} values, need n x outputDim = ${n * outputDim}`);
+  if (targets.length < n * targetDim) throw new DataError(`${taskId}.metrics: targets hold ${targets.length} values, need n x targetDim = ${n * targetDim}`);
+}

@@ -11,7 +11,7 @@ import { sliceColumns, type AnomalyOutput, type CandleColumns } from '@task-agno
 import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
 import { balancedPositiveWeight, baseRateLogit, binaryMetrics } from '../binary.js';
-import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
+import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
 import { barLogReturns, robustSigma } from '../forward.js';
 import { createMlpHead } from '../head-mlp.js';
@@ -93,6 +93,7 @@ export function createAnomalyTask(config: AnomalyConfig): Task<AnomalyOutput> {
       return sigmoidCrossEntropy(output, targets, s ? balancedPositiveWeight(s.positives, s.total) : 1);
     },
     metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number> {
+      checkMetricsInput(outputs, targets, n, 1, 1, id);
       return binaryMetrics(outputs, targets, n, CLASSES);
     },
     baseline(candles: CandleColumns, state: TaskState, rows: ArrayLike<number>): readonly BaselineReport[] {
@@ -104,6 +105,7 @@ export function createAnomalyTask(config: AnomalyConfig): Task<AnomalyOutput> {
       return [{ name: 'baseRate', description: 'the training frequency of extreme windows, for every row', metrics: task.metrics(repeatRow([baseRateLogit(s.positives, s.total)], n), y, n) }];
     },
     decode(output: ArrayLike<number>): AnomalyOutput {
+      checkOutputRow(output, 1, id);
       return { probability: sigmoid(output[0]!) };
     },
   };

@@ -63,6 +63,9 @@ describe('direction task', () => {
     expect(() => directionTask({ bogus: 1 })).toThrow(/direction/);
     expect(() => task.fit(c, 2)).toThrow(/trainEnd/);
     expect(() => task.labels(c, { task: 'volatility' })).toThrow(ArtifactError);
+    expect(() => task.decode([1, 2], task.fit(c, 41))).toThrow(/expected an output row of 3 values/);
+    expect(() => task.decode([1, NaN, 2], task.fit(c, 41))).toThrow(/output\[1\]/);
+    expect(() => task.metrics(new Float32Array(5), new Float32Array(2), 2)).toThrow(/outputs hold 5 values, need n x outputDim = 6/);
     const bad = candlesFrom([1, 2, NaN, 4]);
     expect(() => task.labels(bad, task.fit(c, 41))).toThrow(/close\[2\]/);
   });

@@ -8,7 +8,7 @@
 import { DIRECTION_CLASSES, sliceColumns, type CandleColumns, type DirectionOutput } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
-import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
+import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
 import { balancedWeights, barLogReturns, classCounts, forwardLogReturn, priorLogits, sampleStd } from '../forward.js';
 import { createMlpHead } from '../head-mlp.js';
@@ -91,6 +91,7 @@ export function createDirectionTask(config: DirectionConfig): Task<DirectionOutp
       return softmaxCrossEntropy(output, targets, K, w);
     },
     metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number> {
+      checkMetricsInput(outputs, targets, n, K, 1, id);
       return classificationMetrics(softmaxRows(outputs, n, K), targets, n, DIRECTION_CLASSES);
     },
     baseline(candles: CandleColumns, state: TaskState, rows: ArrayLike<number>): readonly BaselineReport[] {
@@ -114,6 +115,7 @@ export function createDirectionTask(config: DirectionConfig): Task<DirectionOutp
       ];
     },
     decode(output: ArrayLike<number>): DirectionOutput {
+      checkOutputRow(output, K, id);
       const p = softmaxRows(output, 1, K);
       return { up: p[0]!, down: p[1]!, sideways: p[2]! };
     },

@@ -10,10 +10,10 @@
  * Loss: softmax cross-entropy (optionally class-weighted).
  */
 import { REGIMES, sliceColumns, type CandleColumns, type Regime, type RegimeOutput } from '@task-agnostic/core';
-import { DataError } from '@task-agnostic/core';
+import { DataError, quantileSorted } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
-import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
+import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
 import { balancedWeights, classCounts, forwardRealisedVol, priorLogits } from '../forward.js';
 import { createMlpHead } from '../head-mlp.js';
@@ -116,8 +116,7 @@ export function createRegimeTask(config: RegimeConfig): Task<RegimeOutput> {
       const rv = new Float64Array(rows);
       for (let t = 0; t < rows; t++) rv[t] = forwardRealisedVol(train.close, t, h);
       rv.sort();
-      const q = (p: number): number => rv[Math.min(rows - 1, Math.floor(p * (rows - 1)))]!;
-      const volCuts: [number, number] = [q(config.volQuantiles[0]), q(config.volQuantiles[1])];
+      const volCuts: [number, number] = [quantileSorted(rv, config.volQuantiles[0]), quantileSorted(rv, config.volQuantiles[1])];
       let hmm: RegimeHmmState | null = null;
       if (config.labeller === 'hmm') {
         if (rows < 50) throw new DataError(`regime (hmm): need at least 50 training rows with a full window, got ${rows}`);
@@ -141,6 +140,7 @@ export function createRegimeTask(config: RegimeConfig): Task<RegimeOutput> {
       return softmaxCrossEntropy(output, targets, K, w);
     },
     metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number> {
+      checkMetricsInput(outputs, targets, n, K, 1, id);
       return classificationMetrics(softmaxRows(outputs, n, K), targets, n, REGIMES);
     },
     baseline(candles: CandleColumns, state: TaskState, rows: ArrayLike<number>): readonly BaselineReport[] {
@@ -164,6 +164,7 @@ export function createRegimeTask(config: RegimeConfig): Task<RegimeOutput> {
       ];
     },
     decode(output: ArrayLike<number>): RegimeOutput {
+      checkOutputRow(output, K, id);
       const p = softmaxRows(output, 1, K);
       let best = 0;
       for (let j = 1; j < K; j++) if (p[j]! > p[best]!) best = j;

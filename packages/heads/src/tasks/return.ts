@@ -9,7 +9,7 @@
 import { sliceColumns, type CandleColumns, type ReturnOutput } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
-import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
+import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
 import { forwardLogReturn } from '../forward.js';
 import { createMlpHead } from '../head-mlp.js';
@@ -74,6 +74,7 @@ export function createReturnTask(config: ReturnConfig): Task<ReturnOutput> {
       return gaussianNll(output, targets);
     },
     metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number> {
+      checkMetricsInput(outputs, targets, n, 2, 1, id);
       const mu = column(outputs, n, 2, 0);
       const base = regressionMetrics(mu, targets, n);
       let nll = 0;
@@ -100,6 +101,7 @@ export function createReturnTask(config: ReturnConfig): Task<ReturnOutput> {
       ];
     },
     decode(output: ArrayLike<number>, state: TaskState): ReturnOutput {
+      checkOutputRow(output, 2, id);
       const s = parseState(stateSchema, state, id);
       const logStd = Math.min(7, Math.max(-7, output[1]!));
       return { expected: output[0]! * s.scale, std: Math.exp(logStd) * s.scale };

@@ -8,7 +8,7 @@
 import { RISK_LEVELS, sliceColumns, type CandleColumns, type RiskLevel, type RiskOutput } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
-import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
+import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
 import { balancedWeights, classCounts, forwardDrawdown, forwardRealisedVol, priorLogits } from '../forward.js';
 import { quantileSorted } from '@task-agnostic/core';
@@ -108,6 +108,7 @@ export function createRiskTask(config: RiskConfig): Task<RiskOutput> {
       return softmaxCrossEntropy(output, targets, K, w);
     },
     metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number> {
+      checkMetricsInput(outputs, targets, n, K, 1, id);
       return classificationMetrics(softmaxRows(outputs, n, K), targets, n, RISK_LEVELS);
     },
     baseline(candles: CandleColumns, state: TaskState, rows: ArrayLike<number>): readonly BaselineReport[] {
@@ -130,6 +131,7 @@ export function createRiskTask(config: RiskConfig): Task<RiskOutput> {
       ];
     },
     decode(output: ArrayLike<number>): RiskOutput {
+      checkOutputRow(output, K, id);
       const p = softmaxRows(output, 1, K);
       let best = 0;
       for (let j = 1; j < K; j++) if (p[j]! > p[best]!) best = j;

@@ -13,7 +13,7 @@ import { sliceColumns, type CandleColumns, type TimingOutput } from '@task-agnos
 import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
 import { balancedPositiveWeight, baseRateLogit, binaryMetrics } from '../binary.js';
-import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
+import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
 import { createMlpHead } from '../head-mlp.js';
 import { sigmoidCrossEntropy } from '../losses.js';
@@ -97,6 +97,7 @@ export function createTimingTask(config: TimingConfig): Task<TimingOutput> {
       return sigmoidCrossEntropy(output, targets, s ? balancedPositiveWeight(s.positives, s.total) : 1);
     },
     metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number> {
+      checkMetricsInput(outputs, targets, n, 1, 1, id);
       return binaryMetrics(outputs, targets, n, CLASSES);
     },
     baseline(candles: CandleColumns, state: TaskState, rows: ArrayLike<number>): readonly BaselineReport[] {
@@ -108,6 +109,7 @@ export function createTimingTask(config: TimingConfig): Task<TimingOutput> {
       return [{ name: 'baseRate', description: 'the training frequency of "enter now" rows, for every row', metrics: task.metrics(repeatRow([baseRateLogit(s.positives, s.total)], n), y, n) }];
     },
     decode(output: ArrayLike<number>): TimingOutput {
+      checkOutputRow(output, 1, id);
       return { enterNow: sigmoid(output[0]!) };
     },
   };

@@ -13,7 +13,7 @@
 import { sliceColumns, type CandleColumns, type VolatilityOutput } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
-import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
+import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
 import { barLogReturns, forwardRealisedVol, percentileFromGrid, quantileGrid, trailingRealisedVol } from '../forward.js';
 import { ewmaVariance, fitGarch11, garchFilter, garchMeanForecastVariance } from '../garch.js';
@@ -135,6 +135,7 @@ export function createVolatilityTask(config: VolatilityConfig): Task<VolatilityO
       return meanSquaredError(output, targets);
     },
     metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number> {
+      checkMetricsInput(outputs, targets, n, 1, 1, id);
       return { ...regressionMetrics(outputs, targets, n), qlike: qlike(outputs, targets, n) };
     },
     baseline(candles: CandleColumns, state: TaskState, rows: ArrayLike<number>): readonly BaselineReport[] {
@@ -177,6 +178,7 @@ export function createVolatilityTask(config: VolatilityConfig): Task<VolatilityO
       return out;
     },
     decode(output: ArrayLike<number>, state: TaskState): VolatilityOutput {
+      checkOutputRow(output, 1, id);
       const s = parseState(stateSchema, state, id);
       const expected = Math.exp(output[0]! + s.centre);
       return { expected, percentile: percentileFromGrid(s.volQuantiles, expected) };
