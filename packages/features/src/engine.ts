@@ -109,7 +109,6 @@ function unrolledStep(windows: readonly SharedWindow[], kernels: readonly Featur
   windows.forEach((_, i) => lines.push(`w${i}.advance(ctx);`));
   kernels.forEach((_, i) => lines.push(`k${i}.step(ctx, out, at + ${offsets[i]! | 0});`));
   const params = [...windows.map((_, i) => `w${i}`), ...kernels.map((_, i) => `k${i}`)];
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- trusted, generated from indices only
   const make = new Function(...params, `return function step(ctx, out, at) {\n${lines.join('\n')}\n};`) as (...xs: unknown[]) => (ctx: BarContext, out: Float64Array, at: number) => void;
   return make(...windows, ...kernels);
 }
