@@ -86,7 +86,10 @@ export function computeStepGradients(
   const variables = trainableVariablesOf(parts);
   const { x, ys } = inputs(parts, batch);
   try {
-    if (mode === 'representation' || parts.freezeEncoder) return representationStep(parts, x, ys, harmoniser, rng, variables);
+    // Loss weighting is linear, so for methods that need neither per-task gradients nor their
+    // norms representation mode equals one backward pass of the weighted sum: take that path.
+    const perTask = harmoniser.projectsGradients || harmoniser.needsGradNorms;
+    if ((mode === 'representation' && perTask) || parts.freezeEncoder) return representationStep(parts, x, ys, harmoniser, rng, variables);
     if (harmoniser.projectsGradients) return pcgradParameterStep(parts, x, ys, harmoniser, rng, variables);
     return weightedParameterStep(parts, x, ys, harmoniser, variables);
   } finally {

@@ -96,6 +96,19 @@ describe('trainMultiTask', () => {
     p.dispose();
   });
 
+  it('shows a progress bar with phase, epoch, batch count, per-task losses and weights', async () => {
+    const p = build(1);
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WritableStream;
+    await trainMultiTask(p, data, { epochs: 2, batchSize: 64, progress: true, harmoniser: { name: 'gradnorm' } }, { progressStream: stream, phase: 'easy' });
+    const text = lines.join('');
+    expect(text).toMatch(/easy epoch 1\/2 \[#+\] 100% 4\/4 batches/);
+    expect(text).toMatch(/easy epoch 2\/2/);
+    expect(text).toMatch(/reg \d+\.\d{4} w\d\.\d\d \| cls \d+\.\d{4} w\d\.\d\d/);
+    expect(text).toMatch(/val \d+\.\d{4}/);
+    p.dispose();
+  });
+
   it('rejects windows that do not fit the encoder', async () => {
     const p = build(1);
     await expect(trainMultiTask(p, { train: toySplit(8, 4, F, 1), val: toySplit(8, 4, F, 2) }, { progress: false })).rejects.toThrow(/encoder expects \[5, 3\]/);

@@ -1,17 +1,21 @@
 // Training cost and effect of each gradient harmoniser, in both gradient modes.
 // Same data, same model seed, same epochs for every row: a synthetic market (6,000 1h bars,
 // window 32, tasks volatility + regime + direction), the `tiny` transformer encoder, batch 64,
-// Adam 1e-3. Per row: median epoch time, its ratio to equal weighting in the same mode and to
-// equal weighting in parameter mode (the baseline, measured in this run), and the validation
-// loss/metrics of the best epoch, so representation-level mode's effect on quality is visible.
+// Adam 1e-3. Cost: time of one training step (gradients + harmoniser + clip + Adam), measured
+// round-robin over all ten combinations for several rounds (so machine load hits every row
+// alike), median per row, times batches per epoch = epoch time; ratio to equal weighting in the
+// same mode and to equal weighting in parameter mode (the baseline, measured in this run).
+// Effect: validation loss/metrics of the best epoch of a full training run per row.
 //   node --import tsx tools/bench/src/training.bench.ts [--quick] [--encoder mlp|transformer|cnn|moe]
 import { loadavg } from 'node:os';
 import { generateSyntheticMarket } from '@task-agnostic/core';
 import { encoderPreset } from '@task-agnostic/encoders';
 import { TaskAgnosticModel, parseModelConfig } from '@task-agnostic/model';
 import { initBackend, tf } from '@task-agnostic/tf';
+import { Rng } from '@task-agnostic/core';
 import {
-  asTrainableEncoder, buildDataset, defaultComponents, featurePipeline, trainMultiTask, unwrapNormalizer,
+  Adam, Harmoniser, asTrainableEncoder, buildDataset, clipByGlobalNorm, computeStepGradients, defaultComponents, featurePipeline,
+  gatherBatch, trainMultiTask, trainableVariablesOf, unwrapNormalizer,
   type HarmoniserName, type GradientMode, type TrainableHead, type TrainableTask,
 } from '@task-agnostic/training';
 import { percentiles, printTable } from './data-dir.js';
@@ -40,33 +44,74 @@ interface Row {
 const rows: Row[] = [];
 const harms: HarmoniserName[] = ['equal', 'loss-ratio', 'uncertainty', 'gradnorm', 'pcgrad'];
 const modes: GradientMode[] = ['parameter', 'representation'];
-for (const mode of modes) {
-  for (const harm of harms) {
-    const model = TaskAgnosticModel.create(modelConfig, { normalizer, taskStates, components: defaultComponents });
-    const mt = model.tasks as unknown as TrainableTask[];
-    const parts = {
+const combos = modes.flatMap((mode) => harms.map((harm) => ({ mode, harm })));
+
+function makeParts() {
+  const model = TaskAgnosticModel.create(modelConfig, { normalizer, taskStates, components: defaultComponents });
+  const mt = model.tasks as unknown as TrainableTask[];
+  return {
+    model,
+    parts: {
       encoder: asTrainableEncoder(model.encoder),
       tasks: mt,
       heads: mt.map((t) => model.heads.get(t.id)! as TrainableHead),
       taskStates: mt.map((t) => model.taskStates.get(t.id)!),
-    };
+    },
+  };
+}
+
+// --- cost: round-robin step timing ---
+const ROUNDS = quick ? 3 : 7;
+const STEPS = quick ? 3 : 5;
+const stepMs = new Map<string, number[]>();
+{
+  const { model, parts } = makeParts();
+  const adam = new Adam(trainableVariablesOf(parts));
+  const hs = new Map(combos.map((c) => [`${c.harm}/${c.mode}`, new Harmoniser({ name: c.harm }, parts.tasks.map((t) => t.kind))]));
+  const batch = gatherBatch(ds.train, Int32Array.from({ length: 64 }, (_, i) => i * 7 % ds.train.n));
+  const step = (key: string, mode: GradientMode, k: number) => {
+    const h = hs.get(key)!;
+    const r = computeStepGradients(parts, batch, h, mode, new Rng(k));
+    const c = clipByGlobalNorm(r.grads, 1);
+    adam.apply(c.grads, 1e-4);
+    tf.dispose(c.grads.filter((g): g is tf.Tensor => g !== null));
+    h.afterStep(r.losses, r.gradNorms);
+  };
+  for (const c of combos) step(`${c.harm}/${c.mode}`, c.mode, 0); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of combos) {
+      const key = `${c.harm}/${c.mode}`;
+      const t0 = performance.now();
+      for (let k = 0; k < STEPS; k++) step(key, c.mode, k);
+      const arr = stepMs.get(key) ?? [];
+      arr.push((performance.now() - t0) / STEPS);
+      stepMs.set(key, arr);
+    }
+  }
+  adam.dispose();
+  model.dispose();
+}
+const batchesPerEpoch = Math.ceil(ds.train.n / 64);
+
+// --- effect: full training runs ---
+for (const mode of modes) {
+  for (const harm of harms) {
+    const { model, parts } = makeParts();
     const r = await trainMultiTask(parts, { train: ds.train, val: ds.val }, {
       epochs: EPOCHS, batchSize: 64, learningRate: 1e-3, seed: 1, progress: false,
       harmoniser: { name: harm }, gradientMode: mode, schedule: { type: 'cosine', warmupSteps: 10 }, earlyStopping: { patience: 100 },
     });
     const best = r.history[r.bestEpoch]!;
-    // the first epoch includes kernel warm-up; time the rest
-    const times = r.history.slice(1).map((e) => e.timeMs);
-    rows.push({ harm, mode, epochMs: percentiles(times.length ? times : [r.history[0]!.timeMs]).median, val: best.valLoss, metrics: best.valMetrics });
+    rows.push({ harm, mode, epochMs: percentiles(stepMs.get(`${harm}/${mode}`)!).median * batchesPerEpoch, val: best.valLoss, metrics: best.valMetrics });
     model.dispose();
     process.stderr.write(`${harm}/${mode} done\n`);
   }
 }
 
 const base = rows.find((r) => r.harm === 'equal' && r.mode === 'parameter')!;
-console.log(`training.bench: backend ${info.name}, encoder tiny ${encoderType}, ${ds.train.n} training windows [${W} x ${ds.featureNames.length}], batch 64, ${EPOCHS} epochs, load ${loadavg()[0]!.toFixed(2)}`);
+console.log(`training.bench: backend ${info.name}, encoder tiny ${encoderType}, ${ds.train.n} training windows [${W} x ${ds.featureNames.length}], batch 64 (${batchesPerEpoch} steps/epoch), step time median of ${ROUNDS} round-robin rounds x ${STEPS} steps, quality after ${EPOCHS} epochs, load ${loadavg()[0]!.toFixed(2)}`);
 const table: (string | number)[][] = [[
-  'harmoniser', 'mode', 'epoch ms (median)', 'x equal (same mode)', 'x equal/parameter (baseline)',
+  'harmoniser', 'mode', 'epoch ms (step median x steps)', 'x equal (same mode)', 'x equal/parameter (baseline)',
   'val loss vol', 'val loss regime', 'val loss direction', 'vol mse', 'regime logLoss', 'direction acc',
 ]];
 for (const r of rows) {
