@@ -98,6 +98,27 @@ describe('TaskAgnosticModel with the real packages', () => {
     await expect(loadModel(dir)).rejects.toThrow("feature mismatch: feature 2 is 'rsi_14' in the artifact but 'rsi_21' in this feature set");
     expect((await readModelJson(dir)).features.names[2]).toBe('rsi_14');
   });
+
+  it('fails cleanly on a corrupted normaliser state or a task this process does not know', async () => {
+    const model = build('mlp');
+    const dir = path.join(root, 'bad-parts');
+    await saveModel(model, dir);
+    model.dispose();
+    const text = readFileSync(path.join(dir, 'model.json'), 'utf8');
+    type Editable = { normalizer: Record<string, unknown>; config: { tasks: { id: string }[] }; tasks: { id: string }[] };
+    const edit = (f: (j: Editable) => void) => {
+      const j = JSON.parse(text) as Editable;
+      f(j);
+      writeFileSync(path.join(dir, 'model.json'), JSON.stringify(j));
+    };
+    edit((j) => (j.normalizer = { ...j.normalizer, names: 'oops' }));
+    await expect(loadModel(dir)).rejects.toThrow(/^the artifact normaliser state is invalid: /);
+    edit((j) => {
+      j.config.tasks[0].id = 'my_task';
+      j.tasks[0].id = 'my_task';
+    });
+    await expect(loadModel(dir)).rejects.toThrow(/^the model cannot be rebuilt from model\.json: .*unknown task 'my_task'/);
+  });
 });
 
 function streamVsBatch(cs: CandleColumns, model: TaskAgnosticModel, from: number): number {
