@@ -20,6 +20,21 @@ describe('encoder config', () => {
     expect(encoderPreset('paper')).toMatchObject({ dModel: 256, numLayers: 6, numHeads: 8, ffDim: 1024, dropout: 0.1, outputDim: 256 });
   });
 
+  it('builds the default and paper transformers with the parameter counts of their formulas', () => {
+    // input projection (P*F -> d), per layer: 2 norms, QKV (d -> 3d), output (d -> d), ff (d -> ff -> d),
+    // final norm, output projection (d -> D); every dense has a bias.
+    const count = (p: number, f: number, d: number, layers: number, ff: number, out: number) =>
+      p * f * d + d + layers * (4 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * ff + ff) + (ff * d + d)) + 2 * d + d * out + out;
+    const def = buildEncoder(encoderPreset('default'), [96, 32], 1);
+    expect(def.paramCount()).toBe(count(8, 32, 64, 2, 128, 64));
+    expect(def.paramCount()).toBe(87680);
+    def.dispose();
+    const paper = buildEncoder(encoderPreset('paper'), [96, 64], 1);
+    expect(paper.paramCount()).toBe(count(1, 64, 256, 6, 1024, 256));
+    expect(paper.variables.length).toBe(2 + 6 * 12 + 2 + 2);
+    paper.dispose();
+  });
+
   it('rejects bad configs with errors that name the field', () => {
     const bad: [unknown, RegExp][] = [
       [null, /encoder config must be an object/],
