@@ -16,6 +16,9 @@ export interface BarContext {
   prevClose: number;
   /** ln(close / prevClose) (NaN on the first bar). */
   logReturn: number;
+  /** ln(high / low), computed lazily once per bar by logHighLow(). */
+  logHL: number;
+  logHLIndex: number;
   // ---- optional extras, aligned to this bar's close time (NaN / empty when unknown) ----
   /** Best bid / ask of the latest orderbook snapshot at or before the close. */
   bestBid: number;
@@ -43,6 +46,8 @@ export function newContext(): BarContext {
     volume: 0,
     prevClose: NaN,
     logReturn: NaN,
+    logHL: 0,
+    logHLIndex: -1,
     bestBid: NaN,
     bestAsk: NaN,
     bidDepth: new Float64Array(MAX_BOOK_LEVELS),
@@ -63,4 +68,13 @@ export interface FeatureKernel {
   readonly names: readonly string[];
   readonly warmup: number;
   step(ctx: BarContext, out: Float64Array, at: number): void;
+}
+
+/** ln(high / low) of the current bar, computed at most once per bar whoever asks. */
+export function logHighLow(ctx: BarContext): number {
+  if (ctx.logHLIndex !== ctx.index) {
+    ctx.logHLIndex = ctx.index;
+    ctx.logHL = Math.log(ctx.high / ctx.low);
+  }
+  return ctx.logHL;
 }

@@ -91,9 +91,7 @@ export class TrendSlopeKernel implements FeatureKernel {
       return;
     }
     const n = this.period;
-    let sy = 0;
-    for (let i = 0; i < n; i++) sy += r.buf[i]!;
-    const ym = sy / n;
+    const ym = r.sum / n; // the shared window's running sum (re-summed exactly at each wrap)
     const xm = (n - 1) / 2;
     let sxy = 0;
     // r.pos is the oldest value once full: chronological index i maps to buf[(pos + i) % n].

@@ -3,7 +3,7 @@
  * ring (O(period), period ~20) rather than running sums of squares, which lose ~8 digits on
  * prices near 1e5 and would break the 1e-9 comparison with the reference.
  */
-import type { BarContext, FeatureKernel } from './context.js';
+import { logHighLow, type BarContext, type FeatureKernel } from './context.js';
 import { Ring, SeededEma, safeDiv } from './rolling.js';
 import type { FieldWindow, ReturnWindow } from './shared.js';
 
@@ -102,7 +102,7 @@ export class RangeVolKernel implements FeatureKernel {
     this.warmup = period - 1;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    const hl = Math.log(ctx.high / ctx.low);
+    const hl = logHighLow(ctx);
     let term: number;
     if (this.which === 'parkinson') term = (hl * hl) / FOUR_LN2;
     else {
