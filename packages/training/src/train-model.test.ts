@@ -64,4 +64,30 @@ describe('trainModel on real packages', () => {
     expect(r.dataset.train.seriesIds!.some((s) => s === 1)).toBe(true);
     r.model.dispose();
   });
+
+  it('runs a curriculum (pre-train -> easy tasks -> all tasks) on the real packages', async () => {
+    const mkt = generateSyntheticMarket({ bars: 3000, seed: 12 });
+    const r = await trainModel(
+      {
+        model: { windowLength: 24, encoder: encoderPreset('tiny', 'mlp'), tasks: ['volatility', 'regime', 'direction'], seed: 3 },
+        dataset: { stride: 2 },
+        training: { batchSize: 64, learningRate: 1e-3, progress: false, harmoniser: { name: 'uncertainty' } },
+        pretrain: { objectives: ['masked', 'contrastive'], stepsPerEpoch: 4, batchSize: 32, progress: false },
+        curriculum: {
+          phases: [
+            { name: 'ssl', kind: 'pretrain', minEpochs: 1, maxEpochs: 1, transition: { type: 'epochs' } },
+            { name: 'easy', kind: 'supervised', tasks: ['direction', 'regime'], taskWeights: { direction: 0.5, regime: 0.5 }, minEpochs: 1, maxEpochs: 2, transition: { type: 'metric', metric: 'accuracy', threshold: 0.01 } },
+            { name: 'full', kind: 'supervised', tasks: ['direction', 'regime', 'volatility'], minEpochs: 1, maxEpochs: 2, transition: { type: 'convergence', patience: 0 } },
+          ],
+        },
+      },
+      [{ symbol: 'SYN', candles: mkt.candles }],
+    );
+    expect(r.phases!.map((p) => [p.name, p.epochs])).toEqual([['ssl', 1], ['easy', 1], ['full', r.phases![2]!.epochs]]);
+    expect(r.phases![0]!.history[0]).toHaveProperty('val.masked');
+    expect(Object.keys(r.history[0]!.valLoss)).toEqual(['direction', 'regime']);
+    expect(Object.keys(r.history[r.history.length - 1]!.valLoss)).toEqual(['direction', 'regime', 'volatility']);
+    expect(Object.keys(r.test)).toEqual(['volatility', 'regime', 'direction']);
+    r.model.dispose();
+  });
 });

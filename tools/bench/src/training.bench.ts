@@ -1,9 +1,11 @@
 // Training cost and effect of each gradient harmoniser, in both gradient modes.
 // Same data, same model seed, same epochs for every row: a synthetic market (6,000 1h bars,
 // window 32, tasks volatility + regime + direction), the `tiny` transformer encoder, batch 64,
-// Adam 1e-3. Cost: time of one training step (gradients + harmoniser + clip + Adam), measured
-// round-robin over all ten combinations for several rounds (so machine load hits every row
-// alike), median per row, times batches per epoch = epoch time; ratio to equal weighting in the
+// Adam 1e-3. Cost: CPU time (process.cpuUsage, user+system; tfjs wasm runs on one thread, so
+// this is the work done and is far less sensitive than wall time to other processes on a shared
+// machine) of one training step (gradients + harmoniser + clip + Adam), measured round-robin
+// over all ten combinations for several rounds, median per row, times batches per epoch = epoch
+// CPU time; ratio to equal weighting in the
 // same mode and to equal weighting in parameter mode (the baseline, measured in this run).
 // Effect: validation loss/metrics of the best epoch of a full training run per row.
 //   node --import tsx tools/bench/src/training.bench.ts [--quick] [--encoder mlp|transformer|cnn|moe]
@@ -81,10 +83,11 @@ const stepMs = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of combos) {
       const key = `${c.harm}/${c.mode}`;
-      const t0 = performance.now();
+      const t0 = process.cpuUsage();
       for (let k = 0; k < STEPS; k++) step(key, c.mode, k);
+      const d = process.cpuUsage(t0);
       const arr = stepMs.get(key) ?? [];
-      arr.push((performance.now() - t0) / STEPS);
+      arr.push((d.user + d.system) / 1000 / STEPS);
       stepMs.set(key, arr);
     }
   }
@@ -111,7 +114,7 @@ for (const mode of modes) {
 const base = rows.find((r) => r.harm === 'equal' && r.mode === 'parameter')!;
 console.log(`training.bench: backend ${info.name}, encoder tiny ${encoderType}, ${ds.train.n} training windows [${W} x ${ds.featureNames.length}], batch 64 (${batchesPerEpoch} steps/epoch), step time median of ${ROUNDS} round-robin rounds x ${STEPS} steps, quality after ${EPOCHS} epochs, load ${loadavg()[0]!.toFixed(2)}`);
 const table: (string | number)[][] = [[
-  'harmoniser', 'mode', 'epoch ms (step median x steps)', 'x equal (same mode)', 'x equal/parameter (baseline)',
+  'harmoniser', 'mode', 'epoch CPU ms (step median x steps)', 'x equal (same mode)', 'x equal/parameter (baseline)',
   'val loss vol', 'val loss regime', 'val loss direction', 'vol mse', 'regime logLoss', 'direction acc',
 ]];
 for (const r of rows) {
