@@ -50,6 +50,7 @@ export class BybitSocket {
   private everOpen = false;
   private pingTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private pongTimer: NodeJS.Timeout | undefined;
   private lastMessageMs = 0;
   private reqId = 1;
   readonly stats: SocketStats = { connects: 0, reconnects: 0, drops: 0, malformed: 0, pingsSent: 0, pongs: 0, subscribeFailures: 0, authFailures: 0 };
@@ -100,13 +101,15 @@ export class BybitSocket {
   private clearTimers(): void {
     if (this.pingTimer) clearInterval(this.pingTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.pongTimer) clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
     this.pingTimer = undefined;
     this.reconnectTimer = undefined;
   }
 
   private connect(): void {
     if (this.closed) return;
-    const ws = new WebSocket(this.url, { handshakeTimeout: this.o.pingIntervalMs });
+    const ws = new WebSocket(this.url, { handshakeTimeout: Math.max(this.o.pingIntervalMs, 10_000) });
     this.ws = ws;
     ws.on('open', () => {
       this.attempt = 0;
@@ -139,13 +142,15 @@ export class BybitSocket {
 
   private ping(): void {
     if (!this.isOpen) return;
-    // No traffic at all for a ping interval plus the pong timeout: the link is dead.
-    if (Date.now() - this.lastMessageMs > this.o.pingIntervalMs + this.o.pongTimeoutMs) {
-      this.ws?.terminate();
-      return;
-    }
+    const sentAt = Date.now();
     this.stats.pingsSent++;
     this.ws?.send(JSON.stringify({ op: 'ping', req_id: `ping-${this.reqId++}` }));
+    // No message at all (not even the pong) within pongTimeoutMs of the ping: the link is dead.
+    if (this.pongTimer) clearTimeout(this.pongTimer);
+    const ws = this.ws;
+    this.pongTimer = setTimeout(() => {
+      if (ws === this.ws && this.lastMessageMs < sentAt) ws?.terminate();
+    }, this.o.pongTimeoutMs);
   }
 
   private onDown(ws: WebSocket): void {
