@@ -17,14 +17,17 @@ export class FieldWindow implements SharedWindow {
   readonly ring: Ring;
   private memo = -1;
   private ssd = 0;
+  private readonly isClose: boolean;
   constructor(
     readonly size: number,
-    private readonly field: 'close' | 'volume',
+    field: 'close' | 'volume',
   ) {
     this.ring = new Ring(size);
+    this.isClose = field === 'close';
   }
   advance(ctx: BarContext): void {
-    this.ring.push(ctx[this.field]);
+    // A branch, not ctx[field]: a keyed load by a variable name is far slower in the hot loop.
+    this.ring.push(this.isClose ? ctx.close : ctx.volume);
   }
   get full(): boolean {
     return this.ring.full;
