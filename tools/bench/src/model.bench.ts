@@ -5,6 +5,8 @@
 // PyTorch's batch-1 latency for the same architecture (../shared/bench/README.md figures, or
 // pytorch_reference.py when python3 + torch are installed).
 import { execFileSync } from 'node:child_process';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { candleAt, generateSyntheticMarket, readCandlesCsvSync, sliceColumns, type CandleColumns } from '@task-agnostic/core';
@@ -16,7 +18,14 @@ import { initBackend, tf } from '@task-agnostic/tf';
 import { benchDataDir, percentiles, printTable } from './data-dir.js';
 
 const DECISIONS = 1_000;
-const WARM_DECISIONS = 50;
+const WARM_DECISIONS = 100;
+// A gc() even without node --expose-gc: a full collection before each variant (so no variant pays
+// for the set-up's garbage) and the 'idle minor GC' rows (a trader's idle time between candles).
+if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
+  v8.setFlagsFromString('--expose-gc');
+  (globalThis as { gc?: unknown }).gc = vm.runInNewContext('gc');
+}
+const fullGc = (globalThis as { gc: (o?: { type: 'major' | 'minor' }) => void }).gc;
 const info = await initBackend({ quiet: true });
 
 function loadCandles(): { label: string; candles: CandleColumns } {
@@ -70,9 +79,9 @@ for (const type of ['transformer', 'cnn'] as const) {
     { normalizer, taskStates, components: defaultComponents },
   );
   const torch = pytorchReference(type);
-  const hasGc = typeof (globalThis as { gc?: unknown }).gc === 'function';
-  for (const [fuseHeads, idleGc] of [[true, false], [false, false], ...(hasGc ? [[true, true]] : [])] as [boolean, boolean][]) {
+  for (const [fuseHeads, idleGc] of [[false, false], [true, false], [true, true]] as [boolean, boolean][]) {
     const sp = new StreamingPredictor(model, { fuseHeads });
+    fullGc({ type: 'major' });
     const f: number[] = [];
     const e: number[] = [];
     const h: number[] = [];
@@ -118,6 +127,4 @@ for (const type of ['transformer', 'cnn'] as const) {
   model.dispose();
 }
 printTable(rows);
-if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
-  console.log('(run with node --expose-gc to add the row with a minor GC between candles, as a trader can do in its idle time)');
-}
+console.log("'+ idle minor GC': idleMinorGc() after each decision, outside the timed call (a trader has the time between candles; needs node --expose-gc)");
