@@ -60,6 +60,7 @@ export type Phase = z.infer<typeof PhaseSchema>;
 
 export const CurriculumSchema = z.object({ phases: z.array(PhaseSchema).min(1) }).strict();
 export type Curriculum = z.infer<typeof CurriculumSchema>;
+export type CurriculumInput = z.input<typeof CurriculumSchema>;
 
 export function parseCurriculum(json: unknown): Curriculum {
   const r = CurriculumSchema.safeParse(json);
@@ -131,7 +132,7 @@ function allVars(run: CurriculumRun): tf.Variable[] {
 }
 
 /** Runs the phases in order. With `checkpointDir`, finished phases are recorded and a rerun resumes after them. */
-export async function runCurriculum(curriculum: Curriculum, run: CurriculumRun, hooks: { onPhase?(r: PhaseResult): void; resume?: boolean } = {}): Promise<PhaseResult[]> {
+export async function runCurriculum(curriculum: CurriculumInput | Curriculum, run: CurriculumRun, hooks: { onPhase?(r: PhaseResult): void; resume?: boolean } = {}): Promise<PhaseResult[]> {
   const c = parseCurriculum(curriculum);
   const ids = run.tasks.map((t) => t.id);
   for (const p of c.phases) for (const id of p.tasks) if (!ids.includes(id)) throw new ConfigError(`phase '${p.name}' names task '${id}', which this run does not have (${ids.join(', ')})`, 'curriculum.phases.tasks');

@@ -31,7 +31,7 @@ export type { SslSource, EndRange, SamplerOptions, Anchor } from './ssl-sampler.
 export { pretrainEncoder, parsePretrainConfig, sslSourcesFromDataset, PretrainConfigSchema, SSL_OBJECTIVES } from './pretrain.js';
 export type { PretrainConfig, PretrainConfigInput, PretrainEpoch, PretrainHooks, PretrainResult, SslObjective } from './pretrain.js';
 export { standardCurriculum, parseCurriculum, runCurriculum, metricConditionMet, CurriculumSchema, PhaseSchema, TransitionSchema } from './curriculum.js';
-export type { Curriculum, Phase, Transition, CurriculumRun, PhaseResult } from './curriculum.js';
+export type { Curriculum, CurriculumInput, Phase, Transition, CurriculumRun, PhaseResult } from './curriculum.js';
 export { trainNewHead } from './transfer.js';
 export type { TransferResult } from './transfer.js';
 export { featurePipeline, unwrapNormalizer } from './features-pipeline.js';

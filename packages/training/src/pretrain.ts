@@ -7,7 +7,7 @@
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ProgressBar, Rng } from '@task-agnostic/core';
+import { DataError, ProgressBar, Rng } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
 import { Adam } from './adam.js';
@@ -223,7 +223,7 @@ export async function pretrainEncoder(
   const [W, F] = encoder.inputShape;
   checkSource(sources.train, W);
   checkSource(sources.val, W);
-  if (sources.train.matrices[0]!.cols !== F) throw new Error(`features have ${sources.train.matrices[0]!.cols} columns, the encoder expects ${F}`);
+  if (sources.train.matrices[0]!.cols !== F) throw new DataError(`features have ${sources.train.matrices[0]!.cols} columns, the encoder expects ${F}`);
   const o: SamplerOptions = {
     windowLength: W,
     maskRatio: c.maskRatio,

@@ -9,7 +9,7 @@ import { TaskAgnosticModel, parseModelConfig, type ModelConfigInput } from '@tas
 import { defaultComponents } from './model-components.js';
 import type { TaskStateLike, TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
 import type { TrainingConfigInput } from './config.js';
-import { runCurriculum, standardCurriculum, type Curriculum, type PhaseResult } from './curriculum.js';
+import { runCurriculum, standardCurriculum, type CurriculumInput, type PhaseResult } from './curriculum.js';
 import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput } from './dataset.js';
 import { evaluateSplit } from './evaluate.js';
 import { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
@@ -26,7 +26,7 @@ export interface TrainModelConfig {
   /** Self-supervised pre-training before the supervised phase (omit to skip). */
   readonly pretrain?: PretrainConfigInput;
   /** A curriculum instead of one supervised run ('standard' = the source design's preset). */
-  readonly curriculum?: Curriculum | 'standard';
+  readonly curriculum?: CurriculumInput | 'standard';
 }
 
 export interface SeriesEvaluation {

@@ -112,6 +112,8 @@ describe('trainMultiTask', () => {
   it('rejects windows that do not fit the encoder', async () => {
     const p = build(1);
     await expect(trainMultiTask(p, { train: toySplit(8, 4, F, 1), val: toySplit(8, 4, F, 2) }, { progress: false })).rejects.toThrow(/encoder expects \[5, 3\]/);
+    await expect(trainMultiTask(p, { train: toySplit(8, T, F, 1), val: toySplit(0, T, F, 2) }, { progress: false })).rejects.toThrow(/validation split is empty/);
+    await expect(trainMultiTask(p, data, { progress: false, harmoniser: { name: 'pcgrad', alpha: -1 } })).rejects.toThrow(/training\.harmoniser\.alpha/);
     p.dispose();
   });
 });

@@ -104,6 +104,7 @@ export async function trainMultiTask(
   checkSplit(data.train, 'train split');
   checkSplit(data.val, 'validation split');
   if (data.train.n === 0) throw new DataError('the training split is empty');
+  if (data.val.n === 0) throw new DataError('the validation split is empty: early stopping and checkpoints need validation windows (raise valFraction or supply more candles)');
   const [W, F] = parts.encoder.inputShape;
   if (data.train.windowLength !== W || data.train.featureCount !== F) {
     throw new DataError(`windows are [${data.train.windowLength}, ${data.train.featureCount}], the encoder expects [${W}, ${F}]`);

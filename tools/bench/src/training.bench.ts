@@ -9,6 +9,7 @@
 // same mode and to equal weighting in parameter mode (the baseline, measured in this run).
 // Effect: validation loss/metrics of the best epoch of a full training run per row.
 //   node --import tsx tools/bench/src/training.bench.ts [--quick] [--encoder mlp|transformer|cnn|moe]
+//     [--preset tiny|default] [--cost-only]   (--cost-only skips the training runs)
 import { loadavg } from 'node:os';
 import { generateSyntheticMarket } from '@task-agnostic/core';
 import { encoderPreset } from '@task-agnostic/encoders';
@@ -25,12 +26,15 @@ import { percentiles, printTable } from './data-dir.js';
 const quick = process.argv.includes('--quick');
 const encArg = process.argv.indexOf('--encoder');
 const encoderType = (encArg > 0 ? process.argv[encArg + 1] : 'transformer') as 'transformer' | 'mlp' | 'cnn' | 'moe';
+const presetArg = process.argv.indexOf('--preset');
+const preset = (presetArg > 0 ? process.argv[presetArg + 1] : 'tiny') as 'tiny' | 'default';
+const costOnly = process.argv.includes('--cost-only');
 const EPOCHS = quick ? 2 : 4;
 const W = 32;
 
 const info = await initBackend({ quiet: true });
 const mkt = generateSyntheticMarket({ bars: quick ? 3000 : 6000, seed: 11 });
-const modelConfig = parseModelConfig({ windowLength: W, encoder: encoderPreset('tiny', encoderType), tasks: ['volatility', 'regime', 'direction'], seed: 3 });
+const modelConfig = parseModelConfig({ windowLength: W, encoder: encoderPreset(preset, encoderType), tasks: ['volatility', 'regime', 'direction'], seed: 3 });
 const tasks = modelConfig.tasks.map((t) => defaultComponents.getTask(t.id) as unknown as TrainableTask);
 const ds = buildDataset([{ symbol: 'SYN', candles: mkt.candles }], tasks, featurePipeline(), { windowLength: W, valFraction: 0.2, testFraction: 0.2 });
 const normalizer = unwrapNormalizer(ds.fittedNormalizer)!;
@@ -97,7 +101,7 @@ const stepMs = new Map<string, number[]>();
 const batchesPerEpoch = Math.ceil(ds.train.n / 64);
 
 // --- effect: full training runs ---
-for (const mode of modes) {
+for (const mode of costOnly ? [] : modes) {
   for (const harm of harms) {
     const { model, parts } = makeParts();
     const r = await trainMultiTask(parts, { train: ds.train, val: ds.val }, {
@@ -111,8 +115,11 @@ for (const mode of modes) {
   }
 }
 
+if (costOnly) {
+  for (const c of combos) rows.push({ harm: c.harm, mode: c.mode, epochMs: percentiles(stepMs.get(`${c.harm}/${c.mode}`)!).median * batchesPerEpoch, val: {}, metrics: {} });
+}
 const base = rows.find((r) => r.harm === 'equal' && r.mode === 'parameter')!;
-console.log(`training.bench: backend ${info.name}, encoder tiny ${encoderType}, ${ds.train.n} training windows [${W} x ${ds.featureNames.length}], batch 64 (${batchesPerEpoch} steps/epoch), step time median of ${ROUNDS} round-robin rounds x ${STEPS} steps, quality after ${EPOCHS} epochs, load ${loadavg()[0]!.toFixed(2)}`);
+console.log(`training.bench: backend ${info.name}, encoder ${preset} ${encoderType}, ${ds.train.n} training windows [${W} x ${ds.featureNames.length}], batch 64 (${batchesPerEpoch} steps/epoch), step time median of ${ROUNDS} round-robin rounds x ${STEPS} steps, quality after ${EPOCHS} epochs, load ${loadavg()[0]!.toFixed(2)}`);
 const table: (string | number)[][] = [[
   'harmoniser', 'mode', 'epoch CPU ms (step median x steps)', 'x equal (same mode)', 'x equal/parameter (baseline)',
   'val loss vol', 'val loss regime', 'val loss direction', 'vol mse', 'regime logLoss', 'direction acc',
@@ -121,11 +128,11 @@ for (const r of rows) {
   const same = rows.find((x) => x.harm === 'equal' && x.mode === r.mode)!;
   table.push([
     r.harm, r.mode, r.epochMs, r.epochMs / same.epochMs, r.epochMs / base.epochMs,
-    r.val.volatility!, r.val.regime!, r.val.direction!,
-    r.metrics.volatility!.mse!, r.metrics.regime!.logLoss!, r.metrics.direction!.accuracy!,
+    ...(costOnly ? ['-', '-', '-', '-', '-', '-'] : [r.val.volatility!, r.val.regime!, r.val.direction!, r.metrics.volatility!.mse!, r.metrics.regime!.logLoss!, r.metrics.direction!.accuracy!]),
   ]);
 }
 printTable(table);
+if (costOnly) process.exit(0);
 // representation mode's effect on quality, per harmoniser: change of the summed validation loss
 const diff: (string | number)[][] = [['harmoniser', 'val total (parameter)', 'val total (representation)', 'change %', 'epoch time ratio repr/param']];
 for (const h of harms) {
