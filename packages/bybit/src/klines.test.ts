@@ -107,6 +107,24 @@ describe('klines paging, the open bar and resumable download (synthetic market)'
     else expect(Number(row[2])).toBe(c.open[2500]);
   });
 
+  it('bad ranges and intervals fail with a ConfigError; a progress bar reports the download', async () => {
+    await expect(client.fetchCandles('SYNUSDT', '1h', 10, 5)).rejects.toMatchObject({ field: 'endMs' });
+    await expect(client.fetchCandles('SYNUSDT', '1h', NaN, 5)).rejects.toMatchObject({ field: 'startMs' });
+    await expect(client.fetchCandles('SYNUSDT', '7m' as '1h', 0, 5)).rejects.toMatchObject({ field: 'interval' });
+    let out = '';
+    const stream = Object.assign(new (await import('node:stream')).Writable({ write(chunk, _e, cb) { out += String(chunk); cb(); } }), { isTTY: false });
+    const f = path.join(dir, 'progress.csv');
+    const prev = process.env.TAT_NO_PROGRESS;
+    delete process.env.TAT_NO_PROGRESS;
+    try {
+      const r = await client.downloadCandles({ symbol: 'SYNUSDT', interval: '1h', startMs: m.candles.tsMs[0]!, endMs: m.candles.tsMs[2000]!, file: f, progressStream: stream });
+      expect(r.appended).toBe(2000);
+    } finally {
+      if (prev !== undefined) process.env.TAT_NO_PROGRESS = prev;
+    }
+    expect(out).toMatch(/SYNUSDT 1h \[#+\] 100% 2000\/2000 bars/);
+  });
+
   it('downloads into a CSV and resumes after an interruption without refetching', async () => {
     const f = path.join(dir, 'SYNUSDT_1h.csv');
     const start = m.candles.tsMs[0]!;

@@ -72,6 +72,19 @@ describe('trading against the simulator (signed requests)', () => {
     expect(exit).toMatchObject({ side: 'Sell', price: sl, qty: 0.01 });
   });
 
+  it('bad order requests fail with a ConfigError naming the field, before anything is sent', async () => {
+    const before = sim.requests.length;
+    await expect(client.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'market', qty: 0.01, clientOrderId: 'has space' })).rejects.toMatchObject({ field: 'clientOrderId' });
+    await expect(client.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'market', qty: 0.01, clientOrderId: 'x'.repeat(37) })).rejects.toMatchObject({ field: 'clientOrderId' });
+    await expect(client.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', qty: 0.01, clientOrderId: 'nolimit' })).rejects.toMatchObject({ field: 'price' });
+    await expect(client.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'market', qty: NaN, clientOrderId: 'nanqty' })).rejects.toMatchObject({ field: 'qty' });
+    await expect(client.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'market', qty: 1, stopLossPrice: -5, clientOrderId: 'badsl' })).rejects.toMatchObject({ field: 'stopLossPrice' });
+    const noKeys = new BybitClient({ mode: 'custom', restUrl: sim.restUrl, wsPublicUrl: sim.wsPublicUrl });
+    await expect(noKeys.balance()).rejects.toMatchObject({ field: 'apiKey' });
+    expect(() => noKeys.privateStream({})).toThrow(/apiKey/);
+    expect(sim.requests.length).toBe(before);
+  });
+
   it('a wrong secret is rejected with retCode 10004 and the error never shows the keys', async () => {
     const bad = make({ apiSecret: 'wrongSecret_000000000000' });
     const err = await bad.balance().catch((e: unknown) => e);
