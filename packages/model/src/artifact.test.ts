@@ -42,6 +42,11 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
+function partsOf(m: TaskAgnosticModel) {
+  const { config, featureConfig, featureNames, encoder, tasks, heads, normalizer, taskStates, components } = m;
+  return { config, featureConfig, featureNames, encoder, tasks, heads, normalizer, taskStates, components };
+}
+
 function bits(a: Float32Array): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, a.length);
 }
@@ -118,6 +123,12 @@ describe('saveModel / loadModel', () => {
     expect((await readModelJson(dir)).metrics).toEqual({ v: 2 });
     expect(readdirSync(root).filter((f) => f.startsWith('overwrite'))).toEqual(['overwrite']);
     expect(readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
+  });
+
+  it('refuses to save state that JSON would not round-trip, naming it', async () => {
+    const bad = new TaskAgnosticModel({ ...partsOf(model), taskStates: new Map([['direction', {}], ['return', { scale: NaN }]]) });
+    await expect(saveModel(bad, path.join(root, 'nan'))).rejects.toThrow('model.json.tasks[1].state.scale is NaN, which JSON cannot store faithfully');
+    expect(readdirSync(root).some((f) => f.startsWith('nan'))).toBe(false);
   });
 
   it('rejects another format version, saying which and what to do', async () => {

@@ -22,6 +22,7 @@ import {
 import { defaultComponents } from './components.js';
 import type { ModelComponents, TaskState } from './contracts.js';
 import { describeFeatureDifference, featureFingerprint } from './feature-diff.js';
+import { assertJsonSafe } from './json-safe.js';
 import { TaskAgnosticModel } from './model.js';
 import { PACKAGE_VERSIONS, incompatibleVersions } from './versions.js';
 import { assignWeights, decodeWeights, encodeWeights } from './weights.js';
@@ -105,6 +106,8 @@ export async function saveModel(model: TaskAgnosticModel, dir: string, meta: Sav
   const target = path.resolve(dir);
   const { bytes, manifest } = encodeWeights(model.variableGroups(), WEIGHTS_FILE);
   const json = buildModelJson(model, meta, manifest);
+  // Everything but the weights must survive JSON unchanged, or the loaded model would differ.
+  assertJsonSafe({ ...json, weights: null }, 'model.json');
   // Validate what we write with the schema we read with, so a save never produces an unloadable artifact.
   const checked = modelJsonSchema.safeParse(json);
   if (!checked.success) throw new ArtifactError(`refusing to write an invalid model.json: ${formatZod(checked.error)}`);
