@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { holdDecision, toColumns, DataError, ConfigError } from '@task-agnostic/core';
 import type { Candle, TradingDecision } from '@task-agnostic/core';
 import { SimulatedAccount } from './account.js';
+import { liquidationPrice } from './fill-model.js';
 import { runBacktest } from './engine.js';
 
 const H = 3_600_000;
@@ -156,6 +157,20 @@ describe('SimulatedAccount: hand-computed trade sequences', () => {
     expect(r.fills[0]!.qty * r.fills[0]!.price + r.fills[0]!.fee).toBeCloseTo(10_000, 9);
   });
 
+  it('a repeated target is a no-op (no drift re-sizing) until something else moved the position', () => {
+    const c = toColumns(bars([[100, 100, 100, 100], [100, 100, 100, 100], [100, 200, 100, 200], [200, 200, 200, 200], [200, 200, 200, 200]]));
+    const same = runBacktest(c, script({ 0: dec('long', 0.5), 1: dec('long', 0.5), 2: dec('long', 0.5), 3: dec('long', 0.5) }), { ...noSlip, closeAtEnd: false });
+    expect(same.fills).toHaveLength(1); // equity doubled, the position was not re-sized
+    const changed = runBacktest(c, script({ 0: dec('long', 0.5), 2: dec('long', 0.45) }), { ...noSlip, closeAtEnd: false });
+    // equity at bar 3's open: 10000 - 5 + 50 x 100 = 14995 -> target 0.45 x 14995 / 200 = 33.74: sell 16.26
+    expect(changed.fills[1]!.side).toBe('sell');
+    expect(changed.fills[1]!.qty).toBeCloseTo(50 - (0.45 * 14995) / 200, 9);
+    // after a stop the same target enters again
+    const g = toColumns(bars([[100, 100, 100, 100], [100, 100, 100, 100], [95, 96, 94, 95], [95, 95, 95, 95]]));
+    const again = runBacktest(g, script({ 0: dec('long', 0.5, 0.02), 1: dec('long', 0.5, 0.02), 2: dec('long', 0.5, 0.02) }), { ...noSlip, closeAtEnd: false });
+    expect(again.fills.map((f) => [f.reason, f.side, f.tsMs / H])).toEqual([['signal', 'buy', 1], ['stop_loss', 'sell', 2], ['signal', 'buy', 3]]);
+  });
+
   it('hold keeps the position; reversal is a close then an open', () => {
     const c = toColumns(bars([[100, 100, 100, 100], [100, 100, 100, 100], [100, 100, 100, 100], [100, 100, 100, 100]]));
     const r = runBacktest(c, script({ 0: dec('long', 0.5), 1: holdDecision(0, 'wait'), 2: dec('short', 0.5) }), { ...noSlip, closeAtEnd: false });
@@ -173,6 +188,7 @@ describe('SimulatedAccount: bar-by-bar use (the paper account)', () => {
     const f = a.onBar({ tsMs: H, open: 100, high: 101, low: 99, close: 100, volume: 1 });
     expect(f).toHaveLength(1);
     expect(a.position()).toMatchObject({ side: 'long', qty: 50, entryPrice: 100 });
+    expect(a.position()!.liquidationPrice).toBeCloseTo(liquidationPrice(100, 1, 1, 0.005), 12);
     expect(a.balance().equity).toBeCloseTo(9995, 9);
     expect(() => a.onBar({ tsMs: H, open: 100, high: 101, low: 99, close: 100, volume: 1 })).toThrow(DataError);
     expect(() => a.onBar({ tsMs: 2 * H, open: 100, high: 99, low: 98, close: 100, volume: 1 })).toThrow(/malformed/);

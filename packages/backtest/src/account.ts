@@ -2,7 +2,7 @@ import { DataError, ConfigError } from '@task-agnostic/core';
 import type { Balance, Candle, CandleColumns, Fill, FillReason, Liquidity, Position, Trade, TradingDecision } from '@task-agnostic/core';
 import { parseAccountConfig } from './config.js';
 import type { AccountConfig, AccountConfigInput } from './config.js';
-import { bankruptcyPrice, liquidationPrice, marketFillPrice, roundQty, slippageRate } from './fill-model.js';
+import { marketFillPrice, roundQty, slippageRate } from './fill-model.js';
 import { OrderBook } from './order-book.js';
 import { FillLog, REASON_CODE, TradeLog } from './fill-log.js';
 import type { OrderHost } from './order-book.js';
@@ -103,8 +103,15 @@ export class SimulatedAccount implements OrderHost {
   private xTs = 0.5;
   private xRef = 0.5;
   private sigSl = 0.5;
+  /** The standing target (see submitTarget) and whether the position still reflects it. */
+  private tFrac = 0.5;
+  private tSl = 0.5;
+  private tTp = 0.5;
+  private targetIntact = false;
   /** First adverse level of the open position (see updateAdverse) and whether it is the stop. */
   private adv = 0.5;
+  private bandLo = 0.5;
+  private bandHi = 0.5;
   private slFirst = false;
   private sigTp = 0.5;
   private lastLow = NaN;
@@ -117,6 +124,7 @@ export class SimulatedAccount implements OrderHost {
   private readonly takerRate: number;
   private readonly makerRate: number;
   private readonly lev: number;
+  private readonly invLev: number;
   private readonly mmr: number;
   private readonly nextOpen: boolean;
   private readonly fTs: ArrayLike<number> | null;
@@ -160,6 +168,7 @@ export class SimulatedAccount implements OrderHost {
     this.takerRate = this.config.takerFeeRate;
     this.makerRate = this.config.makerFeeRate;
     this.lev = this.config.leverage;
+    this.invLev = 1 / this.lev;
     this.mmr = this.config.maintenanceMarginRate;
     this.nextOpen = this.config.fillTiming === 'next_open';
     if (this.mmr >= 1 / this.lev) {
@@ -293,7 +302,7 @@ export class SimulatedAccount implements OrderHost {
   private step(): void {
     if (this.inferBarMs && this.lastTs > -Infinity) this.barMs = this.bTs - this.lastTs;
     if (this.fLen !== 0) this.applyFunding();
-    if (this.q !== 0) this.checkOpen();
+    if (this.q !== 0 && (this.bL <= this.bandLo || this.bH >= this.bandHi)) this.checkOpen();
     if (this.pending) {
       this.pending = false;
       this.xTs = this.bTs;
@@ -301,11 +310,14 @@ export class SimulatedAccount implements OrderHost {
       this.executeTarget();
     }
     if (this.book.activeCount !== 0) this.book.onBar(this.bTs, this.bO, this.bH, this.bL);
-    if (this.q !== 0) this.checkRange(true);
+    if (this.q !== 0 && (this.bL <= this.bandLo || this.bH >= this.bandHi)) this.checkRange(true);
     this.lastTs = this.bTs;
     this.lastClose = this.bC;
-    this.lastHigh = this.bH;
-    this.lastLow = this.bL;
+    if (this.constSlip !== this.constSlip) {
+      // only the volatility slippage model reads the last bar's range
+      this.lastHigh = this.bH;
+      this.lastLow = this.bL;
+    }
   }
 
   /**
@@ -326,12 +338,23 @@ export class SimulatedAccount implements OrderHost {
   /**
    * Target position = signedFraction x equity (notional), decided at the last close. Fills at the
    * next bar's open (next_open) or now at the last close (same_close). A newer target replaces a
-   * pending one.
+   * pending one. Repeating the target last carried out (same fraction, stop and take-profit) while
+   * nothing else (a stop, a take-profit, a liquidation, an order) has changed the position since is
+   * a no-op: positions are not re-sized for equity drift by repeating a decision.
    */
   submitTarget(signedFraction: number, stopLossPct = 0, takeProfitPct = 0): void {
     this.pFrac = signedFraction;
     this.pSl = stopLossPct;
     this.pTp = takeProfitPct;
+    this.submitPending();
+  }
+
+  /** pFrac / pSl / pTp are set: drop them if they repeat the standing target, else queue or execute. */
+  private submitPending(): void {
+    if (this.targetIntact && this.pFrac === this.tFrac && this.pSl === this.tSl && this.pTp === this.tTp) {
+      this.pending = false;
+      return;
+    }
     if (this.nextOpen) {
       this.pending = true;
       return;
@@ -359,14 +382,50 @@ export class SimulatedAccount implements OrderHost {
     this.pFrac = s;
     this.pSl = this.sigSl;
     this.pTp = this.sigTp;
-    if (this.nextOpen) {
-      this.pending = true;
-      return;
+    this.submitPending();
+  }
+
+  /**
+   * @internal The precomputed-signal loop over rows [0, n) (engine.runSignalLoop): the loop lives
+   * here so the step, the signal and the equity write run on this object's fields without calls.
+   * `badRow(t)` throws for a malformed row. Returns bars that closed with a position.
+   */
+  runSignalRows(c: CandleColumns, signal: ArrayLike<number>, equity: Float64Array, badRow: (t: number) => never): number {
+    const { tsMs, open, high, low, close } = c;
+    const n = c.length;
+    let exposed = 0;
+    let prevTs = -Infinity;
+    for (let t = 0; t < n; t++) {
+      const o = open[t]!;
+      const h = high[t]!;
+      const l = low[t]!;
+      const cl = close[t]!;
+      const ts = tsMs[t]!;
+      // the row check of validateColumns, made here so the candles are read once
+      if (!(l > 0 && o >= l && cl >= l && o <= h && cl <= h && h - h === 0 && ts > prevTs && ts - ts === 0)) badRow(t);
+      prevTs = ts;
+      this.bTs = ts;
+      this.bO = o;
+      this.bH = h;
+      this.bL = l;
+      this.bC = cl;
+      this.step();
+      const s = signal[t]!;
+      if (s === s) {
+        if (s - s !== 0) throw new DataError(`signal[${t}] is infinite`);
+        this.pFrac = s;
+        this.pSl = this.sigSl;
+        this.pTp = this.sigTp;
+        this.submitPending();
+      }
+      const q = this.q;
+      if (q === 0) equity[t] = this.walletBalance;
+      else {
+        equity[t] = this.walletBalance + q * (cl - this.entry);
+        exposed++;
+      }
     }
-    if (Number.isNaN(this.lastClose)) throw new DataError('same_close fill before any bar was seen: call onBar first');
-    this.xTs = this.nowMs();
-    this.xRef = this.lastClose;
-    this.executeTarget();
+    return exposed;
   }
 
   /** @internal out[i] = equity now (no double returned across a call). */
@@ -444,6 +503,9 @@ export class SimulatedAccount implements OrderHost {
     const long = this.q > 0;
     this.slFirst = this.sl > 0 && (long ? this.sl > this.liq : this.sl < this.liq);
     this.adv = this.slFirst ? this.sl : this.liq;
+    // A bar strictly inside (bandLo, bandHi) touches no level: the checks can be skipped.
+    this.bandLo = long ? this.adv : this.tp > 0 ? this.tp : -Infinity;
+    this.bandHi = long ? (this.tp > 0 ? this.tp : Infinity) : this.adv;
   }
 
   /** Stop / take-profit / liquidation against a bar's range; replay = may use lower-timeframe candles. */
@@ -536,9 +598,9 @@ export class SimulatedAccount implements OrderHost {
     const raw = (f * eq) / ref;
     const target = this.qtyStep > 0 ? roundQty(raw, this.qtyStep) : raw;
     const q = this.q;
-    if (target === q) return;
-    if (q !== 0 && (q > 0) === (target > 0) && target !== 0) {
-      if (Math.abs(target - q) <= this.rebalanceThreshold * Math.abs(target)) return;
+    if (target === q || (q !== 0 && (q > 0) === (target > 0) && target !== 0 && Math.abs(target - q) <= this.rebalanceThreshold * Math.abs(target))) {
+      this.markTargetIntact(frac, slPct, tpPct);
+      return;
     }
     if (q !== 0 && (target === 0 || (q > 0) !== (target > 0))) {
       this.fill(ts, q > 0 ? -1 : 1, Math.abs(q), ref, 'taker', 'signal', undefined);
@@ -546,6 +608,15 @@ export class SimulatedAccount implements OrderHost {
     const d = target - this.q;
     if (d !== 0) this.fill(ts, d > 0 ? 1 : -1, Math.abs(d), ref, 'taker', 'signal', undefined);
     if (this.q !== 0) this.setLevelsPct(slPct, tpPct);
+    this.markTargetIntact(frac, slPct, tpPct);
+  }
+
+  /** The standing target: what the position now reflects, until another fill changes it. */
+  private markTargetIntact(frac: number, slPct: number, tpPct: number): void {
+    this.tFrac = frac;
+    this.tSl = slPct;
+    this.tTp = tpPct;
+    this.targetIntact = true;
   }
 
   private setLevelsPct(slPct: number, tpPct: number): void {
@@ -575,6 +646,7 @@ export class SimulatedAccount implements OrderHost {
   fill(ts: number, dir: number, qtyAbs: number, ref: number, liquidity: Liquidity, reason: FillReason, order: { id: string; clientOrderId: string } | undefined): number {
     const price = reason === 'liquidation' || liquidity === 'maker' ? ref : marketFillPrice(ref, dir, this.currentSlippage());
     const fee = qtyAbs * price * (liquidity === 'maker' ? this.makerRate : this.takerRate);
+    this.targetIntact = false;
     this.tradedNotional += qtyAbs * price;
     this.feesPaid += fee;
     this.walletBalance -= fee;
@@ -586,17 +658,23 @@ export class SimulatedAccount implements OrderHost {
         this.entryFees = 0;
         this.fundingAcc = 0;
       }
-      this.entry = (aq * this.entry + qtyAbs * price) / (aq + qtyAbs);
+      this.entry = q === 0 ? price : (aq * this.entry + qtyAbs * price) / (aq + qtyAbs);
       this.entryFees += fee;
       this.q = q + dir * qtyAbs;
-      const s = this.q > 0 ? 1 : -1;
-      this.liq = liquidationPrice(this.entry, s, this.lev, this.mmr);
-      this.bk = bankruptcyPrice(this.entry, s, this.lev);
+      // liquidationPrice / bankruptcyPrice of fill-model.ts, with 1/leverage precomputed
+      const e = this.entry;
+      if (this.q > 0) {
+        this.liq = e * (1 - this.invLev + this.mmr);
+        this.bk = e * (1 - this.invLev);
+      } else {
+        this.liq = e * (1 + this.invLev - this.mmr);
+        this.bk = e * (1 + this.invLev);
+      }
       this.updateAdverse();
     } else {
       const aq = Math.abs(q);
       const s = q > 0 ? 1 : -1;
-      const share = qtyAbs / aq;
+      const share = qtyAbs === aq ? 1 : qtyAbs / aq;
       const gross = qtyAbs * (price - this.entry) * s;
       this.walletBalance += gross;
       const ef = this.entryFees * share;

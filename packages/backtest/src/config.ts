@@ -41,8 +41,8 @@ export const AccountConfigSchema = z
      */
     fillTiming: z.enum(['next_open', 'same_close']).default('next_open'),
     /**
-     * A target on the same side as the open position is only re-sized when the size change exceeds
-     * this fraction of the target size (keeps a constant-fraction strategy from trading every bar).
+     * A changed target on the same side as the open position is only re-sized when the size change
+     * exceeds this fraction of the target size. (Repeating the same target is a no-op anyway.)
      */
     rebalanceThreshold: z.number().min(0).max(10).default(0.1),
     /** Quantity step (Bybit qtyStep); 0 = no rounding. Target quantities are rounded toward zero. */

@@ -160,26 +160,8 @@ export function runDecisionLoop(acct: SimulatedAccount, c: CandleColumns, start:
 
 /** @internal The same loop with a precomputed signal: signal[t] = signed target fraction (NaN = no change). */
 export function runSignalLoop(acct: SimulatedAccount, c: CandleColumns, signal: ArrayLike<number>, slPct: number, tpPct: number, equity: Float64Array): number {
-  const { tsMs, open, high, low, close } = c;
-  const n = c.length;
   acct.setSignalLevels(slPct, tpPct);
-  let exposed = 0;
-  let prevTs = -Infinity;
-  for (let t = 0; t < n; t++) {
-    const o = open[t]!;
-    const h = high[t]!;
-    const l = low[t]!;
-    const cl = close[t]!;
-    const ts = tsMs[t]!;
-    // the row check of validateColumns, made here so the candles are read once
-    if (!(l > 0 && o >= l && cl >= l && o <= h && cl <= h && h - h === 0 && ts > prevTs && ts - ts === 0)) badRow(c, t);
-    prevTs = ts;
-    acct.stepRow(c, t);
-    acct.submitSignalRow(signal, t);
-    acct.writeEquity(equity, t);
-    if (acct.hasPosition()) exposed++;
-  }
-  return exposed;
+  return acct.runSignalRows(c, signal, equity, (t) => badRow(c, t));
 }
 
 /**

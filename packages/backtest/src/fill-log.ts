@@ -104,7 +104,7 @@ export class FillLog {
 }
 
 export class TradeLog {
-  private readonly rows = new ChunkedRows(11);
+  private readonly rows = new ChunkedRows(10);
   private readonly cache: Trade[] = [];
 
   constructor(private readonly symbol: string) {}
@@ -126,7 +126,6 @@ export class TradeLog {
     c[o + 7] = pnl;
     c[o + 8] = fees;
     c[o + 9] = funding;
-    c[o + 10] = pnl / (qty * entryPrice);
   }
 
   /** Net pnl per trade (a copy). */
@@ -135,7 +134,9 @@ export class TradeLog {
   }
   /** pnl / entry notional per trade (a copy). */
   get returnPct(): Float64Array {
-    return this.rows.column(10);
+    const out = new Float64Array(this.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.rows.get(i, 7) / (this.rows.get(i, 1) * this.rows.get(i, 3));
+    return out;
   }
 
   toArray(): Trade[] {
@@ -158,7 +159,7 @@ export class TradeLog {
       pnl: r.get(i, 7),
       fees: r.get(i, 8),
       funding: r.get(i, 9),
-      returnPct: r.get(i, 10),
+      returnPct: r.get(i, 7) / (r.get(i, 1) * r.get(i, 3)),
     };
   }
 }
