@@ -133,3 +133,14 @@ describe('degenerate inputs give the documented neutral values', () => {
     expect(at(m, row, 'return_kurtosis_20')).toBe(0);
   });
 });
+
+describe('flat windows at prices that are not exact in binary', () => {
+  it('Bollinger %b is exactly 0.5 and vols are ~0', () => {
+    const flat = toColumns(Array.from({ length: 50 }, (_, i) => ({ tsMs: i * H, open: 0.1234, high: 0.1234, low: 0.1234, close: 0.1234, volume: 3 })));
+    const m = run(flat, [{ kind: 'bb_position' }, { kind: 'realized_vol' }]);
+    for (let i = 20; i < 50; i++) {
+      expect(at(m, i, 'bb_position_20')).toBe(0.5);
+      expect(at(m, i, 'realized_vol_20')).toBeLessThan(1e-15);
+    }
+  });
+});

@@ -35,6 +35,11 @@ export class BollingerKernel implements FeatureKernel {
     }
     const m = w.mean();
     const sd = Math.sqrt(w.sumSqDev(ctx.index) / w.size);
+    // A flat window can leave sd ~ 1e-17 from the last bit of the mean: call it flat.
+    if (!(sd > 1e-12 * Math.abs(m))) {
+      out[at] = 0.5;
+      return;
+    }
     const upper = m + sd * this.k;
     const lower = m - sd * this.k;
     out[at] = safeDiv(ctx.close - lower, upper - lower, 0.5);

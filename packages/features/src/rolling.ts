@@ -73,12 +73,14 @@ export class Ring {
     return m;
   }
 
-  /** Exact two-pass sum of squared deviations from the window mean (no cancellation). */
+  /**
+   * Sum of squared deviations from the window mean, as a second pass around the running mean
+   * (never sum(x^2) - n*mean^2, which loses ~8 digits on prices near 1e5). The running sum is
+   * re-summed exactly at every wrap; an error d in the mean adds only n*d^2 here.
+   */
   sumSqDev(): number {
     const n = this.count;
-    let s = 0;
-    for (let i = 0; i < n; i++) s += this.buf[i]!;
-    const m = s / n;
+    const m = this.sum / n;
     let q = 0;
     for (let i = 0; i < n; i++) {
       const d = this.buf[i]! - m;

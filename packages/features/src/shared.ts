@@ -68,9 +68,7 @@ export class ReturnWindow implements SharedWindow {
     this.memo = index;
     const b = this.ring.buf;
     const n = this.size;
-    let s = 0;
-    for (let i = 0; i < n; i++) s += b[i]!;
-    const m = s / n;
+    const m = this.ring.sum / n; // running sum, re-summed exactly at every wrap
     let s2 = 0;
     let s3 = 0;
     let s4 = 0;
