@@ -96,4 +96,22 @@ describe('buildDataset', () => {
     }
     expect(() => walkForwardBoundaries(100, { folds: 2, valBars: 60, minTrainBars: 300, purgeGap: 20 })).toThrow(/cannot hold/);
   });
+
+  it('fits tasks on every series\' training range chained without a seam jump (or on the first only)', () => {
+    const seen: { n: number; end: number; closes: Float64Array; opens: Float64Array }[] = [];
+    const t = { ...fakeForwardReturnTask(2), fit: (c: CandleColumns, end: number) => (seen.push({ n: c.length, end, closes: c.close.slice(), opens: c.open.slice() }), {}) };
+    const aClose = a.candles.close.slice();
+    const ds = buildDataset([{ symbol: 'AAA', candles: a.candles }, { symbol: 'BBB', candles: b.candles }], [t], fakePipeline(), { windowLength: 8 });
+    const [ta, tb] = [ds.boundaries[0]!.trainEnd, ds.boundaries[1]!.trainEnd];
+    expect(seen[0]!.n).toBe(ta + tb);
+    expect(seen[0]!.end).toBe(ta + tb);
+    // the second part starts at the first part's last close, and keeps its own bar returns
+    expect(seen[0]!.opens[ta]).toBeCloseTo(seen[0]!.closes[ta - 1]!, 6);
+    expect(seen[0]!.closes[ta + 5]! / seen[0]!.closes[ta + 4]!).toBeCloseTo(b.candles.close[5]! / b.candles.close[4]!, 10);
+    // the caller's candles are untouched
+    expect(Array.from(a.candles.close)).toEqual(Array.from(aClose));
+    buildDataset([{ symbol: 'AAA', candles: a.candles }, { symbol: 'BBB', candles: b.candles }], [t], fakePipeline(), { windowLength: 8, taskFit: 'first' });
+    expect(seen[1]!.n).toBe(600);
+    expect(seen[1]!.end).toBe(ta);
+  });
 });

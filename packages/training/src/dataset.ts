@@ -10,11 +10,12 @@
  *   test:  e >= valEnd + g,             e + h < n
  * with h the longest task horizon (at least 1) and the purge gap g >= h + W, so the rows any
  * window or label reads in one split never meet those of another split.
- * Tasks are fitted (thresholds, quantiles) on the FIRST series' training range; the normaliser
- * on the training rows of every series pooled.
+ * Tasks are fitted (thresholds, quantiles) on the training ranges of every series chained end to
+ * end (or on the first series only, `taskFit: 'first'`); the normaliser on the training rows of
+ * every series pooled.
  */
 import type { CandleColumns } from '@task-agnostic/core';
-import { ConfigError, DataError } from '@task-agnostic/core';
+import { concatColumns, ConfigError, DataError, sliceColumns } from '@task-agnostic/core';
 import { z } from 'zod';
 import { zodToConfigError } from './config.js';
 import type { FeatureMatrixLike, FeaturePipeline, NormalizerLike, TaskLabelsLike, TaskStateLike, TrainableTask } from './contracts.js';
@@ -30,6 +31,13 @@ export const DatasetConfigSchema = z
     purgeGap: z.number().int().min(0).optional(),
     /** Keep every stride-th window (1 = all). */
     stride: z.number().int().min(1).default(1),
+    /**
+     * What tasks fit their thresholds/quantiles on: 'pooled' = the training ranges of every
+     * series chained end to end (each later series rescaled so its first open equals the
+     * previous series' last close: returns are kept, no jump at the seam); 'first' = the first
+     * series' training range only.
+     */
+    taskFit: z.enum(['pooled', 'first']).default('pooled'),
   })
   .strict();
 export type DatasetConfig = z.infer<typeof DatasetConfigSchema>;
@@ -168,7 +176,8 @@ export function buildDataset(
   const pooled = poolTrainingRows(raw, bounds);
   const normalizer = pipeline.fitNormalizer(pooled, 0, pooled.rows);
   const matrices = raw.map((m) => normalizer.transform(m));
-  const taskStates = tasks.map((t) => t.fit(series[0]!.candles, bounds[0]!.trainEnd));
+  const fitOn = config.taskFit === 'first' || series.length === 1 ? { candles: series[0]!.candles, end: bounds[0]!.trainEnd } : chainTrainingRanges(series, bounds);
+  const taskStates = tasks.map((t) => t.fit(fitOn.candles, fitOn.end));
   const labels = series.map((s) => tasks.map((t, i) => t.labels(s.candles, taskStates[i]!)));
 
   const train: Pick[] = [];
@@ -199,6 +208,30 @@ export function buildDataset(
     boundaries: bounds,
     matrices,
   };
+}
+
+/**
+ * The training ranges of every series as one candle series: each later part is rescaled (prices
+ * only) so that its first open equals the previous part's last close, so bar returns are those
+ * of the parts and the seams add no jump.
+ */
+export function chainTrainingRanges(series: readonly SeriesInput[], bounds: readonly SplitBoundaries[]): { candles: CandleColumns; end: number } {
+  const parts: CandleColumns[] = [];
+  let lastClose = 0;
+  series.forEach((s, k) => {
+    // a copy: sliceColumns is a view and the rescale must not touch the caller's candles
+    const part = concatColumns([sliceColumns(s.candles, 0, bounds[k]!.trainEnd)]);
+    if (parts.length > 0 && part.length > 0) {
+      const f = lastClose / part.open[0]!;
+      for (const col of [part.open, part.high, part.low, part.close]) for (let i = 0; i < part.length; i++) col[i]! *= f;
+    }
+    if (part.length > 0) {
+      parts.push(part);
+      lastClose = part.close[part.length - 1]!;
+    }
+  });
+  const candles = concatColumns(parts);
+  return { candles, end: candles.length };
 }
 
 function poolTrainingRows(ms: readonly FeatureMatrixLike[], bounds: readonly SplitBoundaries[]): FeatureMatrixLike {

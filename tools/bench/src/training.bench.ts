@@ -119,7 +119,7 @@ if (costOnly) {
   for (const c of combos) rows.push({ harm: c.harm, mode: c.mode, epochMs: percentiles(stepMs.get(`${c.harm}/${c.mode}`)!).median * batchesPerEpoch, val: {}, metrics: {} });
 }
 const base = rows.find((r) => r.harm === 'equal' && r.mode === 'parameter')!;
-console.log(`training.bench: backend ${info.name}, encoder ${preset} ${encoderType}, ${ds.train.n} training windows [${W} x ${ds.featureNames.length}], batch 64 (${batchesPerEpoch} steps/epoch), step time median of ${ROUNDS} round-robin rounds x ${STEPS} steps, quality after ${EPOCHS} epochs, load ${loadavg()[0]!.toFixed(2)}`);
+console.log(`training.bench: backend ${info.name}, encoder ${preset} ${encoderType}, ${ds.train.n} training windows [${W} x ${ds.featureNames.length}], batch 64 (${batchesPerEpoch} steps/epoch), step time median of ${ROUNDS} round-robin rounds x ${STEPS} steps${costOnly ? "" : `, quality after ${EPOCHS} epochs`}, load ${loadavg()[0]!.toFixed(2)}`);
 const table: (string | number)[][] = [[
   'harmoniser', 'mode', 'epoch CPU ms (step median x steps)', 'x equal (same mode)', 'x equal/parameter (baseline)',
   'val loss vol', 'val loss regime', 'val loss direction', 'vol mse', 'regime logLoss', 'direction acc',
