@@ -30,6 +30,7 @@ export interface RunArgs {
   readonly logLevel: string;
   readonly runTag?: string;
   readonly warmupBars: number;
+  readonly journalSync: 'full' | 'normal';
   /** live only */
   readonly venue?: 'testnet' | 'demo' | 'mainnet' | 'custom';
   readonly keyFile?: string;
@@ -83,7 +84,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     fusion: { type: 'string' }, equity: { type: 'string' }, 'status-every': { type: 'string' },
     'kill-file': { type: 'string' }, 'flatten-on-exit': { type: 'boolean', default: false },
     'log-file': { type: 'string' }, 'log-level': { type: 'string', default: 'info' }, 'run-tag': { type: 'string' },
-    'warmup-bars': { type: 'string', default: '400' },
+    'warmup-bars': { type: 'string', default: '400' }, 'journal-sync': { type: 'string', default: 'full' },
     testnet: { type: 'boolean', default: false }, demo: { type: 'boolean', default: false }, mainnet: { type: 'boolean', default: false },
     'i-accept-real-money-risk': { type: 'boolean', default: false }, 'key-file': { type: 'string' },
   } });
@@ -99,7 +100,10 @@ export function parseCli(argv: readonly string[]): CliArgs {
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) throw new ConfigError(`--base-url is for a local simulator (127.0.0.1 / localhost), got ${host}`, 'base-url');
   }
   const journal = values.journal!;
+  const journalSync = values['journal-sync'] as 'full' | 'normal';
+  if (journalSync !== 'full' && journalSync !== 'normal') throw new ConfigError(`--journal-sync must be full or normal, got '${journalSync}'`, 'journal-sync');
   const common = {
+    journalSync,
     model: values.model,
     ...(values.symbols ? { symbols: values.symbols.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
     ...(values.interval ? { interval: values.interval } : {}),
@@ -156,6 +160,7 @@ paper / live options:
   --replay <csv> [--speed 60x|max] [--limit N]   paper only: replay a candle CSV
   --base-url <url>          market data (and, for live, orders) from a local Bybit simulator
   --journal <file>          SQLite journal (default trader.db); a restart resumes from it
+  --journal-sync full|normal  full (default): fsync per candle; normal: survives kill -9, not power loss
   --config <file.json>      trader settings: fusion, fusionConfig, risk, account, statusEvery
   --fusion consistency|weighted    --equity <USDT>    --status-every <candles>
   --kill-file <file>        the kill switch engages when this file exists (default <journal>.kill)

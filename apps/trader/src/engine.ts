@@ -182,6 +182,8 @@ export class TradingEngine {
       this.stats.gaps++;
       logger.warn({ symbol, after: this.lastTs, got: c.tsMs, missing: (c.tsMs - this.lastTs) / this.iv - 1 }, 'candle gap in the source data');
     }
+    // t0 is when the candle arrived; tStart when its turn came (a backfill burst queues candles).
+    const tStart = performance.now();
     const posBefore = venue.position();
     const fills = await venue.onBar(c);
     const closeTs = c.tsMs + this.iv;
@@ -197,7 +199,10 @@ export class TradingEngine {
     const t3 = performance.now();
     if (this.killReason === null && this.o.killFile && existsSync(this.o.killFile)) this.killReason = `kill file ${this.o.killFile} present`;
     const killing = this.killReason !== null && !gate.killed;
-    if (killing) gate.kill(this.killReason!);
+    if (killing) {
+      gate.kill(this.killReason!);
+      logger.warn({ symbol, reason: this.killReason, candleTs: c.tsMs }, 'kill switch engaged: flattening, no new trades until rearmed');
+    }
     const pos = venue.position();
     const verdict = gate.check(decision, this.riskState(c, closeTs, pos));
     const t4 = performance.now();
@@ -259,7 +264,8 @@ export class TradingEngine {
     this.lastVerdict = verdict;
     const e2e = Number.isNaN(sendAt) ? tEnd - t0 : sendAt - t0;
     const stages: [string, number][] = [
-      ['bar', t1 - t0],
+      ['queue', tStart - t0],
+      ['bar', t1 - tStart],
       ['predict', t2 - t1],
       ['fusion', t3 - t2],
       ['risk', t4 - t3],
@@ -267,9 +273,12 @@ export class TradingEngine {
       ['decision_to_send', e2e],
     ];
     if (pred) stages.push(['features', pred.latency.featuresMs], ['encoder', pred.latency.encoderMs], ['heads', pred.latency.headsMs]);
-    for (const s of stages) {
-      this.pendingLatency.push(s);
-      this.latency.add(s[0], s[1]);
+    // History (warm-up only) candles arrive in bursts: their waiting time is not a decision latency.
+    if (!history) {
+      for (const s of stages) {
+        this.pendingLatency.push(s);
+        this.latency.add(s[0], s[1]);
+      }
     }
     if (target) logger.info({ symbol, candleTs: c.tsMs, target: target.side, size: target.sizeFraction, kind: target.kind, clientOrderId: coid }, 'order sent');
     const every = this.o.statusEvery ?? 0;

@@ -3,7 +3,7 @@
  * stream (live Bybit, or the simulator via `--base-url`). Both deliver closed candles in order and
  * resume after the last candle the journal holds.
  */
-import { ConfigError, INTERVAL_MS, readCandlesCsvSync, type Candle, type ClosedCandle, type Interval, type SymbolId } from '@task-agnostic/core';
+import { ConfigError, INTERVAL_MS, readCandlesCsvSync, type Candle, type Interval } from '@task-agnostic/core';
 
 /** Replay speed: 'max' = as fast as the loop runs; k = k times real time (60 = one hour-bar a minute). */
 export type ReplaySpeed = number | 'max';
@@ -55,9 +55,4 @@ export async function replayCsv(o: ReplayOptions, onCandle: (c: Candle, received
     else await new Promise<void>((r) => setImmediate(r));
   }
   return sent;
-}
-
-/** The part of the Bybit client a kline stream needs. */
-export interface CandleStreamer {
-  streamCandles(symbols: readonly SymbolId[], interval: Interval, onCandle: (c: ClosedCandle) => void, options?: { fromMs?: number; onError?: (e: Error) => void }): Promise<() => Promise<void> | void>;
 }
