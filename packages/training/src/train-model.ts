@@ -85,7 +85,12 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
     let phases: PhaseResult[] | undefined;
     if (config.curriculum) {
       const cur = config.curriculum === 'standard' ? standardCurriculum() : config.curriculum;
-      phases = await runCurriculum(cur, { encoder, tasks: mtasks, heads, taskStates: states, data, ssl: sslSourcesFromDataset(ds), training: config.training, pretrain: config.pretrain }, { resume: hooks.resume });
+      const checkpointDir = (config.training as { checkpointDir?: string } | undefined)?.checkpointDir;
+      phases = await runCurriculum(
+        cur,
+        { encoder, tasks: mtasks, heads, taskStates: states, data, ssl: sslSourcesFromDataset(ds), training: config.training, pretrain: config.pretrain, ...(checkpointDir ? { checkpointDir } : {}) },
+        { resume: hooks.resume },
+      );
     } else {
       if (config.pretrain) pretrain = await pretrainEncoder(encoder, sslSourcesFromDataset(ds), config.pretrain, { signal: hooks.signal });
       train = await trainMultiTask(parts, data, config.training ?? {}, hooks);
