@@ -133,3 +133,15 @@ export function priorLogits(counts: readonly number[]): number[] {
   const n = counts.reduce((a, b) => a + b, 0) + counts.length;
   return counts.map((c) => Math.log((c + 1) / n));
 }
+
+/** Forward trend t-statistic sum r / sqrt(sum r^2) over r_{t+1..t+h} (0 for a flat window). */
+export function forwardTrendZ(close: Float64Array, t: number, h: number): number {
+  let s = 0;
+  let q = 0;
+  for (let k = t + 1; k <= t + h; k++) {
+    const r = Math.log(close[k]! / close[k - 1]!);
+    s += r;
+    q += r * r;
+  }
+  return q > 0 ? s / Math.sqrt(q) : 0;
+}

@@ -15,7 +15,7 @@ import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
 import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
-import { balancedWeights, classCounts, forwardRealisedVol, priorLogits } from '../forward.js';
+import { balancedWeights, classCounts, forwardRealisedVol, forwardTrendZ, priorLogits } from '../forward.js';
 import { createMlpHead } from '../head-mlp.js';
 import { softmaxCrossEntropy } from '../losses.js';
 import { classificationMetrics, softmaxRows } from '../metrics.js';
@@ -82,18 +82,18 @@ export function createRegimeTask(config: RegimeConfig): Task<RegimeOutput> {
   function labelsWith(candles: CandleColumns, s: { labeller: 'rules' | 'hmm'; trendZ: number; volCuts: [number, number]; hmm: RegimeHmmState | null }): TaskLabels {
     checkCandles(candles, ['close', 'high', 'low']);
     const n = candles.length;
-    const obs = regimeObservations(candles, h, config.shortBars);
+    const obs = s.labeller === 'hmm' ? regimeObservations(candles, h, config.shortBars) : null;
     const targets = new Float32Array(n);
     const valid = new Uint8Array(n);
     const probs = new Float64Array(K);
     for (let t = 0; t + h < n; t++) {
       if (s.labeller === 'hmm') {
-        regimeProbabilities(s.hmm as RegimeHmmState, obs, t, probs);
+        regimeProbabilities(s.hmm as RegimeHmmState, obs!, t, probs);
         let best = 0;
         for (let j = 1; j < K; j++) if (probs[j]! > probs[best]!) best = j;
         targets[t] = best;
       } else {
-        targets[t] = ruleRegime(obs[t * 3]!, forwardRealisedVol(candles.close, t, h), s.volCuts, s.trendZ);
+        targets[t] = ruleRegime(forwardTrendZ(candles.close, t, h), forwardRealisedVol(candles.close, t, h), s.volCuts, s.trendZ);
       }
       valid[t] = 1;
     }
