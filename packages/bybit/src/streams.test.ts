@@ -91,6 +91,28 @@ describe('WebSocket streams against the simulator', () => {
     expect(book!.asks).toEqual(rest.asks);
   });
 
+  it('4h candles streamed from a 1h feed, with drops: exactly once, equal to the REST aggregation', async () => {
+    const src = generateSyntheticMarket({ bars: 1200, seed: 14, interval: '1h', startMs: Date.UTC(2024, 0, 1) }).candles;
+    const [s, c] = await start(src, 400);
+    const got: ClosedCandle[] = [];
+    const { stream } = await c.streams.klines(['BTCUSDT'], '4h', (x) => got.push(x));
+    await until(() => c.streams.socket.isOpen);
+    for (let k = 1; k <= 400; k++) {
+      s.advance(1);
+      if (k % 50 === 0) s.dropWebSockets();
+      await sleep(1);
+    }
+    await until(() => got.length >= 100);
+    await sleep(100);
+    const rest = await c.fetchCandles('BTCUSDT', '4h', src.tsMs[400]!, s.nowMs);
+    expect(rest.length).toBe(100);
+    expect(got.map((x) => x.candle.tsMs)).toEqual(Array.from(rest.tsMs));
+    expect(got.map((x) => x.candle.close)).toEqual(Array.from(rest.close));
+    expect(got.map((x) => x.candle.high)).toEqual(Array.from(rest.high));
+    expect(got.every((x) => x.interval === '4h')).toBe(true);
+    expect(stream.stats.fromWs).toBeGreaterThan(50); // the aggregated pushes, not only REST backfill
+  });
+
   it('duplicated, swapped and malformed kline pushes still give each candle exactly once, in order', async () => {
     const src = generateSyntheticMarket({ bars: 400, seed: 9, interval: '1h' }).candles;
     const [s, c] = await start(src, 100);

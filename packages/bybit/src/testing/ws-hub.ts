@@ -1,8 +1,9 @@
-import { formatDecimal } from '@task-agnostic/core';
+import { formatDecimal, lowerBound } from '@task-agnostic/core';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
-import { BYBIT_INTERVAL } from '../intervals.js';
+import { BYBIT_INTERVAL, bybitIntervalMs } from '../intervals.js';
+import { aggregated, partialBar } from './aggregate.js';
 import { diffSide, syntheticBook, type Level } from './book.js';
 import type { FaultInjector } from './faults.js';
 import type { FeedState, SimMarket } from './market.js';
@@ -121,7 +122,10 @@ export class WsHub {
     const parts = t.split('.');
     const f = this.market.feed(parts[parts.length - 1]!);
     if (!f) return false;
-    if (parts[0] === 'kline') return parts.length === 3 && parts[1] === BYBIT_INTERVAL[f.interval];
+    if (parts[0] === 'kline') {
+      const ms = bybitIntervalMs(parts[1] ?? '');
+      return parts.length === 3 && ms !== undefined && ms >= f.intervalMs && ms % f.intervalMs === 0;
+    }
     if (parts[0] === 'orderbook') return parts.length === 3 && DEPTHS.has(Number(parts[1]));
     return parts.length === 2 && (parts[0] === 'publicTrade' || parts[0] === 'tickers');
   }
@@ -137,8 +141,13 @@ export class WsHub {
       this.lastTicker.set(f.symbol, t);
       this.push(conn, { topic, type: 'snapshot', data: t, cs: 1, ts: this.market.nowMs });
     } else if (parts[0] === 'kline') {
-      const i = this.market.openIndex(f);
-      if (i >= 0) this.push(conn, { topic, type: 'snapshot', ts: this.market.nowMs, data: [this.klineData(f, i, false)] });
+      if (parts[1] === BYBIT_INTERVAL[f.interval]) {
+        const i = this.market.openIndex(f);
+        if (i >= 0) this.push(conn, { topic, type: 'snapshot', ts: this.market.nowMs, data: [this.klineData(f, i, false)] });
+      } else {
+        const aggMs = bybitIntervalMs(parts[1]!)!;
+        this.push(conn, { topic, type: 'snapshot', ts: this.market.nowMs, data: [this.aggOpenData(f, aggMs, parts[1]!)] });
+      }
     }
   }
 
@@ -162,6 +171,43 @@ export class WsHub {
       open: o, close: closed ? formatDecimal(c.close[i]!) : o, high: closed ? formatDecimal(c.high[i]!) : o, low: closed ? formatDecimal(c.low[i]!) : o,
       volume: closed ? formatDecimal(c.volume[i]!) : '0', turnover: closed ? formatDecimal(c.turnover[i]!) : '0', confirm, timestamp: this.market.nowMs,
     };
+  }
+
+  /** The open bucket of an aggregated interval, as known now. */
+  private aggOpenData(f: FeedState, aggMs: number, bi: string): Record<string, unknown> {
+    const b = Math.floor(this.market.nowMs / aggMs) * aggMs;
+    const [o, h, l, c, v, t] = partialBar(this.market, f, b).map((x) => formatDecimal(x));
+    return { start: b, end: b + aggMs - 1, interval: bi, open: o, close: c, high: h, low: l, volume: v, turnover: t, confirm: false, timestamp: this.market.nowMs };
+  }
+
+  /** Pushes for kline topics at multiples of the feed's interval (closed bucket, then the new open one). */
+  private pushAggregated(f: FeedState, i: number): void {
+    const now = this.market.nowMs;
+    const intervals = new Set<string>();
+    for (const c of this.conns) {
+      for (const t of c.topics) {
+        const p = t.split('.');
+        if (p[0] === 'kline' && p[2] === f.symbol && p[1] !== BYBIT_INTERVAL[f.interval]) intervals.add(p[1]!);
+      }
+    }
+    for (const bi of intervals) {
+      const aggMs = bybitIntervalMs(bi)!;
+      const topic = `kline.${bi}.${f.symbol}`;
+      const barEnd = f.candles.tsMs[i]! + f.intervalMs;
+      if (barEnd % aggMs === 0) {
+        const agg = aggregated(f, aggMs);
+        const b = barEnd - aggMs;
+        const k = lowerBound(agg, b);
+        if (k < agg.length && agg.tsMs[k] === b) {
+          const data = {
+            start: b, end: barEnd - 1, interval: bi, open: formatDecimal(agg.open[k]!), close: formatDecimal(agg.close[k]!), high: formatDecimal(agg.high[k]!),
+            low: formatDecimal(agg.low[k]!), volume: formatDecimal(agg.volume[k]!), turnover: formatDecimal(agg.turnover[k]!), confirm: true, timestamp: now,
+          };
+          this.broadcast(topic, JSON.stringify({ topic, type: 'snapshot', ts: now, data: [data] }));
+        }
+      }
+      this.broadcast(topic, JSON.stringify({ topic, type: 'snapshot', ts: now, data: [this.aggOpenData(f, aggMs, bi)] }));
+    }
   }
 
   private push(conn: Conn, msg: Record<string, unknown>): void {
@@ -202,6 +248,7 @@ export class WsHub {
       this.broadcast(kTopic, closedMsg);
       if (this.faults.takeWs('duplicateKline')) this.broadcast(kTopic, closedMsg);
     }
+    this.pushAggregated(f, i);
     const open = this.market.openIndex(f);
     if (open >= 0) this.broadcast(kTopic, JSON.stringify({ topic: kTopic, type: 'snapshot', ts: now, data: [this.klineData(f, open, false)] }));
     // orderbook deltas, one per subscribed depth.
