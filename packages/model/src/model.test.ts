@@ -65,6 +65,9 @@ describe('TaskAgnosticModel', () => {
     const zRef = tf.tidy(() => Array.from(model.encoder.apply(tf.tensor3d(w, [3, T, 4])).dataSync()));
     expect(Array.from(emb)).toEqual(zRef);
     const all = model.predict(w, 3);
+    // n is inferred when omitted; one window is a batch of one
+    expect(model.predict(w)).toEqual(all);
+    expect(model.predict(w.subarray(T * 4, 2 * T * 4))).toEqual([all[1]]);
     expect(model.predictTask('return', w, 3)).toEqual(all.map((o) => o.return));
     expect(model.predictCandles(candles, ends, { batchSize: 2 })).toEqual(all);
     expect(() => model.predictTask('nope', w, 3)).toThrow(/unknown task 'nope': this model has direction, return, x_custom/);
@@ -90,6 +93,7 @@ describe('TaskAgnosticModel', () => {
     expect(() => model.predict(new Float32Array(T * 4 * 2 - 1), 2)).toThrow(DataError);
     expect(() => model.predict(new Float32Array(T * 4 * 2 - 1), 2)).toThrow('windows has 63 values but [n=2, T=8, F=4] needs 64');
     expect(() => model.predict(new Float32Array(0), 0)).toThrow(/n must be a positive integer/);
+    expect(() => model.predict(new Float32Array(T * 4 + 1))).toThrow('windows has 33 values, not a whole number of [T=8, F=4] windows');
     model.dispose();
     expect(() => model.predict(windows([40]), 1)).toThrow(/disposed/);
     expect(() =>

@@ -145,6 +145,17 @@ export class TaskAgnosticModel {
     return n;
   }
 
+  /** The batch size of `windows`: `n` when given, else length / (T x F), which must be a whole number. */
+  batchSize(windows: Float32Array, n?: number): number {
+    if (n !== undefined) return n;
+    const per = this.windowLength * this.featureCount;
+    const k = windows.length / per;
+    if (!Number.isInteger(k) || k < 1) {
+      throw new DataError(`windows has ${windows.length} values, not a whole number of [T=${this.windowLength}, F=${this.featureCount}] windows`);
+    }
+    return k;
+  }
+
   /** Checks a batch of windows [n, T, F] and returns it as a tensor (caller disposes). */
   inputTensor(windows: Float32Array, n: number): tf.Tensor3D {
     this.assertLive();
@@ -157,8 +168,9 @@ export class TaskAgnosticModel {
     return tf.tensor3d(windows, [n, T, F], 'float32');
   }
 
-  /** Embeddings [n, D], row-major. */
-  embed(windows: Float32Array, n: number): Float32Array {
+  /** Embeddings [n, D], row-major. `n` defaults to the number of windows in `windows`. */
+  embed(windows: Float32Array, nWindows?: number): Float32Array {
+    const n = this.batchSize(windows, nWindows);
     const x = this.inputTensor(windows, n);
     try {
       const z = tf.tidy(() => this.encoder.apply(x, { training: false }));
@@ -174,7 +186,8 @@ export class TaskAgnosticModel {
    * Raw head outputs of every task (or of `taskIds`), each [n, outputDim] row-major: one encoder
    * pass, the heads on its embedding, one concat and one dataSync.
    */
-  predictRaw(windows: Float32Array, n: number, taskIds?: readonly string[]): Map<string, Float32Array> {
+  predictRaw(windows: Float32Array, nWindows?: number, taskIds?: readonly string[]): Map<string, Float32Array> {
+    const n = this.batchSize(windows, nWindows);
     const tasks = this.selectTasks(taskIds);
     const x = this.inputTensor(windows, n);
     try {
@@ -207,13 +220,15 @@ export class TaskAgnosticModel {
     return out;
   }
 
-  /** TaskOutputs for each of the n windows. */
-  predict(windows: Float32Array, n: number): TaskOutputs[] {
+  /** TaskOutputs for each window of a batch [n, T, F] (a single window [T, F] is a batch of 1). */
+  predict(windows: Float32Array, nWindows?: number): TaskOutputs[] {
+    const n = this.batchSize(windows, nWindows);
     return this.decodeAll(this.predictRaw(windows, n), n);
   }
 
   /** One task's decoded output for each of the n windows. */
-  predictTask(taskId: string, windows: Float32Array, n: number): unknown[] {
+  predictTask(taskId: string, windows: Float32Array, nWindows?: number): unknown[] {
+    const n = this.batchSize(windows, nWindows);
     const task = this.selectTasks([taskId])[0]!;
     const raw = this.predictRaw(windows, n, [taskId]).get(taskId)!;
     const state = this.taskStates.get(taskId)!;
