@@ -6,3 +6,4 @@ export { FaultInjector } from './faults.js';
 export type { RestFault, WsFault } from './faults.js';
 export type { SimFeed } from './market.js';
 export type { SimOrder, SimPosition, SimFill } from './accounts.js';
+export { feedFromCsv, feedFromSynthetic } from './feeds.js';
