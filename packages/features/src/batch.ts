@@ -72,14 +72,14 @@ function run(
     }
     cursor = new ExtrasCursor(given, engine.extras);
   }
-  const { tsMs, open, high, low, close, volume } = candles;
+  const tsMs = candles.tsMs;
   const cols = engine.cols;
   const chunk = sink ?? new Float64Array(CHUNK_ROWS * cols);
   let chunkStart = 0;
   for (let i = 0; i < n; i++) {
     if (cursor) cursor.advance(tsMs[i]! + engine.intervalMs);
     const at = sink ? i * cols : (i - chunkStart) * cols;
-    engine.step(i, tsMs[i]!, open[i]!, high[i]!, low[i]!, close[i]!, volume[i]!, chunk, at);
+    engine.step(i, candles, i, chunk, at);
     if (!sink && (i + 1 - chunkStart === CHUNK_ROWS || i === n - 1)) {
       flush!(chunkStart, i + 1 - chunkStart, chunk);
       chunkStart = i + 1;

@@ -3,7 +3,7 @@
  * it in a tight loop over typed arrays; StreamingFeatures feeds it live candles. Same code, same
  * float64 arithmetic, so the two cannot disagree.
  */
-import { ConfigError, DataError } from '@task-agnostic/core';
+import { ConfigError, DataError, type CandleColumns } from '@task-agnostic/core';
 import { buildKernel, featureNames } from './catalog.js';
 import type { FeatureSetConfig } from './config.js';
 import { newContext, type BarContext, type FeatureKernel } from './context.js';
@@ -68,8 +68,21 @@ export class FeatureEngine {
    * Validates one candle (row `row` for messages), then advances every kernel, writing the row's
    * columns at out[at..]. Call extras alignment BEFORE this (it reads the aligned extras).
    */
-  step(row: number, tsMs: number, open: number, high: number, low: number, close: number, volume: number, out: Float64Array, at: number): void {
-    checkCandle(row, tsMs, open, high, low, close, volume);
+  /**
+   * Steps on candle i of `src` (row `row` in messages). Reading the typed arrays here, rather than
+   * taking six number arguments, keeps the doubles unboxed: a call with double arguments that V8
+   * does not inline allocates a heap number per argument, per candle.
+   */
+  step(row: number, src: CandleColumns, i: number, out: Float64Array, at: number): void {
+    const tsMs = src.tsMs[i]!;
+    const open = src.open[i]!;
+    const high = src.high[i]!;
+    const low = src.low[i]!;
+    const close = src.close[i]!;
+    const volume = src.volume[i]!;
+    if (!(open > 0 && high > 0 && low > 0 && close > 0 && volume >= 0 && high >= low && Number.isFinite(open + high + low + close + volume + tsMs))) {
+      badCandle(row, tsMs, open, high, low, close, volume);
+    }
     const prevTs = this.prevTs;
     if (prevTs === prevTs) {
       const dt = tsMs - prevTs;
@@ -113,9 +126,8 @@ function unrolledStep(windows: readonly SharedWindow[], kernels: readonly Featur
   return make(...windows, ...kernels);
 }
 
-function checkCandle(row: number, tsMs: number, o: number, h: number, l: number, c: number, v: number): void {
-  // One cheap test for the common case; the detailed message only on failure.
-  if (o > 0 && h > 0 && l > 0 && c > 0 && v >= 0 && h >= l && Number.isFinite(o + h + l + c + v + tsMs)) return;
+/** Throws the DataError that names the first bad field of a candle that failed the fast check. */
+function badCandle(row: number, tsMs: number, o: number, h: number, l: number, c: number, v: number): never {
   const fields: [string, number][] = [['tsMs', tsMs], ['open', o], ['high', h], ['low', l], ['close', c], ['volume', v]];
   for (const [f, x] of fields) if (!Number.isFinite(x)) throw new DataError(`row ${row}: ${f} is ${x}, not a finite number`);
   for (const [f, x] of fields.slice(1, 5)) if (x <= 0) throw new DataError(`row ${row}: ${f} is ${x}; prices must be > 0`);

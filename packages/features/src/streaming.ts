@@ -1,5 +1,5 @@
 /** Streaming features: one candle at a time, the same engine (and numbers) as computeFeatures. */
-import { ConfigError, type Candle } from '@task-agnostic/core';
+import { ConfigError, allocColumns, type Candle } from '@task-agnostic/core';
 import { DEFAULT_FEATURE_SET, type FeatureSetConfig } from './config.js';
 import { FeatureEngine } from './engine.js';
 import type { StreamingExtras } from './extras.js';
@@ -21,6 +21,8 @@ export class StreamingFeatures {
   readonly warmup: number;
   private readonly engine: FeatureEngine;
   private readonly row: Float64Array;
+  /** One-candle columns the engine reads (see FeatureEngine.step). */
+  private readonly one = allocColumns(1);
 
   constructor(config: FeatureSetConfig = DEFAULT_FEATURE_SET, options: StreamingOptions = {}) {
     this.engine = new FeatureEngine(config);
@@ -57,7 +59,14 @@ export class StreamingFeatures {
     const e = this.engine;
     if (extras) e.extras.applyStreaming(extras, candle.tsMs + e.intervalMs);
     const row = e.barsSeen;
-    e.step(row, candle.tsMs, candle.open, candle.high, candle.low, candle.close, candle.volume, this.row, 0);
+    const one = this.one;
+    one.tsMs[0] = candle.tsMs;
+    one.open[0] = candle.open;
+    one.high[0] = candle.high;
+    one.low[0] = candle.low;
+    one.close[0] = candle.close;
+    one.volume[0] = candle.volume;
+    e.step(row, one, 0, this.row, 0);
     if (row < this.warmup) return false;
     out.set(this.row);
     return true;
