@@ -145,3 +145,28 @@ export function forwardTrendZ(close: Float64Array, t: number, h: number): number
   }
   return q > 0 ? s / Math.sqrt(q) : 0;
 }
+
+/** One-bar log returns of every bar: r[k] = ln(close[k] / close[k-1]), r[0] = 0 (reads bars k-1 and k only). */
+export function oneBarReturns(close: Float64Array, length: number): Float64Array {
+  const r = new Float64Array(length);
+  for (let k = 1; k < length; k++) r[k] = Math.log(close[k]! / close[k - 1]!);
+  return r;
+}
+
+/** forwardRealisedVol from precomputed one-bar returns (same value, no logs in the window loop). */
+export function windowRealisedVol(r: Float64Array, t: number, h: number): number {
+  let s = 0;
+  for (let k = t + 1; k <= t + h; k++) s += r[k]! * r[k]!;
+  return Math.sqrt(s / h);
+}
+
+/** forwardTrendZ from precomputed one-bar returns. */
+export function windowTrendZ(r: Float64Array, t: number, h: number): number {
+  let s = 0;
+  let q = 0;
+  for (let k = t + 1; k <= t + h; k++) {
+    s += r[k]!;
+    q += r[k]! * r[k]!;
+  }
+  return q > 0 ? s / Math.sqrt(q) : 0;
+}

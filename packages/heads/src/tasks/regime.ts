@@ -15,7 +15,7 @@ import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
 import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
-import { balancedWeights, classCounts, forwardRealisedVol, forwardTrendZ, priorLogits } from '../forward.js';
+import { balancedWeights, classCounts, oneBarReturns, priorLogits, windowRealisedVol, windowTrendZ } from '../forward.js';
 import { createMlpHead } from '../head-mlp.js';
 import { softmaxCrossEntropy } from '../losses.js';
 import { classificationMetrics, softmaxRows } from '../metrics.js';
@@ -83,6 +83,7 @@ export function createRegimeTask(config: RegimeConfig): Task<RegimeOutput> {
     checkCandles(candles, ['close', 'high', 'low']);
     const n = candles.length;
     const obs = s.labeller === 'hmm' ? regimeObservations(candles, h, config.shortBars) : null;
+    const r = s.labeller === 'hmm' ? null : oneBarReturns(candles.close, n);
     const targets = new Float32Array(n);
     const valid = new Uint8Array(n);
     const probs = new Float64Array(K);
@@ -93,7 +94,7 @@ export function createRegimeTask(config: RegimeConfig): Task<RegimeOutput> {
         for (let j = 1; j < K; j++) if (probs[j]! > probs[best]!) best = j;
         targets[t] = best;
       } else {
-        targets[t] = ruleRegime(forwardTrendZ(candles.close, t, h), forwardRealisedVol(candles.close, t, h), s.volCuts, s.trendZ);
+        targets[t] = ruleRegime(windowTrendZ(r!, t, h), windowRealisedVol(r!, t, h), s.volCuts, s.trendZ);
       }
       valid[t] = 1;
     }
@@ -114,7 +115,8 @@ export function createRegimeTask(config: RegimeConfig): Task<RegimeOutput> {
       const train = sliceColumns(candles, 0, trainEnd);
       const rows = trainEnd - h;
       const rv = new Float64Array(rows);
-      for (let t = 0; t < rows; t++) rv[t] = forwardRealisedVol(train.close, t, h);
+      const r = oneBarReturns(train.close, trainEnd);
+      for (let t = 0; t < rows; t++) rv[t] = windowRealisedVol(r, t, h);
       rv.sort();
       const volCuts: [number, number] = [quantileSorted(rv, config.volQuantiles[0]), quantileSorted(rv, config.volQuantiles[1])];
       let hmm: RegimeHmmState | null = null;

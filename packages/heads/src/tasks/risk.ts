@@ -10,7 +10,7 @@ import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
 import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
-import { balancedWeights, classCounts, forwardDrawdown, forwardRealisedVol, priorLogits } from '../forward.js';
+import { balancedWeights, classCounts, forwardDrawdown, forwardRealisedVol, oneBarReturns, priorLogits, windowRealisedVol } from '../forward.js';
 import { quantileSorted } from '@task-agnostic/core';
 import { createMlpHead } from '../head-mlp.js';
 import { softmaxCrossEntropy } from '../losses.js';
@@ -61,8 +61,9 @@ export function createRiskTask(config: RiskConfig): Task<RiskOutput> {
     const n = candles.length;
     const targets = new Float32Array(n);
     const valid = new Uint8Array(n);
+    const r = oneBarReturns(candles.close, n);
     for (let t = 0; t + h < n; t++) {
-      targets[t] = riskLevel(forwardDrawdown(candles.close, candles.high, candles.low, t, h), forwardRealisedVol(candles.close, t, h), dd, vc);
+      targets[t] = riskLevel(forwardDrawdown(candles.close, candles.high, candles.low, t, h), windowRealisedVol(r, t, h), dd, vc);
       valid[t] = 1;
     }
     return { targets, targetDim: 1, valid };

@@ -15,7 +15,7 @@ import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
 import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
-import { barLogReturns, forwardRealisedVol, percentileFromGrid, quantileGrid, trailingRealisedVol } from '../forward.js';
+import { barLogReturns, forwardRealisedVol, oneBarReturns, percentileFromGrid, quantileGrid, trailingRealisedVol, windowRealisedVol } from '../forward.js';
 import { ewmaVariance, fitGarch11, garchFilter, garchMeanForecastVariance } from '../garch.js';
 import { createMlpHead } from '../head-mlp.js';
 import { meanSquaredError } from '../losses.js';
@@ -69,8 +69,9 @@ export function createVolatilityTask(config: VolatilityConfig): Task<VolatilityO
     const n = candles.length;
     const targets = new Float32Array(n);
     const valid = new Uint8Array(n);
+    const r = oneBarReturns(candles.close, n);
     for (let t = 0; t + h < n; t++) {
-      targets[t] = Math.log(Math.max(VOL_FLOOR, forwardRealisedVol(candles.close, t, h))) - centre;
+      targets[t] = Math.log(Math.max(VOL_FLOOR, windowRealisedVol(r, t, h))) - centre;
       valid[t] = 1;
     }
     return { targets, targetDim: 1, valid };
