@@ -20,3 +20,6 @@ export { strategyLayer } from './layers/strategy.js';
 export { systemLayer } from './layers/system.js';
 export { LAYER_NAMES } from './layers/types.js';
 export type { LayerName, LayerAction, LayerContext, LayerResult } from './layers/types.js';
+export { AccountTracker } from './account-tracker.js';
+export { applyVerdict } from './apply-verdict.js';
+export type { GatedTarget } from './apply-verdict.js';
