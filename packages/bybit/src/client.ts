@@ -6,7 +6,7 @@ import {
 import type { CandleStreamOptions } from './candle-stream.js';
 import { parseClientOptions, type BybitClientOptions, type BybitMode, type ResolvedEndpoints } from './config.js';
 import { downloadCandles, type DownloadOptions, type DownloadResult } from './download.js';
-import { BybitProtocolError } from './errors.js';
+import { BybitApiError, BybitProtocolError } from './errors.js';
 import { toBybitInterval } from './intervals.js';
 import { fetchKlines, type KlinePage } from './klines.js';
 import { findOrderByLinkId, placeOrderIdempotent, type PlaceOutcome } from './orders.js';
@@ -198,7 +198,16 @@ export class BybitClient implements Exchange {
 
   async cancelOrder(symbol: SymbolId, orderId: string): Promise<void> {
     this.#needKeys('cancelOrder');
-    await this.#transport.request('private', 'POST', 'v5/order/cancel', { category: 'linear', symbol, orderId }, true);
+    try {
+      await this.#transport.request('private', 'POST', 'v5/order/cancel', { category: 'linear', symbol, orderId }, true);
+    } catch (err) {
+      // 110001 "order does not exist": after a retried (timed-out) cancel the first one may have
+      // worked. Cancelled already -> done; anything else (filled, unknown) -> the error stands.
+      if (!(err instanceof BybitApiError) || err.retCode !== 110001) throw err;
+      const r = await this.#transport.request<unknown>('private', 'GET', 'v5/order/realtime', { category: 'linear', symbol, orderId });
+      const row = list<Record<string, unknown>>(r.result, 'order/realtime').find((o) => o.orderId === orderId);
+      if (!row || parseOrder(row).status !== 'cancelled') throw err;
+    }
   }
 
   findOrder(symbol: SymbolId, clientOrderId: string): Promise<Order | undefined> {

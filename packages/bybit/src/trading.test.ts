@@ -99,6 +99,19 @@ describe('trading against the simulator (signed requests)', () => {
     unknownKey.close();
   });
 
+  it('a cancel whose response is lost is retried; the "does not exist" answer is checked, not trusted', async () => {
+    const c = make({ timeoutMs: 300 });
+    const o = await c.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', qty: 0.001, price: 1000, clientOrderId: 'cx-1' });
+    sim.faults.rest({ kind: 'delayAfter', ms: 600 }, { path: '/v5/order/cancel' });
+    await c.cancelOrder('BTCUSDT', o.id);
+    expect(sim.requests.filter((r) => r.path === '/v5/order/cancel').map((r) => r.retCode)).toEqual([0, 110001]);
+    expect((await c.findOrder('BTCUSDT', 'cx-1'))?.status).toBe('cancelled');
+    // A filled order cannot be cancelled: the error stands.
+    const f = await c.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'market', qty: 0.001, clientOrderId: 'cx-2' });
+    await expect(c.cancelOrder('BTCUSDT', f.id)).rejects.toMatchObject({ retCode: 110001 });
+    c.close();
+  });
+
   it('placement that times out (response lost) is found by orderLinkId: exactly one order', async () => {
     const c = make({ timeoutMs: 300 });
     sim.faults.rest({ kind: 'delayAfter', ms: 800 }, { path: '/v5/order/create' });
