@@ -4,7 +4,8 @@ import { parseAccountConfig } from './config.js';
 import type { AccountConfig, AccountConfigInput } from './config.js';
 import { marketFillPrice, roundQty, slippageRate } from './fill-model.js';
 import { OrderBook } from './order-book.js';
-import { FillLog, REASON_CODE, TradeLog } from './fill-log.js';
+import { badRow } from './rows.js';
+import { FillLog, reasonCode, TradeLog } from './fill-log.js';
 import type { OrderHost } from './order-book.js';
 import type { Order, OrderRequest } from '@task-agnostic/core';
 
@@ -108,6 +109,8 @@ export class SimulatedAccount implements OrderHost {
   private tSl = 0.5;
   private tTp = 0.5;
   private targetIntact = false;
+  /** @internal Orders resting or pending in the book (kept here so a bar without orders costs one compare). */
+  activeOrders = 0;
   /** First adverse level of the open position (see updateAdverse) and whether it is the stop. */
   private adv = 0.5;
   private bandLo = 0.5;
@@ -309,7 +312,7 @@ export class SimulatedAccount implements OrderHost {
       this.xRef = this.bO;
       this.executeTarget();
     }
-    if (this.book.activeCount !== 0) this.book.onBar(this.bTs, this.bO, this.bH, this.bL);
+    if (this.activeOrders !== 0) this.book.onBar(this.bTs, this.bO, this.bH, this.bL);
     if (this.q !== 0 && (this.bL <= this.bandLo || this.bH >= this.bandHi)) this.checkRange(true);
     this.lastTs = this.bTs;
     this.lastClose = this.bC;
@@ -388,9 +391,9 @@ export class SimulatedAccount implements OrderHost {
   /**
    * @internal The precomputed-signal loop over rows [0, n) (engine.runSignalLoop): the loop lives
    * here so the step, the signal and the equity write run on this object's fields without calls.
-   * `badRow(t)` throws for a malformed row. Returns bars that closed with a position.
+   * A malformed row throws a DataError naming it. Returns bars that closed with a position.
    */
-  runSignalRows(c: CandleColumns, signal: ArrayLike<number>, equity: Float64Array, badRow: (t: number) => never): number {
+  runSignalRows(c: CandleColumns, signal: ArrayLike<number>, equity: Float64Array): number {
     const { tsMs, open, high, low, close } = c;
     const n = c.length;
     let exposed = 0;
@@ -402,7 +405,7 @@ export class SimulatedAccount implements OrderHost {
       const cl = close[t]!;
       const ts = tsMs[t]!;
       // the row check of validateColumns, made here so the candles are read once
-      if (!(l > 0 && o >= l && cl >= l && o <= h && cl <= h && h - h === 0 && ts > prevTs && ts - ts === 0)) badRow(t);
+      if (!(l > 0 && o >= l && cl >= l && o <= h && cl <= h && h - h === 0 && ts > prevTs && ts - ts === 0)) badRow(c, t);
       prevTs = ts;
       this.bTs = ts;
       this.bO = o;
@@ -647,6 +650,7 @@ export class SimulatedAccount implements OrderHost {
     const price = reason === 'liquidation' || liquidity === 'maker' ? ref : marketFillPrice(ref, dir, this.currentSlippage());
     const fee = qtyAbs * price * (liquidity === 'maker' ? this.makerRate : this.takerRate);
     this.targetIntact = false;
+    const code = reasonCode(reason);
     this.tradedNotional += qtyAbs * price;
     this.feesPaid += fee;
     this.walletBalance -= fee;
@@ -681,7 +685,7 @@ export class SimulatedAccount implements OrderHost {
       const fu = this.fundingAcc * share;
       this.entryFees -= ef;
       this.fundingAcc -= fu;
-      this.tradeLog.push(s > 0, qtyAbs, this.openedMs, this.entry, ts, price, REASON_CODE[reason], gross - fee - ef - fu, fee + ef, fu);
+      this.tradeLog.push(s > 0, qtyAbs, this.openedMs, this.entry, ts, price, code, gross - fee - ef - fu, fee + ef, fu);
       const rest = q + dir * qtyAbs;
       if (Math.abs(rest) <= TINY * aq) {
         this.q = 0;
@@ -694,7 +698,7 @@ export class SimulatedAccount implements OrderHost {
         this.q = rest;
       }
     }
-    this.fillLog.push(ts, dir > 0, qtyAbs, price, fee, liquidity === 'maker', REASON_CODE[reason], order);
+    this.fillLog.push(ts, dir > 0, qtyAbs, price, fee, liquidity === 'maker', code, order);
     return price;
   }
 }

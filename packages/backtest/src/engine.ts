@@ -1,6 +1,7 @@
 import { DataError, barsPerYear as barsPerYearOf } from '@task-agnostic/core';
 import type { CandleColumns, Fill, Interval, Position, Trade, TradingDecision } from '@task-agnostic/core';
 import { SimulatedAccount } from './account.js';
+import { badRow } from './rows.js';
 import type { FundingPayment, FundingSeries, IntrabarStats } from './account.js';
 import { accountPart, parseBacktestConfig } from './config.js';
 import type { BacktestConfig, BacktestConfigInput } from './config.js';
@@ -44,13 +45,6 @@ export interface BacktestResult {
   readonly clippedTargets: number;
   /** The position left open at the end (closeAtEnd false), else undefined. */
   readonly openPosition: Position | undefined;
-}
-
-/** Throws the DataError for a bad row (kept out of the loops so they stay small). */
-export function badRow(c: CandleColumns, i: number, what = 'candles'): never {
-  const ts = c.tsMs[i]!;
-  if (i > 0 && !(ts > c.tsMs[i - 1]!)) throw new DataError(`${what} row ${i}: timestamps must increase strictly (${c.tsMs[i - 1]} then ${ts})`);
-  throw new DataError(`${what} row ${i} (ts ${ts}) is malformed: open ${c.open[i]} high ${c.high[i]} low ${c.low[i]} close ${c.close[i]}`);
 }
 
 function checkLengths(c: CandleColumns, what: string): void {
@@ -161,7 +155,7 @@ export function runDecisionLoop(acct: SimulatedAccount, c: CandleColumns, start:
 /** @internal The same loop with a precomputed signal: signal[t] = signed target fraction (NaN = no change). */
 export function runSignalLoop(acct: SimulatedAccount, c: CandleColumns, signal: ArrayLike<number>, slPct: number, tpPct: number, equity: Float64Array): number {
   acct.setSignalLevels(slPct, tpPct);
-  return acct.runSignalRows(c, signal, equity, (t) => badRow(c, t));
+  return acct.runSignalRows(c, signal, equity);
 }
 
 /**

@@ -7,7 +7,21 @@ import type { Fill, FillReason, Liquidity, OrderSide, PositionSide, Trade } from
  */
 
 export const REASONS: readonly FillReason[] = ['signal', 'stop_loss', 'take_profit', 'liquidation', 'flatten'];
-export const REASON_CODE: Readonly<Record<FillReason, number>> = { signal: 0, stop_loss: 1, take_profit: 2, liquidation: 3, flatten: 4 };
+/** Index of a reason in REASONS (a switch: cheaper in the fill path than a keyed property lookup). */
+export function reasonCode(r: FillReason): number {
+  switch (r) {
+    case 'signal':
+      return 0;
+    case 'stop_loss':
+      return 1;
+    case 'take_profit':
+      return 2;
+    case 'liquidation':
+      return 3;
+    case 'flatten':
+      return 4;
+  }
+}
 
 const CHUNK_BITS = 12;
 const CHUNK = 1 << CHUNK_BITS;

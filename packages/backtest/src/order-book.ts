@@ -12,6 +12,7 @@ export interface OrderHost {
   equityAt(price: number): number;
   fill(ts: number, dir: number, qtyAbs: number, ref: number, liquidity: Liquidity, reason: FillReason, order: { id: string; clientOrderId: string }): number;
   setLevels(stopLossPrice: number, takeProfitPrice: number): void;
+  activeOrders: number;
 }
 
 type OrderRec = { -readonly [K in keyof Order]: Order[K] };
@@ -59,6 +60,7 @@ export class OrderBook {
       else this.execute(rec, now, this.host.lastPrice, 'taker');
     } else {
       this.active.push(rec);
+      this.host.activeOrders = this.active.length;
     }
     return { ...rec };
   }
@@ -102,6 +104,7 @@ export class OrderBook {
     let k = 0;
     for (const rec of this.active) if (rec.status === 'new') this.active[k++] = rec;
     this.active.length = k;
+    this.host.activeOrders = k;
   }
 
   private finish(rec: OrderRec, status: OrderStatus, ts: number): void {
