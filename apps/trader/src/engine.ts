@@ -81,6 +81,7 @@ export class TradingEngine {
   private openIntents: string[] = [];
   private chain: Promise<unknown> = Promise.resolve();
   private readonly recentSends: boolean[] = [];
+  private stopping = false;
 
   constructor(readonly o: EngineOptions) {
     this.iv = INTERVAL_MS[o.interval];
@@ -174,6 +175,7 @@ export class TradingEngine {
 
   async processCandle(c: Candle, t0: number): Promise<CandleResult | null> {
     const { journal, symbol, interval, venue, predictor, gate, logger } = this.o;
+    if (this.stopping) return null; // not journaled: the source delivers it again after a restart
     if (!(c.tsMs > this.lastTs)) {
       this.stats.duplicates++;
       return null;
@@ -184,14 +186,14 @@ export class TradingEngine {
     }
     // t0 is when the candle arrived; tStart when its turn came (a backfill burst queues candles).
     const tStart = performance.now();
+    const history = this.o.tradeFromMs !== undefined && c.tsMs < this.o.tradeFromMs;
     const posBefore = venue.position();
-    const fills = await venue.onBar(c);
+    const fills = await venue.onBar(c, history);
     const closeTs = c.tsMs + this.iv;
     this.tracker.update(closeTs, venue.equity());
     const t1 = performance.now();
     const pred = predictor.onCandle(c);
     const t2 = performance.now();
-    const history = this.o.tradeFromMs !== undefined && c.tsMs < this.o.tradeFromMs;
     const raw = history
       ? holdDecision(c.tsMs, 'history: warm-up only, no trading on past candles', symbol)
       : pred ? this.o.fuse(pred.outputs, { tsMs: c.tsMs, symbol }) : holdDecision(c.tsMs, 'warming up: features or window not ready', symbol);
@@ -312,6 +314,8 @@ export class TradingEngine {
 
   /** Graceful stop: waits for the candle in flight, optionally flattens, writes what is pending. */
   async shutdown(options: { flatten?: boolean; reason?: string } = {}): Promise<void> {
+    // Candles still queued are dropped (never journaled), so the candle in flight is the last one.
+    this.stopping = true;
     await this.chain;
     const { journal, venue, symbol, logger } = this.o;
     if (options.flatten && venue.position() && Number.isFinite(this.lastTs)) {

@@ -66,8 +66,8 @@ interface ChildRun {
   stderr: string;
 }
 
-/** Runs the CLI; with killAt, SIGKILLs it once the journal holds that many candles. */
-function runCli(args: string[], journal: string, killAt?: number): Promise<ChildRun> {
+/** Runs the CLI; with killAt, sends `sig` (SIGKILL) once the journal holds that many candles. */
+function runCli(args: string[], journal: string, killAt?: number, sig: NodeJS.Signals = 'SIGKILL'): Promise<ChildRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAT_QUIET_BACKEND: '1' } });
     let stdout = '';
@@ -78,7 +78,7 @@ function runCli(args: string[], journal: string, killAt?: number): Promise<Child
     if (killAt !== undefined) {
       timer = setInterval(() => {
         if (count(journal) >= killAt) {
-          child.kill('SIGKILL');
+          child.kill(sig);
           clearInterval(timer);
         }
       }, 5);
@@ -144,5 +144,28 @@ describe.skipIf(!file)('kill -9 mid-run and restart (CLI child process)', () => 
     const finalLine = (s: string) => s.split('\n').filter((l) => l.startsWith('final ') || l.startsWith('trades ')).map((l) => l.replace(/decision->send.*$/, ''));
     expect(finalLine(resumed.stdout)).toEqual(finalLine(straight.stdout));
     expect(finalLine(straight.stdout).join('\n')).toMatch(/trades [1-9]\d*, net pnl -?\d+\.\d\d/);
+  });
+
+  it('SIGTERM stops gracefully after the candle in flight; --flatten-on-exit leaves no position', async () => {
+    const db = path.join(dir, 'term.db');
+    const r = await runCli([...args(db), '--flatten-on-exit'], db, 450, 'SIGTERM');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/SIGTERM received, stopping after the candle in flight/);
+    expect(r.stdout).toMatch(/^final .* \| flat \| /m);
+    const d = new Database(db, { readonly: true });
+    try {
+      const n = (d.prepare('SELECT COUNT(*) AS n FROM candles').get() as { n: number }).n;
+      expect(n).toBeGreaterThanOrEqual(450);
+      expect(n).toBeLessThan(700);
+      const ev = d.prepare("SELECT data_json FROM events WHERE kind = 'shutdown'").all() as { data_json: string }[];
+      expect(ev.map((e) => (JSON.parse(e.data_json) as { reason: string }).reason)).toEqual(['signal']);
+      const unsettled = d.prepare("SELECT COUNT(*) AS n FROM orders WHERE status IN ('intent', 'sent', 'new')").get() as { n: number };
+      // At most the last candle's intent is open (it would fill at the next open, which never came).
+      expect(unsettled.n).toBeLessThanOrEqual(1);
+      const last = d.prepare('SELECT side FROM position_changes ORDER BY id DESC LIMIT 1').get() as { side: string | null } | undefined;
+      expect(last?.side ?? null).toBeNull();
+    } finally {
+      d.close();
+    }
   });
 });

@@ -29,8 +29,11 @@ export interface Execution {
 export interface Venue {
   readonly kind: 'paper' | 'exchange';
   readonly symbol: SymbolId;
-  /** A closed bar arrived: returns the fills it caused (paper: orders at its open, stops inside it). */
-  onBar(candle: Candle): Promise<readonly Fill[]>;
+  /**
+   * A closed bar arrived: returns the fills it caused (paper: orders at its open, stops inside it).
+   * `history`: a warm-up candle from a backfill (no trading on it; an exchange is not asked).
+   */
+  onBar(candle: Candle, history?: boolean): Promise<readonly Fill[]>;
   /** Moves the position toward `target` with one idempotent order (clientOrderId). */
   execute(target: Target, clientOrderId: string): Promise<Execution>;
   /** Looks up an order the journal sent (or may have sent) before a crash. */
@@ -157,9 +160,10 @@ export class ExchangeVenue implements Venue {
     this.bal = balance;
   }
 
-  async onBar(candle: Candle): Promise<readonly Fill[]> {
+  async onBar(candle: Candle, history = false): Promise<readonly Fill[]> {
     this.lastClose = candle.close;
-    await this.refresh();
+    // Position and balance as the exchange has them now (stops and targets fill there between candles).
+    if (!history) await this.refresh();
     return [];
   }
 
