@@ -32,8 +32,10 @@ describe('walk-forward', () => {
 
   it('stitches the test windows into one out-of-sample run equal to a plain run with the same deciders', async () => {
     const seen: Fold[] = [];
-    const wf = await walkForward(c, { trainBars: 300, testBars: 200 }, async (fold, cs) => {
+    const wf = await walkForward(c, { trainBars: 300, testBars: 200 }, async (fold, cs, trainCs) => {
       seen.push(fold);
+      expect(trainCs.length).toBe(300);
+      expect(trainCs.tsMs[0]).toBe(cs.tsMs[fold.trainStart]);
       return train(fold, cs);
     });
     expect(seen).toHaveLength(5);

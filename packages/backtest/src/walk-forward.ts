@@ -51,8 +51,12 @@ export function walkForwardFolds(n: number, schedule: WalkForwardSchedule): Fold
   return folds;
 }
 
-/** Called once per fold with its training range; returns the strategy for the fold's test window. */
-export type FoldTrainer = (fold: Fold, candles: CandleColumns) => Decider | Promise<Decider>;
+/**
+ * Called once per fold; returns the strategy for the fold's test window. `trainCandles` is the
+ * training range alone (a view of rows [trainStart, trainEnd)): fit on it to be sure nothing later
+ * is read. `candles` is the whole series, for the decider, which is called with global row numbers.
+ */
+export type FoldTrainer = (fold: Fold, candles: CandleColumns, trainCandles: CandleColumns) => Decider | Promise<Decider>;
 
 export interface FoldResult {
   readonly fold: Fold;
@@ -88,7 +92,7 @@ export async function walkForward(
   let exposed = 0;
   const foldExposed: number[] = [];
   for (const fold of folds) {
-    const decide = await train(fold, candles);
+    const decide = await train(fold, candles, sliceColumns(candles, fold.trainStart, fold.trainEnd));
     // The decider speaks global row numbers; the loop runs on the full columns.
     const e = runDecisionLoop(p.acct, candles, fold.testStart, fold.testEnd, decide, equity, start);
     foldExposed.push(e);
