@@ -94,8 +94,12 @@ export class TrendSlopeKernel implements FeatureKernel {
     const ym = r.sum / n; // the shared window's running sum (re-summed exactly at each wrap)
     const xm = (n - 1) / 2;
     let sxy = 0;
-    // r.pos is the oldest value once full: chronological index i maps to buf[(pos + i) % n].
-    for (let i = 0, j = r.pos; i < n; i++, j = j + 1 === n ? 0 : j + 1) sxy += (i - xm) * (r.buf[j]! - ym);
+    // r.pos is the oldest value once full: chronological index i maps to buf[(pos + i) % n], so
+    // walk buf[pos..n) as i = 0.., then buf[0..pos) as i = n - pos.. (no modulo in the loop).
+    const b = r.buf;
+    const p = r.pos;
+    for (let j = p; j < n; j++) sxy += (j - p - xm) * (b[j]! - ym);
+    for (let j = 0; j < p; j++) sxy += (j + n - p - xm) * (b[j]! - ym);
     out[at] = safeDiv(sxy / this.sxx, ym, 0);
   }
 }

@@ -122,21 +122,30 @@ export class HighLowWindow implements SharedWindow {
  * (capacity fixed before the first bar).
  */
 export class CloseLags implements SharedWindow {
-  private ring: Ring | null = null;
-  private capacity = 1;
+  private buf = new Float64Array(1);
+  private pos = 0;
+  private seen = 0;
+  private started = false;
   /** Ensures close[t - lag] will be available. Only before the first bar. */
   need(lag: number): this {
-    if (this.ring) throw new Error('CloseLags.need after the first bar');
-    this.capacity = Math.max(this.capacity, lag + 1);
+    if (this.started) throw new Error('CloseLags.need after the first bar');
+    if (lag + 1 > this.buf.length) this.buf = new Float64Array(lag + 1);
     return this;
   }
   advance(ctx: BarContext): void {
-    (this.ring ??= new Ring(this.capacity)).push(ctx.close);
+    this.started = true;
+    const b = this.buf;
+    b[this.pos] = ctx.close;
+    this.pos = this.pos + 1 === b.length ? 0 : this.pos + 1;
+    this.seen++;
   }
   /** close[t - lag], or NaN while fewer than lag + 1 closes were seen. */
   ago(lag: number): number {
-    const r = this.ring!;
-    return r.count > lag ? r.ago(lag) : NaN;
+    if (this.seen <= lag) return NaN;
+    const b = this.buf;
+    let j = this.pos - 1 - lag;
+    if (j < 0) j += b.length;
+    return b[j]!;
   }
 }
 
