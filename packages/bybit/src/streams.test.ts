@@ -131,6 +131,8 @@ describe('WebSocket streams against the simulator', () => {
     await sleep(100);
     expectExactlyOnce(got, src, 100, 200);
     expect(c.streams.socket.stats.malformed).toBe(4);
+    // One consumer per topic and client: a second subscription is refused, not silently swapped.
+    await expect(c.streamCandles(['BTCUSDT'], '1h', () => undefined)).rejects.toThrow(/already subscribed/);
     expect(s.faults.applied.ws).toBe(3 + 2 + 4);
     // 3 duplicates + 2 swapped pushes that arrived after their REST backfill.
     expect(stream.stats.duplicatesDropped).toBeGreaterThanOrEqual(5);

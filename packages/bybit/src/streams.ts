@@ -1,4 +1,4 @@
-import type { ClosedCandle, Interval, SymbolId, Unsubscribe } from '@task-agnostic/core';
+import { ConfigError, type ClosedCandle, type Interval, type SymbolId, type Unsubscribe } from '@task-agnostic/core';
 import { CandleStream, type CandleSource, type CandleStreamOptions } from './candle-stream.js';
 import { BybitProtocolError } from './errors.js';
 import { toBybitInterval } from './intervals.js';
@@ -48,6 +48,7 @@ export class BybitStreams {
   }
 
   private add(topic: string, h: TopicHandler): Unsubscribe {
+    if (this.handlers.has(topic)) throw new ConfigError(`already subscribed to ${topic} on this client: unsubscribe first or share the callback`, 'topic');
     this.handlers.set(topic, h);
     this.socket.subscribe([topic]);
     if (!this.started) {
