@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { AccountTracker } from './account-tracker.js';
 import { clientOrderId, type Journal, type JournalTarget, type TargetKind } from './journal.js';
 import { LatencyWindow } from './latency.js';
-import { PaperVenue, type Target, type Venue } from './venue.js';
+import { ExchangeVenue, PaperVenue, type Target, type Venue } from './venue.js';
 
 /** What the engine needs from the model: StreamingPredictor satisfies it. */
 export interface CandlePredictor {
@@ -154,9 +154,15 @@ export class TradingEngine {
         logger.warn({ clientOrderId: o.clientOrderId }, 'unsettled intent not on the exchange: marked cancelled, not re-sent');
       }
     }
-    if (venue.kind === 'exchange') {
-      await (venue as unknown as { refresh(): Promise<void> }).refresh();
-      journal.recordPosition(symbol, venue.position(), now, 'reconcile');
+    if (venue instanceof ExchangeVenue) {
+      await venue.refresh();
+      const open = await venue.exchange.openOrders(symbol);
+      journal.transaction(() => {
+        journal.recordPosition(symbol, venue.position(), now, 'reconcile');
+        journal.recordEvent('reconcile', { symbol, position: venue.position() ?? null, balance: venue.balance(), openOrders: open.map((o) => ({ id: o.id, clientOrderId: o.clientOrderId, side: o.side, qty: o.qty, status: o.status })) });
+      });
+      if (open.some((o) => !journal.order(o.clientOrderId))) logger.warn({ symbol, openOrders: open.length }, 'open orders on the exchange that this journal did not place: left alone');
+      logger.info({ symbol, position: venue.position() ?? null, equity: venue.equity(), openOrders: open.length }, 'reconciled with the exchange');
       this.tracker.update(now, venue.equity());
     }
   }

@@ -127,6 +127,9 @@ describe('live trading through the Bybit client (simulator)', () => {
       expect(journal.all('SELECT client_order_id FROM fills')).toEqual([{ client_order_id: sentReq.clientOrderId }]);
       // The engine starts from the exchange's position.
       expect(engine.o.venue.position()).toMatchObject({ side: 'long', qty: 0.05 });
+      const ev = journal.all<{ data_json: string }>("SELECT data_json FROM events WHERE kind = 'reconcile'");
+      expect(ev).toHaveLength(1);
+      expect(JSON.parse(ev[0]!.data_json)).toMatchObject({ symbol: SYMBOL, position: { side: 'long', qty: 0.05 }, openOrders: [] });
     } finally {
       client.close();
       await sim.close();
