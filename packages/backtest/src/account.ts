@@ -1,55 +1,13 @@
 import { DataError, ConfigError } from '@task-agnostic/core';
-import type { Balance, Candle, CandleColumns, Fill, FillReason, Liquidity, Position, Trade, TradingDecision } from '@task-agnostic/core';
-import { parseAccountConfig } from './config.js';
+import type { Candle, CandleColumns, Fill, FillReason, TradingDecision } from '@task-agnostic/core';
 import type { AccountConfig, AccountConfigInput } from './config.js';
-import { marketFillPrice, roundQty, slippageRate } from './fill-model.js';
+import { roundQty } from './fill-model.js';
+import { PositionLedger } from './ledger.js';
 import { OrderBook } from './order-book.js';
 import { badRow } from './rows.js';
-import { FillLog, reasonCode, TradeLog } from './fill-log.js';
+import type { FundingPayment, IntrabarStats, SimulatedAccountOptions } from './account-types.js';
 import type { OrderHost } from './order-book.js';
 import type { Order, OrderRequest } from '@task-agnostic/core';
-
-/** Funding rates of a perpetual: a payment of qty x price x rate at each tsMs (long pays when rate > 0). */
-export interface FundingSeries {
-  readonly tsMs: ArrayLike<number>;
-  readonly rate: ArrayLike<number>;
-}
-
-export interface FundingPayment {
-  readonly tsMs: number;
-  readonly rate: number;
-  readonly price: number;
-  /** Signed position size the payment was charged on. */
-  readonly qty: number;
-  /** Quote paid (negative = received). */
-  readonly payment: number;
-}
-
-/** Which rule decided bars where both the adverse level (stop or liquidation) and the take-profit were touched. */
-export type IntrabarRule = 'worst_case' | 'lower_timeframe';
-
-export interface IntrabarStats {
-  readonly rule: IntrabarRule;
-  /** Bars in which both the adverse level and the take-profit were inside the bar's range. */
-  readonly ambiguousBars: number;
-  /** ... of which the lower-timeframe candles decided the order of events. */
-  readonly resolvedByLowerTimeframe: number;
-  /** ... of which the adverse event was assumed first (no lower-timeframe candles, or they did not cover the bar). */
-  readonly resolvedWorstCase: number;
-  /** Lower-timeframe candles that were themselves ambiguous (adverse assumed first inside them). */
-  readonly ambiguousLowerTimeframeCandles: number;
-}
-
-export interface SimulatedAccountOptions {
-  /** Funding rates, sorted by time; each is charged at the first bar whose open time is >= its tsMs. */
-  readonly funding?: FundingSeries;
-  /** Lower-timeframe candles replayed to order stop and take-profit inside an ambiguous bar. */
-  readonly lowerTimeframe?: CandleColumns;
-  /** Length of one bar in ms (needed to find a bar's lower-timeframe candles; else inferred from timestamps). */
-  readonly barMs?: number;
-}
-
-const TINY = 1e-12;
 
 /**
  * The simulated venue: one wallet, one symbol, isolated margin, one fill model. The backtest engine
@@ -64,35 +22,15 @@ const TINY = 1e-12;
  * liquidation against the bar's high and low (both touched: the adverse one first, unless
  * lower-timeframe candles are given and decide it).
  */
-export class SimulatedAccount implements OrderHost {
-  readonly config: AccountConfig;
-  /**
-   * Columnar fill and trade records: `fillLog.length` and `fillLog.at(i)` read new fills without
-   * building every Fill object (`fills` / `trades` build and cache them all).
-   */
-  readonly fillLog: FillLog;
-  readonly tradeLog: TradeLog;
+export class SimulatedAccount extends PositionLedger implements OrderHost {
   readonly fundingPayments: FundingPayment[] = [];
-  feesPaid = 0.5;
-  fundingPaid = 0.5;
-  tradedNotional = 0.5;
   liquidations = 0;
   /** Targets whose size was cut to what the margin allows. */
   clippedTargets = 0;
+  /** @internal Orders resting or pending in the book (kept here so a bar without orders costs one compare). */
+  activeOrders = 0;
 
-  private walletBalance = 0.5;
-  private q = 0.5;
-  private entry = 0.5;
-  private entryFees = 0.5;
-  private fundingAcc = 0.5;
-  private openedMs = 0.5;
-  private sl = 0.5;
-  private tp = 0.5;
-  private liq = 0.5;
-  private bk = 0.5;
   private lastTs = -Infinity;
-  private lastClose = NaN;
-  private lastHigh = NaN;
   // The bar being processed, kept in fields so the hot calls pass no doubles (V8 boxes the double
   // arguments of calls it does not inline, which fills the young generation in a 1M-bar loop).
   private bTs = 0.5;
@@ -103,32 +41,20 @@ export class SimulatedAccount implements OrderHost {
   // The reference of a target being executed: time and price.
   private xTs = 0.5;
   private xRef = 0.5;
+  /** Stop / take-profit pct of the precomputed-signal path. */
   private sigSl = 0.5;
-  /** The standing target (see submitTarget) and whether the position still reflects it. */
+  private sigTp = 0.5;
+  /** The standing target (see submitTarget); `targetIntact` says whether the position reflects it. */
   private tFrac = 0.5;
   private tSl = 0.5;
   private tTp = 0.5;
-  private targetIntact = false;
-  /** @internal Orders resting or pending in the book (kept here so a bar without orders costs one compare). */
-  activeOrders = 0;
-  /** First adverse level of the open position (see updateAdverse) and whether it is the stop. */
-  private adv = 0.5;
-  private bandLo = 0.5;
-  private bandHi = 0.5;
-  private slFirst = false;
-  private sigTp = 0.5;
-  private lastLow = NaN;
-  private barMs = 0.5;
-  private readonly inferBarMs: boolean;
+  /** The pending target (next_open timing). */
   private pending = false;
   private pFrac = 0.5;
   private pSl = 0.5;
   private pTp = 0.5;
-  private readonly takerRate: number;
-  private readonly makerRate: number;
-  private readonly lev: number;
-  private readonly invLev: number;
-  private readonly mmr: number;
+  private barMs = 0.5;
+  private readonly inferBarMs: boolean;
   private readonly nextOpen: boolean;
   private readonly fTs: ArrayLike<number> | null;
   private readonly fRate: ArrayLike<number> | null;
@@ -141,42 +67,16 @@ export class SimulatedAccount implements OrderHost {
   private worstCase = 0;
   private ltfAmbiguous = 0;
   private readonly book: OrderBook;
-  /** Slippage of the fixed and spread models (constant); NaN for the volatility model. */
-  private readonly constSlip: number;
   private readonly constMaxFrac: number;
   private readonly qtyStep: number;
   private readonly rebalanceThreshold: number;
 
   constructor(config: AccountConfigInput | AccountConfig = {}, options: SimulatedAccountOptions = {}) {
-    this.config = parseAccountConfig(config);
-    // Every float field is declared with 0.5 so V8 gives it a double representation from the start;
-    // a field that starts as a small integer and later holds a fraction changes the object's map,
-    // which deoptimises the hot loop. The real initial values are set here.
-    this.feesPaid = 0;
-    this.fundingPaid = 0;
-    this.tradedNotional = 0;
-    this.q = 0;
-    this.entry = 0;
-    this.entryFees = 0;
-    this.fundingAcc = 0;
-    this.openedMs = 0;
-    this.sl = 0;
-    this.tp = 0;
-    this.liq = 0;
-    this.bk = 0;
+    super(config);
     this.pFrac = 0;
     this.pSl = 0;
     this.pTp = 0;
-    this.walletBalance = this.config.initialEquity;
-    this.takerRate = this.config.takerFeeRate;
-    this.makerRate = this.config.makerFeeRate;
-    this.lev = this.config.leverage;
-    this.invLev = 1 / this.lev;
-    this.mmr = this.config.maintenanceMarginRate;
     this.nextOpen = this.config.fillTiming === 'next_open';
-    if (this.mmr >= 1 / this.lev) {
-      throw new ConfigError(`maintenanceMarginRate ${this.mmr} must be below 1/leverage (${1 / this.lev})`, 'maintenanceMarginRate');
-    }
     const f = options.funding;
     if (f) {
       if (f.tsMs.length !== f.rate.length) throw new DataError(`funding: tsMs has ${f.tsMs.length} rows but rate has ${f.rate.length}`);
@@ -193,39 +93,13 @@ export class SimulatedAccount implements OrderHost {
     this.barMs = options.barMs ?? 0;
     this.inferBarMs = options.barMs === undefined;
     this.book = new OrderBook(this, this.config.symbol);
-    this.fillLog = new FillLog(this.config.symbol);
-    this.tradeLog = new TradeLog(this.config.symbol);
-    this.constSlip = this.config.slippage.model === 'volatility' ? NaN : slippageRate(this.config.slippage, NaN);
     this.constMaxFrac = this.lev / ((1 + this.constSlip) * (1 + this.lev * this.takerRate));
     this.qtyStep = this.config.qtyStep;
     this.rebalanceThreshold = this.config.rebalanceThreshold;
   }
 
-  /** Every fill, oldest first. */
-  get fills(): Fill[] {
-    return this.fillLog.toArray();
-  }
-  /** Every closed (or partly closed) round trip, oldest first. */
-  get trades(): Trade[] {
-    return this.tradeLog.toArray();
-  }
-
   // ---------------------------------------------------------------- reading the state
 
-  /** Wallet balance plus unrealised PnL at the last close. */
-  get equity(): number {
-    return this.q === 0 ? this.walletBalance : this.walletBalance + this.q * (this.lastClose - this.entry);
-  }
-  /** Signed position size in base units (+ long, - short, 0 flat). */
-  get positionQty(): number {
-    return this.q;
-  }
-  get wallet(): number {
-    return this.walletBalance;
-  }
-  get lastPrice(): number {
-    return this.lastClose;
-  }
   /** Open time of the last bar seen (-Infinity before the first). */
   get lastBarTs(): number {
     return this.lastTs;
@@ -234,27 +108,6 @@ export class SimulatedAccount implements OrderHost {
   /** The sim clock: the close time of the last bar (its open + bar length). */
   nowMs(): number {
     return Number.isFinite(this.lastTs) ? this.lastTs + this.barMs : 0;
-  }
-
-  position(): Position | undefined {
-    if (this.q === 0) return undefined;
-    return {
-      symbol: this.config.symbol,
-      side: this.q > 0 ? 'long' : 'short',
-      qty: Math.abs(this.q),
-      entryPrice: this.entry,
-      leverage: this.lev,
-      ...(this.sl > 0 ? { stopLossPrice: this.sl } : {}),
-      ...(this.tp > 0 ? { takeProfitPrice: this.tp } : {}),
-      liquidationPrice: this.liq,
-      unrealizedPnl: this.q * (this.lastClose - this.entry),
-      openedMs: this.openedMs,
-    };
-  }
-
-  balance(): Balance {
-    const eq = this.equity;
-    return { equity: eq, available: eq - (Math.abs(this.q) * this.entry) / this.lev, currency: this.config.currency };
   }
 
   intrabarStats(): IntrabarStats {
@@ -431,15 +284,6 @@ export class SimulatedAccount implements OrderHost {
     return exposed;
   }
 
-  /** @internal out[i] = equity now (no double returned across a call). */
-  writeEquity(out: Float64Array, i: number): void {
-    out[i] = this.q === 0 ? this.walletBalance : this.walletBalance + this.q * (this.lastClose - this.entry);
-  }
-
-  hasPosition(): boolean {
-    return this.q !== 0;
-  }
-
   /** Closes the whole position at the last close (market, taker fee and slippage). */
   flatten(reason: FillReason = 'flatten'): void {
     if (this.q === 0) return;
@@ -463,12 +307,6 @@ export class SimulatedAccount implements OrderHost {
   }
 
   // ---------------------------------------------------------------- the fill model
-
-  /** @internal Slippage rate for a market fill now. */
-  currentSlippage(): number {
-    const c = this.constSlip;
-    return c === c ? c : slippageRate(this.config.slippage, (this.lastHigh - this.lastLow) / this.lastClose);
-  }
 
   private applyFunding(): void {
     const ts = this.bTs;
@@ -499,16 +337,6 @@ export class SimulatedAccount implements OrderHost {
     if (s * (o - this.liq) <= 0) this.liquidate(ts);
     else if (this.sl > 0 && s * (o - this.sl) <= 0) this.fill(ts, -s, Math.abs(this.q), o, 'taker', 'stop_loss', undefined);
     else if (this.tp > 0 && s * (o - this.tp) >= 0) this.fill(ts, -s, Math.abs(this.q), o, 'taker', 'take_profit', undefined);
-  }
-
-  /** Recomputes the first adverse level after the entry, stop or liquidation price changed. */
-  private updateAdverse(): void {
-    const long = this.q > 0;
-    this.slFirst = this.sl > 0 && (long ? this.sl > this.liq : this.sl < this.liq);
-    this.adv = this.slFirst ? this.sl : this.liq;
-    // A bar strictly inside (bandLo, bandHi) touches no level: the checks can be skipped.
-    this.bandLo = long ? this.adv : this.tp > 0 ? this.tp : -Infinity;
-    this.bandHi = long ? (this.tp > 0 ? this.tp : Infinity) : this.adv;
   }
 
   /** Stop / take-profit / liquidation against a bar's range; replay = may use lower-timeframe candles. */
@@ -622,83 +450,4 @@ export class SimulatedAccount implements OrderHost {
     this.targetIntact = true;
   }
 
-  private setLevelsPct(slPct: number, tpPct: number): void {
-    const s = this.q > 0 ? 1 : -1;
-    this.sl = slPct > 0 ? this.entry * (1 - s * slPct) : 0;
-    this.tp = tpPct > 0 ? this.entry * (1 + s * tpPct) : 0;
-    this.updateAdverse();
-  }
-
-  /** @internal Sets absolute stop / take-profit prices on the open position (0 = none, NaN = keep). */
-  setLevels(stopLossPrice: number, takeProfitPrice: number): void {
-    if (this.q === 0) return;
-    if (!Number.isNaN(stopLossPrice)) this.sl = stopLossPrice;
-    if (!Number.isNaN(takeProfitPrice)) this.tp = takeProfitPrice;
-    this.updateAdverse();
-  }
-
-  /** @internal Equity if the position were marked at `price`. */
-  equityAt(price: number): number {
-    return this.q === 0 ? this.walletBalance : this.walletBalance + this.q * (price - this.entry);
-  }
-
-  /**
-   * @internal One fill that opens, increases or reduces the position (never crosses zero: callers
-   * split a reversal into a close and an open). Returns the fill price.
-   */
-  fill(ts: number, dir: number, qtyAbs: number, ref: number, liquidity: Liquidity, reason: FillReason, order: { id: string; clientOrderId: string } | undefined): number {
-    const price = reason === 'liquidation' || liquidity === 'maker' ? ref : marketFillPrice(ref, dir, this.currentSlippage());
-    const fee = qtyAbs * price * (liquidity === 'maker' ? this.makerRate : this.takerRate);
-    this.targetIntact = false;
-    const code = reasonCode(reason);
-    this.tradedNotional += qtyAbs * price;
-    this.feesPaid += fee;
-    this.walletBalance -= fee;
-    const q = this.q;
-    if (q === 0 || (q > 0) === (dir > 0)) {
-      const aq = Math.abs(q);
-      if (q === 0) {
-        this.openedMs = ts;
-        this.entryFees = 0;
-        this.fundingAcc = 0;
-      }
-      this.entry = q === 0 ? price : (aq * this.entry + qtyAbs * price) / (aq + qtyAbs);
-      this.entryFees += fee;
-      this.q = q + dir * qtyAbs;
-      // liquidationPrice / bankruptcyPrice of fill-model.ts, with 1/leverage precomputed
-      const e = this.entry;
-      if (this.q > 0) {
-        this.liq = e * (1 - this.invLev + this.mmr);
-        this.bk = e * (1 - this.invLev);
-      } else {
-        this.liq = e * (1 + this.invLev - this.mmr);
-        this.bk = e * (1 + this.invLev);
-      }
-      this.updateAdverse();
-    } else {
-      const aq = Math.abs(q);
-      const s = q > 0 ? 1 : -1;
-      const share = qtyAbs === aq ? 1 : qtyAbs / aq;
-      const gross = qtyAbs * (price - this.entry) * s;
-      this.walletBalance += gross;
-      const ef = this.entryFees * share;
-      const fu = this.fundingAcc * share;
-      this.entryFees -= ef;
-      this.fundingAcc -= fu;
-      this.tradeLog.push(s > 0, qtyAbs, this.openedMs, this.entry, ts, price, code, gross - fee - ef - fu, fee + ef, fu);
-      const rest = q + dir * qtyAbs;
-      if (Math.abs(rest) <= TINY * aq) {
-        this.q = 0;
-        this.entry = 0;
-        this.sl = 0;
-        this.tp = 0;
-        this.liq = 0;
-        this.bk = 0;
-      } else {
-        this.q = rest;
-      }
-    }
-    this.fillLog.push(ts, dir > 0, qtyAbs, price, fee, liquidity === 'maker', code, order);
-    return price;
-  }
 }

@@ -2,7 +2,7 @@ import { DataError, barsPerYear as barsPerYearOf } from '@task-agnostic/core';
 import type { CandleColumns, Fill, Interval, Position, Trade, TradingDecision } from '@task-agnostic/core';
 import { SimulatedAccount } from './account.js';
 import { badRow } from './rows.js';
-import type { FundingPayment, FundingSeries, IntrabarStats } from './account.js';
+import type { FundingPayment, FundingSeries, IntrabarStats } from './account-types.js';
 import { accountPart, parseBacktestConfig } from './config.js';
 import type { BacktestConfig, BacktestConfigInput } from './config.js';
 import { computeMetrics } from './metrics.js';

@@ -1,5 +1,5 @@
 export { SimulatedAccount } from './account.js';
-export type { FundingSeries, FundingPayment, IntrabarRule, IntrabarStats, SimulatedAccountOptions } from './account.js';
+export type { FundingSeries, FundingPayment, IntrabarRule, IntrabarStats, SimulatedAccountOptions } from './account-types.js';
 export {
   AccountConfigSchema,
   BacktestConfigSchema,

@@ -1,5 +1,5 @@
 import type { Fill, Trade } from '@task-agnostic/core';
-import type { FundingPayment, IntrabarStats } from './account.js';
+import type { FundingPayment, IntrabarStats } from './account-types.js';
 import type { BacktestConfig } from './config.js';
 import type { BacktestResult } from './engine.js';
 import type { BacktestMetrics } from './metrics.js';
