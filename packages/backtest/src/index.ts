@@ -23,3 +23,5 @@ export { backtestReportJson, renderReportJson, describeIntrabar } from './report
 export type { BacktestReportJson } from './report-json.js';
 export { SimulatedExchange } from './simulated-exchange.js';
 export type { FillLog, TradeLog } from './fill-log.js';
+export { lineChart, escapeXml } from './svg-chart.js';
+export type { ChartSeries, ChartMarker, LineChartOptions } from './svg-chart.js';

@@ -29,6 +29,8 @@ export interface LineChartOptions {
   readonly markers?: readonly ChartMarker[];
   /** Include zero in the y range. */
   readonly includeZero?: boolean;
+  /** Labels of the x axis; default: UTC dates (tsMs holds times). Charts over epochs pass their own. */
+  readonly xFormat?: (x: number) => string;
 }
 
 const PAD = { left: 72, right: 16, top: 30, bottom: 28 };
@@ -74,6 +76,7 @@ export function lineChart(o: LineChartOptions): string {
   const W = o.width ?? 1100;
   const H = o.height ?? 300;
   const yf = o.yFormat ?? ((v: number) => v.toFixed(2));
+  const xf = o.xFormat ?? fmtDate;
   const n = o.tsMs.length;
   const pw = W - PAD.left - PAD.right;
   const ph = H - PAD.top - PAD.bottom;
@@ -117,7 +120,7 @@ export function lineChart(o: LineChartOptions): string {
     const xx = x(ts).toFixed(1);
     parts.push(`<line x1="${xx}" x2="${xx}" y1="${PAD.top}" y2="${H - PAD.bottom}" stroke="#f0f0f0"/>`);
     const anchor = k === 0 ? 'start' : k === xticks ? 'end' : 'middle';
-    parts.push(`<text x="${xx}" y="${H - 8}" font-size="11" fill="#555" text-anchor="${anchor}">${fmtDate(ts)}</text>`);
+    parts.push(`<text x="${xx}" y="${H - 8}" font-size="11" fill="#555" text-anchor="${anchor}">${escapeXml(xf(ts))}</text>`);
   }
   parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
   for (const s of o.series) {
