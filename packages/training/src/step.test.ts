@@ -128,6 +128,22 @@ describe('multi-task step gradients', () => {
     want.forEach((g, k) => g.forEach((v, e) => expect(got[k]![e]).toBeCloseTo(v, 4)));
   });
 
+  it('counts encoder passes: representation mode runs the encoder once per step, parameter mode once per task where needed', () => {
+    let calls = 0;
+    const counted = { ...parts, encoder: { ...enc, apply: (x: tf.Tensor3D, o?: { training?: boolean }) => (calls++, enc.apply(x, o)) } };
+    const passes = (name: HarmoniserName, mode: 'parameter' | 'representation') => {
+      calls = 0;
+      read(computeStepGradients(counted, batch, harm(name), mode, new Rng(0)).grads);
+      return calls;
+    };
+    expect(passes('equal', 'parameter')).toBe(1);
+    expect(passes('gradnorm', 'parameter')).toBe(1 + 3);
+    expect(passes('pcgrad', 'parameter')).toBe(3);
+    expect(passes('gradnorm', 'representation')).toBe(1);
+    expect(passes('pcgrad', 'representation')).toBe(1);
+    expect(passes('uncertainty', 'representation')).toBe(1);
+  });
+
   it('clips by global norm exactly and leaks no tensors in any harmoniser/mode', () => {
     const a = tf.tensor1d([3, 0]);
     const b = tf.tensor1d([0, 4]);

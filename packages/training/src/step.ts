@@ -4,10 +4,11 @@
  * - 'parameter': per-task gradients with respect to all shared parameters where the harmoniser
  *   needs them (PCGrad: one forward+backward per task; GradNorm: per-task norms on the last shared
  *   weight W), otherwise one backward pass of the weighted sum.
- * - 'representation': the MGDA-UB shortcut. The encoder runs once to give z; every task's
- *   dL_i/dz (and its head gradients) is computed on the cheap heads; the harmoniser combines the
- *   dL_i/dz into one dz; then ONE encoder backward pass propagates dz (a vector-Jacobian product,
- *   the gradient of sum(z * dz) with dz held constant).
+ * - 'representation': the MGDA-UB shortcut. The encoder runs once (inside the gradient tape) to
+ *   give z; every task's dL_i/dz (and its head gradients) is computed on the cheap heads over a
+ *   detached copy of z; the harmoniser combines the dL_i/dz into one dz; then ONE encoder
+ *   backward pass propagates dz (a vector-Jacobian product, the gradient of sum(z * dz) with dz
+ *   held constant).
  *
  * Returns gradients aligned to `variables` (encoder trainables, then every head's variables).
  */
@@ -185,20 +186,27 @@ function pcgradParameterStep(
   return { grads: variables.map((v) => byName.get(v.name) ?? null), losses, weights, gradNorms: null };
 }
 
-function representationStep(
-  parts: MultiTaskParts,
-  x: tf.Tensor3D,
-  ys: tf.Tensor2D[],
-  harmoniser: Harmoniser,
-  rng: Rng,
-  variables: tf.Variable[],
-): StepGradients {
+interface HeadStage {
+  /** The combined gradient w.r.t. z (kept: the caller disposes it). */
+  readonly dz: tf.Tensor2D;
+  /** Head gradients by variable name, already weighted (kept: the caller disposes them). */
+  readonly headGrads: Map<string, tf.Tensor>;
+  readonly losses: number[];
+  readonly weights: number[];
+  readonly gradNorms: number[] | null;
+}
+
+/**
+ * Per-task losses and dL_i/dz on a detached copy of z (each task's head forward and backward
+ * only), harmonised into one dz. Every returned tensor is tf.keep'ed so it survives an enclosing
+ * gradient tape's scope.
+ */
+function headStage(parts: MultiTaskParts, z: tf.Tensor2D, ys: tf.Tensor2D[], harmoniser: Harmoniser, rng: Rng): HeadStage {
   const T = parts.tasks.length;
-  const z0 = tf.tidy(() => parts.encoder.apply(x, { training: true }));
-  const zVar = tf.variable(z0, true);
-  z0.dispose();
+  // a Variable shares z's values but starts a new gradient path (no tape node links it to z)
+  const zVar = tf.variable(z, true);
   const dzs: tf.Tensor2D[] = [];
-  const headGrads: Map<string, tf.Tensor>[] = [];
+  const raw: Map<string, tf.Tensor>[] = [];
   const losses: number[] = [];
   try {
     for (let i = 0; i < T; i++) {
@@ -212,7 +220,7 @@ function representationStep(
       dzs.push((grads[zVar.name] as tf.Tensor2D | undefined) ?? tf.zerosLike(zVar));
       const m = new Map<string, tf.Tensor>();
       for (const v of head.variables) if (grads[v.name]) m.set(v.name, grads[v.name]!);
-      headGrads.push(m);
+      raw.push(m);
     }
   } finally {
     zVar.dispose();
@@ -220,40 +228,73 @@ function representationStep(
   const weights = harmoniser.weights(losses);
   const gradNorms = harmoniser.needsGradNorms ? dzs.map(norm) : null;
   const [n, D] = dzs[0]!.shape;
-  const dz = tf.tidy(() => {
-    if (harmoniser.projectsGradients) {
-      const flat = pcgradCombine(dzs.map((d, i) => tf.reshape(tf.mul(d, harmoniser.scale[i]!), [-1]) as tf.Tensor1D), pcgradOrders(T, rng));
-      return tf.reshape(flat, [n, D]) as tf.Tensor2D;
-    }
-    let acc = tf.mul(dzs[0]!, weights[0]!) as tf.Tensor2D;
-    for (let i = 1; i < T; i++) acc = tf.add(acc, tf.mul(dzs[i]!, weights[i]!));
-    return acc;
-  });
+  const dz = tf.keep(
+    tf.tidy(() => {
+      if (harmoniser.projectsGradients) {
+        const flat = pcgradCombine(dzs.map((d, i) => tf.reshape(tf.mul(d, harmoniser.scale[i]!), [-1]) as tf.Tensor1D), pcgradOrders(T, rng));
+        return tf.reshape(flat, [n, D]) as tf.Tensor2D;
+      }
+      let acc = tf.mul(dzs[0]!, weights[0]!) as tf.Tensor2D;
+      for (let i = 1; i < T; i++) acc = tf.add(acc, tf.mul(dzs[i]!, weights[i]!));
+      return acc;
+    }),
+  );
   dzs.forEach((d) => d.dispose());
-  const byName = new Map<string, tf.Tensor>();
+  const headGrads = new Map<string, tf.Tensor>();
   // PCGrad weights are 1 x scale, so this also applies curriculum scales to PCGrad's heads
-  headGrads.forEach((m, i) => {
+  raw.forEach((m, i) => {
     for (const [k, g] of m) {
-      if (weights[i] === 1) byName.set(k, g);
+      if (weights[i] === 1) headGrads.set(k, tf.keep(g));
       else {
-        byName.set(k, tf.mul(g, weights[i]!));
+        headGrads.set(k, tf.keep(tf.mul(g, weights[i]!)));
         g.dispose();
       }
     }
   });
-  if (!parts.freezeEncoder) {
-    const shared = [...parts.encoder.trainableVariables];
-    const { value, grads } = tf.variableGrads(() => {
-      const z = parts.encoder.apply(x, { training: true });
-      const aux = parts.encoder.auxLoss();
-      const vjp = tf.sum(tf.mul(z, dz)) as tf.Scalar;
-      return aux ? tf.add(vjp, aux) : vjp;
-    }, shared);
-    value.dispose();
-    for (const v of shared) if (grads[v.name]) byName.set(v.name, grads[v.name]!);
+  return { dz, headGrads, losses, weights, gradNorms };
+}
+
+/**
+ * One encoder forward inside the gradient tape; the heads work on a detached copy of z (their
+ * own small tapes, nested); the encoder's backward pass then propagates the combined dz once,
+ * as the gradient of sum(z * dz) with dz a constant. One forward means one dropout mask.
+ */
+function representationStep(
+  parts: MultiTaskParts,
+  x: tf.Tensor3D,
+  ys: tf.Tensor2D[],
+  harmoniser: Harmoniser,
+  rng: Rng,
+  variables: tf.Variable[],
+): StepGradients {
+  let stage: HeadStage | null = null;
+  const byName = new Map<string, tf.Tensor>();
+  try {
+    if (parts.freezeEncoder) {
+      const z = tf.tidy(() => parts.encoder.apply(x, { training: true }));
+      try {
+        stage = headStage(parts, z, ys, harmoniser, rng);
+      } finally {
+        z.dispose();
+      }
+    } else {
+      const shared = [...parts.encoder.trainableVariables];
+      const { value, grads } = tf.variableGrads(() => {
+        const z = parts.encoder.apply(x, { training: true });
+        const aux = parts.encoder.auxLoss();
+        stage = headStage(parts, z, ys, harmoniser, rng);
+        const vjp = tf.sum(tf.mul(z, stage.dz)) as tf.Scalar;
+        return aux ? tf.add(vjp, aux) : vjp;
+      }, shared);
+      value.dispose();
+      for (const v of shared) if (grads[v.name]) byName.set(v.name, grads[v.name]!);
+    }
+  } finally {
+    (stage as HeadStage | null)?.dz.dispose();
   }
-  dz.dispose();
-  return { grads: variables.map((v) => byName.get(v.name) ?? null), losses, weights, gradNorms };
+  const st = stage as unknown as HeadStage;
+  for (const [k, g] of st.headGrads) byName.set(k, g);
+  return { grads: variables.map((v) => byName.get(v.name) ?? null), losses: st.losses, weights: st.weights, gradNorms: st.gradNorms };
 }
 
 /** Scales gradients in place (returns new tensors, disposes old) so their global norm <= maxNorm. */
