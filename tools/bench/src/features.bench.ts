@@ -63,8 +63,8 @@ const rows: (string | number)[][] = [
 ];
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 for (const [label, c] of inputs) {
-  computeFeatures(c); // warm the JIT
-  const ours = timeRuns(() => computeFeatures(c), 11);
+  for (let w = 0; w < 3; w++) computeFeatures(c); // warm the JIT
+  const ours = timeRuns(() => computeFeatures(c), 15);
   technicalIndicatorsAll(c);
   const ti = timeRuns(() => technicalIndicatorsAll(c), 5);
   const ob = Math.min(...ours.cpu);
