@@ -56,6 +56,17 @@ describe('runBacktest', () => {
     expect(eq).toEqual(Array.from(bt.equity));
   });
 
+  it('the decider gets the account after bar t (equity, position) for risk checks', () => {
+    const seen: [number, number][] = [];
+    const inner = smaStrategy(market);
+    const r = runBacktest(market, (t, acct) => {
+      seen.push([acct.equity, acct.positionQty]);
+      return inner(t);
+    }, { closeAtEnd: false });
+    expect(seen.map((x) => x[0])).toEqual(Array.from(r.equity));
+    expect(seen.some((x) => x[1] !== 0)).toBe(true);
+  });
+
   it('the precomputed-signal fast path equals the decision path', () => {
     const decide = smaStrategy(market, 0.6);
     const signal = new Float64Array(market.length).fill(NaN);

@@ -16,8 +16,12 @@ export interface BacktestInputs {
   readonly lowerTimeframe?: CandleColumns;
 }
 
-/** A strategy: sees bar t closed (and nothing after it), returns a target or null (no change). */
-export type Decider = (t: number) => TradingDecision | null;
+/**
+ * A strategy: sees bar t closed (and nothing after it), returns a target or null (no change).
+ * `account` is the simulated account after bar t (equity, position, trades so far): what a risk
+ * layer needs. Read it; do not drive it (the engine does).
+ */
+export type Decider = (t: number, account: SimulatedAccount) => TradingDecision | null;
 
 export interface BacktestResult {
   readonly config: BacktestConfig;
@@ -144,7 +148,7 @@ export function runDecisionLoop(acct: SimulatedAccount, c: CandleColumns, start:
     if (!(l > 0 && o >= l && cl >= l && o <= h && cl <= h && h - h === 0 && ts > prevTs && ts - ts === 0)) badRow(c, t);
     prevTs = ts;
     acct.stepRow(c, t);
-    const d = decide(t);
+    const d = decide(t, acct);
     if (d !== null) acct.submitDecision(d);
     acct.writeEquity(equity, t - eqOffset);
     if (acct.hasPosition()) exposed++;
