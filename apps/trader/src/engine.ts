@@ -194,9 +194,9 @@ export class TradingEngine {
     const tStart = performance.now();
     const history = this.o.tradeFromMs !== undefined && c.tsMs < this.o.tradeFromMs;
     const posBefore = venue.position();
-    const fills = await venue.onBar(c, history);
-    const closeTs = c.tsMs + this.iv;
-    this.tracker.update(closeTs, venue.equity());
+    // The venue's bar work (paper: synchronous, done when onBar returns its promise; exchange: the
+    // position/balance requests) overlaps the model: the prediction does not depend on it.
+    const barDone = venue.onBar(c, history);
     const t1 = performance.now();
     const pred = predictor.onCandle(c);
     const t2 = performance.now();
@@ -205,6 +205,10 @@ export class TradingEngine {
       : pred ? this.o.fuse(pred.outputs, { tsMs: c.tsMs, symbol }) : holdDecision(c.tsMs, 'warming up: features or window not ready', symbol);
     const decision: TradingDecision = { ...raw, tsMs: c.tsMs, symbol };
     const t3 = performance.now();
+    const fills = await barDone;
+    const tBar = performance.now();
+    const closeTs = c.tsMs + this.iv;
+    this.tracker.update(closeTs, venue.equity());
     if (this.killReason === null && this.o.killFile && existsSync(this.o.killFile)) this.killReason = `kill file ${this.o.killFile} present`;
     const killing = this.killReason !== null && !gate.killed;
     if (killing) {
@@ -273,10 +277,11 @@ export class TradingEngine {
     const e2e = Number.isNaN(sendAt) ? tEnd - t0 : sendAt - t0;
     const stages: [string, number][] = [
       ['queue', tStart - t0],
-      ['bar', t1 - tStart],
       ['predict', t2 - t1],
       ['fusion', t3 - t2],
-      ['risk', t4 - t3],
+      // What the venue's bar work added after the model was done (0 on paper).
+      ['bar_wait', tBar - t3],
+      ['risk', t4 - tBar],
       ['journal', t5 - t4],
       ['decision_to_send', e2e],
     ];

@@ -119,7 +119,7 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
       if (e.o.venue.kind === 'paper') io.out(`trades ${trades.length}, net pnl ${trades.reduce((s, t) => s + t.pnl, 0).toFixed(2)}, fills ${journal.counts().fills}`);
     }
     const stats = journal.latencyStats();
-    const order = ['decision_to_send', 'queue', 'bar', 'predict', 'features', 'encoder', 'heads', 'fusion', 'risk', 'journal'];
+    const order = ['decision_to_send', 'queue', 'bar_wait', 'predict', 'features', 'encoder', 'heads', 'fusion', 'risk', 'journal'];
     io.out(order.filter((s) => stats[s]).map((s) => `${s} p50 ${stats[s]!.p50.toFixed(3)} ms p99 ${stats[s]!.p99.toFixed(3)} ms`).join('\n'));
     logger.info({ counts: journal.counts() }, 'trader stopped');
     return 0;

@@ -69,7 +69,7 @@ for (const sync of ['full', 'normal'] as const) {
   const p = percentiles(e2e);
   rows.push([`TradingEngine, journal synchronous=${sync.toUpperCase()}`, e2e.length, p.median, p.p99, p.p99 / base.p99, p.p99 < 10 ? 'yes' : 'no']);
   if (sync === 'full') {
-    for (const s of ['bar', 'predict', 'features', 'encoder', 'heads', 'fusion', 'risk', 'journal', 'decision_to_send']) {
+    for (const s of ['bar_wait', 'predict', 'features', 'encoder', 'heads', 'fusion', 'risk', 'journal', 'decision_to_send']) {
       const st = engine.latency.stats(s);
       if (st.n) stagesOut.push([s, st.p50, st.p99]);
     }
