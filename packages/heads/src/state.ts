@@ -6,7 +6,7 @@ import type { TaskState } from './task.js';
 const cache = new WeakMap<object, unknown>();
 
 /** Parses `state` with `schema` (cached per state object); ArtifactError naming the field on failure. */
-export function parseState<T>(schema: z.ZodType<T>, state: TaskState, taskId: string): T {
+export function parseState<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, state: TaskState, taskId: string): T {
   if (state === null || typeof state !== 'object') throw new ArtifactError(`${taskId} state: expected an object, got ${state === null ? 'null' : typeof state}`);
   const hit = cache.get(state);
   if (hit !== undefined) return hit as T;

@@ -46,8 +46,8 @@ const stateSchema = z.object({
   trainVariance: z.number().positive(),
   ewmaLambda: z.number(),
   garch: z.object({ omega: z.number().positive(), alpha: z.number().nonnegative(), beta: z.number().nonnegative(), mu: z.number() }).nullable(),
-  ewmaLogBias: z.number(),
-  garchLogBias: z.number(),
+  ewmaLogBias: z.number().default(0),
+  garchLogBias: z.number().default(0),
 });
 
 /** QLIKE of log-vol predictions f against log-vol targets y (same centre): mean(e^{2(y-f)} - 2(y-f) - 1). */
