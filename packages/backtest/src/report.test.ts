@@ -92,6 +92,16 @@ describe('report', () => {
     expect(text).not.toMatch(/Infinity|NaN/);
   });
 
+  it('a run without trades still renders (empty tables, flat equity)', () => {
+    const c = generateSyntheticMarket({ bars: 50, seed: 1 }).candles;
+    const flat = runSignalBacktest(c, new Float64Array(c.length).fill(NaN), { interval: '1h' });
+    const h = renderReportHtml(flat);
+    expect(h).toContain('no trades');
+    expect(h).toContain('(0 of 0 trades marked');
+    expect(h).not.toMatch(/NaN|undefined/);
+    expect(JSON.parse(renderReportJson(flat)).metrics.trades).toBe(0);
+  });
+
   const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find((b) => spawnSync('which', [b]).status === 0);
   if (!chromium) console.warn('[skip] chromium is not installed (apt-get install -y chromium): the render check is skipped');
   it.skipIf(!chromium)('renders in headless Chromium to a non-blank screenshot', () => {
