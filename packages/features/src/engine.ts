@@ -6,7 +6,7 @@
 import { ConfigError, DataError, type CandleColumns } from '@task-agnostic/core';
 import { buildKernel, featureNames } from './catalog.js';
 import type { FeatureSetConfig } from './config.js';
-import { newContext, type BarContext, type FeatureKernel } from './context.js';
+import { MAX_BOOK_LEVELS, newContext, type BarContext, type FeatureKernel } from './context.js';
 import { ExtrasState, type ExtraGroup } from './extras.js';
 import { SharedWindows, type SharedWindow } from './shared.js';
 
@@ -47,6 +47,7 @@ export class FeatureEngine {
       warm = Math.max(warm, k.warmup);
     });
     for (const s of config.features) if (s.kind === 'ob_imbalance') levels = Math.max(levels, s.levels);
+    if (levels > MAX_BOOK_LEVELS) throw new ConfigError(`ob_imbalance levels ${levels} exceeds ${MAX_BOOK_LEVELS}`, 'features.levels');
     this.cols = at;
     this.warmup = warm;
     this.runAll = unrolledStep(this.windows, this.kernels, this.offsets);
@@ -56,7 +57,6 @@ export class FeatureEngine {
     this.maxGapBars = config.maxGapBars;
     this.intervalMs = config.intervalMs ?? NaN;
     this.fixedInterval = config.intervalMs !== undefined;
-    if (levels > 200) throw new ConfigError(`ob_imbalance levels ${levels} exceeds 200`, 'features.levels');
   }
 
   /** Index of the next bar. */
@@ -65,13 +65,10 @@ export class FeatureEngine {
   }
 
   /**
-   * Validates one candle (row `row` for messages), then advances every kernel, writing the row's
-   * columns at out[at..]. Call extras alignment BEFORE this (it reads the aligned extras).
-   */
-  /**
-   * Steps on candle i of `src` (row `row` in messages). Reading the typed arrays here, rather than
-   * taking six number arguments, keeps the doubles unboxed: a call with double arguments that V8
-   * does not inline allocates a heap number per argument, per candle.
+   * Validates candle i of `src` (row `row` in messages), then advances every window and kernel,
+   * writing the row's columns at out[at..]. Align the extras BEFORE this (it reads them). Reading
+   * the typed arrays here, rather than taking six number arguments, keeps the doubles unboxed: a
+   * call with double arguments that V8 does not inline allocates a heap number per argument.
    */
   step(row: number, src: CandleColumns, i: number, out: Float64Array, at: number): void {
     const tsMs = src.tsMs[i]!;
