@@ -39,3 +39,4 @@ export { defaultComponents } from './model-components.js';
 export { trainModel, asTrainableEncoder } from './train-model.js';
 export type { TrainModelConfig, TrainModelResult, TaskEvaluation, SeriesEvaluation } from './train-model.js';
 export { taskLoss } from './step.js';
+export { modelParts, datasetForModel, evaluateTest } from './model-evaluation.js';

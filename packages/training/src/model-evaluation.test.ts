@@ -1,0 +1,41 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateSyntheticMarket } from '@task-agnostic/core';
+import { encoderPreset } from '@task-agnostic/encoders';
+import { loadModel, saveModel } from '@task-agnostic/model';
+import { initBackend } from '@task-agnostic/tf';
+import { trainModel } from './train-model.js';
+import { datasetForModel, evaluateTest, modelParts } from './model-evaluation.js';
+
+beforeAll(async () => {
+  await initBackend({ quiet: true });
+});
+
+describe('evaluating a saved model', () => {
+  it('rebuilds the dataset of a saved model and reproduces the test evaluation of training exactly', async () => {
+    const series = [{ symbol: 'SYN', candles: generateSyntheticMarket({ bars: 2500, seed: 5 }).candles }];
+    const r = await trainModel(
+      {
+        model: { windowLength: 16, encoder: encoderPreset('tiny', 'mlp'), tasks: ['volatility', 'direction'], seed: 3 },
+        dataset: { valFraction: 0.2, testFraction: 0.2 },
+        training: { epochs: 1, batchSize: 64, progress: false },
+      },
+      series,
+    );
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'tat-eval-')), 'model');
+    await saveModel(r.model, dir);
+    const loaded = await loadModel(dir);
+    const ds = datasetForModel(loaded, series, { valFraction: 0.2, testFraction: 0.2 });
+    expect(ds.test.n).toBe(r.dataset.test.n);
+    expect(Array.from(ds.test.endRows!)).toEqual(Array.from(r.dataset.test.endRows!));
+    const again = evaluateTest(modelParts(loaded), ds);
+    for (const id of ['volatility', 'direction']) {
+      expect(again[id]!.metrics).toEqual(r.test[id]!.metrics);
+      expect(again[id]!.bySeries.SYN!.baselines).toEqual(r.test[id]!.bySeries.SYN!.baselines);
+    }
+    r.model.dispose();
+    loaded.dispose();
+  });
+});

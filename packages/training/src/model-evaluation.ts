@@ -1,0 +1,65 @@
+/**
+ * Evaluating a TaskAgnosticModel on a dataset outside of training: rebuild the dataset a saved model
+ * was trained on (same features, tasks, window length and splits) and score the test split beside
+ * each task's naive baselines. `trainer evaluate` / `trainer backtest` use it on a saved artifact.
+ */
+import { ConfigError } from '@task-agnostic/core';
+import type { FeatureSetConfig } from '@task-agnostic/features';
+import type { TaskAgnosticModel } from '@task-agnostic/model';
+import type { TaskStateLike, TrainableHead, TrainableTask } from './contracts.js';
+import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput, type SplitBoundaries } from './dataset.js';
+import { evaluateSplit } from './evaluate.js';
+import { featurePipeline } from './features-pipeline.js';
+import { defaultComponents } from './model-components.js';
+import type { MultiTaskParts } from './step.js';
+import type { SeriesEvaluation, TaskEvaluation } from './train-model.js';
+
+/** The model's encoder, tasks, heads and task states as training's parts. */
+export function modelParts(model: TaskAgnosticModel): MultiTaskParts {
+  const e = model.encoder as unknown as MultiTaskParts['encoder'];
+  if (!e || !Array.isArray(e.trainableVariables) || !e.lastSharedWeights) {
+    throw new ConfigError('the encoder lacks trainableVariables / lastSharedWeights (the encoders contract)', 'model.encoder');
+  }
+  const tasks = model.tasks as unknown as TrainableTask[];
+  const heads = tasks.map((t) => model.heads.get(t.id)! as TrainableHead);
+  const taskStates: TaskStateLike[] = tasks.map((t) => model.taskStates.get(t.id)!);
+  return { encoder: e, tasks, heads, taskStates };
+}
+
+/** Rebuilds the dataset for a model: its feature set, tasks and window length over `series`. */
+export function datasetForModel(
+  model: TaskAgnosticModel,
+  series: readonly SeriesInput[],
+  dataset: Omit<DatasetConfigInput, 'windowLength'> = {},
+  boundaries?: readonly SplitBoundaries[],
+): MultiTaskDataset {
+  const featureConfig = defaultComponents.parseFeatureSetConfig(model.config.features) as FeatureSetConfig;
+  return buildDataset(series, model.tasks as unknown as TrainableTask[], featurePipeline(featureConfig), { ...dataset, windowLength: model.windowLength }, boundaries);
+}
+
+/** Test-split metrics per task (pooled) and, per symbol, the model beside the task's naive baselines on the same rows. */
+export function evaluateTest(parts: MultiTaskParts, ds: MultiTaskDataset, batchSize = 256): Record<string, TaskEvaluation> {
+  const test: Record<string, TaskEvaluation> = {};
+  if (ds.test.n === 0) return test;
+  const ev = evaluateSplit(parts, ds.test, batchSize);
+  parts.tasks.forEach((t, i) => {
+    const bySeries: Record<string, SeriesEvaluation> = {};
+    ds.series.forEach((s, k) => {
+      const idx: number[] = [];
+      for (let r = 0; r < ds.test.n; r++) if (ds.test.seriesIds![r] === k) idx.push(r);
+      if (idx.length === 0) return;
+      const out = gatherRows(ev.outputs[i]!, t.outputDim, idx);
+      const y = gatherRows(ds.test.targets[i]!, ds.test.targetDims[i]!, idx);
+      const rows = idx.map((r) => ds.test.endRows![r]!);
+      bySeries[s.symbol] = { metrics: t.metrics(out, y, idx.length), baselines: t.baseline ? t.baseline(s.candles, parts.taskStates![i]!, rows) : [] };
+    });
+    test[t.id] = { metrics: ev.metrics[i]!, bySeries };
+  });
+  return test;
+}
+
+function gatherRows(a: Float32Array, width: number, idx: readonly number[]): Float32Array {
+  const out = new Float32Array(idx.length * width);
+  idx.forEach((r, k) => out.set(a.subarray(r * width, (r + 1) * width), k * width));
+  return out;
+}
