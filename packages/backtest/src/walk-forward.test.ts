@@ -53,6 +53,17 @@ describe('walk-forward', () => {
     expect(wf.folds[4]!.metrics.bars).toBe(100);
   });
 
+  it('takes the schedule as a callback of the row count too', async () => {
+    const calls: number[] = [];
+    const wf = await walkForward(c, (rows) => {
+      calls.push(rows);
+      return [{ index: 0, trainStart: 0, trainEnd: 600, testStart: 600, testEnd: 1200 }];
+    }, train);
+    expect(calls).toEqual([1200]);
+    expect(wf.folds).toHaveLength(1);
+    expect(wf.outOfSample.equity).toHaveLength(600);
+  });
+
   it('rejects overlapping or non-contiguous explicit folds', async () => {
     const bad: Fold[] = [
       { index: 0, trainStart: 0, trainEnd: 100, testStart: 100, testEnd: 200 },

@@ -71,18 +71,24 @@ export interface WalkForwardResult {
 }
 
 /**
- * Walk-forward: for each fold, `train` sees the fold (and may read rows < trainEnd only), then its
+ * Walk-forward. `schedule` is the parameters of rolling/anchored folds, an explicit fold list, or a
+ * function of the row count returning folds. For each fold, `train` sees the fold (and may read rows < trainEnd only), then its
  * decider trades the test window. One account runs through all test windows, so positions and equity
  * carry across fold boundaries and the out-of-sample result is one stitched series.
  */
 export async function walkForward(
   candles: CandleColumns,
-  schedule: WalkForwardSchedule | readonly Fold[],
+  schedule: WalkForwardSchedule | readonly Fold[] | ((rows: number) => readonly Fold[]),
   train: FoldTrainer,
   config?: BacktestConfigInput,
   inputs: BacktestInputs = {},
 ): Promise<WalkForwardResult> {
-  const folds = Array.isArray(schedule) ? (schedule as readonly Fold[]) : walkForwardFolds(candles.length, schedule as WalkForwardSchedule);
+  const folds =
+    typeof schedule === 'function'
+      ? schedule(candles.length)
+      : Array.isArray(schedule)
+        ? (schedule as readonly Fold[])
+        : walkForwardFolds(candles.length, schedule as WalkForwardSchedule);
   checkFolds(folds, candles.length);
   const start = folds[0]!.testStart;
   const end = folds[folds.length - 1]!.testEnd;
