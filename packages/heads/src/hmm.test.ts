@@ -107,6 +107,16 @@ describe.each([42, 2])('regime HMM on the synthetic market (seed %i)', (seed) =>
     expect([...state.stateToRegime].sort()).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('Baum-Welch on these 3-D return/volatility observations never decreases the log-likelihood', () => {
+    if (seed !== 42) return;
+    // tolerance -Infinity: run all 40 iterations, well past convergence (round-off wiggles ~1e-11 allowed).
+    const fit = fitGaussianHmm(obs, rows, 3, { states: 5, seed: 1, maxIterations: 40, tolerance: -Infinity });
+    const ll = fit.logLikelihoods;
+    expect(ll.length).toBe(41);
+    for (let i = 1; i < ll.length; i++) expect(ll[i]!).toBeGreaterThanOrEqual(ll[i - 1]! - 1e-9 * Math.abs(ll[i - 1]!));
+    expect(ll[ll.length - 1]!).toBeGreaterThan(ll[0]!);
+  });
+
   it('the per-row labeller (own observation only, no smoothing) is far above chance', () => {
     const p = new Float64Array(REGIMES.length);
     let ok = 0;
