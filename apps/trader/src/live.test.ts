@@ -71,8 +71,7 @@ describe('live trading through the Bybit client (simulator)', () => {
     const { sim, client, journal, make } = await setup(candles, path.join(mkdtempSync(path.join(tmpdir(), 'tat-live-')), 'j.db'));
     try {
       const engine = make();
-      await engine.recover();
-      await engine.reconcile();
+      await engine.recover(); // an empty journal: reconciles with the exchange only
       for (let i = 0; i < candles.length; i++) {
         sim.advance(1);
         await engine.onCandle(at(candles, i));

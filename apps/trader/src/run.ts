@@ -87,8 +87,8 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
         symbol, config: liveCfg, journal, logger, model, killFile: a.killFile, onStatus: io.out,
         ...(venue ? { venue } : {}), ...(a.runTag ? { runTag: a.runTag } : {}),
       });
+      // recover() replays the journal and, on an exchange, reconciles with it before any trading.
       const n = await engine.recover();
-      if (venue && n === 0) await engine.reconcile();
       if (n) io.out(`resumed ${symbol} from ${a.journal}: ${n} candles replayed, ${engine.statusLine()}`);
       engines.push(engine);
     }
