@@ -20,6 +20,8 @@ import { ExchangeVenue, PaperVenue, type Target, type Venue } from './venue.js';
 /** What the engine needs from the model: StreamingPredictor satisfies it. */
 export interface CandlePredictor {
   onCandle(candle: Candle): { readonly outputs: TaskOutputs; readonly latency: { readonly featuresMs: number; readonly encoderMs: number; readonly headsMs: number } } | null;
+  /** Frees what the predictor holds (StreamingPredictor: its fused head weights). */
+  dispose?(): void;
 }
 
 export type Fuse = (outputs: TaskOutputs, context: { tsMs: number; symbol: SymbolId }) => TradingDecision;
@@ -347,6 +349,7 @@ export class TradingEngine {
       logger.info({ symbol, fills: fills.length }, 'flattened on exit');
     }
     this.flush();
+    this.o.predictor.dispose?.();
     journal.recordEvent('shutdown', { symbol, reason: options.reason ?? 'stop', equity: venue.equity(), lastTs: this.lastTs });
   }
 

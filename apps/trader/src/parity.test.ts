@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readCandlesCsvSync, sliceColumns, type CandleColumns, type TradingDecision, holdDecision } from '@task-agnostic/core';
-import { initBackend } from '@task-agnostic/tf';
+import { initBackend, tf } from '@task-agnostic/tf';
 import { runBacktest } from '@task-agnostic/backtest';
 import { BybitClient } from '@task-agnostic/bybit';
 import { BybitSimulator } from '@task-agnostic/bybit/testing';
@@ -170,5 +170,20 @@ describe.skipIf(!file)('paper trading over the Bybit simulator (real BTCUSDT 1h 
     expect(faulty.journal.all(f)).toEqual(clean.journal.all(f));
     expect(faulty.engine.stats.gaps).toBe(0);
     expect((faulty.engine.o.venue as PaperVenue).equity()).toBe((clean.engine.o.venue as PaperVenue).equity());
+  });
+
+  it('holds no tensors beyond the predictor\'s own: the count does not grow over 400 candles and shutdown frees them', async () => {
+    const journal = Journal.open(path.join(mkdtempSync(path.join(tmpdir(), 'tat-mem-')), 'j.db'));
+    const before = tf.memory().numTensors;
+    const engine = createEngine({ symbol: SYMBOL, config, journal, logger: quiet, model, runTag: 'mem' });
+    const c = clean.candles;
+    const at = (i: number) => ({ tsMs: c.tsMs[i]!, open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]!, volume: c.volume[i]! });
+    for (let i = 0; i < 200; i++) await engine.onCandle(at(i));
+    const mid = tf.memory().numTensors;
+    for (let i = 200; i < 400; i++) await engine.onCandle(at(i));
+    expect(tf.memory().numTensors).toBe(mid);
+    await engine.shutdown();
+    expect(tf.memory().numTensors).toBe(before);
+    journal.close();
   });
 });
