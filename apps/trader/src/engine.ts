@@ -210,7 +210,8 @@ export class TradingEngine {
     const fills = await barDone;
     const tBar = performance.now();
     const closeTs = c.tsMs + this.iv;
-    this.tracker.update(closeTs, venue.equity());
+    // An exchange is not asked during warm-up history: its equity is known from the reconcile only.
+    if (!(history && venue.kind === 'exchange')) this.tracker.update(closeTs, venue.equity());
     if (this.killReason === null && this.o.killFile && existsSync(this.o.killFile)) this.killReason = `kill file ${this.o.killFile} present`;
     const killing = this.killReason !== null && !gate.killed;
     if (killing) {
