@@ -167,7 +167,10 @@ for (const [label, cfg, peer] of [...reference, ...presets]) {
   const r = measure(cfg);
   const t = torch[peer];
   const ratio = r.trainSps / t.trainSps;
-  const goal = label.startsWith('default') ? `${ratio >= 0.5 ? 'met' : 'MISSED'} / ${r.inferP99 <= 2 ? 'met' : 'MISSED'}` : '';
+  // Conservative: the training goal counts as met only against both the measured and the README
+  // (quiet machine) PyTorch figure, since other load on the 2 cores slows 2-thread PyTorch most.
+  const worst = Math.min(ratio, r.trainSps / README_FIGURES[peer].trainSps);
+  const goal = label.startsWith('default') ? `${worst >= 0.5 ? 'met' : 'MISSED'} / ${r.inferP99 <= 2 ? 'met' : 'MISSED'}` : '';
   rows.push([label, r.params, r.trainSps, `${t.trainSps.toFixed(0)} (${peer}${t.measured ? '' : ', not measured here'})`, ratio, r.trainSps / README_FIGURES[peer].trainSps, r.inferMedian, r.inferP99, t.inferP99, goal]);
   console.error(`  done: ${label}`);
 }
