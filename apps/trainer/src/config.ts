@@ -51,7 +51,8 @@ export const EvaluateConfigSchema = z
     singleTask: z.boolean().default(true),
     /** Frozen encoder + new head vs the same head trained from scratch, on this task. */
     transfer: z.boolean().default(true),
-    transferTask: z.string().min(1).default('return'),
+    /** A task the multi-task model was not trained on, for a true transfer test. */
+    transferTask: z.string().min(1).default('anomaly'),
     /** Epochs for the transfer heads. */
     transferEpochs: z.number().int().positive().default(5),
   })
@@ -99,10 +100,10 @@ export type TrainerConfigInput = z.input<typeof TrainerConfigSchema>;
 export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
   quick: {
     name: 'quick',
-    data: { source: 'synthetic', symbols: ['SYNTHA', 'SYNTHB'], bars: 6000 },
-    model: { windowLength: 32, encoder: 'default', encoderType: 'transformer' },
-    training: { epochs: 4, batchSize: 64, learningRate: 2e-3, earlyStopping: { patience: 2 } },
-    evaluate: { singleTask: true, transfer: true, transferEpochs: 3 },
+    data: { source: 'synthetic', symbols: ['SYNTHA', 'SYNTHB'], bars: 5000 },
+    model: { windowLength: 32, encoder: 'default', encoderType: 'transformer', tasks: ['direction', 'volatility', 'regime', 'return', 'risk'] },
+    training: { epochs: 8, batchSize: 64, learningRate: 1e-3, earlyStopping: { patience: 3 } },
+    evaluate: { singleTask: true, transfer: true, transferTask: 'anomaly', transferEpochs: 4 },
   },
   default: {
     name: 'default',

@@ -1,0 +1,118 @@
+/**
+ * The trainer end to end on a small real slice (two symbols): fetch from the local Bybit simulator
+ * (fed with the real CSVs) -> train -> evaluate -> backtest -> report. Checks that the artifact, the
+ * metrics JSON and the report exist and are well-formed, that what was fetched equals the source
+ * rows, and that the same seed and config give the same metrics.
+ */
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readCandlesCsvSync, lowerBound, formatCandlesCsv, sliceColumns } from '@task-agnostic/core';
+import { BybitSimulator, feedFromCsv } from '@task-agnostic/bybit/testing';
+import { initBackend } from '@task-agnostic/tf';
+import { candleFile } from '@task-agnostic/test-utils';
+import { runCli } from './commands.js';
+
+const btc = candleFile('bybit_BTCUSDT_1h.csv');
+const eth = candleFile('bybit_ETHUSDT_1h.csv');
+const FROM = Date.UTC(2024, 0, 1);
+const TO = Date.UTC(2024, 3, 1);
+
+describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tat-trainer-e2e-'));
+  let sim: BybitSimulator;
+  const quiet = { write: () => true };
+  let restore: () => void;
+
+  beforeAll(async () => {
+    await initBackend({ quiet: true });
+    sim = await new BybitSimulator([await feedFromCsv(btc!), await feedFromCsv(eth!)]).start();
+    // The CLI prints to stdout; keep the test log readable.
+    const orig = process.stdout.write.bind(process.stdout);
+    process.stdout.write = quiet.write as typeof process.stdout.write;
+    restore = () => (process.stdout.write = orig);
+  });
+  afterAll(async () => {
+    restore?.();
+    await sim?.close();
+  });
+
+  it('fetch -> train -> evaluate -> backtest -> report', async () => {
+    const data = path.join(dir, 'data');
+    const code = await runCli(['fetch', '--symbols', 'BTCUSDT,ETHUSDT', '--interval', '1h', '--since', '2024-01-01', '--until', '2024-04-01', '--out', data, '--base-url', sim.restUrl, '--no-progress']);
+    expect(code).toBe(0);
+    for (const [sym, src] of [['BTCUSDT', btc!], ['ETHUSDT', eth!]] as const) {
+      const source = readCandlesCsvSync(src).candles;
+      const want = sliceColumns(source, lowerBound(source, FROM), lowerBound(source, TO));
+      const got = readFileSync(path.join(data, `bybit_${sym}_1h.csv`), 'utf8');
+      expect(got).toBe(formatCandlesCsv(want));
+    }
+
+    const config = path.join(dir, 'e2e.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        extends: 'quick',
+        name: 'e2e',
+        out: path.join(dir, 'runs'),
+        seed: 5,
+        data: { source: 'csv', path: data, symbols: ['BTCUSDT', 'ETHUSDT'], exchange: 'bybit', split: { valFraction: 0.2, testFraction: 0.2 } },
+        model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction', 'volatility', 'regime'] },
+        training: { epochs: 2, batchSize: 64 },
+        evaluate: { singleTask: true, transfer: true, transferTask: 'anomaly', transferEpochs: 1 },
+      }),
+    );
+    expect(await runCli(['train', '--config', config, '--no-progress'])).toBe(0);
+    const run = path.join(dir, 'runs', 'e2e');
+    const modelJson = JSON.parse(readFileSync(path.join(run, 'model', 'model.json'), 'utf8'));
+    expect(modelJson.tasks.map((t: { id: string }) => t.id)).toEqual(['direction', 'volatility', 'regime']);
+    expect(modelJson.training.symbols).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(existsSync(path.join(run, 'model', 'weights.bin'))).toBe(true);
+    const training = JSON.parse(readFileSync(path.join(run, 'training.json'), 'utf8'));
+    expect(training.history.length).toBeGreaterThanOrEqual(1);
+    expect(training.test.volatility.bySeries.BTCUSDT.baselines.length).toBeGreaterThan(0);
+    expect(readFileSync(path.join(run, 'training.jsonl'), 'utf8').trim().split('\n').length).toBe(training.history.length);
+
+    expect(await runCli(['evaluate', run])).toBe(0);
+    const ev = JSON.parse(readFileSync(path.join(run, 'evaluation.json'), 'utf8'));
+    expect(ev.tasks.map((t: { task: string }) => t.task)).toEqual(['direction', 'volatility', 'regime']);
+    for (const t of ev.tasks) {
+      expect(Number.isFinite(t.multiTask[t.metric])).toBe(true);
+      expect(Number.isFinite(t.singleTask[t.metric])).toBe(true);
+      expect(['better', 'worse', 'equal']).toContain(t.vsBaseline);
+    }
+    // The standalone evaluation reproduces the test metrics training wrote.
+    expect(ev.tasks[1].multiTask.mse).toBeCloseTo(training.test.volatility.metrics.mse, 6);
+    expect(ev.transfer.task).toBe('anomaly');
+    expect(ev.consistency.decisions).toBe(ev.testSamples);
+    expect(ev.representation.labels).toBe('regime');
+
+    expect(await runCli(['backtest', run, '--fusion', 'weighted'])).toBe(0);
+    const bt = JSON.parse(readFileSync(path.join(run, 'backtest.json'), 'utf8'));
+    expect(bt.symbols.map((s: { symbol: string }) => s.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(bt.symbols[0].report.metrics.bars).toBeGreaterThan(100);
+    expect(readFileSync(path.join(run, 'backtest.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+    expect(existsSync(path.join(run, 'backtest-ETHUSDT.html'))).toBe(true);
+
+    expect(await runCli(['report', run])).toBe(0);
+    const html = readFileSync(path.join(run, 'report.html'), 'utf8');
+    for (const s of ['Validation loss per task', 'Evaluation on the test range', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT']) expect(html).toContain(s);
+    expect(html).not.toMatch(/<script|https?:\/\//);
+
+    // Reproducible: the same seed and config give the same metrics.
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), name: 'e2e-again' }));
+    expect(await runCli(['train', '--config', config, '--no-progress'])).toBe(0);
+    const again = JSON.parse(readFileSync(path.join(dir, 'runs', 'e2e-again', 'training.json'), 'utf8'));
+    expect(again.test).toEqual(training.test);
+    expect(again.history.map((h: { valLoss: unknown }) => h.valLoss)).toEqual(training.history.map((h: { valLoss: unknown }) => h.valLoss));
+  });
+
+  it('names bad arguments and missing runs', async () => {
+    await expect(runCli(['train', '--config', path.join(dir, 'nope.json')])).rejects.toThrow(/neither a preset .* nor a readable file/);
+    await expect(runCli(['evaluate', path.join(dir, 'no-run')])).rejects.toThrow(/does not exist/);
+    await expect(runCli(['fetch', '--interval', '1h'])).rejects.toThrow(/--symbols is required/);
+    await expect(runCli(['train', '--bogus'])).rejects.toThrow(/bogus/);
+    await expect(runCli(['backtest', dir, '--fusion', 'magic'])).rejects.toThrow(/--fusion must be consistency or weighted/);
+  });
+});

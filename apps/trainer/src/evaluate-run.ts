@@ -1,0 +1,216 @@
+/**
+ * `trainer evaluate`: does sharing help? For every task, the multi-task model's test metrics beside
+ * the task's naive baselines AND beside a single-task model with the same encoder and budget;
+ * task transfer (frozen encoder + new head vs the same task from scratch); the consistency score of
+ * the fused decisions; and representation quality (inter/intra-class distance ratio of the
+ * embeddings, trained vs untrained encoder).
+ */
+import { consistencyFusion, weightedSignalFusion, ConsistencyTracker } from '@task-agnostic/fusion';
+import { buildEncoder } from '@task-agnostic/encoders';
+import { getTask } from '@task-agnostic/heads';
+import {
+  buildDataset,
+  evaluateSplit,
+  defaultComponents,
+  featurePipeline,
+  trainNewHead,
+  asTrainableEncoder,
+  type TrainModelResult,
+  type MultiTaskParts,
+} from '@task-agnostic/training';
+import { tf } from '@task-agnostic/tf';
+import type { TaskOutputs } from '@task-agnostic/core';
+import type { TrainerConfig } from './config.js';
+import type { SymbolData } from './data-source.js';
+import { classSeparation, type ClassSeparation } from './representation.js';
+import { encoderConfigOf, scalarMetrics, trainRun, dateBoundaries, type Log } from './train-run.js';
+
+/** The metric a comparison is made on, and whether higher is better. */
+export function primaryMetric(kind: 'classification' | 'regression'): { name: string; higherIsBetter: boolean } {
+  return kind === 'classification' ? { name: 'macroF1', higherIsBetter: true } : { name: 'mse', higherIsBetter: false };
+}
+
+export interface TaskComparison {
+  readonly task: string;
+  readonly kind: 'classification' | 'regression';
+  readonly metric: string;
+  readonly higherIsBetter: boolean;
+  readonly multiTask: Record<string, number>;
+  readonly singleTask: Record<string, number> | null;
+  /** Per symbol: the model and each naive baseline on the same test rows. */
+  readonly bySymbol: Record<string, { model: Record<string, number>; baselines: { name: string; description: string; metrics: Record<string, number> }[] }>;
+  /** Best baseline on the primary metric over the first symbol's rows. */
+  readonly bestBaseline: { name: string; value: number } | null;
+  /** multi-task vs best baseline / vs single-task on the primary metric: 'better' | 'worse' | 'equal'. */
+  readonly vsBaseline: 'better' | 'worse' | 'equal' | 'n/a';
+  readonly vsSingleTask: 'better' | 'worse' | 'equal' | 'n/a';
+}
+
+export interface TransferReport {
+  readonly task: string;
+  readonly note: string;
+  readonly metric: string;
+  readonly higherIsBetter: boolean;
+  readonly frozenEncoder: Record<string, number>;
+  readonly fromScratch: Record<string, number>;
+}
+
+export interface Evaluation {
+  readonly tasks: readonly TaskComparison[];
+  readonly transfer: TransferReport | null;
+  readonly consistency: { readonly fusion: string; readonly score: number; readonly meanAgreement: number; readonly decisions: number; readonly actions: Record<string, number> };
+  readonly representation: { readonly labels: string; readonly trained: ClassSeparation; readonly untrained: ClassSeparation } | null;
+  readonly testSamples: number;
+}
+
+function compare(a: number | undefined, b: number | undefined, higher: boolean): 'better' | 'worse' | 'equal' | 'n/a' {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return 'n/a';
+  if (Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b))) return 'equal';
+  return (higher ? a > b : a < b) ? 'better' : 'worse';
+}
+
+/** The fusion the config names, as a function. */
+export function fusionFn(cfg: TrainerConfig): (o: TaskOutputs, ctx: { tsMs: number; symbol?: string }) => ReturnType<typeof consistencyFusion> {
+  const conf = cfg.fusion.config as never;
+  return cfg.fusion.method === 'weighted' ? (o, ctx) => weightedSignalFusion(o, conf, ctx) : (o, ctx) => consistencyFusion(o, conf, ctx);
+}
+
+export interface EvaluateOptions {
+  readonly log?: Log;
+  readonly progress?: boolean;
+}
+
+export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[], r: TrainModelResult, o: EvaluateOptions = {}): Promise<Evaluation> {
+  const log = o.log ?? (() => {});
+  const model = r.model;
+  const ds = r.dataset;
+  const taskIds = model.tasks.map((t) => t.id);
+
+  // 1. Single-task models: the same encoder config, data and budget, one task each.
+  const single: Record<string, Record<string, number>> = {};
+  if (cfg.evaluate.singleTask && taskIds.length > 1) {
+    for (const id of taskIds) {
+      log(`evaluate: single-task model for '${id}' (same encoder and budget)`);
+      const spec = cfg.model.tasks.find((t) => (typeof t === 'string' ? t : t.id) === id)!;
+      const one = await trainRun(cfg, data, { tasks: [spec], progress: o.progress ?? false });
+      single[id] = scalarMetrics(one.test[id]?.metrics ?? {});
+      one.model.dispose();
+    }
+  }
+
+  const tasks: TaskComparison[] = model.tasks.map((t) => {
+    const kind = t.kind as 'classification' | 'regression';
+    const pm = primaryMetric(kind);
+    const ev = r.test[t.id];
+    const multi = scalarMetrics(ev?.metrics ?? {});
+    const bySymbol: TaskComparison['bySymbol'] = {};
+    for (const [sym, s] of Object.entries(ev?.bySeries ?? {})) {
+      bySymbol[sym] = { model: scalarMetrics(s.metrics), baselines: s.baselines.map((b) => ({ name: b.name, description: b.description, metrics: scalarMetrics(b.metrics) })) };
+    }
+    const firstSym = Object.values(bySymbol)[0];
+    let best: { name: string; value: number } | null = null;
+    for (const b of firstSym?.baselines ?? []) {
+      const v = b.metrics[pm.name];
+      if (v === undefined || !Number.isFinite(v)) continue;
+      if (!best || (pm.higherIsBetter ? v > best.value : v < best.value)) best = { name: b.name, value: v };
+    }
+    const singleM = single[t.id] ?? null;
+    return {
+      task: t.id,
+      kind,
+      metric: pm.name,
+      higherIsBetter: pm.higherIsBetter,
+      multiTask: multi,
+      singleTask: singleM,
+      bySymbol,
+      bestBaseline: best,
+      vsBaseline: compare(firstSym?.model[pm.name], best?.value, pm.higherIsBetter),
+      vsSingleTask: compare(multi[pm.name], singleM?.[pm.name], pm.higherIsBetter),
+    };
+  });
+
+  // 2. Task transfer: the frozen multi-task encoder + a new head vs the task trained from scratch.
+  let transfer: TransferReport | null = null;
+  if (cfg.evaluate.transfer) {
+    const id = cfg.evaluate.transferTask;
+    const task = getTask(id);
+    const pm = primaryMetric(task.kind as 'classification' | 'regression');
+    // The model's own feature set (its defaults filled in), so the transfer head sees the same inputs.
+    const featureConfig = defaultComponents.parseFeatureSetConfig(model.config.features) as Parameters<typeof featurePipeline>[0];
+    const split = cfg.data.split;
+    const tds = buildDataset(
+      data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
+      [task as never],
+      featurePipeline(featureConfig),
+      { windowLength: cfg.model.windowLength, ...('valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction } : {}) },
+      'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
+    );
+    const budget = { ...cfg.training, epochs: cfg.evaluate.transferEpochs, seed: cfg.seed, progress: o.progress ?? false };
+    log(`evaluate: transfer to '${id}' with the encoder frozen`);
+    const encoder = asTrainableEncoder(model.encoder);
+    const tr = await trainNewHead(encoder, task as never, { train: tds.train, val: tds.val }, budget, {}, cfg.seed + 7, tds.taskStates[0]);
+    const parts = { encoder, tasks: [task], heads: [tr.head], taskStates: [tds.taskStates[0]] } as unknown as MultiTaskParts;
+    const frozen = scalarMetrics(evaluateSplit(parts, tds.test, 256).metrics[0] ?? {});
+    tr.head.dispose();
+    log(`evaluate: '${id}' from scratch with the same head budget`);
+    const scratchCfg: TrainerConfig = { ...cfg, training: budget };
+    const scratch = await trainRun(scratchCfg, data, { tasks: [id], progress: o.progress ?? false });
+    const fromScratch = scalarMetrics(scratch.test[id]?.metrics ?? {});
+    scratch.model.dispose();
+    transfer = {
+      task: id,
+      note: taskIds.includes(id)
+        ? `the multi-task model was trained with '${id}' too, so this measures re-learning a head, not transfer to an unseen task`
+        : `'${id}' was not among the multi-task model's tasks (${taskIds.join(', ')})`,
+      metric: pm.name,
+      higherIsBetter: pm.higherIsBetter,
+      frozenEncoder: frozen,
+      fromScratch,
+    };
+  }
+
+  // 3. Consistency of the fused decisions over the test windows.
+  const fuse = fusionFn(cfg);
+  const tracker = new ConsistencyTracker();
+  const actions: Record<string, number> = { buy: 0, sell: 0, hold: 0 };
+  let agreementSum = 0;
+  const test = ds.test;
+  const batch = 256;
+  const embeddings = new Float32Array(test.n * model.embeddingDim);
+  for (let s = 0; s < test.n; s += batch) {
+    const n = Math.min(batch, test.n - s);
+    const x = test.x.subarray(s * test.windowLength * test.featureCount, (s + n) * test.windowLength * test.featureCount);
+    const outs = model.predict(x, n);
+    embeddings.set(model.embed(x, n), s * model.embeddingDim);
+    outs.forEach((out, k) => {
+      const d = fuse(out, { tsMs: k });
+      tracker.update(d);
+      agreementSum += d.agreement;
+      actions[d.action] = (actions[d.action] ?? 0) + 1;
+    });
+  }
+  const consistency = { fusion: cfg.fusion.method, score: tracker.overall, meanAgreement: test.n ? agreementSum / test.n : 0, decisions: test.n, actions };
+
+  // 4. Representation quality on the regime (else direction) labels of the test windows.
+  let representation: Evaluation['representation'] = null;
+  const labelTask = taskIds.includes('regime') ? 'regime' : taskIds.includes('direction') ? 'direction' : null;
+  if (labelTask && test.n > 0) {
+    const i = taskIds.indexOf(labelTask);
+    const labels = Int32Array.from(test.targets[i]!, (v) => Math.round(v));
+    const numClasses = (model.tasks[i] as { classes?: readonly string[] }).classes?.length ?? labels.reduce((a, b) => Math.max(a, b), 0) + 1;
+    const trained = classSeparation(embeddings, test.n, model.embeddingDim, labels, numClasses);
+    const fresh = buildEncoder(encoderConfigOf(cfg), [test.windowLength, test.featureCount], cfg.seed + 999);
+    const untrainedEmb = new Float32Array(test.n * fresh.outputDim);
+    for (let s = 0; s < test.n; s += batch) {
+      const n = Math.min(batch, test.n - s);
+      const x = test.x.subarray(s * test.windowLength * test.featureCount, (s + n) * test.windowLength * test.featureCount);
+      const z = tf.tidy(() => fresh.apply(tf.tensor3d(x, [n, test.windowLength, test.featureCount]), { training: false }));
+      untrainedEmb.set(z.dataSync(), s * fresh.outputDim);
+      z.dispose();
+    }
+    fresh.dispose();
+    representation = { labels: labelTask, trained, untrained: classSeparation(untrainedEmb, test.n, fresh.outputDim, labels, numClasses) };
+  }
+
+  return { tasks, transfer, consistency, representation, testSamples: test.n };
+}

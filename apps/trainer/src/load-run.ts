@@ -1,0 +1,56 @@
+/**
+ * Reopens a run folder for `trainer evaluate` / `trainer backtest`: its config, its data (or other
+ * data given with --data), the saved model, and the dataset rebuilt exactly as in training (same
+ * features, tasks, window, splits) with its test evaluation.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DataError } from '@task-agnostic/core';
+import { loadModel } from '@task-agnostic/model';
+import { datasetForModel, evaluateTest, modelParts, type TrainModelResult } from '@task-agnostic/training';
+import { parseTrainerConfig, type TrainerConfig } from './config.js';
+import { loadConfigData, type TrainedRun } from './pipeline.js';
+import { runPaths } from './run-paths.js';
+import { dateBoundaries } from './train-run.js';
+
+export interface LoadRunOptions {
+  /** Other candles than the run's own (a CSV file or a folder). */
+  readonly dataPath?: string;
+  readonly fusion?: 'consistency' | 'weighted';
+  readonly evaluate?: Partial<TrainerConfig['evaluate']>;
+}
+
+export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<TrainedRun> {
+  const paths = runPaths(path.dirname(runDir), path.basename(runDir));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(paths.config, 'utf8'));
+  } catch (err) {
+    throw new DataError(`${runDir} is not a trainer run folder: cannot read ${paths.config} (${(err as Error).message})`);
+  }
+  const base = parseTrainerConfig(raw, paths.config);
+  const cfg: TrainerConfig = {
+    ...base,
+    data: o.dataPath ? { ...base.data, source: 'csv', path: path.resolve(o.dataPath) } : base.data,
+    fusion: o.fusion ? { ...base.fusion, method: o.fusion } : base.fusion,
+    evaluate: { ...base.evaluate, ...(o.evaluate ?? {}) },
+  };
+  const data = await loadConfigData(cfg);
+  const model = await loadModel(paths.model);
+  try {
+    const split = cfg.data.split;
+    const series = data.map((d) => ({ symbol: d.symbol, candles: d.candles }));
+    const dataset = datasetForModel(
+      model,
+      series,
+      'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction } : {},
+      'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
+    );
+    const test = evaluateTest(modelParts(model), dataset);
+    const result = { model, history: [], dataset, test } as unknown as TrainModelResult;
+    return { cfg, paths, data, result };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The trainer's steps wired together, for `trainer train`, `evaluate`, `backtest`, `report` and the
+ * main job. Every step writes its files into the run folder, so later steps (or a later command)
+ * read what earlier ones wrote.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { backtestReportJson, describeIntrabar, renderReportHtml } from '@task-agnostic/backtest';
+import { DataError } from '@task-agnostic/core';
+import { currentBackend } from '@task-agnostic/tf';
+import type { TrainModelResult } from '@task-agnostic/training';
+import { backtestSymbol, type SymbolBacktest } from './backtest-run.js';
+import type { TrainerConfig } from './config.js';
+import { loadData, type SymbolData } from './data-source.js';
+import { evaluateRun, type Evaluation } from './evaluate-run.js';
+import { renderRunReport, type BacktestSummary, type EpochLine } from './report.js';
+import { runPaths, type RunPaths } from './run-paths.js';
+import { jsonSafe, saveTrainRun, trainRun, type Log } from './train-run.js';
+
+/** Loads the data a config names. */
+export function loadConfigData(cfg: TrainerConfig): Promise<SymbolData[]> {
+  return loadData({
+    synthetic: cfg.data.source === 'synthetic',
+    ...(cfg.data.path ? { path: cfg.data.path } : {}),
+    symbols: cfg.data.symbols,
+    interval: cfg.data.interval,
+    ...(cfg.data.exchange ? { exchange: cfg.data.exchange } : {}),
+    policy: cfg.data.policy,
+    bars: cfg.data.bars,
+    seed: cfg.seed,
+    ...(cfg.data.start !== undefined ? { startMs: cfg.data.start } : {}),
+    ...(cfg.data.end !== undefined ? { endMs: cfg.data.end } : {}),
+  });
+}
+
+export interface StepOptions {
+  readonly log: Log;
+  readonly progress?: boolean;
+}
+
+export interface TrainedRun {
+  readonly cfg: TrainerConfig;
+  readonly paths: RunPaths;
+  readonly data: SymbolData[];
+  readonly result: TrainModelResult;
+}
+
+/** Step 1: train and save the model and the training summary. */
+export async function trainStep(cfg: TrainerConfig, o: StepOptions): Promise<TrainedRun> {
+  const paths = runPaths(cfg.out, cfg.name);
+  const data = await loadConfigData(cfg);
+  for (const d of data) {
+    const fixed = d.dropped || d.filled ? ` (validation: ${d.dropped} dropped, ${d.filled} filled)` : '';
+    o.log(`data ${d.symbol}: ${d.candles.length} candles from ${d.source}${fixed}`);
+  }
+  const t0 = Date.now();
+  const result = await trainRun(cfg, data, { paths, progress: o.progress ?? true, log: o.log });
+  o.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${result.history.length} epochs, ${result.dataset.train.n} training windows`);
+  await saveTrainRun(cfg, data, result, paths);
+  o.log(`model saved to ${paths.model}`);
+  return { cfg, paths, data, result };
+}
+
+/** Step 2: evaluation (baselines, single-task models, transfer, consistency, representation). */
+export async function evaluateStep(run: TrainedRun, o: StepOptions): Promise<Evaluation> {
+  const ev = await evaluateRun(run.cfg, run.data, run.result, { log: o.log, progress: false });
+  await writeFile(run.paths.evaluation, JSON.stringify(ev, jsonSafe, 2) + '\n');
+  o.log(`evaluation written to ${run.paths.evaluation}`);
+  return ev;
+}
+
+/** The first row of a symbol's test range: after validation and the purge gap. */
+export function testStartRow(r: TrainModelResult, i: number): number {
+  return r.dataset.boundaries[i]!.valEnd + r.dataset.purgeGap;
+}
+
+function backtestFile(paths: RunPaths, symbol: string, i: number): string {
+  return i === 0 ? path.basename(paths.backtestHtml) : `backtest-${symbol}.html`;
+}
+
+/** Step 3: backtests of every symbol's test range, with their HTML and JSON reports. */
+export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<BacktestSummary[]> {
+  const results: SymbolBacktest[] = run.data.map((d, i) => backtestSymbol(run.cfg, run.result.model, d, testStartRow(run.result, i), o.log));
+  await mkdir(run.paths.dir, { recursive: true });
+  const summaries: BacktestSummary[] = [];
+  for (const [i, b] of results.entries()) {
+    const file = backtestFile(run.paths, b.symbol, i);
+    await writeFile(path.join(run.paths.dir, file), renderReportHtml(b.result, { title: `${run.cfg.name}: backtest ${b.symbol} (test range)` }));
+    const c = b.result.candles;
+    summaries.push({
+      symbol: b.symbol,
+      from: new Date(c.tsMs[0]!).toISOString().slice(0, 16),
+      to: new Date(c.tsMs[c.length - 1]!).toISOString().slice(0, 16),
+      metrics: b.result.metrics,
+      benchmarkMetrics: b.result.benchmarkMetrics,
+      ...downsampleCurve(c.tsMs, b.result.equity, b.result.benchmark, 1500),
+      decisions: b.decisions,
+      topReasons: b.topReasons,
+      intrabar: describeIntrabar(b.result.intrabar),
+      htmlFile: file,
+    });
+    const m = b.result.metrics;
+    const h = b.result.benchmarkMetrics;
+    o.log(
+      `backtest ${b.symbol}: return ${(m.totalReturn * 100).toFixed(2)}% (buy & hold ${(h.totalReturn * 100).toFixed(2)}%), Sharpe ${m.sharpe.toFixed(2)} (${h.sharpe.toFixed(2)}), max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%, ${m.trades} trades`,
+    );
+  }
+  const json = { symbols: results.map((b) => ({ symbol: b.symbol, startRow: b.startRow, decisions: b.decisions, topReasons: b.topReasons, report: backtestReportJson(b.result) })) };
+  await writeFile(run.paths.backtestJson, JSON.stringify(json, jsonSafe) + '\n');
+  o.log(`backtest reports written to ${run.paths.dir}`);
+  return summaries;
+}
+
+function downsampleCurve(ts: ArrayLike<number>, equity: ArrayLike<number>, bench: ArrayLike<number>, max: number): { tsMs: number[]; equity: number[]; benchmark: number[] } {
+  const n = ts.length;
+  const step = Math.max(1, Math.ceil(n / max));
+  const out = { tsMs: [] as number[], equity: [] as number[], benchmark: [] as number[] };
+  for (let i = 0; i < n; i += step) {
+    out.tsMs.push(ts[i]!);
+    out.equity.push(equity[i]!);
+    out.benchmark.push(bench[i]!);
+  }
+  if ((n - 1) % step !== 0) {
+    out.tsMs.push(ts[n - 1]!);
+    out.equity.push(equity[n - 1]!);
+    out.benchmark.push(bench[n - 1]!);
+  }
+  return out;
+}
+
+async function readJson<T>(file: string, what: string): Promise<T | null> {
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (err) {
+    throw new DataError(`${what} ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Reads the per-epoch JSONL log; a torn last line (a crash mid-write) is skipped. */
+export async function readHistory(file: string): Promise<EpochLine[]> {
+  if (!existsSync(file)) return [];
+  const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim());
+  const out: EpochLine[] = [];
+  for (const [i, l] of lines.entries()) {
+    try {
+      const e = JSON.parse(l) as Partial<EpochLine> & { phase?: string };
+      if (typeof e.epoch === 'number' && e.valLoss) out.push({ epoch: e.epoch, trainLoss: e.trainLoss ?? {}, valLoss: e.valLoss, weights: e.weights ?? {}, ...(e.timeMs !== undefined ? { timeMs: e.timeMs } : {}) });
+    } catch {
+      if (i !== lines.length - 1) throw new DataError(`${file}: line ${i + 1} is not valid JSON`);
+    }
+  }
+  return out;
+}
+
+/** Step 4: the one-page HTML report from what the run folder holds. */
+export async function reportStep(runDir: string, o: StepOptions & { backtests?: BacktestSummary[] }): Promise<string> {
+  const paths = runPaths(path.dirname(runDir), path.basename(runDir));
+  const cfg = await readJson<TrainerConfig>(paths.config, 'run config');
+  const training = await readJson<{ symbols: { symbol: string; source: string; rows: number; from: string | null; to: string | null }[]; dataset: { samples: { train: number; val: number; test: number } } }>(paths.training, 'training summary');
+  if (!cfg || !training) throw new DataError(`${runDir} is not a trainer run folder (no config.json / training.json): run 'trainer train' first`);
+  const model = await readJson<{ createdAt: string; backend: string; weights: { entries?: { shape: number[] }[] } }>(path.join(paths.model, 'model.json'), 'model.json');
+  const evaluation = await readJson<Evaluation>(paths.evaluation, 'evaluation');
+  const backtests = o.backtests ?? (await readJson<{ summaries?: BacktestSummary[] }>(path.join(paths.dir, 'backtest-summary.json'), 'backtest summary'))?.summaries ?? [];
+  const history = await readHistory(paths.history);
+  const paramCount = (model?.weights.entries ?? []).reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
+  const html = renderRunReport({
+    name: cfg.name,
+    createdAt: model?.createdAt ?? new Date().toISOString(),
+    backend: model?.backend ?? currentBackend(),
+    config: cfg,
+    data: training.symbols.map((s) => ({ symbol: s.symbol, source: s.source, rows: s.rows, from: s.from?.slice(0, 16) ?? '-', to: s.to?.slice(0, 16) ?? '-' })),
+    samples: training.dataset.samples,
+    paramCount,
+    history,
+    evaluation,
+    backtests,
+  });
+  await writeFile(paths.report, html);
+  o.log(`report written to ${paths.report}`);
+  return paths.report;
+}
+
+/** Saves the backtest summaries the report reads (so `trainer report` can rebuild the page later). */
+export async function saveBacktestSummaries(paths: RunPaths, summaries: readonly BacktestSummary[]): Promise<void> {
+  await writeFile(path.join(paths.dir, 'backtest-summary.json'), JSON.stringify({ summaries }, jsonSafe) + '\n');
+}

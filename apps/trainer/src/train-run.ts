@@ -1,0 +1,142 @@
+import { mkdir, writeFile, rm } from 'node:fs/promises';
+import { lowerBound, type CandleColumns } from '@task-agnostic/core';
+import { encoderPreset, parseEncoderConfig, type EncoderConfig } from '@task-agnostic/encoders';
+import { saveModel, type ModelConfigInput } from '@task-agnostic/model';
+import { trainModel, type TrainModelResult } from '@task-agnostic/training';
+import { initBackend } from '@task-agnostic/tf';
+import type { TrainerConfig } from './config.js';
+import type { SymbolData } from './data-source.js';
+import type { RunPaths } from './run-paths.js';
+
+export type Log = (line: string) => void;
+
+/** The encoder config a trainer config names (a preset name or a full config). */
+export function encoderConfigOf(cfg: TrainerConfig): EncoderConfig {
+  const e = cfg.model.encoder;
+  return typeof e === 'string' ? encoderPreset(e, cfg.model.encoderType) : parseEncoderConfig(e);
+}
+
+/** The model config (validated later by @task-agnostic/model), optionally for a subset of tasks. */
+export function modelConfigOf(cfg: TrainerConfig, tasks?: TrainerConfig['model']['tasks']): ModelConfigInput {
+  return {
+    windowLength: cfg.model.windowLength,
+    encoder: encoderConfigOf(cfg),
+    tasks: (tasks ?? cfg.model.tasks) as ModelConfigInput['tasks'],
+    ...(cfg.model.features !== undefined ? { features: cfg.model.features } : {}),
+    seed: cfg.seed,
+  };
+}
+
+/** Split rows of one series for a date split: train [0, trainEnd), val [trainEnd, valEnd), test [valEnd, n). */
+export function dateBoundaries(c: CandleColumns, valStartMs: number, testStartMs: number): { trainEnd: number; valEnd: number } {
+  return { trainEnd: lowerBound(c, valStartMs), valEnd: lowerBound(c, testStartMs) };
+}
+
+export interface TrainRunOptions {
+  readonly log?: Log;
+  /** Train only these tasks (single-task baselines). */
+  readonly tasks?: TrainerConfig['model']['tasks'];
+  /** Where the per-epoch JSONL log and checkpoints go; none for throw-away runs. */
+  readonly paths?: RunPaths;
+  readonly progress?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Trains a model on the loaded series with the config's model, training, pre-training and split settings. */
+export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], o: TrainRunOptions = {}): Promise<TrainModelResult> {
+  await initBackend();
+  const split = cfg.data.split;
+  const dataset =
+    'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction } : {};
+  const boundaries = 'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined;
+  if (o.paths) {
+    await mkdir(o.paths.dir, { recursive: true });
+    await rm(o.paths.history, { force: true });
+  }
+  const training = {
+    ...cfg.training,
+    seed: cfg.seed,
+    progress: o.progress ?? true,
+    ...(o.paths ? { logPath: o.paths.history, checkpointDir: o.paths.checkpoints } : {}),
+  };
+  return trainModel(
+    {
+      model: modelConfigOf(cfg, o.tasks),
+      dataset,
+      ...(boundaries ? { boundaries } : {}),
+      training,
+      ...(cfg.pretrain ? { pretrain: { seed: cfg.seed, progress: o.progress ?? true, ...cfg.pretrain } } : {}),
+      ...(cfg.curriculum ? { curriculum: cfg.curriculum } : {}),
+    },
+    data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
+    o.signal ? { signal: o.signal } : {},
+  );
+}
+
+/** Saves the trained model and the training summary of a run. */
+export async function saveTrainRun(cfg: TrainerConfig, data: readonly SymbolData[], r: TrainModelResult, paths: RunPaths): Promise<void> {
+  await mkdir(paths.dir, { recursive: true });
+  await writeFile(paths.config, JSON.stringify(cfg, null, 2) + '\n');
+  const first = data[0]!.candles;
+  const trainEnd = r.dataset.boundaries[0]!.trainEnd;
+  await saveModel(r.model, paths.model, {
+    training: {
+      symbols: data.map((d) => d.symbol),
+      interval: data[0]!.interval,
+      startMs: first.tsMs[0]!,
+      endMs: first.tsMs[Math.max(0, trainEnd - 1)]!,
+      trainRows: r.dataset.train.n,
+      validRows: r.dataset.val.n,
+    },
+    metrics: { test: summariseTest(r) },
+  });
+  const summary = {
+    name: cfg.name,
+    symbols: data.map((d) => ({
+      symbol: d.symbol,
+      source: d.source,
+      rows: d.candles.length,
+      from: iso(d.candles, 0),
+      to: iso(d.candles, d.candles.length - 1),
+      dropped: d.dropped,
+      filled: d.filled,
+    })),
+    dataset: {
+      windowLength: r.dataset.windowLength,
+      horizon: r.dataset.horizon,
+      purgeGap: r.dataset.purgeGap,
+      featureNames: r.dataset.featureNames,
+      boundaries: r.dataset.boundaries.map((b, i) => ({
+        symbol: data[i]!.symbol,
+        ...b,
+        valStart: iso(data[i]!.candles, b.trainEnd),
+        testStart: iso(data[i]!.candles, b.valEnd),
+      })),
+      samples: { train: r.dataset.train.n, val: r.dataset.val.n, test: r.dataset.test.n },
+    },
+    history: r.history,
+    test: r.test,
+  };
+  await writeFile(paths.training, JSON.stringify(summary, jsonSafe, 2) + '\n');
+}
+
+function iso(c: CandleColumns, row: number): string | null {
+  return row < c.length ? new Date(c.tsMs[row]!).toISOString() : null;
+}
+
+/** Test metrics per task (pooled), for model.json. */
+export function summariseTest(r: TrainModelResult): Record<string, Record<string, number>> {
+  return Object.fromEntries(Object.entries(r.test).map(([id, t]) => [id, scalarMetrics(t.metrics)]));
+}
+
+/** Keeps the scalar metrics (confusion matrices and the like stay in the JSON reports). */
+export function scalarMetrics(m: Record<string, unknown>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).filter((e): e is [string, number] => typeof e[1] === 'number'));
+}
+
+/** JSON replacer: typed arrays as arrays, non-finite numbers as null. */
+export function jsonSafe(_key: string, v: unknown): unknown {
+  if (typeof v === 'number' && !Number.isFinite(v)) return null;
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+  return v;
+}
