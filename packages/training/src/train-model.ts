@@ -11,7 +11,7 @@ import type { TaskStateLike, TrainableEncoder, TrainableHead, TrainableTask } fr
 import type { TrainingConfigInput } from './config.js';
 import { runCurriculum, standardCurriculum, type CurriculumInput, type PhaseResult } from './curriculum.js';
 import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput } from './dataset.js';
-import { evaluateSplit } from './evaluate.js';
+import { evaluateTest } from './model-evaluation.js';
 import { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
 import { pretrainEncoder, sslSourcesFromDataset, type PretrainConfigInput, type PretrainResult } from './pretrain.js';
 import { trainMultiTask, type TrainHooks, type TrainResult } from './trainer.js';
@@ -95,23 +95,7 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
       if (config.pretrain) pretrain = await pretrainEncoder(encoder, sslSourcesFromDataset(ds), config.pretrain, { signal: hooks.signal });
       train = await trainMultiTask(parts, data, config.training ?? {}, hooks);
     }
-    const test: Record<string, TaskEvaluation> = {};
-    if (ds.test.n > 0) {
-      const ev = evaluateSplit(parts, ds.test, 256);
-      mtasks.forEach((t, i) => {
-        const bySeries: Record<string, SeriesEvaluation> = {};
-        ds.series.forEach((s, k) => {
-          const idx: number[] = [];
-          for (let r = 0; r < ds.test.n; r++) if (ds.test.seriesIds![r] === k) idx.push(r);
-          if (idx.length === 0) return;
-          const out = gatherRows(ev.outputs[i]!, t.outputDim, idx);
-          const y = gatherRows(ds.test.targets[i]!, ds.test.targetDims[i]!, idx);
-          const rows = idx.map((r) => ds.test.endRows![r]!);
-          bySeries[s.symbol] = { metrics: t.metrics(out, y, idx.length), baselines: t.baseline ? t.baseline(s.candles, states[i]!, rows) : [] };
-        });
-        test[t.id] = { metrics: ev.metrics[i]!, bySeries };
-      });
-    }
+    const test = evaluateTest(parts, ds);
     const history = train?.history ?? (phases ?? []).flatMap((p) => p.history.filter((h): h is TrainResult['history'][number] => 'valLoss' in h));
     return { model, history, ...(train ? { train } : {}), ...(phases ? { phases } : {}), ...(pretrain ? { pretrain } : {}), dataset: ds, test };
   } catch (err) {
@@ -120,8 +104,3 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
   }
 }
 
-function gatherRows(a: Float32Array, width: number, idx: readonly number[]): Float32Array {
-  const out = new Float32Array(idx.length * width);
-  idx.forEach((r, k) => out.set(a.subarray(r * width, (r + 1) * width), k * width));
-  return out;
-}
