@@ -14,7 +14,7 @@ import { StreamingPredictor } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
 // The trader is an app: the bench package does not depend on it, so its build is imported by path
 // (build it first: nx run @task-agnostic/trader:build).
-import { Journal, createEngine, createLogger, createUntrainedModel, parseTraderConfig } from '../../../apps/trader/dist/index.js';
+import { Journal, createEngine, createLogger, createUntrainedModel, parseTraderConfig } from '@task-agnostic/trader';
 import { benchDataDir, percentiles, printTable } from './data-dir.js';
 
 const DECISIONS = Number(process.env.TAT_BENCH_TRADER_N ?? 1000);
