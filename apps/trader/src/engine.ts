@@ -10,9 +10,9 @@
  */
 import { existsSync } from 'node:fs';
 import { INTERVAL_MS, holdDecision, type Candle, type Fill, type Interval, type OrderRequest, type Position, type SymbolId, type TaskOutputs, type TradingDecision } from '@task-agnostic/core';
+import { AccountTracker, applyVerdict } from '@task-agnostic/risk';
 import type { GateVerdict, RiskGate, RiskGateSnapshot, RiskState } from '@task-agnostic/risk';
 import type { Logger } from 'pino';
-import { AccountTracker } from './account-tracker.js';
 import { clientOrderId, type Journal, type JournalTarget, type TargetKind } from './journal.js';
 import { LatencyWindow } from './latency.js';
 import { ExchangeVenue, PaperVenue, type Target, type Venue } from './venue.js';
@@ -379,13 +379,9 @@ function samePosition(a: Position | undefined, b: Position | undefined): boolean
  * position; a vetoed trade keeps it too (a veto blocks new risk, it does not close); a flat
  * decision closes an open position; otherwise the side at the gate's size and exits.
  */
+/** The target a gated decision implies (risk's applyVerdict, typed for the journal). */
 export function targetFor(d: TradingDecision, v: GateVerdict, pos: Position | undefined): (Target & { kind: TargetKind }) | null {
-  const flat = { side: 'flat', sizeFraction: 0, stopLossPct: 0, takeProfitPct: 0 } as const;
-  if (v.killed) return pos ? { ...flat, kind: 'kill' } : null;
-  if (d.action === 'hold') return null;
-  if (d.side === 'flat') return pos ? { ...flat, kind: 'decision' } : null;
-  if (!v.approved) return null;
-  return { side: d.side, sizeFraction: v.sizeFraction, stopLossPct: v.stopLossPct, takeProfitPct: v.takeProfitPct, kind: 'decision' };
+  return applyVerdict(d, v, pos?.side);
 }
 
 /** The order a target implies at the last close (the journal's record; the paper account sizes at the next open). */

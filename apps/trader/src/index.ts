@@ -6,7 +6,6 @@ export { TradingEngine, targetFor, previewOrder } from './engine.js';
 export type { CandlePredictor, Fuse, EngineOptions, EngineStats, CandleResult } from './engine.js';
 export { PaperVenue, ExchangeVenue, fillsOf } from './venue.js';
 export type { Venue, Target, Execution, ExchangeVenueOptions } from './venue.js';
-export { AccountTracker } from './account-tracker.js';
 export { LatencyWindow } from './latency.js';
 export { traderConfigSchema, parseTraderConfig } from './config.js';
 export type { TraderConfig, TraderConfigInput } from './config.js';
