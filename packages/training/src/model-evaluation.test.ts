@@ -39,3 +39,34 @@ describe('evaluating a saved model', () => {
     loaded.dispose();
   });
 });
+
+describe('trainModel with explicit split boundaries', () => {
+  it('splits each series at the given rows (a date split), with the purge gap after each boundary', async () => {
+    const a = generateSyntheticMarket({ bars: 1500, seed: 8 }).candles;
+    const b = generateSyntheticMarket({ bars: 1200, seed: 9 }).candles;
+    const boundaries = [
+      { trainEnd: 900, valEnd: 1200 },
+      { trainEnd: 700, valEnd: 950 },
+    ];
+    const r = await trainModel(
+      {
+        model: { windowLength: 16, encoder: encoderPreset('tiny', 'mlp'), tasks: ['volatility'], seed: 1 },
+        boundaries,
+        training: { epochs: 1, batchSize: 64, progress: false },
+      },
+      [{ symbol: 'A', candles: a }, { symbol: 'B', candles: b }],
+    );
+    expect(r.dataset.boundaries).toEqual(boundaries);
+    const h = r.dataset.horizon;
+    const g = r.dataset.purgeGap;
+    for (let i = 0; i < r.dataset.train.n; i++) {
+      const s = r.dataset.train.seriesIds![i]!;
+      expect(r.dataset.train.endRows![i]! + h).toBeLessThan(boundaries[s]!.trainEnd);
+    }
+    for (let i = 0; i < r.dataset.test.n; i++) {
+      const s = r.dataset.test.seriesIds![i]!;
+      expect(r.dataset.test.endRows![i]!).toBeGreaterThanOrEqual(boundaries[s]!.valEnd + g);
+    }
+    r.model.dispose();
+  });
+});

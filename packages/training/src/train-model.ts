@@ -10,7 +10,7 @@ import { defaultComponents } from './model-components.js';
 import type { TaskStateLike, TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
 import type { TrainingConfigInput } from './config.js';
 import { runCurriculum, standardCurriculum, type CurriculumInput, type PhaseResult } from './curriculum.js';
-import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput } from './dataset.js';
+import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput, type SplitBoundaries } from './dataset.js';
 import { evaluateTest } from './model-evaluation.js';
 import { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
 import { pretrainEncoder, sslSourcesFromDataset, type PretrainConfigInput, type PretrainResult } from './pretrain.js';
@@ -22,6 +22,8 @@ export interface TrainModelConfig {
   readonly model: ModelConfigInput;
   /** Split fractions and purge gap; the window length comes from the model. */
   readonly dataset?: Omit<DatasetConfigInput, 'windowLength'>;
+  /** Split rows per series (e.g. from dates: train up to 2024, test on 2025); overrides the fractions. */
+  readonly boundaries?: readonly SplitBoundaries[];
   readonly training?: TrainingConfigInput;
   /** Self-supervised pre-training before the supervised phase (omit to skip). */
   readonly pretrain?: PretrainConfigInput;
@@ -68,7 +70,7 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
   const modelConfig = parseModelConfig(config.model);
   const featureConfig = components.parseFeatureSetConfig(modelConfig.features) as FeatureSetConfig;
   const tasks = modelConfig.tasks.map((t) => components.getTask(t.id, t.config) as unknown as TrainableTask);
-  const ds = buildDataset(series, tasks, featurePipeline(featureConfig), { ...config.dataset, windowLength: modelConfig.windowLength });
+  const ds = buildDataset(series, tasks, featurePipeline(featureConfig), { ...config.dataset, windowLength: modelConfig.windowLength }, config.boundaries);
   const normalizer = unwrapNormalizer(ds.fittedNormalizer);
   if (!normalizer) throw new ConfigError('the dataset was not built with the features package normaliser', 'dataset');
   const taskStates = Object.fromEntries(tasks.map((t, i) => [t.id, ds.taskStates[i]!]));
