@@ -76,4 +76,10 @@ describe('MLP head', () => {
       tf.dispose([x, y]);
     }
   });
+
+  it('build and dispose leave no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) createMlpHead({ inputDim: 16, outputDim: 3, seed: i, name: 'heads/cycle' }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

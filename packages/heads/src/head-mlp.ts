@@ -38,12 +38,14 @@ export function createMlpHead(options: MlpHeadOptions): Head {
     tf.initializers.glorotUniform({ seed: s }).apply(shape, 'float32');
   const k1 = init([inputDim, hidden], rng.seedInt());
   const k2 = init([hidden, outputDim], rng.seedInt());
+  const z1 = tf.zeros([hidden]);
+  const z2 = tf.zeros([outputDim]);
   const w1 = tf.variable(k1, true, `${prefix}/dense1/kernel`) as tf.Variable<tf.Rank.R2>;
-  const b1 = tf.variable(tf.zeros([hidden]), true, `${prefix}/dense1/bias`) as tf.Variable<tf.Rank.R1>;
+  const b1 = tf.variable(z1, true, `${prefix}/dense1/bias`) as tf.Variable<tf.Rank.R1>;
   const w2 = tf.variable(k2, true, `${prefix}/dense2/kernel`) as tf.Variable<tf.Rank.R2>;
-  const b2 = tf.variable(tf.zeros([outputDim]), true, `${prefix}/dense2/bias`) as tf.Variable<tf.Rank.R1>;
-  k1.dispose();
-  k2.dispose();
+  const b2 = tf.variable(z2, true, `${prefix}/dense2/bias`) as tf.Variable<tf.Rank.R1>;
+  // The variables hold their own copies: the initial values are released here.
+  for (const t of [k1, k2, z1, z2]) t.dispose();
   let disposed = false;
   return {
     inputDim,
