@@ -5,33 +5,13 @@
  * and `trader init-model`.
  */
 import { ConfigError, type CandleColumns } from '@task-agnostic/core';
-import { buildEncoder, encoderPreset, parseEncoderConfig, type EncoderConfig } from '@task-agnostic/encoders';
-import {
-  DEFAULT_FEATURE_SET,
-  Normalizer,
-  StreamingFeatures,
-  computeFeatures,
-  makeWindows,
-  parseFeatureSetConfig,
-  type FeatureSetConfig,
-} from '@task-agnostic/features';
+import { encoderPreset, type EncoderConfig } from '@task-agnostic/encoders';
+import { DEFAULT_FEATURE_SET, Normalizer, computeFeatures } from '@task-agnostic/features';
 import { getTask } from '@task-agnostic/heads';
-import { TaskAgnosticModel, loadModel, saveModel, DEFAULT_TASK_IDS, type ModelComponents } from '@task-agnostic/model';
+import { TaskAgnosticModel, defaultComponents, loadModel, saveModel, DEFAULT_TASK_IDS, type ModelComponents } from '@task-agnostic/model';
 
-const featureSet = (config: unknown): FeatureSetConfig => (config ?? DEFAULT_FEATURE_SET) as FeatureSetConfig;
-
-/** The real packages behind a model (the same wiring as the model package's own default). */
-export const traderComponents: ModelComponents = {
-  parseEncoderConfig: (json) => parseEncoderConfig(json),
-  buildEncoder: (config, inputShape, seed) => buildEncoder(config as EncoderConfig, inputShape, seed),
-  getTask: (id, config) => getTask(id, config),
-  parseFeatureSetConfig: (json) => (json === undefined ? DEFAULT_FEATURE_SET : parseFeatureSetConfig(json)),
-  featureNames: (config) => new StreamingFeatures(featureSet(config)).names,
-  createStreamingFeatures: (config) => new StreamingFeatures(featureSet(config)),
-  computeFeatures: (candles, config) => computeFeatures(candles, featureSet(config)),
-  makeWindows: (m, endRows, T, out) => makeWindows(m, endRows, T, out),
-  normalizerFromJSON: (state) => Normalizer.fromJSON(state),
-};
+/** The real parts (features, encoders, heads), as the model package wires them. */
+export const traderComponents: ModelComponents = defaultComponents;
 
 /** Loads a model artifact folder (model.json + weights) with the real parts. */
 export function loadTraderModel(dir: string): Promise<TaskAgnosticModel> {
