@@ -24,6 +24,8 @@ export const DataConfigSchema = z
     exchange: z.string().min(1).optional(),
     /** Synthetic: bars per symbol. */
     bars: z.number().int().min(500).max(2_000_000).default(20_000),
+    /** Keep every stride-th window (1 = all): thins out long histories, whose neighbouring windows overlap almost fully. */
+    stride: z.number().int().min(1).max(1000).default(1),
     /** What to do with invalid rows in files. */
     policy: z.enum(['reject', 'drop', 'ffill']).default('reject'),
     /** Keep only candles in [start, end). */
@@ -107,10 +109,10 @@ export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
   },
   default: {
     name: 'default',
-    data: { source: 'synthetic', symbols: ['SYNTHA', 'SYNTHB', 'SYNTHC'], bars: 20_000 },
+    data: { source: 'synthetic', symbols: ['SYNTHA', 'SYNTHB', 'SYNTHC'], bars: 20_000, stride: 4 },
     model: { windowLength: 48, encoder: 'default', encoderType: 'transformer' },
-    training: { epochs: 20, batchSize: 64, learningRate: 1e-3, earlyStopping: { patience: 4 } },
-    evaluate: { singleTask: true, transfer: true, transferEpochs: 8 },
+    training: { epochs: 10, batchSize: 64, learningRate: 1e-3, earlyStopping: { patience: 3 } },
+    evaluate: { singleTask: true, transfer: true, transferEpochs: 5 },
   },
   paper: {
     name: 'paper',

@@ -142,7 +142,7 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
       data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
       [task as never],
       featurePipeline(featureConfig),
-      { windowLength: cfg.model.windowLength, ...('valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction } : {}) },
+      { windowLength: cfg.model.windowLength, ...('valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, stride: cfg.data.stride } : { stride: cfg.data.stride }) },
       'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
     );
     const budget = { ...cfg.training, epochs: cfg.evaluate.transferEpochs, seed: cfg.seed, progress: o.progress ?? false };

@@ -43,7 +43,7 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
     const dataset = datasetForModel(
       model,
       series,
-      'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction } : {},
+      'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, stride: cfg.data.stride } : { stride: cfg.data.stride },
       'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
     );
     const test = evaluateTest(modelParts(model), dataset);

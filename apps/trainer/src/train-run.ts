@@ -47,7 +47,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
   await initBackend();
   const split = cfg.data.split;
   const dataset =
-    'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction } : {};
+    'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, stride: cfg.data.stride } : { stride: cfg.data.stride };
   const boundaries = 'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined;
   if (o.paths) {
     await mkdir(o.paths.dir, { recursive: true });
