@@ -17,6 +17,7 @@ import {
   type NormParams,
   applyAttention,
   applyDense,
+  applyDenseOverParts,
   applyNorm,
   makeAttention,
   makeDense,
@@ -62,8 +63,8 @@ export class CnnEncoder extends BaseEncoder<CnnConfig> {
       h = applyTemporalConv(h, c, 'relu');
       scales.push(h);
     }
-    const multi = scales.length === 1 ? scales[0]! : tf.concat(scales, 2);
-    let z = applyDense(multi, this.mix, 'relu');
+    // The multi-scale features concatenated and projected, without materialising the concat.
+    let z = applyDenseOverParts(scales, this.mix, 'relu') as tf.Tensor3D;
     const pool = this.config.attentionPool;
     if (pool > 1) {
       // Average over non-overlapping groups of `pool` steps; when pool does not divide T the

@@ -15,4 +15,5 @@ export type { PresetName } from './presets.js';
 export { topKMask, topKGates, loadBalanceLoss, expertUsage } from './routing.js';
 export type { ExpertUsage } from './routing.js';
 export { applyTemporalConv, makeTemporalConv } from './temporal-conv.js';
+export { applyDenseOverParts } from './layers.js';
 export type { TemporalConvParams } from './temporal-conv.js';

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@task-agnostic/tf';
 import { Rng } from '@task-agnostic/core';
 import { ParamStore } from './params.js';
-import { applyAttention, makeAttention, sinusoidalPositions } from './layers.js';
+import { applyAttention, applyDenseOverParts, makeAttention, makeDense, sinusoidalPositions } from './layers.js';
 
 /** Plain-JS multi-head attention: the textbook formula, per sample and head. */
 function referenceAttention(x: number[][][], wqkv: Float32Array, bqkv: Float32Array, wo: Float32Array, bo: Float32Array, h: number): number[][][] {
@@ -46,6 +46,22 @@ describe('layers', () => {
     const want = referenceAttention(x.arraySync(), a.qkv.w.dataSync() as Float32Array, a.qkv.b.dataSync() as Float32Array, a.out.w.dataSync() as Float32Array, a.out.b.dataSync() as Float32Array, 2);
     got.forEach((seq, n) => seq.forEach((row, i) => row.forEach((v, c) => expect(v).toBeCloseTo(want[n]![i]![c]!, 4))));
     x.dispose();
+    store.dispose();
+  });
+
+  it('dense over parts equals dense over the concatenation, and checks the channel count', async () => {
+    await tf.setBackend('cpu');
+    const store = new ParamStore(new Rng(5), 'parts-test');
+    const d = makeDense(store, 'd', 7, 3);
+    d.b.assign(tf.tensor1d([0.5, -1, 2]));
+    const a = tf.randomNormal([2, 4, 3], 0, 1, 'float32', 1);
+    const b = tf.randomNormal([2, 4, 4], 0, 1, 'float32', 2);
+    const got = applyDenseOverParts([a, b], d, 'relu');
+    const want = tf.relu(tf.add(tf.matMul(tf.reshape(tf.concat([a, b], 2), [8, 7]), d.w), d.b)).reshape([2, 4, 3]);
+    expect(got.shape).toEqual([2, 4, 3]);
+    const g = got.dataSync();
+    want.dataSync().forEach((v, i) => expect(g[i]!).toBeCloseTo(v, 5));
+    expect(() => applyDenseOverParts([a], d)).toThrow(/parts have 3 channels, weight has 7 rows/);
     store.dispose();
   });
 

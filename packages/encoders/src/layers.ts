@@ -19,6 +19,31 @@ export function applyDense<R extends tf.Rank>(x: tf.Tensor<R>, d: DenseParams, a
   return dense(x, d.w, d.b, activation);
 }
 
+/**
+ * act(concat(parts, lastAxis) W + b) without materialising the concat: sum_i parts_i W_i + b, with
+ * W_i the rows of W that face part i. Each product is a plain 2-D matMul; the concat's gradient
+ * (a last-axis split, a slow strided copy on wasm) is avoided. Parts are [..., C_i] of equal
+ * leading shape.
+ */
+export function applyDenseOverParts(parts: readonly tf.Tensor[], d: DenseParams, activation: 'linear' | 'relu' = 'linear'): tf.Tensor {
+  const lead = parts[0]!.shape.slice(0, -1);
+  const rows = lead.reduce((a, b) => a * b, 1);
+  const out = d.w.shape[1];
+  const channels = parts.reduce((s, p) => s + p.shape[p.rank - 1]!, 0);
+  if (channels !== d.w.shape[0]) throw new Error(`applyDenseOverParts: parts have ${channels} channels, weight has ${d.w.shape[0]} rows`);
+  let offset = 0;
+  let acc: tf.Tensor2D | null = null;
+  for (const part of parts) {
+    const c = part.shape[part.rank - 1]!;
+    const wi = parts.length === 1 ? d.w : (tf.slice(d.w, [offset, 0], [c, out]) as tf.Tensor2D);
+    offset += c;
+    const y = tf.matMul(tf.reshape(part, [rows, c]) as tf.Tensor2D, wi) as tf.Tensor2D;
+    acc = acc ? (tf.add(acc, y) as tf.Tensor2D) : y;
+  }
+  const z = tf.add(acc!, d.b);
+  return tf.reshape(activation === 'relu' ? tf.relu(z) : z, [...lead, out]);
+}
+
 export interface NormParams {
   readonly gain: tf.Variable<tf.Rank.R1>;
   readonly bias: tf.Variable<tf.Rank.R1>;
