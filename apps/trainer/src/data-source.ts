@@ -5,7 +5,9 @@ import {
   DataError,
   INTERVALS,
   generateSyntheticMarket,
+  lowerBound,
   readCandlesCsv,
+  sliceColumns,
   type CandleColumns,
   type InvalidCandlePolicy,
   type Interval,
@@ -53,20 +55,7 @@ export function parseCandleFileName(name: string): { exchange?: string; symbol: 
 
 function clip(c: CandleColumns, startMs?: number, endMs?: number): CandleColumns {
   if (startMs === undefined && endMs === undefined) return c;
-  let s = 0;
-  let e = c.length;
-  while (s < e && c.tsMs[s]! < (startMs ?? -Infinity)) s++;
-  while (e > s && c.tsMs[e - 1]! >= (endMs ?? Infinity)) e--;
-  return {
-    length: e - s,
-    tsMs: c.tsMs.subarray(s, e),
-    open: c.open.subarray(s, e),
-    high: c.high.subarray(s, e),
-    low: c.low.subarray(s, e),
-    close: c.close.subarray(s, e),
-    volume: c.volume.subarray(s, e),
-    turnover: c.turnover.subarray(s, e),
-  };
+  return sliceColumns(c, startMs === undefined ? 0 : lowerBound(c, startMs), endMs === undefined ? c.length : lowerBound(c, endMs));
 }
 
 /**

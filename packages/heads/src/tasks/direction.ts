@@ -6,14 +6,11 @@
  * Source design: "Trend Prediction (Classification: 3 classes) Up / Sideways / Down, Loss: Cross-entropy".
  */
 import { DIRECTION_CLASSES, sliceColumns, type CandleColumns, type DirectionOutput } from '@task-agnostic/core';
-import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
-import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
-import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
-import { balancedWeights, barLogReturns, classCounts, forwardLogReturn, priorLogits, sampleStd } from '../forward.js';
-import { createMlpHead } from '../head-mlp.js';
-import { softmaxCrossEntropy } from '../losses.js';
-import { classificationMetrics, softmaxRows } from '../metrics.js';
+import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
+import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
+import { balancedWeights, barLogReturns, classCounts, forwardLogReturn, sampleStd } from '../forward.js';
+import { majorityBaseline, oneHotLogits, softmaxClassifier } from '../classification.js';
 import { parseState } from '../state.js';
 import type { BaselineReport, Task, TaskFactory, TaskLabels, TaskState } from '../task.js';
 
@@ -61,6 +58,9 @@ export function createDirectionTask(config: DirectionConfig): Task<DirectionOutp
     return { targets, targetDim: 1, valid };
   }
 
+  const clf = softmaxClassifier(id, DIRECTION_CLASSES, (state) =>
+    config.classWeighting === 'balanced' ? parseState(stateSchema, state, id).classWeights : undefined,
+  );
   const task: Task<DirectionOutput> = {
     id,
     kind: 'classification',
@@ -83,40 +83,28 @@ export function createDirectionTask(config: DirectionConfig): Task<DirectionOutp
     labels(candles: CandleColumns, state: TaskState): TaskLabels {
       return labelsWith(candles, parseState(stateSchema, state, id).threshold);
     },
-    buildHead(inputDim: number, seed: number) {
-      return createMlpHead({ inputDim, outputDim: K, seed, name: `heads/${id}` });
-    },
-    loss(output: tf.Tensor2D, targets: tf.Tensor2D, state?: TaskState): tf.Scalar {
-      const w = config.classWeighting === 'balanced' && state ? parseState(stateSchema, state, id).classWeights : undefined;
-      return softmaxCrossEntropy(output, targets, K, w);
-    },
-    metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number> {
-      checkMetricsInput(outputs, targets, n, K, 1, id);
-      return classificationMetrics(softmaxRows(outputs, n, K), targets, n, DIRECTION_CLASSES);
-    },
+    buildHead: clf.buildHead,
+    loss: clf.loss,
+    metrics: clf.metrics,
     baseline(candles: CandleColumns, state: TaskState, rows: ArrayLike<number>): readonly BaselineReport[] {
       const s = parseState(stateSchema, state, id);
       const l = labelsWith(candles, s.threshold);
       checkRows(rows, l.valid);
       const n = rows.length;
       const y = gatherTargets(l.targets, 1, rows);
-      const prior = priorLogits(s.classCounts);
       // Momentum: the class of the trailing h-bar return (bars <= t), as a near-one-hot row.
-      const mom = new Float32Array(n * K);
-      for (let i = 0; i < n; i++) {
+      const mom = oneHotLogits(n, K, (i) => {
         const t = rows[i]!;
         const back = Math.min(h, t);
-        const c = back > 0 ? directionClass(Math.log(candles.close[t]! / candles.close[t - back]!), s.threshold) : 2;
-        for (let k = 0; k < K; k++) mom[i * K + k] = k === c ? 0 : -3;
-      }
+        return back > 0 ? directionClass(Math.log(candles.close[t]! / candles.close[t - back]!), s.threshold) : 2;
+      });
       return [
-        { name: 'majority', description: 'training class frequencies (argmax = the majority class)', metrics: task.metrics(repeatRow(prior, n), y, n) },
+        majorityBaseline(task.metrics, s.classCounts, y, n),
         { name: 'momentum', description: 'class of the trailing h-bar return, same threshold', metrics: task.metrics(mom, y, n) },
       ];
     },
     decode(output: ArrayLike<number>): DirectionOutput {
-      checkOutputRow(output, K, id);
-      const p = softmaxRows(output, 1, K);
+      const p = clf.probabilities(output);
       return { up: p[0]!, down: p[1]!, sideways: p[2]! };
     },
   };

@@ -11,14 +11,11 @@
  */
 import { REGIMES, sliceColumns, type CandleColumns, type Regime, type RegimeOutput } from '@task-agnostic/core';
 import { DataError, quantileSorted } from '@task-agnostic/core';
-import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
-import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
-import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
-import { balancedWeights, classCounts, oneBarReturns, priorLogits, windowRealisedVol, windowTrendZ } from '../forward.js';
-import { createMlpHead } from '../head-mlp.js';
-import { softmaxCrossEntropy } from '../losses.js';
-import { classificationMetrics, softmaxRows } from '../metrics.js';
+import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
+import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
+import { balancedWeights, classCounts, oneBarReturns, windowRealisedVol, windowTrendZ } from '../forward.js';
+import { argmax, majorityBaseline, persistenceBaseline, softmaxClassifier } from '../classification.js';
 import { fitRegimeHmm, regimeObservations, regimeProbabilities, type RegimeHmmState } from '../regime-hmm.js';
 import { parseState } from '../state.js';
 import type { BaselineReport, Task, TaskFactory, TaskLabels, TaskState } from '../task.js';
@@ -101,6 +98,9 @@ export function createRegimeTask(config: RegimeConfig): Task<RegimeOutput> {
     return { targets, targetDim: 1, valid };
   }
 
+  const clf = softmaxClassifier(id, REGIMES, (state) =>
+    config.classWeighting === 'balanced' ? parseState(stateSchema, state, id).classWeights : undefined,
+  );
   const task: Task<RegimeOutput> = {
     id,
     kind: 'classification',
@@ -134,42 +134,23 @@ export function createRegimeTask(config: RegimeConfig): Task<RegimeOutput> {
     labels(candles: CandleColumns, state: TaskState): TaskLabels {
       return labelsWith(candles, parseState(stateSchema, state, id));
     },
-    buildHead(inputDim: number, seed: number) {
-      return createMlpHead({ inputDim, outputDim: K, seed, name: `heads/${id}` });
-    },
-    loss(output: tf.Tensor2D, targets: tf.Tensor2D, state?: TaskState): tf.Scalar {
-      const w = config.classWeighting === 'balanced' && state ? parseState(stateSchema, state, id).classWeights : undefined;
-      return softmaxCrossEntropy(output, targets, K, w);
-    },
-    metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number> {
-      checkMetricsInput(outputs, targets, n, K, 1, id);
-      return classificationMetrics(softmaxRows(outputs, n, K), targets, n, REGIMES);
-    },
+    buildHead: clf.buildHead,
+    loss: clf.loss,
+    metrics: clf.metrics,
     baseline(candles: CandleColumns, state: TaskState, rows: ArrayLike<number>): readonly BaselineReport[] {
       const s = parseState(stateSchema, state, id);
       const l = labelsWith(candles, s);
       checkRows(rows, l.valid);
       const n = rows.length;
       const y = gatherTargets(l.targets, 1, rows);
-      const prior = priorLogits(s.classCounts);
-      const majority = prior.indexOf(Math.max(...prior));
-      // Persistence: the label of row t - h, whose window (t-h, t] is known at t.
-      const pers = new Float32Array(n * K);
-      for (let i = 0; i < n; i++) {
-        const t = rows[i]!;
-        const c = t - h >= 0 ? l.targets[t - h]! : majority;
-        for (let k = 0; k < K; k++) pers[i * K + k] = k === c ? 0 : -3;
-      }
       return [
-        { name: 'majority', description: 'training class frequencies (argmax = the majority class)', metrics: task.metrics(repeatRow(prior, n), y, n) },
-        { name: 'persistence', description: 'the regime of the trailing window (t-h, t]', metrics: task.metrics(pers, y, n) },
+        majorityBaseline(task.metrics, s.classCounts, y, n),
+        persistenceBaseline(task.metrics, l.targets, rows, h, s.classCounts, y, 'the regime of the trailing window (t-h, t]'),
       ];
     },
     decode(output: ArrayLike<number>): RegimeOutput {
-      checkOutputRow(output, K, id);
-      const p = softmaxRows(output, 1, K);
-      let best = 0;
-      for (let j = 1; j < K; j++) if (p[j]! > p[best]!) best = j;
+      const p = clf.probabilities(output);
+      const best = argmax(p);
       const probs = Object.fromEntries(REGIMES.map((r, j) => [r, p[j]!])) as Record<Regime, number>;
       return { label: REGIMES[best]!, probs, confidence: p[best]! };
     },
