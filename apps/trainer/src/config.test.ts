@@ -10,7 +10,11 @@ describe('trainer config', () => {
     const c = parseTrainerConfig({});
     expect(c.data.source).toBe('synthetic');
     expect(c.model.tasks).toContain('direction');
-    for (const name of Object.keys(PRESETS)) expect(resolveConfig(name).name).toBe(name);
+    for (const name of Object.keys(PRESETS)) {
+      const c = resolveConfig(name);
+      expect(c.name).toBe(name);
+      expect(parseTrainerConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
+    }
   });
 
   it('names the bad field', () => {
@@ -26,6 +30,8 @@ describe('trainer config', () => {
   it('parses date splits to milliseconds', () => {
     const c = parseTrainerConfig({ data: { split: { valStart: '2024-10-01', testStart: '2025-01-01' } } });
     expect(c.data.split).toEqual({ valStart: Date.UTC(2024, 9, 1), testStart: Date.UTC(2025, 0, 1) });
+    // A saved run config holds the parsed form; it must read back to the same config.
+    expect(parseTrainerConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
   });
 
   it('reads a file that extends a preset, and applies overrides last', () => {

@@ -8,10 +8,14 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, INTERVALS } from '@task-agnostic/core';
 
-const isoDate = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date such as 2025-01-01')
-  .transform((s) => Date.parse(s));
+/** A date: an ISO string (as written by people) or epoch milliseconds (as a saved run config holds it). */
+const isoDate = z.union([
+  z.number().int(),
+  z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date such as 2025-01-01')
+    .transform((s) => Date.parse(s)),
+]);
 
 export const DataConfigSchema = z
   .object({
