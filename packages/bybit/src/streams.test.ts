@@ -99,7 +99,14 @@ describe('WebSocket streams against the simulator', () => {
     await until(() => c.streams.socket.isOpen);
     for (let k = 1; k <= 400; k++) {
       s.advance(1);
-      if (k % 50 === 0) s.dropWebSockets();
+      if (k % 50 === 0) {
+        // Wait for the reconnect (so most closes arrive as pushes, whatever the machine's load);
+        // bars closed while the socket was down come from the REST backfill.
+        const connects = c.streams.socket.stats.connects;
+        s.dropWebSockets();
+        await until(() => c.streams.socket.stats.connects > connects && c.streams.socket.isOpen);
+        await sleep(20);
+      }
       await sleep(1);
     }
     await until(() => got.length >= 100);
