@@ -143,12 +143,18 @@ export function printTrainSummary(run: TrainedRun, log: Log): void {
 }
 
 export function printEvaluation(ev: Evaluation, log: Log): void {
-  const rows: string[][] = [['task', 'metric', 'model', 'best baseline', 'vs baseline', 'multi (pooled)', 'single-task', 'vs single']];
+  const rows: string[][] = [['task', 'symbol', 'metric', 'model', 'best baseline', 'vs baseline']];
   for (const t of ev.tasks) {
-    const first = Object.values(t.bySymbol)[0];
-    rows.push([t.task, t.metric, fmt(first?.model[t.metric]), t.bestBaseline ? `${fmt(t.bestBaseline.value)} (${t.bestBaseline.name})` : '-', t.vsBaseline, fmt(t.multiTask[t.metric]), fmt(t.singleTask?.[t.metric]), t.vsSingleTask]);
+    for (const [sym, b] of Object.entries(t.bySymbol)) {
+      rows.push([t.task, sym, t.metric, fmt(b.model[t.metric]), b.bestBaseline ? `${fmt(b.bestBaseline.value)} (${b.bestBaseline.name})` : '-', b.vsBaseline]);
+    }
   }
-  log(`\nevaluation (${ev.testSamples} test windows):\n${textTable(rows)}`);
+  const shared: string[][] = [['task', 'metric', 'beats best baseline', 'multi-task (pooled)', 'single-task (pooled)', 'sharing']];
+  for (const t of ev.tasks) {
+    shared.push([t.task, t.metric, `${t.beatsBaselineOn}/${t.symbols} symbols`, fmt(t.multiTask[t.metric]), fmt(t.singleTask?.[t.metric]), t.vsSingleTask]);
+  }
+  log(`\nevaluation (${ev.testSamples} test windows), each symbol against each task's naive baselines:\n${textTable(rows)}`);
+  log(`\ndoes sharing help? the multi-task model against single-task models with the same encoder and budget:\n${textTable(shared)}`);
   if (ev.transfer) log(`transfer '${ev.transfer.task}': ${ev.transfer.metric} frozen encoder ${fmt(ev.transfer.frozenEncoder[ev.transfer.metric])} vs from scratch ${fmt(ev.transfer.fromScratch[ev.transfer.metric])} (${ev.transfer.note})`);
   log(`consistency (${ev.consistency.fusion}): ${pct(ev.consistency.score)} of decisions agree; mean agreement ${fmt(ev.consistency.meanAgreement, 3)}`);
   if (ev.representation) log(`representation (${ev.representation.labels} classes): inter/intra ratio ${fmt(ev.representation.trained.ratio)} trained vs ${fmt(ev.representation.untrained.ratio)} untrained`);

@@ -80,7 +80,14 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     for (const t of ev.tasks) {
       expect(Number.isFinite(t.multiTask[t.metric])).toBe(true);
       expect(Number.isFinite(t.singleTask[t.metric])).toBe(true);
-      expect(['better', 'worse', 'equal']).toContain(t.vsBaseline);
+      expect(Object.keys(t.bySymbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
+      for (const b of Object.values(t.bySymbol) as { vsBaseline: string; model: Record<string, number>; bestBaseline: { value: number } }[]) {
+        expect(['better', 'worse', 'equal']).toContain(b.vsBaseline);
+        // The verdict follows from the numbers it reports.
+        const better = t.higherIsBetter ? b.model[t.metric]! > b.bestBaseline.value : b.model[t.metric]! < b.bestBaseline.value;
+        if (b.vsBaseline !== 'equal') expect(b.vsBaseline === 'better').toBe(better);
+      }
+      expect(t.beatsBaselineOn).toBe(Object.values(t.bySymbol).filter((b) => (b as { vsBaseline: string }).vsBaseline === 'better').length);
     }
     // The standalone evaluation reproduces the test metrics training wrote.
     expect(ev.tasks[1].multiTask.mse).toBeCloseTo(training.test.volatility.metrics.mse, 6);

@@ -37,13 +37,24 @@ export interface TaskComparison {
   readonly higherIsBetter: boolean;
   readonly multiTask: Record<string, number>;
   readonly singleTask: Record<string, number> | null;
-  /** Per symbol: the model and each naive baseline on the same test rows. */
-  readonly bySymbol: Record<string, { model: Record<string, number>; baselines: { name: string; description: string; metrics: Record<string, number> }[] }>;
-  /** Best baseline on the primary metric over the first symbol's rows. */
-  readonly bestBaseline: { name: string; value: number } | null;
-  /** multi-task vs best baseline / vs single-task on the primary metric: 'better' | 'worse' | 'equal'. */
-  readonly vsBaseline: 'better' | 'worse' | 'equal' | 'n/a';
-  readonly vsSingleTask: 'better' | 'worse' | 'equal' | 'n/a';
+  /**
+   * Per symbol: the model and each naive baseline on the same test rows, the best baseline on the
+   * primary metric, and whether the model beats it there.
+   */
+  readonly bySymbol: Record<
+    string,
+    {
+      model: Record<string, number>;
+      baselines: { name: string; description: string; metrics: Record<string, number> }[];
+      bestBaseline: { name: string; value: number } | null;
+      vsBaseline: Verdict;
+    }
+  >;
+  /** On how many symbols the model beats the best naive baseline (primary metric). */
+  readonly beatsBaselineOn: number;
+  readonly symbols: number;
+  /** Multi-task vs single-task model on the pooled test rows (primary metric). */
+  readonly vsSingleTask: Verdict;
 }
 
 export interface TransferReport {
@@ -63,7 +74,9 @@ export interface Evaluation {
   readonly testSamples: number;
 }
 
-function compare(a: number | undefined, b: number | undefined, higher: boolean): 'better' | 'worse' | 'equal' | 'n/a' {
+export type Verdict = 'better' | 'worse' | 'equal' | 'n/a';
+
+function compare(a: number | undefined, b: number | undefined, higher: boolean): Verdict {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return 'n/a';
   if (Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b))) return 'equal';
   return (higher ? a > b : a < b) ? 'better' : 'worse';
@@ -105,16 +118,18 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
     const multi = scalarMetrics(ev?.metrics ?? {});
     const bySymbol: TaskComparison['bySymbol'] = {};
     for (const [sym, s] of Object.entries(ev?.bySeries ?? {})) {
-      bySymbol[sym] = { model: scalarMetrics(s.metrics), baselines: s.baselines.map((b) => ({ name: b.name, description: b.description, metrics: scalarMetrics(b.metrics) })) };
-    }
-    const firstSym = Object.values(bySymbol)[0];
-    let best: { name: string; value: number } | null = null;
-    for (const b of firstSym?.baselines ?? []) {
-      const v = b.metrics[pm.name];
-      if (v === undefined || !Number.isFinite(v)) continue;
-      if (!best || (pm.higherIsBetter ? v > best.value : v < best.value)) best = { name: b.name, value: v };
+      const model = scalarMetrics(s.metrics);
+      const baselines = s.baselines.map((b) => ({ name: b.name, description: b.description, metrics: scalarMetrics(b.metrics) }));
+      let best: { name: string; value: number } | null = null;
+      for (const b of baselines) {
+        const v = b.metrics[pm.name];
+        if (v === undefined || !Number.isFinite(v)) continue;
+        if (!best || (pm.higherIsBetter ? v > best.value : v < best.value)) best = { name: b.name, value: v };
+      }
+      bySymbol[sym] = { model, baselines, bestBaseline: best, vsBaseline: compare(model[pm.name], best?.value, pm.higherIsBetter) };
     }
     const singleM = single[t.id] ?? null;
+    const verdicts = Object.values(bySymbol).map((b) => b.vsBaseline);
     return {
       task: t.id,
       kind,
@@ -123,8 +138,8 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
       multiTask: multi,
       singleTask: singleM,
       bySymbol,
-      bestBaseline: best,
-      vsBaseline: compare(firstSym?.model[pm.name], best?.value, pm.higherIsBetter),
+      beatsBaselineOn: verdicts.filter((v) => v === 'better').length,
+      symbols: verdicts.length,
       vsSingleTask: compare(multi[pm.name], singleM?.[pm.name], pm.higherIsBetter),
     };
   });

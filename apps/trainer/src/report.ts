@@ -96,8 +96,17 @@ function confusion(task: string, metrics: Record<string, number>): string {
 function evaluationSection(e: Evaluation): string {
   const rows = e.tasks
     .map((t) => {
-      const first = Object.values(t.bySymbol)[0];
-      return `<tr><td>${esc(t.task)}</td><td>${esc(t.metric)} (${t.higherIsBetter ? 'higher' : 'lower'} is better)</td><td>${f(first?.model[t.metric])}</td><td>${t.bestBaseline ? `${f(t.bestBaseline.value)} (${esc(t.bestBaseline.name)})` : '-'}</td><td>${verdict(t.vsBaseline)}</td><td>${f(t.multiTask[t.metric])}</td><td>${f(t.singleTask?.[t.metric])}</td><td>${verdict(t.vsSingleTask)}</td></tr>`;
+      const syms = Object.entries(t.bySymbol);
+      return syms
+        .map(
+          ([sym, b], i) =>
+            `<tr>${i === 0 ? `<td rowspan="${syms.length}">${esc(t.task)}</td><td rowspan="${syms.length}">${esc(t.metric)} (${t.higherIsBetter ? 'higher' : 'lower'} is better)</td>` : ''}<td>${esc(sym)}</td><td>${f(b.model[t.metric])}</td><td>${b.bestBaseline ? `${f(b.bestBaseline.value)} (${esc(b.bestBaseline.name)})` : '-'}</td><td>${verdict(b.vsBaseline)}</td>${
+              i === 0
+                ? `<td rowspan="${syms.length}">${f(t.multiTask[t.metric])}</td><td rowspan="${syms.length}">${f(t.singleTask?.[t.metric])}</td><td rowspan="${syms.length}">${verdict(t.vsSingleTask)}</td>`
+                : ''
+            }</tr>`,
+        )
+        .join('');
     })
     .join('');
   const details = e.tasks
@@ -128,8 +137,8 @@ function evaluationSection(e: Evaluation): string {
 <tr><td>untrained (same architecture)</td><td>${f(e.representation.untrained.inter)}</td><td>${f(e.representation.untrained.intra)}</td><td>${f(e.representation.untrained.ratio)}</td></tr></table>`
     : '';
   return `<h2>Evaluation on the test range (${e.testSamples} windows)</h2>
-<p class="sub">Multi-task model vs each task's best naive baseline (same rows of the first symbol) and vs a single-task model with the same encoder and budget (pooled test rows).</p>
-<table><tr><th>task</th><th>metric</th><th>model</th><th>best baseline</th><th>vs baseline</th><th>multi-task (pooled)</th><th>single-task</th><th>vs single-task</th></tr>${rows}</table>
+<p class="sub">Per symbol, the multi-task model vs the task's best naive baseline on the same test rows; and, over the pooled test rows, the multi-task model vs a single-task model with the same encoder and budget (does sharing help?).</p>
+<table><tr><th>task</th><th>metric</th><th>symbol</th><th>model</th><th>best baseline</th><th>vs baseline</th><th>multi-task (pooled)</th><th>single-task (pooled)</th><th>vs single-task</th></tr>${rows}</table>
 ${details}
 <h2>Confusion matrices (multi-task model, pooled test rows)</h2><div class="cms">${cms}</div>
 ${tr}
