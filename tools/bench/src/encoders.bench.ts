@@ -14,7 +14,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, setFastMatMulEnabled, tf, dense } from '@task-agnostic/tf';
 import { buildEncoder, encoderPreset, parseEncoderConfig, type Encoder, type EncoderConfig } from '@task-agnostic/encoders';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { idleMinorGc } from '@task-agnostic/model';
 import { percentiles, printTable } from './data-dir.js';
+
+// gc() without `node --expose-gc`: for the variant that runs a minor collection between
+// predictions, off the timed call (what a live loop can do between candles: model's idleMinorGc).
+v8.setFlagsFromString('--expose-gc');
+(globalThis as { gc?: unknown }).gc = vm.runInNewContext('gc');
 
 const B = 64;
 const T = 96;
@@ -30,6 +38,8 @@ const TRAIN_STEPS = quick ? 4 : 10;
 const INFER_N = quick ? 100 : 500;
 
 interface Figures {
+  /** Batch-1 p99 with a minor GC between predictions (outside the timing). */
+  inferP99IdleGc: number;
   trainSps: number;
   stepMs: number;
   inferMedian: number;
@@ -100,11 +110,19 @@ function measure(config: EncoderConfig): Figures {
     ti.push(performance.now() - t0);
   }
   const p = percentiles(ti);
+  const tg: number[] = [];
+  for (let i = 0; i < INFER_N; i++) {
+    idleMinorGc();
+    const t0 = performance.now();
+    predict();
+    tg.push(performance.now() - t0);
+  }
+  const pg = percentiles(tg);
   const params = enc.paramCount();
   opt.dispose();
   tf.dispose([x, x1, ...ys, ...heads.flatMap((h) => [h.w1, h.b1, h.w2, h.b2])]);
   enc.dispose();
-  return { trainSps: B / (stepMs / 1000), stepMs, inferMedian: p.median, inferP99: p.p99, params };
+  return { trainSps: B / (stepMs / 1000), stepMs, inferMedian: p.median, inferP99: p.p99, inferP99IdleGc: pg.p99, params };
 }
 
 // ---- PyTorch reference -------------------------------------------------------------------
@@ -161,7 +179,7 @@ const presets: [string, EncoderConfig, 'transformer' | 'cnn'][] = (['transformer
 ]);
 
 const rows: (string | number)[][] = [
-  ['encoder', 'params', 'train samples/s', 'PyTorch samples/s', 'ratio', 'ratio vs README PyTorch', 'batch-1 median ms', 'batch-1 p99 ms', 'PyTorch p99 ms', 'goal (default: >=0.5x, p99<=2ms)'],
+  ['encoder', 'params', 'train samples/s', 'PyTorch samples/s', 'ratio', 'ratio vs README PyTorch', 'batch-1 median ms', 'batch-1 p99 ms', 'p99 idle GC ms', 'PyTorch p99 ms', 'goal (default: >=0.5x, p99<=2ms / with idle GC)'],
 ];
 for (const [label, cfg, peer] of [...reference, ...presets]) {
   const r = measure(cfg);
@@ -170,11 +188,12 @@ for (const [label, cfg, peer] of [...reference, ...presets]) {
   // Conservative: the training goal counts as met only against both the measured and the README
   // (quiet machine) PyTorch figure, since other load on the 2 cores slows 2-thread PyTorch most.
   const worst = Math.min(ratio, r.trainSps / README_FIGURES[peer].trainSps);
-  const goal = label.startsWith('default') ? `${worst >= 0.5 ? 'met' : 'MISSED'} / ${r.inferP99 <= 2 ? 'met' : 'MISSED'}` : '';
-  rows.push([label, r.params, r.trainSps, `${t.trainSps.toFixed(0)} (${peer}${t.measured ? '' : ', not measured here'})`, ratio, r.trainSps / README_FIGURES[peer].trainSps, r.inferMedian, r.inferP99, t.inferP99, goal]);
+  const goal = label.startsWith('default') ? `${worst >= 0.5 ? 'met' : 'MISSED'} / ${r.inferP99 <= 2 ? 'met' : 'MISSED'} / ${r.inferP99IdleGc <= 2 ? 'met' : 'MISSED'}` : '';
+  rows.push([label, r.params, r.trainSps, `${t.trainSps.toFixed(0)} (${peer}${t.measured ? '' : ', not measured here'})`, ratio, r.trainSps / README_FIGURES[peer].trainSps, r.inferMedian, r.inferP99, r.inferP99IdleGc, t.inferP99, goal]);
   console.error(`  done: ${label}`);
 }
 printTable(rows);
+console.log("'p99 idle GC': model's idleMinorGc() between predictions, outside the timed call (what a live loop does between candles)");
 console.log(`load average at the end: ${loadavg().map((v) => v.toFixed(1)).join(' ')} (other processes on the 2 cores skew both engines)`);
 
 if (info.name === 'wasm' && process.env.TAT_BENCH_AB !== '0') {
