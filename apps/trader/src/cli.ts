@@ -1,5 +1,14 @@
 #!/usr/bin/env node
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { TaError } from '@task-agnostic/core';
+
+// A minor GC between candles (model's idleMinorGc) keeps V8's pauses out of the decisions; it
+// needs gc(), which Node exposes only with --expose-gc: turn it on here for the trader process.
+if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
+  v8.setFlagsFromString('--expose-gc');
+  (globalThis as { gc?: unknown }).gc = vm.runInNewContext('gc');
+}
 import { HELP, parseCli } from './cli-args.js';
 import { runInitModel, runStatus, runTrading } from './run.js';
 

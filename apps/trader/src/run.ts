@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, INTERVAL_MS, readCandlesCsvSync, sliceColumns, type SymbolId } from '@task-agnostic/core';
 import { BybitClient } from '@task-agnostic/bybit';
 import { initBackend } from '@task-agnostic/tf';
+import { idleMinorGc } from '@task-agnostic/model';
 import type { Logger } from 'pino';
 import type { InitModelArgs, RunArgs, StatusArgs } from './cli-args.js';
 import { parseTraderConfig, type TraderConfig } from './config.js';
@@ -99,13 +100,17 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
       const after = Number.isFinite(e.lastCandleTs) ? e.lastCandleTs : undefined;
       const sent = await replayCsv(
         { file: a.replay, interval: cfg.interval, speed: a.speed, ...(after !== undefined ? { afterMs: after } : {}), ...(a.limit !== undefined ? { limit: a.limit } : {}), signal: io.signal },
-        (c, at) => e.onCandle(c, at),
+        async (c, at) => {
+          const r = await e.onCandle(c, at);
+          idleMinorGc(); // between candles, off the decision path: keeps GC pauses out of the next decision
+          return r;
+        },
       );
       logger.info({ candles: sent }, 'replay finished');
     } else {
       const byS = new Map<SymbolId, TradingEngine>(engines.map((e) => [e.o.symbol, e]));
       const resumeFrom = Math.min(...engines.map((e) => (Number.isFinite(e.lastCandleTs) ? e.lastCandleTs + iv : now! - a.warmupBars * iv)));
-      const stop = await client!.streamCandles(cfg.symbols, cfg.interval, (c) => void byS.get(c.symbol)?.onCandle(c.candle), {
+      const stop = await client!.streamCandles(cfg.symbols, cfg.interval, (c) => void byS.get(c.symbol)?.onCandle(c.candle).then(() => idleMinorGc()), {
         fromMs: resumeFrom,
         onError: (err: Error) => logger.warn({ err: err.message }, 'stream error (recovering)'),
       });
