@@ -5,12 +5,13 @@
  * Each task file keeps only what is its own: labels, fitting, its extra baselines and its output type.
  */
 import type { tf } from '@task-agnostic/tf';
+import { balancedPositiveWeight, baseRateLogit, binaryMetrics } from './binary.js';
 import { checkMetricsInput, checkOutputRow } from './candles.js';
 import { repeatRow } from './config.js';
 import { priorLogits } from './forward.js';
 import { createMlpHead } from './head-mlp.js';
-import { softmaxCrossEntropy } from './losses.js';
-import { classificationMetrics, softmaxRows } from './metrics.js';
+import { sigmoidCrossEntropy, softmaxCrossEntropy } from './losses.js';
+import { classificationMetrics, sigmoid, softmaxRows } from './metrics.js';
 import type { BaselineReport, Head, TaskState } from './task.js';
 
 export interface SoftmaxClassifier {
@@ -80,4 +81,43 @@ export function persistenceBaseline(
     return t - h >= 0 ? labels[t - h]! : majority;
   });
   return { name: 'persistence', description, metrics: metrics(logits, y, rows.length) };
+}
+
+export interface SigmoidClassifier {
+  buildHead(inputDim: number, seed: number): Head;
+  loss(output: tf.Tensor2D, targets: tf.Tensor2D, state?: TaskState): tf.Scalar;
+  metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number>;
+  /** One output row (a logit) -> the probability of the positive class (checked). */
+  probability(output: ArrayLike<number>): number;
+}
+
+/**
+ * The shared parts of a binary task (one logit). `positives(state)` returns the fitted counts when
+ * the loss should weight the positive class by balance (else undefined: unweighted).
+ */
+export function sigmoidClassifier(
+  id: string,
+  classes: readonly [string, string],
+  positives: (state: TaskState) => { positives: number; total: number } | undefined,
+): SigmoidClassifier {
+  return {
+    buildHead: (inputDim, seed) => createMlpHead({ inputDim, outputDim: 1, seed, name: `heads/${id}` }),
+    loss(output, targets, state) {
+      const c = state ? positives(state) : undefined;
+      return sigmoidCrossEntropy(output, targets, c ? balancedPositiveWeight(c.positives, c.total) : 1);
+    },
+    metrics(outputs, targets, n) {
+      checkMetricsInput(outputs, targets, n, 1, 1, id);
+      return binaryMetrics(outputs, targets, n, classes);
+    },
+    probability(output) {
+      checkOutputRow(output, 1, id);
+      return sigmoid(output[0]!);
+    },
+  };
+}
+
+/** The base-rate baseline of a binary task: the training frequency of positives, for every row. */
+export function baseRateBaseline(metrics: SigmoidClassifier['metrics'], positives: number, total: number, y: Float32Array, n: number, description: string): BaselineReport {
+  return { name: 'baseRate', description, metrics: metrics(repeatRow([baseRateLogit(positives, total)], n), y, n) };
 }

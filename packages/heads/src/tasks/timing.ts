@@ -10,14 +10,10 @@
  * Source design: TaskType::TradeTiming ("Predict optimal trade timing").
  */
 import { sliceColumns, type CandleColumns, type TimingOutput } from '@task-agnostic/core';
-import { tf } from '@task-agnostic/tf';
 import { z } from 'zod';
-import { balancedPositiveWeight, baseRateLogit, binaryMetrics } from '../binary.js';
-import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
-import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
-import { createMlpHead } from '../head-mlp.js';
-import { sigmoidCrossEntropy } from '../losses.js';
-import { sigmoid } from '../metrics.js';
+import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
+import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
+import { baseRateBaseline, sigmoidClassifier } from '../classification.js';
 import { parseState } from '../state.js';
 import type { BaselineReport, Task, TaskFactory, TaskLabels, TaskState } from '../task.js';
 
@@ -69,6 +65,9 @@ export function createTimingTask(config: TimingConfig): Task<TimingOutput> {
     return { targets, targetDim: 1, valid };
   }
 
+  const clf = sigmoidClassifier(id, CLASSES, (state) =>
+    config.classWeighting === 'balanced' ? parseState(stateSchema, state, id) : undefined,
+  );
   const task: Task<TimingOutput> = {
     id,
     kind: 'classification',
@@ -89,28 +88,19 @@ export function createTimingTask(config: TimingConfig): Task<TimingOutput> {
       parseState(stateSchema, state, id);
       return labelsWith(candles);
     },
-    buildHead(inputDim: number, seed: number) {
-      return createMlpHead({ inputDim, outputDim: 1, seed, name: `heads/${id}` });
-    },
-    loss(output: tf.Tensor2D, targets: tf.Tensor2D, state?: TaskState): tf.Scalar {
-      const s = config.classWeighting === 'balanced' && state ? parseState(stateSchema, state, id) : null;
-      return sigmoidCrossEntropy(output, targets, s ? balancedPositiveWeight(s.positives, s.total) : 1);
-    },
-    metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number> {
-      checkMetricsInput(outputs, targets, n, 1, 1, id);
-      return binaryMetrics(outputs, targets, n, CLASSES);
-    },
+    buildHead: clf.buildHead,
+    loss: clf.loss,
+    metrics: clf.metrics,
     baseline(candles: CandleColumns, state: TaskState, rows: ArrayLike<number>): readonly BaselineReport[] {
       const s = parseState(stateSchema, state, id);
       const l = labelsWith(candles);
       checkRows(rows, l.valid);
       const n = rows.length;
       const y = gatherTargets(l.targets, 1, rows);
-      return [{ name: 'baseRate', description: 'the training frequency of "enter now" rows, for every row', metrics: task.metrics(repeatRow([baseRateLogit(s.positives, s.total)], n), y, n) }];
+      return [baseRateBaseline(task.metrics, s.positives, s.total, y, n, 'the training frequency of "enter now" rows, for every row')];
     },
     decode(output: ArrayLike<number>): TimingOutput {
-      checkOutputRow(output, 1, id);
-      return { enterNow: sigmoid(output[0]!) };
+      return { enterNow: clf.probability(output) };
     },
   };
   return task;
