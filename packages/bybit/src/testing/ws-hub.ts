@@ -59,10 +59,7 @@ export class WsHub {
 
   /** Fault: terminate every WebSocket connection at once (no close frame). */
   dropAll(): number {
-    const n = this.conns.size;
-    for (const c of this.conns) c.socket.terminate();
-    this.conns.clear();
-    return n;
+    return terminateAll(this.conns);
   }
 
   close(): void {
@@ -274,4 +271,12 @@ export class WsHub {
     for (const [k, v] of Object.entries(t)) if (!prev || prev[k] !== v) delta[k] = v;
     this.broadcast(tTopic, JSON.stringify({ topic: tTopic, type: 'delta', data: delta, cs: i, ts: now }));
   }
+}
+
+/** Terminates every connection at once (no close frame), as a network drop would; returns how many. */
+export function terminateAll(conns: Set<{ readonly socket: WebSocket }>): number {
+  const n = conns.size;
+  for (const c of conns) c.socket.terminate();
+  conns.clear();
+  return n;
 }

@@ -5,6 +5,7 @@ import { signWsAuth, signaturesEqual } from '../signing.js';
 import type { AccountEvent, SimAccount } from './accounts.js';
 import type { SimMarket } from './market.js';
 import { walletEntry, wireOrder, wirePosition } from './rest-private.js';
+import { terminateAll } from './ws-hub.js';
 
 const TOPICS = new Set(['order', 'execution', 'position', 'wallet']);
 
@@ -43,10 +44,7 @@ export class PrivateWsHub {
   }
 
   dropAll(): number {
-    const n = this.conns.size;
-    for (const c of this.conns) c.socket.terminate();
-    this.conns.clear();
-    return n;
+    return terminateAll(this.conns);
   }
 
   close(): void {
