@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWithSchema } from './parse-config.js';
+import { parseWithSchema } from '@task-agnostic/core';
 
 const frac = z.number().finite().min(0).max(1);
 const pos = z.number().finite().positive();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '@task-agnostic/core';
+import { ConfigError } from './errors.js';
 
 /**
  * Validates `json` against `schema`; on failure throws a ConfigError whose `field` is the dotted
