@@ -5,7 +5,7 @@ import type { FeatureKernel } from './context.js';
 import type { ExtraGroup } from './extras.js';
 import { SharedWindows } from './shared.js';
 import { AdxKernel, CciKernel, MaCrossKernel, MacdHistKernel, RsiKernel, StochasticKernel, WilliamsRKernel } from './kernels-momentum.js';
-import { CandleShapeKernel, DayOfWeekKernel, DistMaKernel, HourOfDayKernel, ReturnKernel, TrendSlopeKernel, UpShareKernel } from './kernels-price.js';
+import { CandleShapeKernel, DayOfWeekKernel, DistMaKernel, HourOfDayKernel, LogReturnKernel, ReturnKernel, TrendSlopeKernel, UpShareKernel } from './kernels-price.js';
 import { AtrRatioKernel, BollingerKernel, RangeVolKernel, RealizedVolKernel, ReturnMomentKernel, VolOfVolKernel } from './kernels-volatility.js';
 import { MfiKernel, ObvChangeKernel, VolumeRatioKernel, VolumeTrendKernel, VwapDevKernel } from './kernels-volume.js';
 import { DepthImbalanceKernel, ExtraChangeKernel, FundingRateKernel, SpreadKernel, TradeFlowKernel } from './kernels-extras.js';
@@ -40,7 +40,8 @@ export function buildKernel(s: FeatureSpec, w: SharedWindows = new SharedWindows
   const k = (kernel: FeatureKernel, needs: ExtraGroup | null = null): BuiltKernel => ({ kernel, needs });
   switch (s.kind) {
     case 'return': return k(new ReturnKernel(one(s, `return_${s.period}`), w.closeLags(s.period), s.period, false));
-    case 'log_return': return k(new ReturnKernel(one(s, `log_return_${s.period}`), w.closeLags(s.period), s.period, true));
+    case 'log_return':
+      return k(s.period === 1 ? new ReturnKernel(one(s, 'log_return_1'), w.closeLags(1), 1, true) : new LogReturnKernel(one(s, `log_return_${s.period}`), w.returns(s.period)));
     case 'roc': return k(new ReturnKernel(one(s, `roc_${s.period}`), w.closeLags(s.period), s.period, false));
     case 'rsi': return k(new RsiKernel(one(s, `rsi_${s.period}`), s.period));
     case 'macd_hist': return k(new MacdHistKernel(one(s, `macd_hist_${s.fast}_${s.slow}_${s.signal}`), s.fast, s.slow, s.signal));
@@ -67,7 +68,7 @@ export function buildKernel(s: FeatureSpec, w: SharedWindows = new SharedWindows
     case 'adx': return k(new AdxKernel([s.name ?? `adx_${s.period}`, `${s.name ?? 'di'}_diff_${s.period}`], s.period));
     case 'obv_change': return k(new ObvChangeKernel(one(s, `obv_change_${s.period}`), s.period));
     case 'mfi': return k(new MfiKernel(one(s, `mfi_${s.period}`), s.period));
-    case 'vwap_dev': return k(new VwapDevKernel(one(s, `vwap_dev_${s.period}`), s.period));
+    case 'vwap_dev': return k(new VwapDevKernel(one(s, `vwap_dev_${s.period}`), w.volumes(s.period)));
     case 'dist_sma': return k(new DistMaKernel(one(s, `dist_sma_${s.period}`), w.closes(s.period)));
     case 'dist_ema': return k(new DistMaKernel(one(s, `dist_ema_${s.period}`), s.period));
     case 'vol_of_vol': return k(new VolOfVolKernel(one(s, `vol_of_vol_${s.volPeriod}_${s.period}`), w.returns(s.volPeriod), s.period));

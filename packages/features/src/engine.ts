@@ -119,9 +119,20 @@ function unrolledStep(windows: readonly SharedWindow[], kernels: readonly Featur
   windows.forEach((_, i) => lines.push(`w${i}.advance(ctx);`));
   kernels.forEach((_, i) => lines.push(`k${i}.step(ctx, out, at + ${offsets[i]! | 0});`));
   const params = [...windows.map((_, i) => `w${i}`), ...kernels.map((_, i) => `k${i}`)];
-  const make = new Function(...params, `return function step(ctx, out, at) {\n${lines.join('\n')}\n};`) as (...xs: unknown[]) => (ctx: BarContext, out: Float64Array, at: number) => void;
+  const source = `return function step(ctx, out, at) {\n${lines.join('\n')}\n};`;
+  const key = `${params.length}:${source}`;
+  // One factory per layout: every engine of the same feature set gets a closure of the same
+  // factory, so they share V8's type feedback and optimised code instead of each recompiling it.
+  let make = factories.get(key);
+  if (!make) {
+    make = new Function(...params, source) as StepFactory;
+    factories.set(key, make);
+  }
   return make(...windows, ...kernels);
 }
+
+type StepFactory = (...xs: unknown[]) => (ctx: BarContext, out: Float64Array, at: number) => void;
+const factories = new Map<string, StepFactory>();
 
 /** Throws the DataError that names the first bad field of a candle that failed the fast check. */
 function badCandle(row: number, tsMs: number, o: number, h: number, l: number, c: number, v: number): never {

@@ -156,9 +156,22 @@ export class CciKernel implements FeatureKernel {
       return;
     }
     const sma = r.sum / this.period;
-    let dev = 0;
-    for (let i = 0; i < this.period; i++) dev += Math.abs(r.buf[i]! - sma);
-    const md = dev / this.period;
+    const b = r.buf;
+    const n = this.period;
+    // Four independent accumulators (one chain of adds is latency-bound).
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    let i = 0;
+    for (; i + 3 < n; i += 4) {
+      d0 += Math.abs(b[i]! - sma);
+      d1 += Math.abs(b[i + 1]! - sma);
+      d2 += Math.abs(b[i + 2]! - sma);
+      d3 += Math.abs(b[i + 3]! - sma);
+    }
+    for (; i < n; i++) d0 += Math.abs(b[i]! - sma);
+    const md = (d0 + d1 + (d2 + d3)) / n;
     out[at] = safeDiv(tp - sma, 0.015 * md, 0) / 100;
   }
 }

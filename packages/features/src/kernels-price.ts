@@ -1,7 +1,7 @@
 /** Price-path kernels: returns, candle shape, linear-regression trend, up-bar share, calendar. */
 import type { BarContext, FeatureKernel } from './context.js';
 import { Ring, SeededEma, safeDiv } from './rolling.js';
-import type { CloseLags, FieldWindow } from './shared.js';
+import type { CloseLags, FieldWindow, ReturnWindow } from './shared.js';
 
 /** close / close[t-period] - 1, or its logarithm. Also serves ROC (technicalindicators ROC / 100). */
 export class ReturnKernel implements FeatureKernel {
@@ -25,6 +25,24 @@ export class ReturnKernel implements FeatureKernel {
     }
     const ratio = ctx.close / this.lags.ago(this.period);
     out[at] = this.log ? Math.log(ratio) : ratio - 1;
+  }
+}
+
+/**
+ * ln(close / close[t-period]) as the sum of the last `period` one-bar log returns (the shared
+ * return window's running sum, re-summed exactly at every wrap): equal to the direct logarithm
+ * within a few ulps, and one Math.log per bar for every horizon instead of one per horizon.
+ */
+export class LogReturnKernel implements FeatureKernel {
+  readonly warmup: number;
+  constructor(
+    readonly names: readonly string[],
+    private readonly rets: ReturnWindow,
+  ) {
+    this.warmup = rets.size;
+  }
+  step(ctx: BarContext, out: Float64Array, at: number): void {
+    out[at] = this.rets.full ? this.rets.ring.sum : 0;
   }
 }
 
@@ -130,14 +148,50 @@ const MINUTE_COS = Float64Array.from({ length: 1440 }, (_, m) => Math.cos((TWO_P
 const DOW_SIN = Float64Array.from({ length: 7 }, (_, d) => Math.sin((TWO_PI * d) / 7));
 const DOW_COS = Float64Array.from({ length: 7 }, (_, d) => Math.cos((TWO_PI * d) / 7));
 
+/**
+ * The UTC day a timestamp falls in, remembered between bars: consecutive bars mostly share a day,
+ * so the day start is found once per day (floor division) and the time of day is one subtraction
+ * after that, exact for integer milliseconds. Two floating-point modulos per bar cost more than the
+ * rest of the calendar features together.
+ */
+class UtcDay {
+  /** Start (ms) of the remembered day; NaN before the first bar. */
+  private start = NaN;
+  /** Day number since 1970-01-01 (a Thursday). */
+  day = 0;
+  /** Milliseconds since the start of the UTC day, in [0, DAY_MS). */
+  msOfDay = 0;
+  set(tsMs: number): void {
+    let ms = tsMs - this.start;
+    if (!(ms >= 0 && ms < DAY_MS)) {
+      this.day = Math.floor(tsMs / DAY_MS);
+      this.start = this.day * DAY_MS;
+      ms = tsMs - this.start;
+      // Guards the last ulp of the division for timestamps just below a day boundary.
+      if (ms < 0) {
+        this.day--;
+        this.start -= DAY_MS;
+        ms += DAY_MS;
+      } else if (ms >= DAY_MS) {
+        this.day++;
+        this.start += DAY_MS;
+        ms -= DAY_MS;
+      }
+    }
+    this.msOfDay = ms;
+  }
+}
+
 /** Hour of day (UTC, fractional, of the bar's open time) as sin/cos. */
 export class HourOfDayKernel implements FeatureKernel {
   readonly warmup = 0;
+  private readonly utc = new UtcDay();
   constructor(readonly names: readonly string[]) {}
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    const msOfDay = ((ctx.tsMs % DAY_MS) + DAY_MS) % DAY_MS;
-    if (msOfDay % MINUTE_MS === 0) {
-      const m = msOfDay / MINUTE_MS;
+    this.utc.set(ctx.tsMs);
+    const msOfDay = this.utc.msOfDay;
+    const m = msOfDay / MINUTE_MS;
+    if (m === Math.floor(m)) {
       out[at] = MINUTE_SIN[m]!;
       out[at + 1] = MINUTE_COS[m]!;
     } else {
@@ -150,9 +204,11 @@ export class HourOfDayKernel implements FeatureKernel {
 /** Day of week (UTC, 0 = Sunday; 1970-01-01 was a Thursday) as sin/cos. */
 export class DayOfWeekKernel implements FeatureKernel {
   readonly warmup = 0;
+  private readonly utc = new UtcDay();
   constructor(readonly names: readonly string[]) {}
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    const dow = (((Math.floor(ctx.tsMs / DAY_MS) + 4) % 7) + 7) % 7;
+    this.utc.set(ctx.tsMs);
+    const dow = (((this.utc.day + 4) % 7) + 7) % 7;
     out[at] = DOW_SIN[dow]!;
     out[at + 1] = DOW_COS[dow]!;
   }

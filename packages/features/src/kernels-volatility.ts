@@ -88,7 +88,8 @@ export class ReturnMomentKernel implements FeatureKernel {
       out[at] = 0;
       return;
     }
-    out[at] = this.which === 'skew' ? m3 / n / m2 ** 1.5 : m4 / n / (m2 * m2) - 3;
+    // m2 * sqrt(m2), not m2 ** 1.5: Math.pow is several times slower than sqrt in the hot loop.
+    out[at] = this.which === 'skew' ? m3 / n / (m2 * Math.sqrt(m2)) : m4 / n / (m2 * m2) - 3;
   }
 }
 

@@ -93,20 +93,19 @@ export class MfiKernel implements FeatureKernel {
 export class VwapDevKernel implements FeatureKernel {
   readonly warmup: number;
   private readonly pv: Ring;
-  private readonly vols: Ring;
-  constructor(readonly names: readonly string[], period: number) {
-    this.pv = new Ring(period);
-    this.vols = new Ring(period);
-    this.warmup = period - 1;
+  /** The engine's shared volume window of the same length (advanced before the kernels run). */
+  constructor(readonly names: readonly string[], private readonly vols: FieldWindow) {
+    this.pv = new Ring(vols.size);
+    this.warmup = vols.size - 1;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
     const tp = (ctx.high + ctx.low + ctx.close) / 3;
     this.pv.push(tp * ctx.volume);
-    this.vols.push(ctx.volume);
-    if (!this.vols.full || this.vols.sum <= 0) {
+    const v = this.vols.ring;
+    if (!v.full || v.sum <= 0) {
       out[at] = 0;
       return;
     }
-    out[at] = ctx.close / (this.pv.sum / this.vols.sum) - 1;
+    out[at] = ctx.close / (this.pv.sum / v.sum) - 1;
   }
 }

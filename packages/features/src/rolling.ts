@@ -13,7 +13,10 @@ export class Ring {
   /** Index where the next value goes (= index of the oldest value once full). */
   pos = 0;
   count = 0;
-  /** Running sum; re-summed exactly each time the ring wraps, so rounding drift stays bounded. */
+  /**
+   * Running sum; re-summed exactly each time the ring wraps, so rounding drift stays within a
+   * window's worth of ulps (CCI's tp - SMA cancellation needs that for its 1e-9 agreement).
+   */
   sum = 0;
   /** How many values in the window are non-zero: an all-zero window has a sum of exactly 0. */
   nonZero = 0;
@@ -23,7 +26,10 @@ export class Ring {
     this.buf = new Float64Array(size);
   }
 
-  /** Adds x; returns the value that fell out (NaN while filling). */
+  /**
+   * Adds x; returns the value that fell out (NaN while filling). Kept small (the re-sum at a wrap
+   * is its own method) so that V8 inlines it into the kernels.
+   */
   push(x: number): number {
     const full = this.count === this.size;
     const old = full ? this.buf[this.pos]! : NaN;
@@ -36,14 +42,17 @@ export class Ring {
     }
     if (x !== 0) this.nonZero++;
     this.buf[this.pos] = x;
-    if (this.pos + 1 === this.size) {
-      this.pos = 0;
-      let s = 0;
-      for (let i = 0; i < this.size; i++) s += this.buf[i]!;
-      this.sum = s;
-    } else this.pos++;
-    if (this.nonZero === 0) this.sum = 0;
+    if (++this.pos === this.size) this.wrap();
+    else if (this.nonZero === 0) this.sum = 0;
     return old;
+  }
+
+  /** At each wrap: back to slot 0 and the running sum re-summed exactly (bounded drift). */
+  private wrap(): void {
+    this.pos = 0;
+    let s = 0;
+    for (let i = 0; i < this.size; i++) s += this.buf[i]!;
+    this.sum = this.nonZero === 0 ? 0 : s;
   }
 
   get full(): boolean {
@@ -81,12 +90,28 @@ export class Ring {
   sumSqDev(): number {
     const n = this.count;
     const m = this.sum / n;
-    let q = 0;
-    for (let i = 0; i < n; i++) {
-      const d = this.buf[i]! - m;
-      q += d * d;
+    const b = this.buf;
+    // Four independent accumulators: the adds of one chain wait on each other (latency-bound).
+    let q0 = 0;
+    let q1 = 0;
+    let q2 = 0;
+    let q3 = 0;
+    let i = 0;
+    for (; i + 3 < n; i += 4) {
+      const d0 = b[i]! - m;
+      const d1 = b[i + 1]! - m;
+      const d2 = b[i + 2]! - m;
+      const d3 = b[i + 3]! - m;
+      q0 += d0 * d0;
+      q1 += d1 * d1;
+      q2 += d2 * d2;
+      q3 += d3 * d3;
     }
-    return q;
+    for (; i < n; i++) {
+      const d = b[i]! - m;
+      q0 += d * d;
+    }
+    return q0 + q1 + (q2 + q3);
   }
 }
 

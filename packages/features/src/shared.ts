@@ -69,48 +69,112 @@ export class ReturnWindow implements SharedWindow {
     const b = this.ring.buf;
     const n = this.size;
     const m = this.ring.sum / n; // running sum, re-summed exactly at every wrap
-    let s2 = 0;
-    let s3 = 0;
-    let s4 = 0;
-    for (let i = 0; i < n; i++) {
+    // Two interleaved accumulators per sum: a floating-point add waits ~4 cycles for the previous
+    // one, so one chain per sum is latency-bound; two chains halve that (the order of an exact
+    // two-pass sum changes, its accuracy does not).
+    let a2 = 0;
+    let a3 = 0;
+    let a4 = 0;
+    let b2 = 0;
+    let b3 = 0;
+    let b4 = 0;
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const d = b[i]! - m;
+      const e = b[i + 1]! - m;
+      const d2 = d * d;
+      const e2 = e * e;
+      a2 += d2;
+      a3 += d2 * d;
+      a4 += d2 * d2;
+      b2 += e2;
+      b3 += e2 * e;
+      b4 += e2 * e2;
+    }
+    if (i < n) {
       const d = b[i]! - m;
       const d2 = d * d;
-      s2 += d2;
-      s3 += d2 * d;
-      s4 += d2 * d2;
+      a2 += d2;
+      a3 += d2 * d;
+      a4 += d2 * d2;
     }
-    this.s2 = s2;
-    this.s3 = s3;
-    this.s4 = s4;
+    this.s2 = a2 + b2;
+    this.s3 = a3 + b3;
+    this.s4 = a4 + b4;
     return this;
   }
 }
 
 /**
- * The last n highs and lows with their running max / min: updated in O(1) except when the value
- * leaving the window was the extreme, then re-scanned (O(n)). Exact either way.
+ * The highest high and lowest low of the last n bars, by monotonic deques: each bar enters and
+ * leaves each deque once, so an update is O(1) amortised with no rescans (a trending market keeps
+ * its extreme at the window's old end, where a rescan-on-expiry window would rescan almost every
+ * bar). Exact: the extremes are values of the window, never arithmetic on them.
  */
 export class HighLowWindow implements SharedWindow {
-  readonly highs: Ring;
-  readonly lows: Ring;
   hh = -Infinity;
   ll = Infinity;
+  /** Bars seen. */
+  private t = 0;
+  // Deques as rings of capacity n (never more than n live entries): bar indices and their values,
+  // values strictly decreasing (highs) / increasing (lows) from head to tail.
+  private readonly hIdx: Float64Array;
+  private readonly hVal: Float64Array;
+  private readonly lIdx: Float64Array;
+  private readonly lVal: Float64Array;
+  private hHead = 0;
+  private hLen = 0;
+  private lHead = 0;
+  private lLen = 0;
   constructor(readonly size: number) {
-    this.highs = new Ring(size);
-    this.lows = new Ring(size);
+    this.hIdx = new Float64Array(size);
+    this.hVal = new Float64Array(size);
+    this.lIdx = new Float64Array(size);
+    this.lVal = new Float64Array(size);
   }
   advance(ctx: BarContext): void {
+    const n = this.size;
+    const t = this.t++;
+    const oldest = t - n + 1; // first bar index still in the window
     const h = ctx.high;
     const l = ctx.low;
-    const outH = this.highs.push(h);
-    const outL = this.lows.push(l);
-    if (h >= this.hh) this.hh = h;
-    else if (outH === this.hh) this.hh = this.highs.max();
-    if (l <= this.ll) this.ll = l;
-    else if (outL === this.ll) this.ll = this.lows.min();
+    // Highs: drop expired entries at the head, dominated ones (<= h) at the tail, append h.
+    if (this.hLen > 0 && this.hIdx[this.hHead]! < oldest) {
+      this.hHead = this.hHead + 1 === n ? 0 : this.hHead + 1;
+      this.hLen--;
+    }
+    while (this.hLen > 0) {
+      let tail = this.hHead + this.hLen - 1;
+      if (tail >= n) tail -= n;
+      if (this.hVal[tail]! > h) break;
+      this.hLen--;
+    }
+    let at = this.hHead + this.hLen;
+    if (at >= n) at -= n;
+    this.hIdx[at] = t;
+    this.hVal[at] = h;
+    this.hLen++;
+    this.hh = this.hVal[this.hHead]!;
+    // Lows, mirrored.
+    if (this.lLen > 0 && this.lIdx[this.lHead]! < oldest) {
+      this.lHead = this.lHead + 1 === n ? 0 : this.lHead + 1;
+      this.lLen--;
+    }
+    while (this.lLen > 0) {
+      let tail = this.lHead + this.lLen - 1;
+      if (tail >= n) tail -= n;
+      if (this.lVal[tail]! < l) break;
+      this.lLen--;
+    }
+    at = this.lHead + this.lLen;
+    if (at >= n) at -= n;
+    this.lIdx[at] = t;
+    this.lVal[at] = l;
+    this.lLen++;
+    this.ll = this.lVal[this.lHead]!;
   }
   get full(): boolean {
-    return this.highs.full;
+    return this.t >= this.size;
   }
   extremes(_index: number): this {
     return this;
