@@ -106,12 +106,32 @@ function checkFinite(values: Float64Array, len: number, cols: number, rowOffset:
  * scan names it). One read of the chunk instead of a check pass plus a TypedArray.set pass.
  */
 function castChecked(src: Float64Array, from: number, to: number, dst: Float32Array, shift: number, cols: number, firstRow: number, names: readonly string[]): void {
-  let acc = 0;
-  for (let i = from; i < to; i++) {
+  // Four sums: one running sum is a chain of dependent adds (latency-bound); four are not.
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  let i = from;
+  for (; i + 3 < to; i += 4) {
+    const x0 = src[i]!;
+    const x1 = src[i + 1]!;
+    const x2 = src[i + 2]!;
+    const x3 = src[i + 3]!;
+    a0 += x0;
+    a1 += x1;
+    a2 += x2;
+    a3 += x3;
+    dst[i + shift] = x0;
+    dst[i + shift + 1] = x1;
+    dst[i + shift + 2] = x2;
+    dst[i + shift + 3] = x3;
+  }
+  for (; i < to; i++) {
     const x = src[i]!;
-    acc += x;
+    a0 += x;
     dst[i + shift] = x;
   }
+  const acc = a0 + a1 + (a2 + a3);
   if (acc - acc !== 0) checkFinite(src.subarray(from, to), to - from, cols, firstRow + from / cols, names);
 }
 

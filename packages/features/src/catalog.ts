@@ -66,7 +66,7 @@ export function buildKernel(s: FeatureSpec, w: SharedWindows = new SharedWindows
     case 'cci': return k(new CciKernel(one(s, `cci_${s.period}`), s.period));
     case 'williams_r': return k(new WilliamsRKernel(one(s, `williams_r_${s.period}`), w.highLow(s.period)));
     case 'adx': return k(new AdxKernel([s.name ?? `adx_${s.period}`, `${s.name ?? 'di'}_diff_${s.period}`], s.period));
-    case 'obv_change': return k(new ObvChangeKernel(one(s, `obv_change_${s.period}`), s.period));
+    case 'obv_change': return k(new ObvChangeKernel(one(s, `obv_change_${s.period}`), w.volumes(s.period)));
     case 'mfi': return k(new MfiKernel(one(s, `mfi_${s.period}`), s.period));
     case 'vwap_dev': return k(new VwapDevKernel(one(s, `vwap_dev_${s.period}`), w.volumes(s.period)));
     case 'dist_sma': return k(new DistMaKernel(one(s, `dist_sma_${s.period}`), w.closes(s.period)));

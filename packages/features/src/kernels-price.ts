@@ -84,18 +84,17 @@ export class CandleShapeKernel implements FeatureKernel {
 
 /**
  * Trend strength: ordinary-least-squares slope of close against bar number over `period` bars,
- * divided by the window's mean close (relative change per bar). Exact centred sums, O(period).
+ * divided by the window's mean close (relative change per bar). Exact centred sums, O(period),
+ * shared with Bollinger's variance pass over the same window.
  */
 export class TrendSlopeKernel implements FeatureKernel {
   readonly warmup: number;
   private readonly sxx: number;
-  private readonly period: number;
   constructor(
     readonly names: readonly string[],
     private readonly closes: FieldWindow,
   ) {
     const period = closes.size;
-    this.period = period;
     this.warmup = period - 1;
     const xm = (period - 1) / 2;
     let sxx = 0;
@@ -103,22 +102,13 @@ export class TrendSlopeKernel implements FeatureKernel {
     this.sxx = sxx;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    const r = this.closes.ring;
-    if (!r.full) {
+    const w = this.closes;
+    if (!w.full) {
       out[at] = 0;
       return;
     }
-    const n = this.period;
-    const ym = r.sum / n; // the shared window's running sum (re-summed exactly at each wrap)
-    const xm = (n - 1) / 2;
-    let sxy = 0;
-    // r.pos is the oldest value once full: chronological index i maps to buf[(pos + i) % n], so
-    // walk buf[pos..n) as i = 0.., then buf[0..pos) as i = n - pos.. (no modulo in the loop).
-    const b = r.buf;
-    const p = r.pos;
-    for (let j = p; j < n; j++) sxy += (j - p - xm) * (b[j]! - ym);
-    for (let j = 0; j < p; j++) sxy += (j + n - p - xm) * (b[j]! - ym);
-    out[at] = safeDiv(sxy / this.sxx, ym, 0);
+    // The shared window's centred sum, computed once per bar together with Bollinger's variance.
+    out[at] = safeDiv(w.sumXyDev(ctx.index) / this.sxx, w.mean(), 0);
   }
 }
 

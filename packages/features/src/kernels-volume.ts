@@ -37,20 +37,21 @@ export class VolumeTrendKernel implements FeatureKernel {
 export class ObvChangeKernel implements FeatureKernel {
   readonly warmup: number;
   private readonly signed: Ring;
-  private readonly vols: Ring;
-  constructor(readonly names: readonly string[], period: number) {
-    this.signed = new Ring(period);
-    this.vols = new Ring(period);
-    this.warmup = period;
+  /**
+   * The engine's shared volume window of `period` bars: from bar `period` on it holds exactly the
+   * volumes of the bars whose signed volumes are in `signed`.
+   */
+  constructor(readonly names: readonly string[], private readonly vols: FieldWindow) {
+    this.signed = new Ring(vols.size);
+    this.warmup = vols.size;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
     if (ctx.index > 0) {
       const c = ctx.close;
       const pc = ctx.prevClose;
       this.signed.push(c > pc ? ctx.volume : c < pc ? -ctx.volume : 0);
-      this.vols.push(ctx.volume);
     }
-    out[at] = this.signed.full ? safeDiv(this.signed.sum, this.vols.sum, 0) : 0;
+    out[at] = this.signed.full ? safeDiv(this.signed.sum, this.vols.ring.sum, 0) : 0;
   }
 }
 

@@ -38,11 +38,48 @@ export class FieldWindow implements SharedWindow {
   }
   /** Exact sum of squared deviations from the mean (two passes), once per bar. */
   sumSqDev(index: number): number {
-    if (this.memo !== index) {
-      this.memo = index;
-      this.ssd = this.ring.sumSqDev();
-    }
+    if (this.memo !== index) this.centredSums(index);
     return this.ssd;
+  }
+  /**
+   * Sum over the full window of (i - (n-1)/2) * (x_i - mean), i = 0 for the oldest value: the
+   * regression slope's numerator. Computed in the same pass as sumSqDev, once per bar.
+   */
+  sumXyDev(index: number): number {
+    if (this.memo !== index) this.centredSums(index);
+    return this.sxy;
+  }
+  private sxy = 0;
+  /** One pass over a FULL window for both centred sums (Bollinger and the regression slope read it). */
+  private centredSums(index: number): void {
+    this.memo = index;
+    const r = this.ring;
+    if (!r.full) {
+      this.ssd = r.count > 0 ? r.sumSqDev() : 0;
+      this.sxy = 0;
+      return;
+    }
+    const n = this.size;
+    const m = r.sum / n; // the running sum, re-summed exactly at every wrap
+    const xm = (n - 1) / 2;
+    const b = r.buf;
+    const p = r.pos; // the oldest value once full: chronological i is buf[(p + i) % n]
+    let q = 0;
+    let xy = 0;
+    let q2 = 0;
+    let xy2 = 0;
+    for (let j = p; j < n; j++) {
+      const d = b[j]! - m;
+      q += d * d;
+      xy += (j - p - xm) * d;
+    }
+    for (let j = 0; j < p; j++) {
+      const d = b[j]! - m;
+      q2 += d * d;
+      xy2 += (j + n - p - xm) * d;
+    }
+    this.ssd = q + q2;
+    this.sxy = xy + xy2;
   }
 }
 
