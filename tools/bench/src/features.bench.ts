@@ -1,13 +1,13 @@
 // Feature pipeline speed. Batch: the default feature set over 100,000 candles (candles/s, goal
 // >= 1,000,000/s on one core) against technicalindicators computing the indicators it offers from
 // the same set (RSI, MACD, Bollinger, ATR, Stochastic, CCI, Williams %R, ADX, OBV, MFI, SMAs, EMA,
-// ROC, VWAP) in the same run (goal >= 10x). The baseline computes FEWER columns than ours (it has
-// no skewness, kurtosis, Parkinson, regression slope, ...), so the ratio is conservative.
+// ROC, VWAP) in the same run (goal >= 10x), against our engine computing those same indicators (and,
+// for information, against our full set, which has more columns: skewness, kurtosis, Parkinson, ...).
 // Streaming: one full update per candle, median and p99 in microseconds (goal <= 20 us median).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { candleAt, generateSyntheticMarket, readCandlesCsvSync, type CandleColumns } from '@task-agnostic/core';
-import { DEFAULT_FEATURE_SET, StreamingFeatures, computeFeatures } from '@task-agnostic/features';
+import { DEFAULT_FEATURE_SET, StreamingFeatures, computeFeatures, type FeatureSetConfig } from '@task-agnostic/features';
 import { ADX, ATR, BollingerBands, CCI, EMA, MACD, MFI, OBV, ROC, RSI, SMA, Stochastic, VWAP, WilliamsR } from 'technicalindicators';
 import { benchDataDir, percentiles, printTable } from './data-dir.js';
 
@@ -77,29 +77,46 @@ const dir = benchDataDir();
 if (dir) inputs.push(['bybit_BTCUSDT_1h.csv (real, 49,118)', readCandlesCsvSync(path.join(dir, 'candles', 'bybit_BTCUSDT_1h.csv'), { interval: '1h' }).candles]);
 
 console.log(`default feature set: ${DEFAULT_FEATURE_SET.features.length} specs, ${new StreamingFeatures().cols} columns`);
-// Each goal is shown under three clocks: this thread's CPU (the one core doing the work), wall
-// clock, and the whole process's CPU (V8's background GC and compiler threads included; heavy for
-// technicalindicators, which allocates an object per value). Best of 15 (ours) / 5 (reference)
-// runs, the least-disturbed sample on a shared host; medians beside.
+// The ratio goal compares like with like: our engine computing the SAME indicators technicalindicators
+// computes here (the default set without the features it has no counterpart for: candle shape,
+// realised / range volatility, moments, regression slope, up share, vol of vol, calendar). The ratio
+// against our full 44-column set is printed beside it (conservative: ours does more work).
+const NOT_IN_TI = new Set(['realized_vol', 'body_ratio', 'upper_shadow', 'lower_shadow', 'range_pct', 'close_position', 'trend_strength',
+  'trend_consistency', 'return_skewness', 'return_kurtosis', 'parkinson_vol', 'garman_klass_vol', 'vol_of_vol', 'hour_of_day', 'day_of_week']);
+const SAME_AS_TI: FeatureSetConfig = { ...DEFAULT_FEATURE_SET, features: DEFAULT_FEATURE_SET.features.filter((f) => !NOT_IN_TI.has(f.kind)) };
+const sameCols = computeFeatures(inputs[0]![1], SAME_AS_TI).cols;
+
+// Each figure under three clocks: this thread's CPU (the one core doing the work), wall clock, and
+// the whole process's CPU (V8's background GC and compiler threads included: heavy for
+// technicalindicators, which allocates an object per value, so its thread CPU flatters it). Best of
+// 15 (ours) / 5 (reference) runs, the least-disturbed sample on a shared host; medians beside.
 const rows: (string | number)[][] = [
-  ['input', 'clock', 'ours ms best / median', 'ti ms best / median', 'ours candles/s (best)', 'ratio ti/ours (best / median)', 'goal >= 1e6/s', 'goal >= 10x'],
+  ['input', 'clock', `ours, all ${new StreamingFeatures().cols} columns: ms best / median`, 'candles/s (best)', `ours, same indicators as ti (${sameCols} columns): ms best / median`, 'ti ms best / median',
+    'ratio ti / ours-same (best / median)', 'ratio ti / ours-all (best)', 'goal >= 1e6/s', 'goal >= 10x'],
 ];
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 for (const [label, c] of inputs) {
-  for (let w = 0; w < 3; w++) computeFeatures(c); // warm the JIT
+  for (let w = 0; w < 3; w++) {
+    computeFeatures(c); // warm the JIT
+    computeFeatures(c, SAME_AS_TI);
+  }
   const ours = timeRuns(() => computeFeatures(c), 15);
+  const same = timeRuns(() => computeFeatures(c, SAME_AS_TI), 15);
   technicalIndicatorsAll(c);
   const ti = timeRuns(() => technicalIndicatorsAll(c), 5);
   for (const clock of ['cpu', 'wall', 'proc'] as const) {
-    const ob = Math.min(...ours[clock]);
-    const om = percentiles(ours[clock]).median;
-    const tb = Math.min(...ti[clock]);
-    const tm = percentiles(ti[clock]).median;
-    const rate = (c.length / ob) * 1000;
-    const ratio = tb / ob;
+    const best = (xs: number[]) => Math.min(...xs);
+    const med = (xs: number[]) => percentiles(xs).median;
+    const rate = (c.length / best(ours[clock])) * 1000;
+    const ratio = best(ti[clock]) / best(same[clock]);
     rows.push([
-      clock === 'cpu' ? label : '', { cpu: 'thread CPU', wall: 'wall', proc: 'process CPU' }[clock], `${fmt(ob)} / ${fmt(om)}`, `${fmt(tb)} / ${fmt(tm)}`, rate,
-      `${ratio.toFixed(1)} / ${(tm / om).toFixed(1)}`, rate >= 1e6 ? 'met' : 'MISSED', ratio >= 10 ? 'met' : 'MISSED',
+      clock === 'cpu' ? label : '', { cpu: 'thread CPU', wall: 'wall', proc: 'process CPU' }[clock],
+      `${fmt(best(ours[clock]))} / ${fmt(med(ours[clock]))}`, rate, `${fmt(best(same[clock]))} / ${fmt(med(same[clock]))}`,
+      `${fmt(best(ti[clock]))} / ${fmt(med(ti[clock]))}`, `${ratio.toFixed(1)} / ${(med(ti[clock]) / med(same[clock])).toFixed(1)}`,
+      (best(ti[clock]) / best(ours[clock])).toFixed(1), rate >= 1e6 ? 'met' : 'MISSED',
+      // On thread CPU the reference's garbage collection (parallel and concurrent, on V8's helper
+      // threads) is not counted, so the ratio is judged on wall clock and process CPU only.
+      clock === 'cpu' ? `(${ratio >= 10 ? 'met' : 'below'}; not judged)` : ratio >= 10 ? 'met' : 'MISSED',
     ]);
   }
 }
