@@ -143,75 +143,65 @@ export class ReturnWindow implements SharedWindow {
 }
 
 /**
- * The highest high and lowest low of the last n bars, by monotonic deques: each bar enters and
- * leaves each deque once, so an update is O(1) amortised with no rescans (a trending market keeps
- * its extreme at the window's old end, where a rescan-on-expiry window would rescan almost every
- * bar). Exact: the extremes are values of the window, never arithmetic on them.
+ * Maximum of the last n pushed values by a monotonic deque: each value enters and leaves once, so a
+ * push is O(1) amortised with no rescans (a trending market keeps its extreme at the window's old
+ * end, where a rescan-on-expiry window would rescan almost every bar). Exact: the result is one of
+ * the values, never arithmetic on them.
  */
+class MaxDeque {
+  /** Bars pushed. */
+  private t = 0;
+  // A ring of capacity n (never more than n live entries) of bar indices and their values, the
+  // values strictly decreasing from head to tail.
+  private readonly idx: Float64Array;
+  private readonly val: Float64Array;
+  private head = 0;
+  private len = 0;
+  constructor(private readonly n: number) {
+    this.idx = new Float64Array(n);
+    this.val = new Float64Array(n);
+  }
+  /** Adds x; returns the maximum of the last n values (of all so far while fewer). */
+  push(x: number): number {
+    const n = this.n;
+    const t = this.t++;
+    if (this.len > 0 && this.idx[this.head]! <= t - n) {
+      this.head = this.head + 1 === n ? 0 : this.head + 1; // expired
+      this.len--;
+    }
+    while (this.len > 0) {
+      let tail = this.head + this.len - 1;
+      if (tail >= n) tail -= n;
+      if (this.val[tail]! > x) break;
+      this.len--; // dominated by x for as long as both are in the window
+    }
+    let at = this.head + this.len;
+    if (at >= n) at -= n;
+    this.idx[at] = t;
+    this.val[at] = x;
+    this.len++;
+    return this.val[this.head]!;
+  }
+}
+
+/** The highest high and lowest low of the last n bars (the low side is a max deque of -low). */
 export class HighLowWindow implements SharedWindow {
   hh = -Infinity;
   ll = Infinity;
-  /** Bars seen. */
-  private t = 0;
-  // Deques as rings of capacity n (never more than n live entries): bar indices and their values,
-  // values strictly decreasing (highs) / increasing (lows) from head to tail.
-  private readonly hIdx: Float64Array;
-  private readonly hVal: Float64Array;
-  private readonly lIdx: Float64Array;
-  private readonly lVal: Float64Array;
-  private hHead = 0;
-  private hLen = 0;
-  private lHead = 0;
-  private lLen = 0;
+  private seen = 0;
+  private readonly highs: MaxDeque;
+  private readonly negLows: MaxDeque;
   constructor(readonly size: number) {
-    this.hIdx = new Float64Array(size);
-    this.hVal = new Float64Array(size);
-    this.lIdx = new Float64Array(size);
-    this.lVal = new Float64Array(size);
+    this.highs = new MaxDeque(size);
+    this.negLows = new MaxDeque(size);
   }
   advance(ctx: BarContext): void {
-    const n = this.size;
-    const t = this.t++;
-    const oldest = t - n + 1; // first bar index still in the window
-    const h = ctx.high;
-    const l = ctx.low;
-    // Highs: drop expired entries at the head, dominated ones (<= h) at the tail, append h.
-    if (this.hLen > 0 && this.hIdx[this.hHead]! < oldest) {
-      this.hHead = this.hHead + 1 === n ? 0 : this.hHead + 1;
-      this.hLen--;
-    }
-    while (this.hLen > 0) {
-      let tail = this.hHead + this.hLen - 1;
-      if (tail >= n) tail -= n;
-      if (this.hVal[tail]! > h) break;
-      this.hLen--;
-    }
-    let at = this.hHead + this.hLen;
-    if (at >= n) at -= n;
-    this.hIdx[at] = t;
-    this.hVal[at] = h;
-    this.hLen++;
-    this.hh = this.hVal[this.hHead]!;
-    // Lows, mirrored.
-    if (this.lLen > 0 && this.lIdx[this.lHead]! < oldest) {
-      this.lHead = this.lHead + 1 === n ? 0 : this.lHead + 1;
-      this.lLen--;
-    }
-    while (this.lLen > 0) {
-      let tail = this.lHead + this.lLen - 1;
-      if (tail >= n) tail -= n;
-      if (this.lVal[tail]! < l) break;
-      this.lLen--;
-    }
-    at = this.lHead + this.lLen;
-    if (at >= n) at -= n;
-    this.lIdx[at] = t;
-    this.lVal[at] = l;
-    this.lLen++;
-    this.ll = this.lVal[this.lHead]!;
+    this.seen++;
+    this.hh = this.highs.push(ctx.high);
+    this.ll = -this.negLows.push(-ctx.low);
   }
   get full(): boolean {
-    return this.t >= this.size;
+    return this.seen >= this.size;
   }
   extremes(_index: number): this {
     return this;
