@@ -58,6 +58,11 @@ function wrap(kernelName: string, backendName: string): boolean {
     const inputs = args.inputs as Record<string, TensorInfo | undefined>;
     let a = inputs.a as TensorInfo;
     let b = inputs.b as TensorInfo;
+    // Already a plain product (no flags, no broadcast batch to fold): the original kernel as is,
+    // without the wrapper's per-call allocations (batch-1 inference runs many of these).
+    if (!attrs.transposeA && !attrs.transposeB && !(a.shape.length === 3 && b.shape.length === 3 && a.shape[0]! > 1 && b.shape[0] === 1)) {
+      return origFunc(args);
+    }
     const temps: TensorInfo[] = [];
     const swapLast = (x: TensorInfo): TensorInfo => {
       const r = x.shape.length;

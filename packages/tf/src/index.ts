@@ -3,3 +3,5 @@ export type { BackendName, BackendPreference, BackendInfo, InitBackendOptions } 
 export { installFastMatMul, setFastMatMulEnabled, fastMatMulEnabled, fastMatMulInstalledOn } from './fast-matmul.js';
 export { dense, layerNorm } from './ops.js';
 export type { DenseActivation } from './ops.js';
+export { KernelRunner, gradientTapeActive } from './kernels.js';
+export type { TensorRef } from './kernels.js';

@@ -4,6 +4,7 @@
  * tfjs 4.22 and is slow on wasm), and bias/activation are fused into one kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import { KernelRunner, gradientTapeActive } from './kernels.js';
 
 export type DenseActivation = 'linear' | 'relu';
 
@@ -17,13 +18,20 @@ export function dense<R extends tf.Rank>(
   b?: tf.Tensor1D | null,
   activation: DenseActivation = 'linear',
 ): tf.Tensor<R> {
+  const inDim = w.shape[0];
+  const outDim = w.shape[1];
+  if (x.shape[x.shape.length - 1] !== inDim) {
+    throw new Error(`dense: input last dimension ${x.shape[x.shape.length - 1]} does not match weight rows ${inDim}`);
+  }
+  // Inference (no tape): one direct kernel call, no engine op (see kernels.ts).
+  const k = gradientTapeActive() ? null : KernelRunner.forCurrentBackend();
+  if (k) {
+    if (x.rank === 2) return k.toTensor<R>(k.matMul(x, w, b ?? null, activation));
+    const y = k.matMul(k.view(x, [x.size / inDim, inDim]), w, b ?? null, activation);
+    return k.toTensor<R>(y, [...x.shape.slice(0, -1), outDim]);
+  }
   return tf.tidy(() => {
-    const inDim = w.shape[0];
-    const outDim = w.shape[1];
     const lead = x.shape.slice(0, -1);
-    if (x.shape[x.shape.length - 1] !== inDim) {
-      throw new Error(`dense: input last dimension ${x.shape[x.shape.length - 1]} does not match weight rows ${inDim}`);
-    }
     const x2 = x.rank === 2 ? (x as unknown as tf.Tensor2D) : tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
     const y = tf.fused.matMul({ a: x2, b: w, bias: b ?? undefined, activation });
     return (x.rank === 2 ? y : tf.reshape(y, [...lead, outDim] as number[])) as unknown as tf.Tensor<R>;
@@ -32,6 +40,16 @@ export function dense<R extends tf.Rank>(
 
 /** Layer normalisation over the last axis with gain and bias: (x - mean) / sqrt(var + eps) * g + b. */
 export function layerNorm<R extends tf.Rank>(x: tf.Tensor<R>, gain: tf.Tensor1D, bias: tf.Tensor1D, eps = 1e-5): tf.Tensor<R> {
+  const k = gradientTapeActive() ? null : KernelRunner.forCurrentBackend();
+  if (k) {
+    const d = x.shape[x.rank - 1]!;
+    const xn = k.normalize(k.view(x, [x.size / d, d]), eps);
+    const g = k.mul(xn, gain);
+    k.free(xn);
+    const y = k.add(g, bias);
+    k.free(g);
+    return k.toTensor<R>(y, x.shape);
+  }
   return tf.tidy(() => {
     const axis = x.rank - 1;
     const { mean, variance } = tf.moments(x, axis, true);
