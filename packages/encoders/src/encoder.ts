@@ -2,7 +2,7 @@
  * The one interface every encoder implements ([N, T, F] windows -> [N, D] embeddings) and the
  * shared plumbing: input checks, variable bookkeeping, parameter count, disposal.
  */
-import { tf } from '@task-agnostic/tf';
+import { tf, gradientTapeActive } from '@task-agnostic/tf';
 import { DataError } from '@task-agnostic/core';
 import type { EncoderConfig } from './config.js';
 import type { ParamStore } from './params.js';
@@ -10,6 +10,12 @@ import type { ParamStore } from './params.js';
 export interface ApplyOptions {
   /** Dropout on and batch statistics (MLP) updated. Default false. */
   readonly training?: boolean;
+  /**
+   * Inference only (training false, no gradient tape): use the encoder's fast inference path where
+   * it has one (the transformer: folded layer norms, direct kernels; same results within float32
+   * rounding). Default true; false forces the differentiable graph path.
+   */
+  readonly fastInference?: boolean;
 }
 
 export interface Encoder {
@@ -74,10 +80,19 @@ export abstract class BaseEncoder<C extends EncoderConfig> implements Encoder {
     }
     if (x.shape[0] === 0) throw new DataError(`${this.config.type} encoder got an empty batch`);
     const training = options.training ?? false;
+    if (!training && options.fastInference !== false && !gradientTapeActive()) {
+      const y = this.infer(x);
+      if (y) return y;
+    }
     return tf.tidy(() => this.forward(x, training));
   }
 
   protected abstract forward(x: tf.Tensor3D, training: boolean): tf.Tensor2D;
+
+  /** A fast inference path (no tape, training false), or null to use `forward`. */
+  protected infer(_x: tf.Tensor3D): tf.Tensor2D | null {
+    return null;
+  }
 
   auxLoss(): tf.Scalar | null {
     return null;

@@ -10,6 +10,7 @@ import { Rng } from '@task-agnostic/core';
 import type { TransformerConfig } from './config.js';
 import { BaseEncoder } from './encoder.js';
 import { ParamStore } from './params.js';
+import { TransformerInference } from './transformer-inference.js';
 import {
   type AttentionParams,
   type DenseParams,
@@ -43,6 +44,7 @@ export class TransformerEncoder extends BaseEncoder<TransformerConfig> {
   private readonly outProj: DenseParams;
   private readonly positions: tf.Tensor2D;
   private readonly tokens: number;
+  private readonly inference: TransformerInference;
 
   constructor(config: TransformerConfig, inputShape: readonly [number, number], seed: number) {
     const [t, f] = inputShape;
@@ -63,6 +65,14 @@ export class TransformerEncoder extends BaseEncoder<TransformerConfig> {
     this.outProj = makeDense(p, 'output', d, config.outputDim);
     this.lastSharedWeights = this.outProj.w;
     this.positions = tf.tensor2d(sinusoidalPositions(this.tokens, d), [this.tokens, d]);
+    this.inference = new TransformerInference(
+      { inProj: this.inProj, positions: this.positions, layers: this.layers, finalNorm: this.finalNorm, outProj: this.outProj, variables: p.variables },
+      config.patchLen,
+    );
+  }
+
+  protected override infer(x: tf.Tensor3D): tf.Tensor2D | null {
+    return this.inference.apply(x);
   }
 
   protected forward(x: tf.Tensor3D, training: boolean): tf.Tensor2D {
@@ -80,6 +90,7 @@ export class TransformerEncoder extends BaseEncoder<TransformerConfig> {
   }
 
   protected override disposeExtra(): void {
+    this.inference.dispose();
     this.positions.dispose();
   }
 }

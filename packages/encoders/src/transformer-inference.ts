@@ -1,0 +1,312 @@
+/**
+ * The transformer's inference path (training = false, no gradient tape): the same function as the
+ * graph path in transformer.ts, without the tfjs engine. The graph path runs ~160 engine ops per
+ * batch-1 call and leaves ~670 KB of JS garbage, so V8's scavenges land in a few percent of
+ * predictions; this path makes ~2N+2 products (N layers x 4 + input + output) through
+ * KernelRunner (@task-agnostic/tf) and does the small rest in plain loops over the backend's
+ * memory, leaving ~15 KB.
+ *
+ * - Each pre-LN layer norm's gain and bias are folded into the product that follows it:
+ *   LN(x) W + b = norm(x) (diag(g) W) + (beta W + b). The final norm folds into the output
+ *   projection the same way (mean pooling is linear). The attention scale 1/sqrt(dh) folds into
+ *   the query columns of the QKV projection; the input bias folds into the positional table.
+ * - One pass per residual update: h += delta (in place), then norm(h) for the next product.
+ * - Attention reads q, k, v straight out of the fused [N*L, 3d] projection and writes the merged
+ *   heads [N*L, d]: no transposes, slices or batched products.
+ * - Folded weights are cached and keyed on the variables' dataIds (tf.Variable.assign gives a
+ *   variable a new dataId, so any optimiser step or weight load invalidates the cache) and on the
+ *   backend; dispose() frees them.
+ */
+import { tf, KernelRunner, type TensorRef } from '@task-agnostic/tf';
+import type { AttentionParams, DenseParams, FeedForwardParams, NormParams } from './layers.js';
+
+export interface TransformerWeights {
+  readonly inProj: DenseParams;
+  readonly positions: tf.Tensor2D;
+  readonly layers: readonly { norm1: NormParams; attn: AttentionParams; norm2: NormParams; ff: FeedForwardParams }[];
+  readonly finalNorm: NormParams;
+  readonly outProj: DenseParams;
+  /** Every variable the weights above hold, in a stable order: the cache key. */
+  readonly variables: readonly tf.Variable[];
+}
+
+interface FoldedLayer {
+  readonly qkvW: TensorRef;
+  readonly qkvB: TensorRef;
+  readonly outW: TensorRef;
+  readonly outB: TensorRef;
+  readonly upW: TensorRef;
+  readonly upB: TensorRef;
+  readonly downW: TensorRef;
+  readonly downB: TensorRef;
+  readonly numHeads: number;
+}
+
+/**
+ * The folded weights: backend records made by `runner` (not engine tensors), or the variables
+ * themselves where nothing folds into them (output and down projections).
+ */
+interface Folded {
+  readonly runner: KernelRunner;
+  readonly keys: readonly object[];
+  readonly inW: TensorRef;
+  /** positions + input bias, [L, d]. */
+  readonly posBias: TensorRef;
+  readonly layers: readonly FoldedLayer[];
+  readonly finW: TensorRef;
+  readonly finB: TensorRef;
+  /** The records made for the cache, freed by dispose(). */
+  readonly owned: readonly TensorRef[];
+}
+
+const LN_EPS = 1e-5;
+
+/**
+ * LN(x) W + b with LN gain g and bias beta as norm(x) W' + b': W' = diag(g) W, b' = beta W + b,
+ * each column j then scaled by colScale(j). Two new records [W', b'].
+ */
+function foldNorm(k: KernelRunner, n: NormParams, d: DenseParams, colScale: (j: number) => number = () => 1): [TensorRef, TensorRef] {
+  const [rows, cols] = d.w.shape;
+  k.values(n.gain), k.values(n.bias), k.values(d.w), k.values(d.b); // moves any still on another backend
+  const wRec = k.empty([rows, cols]);
+  const bRec = k.empty([cols]);
+  // views after the allocations (see KernelRunner.values)
+  const g = k.values(n.gain);
+  const beta = k.values(n.bias);
+  const w = k.values(d.w);
+  const b = k.values(d.b);
+  const wf = k.values(wRec);
+  const bf = k.values(bRec);
+  for (let j = 0; j < cols; j++) {
+    let acc = b[j]!;
+    for (let i = 0; i < rows; i++) acc += beta[i]! * w[i * cols + j]!;
+    bf[j] = acc * colScale(j);
+  }
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) wf[i * cols + j] = g[i]! * w[i * cols + j]! * colScale(j);
+  return [wRec, bRec];
+}
+
+export class TransformerInference {
+  private folded: Folded | null = null;
+  private scores = new Float64Array(0);
+
+  constructor(
+    private readonly weights: TransformerWeights,
+    private readonly patchLen: number,
+  ) {}
+
+  /** [N, T, F] -> [N, D], or null when the backend has no direct kernels (use the graph path). */
+  apply(x: tf.Tensor3D): tf.Tensor2D | null {
+    const k = KernelRunner.forCurrentBackend();
+    if (!k) return null;
+    const f = this.current(k);
+    const [n, t, feat] = x.shape;
+    const p = this.patchLen;
+    const pad = (p - (t % p)) % p;
+    const l = (t + pad) / p;
+    const rows = n * l;
+    // Records still to free (freed as soon as they are consumed; the rest on an error).
+    const live: TensorRef[] = [];
+    const own = (r: TensorRef): TensorRef => {
+      live.push(r);
+      return r;
+    };
+    const release = (r: TensorRef): void => {
+      const i = live.indexOf(r);
+      live[i] = live[live.length - 1]!;
+      live.length--;
+      k.free(r);
+    };
+    try {
+      const xin = pad > 0 ? own(k.pad(x, [[0, 0], [pad, 0], [0, 0]])) : x;
+      // h: the residual stream [rows, d], updated in place (h += delta, + positions at the start).
+      const h = own(k.matMul(k.view(xin, [rows, p * feat]), f.inW));
+      if (xin !== x) release(xin);
+      let delta: TensorRef | null = null;
+      let rowBias: TensorRef | null = f.posBias;
+      for (const layer of f.layers) {
+        const u = own(residualNorm(k, h, delta, rowBias, l));
+        if (delta) release(delta);
+        rowBias = null;
+        const qkv = own(k.matMul(u, layer.qkvW, layer.qkvB));
+        release(u);
+        const ctx = own(this.attention(k, qkv, n, l, layer.numHeads));
+        release(qkv);
+        const a = own(k.matMul(ctx, layer.outW, layer.outB));
+        release(ctx);
+        const u2 = own(residualNorm(k, h, a, null, l));
+        release(a);
+        const up = own(k.matMul(u2, layer.upW, layer.upB, 'relu'));
+        release(u2);
+        delta = own(k.matMul(up, layer.downW, layer.downB));
+        release(up);
+      }
+      const pooled = own(residualNormMean(k, h, delta, rowBias, n, l));
+      if (delta) release(delta);
+      release(h);
+      const out = own(k.matMul(pooled, f.finW, f.finB));
+      release(pooled);
+      const y = k.toTensor<tf.Rank.R2>(out);
+      live.length = 0; // `out` now belongs to the engine
+      return y;
+    } finally {
+      for (const r of live) k.free(r);
+    }
+  }
+
+  /**
+   * Multi-head self-attention core on the fused projection qkv [N*L, 3d] (columns: q | k | v, head
+   * h at h*dh inside each; q already scaled by 1/sqrt(dh)) -> context [N*L, d] with heads merged.
+   * Plain loops: at inference sizes (L ~ 12 tokens) this is a few microseconds, and it replaces
+   * the head transposes, slices and batched products of the graph path.
+   */
+  private attention(k: KernelRunner, qkv: TensorRef, n: number, l: number, heads: number): TensorRef {
+    const d3 = qkv.shape[1]!;
+    const d = d3 / 3;
+    const dh = d / heads;
+    const out = k.empty([n * l, d]);
+    const qv = k.values(qkv);
+    const ov = k.values(out);
+    if (this.scores.length < l) this.scores = new Float64Array(l);
+    const sc = this.scores;
+    for (let s = 0; s < n; s++) {
+      const r0 = s * l;
+      for (let hh = 0; hh < heads; hh++) {
+        const hq = hh * dh;
+        for (let i = 0; i < l; i++) {
+          const qOff = (r0 + i) * d3 + hq;
+          let max = -Infinity;
+          for (let j = 0; j < l; j++) {
+            const kOff = (r0 + j) * d3 + d + hq;
+            let dot = 0;
+            for (let c = 0; c < dh; c++) dot += qv[qOff + c]! * qv[kOff + c]!;
+            sc[j] = dot;
+            if (dot > max) max = dot;
+          }
+          let sum = 0;
+          for (let j = 0; j < l; j++) {
+            const e = Math.exp(sc[j]! - max);
+            sc[j] = e;
+            sum += e;
+          }
+          const oOff = (r0 + i) * d + hq;
+          for (let c = 0; c < dh; c++) {
+            let acc = 0;
+            for (let j = 0; j < l; j++) acc += sc[j]! * qv[(r0 + j) * d3 + 2 * d + hq + c]!;
+            ov[oOff + c] = acc / sum;
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private current(k: KernelRunner): Folded {
+    const f = this.folded;
+    if (f && f.runner === k && sameKeys(f.keys, this.weights.variables)) return f;
+    this.dispose();
+    this.folded = this.fold(k);
+    return this.folded;
+  }
+
+  private fold(k: KernelRunner): Folded {
+    const w = this.weights;
+    const owned: TensorRef[] = [];
+    const layers: FoldedLayer[] = w.layers.map((layer) => {
+      const d = layer.attn.qkv.w.shape[0];
+      const scale = 1 / Math.sqrt(d / layer.attn.numHeads);
+      const [qkvW, qkvB] = foldNorm(k, layer.norm1, layer.attn.qkv, (j) => (j < d ? scale : 1));
+      const [upW, upB] = foldNorm(k, layer.norm2, layer.ff.up);
+      owned.push(qkvW, qkvB, upW, upB);
+      const { out } = layer.attn;
+      const { down } = layer.ff;
+      return { qkvW, qkvB, upW, upB, outW: out.w, outB: out.b, downW: down.w, downB: down.b, numHeads: layer.attn.numHeads };
+    });
+    const [finW, finB] = foldNorm(k, w.finalNorm, w.outProj);
+    const [l, dModel] = w.positions.shape;
+    k.values(w.positions), k.values(w.inProj.b); // moves any still on another backend
+    const posBias = k.empty([l, dModel]);
+    const pos = k.values(w.positions);
+    const inB = k.values(w.inProj.b);
+    const pb = k.values(posBias);
+    for (let r = 0; r < l; r++) for (let c = 0; c < dModel; c++) pb[r * dModel + c] = pos[r * dModel + c]! + inB[c]!;
+    owned.push(finW, finB, posBias);
+    return { runner: k, keys: w.variables.map((v) => v.dataId), inW: w.inProj.w, posBias, layers, finW, finB, owned };
+  }
+
+  /** Frees the folded weights (rebuilt on the next apply). */
+  dispose(): void {
+    if (!this.folded) return;
+    for (const r of this.folded.owned) this.folded.runner.free(r);
+    this.folded = null;
+  }
+}
+
+/**
+ * The residual stream update and the next layer norm in one pass: h += delta (+ rowBias[r mod L])
+ * in place, returns norm(h) (no gain/bias: folded into the next product). h, delta [rows, d];
+ * rowBias [L, d].
+ */
+function residualNorm(k: KernelRunner, h: TensorRef, delta: TensorRef | null, rowBias: TensorRef | null, l: number): TensorRef {
+  const [rows, d] = h.shape as [number, number];
+  const u = k.empty([rows, d]);
+  const hv = k.values(h);
+  const uv = k.values(u);
+  const dv = delta ? k.values(delta) : null;
+  const bv = rowBias ? k.values(rowBias) : null;
+  for (let r = 0; r < rows; r++) {
+    const base = r * d;
+    const mean = accumulateRow(hv, dv, bv, base, (r % l) * d, d) / d;
+    let v = 0;
+    for (let j = 0; j < d; j++) {
+      const c = hv[base + j]! - mean;
+      v += c * c;
+    }
+    const inv = 1 / Math.sqrt(v / d + LN_EPS);
+    for (let j = 0; j < d; j++) uv[base + j] = (hv[base + j]! - mean) * inv;
+  }
+  return u;
+}
+
+/** As residualNorm, then the mean over each sample's L rows: [N, d] (the encoder's pooling). */
+function residualNormMean(k: KernelRunner, h: TensorRef, delta: TensorRef | null, rowBias: TensorRef | null, n: number, l: number): TensorRef {
+  const d = h.shape[1]!;
+  const pooled = k.empty([n, d]);
+  const hv = k.values(h);
+  const pv = k.values(pooled);
+  const dv = delta ? k.values(delta) : null;
+  const bv = rowBias ? k.values(rowBias) : null;
+  pv.fill(0, 0, n * d);
+  for (let r = 0; r < n * l; r++) {
+    const base = r * d;
+    const out = Math.floor(r / l) * d;
+    const mean = accumulateRow(hv, dv, bv, base, (r % l) * d, d) / d;
+    let v = 0;
+    for (let j = 0; j < d; j++) {
+      const c = hv[base + j]! - mean;
+      v += c * c;
+    }
+    const inv = 1 / Math.sqrt(v / d + LN_EPS) / l;
+    for (let j = 0; j < d; j++) pv[out + j] = pv[out + j]! + (hv[base + j]! - mean) * inv;
+  }
+  return pooled;
+}
+
+/** h[base..base+d) += delta (+ rowBias at bBase), stored as float32; returns the row's sum. */
+function accumulateRow(hv: Float32Array, dv: Float32Array | null, bv: Float32Array | null, base: number, bBase: number, d: number): number {
+  let sum = 0;
+  for (let j = 0; j < d; j++) {
+    let x = hv[base + j]!;
+    if (dv) x += dv[base + j]!;
+    if (bv) x += bv[bBase + j]!;
+    hv[base + j] = x;
+    sum += hv[base + j]!;
+  }
+  return sum;
+}
+
+function sameKeys(keys: readonly object[], vars: readonly tf.Variable[]): boolean {
+  if (keys.length !== vars.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== vars[i]!.dataId) return false;
+  return true;
+}
