@@ -5,7 +5,8 @@
 // when python3 with torch is available; otherwise its README figures are printed, marked
 // "not measured here". Goal (issue 4): default preset >= 0.5x PyTorch training samples/s and
 // batch-1 p99 <= 2 ms.
-//   node --import tsx tools/bench/src/encoders.bench.ts [--quick]
+//   node --import tsx tools/bench/src/encoders.bench.ts [--quick] [--only TEXT]
+// --only TEXT measures only the rows whose label contains TEXT (e.g. --only 'default preset: transformer').
 // Env: TAT_BENCH_TORCH=0 skips PyTorch; TAT_BENCH_AB=0 skips the fast-matMul on/off comparison.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
@@ -34,6 +35,8 @@ const HEADS: [string, number, 'ce' | 'mse'][] = [
   ['return', 1, 'mse'],
 ];
 const quick = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] ?? '' : null;
 const TRAIN_STEPS = quick ? 4 : 10;
 const INFER_N = quick ? 100 : 500;
 
@@ -181,7 +184,7 @@ const presets: [string, EncoderConfig, 'transformer' | 'cnn'][] = (['transformer
 const rows: (string | number)[][] = [
   ['encoder', 'params', 'train samples/s', 'PyTorch samples/s', 'ratio', 'ratio vs README PyTorch', 'batch-1 median ms', 'batch-1 p99 ms', 'p99 idle GC ms', 'PyTorch p99 ms', 'goal (default: >=0.5x, p99<=2ms / with idle GC)'],
 ];
-for (const [label, cfg, peer] of [...reference, ...presets]) {
+for (const [label, cfg, peer] of [...reference, ...presets].filter(([label]) => only === null || label.includes(only))) {
   const r = measure(cfg);
   const t = torch[peer];
   const ratio = r.trainSps / t.trainSps;
@@ -196,7 +199,7 @@ printTable(rows);
 console.log("'p99 idle GC': model's idleMinorGc() between predictions, outside the timed call (what a live loop does between candles)");
 console.log(`load average at the end: ${loadavg().map((v) => v.toFixed(1)).join(' ')} (other processes on the 2 cores skew both engines)`);
 
-if (info.name === 'wasm' && process.env.TAT_BENCH_AB !== '0') {
+if (info.name === 'wasm' && process.env.TAT_BENCH_AB !== '0' && only === null) {
   console.log('\nThe fast-matMul lever (@task-agnostic/tf installFastMatMul) on vs off, wasm:');
   const ab: (string | number)[][] = [['encoder', 'train samples/s on', 'off', 'speed-up', 'batch-1 p99 ms on', 'off']];
   for (const [label, cfg] of [reference[0]!, reference[2]!, presets[0]!]) {
