@@ -39,12 +39,15 @@ afterAll(async () => {
   await tf.setBackend(previous);
 });
 
-// [preset, patchLen, T, F]: the preset's own patching, none, and a T that P does not divide (front padding).
+// [preset, patchLen, T, F]: the preset's own patching, none, and a T that P does not divide (front
+// padding); default with patch 4 is the longest sequence the fast path takes (24 tokens); default
+// without patching (96 tokens) falls back to the graph path.
 const SHAPES: ['tiny' | 'default', number, number, number][] = [
   ['tiny', 4, 16, 5],
   ['tiny', 1, 16, 5],
   ['tiny', 4, 18, 5],
   ['default', 8, 96, 32],
+  ['default', 4, 96, 32],
   ['default', 1, 96, 32],
   ['default', 8, 100, 32],
 ];
@@ -77,6 +80,19 @@ describe.each([['cpu'], ['wasm']])('transformer fast inference on %s', (backend)
     opt.dispose();
     tf.dispose([x1, x5, before, after]);
     enc.dispose();
+  });
+
+  it('runs no engine op up to 24 tokens and falls back to the graph path beyond', async () => {
+    const x = tf.randomNormal([1, 96, 32], 0, 1, 'float32', 7) as tf.Tensor3D;
+    for (const [patchLen, fast] of [[8, true], [4, true], [2, false], [1, false]] as const) {
+      const enc = buildEncoder(withPatch('default', patchLen), [96, 32], 3);
+      enc.apply(x).dispose();
+      const prof = await tf.profile(() => enc.apply(x));
+      expect(prof.kernels.length === 0, `patchLen ${patchLen}`).toBe(fast);
+      tf.dispose(prof.result as tf.Tensor);
+      enc.dispose();
+    }
+    x.dispose();
   });
 
   it('leaks nothing across 100 predictions and training steps that invalidate the cache; dispose frees the cache', () => {
