@@ -23,8 +23,10 @@ export function dense<R extends tf.Rank>(
   if (x.shape[x.shape.length - 1] !== inDim) {
     throw new Error(`dense: input last dimension ${x.shape[x.shape.length - 1]} does not match weight rows ${inDim}`);
   }
-  // Inference (no tape): one direct kernel call, no engine op (see kernels.ts).
-  const k = gradientTapeActive() ? null : KernelRunner.forCurrentBackend();
+  // Inference (no tape): one direct kernel call, no engine op (see kernels.ts). Mixed dtypes and
+  // broadcast biases keep the op, which casts and broadcasts.
+  const plain = x.dtype === 'float32' && w.dtype === 'float32' && (!b || (b.dtype === 'float32' && b.rank === 1 && b.shape[0] === outDim));
+  const k = !plain || gradientTapeActive() ? null : KernelRunner.forCurrentBackend();
   if (k) {
     if (x.rank === 2) return k.toTensor<R>(k.matMul(x, w, b ?? null, activation));
     const y = k.matMul(k.view(x, [x.size / inDim, inDim]), w, b ?? null, activation);
@@ -40,9 +42,10 @@ export function dense<R extends tf.Rank>(
 
 /** Layer normalisation over the last axis with gain and bias: (x - mean) / sqrt(var + eps) * g + b. */
 export function layerNorm<R extends tf.Rank>(x: tf.Tensor<R>, gain: tf.Tensor1D, bias: tf.Tensor1D, eps = 1e-5): tf.Tensor<R> {
-  const k = gradientTapeActive() ? null : KernelRunner.forCurrentBackend();
+  const d = x.shape[x.rank - 1]!;
+  const plain = x.dtype === 'float32' && gain.dtype === 'float32' && bias.dtype === 'float32' && gain.size === d && bias.size === d;
+  const k = !plain || gradientTapeActive() ? null : KernelRunner.forCurrentBackend();
   if (k) {
-    const d = x.shape[x.rank - 1]!;
     const xn = k.normalize(k.view(x, [x.size / d, d]), eps);
     const g = k.mul(xn, gain);
     k.free(xn);
