@@ -107,7 +107,7 @@ export class TransformerInference {
    * the window has more than MAX_TOKENS tokens.
    */
   apply(x: tf.Tensor3D): tf.Tensor2D | null {
-    const k = x.dtype === 'float32' ? KernelRunner.forCurrentBackend() : null;
+    const k = x.dtype === 'float32' && !x.isDisposed ? KernelRunner.forCurrentBackend() : null;
     if (!k) return null;
     const f = this.current(k);
     const [n, t, feat] = x.shape;

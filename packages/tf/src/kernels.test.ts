@@ -98,6 +98,14 @@ describe.each([['cpu'], ['wasm']])('KernelRunner on %s', (backend) => {
     expect(tf.memory().numTensors).toBe(n0 + 2);
     tf.dispose([ln, y]);
     expect(backendRecords()).toBe(r0);
-    tf.dispose([x, w, b, g, beta, direct, taped!, value, ...Object.values(grads)]);
+    // mixed dtypes and disposed inputs go through the tf ops (which cast, or throw)
+    const xi = tf.ones([2, 8], 'int32');
+    const yi = dense(xi, w, b);
+    expect(yi.dtype).toBe('float32');
+    const dead = tf.ones([2, 8]);
+    dead.dispose();
+    expect(() => dense(dead, w, b)).toThrow();
+    expect(() => layerNorm(dead, g, beta)).toThrow();
+    tf.dispose([x, w, b, g, beta, direct, taped!, value, xi, yi, ...Object.values(grads)]);
   });
 });

@@ -8,6 +8,11 @@ import { KernelRunner, gradientTapeActive } from './kernels.js';
 
 export type DenseActivation = 'linear' | 'relu';
 
+/** An operand the direct path takes: float32 and alive (the tf ops report the rest as usual). */
+function usable(t: tf.Tensor): boolean {
+  return t.dtype === 'float32' && !t.isDisposed;
+}
+
 /**
  * y = act(x W + b) over the last axis of x (any rank >= 2): [..., I] x [I, O] -> [..., O].
  * Runs as one fused 2-D matMul + bias + activation.
@@ -23,9 +28,9 @@ export function dense<R extends tf.Rank>(
   if (x.shape[x.shape.length - 1] !== inDim) {
     throw new Error(`dense: input last dimension ${x.shape[x.shape.length - 1]} does not match weight rows ${inDim}`);
   }
-  // Inference (no tape): one direct kernel call, no engine op (see kernels.ts). Mixed dtypes and
-  // broadcast biases keep the op, which casts and broadcasts.
-  const plain = x.dtype === 'float32' && w.dtype === 'float32' && (!b || (b.dtype === 'float32' && b.rank === 1 && b.shape[0] === outDim));
+  // Inference (no tape): one direct kernel call, no engine op (see kernels.ts). Mixed dtypes,
+  // broadcast biases and disposed operands keep the op (it casts, broadcasts, or throws).
+  const plain = usable(x) && usable(w) && (!b || (usable(b) && b.rank === 1 && b.shape[0] === outDim));
   const k = !plain || gradientTapeActive() ? null : KernelRunner.forCurrentBackend();
   if (k) {
     if (x.rank === 2) return k.toTensor<R>(k.matMul(x, w, b ?? null, activation));
@@ -43,7 +48,7 @@ export function dense<R extends tf.Rank>(
 /** Layer normalisation over the last axis with gain and bias: (x - mean) / sqrt(var + eps) * g + b. */
 export function layerNorm<R extends tf.Rank>(x: tf.Tensor<R>, gain: tf.Tensor1D, bias: tf.Tensor1D, eps = 1e-5): tf.Tensor<R> {
   const d = x.shape[x.rank - 1]!;
-  const plain = x.dtype === 'float32' && gain.dtype === 'float32' && bias.dtype === 'float32' && gain.size === d && bias.size === d;
+  const plain = usable(x) && usable(gain) && usable(bias) && gain.size === d && bias.size === d;
   const k = !plain || gradientTapeActive() ? null : KernelRunner.forCurrentBackend();
   if (k) {
     const xn = k.normalize(k.view(x, [x.size / d, d]), eps);
