@@ -128,6 +128,27 @@ describe.each([['cpu'], ['wasm']])('transformer fast inference on %s', (backend)
   });
 });
 
+describe('transformer fast inference across backends', () => {
+  it('rebuilds its cache on the new backend after a switch and frees the old one', async () => {
+    await tf.setBackend('wasm');
+    const enc = buildEncoder(encoderPreset('default'), [96, 32], 8);
+    const x = tf.randomNormal([2, 96, 32], 0, 1, 'float32', 5) as tf.Tensor3D;
+    const wasmRecords = () => tf.engine().findBackend('wasm')!.numDataIds();
+    const before = wasmRecords();
+    expect(fastVsGraph(enc, x)).toBeLessThanOrEqual(1e-5); // cache on wasm
+    expect(wasmRecords()).toBeGreaterThan(before);
+    await tf.setBackend('cpu'); // variables and input move to cpu on first use
+    expect(fastVsGraph(enc, x)).toBeLessThanOrEqual(1e-5);
+    await tf.setBackend('wasm');
+    expect(fastVsGraph(enc, x)).toBeLessThanOrEqual(1e-5);
+    const nVars = enc.variables.length;
+    enc.dispose();
+    x.dispose();
+    // everything the encoder and x held is back on wasm and freed, old caches included
+    expect(wasmRecords()).toBe(before - nVars - 1 - 1);
+  });
+});
+
 describe('transformer fast inference and gradients', () => {
   it('a gradient tape sees the graph path: training false inside variableGrads still differentiates', async () => {
     await tf.setBackend('wasm');
