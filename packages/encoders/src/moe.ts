@@ -22,6 +22,7 @@ interface LastRouting {
   readonly gates: tf.Tensor2D;
 }
 import { type ExpertUsage, expertUsage, loadBalanceLoss, topKGates, topKMask } from './routing.js';
+import { MoeInference } from './moe-inference.js';
 
 export class MoeEncoder extends BaseEncoder<MoeConfig> {
   readonly lastSharedWeights: tf.Variable;
@@ -34,6 +35,7 @@ export class MoeEncoder extends BaseEncoder<MoeConfig> {
   private readonly expertDownW: tf.Variable<tf.Rank.R2>;
   private readonly expertDownB: tf.Variable<tf.Rank.R2>;
   private last: LastRouting | null = null;
+  private readonly inference: MoeInference;
 
   constructor(config: MoeConfig, inputShape: readonly [number, number], seed: number) {
     const [t, f] = inputShape;
@@ -50,6 +52,17 @@ export class MoeEncoder extends BaseEncoder<MoeConfig> {
     this.expertDownB = p.adopt('experts/down/b', tf.zeros([config.numExperts, config.outputDim]) as tf.Tensor2D, []);
     // The stacked expert output layer is the last layer shared by all tasks (GradNorm measures here).
     this.lastSharedWeights = this.expertDownW;
+    this.inference = new MoeInference(
+      { embed: this.embed, norm: this.norm, router: this.router, expertUp: this.expertUp, expertDownW: this.expertDownW, expertDownB: this.expertDownB, variables: p.variables },
+      config,
+    );
+  }
+
+  protected override infer(x: tf.Tensor3D): tf.Tensor2D | null {
+    const r = this.inference.apply(x);
+    if (!r) return null;
+    this.replaceLast({ aux: r.aux, balance: r.balance, probs: r.probs, mask: r.mask, gates: r.gates });
+    return r.out;
   }
 
   protected forward(x: tf.Tensor3D, training: boolean): tf.Tensor2D {
@@ -92,6 +105,7 @@ export class MoeEncoder extends BaseEncoder<MoeConfig> {
   }
 
   protected override disposeExtra(): void {
+    this.inference.dispose();
     if (this.last) tf.dispose(Object.values(this.last));
     this.last = null;
   }

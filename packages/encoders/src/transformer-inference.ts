@@ -19,6 +19,7 @@
  */
 import { tf, KernelRunner, type TensorRef } from '@task-agnostic/tf';
 import type { AttentionParams, DenseParams, FeedForwardParams, NormParams } from './layers.js';
+import { LN_EPS, foldNorm, sameKeys } from './fold.js';
 
 export interface TransformerWeights {
   readonly inProj: DenseParams;
@@ -59,38 +60,12 @@ interface Folded {
   readonly owned: readonly TensorRef[];
 }
 
-const LN_EPS = 1e-5;
 /**
  * Longest token sequence this path takes. Its attention is plain loops (O(L^2 d) in JS): measured
  * against the graph path at d 64, 4 heads, 2 layers, batch 1 on wasm: L 12 0.21 vs 0.49 ms,
  * L 24 0.52 vs 0.51 ms, L 48 1.7 vs 1.1 ms, L 96 6.0 vs 3.1 ms. Longer windows use the graph path.
  */
 const MAX_TOKENS = 24;
-
-/**
- * LN(x) W + b with LN gain g and bias beta as norm(x) W' + b': W' = diag(g) W, b' = beta W + b,
- * each column j then scaled by colScale(j). Two new records [W', b'].
- */
-function foldNorm(k: KernelRunner, n: NormParams, d: DenseParams, colScale: (j: number) => number = () => 1): [TensorRef, TensorRef] {
-  const [rows, cols] = d.w.shape;
-  k.values(n.gain), k.values(n.bias), k.values(d.w), k.values(d.b); // moves any still on another backend
-  const wRec = k.empty([rows, cols]);
-  const bRec = k.empty([cols]);
-  // views after the allocations (see KernelRunner.values)
-  const g = k.values(n.gain);
-  const beta = k.values(n.bias);
-  const w = k.values(d.w);
-  const b = k.values(d.b);
-  const wf = k.values(wRec);
-  const bf = k.values(bRec);
-  for (let j = 0; j < cols; j++) {
-    let acc = b[j]!;
-    for (let i = 0; i < rows; i++) acc += beta[i]! * w[i * cols + j]!;
-    bf[j] = acc * colScale(j);
-  }
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) wf[i * cols + j] = g[i]! * w[i * cols + j]! * colScale(j);
-  return [wRec, bRec];
-}
 
 export class TransformerInference {
   private folded: Folded | null = null;
@@ -320,10 +295,4 @@ function accumulateRow(hv: Float32Array, dv: Float32Array | null, bv: Float32Arr
     sum += hv[base + j]!;
   }
   return sum;
-}
-
-function sameKeys(keys: readonly object[], vars: readonly tf.Variable[]): boolean {
-  if (keys.length !== vars.length) return false;
-  for (let i = 0; i < keys.length; i++) if (keys[i] !== vars[i]!.dataId) return false;
-  return true;
 }

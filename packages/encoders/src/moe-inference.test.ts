@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, tf } from '@task-agnostic/tf';
+import { buildEncoder } from './build.js';
+import { encoderPreset } from './presets.js';
+import { parseEncoderConfig, type EncoderConfig } from './config.js';
+import type { Encoder } from './encoder.js';
+import type { ExpertUsage } from './routing.js';
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** The fast inference path against the graph path: embedding, aux loss and routing diagnostics. */
+function fastVsGraph(enc: Encoder, x: tf.Tensor3D): number {
+  const fast = enc.apply(x);
+  const fastAux = enc.auxLoss()!.dataSync()[0]!;
+  const fastDiag = enc.diagnostics() as { expertUsage: ExpertUsage; loadBalanceLoss: number };
+  const graph = enc.apply(x, { fastInference: false });
+  const graphAux = enc.auxLoss()!.dataSync()[0]!;
+  const graphDiag = enc.diagnostics() as { expertUsage: ExpertUsage; loadBalanceLoss: number };
+  expect(fast.shape).toEqual(graph.shape);
+  expect(fast.dataSync().every(Number.isFinite)).toBe(true);
+  expect(fastDiag.expertUsage.count).toEqual(graphDiag.expertUsage.count); // the same experts chosen
+  const diff = Math.max(
+    maxDiff(fast.dataSync(), graph.dataSync()),
+    Math.abs(fastAux - graphAux),
+    Math.abs(fastDiag.loadBalanceLoss - graphDiag.loadBalanceLoss),
+    maxDiff(fastDiag.expertUsage.meanProb, graphDiag.expertUsage.meanProb),
+    maxDiff(fastDiag.expertUsage.meanGate, graphDiag.expertUsage.meanGate),
+  );
+  tf.dispose([fast, graph]);
+  return diff;
+}
+
+function withPatch(preset: 'tiny' | 'default', patchLen: number): EncoderConfig {
+  return parseEncoderConfig({ ...encoderPreset(preset, 'moe'), patchLen });
+}
+
+function trainStep(enc: Encoder, x: tf.Tensor3D, opt: tf.Optimizer): void {
+  const target = tf.tidy(() => tf.randomNormal([x.shape[0], enc.outputDim], 0, 1, 'float32', 9));
+  opt.minimize(
+    () => tf.add(tf.mean(tf.square(tf.sub(enc.apply(x, { training: true }), target))), enc.auxLoss()!) as tf.Scalar,
+    false,
+    enc.trainableVariables as tf.Variable[],
+  );
+  target.dispose();
+}
+
+let previous = 'cpu';
+beforeAll(async () => {
+  await initBackend({ prefer: 'wasm' });
+  previous = tf.getBackend();
+});
+afterAll(async () => {
+  await tf.setBackend(previous);
+});
+
+const SHAPES: ['tiny' | 'default', number, number, number][] = [
+  ['tiny', 4, 16, 5],
+  ['tiny', 1, 16, 5],
+  ['tiny', 4, 18, 5],
+  ['default', 8, 96, 32],
+  ['default', 1, 96, 32],
+  ['default', 8, 100, 32],
+];
+
+describe.each([['cpu'], ['wasm']])('MoE fast inference on %s', (backend) => {
+  beforeAll(async () => {
+    expect(await tf.setBackend(backend)).toBe(true);
+  });
+
+  it.each(SHAPES)('%s preset, patchLen %i, T %i: equals the graph path (embedding, aux loss, routing) for N = 1 and 5, before and after training', (preset, patchLen, t, f) => {
+    const enc = buildEncoder(withPatch(preset, patchLen), [t, f], 13);
+    const x1 = tf.randomNormal([1, t, f], 0, 1, 'float32', 1) as tf.Tensor3D;
+    const x5 = tf.randomNormal([5, t, f], 0, 1, 'float32', 2) as tf.Tensor3D;
+    expect(fastVsGraph(enc, x1)).toBeLessThanOrEqual(1e-5);
+    expect(fastVsGraph(enc, x5)).toBeLessThanOrEqual(1e-5);
+    const before = enc.apply(x5);
+    const opt = tf.train.adam(0.05);
+    trainStep(enc, x5, opt);
+    trainStep(enc, x5, opt);
+    const after = enc.apply(x5);
+    expect(maxDiff(before.dataSync(), after.dataSync())).toBeGreaterThan(1e-3);
+    expect(fastVsGraph(enc, x1)).toBeLessThanOrEqual(1e-5);
+    expect(fastVsGraph(enc, x5)).toBeLessThanOrEqual(1e-5);
+    const gain = enc.variables[enc.variableNames.indexOf('norm/gain')]!;
+    gain.assign(tf.tidy(() => tf.mul(gain, 1.5)));
+    expect(fastVsGraph(enc, x5)).toBeLessThanOrEqual(1e-5);
+    opt.dispose();
+    tf.dispose([x1, x5, before, after]);
+    enc.dispose();
+  });
+
+  it('breaks routing ties toward the lower expert index, as the graph path does', () => {
+    const enc = buildEncoder(encoderPreset('tiny', 'moe'), [16, 5], 4);
+    for (const name of ['router/w', 'router/b']) {
+      const v = enc.variables[enc.variableNames.indexOf(name)]!;
+      v.assign(tf.zerosLike(v)); // uniform router probabilities: every expert ties
+    }
+    const x = tf.randomNormal([3, 16, 5], 0, 1, 'float32', 8) as tf.Tensor3D;
+    expect(fastVsGraph(enc, x)).toBeLessThanOrEqual(1e-5);
+    enc.apply(x).dispose();
+    const { expertUsage } = enc.diagnostics() as { expertUsage: ExpertUsage };
+    expect(expertUsage.count).toEqual([3, 3, 0]); // tiny: 3 experts, top-2
+    x.dispose();
+    enc.dispose();
+  });
+
+  it('runs no engine op, and leaks nothing across 100 predictions and cache-invalidating training steps', async () => {
+    const enc = buildEncoder(encoderPreset('default', 'moe'), [96, 32], 5);
+    const x1 = tf.randomNormal([1, 96, 32], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const x8 = tf.randomNormal([8, 96, 32], 0, 1, 'float32', 4) as tf.Tensor3D;
+    const opt = tf.train.adam(1e-3);
+    trainStep(enc, x8, opt);
+    enc.apply(x1).dispose();
+    const prof = await tf.profile(() => enc.apply(x1));
+    expect(prof.kernels.length).toBe(0);
+    tf.dispose(prof.result as tf.Tensor);
+    const tensors = tf.memory().numTensors;
+    const records = tf.backend().numDataIds();
+    for (let i = 0; i < 100; i++) {
+      const y = enc.apply(x1);
+      y.dataSync();
+      y.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.backend().numDataIds()).toBe(records);
+    for (let i = 0; i < 3; i++) {
+      trainStep(enc, x8, opt);
+      enc.apply(x1).dispose();
+    }
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.backend().numDataIds()).toBe(records);
+    // dispose frees the variables, the last routing (5 tensors) and the folded cache (4 records)
+    const nVars = enc.variables.length;
+    enc.dispose();
+    expect(tf.memory().numTensors).toBe(tensors - nVars - 5);
+    expect(tf.backend().numDataIds()).toBe(records - nVars - 5 - 4);
+    opt.dispose();
+    tf.dispose([x1, x8]);
+  });
+
+  it('a gradient tape sees the graph path: training false inside variableGrads still differentiates', () => {
+    const enc = buildEncoder(encoderPreset('tiny', 'moe'), [16, 5], 2);
+    const x = tf.randomNormal([3, 16, 5], 0, 1, 'float32', 6) as tf.Tensor3D;
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(enc.apply(x))) as tf.Scalar, enc.trainableVariables as tf.Variable[]);
+    for (const v of enc.trainableVariables) expect(grads[v.name]!.shape).toEqual(v.shape);
+    const total = Object.values(grads).reduce((s, g) => s + tf.sum(tf.abs(g)).dataSync()[0]!, 0);
+    expect(total).toBeGreaterThan(0);
+    tf.dispose([x, value, ...Object.values(grads)]);
+    enc.dispose();
+  });
+});
