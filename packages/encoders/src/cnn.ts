@@ -26,6 +26,7 @@ import {
   maybeDropout,
 } from './layers.js';
 import { type TemporalConvParams, applyTemporalConv, makeTemporalConv } from './temporal-conv.js';
+import { CnnInference } from './cnn-inference.js';
 
 export class CnnEncoder extends BaseEncoder<CnnConfig> {
   readonly lastSharedWeights: tf.Variable;
@@ -34,6 +35,7 @@ export class CnnEncoder extends BaseEncoder<CnnConfig> {
   private readonly attnNorm: NormParams | null;
   private readonly attn: AttentionParams | null;
   private readonly outProj: DenseParams;
+  private readonly inference: CnnInference;
 
   constructor(config: CnnConfig, inputShape: readonly [number, number], seed: number) {
     const [t, f] = inputShape;
@@ -54,6 +56,23 @@ export class CnnEncoder extends BaseEncoder<CnnConfig> {
     }
     this.outProj = makeDense(p, 'output', config.dModel, config.outputDim);
     this.lastSharedWeights = this.outProj.w;
+    this.inference = new CnnInference({
+      convs: this.convs,
+      mix: this.mix,
+      attnNorm: this.attnNorm,
+      attn: this.attn,
+      outProj: this.outProj,
+      attentionPool: config.attentionPool,
+      variables: p.variables,
+    });
+  }
+
+  protected override infer(x: tf.Tensor3D): tf.Tensor2D | null {
+    return this.inference.apply(x);
+  }
+
+  protected override disposeExtra(): void {
+    this.inference.dispose();
   }
 
   protected forward(x: tf.Tensor3D, training: boolean): tf.Tensor2D {
