@@ -2,9 +2,10 @@
  * The transformer's inference path (training = false, no gradient tape): the same function as the
  * graph path in transformer.ts, without the tfjs engine. The graph path runs ~160 engine ops per
  * batch-1 call and leaves ~670 KB of JS garbage, so V8's scavenges land in a few percent of
- * predictions; this path makes ~2N+2 products (N layers x 4 + input + output) through
+ * predictions; this path makes 4N+2 products (N layers x 4 + input + output) through
  * KernelRunner (@task-agnostic/tf) and does the small rest in plain loops over the backend's
- * memory, leaving ~15 KB.
+ * memory (inference-ops.ts), leaving ~8 KB. Windows of more than MAX_LOOP_ATTENTION_TOKENS tokens
+ * take the graph path.
  *
  * - Each pre-LN layer norm's gain and bias are folded into the product that follows it:
  *   LN(x) W + b = norm(x) (diag(g) W) + (beta W + b). The final norm folds into the output
