@@ -68,10 +68,10 @@ const taskStates = Object.fromEntries(DEFAULT_TASK_IDS.map((id) => [id, getTask(
 
 const load = (await import('node:os')).loadavg()[0]!;
 console.log(`model.bench: ${label}, backend ${info.name}, window ${T} x ${m.cols} features, tasks ${DEFAULT_TASK_IDS.join(', ')}, ${DECISIONS} decisions after ${WARM_DECISIONS} warm-up; load average ${load.toFixed(1)} on ${(await import('node:os')).cpus().length} cores`);
-console.log('total = wall time of onCandle; process CPU = CPU time of this process during it (wall >> CPU means the OS ran something else)');
+console.log('total = wall time of onCandle (the latency; the goal is judged on it); process CPU = CPU time of all threads of this process during it (wall >> CPU: the OS ran something else; CPU > wall: V8 background threads ran meanwhile)');
 
 const rows: (string | number)[][] = [
-  ['encoder (default preset)', 'heads path', 'features med/p99 ms', 'encoder med/p99 ms', 'heads med/p99 ms', 'total med/p99 ms', 'process CPU med/p99 ms', 'budget (source)', 'goal p99 < 2 ms (wall / CPU)', 'PyTorch batch-1 med/p99 ms', 'ratio p99 (ours/torch)'],
+  ['encoder (default preset)', 'heads path', 'features med/p99 ms', 'encoder med/p99 ms', 'heads med/p99 ms', 'total med/p99 ms', 'process CPU med/p99 ms', 'budget (source)', 'goal p99 < 2 ms (wall)', 'PyTorch batch-1 med/p99 ms', 'ratio p99 (ours/torch)'],
 ];
 for (const type of ['transformer', 'cnn'] as const) {
   const model = TaskAgnosticModel.create(
@@ -118,7 +118,7 @@ for (const type of ['transformer', 'cnn'] as const) {
       fmt(pt!),
       fmt(pc!),
       pf!.p99 < 10 && pe!.p99 < 15 && ph!.p99 < 5 && pt!.p99 < 32 ? '< 10 / 15 / 5 / 32: met' : 'MISSED',
-      `${pt!.p99 < 2 ? 'met' : 'MISSED'} / ${pc!.p99 < 2 ? 'met' : 'MISSED'}`,
+      pt!.p99 < 2 ? 'met' : 'MISSED',
       `${torch.median} / ${torch.p99} (${torch.source})`,
       (pt!.p99 / torch.p99).toFixed(2),
     ]);
