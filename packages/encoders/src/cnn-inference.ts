@@ -11,7 +11,7 @@
 import { tf, KernelRunner, type TensorRef } from '@task-agnostic/tf';
 import type { AttentionParams, DenseParams, NormParams } from './layers.js';
 import type { TemporalConvParams } from './temporal-conv.js';
-import { foldNorm, sameKeys } from './fold.js';
+import { FoldCache, foldNorm } from './fold.js';
 import { LoopAttention, MAX_LOOP_ATTENTION_TOKENS, residualNorm } from './inference-ops.js';
 
 export interface CnnWeights {
@@ -26,16 +26,16 @@ export interface CnnWeights {
 }
 
 interface Folded {
-  readonly runner: KernelRunner;
-  readonly keys: readonly object[];
   readonly qkv: readonly [TensorRef, TensorRef] | null;
 }
 
 export class CnnInference {
-  private folded: Folded | null = null;
+  private readonly folded: FoldCache<Folded>;
   private readonly attention = new LoopAttention();
 
-  constructor(private readonly weights: CnnWeights) {}
+  constructor(private readonly weights: CnnWeights) {
+    this.folded = new FoldCache(weights.variables);
+  }
 
   /** [N, T, F] -> [N, D], or null (use the graph path): no direct kernels, or a long attention. */
   apply(x: tf.Tensor3D): tf.Tensor2D | null {
@@ -47,7 +47,7 @@ export class CnnInference {
     if (w.attn && l > MAX_LOOP_ATTENTION_TOKENS) return null;
     const k = x.dtype === 'float32' && !x.isDisposed ? KernelRunner.forCurrentBackend() : null;
     if (!k) return null;
-    const f = this.current(k);
+    const f = this.folded.get(k, (owned) => this.fold(k, owned));
     const live: TensorRef[] = [];
     const own = (r: TensorRef): TensorRef => {
       live.push(r);
@@ -97,26 +97,19 @@ export class CnnInference {
     }
   }
 
-  private current(k: KernelRunner): Folded {
-    const f = this.folded;
-    if (f && f.runner === k && sameKeys(f.keys, this.weights.variables)) return f;
-    this.dispose();
-    const { attn, attnNorm, variables } = this.weights;
-    let qkv: [TensorRef, TensorRef] | null = null;
-    if (attn && attnNorm) {
-      const d = attn.qkv.w.shape[0];
-      const scale = 1 / Math.sqrt(d / attn.numHeads);
-      qkv = foldNorm(k, attnNorm, attn.qkv, (j) => (j < d ? scale : 1));
-    }
-    this.folded = { runner: k, keys: variables.map((v) => v.dataId), qkv };
-    return this.folded;
+  private fold(k: KernelRunner, owned: TensorRef[]): Folded {
+    const { attn, attnNorm } = this.weights;
+    if (!attn || !attnNorm) return { qkv: null };
+    const d = attn.qkv.w.shape[0];
+    const scale = 1 / Math.sqrt(d / attn.numHeads);
+    const qkv = foldNorm(k, attnNorm, attn.qkv, (j) => (j < d ? scale : 1));
+    owned.push(...qkv);
+    return { qkv };
   }
 
   /** Frees the folded weights (rebuilt on the next apply). */
   dispose(): void {
-    if (!this.folded) return;
-    if (this.folded.qkv) for (const r of this.folded.qkv) this.folded.runner.free(r);
-    this.folded = null;
+    this.folded.dispose();
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Pieces shared by the encoders' inference paths: folding a layer norm's gain and bias into the
- * product that follows it, and the cache key check on the variables' dataIds.
+ * product that follows it, and the cache of folded weights keyed on the variables' dataIds.
  */
 import type { tf, KernelRunner, TensorRef } from '@task-agnostic/tf';
 import type { DenseParams, NormParams } from './layers.js';
@@ -41,4 +41,38 @@ export function sameKeys(keys: readonly object[], vars: readonly tf.Variable[]):
   if (keys.length !== vars.length) return false;
   for (let i = 0; i < keys.length; i++) if (keys[i] !== vars[i]!.dataId) return false;
   return true;
+}
+
+/**
+ * Folded weights for one runner (backend), rebuilt when the runner changes or any variable got a
+ * new dataId. `build` pushes every backend record it makes to `owned`; they are freed on rebuild,
+ * on dispose(), and if `build` throws.
+ */
+export class FoldCache<F> {
+  private entry: { readonly runner: KernelRunner; readonly keys: readonly object[]; readonly value: F; readonly owned: readonly TensorRef[] } | null = null;
+  constructor(private readonly variables: readonly tf.Variable[]) {}
+
+  get(k: KernelRunner, build: (owned: TensorRef[]) => F): F {
+    const e = this.entry;
+    if (e && e.runner === k && sameKeys(e.keys, this.variables)) return e.value;
+    this.dispose();
+    const keys = this.variables.map((v) => v.dataId);
+    const owned: TensorRef[] = [];
+    try {
+      const value = build(owned);
+      this.entry = { runner: k, keys, value, owned };
+      return value;
+    } catch (err) {
+      for (const r of owned) k.free(r);
+      throw err;
+    }
+  }
+
+  /** Frees the folded weights (rebuilt on the next get). */
+  dispose(): void {
+    const e = this.entry;
+    if (!e) return;
+    this.entry = null;
+    for (const r of e.owned) e.runner.free(r);
+  }
 }

@@ -9,7 +9,7 @@
  */
 import { tf, KernelRunner, type TensorRef } from '@task-agnostic/tf';
 import type { DenseParams, NormParams } from './layers.js';
-import { LN_EPS, foldNorm, sameKeys } from './fold.js';
+import { FoldCache, LN_EPS, foldNorm } from './fold.js';
 
 export interface MoeWeights {
   readonly embed: DenseParams;
@@ -43,28 +43,27 @@ export interface MoeInferenceResult {
 }
 
 interface Folded {
-  readonly runner: KernelRunner;
-  readonly keys: readonly object[];
   readonly routerW: TensorRef;
   readonly routerB: TensorRef;
   readonly upW: TensorRef;
   readonly upB: TensorRef;
-  readonly owned: readonly TensorRef[];
 }
 
 export class MoeInference {
-  private folded: Folded | null = null;
+  private readonly folded: FoldCache<Folded>;
 
   constructor(
     private readonly weights: MoeWeights,
     private readonly shape: MoeShape,
-  ) {}
+  ) {
+    this.folded = new FoldCache(weights.variables);
+  }
 
   /** [N, T, F] -> the embedding and routing, or null when the backend has no direct kernels. */
   apply(x: tf.Tensor3D): MoeInferenceResult | null {
     const k = x.dtype === 'float32' && !x.isDisposed ? KernelRunner.forCurrentBackend() : null;
     if (!k) return null;
-    const f = this.current(k);
+    const f = this.folded.get(k, (owned) => this.fold(k, owned));
     const w = this.weights;
     const { patchLen: p, numExperts: e, topK, expertDim } = this.shape;
     const [n, t, feat] = x.shape;
@@ -178,22 +177,18 @@ export class MoeInference {
     }
   }
 
-  private current(k: KernelRunner): Folded {
-    const f = this.folded;
-    if (f && f.runner === k && sameKeys(f.keys, this.weights.variables)) return f;
-    this.dispose();
+  private fold(k: KernelRunner, owned: TensorRef[]): Folded {
     const w = this.weights;
     const [routerW, routerB] = foldNorm(k, w.norm, w.router);
+    owned.push(routerW, routerB);
     const [upW, upB] = foldNorm(k, w.norm, w.expertUp);
-    this.folded = { runner: k, keys: w.variables.map((v) => v.dataId), routerW, routerB, upW, upB, owned: [routerW, routerB, upW, upB] };
-    return this.folded;
+    owned.push(upW, upB);
+    return { routerW, routerB, upW, upB };
   }
 
   /** Frees the folded weights (rebuilt on the next apply). */
   dispose(): void {
-    if (!this.folded) return;
-    for (const r of this.folded.owned) this.folded.runner.free(r);
-    this.folded = null;
+    this.folded.dispose();
   }
 }
 

@@ -20,7 +20,7 @@
  */
 import { tf, KernelRunner, type TensorRef } from '@task-agnostic/tf';
 import type { AttentionParams, DenseParams, FeedForwardParams, NormParams } from './layers.js';
-import { foldNorm, sameKeys } from './fold.js';
+import { FoldCache, foldNorm } from './fold.js';
 import { LoopAttention, MAX_LOOP_ATTENTION_TOKENS, residualNorm, residualNormMean } from './inference-ops.js';
 
 export interface TransformerWeights {
@@ -50,27 +50,25 @@ interface FoldedLayer {
  * themselves where nothing folds into them (output and down projections).
  */
 interface Folded {
-  readonly runner: KernelRunner;
-  readonly keys: readonly object[];
   readonly inW: TensorRef;
   /** positions + input bias, [L, d]. */
   readonly posBias: TensorRef;
   readonly layers: readonly FoldedLayer[];
   readonly finW: TensorRef;
   readonly finB: TensorRef;
-  /** The records made for the cache, freed by dispose(). */
-  readonly owned: readonly TensorRef[];
 }
 
 
 export class TransformerInference {
-  private folded: Folded | null = null;
+  private readonly folded: FoldCache<Folded>;
   private readonly attention = new LoopAttention();
 
   constructor(
     private readonly weights: TransformerWeights,
     private readonly patchLen: number,
-  ) {}
+  ) {
+    this.folded = new FoldCache(weights.variables);
+  }
 
   /**
    * [N, T, F] -> [N, D], or null (use the graph path) when the backend has no direct kernels or
@@ -79,7 +77,7 @@ export class TransformerInference {
   apply(x: tf.Tensor3D): tf.Tensor2D | null {
     const k = x.dtype === 'float32' && !x.isDisposed ? KernelRunner.forCurrentBackend() : null;
     if (!k) return null;
-    const f = this.current(k);
+    const f = this.folded.get(k, (owned) => this.fold(k, owned));
     const [n, t, feat] = x.shape;
     const p = this.patchLen;
     const pad = (p - (t % p)) % p;
@@ -135,17 +133,8 @@ export class TransformerInference {
     }
   }
 
-  private current(k: KernelRunner): Folded {
-    const f = this.folded;
-    if (f && f.runner === k && sameKeys(f.keys, this.weights.variables)) return f;
-    this.dispose();
-    this.folded = this.fold(k);
-    return this.folded;
-  }
-
-  private fold(k: KernelRunner): Folded {
+  private fold(k: KernelRunner, owned: TensorRef[]): Folded {
     const w = this.weights;
-    const owned: TensorRef[] = [];
     const layers: FoldedLayer[] = w.layers.map((layer) => {
       const d = layer.attn.qkv.w.shape[0];
       const scale = 1 / Math.sqrt(d / layer.attn.numHeads);
@@ -165,13 +154,11 @@ export class TransformerInference {
     const pb = k.values(posBias);
     for (let r = 0; r < l; r++) for (let c = 0; c < dModel; c++) pb[r * dModel + c] = pos[r * dModel + c]! + inB[c]!;
     owned.push(finW, finB, posBias);
-    return { runner: k, keys: w.variables.map((v) => v.dataId), inW: w.inProj.w, posBias, layers, finW, finB, owned };
+    return { inW: w.inProj.w, posBias, layers, finW, finB };
   }
 
   /** Frees the folded weights (rebuilt on the next apply). */
   dispose(): void {
-    if (!this.folded) return;
-    for (const r of this.folded.owned) this.folded.runner.free(r);
-    this.folded = null;
+    this.folded.dispose();
   }
 }
