@@ -9,13 +9,13 @@
  * state; on an exchange it looks every unsettled intent up by its client order id before sending.
  */
 import { existsSync } from 'node:fs';
-import { INTERVAL_MS, holdDecision, type Candle, type Fill, type Interval, type OrderRequest, type Position, type SymbolId, type TaskOutputs, type TradingDecision } from '@task-agnostic/core';
+import { INTERVAL_MS, holdDecision, type Candle, type Interval, type OrderRequest, type Position, type SymbolId, type TaskOutputs, type TradingDecision } from '@task-agnostic/core';
 import { AccountTracker, applyVerdict } from '@task-agnostic/risk';
 import type { GateVerdict, RiskGate, RiskGateSnapshot, RiskState } from '@task-agnostic/risk';
 import type { Logger } from 'pino';
 import { clientOrderId, type Journal, type JournalTarget, type TargetKind } from './journal.js';
 import { LatencyWindow } from './latency.js';
-import { ExchangeVenue, PaperVenue, type Target, type Venue } from './venue.js';
+import { ExchangeVenue, PaperVenue, fillsOf, type Target, type Venue } from './venue.js';
 
 /** What the engine needs from the model: StreamingPredictor satisfies it. */
 export interface CandlePredictor {
@@ -147,7 +147,7 @@ export class TradingEngine {
       if (found) {
         journal.transaction(() => {
           journal.setOrderStatus(o.clientOrderId, found.status, now, found.id);
-          for (const f of fillsFromOrder(found)) journal.recordFill(f);
+          for (const f of fillsOf(found)) journal.recordFill(f);
         });
         logger.info({ clientOrderId: o.clientOrderId, status: found.status }, 'reconciled order found on the exchange');
       } else {
@@ -392,7 +392,3 @@ export function previewOrder(t: Target, clientOrderId: string, symbol: SymbolId,
   return { symbol, side: delta >= 0 ? 'buy' : 'sell', type: 'market', qty: Math.abs(delta), clientOrderId, ...(s === 0 ? { reduceOnly: true } : {}) };
 }
 
-function fillsFromOrder(o: { id: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; filledQty: number; avgFillPrice?: number; updatedMs: number }): Fill[] {
-  if (!(o.filledQty > 0) || o.avgFillPrice === undefined) return [];
-  return [{ orderId: o.id, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, qty: o.filledQty, price: o.avgFillPrice, fee: 0, liquidity: 'taker', reason: 'signal', tsMs: o.updatedMs }];
-}

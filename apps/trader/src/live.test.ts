@@ -81,6 +81,17 @@ describe('live trading through the Bybit client (simulator)', () => {
       const sent = orders.filter((o) => o.status === 'filled');
       expect(sent.length).toBeGreaterThanOrEqual(12);
       for (const o of sent) expect(sim.account.byLinkId.get(o.client_order_id)?.orderId).toBe(o.exchange_order_id);
+      // Each filled order's journaled fill carries the exchange's fee (Bybit's cumExecFee), the sum
+      // of the simulator's execution fees for it (taker 0.055 % of the value).
+      for (const o of sent) {
+        const fills = journal.all<{ fee: number; qty: number; price: number }>('SELECT fee, qty, price FROM fills WHERE client_order_id = ?', o.client_order_id);
+        const simFees = sim.account.fills.filter((f) => f.orderLinkId === o.client_order_id);
+        expect(fills.length).toBe(1);
+        expect(simFees.length).toBeGreaterThan(0);
+        expect(fills[0]!.fee).toBeGreaterThan(0);
+        expect(fills[0]!.fee).toBeCloseTo(simFees.reduce((a, f) => a + f.fee, 0), 6);
+        expect(fills[0]!.fee).toBeCloseTo(fills[0]!.qty * fills[0]!.price * 0.00055, 6);
+      }
       // One exchange order per client id, none the journal does not know.
       const simIds = sim.account.orders.map((o) => o.orderLinkId);
       expect(new Set(simIds).size).toBe(simIds.length);

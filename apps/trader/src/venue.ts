@@ -232,7 +232,11 @@ export class ExchangeVenue implements Venue {
   }
 }
 
-/** The fill an exchange order report implies (Bybit reports the average price; the fee is not in it). */
+/**
+ * The fill an exchange order report implies: its filled quantity at the average price, with the
+ * fee the report carries (Bybit's cumExecFee; 0 where a venue reports none). One aggregated fill per
+ * order: Bybit's order report does not list the individual executions.
+ */
 export function fillsOf(order: Order): Fill[] {
   if (!(order.filledQty > 0) || order.avgFillPrice === undefined) return [];
   return [
@@ -243,7 +247,7 @@ export function fillsOf(order: Order): Fill[] {
       side: order.side,
       qty: order.filledQty,
       price: order.avgFillPrice,
-      fee: 0,
+      fee: order.fee ?? 0,
       liquidity: 'taker',
       reason: 'signal',
       tsMs: order.updatedMs,

@@ -21,6 +21,9 @@ describe.skipIf(!fixturesDir)('wire parsers on recorded Bybit messages', () => {
     expect(parseTicker(first(load('rest_market_tickers.json')))).toMatchObject({ symbol: 'BTCUSD', lastPrice: 120635.5, bid1Price: 103401, fundingRate: 0.0001, nextFundingTimeMs: 1760371200000 });
     const orders = result(load('nautilus_trader/http_get_orders_realtime.json')).list as J[];
     expect(parseOrder(orders[0]!)).toMatchObject({ id: 'open-order-1', clientOrderId: 'client-open-1', side: 'buy', type: 'limit', price: 3930.41, qty: 0.01, status: 'new', filledQty: 0 });
+    expect(parseOrder({ ...orders[0]!, cumExecFee: '0.0261' }).fee).toBe(0.0261);
+    expect(parseOrder({ ...orders[0]!, cumExecFee: '' }).fee).toBeUndefined();
+    expect(() => parseOrder({ ...orders[0]!, cumExecFee: 'x' })).toThrow(/cumExecFee/);
     const pos = result(load('nautilus_trader/http_get_positions.json')).list as J[];
     expect(parsePosition(pos[0]!)).toMatchObject({ symbol: 'BTCUSDT', side: 'long', qty: 0.5, entryPrice: 50000, leverage: 10, stopLossPrice: 48000, takeProfitPrice: 55000, liquidationPrice: 45000 });
     expect(parsePosition(pos[1]!)).toMatchObject({ side: 'short', qty: 5 });

@@ -139,6 +139,7 @@ export function parseOrder(r: Record<string, unknown>): Order {
     ...(optPrice(r.takeProfit, 'takeProfit') !== undefined ? { takeProfitPrice: optPrice(r.takeProfit, 'takeProfit') } : {}),
     status, filledQty: filled,
     ...(filled > 0 ? { avgFillPrice: num(r.avgPrice, 'avgPrice') } : {}),
+    ...(r.cumExecFee !== undefined && r.cumExecFee !== '' ? { fee: num(r.cumExecFee, 'cumExecFee') } : {}),
     createdMs: num(r.createdTime, 'createdTime'), updatedMs: num(r.updatedTime, 'updatedTime'),
   };
 }

@@ -28,6 +28,8 @@ export interface Order extends OrderRequest {
   readonly status: OrderStatus;
   readonly filledQty: number;
   readonly avgFillPrice?: number;
+  /** Fee paid so far on its fills, in quote currency (negative = rebate), where the venue reports it. */
+  readonly fee?: number;
   readonly createdMs: number;
   readonly updatedMs: number;
 }
