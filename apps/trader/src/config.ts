@@ -3,7 +3,7 @@
  * here. Risk and account settings are passed through to their packages' own validators.
  */
 import { z } from 'zod';
-import { ConfigError, INTERVALS } from '@task-agnostic/core';
+import { INTERVALS, parseWithSchema } from '@task-agnostic/core';
 
 export const traderConfigSchema = z
   .object({
@@ -28,11 +28,5 @@ export type TraderConfig = z.infer<typeof traderConfigSchema>;
 export type TraderConfigInput = z.input<typeof traderConfigSchema>;
 
 export function parseTraderConfig(input: unknown): TraderConfig {
-  const r = traderConfigSchema.safeParse(input ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const field = issue.path.join('.') || 'trader';
-    throw new ConfigError(`trader.${field}: ${issue.message}`, field);
-  }
-  return r.data;
+  return parseWithSchema(traderConfigSchema, input, 'trader config', { rootField: 'trader' });
 }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, INTERVALS } from '@task-agnostic/core';
+import { ConfigError, INTERVALS, parseWithSchema } from '@task-agnostic/core';
 
 /** A date: an ISO string (as written by people) or epoch milliseconds (as a saved run config holds it). */
 const isoDate = z.union([
@@ -128,18 +128,10 @@ export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
   },
 };
 
-function zodError(err: z.ZodError, source: string): ConfigError {
-  const issue = err.issues[0]!;
-  const field = issue.path.map(String).join('.') || 'config';
-  const more = err.issues.length > 1 ? ` (and ${err.issues.length - 1} more issue(s))` : '';
-  return new ConfigError(`${source}: ${field}: ${issue.message}${more}`, field);
-}
 
 /** Validates a config object (defaults filled in). */
 export function parseTrainerConfig(json: unknown, source = 'config'): TrainerConfig {
-  const r = TrainerConfigSchema.safeParse(json ?? {});
-  if (!r.success) throw zodError(r.error, source);
-  return r.data;
+  return parseWithSchema(TrainerConfigSchema, json, source, { rootField: 'config' });
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -68,4 +68,4 @@ export {
 } from './stats.js';
 export { ProgressBar, formatDuration } from './progress.js';
 export type { ProgressOptions } from './progress.js';
-export { parseWithSchema } from './parse-config.js';
+export { configErrorFromZod, parseWithSchema, type ZodConfigErrorOptions } from './parse-config.js';

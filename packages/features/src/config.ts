@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '@task-agnostic/core';
+import { ConfigError, configErrorFromZod } from '@task-agnostic/core';
 
 const period = (def: number, min = 1) => z.number().int().min(min).max(10_000).default(def);
 const name = z.string().min(1).max(64).regex(/^[a-z0-9_]+$/, 'use lower-case letters, digits and _').optional();
@@ -77,11 +77,7 @@ export type FeatureSetConfigInput = z.input<typeof featureSetConfigSchema>;
 /** Validates a feature-set config (e.g. parsed JSON); errors name the offending field. */
 export function parseFeatureSetConfig(json: unknown): FeatureSetConfig {
   const r = featureSetConfigSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const field = issue.path.length ? issue.path.join('.') : 'featureSet';
-    throw new ConfigError(`${issue.message} (feature set config)`, field);
-  }
+  if (!r.success) throw configErrorFromZod(r.error, { what: 'feature set config', rootField: 'featureSet' });
   return r.data;
 }
 

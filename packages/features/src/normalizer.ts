@@ -4,7 +4,7 @@
  * +-clip. Warm-up rows stay 0. Serialises to plain JSON for the model artifact.
  */
 import { z } from 'zod';
-import { ConfigError, DataError, quantileSorted } from '@task-agnostic/core';
+import { ConfigError, DataError, configErrorFromZod, quantileSorted } from '@task-agnostic/core';
 import type { FeatureMatrix } from './batch.js';
 
 export type NormalizerMethod = 'robust' | 'standard';
@@ -141,10 +141,7 @@ export class Normalizer {
 
   static fromJSON(s: unknown): Normalizer {
     const r = stateSchema.safeParse(s);
-    if (!r.success) {
-      const issue = r.error.issues[0]!;
-      throw new ConfigError(`${issue.message} (normalizer state)`, `normalizer.${issue.path.join('.') || '(root)'}`);
-    }
+    if (!r.success) throw configErrorFromZod(r.error, { what: 'normalizer state', prefix: 'normalizer' });
     const v = r.data;
     return new Normalizer(Object.freeze([...v.names]), Float64Array.from(v.center), Float64Array.from(v.scale), v.method, v.clip, [v.fitRows[0], v.fitRows[1]]);
   }

@@ -1,15 +1,11 @@
 /** Config parsing shared by the tasks: zod at the edge, errors name the field. */
-import { ConfigError } from '@task-agnostic/core';
+import { configErrorFromZod } from '@task-agnostic/core';
 import { z } from 'zod';
 
 /** Parses `config` (undefined means all defaults) with `schema`; ConfigError naming `<taskId>.<field>` on failure. */
 export function parseTaskConfig<C>(schema: z.ZodType<C, z.ZodTypeDef, unknown>, config: unknown, taskId: string): C {
   const r = schema.safeParse(config ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const field = [taskId, ...issue.path.map(String)].join('.');
-    throw new ConfigError(`${issue.message}`, field);
-  }
+  if (!r.success) throw configErrorFromZod(r.error, { prefix: taskId });
   return r.data;
 }
 

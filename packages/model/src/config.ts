@@ -4,7 +4,7 @@
  * checks the model's own fields and names the field on error.
  */
 import { z } from 'zod';
-import { ConfigError } from '@task-agnostic/core';
+import { configErrorFromZod } from '@task-agnostic/core';
 
 /** Source design, EncoderConfig::default(): seq_length 96 (chapter 87, "multi_task_inference"). */
 export const DEFAULT_WINDOW_LENGTH = 96;
@@ -62,11 +62,7 @@ export type ModelConfigInput = z.input<typeof modelConfigSchema>;
 /** Validates a model config; a ConfigError names the first bad field (e.g. "tasks.1.id: duplicate task id 'risk'"). */
 export function parseModelConfig(json: unknown): ModelConfig {
   const r = modelConfigSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const field = issue.path.length ? issue.path.join('.') : 'model config';
-    throw new ConfigError(issue.message, field);
-  }
+  if (!r.success) throw configErrorFromZod(r.error, { rootField: 'model config' });
   const tasks = r.data.tasks.map((t) => ('config' in t && t.config !== undefined ? { id: t.id, config: t.config } : { id: t.id }));
   return { ...r.data, tasks };
 }

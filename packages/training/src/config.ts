@@ -2,7 +2,7 @@
  * Training configuration: data validated at the edge with zod, every default in this one place.
  * Numbers from the source design (chapter 87) are cited where they come from it.
  */
-import { ConfigError } from '@task-agnostic/core';
+import { ConfigError, configErrorFromZod } from '@task-agnostic/core';
 import { z } from 'zod';
 import { HARMONISER_NAMES } from './harmoniser.js';
 
@@ -74,11 +74,9 @@ export type TrainingConfigInput = z.input<typeof TrainingConfigSchema>;
 export type ScheduleConfig = z.infer<typeof ScheduleConfigSchema>;
 export type HarmoniserConfig = z.infer<typeof HarmoniserConfigSchema>;
 
-/** Turns a zod failure into a ConfigError naming the field. */
+/** Turns a zod failure into a ConfigError naming the field under `prefix` (core's configErrorFromZod). */
 export function zodToConfigError(err: z.ZodError, prefix: string): ConfigError {
-  const issue = err.issues[0]!;
-  const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-  return new ConfigError(`${issue.message}`, field || prefix);
+  return configErrorFromZod(err, { prefix });
 }
 
 export function parseTrainingConfig(json: unknown): TrainingConfig {
