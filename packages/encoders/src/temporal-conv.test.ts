@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { tf } from '@task-agnostic/tf';
+import { initBackend, tf } from '@task-agnostic/tf';
 import { Rng } from '@task-agnostic/core';
 import { ParamStore } from './params.js';
-import { applyTemporalConv, makeTemporalConv } from './temporal-conv.js';
+import { applyTemporalConv, applyTemporalConvPerTap, makeTemporalConv } from './temporal-conv.js';
 
 describe('temporal convolution as shifted slices + one matMul', () => {
   it.each([
@@ -42,5 +42,59 @@ describe('temporal convolution as shifted slices + one matMul', () => {
     refv.forEach((v, q) => expect(y[q]!).toBeCloseTo(v, 4));
     store.dispose();
     tf.dispose([x, ref]);
+  });
+});
+
+describe('im2col temporal convolution with a custom gradient', () => {
+  const maxDiff = (a: tf.Tensor, b: tf.Tensor) => {
+    const av = a.dataSync();
+    const bv = b.dataSync();
+    expect(a.shape).toEqual(b.shape);
+    let m = 0;
+    for (let i = 0; i < av.length; i++) m = Math.max(m, Math.abs(av[i]! - bv[i]!));
+    return m;
+  };
+  const cases: [string, number, number, number][] = [];
+  for (const backend of ['cpu', 'wasm'])
+    for (const [k, dil] of [
+      [3, 1],
+      [3, 2],
+      [3, 4],
+      [5, 1],
+      [5, 2],
+      [5, 4],
+    ] as const)
+      for (const t of [11, 12]) cases.push([backend, k, dil, t]);
+  it.each(cases)('equals the per-tap form, forward and gradients wrt x, W and b (%s, kernel %i, dilation %i, T %i)', async (backend, k, dil, t) => {
+    await initBackend({ prefer: 'wasm', quiet: true });
+    expect(await tf.setBackend(backend)).toBe(true);
+    const n = 3;
+    const cin = 5;
+    const cout = 7;
+    const store = new ParamStore(new Rng(3), 'test');
+    const conv = makeTemporalConv(store, 'c', cin, cout, k, dil);
+    const rng = new Rng(4);
+    const x = tf.tensor3d(new Float32Array(n * t * cin).map(() => rng.normal()), [n, t, cin]);
+    const up = tf.tensor3d(new Float32Array(n * t * cout).map(() => rng.normal()), [n, t, cout]);
+    const n0 = tf.memory().numTensors;
+    for (const act of ['linear', 'relu'] as const) {
+      const run = (f: typeof applyTemporalConv) =>
+        tf.grads((xi: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
+          void w;
+          void b;
+          return tf.sum(tf.mul(f(xi as tf.Tensor3D, conv, act), up));
+        })([x, conv.dense.w, conv.dense.b]);
+      // tf.grads differentiates wrt the given tensors; W and b enter through conv (the same tensors).
+      const yNew = tf.tidy(() => applyTemporalConv(x, conv, act));
+      const yRef = tf.tidy(() => applyTemporalConvPerTap(x, conv, act));
+      expect(maxDiff(yNew, yRef)).toBeLessThanOrEqual(1e-5);
+      const gNew = run(applyTemporalConv);
+      const gRef = run(applyTemporalConvPerTap);
+      for (let i = 0; i < 3; i++) expect(maxDiff(gNew[i]!, gRef[i]!), `grad ${i}`).toBeLessThanOrEqual(1e-5);
+      tf.dispose([yNew, yRef, ...gNew, ...gRef]);
+    }
+    expect(tf.memory().numTensors).toBe(n0);
+    tf.dispose([x, up]);
+    store.dispose();
   });
 });

@@ -5,3 +5,4 @@ export { dense, layerNorm } from './ops.js';
 export type { DenseActivation } from './ops.js';
 export { KernelRunner, gradientTapeActive } from './kernels.js';
 export type { TensorRef } from './kernels.js';
+export { temporalIm2col } from './im2col.js';
