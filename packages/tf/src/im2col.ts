@@ -45,6 +45,25 @@ function fill(src: Float32Array, dst: Float32Array, n: number, t: number, ch: nu
   }
 }
 
+function copyInHeap(heap: Float32Array, srcAt: number, dstAt: number, n: number, t: number, ch: number, k: number, dil: number): void {
+  const half = ((k - 1) / 2) * dil;
+  let o = dstAt;
+  for (let s = 0; s < n; s++) {
+    const base = srcAt + s * t * ch;
+    for (let i = 0; i < t; i++) {
+      for (let j = 0; j < k; j++) {
+        const at = i + j * dil - half;
+        if (at < 0 || at >= t) heap.fill(0, o, o + ch);
+        else {
+          const p = base + at * ch;
+          heap.copyWithin(o, p, p + ch);
+        }
+        o += ch;
+      }
+    }
+  }
+}
+
 function register(): void {
   if (!tf.getKernel(KERNEL, 'wasm')) {
     tf.registerKernel({
@@ -56,8 +75,11 @@ function register(): void {
         const [n, t, ch] = x.shape as [number, number, number];
         const be = backend as unknown as WasmBackend;
         const out = be.makeOutput([n * t, kernelSize * ch], 'float32');
-        // Views after the allocation (it may grow the heap and detach earlier views).
-        fill(be.typedArrayFromHeap(x), be.typedArrayFromHeap(out), n, t, ch, kernelSize, dilation);
+        // Views after the allocation (it may grow the heap and detach earlier views); both live in
+        // the one module memory, so each C-float row is one native copyWithin.
+        const src = be.typedArrayFromHeap(x);
+        const dst = be.typedArrayFromHeap(out);
+        copyInHeap(new Float32Array(dst.buffer), src.byteOffset >> 2, dst.byteOffset >> 2, n, t, ch, kernelSize, dilation);
         return out as never;
       },
     });
