@@ -1,46 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '@task-agnostic/tf';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '@task-agnostic/tf';
 import { buildEncoder } from './build.js';
 import { encoderPreset } from './presets.js';
 import { parseEncoderConfig, type EncoderConfig } from './config.js';
-import type { Encoder } from './encoder.js';
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-/** The fast inference path (default for training false) against the graph path (tf ops). */
-function fastVsGraph(enc: Encoder, x: tf.Tensor3D): number {
-  const fast = enc.apply(x);
-  const graph = enc.apply(x, { fastInference: false });
-  expect(fast.shape).toEqual(graph.shape);
-  expect(fast.dataSync().every(Number.isFinite)).toBe(true);
-  const m = maxDiff(fast.dataSync(), graph.dataSync());
-  tf.dispose([fast, graph]);
-  return m;
-}
+import { fastVsGraph, maxDiff, trainStep, useTestBackends } from './test-kit.js';
 
 function cnn(preset: 'tiny' | 'default', over: Record<string, unknown>): EncoderConfig {
   return parseEncoderConfig({ ...encoderPreset(preset, 'cnn'), ...over });
 }
 
-function trainStep(enc: Encoder, x: tf.Tensor3D, opt: tf.Optimizer): void {
-  const target = tf.tidy(() => tf.randomNormal([x.shape[0], enc.outputDim], 0, 1, 'float32', 9));
-  opt.minimize(() => tf.mean(tf.square(tf.sub(enc.apply(x, { training: true }), target))) as tf.Scalar, false, enc.trainableVariables as tf.Variable[]);
-  target.dispose();
-}
-
-let previous = 'cpu';
-beforeAll(async () => {
-  await initBackend({ prefer: 'wasm' });
-  previous = tf.getBackend();
-});
-afterAll(async () => {
-  await tf.setBackend(previous);
-});
+useTestBackends();
 
 // [label, config, T, F]: the presets, no time pooling, a pool that does not divide T (a shorter
 // oldest group), no attention, and the reference CNN without attention over all 96 steps.

@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '@task-agnostic/tf';
+import { describe, expect, it } from 'vitest';
+import { tf } from '@task-agnostic/tf';
 import { Rng } from '@task-agnostic/core';
 import { buildEncoder } from './build.js';
 import { encoderPreset } from './presets.js';
 import { ENCODER_TYPES, type EncoderType } from './config.js';
 import type { Encoder } from './encoder.js';
+import { useTestBackends } from './test-kit.js';
 
 const T = 16;
 const F = 5;
@@ -24,14 +25,7 @@ function lossFn(enc: Encoder, x: tf.Tensor3D, target: tf.Tensor2D, training: boo
   return (aux ? tf.add(mse, aux) : mse) as tf.Scalar;
 }
 
-let previousBackend = 'cpu';
-beforeAll(async () => {
-  await initBackend({ prefer: 'wasm' });
-  previousBackend = tf.getBackend();
-});
-afterAll(async () => {
-  await tf.setBackend(previousBackend);
-});
+useTestBackends();
 
 describe.each(ENCODER_TYPES.map((t) => [t]))('%s encoder', (type: EncoderType) => {
   it('maps [N,T,F] to [N,D], is deterministic by seed, names its variables uniquely and counts parameters', async () => {

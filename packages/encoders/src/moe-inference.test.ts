@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '@task-agnostic/tf';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '@task-agnostic/tf';
 import { buildEncoder } from './build.js';
 import { encoderPreset } from './presets.js';
 import { parseEncoderConfig, type EncoderConfig } from './config.js';
 import type { Encoder } from './encoder.js';
 import type { ExpertUsage } from './routing.js';
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+import { maxDiff, trainStep, useTestBackends } from './test-kit.js';
 
 /** The fast inference path against the graph path: embedding, aux loss and routing diagnostics. */
 function fastVsGraph(enc: Encoder, x: tf.Tensor3D): number {
@@ -39,24 +33,7 @@ function withPatch(preset: 'tiny' | 'default', patchLen: number): EncoderConfig 
   return parseEncoderConfig({ ...encoderPreset(preset, 'moe'), patchLen });
 }
 
-function trainStep(enc: Encoder, x: tf.Tensor3D, opt: tf.Optimizer): void {
-  const target = tf.tidy(() => tf.randomNormal([x.shape[0], enc.outputDim], 0, 1, 'float32', 9));
-  opt.minimize(
-    () => tf.add(tf.mean(tf.square(tf.sub(enc.apply(x, { training: true }), target))), enc.auxLoss()!) as tf.Scalar,
-    false,
-    enc.trainableVariables as tf.Variable[],
-  );
-  target.dispose();
-}
-
-let previous = 'cpu';
-beforeAll(async () => {
-  await initBackend({ prefer: 'wasm' });
-  previous = tf.getBackend();
-});
-afterAll(async () => {
-  await tf.setBackend(previous);
-});
+useTestBackends();
 
 const SHAPES: ['tiny' | 'default', number, number, number][] = [
   ['tiny', 4, 16, 5],

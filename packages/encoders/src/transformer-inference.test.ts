@@ -1,43 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '@task-agnostic/tf';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '@task-agnostic/tf';
 import { buildEncoder } from './build.js';
 import { encoderPreset } from './presets.js';
 import { parseEncoderConfig, type EncoderConfig } from './config.js';
-import type { Encoder } from './encoder.js';
-
-/** The fast inference path (default for training false) against the graph path (tf ops). */
-function fastVsGraph(enc: Encoder, x: tf.Tensor3D): number {
-  const fast = enc.apply(x);
-  const graph = enc.apply(x, { fastInference: false });
-  expect(fast.shape).toEqual(graph.shape);
-  const a = fast.dataSync();
-  const b = graph.dataSync();
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  expect(a.every(Number.isFinite)).toBe(true);
-  tf.dispose([fast, graph]);
-  return m;
-}
+import { fastVsGraph, trainStep, useTestBackends } from './test-kit.js';
 
 function withPatch(preset: 'tiny' | 'default', patchLen: number): EncoderConfig {
   return parseEncoderConfig({ ...encoderPreset(preset, 'transformer'), patchLen });
 }
 
-/** One Adam step that moves every weight (layer-norm gains and biases included). */
-function trainStep(enc: Encoder, x: tf.Tensor3D, opt: tf.Optimizer): void {
-  const target = tf.tidy(() => tf.randomNormal([x.shape[0], enc.outputDim], 0, 1, 'float32', 9));
-  opt.minimize(() => tf.mean(tf.square(tf.sub(enc.apply(x, { training: true }), target))) as tf.Scalar, false, enc.trainableVariables as tf.Variable[]);
-  target.dispose();
-}
-
-let previous = 'cpu';
-beforeAll(async () => {
-  await initBackend({ prefer: 'wasm' });
-  previous = tf.getBackend();
-});
-afterAll(async () => {
-  await tf.setBackend(previous);
-});
+useTestBackends();
 
 // [preset, patchLen, T, F]: the preset's own patching, none, and a T that P does not divide (front
 // padding); default with patch 4 is the longest sequence the fast path takes (24 tokens); default
