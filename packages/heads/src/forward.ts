@@ -57,11 +57,9 @@ export function trailingDrawdown(close: Float64Array, high: Float64Array, low: F
   return t > s ? forwardDrawdown(close, high, low, s, t - s) : 0;
 }
 
-/** One-bar log returns of bars [1, end): out[j - 1] = ln(close[j] / close[j-1]). */
+/** One-bar log returns of bars [1, end): out[j - 1] = ln(close[j] / close[j-1]) (oneBarReturns without its leading 0). */
 export function barLogReturns(close: Float64Array, end: number): Float64Array {
-  const out = new Float64Array(Math.max(0, end - 1));
-  for (let j = 1; j < end; j++) out[j - 1] = Math.log(close[j]! / close[j - 1]!);
-  return out;
+  return end < 1 ? new Float64Array(0) : oneBarReturns(close, end).subarray(1);
 }
 
 /** Sample standard deviation. */

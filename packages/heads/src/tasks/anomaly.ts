@@ -11,7 +11,7 @@ import { sliceColumns, type AnomalyOutput, type CandleColumns } from '@task-agno
 import { z } from 'zod';
 import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
-import { barLogReturns, robustSigma } from '../forward.js';
+import { barLogReturns, oneBarReturns, robustSigma } from '../forward.js';
 import { baseRateBaseline, sigmoidClassifier } from '../classification.js';
 import { parseState } from '../state.js';
 import type { BaselineReport, Task, TaskFactory, TaskLabels, TaskState } from '../task.js';
@@ -46,7 +46,8 @@ export function createAnomalyTask(config: AnomalyConfig): Task<AnomalyOutput> {
     const n = candles.length;
     // extreme[k] = 1 if bar k's return is extreme; label t = any extreme in k = t+1..t+h (sliding count).
     const extreme = new Uint8Array(n);
-    for (let k = 1; k < n; k++) extreme[k] = Math.abs(Math.log(candles.close[k]! / candles.close[k - 1]!)) > threshold ? 1 : 0;
+    const r = oneBarReturns(candles.close, n);
+    for (let k = 1; k < n; k++) extreme[k] = Math.abs(r[k]!) > threshold ? 1 : 0;
     const targets = new Float32Array(n);
     const valid = new Uint8Array(n);
     let count = 0;
