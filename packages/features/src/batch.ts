@@ -162,10 +162,10 @@ export function computeFeatures(candles: CandleColumns, config: FeatureSetConfig
   const { cols, names, warmup } = engine;
   const data = new Float32Array(candles.length * cols);
   run(engine, candles, extras, null, (first, rows, chunk) => {
-    // Rows before warm-up stay 0; the rest are checked, then cast natively by TypedArray.set.
+    // Rows before warm-up stay 0; the rest are checked and cast in one pass.
     const skip = Math.max(0, Math.min(rows, warmup - first));
     if (skip === rows) return;
-    castChecked(chunk, skip * cols, rows * cols, data, (first + skip) * cols - skip * cols, cols, first, names);
+    castChecked(chunk, skip * cols, rows * cols, data, first * cols, cols, first, names);
   });
   return { data, rows: candles.length, cols, names, warmup };
 }

@@ -39,10 +39,9 @@ function many(spec: FeatureSpec, def: string, suffixes: readonly string[]): stri
 export function buildKernel(s: FeatureSpec, w: SharedWindows = new SharedWindows()): BuiltKernel {
   const k = (kernel: FeatureKernel, needs: ExtraGroup | null = null): BuiltKernel => ({ kernel, needs });
   switch (s.kind) {
-    case 'return': return k(new ReturnKernel(one(s, `return_${s.period}`), w.closeLags(s.period), s.period, false));
-    case 'log_return':
-      return k(s.period === 1 ? new ReturnKernel(one(s, 'log_return_1'), w.closeLags(1), 1, true) : new LogReturnKernel(one(s, `log_return_${s.period}`), w.returns(s.period)));
-    case 'roc': return k(new ReturnKernel(one(s, `roc_${s.period}`), w.closeLags(s.period), s.period, false));
+    case 'return': return k(new ReturnKernel(one(s, `return_${s.period}`), w.closeLags(s.period), s.period));
+    case 'log_return': return k(new LogReturnKernel(one(s, `log_return_${s.period}`), w.returns(s.period)));
+    case 'roc': return k(new ReturnKernel(one(s, `roc_${s.period}`), w.closeLags(s.period), s.period));
     case 'rsi': return k(new RsiKernel(one(s, `rsi_${s.period}`), s.period));
     case 'macd_hist': return k(new MacdHistKernel(one(s, `macd_hist_${s.fast}_${s.slow}_${s.signal}`), s.fast, s.slow, s.signal));
     case 'ma_crossover': return k(new MaCrossKernel(one(s, `ma_cross_${s.fast}_${s.slow}`), w.closes(s.fast), w.closes(s.slow)));

@@ -3,35 +3,26 @@ import type { BarContext, FeatureKernel } from './context.js';
 import { Ring, SeededEma, safeDiv } from './rolling.js';
 import type { CloseLags, FieldWindow, ReturnWindow } from './shared.js';
 
-/** close / close[t-period] - 1, or its logarithm. Also serves ROC (technicalindicators ROC / 100). */
+/** close / close[t-period] - 1. Also serves ROC (technicalindicators ROC / 100). */
 export class ReturnKernel implements FeatureKernel {
   readonly warmup: number;
   constructor(
     readonly names: readonly string[],
     private readonly lags: CloseLags,
     private readonly period: number,
-    private readonly log: boolean,
   ) {
     this.warmup = period;
   }
   step(ctx: BarContext, out: Float64Array, at: number): void {
-    if (ctx.index < this.period) {
-      out[at] = 0;
-      return;
-    }
-    if (this.log && this.period === 1) {
-      out[at] = ctx.logReturn; // ln(close / prevClose), computed once per bar by the engine
-      return;
-    }
-    const ratio = ctx.close / this.lags.ago(this.period);
-    out[at] = this.log ? Math.log(ratio) : ratio - 1;
+    out[at] = ctx.index < this.period ? 0 : ctx.close / this.lags.ago(this.period) - 1;
   }
 }
 
 /**
  * ln(close / close[t-period]) as the sum of the last `period` one-bar log returns (the shared
  * return window's running sum, re-summed exactly at every wrap): equal to the direct logarithm
- * within a few ulps, and one Math.log per bar for every horizon instead of one per horizon.
+ * within a few ulps (for period 1 it is the engine's ln(close / prevClose) itself), and one
+ * Math.log per bar for every horizon instead of one per horizon.
  */
 export class LogReturnKernel implements FeatureKernel {
   readonly warmup: number;
