@@ -24,39 +24,24 @@ interface Attrs {
   dilation: number;
 }
 
-function fill(src: Float32Array, dst: Float32Array, n: number, t: number, ch: number, k: number, dil: number): void {
+/**
+ * Writes the im2col rows of x (at src[srcAt..]) into dst[dstAt..]. Where both are views of one
+ * buffer (the wasm module memory) each C-float row is one native copyWithin; otherwise a set.
+ */
+function im2colInto(src: Float32Array, srcAt: number, dst: Float32Array, dstAt: number, n: number, t: number, ch: number, k: number, dil: number): void {
   const half = ((k - 1) / 2) * dil;
-  let o = 0;
-  for (let s = 0; s < n; s++) {
-    const base = s * t;
-    for (let i = 0; i < t; i++) {
-      for (let j = 0; j < k; j++) {
-        const at = i + j * dil - half;
-        if (at < 0 || at >= t) {
-          dst.fill(0, o, o + ch);
-        } else {
-          let p = (base + at) * ch;
-          const end = o + ch;
-          for (let q = o; q < end; q++) dst[q] = src[p++]!;
-        }
-        o += ch;
-      }
-    }
-  }
-}
-
-function copyInHeap(heap: Float32Array, srcAt: number, dstAt: number, n: number, t: number, ch: number, k: number, dil: number): void {
-  const half = ((k - 1) / 2) * dil;
+  const sameBuffer = src.buffer === dst.buffer && src.byteOffset === 0 && dst.byteOffset === 0;
   let o = dstAt;
   for (let s = 0; s < n; s++) {
     const base = srcAt + s * t * ch;
     for (let i = 0; i < t; i++) {
       for (let j = 0; j < k; j++) {
         const at = i + j * dil - half;
-        if (at < 0 || at >= t) heap.fill(0, o, o + ch);
+        if (at < 0 || at >= t) dst.fill(0, o, o + ch);
         else {
           const p = base + at * ch;
-          heap.copyWithin(o, p, p + ch);
+          if (sameBuffer) dst.copyWithin(o, p, p + ch);
+          else dst.set(src.subarray(p, p + ch), o);
         }
         o += ch;
       }
@@ -64,41 +49,41 @@ function copyInHeap(heap: Float32Array, srcAt: number, dstAt: number, n: number,
   }
 }
 
+/** Registers the kernel on `backendName` (once) with `run` producing its output record. */
+function registerOn(backendName: string, run: (x: TensorInfo, backend: unknown, rows: number, cols: number, a: Attrs) => TensorInfo): void {
+  if (tf.getKernel(KERNEL, backendName)) return;
+  tf.registerKernel({
+    kernelName: KERNEL,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const x = (inputs as unknown as { x: TensorInfo }).x;
+      const a = attrs as unknown as Attrs;
+      const [n, t, ch] = x.shape as [number, number, number];
+      return run(x, backend, n * t, a.kernelSize * ch, a) as never;
+    },
+  });
+}
+
 function register(): void {
-  if (!tf.getKernel(KERNEL, 'wasm')) {
-    tf.registerKernel({
-      kernelName: KERNEL,
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const x = (inputs as unknown as { x: TensorInfo }).x;
-        const { kernelSize, dilation } = attrs as unknown as Attrs;
-        const [n, t, ch] = x.shape as [number, number, number];
-        const be = backend as unknown as WasmBackend;
-        const out = be.makeOutput([n * t, kernelSize * ch], 'float32');
-        // Views after the allocation (it may grow the heap and detach earlier views); both live in
-        // the one module memory, so each C-float row is one native copyWithin.
-        const src = be.typedArrayFromHeap(x);
-        const dst = be.typedArrayFromHeap(out);
-        copyInHeap(new Float32Array(dst.buffer), src.byteOffset >> 2, dst.byteOffset >> 2, n, t, ch, kernelSize, dilation);
-        return out as never;
-      },
-    });
-  }
-  if (!tf.getKernel(KERNEL, 'cpu')) {
-    tf.registerKernel({
-      kernelName: KERNEL,
-      backendName: 'cpu',
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const x = (inputs as unknown as { x: TensorInfo }).x;
-        const { kernelSize, dilation } = attrs as unknown as Attrs;
-        const [n, t, ch] = x.shape as [number, number, number];
-        const be = backend as unknown as CpuBackend;
-        const dst = new Float32Array(n * t * kernelSize * ch);
-        fill(be.data.get(x.dataId).values, dst, n, t, ch, kernelSize, dilation);
-        return be.makeTensorInfo([n * t, kernelSize * ch], 'float32', dst) as never;
-      },
-    });
-  }
+  registerOn('wasm', (x, backend, rows, cols, a) => {
+    const be = backend as unknown as WasmBackend;
+    const out = be.makeOutput([rows, cols], 'float32');
+    // Views after the allocation (it may grow the heap and detach earlier views); both live in the
+    // one module memory, so the rows are copied inside it.
+    const src = be.typedArrayFromHeap(x);
+    const dst = be.typedArrayFromHeap(out);
+    const heap = new Float32Array(dst.buffer);
+    const [n, t, ch] = x.shape as [number, number, number];
+    im2colInto(heap, src.byteOffset >> 2, heap, dst.byteOffset >> 2, n, t, ch, a.kernelSize, a.dilation);
+    return out;
+  });
+  registerOn('cpu', (x, backend, rows, cols, a) => {
+    const be = backend as unknown as CpuBackend;
+    const dst = new Float32Array(rows * cols);
+    const [n, t, ch] = x.shape as [number, number, number];
+    im2colInto(be.data.get(x.dataId).values, 0, dst, 0, n, t, ch, a.kernelSize, a.dilation);
+    return be.makeTensorInfo([rows, cols], 'float32', dst);
+  });
 }
 register();
 
