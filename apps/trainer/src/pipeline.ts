@@ -237,6 +237,8 @@ export async function reportStep(runDir: string, o: StepOptions & { backtests?: 
   const evaluation = await readJson<Evaluation>(paths.evaluation, 'evaluation');
   const backtests = o.backtests ?? (await readJson<{ summaries?: BacktestSummary[] }>(path.join(paths.dir, 'backtest-summary.json'), 'backtest summary'))?.summaries ?? [];
   const history = await readHistory(paths.history);
+  const calibration = await readJson<CalibrationReport>(paths.calibration, 'calibration report');
+  const policy = (await readJson<{ report?: PolicyFitReport }>(paths.policy, 'decision policy'))?.report ?? null;
   const paramCount = (model?.weights.entries ?? []).reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
   const html = renderRunReport({
     name: cfg.name,
@@ -249,6 +251,8 @@ export async function reportStep(runDir: string, o: StepOptions & { backtests?: 
     history,
     evaluation,
     backtests,
+    calibration,
+    policy,
   });
   await writeFile(paths.report, html);
   o.log(`report written to ${paths.report}`);
