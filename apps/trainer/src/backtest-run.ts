@@ -63,7 +63,7 @@ export function backtestOutputs(cfg: TrainerConfig, d: SymbolData, startRow: num
       account: tracker.state(),
       positions: pos ? [{ symbol: d.symbol, side: pos.side, qty: pos.qty, markPrice: candles.close[t]! }] : [],
       exchange: { connected: true, lastDataMs: closeTs },
-      strategy: { recentTradeReturns: acct.trades.slice(-20).map((x) => x.returnPct) },
+      strategy: { recentTradeReturns: acct.trades.slice(-20).map((x) => x.returnPct), ...(acct.trades.length ? { lastTradeExitMs: acct.trades[acct.trades.length - 1]!.exitMs } : {}) },
       system: { latencyMs: 0, errorRate: 0 },
     };
     const verdict = gate.check(decision, state);
