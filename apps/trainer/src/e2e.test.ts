@@ -113,7 +113,7 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     const again = JSON.parse(readFileSync(path.join(dir, 'runs', 'e2e-again', 'training.json'), 'utf8'));
     expect(again.test).toEqual(training.test);
     expect(again.history.map((h: { valLoss: unknown }) => h.valLoss)).toEqual(training.history.map((h: { valLoss: unknown }) => h.valLoss));
-  });
+  }, 300_000);
 
   it('names bad arguments and missing runs', async () => {
     await expect(runCli(['train', '--config', path.join(dir, 'nope.json')])).rejects.toThrow(/neither a preset .* nor a readable file/);

@@ -116,13 +116,13 @@ export function quantiles(values: readonly number[], qs: readonly number[]): num
   return [...new Set(out.map((x) => +x.toPrecision(6)))].sort((a, b) => a - b);
 }
 
-const CONFIDENCE_QUANTILES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+const CONFIDENCE_QUANTILES = [0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 const SIGNAL_QUANTILES = [0.2, 0.35, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
 
 /**
  * The candidates a fit searches, from the model's signals on the validation bars: consistency ->
  * minConfidence at quantiles of the confidence each side would have, minAgreement at the distinct
- * agreement values seen (at most 6), both direction rules; weighted -> entry at quantiles of |signal|,
+ * agreement values seen (at most 4), both direction rules; weighted -> entry at quantiles of |signal|,
  * strong at 1.5x, 2x and 3x entry. The seed values are always among them.
  */
 export function policyCandidates(method: FusionMethod, outputs: readonly TaskOutputs[], config?: unknown): PolicyCandidate[] {
@@ -153,7 +153,7 @@ export function policyCandidates(method: FusionMethod, outputs: readonly TaskOut
       // Just below each quantile, so the quantile's own bar passes (>=).
       const cs = quantiles(conf, CONFIDENCE_QUANTILES).map((c) => Math.max(0, Math.min(0.99, c - 1e-6)));
       let as = [...new Set(agree)].sort((a, b) => a - b);
-      if (as.length > 6) as = quantiles(as, [0, 0.2, 0.4, 0.6, 0.8, 1]);
+      if (as.length > 4) as = quantiles(as, [0, 0.4, 0.7, 1]);
       as = as.map((a) => Math.max(0, Math.min(0.99, a - 1e-6)));
       for (const c of cs) for (const a of as) push({ thresholds: { minConfidence: +c.toFixed(6), minAgreement: +a.toFixed(6) }, options: { directionRule: rule } });
     }
