@@ -130,7 +130,7 @@ describe('calibration and decision policy in the artifact', () => {
   it('rejects a calibration that does not fit the head, naming it', async () => {
     const dir = variant('badcal', (j) => ((j as { calibration?: unknown }).calibration = { direction: { method: 'temperature', scale: [1, 1], shift: [0, 0] } }));
     expect(await loadError(dir)).toBe("the artifact calibration does not fit the model: calibration.direction: calibration of 'direction' has 2 columns but the head outputs 3");
-    const nan = variant('nancal', (j) => ((j as { calibration?: unknown }).calibration = { direction: { method: 'temperature', scale: [null, 1, 1], shift: [0, 0, 0] } }));
+    const nan = variant('nonfinite-cal', (j) => ((j as { calibration?: unknown }).calibration = { direction: { method: 'temperature', scale: [null, 1, 1], shift: [0, 0, 0] } }));
     expect(await loadError(nan)).toMatch(/calibration\.direction\.scale\.0/);
   });
 });
