@@ -10,7 +10,7 @@ import { LATENCY_BUCKETS_MS } from './metrics.js';
 export const MAX_POINTS = 5_000;
 export const MAX_PAGE = 200;
 /** Latency histograms are built from at most this many of the newest latency rows. */
-export const LATENCY_WINDOW_ROWS = 100_000;
+export const LATENCY_WINDOW_ROWS = 20_000;
 
 export interface EquitySeries {
   readonly symbol: string;
@@ -79,21 +79,36 @@ export function symbolsOf(j: Journal): string[] {
   return j.all<{ symbol: string }>('SELECT DISTINCT symbol FROM decisions').map((r) => r.symbol);
 }
 
-function bucketWidth(j: Journal, table: 'equity' | 'decisions', symbol: string, points: number, extra = ''): { lo: number; width: number; n: number } {
-  const r = j.all<{ lo: number | null; hi: number | null; n: number }>(`SELECT MIN(ts_ms) AS lo, MAX(ts_ms) AS hi, COUNT(*) AS n FROM ${table} WHERE symbol = ? ${extra}`, symbol)[0]!;
-  if (r.lo === null || r.hi === null) return { lo: 0, width: 1, n: 0 };
-  // n <= points: one row a bucket (width 1 ms keeps every row).
-  const width = r.n <= points ? 1 : Math.max(1, Math.ceil((r.hi - r.lo + 1) / points));
-  return { lo: r.lo, width, n: r.n };
+function bucketWidth(j: Journal, table: 'equity' | 'decisions', symbol: string, points: number): { lo: number; width: number; n: number; buckets: number } {
+  const r = j.all<{ lo: number | null; hi: number | null; n: number }>(`SELECT MIN(ts_ms) AS lo, MAX(ts_ms) AS hi, COUNT(*) AS n FROM ${table} WHERE symbol = ?`, symbol)[0]!;
+  if (r.lo === null || r.hi === null) return { lo: 0, width: 1, n: 0, buckets: 0 };
+  const span = r.hi - r.lo + 1;
+  // No more rows than points: every row is sent (buckets 0).
+  if (r.n <= points) return { lo: r.lo, width: 1, n: r.n, buckets: 0 };
+  const width = Math.max(1, Math.ceil(span / points));
+  return { lo: r.lo, width, n: r.n, buckets: Math.ceil(span / width) };
+}
+
+/**
+ * The last row at or before each of `points` evenly spaced times: one index seek per point on the
+ * (symbol, ts_ms) key, so the cost grows with `points`, not with the journal's length.
+ */
+function lastPerBucket<T>(j: Journal, table: 'equity' | 'decisions', cols: string, symbol: string, lo: number, width: number, points: number): T[] {
+  return j.all<T>(
+    `WITH RECURSIVE b(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM b WHERE k < ?)
+     SELECT DISTINCT ${cols} FROM b JOIN ${table} t ON t.symbol = ?
+       AND t.ts_ms = (SELECT MAX(ts_ms) FROM ${table} WHERE symbol = ? AND ts_ms < ? + b.k * ?)
+     ORDER BY t.ts_ms`,
+    points, symbol, symbol, lo, width,
+  );
 }
 
 export function equitySeries(j: Journal, symbol: string, points: number): EquitySeries {
   if (!j.hasTable('equity')) return { symbol, total: 0, ts: [], equity: [], buyHold: [], buyHoldUnits: null };
-  const { lo, width, n } = bucketWidth(j, 'equity', symbol, points);
-  // SQLite: with MAX(), the bare columns come from the row holding the maximum (the bucket's last).
-  const rows = j.all<{ ts: number; equity: number; close: number }>(
-    'SELECT MAX(ts_ms) AS ts, equity, close FROM equity WHERE symbol = ? GROUP BY (ts_ms - ?) / ? ORDER BY ts', symbol, lo, width,
-  );
+  const { lo, width, n, buckets } = bucketWidth(j, 'equity', symbol, points);
+  const rows = buckets
+    ? lastPerBucket<{ ts: number; equity: number; close: number }>(j, 'equity', 't.ts_ms AS ts, t.equity, t.close', symbol, lo, width, buckets)
+    : j.all<{ ts: number; equity: number; close: number }>('SELECT ts_ms AS ts, equity, close FROM equity WHERE symbol = ? ORDER BY ts_ms', symbol);
   const first = j.all<{ equity: number; close: number }>('SELECT equity, close FROM equity WHERE symbol = ? ORDER BY ts_ms LIMIT 1', symbol)[0];
   const k = first && first.close > 0 ? first.equity / first.close : NaN;
   return { symbol, total: n, ts: rows.map((r) => r.ts), equity: rows.map((r) => r.equity), buyHold: rows.map((r) => k * r.close), buyHoldUnits: Number.isFinite(k) ? k : null };
@@ -110,9 +125,9 @@ export function decisionsPage(j: Journal, o: { symbol?: string; beforeId?: numbe
      ${layers ? 'LEFT JOIN risk_layers l ON l.decision_id = d.id' : ''}
      LEFT JOIN targets t ON t.symbol = d.symbol AND t.candle_ts = d.ts_ms AND t.kind != 'exit'
      LEFT JOIN orders o ON o.client_order_id = t.client_order_id
-     WHERE (?1 IS NULL OR d.symbol = ?1) AND d.id < ?2
-     ORDER BY d.id DESC LIMIT ?3`,
-    o.symbol ?? null, o.beforeId ?? Number.MAX_SAFE_INTEGER, Math.min(MAX_PAGE, o.limit),
+     WHERE (? IS NULL OR d.symbol = ?) AND d.id < ?
+     ORDER BY d.id DESC LIMIT ?`,
+    o.symbol ?? null, o.symbol ?? null, o.beforeId ?? Number.MAX_SAFE_INTEGER, Math.min(MAX_PAGE, o.limit),
   );
   return rows.map((r) => ({
     id: r.id as number,
@@ -141,15 +156,15 @@ interface Outputs {
 }
 
 export function headsSeries(j: Journal, symbol: string, points: number): HeadsSeries {
-  const { lo, width, n } = bucketWidth(j, 'decisions', symbol, points, 'AND outputs_json IS NOT NULL');
-  const rows = j.all<{ ts: number; outputs_json: string }>(
-    'SELECT MAX(ts_ms) AS ts, outputs_json FROM decisions WHERE symbol = ? AND outputs_json IS NOT NULL GROUP BY (ts_ms - ?) / ? ORDER BY ts', symbol, lo, width,
-  );
+  const { lo, width, n, buckets } = bucketWidth(j, 'decisions', symbol, points);
+  const rows = buckets
+    ? lastPerBucket<{ ts: number; outputs_json: string | null }>(j, 'decisions', 't.ts_ms AS ts, t.outputs_json', symbol, lo, width, buckets)
+    : j.all<{ ts: number; outputs_json: string | null }>('SELECT ts_ms AS ts, outputs_json FROM decisions WHERE symbol = ? ORDER BY ts_ms', symbol);
   const out: HeadsSeries = { symbol, total: n, ts: [], up: [], down: [], sideways: [], volPercentile: [], volExpected: [], regime: [], regimeConfidence: [] };
   for (const r of rows) {
     let x: Outputs = {};
     try {
-      x = JSON.parse(r.outputs_json) as Outputs;
+      if (r.outputs_json) x = JSON.parse(r.outputs_json) as Outputs;
     } catch {
       /* a row the journal could not have written: shown as a gap */
     }

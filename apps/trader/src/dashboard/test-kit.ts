@@ -1,6 +1,6 @@
 /** TEST HELPERS for the dashboard tests: a paper engine with a test-double predictor, a log capture. */
 import { Writable } from 'node:stream';
-import { holdDecision, type Candle, type TradingDecision } from '@task-agnostic/core';
+import { holdDecision, type Candle, type TaskOutputs, type TradingDecision } from '@task-agnostic/core';
 import { RiskGate } from '@task-agnostic/risk';
 import { pino, type Logger } from 'pino';
 import { TradingEngine, type CandlePredictor } from '../engine.js';
@@ -27,15 +27,16 @@ export const fixedPredictor: CandlePredictor = {
 };
 
 /** TEST DOUBLE fusion: long when the close rose, short when it fell, every 4th candle; else hold. */
-export function trendFusion(): (o: unknown, ctx: { tsMs: number }) => TradingDecision {
+export function trendFusion(): (o: TaskOutputs, ctx: { tsMs: number }) => TradingDecision {
   let prev = NaN;
   let n = 0;
-  return (_o, ctx) => {
+  return (outputs, ctx) => {
     const c = candle(Math.round((ctx.tsMs - T0) / H)).close;
     const up = c > prev;
     prev = c;
-    if (++n % 4 !== 0) return holdDecision(ctx.tsMs, 'test double: hold');
-    return { ...holdDecision(ctx.tsMs, 'test double: trend'), action: up ? 'buy' : 'sell', side: up ? 'long' : 'short', confidence: 0.9, agreement: 0.9, sizeFraction: 0.4, stopLossPct: 0.03, takeProfitPct: 0.05 };
+    // Like the real fusions, the decision carries the outputs it was made from.
+    if (++n % 4 !== 0) return { ...holdDecision(ctx.tsMs, 'test double: hold'), outputs };
+    return { ...holdDecision(ctx.tsMs, 'test double: trend'), outputs, action: up ? 'buy' : 'sell', side: up ? 'long' : 'short', confidence: 0.9, agreement: 0.9, sizeFraction: 0.4, stopLossPct: 0.03, takeProfitPct: 0.05 };
   };
 }
 
