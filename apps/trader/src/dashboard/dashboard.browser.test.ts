@@ -120,7 +120,7 @@ describe.skipIf(!file || !browserPath)('dashboard in headless Chromium (paper re
       expect(await detail.textContent()).toContain(row.reasoning.slice(0, 40));
       const shot = process.env.TAT_DASHBOARD_SCREENSHOT ?? path.join(dir, 'dashboard.png');
       await untilPage(page, `${POINTS} >= 250`, 90_000);
-      await page.screenshot({ path: shot, fullPage: true });
+      await page.screenshot({ path: shot });
       expect(statSync(shot).size).toBeGreaterThan(20_000);
 
       // The kill switch: a confirmation dialog (accepted), the token from the URL in the header.
@@ -130,7 +130,7 @@ describe.skipIf(!file || !browserPath)('dashboard in headless Chromium (paper re
         void d.accept();
       });
       await page.click('#kill');
-      await untilPage(page, `/kill switch requested/.test(document.querySelector('#status').textContent)`, 30_000);
+      await untilPage(page, `/kill switch requested/.test(document.querySelector('#notice').textContent)`, 30_000);
       expect(dialogs).toEqual(['confirm']);
       // The next candle engages it; the live stream shows it.
       await untilPage(page, `!document.querySelector('#killed').hidden`, 60_000);
@@ -169,19 +169,22 @@ describe.skipIf(!file || !browserPath)('dashboard in headless Chromium (paper re
       }
       const bad = await page.goto(`${origin}/?token=wrong-token-0123456789`);
       expect(bad!.status()).toBe(401);
-      const errors = watch(page);
-      const ok = await page.goto(url);
-      expect(ok!.status()).toBe(200);
-      await untilPage(page, READY, 60_000);
-      expect(await page.locator('#mode').textContent()).toContain('read-only');
-      expect(await page.locator('#kill').isHidden()).toBe(true);
-      expect(await page.locator('#killed').isVisible()).toBe(true);
-      expect(Number(await page.locator('#equity').getAttribute('data-points'))).toBeGreaterThan(100);
-      expect(await page.locator('#decisions tr.row').count()).toBe(50);
-      await page.click('#older');
-      await untilPage(page, `document.querySelectorAll('#decisions tr.row').length === 100`);
-      expect(errors).toEqual([]);
       await page.close();
+      // A fresh tab: the refused navigations above logged their own 401s (and favicon requests).
+      const tab = await browser.newPage();
+      const errors = watch(tab);
+      const ok = await tab.goto(url);
+      expect(ok!.status()).toBe(200);
+      await untilPage(tab, READY, 60_000);
+      expect(await tab.locator('#mode').textContent()).toContain('read-only');
+      expect(await tab.locator('#kill').isHidden()).toBe(true);
+      expect(await tab.locator('#killed').isVisible()).toBe(true);
+      expect(Number(await tab.locator('#equity').getAttribute('data-points'))).toBeGreaterThan(100);
+      expect(await tab.locator('#decisions tr.row').count()).toBe(50);
+      await tab.click('#older');
+      await untilPage(tab, `document.querySelectorAll('#decisions tr.row').length === 100`);
+      expect(errors).toEqual([]);
+      await tab.close();
     } finally {
       ac.abort();
       expect(await done).toBe(0);

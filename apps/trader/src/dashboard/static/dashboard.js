@@ -223,10 +223,10 @@
     try {
       const res = await fetch('/api/kill', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token }, body: JSON.stringify({ confirm: 'KILL', reason: 'dashboard kill button' }) });
       const body = await res.json().catch(() => ({}));
-      $('status').textContent = res.ok ? body.message : 'kill refused: ' + (body.error || res.status);
+      $('notice').textContent = res.ok ? body.message : 'kill refused: ' + (body.error || res.status);
       if (!res.ok) $('kill').disabled = false;
     } catch (err) {
-      $('status').textContent = 'kill failed: ' + err.message;
+      $('notice').textContent = 'kill failed: ' + err.message;
       $('kill').disabled = false;
     }
   }
