@@ -94,12 +94,13 @@ function bucketWidth(j: Journal, table: 'equity' | 'decisions', symbol: string, 
  * (symbol, ts_ms) key, so the cost grows with `points`, not with the journal's length.
  */
 function lastPerBucket<T>(j: Journal, table: 'equity' | 'decisions', cols: string, symbol: string, lo: number, width: number, points: number): T[] {
+  // The bucket ends first (one MAX seek each on the primary key), then one key lookup per end.
   return j.all<T>(
-    `WITH RECURSIVE b(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM b WHERE k < ?)
-     SELECT DISTINCT ${cols} FROM b JOIN ${table} t ON t.symbol = ?
-       AND t.ts_ms = (SELECT MAX(ts_ms) FROM ${table} WHERE symbol = ? AND ts_ms < ? + b.k * ?)
+    `WITH RECURSIVE b(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM b WHERE k < ?),
+     ends(ts) AS (SELECT DISTINCT (SELECT MAX(ts_ms) FROM ${table} WHERE symbol = ? AND ts_ms < ? + b.k * ?) FROM b)
+     SELECT ${cols} FROM ends CROSS JOIN ${table} t ON t.symbol = ? AND t.ts_ms = ends.ts
      ORDER BY t.ts_ms`,
-    points, symbol, symbol, lo, width,
+    points, symbol, lo, width, symbol,
   );
 }
 
