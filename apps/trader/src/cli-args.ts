@@ -50,7 +50,40 @@ export interface StatusArgs {
   readonly journal: string;
 }
 
-export type CliArgs = RunArgs | InitModelArgs | StatusArgs | { readonly command: 'help' };
+export interface HelpArgs {
+  readonly command: 'help';
+  /** The command whose usage was asked for (`trader paper --help`); none: the overview. */
+  readonly topic?: 'paper' | 'live' | 'init-model' | 'status';
+}
+
+export type CliArgs = RunArgs | InitModelArgs | StatusArgs | HelpArgs;
+
+/**
+ * A flag the command does not know, a missing flag value or a stray argument: the CLI prints the
+ * message and the command's usage, and exits with 2 (never a stack trace).
+ */
+export class UsageError extends ConfigError {
+  constructor(message: string, readonly usage: string) {
+    super(message, 'usage');
+  }
+}
+
+type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+/** node:util parseArgs with its TypeErrors (ERR_PARSE_ARGS_*) turned into a UsageError with the command's usage. */
+function parseFlags<O extends ParseOptions>(command: keyof typeof USAGE, args: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...args], strict: true, allowPositionals: false, options: options as NonNullable<O> });
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
+    // parseArgs' message already names the flag; drop its advice about '--' (not how this CLI reads files).
+    const msg = (err as Error).message.split('. To specify a positional')[0]!.replace(/\.$/, '');
+    throw new UsageError(`${command}: ${msg}`, USAGE[command]);
+  }
+}
+
+const wantsHelp = (args: readonly string[]): boolean => args.some((a) => a === '--help' || a === '-h');
 
 const num = (v: string | undefined, flag: string, int = false): number | undefined => {
   if (v === undefined) return undefined;
@@ -61,23 +94,27 @@ const num = (v: string | undefined, flag: string, int = false): number | undefin
 
 export function parseCli(argv: readonly string[]): CliArgs {
   const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    const topic = rest[0];
+    return topic && topic in USAGE ? { command: 'help', topic: topic as HelpArgs['topic'] & string } : { command: 'help' };
+  }
+  if (command in USAGE && wantsHelp(rest)) return { command: 'help', topic: command as NonNullable<HelpArgs['topic']> };
   if (command === 'init-model') {
-    const { values } = parseArgs({ args: rest, strict: true, options: {
+    const { values } = parseFlags('init-model', rest, {
       out: { type: 'string' }, csv: { type: 'string' }, preset: { type: 'string', default: 'tiny' },
       rows: { type: 'string', default: '1500' }, seed: { type: 'string', default: '7' },
-    } });
+    });
     if (!values.out) throw new ConfigError('init-model needs --out <dir>', 'out');
     if (!values.csv) throw new ConfigError('init-model needs --csv <candles.csv> (the normaliser and task thresholds are fitted on it)', 'csv');
     if (values.preset !== 'tiny' && values.preset !== 'default') throw new ConfigError(`--preset must be tiny or default, got '${values.preset}'`, 'preset');
     return { command, out: values.out, csv: values.csv, preset: values.preset, rows: num(values.rows, 'rows', true)!, seed: num(values.seed, 'seed', true)! };
   }
   if (command === 'status') {
-    const { values } = parseArgs({ args: rest, strict: true, options: { journal: { type: 'string', default: 'trader.db' } } });
+    const { values } = parseFlags('status', rest, { journal: { type: 'string', default: 'trader.db' } });
     return { command, journal: values.journal! };
   }
-  if (command !== 'paper' && command !== 'live') throw new ConfigError(`unknown command '${command}' (paper, live, init-model, status, help)`, 'command');
-  const { values } = parseArgs({ args: rest, strict: true, options: {
+  if (command !== 'paper' && command !== 'live') throw new UsageError(`unknown command '${command}' (paper, live, init-model, status, help)`, HELP);
+  const { values } = parseFlags(command, rest, {
     model: { type: 'string' }, symbols: { type: 'string' }, interval: { type: 'string' },
     replay: { type: 'string' }, speed: { type: 'string', default: 'max' }, limit: { type: 'string' },
     'base-url': { type: 'string' }, journal: { type: 'string', default: 'trader.db' }, config: { type: 'string' },
@@ -87,7 +124,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     'warmup-bars': { type: 'string', default: '400' }, 'journal-sync': { type: 'string', default: 'full' },
     testnet: { type: 'boolean', default: false }, demo: { type: 'boolean', default: false }, mainnet: { type: 'boolean', default: false },
     'i-accept-real-money-risk': { type: 'boolean', default: false }, 'key-file': { type: 'string' },
-  } });
+  });
   if (!values.model) throw new ConfigError(`${command} needs --model <artifact dir> (trader init-model makes an untrained one for trials)`, 'model');
   if (values.replay && values['base-url']) throw new ConfigError('use either --replay <csv> or --base-url <simulator>, not both', 'replay');
   if (values['base-url']) {
@@ -143,21 +180,9 @@ export function parseCli(argv: readonly string[]): CliArgs {
   return { command, ...common, venue: picked[0] ?? 'custom', ...(values['key-file'] ? { keyFile: values['key-file'] } : {}) };
 }
 
-export const HELP = `trader: paper and live trading of task-agnostic models on Bybit
-
-Usage: trader <command> [options]
-
-Commands:
-  paper       the trading loop on a paper account (the backtest's fill model)
-  live        the trading loop with real orders on Bybit (testnet, demo or mainnet)
-  init-model  write an UNTRAINED model artifact (random weights) for trials and tests
-  status      print a journal's counts, positions, last decision and latencies
-
-paper / live options:
-  --model <dir>             model artifact folder (model.json + weights.bin)       [required]
-  --symbols BTCUSDT[,...]   symbols to trade (default BTCUSDT)
+const RUN_OPTIONS = `  --model <dir>             model artifact folder (model.json + weights.bin)       [required]
+  --symbols BTCUSDT[,...]   symbols to trade as one portfolio (default BTCUSDT)
   --interval 1h             candle interval (default 1h)
-  --replay <csv> [--speed 60x|max] [--limit N]   paper only: replay a candle CSV
   --base-url <url>          market data (and, for live, orders) from a local Bybit simulator
   --journal <file>          SQLite journal (default trader.db); a restart resumes from it
   --journal-sync full|normal  full (default): fsync per candle; normal: survives kill -9, not power loss
@@ -167,11 +192,50 @@ paper / live options:
   --flatten-on-exit         close positions on SIGINT/SIGTERM
   --log-file <file>         JSON logs there instead of stderr    --log-level info|debug|warn
   --warmup-bars N           history fetched before trading on a stream (default 400)
-live only:
+  --run-tag <id>            part of every client order id (default: random, kept in the journal)
+  -h, --help                this usage`;
+
+/** Usage of each command (printed by `trader <command> --help`, and with a flag error). */
+export const USAGE = {
+  paper: `Usage: trader paper --model <dir> [options]
+
+The trading loop on a paper account (the backtest's fill model).
+
+Options:
+${RUN_OPTIONS}
+  --replay <csv>[,<csv>...] [--speed 60x|max] [--limit N]   replay candle CSVs (one per symbol, in --symbols order)
+`,
+  live: `Usage: trader live --model <dir> (--testnet | --demo | --mainnet --i-accept-real-money-risk | --base-url <url>) [options]
+
+The trading loop with real orders on Bybit. Instrument rules (qty step, min qty, min notional,
+tick size, max leverage) are loaded for every symbol before the first order; leverage and margin
+mode are set at start.
+
+Options:
+${RUN_OPTIONS}
   --testnet | --demo | --mainnet --i-accept-real-money-risk    (one is required)
   --key-file <file>         {"apiKey","apiSecret"}, mode 600; else BYBIT_API_KEY / BYBIT_API_SECRET
-init-model options: --out <dir> --csv <file> [--preset tiny|default] [--rows 1500] [--seed 7]
-status options: --journal <file>
+`,
+  'init-model': `Usage: trader init-model --out <dir> --csv <file> [--preset tiny|default] [--rows 1500] [--seed 7]
+
+Writes an UNTRAINED model artifact (random weights) for trials and tests; the normaliser and task
+thresholds are fitted on the first --rows candles of --csv.
+`,
+  status: `Usage: trader status [--journal trader.db]
+
+Prints a journal's counts, positions, last decision, unsettled orders and latencies.
+`,
+} as const;
+
+export const HELP = `trader: paper and live trading of task-agnostic models on Bybit
+
+Usage: trader <command> [options]        trader <command> --help for its options
+
+Commands:
+  paper       the trading loop on a paper account (the backtest's fill model)
+  live        the trading loop with real orders on Bybit (testnet, demo or mainnet)
+  init-model  write an UNTRAINED model artifact (random weights) for trials and tests
+  status      print a journal's counts, positions, last decision and latencies
 
 Signals: SIGINT/SIGTERM stop gracefully; SIGUSR2 engages the kill switch (flatten, no new trades).
 `;
