@@ -2,13 +2,16 @@
 import { randomBytes } from 'node:crypto';
 import { consistencyFusion, weightedSignalFusion } from '@task-agnostic/fusion';
 import { StreamingPredictor, type TaskAgnosticModel } from '@task-agnostic/model';
-import { RiskGate } from '@task-agnostic/risk';
+import { AccountTracker, RiskGate } from '@task-agnostic/risk';
+import { PortfolioAccount } from '@task-agnostic/backtest';
 import { INTERVAL_MS, type SymbolId } from '@task-agnostic/core';
 import type { Logger } from 'pino';
 import type { TraderConfig } from './config.js';
 import { TradingEngine, type CandlePredictor, type Fuse } from './engine.js';
 import type { Journal } from './journal.js';
 import { PaperVenue, type Venue } from './venue.js';
+import type { MarketFeed } from './market-feed.js';
+import { Portfolio } from './portfolio.js';
 
 /** The fusion function a config names. */
 export function fusionOf(cfg: Pick<TraderConfig, 'fusion' | 'fusionConfig'>): Fuse {
@@ -39,6 +42,8 @@ export interface EngineSetup {
   readonly runTag?: string;
   readonly killFile?: string;
   readonly onStatus?: (line: string) => void;
+  /** Live connection, rate-limit budget, spread and depth for the gate (streams and exchanges). */
+  readonly marketFeed?: MarketFeed;
 }
 
 export function createEngine(s: EngineSetup): TradingEngine {
@@ -59,5 +64,46 @@ export function createEngine(s: EngineSetup): TradingEngine {
     ...(s.killFile ? { killFile: s.killFile } : {}),
     ...(s.onStatus ? { onStatus: s.onStatus } : {}),
     ...(s.config.tradeFromMs !== undefined ? { tradeFromMs: s.config.tradeFromMs } : {}),
+    ...(s.marketFeed ? { marketFeed: s.marketFeed } : {}),
   });
+}
+
+export interface PortfolioSetup extends Omit<EngineSetup, 'symbol' | 'venue' | 'predictor'> {
+  /** Traded symbols, in the order each time step runs them (default config.symbols). */
+  readonly symbols?: readonly SymbolId[];
+  /** Live: a venue per symbol on the one exchange account. Default: one paper PortfolioAccount over all symbols. */
+  readonly venueFor?: (symbol: SymbolId) => Venue;
+  /** Test doubles: a predictor per symbol. */
+  readonly predictorFor?: (symbol: SymbolId) => CandlePredictor;
+}
+
+/**
+ * One portfolio: a TradingEngine per symbol (its own predictor state and journal rows) sharing one
+ * account (paper: a PortfolioAccount; live: the exchange account), one RiskGate and one account
+ * tracker, so exposure, correlation and the daily / weekly limits see every symbol.
+ */
+export function createPortfolio(s: PortfolioSetup): Portfolio {
+  const symbols = s.symbols ?? s.config.symbols;
+  const iv = INTERVAL_MS[s.config.interval];
+  const paper = s.venueFor ? undefined : new PortfolioAccount(symbols, s.config.account, { barMs: iv });
+  const portfolio = new Portfolio(symbols, paper);
+  const gate = new RiskGate(s.config.risk as ConstructorParameters<typeof RiskGate>[0]);
+  const tracker = new AccountTracker();
+  const runTag = runTagOf(s.journal, s.runTag);
+  for (const symbol of symbols) {
+    const predictor = s.predictorFor?.(symbol) ?? (s.model ? new StreamingPredictor(s.model) : undefined);
+    if (!predictor) throw new Error('createPortfolio needs a model or predictorFor');
+    const venue = s.venueFor ? s.venueFor(symbol) : new PaperVenue(symbol, s.config.account, iv, paper);
+    portfolio.add(
+      new TradingEngine({
+        symbol, interval: s.config.interval, journal: s.journal, venue, predictor, fuse: fusionOf(s.config), gate, tracker, portfolio, runTag,
+        logger: s.logger, statusEvery: s.config.statusEvery,
+        ...(s.killFile ? { killFile: s.killFile } : {}),
+        ...(s.onStatus ? { onStatus: s.onStatus } : {}),
+        ...(s.config.tradeFromMs !== undefined ? { tradeFromMs: s.config.tradeFromMs } : {}),
+        ...(s.marketFeed ? { marketFeed: s.marketFeed } : {}),
+      }),
+    );
+  }
+  return portfolio;
 }
