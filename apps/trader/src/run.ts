@@ -96,9 +96,6 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
   let client: BybitClient | undefined;
   let feed: LiveMarketFeed | undefined;
   try {
-    const backend = await initBackend();
-    const model = await loadTraderModel(a.model);
-    logger.info({ command: a.command, model: a.model, symbols: cfg.symbols, interval: cfg.interval, journal: a.journal, backend, keys: creds ? maskKey(creds.apiKey) : null }, 'trader starting');
     if (a.baseUrl || !a.replay) {
       const mode = a.baseUrl ? 'custom' : a.command === 'live' ? a.venue! : 'mainnet';
       client = new BybitClient({
@@ -108,7 +105,11 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
       });
     }
     const iv = INTERVAL_MS[cfg.interval];
+    // Live: the exchange's rules for every symbol first (an unknown symbol or missing info stops here, before anything else).
     const catalog = a.command === 'live' ? await prepareLive(client!, cfg.symbols, Number(cfg.account.leverage ?? 1), logger) : undefined;
+    const backend = await initBackend();
+    const model = await loadTraderModel(a.model);
+    logger.info({ command: a.command, model: a.model, symbols: cfg.symbols, interval: cfg.interval, journal: a.journal, backend, keys: creds ? maskKey(creds.apiKey) : null }, 'trader starting');
     // On a stream, candles older than the one closing now only warm the model up.
     const now = client ? await client.serverTime() : undefined;
     const liveCfg: TraderConfig = now !== undefined ? { ...cfg, tradeFromMs: now - 2 * iv } : cfg;

@@ -75,6 +75,8 @@ export interface PortfolioSetup extends Omit<EngineSetup, 'symbol' | 'venue' | '
   readonly venueFor?: (symbol: SymbolId) => Venue;
   /** Test doubles: a predictor per symbol. */
   readonly predictorFor?: (symbol: SymbolId) => CandlePredictor;
+  /** Test doubles: a decision function per symbol instead of the config's fusion. */
+  readonly fuseFor?: (symbol: SymbolId) => Fuse;
 }
 
 /**
@@ -96,7 +98,7 @@ export function createPortfolio(s: PortfolioSetup): Portfolio {
     const venue = s.venueFor ? s.venueFor(symbol) : new PaperVenue(symbol, s.config.account, iv, paper);
     portfolio.add(
       new TradingEngine({
-        symbol, interval: s.config.interval, journal: s.journal, venue, predictor, fuse: fusionOf(s.config), gate, tracker, portfolio, runTag,
+        symbol, interval: s.config.interval, journal: s.journal, venue, predictor, fuse: s.fuseFor?.(symbol) ?? fusionOf(s.config), gate, tracker, portfolio, runTag,
         logger: s.logger, statusEvery: s.config.statusEvery,
         ...(s.killFile ? { killFile: s.killFile } : {}),
         ...(s.onStatus ? { onStatus: s.onStatus } : {}),
