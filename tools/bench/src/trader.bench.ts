@@ -125,7 +125,13 @@ async function portfolioBench(): Promise<void> {
   const sent: number[] = [];
   const all: number[] = [];
   const n = series[0]!.length;
+  let cpu0: NodeJS.CpuUsage | undefined;
+  let wall0 = 0;
   for (let i = 0; i < n; i++) {
+    if (i === 300) {
+      cpu0 = process.cpuUsage();
+      wall0 = performance.now();
+    }
     const t0 = performance.now();
     const step = new Map(SYMBOLS.map((s, k) => [s, { candle: candleAt(series[k]!, i), receivedAt: t0 }]));
     const rs = await pf.step(step);
@@ -139,6 +145,9 @@ async function portfolioBench(): Promise<void> {
       }
     }
   }
+  const cpu = process.cpuUsage(cpu0);
+  const wall = performance.now() - wall0;
+  const cpuPerCandle = (cpu.user + cpu.system) / 1000 / all.length;
   const uptime = (() => {
     try {
       return execSync('uptime', { encoding: 'utf8' }).trim();
@@ -153,6 +162,7 @@ async function portfolioBench(): Promise<void> {
     ['path', 'candles', 'p50 ms', 'p99 ms', 'goal p99 < 10 ms'],
     ['closed candle -> order sent (candles with an order)', sent.length, ps.median, ps.p99, ps.p99 < 10 ? 'yes' : 'no'],
     ['closed candle -> decision done (every candle)', all.length, pa.median, pa.p99, pa.p99 < 10 ? 'yes' : 'no'],
+    ['process CPU (user + sys) per candle, and wall per candle', all.length, cpuPerCandle, wall / all.length, 'CPU ms / wall ms'],
     ['journal transaction (fsync), per candle', pf.engines.get('BTCUSDT')!.latency.stats('journal').n, pf.engines.get('BTCUSDT')!.latency.stats('journal').p50, pf.engines.get('BTCUSDT')!.latency.stats('journal').p99, ''],
   ]);
   for (const e of pf.engines.values()) e.flush();
