@@ -13,6 +13,7 @@ const cols = (bars: [number, number, number, number][]): CandleColumns => ({
   low: Float64Array.from(bars, (b) => b[2]),
   close: Float64Array.from(bars, (b) => b[3]),
   volume: new Float64Array(bars.length).fill(1),
+  turnover: new Float64Array(bars.length).fill(1),
 });
 const long = (tsMs: number, sizeFraction: number): TradingDecision => ({ ...holdDecision(tsMs, 'test'), action: 'buy', side: 'long', sizeFraction, confidence: 1, agreement: 1 });
 const free = { initialEquity: 1000, takerFeeRate: 0, makerFeeRate: 0, slippage: { model: 'fixed', rate: 0 }, interval: '1h', closeAtEnd: false } as const;
