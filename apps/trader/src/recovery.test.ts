@@ -21,7 +21,7 @@ const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'DOGEUSDT'];
 const files = SYMBOLS.map((s) => candleFile(`bybit_${s}_1m.csv`));
 const file = files.every(Boolean) ? files[0] : undefined;
 /** Time steps replayed (x 5 symbols = candles). */
-const STEPS = 300;
+const STEPS = 200;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, 'cli.ts');
 const repoRoot = path.resolve(here, '../../..');
@@ -129,7 +129,7 @@ describe.skipIf(!file)('kill -9 mid-run and restart (CLI child process)', () => 
 
     const killedDb = path.join(dir, 'killed.db');
     const snapshots: Record<string, unknown[]>[] = [];
-    for (const killAt of [450, 1050]) {
+    for (const killAt of [300, 700]) {
       const r = await runCli(args(killedDb), killedDb, killAt);
       expect(r.signal).toBe('SIGKILL');
       snapshots.push(dump(killedDb));
@@ -144,7 +144,7 @@ describe.skipIf(!file)('kill -9 mid-run and restart (CLI child process)', () => 
     // One account across symbols: several of them trade (the gate's correlation limit keeps some out at times).
     expect(new Set((a.fills as { symbol: string }[]).map((f) => f.symbol)).size).toBeGreaterThanOrEqual(3);
     expect((a.orders as unknown[]).length).toBeGreaterThan(10);
-    expect((a.fills as unknown[]).length).toBeGreaterThan(10);
+    expect((a.fills as unknown[]).length).toBeGreaterThanOrEqual(5);
     for (const t of Object.keys(TABLES)) expect(b[t], `table ${t}`).toEqual(a[t]);
     // Every row present when the process was killed survived the restart unchanged (orders may settle later).
     for (const snap of snapshots) {
@@ -164,14 +164,14 @@ describe.skipIf(!file)('kill -9 mid-run and restart (CLI child process)', () => 
 
   it('SIGTERM stops gracefully after the candle in flight; --flatten-on-exit leaves no position', async () => {
     const db = path.join(dir, 'term.db');
-    const r = await runCli([...args(db), '--flatten-on-exit'], db, 700, 'SIGTERM');
+    const r = await runCli([...args(db), '--flatten-on-exit'], db, 500, 'SIGTERM');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/SIGTERM received, stopping after the candle in flight/);
     expect(r.stdout).toMatch(/^final .* \| flat \| /m);
     const d = new Database(db, { readonly: true });
     try {
       const n = (d.prepare('SELECT COUNT(*) AS n FROM candles').get() as { n: number }).n;
-      expect(n).toBeGreaterThanOrEqual(700);
+      expect(n).toBeGreaterThanOrEqual(500);
       expect(n).toBeLessThan(5 * STEPS);
       const ev = d.prepare("SELECT data_json FROM events WHERE kind = 'shutdown'").all() as { data_json: string }[];
       expect(ev.map((e) => (JSON.parse(e.data_json) as { reason: string }).reason)).toEqual(SYMBOLS.map(() => 'signal'));
