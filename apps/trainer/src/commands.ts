@@ -8,7 +8,9 @@ import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
 import { backtestStep, evaluateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
 import { loadRun } from './load-run.js';
+import { runOosBacktest, runOosEvaluate, type OosRequest } from './oos-run.js';
 import type { Evaluation } from './evaluate-run.js';
+import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js';
 import type { Log } from './train-run.js';
 
 const out: Log = (l) => process.stdout.write(l + '\n');
@@ -67,22 +69,36 @@ Examples:
   trainer train --config default --data ../shared/data/candles --exchange bybit \\
       --symbols BTCUSDT,ETHUSDT,SOLUSDT --val-start 2024-10-01 --test-start 2025-01-01 --name real
 `,
-  evaluate: `trainer evaluate <run-dir> [--data <csv|dir>] [--no-single-task] [--no-transfer]
+  evaluate: `trainer evaluate <run-dir> [--no-single-task] [--no-transfer]
+trainer evaluate <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit]
 
 Per-task test metrics beside each task's naive baselines and a single-task model trained with the
 same encoder and budget (does sharing help?); transfer (frozen encoder + new head vs from scratch);
-the consistency score of the fused decisions; representation quality. Writes evaluation.json.
+the consistency score of the fused decisions; representation quality. Every comparison has a 95%
+stationary-block-bootstrap interval and a verdict: "better (95% CI excludes 0)", "no significant
+difference", "worse", or "too few to judge" (< 30 windows). Writes evaluation.json.
 
-Example:
+Out of sample (any of --data, --symbols, --from, --to): the saved artifact as it is (normaliser,
+label thresholds, calibration; nothing refitted) on other candles, e.g. newer ones or a symbol the
+model never saw. Bars before --from are feature warm-up only; --to is exclusive. Forecast tasks add
+Diebold-Mariano (HLN). Writes <run-dir>/oos/<symbols>_<from>_<to>/evaluation.json.
+
+Examples:
   trainer evaluate runs/quick
+  trainer evaluate runs/real --data data/ --symbols BTCUSDT --from 2025-06-01
 `,
-  backtest: `trainer backtest <run-dir> [--data <csv|dir>] [--fusion consistency|weighted]
+  backtest: `trainer backtest <run-dir> [--fusion consistency|weighted]
+trainer backtest <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit]
 
 Model -> fusion -> seven-layer risk gate -> the backtest engine over each symbol's test range.
+Sharpe ratios come with their 95% interval (Lo 2002, Newey-West) and the number of trades, and the
+strategy - buy & hold Sharpe difference with a paired block-bootstrap interval and verdict.
 Writes backtest.html (first symbol), backtest-<SYMBOL>.html (others) and backtest.json.
+Out of sample (as for evaluate): writes <run-dir>/oos/<symbols>_<from>_<to>/backtest-<SYMBOL>.html and backtest.json.
 
-Example:
+Examples:
   trainer backtest runs/quick --fusion weighted
+  trainer backtest runs/real --data data/ --symbols SOLUSDT --from 2025-06-01 --to 2025-09-01
 `,
   report: `trainer report <run-dir>
 
@@ -124,37 +140,59 @@ function symbolsFlag(s: string | undefined): string[] | undefined {
 }
 
 export function printTrainSummary(run: TrainedRun, log: Log): void {
-  const rows: string[][] = [['task', 'metric', 'model', 'best baseline', '']];
+  const rows: string[][] = [['task', 'metric', 'model [95% CI]', 'best baseline [95% CI]', 'model - baseline [95% CI]', 'verdict']];
+  let windows = 0;
   for (const [id, t] of Object.entries(run.result.test)) {
     const first = Object.values(t.bySeries)[0];
-    if (!first) continue;
+    const task = run.result.model.tasks.find((x) => x.id === id) as unknown as MetricSource | undefined;
+    if (!first || !task) continue;
     const metric = 'accuracy' in first.metrics ? 'macroF1' : 'mse';
     const higher = metric === 'macroF1';
-    let best: { name: string; v: number } | null = null;
+    let best: { name: string; v: number; outputs?: Float32Array } | null = null;
     for (const b of first.baselines) {
       const v = b.metrics[metric];
-      if (v !== undefined && Number.isFinite(v) && (!best || (higher ? v > best.v : v < best.v))) best = { name: b.name, v };
+      if (v !== undefined && Number.isFinite(v) && (!best || (higher ? v > best.v : v < best.v))) best = { name: b.name, v, ...(b.outputs ? { outputs: b.outputs } : {}) };
     }
-    const m = first.metrics[metric];
-    const verdict = best && m !== undefined ? ((higher ? m > best.v : m < best.v) ? 'beats baseline' : 'below baseline') : '';
-    rows.push([id, metric, fmt(m), best ? `${fmt(best.v)} (${best.name})` : '-', verdict]);
+    const w = first as { outputs?: Float32Array; targets?: Float32Array; rows?: readonly number[] };
+    const iv = best?.outputs && w.outputs && w.targets && w.rows ? compareOnWindows(task, metric, higher, w.outputs, best.outputs, w.targets, w.rows.length, { seed: run.cfg.seed }) : null;
+    windows = w.rows?.length ?? windows;
+    rows.push([id, metric, iv ? fmtInterval(iv.model) : fmt(first.metrics[metric]), best ? `${iv ? fmtInterval(iv.other) : fmt(best.v)} (${best.name})` : '-', iv ? fmtInterval(iv.diff) : '-', iv ? iv.verdictText : 'n/a']);
   }
-  log(`\ntest metrics (${Object.keys(Object.values(run.result.test)[0]?.bySeries ?? {})[0] ?? ''} test rows):\n${textTable(rows)}`);
+  log(`\ntest metrics (${Object.keys(Object.values(run.result.test)[0]?.bySeries ?? {})[0] ?? ''}, ${windows} test windows; 95% block-bootstrap intervals):\n${textTable(rows)}`);
 }
 
 export function printEvaluation(ev: Evaluation, log: Log): void {
-  const rows: string[][] = [['task', 'symbol', 'metric', 'model', 'best baseline', 'vs baseline']];
+  const rows: string[][] = [['task', 'symbol', 'metric', 'windows', 'model [95% CI]', 'best baseline [95% CI]', 'model - baseline [95% CI]', 'verdict']];
   for (const t of ev.tasks) {
     for (const [sym, b] of Object.entries(t.bySymbol)) {
-      rows.push([t.task, sym, t.metric, fmt(b.model[t.metric]), b.bestBaseline ? `${fmt(b.bestBaseline.value)} (${b.bestBaseline.name})` : '-', b.vsBaseline]);
+      const iv = b.vsBaselineInterval;
+      rows.push([
+        t.task,
+        sym,
+        t.metric,
+        iv ? String(iv.n) : '-',
+        iv ? fmtInterval(iv.model) : fmt(b.model[t.metric]),
+        b.bestBaseline ? `${iv ? fmtInterval(iv.other) : fmt(b.bestBaseline.value)} (${b.bestBaseline.name})` : '-',
+        iv ? fmtInterval(iv.diff) : '-',
+        b.vsBaseline,
+      ]);
     }
   }
-  const shared: string[][] = [['task', 'metric', 'beats best baseline', 'multi-task (pooled)', 'single-task (pooled)', 'sharing']];
+  const shared: string[][] = [['task', 'metric', 'beats best baseline', 'multi-task (pooled) [95% CI]', 'single-task (pooled) [95% CI]', 'multi - single [95% CI]', 'sharing']];
   for (const t of ev.tasks) {
-    shared.push([t.task, t.metric, `${t.beatsBaselineOn}/${t.symbols} symbols`, fmt(t.multiTask[t.metric]), fmt(t.singleTask?.[t.metric]), t.vsSingleTask]);
+    const iv = t.vsSingleTaskInterval;
+    shared.push([
+      t.task,
+      t.metric,
+      `${t.beatsBaselineOn}/${t.symbols} symbols`,
+      iv ? fmtInterval(iv.model) : fmt(t.multiTask[t.metric]),
+      iv ? fmtInterval(iv.other) : fmt(t.singleTask?.[t.metric]),
+      iv ? fmtInterval(iv.diff) : '-',
+      t.vsSingleTask,
+    ]);
   }
-  log(`\nevaluation (${ev.testSamples} test windows), each symbol against each task's naive baselines:\n${textTable(rows)}`);
-  log(`\ndoes sharing help? the multi-task model against single-task models with the same encoder and budget:\n${textTable(shared)}`);
+  log(`\nevaluation (${ev.testSamples} test windows), each symbol against each task's best naive baseline on the same windows (95% stationary-block-bootstrap intervals; 'better' only when the interval of the difference excludes 0):\n${textTable(rows)}`);
+  log(`\ndoes sharing help? the multi-task model against single-task models with the same encoder and budget, on the same pooled windows:\n${textTable(shared)}`);
   if (ev.transfer) log(`transfer '${ev.transfer.task}': ${ev.transfer.metric} frozen encoder ${fmt(ev.transfer.frozenEncoder[ev.transfer.metric])} vs from scratch ${fmt(ev.transfer.fromScratch[ev.transfer.metric])} (${ev.transfer.note})`);
   log(`consistency (${ev.consistency.fusion}): ${pct(ev.consistency.score)} of decisions agree; mean agreement ${fmt(ev.consistency.meanAgreement, 3)}`);
   if (ev.representation) log(`representation (${ev.representation.labels} classes): inter/intra ratio ${fmt(ev.representation.trained.ratio)} trained vs ${fmt(ev.representation.untrained.ratio)} untrained`);
@@ -256,11 +294,34 @@ function runDirArg(positionals: readonly string[], command: string): string {
   return path.resolve(dir);
 }
 
+const OOS_FLAGS = { data: { type: 'string' }, symbols: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, exchange: { type: 'string' } } as const;
+
+/** The out-of-sample request the flags describe, or null when none of them is given. */
+function oosRequest(dir: string, values: Flags): OosRequest | null {
+  if (!values.data && !values.symbols && !values.from && !values.to) return null;
+  const symbols = symbolsFlag(values.symbols as string | undefined);
+  const fromMs = dateMs(values.from as string | undefined, 'from');
+  const toMs = dateMs(values.to as string | undefined, 'to');
+  return {
+    runDir: dir,
+    ...(values.data ? { dataPath: values.data as string } : {}),
+    ...(symbols ? { symbols } : {}),
+    ...(fromMs !== undefined ? { fromMs } : {}),
+    ...(toMs !== undefined ? { toMs } : {}),
+    ...(values.exchange ? { exchange: values.exchange as string } : {}),
+  };
+}
+
 async function cmdEvaluate(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { data: { type: 'string' }, 'no-single-task': { type: 'boolean' }, 'no-transfer': { type: 'boolean' } }, 'evaluate');
+  const { values, positionals } = parse(args, { ...OOS_FLAGS, 'no-single-task': { type: 'boolean' }, 'no-transfer': { type: 'boolean' } }, 'evaluate');
   if (values.help) return help('evaluate');
   const dir = runDirArg(positionals, 'evaluate');
+  const oos = oosRequest(dir, values);
   await initBackend();
+  if (oos) {
+    await runOosEvaluate(oos, out);
+    return 0;
+  }
   const run = await loadRun(dir, {
     ...(values.data ? { dataPath: values.data as string } : {}),
     evaluate: { ...(values['no-single-task'] ? { singleTask: false } : {}), ...(values['no-transfer'] ? { transfer: false } : {}) },
@@ -271,12 +332,17 @@ async function cmdEvaluate(args: readonly string[]): Promise<number> {
 }
 
 async function cmdBacktest(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { data: { type: 'string' }, fusion: { type: 'string' } }, 'backtest');
+  const { values, positionals } = parse(args, { ...OOS_FLAGS, fusion: { type: 'string' } }, 'backtest');
   if (values.help) return help('backtest');
   const dir = runDirArg(positionals, 'backtest');
   const fusion = values.fusion as string | undefined;
   if (fusion !== undefined && fusion !== 'consistency' && fusion !== 'weighted') throw new ConfigError(`--fusion must be consistency or weighted, got '${fusion}'`, 'fusion');
+  const oos = oosRequest(dir, values);
   await initBackend();
+  if (oos) {
+    await runOosBacktest({ ...oos, ...(fusion ? { fusion } : {}) }, out);
+    return 0;
+  }
   const run = await loadRun(dir, { ...(values.data ? { dataPath: values.data as string } : {}), ...(fusion ? { fusion } : {}) });
   const summaries = await backtestStep(run, { log: out });
   await saveBacktestSummaries(run.paths, summaries);
