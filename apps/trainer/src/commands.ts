@@ -9,6 +9,7 @@ import { fmt, pct, textTable } from './format.js';
 import { backtestStep, evaluateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
 import { loadRun } from './load-run.js';
 import { runOosBacktest, runOosEvaluate, type OosRequest } from './oos-run.js';
+import { parsePeriod, runWalkForward } from './walk-forward.js';
 import type { Evaluation } from './evaluate-run.js';
 import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js';
 import type { Log } from './train-run.js';
@@ -27,6 +28,7 @@ Commands:
   evaluate   every task vs its naive baseline and a single-task model; transfer; consistency
   backtest   model -> fusion -> risk -> backtest over the test range, with HTML/JSON reports
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
+  walk-forward  retrain per fold, test on the next period; stitched out-of-sample metrics with intervals
 
 Examples:
   trainer main
@@ -99,6 +101,22 @@ Out of sample (as for evaluate): writes <run-dir>/oos/<symbols>_<from>_<to>/back
 Examples:
   trainer backtest runs/quick --fusion weighted
   trainer backtest runs/real --data data/ --symbols SOLUSDT --from 2025-06-01 --to 2025-09-01
+`,
+  'walk-forward': `trainer walk-forward [--config <file|preset>] --folds N --test-length 3mo [--retrain expanding|rolling]
+               [--data <csv|dir>] [--symbols A,B] [--exchange bybit] [--from DATE] [--to DATE]
+               [--epochs N] [--seed N] [--name NAME] [--out runs] [--no-progress]
+
+N test periods of the given length (3mo, 6w, 30d, 12h, 1y) ending at the data's end. For each fold a
+model is trained on the bars before its test period only (expanding: from the data's start; rolling:
+the first fold's training length, moved forward; early stopping on its own validation split) and
+applied as saved to the test period: per-task metrics beside the naive baselines, and a backtest.
+The folds' test windows and bar returns are stitched: metrics and Sharpe ratios with 95% intervals
+and verdicts. Progress per fold; a killed run resumes after its last finished fold.
+Writes <out>/<name>/walk-forward/folds.jsonl (one line per fold) and summary.json.
+
+Example:
+  trainer walk-forward --config default --data ../shared/data/candles --exchange bybit --symbols BTCUSDT \
+      --from 2022-01-01 --to 2026-01-01 --folds 12 --test-length 3mo --retrain expanding --name wf-btc
 `,
   report: `trainer report <run-dir>
 
@@ -350,6 +368,49 @@ async function cmdBacktest(args: readonly string[]): Promise<number> {
   return 0;
 }
 
+async function cmdWalkForward(args: readonly string[]): Promise<number> {
+  const { values } = parse(
+    args,
+    {
+      config: { type: 'string' }, folds: { type: 'string' }, 'test-length': { type: 'string' }, retrain: { type: 'string', default: 'expanding' },
+      data: { type: 'string' }, symbols: { type: 'string' }, exchange: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+      epochs: { type: 'string' }, seed: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' },
+    },
+    'walk-forward',
+  );
+  if (values.help) return help('walk-forward');
+  const folds = intFlag(values.folds as string | undefined, 'folds');
+  if (!folds) throw new ConfigError(`--folds is required (a positive integer), e.g. --folds 8\n\n${HELP['walk-forward']}`, 'folds');
+  if (!values['test-length']) throw new ConfigError(`--test-length is required, e.g. --test-length 3mo\n\n${HELP['walk-forward']}`, 'test-length');
+  const testLength = parsePeriod(values['test-length'] as string);
+  const retrain = values.retrain as string;
+  if (retrain !== 'expanding' && retrain !== 'rolling') throw new ConfigError(`--retrain must be expanding or rolling, got '${retrain}'`, 'retrain');
+  const fromMs = dateMs(values.from as string | undefined, 'from');
+  const toMs = dateMs(values.to as string | undefined, 'to');
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new ConfigError(`--to ${values.to} is not after --from ${values.from}`, 'to');
+  const symbols = symbolsFlag(values.symbols as string | undefined);
+  const epochs = intFlag(values.epochs as string | undefined, 'epochs');
+  const data: Record<string, unknown> = {
+    ...(values.data ? { source: 'csv', path: path.resolve(values.data as string) } : {}),
+    ...(symbols ? { symbols } : {}),
+    ...(values.exchange ? { exchange: values.exchange } : {}),
+    ...(values.from ? { start: values.from } : {}),
+    ...(values.to ? { end: values.to } : {}),
+  };
+  const overrides = {
+    ...(Object.keys(data).length ? { data } : {}),
+    ...(epochs !== undefined ? { training: { epochs } } : {}),
+    ...(values.seed !== undefined ? { seed: intFlag(values.seed as string, 'seed') } : {}),
+    name: (values.name as string | undefined) ?? `walk-forward-${typeof values.config === 'string' ? path.basename(values.config as string, '.json') : 'quick'}`,
+    ...(values.out ? { out: values.out } : {}),
+  } as TrainerConfigInput;
+  const cfg = resolveConfig(values.config as string | undefined, overrides);
+  const backend = await initBackend();
+  out(`walk-forward '${cfg.name}': ${folds} folds of ${testLength.text}, ${retrain}, ${cfg.data.source} data (${cfg.data.symbols.join(', ')}), backend ${backend.name}`);
+  await runWalkForward(cfg, { folds, testLength, retrain, log: out, progress: !values['no-progress'] });
+  return 0;
+}
+
 async function cmdReport(args: readonly string[]): Promise<number> {
   const { values, positionals } = parse(args, {}, 'report');
   if (values.help) return help('report');
@@ -369,6 +430,7 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   evaluate: cmdEvaluate,
   backtest: cmdBacktest,
   report: cmdReport,
+  'walk-forward': cmdWalkForward,
 };
 
 export async function runCli(argv: readonly string[]): Promise<number> {

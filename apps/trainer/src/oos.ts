@@ -83,6 +83,19 @@ export interface OosTaskResult {
   readonly dieboldMariano: { statistic: number; pValue: number; horizon: number } | null;
 }
 
+/** Raw per-window outputs of the model and its best baseline, with the targets (row-major). */
+export interface OosRaw {
+  readonly outputs: Float32Array;
+  readonly baseline: Float32Array;
+  readonly targets: Float32Array;
+  readonly n: number;
+}
+
+/** The raw windows behind an out-of-sample task result, when there was a baseline to compare. */
+export function oosRaw(t: OosTaskResult): OosRaw | null {
+  return (t as { raw?: OosRaw }).raw ?? null;
+}
+
 export interface OosEvaluation {
   readonly symbol: string;
   readonly from: string;
@@ -143,7 +156,7 @@ export function evaluateOos(model: TaskAgnosticModel, r: OosRange, seenSymbols: 
         dm = { statistic: d.statistic, pValue: d.pValue, horizon: d.horizon };
       }
     }
-    tasks.push({
+    const result: OosTaskResult = {
       task: task.id,
       metric: pm.name,
       higherIsBetter: pm.higherIsBetter,
@@ -153,7 +166,10 @@ export function evaluateOos(model: TaskAgnosticModel, r: OosRange, seenSymbols: 
       bestBaseline: best?.name ?? null,
       vsBestBaseline: iv,
       dieboldMariano: dm,
-    });
+    };
+    // The raw windows, for pooling folds (walk-forward); not enumerable, so not in the JSON.
+    if (best?.outputs) Object.defineProperty(result, 'raw', { value: { outputs, baseline: best.outputs, targets, n: rows.length } satisfies OosRaw });
+    tasks.push(result);
   }
   return { symbol: r.symbol, from: r.from, to: r.to, warmupBars: r.warmupBars, seenInTraining: seenSymbols.includes(r.symbol), tasks };
 }
