@@ -9,6 +9,8 @@ import {
   judgeDifference,
   sharpeRatio,
   sharpeWithInterval,
+  sharpeMoments,
+  probabilisticSharpeRatio,
   formatSharpe,
   type VerdictKind,
 } from '@task-agnostic/core';
@@ -136,6 +138,12 @@ export interface SharpeReport {
   /** Per-period Sharpe ratio and Lo's HAC standard error (for deflating later). */
   readonly perBar: number;
   readonly perBarSe: number;
+  /**
+   * Probabilistic Sharpe ratio (Bailey & Lopez de Prado): the probability that the true Sharpe
+   * ratio is above 0 given the skewness and kurtosis of the returns (one configuration; deflate with
+   * core's deflatedSharpeRatio when several were tried).
+   */
+  readonly psr: number;
   readonly text: string;
 }
 
@@ -151,6 +159,7 @@ export function sharpeReport(returns: ArrayLike<number>, barsPerYear: number, tr
     trades: trades ?? null,
     perBar: s.sharpe,
     perBarSe: s.se,
+    psr: probabilisticSharpeRatio(sharpeMoments(returns)),
     text: formatSharpe(s),
   };
 }
