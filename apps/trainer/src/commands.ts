@@ -6,7 +6,7 @@ import { initBackend } from '@task-agnostic/tf';
 import { resolveConfig, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
-import { backtestStep, evaluateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
+import { backtestStep, evaluateStep, recalibrateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
 import { loadRun } from './load-run.js';
 import { runOosBacktest, runOosEvaluate, type OosRequest } from './oos-run.js';
 import { parsePeriod, runWalkForward } from './walk-forward.js';
@@ -27,6 +27,7 @@ Commands:
   train      features -> (pre-training) -> multi-task training -> a model artifact
   evaluate   every task vs its naive baseline and a single-task model; transfer; consistency
   backtest   model -> fusion -> risk -> backtest over the test range, with HTML/JSON reports
+  calibrate  refit a saved run's head calibration and decision policy on its validation split
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
   walk-forward  retrain per fold, test on the next period; stitched out-of-sample metrics with intervals
 
@@ -60,10 +61,14 @@ Example:
 `,
   train: `trainer train [--config <file|preset>] [--data <csv|dir> | --synthetic] [--symbols A,B] [--interval 1h]
                [--exchange bybit] [--val-start DATE --test-start DATE] [--epochs N] [--seed N]
-               [--name NAME] [--out runs] [--no-progress]
+               [--name NAME] [--out runs] [--thresholds fitted|seed] [--no-progress]
 
-Trains a multi-task model and writes runs/<name>/: model/ (the artifact), config.json,
-training.jsonl (one line per epoch), training.json (summary, test metrics beside baselines).
+Trains a multi-task model, calibrates every head on the validation split, fits both fusions'
+thresholds there (net Sharpe after fees and slippage, with a minimum of round trips per day;
+--thresholds seed keeps the source design's numbers) and writes runs/<name>/: model/ (the
+artifact, calibration and decision policy inside), config.json, training.jsonl (one line per
+epoch), training.json (summary, test metrics beside baselines), calibration.json (test ECE/Brier
+before and after), decision-policy.json (the fit).
 --config takes a preset (${Object.keys(PRESETS).join(', ')}) or a JSON file (which may say "extends": "quick").
 
 Examples:
@@ -89,12 +94,14 @@ Examples:
   trainer evaluate runs/quick
   trainer evaluate runs/real --data data/ --symbols BTCUSDT --from 2025-06-01
 `,
-  backtest: `trainer backtest <run-dir> [--fusion consistency|weighted]
+  backtest: `trainer backtest <run-dir> [--fusion consistency|weighted] [--thresholds fitted|seed]
 trainer backtest <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit]
 
-Model -> fusion -> seven-layer risk gate -> the backtest engine over each symbol's test range.
-Sharpe ratios come with their 95% interval (Lo 2002, Newey-West) and the number of trades, and the
-strategy - buy & hold Sharpe difference with a paired block-bootstrap interval and verdict.
+Model -> fusion -> seven-layer risk gate -> the backtest engine over each symbol's test range,
+with the thresholds the model's decision policy fitted on validation (--thresholds seed: the
+source design's). Sharpe ratios come with their 95% interval (Lo 2002, Newey-West) and the number
+of trades, and the strategy - buy & hold Sharpe difference with a paired block-bootstrap interval
+and verdict.
 Writes backtest.html (first symbol), backtest-<SYMBOL>.html (others) and backtest.json.
 Out of sample (as for evaluate): writes <run-dir>/oos/<symbols>_<from>_<to>/backtest-<SYMBOL>.html and backtest.json.
 
@@ -117,6 +124,14 @@ Writes <out>/<name>/walk-forward/folds.jsonl (one line per fold) and summary.jso
 Example:
   trainer walk-forward --config default --data ../shared/data/candles --exchange bybit --symbols BTCUSDT \
       --from 2022-01-01 --to 2026-01-01 --folds 12 --test-length 3mo --retrain expanding --name wf-btc
+`,
+  calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed]
+
+Refits a saved run's head calibration and decision policy on its validation split (e.g. an
+artifact written before calibration existed) and saves them into its model artifact.
+
+Example:
+  trainer calibrate runs/btc-eth
 `,
   report: `trainer report <run-dir>
 
@@ -151,6 +166,12 @@ function intFlag(s: string | undefined, flag: string): number | undefined {
   const v = Number(s);
   if (!Number.isInteger(v) || v < 0) throw new ConfigError(`--${flag} must be a non-negative integer, got '${s}'`, flag);
   return v;
+}
+
+function thresholdsFlag(s: string | undefined): 'fitted' | 'seed' | undefined {
+  if (s === undefined) return undefined;
+  if (s !== 'fitted' && s !== 'seed') throw new ConfigError(`--thresholds must be fitted or seed, got '${s}'`, 'thresholds');
+  return s;
 }
 
 function symbolsFlag(s: string | undefined): string[] | undefined {
@@ -272,7 +293,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     {
       config: { type: 'string' }, data: { type: 'string' }, synthetic: { type: 'boolean' }, symbols: { type: 'string' }, interval: { type: 'string' },
       exchange: { type: 'string' }, 'val-start': { type: 'string' }, 'test-start': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
-      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' },
+      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, thresholds: { type: 'string' },
     },
     'train',
   );
@@ -281,6 +302,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   if (Boolean(values['val-start']) !== Boolean(values['test-start'])) throw new ConfigError('--val-start and --test-start go together', 'split');
   const symbols = symbolsFlag(values.symbols as string | undefined);
   const epochs = intFlag(values.epochs as string | undefined, 'epochs');
+  const thresholds = thresholdsFlag(values.thresholds as string | undefined);
   const data: Record<string, unknown> = {
     ...(values.data ? { source: 'csv', path: path.resolve(values.data as string) } : {}),
     ...(values.synthetic ? { source: 'synthetic' } : {}),
@@ -295,6 +317,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     ...(values.seed !== undefined ? { seed: intFlag(values.seed as string, 'seed') } : {}),
     ...(values.name ? { name: values.name } : {}),
     ...(values.out ? { out: values.out } : {}),
+    ...(thresholds ? { policy: { thresholds } } : {}),
   } as TrainerConfigInput;
   const cfg: TrainerConfig = resolveConfig(values.config as string | undefined, overrides);
   const backend = await initBackend();
@@ -350,18 +373,19 @@ async function cmdEvaluate(args: readonly string[]): Promise<number> {
 }
 
 async function cmdBacktest(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...OOS_FLAGS, fusion: { type: 'string' } }, 'backtest');
+  const { values, positionals } = parse(args, { ...OOS_FLAGS, fusion: { type: 'string' }, thresholds: { type: 'string' } }, 'backtest');
   if (values.help) return help('backtest');
   const dir = runDirArg(positionals, 'backtest');
   const fusion = values.fusion as string | undefined;
   if (fusion !== undefined && fusion !== 'consistency' && fusion !== 'weighted') throw new ConfigError(`--fusion must be consistency or weighted, got '${fusion}'`, 'fusion');
+  const thresholds = thresholdsFlag(values.thresholds as string | undefined);
   const oos = oosRequest(dir, values);
   await initBackend();
   if (oos) {
     await runOosBacktest({ ...oos, ...(fusion ? { fusion } : {}) }, out);
     return 0;
   }
-  const run = await loadRun(dir, { ...(values.data ? { dataPath: values.data as string } : {}), ...(fusion ? { fusion } : {}) });
+  const run = await loadRun(dir, { ...(fusion ? { fusion } : {}), ...(thresholds ? { thresholds } : {}) });
   const summaries = await backtestStep(run, { log: out });
   await saveBacktestSummaries(run.paths, summaries);
   run.result.model.dispose();
@@ -411,6 +435,22 @@ async function cmdWalkForward(args: readonly string[]): Promise<number> {
   return 0;
 }
 
+async function cmdCalibrate(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args, { thresholds: { type: 'string' } }, 'calibrate');
+  if (values.help) return help('calibrate');
+  const dir = runDirArg(positionals, 'calibrate');
+  const thresholds = thresholdsFlag(values.thresholds as string | undefined);
+  await initBackend();
+  const loaded = await loadRun(dir);
+  const run: TrainedRun = thresholds ? { ...loaded, cfg: { ...loaded.cfg, policy: { ...loaded.cfg.policy, thresholds } } } : loaded;
+  try {
+    await recalibrateStep(run, { log: out });
+  } finally {
+    run.result.model.dispose();
+  }
+  return 0;
+}
+
 async function cmdReport(args: readonly string[]): Promise<number> {
   const { values, positionals } = parse(args, {}, 'report');
   if (values.help) return help('report');
@@ -429,6 +469,7 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   train: cmdTrain,
   evaluate: cmdEvaluate,
   backtest: cmdBacktest,
+  calibrate: cmdCalibrate,
   report: cmdReport,
   'walk-forward': cmdWalkForward,
 };
