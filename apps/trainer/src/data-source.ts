@@ -91,7 +91,12 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
       files.push({ file: path.join(o.path, name), symbol: parsed.symbol, interval });
     }
     const missing = (o.symbols ?? []).filter((s) => !files.some((f) => f.symbol === s));
-    if (missing.length) throw new DataError(`no ${interval} CSV for ${missing.join(', ')} in ${o.path} (expected names like bybit_${missing[0]}_${interval}.csv)`);
+    if (missing.length) {
+      const found = readdirSync(o.path).filter((n) => n.endsWith('.csv')).sort();
+      throw new DataError(
+        `no ${interval} CSV for ${missing.join(', ')} in ${o.path} (expected names like bybit_${missing[0]}_${interval}.csv); files found: ${found.length ? found.join(', ') : 'none'}`,
+      );
+    }
     if (files.length === 0) throw new DataError(`no ${interval} candle CSV files in ${o.path}`);
   } else {
     const parsed = parseCandleFileName(path.basename(o.path));

@@ -41,8 +41,16 @@ export interface TrainModelConfig {
 export interface SeriesEvaluation {
   /** The model's metrics on this series' test rows. */
   readonly metrics: Record<string, number>;
-  /** The task's naive baselines on the same rows. */
-  readonly baselines: readonly { name: string; description: string; metrics: Record<string, number> }[];
+  /** The task's naive baselines on the same rows (with their raw `outputs`, not enumerable). */
+  readonly baselines: readonly { name: string; description: string; metrics: Record<string, number>; outputs?: Float32Array }[];
+  /**
+   * The model's raw outputs [n, outputDim], the targets [n, targetDim] and the candle rows of these
+   * test windows, for window-by-window comparisons (bootstrap intervals). Not enumerable, so JSON
+   * summaries stay small.
+   */
+  readonly outputs?: Float32Array;
+  readonly targets?: Float32Array;
+  readonly rows?: readonly number[];
 }
 
 export interface TaskEvaluation {
