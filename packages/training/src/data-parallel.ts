@@ -290,23 +290,63 @@ export class DataParallelPool {
 
 /** Fewest batch rows per rank worth a worker thread (smaller slices cost more in syncing than they save). */
 export const MIN_ROWS_PER_RANK = 16;
+/**
+ * Least CPU time of one forward pass over a rank's slice for which 'auto' uses worker threads:
+ * below it, the per-step hand-offs between threads cost more than the split saves (measured: the
+ * tiny MLP preset trained 2-3x slower per epoch on two ranks on a loaded 2-core machine).
+ */
+export const MIN_AUTO_FORWARD_MS_PER_RANK = 4;
 
 /**
- * The pool a training run uses: config.workers resolved against the cores and the batch size
- * (at least MIN_ROWS_PER_RANK rows per rank), or null for one thread (no recipe, one rank, or
- * workers that could not start: then a message says so).
+ * CPU milliseconds of one training-mode forward pass of encoder and heads over `rows` zero
+ * windows (the least of three after a warm-up, so compilation is not counted). CPU time of the
+ * process, not wall time, so other load on the machine does not inflate it much.
+ */
+export function forwardCpuMs(parts: MultiTaskParts, rows: number): number {
+  const [T, F] = parts.encoder.inputShape;
+  const x = tf.zeros([rows, T, F]) as tf.Tensor3D;
+  try {
+    let ms = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < 4; k++) {
+      const c0 = process.cpuUsage();
+      tf.tidy(() => {
+        const z = parts.encoder.apply(x, { training: true });
+        const outs = parts.heads.map((h) => h.apply(z, { training: true }));
+        outs.forEach((o) => o.dataSync());
+      });
+      const c = process.cpuUsage(c0);
+      if (k > 0) ms = Math.min(ms, (c.user + c.system) / 1000);
+    }
+    return ms;
+  } finally {
+    x.dispose();
+  }
+}
+
+/**
+ * The pool a training run uses, or null for one thread. config.workers: a number is used as
+ * given (checked against the cores, at least MIN_ROWS_PER_RANK rows per rank); 'auto' = the core
+ * count where one forward pass over a rank's slice takes at least MIN_AUTO_FORWARD_MS_PER_RANK of
+ * CPU (small models train faster on one thread: syncing costs more than the split saves). Without a
+ * recipe, or where workers cannot start, one thread (with a message when workers were asked for).
  */
 export async function openDataParallel(
   parts: MultiTaskParts,
   config: { readonly workers: number | 'auto'; readonly batchSize: number },
   recipe: PartsRecipe | undefined,
   log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+  minForwardMsPerRank = MIN_AUTO_FORWARD_MS_PER_RANK,
 ): Promise<DataParallelPool | null> {
-  const ranks = Math.min(resolveWorkers(config.workers, log), Math.max(1, Math.floor(config.batchSize / MIN_ROWS_PER_RANK)));
+  let ranks = Math.min(resolveWorkers(config.workers, log), Math.max(1, Math.floor(config.batchSize / MIN_ROWS_PER_RANK)));
   if (ranks <= 1) return null;
   if (!recipe) {
     if (config.workers !== 'auto') log(`training: ${config.workers} workers requested but this caller gives no way to rebuild the model in a worker; training on one thread`);
     return null;
+  }
+  if (config.workers === 'auto') {
+    const ms = forwardCpuMs(parts, config.batchSize);
+    while (ranks > 1 && ms / ranks < minForwardMsPerRank) ranks--;
+    if (ranks <= 1) return null;
   }
   return DataParallelPool.start(parts, { workers: ranks, recipe, maxBatch: config.batchSize, log });
 }
