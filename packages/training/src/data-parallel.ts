@@ -196,6 +196,7 @@ export class DataParallelPool {
       // a pool that is never closed (its run threw) does not keep the process alive
       w.unref();
     });
+    log(`training: data-parallel on ${ranks} threads (the main thread + ${ranks - 1} worker${ranks > 2 ? 's' : ''}), each on a slice of every batch`);
     return new DataParallelPool(ranks, workers, buffer, layout, parts, options.timeoutMs ?? 120_000);
   }
 
