@@ -3,7 +3,6 @@
  * plain data (the encoder config, the window shape, the task ids and configs and their fitted
  * states), the parts a worker thread of data-parallel training needs.
  */
-import { defaultComponents } from '@task-agnostic/model';
 import type { TaskStateLike, TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
 import type { MultiTaskParts } from './step.js';
 
@@ -14,8 +13,9 @@ export interface ModelPartsArgs {
   readonly taskStates?: readonly TaskStateLike[];
 }
 
-export function buildModelParts(args: ModelPartsArgs): MultiTaskParts {
-  const c = defaultComponents;
+/** Async: the model package (features, heads, encoders) is imported only here, when a worker needs it. */
+export async function buildModelParts(args: ModelPartsArgs): Promise<MultiTaskParts> {
+  const c = (await import('@task-agnostic/model')).defaultComponents;
   const encoder = c.buildEncoder(c.parseEncoderConfig(args.encoder), args.inputShape, 0) as unknown as TrainableEncoder;
   const tasks = args.tasks.map((t) => c.getTask(t.id, t.config) as unknown as TrainableTask);
   const heads = tasks.map((t, i) => t.buildHead(encoder.outputDim, i + 1) as TrainableHead);

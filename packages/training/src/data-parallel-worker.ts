@@ -32,6 +32,7 @@ process.on('exit', (code) => {
 });
 
 async function buildParts(recipe: PartsRecipe): Promise<MultiTaskParts> {
+  // loaded only when used: the model package pulls in features and heads (memory per worker)
   if (recipe.module === 'builtin:model') return buildModelParts(recipe.args as ModelPartsArgs);
   const mod = (await import(recipe.module)) as Record<string, unknown>;
   const fn = mod[recipe.exportName ?? 'buildParts'];

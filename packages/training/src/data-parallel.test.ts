@@ -140,13 +140,15 @@ describe('data-parallel training over worker threads', () => {
     p.dispose();
   }, 300_000);
 
-  it('trainModel: workers rebuild the real encoder and heads (builtin recipe); two ranks train to the one-thread weights', async () => {
+  it('trainModel after pre-training: workers rebuild the real encoder and heads (builtin recipe); two ranks train to the one-thread weights', async () => {
     const { candles } = generateSyntheticMarket({ bars: 2500, seed: 5 });
     const run = async (workers: number) => {
       const r = await trainModel(
         {
           model: { windowLength: 32, encoder: encoderPreset('tiny', 'transformer'), tasks: ['volatility', 'direction'], seed: 3 },
           training: { epochs: 1, batchSize: 64, workers, progress: false },
+          // pre-training runs on the main thread; the data-parallel phase starts from its weights
+          pretrain: { objectives: ['masked'], epochs: 1, stepsPerEpoch: 2, batchSize: 16, progress: false },
         },
         [{ symbol: 'SYN', candles }],
       );

@@ -163,6 +163,9 @@ export class DataParallelPool {
       for (let r = 1; r < ranks; r++) {
         const w = new Worker(entry.file, {
           execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
+          // a step's JS garbage is small (tensors live in the engine): a smaller young generation
+          // than the 48 MB default keeps each worker's resident memory down
+          resourceLimits: { maxYoungGenerationSizeMb: 16 },
           workerData: { entry: entry.entry, rank: r, buffer, layout, recipe: options.recipe, backend: currentBackend(), timeoutMs: options.timeoutMs ?? 120_000 },
         });
         workers.push(w);

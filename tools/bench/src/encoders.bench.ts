@@ -278,7 +278,7 @@ const load = () => loadavg().map((v) => v.toFixed(1)).join(' ');
 const info = await initBackend({ quiet: true });
 console.log(`backend: ${info.name} (${info.note}); batch ${B}, T ${T}, F ${F}, 4 heads; ${TRAIN_STEPS} timed steps, ${INFER_N} batch-1 predictions; load average ${load()}`);
 const peak = plainMatMulPeak();
-console.log(`plain 2-D matMul [4096,256]x[256,256] on ${info.name}: ${peak.toFixed(1)} GFLOP/s (one thread; the machine's limit for this engine, x2 with both cores)`);
+console.log(`plain 2-D matMul [4096,256]x[256,256] on ${info.name}: ${peak.toPrecision(2)} GFLOP/s (one thread; the machine's limit for this engine, x2 with both cores)`);
 
 const noDrop = (c: EncoderConfig): EncoderConfig => parseEncoderConfig({ ...c, dropout: 0 });
 const defaultTransformer = noDrop(encoderPreset('default', 'transformer'));
