@@ -61,7 +61,7 @@ Example:
 `,
   train: `trainer train [--config <file|preset>] [--data <csv|dir> | --synthetic] [--symbols A,B] [--interval 1h]
                [--exchange bybit] [--val-start DATE --test-start DATE] [--epochs N] [--seed N]
-               [--name NAME] [--out runs] [--thresholds fitted|seed] [--no-progress]
+               [--name NAME] [--out runs] [--thresholds fitted|seed] [--workers N] [--no-progress]
 
 Trains a multi-task model, calibrates every head on the validation split, fits both fusions'
 thresholds there (net Sharpe after fees and slippage, with a minimum of round trips per day;
@@ -70,6 +70,8 @@ artifact, calibration and decision policy inside), config.json, training.jsonl (
 epoch), training.json (summary, test metrics beside baselines), calibration.json (test ECE/Brier
 before and after), decision-policy.json (the fit).
 --config takes a preset (${Object.keys(PRESETS).join(', ')}) or a JSON file (which may say "extends": "quick").
+--workers N trains data-parallel on N threads (the main thread + N-1 workers, each its own engine on
+a slice of every batch; default: the core count; 1 = one thread; more than the cores is clamped).
 
 Examples:
   trainer train --config quick --synthetic
@@ -293,7 +295,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     {
       config: { type: 'string' }, data: { type: 'string' }, synthetic: { type: 'boolean' }, symbols: { type: 'string' }, interval: { type: 'string' },
       exchange: { type: 'string' }, 'val-start': { type: 'string' }, 'test-start': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
-      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, thresholds: { type: 'string' },
+      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, thresholds: { type: 'string' }, workers: { type: 'string' },
     },
     'train',
   );
@@ -303,6 +305,8 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   const symbols = symbolsFlag(values.symbols as string | undefined);
   const epochs = intFlag(values.epochs as string | undefined, 'epochs');
   const thresholds = thresholdsFlag(values.thresholds as string | undefined);
+  const workers = intFlag(values.workers as string | undefined, 'workers');
+  if (workers === 0) throw new ConfigError('--workers must be 1 or more (1 = one thread; default: the core count)', 'workers');
   const data: Record<string, unknown> = {
     ...(values.data ? { source: 'csv', path: path.resolve(values.data as string) } : {}),
     ...(values.synthetic ? { source: 'synthetic' } : {}),
@@ -313,7 +317,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   };
   const overrides = {
     ...(Object.keys(data).length ? { data } : {}),
-    ...(epochs !== undefined ? { training: { epochs } } : {}),
+    ...(epochs !== undefined || workers !== undefined ? { training: { ...(epochs !== undefined ? { epochs } : {}), ...(workers !== undefined ? { workers } : {}) } } : {}),
     ...(values.seed !== undefined ? { seed: intFlag(values.seed as string, 'seed') } : {}),
     ...(values.name ? { name: values.name } : {}),
     ...(values.out ? { out: values.out } : {}),

@@ -141,6 +141,8 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     await expect(runCli(['evaluate', path.join(dir, 'no-run')])).rejects.toThrow(/does not exist/);
     await expect(runCli(['fetch', '--interval', '1h'])).rejects.toThrow(/--symbols is required/);
     await expect(runCli(['train', '--bogus'])).rejects.toThrow(/bogus/);
+    await expect(runCli(['train', '--workers', '0'])).rejects.toThrow(/--workers must be 1 or more/);
+    await expect(runCli(['train', '--workers', 'two'])).rejects.toThrow(/--workers must be a non-negative integer/);
     await expect(runCli(['backtest', dir, '--fusion', 'magic'])).rejects.toThrow(/--fusion must be consistency or weighted/);
   });
 });

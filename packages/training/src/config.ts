@@ -66,6 +66,12 @@ export const TrainingConfigSchema = z
     /** JSONL file that gets one line per epoch (metrics, task weights). */
     logPath: z.string().min(1).optional(),
     progress: z.boolean().default(true),
+    /**
+     * Data-parallel ranks (the main thread + worker threads, each training on a slice of the
+     * batch): 'auto' = the core count, 1 = one thread; more than the cores is clamped. Used where
+     * the caller says how workers rebuild the model (trainModel does); see data-parallel.ts.
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(1)]).default('auto'),
   })
   .strict();
 
