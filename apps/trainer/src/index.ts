@@ -21,3 +21,6 @@ export { classSeparation } from './representation.js';
 export type { ClassSeparation } from './representation.js';
 export { runPaths } from './run-paths.js';
 export type { RunPaths } from './run-paths.js';
+export { regimeTruthAccuracy, forwardTrueRegime, wilsonInterval } from './regime-truth.js';
+export type { RegimeTruthReport, RegimeTruthBySymbol, RegimeTruthInput } from './regime-truth.js';
+export type { SyntheticTruth } from './data-source.js';
