@@ -1,5 +1,6 @@
 export { runCli, HELP } from './commands.js';
-export { PRESETS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge } from './config.js';
+export { PRESETS, PRESET_TASKS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge } from './config.js';
+export { multiTimeframeFeatures, MULTI_TIMEFRAME_EXTRAS } from './feature-presets.js';
 export type { TrainerConfig, TrainerConfigInput } from './config.js';
 export { loadData, parseCandleFileName } from './data-source.js';
 export type { LoadDataOptions, SymbolData } from './data-source.js';
