@@ -67,6 +67,24 @@ export const DEFAULT_REGIME_PARAMS: Readonly<Record<Regime, RegimeParams>> = {
   low_volatility: { drift: 0.00005, vol: 0.002, reversion: 0.05 },
 };
 
+/**
+ * The generator's former defaults: strongly separated regimes (trend drifts of 15 bp per bar,
+ * 200-bar spells). Not realistic (3-week moves of ~40%); for tests of learning machinery that need
+ * an easy, clearly structured market: `generateSyntheticMarket({ ...SEPARATED_MARKET, bars, seed })`.
+ */
+export const SEPARATED_MARKET: Readonly<SyntheticMarketOptions> = {
+  meanRegimeBars: 200,
+  garchAlpha: 0.08,
+  garchBeta: 0.88,
+  regimes: {
+    bull: { drift: 0.0015, vol: 0.008 },
+    bear: { drift: -0.0017, vol: 0.009 },
+    sideways: { drift: 0, vol: 0.004, reversion: 0.02 },
+    high_volatility: { drift: 0, vol: 0.02 },
+    low_volatility: { drift: 0.0001, vol: 0.0016 },
+  },
+};
+
 const SUBSTEPS = 8;
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateSyntheticMarket, REGIMES, Rng } from '@task-agnostic/core';
+import { generateSyntheticMarket, REGIMES, Rng, SEPARATED_MARKET } from '@task-agnostic/core';
 import { fitGaussianHmm, hmmLogLikelihood, hmmPosteriors, viterbi, type GaussianHmm } from './hmm.js';
 import { fitRegimeHmm, regimeObservations, regimeProbabilities } from './regime-hmm.js';
 
@@ -95,20 +95,7 @@ describe.each([42, 2])('regime HMM on the synthetic market (seed %i)', (seed) =>
   // A strongly separated market (the generator's defaults before they were calibrated to real 1h
   // crypto): this tests the HMM machinery, not how separable realistic regimes are (~75-78% here
   // with the realistic defaults, whose bull/bear drifts are a few basis points per bar).
-  const market = generateSyntheticMarket({
-    bars: 20_000,
-    seed,
-    meanRegimeBars: 200,
-    garchAlpha: 0.08,
-    garchBeta: 0.88,
-    regimes: {
-      bull: { drift: 0.0015, vol: 0.008 },
-      bear: { drift: -0.0017, vol: 0.009 },
-      sideways: { drift: 0, vol: 0.004, reversion: 0.02 },
-      high_volatility: { drift: 0, vol: 0.02 },
-      low_volatility: { drift: 0.0001, vol: 0.0016 },
-    },
-  });
+  const market = generateSyntheticMarket({ ...SEPARATED_MARKET, bars: 20_000, seed });
   const rows = market.candles.length - h;
   const obs = regimeObservations(market.candles, h, 8);
   const state = fitRegimeHmm(obs, rows, { restarts: 3, maxIterations: 100, seed: 0 });
