@@ -163,7 +163,7 @@ export function printEvaluation(ev: Evaluation, log: Log): void {
     const per = Object.entries(g.bySymbol).map(([s, b]) => `${s} ${pct(b.accuracy)}`).join(', ');
     log(
       `regime head vs the generator's TRUE regimes (forward ${g.horizon} bars, ${g.n} test windows, ${g.spells} regime spells): ${pct(g.accuracy)} ` +
-        `(95% Wilson ${pct(g.interval[0])}-${pct(g.interval[1])}, optimistic: windows overlap); ${per}; vs the regime in force at t ${pct(g.accuracyNow)}`,
+        `(95% block bootstrap ${g.blockInterval ? `${pct(g.blockInterval.lo)}-${pct(g.blockInterval.hi)}` : 'n/a'}; Wilson ${pct(g.interval[0])}-${pct(g.interval[1])} treats windows as independent); ${per}; vs the regime in force at t ${pct(g.accuracyNow)}`,
     );
   }
 }

@@ -31,6 +31,13 @@ describe('regime truth', () => {
     expect(rep.bySymbol.A!.confusion[1]![0]).toBe(1);
     expect(rep.spells).toBe(2); // bars 0..6 hold regimes 0 then 1
     expect(rep.bySymbol.B).toBeUndefined();
+    expect(rep.blockInterval!.estimate).toBeCloseTo(2 / 3, 12);
+    expect(rep.blockInterval!.lo).toBeLessThanOrEqual(2 / 3);
+    expect(rep.blockInterval!.hi).toBeGreaterThanOrEqual(2 / 3);
+    // every prediction right: a degenerate (constant) hit series still gets an interval at 1
+    const all = regimeTruthAccuracy({ seriesIds: Int32Array.from([0, 0]), endRows: Int32Array.from([0, 4]), outputs: [out('bull'), out('bear')], series: [a], horizon: 2 })!;
+    expect(all.accuracy).toBe(1);
+    expect([all.blockInterval!.lo, all.blockInterval!.hi]).toEqual([1, 1]);
     expect(regimeTruthAccuracy({ seriesIds: Int32Array.from([0]), endRows: Int32Array.from([0]), outputs: [out('bull')], series: [b], horizon: 2 })).toBeNull();
   });
 

@@ -3,10 +3,11 @@
  * test windows of every synthetic symbol, the regime head's most probable class at row t is compared
  * with the generator's regime of the forward window (t, t+h] (the most frequent true regime over those
  * bars, ties to the lower index: what the regime label describes) and with the regime in force at t.
- * Accuracy comes with a Wilson 95% interval; the windows overlap and regimes last hundreds of bars,
- * so the effective sample size is far below n and the interval is optimistic (it is printed as such).
+ * Accuracy comes with a stationary block-bootstrap 95% interval over the per-window hits (core's
+ * bootstrapMean, Politis-White block length: the windows overlap and regimes last hundreds of
+ * bars) and, for reference, the Wilson interval that treats windows as independent (optimistic).
  */
-import { REGIMES } from '@task-agnostic/core';
+import { REGIMES, bootstrapMean, type BootstrapInterval } from '@task-agnostic/core';
 import type { TaskOutputs } from '@task-agnostic/core';
 import type { SyntheticTruth } from './data-source.js';
 
@@ -26,6 +27,8 @@ export interface RegimeTruthReport {
   readonly accuracy: number;
   /** Wilson 95% interval of `accuracy` over the n rows (treats rows as independent: optimistic). */
   readonly interval: readonly [number, number];
+  /** Stationary block bootstrap of `accuracy` over the per-window hits (honours the overlap). */
+  readonly blockInterval: BootstrapInterval | null;
   readonly accuracyNow: number;
   /** Distinct true regime spells the test rows cover: the honest count of independent cases. */
   readonly spells: number;
@@ -67,6 +70,7 @@ export interface RegimeTruthInput {
 export function regimeTruthAccuracy(o: RegimeTruthInput): RegimeTruthReport | null {
   const K = REGIMES.length;
   const per = new Map<number, { n: number; ok: number; okNow: number; confusion: number[][] }>();
+  const hits: number[] = [];
   let spells = 0;
   for (let i = 0; i < o.endRows.length; i++) {
     const s = o.seriesIds[i]!;
@@ -83,6 +87,7 @@ export function regimeTruthAccuracy(o: RegimeTruthInput): RegimeTruthReport | nu
     const y = forwardTrueRegime(truth.regimes, t, o.horizon);
     const yhat = REGIMES.indexOf(pred.label);
     p.n++;
+    hits.push(yhat === y ? 1 : 0);
     if (yhat === y) p.ok++;
     if (yhat === truth.regimes[t]) p.okNow++;
     p.confusion[y]![yhat]!++;
@@ -111,5 +116,6 @@ export function regimeTruthAccuracy(o: RegimeTruthInput): RegimeTruthReport | nu
     okNow += p.okNow;
     bySymbol[o.series[s]!.symbol] = { n: p.n, accuracy: p.ok / p.n, accuracyNow: p.okNow / p.n, confusion: p.confusion };
   }
-  return { horizon: o.horizon, n, accuracy: ok / n, interval: wilsonInterval(ok, n), accuracyNow: okNow / n, spells, bySymbol };
+  const blockInterval = n >= 2 ? bootstrapMean(hits, { seed: 1, resamples: 1000 }) : null;
+  return { horizon: o.horizon, n, accuracy: ok / n, interval: wilsonInterval(ok, n), blockInterval, accuracyNow: okNow / n, spells, bySymbol };
 }
