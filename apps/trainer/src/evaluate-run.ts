@@ -24,6 +24,7 @@ import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import { classSeparation, type ClassSeparation } from './representation.js';
 import { compareOnWindows, type MetricSource, type WindowComparison } from './intervals.js';
+import { regimeTruthAccuracy, type RegimeTruthReport } from './regime-truth.js';
 import { decisionOf } from './decision-setup.js';
 import { encoderConfigOf, scalarMetrics, trainRun, dateBoundaries, type Log } from './train-run.js';
 
@@ -77,6 +78,8 @@ export interface Evaluation {
   readonly transfer: TransferReport | null;
   readonly consistency: { readonly fusion: string; readonly score: number; readonly meanAgreement: number; readonly decisions: number; readonly actions: Record<string, number> };
   readonly representation: { readonly labels: string; readonly trained: ClassSeparation; readonly untrained: ClassSeparation } | null;
+  /** Synthetic data: the regime head against the generator's true regimes (null otherwise). */
+  readonly regimeTruth?: RegimeTruthReport | null;
   readonly testSamples: number;
 }
 
@@ -255,10 +258,12 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
   const test = ds.test;
   const batch = 256;
   const embeddings = new Float32Array(test.n * model.embeddingDim);
+  const allOuts: TaskOutputs[] = [];
   for (let s = 0; s < test.n; s += batch) {
     const n = Math.min(batch, test.n - s);
     const x = test.x.subarray(s * test.windowLength * test.featureCount, (s + n) * test.windowLength * test.featureCount);
     const outs = model.predict(x, n);
+    allOuts.push(...outs);
     embeddings.set(model.embed(x, n), s * model.embeddingDim);
     outs.forEach((out, k) => {
       const d = fuse(out, { tsMs: k });
@@ -290,5 +295,11 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
     representation = { labels: labelTask, trained, untrained: classSeparation(untrainedEmb, test.n, fresh.outputDim, labels, numClasses) };
   }
 
-  return { tasks, transfer, consistency, representation, testSamples: test.n };
+  // 5. Synthetic data: the regime head against the generator's true regimes.
+  const regimeTask = model.tasks.find((t) => t.id === 'regime');
+  const regimeTruth = regimeTask && test.seriesIds && test.endRows
+    ? regimeTruthAccuracy({ seriesIds: test.seriesIds, endRows: test.endRows, outputs: allOuts, series: data, horizon: regimeTask.horizon })
+    : null;
+
+  return { tasks, transfer, consistency, representation, regimeTruth, testSamples: test.n };
 }

@@ -1,5 +1,6 @@
 export { runCli, HELP } from './commands.js';
-export { PRESETS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge } from './config.js';
+export { PRESETS, PRESET_TASKS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge } from './config.js';
+export { multiTimeframeFeatures, MULTI_TIMEFRAME_EXTRAS } from './feature-presets.js';
 export type { TrainerConfig, TrainerConfigInput } from './config.js';
 export { loadData, parseCandleFileName } from './data-source.js';
 export type { LoadDataOptions, SymbolData } from './data-source.js';
@@ -29,3 +30,6 @@ export { openOos, runOosEvaluate, runOosBacktest, printOosEvaluation } from './o
 export type { OosRequest, OpenedOos } from './oos-run.js';
 export { runWalkForward, foldSpans, parsePeriod, summarise as summariseWalkForward, printWalkForward } from './walk-forward.js';
 export type { Retrain, Period, FoldSpan, FoldRecord, WalkForwardOptions, WalkForwardSummary } from './walk-forward.js';
+export { regimeTruthAccuracy, forwardTrueRegime, wilsonInterval } from './regime-truth.js';
+export type { RegimeTruthReport, RegimeTruthBySymbol, RegimeTruthInput } from './regime-truth.js';
+export type { SyntheticTruth } from './data-source.js';

@@ -46,6 +46,13 @@ export const TrainingConfigSchema = z
     beta1: z.number().min(0).lt(1).default(0.9),
     beta2: z.number().min(0).lt(1).default(0.999),
     schedule: ScheduleConfigSchema.default({ type: 'cosine' }),
+    /** Decoupled weight decay (AdamW) on weight matrices; 0 = plain Adam. */
+    weightDecay: z.number().min(0).max(1).default(0),
+    /**
+     * Augmentation: std of Gaussian noise added to the (normalised) training windows each step,
+     * deterministic in the seed and step; 0 = none. Validation and test windows are never noised.
+     */
+    inputNoise: z.number().min(0).max(5).default(0),
     /** Global-norm gradient clipping; 0 turns it off. */
     clipNorm: z.number().min(0).default(1),
     earlyStopping: z

@@ -1,6 +1,7 @@
 export type { TrainableEncoder, TrainableHead, TrainableTask, TaskLabelsLike, TaskStateLike, FeatureMatrixLike, FeaturePipeline, NormalizerLike } from './contracts.js';
 export { Adam } from './adam.js';
 export type { AdamOptions, AdamStateTensors } from './adam.js';
+export { withInputNoise } from './augment.js';
 export { equalWeights, lossRatioWeights } from './weighting.js';
 export { UncertaintyWeighting } from './uncertainty.js';
 export type { UncertaintyOptions, UncertaintyState } from './uncertainty.js';

@@ -14,6 +14,7 @@ import { parseTrainingConfig, type TrainingConfig, type TrainingConfigInput } fr
 import { evaluateSplit } from './evaluate.js';
 import { Harmoniser, type HarmoniserState } from './harmoniser.js';
 import { LrSchedule, type ScheduleState } from './schedule.js';
+import { withInputNoise } from './augment.js';
 import { checkSplit, gatherBatch, type MultiTaskSplit } from './split.js';
 import { clipByGlobalNorm, computeStepGradients, trainableVariablesOf, type MultiTaskParts } from './step.js';
 import { openDataParallel, type DataParallelPool, type PartsRecipe } from './data-parallel.js';
@@ -130,7 +131,7 @@ async function trainLoop(
 
   const trainVars = trainableVariablesOf(parts);
   const vars = allVariables(parts);
-  const adam = new Adam(trainVars, { beta1: config.beta1, beta2: config.beta2 });
+  const adam = new Adam(trainVars, { beta1: config.beta1, beta2: config.beta2, weightDecay: config.weightDecay });
   if (config.taskWeights) {
     for (const id of Object.keys(config.taskWeights)) if (!parts.tasks.some((t) => t.id === id)) throw new ConfigError(`no task '${id}' in this run`, `training.taskWeights.${id}`);
   }
@@ -182,7 +183,7 @@ async function trainLoop(
         break;
       }
       const idx = perm.subarray(b * config.batchSize, Math.min(data.train.n, (b + 1) * config.batchSize));
-      const batch = gatherBatch(data.train, idx);
+      const batch = config.inputNoise > 0 ? withInputNoise(gatherBatch(data.train, idx), config.inputNoise, new Rng(`${config.seed}:noise:${globalStep}`)) : gatherBatch(data.train, idx);
       const rngKey = `${config.seed}:step:${globalStep}`;
       const r = dp ? dp.computeStepGradients(parts, batch, harmoniser, config.gradientMode, rngKey) : computeStepGradients(parts, batch, harmoniser, config.gradientMode, new Rng(rngKey));
       const clipped = clipByGlobalNorm(r.grads, config.clipNorm);
