@@ -3,7 +3,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { ConfigError, parseInterval } from '@task-agnostic/core';
 import { initBackend } from '@task-agnostic/tf';
-import { resolveConfig, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
+import { describeSymbols, resolveConfig, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
 import { backtestStep, evaluateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
@@ -123,6 +123,16 @@ function symbolsFlag(s: string | undefined): string[] | undefined {
   return s === undefined ? undefined : s.split(',').map((x) => x.trim().toUpperCase()).filter(Boolean);
 }
 
+/** --data: a CSV file, a folder, or several CSV files separated by commas. */
+function dataPathFlag(s: string): string {
+  return s.split(',').map((x) => path.resolve(x.trim())).join(',');
+}
+
+/** --symbols: a list, or 'all' (every symbol with a file of the interval in the data folder). */
+function symbolsOrAll(s: string | undefined): string[] | 'all' | undefined {
+  return s !== undefined && s.trim().toLowerCase() === 'all' ? 'all' : symbolsFlag(s);
+}
+
 export function printTrainSummary(run: TrainedRun, log: Log): void {
   const rows: string[][] = [['task', 'metric', 'model', 'best baseline', '']];
   for (const [id, t] of Object.entries(run.result.test)) {
@@ -171,7 +181,7 @@ async function cmdMain(args: readonly string[]): Promise<number> {
   const cfg = resolveConfig('quick', overrides);
   const started = Date.now();
   const backend = await initBackend();
-  out(`main job: preset quick on the synthetic market (${cfg.data.symbols.join(', ')}, ${cfg.data.bars} bars each), backend ${backend.name}`);
+  out(`main job: preset quick on the synthetic market (${describeSymbols(cfg.data)}, ${cfg.data.bars} bars each), backend ${backend.name}`);
   const progress = !values['no-progress'];
   const run = await trainStep(cfg, { log: out, progress });
   printTrainSummary(run, out);
@@ -216,19 +226,21 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     {
       config: { type: 'string' }, data: { type: 'string' }, synthetic: { type: 'boolean' }, symbols: { type: 'string' }, interval: { type: 'string' },
       exchange: { type: 'string' }, 'val-start': { type: 'string' }, 'test-start': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
-      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' },
+      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, holdout: { type: 'string' },
     },
     'train',
   );
   if (values.help) return help('train');
   if (values.data && values.synthetic) throw new ConfigError('choose one of --data and --synthetic', 'data');
   if (Boolean(values['val-start']) !== Boolean(values['test-start'])) throw new ConfigError('--val-start and --test-start go together', 'split');
-  const symbols = symbolsFlag(values.symbols as string | undefined);
+  const symbols = symbolsOrAll(values.symbols as string | undefined);
+  const holdout = symbolsFlag(values.holdout as string | undefined);
   const epochs = intFlag(values.epochs as string | undefined, 'epochs');
   const data: Record<string, unknown> = {
-    ...(values.data ? { source: 'csv', path: path.resolve(values.data as string) } : {}),
+    ...(values.data ? { source: 'csv', path: dataPathFlag(values.data as string) } : {}),
     ...(values.synthetic ? { source: 'synthetic' } : {}),
     ...(symbols ? { symbols } : {}),
+    ...(holdout ? { holdout } : {}),
     ...(values.interval ? { interval: values.interval } : {}),
     ...(values.exchange ? { exchange: values.exchange } : {}),
     ...(values['val-start'] ? { split: { valStart: values['val-start'], testStart: values['test-start'] } } : {}),
@@ -242,7 +254,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   } as TrainerConfigInput;
   const cfg: TrainerConfig = resolveConfig(values.config as string | undefined, overrides);
   const backend = await initBackend();
-  out(`train '${cfg.name}': ${cfg.data.source} data (${cfg.data.symbols.join(', ')}), encoder ${typeof cfg.model.encoder === 'string' ? `${cfg.model.encoder} ${cfg.model.encoderType}` : 'custom'}, tasks ${cfg.model.tasks.map((t) => (typeof t === 'string' ? t : t.id)).join(', ')}, backend ${backend.name}`);
+  out(`train '${cfg.name}': ${cfg.data.source} data (${describeSymbols(cfg.data)}), encoder ${typeof cfg.model.encoder === 'string' ? `${cfg.model.encoder} ${cfg.model.encoderType}` : 'custom'}, tasks ${cfg.model.tasks.map((t) => (typeof t === 'string' ? t : t.id)).join(', ')}, backend ${backend.name}`);
   const run = await trainStep(cfg, { log: out, progress: !values['no-progress'] });
   printTrainSummary(run, out);
   run.result.model.dispose();

@@ -23,7 +23,7 @@ import type { TaskOutputs } from '@task-agnostic/core';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import { classSeparation, type ClassSeparation } from './representation.js';
-import { encoderConfigOf, scalarMetrics, trainRun, dateBoundaries, type Log } from './train-run.js';
+import { encoderConfigOf, scalarMetrics, trainRun, dateBoundaries, datasetOptions, type Log } from './train-run.js';
 
 /** The metric a comparison is made on, and whether higher is better. */
 export function primaryMetric(kind: 'classification' | 'regression'): { name: string; higherIsBetter: boolean } {
@@ -157,7 +157,7 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
       data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
       [task as never],
       featurePipeline(featureConfig),
-      { windowLength: cfg.model.windowLength, ...('valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, stride: cfg.data.stride } : { stride: cfg.data.stride }) },
+      { windowLength: cfg.model.windowLength, ...datasetOptions(cfg) },
       'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
     );
     const budget = { ...cfg.training, epochs: cfg.evaluate.transferEpochs, seed: cfg.seed, progress: o.progress ?? false };

@@ -11,7 +11,8 @@ import { datasetForModel, evaluateTest, modelParts, type TrainModelResult } from
 import { parseTrainerConfig, type TrainerConfig } from './config.js';
 import { loadConfigData, type TrainedRun } from './pipeline.js';
 import { runPaths } from './run-paths.js';
-import { dateBoundaries } from './train-run.js';
+import { screenSeries } from './universe.js';
+import { dateBoundaries, datasetOptions } from './train-run.js';
 
 export interface LoadRunOptions {
   /** Other candles than the run's own (a CSV file or a folder). */
@@ -35,7 +36,8 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
     fusion: o.fusion ? { ...base.fusion, method: o.fusion } : base.fusion,
     evaluate: { ...base.evaluate, ...(o.evaluate ?? {}) },
   };
-  const data = await loadConfigData(cfg);
+  // the series training kept (too-short ones are skipped the same way, quietly)
+  const data = screenSeries(cfg, await loadConfigData(cfg), () => {});
   const model = await loadModel(paths.model);
   try {
     const split = cfg.data.split;
@@ -43,7 +45,7 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
     const dataset = datasetForModel(
       model,
       series,
-      'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, stride: cfg.data.stride } : { stride: cfg.data.stride },
+      datasetOptions(cfg),
       'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
     );
     const test = evaluateTest(modelParts(model), dataset);

@@ -24,3 +24,5 @@ export type { Encoder, Head, Task, TaskState, FeatureMatrix, Normalizer, Streami
 export { tryFuseHeads } from './fused-heads.js';
 export type { FusedHeads } from './fused-heads.js';
 export { defaultComponents } from './components.js';
+export { normalizerForSeries, FALLBACK_MIN_ROWS } from './series-normalizer.js';
+export type { SeriesNormalizer, SeriesNormalizerOptions } from './series-normalizer.js';

@@ -20,6 +20,11 @@ export interface CreateModelOptions {
   readonly taskStates: Readonly<Record<string, TaskState>>;
   /** The factories of the parts; the real packages (defaultComponents) by default. */
   readonly components?: ModelComponents;
+  /**
+   * Per-symbol normalisers (each fitted on that symbol's own training rows), by symbol. The
+   * pooled `normalizer` stays the fallback; see normalizerForSeries for symbols with none.
+   */
+  readonly symbolNormalizers?: Readonly<Record<string, Normalizer>>;
 }
 
 export interface ModelParts {
@@ -32,6 +37,7 @@ export interface ModelParts {
   readonly normalizer: Normalizer;
   readonly taskStates: ReadonlyMap<string, TaskState>;
   readonly components: ModelComponents;
+  readonly symbolNormalizers?: ReadonlyMap<string, Normalizer>;
 }
 
 /** The seeds of the encoder and of each head: independent child streams of the model seed. */
@@ -53,6 +59,8 @@ export class TaskAgnosticModel {
   readonly normalizer: Normalizer;
   readonly taskStates: ReadonlyMap<string, TaskState>;
   readonly components: ModelComponents;
+  /** Per-symbol normalisers (empty for a model trained with one pooled normaliser). */
+  readonly symbolNormalizers: ReadonlyMap<string, Normalizer>;
   private disposed = false;
 
   /** Builds a new (untrained) model from config: encoder and heads initialised from config.seed. */
@@ -63,6 +71,10 @@ export class TaskAgnosticModel {
     const featureNames = [...c.featureNames(featureConfig)];
     const diff = describeFeatureDifference(options.normalizer.names, featureNames, 'the normaliser', 'the feature set');
     if (diff) throw new ConfigError(`the normaliser does not fit the feature set: ${diff}`, 'normalizer');
+    for (const [sym, n] of Object.entries(options.symbolNormalizers ?? {})) {
+      const d = describeFeatureDifference(n.names, featureNames, `the normaliser of ${sym}`, 'the feature set');
+      if (d) throw new ConfigError(`the normaliser of ${sym} does not fit the feature set: ${d}`, `symbolNormalizers.${sym}`);
+    }
     const encoderConfig = c.parseEncoderConfig(config.encoder);
     const seeds = componentSeeds(config.seed, config.tasks.map((t) => t.id));
     const tasks = config.tasks.map((t) => c.getTask(t.id, t.config));
@@ -91,6 +103,7 @@ export class TaskAgnosticModel {
       normalizer: options.normalizer,
       taskStates: states,
       components: c,
+      symbolNormalizers: new Map(Object.entries(options.symbolNormalizers ?? {})),
     });
   }
 
@@ -115,6 +128,16 @@ export class TaskAgnosticModel {
     this.normalizer = parts.normalizer;
     this.taskStates = parts.taskStates;
     this.components = parts.components;
+    this.symbolNormalizers = parts.symbolNormalizers ?? new Map();
+  }
+
+  /**
+   * The normaliser the model was trained with for `symbol`: its own when the model has one, else
+   * the pooled one (also for a model trained with pooled normalisation). For a symbol the model
+   * never saw, prefer normalizerForSeries (statistics of the symbol's own history).
+   */
+  normalizerFor(symbol?: string): Normalizer {
+    return (symbol !== undefined ? this.symbolNormalizers.get(symbol) : undefined) ?? this.normalizer;
   }
 
   get windowLength(): number {
@@ -256,11 +279,17 @@ export class TaskAgnosticModel {
   /**
    * Batch prediction from candles: features -> normaliser -> windows ending at `endRows` -> predict.
    * The reference the streaming predictor is proven against. `extras` feeds the optional feature
-   * groups (order book, trades, funding, open interest) where the feature set has them.
+   * groups (order book, trades, funding, open interest) where the feature set has them. `symbol`
+   * picks that symbol's normaliser (normalizerFor); `normalizer` overrides it (e.g. the fallback
+   * of normalizerForSeries for a symbol the model never saw).
    */
-  predictCandles(candles: CandleColumns, endRows: ArrayLike<number>, options: { batchSize?: number; extras?: FeatureExtras } = {}): TaskOutputs[] {
+  predictCandles(
+    candles: CandleColumns,
+    endRows: ArrayLike<number>,
+    options: { batchSize?: number; extras?: FeatureExtras; symbol?: string; normalizer?: Normalizer } = {},
+  ): TaskOutputs[] {
     const batchSize = options.batchSize ?? 256;
-    const m = this.normalizer.transform(this.components.computeFeatures(candles, this.featureConfig, options.extras));
+    const m = (options.normalizer ?? this.normalizerFor(options.symbol)).transform(this.components.computeFeatures(candles, this.featureConfig, options.extras));
     const diff = describeFeatureDifference(this.featureNames, m.names, 'the model', 'the computed features');
     if (diff) throw new DataError(`feature mismatch: ${diff}`);
     const out: TaskOutputs[] = [];

@@ -114,4 +114,63 @@ describe('buildDataset', () => {
     expect(seen[1]!.n).toBe(600);
     expect(seen[1]!.end).toBe(ta);
   });
+
+  it("per-symbol normalisation scales each series by its own training rows only (hand-computed z-scores)", () => {
+    const W = 8;
+    const tasks = [fakeForwardReturnTask(2)];
+    // BBB: the same path as AAA's first 500 bars with every log return x5 (a much wilder symbol)
+    const n = 500;
+    const big: CandleColumns = { ...a.candles, length: n, tsMs: a.candles.tsMs.slice(0, n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: a.candles.volume.slice(0, n), turnover: a.candles.turnover.slice(0, n) };
+    let px = 100;
+    for (let t = 0; t < n; t++) {
+      const r = t === 0 ? 0 : Math.log(a.candles.close[t]! / a.candles.close[t - 1]!) * 5;
+      const prev = px;
+      px = prev * Math.exp(r);
+      big.open[t] = prev;
+      big.close[t] = px;
+      big.high[t] = Math.max(prev, px) * (a.candles.high[t]! / Math.max(a.candles.open[t]!, a.candles.close[t]!)) ** 5;
+      big.low[t] = Math.min(prev, px) * (a.candles.low[t]! / Math.min(a.candles.open[t]!, a.candles.close[t]!)) ** 5;
+    }
+    const series = [{ symbol: 'AAA', candles: a.candles }, { symbol: 'BBB', candles: big }];
+    const p = fakePipeline();
+    const ds = buildDataset(series, tasks, p, { windowLength: W, normalisation: 'perSymbol' });
+    expect(Object.keys(ds.symbolNormalizers)).toEqual(['AAA', 'BBB']);
+    // independent z-scores: mean and population sd of the raw features over rows [0, trainEnd) of that series alone
+    series.forEach((s, k) => {
+      const raw = p.compute(s.candles);
+      const te = ds.boundaries[k]!.trainEnd;
+      for (let f = 0; f < 2; f++) {
+        let mean = 0;
+        for (let r = 0; r < te; r++) mean += raw.data[r * 2 + f]! / te;
+        let v = 0;
+        for (let r = 0; r < te; r++) v += (raw.data[r * 2 + f]! - mean) ** 2 / te;
+        const sd = Math.sqrt(v);
+        for (const r of [W, te - 1, s.candles.length - 1]) expect(ds.matrices[k]!.data[r * 2 + f]).toBeCloseTo((raw.data[r * 2 + f]! - mean) / sd, 4);
+      }
+    });
+    // both symbols end up on the same scale, which one pooled normaliser does not achieve
+    const sdOf = (m: Float32Array, te: number) => Math.sqrt(Array.from({ length: te - 1 }, (_, i) => m[(i + 1) * 2]! ** 2).reduce((x, y) => x + y, 0) / (te - 1));
+    const per = [0, 1].map((k) => sdOf(ds.matrices[k]!.data, ds.boundaries[k]!.trainEnd));
+    expect(per[1]! / per[0]!).toBeGreaterThan(0.8);
+    expect(per[1]! / per[0]!).toBeLessThan(1.25);
+    const pooled = buildDataset(series, tasks, fakePipeline(), { windowLength: W });
+    expect(Object.keys(pooled.symbolNormalizers)).toEqual([]);
+    const pl = [0, 1].map((k) => sdOf(pooled.matrices[k]!.data, pooled.boundaries[k]!.trainEnd));
+    expect(pl[1]! / pl[0]!).toBeGreaterThan(3);
+    // no look-ahead and no cross-talk: changing AAA entirely and BBB after its trainEnd leaves BBB's training windows as they were
+    const te1 = ds.boundaries[1]!.trainEnd;
+    const bigLater: CandleColumns = { ...big, close: big.close.slice(), high: big.high.slice() };
+    for (let t = te1; t < n; t++) {
+      bigLater.close[t] = bigLater.close[t]! * 2;
+      bigLater.high[t] = bigLater.high[t]! * 3;
+    }
+    const ds2 = buildDataset([{ symbol: 'AAA', candles: b.candles }, { symbol: 'BBB', candles: bigLater }], tasks, fakePipeline(), { windowLength: W, normalisation: 'perSymbol' });
+    const trainOf = (d: typeof ds, k: number) => Array.from({ length: d.train.n }, (_, i) => i).filter((i) => d.train.seriesIds![i] === k).map((i) => Array.from(d.train.x.subarray(i * W * 2, (i + 1) * W * 2)));
+    expect(trainOf(ds2, 1)).toEqual(trainOf(ds, 1));
+  });
+
+  it('per-symbol normalisation rejects the same symbol twice', () => {
+    const tasks = [fakeForwardReturnTask(2)];
+    expect(() => buildDataset([{ symbol: 'AAA', candles: a.candles }, { symbol: 'AAA', candles: b.candles }], tasks, fakePipeline(), { windowLength: 8, normalisation: 'perSymbol' })).toThrow(/AAA appears twice/);
+  });
 });

@@ -12,7 +12,7 @@
  * window or label reads in one split never meet those of another split.
  * Tasks are fitted (thresholds, quantiles) on the training ranges of every series chained end to
  * end (or on the first series only, `taskFit: 'first'`); the normaliser on the training rows of
- * every series pooled.
+ * every series pooled, or (`normalisation: 'perSymbol'`) one per series on its own training rows.
  */
 import type { CandleColumns } from '@task-agnostic/core';
 import { concatColumns, ConfigError, DataError, sliceColumns } from '@task-agnostic/core';
@@ -38,6 +38,12 @@ export const DatasetConfigSchema = z
      * series' training range only.
      */
     taskFit: z.enum(['pooled', 'first']).default('pooled'),
+    /**
+     * How features are scaled: 'pooled' = one normaliser fitted on the training rows of every
+     * series pooled; 'perSymbol' = each series by a normaliser fitted on its own training rows
+     * (the pooled one is still fitted, as the fallback for symbols without their own).
+     */
+    normalisation: z.enum(['pooled', 'perSymbol']).default('pooled'),
   })
   .strict();
 export type DatasetConfig = z.infer<typeof DatasetConfigSchema>;
@@ -63,6 +69,8 @@ export interface MultiTaskDataset {
   readonly normalizer: unknown;
   /** The fitted normaliser itself (the features package's Normalizer with the real pipeline). */
   readonly fittedNormalizer: NormalizerLike;
+  /** normalisation 'perSymbol': each series' own normaliser (fitted on its training rows), by symbol; else empty. */
+  readonly symbolNormalizers: Readonly<Record<string, NormalizerLike>>;
   readonly taskStates: readonly TaskStateLike[];
   readonly taskIds: readonly string[];
   readonly horizon: number;
@@ -175,7 +183,15 @@ export function buildDataset(
   // the normaliser sees the training rows of every series, pooled, and nothing after trainEnd
   const pooled = poolTrainingRows(raw, bounds);
   const normalizer = pipeline.fitNormalizer(pooled, 0, pooled.rows);
-  const matrices = raw.map((m) => normalizer.transform(m));
+  const symbolNormalizers: Record<string, NormalizerLike> = {};
+  if (config.normalisation === 'perSymbol') {
+    series.forEach((s, k) => {
+      if (symbolNormalizers[s.symbol]) throw new DataError(`series ${s.symbol} appears twice: per-symbol normalisation needs one series per symbol`);
+      // its own training rows only, nothing after trainEnd
+      symbolNormalizers[s.symbol] = pipeline.fitNormalizer(raw[k]!, 0, bounds[k]!.trainEnd);
+    });
+  }
+  const matrices = raw.map((m, k) => (symbolNormalizers[series[k]!.symbol] ?? normalizer).transform(m));
   const fitOn = config.taskFit === 'first' || series.length === 1 ? { candles: series[0]!.candles, end: bounds[0]!.trainEnd } : chainTrainingRanges(series, bounds);
   const taskStates = tasks.map((t) => t.fit(fitOn.candles, fitOn.end));
   const labels = series.map((s) => tasks.map((t, i) => t.labels(s.candles, taskStates[i]!)));
@@ -199,6 +215,7 @@ export function buildDataset(
     featureNames: raw[0]!.names,
     normalizer: normalizer.toJSON(),
     fittedNormalizer: normalizer,
+    symbolNormalizers,
     taskStates,
     taskIds: tasks.map((t) => t.id),
     horizon,
