@@ -9,7 +9,10 @@ import { fmt, pct, textTable } from './format.js';
 import { backtestStep, evaluateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
 import { loadRun } from './load-run.js';
 import type { Evaluation } from './evaluate-run.js';
-import type { Log } from './train-run.js';
+import { jsonSafe, type Log } from './train-run.js';
+import { evaluateLeaveSymbolsOut, printLso } from './lso.js';
+import { loadRunModel } from './load-run.js';
+import { writeFile } from 'node:fs/promises';
 
 const out: Log = (l) => process.stdout.write(l + '\n');
 
@@ -25,6 +28,7 @@ Commands:
   evaluate   every task vs its naive baseline and a single-task model; transfer; consistency
   backtest   model -> fusion -> risk -> backtest over the test range, with HTML/JSON reports
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
+  lso        leave-symbols-out: the frozen model on held-out symbols vs baselines and single-symbol models
 
 Examples:
   trainer main
@@ -83,6 +87,18 @@ Writes backtest.html (first symbol), backtest-<SYMBOL>.html (others) and backtes
 
 Example:
   trainer backtest runs/quick --fusion weighted
+`,
+  lso: `trainer lso <run-dir> [--no-alone] [--alone-epochs N] [--alone-stride N] [--resamples N]
+
+Leave-symbols-out evaluation of a run trained with held-out symbols (config data.holdout, e.g. the
+universal preset or train --holdout A,B). Each held-out symbol, never seen in training, is scaled
+by a normaliser fitted on its own training range (the artifact's fallback for unseen symbols) and
+labelled with task states fitted there; on its test range the frozen encoder and heads are
+scored beside each task's naive baselines and beside a model of the same config trained on that
+symbol alone (--no-alone skips it), with paired block-bootstrap 95% intervals. Writes lso.json.
+
+Example:
+  trainer train --config universal --name universal && trainer lso runs/universal
 `,
   report: `trainer report <run-dir>
 
@@ -165,9 +181,17 @@ export function printEvaluation(ev: Evaluation, log: Log): void {
   }
   log(`\nevaluation (${ev.testSamples} test windows), each symbol against each task's naive baselines:\n${textTable(rows)}`);
   log(`\ndoes sharing help? the multi-task model against single-task models with the same encoder and budget:\n${textTable(shared)}`);
-  if (ev.transfer) log(`transfer '${ev.transfer.task}': ${ev.transfer.metric} frozen encoder ${fmt(ev.transfer.frozenEncoder[ev.transfer.metric])} vs from scratch ${fmt(ev.transfer.fromScratch[ev.transfer.metric])} (${ev.transfer.note})`);
+  if (ev.transfer) {
+    const t = ev.transfer;
+    const cost = t.compute ? `; quality ${t.qualityRatio !== undefined ? pct(t.qualityRatio) : '-'} of from scratch at ${pct(t.compute.ratio)} of its CPU time (${t.compute.frozenCpuSeconds.toFixed(0)} s vs ${t.compute.scratchCpuSeconds.toFixed(0)} s)` : '';
+    log(`transfer '${t.task}': ${t.metric} frozen encoder ${fmt(t.frozenEncoder[t.metric])} vs from scratch ${fmt(t.fromScratch[t.metric])}${cost} (${t.note})`);
+  }
   log(`consistency (${ev.consistency.fusion}): ${pct(ev.consistency.score)} of decisions agree; mean agreement ${fmt(ev.consistency.meanAgreement, 3)}`);
-  if (ev.representation) log(`representation (${ev.representation.labels} classes): inter/intra ratio ${fmt(ev.representation.trained.ratio)} trained vs ${fmt(ev.representation.untrained.ratio)} untrained`);
+  if (ev.representation) {
+    const r = ev.representation;
+    const d = r.ratioDiff ? `; difference ${fmt(r.ratioDiff.value)} [95% ${fmt(r.ratioDiff.lo)}, ${fmt(r.ratioDiff.hi)}]: ${r.ratioDiff.verdict}` : '';
+    log(`representation (${r.labels} classes): inter/intra ratio ${fmt(r.trained.ratio)} trained vs ${fmt(r.untrained.ratio)} untrained${d}`);
+  }
 }
 
 async function cmdMain(args: readonly string[]): Promise<number> {
@@ -296,6 +320,39 @@ async function cmdBacktest(args: readonly string[]): Promise<number> {
   return 0;
 }
 
+async function cmdLso(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { 'no-alone': { type: 'boolean' }, 'alone-epochs': { type: 'string' }, 'alone-stride': { type: 'string' }, resamples: { type: 'string' }, 'no-progress': { type: 'boolean' } },
+    'lso',
+  );
+  if (values.help) return help('lso');
+  const dir = runDirArg(positionals, 'lso');
+  await initBackend();
+  const { cfg, model, paths } = await loadRunModel(dir);
+  try {
+    const aloneEpochs = intFlag(values['alone-epochs'] as string | undefined, 'alone-epochs');
+    const aloneStride = intFlag(values['alone-stride'] as string | undefined, 'alone-stride');
+    const resamples = intFlag(values.resamples as string | undefined, 'resamples');
+    if (aloneStride === 0) throw new ConfigError('--alone-stride must be at least 1', 'alone-stride');
+    if (resamples !== undefined && resamples < 20) throw new ConfigError('--resamples must be at least 20', 'resamples');
+    const report = await evaluateLeaveSymbolsOut(cfg, model, {
+      log: out,
+      alone: !values['no-alone'],
+      progress: !values['no-progress'],
+      ...(aloneEpochs !== undefined ? { aloneEpochs } : {}),
+      ...(aloneStride !== undefined ? { aloneStride } : {}),
+      ...(resamples !== undefined ? { resamples } : {}),
+    });
+    await writeFile(path.join(paths.dir, 'lso.json'), JSON.stringify(report, jsonSafe, 2) + '\n');
+    printLso(report, out);
+    out(`leave-symbols-out report written to ${path.join(paths.dir, 'lso.json')}`);
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
 async function cmdReport(args: readonly string[]): Promise<number> {
   const { values, positionals } = parse(args, {}, 'report');
   if (values.help) return help('report');
@@ -315,6 +372,7 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   evaluate: cmdEvaluate,
   backtest: cmdBacktest,
   report: cmdReport,
+  lso: cmdLso,
 };
 
 export async function runCli(argv: readonly string[]): Promise<number> {

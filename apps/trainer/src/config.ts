@@ -34,6 +34,8 @@ export const DataConfigSchema = z
     holdout: z.array(symbolId).default([]),
     /** 'perSymbol': each symbol scaled by statistics of its own training rows (kept per symbol in the artifact). */
     normalisation: z.enum(['pooled', 'perSymbol']).default('pooled'),
+    /** What task labels (thresholds, centres) are fitted on: 'perSymbol' = each symbol's own training rows (kept per symbol in the artifact). */
+    taskFit: z.enum(['pooled', 'first', 'perSymbol']).default('pooled'),
     interval: z.enum(INTERVALS).default('1h'),
     /** A folder with several exchanges' files for one symbol: which exchange prefix to use. */
     exchange: z.string().min(1).optional(),
@@ -145,9 +147,10 @@ export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
     evaluate: { singleTask: true, transfer: true, transferEpochs: 5 },
   },
   /**
-   * The universal encoder: every hourly symbol of the data folder (TAT_DATA_DIR/candles, else
-   * ../shared/data/candles from the repository root) but four held out for `trainer lso`,
-   * per-symbol normalisation, self-supervised pre-training on all of them first. Budgeted for
+   * The universal encoder: every hourly series of the data folder (TAT_DATA_DIR/candles, else
+   * ../shared/data/candles from the repository root; a symbol on two exchanges is two series)
+   * but four symbols held out for `trainer lso`, per-symbol normalisation and label fits,
+   * self-supervised pre-training on all of them first, one calendar split. Budgeted for
    * <= 45 min on 2 CPU cores (see the trainer README for the measured cost).
    */
   universal: {
@@ -159,8 +162,11 @@ export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
       interval: '1h',
       holdout: [...UNIVERSAL_HOLDOUT],
       normalisation: 'perSymbol',
+      taskFit: 'perSymbol',
       policy: 'ffill',
       stride: 12,
+      // one calendar split for every series, so no series trains on the months another is tested on
+      split: { valStart: '2023-06-01', testStart: '2023-12-01' },
     },
     model: { windowLength: 32, encoder: 'default', encoderType: 'transformer', tasks: ['direction', 'volatility', 'regime', 'return', 'risk'] },
     pretrain: { epochs: 4, stepsPerEpoch: 100, batchSize: 64 },

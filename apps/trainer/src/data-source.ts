@@ -48,7 +48,7 @@ export interface LoadDataOptions {
   readonly endMs?: number;
   /** Symbols to leave out (e.g. the held-out symbols of a leave-symbols-out evaluation). */
   readonly exclude?: readonly SymbolId[];
-  /** Told which file was chosen where a symbol has several (symbols 'all'). */
+  /** Told how the files of a symbol with several exchanges' files are named (symbols 'all'). */
   readonly log?: (line: string) => void;
 }
 
@@ -107,7 +107,7 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
       if (o.exchange && parsed.exchange !== o.exchange) continue;
       const twin = files.find((f) => f.symbol === parsed.symbol);
       if (twin && all) {
-        // symbols 'all': one series per symbol; of several exchanges' files the longest is kept (below)
+        // symbols 'all': every exchange's file is a series (named below)
         twins.push({ file: path.join(o.path, name), symbol: parsed.symbol, interval });
         continue;
       }
@@ -135,14 +135,18 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
     return { symbol: f.symbol, interval: f.interval, candles: clip(r.candles, o.startMs, o.endMs), source: f.file, dropped: r.dropped, filled: r.filled, missing: r.report.missingIntervals };
   };
   for (const f of files) {
-    let d = await read(f);
-    for (const t of twins.filter((x) => x.symbol === f.symbol)) {
-      const other = await read(t);
-      const keep = other.candles.length > d.candles.length ? other : d;
-      o.log?.(`${f.symbol}: ${path.basename(keep.source)} kept (${keep.candles.length} candles) over ${path.basename((keep === d ? other : d).source)} (${(keep === d ? other : d).candles.length}); choose one with --exchange`);
-      d = keep;
+    const same = [await read(f)];
+    for (const t of twins.filter((x) => x.symbol === f.symbol)) same.push(await read(t));
+    if (same.length === 1) {
+      out.push(same[0]!);
+      continue;
     }
-    out.push(d);
+    // symbols 'all' with several exchanges' files of one symbol: each is a series of its own; the
+    // longest keeps the plain symbol, the others are named exchange:SYMBOL
+    same.sort((x, y) => y.candles.length - x.candles.length);
+    const named = same.map((d, i) => (i === 0 ? d : { ...d, symbol: `${parseCandleFileName(path.basename(d.source))?.exchange ?? path.basename(d.source, '.csv')}:${d.symbol}` }));
+    o.log?.(`${f.symbol}: ${named.map((d) => `${path.basename(d.source)} as ${d.symbol} (${d.candles.length} candles)`).join(', ')}; one exchange only with --exchange`);
+    out.push(...named);
   }
   assertOneInterval(out);
   return out;

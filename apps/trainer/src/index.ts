@@ -1,9 +1,9 @@
 export { runCli, HELP } from './commands.js';
-export { PRESETS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge } from './config.js';
+export { PRESETS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge, describeSymbols, UNIVERSAL_HOLDOUT } from './config.js';
 export type { TrainerConfig, TrainerConfigInput } from './config.js';
-export { loadData, parseCandleFileName } from './data-source.js';
+export { loadData, parseCandleFileName, assertSpacing, assertOneInterval } from './data-source.js';
 export type { LoadDataOptions, SymbolData } from './data-source.js';
-export { trainRun, saveTrainRun, modelConfigOf, encoderConfigOf, dateBoundaries } from './train-run.js';
+export { trainRun, saveTrainRun, modelConfigOf, encoderConfigOf, dateBoundaries, datasetOptions } from './train-run.js';
 export type { TrainRunOptions, Log } from './train-run.js';
 export { evaluateRun, primaryMetric, fusionFn } from './evaluate-run.js';
 export type { Evaluation, TaskComparison, TransferReport } from './evaluate-run.js';
@@ -21,3 +21,5 @@ export { classSeparation } from './representation.js';
 export type { ClassSeparation } from './representation.js';
 export { runPaths } from './run-paths.js';
 export type { RunPaths } from './run-paths.js';
+export { screenSeries, seriesNeeds, splitCapacity, minBarsForFractions, describeRepairs } from './universe.js';
+export type { SeriesNeeds } from './universe.js';

@@ -56,3 +56,16 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
     throw err;
   }
 }
+
+/** A run folder's config and saved model only (no data), e.g. for `trainer lso`. */
+export async function loadRunModel(runDir: string): Promise<{ cfg: TrainerConfig; model: Awaited<ReturnType<typeof loadModel>>; paths: ReturnType<typeof runPaths> }> {
+  const paths = runPaths(path.dirname(runDir), path.basename(runDir));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(paths.config, 'utf8'));
+  } catch (err) {
+    throw new DataError(`${runDir} is not a trainer run folder: cannot read ${paths.config} (${(err as Error).message})`);
+  }
+  const cfg = parseTrainerConfig(raw, paths.config);
+  return { cfg, model: await loadModel(paths.model), paths };
+}

@@ -27,10 +27,16 @@ export function modelConfigOf(cfg: TrainerConfig, tasks?: TrainerConfig['model']
   };
 }
 
-/** The dataset options of a config (split fractions, stride, normalisation); the window comes from the model. */
-export function datasetOptions(cfg: TrainerConfig): { valFraction?: number; testFraction?: number; stride: number; normalisation: 'pooled' | 'perSymbol' } {
+/** The dataset options of a config (split fractions, stride, normalisation, task fit); the window comes from the model. */
+export function datasetOptions(cfg: TrainerConfig): {
+  valFraction?: number;
+  testFraction?: number;
+  stride: number;
+  normalisation: 'pooled' | 'perSymbol';
+  taskFit: 'pooled' | 'first' | 'perSymbol';
+} {
   const split = cfg.data.split;
-  const common = { stride: cfg.data.stride, normalisation: cfg.data.normalisation };
+  const common = { stride: cfg.data.stride, normalisation: cfg.data.normalisation, taskFit: cfg.data.taskFit };
   return 'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, ...common } : common;
 }
 

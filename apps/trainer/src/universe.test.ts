@@ -26,7 +26,7 @@ function withGap(c: CandleColumns, from: number, to: number): CandleColumns {
 }
 
 describe("symbols 'all': every symbol of a folder", () => {
-  it('loads one series per symbol of the interval, the longest of several exchanges, without the excluded ones', async () => {
+  it('loads every file of the interval (a second exchange of a symbol as exchange:SYMBOL), without the excluded ones', async () => {
     const dir = folder();
     writeFileSync(path.join(dir, 'x_AAAUSDT_1h.csv'), formatCandlesCsv(sliceColumns(m1, 0, 600)));
     writeFileSync(path.join(dir, 'y_AAAUSDT_1h.csv'), formatCandlesCsv(m1));
@@ -35,10 +35,12 @@ describe("symbols 'all': every symbol of a folder", () => {
     writeFileSync(path.join(dir, 'x_DDDUSDT_5m.csv'), formatCandlesCsv(m2));
     const lines: string[] = [];
     const got = await loadData({ path: dir, symbols: 'all', interval: '1h', exclude: ['CCCUSDT'], log: (l) => lines.push(l) });
-    expect(got.map((d) => d.symbol)).toEqual(['AAAUSDT', 'BBBUSDT']);
+    expect(got.map((d) => d.symbol)).toEqual(['AAAUSDT', 'x:AAAUSDT', 'BBBUSDT']);
     expect(got[0]!.candles.length).toBe(900);
     expect(got[0]!.source).toContain('y_AAAUSDT_1h.csv');
-    expect(lines).toEqual(['AAAUSDT: y_AAAUSDT_1h.csv kept (900 candles) over x_AAAUSDT_1h.csv (600); choose one with --exchange']);
+    expect(got[1]!.candles.length).toBe(600);
+    expect(lines).toEqual(['AAAUSDT: y_AAAUSDT_1h.csv as AAAUSDT (900 candles), x_AAAUSDT_1h.csv as x:AAAUSDT (600 candles); one exchange only with --exchange']);
+    expect((await loadData({ path: dir, symbols: 'all', exchange: 'x', exclude: ['CCCUSDT'] })).map((d) => d.symbol)).toEqual(['AAAUSDT', 'BBBUSDT']);
     await expect(loadData({ synthetic: true, symbols: 'all' })).rejects.toThrow(/'all' means every symbol in a data folder/);
   });
 

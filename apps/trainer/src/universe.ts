@@ -59,9 +59,9 @@ export function minBarsForFractions(s: SeriesNeeds, valFraction: number, testFra
 
 /**
  * Keeps the series that can take part; each one skipped is logged with its name, its bar count
- * and what it would need. Throws when none is left.
+ * and what it would need. Throws when none is left (unless throwWhenEmpty is false).
  */
-export function screenSeries(cfg: TrainerConfig, data: readonly SymbolData[], log: Log): SymbolData[] {
+export function screenSeries(cfg: TrainerConfig, data: readonly SymbolData[], log: Log, o: { throwWhenEmpty?: boolean } = {}): SymbolData[] {
   const needs = seriesNeeds(cfg);
   const split = cfg.data.split;
   const kept: SymbolData[] = [];
@@ -81,7 +81,7 @@ export function screenSeries(cfg: TrainerConfig, data: readonly SymbolData[], lo
       log(`skipping ${d.symbol}: ${why} for window ${needs.windowLength}, horizon ${needs.horizon}, feature warm-up ${needs.warmup} and purge gap ${needs.purgeGap}`);
     } else kept.push(d);
   }
-  if (kept.length === 0) throw new DataError(`no symbol has enough history for window ${needs.windowLength}, horizon ${needs.horizon} and warm-up ${needs.warmup} (skipped ${skipped.join(', ')})`);
+  if (kept.length === 0 && (o.throwWhenEmpty ?? true)) throw new DataError(`no symbol has enough history for window ${needs.windowLength}, horizon ${needs.horizon} and warm-up ${needs.warmup} (skipped ${skipped.join(', ')})`);
   return kept;
 }
 

@@ -63,6 +63,9 @@ export function buildModelJson(model: TaskAgnosticModel, meta: SaveMeta, weights
     },
     features: { names: [...model.featureNames], fingerprint: featureFingerprint(model.featureNames) },
     normalizer: model.normalizer.toJSON(),
+    ...(model.symbolTaskStates.size
+      ? { symbolTaskStates: Object.fromEntries([...model.symbolTaskStates].map(([sym, m]) => [sym, Object.fromEntries([...m].map(([id, st]) => [id, { ...st }]))])) }
+      : {}),
     ...(model.symbolNormalizers.size ? { symbolNormalizers: Object.fromEntries([...model.symbolNormalizers].map(([sym, n]) => [sym, n.toJSON()])) } : {}),
     encoder: { outputDim: model.encoder.outputDim, paramCount: model.encoder.paramCount() },
     tasks: model.tasks.map((t) => {
@@ -242,7 +245,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const groups = decodeWeights(bytes, json.weights);
 
   const model = wrap('the model cannot be rebuilt from model.json', () =>
-    TaskAgnosticModel.create(json.config, { normalizer, taskStates, components: c, symbolNormalizers }),
+    TaskAgnosticModel.create(json.config, { normalizer, taskStates, components: c, symbolNormalizers, ...(json.symbolTaskStates ? { symbolTaskStates: json.symbolTaskStates } : {}) }),
   );
   try {
     for (const t of model.tasks) {

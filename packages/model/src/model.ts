@@ -25,6 +25,8 @@ export interface CreateModelOptions {
    * pooled `normalizer` stays the fallback; see normalizerForSeries for symbols with none.
    */
   readonly symbolNormalizers?: Readonly<Record<string, Normalizer>>;
+  /** Per-symbol task states (labels fitted on each symbol's own training range), by symbol, then task id. */
+  readonly symbolTaskStates?: Readonly<Record<string, Readonly<Record<string, TaskState>>>>;
 }
 
 export interface ModelParts {
@@ -38,6 +40,7 @@ export interface ModelParts {
   readonly taskStates: ReadonlyMap<string, TaskState>;
   readonly components: ModelComponents;
   readonly symbolNormalizers?: ReadonlyMap<string, Normalizer>;
+  readonly symbolTaskStates?: ReadonlyMap<string, ReadonlyMap<string, TaskState>>;
 }
 
 /** The seeds of the encoder and of each head: independent child streams of the model seed. */
@@ -61,6 +64,8 @@ export class TaskAgnosticModel {
   readonly components: ModelComponents;
   /** Per-symbol normalisers (empty for a model trained with one pooled normaliser). */
   readonly symbolNormalizers: ReadonlyMap<string, Normalizer>;
+  /** Per-symbol task states (empty for a model whose labels were fitted pooled). */
+  readonly symbolTaskStates: ReadonlyMap<string, ReadonlyMap<string, TaskState>>;
   private disposed = false;
 
   /** Builds a new (untrained) model from config: encoder and heads initialised from config.seed. */
@@ -84,6 +89,16 @@ export class TaskAgnosticModel {
       if (!s) throw new ConfigError(`no fitted state for task '${t.id}' (run Task.fit on the training range)`, `taskStates.${t.id}`);
       states.set(t.id, s);
     }
+    const symbolTaskStates = new Map<string, ReadonlyMap<string, TaskState>>();
+    for (const [sym, byTask] of Object.entries(options.symbolTaskStates ?? {})) {
+      const m = new Map<string, TaskState>();
+      for (const t of tasks) {
+        const st = byTask[t.id];
+        if (!st) throw new ConfigError(`no fitted state for task '${t.id}' of symbol ${sym}`, `symbolTaskStates.${sym}.${t.id}`);
+        m.set(t.id, st);
+      }
+      symbolTaskStates.set(sym, m);
+    }
     const encoder = c.buildEncoder(encoderConfig, [config.windowLength, featureNames.length], seeds.encoder);
     const heads = new Map<string, Head>();
     try {
@@ -104,6 +119,7 @@ export class TaskAgnosticModel {
       taskStates: states,
       components: c,
       symbolNormalizers: new Map(Object.entries(options.symbolNormalizers ?? {})),
+      symbolTaskStates,
     });
   }
 
@@ -129,6 +145,12 @@ export class TaskAgnosticModel {
     this.taskStates = parts.taskStates;
     this.components = parts.components;
     this.symbolNormalizers = parts.symbolNormalizers ?? new Map();
+    this.symbolTaskStates = parts.symbolTaskStates ?? new Map();
+  }
+
+  /** The task states outputs of `symbol` decode with: its own when the model has them, else the pooled ones. */
+  taskStatesFor(symbol?: string): ReadonlyMap<string, TaskState> {
+    return (symbol !== undefined ? this.symbolTaskStates.get(symbol) : undefined) ?? this.taskStates;
   }
 
   /**
@@ -244,9 +266,9 @@ export class TaskAgnosticModel {
   }
 
   /** TaskOutputs for each window of a batch [n, T, F] (a single window [T, F] is a batch of 1). */
-  predict(windows: Float32Array, nWindows?: number): TaskOutputs[] {
+  predict(windows: Float32Array, nWindows?: number, symbol?: string): TaskOutputs[] {
     const n = this.batchSize(windows, nWindows);
-    return this.decodeAll(this.predictRaw(windows, n), n);
+    return this.decodeAll(this.predictRaw(windows, n), n, symbol);
   }
 
   /** One task's decoded output for each of the n windows. */
@@ -261,15 +283,16 @@ export class TaskAgnosticModel {
     return out;
   }
 
-  /** Decodes raw outputs (as predictRaw returns them) row by row. */
-  decodeAll(raw: ReadonlyMap<string, Float32Array>, n: number): TaskOutputs[] {
+  /** Decodes raw outputs (as predictRaw returns them) row by row, with `symbol`'s task states (taskStatesFor). */
+  decodeAll(raw: ReadonlyMap<string, Float32Array>, n: number, symbol?: string): TaskOutputs[] {
+    const states = this.taskStatesFor(symbol);
     const rows: TaskOutputs[] = [];
     for (let i = 0; i < n; i++) {
       const entries: [string, unknown][] = [];
       for (const t of this.tasks) {
         const a = raw.get(t.id);
         if (!a) continue;
-        entries.push([t.id, t.decode(a.subarray(i * t.outputDim, (i + 1) * t.outputDim), this.taskStates.get(t.id)!)]);
+        entries.push([t.id, t.decode(a.subarray(i * t.outputDim, (i + 1) * t.outputDim), states.get(t.id)!)]);
       }
       rows.push(assembleTaskOutputs(entries));
     }
@@ -295,7 +318,7 @@ export class TaskAgnosticModel {
     const out: TaskOutputs[] = [];
     for (let s = 0; s < endRows.length; s += batchSize) {
       const ends = Array.from({ length: Math.min(batchSize, endRows.length - s) }, (_, i) => endRows[s + i]!);
-      out.push(...this.predict(this.components.makeWindows(m, ends, this.windowLength), ends.length));
+      out.push(...this.predict(this.components.makeWindows(m, ends, this.windowLength), ends.length, options.symbol));
     }
     return out;
   }

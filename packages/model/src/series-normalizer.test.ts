@@ -127,3 +127,38 @@ describe('normalizerForSeries: the fallback for a symbol the model never saw', (
     expect(() => normalizerForSeries(model, 'NEWUSDT', b, 401)).toThrow(/historyEnd 401 is outside/);
   });
 });
+
+describe('per-symbol task states in the model and its artifact', () => {
+  it('decodes a symbol\'s outputs with its own task states, survives save and load, and rejects a missing state', async () => {
+    const spec2 = { windowLength: T, encoder: { dim: 5 }, tasks: ['direction', 'return'], seed: 2 };
+    const pooledStates = { direction: { thresholds: [-0.01, 0.01] }, return: { scale: 1 } };
+    const m = TaskAgnosticModel.create(spec2, {
+      normalizer: pooled,
+      taskStates: pooledStates,
+      components: fakeComponents,
+      symbolTaskStates: { BBB: { direction: { thresholds: [-0.02, 0.02] }, return: { scale: 10 } } },
+    });
+    try {
+      expect(m.taskStatesFor('BBB').get('return')).toEqual({ scale: 10 });
+      expect(m.taskStatesFor('ZZZ').get('return')).toEqual({ scale: 1 });
+      const ends = [100, 300];
+      const own = m.predictCandles(b, ends, { symbol: 'BBB', normalizer: pooled });
+      const plain = m.predictCandles(b, ends, { normalizer: pooled });
+      own.forEach((o, i) => expect(o.return!.expected).toBeCloseTo(plain[i]!.return!.expected * 10, 6));
+      const dir = path.join(root, 'states');
+      const json = await saveModel(m, dir);
+      expect(json.symbolTaskStates).toEqual({ BBB: { direction: { thresholds: [-0.02, 0.02] }, return: { scale: 10 } } });
+      const back = await loadModel(dir, { components: fakeComponents });
+      try {
+        expect(back.predictCandles(b, ends, { symbol: 'BBB', normalizer: pooled })).toEqual(own);
+      } finally {
+        back.dispose();
+      }
+    } finally {
+      m.dispose();
+    }
+    expect(() =>
+      TaskAgnosticModel.create(spec2, { normalizer: pooled, taskStates: pooledStates, components: fakeComponents, symbolTaskStates: { BBB: { direction: {} } } }),
+    ).toThrow(/no fitted state for task 'return' of symbol BBB/);
+  });
+});

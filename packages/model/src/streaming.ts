@@ -38,7 +38,7 @@ export interface StreamingPredictorOptions {
    * snapshot taken here: build the predictor after training.
    */
   readonly fuseHeads?: boolean;
-  /** The symbol streamed: its own normaliser when the model has one (model.normalizerFor). */
+  /** The symbol streamed: its own normaliser and task states when the model has them (normalizerFor, taskStatesFor). */
   readonly symbol?: string;
   /** Overrides the normaliser (e.g. normalizerForSeries' fallback for a symbol the model never saw). */
   readonly normalizer?: Normalizer;
@@ -57,11 +57,13 @@ export class StreamingPredictor {
   private lastTsMs = -Infinity;
   private readonly fused: FusedHeads | null;
   private readonly normalizer: Normalizer;
+  private readonly symbol: string | undefined;
 
   constructor(model: TaskAgnosticModel, options: StreamingPredictorOptions = {}) {
     this.model = model;
     this.features = options.features ?? model.components.createStreamingFeatures(model.featureConfig);
     this.normalizer = options.normalizer ?? model.normalizerFor(options.symbol);
+    this.symbol = options.symbol;
     const diff = describeFeatureDifference(model.featureNames, this.features.names, 'the model', 'the streaming feature engine');
     if (diff) throw new DataError(`feature mismatch: ${diff}`);
     this.T = model.windowLength;
@@ -127,7 +129,7 @@ export class StreamingPredictor {
     });
     const flat = out.dataSync() as Float32Array;
     out.dispose();
-    const outputs = model.decodeAll(model.splitOutputs(flat, 1), 1)[0]!;
+    const outputs = model.decodeAll(model.splitOutputs(flat, 1), 1, this.symbol)[0]!;
     const t3 = performance.now();
     return {
       tsMs: candle.tsMs,

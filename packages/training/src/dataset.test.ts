@@ -173,4 +173,44 @@ describe('buildDataset', () => {
     const tasks = [fakeForwardReturnTask(2)];
     expect(() => buildDataset([{ symbol: 'AAA', candles: a.candles }, { symbol: 'AAA', candles: b.candles }], tasks, fakePipeline(), { windowLength: 8, normalisation: 'perSymbol' })).toThrow(/AAA appears twice/);
   });
+
+  it('per-symbol task fits: each series labelled with states fitted on its own training range', () => {
+    // a task whose label is the forward return minus the mean bar return of the fitted range (its "centre")
+    const seen: { n: number; end: number; first: number }[] = [];
+    const base = fakeForwardReturnTask(2);
+    const t = {
+      ...base,
+      fit: (c: CandleColumns, end: number) => {
+        seen.push({ n: c.length, end, first: c.close[0]! });
+        let m = 0;
+        for (let i = 1; i < end; i++) m += Math.log(c.close[i]! / c.close[i - 1]!) / (end - 1);
+        return { centre: m };
+      },
+      labels: (c: CandleColumns, st: Readonly<Record<string, unknown>>) => {
+        const l = base.labels(c, st);
+        const centre = (st as { centre: number }).centre * 100 * 2;
+        return { ...l, targets: l.targets.map((v) => v - centre) };
+      },
+    };
+    const series = [{ symbol: 'AAA', candles: a.candles }, { symbol: 'BBB', candles: b.candles }];
+    const ds = buildDataset(series, [t], fakePipeline(), { windowLength: 8, taskFit: 'perSymbol' });
+    const [ta, tb] = [ds.boundaries[0]!.trainEnd, ds.boundaries[1]!.trainEnd];
+    // the pooled fit (chained) first, then one per series on its own candles up to its own trainEnd
+    expect(seen.slice(1).map((x) => [x.n, x.end, x.first])).toEqual([[600, ta, a.candles.close[0]], [500, tb, b.candles.close[0]]]);
+    const own = Object.fromEntries(Object.entries(ds.symbolTaskStates).map(([k, v]) => [k, (v[0] as { centre: number }).centre]));
+    const meanRet = (c: CandleColumns, end: number) => {
+      let m = 0;
+      for (let i = 1; i < end; i++) m += Math.log(c.close[i]! / c.close[i - 1]!) / (end - 1);
+      return m;
+    };
+    expect(own.AAA).toBeCloseTo(meanRet(a.candles, ta), 12);
+    expect(own.BBB).toBeCloseTo(meanRet(b.candles, tb), 12);
+    // a BBB training target is its forward return minus BBB's own centre
+    const i = Array.from({ length: ds.train.n }, (_, k) => k).find((k) => ds.train.seriesIds![k] === 1)!;
+    const e = ds.train.endRows![i]!;
+    const fwd = Math.log(b.candles.close[e + 2]! / b.candles.close[e]!) * 100;
+    expect(ds.train.targets[0]![i]).toBeCloseTo(fwd - own.BBB! * 200, 4);
+    // pooled: no per-symbol states
+    expect(buildDataset(series, [t], fakePipeline(), { windowLength: 8 }).symbolTaskStates).toEqual({});
+  });
 });

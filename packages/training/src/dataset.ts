@@ -37,7 +37,7 @@ export const DatasetConfigSchema = z
      * previous series' last close: returns are kept, no jump at the seam); 'first' = the first
      * series' training range only.
      */
-    taskFit: z.enum(['pooled', 'first']).default('pooled'),
+    taskFit: z.enum(['pooled', 'first', 'perSymbol']).default('pooled'),
     /**
      * How features are scaled: 'pooled' = one normaliser fitted on the training rows of every
      * series pooled; 'perSymbol' = each series by a normaliser fitted on its own training rows
@@ -72,6 +72,8 @@ export interface MultiTaskDataset {
   /** normalisation 'perSymbol': each series' own normaliser (fitted on its training rows), by symbol; else empty. */
   readonly symbolNormalizers: Readonly<Record<string, NormalizerLike>>;
   readonly taskStates: readonly TaskStateLike[];
+  /** taskFit 'perSymbol': each series' own task states (fitted on its training range), by symbol; else empty. */
+  readonly symbolTaskStates: Readonly<Record<string, readonly TaskStateLike[]>>;
   readonly taskIds: readonly string[];
   readonly horizon: number;
   readonly purgeGap: number;
@@ -194,7 +196,14 @@ export function buildDataset(
   const matrices = raw.map((m, k) => (symbolNormalizers[series[k]!.symbol] ?? normalizer).transform(m));
   const fitOn = config.taskFit === 'first' || series.length === 1 ? { candles: series[0]!.candles, end: bounds[0]!.trainEnd } : chainTrainingRanges(series, bounds);
   const taskStates = tasks.map((t) => t.fit(fitOn.candles, fitOn.end));
-  const labels = series.map((s) => tasks.map((t, i) => t.labels(s.candles, taskStates[i]!)));
+  const symbolTaskStates: Record<string, readonly TaskStateLike[]> = {};
+  if (config.taskFit === 'perSymbol') {
+    series.forEach((s, k) => {
+      if (symbolTaskStates[s.symbol]) throw new DataError(`series ${s.symbol} appears twice: per-symbol task fits need one series per symbol`);
+      symbolTaskStates[s.symbol] = tasks.map((t) => t.fit(s.candles, bounds[k]!.trainEnd));
+    });
+  }
+  const labels = series.map((s) => tasks.map((t, i) => t.labels(s.candles, (symbolTaskStates[s.symbol] ?? taskStates)[i]!)));
 
   const train: Pick[] = [];
   const val: Pick[] = [];
@@ -217,6 +226,7 @@ export function buildDataset(
     fittedNormalizer: normalizer,
     symbolNormalizers,
     taskStates,
+    symbolTaskStates,
     taskIds: tasks.map((t) => t.id),
     horizon,
     purgeGap: gap,

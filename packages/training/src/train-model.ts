@@ -81,7 +81,8 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
       return [sym, inner];
     }),
   );
-  const model = TaskAgnosticModel.create(modelConfig, { normalizer, taskStates, components, symbolNormalizers });
+  const symbolTaskStates = Object.fromEntries(Object.entries(ds.symbolTaskStates).map(([sym, st]) => [sym, Object.fromEntries(tasks.map((t, i) => [t.id, st[i]!]))]));
+  const model = TaskAgnosticModel.create(modelConfig, { normalizer, taskStates, components, symbolNormalizers, symbolTaskStates });
   try {
     const encoder = asTrainableEncoder(model.encoder);
     const mtasks = model.tasks as unknown as TrainableTask[];
