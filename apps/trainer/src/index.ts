@@ -23,3 +23,8 @@ export { runPaths } from './run-paths.js';
 export type { RunPaths } from './run-paths.js';
 export { screenSeries, seriesNeeds, splitCapacity, minBarsForFractions, describeRepairs } from './universe.js';
 export type { SeriesNeeds } from './universe.js';
+export { evaluateLeaveSymbolsOut, printLso } from './lso.js';
+export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoOptions } from './lso.js';
+export { blockBootstrap, difference } from './bootstrap.js';
+export type { Difference } from './bootstrap.js';
+export { loadRunModel } from './load-run.js';

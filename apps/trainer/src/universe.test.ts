@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket, sliceColumns, type CandleColumns } from '@task-agnostic/core';
 import { buildDataset, featurePipeline } from '@task-agnostic/training';
-import { DEFAULT_FEATURE_SET } from '@task-agnostic/features';
+import { DEFAULT_FEATURE_SET, computeFeatures } from '@task-agnostic/features';
 import { getTask } from '@task-agnostic/heads';
 import { parseTrainerConfig, resolveConfig, UNIVERSAL_HOLDOUT } from './config.js';
 import { loadData } from './data-source.js';
@@ -111,5 +111,23 @@ describe('bad input across many symbols', () => {
     const cap = splitCapacity(need, ds.boundaries[0]!, needs);
     expect(ds.val.n).toBeLessThanOrEqual(cap.val);
     expect(() => screenSeries(cfg, [data[1]!], () => {})).toThrow(/no symbol has enough history .*SHORTUSDT/);
+  });
+});
+
+describe('one model over many symbols', () => {
+  it('the default features are scale-free: a symbol priced 3000x lower with 250x the volume gives the same features', () => {
+    const c = generateSyntheticMarket({ bars: 800, seed: 3 }).candles;
+    const k = 1 / 3000;
+    const v = 250;
+    const s: CandleColumns = { ...c, open: c.open.map((x) => x * k), high: c.high.map((x) => x * k), low: c.low.map((x) => x * k), close: c.close.map((x) => x * k), volume: c.volume.map((x) => x * v), turnover: c.turnover.map((x) => x * k * v) };
+    const a = computeFeatures(c, DEFAULT_FEATURE_SET);
+    const b = computeFeatures(s, DEFAULT_FEATURE_SET);
+    expect(b.names).toEqual(a.names);
+    for (let j = 0; j < a.cols; j++) {
+      for (let i = a.warmup; i < a.rows; i += 7) {
+        const x = a.data[i * a.cols + j]!;
+        expect(Math.abs(b.data[i * a.cols + j]! - x)).toBeLessThanOrEqual(1e-3 * Math.max(1e-3, Math.abs(x)));
+      }
+    }
   });
 });
