@@ -8,7 +8,7 @@
  * scaled by a normaliser fitted on its own history before the evaluated rows (normalizerForSeries'
  * 'history' fallback: its training range), labels from task states fitted on the same rows. The
  * three contenders (universal, alone, baselines) are scored on the same test rows and the same
- * labels. Differences carry a paired moving-block bootstrap interval over those rows.
+ * labels. Differences carry a paired stationary block bootstrap interval (core) over those rows.
  */
 import { DataError, Rng } from '@task-agnostic/core';
 import { blockBootstrap, difference, type Difference } from './bootstrap.js';
