@@ -13,6 +13,11 @@ export const traderConfigSchema = z
     /** consistency: the source design's consistency-weighted fusion (default); weighted: weighted signal fusion. */
     fusion: z.enum(['consistency', 'weighted']).default('consistency'),
     fusionConfig: z.unknown().optional(),
+    /**
+     * 'fitted': the thresholds of the model's decision policy (fitted on validation; the source's when
+     * the artifact has none); 'seed': the source design's numbers.
+     */
+    thresholds: z.enum(['fitted', 'seed']).default('fitted'),
     /** Passed to @task-agnostic/risk parseRiskConfig (daily 3% / weekly 5% limits by default). */
     risk: z.unknown().optional(),
     /** Paper account (passed to @task-agnostic/backtest parseAccountConfig): equity, fees, slippage, leverage. */

@@ -9,7 +9,7 @@ export type { Venue, Target, Execution, ExchangeVenueOptions } from './venue.js'
 export { LatencyWindow } from './latency.js';
 export { traderConfigSchema, parseTraderConfig } from './config.js';
 export type { TraderConfig, TraderConfigInput } from './config.js';
-export { createEngine, fusionOf, runTagOf } from './setup.js';
+export { createEngine, decisionOf, fusionOf, runTagOf } from './setup.js';
 export type { EngineSetup } from './setup.js';
 export { replayCsv, parseSpeed } from './sources.js';
 export type { ReplayOptions, ReplaySpeed } from './sources.js';

@@ -12,7 +12,7 @@ import type { TradingEngine } from './engine.js';
 import { Journal } from './journal.js';
 import { createLogger } from './logger.js';
 import { loadTraderModel, writeUntrainedModel } from './model-factory.js';
-import { createEngine } from './setup.js';
+import { createEngine, decisionOf } from './setup.js';
 import { replayCsv } from './sources.js';
 import { ExchangeVenue } from './venue.js';
 
@@ -39,6 +39,7 @@ function loadConfig(a: RunArgs): TraderConfig {
     ...(a.symbols ? { symbols: a.symbols } : {}),
     ...(a.interval ? { interval: a.interval } : {}),
     ...(a.fusion ? { fusion: a.fusion } : {}),
+    ...(a.thresholds ? { thresholds: a.thresholds } : {}),
     ...(a.statusEvery !== undefined ? { statusEvery: a.statusEvery } : {}),
     account,
   });
@@ -70,6 +71,9 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     const backend = await initBackend();
     const model = await loadTraderModel(a.model);
     logger.info({ command: a.command, model: a.model, symbols: cfg.symbols, interval: cfg.interval, journal: a.journal, backend, keys: creds ? maskKey(creds.apiKey) : null }, 'trader starting');
+    const decision = decisionOf(cfg, model);
+    logger.info({ fusion: cfg.fusion, thresholds: decision.policy?.thresholds ?? null, gate: decision.policy?.gate ?? null }, decision.note);
+    io.out(`decisions: ${decision.note}`);
     if (a.baseUrl || !a.replay) {
       const mode = a.baseUrl ? 'custom' : a.command === 'live' ? a.venue! : 'mainnet';
       client = new BybitClient({

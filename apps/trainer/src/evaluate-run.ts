@@ -24,6 +24,7 @@ import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import { blockBootstrap, difference, type Difference } from './bootstrap.js';
 import { classSeparation, type ClassSeparation } from './representation.js';
+import { decisionOf } from './decision-setup.js';
 import { encoderConfigOf, scalarMetrics, trainRun, dateBoundaries, datasetOptions, type Log } from './train-run.js';
 
 /** The metric a comparison is made on, and whether higher is better. */
@@ -214,8 +215,8 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
     };
   }
 
-  // 3. Consistency of the fused decisions over the test windows.
-  const fuse = fusionFn(cfg);
+  // 3. Consistency of the fused decisions over the test windows (the model's decision policy).
+  const fuse = decisionOf(cfg, model, 'fitted').fuse;
   const tracker = new ConsistencyTracker();
   const actions: Record<string, number> = { buy: 0, sell: 0, hold: 0 };
   let agreementSum = 0;

@@ -18,6 +18,10 @@ import { renderRunReport, type BacktestSummary, type EpochLine } from './report.
 import { runPaths, type RunPaths } from './run-paths.js';
 import { jsonSafe, saveTrainRun, trainRun, type Log } from './train-run.js';
 import { describeRepairs, screenSeries } from './universe.js';
+import { fitDecisionPolicy, type PolicyFitReport } from './decision-policy-run.js';
+import { decisionOf, type ThresholdsMode } from './decision-setup.js';
+import { calibrateModel, type CalibrationReport } from '@task-agnostic/training';
+import { readModelJson, saveModel } from '@task-agnostic/model';
 
 /** Loads the data a config names (held-out symbols left out unless `withHoldout`). */
 export function loadConfigData(cfg: TrainerConfig, o: { log?: Log; withHoldout?: boolean } = {}): Promise<SymbolData[]> {
@@ -47,6 +51,65 @@ export interface TrainedRun {
   readonly paths: RunPaths;
   readonly data: SymbolData[];
   readonly result: TrainModelResult;
+  /** Which thresholds backtests use: the model's fitted policy (default) or the source's. */
+  readonly thresholds?: ThresholdsMode;
+}
+
+/** Fits the decision policy on the validation split, sets it on the model and writes decision-policy.json. */
+export async function fitPolicyStep(run: TrainedRun, o: StepOptions): Promise<PolicyFitReport | null> {
+  const { cfg, result } = run;
+  if (cfg.policy.thresholds === 'seed') {
+    result.model.setDecisionPolicy(null);
+    o.log('decision policy: --thresholds seed, keeping the source design\'s thresholds');
+    return null;
+  }
+  const { policy, report } = fitDecisionPolicy(cfg, result.model, run.data, result.dataset.boundaries, result.dataset.purgeGap, {
+    minRoundTripsPerDay: cfg.policy.minRoundTripsPerDay,
+    minValidationDays: cfg.policy.minValidationDays,
+    log: o.log,
+  });
+  result.model.setDecisionPolicy(policy);
+  await mkdir(run.paths.dir, { recursive: true });
+  await writeFile(run.paths.policy, JSON.stringify({ policy, report }, jsonSafe, 2) + '\n');
+  o.log(`decision policy fitted on validation in ${report.seconds.toFixed(1)} s, written to ${run.paths.policy}`);
+  return report;
+}
+
+/**
+ * Refits a loaded run's calibration and decision policy on its validation split and saves them into
+ * its artifact (the training range and metrics of the artifact are kept).
+ */
+export async function recalibrateStep(run: TrainedRun, o: StepOptions): Promise<void> {
+  const { cfg, result } = run;
+  if (cfg.calibrate === false) {
+    result.model.setCalibration({});
+    o.log('calibration: off in the run config (calibrate: false)');
+  } else {
+    const rep = calibrateModel(result.model, result.dataset, { softmax: cfg.calibrate });
+    for (const l of describeCalibration(rep)) o.log(l);
+    await writeFile(run.paths.calibration, JSON.stringify(rep, jsonSafe, 2) + '\n');
+  }
+  await fitPolicyStep(run, o);
+  const old = await readModelJson(run.paths.model);
+  await saveModel(result.model, run.paths.model, { training: old.training, metrics: old.metrics });
+  o.log(`model saved to ${run.paths.model}`);
+}
+
+/** One line per calibrated head: method and the test split's figures before -> after. */
+export function describeCalibration(rep: CalibrationReport | undefined): string[] {
+  if (!rep) return ['calibration: off'];
+  const lines = rep.heads.map((h) => {
+    const b = h.test?.before.metrics ?? {};
+    const a = h.test?.after.metrics ?? {};
+    const keys = Object.keys(a).filter((k) => ['ece', 'brier', 'nll', 'meanZ2', 'mse'].includes(k));
+    const figs = keys.map((k) => `${k} ${fmtNum(b[k])} -> ${fmtNum(a[k])}`).join(', ');
+    return `calibration ${h.task}: ${h.method} (scale ${h.scale.map((x) => +x.toFixed(3)).join('/')}, shift ${h.shift.map((x) => +x.toFixed(3)).join('/')}); test ${figs || '-'}`;
+  });
+  return [...lines, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
+}
+
+function fmtNum(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '-' : Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(4);
 }
 
 /** Step 1: train and save the model and the training summary. */
@@ -58,9 +121,17 @@ export async function trainStep(cfg: TrainerConfig, o: StepOptions): Promise<Tra
   const t0 = Date.now();
   const result = await trainRun(cfg, data, { paths, progress: o.progress ?? true, log: o.log });
   o.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${result.history.length} epochs, ${result.dataset.train.n} training windows`);
+  for (const l of describeCalibration(result.calibration)) o.log(l);
+  const run: TrainedRun = { cfg, paths, data, result };
+  try {
+    await fitPolicyStep(run, o);
+  } catch (err) {
+    result.model.dispose();
+    throw err;
+  }
   await saveTrainRun(cfg, data, result, paths);
   o.log(`model saved to ${paths.model}`);
-  return { cfg, paths, data, result };
+  return run;
 }
 
 /** Step 2: evaluation (baselines, single-task models, transfer, consistency, representation). */
@@ -82,7 +153,9 @@ function backtestFile(paths: RunPaths, symbol: string, i: number): string {
 
 /** Step 3: backtests of every symbol's test range, with their HTML and JSON reports. */
 export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<BacktestSummary[]> {
-  const results: SymbolBacktest[] = run.data.map((d, i) => backtestSymbol(run.cfg, run.result.model, d, testStartRow(run.result, i), o.log));
+  const mode = run.thresholds ?? 'fitted';
+  o.log(`backtest: ${decisionOf(run.cfg, run.result.model, mode).note}`);
+  const results: SymbolBacktest[] = run.data.map((d, i) => backtestSymbol(run.cfg, run.result.model, d, testStartRow(run.result, i), o.log, mode));
   await mkdir(run.paths.dir, { recursive: true });
   const summaries: BacktestSummary[] = [];
   for (const [i, b] of results.entries()) {
@@ -104,7 +177,7 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
     const m = b.result.metrics;
     const h = b.result.benchmarkMetrics;
     o.log(
-      `backtest ${b.symbol}: return ${(m.totalReturn * 100).toFixed(2)}% (buy & hold ${(h.totalReturn * 100).toFixed(2)}%), Sharpe ${m.sharpe.toFixed(2)} (${h.sharpe.toFixed(2)}), max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%, ${m.trades} trades`,
+      `backtest ${b.symbol}: return ${(m.totalReturn * 100).toFixed(2)}% (buy & hold ${(h.totalReturn * 100).toFixed(2)}%), Sharpe ${m.sharpe.toFixed(2)} (${h.sharpe.toFixed(2)}), max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%, ${m.trades} trades (${((m.trades * 3 * 86_400_000) / Math.max(1, c.tsMs[c.length - 1]! - c.tsMs[0]!)).toFixed(2)} per 3 days), turnover ${m.turnover.toFixed(2)}, fees ${m.feesPaid.toFixed(2)}`,
     );
   }
   const json = { symbols: results.map((b) => ({ symbol: b.symbol, startRow: b.startRow, decisions: b.decisions, topReasons: b.topReasons, report: backtestReportJson(b.result) })) };
@@ -165,6 +238,8 @@ export async function reportStep(runDir: string, o: StepOptions & { backtests?: 
   const evaluation = await readJson<Evaluation>(paths.evaluation, 'evaluation');
   const backtests = o.backtests ?? (await readJson<{ summaries?: BacktestSummary[] }>(path.join(paths.dir, 'backtest-summary.json'), 'backtest summary'))?.summaries ?? [];
   const history = await readHistory(paths.history);
+  const calibration = await readJson<CalibrationReport>(paths.calibration, 'calibration report');
+  const policy = (await readJson<{ report?: PolicyFitReport }>(paths.policy, 'decision policy'))?.report ?? null;
   const paramCount = (model?.weights.entries ?? []).reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
   const html = renderRunReport({
     name: cfg.name,
@@ -177,6 +252,8 @@ export async function reportStep(runDir: string, o: StepOptions & { backtests?: 
     history,
     evaluation,
     backtests,
+    calibration,
+    policy,
   });
   await writeFile(paths.report, html);
   o.log(`report written to ${paths.report}`);

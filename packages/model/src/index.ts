@@ -7,6 +7,7 @@ export type { SaveMeta, LoadOptions } from './artifact.js';
 export {
   ARTIFACT_FORMAT,
   ARTIFACT_FORMAT_VERSION,
+  SUPPORTED_FORMAT_VERSIONS,
   MODEL_JSON,
   WEIGHTS_FILE,
   modelJsonSchema,
@@ -26,3 +27,5 @@ export type { FusedHeads } from './fused-heads.js';
 export { defaultComponents } from './components.js';
 export { normalizerForSeries, FALLBACK_MIN_ROWS } from './series-normalizer.js';
 export type { SeriesNormalizer, SeriesNormalizerOptions } from './series-normalizer.js';
+export { headCalibrationSchema, calibrationSchema, fusionPolicySchema, decisionPolicySchema, calibrateInPlace } from './calibration.js';
+export type { HeadCalibration, FusionPolicy, DecisionPolicy } from './calibration.js';
