@@ -33,6 +33,8 @@ beforeAll(async () => {
     model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction', 'volatility'] },
     training: { epochs: 1, batchSize: 64 },
     evaluate: { singleTask: false, transfer: false },
+    // a week of validation is too short to fit decision thresholds (not what this test is about)
+    policy: { thresholds: 'seed' },
   });
   run = await trainStep(cfg, { log: (l) => lines.push(l), progress: false });
   report = await evaluateLeaveSymbolsOut(cfg, run.result.model, { log: (l) => lines.push(l), alone: true, aloneEpochs: 1, aloneStride: 2, resamples: 40 });
