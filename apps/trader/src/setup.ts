@@ -74,7 +74,8 @@ export interface EngineSetup {
 }
 
 export function createEngine(s: EngineSetup): TradingEngine {
-  const predictor = s.predictor ?? (s.model ? new StreamingPredictor(s.model) : undefined);
+  // the symbol picks its own normaliser and task states where the model has them (per-symbol models)
+  const predictor = s.predictor ?? (s.model ? new StreamingPredictor(s.model, { symbol: s.symbol }) : undefined);
   if (!predictor) throw new Error('createEngine needs a model or a predictor');
   const venue = s.venue ?? new PaperVenue(s.symbol, s.config.account, INTERVAL_MS[s.config.interval]);
   const decision = decisionOf(s.config, s.model);

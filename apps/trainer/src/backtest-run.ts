@@ -34,7 +34,8 @@ export function backtestSymbol(cfg: TrainerConfig, model: TaskAgnosticModel, d: 
   if (startRow >= n) throw new RangeError(`${d.symbol}: the test range is empty (starts at row ${startRow} of ${n})`);
   const rows = Array.from({ length: n - startRow }, (_, i) => startRow + i);
   log(`backtest ${d.symbol}: predicting ${rows.length} bars`);
-  const outputs: TaskOutputs[] = model.predictCandles(d.candles, rows);
+  // the symbol picks its own normaliser and task states where the model has them (per-symbol models)
+  const outputs: TaskOutputs[] = model.predictCandles(d.candles, rows, { symbol: d.symbol });
   const decision = decisionOf(cfg, model, thresholds);
   return backtestOutputs(cfg, d, startRow, n, outputs, decision.fuse, decision.risk);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { ConfigError, parseInterval } from '@task-agnostic/core';
 import { initBackend } from '@task-agnostic/tf';
-import { resolveConfig, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
+import { describeSymbols, resolveConfig, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
 import { backtestStep, evaluateStep, recalibrateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
@@ -12,7 +12,10 @@ import { runOosBacktest, runOosEvaluate, type OosRequest } from './oos-run.js';
 import { parsePeriod, runWalkForward } from './walk-forward.js';
 import type { Evaluation } from './evaluate-run.js';
 import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js';
-import type { Log } from './train-run.js';
+import { jsonSafe, type Log } from './train-run.js';
+import { evaluateLeaveSymbolsOut, printLso } from './lso.js';
+import { loadRunModel } from './load-run.js';
+import { writeFile } from 'node:fs/promises';
 
 const out: Log = (l) => process.stdout.write(l + '\n');
 
@@ -30,6 +33,7 @@ Commands:
   calibrate  refit a saved run's head calibration and decision policy on its validation split
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
   walk-forward  retrain per fold, test on the next period; stitched out-of-sample metrics with intervals
+  lso        leave-symbols-out: the frozen model on held-out symbols vs baselines and single-symbol models
 
 Examples:
   trainer main
@@ -127,6 +131,18 @@ Example:
   trainer walk-forward --config default --data ../shared/data/candles --exchange bybit --symbols BTCUSDT \
       --from 2022-01-01 --to 2026-01-01 --folds 12 --test-length 3mo --retrain expanding --name wf-btc
 `,
+  lso: `trainer lso <run-dir> [--no-alone] [--alone-epochs N] [--alone-stride N] [--resamples N]
+
+Leave-symbols-out evaluation of a run trained with held-out symbols (config data.holdout, e.g. the
+universal preset or train --holdout A,B). Each held-out symbol, never seen in training, is scaled
+by a normaliser fitted on its own training range (the artifact's fallback for unseen symbols) and
+labelled with task states fitted there; on its test range the frozen encoder and heads are
+scored beside each task's naive baselines and beside a model of the same config trained on that
+symbol alone (--no-alone skips it), with paired block-bootstrap 95% intervals. Writes lso.json.
+
+Example:
+  trainer train --config universal --name universal && trainer lso runs/universal
+`,
   calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed]
 
 Refits a saved run's head calibration and decision policy on its validation split (e.g. an
@@ -178,6 +194,16 @@ function thresholdsFlag(s: string | undefined): 'fitted' | 'seed' | undefined {
 
 function symbolsFlag(s: string | undefined): string[] | undefined {
   return s === undefined ? undefined : s.split(',').map((x) => x.trim().toUpperCase()).filter(Boolean);
+}
+
+/** --data: a CSV file, a folder, or several CSV files separated by commas. */
+function dataPathFlag(s: string): string {
+  return s.split(',').map((x) => path.resolve(x.trim())).join(',');
+}
+
+/** --symbols: a list, or 'all' (every symbol with a file of the interval in the data folder). */
+function symbolsOrAll(s: string | undefined): string[] | 'all' | undefined {
+  return s !== undefined && s.trim().toLowerCase() === 'all' ? 'all' : symbolsFlag(s);
 }
 
 export function printTrainSummary(run: TrainedRun, log: Log): void {
@@ -234,9 +260,17 @@ export function printEvaluation(ev: Evaluation, log: Log): void {
   }
   log(`\nevaluation (${ev.testSamples} test windows), each symbol against each task's best naive baseline on the same windows (95% stationary-block-bootstrap intervals; 'better' only when the interval of the difference excludes 0):\n${textTable(rows)}`);
   log(`\ndoes sharing help? the multi-task model against single-task models with the same encoder and budget, on the same pooled windows:\n${textTable(shared)}`);
-  if (ev.transfer) log(`transfer '${ev.transfer.task}': ${ev.transfer.metric} frozen encoder ${fmt(ev.transfer.frozenEncoder[ev.transfer.metric])} vs from scratch ${fmt(ev.transfer.fromScratch[ev.transfer.metric])} (${ev.transfer.note})`);
+  if (ev.transfer) {
+    const t = ev.transfer;
+    const cost = t.compute ? `; quality ${t.qualityRatio !== undefined ? pct(t.qualityRatio) : '-'} of from scratch at ${pct(t.compute.ratio)} of its CPU time (${t.compute.frozenCpuSeconds.toFixed(0)} s vs ${t.compute.scratchCpuSeconds.toFixed(0)} s)` : '';
+    log(`transfer '${t.task}': ${t.metric} frozen encoder ${fmt(t.frozenEncoder[t.metric])} vs from scratch ${fmt(t.fromScratch[t.metric])}${cost} (${t.note})`);
+  }
   log(`consistency (${ev.consistency.fusion}): ${pct(ev.consistency.score)} of decisions agree; mean agreement ${fmt(ev.consistency.meanAgreement, 3)}`);
-  if (ev.representation) log(`representation (${ev.representation.labels} classes): inter/intra ratio ${fmt(ev.representation.trained.ratio)} trained vs ${fmt(ev.representation.untrained.ratio)} untrained`);
+  if (ev.representation) {
+    const r = ev.representation;
+    const d = r.ratioDiff ? `; difference ${fmt(r.ratioDiff.value)} [95% ${fmt(r.ratioDiff.lo)}, ${fmt(r.ratioDiff.hi)}]: ${r.ratioDiff.verdict}` : '';
+    log(`representation (${r.labels} classes): inter/intra ratio ${fmt(r.trained.ratio)} trained vs ${fmt(r.untrained.ratio)} untrained${d}`);
+  }
   if (ev.regimeTruth) {
     const g = ev.regimeTruth;
     const per = Object.entries(g.bySymbol).map(([s, b]) => `${s} ${pct(b.accuracy)}`).join(', ');
@@ -258,7 +292,7 @@ async function cmdMain(args: readonly string[]): Promise<number> {
   const cfg = resolveConfig('quick', overrides);
   const started = Date.now();
   const backend = await initBackend();
-  out(`main job: preset quick on the synthetic market (${cfg.data.symbols.join(', ')}, ${cfg.data.bars} bars each), backend ${backend.name}`);
+  out(`main job: preset quick on the synthetic market (${describeSymbols(cfg.data)}, ${cfg.data.bars} bars each), backend ${backend.name}`);
   const progress = !values['no-progress'];
   const run = await trainStep(cfg, { log: out, progress });
   printTrainSummary(run, out);
@@ -303,22 +337,24 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     {
       config: { type: 'string' }, data: { type: 'string' }, synthetic: { type: 'boolean' }, symbols: { type: 'string' }, interval: { type: 'string' },
       exchange: { type: 'string' }, 'val-start': { type: 'string' }, 'test-start': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
-      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, thresholds: { type: 'string' }, workers: { type: 'string' },
+      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, holdout: { type: 'string' }, thresholds: { type: 'string' }, workers: { type: 'string' },
     },
     'train',
   );
   if (values.help) return help('train');
   if (values.data && values.synthetic) throw new ConfigError('choose one of --data and --synthetic', 'data');
   if (Boolean(values['val-start']) !== Boolean(values['test-start'])) throw new ConfigError('--val-start and --test-start go together', 'split');
-  const symbols = symbolsFlag(values.symbols as string | undefined);
+  const symbols = symbolsOrAll(values.symbols as string | undefined);
+  const holdout = symbolsFlag(values.holdout as string | undefined);
   const epochs = intFlag(values.epochs as string | undefined, 'epochs');
   const thresholds = thresholdsFlag(values.thresholds as string | undefined);
   const workers = intFlag(values.workers as string | undefined, 'workers');
   if (workers === 0) throw new ConfigError('--workers must be 1 or more (1 = one thread; default: the core count)', 'workers');
   const data: Record<string, unknown> = {
-    ...(values.data ? { source: 'csv', path: path.resolve(values.data as string) } : {}),
+    ...(values.data ? { source: 'csv', path: dataPathFlag(values.data as string) } : {}),
     ...(values.synthetic ? { source: 'synthetic' } : {}),
     ...(symbols ? { symbols } : {}),
+    ...(holdout ? { holdout } : {}),
     ...(values.interval ? { interval: values.interval } : {}),
     ...(values.exchange ? { exchange: values.exchange } : {}),
     ...(values['val-start'] ? { split: { valStart: values['val-start'], testStart: values['test-start'] } } : {}),
@@ -333,7 +369,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   } as TrainerConfigInput;
   const cfg: TrainerConfig = resolveConfig(values.config as string | undefined, overrides);
   const backend = await initBackend();
-  out(`train '${cfg.name}': ${cfg.data.source} data (${cfg.data.symbols.join(', ')}), encoder ${typeof cfg.model.encoder === 'string' ? `${cfg.model.encoder} ${cfg.model.encoderType}` : 'custom'}, tasks ${cfg.model.tasks.map((t) => (typeof t === 'string' ? t : t.id)).join(', ')}, backend ${backend.name}`);
+  out(`train '${cfg.name}': ${cfg.data.source} data (${describeSymbols(cfg.data)}), encoder ${typeof cfg.model.encoder === 'string' ? `${cfg.model.encoder} ${cfg.model.encoderType}` : 'custom'}, tasks ${cfg.model.tasks.map((t) => (typeof t === 'string' ? t : t.id)).join(', ')}, backend ${backend.name}`);
   const run = await trainStep(cfg, { log: out, progress: !values['no-progress'] });
   printTrainSummary(run, out);
   run.result.model.dispose();
@@ -442,8 +478,41 @@ async function cmdWalkForward(args: readonly string[]): Promise<number> {
   } as TrainerConfigInput;
   const cfg = resolveConfig(values.config as string | undefined, overrides);
   const backend = await initBackend();
-  out(`walk-forward '${cfg.name}': ${folds} folds of ${testLength.text}, ${retrain}, ${cfg.data.source} data (${cfg.data.symbols.join(', ')}), backend ${backend.name}`);
+  out(`walk-forward '${cfg.name}': ${folds} folds of ${testLength.text}, ${retrain}, ${cfg.data.source} data (${describeSymbols(cfg.data)}), backend ${backend.name}`);
   await runWalkForward(cfg, { folds, testLength, retrain, log: out, progress: !values['no-progress'] });
+  return 0;
+}
+
+async function cmdLso(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { 'no-alone': { type: 'boolean' }, 'alone-epochs': { type: 'string' }, 'alone-stride': { type: 'string' }, resamples: { type: 'string' }, 'no-progress': { type: 'boolean' } },
+    'lso',
+  );
+  if (values.help) return help('lso');
+  const dir = runDirArg(positionals, 'lso');
+  await initBackend();
+  const { cfg, model, paths } = await loadRunModel(dir);
+  try {
+    const aloneEpochs = intFlag(values['alone-epochs'] as string | undefined, 'alone-epochs');
+    const aloneStride = intFlag(values['alone-stride'] as string | undefined, 'alone-stride');
+    const resamples = intFlag(values.resamples as string | undefined, 'resamples');
+    if (aloneStride === 0) throw new ConfigError('--alone-stride must be at least 1', 'alone-stride');
+    if (resamples !== undefined && resamples < 20) throw new ConfigError('--resamples must be at least 20', 'resamples');
+    const report = await evaluateLeaveSymbolsOut(cfg, model, {
+      log: out,
+      alone: !values['no-alone'],
+      progress: !values['no-progress'],
+      ...(aloneEpochs !== undefined ? { aloneEpochs } : {}),
+      ...(aloneStride !== undefined ? { aloneStride } : {}),
+      ...(resamples !== undefined ? { resamples } : {}),
+    });
+    await writeFile(path.join(paths.dir, 'lso.json'), JSON.stringify(report, jsonSafe, 2) + '\n');
+    printLso(report, out);
+    out(`leave-symbols-out report written to ${path.join(paths.dir, 'lso.json')}`);
+  } finally {
+    model.dispose();
+  }
   return 0;
 }
 
@@ -484,6 +553,7 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   calibrate: cmdCalibrate,
   report: cmdReport,
   'walk-forward': cmdWalkForward,
+  lso: cmdLso,
 };
 
 export async function runCli(argv: readonly string[]): Promise<number> {

@@ -5,6 +5,7 @@
  * (e.g. "training.batchSize: Number must be greater than 0").
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, INTERVALS, parseWithSchema } from '@task-agnostic/core';
 import { multiTimeframeFeatures } from './feature-presets.js';
@@ -18,12 +19,24 @@ const isoDate = z.union([
     .transform((s) => Date.parse(s)),
 ]);
 
+const symbolId = z.string().regex(/^[A-Z0-9]+$/, 'symbols are upper-case like BTCUSDT');
+
 export const DataConfigSchema = z
   .object({
     /** 'synthetic': core's generator (the built-in default data); 'csv': a file or a folder. */
     source: z.enum(['synthetic', 'csv']).default('synthetic'),
     path: z.string().min(1).optional(),
-    symbols: z.array(z.string().regex(/^[A-Z0-9]+$/, 'symbols are upper-case like BTCUSDT')).min(1).default(['SYNTHUSDT']),
+    /** Symbols to train on, or 'all': every symbol with a file of the interval in the data folder. */
+    symbols: z.union([z.literal('all'), z.array(symbolId).min(1)]).default(['SYNTHUSDT']),
+    /**
+     * Held-out symbols (leave-symbols-out): never seen by pre-training, training, the normaliser or
+     * the task fits; `trainer lso` evaluates the frozen model on them.
+     */
+    holdout: z.array(symbolId).default([]),
+    /** 'perSymbol': each symbol scaled by statistics of its own training rows (kept per symbol in the artifact). */
+    normalisation: z.enum(['pooled', 'perSymbol']).default('pooled'),
+    /** What task labels (thresholds, centres) are fitted on: 'perSymbol' = each symbol's own training rows (kept per symbol in the artifact). */
+    taskFit: z.enum(['pooled', 'first', 'perSymbol']).default('pooled'),
     interval: z.enum(INTERVALS).default('1h'),
     /** A folder with several exchanges' files for one symbol: which exchange prefix to use. */
     exchange: z.string().min(1).optional(),
@@ -50,6 +63,9 @@ export const DataConfigSchema = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.source === 'csv' && !d.path) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['path'], message: "is required when source is 'csv'" });
+    if (d.symbols === 'all' && d.source !== 'csv') ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['symbols'], message: "'all' needs a data folder (source 'csv' with a path)" });
+    const both = Array.isArray(d.symbols) ? d.holdout.filter((s) => d.symbols.includes(s)) : [];
+    if (both.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['holdout'], message: `${both.join(', ')} cannot be both trained on and held out` });
   });
 
 export const EvaluateConfigSchema = z
@@ -118,6 +134,18 @@ export type TrainerConfig = z.infer<typeof TrainerConfigSchema>;
 export type TrainerConfigInput = z.input<typeof TrainerConfigSchema>;
 
 /**
+ * The universal preset's held-out symbols: four Binance perpetuals of different kinds (an oracle
+ * token, an old large cap, a newer layer-1, a payments coin), fixed so runs compare.
+ */
+export const UNIVERSAL_HOLDOUT: readonly string[] = ['LINKUSDT', 'LTCUSDT', 'NEARUSDT', 'XLMUSDT'];
+
+/** The symbols of a config, for logs. */
+export function describeSymbols(d: TrainerConfig['data']): string {
+  const held = d.holdout.length ? ` (held out: ${d.holdout.join(', ')})` : '';
+  return (d.symbols === 'all' ? 'all symbols' : d.symbols.join(', ')) + held;
+}
+
+/**
  * Presets. `quick` is the main job (`npm start`): a few minutes on 2 CPU cores with wasm, on the
  * synthetic market. `default` is a real run (hours of data, a bigger budget). `paper` uses the
  * source design's encoder sizes and is meant for machines with tfjs-node or a GPU.
@@ -155,6 +183,33 @@ export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
     model: { windowLength: 48, encoder: 'default', encoderType: 'transformer', tasks: PRESET_TASKS, features: multiTimeframeFeatures() },
     training: { epochs: 10, batchSize: 64, learningRate: 1e-3, ...REGULARISED, earlyStopping: { patience: 3 } },
     evaluate: { singleTask: true, transfer: true, transferEpochs: 5 },
+  },
+  /**
+   * The universal encoder: every hourly series of the data folder (TAT_DATA_DIR/candles, else
+   * ../shared/data/candles from the repository root; a symbol on two exchanges is two series)
+   * but four symbols held out for `trainer lso`, per-symbol normalisation and label fits,
+   * self-supervised pre-training on all of them first, one calendar split. Budgeted for
+   * <= 45 min on 2 CPU cores (see the trainer README for the measured cost).
+   */
+  universal: {
+    name: 'universal',
+    data: {
+      source: 'csv',
+      path: path.join(process.env.TAT_DATA_DIR ?? '../shared/data', 'candles'),
+      symbols: 'all',
+      interval: '1h',
+      holdout: [...UNIVERSAL_HOLDOUT],
+      normalisation: 'perSymbol',
+      taskFit: 'perSymbol',
+      policy: 'ffill',
+      stride: 12,
+      // one calendar split for every series, so no series trains on the months another is tested on
+      split: { valStart: '2023-06-01', testStart: '2023-12-01' },
+    },
+    model: { windowLength: 32, encoder: 'default', encoderType: 'transformer', tasks: ['direction', 'volatility', 'regime', 'return', 'risk'] },
+    pretrain: { epochs: 4, stepsPerEpoch: 100, batchSize: 64 },
+    training: { epochs: 6, batchSize: 128, learningRate: 1e-3, earlyStopping: { patience: 2 } },
+    evaluate: { singleTask: false, transfer: true, transferTask: 'anomaly', transferEpochs: 2 },
   },
   paper: {
     name: 'paper',

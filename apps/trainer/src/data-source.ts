@@ -4,6 +4,7 @@ import {
   ConfigError,
   DataError,
   INTERVALS,
+  INTERVAL_MS,
   generateSyntheticMarket,
   lowerBound,
   readCandlesCsv,
@@ -24,6 +25,8 @@ export interface SymbolData {
   /** What validation changed (0 and 0 for clean data). */
   readonly dropped: number;
   readonly filled: number;
+  /** Missing intervals found by validation (filled under 'ffill'; left as gaps under 'drop'). */
+  readonly missing?: number;
   /** Synthetic data only: the generator's ground truth, row for row with `candles`. */
   readonly truth?: SyntheticTruth;
 }
@@ -39,7 +42,8 @@ export interface LoadDataOptions {
   readonly path?: string;
   /** Use the built-in synthetic market instead of files. */
   readonly synthetic?: boolean;
-  readonly symbols?: readonly SymbolId[];
+  /** Symbols to load, or 'all': every symbol with a file of the interval in the folder. */
+  readonly symbols?: readonly SymbolId[] | 'all';
   readonly interval?: Interval;
   /** In a folder with several exchanges' files for one symbol (bybit_X, binance_X), which to use. */
   readonly exchange?: string;
@@ -50,6 +54,10 @@ export interface LoadDataOptions {
   /** Keep only candles with tsMs in [startMs, endMs). */
   readonly startMs?: number;
   readonly endMs?: number;
+  /** Symbols to leave out (e.g. the held-out symbols of a leave-symbols-out evaluation). */
+  readonly exclude?: readonly SymbolId[];
+  /** Told how the files of a symbol with several exchanges' files are named (symbols 'all'). */
+  readonly log?: (line: string) => void;
 }
 
 const FILE_RE = new RegExp(`^(?:([a-z0-9]+)_)?([A-Z0-9]+)_(${INTERVALS.join('|')})\\.csv$`);
@@ -78,7 +86,8 @@ function clip(c: CandleColumns, startMs?: number, endMs?: number): CandleColumns
 export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
   const interval = o.interval ?? '1h';
   if (o.synthetic || !o.path) {
-    const symbols = o.symbols?.length ? o.symbols : ['SYNTHUSDT'];
+    if (o.symbols === 'all') throw new ConfigError("symbols 'all' means every symbol in a data folder: give the folder with --data", 'symbols');
+    const symbols = (o.symbols?.length ? o.symbols : ['SYNTHUSDT']).filter((s) => !o.exclude?.includes(s));
     return symbols.map((symbol, k) => {
       const seed = (o.seed ?? 42) * 1000 + k;
       const m = generateSyntheticMarket({ bars: o.bars ?? 20_000, seed, symbol, interval });
@@ -87,15 +96,35 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
       return { symbol, interval, candles: clip(m.candles, o.startMs, o.endMs), source: `synthetic:${seed}`, dropped: 0, filled: 0, truth };
     });
   }
-  if (!existsSync(o.path)) throw new DataError(`data path ${o.path} does not exist`);
+  const list = o.path.includes(',') ? o.path.split(',').map((x) => x.trim()).filter(Boolean) : null;
+  for (const p of list ?? [o.path]) if (!existsSync(p)) throw new DataError(`data path ${p} does not exist`);
   const files: { file: string; symbol: string; interval: Interval }[] = [];
-  if (statSync(o.path).isDirectory()) {
+  const all = o.symbols === 'all';
+  const wanted = all ? [] : (o.symbols ?? []);
+  const twins: { file: string; symbol: string; interval: Interval }[] = [];
+  if (list) {
+    // several files: each named like bybit_BTCUSDT_1h.csv, all of one interval
+    for (const p of list) {
+      const parsed = parseCandleFileName(path.basename(p));
+      if (!parsed) throw new ConfigError(`cannot tell the symbol and interval of ${p}: in a list of files each is named like bybit_BTCUSDT_1h.csv`, 'data');
+      if (wanted.length && !wanted.includes(parsed.symbol)) continue;
+      if (o.exclude?.includes(parsed.symbol)) continue;
+      files.push({ file: p, symbol: parsed.symbol, interval: parsed.interval });
+    }
+    assertOneInterval(files.map((f) => ({ symbol: f.symbol, interval: f.interval, source: f.file })));
+  } else if (statSync(o.path).isDirectory()) {
     for (const name of readdirSync(o.path).sort()) {
       const parsed = parseCandleFileName(name);
       if (!parsed || parsed.interval !== interval) continue;
-      if (o.symbols?.length && !o.symbols.includes(parsed.symbol)) continue;
+      if (wanted.length && !wanted.includes(parsed.symbol)) continue;
+      if (o.exclude?.includes(parsed.symbol)) continue;
       if (o.exchange && parsed.exchange !== o.exchange) continue;
       const twin = files.find((f) => f.symbol === parsed.symbol);
+      if (twin && all) {
+        // symbols 'all': every exchange's file is a series (named below)
+        twins.push({ file: path.join(o.path, name), symbol: parsed.symbol, interval });
+        continue;
+      }
       if (twin) {
         throw new ConfigError(
           `${o.path} has several ${interval} files for ${parsed.symbol} (${path.basename(twin.file)}, ${name}): choose one with --exchange`,
@@ -104,7 +133,7 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
       }
       files.push({ file: path.join(o.path, name), symbol: parsed.symbol, interval });
     }
-    const missing = (o.symbols ?? []).filter((s) => !files.some((f) => f.symbol === s));
+    const missing = wanted.filter((s) => !files.some((f) => f.symbol === s) && !o.exclude?.includes(s));
     if (missing.length) {
       const found = readdirSync(o.path).filter((n) => n.endsWith('.csv')).sort();
       throw new DataError(
@@ -114,14 +143,61 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
     if (files.length === 0) throw new DataError(`no ${interval} candle CSV files in ${o.path}`);
   } else {
     const parsed = parseCandleFileName(path.basename(o.path));
-    const symbol = o.symbols?.[0] ?? parsed?.symbol;
+    const symbol = wanted[0] ?? parsed?.symbol;
     if (!symbol) throw new ConfigError(`cannot tell the symbol of ${o.path}: name it like BTCUSDT_1h.csv or pass --symbols`, 'symbols');
     files.push({ file: o.path, symbol, interval: parsed?.interval ?? interval });
   }
   const out: SymbolData[] = [];
-  for (const f of files) {
+  const read = async (f: (typeof files)[number]): Promise<SymbolData> => {
     const r = await readCandlesCsv(f.file, { interval: f.interval, policy: o.policy ?? 'reject' });
-    out.push({ symbol: f.symbol, interval: f.interval, candles: clip(r.candles, o.startMs, o.endMs), source: f.file, dropped: r.dropped, filled: r.filled });
+    assertSpacing(r.candles, f.interval, f.file);
+    return { symbol: f.symbol, interval: f.interval, candles: clip(r.candles, o.startMs, o.endMs), source: f.file, dropped: r.dropped, filled: r.filled, missing: r.report.missingIntervals };
+  };
+  for (const f of files) {
+    const same = [await read(f)];
+    for (const t of twins.filter((x) => x.symbol === f.symbol)) same.push(await read(t));
+    if (same.length === 1) {
+      out.push(same[0]!);
+      continue;
+    }
+    // symbols 'all' with several exchanges' files of one symbol: each is a series of its own; the
+    // longest keeps the plain symbol, the others are named exchange:SYMBOL
+    same.sort((x, y) => y.candles.length - x.candles.length);
+    const named = same.map((d, i) => (i === 0 ? d : { ...d, symbol: `${parseCandleFileName(path.basename(d.source))?.exchange ?? path.basename(d.source, '.csv')}:${d.symbol}` }));
+    o.log?.(`${f.symbol}: ${named.map((d) => `${path.basename(d.source)} as ${d.symbol} (${d.candles.length} candles)`).join(', ')}; one exchange only with --exchange`);
+    out.push(...named);
   }
+  assertOneInterval(out);
   return out;
+}
+
+/**
+ * The usual spacing of the candles must be the interval they are read as: a 5m file named or
+ * read as 1h would mix intervals in one run.
+ */
+export function assertSpacing(c: CandleColumns, interval: Interval, source: string): void {
+  const n = Math.min(c.length, 2001);
+  if (n < 3) return;
+  const counts = new Map<number, number>();
+  for (let i = 1; i < n; i++) {
+    const d = c.tsMs[i]! - c.tsMs[i - 1]!;
+    counts.set(d, (counts.get(d) ?? 0) + 1);
+  }
+  let mode = 0;
+  let best = -1;
+  for (const [d, k] of counts) if (k > best || (k === best && d < mode)) [mode, best] = [d, k];
+  const want = INTERVAL_MS[interval];
+  if (mode !== want) {
+    const seen = INTERVALS.find((i) => INTERVAL_MS[i] === mode) ?? `${mode / 60_000} min`;
+    throw new ConfigError(`mixed intervals: ${source} is read as ${interval} but its candles are ${seen} apart; one run trains on one interval (--interval)`, 'interval');
+  }
+}
+
+/** All series of a run must share one interval. */
+export function assertOneInterval(data: readonly Pick<SymbolData, 'symbol' | 'interval' | 'source'>[]): void {
+  const first = data[0];
+  const other = data.find((d) => d.interval !== first?.interval);
+  if (first && other) {
+    throw new ConfigError(`mixed intervals in one run: ${first.symbol} is ${first.interval} (${first.source}) but ${other.symbol} is ${other.interval} (${other.source}); train on one interval`, 'interval');
+  }
 }

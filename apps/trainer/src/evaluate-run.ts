@@ -22,11 +22,12 @@ import { tf } from '@task-agnostic/tf';
 import type { TaskOutputs } from '@task-agnostic/core';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
+import { blockBootstrap, difference, type Difference } from './bootstrap.js';
 import { classSeparation, type ClassSeparation } from './representation.js';
 import { compareOnWindows, type MetricSource, type WindowComparison } from './intervals.js';
 import { regimeTruthAccuracy, type RegimeTruthReport } from './regime-truth.js';
 import { decisionOf } from './decision-setup.js';
-import { encoderConfigOf, scalarMetrics, trainRun, dateBoundaries, type Log } from './train-run.js';
+import { encoderConfigOf, scalarMetrics, trainRun, dateBoundaries, datasetOptions, type Log } from './train-run.js';
 
 /** The metric a comparison is made on, and whether higher is better. */
 export function primaryMetric(kind: 'classification' | 'regression'): { name: string; higherIsBetter: boolean } {
@@ -71,13 +72,25 @@ export interface TransferReport {
   readonly higherIsBetter: boolean;
   readonly frozenEncoder: Record<string, number>;
   readonly fromScratch: Record<string, number>;
+  /**
+   * Quality: frozen / from-scratch on the primary metric (scratch / frozen for a lower-is-better
+   * one), so 1 = as good; compute: the CPU seconds of each training (process.cpuUsage) and their ratio.
+   */
+  readonly qualityRatio?: number;
+  readonly compute?: { readonly frozenCpuSeconds: number; readonly scratchCpuSeconds: number; readonly ratio: number };
 }
 
 export interface Evaluation {
   readonly tasks: readonly TaskComparison[];
   readonly transfer: TransferReport | null;
   readonly consistency: { readonly fusion: string; readonly score: number; readonly meanAgreement: number; readonly decisions: number; readonly actions: Record<string, number> };
-  readonly representation: { readonly labels: string; readonly trained: ClassSeparation; readonly untrained: ClassSeparation } | null;
+  readonly representation: {
+    readonly labels: string;
+    readonly trained: ClassSeparation;
+    readonly untrained: ClassSeparation;
+    /** trained - untrained inter/intra ratio with a paired block-bootstrap 95% interval over the test windows. */
+    readonly ratioDiff?: Difference;
+  } | null;
   /** Synthetic data: the regime head against the generator's true regimes (null otherwise). */
   readonly regimeTruth?: RegimeTruthReport | null;
   readonly testSamples: number;
@@ -131,6 +144,23 @@ function pooledComparison(
   const n = ys.length / td;
   if (n === 0) return null;
   return compareOnWindows(task, metric, higher, Float32Array.from(ao), Float32Array.from(bo), Float32Array.from(ys), n, { seed });
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** frozen / scratch (or scratch / frozen when lower is better): 1 = as good as from scratch. */
+function qualityOf(frozen: number | undefined, scratch: number | undefined, higher: boolean): { qualityRatio?: number } {
+  if (frozen === undefined || scratch === undefined || !Number.isFinite(frozen) || !Number.isFinite(scratch) || frozen <= 0 || scratch <= 0) return {};
+  return { qualityRatio: higher ? frozen / scratch : scratch / frozen };
+}
+
+function compare(a: number | undefined, b: number | undefined, higher: boolean): Verdict {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return 'n/a';
+  if (Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b))) return 'equal';
+  return (higher ? a > b : a < b) ? 'better' : 'worse';
 }
 
 /** The fusion the config names, as a function. */
@@ -223,19 +253,23 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
       data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
       [task as never],
       featurePipeline(featureConfig),
-      { windowLength: cfg.model.windowLength, ...('valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, stride: cfg.data.stride } : { stride: cfg.data.stride }) },
+      { windowLength: cfg.model.windowLength, ...datasetOptions(cfg) },
       'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
     );
     const budget = { ...cfg.training, epochs: cfg.evaluate.transferEpochs, seed: cfg.seed, progress: o.progress ?? false };
     log(`evaluate: transfer to '${id}' with the encoder frozen`);
     const encoder = asTrainableEncoder(model.encoder);
+    const cpu0 = cpuSeconds();
     const tr = await trainNewHead(encoder, task as never, { train: tds.train, val: tds.val }, budget, {}, cfg.seed + 7, tds.taskStates[0]);
+    const frozenCpu = cpuSeconds() - cpu0;
     const parts = { encoder, tasks: [task], heads: [tr.head], taskStates: [tds.taskStates[0]] } as unknown as MultiTaskParts;
     const frozen = scalarMetrics(evaluateSplit(parts, tds.test, 256).metrics[0] ?? {});
     tr.head.dispose();
     log(`evaluate: '${id}' from scratch with the same head budget`);
     const scratchCfg: TrainerConfig = { ...cfg, training: budget };
+    const cpu1 = cpuSeconds();
     const scratch = await trainRun(scratchCfg, data, { tasks: [id], progress: o.progress ?? false });
+    const scratchCpu = cpuSeconds() - cpu1;
     const fromScratch = scalarMetrics(scratch.test[id]?.metrics ?? {});
     scratch.model.dispose();
     transfer = {
@@ -247,6 +281,8 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
       higherIsBetter: pm.higherIsBetter,
       frozenEncoder: frozen,
       fromScratch,
+      ...qualityOf(frozen[pm.name], fromScratch[pm.name], pm.higherIsBetter),
+      compute: { frozenCpuSeconds: frozenCpu, scratchCpuSeconds: scratchCpu, ratio: scratchCpu > 0 ? frozenCpu / scratchCpu : Number.NaN },
     };
   }
 
@@ -291,8 +327,28 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
       untrainedEmb.set(z.dataSync(), s * fresh.outputDim);
       z.dispose();
     }
+    const dimU = fresh.outputDim;
     fresh.dispose();
-    representation = { labels: labelTask, trained, untrained: classSeparation(untrainedEmb, test.n, fresh.outputDim, labels, numClasses) };
+    // paired: the same resampled windows for both encoders
+    const D = model.embeddingDim;
+    const ratioOn = (emb: Float32Array, dim: number, idx: Int32Array) => {
+      const e = new Float32Array(idx.length * dim);
+      const y = new Int32Array(idx.length);
+      idx.forEach((r, k) => {
+        e.set(emb.subarray(r * dim, (r + 1) * dim), k * dim);
+        y[k] = labels[r]!;
+      });
+      return classSeparation(e, idx.length, dim, y, numClasses).ratio;
+    };
+    const untrained = classSeparation(untrainedEmb, test.n, dimU, labels, numClasses);
+    const ratioDiff =
+      test.n >= 2
+        ? difference(
+            trained.ratio - untrained.ratio,
+            blockBootstrap(test.n, (idx) => ratioOn(embeddings, D, idx) - ratioOn(untrainedEmb, dimU, idx), { resamples: 200, blockLength: Math.max(1, ds.horizon), level: 0.95, seed: cfg.seed + 31 }),
+          )
+        : undefined;
+    representation = { labels: labelTask, trained, untrained, ...(ratioDiff ? { ratioDiff } : {}) };
   }
 
   // 5. Synthetic data: the regime head against the generator's true regimes.

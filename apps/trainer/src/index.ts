@@ -1,10 +1,10 @@
 export { runCli, HELP } from './commands.js';
-export { PRESETS, PRESET_TASKS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge } from './config.js';
+export { PRESETS, PRESET_TASKS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge, describeSymbols, UNIVERSAL_HOLDOUT } from './config.js';
 export { multiTimeframeFeatures, MULTI_TIMEFRAME_EXTRAS } from './feature-presets.js';
 export type { TrainerConfig, TrainerConfigInput } from './config.js';
-export { loadData, parseCandleFileName } from './data-source.js';
+export { loadData, parseCandleFileName, assertSpacing, assertOneInterval } from './data-source.js';
 export type { LoadDataOptions, SymbolData } from './data-source.js';
-export { trainRun, saveTrainRun, modelConfigOf, encoderConfigOf, dateBoundaries } from './train-run.js';
+export { trainRun, saveTrainRun, modelConfigOf, encoderConfigOf, dateBoundaries, datasetOptions } from './train-run.js';
 export type { TrainRunOptions, Log } from './train-run.js';
 export { evaluateRun, primaryMetric, fusionFn } from './evaluate-run.js';
 export type { Evaluation, TaskComparison, TransferReport } from './evaluate-run.js';
@@ -33,3 +33,10 @@ export type { Retrain, Period, FoldSpan, FoldRecord, WalkForwardOptions, WalkFor
 export { regimeTruthAccuracy, forwardTrueRegime, wilsonInterval } from './regime-truth.js';
 export type { RegimeTruthReport, RegimeTruthBySymbol, RegimeTruthInput } from './regime-truth.js';
 export type { SyntheticTruth } from './data-source.js';
+export { screenSeries, seriesNeeds, splitCapacity, minBarsForFractions, describeRepairs } from './universe.js';
+export type { SeriesNeeds } from './universe.js';
+export { evaluateLeaveSymbolsOut, printLso } from './lso.js';
+export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoOptions } from './lso.js';
+export { blockBootstrap, difference } from './bootstrap.js';
+export type { Difference } from './bootstrap.js';
+export { loadRunModel } from './load-run.js';

@@ -11,7 +11,8 @@ import { datasetForModel, evaluateTest, modelParts, type TrainModelResult } from
 import { parseTrainerConfig, type TrainerConfig } from './config.js';
 import { loadConfigData, type TrainedRun } from './pipeline.js';
 import { runPaths } from './run-paths.js';
-import { dateBoundaries } from './train-run.js';
+import { screenSeries } from './universe.js';
+import { dateBoundaries, datasetOptions } from './train-run.js';
 import type { ThresholdsMode } from './decision-setup.js';
 
 export interface LoadRunOptions {
@@ -38,7 +39,8 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
     fusion: o.fusion ? { ...base.fusion, method: o.fusion } : base.fusion,
     evaluate: { ...base.evaluate, ...(o.evaluate ?? {}) },
   };
-  const data = await loadConfigData(cfg);
+  // the series training kept (too-short ones are skipped the same way, quietly)
+  const data = screenSeries(cfg, await loadConfigData(cfg), () => {});
   const model = await loadModel(paths.model);
   try {
     const split = cfg.data.split;
@@ -46,7 +48,7 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
     const dataset = datasetForModel(
       model,
       series,
-      'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, stride: cfg.data.stride } : { stride: cfg.data.stride },
+      datasetOptions(cfg),
       'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
     );
     const test = evaluateTest(modelParts(model), dataset);
@@ -56,4 +58,17 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
     model.dispose();
     throw err;
   }
+}
+
+/** A run folder's config and saved model only (no data), e.g. for `trainer lso`. */
+export async function loadRunModel(runDir: string): Promise<{ cfg: TrainerConfig; model: Awaited<ReturnType<typeof loadModel>>; paths: ReturnType<typeof runPaths> }> {
+  const paths = runPaths(path.dirname(runDir), path.basename(runDir));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(paths.config, 'utf8'));
+  } catch (err) {
+    throw new DataError(`${runDir} is not a trainer run folder: cannot read ${paths.config} (${(err as Error).message})`);
+  }
+  const cfg = parseTrainerConfig(raw, paths.config);
+  return { cfg, model: await loadModel(paths.model), paths };
 }

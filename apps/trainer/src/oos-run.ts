@@ -60,7 +60,7 @@ export async function openOos(q: OosRequest): Promise<OpenedOos> {
   const model = await loadModel(paths.model);
   try {
     const ranges = oosRanges(model, data, q.fromMs, q.toMs);
-    return { cfg, model, ranges, outDir: path.join(paths.dir, 'oos', oosLabel(ranges)), seenSymbols: cfg.data.symbols };
+    return { cfg, model, ranges, outDir: path.join(paths.dir, 'oos', oosLabel(ranges)), seenSymbols: Array.isArray(cfg.data.symbols) ? cfg.data.symbols : [...model.symbolNormalizers.keys()] };
   } catch (err) {
     model.dispose();
     throw err;

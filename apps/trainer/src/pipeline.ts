@@ -18,14 +18,17 @@ import { renderRunReport, type BacktestSummary, type EpochLine } from './report.
 import { runPaths, type RunPaths } from './run-paths.js';
 import { jsonSafe, saveTrainRun, trainRun, type Log } from './train-run.js';
 import { annualisedNote, backtestSharpe } from './intervals.js';
+import { describeRepairs, screenSeries } from './universe.js';
 import { fitDecisionPolicy, type PolicyFitReport } from './decision-policy-run.js';
 import { decisionOf, type ThresholdsMode } from './decision-setup.js';
 import { calibrateModel, type CalibrationReport } from '@task-agnostic/training';
 import { readModelJson, saveModel } from '@task-agnostic/model';
 
-/** Loads the data a config names. */
-export function loadConfigData(cfg: TrainerConfig): Promise<SymbolData[]> {
+/** Loads the data a config names (held-out symbols left out unless `withHoldout`). */
+export function loadConfigData(cfg: TrainerConfig, o: { log?: Log; withHoldout?: boolean } = {}): Promise<SymbolData[]> {
   return loadData({
+    ...(o.withHoldout ? {} : { exclude: cfg.data.holdout }),
+    ...(o.log ? { log: o.log } : {}),
     synthetic: cfg.data.source === 'synthetic',
     ...(cfg.data.path ? { path: cfg.data.path } : {}),
     symbols: cfg.data.symbols,
@@ -113,11 +116,9 @@ function fmtNum(v: number | undefined): string {
 /** Step 1: train and save the model and the training summary. */
 export async function trainStep(cfg: TrainerConfig, o: StepOptions): Promise<TrainedRun> {
   const paths = runPaths(cfg.out, cfg.name);
-  const data = await loadConfigData(cfg);
-  for (const d of data) {
-    const fixed = d.dropped || d.filled ? ` (validation: ${d.dropped} dropped, ${d.filled} filled)` : '';
-    o.log(`data ${d.symbol}: ${d.candles.length} candles from ${d.source}${fixed}`);
-  }
+  const loaded = await loadConfigData(cfg, { log: o.log });
+  for (const d of loaded) o.log(`data ${d.symbol}: ${d.candles.length} candles from ${d.source}${describeRepairs(d, cfg.data.policy)}`);
+  const data = screenSeries(cfg, loaded, o.log);
   const t0 = Date.now();
   const result = await trainRun(cfg, data, { paths, progress: o.progress ?? true, log: o.log });
   o.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${result.history.length} epochs, ${result.dataset.train.n} training windows`);

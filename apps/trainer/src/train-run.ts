@@ -27,6 +27,19 @@ export function modelConfigOf(cfg: TrainerConfig, tasks?: TrainerConfig['model']
   };
 }
 
+/** The dataset options of a config (split fractions, stride, normalisation, task fit); the window comes from the model. */
+export function datasetOptions(cfg: TrainerConfig): {
+  valFraction?: number;
+  testFraction?: number;
+  stride: number;
+  normalisation: 'pooled' | 'perSymbol';
+  taskFit: 'pooled' | 'first' | 'perSymbol';
+} {
+  const split = cfg.data.split;
+  const common = { stride: cfg.data.stride, normalisation: cfg.data.normalisation, taskFit: cfg.data.taskFit };
+  return 'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, ...common } : common;
+}
+
 /** Split rows of one series for a date split: train [0, trainEnd), val [trainEnd, valEnd), test [valEnd, n). */
 export function dateBoundaries(c: CandleColumns, valStartMs: number, testStartMs: number): { trainEnd: number; valEnd: number } {
   return { trainEnd: lowerBound(c, valStartMs), valEnd: lowerBound(c, testStartMs) };
@@ -46,8 +59,7 @@ export interface TrainRunOptions {
 export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], o: TrainRunOptions = {}): Promise<TrainModelResult> {
   await initBackend();
   const split = cfg.data.split;
-  const dataset =
-    'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, stride: cfg.data.stride } : { stride: cfg.data.stride };
+  const dataset = datasetOptions(cfg);
   const boundaries = 'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined;
   if (o.paths) {
     await mkdir(o.paths.dir, { recursive: true });

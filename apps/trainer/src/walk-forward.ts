@@ -190,7 +190,7 @@ export async function runWalkForward(cfg: TrainerConfig, o: WalkForwardOptions):
       // The fold's model as saved, on candles up to the end of its test period (earlier bars: warm-up).
       const testData = data.map((d) => sliceData(d, d.candles.tsMs[0]!, span.testEndMs)).filter((d) => d.candles.length && d.candles.tsMs[d.candles.length - 1]! >= span.testStartMs);
       const ranges = oosRanges(r.model, testData, span.testStartMs, span.testEndMs);
-      const evaluations = ranges.map((rg, i) => evaluateOos(r.model, rg, cfg.data.symbols, cfg.seed + 1000 * k + i));
+      const evaluations = ranges.map((rg, i) => evaluateOos(r.model, rg, Array.isArray(cfg.data.symbols) ? cfg.data.symbols : data.map((d) => d.symbol), cfg.seed + 1000 * k + i));
       const windows: FoldRecord['windows'] = {};
       for (const ev of evaluations) {
         for (const t of ev.tasks) {

@@ -65,6 +65,10 @@ export const modelJsonSchema = z
       .strict(),
     features: z.object({ names: z.array(z.string()).min(1), fingerprint: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
     normalizer: z.unknown(),
+    /** Per-symbol normaliser states (normalisation 'perSymbol'), by symbol; absent for pooled models. */
+    symbolNormalizers: z.record(z.unknown()).optional(),
+    /** Per-symbol task states (labels fitted per symbol), by symbol then task id; absent otherwise. */
+    symbolTaskStates: z.record(z.record(z.record(z.unknown()))).optional(),
     encoder: z.object({ outputDim: z.number().int().min(1), paramCount: z.number().int().min(0) }).strict(),
     tasks: z.array(artifactTaskSchema).min(1),
     training: trainingRangeSchema.nullable(),

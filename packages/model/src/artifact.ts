@@ -64,6 +64,10 @@ export function buildModelJson(model: TaskAgnosticModel, meta: SaveMeta, weights
     },
     features: { names: [...model.featureNames], fingerprint: featureFingerprint(model.featureNames) },
     normalizer: model.normalizer.toJSON(),
+    ...(model.symbolTaskStates.size
+      ? { symbolTaskStates: Object.fromEntries([...model.symbolTaskStates].map(([sym, m]) => [sym, Object.fromEntries([...m].map(([id, st]) => [id, { ...st }]))])) }
+      : {}),
+    ...(model.symbolNormalizers.size ? { symbolNormalizers: Object.fromEntries([...model.symbolNormalizers].map(([sym, n]) => [sym, n.toJSON()])) } : {}),
     encoder: { outputDim: model.encoder.outputDim, paramCount: model.encoder.paramCount() },
     tasks: model.tasks.map((t) => {
       const spec = model.config.tasks.find((s) => s.id === t.id);
@@ -218,6 +222,13 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const normalizer = wrap('the artifact normaliser state is invalid', () => c.normalizerFromJSON(json.normalizer));
   const dn = describeFeatureDifference(json.features.names, normalizer.names, 'the artifact feature list', 'its normaliser');
   if (dn) throw new ArtifactError(`model.json is inconsistent: ${dn}`);
+  const symbolNormalizers: Record<string, ReturnType<ModelComponents['normalizerFromJSON']>> = {};
+  for (const [sym, state] of Object.entries(json.symbolNormalizers ?? {})) {
+    const n = wrap(`the artifact normaliser state of ${sym} is invalid`, () => c.normalizerFromJSON(state));
+    const d = describeFeatureDifference(json.features.names, n.names, 'the artifact feature list', `the normaliser of ${sym}`);
+    if (d) throw new ArtifactError(`model.json is inconsistent: ${d}`);
+    symbolNormalizers[sym] = n;
+  }
 
   const taskIds = json.config.tasks.map((t) => t.id);
   const stateIds = json.tasks.map((t) => t.id);
@@ -237,7 +248,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const groups = decodeWeights(bytes, json.weights);
 
   const model = wrap('the model cannot be rebuilt from model.json', () =>
-    TaskAgnosticModel.create(json.config, { normalizer, taskStates, components: c }),
+    TaskAgnosticModel.create(json.config, { normalizer, taskStates, components: c, symbolNormalizers, ...(json.symbolTaskStates ? { symbolTaskStates: json.symbolTaskStates } : {}) }),
   );
   try {
     for (const t of model.tasks) {

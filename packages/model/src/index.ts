@@ -25,5 +25,7 @@ export type { Encoder, Head, Task, TaskState, FeatureMatrix, Normalizer, Streami
 export { tryFuseHeads } from './fused-heads.js';
 export type { FusedHeads } from './fused-heads.js';
 export { defaultComponents } from './components.js';
+export { normalizerForSeries, FALLBACK_MIN_ROWS } from './series-normalizer.js';
+export type { SeriesNormalizer, SeriesNormalizerOptions } from './series-normalizer.js';
 export { headCalibrationSchema, calibrationSchema, fusionPolicySchema, decisionPolicySchema, calibrateInPlace } from './calibration.js';
 export type { HeadCalibration, FusionPolicy, DecisionPolicy } from './calibration.js';

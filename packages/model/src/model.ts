@@ -21,6 +21,13 @@ export interface CreateModelOptions {
   readonly taskStates: Readonly<Record<string, TaskState>>;
   /** The factories of the parts; the real packages (defaultComponents) by default. */
   readonly components?: ModelComponents;
+  /**
+   * Per-symbol normalisers (each fitted on that symbol's own training rows), by symbol. The
+   * pooled `normalizer` stays the fallback; see normalizerForSeries for symbols with none.
+   */
+  readonly symbolNormalizers?: Readonly<Record<string, Normalizer>>;
+  /** Per-symbol task states (labels fitted on each symbol's own training range), by symbol, then task id. */
+  readonly symbolTaskStates?: Readonly<Record<string, Readonly<Record<string, TaskState>>>>;
 }
 
 export interface ModelParts {
@@ -33,6 +40,8 @@ export interface ModelParts {
   readonly normalizer: Normalizer;
   readonly taskStates: ReadonlyMap<string, TaskState>;
   readonly components: ModelComponents;
+  readonly symbolNormalizers?: ReadonlyMap<string, Normalizer>;
+  readonly symbolTaskStates?: ReadonlyMap<string, ReadonlyMap<string, TaskState>>;
 }
 
 /** The seeds of the encoder and of each head: independent child streams of the model seed. */
@@ -54,6 +63,10 @@ export class TaskAgnosticModel {
   readonly normalizer: Normalizer;
   readonly taskStates: ReadonlyMap<string, TaskState>;
   readonly components: ModelComponents;
+  /** Per-symbol normalisers (empty for a model trained with one pooled normaliser). */
+  readonly symbolNormalizers: ReadonlyMap<string, Normalizer>;
+  /** Per-symbol task states (empty for a model whose labels were fitted pooled). */
+  readonly symbolTaskStates: ReadonlyMap<string, ReadonlyMap<string, TaskState>>;
   private disposed = false;
   private calibrations = new Map<string, HeadCalibration>();
   private policy: DecisionPolicy | null = null;
@@ -66,6 +79,10 @@ export class TaskAgnosticModel {
     const featureNames = [...c.featureNames(featureConfig)];
     const diff = describeFeatureDifference(options.normalizer.names, featureNames, 'the normaliser', 'the feature set');
     if (diff) throw new ConfigError(`the normaliser does not fit the feature set: ${diff}`, 'normalizer');
+    for (const [sym, n] of Object.entries(options.symbolNormalizers ?? {})) {
+      const d = describeFeatureDifference(n.names, featureNames, `the normaliser of ${sym}`, 'the feature set');
+      if (d) throw new ConfigError(`the normaliser of ${sym} does not fit the feature set: ${d}`, `symbolNormalizers.${sym}`);
+    }
     const encoderConfig = c.parseEncoderConfig(config.encoder);
     const seeds = componentSeeds(config.seed, config.tasks.map((t) => t.id));
     const tasks = config.tasks.map((t) => c.getTask(t.id, t.config));
@@ -74,6 +91,16 @@ export class TaskAgnosticModel {
       const s = options.taskStates[t.id];
       if (!s) throw new ConfigError(`no fitted state for task '${t.id}' (run Task.fit on the training range)`, `taskStates.${t.id}`);
       states.set(t.id, s);
+    }
+    const symbolTaskStates = new Map<string, ReadonlyMap<string, TaskState>>();
+    for (const [sym, byTask] of Object.entries(options.symbolTaskStates ?? {})) {
+      const m = new Map<string, TaskState>();
+      for (const t of tasks) {
+        const st = byTask[t.id];
+        if (!st) throw new ConfigError(`no fitted state for task '${t.id}' of symbol ${sym}`, `symbolTaskStates.${sym}.${t.id}`);
+        m.set(t.id, st);
+      }
+      symbolTaskStates.set(sym, m);
     }
     const encoder = c.buildEncoder(encoderConfig, [config.windowLength, featureNames.length], seeds.encoder);
     const heads = new Map<string, Head>();
@@ -94,6 +121,8 @@ export class TaskAgnosticModel {
       normalizer: options.normalizer,
       taskStates: states,
       components: c,
+      symbolNormalizers: new Map(Object.entries(options.symbolNormalizers ?? {})),
+      symbolTaskStates,
     });
   }
 
@@ -118,6 +147,22 @@ export class TaskAgnosticModel {
     this.normalizer = parts.normalizer;
     this.taskStates = parts.taskStates;
     this.components = parts.components;
+    this.symbolNormalizers = parts.symbolNormalizers ?? new Map();
+    this.symbolTaskStates = parts.symbolTaskStates ?? new Map();
+  }
+
+  /** The task states outputs of `symbol` decode with: its own when the model has them, else the pooled ones. */
+  taskStatesFor(symbol?: string): ReadonlyMap<string, TaskState> {
+    return (symbol !== undefined ? this.symbolTaskStates.get(symbol) : undefined) ?? this.taskStates;
+  }
+
+  /**
+   * The normaliser the model was trained with for `symbol`: its own when the model has one, else
+   * the pooled one (also for a model trained with pooled normalisation). For a symbol the model
+   * never saw, prefer normalizerForSeries (statistics of the symbol's own history).
+   */
+  normalizerFor(symbol?: string): Normalizer {
+    return (symbol !== undefined ? this.symbolNormalizers.get(symbol) : undefined) ?? this.normalizer;
   }
 
   /** Each head's calibration (fitted on validation); a head without one decodes its raw outputs as they are. */
@@ -254,9 +299,9 @@ export class TaskAgnosticModel {
   }
 
   /** TaskOutputs for each window of a batch [n, T, F] (a single window [T, F] is a batch of 1). */
-  predict(windows: Float32Array, nWindows?: number): TaskOutputs[] {
+  predict(windows: Float32Array, nWindows?: number, symbol?: string): TaskOutputs[] {
     const n = this.batchSize(windows, nWindows);
-    return this.decodeAll(this.predictRaw(windows, n), n);
+    return this.decodeAll(this.predictRaw(windows, n), n, symbol);
   }
 
   /** One task's decoded output (calibrated) for each of the n windows. */
@@ -287,16 +332,17 @@ export class TaskAgnosticModel {
     return out;
   }
 
-  /** Decodes raw outputs (as predictRaw returns them) row by row, after each head's calibration. */
-  decodeAll(rawUncalibrated: ReadonlyMap<string, Float32Array>, n: number): TaskOutputs[] {
+  /** Decodes raw outputs (as predictRaw returns them) row by row, after each head's calibration, with `symbol`'s task states (taskStatesFor). */
+  decodeAll(rawUncalibrated: ReadonlyMap<string, Float32Array>, n: number, symbol?: string): TaskOutputs[] {
     const raw = this.calibrateRaw(rawUncalibrated, n);
+    const states = this.taskStatesFor(symbol);
     const rows: TaskOutputs[] = [];
     for (let i = 0; i < n; i++) {
       const entries: [string, unknown][] = [];
       for (const t of this.tasks) {
         const a = raw.get(t.id);
         if (!a) continue;
-        entries.push([t.id, t.decode(a.subarray(i * t.outputDim, (i + 1) * t.outputDim), this.taskStates.get(t.id)!)]);
+        entries.push([t.id, t.decode(a.subarray(i * t.outputDim, (i + 1) * t.outputDim), states.get(t.id)!)]);
       }
       rows.push(assembleTaskOutputs(entries));
     }
@@ -306,17 +352,23 @@ export class TaskAgnosticModel {
   /**
    * Batch prediction from candles: features -> normaliser -> windows ending at `endRows` -> predict.
    * The reference the streaming predictor is proven against. `extras` feeds the optional feature
-   * groups (order book, trades, funding, open interest) where the feature set has them.
+   * groups (order book, trades, funding, open interest) where the feature set has them. `symbol`
+   * picks that symbol's normaliser (normalizerFor); `normalizer` overrides it (e.g. the fallback
+   * of normalizerForSeries for a symbol the model never saw).
    */
-  predictCandles(candles: CandleColumns, endRows: ArrayLike<number>, options: { batchSize?: number; extras?: FeatureExtras } = {}): TaskOutputs[] {
+  predictCandles(
+    candles: CandleColumns,
+    endRows: ArrayLike<number>,
+    options: { batchSize?: number; extras?: FeatureExtras; symbol?: string; normalizer?: Normalizer } = {},
+  ): TaskOutputs[] {
     const batchSize = options.batchSize ?? 256;
-    const m = this.normalizer.transform(this.components.computeFeatures(candles, this.featureConfig, options.extras));
+    const m = (options.normalizer ?? this.normalizerFor(options.symbol)).transform(this.components.computeFeatures(candles, this.featureConfig, options.extras));
     const diff = describeFeatureDifference(this.featureNames, m.names, 'the model', 'the computed features');
     if (diff) throw new DataError(`feature mismatch: ${diff}`);
     const out: TaskOutputs[] = [];
     for (let s = 0; s < endRows.length; s += batchSize) {
       const ends = Array.from({ length: Math.min(batchSize, endRows.length - s) }, (_, i) => endRows[s + i]!);
-      out.push(...this.predict(this.components.makeWindows(m, ends, this.windowLength), ends.length));
+      out.push(...this.predict(this.components.makeWindows(m, ends, this.windowLength), ends.length, options.symbol));
     }
     return out;
   }

@@ -8,7 +8,7 @@
 import { DataError, type Candle, type TaskOutputs } from '@task-agnostic/core';
 import type { StreamingExtras } from '@task-agnostic/features';
 import { tf } from '@task-agnostic/tf';
-import type { StreamingFeatures } from './contracts.js';
+import type { Normalizer, StreamingFeatures } from './contracts.js';
 import { describeFeatureDifference } from './feature-diff.js';
 import { tryFuseHeads, type FusedHeads } from './fused-heads.js';
 import type { TaskAgnosticModel } from './model.js';
@@ -38,6 +38,10 @@ export interface StreamingPredictorOptions {
    * snapshot taken here: build the predictor after training.
    */
   readonly fuseHeads?: boolean;
+  /** The symbol streamed: its own normaliser and task states when the model has them (normalizerFor, taskStatesFor). */
+  readonly symbol?: string;
+  /** Overrides the normaliser (e.g. normalizerForSeries' fallback for a symbol the model never saw). */
+  readonly normalizer?: Normalizer;
 }
 
 export class StreamingPredictor {
@@ -52,10 +56,14 @@ export class StreamingPredictor {
   private filled = 0;
   private lastTsMs = -Infinity;
   private readonly fused: FusedHeads | null;
+  private readonly normalizer: Normalizer;
+  private readonly symbol: string | undefined;
 
   constructor(model: TaskAgnosticModel, options: StreamingPredictorOptions = {}) {
     this.model = model;
     this.features = options.features ?? model.components.createStreamingFeatures(model.featureConfig);
+    this.normalizer = options.normalizer ?? model.normalizerFor(options.symbol);
+    this.symbol = options.symbol;
     const diff = describeFeatureDifference(model.featureNames, this.features.names, 'the model', 'the streaming feature engine');
     if (diff) throw new DataError(`feature mismatch: ${diff}`);
     this.T = model.windowLength;
@@ -98,7 +106,7 @@ export class StreamingPredictor {
     const features = this.features.update(candle, extras);
     this.lastTsMs = candle.tsMs;
     if (!features) return null;
-    this.model.normalizer.transformRow(features, this.row);
+    this.normalizer.transformRow(features, this.row);
     this.ring.set(this.row, this.head * this.F);
     this.head = (this.head + 1) % this.T;
     if (this.filled < this.T) this.filled++;
@@ -121,7 +129,7 @@ export class StreamingPredictor {
     });
     const flat = out.dataSync() as Float32Array;
     out.dispose();
-    const outputs = model.decodeAll(model.splitOutputs(flat, 1), 1)[0]!;
+    const outputs = model.decodeAll(model.splitOutputs(flat, 1), 1, this.symbol)[0]!;
     const t3 = performance.now();
     return {
       tsMs: candle.tsMs,

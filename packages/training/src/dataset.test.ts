@@ -114,4 +114,103 @@ describe('buildDataset', () => {
     expect(seen[1]!.n).toBe(600);
     expect(seen[1]!.end).toBe(ta);
   });
+
+  it("per-symbol normalisation scales each series by its own training rows only (hand-computed z-scores)", () => {
+    const W = 8;
+    const tasks = [fakeForwardReturnTask(2)];
+    // BBB: the same path as AAA's first 500 bars with every log return x5 (a much wilder symbol)
+    const n = 500;
+    const big: CandleColumns = { ...a.candles, length: n, tsMs: a.candles.tsMs.slice(0, n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: a.candles.volume.slice(0, n), turnover: a.candles.turnover.slice(0, n) };
+    let px = 100;
+    for (let t = 0; t < n; t++) {
+      const r = t === 0 ? 0 : Math.log(a.candles.close[t]! / a.candles.close[t - 1]!) * 5;
+      const prev = px;
+      px = prev * Math.exp(r);
+      big.open[t] = prev;
+      big.close[t] = px;
+      big.high[t] = Math.max(prev, px) * (a.candles.high[t]! / Math.max(a.candles.open[t]!, a.candles.close[t]!)) ** 5;
+      big.low[t] = Math.min(prev, px) * (a.candles.low[t]! / Math.min(a.candles.open[t]!, a.candles.close[t]!)) ** 5;
+    }
+    const series = [{ symbol: 'AAA', candles: a.candles }, { symbol: 'BBB', candles: big }];
+    const p = fakePipeline();
+    const ds = buildDataset(series, tasks, p, { windowLength: W, normalisation: 'perSymbol' });
+    expect(Object.keys(ds.symbolNormalizers)).toEqual(['AAA', 'BBB']);
+    // independent z-scores: mean and population sd of the raw features over rows [0, trainEnd) of that series alone
+    series.forEach((s, k) => {
+      const raw = p.compute(s.candles);
+      const te = ds.boundaries[k]!.trainEnd;
+      for (let f = 0; f < 2; f++) {
+        let mean = 0;
+        for (let r = 0; r < te; r++) mean += raw.data[r * 2 + f]! / te;
+        let v = 0;
+        for (let r = 0; r < te; r++) v += (raw.data[r * 2 + f]! - mean) ** 2 / te;
+        const sd = Math.sqrt(v);
+        for (const r of [W, te - 1, s.candles.length - 1]) expect(ds.matrices[k]!.data[r * 2 + f]).toBeCloseTo((raw.data[r * 2 + f]! - mean) / sd, 4);
+      }
+    });
+    // both symbols end up on the same scale, which one pooled normaliser does not achieve
+    const sdOf = (m: Float32Array, te: number) => Math.sqrt(Array.from({ length: te - 1 }, (_, i) => m[(i + 1) * 2]! ** 2).reduce((x, y) => x + y, 0) / (te - 1));
+    const per = [0, 1].map((k) => sdOf(ds.matrices[k]!.data, ds.boundaries[k]!.trainEnd));
+    expect(per[1]! / per[0]!).toBeGreaterThan(0.8);
+    expect(per[1]! / per[0]!).toBeLessThan(1.25);
+    const pooled = buildDataset(series, tasks, fakePipeline(), { windowLength: W });
+    expect(Object.keys(pooled.symbolNormalizers)).toEqual([]);
+    const pl = [0, 1].map((k) => sdOf(pooled.matrices[k]!.data, pooled.boundaries[k]!.trainEnd));
+    expect(pl[1]! / pl[0]!).toBeGreaterThan(3);
+    // no look-ahead and no cross-talk: changing AAA entirely and BBB after its trainEnd leaves BBB's training windows as they were
+    const te1 = ds.boundaries[1]!.trainEnd;
+    const bigLater: CandleColumns = { ...big, close: big.close.slice(), high: big.high.slice() };
+    for (let t = te1; t < n; t++) {
+      bigLater.close[t] = bigLater.close[t]! * 2;
+      bigLater.high[t] = bigLater.high[t]! * 3;
+    }
+    const ds2 = buildDataset([{ symbol: 'AAA', candles: b.candles }, { symbol: 'BBB', candles: bigLater }], tasks, fakePipeline(), { windowLength: W, normalisation: 'perSymbol' });
+    const trainOf = (d: typeof ds, k: number) => Array.from({ length: d.train.n }, (_, i) => i).filter((i) => d.train.seriesIds![i] === k).map((i) => Array.from(d.train.x.subarray(i * W * 2, (i + 1) * W * 2)));
+    expect(trainOf(ds2, 1)).toEqual(trainOf(ds, 1));
+  });
+
+  it('per-symbol normalisation rejects the same symbol twice', () => {
+    const tasks = [fakeForwardReturnTask(2)];
+    expect(() => buildDataset([{ symbol: 'AAA', candles: a.candles }, { symbol: 'AAA', candles: b.candles }], tasks, fakePipeline(), { windowLength: 8, normalisation: 'perSymbol' })).toThrow(/AAA appears twice/);
+  });
+
+  it('per-symbol task fits: each series labelled with states fitted on its own training range', () => {
+    // a task whose label is the forward return minus the mean bar return of the fitted range (its "centre")
+    const seen: { n: number; end: number; first: number }[] = [];
+    const base = fakeForwardReturnTask(2);
+    const t = {
+      ...base,
+      fit: (c: CandleColumns, end: number) => {
+        seen.push({ n: c.length, end, first: c.close[0]! });
+        let m = 0;
+        for (let i = 1; i < end; i++) m += Math.log(c.close[i]! / c.close[i - 1]!) / (end - 1);
+        return { centre: m };
+      },
+      labels: (c: CandleColumns, st: Readonly<Record<string, unknown>>) => {
+        const l = base.labels(c, st);
+        const centre = (st as { centre: number }).centre * 100 * 2;
+        return { ...l, targets: l.targets.map((v) => v - centre) };
+      },
+    };
+    const series = [{ symbol: 'AAA', candles: a.candles }, { symbol: 'BBB', candles: b.candles }];
+    const ds = buildDataset(series, [t], fakePipeline(), { windowLength: 8, taskFit: 'perSymbol' });
+    const [ta, tb] = [ds.boundaries[0]!.trainEnd, ds.boundaries[1]!.trainEnd];
+    // the pooled fit (chained) first, then one per series on its own candles up to its own trainEnd
+    expect(seen.slice(1).map((x) => [x.n, x.end, x.first])).toEqual([[600, ta, a.candles.close[0]], [500, tb, b.candles.close[0]]]);
+    const own = Object.fromEntries(Object.entries(ds.symbolTaskStates).map(([k, v]) => [k, (v[0] as { centre: number }).centre]));
+    const meanRet = (c: CandleColumns, end: number) => {
+      let m = 0;
+      for (let i = 1; i < end; i++) m += Math.log(c.close[i]! / c.close[i - 1]!) / (end - 1);
+      return m;
+    };
+    expect(own.AAA).toBeCloseTo(meanRet(a.candles, ta), 12);
+    expect(own.BBB).toBeCloseTo(meanRet(b.candles, tb), 12);
+    // a BBB training target is its forward return minus BBB's own centre
+    const i = Array.from({ length: ds.train.n }, (_, k) => k).find((k) => ds.train.seriesIds![k] === 1)!;
+    const e = ds.train.endRows![i]!;
+    const fwd = Math.log(b.candles.close[e + 2]! / b.candles.close[e]!) * 100;
+    expect(ds.train.targets[0]![i]).toBeCloseTo(fwd - own.BBB! * 200, 4);
+    // pooled: no per-symbol states
+    expect(buildDataset(series, [t], fakePipeline(), { windowLength: 8 }).symbolTaskStates).toEqual({});
+  });
 });

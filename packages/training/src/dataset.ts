@@ -12,7 +12,7 @@
  * window or label reads in one split never meet those of another split.
  * Tasks are fitted (thresholds, quantiles) on the training ranges of every series chained end to
  * end (or on the first series only, `taskFit: 'first'`); the normaliser on the training rows of
- * every series pooled.
+ * every series pooled, or (`normalisation: 'perSymbol'`) one per series on its own training rows.
  */
 import type { CandleColumns } from '@task-agnostic/core';
 import { concatColumns, ConfigError, DataError, sliceColumns } from '@task-agnostic/core';
@@ -37,7 +37,13 @@ export const DatasetConfigSchema = z
      * previous series' last close: returns are kept, no jump at the seam); 'first' = the first
      * series' training range only.
      */
-    taskFit: z.enum(['pooled', 'first']).default('pooled'),
+    taskFit: z.enum(['pooled', 'first', 'perSymbol']).default('pooled'),
+    /**
+     * How features are scaled: 'pooled' = one normaliser fitted on the training rows of every
+     * series pooled; 'perSymbol' = each series by a normaliser fitted on its own training rows
+     * (the pooled one is still fitted, as the fallback for symbols without their own).
+     */
+    normalisation: z.enum(['pooled', 'perSymbol']).default('pooled'),
   })
   .strict();
 export type DatasetConfig = z.infer<typeof DatasetConfigSchema>;
@@ -63,7 +69,11 @@ export interface MultiTaskDataset {
   readonly normalizer: unknown;
   /** The fitted normaliser itself (the features package's Normalizer with the real pipeline). */
   readonly fittedNormalizer: NormalizerLike;
+  /** normalisation 'perSymbol': each series' own normaliser (fitted on its training rows), by symbol; else empty. */
+  readonly symbolNormalizers: Readonly<Record<string, NormalizerLike>>;
   readonly taskStates: readonly TaskStateLike[];
+  /** taskFit 'perSymbol': each series' own task states (fitted on its training range), by symbol; else empty. */
+  readonly symbolTaskStates: Readonly<Record<string, readonly TaskStateLike[]>>;
   readonly taskIds: readonly string[];
   readonly horizon: number;
   readonly purgeGap: number;
@@ -175,10 +185,25 @@ export function buildDataset(
   // the normaliser sees the training rows of every series, pooled, and nothing after trainEnd
   const pooled = poolTrainingRows(raw, bounds);
   const normalizer = pipeline.fitNormalizer(pooled, 0, pooled.rows);
-  const matrices = raw.map((m) => normalizer.transform(m));
+  const symbolNormalizers: Record<string, NormalizerLike> = {};
+  if (config.normalisation === 'perSymbol') {
+    series.forEach((s, k) => {
+      if (symbolNormalizers[s.symbol]) throw new DataError(`series ${s.symbol} appears twice: per-symbol normalisation needs one series per symbol`);
+      // its own training rows only, nothing after trainEnd
+      symbolNormalizers[s.symbol] = pipeline.fitNormalizer(raw[k]!, 0, bounds[k]!.trainEnd);
+    });
+  }
+  const matrices = raw.map((m, k) => (symbolNormalizers[series[k]!.symbol] ?? normalizer).transform(m));
   const fitOn = config.taskFit === 'first' || series.length === 1 ? { candles: series[0]!.candles, end: bounds[0]!.trainEnd } : chainTrainingRanges(series, bounds);
   const taskStates = tasks.map((t) => t.fit(fitOn.candles, fitOn.end));
-  const labels = series.map((s) => tasks.map((t, i) => t.labels(s.candles, taskStates[i]!)));
+  const symbolTaskStates: Record<string, readonly TaskStateLike[]> = {};
+  if (config.taskFit === 'perSymbol') {
+    series.forEach((s, k) => {
+      if (symbolTaskStates[s.symbol]) throw new DataError(`series ${s.symbol} appears twice: per-symbol task fits need one series per symbol`);
+      symbolTaskStates[s.symbol] = tasks.map((t) => t.fit(s.candles, bounds[k]!.trainEnd));
+    });
+  }
+  const labels = series.map((s) => tasks.map((t, i) => t.labels(s.candles, (symbolTaskStates[s.symbol] ?? taskStates)[i]!)));
 
   const train: Pick[] = [];
   const val: Pick[] = [];
@@ -199,7 +224,9 @@ export function buildDataset(
     featureNames: raw[0]!.names,
     normalizer: normalizer.toJSON(),
     fittedNormalizer: normalizer,
+    symbolNormalizers,
     taskStates,
+    symbolTaskStates,
     taskIds: tasks.map((t) => t.id),
     horizon,
     purgeGap: gap,

@@ -51,7 +51,9 @@ export function evaluateTest(parts: MultiTaskParts, ds: MultiTaskDataset, batchS
       const out = gatherRows(ev.outputs[i]!, t.outputDim, idx);
       const y = gatherRows(ds.test.targets[i]!, ds.test.targetDims[i]!, idx);
       const rows = idx.map((r) => ds.test.endRows![r]!);
-      const se: SeriesEvaluation = { metrics: t.metrics(out, y, idx.length), baselines: t.baseline ? t.baseline(s.candles, parts.taskStates![i]!, rows) : [] };
+      // the baselines read the states the labels were made with (the series' own under taskFit 'perSymbol')
+      const state = ds.symbolTaskStates?.[s.symbol]?.[i] ?? parts.taskStates![i]!;
+      const se: SeriesEvaluation = { metrics: t.metrics(out, y, idx.length), baselines: t.baseline ? t.baseline(s.candles, state, rows) : [] };
       Object.defineProperties(se, { outputs: { value: out }, targets: { value: y }, rows: { value: rows } });
       bySeries[s.symbol] = se;
     });

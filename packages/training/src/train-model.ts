@@ -93,7 +93,15 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
   const normalizer = unwrapNormalizer(ds.fittedNormalizer);
   if (!normalizer) throw new ConfigError('the dataset was not built with the features package normaliser', 'dataset');
   const taskStates = Object.fromEntries(tasks.map((t, i) => [t.id, ds.taskStates[i]!]));
-  const model = TaskAgnosticModel.create(modelConfig, { normalizer, taskStates, components });
+  const symbolNormalizers = Object.fromEntries(
+    Object.entries(ds.symbolNormalizers).map(([sym, n]) => {
+      const inner = unwrapNormalizer(n);
+      if (!inner) throw new ConfigError(`the normaliser of ${sym} is not the features package normaliser`, 'dataset');
+      return [sym, inner];
+    }),
+  );
+  const symbolTaskStates = Object.fromEntries(Object.entries(ds.symbolTaskStates).map(([sym, st]) => [sym, Object.fromEntries(tasks.map((t, i) => [t.id, st[i]!]))]));
+  const model = TaskAgnosticModel.create(modelConfig, { normalizer, taskStates, components, symbolNormalizers, symbolTaskStates });
   try {
     const encoder = asTrainableEncoder(model.encoder);
     const mtasks = model.tasks as unknown as TrainableTask[];

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { formatCandlesCsv, generateSyntheticMarket, Rng } from '@task-agnostic/core';
+import { DEFAULT_FEATURE_SET, computeFeatures, makeWindows } from '@task-agnostic/features';
+import { getTask } from '@task-agnostic/heads';
+import { normalizerForSeries } from '@task-agnostic/model';
+import { initBackend } from '@task-agnostic/tf';
+import { resolveConfig, type TrainerConfig } from './config.js';
+import { blockBootstrap } from './bootstrap.js';
+import { evaluateLeaveSymbolsOut, type LsoReport } from './lso.js';
+import { trainStep, type TrainedRun } from './pipeline.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'tat-lso-'));
+const dataDir = path.join(root, 'data');
+let cfg: TrainerConfig;
+let run: TrainedRun;
+let report: LsoReport;
+const lines: string[] = [];
+
+beforeAll(async () => {
+  await initBackend({ quiet: true });
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(dataDir);
+  ['AAAUSDT', 'BBBUSDT', 'CCCUSDT'].forEach((s, k) => writeFileSync(path.join(dataDir, `x_${s}_1h.csv`), formatCandlesCsv(generateSyntheticMarket({ bars: 1400, seed: 20 + k, symbol: s }).candles)));
+  // far too short for the window, horizons and splits
+  writeFileSync(path.join(dataDir, 'x_TINYUSDT_1h.csv'), formatCandlesCsv(generateSyntheticMarket({ bars: 150, seed: 9 }).candles));
+  cfg = resolveConfig(undefined, {
+    name: 'lso-test',
+    out: path.join(root, 'runs'),
+    data: { source: 'csv', path: dataDir, symbols: 'all', holdout: ['CCCUSDT', 'TINYUSDT'], normalisation: 'perSymbol', taskFit: 'perSymbol', stride: 2 },
+    model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction', 'volatility'] },
+    training: { epochs: 1, batchSize: 64 },
+    evaluate: { singleTask: false, transfer: false },
+    // a week of validation is too short to fit decision thresholds (not what this test is about)
+    policy: { thresholds: 'seed' },
+  });
+  run = await trainStep(cfg, { log: (l) => lines.push(l), progress: false });
+  report = await evaluateLeaveSymbolsOut(cfg, run.result.model, { log: (l) => lines.push(l), alone: true, aloneEpochs: 1, aloneStride: 2, resamples: 40 });
+}, 300_000);
+
+afterAll(() => {
+  run?.result.model.dispose();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('leave-symbols-out evaluation', () => {
+  it('the encoder never sees the held-out symbols', () => {
+    expect(run.data.map((d) => d.symbol)).toEqual(['AAAUSDT', 'BBBUSDT']);
+    expect([...run.result.model.symbolNormalizers.keys()]).toEqual(['AAAUSDT', 'BBBUSDT']);
+    expect([...run.result.model.symbolTaskStates.keys()]).toEqual(['AAAUSDT', 'BBBUSDT']);
+    const saved = JSON.parse(readFileSync(path.join(run.paths.model, 'model.json'), 'utf8')) as { training: { symbols: string[] } };
+    expect(saved.training.symbols).toEqual(['AAAUSDT', 'BBBUSDT']);
+  });
+
+  it('skips a held-out symbol with too little history, naming it and its bar count', () => {
+    expect(report.skipped).toEqual(['TINYUSDT']);
+    expect(lines.some((l) => /^skipping TINYUSDT: 150 bars, needs at least \d+/.test(l))).toBe(true);
+    expect(report.symbols.map((s) => s.symbol)).toEqual(['CCCUSDT']);
+  });
+
+  it('scores the frozen model on the held-out test rows: the same figure recomputed independently', () => {
+    const s = report.symbols[0]!;
+    const model = run.result.model;
+    const candles = generateSyntheticMarket({ bars: 1400, seed: 22, symbol: 'CCCUSDT' }).candles;
+    // the split of 1400 rows (fractions 0.15 / 0.15), the gap and the horizons, by hand
+    const trainEnd = Math.floor(1400 * 0.7);
+    const valEnd = Math.floor(1400 * 0.85);
+    const dir = getTask('direction');
+    const vol = getTask('volatility');
+    const h = Math.max(dir.horizon, vol.horizon);
+    const gap = h + 16;
+    const nz = normalizerForSeries(model, 'CCCUSDT', candles, trainEnd, { minRows: 1 });
+    expect(nz.source).toBe('history');
+    expect(s.normaliser).toBe(nz.note);
+    const m = nz.normalizer.transform(computeFeatures(candles, DEFAULT_FEATURE_SET));
+    const dState = dir.fit(candles, trainEnd);
+    const dl = dir.labels(candles, dState);
+    const vl = vol.labels(candles, vol.fit(candles, trainEnd));
+    const ends: number[] = [];
+    for (let e = valEnd + gap; e < 1400 - h; e++) if (dl.valid[e] && vl.valid[e] && e >= m.warmup + 15) ends.push(e);
+    expect(s.testWindows).toBe(ends.length);
+    const raw = model.predictRaw(makeWindows(m, ends, 16), ends.length, ['direction']).get('direction')!;
+    const y = Float32Array.from(ends, (e) => dl.targets[e]!);
+    const f1 = dir.metrics(raw, y, ends.length).macroF1;
+    const got = s.tasks.find((t) => t.task === 'direction')!;
+    expect(got.universal).toBeCloseTo(f1!, 6);
+    // the baselines are those of the heads package on the same rows and labels
+    const best = Math.max(...dir.baseline!(candles, dState, ends).map((b) => b.metrics.macroF1!));
+    expect(got.bestBaseline!.value).toBeCloseTo(best, 10);
+    // every comparison carries an interval around its point estimate
+    for (const t of s.tasks) {
+      for (const d of [t.vsBaselineDiff!, t.vsAloneDiff!]) {
+        expect(d.lo).toBeLessThanOrEqual(d.hi);
+        expect(['better', 'worse', 'no significant difference']).toContain(d.verdict);
+      }
+      expect(t.alone).not.toBeNull();
+    }
+    expect(s.alone!.trainWindows).toBeGreaterThan(0);
+    expect(report.summary.map((x) => x.task)).toEqual(['direction', 'volatility']);
+  });
+});
+
+describe('blockBootstrap', () => {
+  it('a constant statistic has a zero-width interval; the mean of iid noise gets about +-1.96 sd/sqrt(n)', () => {
+    expect(blockBootstrap(50, () => 3, { resamples: 30, blockLength: 5, level: 0.95, seed: 1 })).toMatchObject({ lo: 3, hi: 3 });
+    const rng = new Rng(4);
+    const n = 2000;
+    const x = Float64Array.from({ length: n }, () => rng.normal());
+    const mean = (idx: Int32Array) => idx.reduce((a, i) => a + x[i]!, 0) / idx.length;
+    const ci = blockBootstrap(n, mean, { resamples: 400, blockLength: 1, level: 0.95, seed: 2 });
+    const all = x.reduce((a, b) => a + b, 0) / n;
+    const half = (ci.hi - ci.lo) / 2;
+    expect(half).toBeGreaterThan(0.8 * 1.96 / Math.sqrt(n));
+    expect(half).toBeLessThan(1.2 * 1.96 / Math.sqrt(n));
+    expect(ci.lo).toBeLessThan(all);
+    expect(ci.hi).toBeGreaterThan(all);
+    expect(() => blockBootstrap(1, mean, { resamples: 10, blockLength: 1, level: 0.95, seed: 1 })).toThrow(/at least 2 rows/);
+  });
+});

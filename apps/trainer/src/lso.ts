@@ -1,0 +1,248 @@
+/**
+ * Leave-symbols-out evaluation (`trainer lso`): the held-out symbols of a run (config
+ * data.holdout), which pre-training, training, the normalisers and the label fits never saw, are
+ * scored with the frozen encoder and heads, beside each task's naive baselines and beside a model
+ * of the same config trained on that symbol alone.
+ *
+ * Each held-out symbol is prepared as a symbol the model never saw is at inference: features
+ * scaled by a normaliser fitted on its own history before the evaluated rows (normalizerForSeries'
+ * 'history' fallback: its training range), labels from task states fitted on the same rows. The
+ * three contenders (universal, alone, baselines) are scored on the same test rows and the same
+ * labels. Differences carry a paired stationary block bootstrap interval (core) over those rows.
+ */
+import { DataError, Rng } from '@task-agnostic/core';
+import { blockBootstrap, difference, type Difference } from './bootstrap.js';
+import { normalizerForSeries, type TaskAgnosticModel } from '@task-agnostic/model';
+import {
+  buildDataset,
+  defaultComponents,
+  evaluateSplit,
+  featurePipeline,
+  modelParts,
+  type MultiTaskDataset,
+  type MultiTaskParts,
+  type TrainableTask,
+} from '@task-agnostic/training';
+import type { TrainerConfig } from './config.js';
+import { loadData, type SymbolData } from './data-source.js';
+import { primaryMetric, type Verdict } from './evaluate-run.js';
+import { datasetOptions, dateBoundaries, scalarMetrics, trainRun, type Log } from './train-run.js';
+import { screenSeries } from './universe.js';
+
+export interface LsoTaskResult {
+  readonly task: string;
+  readonly metric: string;
+  readonly higherIsBetter: boolean;
+  readonly universal: number;
+  readonly alone: number | null;
+  readonly bestBaseline: { readonly name: string; readonly value: number } | null;
+  /** universal vs the best baseline (point estimate), and with its interval. */
+  readonly vsBaseline: Verdict;
+  readonly vsBaselineDiff: Difference | null;
+  readonly vsAlone: Verdict;
+  readonly vsAloneDiff: Difference | null;
+}
+
+export interface LsoSymbolResult {
+  readonly symbol: string;
+  readonly bars: number;
+  readonly source: string;
+  readonly testWindows: number;
+  /** How the symbol's features were scaled (normalizerForSeries' note). */
+  readonly normaliser: string;
+  readonly tasks: readonly LsoTaskResult[];
+  /** The single-symbol model: training windows and seconds spent. */
+  readonly alone: { readonly trainWindows: number; readonly seconds: number } | null;
+}
+
+export interface LsoReport {
+  readonly heldOut: readonly string[];
+  readonly skipped: readonly string[];
+  readonly symbols: readonly LsoSymbolResult[];
+  /** Per task: on how many held-out symbols universal beats the best baseline / the alone model (point, and significant). */
+  readonly summary: readonly { task: string; metric: string; beatsBaseline: number; beatsBaselineSignificant: number; beatsAlone: number; beatsAloneSignificant: number; symbols: number }[];
+  readonly bootstrap: { readonly resamples: number; readonly blockLength: number; readonly level: number };
+}
+
+export interface LsoOptions {
+  readonly log?: Log;
+  /** Train a model on each held-out symbol alone (default true). */
+  readonly alone?: boolean;
+  /** Epochs of the alone models (default: the config's training epochs). */
+  readonly aloneEpochs?: number;
+  /** Window stride of the alone models' training data (default 1: all of the symbol's windows). */
+  readonly aloneStride?: number;
+  /** Bootstrap resamples (default 200). */
+  readonly resamples?: number;
+  readonly progress?: boolean;
+}
+
+function compare(a: number | undefined, b: number | undefined, higher: boolean): Verdict {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return 'n/a';
+  if (Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b))) return 'equal';
+  return (higher ? a > b : a < b) ? 'better' : 'worse';
+}
+
+function gather(a: Float32Array, width: number, idx: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(idx.length * width);
+  for (let k = 0; k < idx.length; k++) out.set(a.subarray(idx[k]! * width, (idx[k]! + 1) * width), k * width);
+  return out;
+}
+
+/** The held-out symbols' candles, loaded the way the run loads its own. */
+async function loadHeldOut(cfg: TrainerConfig, symbol: string): Promise<SymbolData> {
+  if (cfg.data.source !== 'csv' || !cfg.data.path) throw new DataError('leave-symbols-out needs file data (source csv with a path)');
+  const [d] = await loadData({ path: cfg.data.path, symbols: [symbol], interval: cfg.data.interval, policy: cfg.data.policy, ...(cfg.data.exchange ? { exchange: cfg.data.exchange } : {}) });
+  return d!;
+}
+
+/** The held-out symbol's dataset: its own normaliser and label fits (training range), every test window. */
+function heldOutDataset(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData): MultiTaskDataset {
+  const split = cfg.data.split;
+  const featureConfig = defaultComponents.parseFeatureSetConfig(model.config.features) as Parameters<typeof featurePipeline>[0];
+  return buildDataset(
+    [{ symbol: d.symbol, candles: d.candles }],
+    model.tasks as unknown as TrainableTask[],
+    featurePipeline(featureConfig),
+    { ...datasetOptions(cfg), stride: 1, normalisation: 'perSymbol', taskFit: 'perSymbol', windowLength: model.windowLength },
+    'valStart' in split ? [dateBoundaries(d.candles, split.valStart, split.testStart)] : undefined,
+  );
+}
+
+/** Evaluates the frozen `model` on every held-out symbol of `cfg`. */
+export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgnosticModel, o: LsoOptions = {}): Promise<LsoReport> {
+  const log = o.log ?? (() => {});
+  const heldOut = cfg.data.holdout;
+  if (heldOut.length === 0) throw new DataError('this run holds no symbols out (config data.holdout is empty): train with --holdout A,B or the universal preset');
+  const resamples = o.resamples ?? 200;
+  const level = 0.95;
+  const symbols: LsoSymbolResult[] = [];
+  const skipped: string[] = [];
+  let blockLength = 1;
+  for (const symbol of heldOut) {
+    const d = await loadHeldOut(cfg, symbol);
+    if (screenSeries(cfg, [d], log, { throwWhenEmpty: false }).length === 0) {
+      skipped.push(symbol);
+      continue;
+    }
+    const ds = heldOutDataset(cfg, model, d);
+    if (ds.test.n < 2) {
+      log(`skipping ${symbol}: ${ds.test.n} test windows`);
+      skipped.push(symbol);
+      continue;
+    }
+    blockLength = Math.max(1, ds.horizon);
+    const note = normalizerForSeries(model, symbol, d.candles, ds.boundaries[0]!.trainEnd, { minRows: 1 }).note;
+    log(`lso ${symbol}: ${d.candles.length} bars, ${ds.test.n} test windows; ${note}`);
+    const states = ds.symbolTaskStates[symbol]!;
+    const frozen: MultiTaskParts = { ...modelParts(model), taskStates: [...states] };
+    const uni = evaluateSplit(frozen, ds.test, 256);
+    // the model trained on this symbol alone, scored on the same rows and labels
+    let alone: { outputs: Float32Array[]; trainWindows: number; seconds: number } | null = null;
+    if (o.alone ?? true) {
+      const t0 = Date.now();
+      const aloneCfg: TrainerConfig = {
+        ...cfg,
+        data: { ...cfg.data, symbols: [symbol], holdout: [], stride: o.aloneStride ?? 1 },
+        training: { ...cfg.training, ...(o.aloneEpochs !== undefined ? { epochs: o.aloneEpochs } : {}) },
+      };
+      log(`lso ${symbol}: training a model on ${symbol} alone`);
+      const r = await trainRun(aloneCfg, [d], { progress: o.progress ?? false });
+      try {
+        const parts: MultiTaskParts = { ...modelParts(r.model), taskStates: [...states] };
+        alone = { outputs: evaluateSplit(parts, ds.test, 256).outputs, trainWindows: r.dataset.train.n, seconds: (Date.now() - t0) / 1000 };
+      } finally {
+        r.model.dispose();
+      }
+    }
+    const rows = Array.from(ds.test.endRows!);
+    const tasks: LsoTaskResult[] = (model.tasks as unknown as TrainableTask[]).map((t, i) => {
+      const pm = primaryMetric(t.kind);
+      const sign = pm.higherIsBetter ? 1 : -1;
+      const dim = ds.test.targetDims[i]!;
+      const y = ds.test.targets[i]!;
+      const metricOf = (out: Float32Array, idx: Int32Array | null): number => {
+        const m = idx ? t.metrics(gather(out, t.outputDim, idx), gather(y, dim, idx), idx.length) : t.metrics(out, y, ds.test.n);
+        return m[pm.name] as number;
+      };
+      const universal = metricOf(uni.outputs[i]!, null);
+      const baselines = t.baseline ? t.baseline(d.candles, states[i]!, rows) : [];
+      let best: { name: string; value: number } | null = null;
+      for (const b of baselines) {
+        const v = scalarMetrics(b.metrics)[pm.name];
+        if (v !== undefined && Number.isFinite(v) && (!best || sign * (v - best.value) > 0)) best = { name: b.name, value: v };
+      }
+      const seed = `${cfg.seed}:lso:${symbol}:${t.id}`;
+      let vsBaselineDiff: Difference | null = null;
+      if (best && t.baseline) {
+        const name = best.name;
+        const ci = blockBootstrap(ds.test.n, (idx) => {
+          const r = Array.from(idx, (k) => rows[k]!);
+          const b = t.baseline!(d.candles, states[i]!, r).find((x) => x.name === name)!;
+          return sign * (metricOf(uni.outputs[i]!, idx) - (b.metrics[pm.name] as number));
+        }, { resamples, blockLength, level, seed: new Rng(seed + ':b').seedInt() });
+        vsBaselineDiff = difference(sign * (universal - best.value), ci);
+      }
+      let aloneValue: number | null = null;
+      let vsAloneDiff: Difference | null = null;
+      if (alone) {
+        const out = alone.outputs[i]!;
+        aloneValue = metricOf(out, null);
+        const ci = blockBootstrap(ds.test.n, (idx) => sign * (metricOf(uni.outputs[i]!, idx) - metricOf(out, idx)), { resamples, blockLength, level, seed: new Rng(seed + ':a').seedInt() });
+        vsAloneDiff = difference(sign * (universal - aloneValue), ci);
+      }
+      return {
+        task: t.id,
+        metric: pm.name,
+        higherIsBetter: pm.higherIsBetter,
+        universal,
+        alone: aloneValue,
+        bestBaseline: best,
+        vsBaseline: compare(universal, best?.value, pm.higherIsBetter),
+        vsBaselineDiff,
+        vsAlone: compare(universal, aloneValue ?? undefined, pm.higherIsBetter),
+        vsAloneDiff,
+      };
+    });
+    symbols.push({ symbol, bars: d.candles.length, source: d.source, testWindows: ds.test.n, normaliser: note, tasks, alone: alone ? { trainWindows: alone.trainWindows, seconds: alone.seconds } : null });
+  }
+  const summary = model.tasks.map((t) => {
+    const rs = symbols.map((s) => s.tasks.find((x) => x.task === t.id)!);
+    return {
+      task: t.id,
+      metric: rs[0]?.metric ?? '',
+      beatsBaseline: rs.filter((r) => r.vsBaseline === 'better').length,
+      beatsBaselineSignificant: rs.filter((r) => r.vsBaselineDiff?.verdict === 'better').length,
+      beatsAlone: rs.filter((r) => r.vsAlone === 'better').length,
+      beatsAloneSignificant: rs.filter((r) => r.vsAloneDiff?.verdict === 'better').length,
+      symbols: rs.length,
+    };
+  });
+  return { heldOut, skipped, symbols, summary, bootstrap: { resamples, blockLength, level } };
+}
+
+function num(v: number | null | undefined, digits = 4): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
+}
+
+function diffText(d: Difference | null): string {
+  return d ? `${num(d.value)} [${num(d.lo)}, ${num(d.hi)}] ${d.verdict}` : '-';
+}
+
+/** The report as text tables. */
+export function printLso(r: LsoReport, log: Log): void {
+  const rows: string[][] = [['symbol', 'task', 'metric', 'universal', 'alone', 'best baseline', 'universal - baseline [95%]', 'universal - alone [95%]']];
+  for (const s of r.symbols) {
+    for (const t of s.tasks) {
+      rows.push([s.symbol, t.task, t.metric, num(t.universal), num(t.alone), t.bestBaseline ? `${num(t.bestBaseline.value)} (${t.bestBaseline.name})` : '-', diffText(t.vsBaselineDiff), diffText(t.vsAloneDiff)]);
+    }
+  }
+  const sum: string[][] = [['task', 'metric', 'beats best baseline', 'significantly', 'beats alone', 'significantly']];
+  for (const t of r.summary) sum.push([t.task, t.metric, `${t.beatsBaseline}/${t.symbols}`, `${t.beatsBaselineSignificant}/${t.symbols}`, `${t.beatsAlone}/${t.symbols}`, `${t.beatsAloneSignificant}/${t.symbols}`]);
+  const table = (m: string[][]) => {
+    const w = m[0]!.map((_, j) => Math.max(...m.map((row) => (row[j] ?? '').length)));
+    return m.map((row) => row.map((c, j) => c.padEnd(w[j]!)).join('  ')).join('\n');
+  };
+  log(`\nleave-symbols-out (held out: ${r.heldOut.join(', ')}${r.skipped.length ? `; skipped ${r.skipped.join(', ')}` : ''}); differences signed so that > 0 favours the universal model; paired block bootstrap, ${r.bootstrap.resamples} resamples, blocks of ${r.bootstrap.blockLength} rows:\n${table(rows)}`);
+  log(`\nsummary over held-out symbols:\n${table(sum)}`);
+}
