@@ -6,6 +6,7 @@
  */
 import { runBacktest, type BacktestResult, type SimulatedAccount } from '@task-agnostic/backtest';
 import { AccountTracker, RiskGate, applyVerdict, type RiskState } from '@task-agnostic/risk';
+import { riskConfigOf } from './risk-config.js';
 import { sliceColumns, INTERVAL_MS, type TaskOutputs, type TradingDecision } from '@task-agnostic/core';
 import type { TaskAgnosticModel } from '@task-agnostic/model';
 import type { TrainerConfig } from './config.js';
@@ -24,18 +25,18 @@ export interface SymbolBacktest {
 }
 
 /**
- * Backtests one symbol from `startRow` to the end of its candles, with the model's predictions for
- * every bar of that range.
+ * Backtests one symbol over rows [startRow, endRow) (default: to the end of its candles), with the
+ * model's predictions for every bar of that range.
  */
-export function backtestSymbol(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData, startRow: number, log: Log = () => {}): SymbolBacktest {
-  const n = d.candles.length;
-  if (startRow >= n) throw new RangeError(`${d.symbol}: the test range is empty (starts at row ${startRow} of ${n})`);
+export function backtestSymbol(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData, startRow: number, log: Log = () => {}, endRow = d.candles.length): SymbolBacktest {
+  const n = Math.min(endRow, d.candles.length);
+  if (startRow + 2 > n) throw new RangeError(`${d.symbol}: the range is too short to backtest (rows ${startRow} to ${n} of ${d.candles.length})`);
   const rows = Array.from({ length: n - startRow }, (_, i) => startRow + i);
   log(`backtest ${d.symbol}: predicting ${rows.length} bars`);
   const outputs: TaskOutputs[] = model.predictCandles(d.candles, rows);
   const candles = sliceColumns(d.candles, startRow, n);
   const fuse = fusionFn(cfg);
-  const gate = new RiskGate(cfg.risk as ConstructorParameters<typeof RiskGate>[0]);
+  const gate = new RiskGate(riskConfigOf(cfg, d.interval));
   const tracker = new AccountTracker();
   const barMs = INTERVAL_MS[d.interval];
   const counts = { buy: 0, sell: 0, hold: 0, vetoed: 0, shrunk: 0 };

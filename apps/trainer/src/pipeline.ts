@@ -6,11 +6,13 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { backtestReportJson, describeIntrabar, renderReportHtml } from '@task-agnostic/backtest';
+import { backtestReportJson, comparisonRows, describeIntrabar, renderReportHtml } from '@task-agnostic/backtest';
 import { DataError } from '@task-agnostic/core';
+import { writeModelEvaluation } from '@task-agnostic/model';
 import { currentBackend } from '@task-agnostic/tf';
 import type { TrainModelResult } from '@task-agnostic/training';
-import { backtestSymbol, type SymbolBacktest } from './backtest-run.js';
+import { validateStrategies } from './deployment-eval.js';
+import { compareStrategies } from './strategies.js';
 import type { TrainerConfig } from './config.js';
 import { loadData, type SymbolData } from './data-source.js';
 import { evaluateRun, type Evaluation } from './evaluate-run.js';
@@ -57,7 +59,9 @@ export async function trainStep(cfg: TrainerConfig, o: StepOptions): Promise<Tra
   const t0 = Date.now();
   const result = await trainRun(cfg, data, { paths, progress: o.progress ?? true, log: o.log });
   o.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${result.history.length} epochs, ${result.dataset.train.n} training windows`);
-  await saveTrainRun(cfg, data, result, paths);
+  // The deployment gate's evaluation: validation rows only, written into the artifact.
+  const validation = validateStrategies(cfg, result.model, data, result, o.log);
+  await saveTrainRun(cfg, data, result, paths, validation?.evaluation);
   o.log(`model saved to ${paths.model}`);
   return { cfg, paths, data, result };
 }
@@ -79,34 +83,51 @@ function backtestFile(paths: RunPaths, symbol: string, i: number): string {
   return i === 0 ? path.basename(paths.backtestHtml) : `backtest-${symbol}.html`;
 }
 
-/** Step 3: backtests of every symbol's test range, with their HTML and JSON reports. */
+const fmtCi = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+
+/**
+ * Step 3: every symbol's test range: the model's strategy beside buy-and-hold, vol-targeted
+ * buy-and-hold and time-series momentum (same engine, fees, slippage), with their HTML and JSON
+ * reports. The validation evaluation (the deployment gate's) is recomputed with this run's fusion
+ * and written into the artifact.
+ */
 export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<BacktestSummary[]> {
-  const results: SymbolBacktest[] = run.data.map((d, i) => backtestSymbol(run.cfg, run.result.model, d, testStartRow(run.result, i), o.log));
+  const comparisons = run.data.map((d, i) => compareStrategies(run.cfg, run.result.model, d, run.result.dataset.boundaries[i]!.trainEnd, testStartRow(run.result, i), d.candles.length, o.log));
   await mkdir(run.paths.dir, { recursive: true });
   const summaries: BacktestSummary[] = [];
-  for (const [i, b] of results.entries()) {
+  for (const [i, c] of comparisons.entries()) {
+    const b = c.model;
     const file = backtestFile(run.paths, b.symbol, i);
-    await writeFile(path.join(run.paths.dir, file), renderReportHtml(b.result, { title: `${run.cfg.name}: backtest ${b.symbol} (test range)` }));
-    const c = b.result.candles;
+    await writeFile(path.join(run.paths.dir, file), renderReportHtml(b.result, { title: `${run.cfg.name}: backtest ${b.symbol} (test range)`, comparison: c.runs }));
+    const cd = b.result.candles;
+    const rows = comparisonRows(c.runs);
     summaries.push({
       symbol: b.symbol,
-      from: new Date(c.tsMs[0]!).toISOString().slice(0, 16),
-      to: new Date(c.tsMs[c.length - 1]!).toISOString().slice(0, 16),
+      from: new Date(cd.tsMs[0]!).toISOString().slice(0, 16),
+      to: new Date(cd.tsMs[cd.length - 1]!).toISOString().slice(0, 16),
       metrics: b.result.metrics,
       benchmarkMetrics: b.result.benchmarkMetrics,
-      ...downsampleCurve(c.tsMs, b.result.equity, b.result.benchmark, 1500),
+      ...downsampleCurve(cd.tsMs, b.result.equity, b.result.benchmark, 1500),
+      strategies: rows.map((r, k) => ({ ...r, equity: downsampleCurve(cd.tsMs, c.runs[k]!.result.equity, b.result.benchmark, 1500).equity })),
       decisions: b.decisions,
       topReasons: b.topReasons,
       intrabar: describeIntrabar(b.result.intrabar),
       htmlFile: file,
     });
-    const m = b.result.metrics;
-    const h = b.result.benchmarkMetrics;
-    o.log(
-      `backtest ${b.symbol}: return ${(m.totalReturn * 100).toFixed(2)}% (buy & hold ${(h.totalReturn * 100).toFixed(2)}%), Sharpe ${m.sharpe.toFixed(2)} (${h.sharpe.toFixed(2)}), max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%, ${m.trades} trades`,
-    );
+    o.log(`backtest ${b.symbol} (${cd.length} test bars, ${rows[0]!.trades} model trades):`);
+    for (const r of rows) {
+      const ci = r.sharpeInterval;
+      o.log(
+        `  ${r.name.padEnd(26)} return ${(r.totalReturn * 100).toFixed(2).padStart(7)}%  Sharpe ${fmtCi(r.sharpe)} [${ci ? `${fmtCi(ci.lo)}, ${fmtCi(ci.hi)}` : '-'}]  max drawdown ${(r.maxDrawdown * 100).toFixed(2)}%  trades ${r.trades}  fees ${r.feesPaid.toFixed(2)}  turnover ${r.turnover.toFixed(1)}`,
+      );
+    }
   }
-  const json = { symbols: results.map((b) => ({ symbol: b.symbol, startRow: b.startRow, decisions: b.decisions, topReasons: b.topReasons, report: backtestReportJson(b.result) })) };
+  const validation = validateStrategies(run.cfg, run.result.model, run.data, run.result, o.log);
+  if (validation && existsSync(run.paths.model)) await writeModelEvaluation(run.paths.model, validation.evaluation);
+  const json = {
+    symbols: comparisons.map((c) => ({ symbol: c.symbol, startRow: c.model.startRow, decisions: c.model.decisions, topReasons: c.model.topReasons, report: backtestReportJson(c.model.result, c.runs) })),
+    validation: validation?.evaluation ?? null,
+  };
   await writeFile(run.paths.backtestJson, JSON.stringify(json, jsonSafe) + '\n');
   o.log(`backtest reports written to ${run.paths.dir}`);
   return summaries;
