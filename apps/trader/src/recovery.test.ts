@@ -24,7 +24,7 @@ const repoRoot = path.resolve(here, '../../..');
 export const RECOVERY_CONFIG = {
   fusion: 'consistency',
   fusionConfig: { minConfidence: 0.3, minAgreement: 0.3, baseSizeFraction: 1 },
-  risk: { minConfidence: 0.25, minAgreement: 0.15, baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1 }, strategy: { maxConsecutiveLosses: 1000 } },
+  risk: { profile: 'source', minConfidence: 0.25, minAgreement: 0.15, baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1 }, strategy: { maxConsecutiveLosses: 1000 } },
   account: { initialEquity: 10_000, takerFeeRate: 0.00055, makerFeeRate: 0.0002, qtyStep: 0.001 },
   statusEvery: 0,
 };

@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, INTERVAL_MS, readCandlesCsvSync, sliceColumns, type SymbolId } from '@task-agnostic/core';
 import { BybitClient } from '@task-agnostic/bybit';
 import { initBackend } from '@task-agnostic/tf';
-import { idleMinorGc } from '@task-agnostic/model';
+import { idleMinorGc, readModelJson } from '@task-agnostic/model';
 import type { Logger } from 'pino';
 import type { InitModelArgs, RunArgs, StatusArgs } from './cli-args.js';
 import { parseTraderConfig, type TraderConfig } from './config.js';
 import { loadCredentials, maskKey, type Credentials } from './credentials.js';
 import type { TradingEngine } from './engine.js';
 import { Journal } from './journal.js';
+import { checkDeployment, deploymentAllows, describeDeployment } from './deployment-gate.js';
 import { createLogger } from './logger.js';
 import { loadTraderModel, writeUntrainedModel } from './model-factory.js';
 import { createEngine } from './setup.js';
@@ -61,6 +62,11 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     creds = process.env.BYBIT_API_KEY || a.keyFile ? loadCredentials(a.keyFile ? { file: a.keyFile } : {}) : undefined;
     if (!creds) throw new ConfigError('live trading against a simulator still needs keys (BYBIT_API_KEY / BYBIT_API_SECRET or --key-file)', 'keys');
   }
+  // The deployment gate, before anything connects or a journal opens.
+  const deployment = checkDeployment(await readModelJson(a.model), { fusion: cfg.fusion, symbols: cfg.symbols });
+  const gateNote = describeDeployment(deployment, a.command, a.allowUnprovenModel);
+  if (!deploymentAllows(deployment, a.command, a.allowUnprovenModel)) throw new ConfigError(gateNote, 'model');
+  if (!deployment.proven) io.out(gateNote);
   const logger: Logger = createLogger({ ...(a.logFile ? { file: a.logFile } : {}), level: a.logLevel, secrets: creds ? [creds.apiSecret, creds.apiKey] : [] });
   if (a.replay && cfg.symbols.length !== 1) throw new ConfigError('--replay plays one CSV: give exactly one symbol', 'symbols');
   const journal = Journal.open(a.journal, { synchronous: a.journalSync });
@@ -69,6 +75,7 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
   try {
     const backend = await initBackend();
     const model = await loadTraderModel(a.model);
+    logger.info({ deploymentGate: deployment.proven ? 'proven' : a.command === 'live' ? 'overridden' : 'warned', problems: deployment.problems }, 'deployment gate');
     logger.info({ command: a.command, model: a.model, symbols: cfg.symbols, interval: cfg.interval, journal: a.journal, backend, keys: creds ? maskKey(creds.apiKey) : null }, 'trader starting');
     if (a.baseUrl || !a.replay) {
       const mode = a.baseUrl ? 'custom' : a.command === 'live' ? a.venue! : 'mainnet';

@@ -5,7 +5,7 @@ import { StreamingPredictor, type TaskAgnosticModel } from '@task-agnostic/model
 import { RiskGate } from '@task-agnostic/risk';
 import { INTERVAL_MS, type SymbolId } from '@task-agnostic/core';
 import type { Logger } from 'pino';
-import type { TraderConfig } from './config.js';
+import { traderRiskConfig, type TraderConfig } from './config.js';
 import { TradingEngine, type CandlePredictor, type Fuse } from './engine.js';
 import type { Journal } from './journal.js';
 import { PaperVenue, type Venue } from './venue.js';
@@ -52,7 +52,7 @@ export function createEngine(s: EngineSetup): TradingEngine {
     venue,
     predictor,
     fuse: fusionOf(s.config),
-    gate: new RiskGate(s.config.risk as ConstructorParameters<typeof RiskGate>[0]),
+    gate: new RiskGate(traderRiskConfig(s.config)),
     runTag: runTagOf(s.journal, s.runTag),
     logger: s.logger,
     statusEvery: s.config.statusEvery,

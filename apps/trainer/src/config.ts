@@ -102,6 +102,8 @@ export const TrainerConfigSchema = z
         momentumLookback: z.number().int().min(1).default(168),
         /** Horizon of the GARCH(1,1) mean variance forecast that sizes the vol-targeted strategies, in bars. */
         garchHorizon: z.number().int().min(1).default(24),
+        /** The vol-targeted strategies rebalance every this many bars (24 = daily on 1h): an hourly GARCH forecast would otherwise pay fees every hour. */
+        rebalanceEvery: z.number().int().min(1).default(24),
       })
       .strict()
       .default({}),

@@ -72,7 +72,7 @@ describe('the deployment evaluation (validation split)', () => {
     const same = { ...comp, runs: comp.runs.map((r) => (r.name === 'model' ? { ...comp.runs[1]!, name: 'model' } : r)) };
     const j = judgeComparison(same, 1);
     expect([j.vsBuyAndHold.estimate, j.vsBuyAndHold.lo, j.passed]).toEqual([0, 0, false]);
-    expect(j.reason).toMatch(/^not proven: Sharpe difference with buy-and-hold 0\.00 \[0\.00, 0\.00\] \(interval does not exclude 0\)/);
+    expect(j.reason).toMatch(/^not proven: Sharpe difference with buy-and-hold 0\.00 \[0\.00, 0\.00\] \(no significant difference: interval includes 0\)/);
   });
   it('a validation split too short to evaluate gives no evaluation, with the numbers', () => {
     const lines: string[] = [];

@@ -38,7 +38,7 @@ export function judgeComparison(c: StrategyComparison, seed: number): SymbolEval
   const vsBest = sharpeDifferenceInterval(rm, barReturns(best.result), c.barsPerYear, o);
   const passed = vsBuyAndHold.lo > 0 && vsBest.lo > 0;
   const why = (what: string, d: { estimate: number; lo: number; hi: number }) =>
-    `Sharpe difference with ${what} ${f2(d.estimate)} [${f2(d.lo)}, ${f2(d.hi)}]${d.lo > 0 ? '' : ' (interval does not exclude 0)'}`;
+    `Sharpe difference with ${what} ${f2(d.estimate)} [${f2(d.lo)}, ${f2(d.hi)}] (${d.lo > 0 ? 'better: interval above 0' : d.hi < 0 ? 'worse: interval below 0' : 'no significant difference: interval includes 0'})`;
   const candles = model.result.candles;
   return {
     symbol: c.symbol,

@@ -60,6 +60,7 @@ export function compareStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, 
     maxLeverage: risk.sizing.maxLeverage,
     barsPerYear: bpy,
     momentumLookback: cfg.naive.momentumLookback,
+    rebalanceEvery: cfg.naive.rebalanceEvery,
   });
   const modelRun: StrategyRun = { name: MODEL_STRATEGY, description: `the model: ${cfg.fusion.method} fusion -> risk gate (${risk.profile} profile)`, result: mb.result };
   const runs = [modelRun, ...naive].map((r) => {

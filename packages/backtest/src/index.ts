@@ -25,7 +25,7 @@ export { SimulatedExchange } from './simulated-exchange.js';
 export type { FillLog, TradeLog } from './fill-log.js';
 export { lineChart, escapeXml } from './svg-chart.js';
 export type { ChartSeries, ChartMarker, LineChartOptions } from './svg-chart.js';
-export { buyAndHoldSignal, volTargetFractions, volTargetedBuyAndHoldSignal, momentumSignal, naiveSignals, NAIVE_STRATEGY_NAMES } from './naive-strategies.js';
+export { buyAndHoldSignal, volTargetFractions, volTargetedBuyAndHoldSignal, momentumSignal, naiveSignals, thinSignal, NAIVE_STRATEGY_NAMES } from './naive-strategies.js';
 export type { VolTargetOptions, NaiveStrategyOptions, NaiveSignal } from './naive-strategies.js';
 export { runNaiveStrategies, comparisonRows, barReturns, renderComparisonHtml } from './comparison.js';
 export type { StrategyRun, ComparisonRow } from './comparison.js';

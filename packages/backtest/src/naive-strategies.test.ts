@@ -71,6 +71,15 @@ describe('volatility targeting and momentum', () => {
     const b = momentumSignal(close2, 24, f, VT);
     expect(Array.from(b.subarray(0, 400))).toEqual(Array.from(a.subarray(0, 400)));
   });
+  it('rebalanceEvery keeps every k-th decision and the position in between', () => {
+    const c = generateSyntheticMarket({ bars: 100, seed: 5 }).candles;
+    const f = Float64Array.from({ length: 100 }, (_, i) => 0.005 + 0.0001 * i);
+    const [, vt, mom] = naiveSignals(c, { volatilityForecast: f, momentumLookback: 10, rebalanceEvery: 24 });
+    const full = volTargetFractions(f, VT);
+    for (let t = 0; t < 100; t++) expect(vt!.signal[t]).toBe(t % 24 === 0 ? full[t] : NaN);
+    expect(Array.from(mom!.signal).filter((x) => !Number.isNaN(x)).length).toBe(5); // t = 0, 24, 48, 72, 96
+    expect(() => naiveSignals(c, { volatilityForecast: f, rebalanceEvery: 0 })).toThrow(/rebalanceEvery/);
+  });
   it('bad input: a NaN forecast, a wrong length or a bad lookback is a DataError naming it', () => {
     expect(() => volTargetFractions([0.01, NaN], VT)).toThrow(/forecast\[1\]/);
     expect(() => volTargetFractions([0.01], { ...VT, targetAnnualVol: -1 })).toThrow(DataError);

@@ -29,6 +29,12 @@ export interface NaiveStrategyOptions extends Partial<VolTargetOptions> {
   readonly volatilityForecast?: ArrayLike<number>;
   /** Trailing return window of time-series momentum, in bars (default 168 = one week of 1h bars). */
   readonly momentumLookback?: number;
+  /**
+   * The vol-targeted strategies decide every this many bars (default 1: every bar); between, the
+   * signal keeps the position. 24 on 1h bars = a daily rebalance, which keeps a per-bar forecast's
+   * small moves from paying fees every hour.
+   */
+  readonly rebalanceEvery?: number;
 }
 
 export interface NaiveSignal {
@@ -81,6 +87,14 @@ export function momentumSignal(close: ArrayLike<number>, lookback: number, forec
   return out;
 }
 
+/** Keeps every k-th value (from the first) and NaN (keep the position) in between. */
+export function thinSignal(signal: Float64Array, every: number): Float64Array {
+  if (!Number.isInteger(every) || every < 1) throw new DataError(`rebalanceEvery must be an integer >= 1, got ${every}`);
+  if (every === 1) return signal;
+  for (let t = 0; t < signal.length; t++) if (t % every !== 0) signal[t] = NaN;
+  return signal;
+}
+
 /** The naive strategies' signals over these candles (the volatility-targeted ones only with a forecast). */
 export function naiveSignals(candles: CandleColumns, o: NaiveStrategyOptions = {}): NaiveSignal[] {
   const n = candles.length;
@@ -95,9 +109,10 @@ export function naiveSignals(candles: CandleColumns, o: NaiveStrategyOptions = {
     ...(o.minVolatility !== undefined ? { minVolatility: o.minVolatility } : {}),
   };
   const lb = o.momentumLookback ?? 168;
-  const tv = `${(vt.targetAnnualVol * 100).toFixed(0)}% vol target, at most ${vt.maxLeverage}x`;
-  out.push({ name: 'vol-targeted buy-and-hold', description: `long, sized to a ${tv}`, signal: volTargetedBuyAndHoldSignal(f, vt) });
-  out.push({ name: 'time-series momentum', description: `sign of the trailing ${lb}-bar return, sized to a ${tv}`, signal: momentumSignal(candles.close, lb, f, vt) });
+  const every = o.rebalanceEvery ?? 1;
+  const tv = `${(vt.targetAnnualVol * 100).toFixed(0)}% vol target, at most ${vt.maxLeverage}x${every > 1 ? `, rebalanced every ${every} bars` : ''}`;
+  out.push({ name: 'vol-targeted buy-and-hold', description: `long, sized to a ${tv}`, signal: thinSignal(volTargetedBuyAndHoldSignal(f, vt), every) });
+  out.push({ name: 'time-series momentum', description: `sign of the trailing ${lb}-bar return, sized to a ${tv}`, signal: thinSignal(momentumSignal(candles.close, lb, f, vt), every) });
   return out;
 }
 
