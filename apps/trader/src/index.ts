@@ -7,7 +7,9 @@ export type { CandlePredictor, Fuse, EngineOptions, EngineStats, CandleResult } 
 export { PaperVenue, ExchangeVenue, fillsOf } from './venue.js';
 export type { Venue, Target, Execution, ExchangeVenueOptions } from './venue.js';
 export { LatencyWindow } from './latency.js';
-export { traderConfigSchema, parseTraderConfig } from './config.js';
+export { traderConfigSchema, parseTraderConfig, traderRiskConfig } from './config.js';
+export { checkDeployment, deploymentAllows, describeDeployment, isUntrained } from './deployment-gate.js';
+export type { DeploymentCheck, DeploymentContext } from './deployment-gate.js';
 export type { TraderConfig, TraderConfigInput } from './config.js';
 export { createEngine, fusionOf, runTagOf } from './setup.js';
 export type { EngineSetup } from './setup.js';
