@@ -32,7 +32,7 @@ export const riskConfigSchema = z
      * - source: the source formula or table above (2% base, never more than fusion proposes);
      * - volTarget: targetAnnualVol / (the volatility head's per-bar forecast x sqrt(barsPerYear)), capped at maxLeverage;
      * - riskPerTrade: riskPerTrade / the gate's stop distance (lose at most riskPerTrade of equity at the stop), capped at maxLeverage.
-     * In the last two the size is x conviction = (c - minConfidence) / (1 - minConfidence) x (a - minAgreement) / (1 - minAgreement),
+     * In the last two the size is x conviction = confidence x agreement (minConfidence / minAgreement only gate entry),
      * capped by maxTotalExposure - the other symbols' exposure; fusion's proposed size (the source's 2% figure) is replaced, not a cap.
      */
     sizing: z

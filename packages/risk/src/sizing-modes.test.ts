@@ -59,6 +59,12 @@ describe('riskPerTradeSize', () => {
     // the loss at the stop is R x conviction of equity
     const size = riskPerTradeSize(0.8, 0.9, 0.02, 0, RPT).sizeFraction;
     expect(size * 0.02).toBeCloseTo(0.01 * convictionFactor(0.8, 0.9, RPT), 12);
+    expect(convictionFactor(0.8, 0.9)).toBeCloseTo(0.72, 12);
+  });
+  it('fitted entry thresholds gate, and do not shrink a trade just past them', () => {
+    const fitted = parseRiskConfig({ profile: 'riskPerTrade', minConfidence: 0.4, minAgreement: 0.5 });
+    expect(riskPerTradeSize(0.39, 1, 0.015, 0, fitted)).toMatchObject({ sizeFraction: 0, explain: expect.stringMatching(/confidence 0\.39 < minimum 0\.4/) });
+    expect(riskPerTradeSize(0.42, 0.6, 0.015, 0, fitted).sizeFraction).toBeCloseTo((0.01 / 0.015) * 0.42 * 0.6, 12);
   });
 });
 

@@ -101,11 +101,14 @@ export function kellyCap(tradeReturns: ArrayLike<number>, drawdown: number, p: R
   return p.kelly.fraction * Math.max(0, f) * drawdownBrake(drawdown, p);
 }
 
-/** The conviction factor of the account-sized modes: (c - minC) / (1 - minC) x (a - minA) / (1 - minA), in [0, 1]. */
-export function convictionFactor(confidence: number, agreement: number, p: RiskConfig): number {
-  const cf = (confidence - p.minConfidence) / (1 - p.minConfidence);
-  const af = (agreement - p.minAgreement) / (1 - p.minAgreement);
-  return Math.max(0, Math.min(1, cf)) * Math.max(0, Math.min(1, af));
+/**
+ * The conviction factor of the account-sized modes: confidence x agreement, in [0, 1]. Unlike the
+ * source formula it is not rescaled from the entry thresholds (minConfidence / minAgreement only
+ * gate): thresholds fitted on validation may sit anywhere, and a trade just past one should not be
+ * sized near zero.
+ */
+export function convictionFactor(confidence: number, agreement: number, _p?: RiskConfig): number {
+  return Math.max(0, Math.min(1, confidence)) * Math.max(0, Math.min(1, agreement));
 }
 
 /**
