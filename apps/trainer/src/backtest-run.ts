@@ -22,6 +22,8 @@ export interface SymbolBacktest {
   readonly decisions: { buy: number; sell: number; hold: number; vetoed: number; shrunk: number };
   /** The most frequent veto/shrink reasons. */
   readonly topReasons: readonly { reason: string; count: number }[];
+  /** The model's outputs for every bar of the range (for the per-head diagnostics). */
+  readonly outputs: readonly TaskOutputs[];
 }
 
 /**
@@ -71,5 +73,5 @@ export function backtestSymbol(cfg: TrainerConfig, model: TaskAgnosticModel, d: 
   };
   const result = runBacktest(candles, decide, { ...(cfg.backtest as object), symbol: d.symbol, interval: d.interval });
   const topReasons = [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([reason, count]) => ({ reason, count }));
-  return { symbol: d.symbol, startRow, result, decisions: counts, topReasons };
+  return { symbol: d.symbol, startRow, result, decisions: counts, topReasons, outputs };
 }

@@ -49,12 +49,14 @@ describe('the deployment evaluation (validation split)', () => {
   it('compares the model with buy-and-hold, vol-targeted buy-and-hold and momentum on the validation rows only', () => {
     const v = validateStrategies(cfg, model, [sym(candles)], dataset)!;
     const s = v.evaluation.symbols[0]!;
-    expect(s.strategies.map((x) => x.name)).toEqual(['model', 'buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum']);
+    // the model, the naive strategies, then each head alone (diagnostics, never the "best naive")
+    expect(s.strategies.map((x) => x.name)).toEqual(['model', 'buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum', 'direction head alone', 'volatility head sizing']);
+    expect(['buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum']).toContain(s.vsBestNaive.name);
     expect([s.fromMs, s.toMs, s.bars]).toEqual([candles.tsMs[TRAIN_END + 40], candles.tsMs[VAL_END - 1], VAL_END - TRAIN_END - 40]);
     expect(s.passed).toBe(s.vsBuyAndHold.lo > 0 && s.vsBestNaive.lo > 0);
     expect(v.evaluation.passed).toBe(s.passed);
     expect(v.evaluation.fusion).toBe('consistency');
-    const bestSharpe = Math.max(...s.strategies.slice(1).map((x) => x.sharpe.estimate));
+    const bestSharpe = Math.max(...s.strategies.slice(1, 4).map((x) => x.sharpe.estimate));
     expect(s.strategies.find((x) => x.name === s.vsBestNaive.name)!.sharpe.estimate).toBe(bestSharpe);
   });
   it('test rows never influence it: altering every candle after the validation split changes nothing', () => {

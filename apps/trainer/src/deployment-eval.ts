@@ -4,7 +4,7 @@
  * paired Sharpe differences with intervals. A symbol passes when both intervals lie above 0.
  * Written into the artifact (model.json `evaluation`); test rows are never read.
  */
-import { barReturns } from '@task-agnostic/backtest';
+import { NAIVE_STRATEGY_NAMES, barReturns } from '@task-agnostic/backtest';
 import type { DeploymentEvaluation, TaskAgnosticModel } from '@task-agnostic/model';
 import type { TrainModelResult } from '@task-agnostic/training';
 import type { TrainerConfig } from './config.js';
@@ -30,7 +30,7 @@ export function judgeComparison(c: StrategyComparison, seed: number): SymbolEval
   const model = c.runs.find((r) => r.name === MODEL_STRATEGY);
   const bh = c.runs.find((r) => r.name === 'buy-and-hold');
   if (!model || !bh) throw new Error(`${c.symbol}: the comparison lacks the model's run or buy-and-hold`);
-  const naive = c.runs.filter((r) => r !== model);
+  const naive = c.runs.filter((r) => (NAIVE_STRATEGY_NAMES as readonly string[]).includes(r.name));
   const best = naive.reduce((a, b) => (b.result.metrics.sharpe > a.result.metrics.sharpe ? b : a));
   const rm = barReturns(model.result);
   const o = { seed, level: GATE_LEVEL };

@@ -5,11 +5,12 @@
  * vol-targeted strategies are sized by heads' GARCH(1,1), fitted on the symbol's training rows only
  * and filtered forward (the forecast at t reads returns up to t).
  */
-import { barReturns, runNaiveStrategies, type StrategyRun } from '@task-agnostic/backtest';
+import { barReturns, runNaiveStrategies, runSignalBacktest, type StrategyRun } from '@task-agnostic/backtest';
 import { sliceColumns, type CandleColumns } from '@task-agnostic/core';
 import { fitGarch11, garchFilter, garchMeanForecastVariance } from '@task-agnostic/heads';
 import type { TaskAgnosticModel } from '@task-agnostic/model';
 import { backtestSymbol, type SymbolBacktest } from './backtest-run.js';
+import { headSignals } from './head-strategies.js';
 import { riskConfigOf } from './risk-config.js';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
@@ -54,7 +55,8 @@ export function compareStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, 
   const forecast = garchVolatilityForecast(d.candles.close, trainEnd, cfg.naive.garchHorizon).subarray(startRow, endRow);
   const candles: CandleColumns = sliceColumns(d.candles, startRow, endRow);
   const bpy = mb.result.barsPerYear;
-  const naive = runNaiveStrategies(candles, { ...(cfg.backtest as object), symbol: d.symbol, interval: d.interval }, {
+  const btConfig = { ...(cfg.backtest as object), symbol: d.symbol, interval: d.interval };
+  const naive = runNaiveStrategies(candles, btConfig, {
     volatilityForecast: forecast,
     targetAnnualVol: risk.sizing.targetAnnualVol,
     maxLeverage: risk.sizing.maxLeverage,
@@ -63,7 +65,9 @@ export function compareStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, 
     rebalanceEvery: cfg.naive.rebalanceEvery,
   });
   const modelRun: StrategyRun = { name: MODEL_STRATEGY, description: `the model: ${cfg.fusion.method} fusion -> risk gate (${risk.profile} profile)`, result: mb.result };
-  const runs = [modelRun, ...naive].map((r) => {
+  const vt = { targetAnnualVol: risk.sizing.targetAnnualVol, maxLeverage: risk.sizing.maxLeverage, barsPerYear: bpy };
+  const heads: StrategyRun[] = headSignals(mb.outputs, forecast, vt, cfg.naive.rebalanceEvery).map((h) => ({ name: h.name, description: h.description, result: runSignalBacktest(candles, h.signal, btConfig) }));
+  const runs = [modelRun, ...naive, ...heads].map((r) => {
     const ci = sharpeInterval(barReturns(r.result), bpy, { seed: cfg.seed });
     return { ...r, sharpeInterval: { lo: ci.lo, hi: ci.hi, level: 0.9 } };
   });
