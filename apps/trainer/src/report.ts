@@ -155,14 +155,14 @@ function compact(m: Record<string, number>): string {
     .join(', ');
 }
 
-const STRATEGY_COLORS = ['#2563eb', '#9ca3af', '#16a34a', '#d97706', '#7c3aed'];
+const STRATEGY_COLORS = ['#2563eb', '#9ca3af', '#16a34a', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#4b5563'];
 
 /** The model's strategy and the naive ones: one equity chart, one table (Sharpe with its interval). */
 function strategiesSection(b: BacktestSummary): string {
   const s = b.strategies;
   if (!s?.length) return '';
   const chart = lineChart({
-    title: `${b.symbol}: the model's strategy and the naive strategies (same engine, fees and slippage)`,
+    title: '',
     tsMs: b.tsMs,
     series: s.map((x, i) => ({ label: x.name, values: x.equity, color: STRATEGY_COLORS[i % STRATEGY_COLORS.length]! })),
     height: 260,
@@ -175,7 +175,7 @@ function strategiesSection(b: BacktestSummary): string {
       return `<tr><td>${esc(x.name)}</td><td>${p(x.totalReturn)}</td><td>${f(x.sharpe, 2)}${ci}</td><td>${f(x.sortino, 2)}</td><td>${p(x.maxDrawdown)}</td><td>${f(x.turnover, 1)}</td><td>${f(x.feesPaid, 2)}</td><td>${x.trades}</td></tr>`;
     })
     .join('');
-  return `${chart}${legend(s.map((x) => x.name))}<table><tr><th>strategy</th><th>return</th><th>Sharpe [${(level * 100).toFixed(0)}% CI]</th><th>Sortino</th><th>max drawdown</th><th>turnover</th><th>fees paid</th><th>trades</th></tr>${rows}</table>`;
+  return `<h3>${esc(b.symbol)}: the model's strategy and the naive strategies (same engine, fees and slippage)</h3>${chart}<table><tr><th>strategy</th><th>return</th><th>Sharpe [${(level * 100).toFixed(0)}% CI]</th><th>Sortino</th><th>max drawdown</th><th>turnover</th><th>fees paid</th><th>trades</th></tr>${rows}</table>`;
 }
 
 function backtestSection(b: BacktestSummary): string {

@@ -69,7 +69,7 @@ export function barReturns(r: BacktestResult): Float64Array {
   return out;
 }
 
-const COLORS = ['#2563eb', '#9ca3af', '#16a34a', '#d97706', '#7c3aed', '#db2777'];
+const COLORS = ['#2563eb', '#9ca3af', '#16a34a', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#4b5563'];
 const pct = (v: number, d = 2) => (Number.isFinite(v) ? `${(v * 100).toFixed(d)}%` : v > 0 ? '∞' : '-∞');
 const num = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : v > 0 ? '∞' : '-∞');
 
@@ -77,8 +77,9 @@ const num = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : v > 0 ? '
 export function renderComparisonHtml(runs: readonly StrategyRun[], title = 'Against the naive strategies'): string {
   if (!runs.length) return '';
   const tsMs = runs[0]!.result.candles.tsMs;
+  // The series legend fills the chart's top line; the title goes in the caption above it.
   const chart = lineChart({
-    title: `${title}: equity (same engine, fees and slippage)`,
+    title: '',
     tsMs,
     series: runs.map((r, i) => ({ label: r.name, values: r.result.equity, color: COLORS[i % COLORS.length]! })),
     yFormat: (v) => v.toLocaleString('en-US', { maximumFractionDigits: 0 }),
@@ -91,5 +92,5 @@ export function renderComparisonHtml(runs: readonly StrategyRun[], title = 'Agai
     .join('');
   const level = runs.find((r) => r.sharpeInterval)?.sharpeInterval?.level;
   const head = `<tr><th>Strategy</th><th>Return</th><th>Sharpe${level ? ` [${(level * 100).toFixed(0)}% CI]` : ''}</th><th>Sortino</th><th>Max drawdown</th><th>Turnover</th><th>Fees paid</th><th>Trades</th><th>Exposure</th></tr>`;
-  return `<div class="box">${chart}</div><div class="box"><table class="metrics"><caption>${escapeXml(title)} (${runs[0]!.result.metrics.bars} bars)</caption><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
+  return `<div class="box"><b>${escapeXml(title)}: equity, same engine, fees and slippage</b>${chart}</div><div class="box"><table class="metrics"><caption>${escapeXml(title)} (${runs[0]!.result.metrics.bars} bars)</caption><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
 }
