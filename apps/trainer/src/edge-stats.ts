@@ -1,18 +1,17 @@
 /**
  * The one place the trainer computes intervals for strategy Sharpe ratios (the backtest comparison
- * and the deployment evaluation both call these two functions and nothing else).
- *
- * Stationary bootstrap (Politis and Romano 1994): resampled series are blocks of consecutive bars
- * with geometric lengths (mean `blockLength`, default n^(1/3)), wrapping around; a difference of two
- * strategies resamples the same bars for both (paired), so what they share cancels. Percentile intervals.
- * TODO(issue 17): swap the body for core's bootstrap once it lands; the signatures stay.
+ * and the deployment evaluation both call these two functions and nothing else). The statistics are
+ * core's (issue 17): stationary block bootstrap (Politis and Romano 1994) with the Politis-White
+ * automatic block length; a difference of two strategies resamples the same bars for both (paired),
+ * so what they share cancels. Percentile intervals.
  */
-import { createRng } from '@task-agnostic/core';
+import { bootstrapPairedStatistic, bootstrapStatistic } from '@task-agnostic/core';
 
 export interface IntervalOptions {
   /** Confidence level (default 0.9). */
   readonly level?: number;
   readonly resamples?: number;
+  /** Mean block length; default Politis-White on the returns (on the paired difference for a difference). */
   readonly blockLength?: number;
   readonly seed?: number;
 }
@@ -23,7 +22,7 @@ export interface Interval {
   readonly hi: number;
 }
 
-export const INTERVAL_METHOD = 'stationary bootstrap (Politis-Romano), mean block n^(1/3) bars, paired for differences, 1000 resamples, percentile interval';
+export const INTERVAL_METHOD = "stationary bootstrap (core: Politis-Romano, Politis-White block length), paired for differences, 1000 resamples, percentile interval";
 
 /** Annualised Sharpe of per-bar returns: mean / sample std x sqrt(barsPerYear); 0 for a constant series. */
 export function annualSharpe(r: ArrayLike<number>, idx: ArrayLike<number> | null, barsPerYear: number): number {
@@ -43,33 +42,16 @@ export function annualSharpe(r: ArrayLike<number>, idx: ArrayLike<number> | null
   return sd > 0 ? ((mean + first) / sd) * Math.sqrt(barsPerYear) : 0;
 }
 
-function bootstrap(n: number, o: IntervalOptions, stat: (idx: Int32Array) => number): { lo: number; hi: number } {
-  const level = o.level ?? 0.9;
-  const B = o.resamples ?? 1000;
-  const L = o.blockLength ?? Math.max(1, Math.round(Math.cbrt(n)));
-  const rng = createRng(o.seed ?? 1);
-  const idx = new Int32Array(n);
-  const stats = new Float64Array(B);
-  const pNew = 1 / L;
-  for (let b = 0; b < B; b++) {
-    let j = rng.int(n);
-    for (let i = 0; i < n; i++) {
-      if (i > 0) j = rng.next() < pNew ? rng.int(n) : (j + 1) % n;
-      idx[i] = j;
-    }
-    stats[b] = stat(idx);
-  }
-  stats.sort();
-  const a = (1 - level) / 2;
-  const at = (q: number) => stats[Math.min(B - 1, Math.max(0, Math.floor(q * (B - 1))))]!;
-  return { lo: at(a), hi: at(1 - a) };
+function coreOptions(o: IntervalOptions): { confidence: number; resamples: number; seed: number; blockLength?: number } {
+  return { confidence: o.level ?? 0.9, resamples: o.resamples ?? 1000, seed: o.seed ?? 1, ...(o.blockLength !== undefined ? { blockLength: o.blockLength } : {}) };
 }
 
 /** The annualised Sharpe ratio of per-bar returns with its bootstrap interval. */
 export function sharpeInterval(r: ArrayLike<number>, barsPerYear: number, o: IntervalOptions = {}): Interval {
   const estimate = annualSharpe(r, null, barsPerYear);
   if (r.length < 30) return { estimate, lo: -Infinity, hi: Infinity };
-  return { estimate, ...bootstrap(r.length, o, (idx) => annualSharpe(r, idx, barsPerYear)) };
+  const b = bootstrapStatistic(r.length, (idx) => annualSharpe(r, idx, barsPerYear), { ...coreOptions(o), blockSeries: r });
+  return { estimate, lo: b.lo, hi: b.hi };
 }
 
 /** Sharpe(a) - Sharpe(b) on the same bars, with a paired bootstrap interval. */
@@ -77,5 +59,9 @@ export function sharpeDifferenceInterval(a: ArrayLike<number>, b: ArrayLike<numb
   if (a.length !== b.length) throw new RangeError(`paired returns differ in length: ${a.length} and ${b.length}`);
   const estimate = annualSharpe(a, null, barsPerYear) - annualSharpe(b, null, barsPerYear);
   if (a.length < 30) return { estimate, lo: -Infinity, hi: Infinity };
-  return { estimate, ...bootstrap(a.length, o, (idx) => annualSharpe(a, idx, barsPerYear) - annualSharpe(b, idx, barsPerYear)) };
+  const d = Float64Array.from(a, (x, i) => x - b[i]!);
+  // Identical returns: the difference is 0 in every resample.
+  if (d.every((x) => x === 0)) return { estimate, lo: estimate, hi: estimate };
+  const r = bootstrapPairedStatistic(a.length, (idx) => annualSharpe(a, idx, barsPerYear), (idx) => annualSharpe(b, idx, barsPerYear), { ...coreOptions(o), blockSeries: d });
+  return { estimate, lo: r.diff.lo, hi: r.diff.hi };
 }
