@@ -22,6 +22,7 @@ export interface RunArgs {
   readonly journal: string;
   readonly configFile?: string;
   readonly fusion?: string;
+  readonly thresholds?: 'fitted' | 'seed';
   readonly equity?: number;
   readonly statusEvery?: number;
   readonly killFile: string;
@@ -83,7 +84,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     model: { type: 'string' }, symbols: { type: 'string' }, interval: { type: 'string' },
     replay: { type: 'string' }, speed: { type: 'string', default: 'max' }, limit: { type: 'string' },
     'base-url': { type: 'string' }, journal: { type: 'string', default: 'trader.db' }, config: { type: 'string' },
-    fusion: { type: 'string' }, equity: { type: 'string' }, 'status-every': { type: 'string' },
+    fusion: { type: 'string' }, thresholds: { type: 'string' }, equity: { type: 'string' }, 'status-every': { type: 'string' },
     'kill-file': { type: 'string' }, 'flatten-on-exit': { type: 'boolean', default: false },
     'log-file': { type: 'string' }, 'log-level': { type: 'string', default: 'info' }, 'run-tag': { type: 'string' },
     'warmup-bars': { type: 'string', default: '400' }, 'journal-sync': { type: 'string', default: 'full' },
@@ -102,6 +103,9 @@ export function parseCli(argv: readonly string[]): CliArgs {
     }
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) throw new ConfigError(`--base-url is for a local simulator (127.0.0.1 / localhost), got ${host}`, 'base-url');
   }
+  if (values.thresholds !== undefined && values.thresholds !== 'fitted' && values.thresholds !== 'seed') {
+    throw new ConfigError(`--thresholds must be fitted or seed, got '${values.thresholds}'`, 'thresholds');
+  }
   const journal = values.journal!;
   const journalSync = values['journal-sync'] as 'full' | 'normal';
   if (journalSync !== 'full' && journalSync !== 'normal') throw new ConfigError(`--journal-sync must be full or normal, got '${journalSync}'`, 'journal-sync');
@@ -118,6 +122,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     journal,
     ...(values.config ? { configFile: values.config } : {}),
     ...(values.fusion ? { fusion: values.fusion } : {}),
+    ...(values.thresholds ? { thresholds: values.thresholds as 'fitted' | 'seed' } : {}),
     ...(values.equity ? { equity: num(values.equity, 'equity')! } : {}),
     ...(values['status-every'] ? { statusEvery: num(values['status-every'], 'status-every', true)! } : {}),
     killFile: values['kill-file'] ?? `${journal}.kill`,
@@ -167,6 +172,8 @@ paper / live options:
   --journal-sync full|normal  full (default): fsync per candle; normal: survives kill -9, not power loss
   --config <file.json>      trader settings: fusion, fusionConfig, risk, account, statusEvery
   --fusion consistency|weighted    --equity <USDT>    --status-every <candles>
+  --thresholds fitted|seed  fitted (default): the model's decision policy, fitted on validation;
+                            seed: the source design's thresholds (confidence 0.50, agreement 0.60)
   --kill-file <file>        the kill switch engages when this file exists (default <journal>.kill)
   --flatten-on-exit         close positions on SIGINT/SIGTERM
   --log-file <file>         JSON logs there instead of stderr    --log-level info|debug|warn

@@ -15,6 +15,11 @@ export const traderConfigSchema = z
     fusion: z.enum(['consistency', 'weighted']).default('consistency'),
     fusionConfig: z.unknown().optional(),
     /**
+     * 'fitted': the thresholds of the model's decision policy (fitted on validation; the source's when
+     * the artifact has none); 'seed': the source design's numbers.
+     */
+    thresholds: z.enum(['fitted', 'seed']).default('fitted'),
+    /**
      * Passed to @task-agnostic/risk parseRiskConfig. Without a `profile`, 'volTarget' (a full-conviction
      * decision holds a position of the order of the account; daily 8% / weekly 15% limits), with
      * sizing.barsPerYear from the interval; `{ "profile": "source" }` is the source design's 2% sizing.

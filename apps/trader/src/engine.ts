@@ -311,7 +311,7 @@ export class TradingEngine {
       account: this.tracker.state(),
       positions: pos ? [{ symbol: pos.symbol, side: pos.side, qty: pos.qty, markPrice: c.close }] : [],
       exchange: { connected: true, lastDataMs: closeTs },
-      strategy: { recentTradeReturns: recent },
+      strategy: { recentTradeReturns: recent, ...(trades.length ? { lastTradeExitMs: trades[trades.length - 1]!.exitMs } : {}) },
       system: {
         latencyMs: this.latency.median('decision_to_send') ?? 0,
         errorRate: this.recentSends.length ? 1 - okSends / this.recentSends.length : 0,

@@ -11,7 +11,7 @@ export { traderConfigSchema, parseTraderConfig, traderRiskConfig } from './confi
 export { checkDeployment, deploymentAllows, describeDeployment, isUntrained } from './deployment-gate.js';
 export type { DeploymentCheck, DeploymentContext } from './deployment-gate.js';
 export type { TraderConfig, TraderConfigInput } from './config.js';
-export { createEngine, fusionOf, runTagOf } from './setup.js';
+export { createEngine, decisionOf, fusionOf, runTagOf } from './setup.js';
 export type { EngineSetup } from './setup.js';
 export { replayCsv, parseSpeed } from './sources.js';
 export type { ReplayOptions, ReplaySpeed } from './sources.js';

@@ -13,7 +13,7 @@ import { Journal } from './journal.js';
 import { checkDeployment, deploymentAllows, describeDeployment } from './deployment-gate.js';
 import { createLogger } from './logger.js';
 import { loadTraderModel, writeUntrainedModel } from './model-factory.js';
-import { createEngine } from './setup.js';
+import { createEngine, decisionOf } from './setup.js';
 import { replayCsv } from './sources.js';
 import { ExchangeVenue } from './venue.js';
 
@@ -40,6 +40,7 @@ function loadConfig(a: RunArgs): TraderConfig {
     ...(a.symbols ? { symbols: a.symbols } : {}),
     ...(a.interval ? { interval: a.interval } : {}),
     ...(a.fusion ? { fusion: a.fusion } : {}),
+    ...(a.thresholds ? { thresholds: a.thresholds } : {}),
     ...(a.statusEvery !== undefined ? { statusEvery: a.statusEvery } : {}),
     account,
   });
@@ -77,6 +78,9 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     const model = await loadTraderModel(a.model);
     logger.info({ deploymentGate: deployment.proven ? 'proven' : a.command === 'live' ? 'overridden' : 'warned', problems: deployment.problems }, 'deployment gate');
     logger.info({ command: a.command, model: a.model, symbols: cfg.symbols, interval: cfg.interval, journal: a.journal, backend, keys: creds ? maskKey(creds.apiKey) : null }, 'trader starting');
+    const decision = decisionOf(cfg, model);
+    logger.info({ fusion: cfg.fusion, thresholds: decision.policy?.thresholds ?? null, gate: decision.policy?.gate ?? null }, decision.note);
+    io.out(`decisions: ${decision.note}`);
     if (a.baseUrl || !a.replay) {
       const mode = a.baseUrl ? 'custom' : a.command === 'live' ? a.venue! : 'mainnet';
       client = new BybitClient({

@@ -1,6 +1,6 @@
 /** Wiring: a model, fusion, a risk gate, a venue and the journal into one TradingEngine per symbol. */
 import { randomBytes } from 'node:crypto';
-import { consistencyFusion, weightedSignalFusion } from '@task-agnostic/fusion';
+import { consistencyFusion, policyFusion, seedThresholds, weightedSignalFusion, type FusionPolicy } from '@task-agnostic/fusion';
 import { StreamingPredictor, type TaskAgnosticModel } from '@task-agnostic/model';
 import { RiskGate } from '@task-agnostic/risk';
 import { INTERVAL_MS, type SymbolId } from '@task-agnostic/core';
@@ -10,11 +10,35 @@ import { TradingEngine, type CandlePredictor, type Fuse } from './engine.js';
 import type { Journal } from './journal.js';
 import { PaperVenue, type Venue } from './venue.js';
 
-/** The fusion function a config names. */
+/** The fusion function a config names (its own thresholds, no fitted policy). */
 export function fusionOf(cfg: Pick<TraderConfig, 'fusion' | 'fusionConfig'>): Fuse {
   const config = cfg.fusionConfig as Parameters<typeof consistencyFusion>[1];
   if (cfg.fusion === 'weighted') return (o, ctx) => weightedSignalFusion(o, config as Parameters<typeof weightedSignalFusion>[1], ctx);
   return (o, ctx) => consistencyFusion(o, config, ctx);
+}
+
+export interface TraderDecision {
+  readonly fuse: Fuse;
+  /** The risk config for the gate, with the policy's entry thresholds put in. */
+  readonly risk: unknown;
+  readonly policy: FusionPolicy | null;
+  readonly note: string;
+}
+
+/**
+ * The fusion and risk settings the trader decides with: the model's decision policy for the
+ * configured fusion (thresholds fitted on validation, as the trainer's backtest uses them), or the
+ * source design's thresholds with `thresholds: 'seed'` or a model that carries no policy.
+ */
+export function decisionOf(cfg: Pick<TraderConfig, 'fusion' | 'fusionConfig' | 'risk' | 'thresholds'>, model: Pick<TaskAgnosticModel, 'decisionPolicy'> | undefined): TraderDecision {
+  const policy = cfg.thresholds === 'seed' ? null : ((model?.decisionPolicy?.fusions[cfg.fusion] as FusionPolicy | undefined) ?? null);
+  const fuse = policyFusion(cfg.fusion, cfg.fusionConfig, policy);
+  const risk = policy ? { ...((cfg.risk as Record<string, unknown> | undefined) ?? {}), minConfidence: policy.gate.minConfidence, minAgreement: policy.gate.minAgreement } : cfg.risk;
+  const show = (t: Readonly<Record<string, number>>) => Object.entries(t).map(([k, v]) => `${k} ${+v.toFixed(4)}`).join(', ');
+  const note = policy
+    ? `${cfg.fusion} fusion with the model's thresholds fitted on validation (${show(policy.thresholds)}${policy.options?.directionRule ? `, side ${policy.options.directionRule}` : ''}; source ${show(policy.seed)})`
+    : `${cfg.fusion} fusion with the source design's thresholds (${show(seedThresholds(cfg.fusion, cfg.fusionConfig))})${cfg.thresholds === 'seed' ? '' : ': the model carries no fitted policy'}`;
+  return { fuse: (o, ctx) => fuse(o, ctx), risk, policy, note };
 }
 
 /** The run tag (part of every client order id): kept in the journal so a restart re-derives the same ids. */
@@ -45,14 +69,15 @@ export function createEngine(s: EngineSetup): TradingEngine {
   const predictor = s.predictor ?? (s.model ? new StreamingPredictor(s.model) : undefined);
   if (!predictor) throw new Error('createEngine needs a model or a predictor');
   const venue = s.venue ?? new PaperVenue(s.symbol, s.config.account, INTERVAL_MS[s.config.interval]);
+  const decision = decisionOf(s.config, s.model);
   return new TradingEngine({
     symbol: s.symbol,
     interval: s.config.interval,
     journal: s.journal,
     venue,
     predictor,
-    fuse: fusionOf(s.config),
-    gate: new RiskGate(traderRiskConfig(s.config)),
+    fuse: decision.fuse,
+    gate: new RiskGate(traderRiskConfig({ risk: decision.risk, interval: s.config.interval })),
     runTag: runTagOf(s.journal, s.runTag),
     logger: s.logger,
     statusEvery: s.config.statusEvery,

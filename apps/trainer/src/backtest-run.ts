@@ -11,7 +11,8 @@ import { sliceColumns, INTERVAL_MS, type TaskOutputs, type TradingDecision } fro
 import type { TaskAgnosticModel } from '@task-agnostic/model';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
-import { fusionFn } from './evaluate-run.js';
+import { decisionOf, type ThresholdsMode } from './decision-setup.js';
+import type { Fuse } from '@task-agnostic/fusion';
 import type { Log } from './train-run.js';
 
 export interface SymbolBacktest {
@@ -27,18 +28,29 @@ export interface SymbolBacktest {
 }
 
 /**
- * Backtests one symbol over rows [startRow, endRow) (default: to the end of its candles), with the
- * model's predictions for every bar of that range.
+ * Backtests one symbol from `startRow` to the end of its candles, with the model's predictions for
+ * every bar of that range, through the fusion and risk gate of the model's decision policy (the
+ * fitted thresholds, or the source's with `thresholds: 'seed'`).
  */
-export function backtestSymbol(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData, startRow: number, log: Log = () => {}, endRow = d.candles.length): SymbolBacktest {
+export function backtestSymbol(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData, startRow: number, log: Log = () => {}, thresholds: ThresholdsMode = 'fitted', endRow = d.candles.length): SymbolBacktest {
   const n = Math.min(endRow, d.candles.length);
   if (startRow + 2 > n) throw new RangeError(`${d.symbol}: the range is too short to backtest (rows ${startRow} to ${n} of ${d.candles.length})`);
   const rows = Array.from({ length: n - startRow }, (_, i) => startRow + i);
   log(`backtest ${d.symbol}: predicting ${rows.length} bars`);
   const outputs: TaskOutputs[] = model.predictCandles(d.candles, rows);
-  const candles = sliceColumns(d.candles, startRow, n);
-  const fuse = fusionFn(cfg);
-  const gate = new RiskGate(riskConfigOf(cfg, d.interval));
+  const decision = decisionOf(cfg, model, thresholds);
+  return backtestOutputs(cfg, d, startRow, n, outputs, decision.fuse, decision.risk);
+}
+
+/**
+ * Runs rows [startRow, endRow) of one symbol through `fuse`, a RiskGate with `risk` and the backtest
+ * engine, given the model's outputs for exactly those rows. Reads no candle at or after endRow.
+ */
+export function backtestOutputs(cfg: TrainerConfig, d: SymbolData, startRow: number, endRow: number, outputs: readonly TaskOutputs[], fuse: Fuse, risk: unknown): SymbolBacktest {
+  if (outputs.length !== endRow - startRow) throw new RangeError(`${d.symbol}: ${outputs.length} outputs for ${endRow - startRow} rows`);
+  const candles = sliceColumns(d.candles, startRow, endRow);
+  // cfg.risk with the policy's entry thresholds, over the trainer's default profile (volTarget), sized for the interval
+  const gate = new RiskGate(riskConfigOf({ ...cfg, risk: (risk ?? {}) as Record<string, unknown> }, d.interval));
   const tracker = new AccountTracker();
   const barMs = INTERVAL_MS[d.interval];
   const counts = { buy: 0, sell: 0, hold: 0, vetoed: 0, shrunk: 0 };
@@ -55,7 +67,7 @@ export function backtestSymbol(cfg: TrainerConfig, model: TaskAgnosticModel, d: 
       account: tracker.state(),
       positions: pos ? [{ symbol: d.symbol, side: pos.side, qty: pos.qty, markPrice: candles.close[t]! }] : [],
       exchange: { connected: true, lastDataMs: closeTs },
-      strategy: { recentTradeReturns: acct.trades.slice(-20).map((x) => x.returnPct) },
+      strategy: { recentTradeReturns: acct.trades.slice(-20).map((x) => x.returnPct), ...(acct.trades.length ? { lastTradeExitMs: acct.trades[acct.trades.length - 1]!.exitMs } : {}) },
       system: { latencyMs: 0, errorRate: 0 },
     };
     const verdict = gate.check(decision, state);

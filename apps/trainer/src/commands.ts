@@ -6,7 +6,7 @@ import { initBackend } from '@task-agnostic/tf';
 import { resolveConfig, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
-import { backtestStep, evaluateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
+import { backtestStep, evaluateStep, recalibrateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
 import { loadRun } from './load-run.js';
 import type { Evaluation } from './evaluate-run.js';
 import type { Log } from './train-run.js';
@@ -24,6 +24,7 @@ Commands:
   train      features -> (pre-training) -> multi-task training -> a model artifact
   evaluate   every task vs its naive baseline and a single-task model; transfer; consistency
   backtest   model -> fusion -> risk -> backtest over the test range, with HTML/JSON reports
+  calibrate  refit a saved run's head calibration and decision policy on its validation split
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
 
 Examples:
@@ -56,10 +57,14 @@ Example:
 `,
   train: `trainer train [--config <file|preset>] [--data <csv|dir> | --synthetic] [--symbols A,B] [--interval 1h]
                [--exchange bybit] [--val-start DATE --test-start DATE] [--epochs N] [--seed N]
-               [--name NAME] [--out runs] [--no-progress]
+               [--name NAME] [--out runs] [--thresholds fitted|seed] [--no-progress]
 
-Trains a multi-task model and writes runs/<name>/: model/ (the artifact), config.json,
-training.jsonl (one line per epoch), training.json (summary, test metrics beside baselines).
+Trains a multi-task model, calibrates every head on the validation split, fits both fusions'
+thresholds there (net Sharpe after fees and slippage, with a minimum of round trips per day;
+--thresholds seed keeps the source design's numbers) and writes runs/<name>/: model/ (the
+artifact, calibration and decision policy inside), config.json, training.jsonl (one line per
+epoch), training.json (summary, test metrics beside baselines), calibration.json (test ECE/Brier
+before and after), decision-policy.json (the fit).
 --config takes a preset (${Object.keys(PRESETS).join(', ')}) or a JSON file (which may say "extends": "quick").
 
 Examples:
@@ -76,13 +81,23 @@ the consistency score of the fused decisions; representation quality. Writes eva
 Example:
   trainer evaluate runs/quick
 `,
-  backtest: `trainer backtest <run-dir> [--data <csv|dir>] [--fusion consistency|weighted]
+  backtest: `trainer backtest <run-dir> [--data <csv|dir>] [--fusion consistency|weighted] [--thresholds fitted|seed]
 
-Model -> fusion -> seven-layer risk gate -> the backtest engine over each symbol's test range.
+Model -> fusion -> seven-layer risk gate -> the backtest engine over each symbol's test range,
+with the thresholds the model's decision policy fitted on validation (--thresholds seed: the
+source design's).
 Writes backtest.html (first symbol), backtest-<SYMBOL>.html (others) and backtest.json.
 
 Example:
   trainer backtest runs/quick --fusion weighted
+`,
+  calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed]
+
+Refits a saved run's head calibration and decision policy on its validation split (e.g. an
+artifact written before calibration existed) and saves them into its model artifact.
+
+Example:
+  trainer calibrate runs/btc-eth
 `,
   report: `trainer report <run-dir>
 
@@ -117,6 +132,12 @@ function intFlag(s: string | undefined, flag: string): number | undefined {
   const v = Number(s);
   if (!Number.isInteger(v) || v < 0) throw new ConfigError(`--${flag} must be a non-negative integer, got '${s}'`, flag);
   return v;
+}
+
+function thresholdsFlag(s: string | undefined): 'fitted' | 'seed' | undefined {
+  if (s === undefined) return undefined;
+  if (s !== 'fitted' && s !== 'seed') throw new ConfigError(`--thresholds must be fitted or seed, got '${s}'`, 'thresholds');
+  return s;
 }
 
 function symbolsFlag(s: string | undefined): string[] | undefined {
@@ -216,7 +237,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     {
       config: { type: 'string' }, data: { type: 'string' }, synthetic: { type: 'boolean' }, symbols: { type: 'string' }, interval: { type: 'string' },
       exchange: { type: 'string' }, 'val-start': { type: 'string' }, 'test-start': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
-      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' },
+      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, thresholds: { type: 'string' },
     },
     'train',
   );
@@ -225,6 +246,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   if (Boolean(values['val-start']) !== Boolean(values['test-start'])) throw new ConfigError('--val-start and --test-start go together', 'split');
   const symbols = symbolsFlag(values.symbols as string | undefined);
   const epochs = intFlag(values.epochs as string | undefined, 'epochs');
+  const thresholds = thresholdsFlag(values.thresholds as string | undefined);
   const data: Record<string, unknown> = {
     ...(values.data ? { source: 'csv', path: path.resolve(values.data as string) } : {}),
     ...(values.synthetic ? { source: 'synthetic' } : {}),
@@ -239,6 +261,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     ...(values.seed !== undefined ? { seed: intFlag(values.seed as string, 'seed') } : {}),
     ...(values.name ? { name: values.name } : {}),
     ...(values.out ? { out: values.out } : {}),
+    ...(thresholds ? { policy: { thresholds } } : {}),
   } as TrainerConfigInput;
   const cfg: TrainerConfig = resolveConfig(values.config as string | undefined, overrides);
   const backend = await initBackend();
@@ -271,16 +294,33 @@ async function cmdEvaluate(args: readonly string[]): Promise<number> {
 }
 
 async function cmdBacktest(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { data: { type: 'string' }, fusion: { type: 'string' } }, 'backtest');
+  const { values, positionals } = parse(args, { data: { type: 'string' }, fusion: { type: 'string' }, thresholds: { type: 'string' } }, 'backtest');
   if (values.help) return help('backtest');
   const dir = runDirArg(positionals, 'backtest');
   const fusion = values.fusion as string | undefined;
   if (fusion !== undefined && fusion !== 'consistency' && fusion !== 'weighted') throw new ConfigError(`--fusion must be consistency or weighted, got '${fusion}'`, 'fusion');
+  const thresholds = thresholdsFlag(values.thresholds as string | undefined);
   await initBackend();
-  const run = await loadRun(dir, { ...(values.data ? { dataPath: values.data as string } : {}), ...(fusion ? { fusion } : {}) });
+  const run = await loadRun(dir, { ...(values.data ? { dataPath: values.data as string } : {}), ...(fusion ? { fusion } : {}), ...(thresholds ? { thresholds } : {}) });
   const summaries = await backtestStep(run, { log: out });
   await saveBacktestSummaries(run.paths, summaries);
   run.result.model.dispose();
+  return 0;
+}
+
+async function cmdCalibrate(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args, { thresholds: { type: 'string' } }, 'calibrate');
+  if (values.help) return help('calibrate');
+  const dir = runDirArg(positionals, 'calibrate');
+  const thresholds = thresholdsFlag(values.thresholds as string | undefined);
+  await initBackend();
+  const loaded = await loadRun(dir);
+  const run: TrainedRun = thresholds ? { ...loaded, cfg: { ...loaded.cfg, policy: { ...loaded.cfg.policy, thresholds } } } : loaded;
+  try {
+    await recalibrateStep(run, { log: out });
+  } finally {
+    run.result.model.dispose();
+  }
   return 0;
 }
 
@@ -302,6 +342,7 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   train: cmdTrain,
   evaluate: cmdEvaluate,
   backtest: cmdBacktest,
+  calibrate: cmdCalibrate,
   report: cmdReport,
 };
 

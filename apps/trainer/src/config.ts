@@ -107,6 +107,24 @@ export const TrainerConfigSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * Calibration of every head on the validation split after training: the softmax method
+     * ('auto' picks temperature or vector scaling on held-out validation rows), or false for none.
+     */
+    calibrate: z.union([z.literal(false), z.enum(['auto', 'temperature', 'vector'])]).default('auto'),
+    /**
+     * The decision policy: 'fitted' fits both fusions' thresholds on the validation split (net Sharpe
+     * of the fused strategy after fees and slippage, with at least minRoundTripsPerDay round trips per
+     * day on every symbol); 'seed' keeps the source design's numbers.
+     */
+    policy: z
+      .object({
+        thresholds: z.enum(['fitted', 'seed']).default('fitted'),
+        minRoundTripsPerDay: z.number().min(0).max(24).default(0.4),
+        minValidationDays: z.number().min(1).default(14),
+      })
+      .strict()
+      .default({}),
     /** Where runs are written: <out>/<name>/. */
     out: z.string().min(1).default('runs'),
   })

@@ -11,6 +11,7 @@ import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import { INTERVAL_METHOD, sharpeDifferenceInterval, sharpeInterval } from './edge-stats.js';
 import { MODEL_STRATEGY, compareStrategies, type StrategyComparison } from './strategies.js';
+import type { ThresholdsMode } from './decision-setup.js';
 import type { Log } from './train-run.js';
 
 export const GATE_LEVEL = 0.9;
@@ -73,7 +74,7 @@ export function deploymentEvaluation(cfg: TrainerConfig, comparisons: readonly S
 }
 
 /** Runs the comparison on every symbol's validation rows and judges it; null when no symbol has enough validation bars. */
-export function validateStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, data: readonly SymbolData[], r: Pick<TrainModelResult, 'dataset'>, log: Log = () => {}): { evaluation: DeploymentEvaluation; comparisons: StrategyComparison[] } | null {
+export function validateStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, data: readonly SymbolData[], r: Pick<TrainModelResult, 'dataset'>, log: Log = () => {}, thresholds: ThresholdsMode = 'fitted'): { evaluation: DeploymentEvaluation; comparisons: StrategyComparison[] } | null {
   const comparisons: StrategyComparison[] = [];
   for (const [i, d] of data.entries()) {
     const v = validationRange(r, i);
@@ -81,7 +82,7 @@ export function validateStrategies(cfg: TrainerConfig, model: TaskAgnosticModel,
       log(`validation ${d.symbol}: only ${Math.max(0, v.end - v.start)} validation bars after the purge gap: no strategy evaluation (lengthen the validation split)`);
       continue;
     }
-    comparisons.push(compareStrategies(cfg, model, d, v.trainEnd, v.start, v.end));
+    comparisons.push(compareStrategies(cfg, model, d, v.trainEnd, v.start, v.end, () => {}, thresholds));
   }
   if (!comparisons.length) return null;
   const evaluation = deploymentEvaluation(cfg, comparisons);

@@ -124,7 +124,7 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
 
     expect(await runCli(['report', run])).toBe(0);
     const html = readFileSync(path.join(run, 'report.html'), 'utf8');
-    for (const s of ['Validation loss per task', 'Evaluation on the test range', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'time-series momentum', 'vol-targeted buy-and-hold']) expect(html).toContain(s);
+    for (const s of ['Validation loss per task', 'Evaluation on the test range', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'Calibration (fitted on validation, scored on test)', 'reliability diagram of direction', 'Decision policy (fitted on validation)', 'time-series momentum', 'vol-targeted buy-and-hold']) expect(html).toContain(s);
     expect(html).not.toMatch(/<script|https?:\/\//);
 
     // Reproducible: the same seed and config give the same metrics.
@@ -133,7 +133,7 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     const again = JSON.parse(readFileSync(path.join(dir, 'runs', 'e2e-again', 'training.json'), 'utf8'));
     expect(again.test).toEqual(training.test);
     expect(again.history.map((h: { valLoss: unknown }) => h.valLoss)).toEqual(training.history.map((h: { valLoss: unknown }) => h.valLoss));
-  });
+  }, 300_000);
 
   it('names bad arguments and missing runs', async () => {
     await expect(runCli(['train', '--config', path.join(dir, 'nope.json')])).rejects.toThrow(/neither a preset .* nor a readable file/);

@@ -23,6 +23,7 @@ import type { TaskOutputs } from '@task-agnostic/core';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import { classSeparation, type ClassSeparation } from './representation.js';
+import { decisionOf } from './decision-setup.js';
 import { encoderConfigOf, scalarMetrics, trainRun, dateBoundaries, type Log } from './train-run.js';
 
 /** The metric a comparison is made on, and whether higher is better. */
@@ -184,8 +185,8 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
     };
   }
 
-  // 3. Consistency of the fused decisions over the test windows.
-  const fuse = fusionFn(cfg);
+  // 3. Consistency of the fused decisions over the test windows (the model's decision policy).
+  const fuse = decisionOf(cfg, model, 'fitted').fuse;
   const tracker = new ConsistencyTracker();
   const actions: Record<string, number> = { buy: 0, sell: 0, hold: 0 };
   let agreementSum = 0;

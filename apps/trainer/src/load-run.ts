@@ -12,12 +12,15 @@ import { parseTrainerConfig, type TrainerConfig } from './config.js';
 import { loadConfigData, type TrainedRun } from './pipeline.js';
 import { runPaths } from './run-paths.js';
 import { dateBoundaries } from './train-run.js';
+import type { ThresholdsMode } from './decision-setup.js';
 
 export interface LoadRunOptions {
   /** Other candles than the run's own (a CSV file or a folder). */
   readonly dataPath?: string;
   readonly fusion?: 'consistency' | 'weighted';
   readonly evaluate?: Partial<TrainerConfig['evaluate']>;
+  /** Which thresholds backtests use (default: the model's fitted policy). */
+  readonly thresholds?: ThresholdsMode;
 }
 
 export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<TrainedRun> {
@@ -48,7 +51,7 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
     );
     const test = evaluateTest(modelParts(model), dataset);
     const result = { model, history: [], dataset, test } as unknown as TrainModelResult;
-    return { cfg, paths, data, result };
+    return { cfg, paths, data, result, ...(o.thresholds ? { thresholds: o.thresholds } : {}) };
   } catch (err) {
     model.dispose();
     throw err;

@@ -19,6 +19,10 @@ import { evaluateRun, type Evaluation } from './evaluate-run.js';
 import { renderRunReport, type BacktestSummary, type EpochLine } from './report.js';
 import { runPaths, type RunPaths } from './run-paths.js';
 import { jsonSafe, saveTrainRun, trainRun, type Log } from './train-run.js';
+import { fitDecisionPolicy, type PolicyFitReport } from './decision-policy-run.js';
+import { decisionOf, type ThresholdsMode } from './decision-setup.js';
+import { calibrateModel, type CalibrationReport } from '@task-agnostic/training';
+import { readModelJson, saveModel } from '@task-agnostic/model';
 
 /** Loads the data a config names. */
 export function loadConfigData(cfg: TrainerConfig): Promise<SymbolData[]> {
@@ -46,6 +50,67 @@ export interface TrainedRun {
   readonly paths: RunPaths;
   readonly data: SymbolData[];
   readonly result: TrainModelResult;
+  /** Which thresholds backtests use: the model's fitted policy (default) or the source's. */
+  readonly thresholds?: ThresholdsMode;
+}
+
+/** Fits the decision policy on the validation split, sets it on the model and writes decision-policy.json. */
+export async function fitPolicyStep(run: TrainedRun, o: StepOptions): Promise<PolicyFitReport | null> {
+  const { cfg, result } = run;
+  if (cfg.policy.thresholds === 'seed') {
+    result.model.setDecisionPolicy(null);
+    o.log('decision policy: --thresholds seed, keeping the source design\'s thresholds');
+    return null;
+  }
+  const { policy, report } = fitDecisionPolicy(cfg, result.model, run.data, result.dataset.boundaries, result.dataset.purgeGap, {
+    minRoundTripsPerDay: cfg.policy.minRoundTripsPerDay,
+    minValidationDays: cfg.policy.minValidationDays,
+    log: o.log,
+  });
+  result.model.setDecisionPolicy(policy);
+  await mkdir(run.paths.dir, { recursive: true });
+  await writeFile(run.paths.policy, JSON.stringify({ policy, report }, jsonSafe, 2) + '\n');
+  o.log(`decision policy fitted on validation in ${report.seconds.toFixed(1)} s, written to ${run.paths.policy}`);
+  return report;
+}
+
+/**
+ * Refits a loaded run's calibration and decision policy on its validation split and saves them into
+ * its artifact (the training range and metrics of the artifact are kept).
+ */
+export async function recalibrateStep(run: TrainedRun, o: StepOptions): Promise<void> {
+  const { cfg, result } = run;
+  if (cfg.calibrate === false) {
+    result.model.setCalibration({});
+    o.log('calibration: off in the run config (calibrate: false)');
+  } else {
+    const rep = calibrateModel(result.model, result.dataset, { softmax: cfg.calibrate });
+    for (const l of describeCalibration(rep)) o.log(l);
+    await writeFile(run.paths.calibration, JSON.stringify(rep, jsonSafe, 2) + '\n');
+  }
+  await fitPolicyStep(run, o);
+  // The deployment evaluation follows the new policy.
+  const validation = validateStrategies(cfg, result.model, run.data, result, o.log, run.thresholds ?? 'fitted');
+  const old = await readModelJson(run.paths.model);
+  await saveModel(result.model, run.paths.model, { training: old.training, metrics: old.metrics, ...(validation ? { evaluation: validation.evaluation } : {}) });
+  o.log(`model saved to ${run.paths.model}`);
+}
+
+/** One line per calibrated head: method and the test split's figures before -> after. */
+export function describeCalibration(rep: CalibrationReport | undefined): string[] {
+  if (!rep) return ['calibration: off'];
+  const lines = rep.heads.map((h) => {
+    const b = h.test?.before.metrics ?? {};
+    const a = h.test?.after.metrics ?? {};
+    const keys = Object.keys(a).filter((k) => ['ece', 'brier', 'nll', 'meanZ2', 'mse'].includes(k));
+    const figs = keys.map((k) => `${k} ${fmtNum(b[k])} -> ${fmtNum(a[k])}`).join(', ');
+    return `calibration ${h.task}: ${h.method} (scale ${h.scale.map((x) => +x.toFixed(3)).join('/')}, shift ${h.shift.map((x) => +x.toFixed(3)).join('/')}); test ${figs || '-'}`;
+  });
+  return [...lines, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
+}
+
+function fmtNum(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '-' : Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(4);
 }
 
 /** Step 1: train and save the model and the training summary. */
@@ -59,11 +124,19 @@ export async function trainStep(cfg: TrainerConfig, o: StepOptions): Promise<Tra
   const t0 = Date.now();
   const result = await trainRun(cfg, data, { paths, progress: o.progress ?? true, log: o.log });
   o.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${result.history.length} epochs, ${result.dataset.train.n} training windows`);
-  // The deployment gate's evaluation: validation rows only, written into the artifact.
+  for (const l of describeCalibration(result.calibration)) o.log(l);
+  const run: TrainedRun = { cfg, paths, data, result };
+  try {
+    await fitPolicyStep(run, o);
+  } catch (err) {
+    result.model.dispose();
+    throw err;
+  }
+  // The deployment gate's evaluation: validation rows only, with the fitted policy, written into the artifact.
   const validation = validateStrategies(cfg, result.model, data, result, o.log);
   await saveTrainRun(cfg, data, result, paths, validation?.evaluation);
   o.log(`model saved to ${paths.model}`);
-  return { cfg, paths, data, result };
+  return run;
 }
 
 /** Step 2: evaluation (baselines, single-task models, transfer, consistency, representation). */
@@ -92,7 +165,9 @@ const fmtCi = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
  * and written into the artifact.
  */
 export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<BacktestSummary[]> {
-  const comparisons = run.data.map((d, i) => compareStrategies(run.cfg, run.result.model, d, run.result.dataset.boundaries[i]!.trainEnd, testStartRow(run.result, i), d.candles.length, o.log));
+  const mode = run.thresholds ?? 'fitted';
+  o.log(`backtest: ${decisionOf(run.cfg, run.result.model, mode).note}`);
+  const comparisons = run.data.map((d, i) => compareStrategies(run.cfg, run.result.model, d, run.result.dataset.boundaries[i]!.trainEnd, testStartRow(run.result, i), d.candles.length, o.log, mode));
   await mkdir(run.paths.dir, { recursive: true });
   const summaries: BacktestSummary[] = [];
   for (const [i, c] of comparisons.entries()) {
@@ -114,7 +189,8 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
       intrabar: describeIntrabar(b.result.intrabar),
       htmlFile: file,
     });
-    o.log(`backtest ${b.symbol} (${cd.length} test bars, ${rows[0]!.trades} model trades):`);
+    const perThreeDays = (rows[0]!.trades * 3 * 86_400_000) / Math.max(1, cd.tsMs[cd.length - 1]! - cd.tsMs[0]!);
+    o.log(`backtest ${b.symbol} (${cd.length} test bars, ${rows[0]!.trades} model trades, ${perThreeDays.toFixed(2)} per 3 days):`);
     for (const r of rows) {
       const ci = r.sharpeInterval;
       o.log(
@@ -122,7 +198,7 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
       );
     }
   }
-  const validation = validateStrategies(run.cfg, run.result.model, run.data, run.result, o.log);
+  const validation = validateStrategies(run.cfg, run.result.model, run.data, run.result, o.log, mode);
   if (validation && existsSync(run.paths.model)) await writeModelEvaluation(run.paths.model, validation.evaluation);
   const json = {
     symbols: comparisons.map((c) => ({ symbol: c.symbol, startRow: c.model.startRow, decisions: c.model.decisions, topReasons: c.model.topReasons, report: backtestReportJson(c.model.result, c.runs) })),
@@ -185,6 +261,8 @@ export async function reportStep(runDir: string, o: StepOptions & { backtests?: 
   const evaluation = await readJson<Evaluation>(paths.evaluation, 'evaluation');
   const backtests = o.backtests ?? (await readJson<{ summaries?: BacktestSummary[] }>(path.join(paths.dir, 'backtest-summary.json'), 'backtest summary'))?.summaries ?? [];
   const history = await readHistory(paths.history);
+  const calibration = await readJson<CalibrationReport>(paths.calibration, 'calibration report');
+  const policy = (await readJson<{ report?: PolicyFitReport }>(paths.policy, 'decision policy'))?.report ?? null;
   const paramCount = (model?.weights.entries ?? []).reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
   const html = renderRunReport({
     name: cfg.name,
@@ -197,6 +275,8 @@ export async function reportStep(runDir: string, o: StepOptions & { backtests?: 
     history,
     evaluation,
     backtests,
+    calibration,
+    policy,
   });
   await writeFile(paths.report, html);
   o.log(`report written to ${paths.report}`);

@@ -6,6 +6,9 @@
  */
 import { lineChart, escapeXml, type BacktestMetrics, type ComparisonRow } from '@task-agnostic/backtest';
 import type { Evaluation } from './evaluate-run.js';
+import type { CalibrationReport } from '@task-agnostic/training';
+import type { PolicyFitReport } from './decision-policy-run.js';
+import { calibrationSection, policySection } from './report-decisions.js';
 
 export interface EpochLine {
   readonly epoch: number;
@@ -45,6 +48,10 @@ export interface RunReportInput {
   readonly history: readonly EpochLine[];
   readonly evaluation: Evaluation | null;
   readonly backtests: readonly BacktestSummary[];
+  /** calibration.json of the run (null when absent). */
+  readonly calibration?: CalibrationReport | null;
+  /** decision-policy.json's fit report (null when absent). */
+  readonly policy?: PolicyFitReport | null;
 }
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#4b5563'];
@@ -202,6 +209,7 @@ ${row('max drawdown', p(m.maxDrawdown), p(h.maxDrawdown))}
 ${row('trades / win rate', `${m.trades} / ${p(m.winRate, 1)}`, '-')}
 ${row('profit factor', f(m.profitFactor, 2), '-')}
 ${row('exposure', p(m.exposure, 1), p(h.exposure, 1))}
+${row('turnover', f(m.turnover, 2), '-')}
 ${row('fees paid', f(m.feesPaid, 2), '-')}</table>
 ${strategiesSection(b)}
 <p class="sub">Decisions before the risk gate: ${esc(compact(b.decisions))}. Intrabar rule: ${esc(b.intrabar)}. ${b.topReasons.length ? `Most frequent gate reasons: ${b.topReasons.map((r) => `${esc(r.reason)} (${r.count})`).join('; ')}.` : ''} Full report: <a href="${esc(b.htmlFile)}">${esc(b.htmlFile)}</a>.</p>`;
@@ -231,6 +239,8 @@ ${curves('Validation loss per task', r.history, (e) => e.valLoss)}
 ${curves('Training loss per task', r.history, (e) => e.trainLoss)}
 ${curves('Task weights (harmoniser)', r.history, (e) => e.weights)}
 ${r.evaluation ? evaluationSection(r.evaluation) : '<h2>Evaluation</h2><p class="sub">Not run.</p>'}
+${calibrationSection(r.calibration ?? null)}
+${policySection(r.policy ?? null)}
 <h2>Backtest on the test range</h2>
 <p class="sub">Model -> ${esc(String((r.config as { fusion?: { method?: string } }).fusion?.method ?? 'consistency'))} fusion -> seven-layer risk gate -> the backtest engine (fees 0.1%, slippage 0.05% unless configured), each symbol on its own account.</p>
 ${r.backtests.map(backtestSection).join('') || '<p class="sub">Not run.</p>'}

@@ -13,6 +13,10 @@ export interface RunPaths {
   /** Training summary: dataset, history, test metrics with baselines. */
   readonly training: string;
   readonly evaluation: string;
+  /** Each head's calibration fitted on validation, with the test split scored before and after. */
+  readonly calibration: string;
+  /** The decision policy fit: thresholds, objective and validation scores of both fusions. */
+  readonly policy: string;
   readonly backtestJson: string;
   readonly backtestHtml: string;
   readonly report: string;
@@ -28,6 +32,8 @@ export function runPaths(outDir: string, name: string): RunPaths {
     checkpoints: path.join(dir, 'checkpoints'),
     training: path.join(dir, 'training.json'),
     evaluation: path.join(dir, 'evaluation.json'),
+    calibration: path.join(dir, 'calibration.json'),
+    policy: path.join(dir, 'decision-policy.json'),
     backtestJson: path.join(dir, 'backtest.json'),
     backtestHtml: path.join(dir, 'backtest.html'),
     report: path.join(dir, 'report.html'),

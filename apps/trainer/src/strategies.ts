@@ -10,6 +10,7 @@ import { sliceColumns, type CandleColumns } from '@task-agnostic/core';
 import { fitGarch11, garchFilter, garchMeanForecastVariance } from '@task-agnostic/heads';
 import type { TaskAgnosticModel } from '@task-agnostic/model';
 import { backtestSymbol, type SymbolBacktest } from './backtest-run.js';
+import type { ThresholdsMode } from './decision-setup.js';
 import { headSignals } from './head-strategies.js';
 import { riskConfigOf } from './risk-config.js';
 import type { TrainerConfig } from './config.js';
@@ -49,8 +50,8 @@ export interface StrategyComparison {
 export const MODEL_STRATEGY = 'model';
 
 /** The model's strategy and the naive ones over rows [startRow, endRow) of one symbol. */
-export function compareStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData, trainEnd: number, startRow: number, endRow: number, log: Log = () => {}): StrategyComparison {
-  const mb = backtestSymbol(cfg, model, d, startRow, log, endRow);
+export function compareStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData, trainEnd: number, startRow: number, endRow: number, log: Log = () => {}, thresholds: ThresholdsMode = 'fitted'): StrategyComparison {
+  const mb = backtestSymbol(cfg, model, d, startRow, log, thresholds, endRow);
   const risk = riskConfigOf(cfg, d.interval);
   const forecast = garchVolatilityForecast(d.candles.close, trainEnd, cfg.naive.garchHorizon).subarray(startRow, endRow);
   const candles: CandleColumns = sliceColumns(d.candles, startRow, endRow);

@@ -67,6 +67,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
       training,
       ...(cfg.pretrain ? { pretrain: { seed: cfg.seed, progress: o.progress ?? true, ...cfg.pretrain } } : {}),
       ...(cfg.curriculum ? { curriculum: cfg.curriculum } : {}),
+      calibrate: cfg.calibrate === false ? false : { softmax: cfg.calibrate },
     },
     data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
     o.signal ? { signal: o.signal } : {},
@@ -77,6 +78,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
 export async function saveTrainRun(cfg: TrainerConfig, data: readonly SymbolData[], r: TrainModelResult, paths: RunPaths, evaluation?: DeploymentEvaluation): Promise<void> {
   await mkdir(paths.dir, { recursive: true });
   await writeFile(paths.config, JSON.stringify(cfg, null, 2) + '\n');
+  if (r.calibration) await writeFile(paths.calibration, JSON.stringify(r.calibration, jsonSafe, 2) + '\n');
   const first = data[0]!.candles;
   const trainEnd = r.dataset.boundaries[0]!.trainEnd;
   await saveModel(r.model, paths.model, {

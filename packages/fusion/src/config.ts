@@ -58,6 +58,12 @@ export const consistencyFusionConfigSchema = z
     consistencyWeight: frac.default(0.5),
     /** Source: min_confidence 0.50. */
     minConfidence: z.number().finite().min(0).lt(1).default(0.5),
+    /**
+     * How the side is read from the direction head. 'argmax' (source): the most probable of up, down,
+     * sideways, so a dominant sideways class holds. 'up-vs-down' (ours, a decision-policy option): the
+     * more probable of up and down, its probability the confidence; sideways no longer vetoes a side.
+     */
+    directionRule: z.enum(['argmax', 'up-vs-down']).default('argmax'),
     /** Source: base_size 0.02 (2% of equity). */
     baseSizeFraction: frac.default(0.02),
     /** Source: vol_multiplier 0.75 above the 60th, 0.5 above the 80th percentile. */

@@ -50,7 +50,7 @@ export function consistencyFusion(
 ): TradingDecision {
   const cfg = resolveConfig(config);
   const missing = checkTaskOutputs(outputs);
-  const view = directionView(outputs, cfg.returnDeadband);
+  const view = directionView(outputs, cfg.returnDeadband, cfg.directionRule);
   // The return head cannot confirm a side it chose itself.
   const crossCheck = view.source === 'return' ? { ...outputs, return: undefined } : outputs;
   const ag = computeAgreement(view.lean, crossCheck, cfg);

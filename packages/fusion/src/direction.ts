@@ -22,14 +22,20 @@ const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
 /**
  * The side and its confidence (source: DecisionFusion::get_direction): the most probable class
- * of the direction head; ties go to the safer view (sideways before a side). Without a direction
+ * of the direction head; ties go to the safer view (sideways before a side). With rule
+ * 'up-vs-down' the more probable of up and down (sideways is ignored for the side). Without a direction
  * head the expected-return head decides: long/short when |mu| exceeds the deadband, with
  * confidence Phi(|mu| / sigma) = P(the return has the predicted sign). Without both: neutral, 0.
  */
-export function directionView(outputs: TaskOutputs, returnDeadband: number): DirectionView {
+export function directionView(outputs: TaskOutputs, returnDeadband: number, rule: 'argmax' | 'up-vs-down' = 'argmax'): DirectionView {
   const d = outputs.direction;
   if (d) {
     const probs = `up ${pct(d.up)}, down ${pct(d.down)}, sideways ${pct(d.sideways)}`;
+    if (rule === 'up-vs-down') {
+      if (d.up > d.down) return { lean: 'long', confidence: d.up, source: 'direction', note: `direction ${probs} -> long (up vs down)` };
+      if (d.down > d.up) return { lean: 'short', confidence: d.down, source: 'direction', note: `direction ${probs} -> short (up vs down)` };
+      return { lean: 'neutral', confidence: d.sideways, source: 'direction', note: `direction ${probs} -> neutral (up = down)` };
+    }
     if (d.up > d.down && d.up > d.sideways) return { lean: 'long', confidence: d.up, source: 'direction', note: `direction ${probs} -> long` };
     if (d.down > d.up && d.down > d.sideways) return { lean: 'short', confidence: d.down, source: 'direction', note: `direction ${probs} -> short` };
     return { lean: 'neutral', confidence: d.sideways, source: 'direction', note: `direction ${probs} -> neutral` };

@@ -51,3 +51,17 @@ export { anomalyTask, createAnomalyTask, anomalyTaskFactory, anomalyConfigSchema
 export type { AnomalyConfig } from './tasks/anomaly.js';
 export { timingTask, createTimingTask, timingTaskFactory, timingConfigSchema, timingLabel } from './tasks/timing.js';
 export type { TimingConfig } from './tasks/timing.js';
+export {
+  applyCalibration,
+  identityCalibration,
+  fitCalibration,
+  fitSoftmaxCalibration,
+  fitSigmoidCalibration,
+  fitGaussianSpread,
+  fitAffine,
+  calibrationFormOf,
+  reliability,
+  classProbabilities,
+  MIN_CALIBRATION_ROWS,
+} from './calibration.js';
+export type { CalibrationForm, CalibrationMethod, OutputCalibration, CalibrationFit, FitCalibrationOptions, Reliability, ReliabilityBin } from './calibration.js';

@@ -10,6 +10,7 @@
  */
 import type { CandleColumns } from '@task-agnostic/core';
 import type { tf } from '@task-agnostic/tf';
+import type { CalibrationForm } from './calibration.js';
 
 export type TaskKind = 'classification' | 'regression';
 
@@ -53,6 +54,11 @@ export interface Task<Out = unknown> {
   readonly outputDim: number;
   /** Width of a label row. */
   readonly targetDim: number;
+  /**
+   * How the raw outputs are read for calibration (calibration.ts); inferred when absent:
+   * classification -> softmax (K outputs) or sigmoid (1), regression with 1 output -> affine.
+   */
+  readonly calibrationForm?: CalibrationForm;
   /** The validated config with defaults filled in (JSON). */
   readonly config: Readonly<Record<string, unknown>>;
   /** Thresholds, scales and quantiles from bars [0, trainEnd) only. */

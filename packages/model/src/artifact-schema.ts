@@ -4,10 +4,17 @@
  */
 import { z } from 'zod';
 import { weightsManifestSchema } from './weights.js';
+import { calibrationSchema, decisionPolicySchema } from './calibration.js';
 
 export const ARTIFACT_FORMAT = 'task-agnostic-model';
-/** Bump on any change a reader of the previous version could not load. */
-export const ARTIFACT_FORMAT_VERSION = 1;
+/**
+ * Bump on any change a reader of the previous version could not load.
+ * 2: adds `calibration` (per head) and `decisionPolicy` (fitted fusion thresholds). Version 1
+ * artifacts still load: identity calibration and no fitted policy (the seed thresholds).
+ */
+export const ARTIFACT_FORMAT_VERSION = 2;
+/** Every format version this reader loads. */
+export const SUPPORTED_FORMAT_VERSIONS: readonly number[] = [1, 2];
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 
@@ -94,7 +101,7 @@ export type DeploymentEvaluation = z.infer<typeof deploymentEvaluationSchema>;
 export const modelJsonSchema = z
   .object({
     format: z.literal(ARTIFACT_FORMAT),
-    formatVersion: z.literal(ARTIFACT_FORMAT_VERSION),
+    formatVersion: z.union([z.literal(1), z.literal(2)]),
     createdAt: z.string().datetime(),
     seed: z.number().int().min(0),
     /** The tfjs backend the weights were saved from (bitwise equality holds on the same backend). */
@@ -117,6 +124,10 @@ export const modelJsonSchema = z
     metrics: z.record(z.unknown()),
     /** Added after format version 1 first shipped; optional (see deploymentEvaluationSchema). */
     evaluation: deploymentEvaluationSchema.optional(),
+    /** Per task id, fitted on the validation split (absent: identity). Since format 2. */
+    calibration: calibrationSchema.optional(),
+    /** The fusions' thresholds fitted on the validation split (absent or null: the source values). Since format 2. */
+    decisionPolicy: decisionPolicySchema.nullable().optional(),
     weights: weightsManifestSchema,
   })
   .strict();

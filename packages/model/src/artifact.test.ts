@@ -76,6 +76,65 @@ async function loadError(dir: string, options: Partial<Parameters<typeof loadMod
   throw new Error('expected loadModel to fail');
 }
 
+describe('calibration and decision policy in the artifact', () => {
+  const policy = {
+    version: 1 as const,
+    fittedOn: { split: 'validation' as const, symbols: ['BTCUSDT'], fromMs: 1, toMs: 2 },
+    objective: 'net Sharpe',
+    fusions: {
+      consistency: { thresholds: { minConfidence: 0.4, minAgreement: 0.5 }, seed: { minConfidence: 0.5, minAgreement: 0.6 }, options: { lean: 'up-vs-down' }, gate: { minConfidence: 0.4, minAgreement: 0.5 }, requiredHeads: ['direction'] },
+    },
+  };
+
+  it('round-trips both; predictions are calibrated after loading as before saving', async () => {
+    const m = await loadModel(saved, { components: fakeComponents });
+    const plain = m.predict(w, 4);
+    m.setCalibration({ direction: { method: 'temperature', scale: [0.5, 0.5, 0.5], shift: [0, 0, 0] }, return: { method: 'gaussian-spread', scale: [1, 1], shift: [0, Math.log(2)] } });
+    m.setDecisionPolicy(policy);
+    const cal = m.predict(w, 4);
+    // Temperature 2 flattens the direction probabilities; the return std doubles, its mean stays.
+    for (const [i, p] of plain.entries()) {
+      const c = cal[i]!;
+      expect(Math.max(c.direction!.up, c.direction!.down, c.direction!.sideways)).toBeLessThanOrEqual(Math.max(p.direction!.up, p.direction!.down, p.direction!.sideways) + 1e-7);
+      expect(c.return!.std).toBeCloseTo(2 * p.return!.std, 5);
+      expect(c.return!.expected).toBeCloseTo(p.return!.expected, 6);
+    }
+    // raw outputs stay raw
+    for (const [id, a] of m.predictRaw(w, 4)) expect(bits(a)).toEqual(bits(model.predictRaw(w, 4).get(id)!));
+    const dir = path.join(root, 'calibrated');
+    await saveModel(m, dir);
+    const j = await readModelJson(dir);
+    expect(j.calibration!.direction!.scale).toEqual([0.5, 0.5, 0.5]);
+    expect(j.decisionPolicy).toEqual(policy);
+    const back = await loadModel(dir, { components: fakeComponents });
+    expect(back.predict(w, 4)).toEqual(cal);
+    expect(back.decisionPolicy).toEqual(policy);
+    expect(back.predictTask('return', w, 4)).toEqual(cal.map((c) => c.return));
+    back.dispose();
+    m.dispose();
+  });
+
+  it('loads a format-1 artifact (no calibration, no policy) as identity calibration and seed thresholds', async () => {
+    const dir = variant('v1', (j) => {
+      (j as { formatVersion: number }).formatVersion = 1;
+      delete (j as { calibration?: unknown }).calibration;
+      delete (j as { decisionPolicy?: unknown }).decisionPolicy;
+    });
+    const m = await loadModel(dir, { components: fakeComponents });
+    expect(m.calibration.size).toBe(0);
+    expect(m.decisionPolicy).toBeNull();
+    expect(m.predict(w, 4)).toEqual(model.predict(w, 4));
+    m.dispose();
+  });
+
+  it('rejects a calibration that does not fit the head, naming it', async () => {
+    const dir = variant('badcal', (j) => ((j as { calibration?: unknown }).calibration = { direction: { method: 'temperature', scale: [1, 1], shift: [0, 0] } }));
+    expect(await loadError(dir)).toBe("the artifact calibration does not fit the model: calibration.direction: calibration of 'direction' has 2 columns but the head outputs 3");
+    const nan = variant('nonfinite-cal', (j) => ((j as { calibration?: unknown }).calibration = { direction: { method: 'temperature', scale: [null, 1, 1], shift: [0, 0, 0] } }));
+    expect(await loadError(nan)).toMatch(/calibration\.direction\.scale\.0/);
+  });
+});
+
 describe('saveModel / loadModel', () => {
   it('round-trips to bitwise-identical predictions and embeddings', async () => {
     const loaded = await loadModel(saved, { components: fakeComponents });
@@ -132,8 +191,8 @@ describe('saveModel / loadModel', () => {
   });
 
   it('rejects another format version, saying which and what to do', async () => {
-    expect(await loadError(variant('v2', (j) => ((j as { formatVersion: number }).formatVersion = 2)))).toBe(
-      'artifact format version 2 is not supported (this reader supports 1): it was written by a newer @task-agnostic/model: upgrade this one',
+    expect(await loadError(variant('v3', (j) => ((j as { formatVersion: number }).formatVersion = 3)))).toBe(
+      'artifact format version 3 is not supported (this reader supports 1 and 2): it was written by a newer @task-agnostic/model: upgrade this one',
     );
     expect(await loadError(variant('fmt', (j) => ((j as { format: string }).format = 'keras')))).toMatch(/is not a task-agnostic model artifact: format is "keras"/);
   });

@@ -13,6 +13,7 @@ import { tf } from '@task-agnostic/tf';
 import {
   ARTIFACT_FORMAT,
   ARTIFACT_FORMAT_VERSION,
+  SUPPORTED_FORMAT_VERSIONS,
   MODEL_JSON,
   WEIGHTS_FILE,
   modelJsonSchema,
@@ -81,6 +82,8 @@ export function buildModelJson(model: TaskAgnosticModel, meta: SaveMeta, weights
     training: meta.training ?? null,
     metrics: { ...(meta.metrics ?? {}) },
     ...(meta.evaluation ? { evaluation: meta.evaluation } : {}),
+    calibration: Object.fromEntries(model.calibration),
+    decisionPolicy: model.decisionPolicy,
     weights,
   };
 }
@@ -191,13 +194,13 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
   if (head.format !== ARTIFACT_FORMAT) {
     throw new ArtifactError(`${file} is not a task-agnostic model artifact: format is ${JSON.stringify(head.format)}, expected '${ARTIFACT_FORMAT}'`);
   }
-  if (head.formatVersion !== ARTIFACT_FORMAT_VERSION) {
+  if (!SUPPORTED_FORMAT_VERSIONS.includes(head.formatVersion as number)) {
     const v = head.formatVersion;
     const why =
       typeof v === 'number' && v > ARTIFACT_FORMAT_VERSION
         ? 'it was written by a newer @task-agnostic/model: upgrade this one'
         : 'retrain the model or load it with the version that wrote it';
-    throw new ArtifactError(`artifact format version ${JSON.stringify(v)} is not supported (this reader supports ${ARTIFACT_FORMAT_VERSION}): ${why}`);
+    throw new ArtifactError(`artifact format version ${JSON.stringify(v)} is not supported (this reader supports ${SUPPORTED_FORMAT_VERSIONS.join(' and ')}): ${why}`);
   }
   const parsed = modelJsonSchema.safeParse(raw);
   if (!parsed.success) throw new ArtifactError(`${file} is invalid: ${formatZod(parsed.error)}`);
@@ -275,6 +278,8 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     const known = new Set(model.variableGroups().map((g) => g.group));
     for (const g of groups.keys()) if (!known.has(g)) throw new ArtifactError(`weights for '${g}', which this model does not have`);
     for (const g of model.variableGroups()) assignWeights(g, groups.get(g.group), json.weights.entries);
+    if (json.calibration) wrap('the artifact calibration does not fit the model', () => model.setCalibration(json.calibration!));
+    model.setDecisionPolicy(json.decisionPolicy ?? null);
   } catch (err) {
     model.dispose();
     throw err;

@@ -7,6 +7,7 @@ export type { SaveMeta, LoadOptions } from './artifact.js';
 export {
   ARTIFACT_FORMAT,
   ARTIFACT_FORMAT_VERSION,
+  SUPPORTED_FORMAT_VERSIONS,
   MODEL_JSON,
   WEIGHTS_FILE,
   modelJsonSchema,
@@ -25,3 +26,5 @@ export type { Encoder, Head, Task, TaskState, FeatureMatrix, Normalizer, Streami
 export { tryFuseHeads } from './fused-heads.js';
 export type { FusedHeads } from './fused-heads.js';
 export { defaultComponents } from './components.js';
+export { headCalibrationSchema, calibrationSchema, fusionPolicySchema, decisionPolicySchema, calibrateInPlace } from './calibration.js';
+export type { HeadCalibration, FusionPolicy, DecisionPolicy } from './calibration.js';

@@ -12,6 +12,7 @@ import type { Encoder, Head, ModelComponents, Normalizer, Task, TaskState } from
 import { describeFeatureDifference } from './feature-diff.js';
 import { assembleTaskOutputs } from './task-outputs.js';
 import type { VariableGroup } from './weights.js';
+import { calibrateInPlace, type DecisionPolicy, type HeadCalibration } from './calibration.js';
 
 export interface CreateModelOptions {
   /** The normaliser fitted on the training range; its names must equal the feature set's. */
@@ -54,6 +55,8 @@ export class TaskAgnosticModel {
   readonly taskStates: ReadonlyMap<string, TaskState>;
   readonly components: ModelComponents;
   private disposed = false;
+  private calibrations = new Map<string, HeadCalibration>();
+  private policy: DecisionPolicy | null = null;
 
   /** Builds a new (untrained) model from config: encoder and heads initialised from config.seed. */
   static create(configInput: ModelConfigInput | ModelConfig, options: CreateModelOptions): TaskAgnosticModel {
@@ -115,6 +118,36 @@ export class TaskAgnosticModel {
     this.normalizer = parts.normalizer;
     this.taskStates = parts.taskStates;
     this.components = parts.components;
+  }
+
+  /** Each head's calibration (fitted on validation); a head without one decodes its raw outputs as they are. */
+  get calibration(): ReadonlyMap<string, HeadCalibration> {
+    return this.calibrations;
+  }
+
+  /** Sets (replaces) the head calibrations; each must match its head's output width. */
+  setCalibration(calibration: Readonly<Record<string, HeadCalibration>> | ReadonlyMap<string, HeadCalibration>): void {
+    const entries = calibration instanceof Map ? [...calibration.entries()] : Object.entries(calibration);
+    const next = new Map<string, HeadCalibration>();
+    for (const [id, c] of entries) {
+      const t = this.tasks.find((x) => x.id === id);
+      if (!t) throw new ConfigError(`calibration for unknown task '${id}': this model has ${this.tasks.map((x) => x.id).join(', ')}`, `calibration.${id}`);
+      if (c.scale.length !== t.outputDim || c.shift.length !== t.outputDim) {
+        throw new ConfigError(`calibration of '${id}' has ${c.scale.length} columns but the head outputs ${t.outputDim}`, `calibration.${id}`);
+      }
+      if (![...c.scale, ...c.shift].every(Number.isFinite)) throw new ConfigError(`calibration of '${id}' has a non-finite value`, `calibration.${id}`);
+      next.set(id, c);
+    }
+    this.calibrations = next;
+  }
+
+  /** The decision policy fitted on validation (fusion thresholds beside the source values), or null (seed thresholds). */
+  get decisionPolicy(): DecisionPolicy | null {
+    return this.policy;
+  }
+
+  setDecisionPolicy(policy: DecisionPolicy | null): void {
+    this.policy = policy;
   }
 
   get windowLength(): number {
@@ -226,11 +259,11 @@ export class TaskAgnosticModel {
     return this.decodeAll(this.predictRaw(windows, n), n);
   }
 
-  /** One task's decoded output for each of the n windows. */
+  /** One task's decoded output (calibrated) for each of the n windows. */
   predictTask(taskId: string, windows: Float32Array, nWindows?: number): unknown[] {
     const n = this.batchSize(windows, nWindows);
     const task = this.selectTasks([taskId])[0]!;
-    const raw = this.predictRaw(windows, n, [taskId]).get(taskId)!;
+    const raw = this.calibrateRaw(this.predictRaw(windows, n, [taskId]), n).get(taskId)!;
     const state = this.taskStates.get(taskId)!;
     const d = task.outputDim;
     const out: unknown[] = [];
@@ -238,8 +271,25 @@ export class TaskAgnosticModel {
     return out;
   }
 
-  /** Decodes raw outputs (as predictRaw returns them) row by row. */
-  decodeAll(raw: ReadonlyMap<string, Float32Array>, n: number): TaskOutputs[] {
+  /** Raw outputs with each head's calibration applied (copies; heads without one are passed through). */
+  calibrateRaw(raw: ReadonlyMap<string, Float32Array>, n: number): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const [id, a] of raw) {
+      const c = this.calibrations.get(id);
+      if (!c || c.method === 'identity') {
+        out.set(id, a);
+        continue;
+      }
+      const b = Float32Array.from(a);
+      calibrateInPlace(b, n, c);
+      out.set(id, b);
+    }
+    return out;
+  }
+
+  /** Decodes raw outputs (as predictRaw returns them) row by row, after each head's calibration. */
+  decodeAll(rawUncalibrated: ReadonlyMap<string, Float32Array>, n: number): TaskOutputs[] {
+    const raw = this.calibrateRaw(rawUncalibrated, n);
     const rows: TaskOutputs[] = [];
     for (let i = 0; i < n; i++) {
       const entries: [string, unknown][] = [];

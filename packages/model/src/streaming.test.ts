@@ -43,6 +43,33 @@ describe('StreamingPredictor (with test-double features)', () => {
     expect(sp.rowsHeld).toBe(T);
   });
 
+  it('applies the calibration exactly as batch prediction does', () => {
+    model.setCalibration({ direction: { method: 'vector', scale: [0.5, 1.5, 1], shift: [0.2, -0.1, 0] }, return: { method: 'gaussian-spread', scale: [1, 1], shift: [0, 0.7] } });
+    try {
+      const sp = new StreamingPredictor(model);
+      const ends: number[] = [];
+      const streamed: NonNullable<ReturnType<StreamingPredictor['onCandle']>>[] = [];
+      for (let i = 0; i < candles.length; i++) {
+        const r = sp.onCandle(candleAt(candles, i));
+        if (r) {
+          ends.push(i);
+          streamed.push(r);
+        }
+      }
+      const batch = model.predictCandles(candles, ends);
+      model.setCalibration({});
+      const uncalibrated = model.predictCandles(candles, ends);
+      for (const [k, s] of streamed.entries()) {
+        for (const key of ['up', 'down', 'sideways'] as const) expect(s.outputs.direction![key]).toBeCloseTo(batch[k]!.direction![key], 5);
+        expect(s.outputs.return!.std).toBeCloseTo(batch[k]!.return!.std, 5);
+        expect(s.outputs.return!.std).toBeCloseTo(Math.exp(0.7) * uncalibrated[k]!.return!.std, 5);
+      }
+      expect(streamed[0]!.outputs.direction!.up).not.toBeCloseTo(uncalibrated[0]!.direction!.up, 4);
+    } finally {
+      model.setCalibration({});
+    }
+  });
+
   it('rejects out-of-order candles and a feature engine of another feature set', () => {
     const sp = new StreamingPredictor(model);
     sp.onCandle(candleAt(candles, 5));

@@ -136,6 +136,20 @@ describe('RiskGate: the seven layers', () => {
     expect(s.reasons).toContain('strategy: 6 consecutive losing trades (limit 6)');
   });
 
+  it('strategy: a losing-streak halt expires lossStreakPauseMs after the last exit', () => {
+    const g = new RiskGate();
+    const streak = [0.05, -0.01, -0.01, -0.01, -0.01, -0.01, -0.01];
+    const now = state().nowMs;
+    const halted = g.check(decision(), state({ strategy: { recentTradeReturns: streak, lastTradeExitMs: now - 3_600_000 } }));
+    expect(halted.approved).toBe(false);
+    expect(halted.reasons.some((r) => /^strategy: 6 consecutive losing trades \(limit 6\) until \d{4}-/.test(r))).toBe(true);
+    const resumed = g.check(decision(), state({ strategy: { recentTradeReturns: streak, lastTradeExitMs: now - 86_400_000 } }));
+    expect(resumed.reasons.some((r) => r.includes('consecutive'))).toBe(false);
+    // 0 keeps the halt for good
+    const forever = new RiskGate({ strategy: { lossStreakPauseMs: 0 } }).check(decision(), state({ strategy: { recentTradeReturns: streak, lastTradeExitMs: now - 1e10 } }));
+    expect(forever.approved).toBe(false);
+  });
+
   it('Kelly cap (opt-in): no edge vetoes, a small edge caps', () => {
     const g = new RiskGate({ kelly: { enabled: true, minTrades: 10 } });
     const noEdge = Array.from({ length: 10 }, (_, i) => (i % 2 ? -0.02 : 0.01));

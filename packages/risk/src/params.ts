@@ -112,6 +112,12 @@ export const riskConfigSchema = z
         minTrades: z.number().int().min(1).default(5),
         minAllocation: frac.default(0.25),
         maxConsecutiveLosses: z.number().int().min(1).default(6),
+        /**
+         * How long a losing streak halts entries after the last losing trade's exit (ours: a day).
+         * Without it a halt could never end: no trade, no new outcome to break the streak. Applies
+         * when the state gives lastTradeExitMs; 0 = halt for good.
+         */
+        lossStreakPauseMs: z.number().min(0).default(86_400_000),
       })
       .strict()
       .default({}),

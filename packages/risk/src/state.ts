@@ -37,6 +37,8 @@ export interface MarketState {
 export interface StrategyState {
   /** Returns (pnl / entry notional) of the most recent closed trades, oldest first. */
   readonly recentTradeReturns: ArrayLike<number>;
+  /** Exit time of the most recent closed trade (ms); lets a losing-streak veto expire (strategy.lossStreakPauseMs). */
+  readonly lastTradeExitMs?: number;
 }
 
 export interface SystemState {

@@ -40,3 +40,5 @@ export { trainModel, asTrainableEncoder } from './train-model.js';
 export type { TrainModelConfig, TrainModelResult, TaskEvaluation, SeriesEvaluation } from './train-model.js';
 export { taskLoss } from './step.js';
 export { modelParts, datasetForModel, evaluateTest } from './model-evaluation.js';
+export { calibrateModel } from './calibrate.js';
+export type { CalibrationReport, HeadCalibrationReport, SplitScore } from './calibrate.js';

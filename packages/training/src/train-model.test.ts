@@ -13,6 +13,8 @@ const config = (seed: number, harmoniser: 'gradnorm' | 'loss-ratio' = 'gradnorm'
   model: { windowLength: 32, encoder: encoderPreset('tiny', 'mlp'), tasks: ['volatility', 'regime', 'direction'], seed },
   dataset: { valFraction: 0.2, testFraction: 0.2 },
   training: { epochs: 6, batchSize: 64, learningRate: 1e-3, harmoniser: { name: harmoniser }, progress: false, schedule: { type: 'cosine', warmupSteps: 10 }, earlyStopping: { patience: 10 } },
+  // These tests are about training; calibration has its own (calibrate.test.ts).
+  calibrate: false,
 });
 
 function report(r: Awaited<ReturnType<typeof trainModel>>): void {

@@ -12,6 +12,8 @@ import type { TrainingConfigInput } from './config.js';
 import { runCurriculum, standardCurriculum, type CurriculumInput, type PhaseResult } from './curriculum.js';
 import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput, type SplitBoundaries } from './dataset.js';
 import { evaluateTest } from './model-evaluation.js';
+import { calibrateModel, type CalibrationReport } from './calibrate.js';
+import type { FitCalibrationOptions } from '@task-agnostic/heads';
 import { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
 import { pretrainEncoder, sslSourcesFromDataset, type PretrainConfigInput, type PretrainResult } from './pretrain.js';
 import { trainMultiTask, type TrainHooks, type TrainResult } from './trainer.js';
@@ -29,6 +31,11 @@ export interface TrainModelConfig {
   readonly pretrain?: PretrainConfigInput;
   /** A curriculum instead of one supervised run ('standard' = the source design's preset). */
   readonly curriculum?: CurriculumInput | 'standard';
+  /**
+   * Calibrate every head on the validation split after training (default true; options choose the
+   * softmax method). false leaves the heads uncalibrated.
+   */
+  readonly calibrate?: boolean | FitCalibrationOptions;
 }
 
 export interface SeriesEvaluation {
@@ -52,8 +59,10 @@ export interface TrainModelResult {
   readonly phases?: PhaseResult[];
   readonly pretrain?: PretrainResult;
   readonly dataset: MultiTaskDataset;
-  /** Test-split metrics per task id, with the naive baselines on the first series' test rows. */
+  /** Test-split metrics per task id (raw, uncalibrated outputs), with the naive baselines on the first series' test rows. */
   readonly test: Record<string, TaskEvaluation>;
+  /** The calibration fitted on validation, with the test split scored before and after (absent when calibrate is false). */
+  readonly calibration?: CalibrationReport;
 }
 
 /** Checks that the model's encoder exposes what training needs (the encoders contract). */
@@ -98,8 +107,9 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
       train = await trainMultiTask(parts, data, config.training ?? {}, hooks);
     }
     const test = evaluateTest(parts, ds);
+    const calibration = config.calibrate === false ? undefined : calibrateModel(model, ds, config.calibrate === true || config.calibrate === undefined ? {} : config.calibrate);
     const history = train?.history ?? (phases ?? []).flatMap((p) => p.history.filter((h): h is TrainResult['history'][number] => 'valLoss' in h));
-    return { model, history, ...(train ? { train } : {}), ...(phases ? { phases } : {}), ...(pretrain ? { pretrain } : {}), dataset: ds, test };
+    return { model, history, ...(train ? { train } : {}), ...(phases ? { phases } : {}), ...(pretrain ? { pretrain } : {}), dataset: ds, test, ...(calibration ? { calibration } : {}) };
   } catch (err) {
     model.dispose();
     throw err;

@@ -47,6 +47,7 @@ export function createReturnTask(config: ReturnConfig): Task<ReturnOutput> {
   const task: Task<ReturnOutput> = {
     id,
     kind: 'regression',
+    calibrationForm: 'gaussian',
     horizon: h,
     outputDim: 2,
     targetDim: 1,

@@ -80,6 +80,7 @@ export function createVolatilityTask(config: VolatilityConfig): Task<VolatilityO
   const task: Task<VolatilityOutput> = {
     id,
     kind: 'regression',
+    calibrationForm: 'affine',
     horizon: h,
     outputDim: 1,
     targetDim: 1,

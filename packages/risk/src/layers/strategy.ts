@@ -3,7 +3,8 @@ import { approve, shrinkTo, veto } from './types.js';
 
 /**
  * Strategy layer: recent performance -> allocation. Over the last `lookbackTrades` trades:
- * a run of `maxConsecutiveLosses` losses vetoes; otherwise allocation = clamp(profit factor,
+ * a run of `maxConsecutiveLosses` losses vetoes (for `lossStreakPauseMs` after the last one's exit,
+ * when the state says when that was; then one trade may try again); otherwise allocation = clamp(profit factor,
  * minAllocation, 1) (gross wins / gross losses; a losing strategy trades smaller).
  */
 export function strategyLayer(ctx: LayerContext): LayerResult {
@@ -15,7 +16,14 @@ export function strategyLayer(ctx: LayerContext): LayerResult {
   if (n < p.minTrades) return approve('strategy', ctx.sizeFraction, `${n} trades < ${p.minTrades}: not judged yet`);
   let streak = 0;
   for (let i = r.length - 1; i >= 0 && r[i]! < 0; i--) streak++;
-  if (streak >= p.maxConsecutiveLosses) return veto('strategy', `${streak} consecutive losing trades (limit ${p.maxConsecutiveLosses})`);
+  if (streak >= p.maxConsecutiveLosses) {
+    const last = s.lastTradeExitMs;
+    const paused = last === undefined || p.lossStreakPauseMs === 0 || ctx.state.nowMs - last < p.lossStreakPauseMs;
+    if (paused) {
+      const until = last !== undefined && p.lossStreakPauseMs > 0 ? ` until ${new Date(last + p.lossStreakPauseMs).toISOString().slice(0, 16)}` : '';
+      return veto('strategy', `${streak} consecutive losing trades (limit ${p.maxConsecutiveLosses})${until}`);
+    }
+  }
   let win = 0;
   let loss = 0;
   for (let i = r.length - n; i < r.length; i++) {

@@ -1,0 +1,393 @@
+/**
+ * Post-hoc calibration of a task head, fitted on the validation split: one per-column affine map
+ * of the head's raw outputs, out'[j] = scale[j] x out[j] + shift[j], applied before decoding.
+ * Every method is a special case of it, so a model stores and applies one shape:
+ *
+ * - temperature scaling (softmax and sigmoid classifiers; Guo et al. 2017): scale = 1/T, shift 0;
+ * - vector scaling (softmax classifiers): scale = w (one per class), shift = b (one per class);
+ * - gaussian spread (the return head, outputs mean and log-std): the std is multiplied by
+ *   s = sqrt(mean(((y - mu) / sigma)^2)), the closed-form maximiser of the Gaussian likelihood in s,
+ *   i.e. shift ln s on the log-std column;
+ * - affine (a 1-output regression such as volatility's log-vol): y ~ a + b x by least squares,
+ *   which corrects the spread (b) and the level (a) of the forecasts.
+ *
+ * A fit that cannot be trusted (too few rows, non-finite values, an optimiser that does not converge,
+ * a non-positive slope) returns the identity with a warning: calibration never makes a NaN.
+ */
+import { sigmoid, softmaxRows } from './metrics.js';
+
+/** How a head's raw outputs are read, which decides the calibration method. */
+export type CalibrationForm = 'softmax' | 'sigmoid' | 'gaussian' | 'affine';
+
+export type CalibrationMethod = 'identity' | 'temperature' | 'vector' | 'gaussian-spread' | 'affine';
+
+export interface OutputCalibration {
+  readonly method: CalibrationMethod;
+  /** Per output column; out' = scale x out + shift. */
+  readonly scale: readonly number[];
+  readonly shift: readonly number[];
+}
+
+export interface CalibrationFit extends OutputCalibration {
+  /** Rows fitted on. */
+  readonly n: number;
+  /** The fitting objective (NLL, or MSE for affine) before and after, on the fitted rows. */
+  readonly before: number;
+  readonly after: number;
+  /** Set when the fit fell back to the identity. */
+  readonly warning?: string;
+}
+
+/** Identity calibration for a head of `dim` outputs. */
+export function identityCalibration(dim: number): OutputCalibration {
+  return { method: 'identity', scale: Array.from({ length: dim }, () => 1), shift: Array.from({ length: dim }, () => 0) };
+}
+
+/** Applies a calibration to raw outputs [n, dim] row-major, into `out` (may be `raw` itself). */
+export function applyCalibration(raw: ArrayLike<number>, n: number, cal: OutputCalibration, out: Float32Array | Float64Array = new Float32Array(raw.length)): Float32Array | Float64Array {
+  const dim = cal.scale.length;
+  if (raw.length !== n * dim) throw new RangeError(`calibration of ${dim} columns applied to ${raw.length} values for ${n} rows`);
+  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) out[i * dim + j] = cal.scale[j]! * raw[i * dim + j]! + cal.shift[j]!;
+  return out;
+}
+
+/** Minimum rows a calibration is fitted on; below it the identity is kept (with a warning). */
+export const MIN_CALIBRATION_ROWS = 30;
+
+export interface FitCalibrationOptions {
+  /** Softmax heads: 'temperature' (1 parameter), 'vector' (2K), or 'auto' (default: vector only when it also wins out of sample on validation). */
+  readonly softmax?: 'temperature' | 'vector' | 'auto';
+  readonly maxIterations?: number;
+}
+
+function allFinite(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
+  return true;
+}
+
+function identityFit(dim: number, n: number, before: number, warning: string): CalibrationFit {
+  return { ...identityCalibration(dim), n, before, after: before, warning };
+}
+
+/** Mean softmax cross-entropy of logits scaled by w and shifted by b (per class), with gradients. */
+function softmaxNll(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: number, w: ArrayLike<number>, b: ArrayLike<number>, grad?: { w: Float64Array; b: Float64Array }): number {
+  let loss = 0;
+  const zz = new Float64Array(K);
+  if (grad) {
+    grad.w.fill(0);
+    grad.b.fill(0);
+  }
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) {
+      zz[k] = w[k]! * z[i * K + k]! + b[k]!;
+      if (zz[k]! > m) m = zz[k]!;
+    }
+    let s = 0;
+    for (let k = 0; k < K; k++) s += Math.exp(zz[k]! - m);
+    const lse = m + Math.log(s);
+    const c = y[i]!;
+    loss += lse - zz[c]!;
+    if (grad) {
+      for (let k = 0; k < K; k++) {
+        const g = Math.exp(zz[k]! - lse) - (k === c ? 1 : 0);
+        grad.w[k]! += g * z[i * K + k]!;
+        grad.b[k]! += g;
+      }
+    }
+  }
+  if (grad) {
+    for (let k = 0; k < K; k++) {
+      grad.w[k]! /= n;
+      grad.b[k]! /= n;
+    }
+  }
+  return loss / n;
+}
+
+/**
+ * Temperature scaling: the a = 1/T minimising the mean NLL (convex in a, so unimodal in ln a),
+ * by golden-section search on ln a in [ln 1e-3, ln 1e3]. Returns NaN when it does not converge.
+ */
+function fitInverseTemperature(nll: (a: number) => number, maxIterations: number): number {
+  // Golden-section search on log a: the NLL is convex in a, so unimodal in log a.
+  let lo = Math.log(1e-3);
+  let hi = Math.log(1e3);
+  const g = (Math.sqrt(5) - 1) / 2;
+  let x1 = hi - g * (hi - lo);
+  let x2 = lo + g * (hi - lo);
+  let f1 = nll(Math.exp(x1));
+  let f2 = nll(Math.exp(x2));
+  for (let it = 0; it < maxIterations; it++) {
+    if (hi - lo < 1e-7) return Math.exp((lo + hi) / 2);
+    if (!Number.isFinite(f1) || !Number.isFinite(f2)) return Number.NaN;
+    if (f1 <= f2) {
+      hi = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = hi - g * (hi - lo);
+      f1 = nll(Math.exp(x1));
+    } else {
+      lo = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = lo + g * (hi - lo);
+      f2 = nll(Math.exp(x2));
+    }
+  }
+  return Number.NaN;
+}
+
+/** Vector scaling by gradient descent with backtracking (Armijo) from a start; null when it does not converge. */
+function fitVector(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: number, a0: number, maxIterations: number): { w: number[]; b: number[]; loss: number } | null {
+  const w = new Float64Array(K).fill(a0);
+  const b = new Float64Array(K);
+  const grad = { w: new Float64Array(K), b: new Float64Array(K) };
+  let loss = softmaxNll(z, y, n, K, w, b, grad);
+  let step = 1;
+  const tw = new Float64Array(K);
+  const tb = new Float64Array(K);
+  for (let it = 0; it < maxIterations; it++) {
+    let g2 = 0;
+    for (let k = 0; k < K; k++) g2 += grad.w[k]! ** 2 + grad.b[k]! ** 2;
+    if (g2 < 1e-14) return { w: Array.from(w), b: Array.from(b), loss };
+    let accepted = false;
+    for (let bt = 0; bt < 40; bt++) {
+      for (let k = 0; k < K; k++) {
+        tw[k] = w[k]! - step * grad.w[k]!;
+        tb[k] = b[k]! - step * grad.b[k]!;
+      }
+      const l = softmaxNll(z, y, n, K, tw, tb);
+      if (Number.isFinite(l) && l <= loss - 1e-4 * step * g2) {
+        w.set(tw);
+        b.set(tb);
+        const prev = loss;
+        loss = softmaxNll(z, y, n, K, w, b, grad);
+        step *= 2;
+        accepted = true;
+        if (prev - loss < 1e-10) return { w: Array.from(w), b: Array.from(b), loss };
+        break;
+      }
+      step /= 2;
+    }
+    if (!accepted) return g2 < 1e-8 ? { w: Array.from(w), b: Array.from(b), loss } : null;
+  }
+  return null;
+}
+
+/**
+ * Fits a softmax classifier's calibration: logits [n, K], labels = class indices.
+ * 'auto' fits temperature and vector scaling on the first two thirds of the rows (in time order),
+ * keeps vector scaling only if its NLL on the last third is lower by more than its extra parameters'
+ * AIC cost ((2K - 2) / rows), then refits the winner on all rows.
+ */
+export function fitSoftmaxCalibration(logits: ArrayLike<number>, labels: ArrayLike<number>, n: number, K: number, options: FitCalibrationOptions = {}): CalibrationFit {
+  const maxIt = options.maxIterations ?? 500;
+  const ones = new Float64Array(K).fill(1);
+  const zeros = new Float64Array(K);
+  if (n < MIN_CALIBRATION_ROWS) return identityFit(K, n, Number.NaN, `${n} validation rows, fewer than ${MIN_CALIBRATION_ROWS}: calibration left at identity`);
+  if (!allFinite(logits)) return identityFit(K, n, Number.NaN, 'non-finite head outputs on the validation rows: calibration left at identity');
+  for (let i = 0; i < n; i++) {
+    const c = labels[i]!;
+    if (!Number.isInteger(c) || c < 0 || c >= K) return identityFit(K, n, Number.NaN, `label ${c} at row ${i} is not a class index 0..${K - 1}: calibration left at identity`);
+  }
+  const before = softmaxNll(logits, labels, n, K, ones, zeros);
+  const fitOn = (nn: number, off: number, kind: 'temperature' | 'vector'): { w: number[]; b: number[]; loss: number } | null => {
+    const z = subRows(logits, off, nn, K);
+    const y = subRows(labels, off, nn, 1);
+    const a = fitInverseTemperature((x) => softmaxNll(z, y, nn, K, new Float64Array(K).fill(x), zeros), maxIt);
+    if (!Number.isFinite(a)) return null;
+    if (kind === 'temperature') return { w: Array.from({ length: K }, () => a), b: Array.from({ length: K }, () => 0), loss: softmaxNll(z, y, nn, K, new Float64Array(K).fill(a), zeros) };
+    return fitVector(z, y, nn, K, a, maxIt);
+  };
+  let kind: 'temperature' | 'vector' = options.softmax === 'vector' ? 'vector' : 'temperature';
+  if ((options.softmax ?? 'auto') === 'auto') {
+    const cut = Math.floor((2 * n) / 3);
+    const t = fitOn(cut, 0, 'temperature');
+    const v = fitOn(cut, 0, 'vector');
+    if (t && v) {
+      const zh = subRows(logits, cut, n - cut, K);
+      const yh = subRows(labels, cut, n - cut, 1);
+      const lt = softmaxNll(zh, yh, n - cut, K, t.w, t.b);
+      const lv = softmaxNll(zh, yh, n - cut, K, v.w, v.b);
+      // Vector scaling has 2K - 2 more free parameters: ask it to win by more than their AIC cost per row.
+      kind = lv < lt - (2 * K - 2) / (n - cut) ? 'vector' : 'temperature';
+    }
+  }
+  const r = fitOn(n, 0, kind);
+  if (!r || !Number.isFinite(r.loss) || !r.w.every(Number.isFinite) || !r.b.every(Number.isFinite)) {
+    return identityFit(K, n, before, `${kind} scaling did not converge: calibration left at identity`);
+  }
+  if (r.loss > before) return identityFit(K, n, before, `${kind} scaling did not improve the validation NLL: calibration left at identity`);
+  return { method: kind, scale: r.w, shift: r.b, n, before, after: r.loss };
+}
+
+function subRows(a: ArrayLike<number>, start: number, n: number, dim: number): Float64Array {
+  const out = new Float64Array(n * dim);
+  for (let i = 0; i < n * dim; i++) out[i] = a[start * dim + i]!;
+  return out;
+}
+
+function binaryNll(z: ArrayLike<number>, y: ArrayLike<number>, n: number, a: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a * z[i]!;
+    // -[y ln sig(x) + (1-y) ln(1 - sig(x))] = softplus(x) - y x, computed stably.
+    s += Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))) - y[i]! * x;
+  }
+  return s / n;
+}
+
+/** Temperature scaling of a sigmoid (one-logit) classifier; labels 0/1. */
+export function fitSigmoidCalibration(logits: ArrayLike<number>, labels: ArrayLike<number>, n: number, options: FitCalibrationOptions = {}): CalibrationFit {
+  if (n < MIN_CALIBRATION_ROWS) return identityFit(1, n, Number.NaN, `${n} validation rows, fewer than ${MIN_CALIBRATION_ROWS}: calibration left at identity`);
+  if (!allFinite(logits) || !allFinite(labels)) return identityFit(1, n, Number.NaN, 'non-finite head outputs or labels on the validation rows: calibration left at identity');
+  const before = binaryNll(logits, labels, n, 1);
+  const a = fitInverseTemperature((x) => binaryNll(logits, labels, n, x), options.maxIterations ?? 500);
+  const after = Number.isFinite(a) ? binaryNll(logits, labels, n, a) : Number.NaN;
+  if (!Number.isFinite(after)) return identityFit(1, n, before, 'temperature scaling did not converge: calibration left at identity');
+  if (after > before) return identityFit(1, n, before, 'temperature scaling did not improve the validation NLL: calibration left at identity');
+  return { method: 'temperature', scale: [a], shift: [0], n, before, after };
+}
+
+const LOG_STD_CLAMP = 7;
+
+/** Gaussian NLL (constant dropped) of outputs [mu, logStd] against y with the std multiplied by s. */
+function gaussianNll(out: ArrayLike<number>, y: ArrayLike<number>, n: number, s: number): number {
+  let l = 0;
+  for (let i = 0; i < n; i++) {
+    const ls = Math.min(LOG_STD_CLAMP, Math.max(-LOG_STD_CLAMP, out[2 * i + 1]!)) + Math.log(s);
+    const z = (y[i]! - out[2 * i]!) / Math.exp(ls);
+    l += ls + 0.5 * z * z;
+  }
+  return l / n;
+}
+
+/**
+ * The spread of a Gaussian head (outputs mean and log-std): s = sqrt(mean(z^2)), z the standardised
+ * errors, maximises the likelihood of y over std x s (d/ds of sum(ln s + z^2 / 2s^2) = 0).
+ */
+export function fitGaussianSpread(outputs: ArrayLike<number>, targets: ArrayLike<number>, n: number): CalibrationFit {
+  if (n < MIN_CALIBRATION_ROWS) return identityFit(2, n, Number.NaN, `${n} validation rows, fewer than ${MIN_CALIBRATION_ROWS}: calibration left at identity`);
+  if (!allFinite(outputs) || !allFinite(targets)) return identityFit(2, n, Number.NaN, 'non-finite head outputs or targets on the validation rows: calibration left at identity');
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const ls = Math.min(LOG_STD_CLAMP, Math.max(-LOG_STD_CLAMP, outputs[2 * i + 1]!));
+    const z = (targets[i]! - outputs[2 * i]!) / Math.exp(ls);
+    s2 += z * z;
+  }
+  const s = Math.sqrt(s2 / n);
+  const before = gaussianNll(outputs, targets, n, 1);
+  if (!(s > 0) || !Number.isFinite(s)) return identityFit(2, n, before, `the spread scale is ${s}: calibration left at identity`);
+  return { method: 'gaussian-spread', scale: [1, 1], shift: [0, Math.log(s)], n, before, after: gaussianNll(outputs, targets, n, s) };
+}
+
+/** y ~ a + b x by least squares on a one-output regression head; the identity when b <= 0 or x has no spread. */
+export function fitAffine(outputs: ArrayLike<number>, targets: ArrayLike<number>, n: number): CalibrationFit {
+  if (n < MIN_CALIBRATION_ROWS) return identityFit(1, n, Number.NaN, `${n} validation rows, fewer than ${MIN_CALIBRATION_ROWS}: calibration left at identity`);
+  if (!allFinite(outputs) || !allFinite(targets)) return identityFit(1, n, Number.NaN, 'non-finite head outputs or targets on the validation rows: calibration left at identity');
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += outputs[i]!;
+    my += targets[i]!;
+  }
+  mx /= n;
+  my /= n;
+  let sxx = 0;
+  let sxy = 0;
+  let before = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = outputs[i]! - mx;
+    sxx += dx * dx;
+    sxy += dx * (targets[i]! - my);
+    before += (targets[i]! - outputs[i]!) ** 2;
+  }
+  before /= n;
+  if (!(sxx > 1e-12 * n)) return identityFit(1, n, before, 'the forecasts have no spread on the validation rows: calibration left at identity');
+  const b = sxy / sxx;
+  if (!(b > 0)) return identityFit(1, n, before, `the validation slope of targets on forecasts is ${b.toFixed(3)} (<= 0): calibration left at identity`);
+  const a = my - b * mx;
+  let after = 0;
+  for (let i = 0; i < n; i++) after += (targets[i]! - (a + b * outputs[i]!)) ** 2;
+  return { method: 'affine', scale: [b], shift: [a], n, before, after: after / n };
+}
+
+/** Fits the calibration a head's output form calls for. */
+export function fitCalibration(form: CalibrationForm, outputs: ArrayLike<number>, targets: ArrayLike<number>, n: number, dim: number, options: FitCalibrationOptions = {}): CalibrationFit {
+  switch (form) {
+    case 'softmax':
+      return fitSoftmaxCalibration(outputs, targets, n, dim, options);
+    case 'sigmoid':
+      return fitSigmoidCalibration(outputs, targets, n, options);
+    case 'gaussian':
+      return fitGaussianSpread(outputs, targets, n);
+    case 'affine':
+      return fitAffine(outputs, targets, n);
+  }
+}
+
+/** The output form of a task: declared (`calibrationForm`) or inferred from its kind and width. */
+export function calibrationFormOf(task: { kind: 'classification' | 'regression'; outputDim: number; classes?: readonly string[]; calibrationForm?: CalibrationForm }): CalibrationForm | null {
+  if (task.calibrationForm) return task.calibrationForm;
+  if (task.kind === 'classification') return task.outputDim === 1 ? 'sigmoid' : 'softmax';
+  if (task.outputDim === 1) return 'affine';
+  return null;
+}
+
+export interface ReliabilityBin {
+  readonly lo: number;
+  readonly hi: number;
+  readonly count: number;
+  /** Mean top-label confidence of the rows in the bin (NaN when empty). */
+  readonly confidence: number;
+  /** Share of those rows whose top label was right. */
+  readonly accuracy: number;
+}
+
+export interface Reliability {
+  /** Expected calibration error of the top label: sum over bins of (count / n) |accuracy - confidence|. */
+  readonly ece: number;
+  /** Multi-class Brier score: mean over rows of sum_k (p_k - 1[y = k])^2. */
+  readonly brier: number;
+  readonly n: number;
+  readonly bins: readonly ReliabilityBin[];
+}
+
+/** ECE (equal-width bins of the top-label confidence, 15 by default), Brier and the reliability diagram of probabilities [n, K]. */
+export function reliability(probs: ArrayLike<number>, labels: ArrayLike<number>, n: number, K: number, nBins = 15): Reliability {
+  const cnt = new Float64Array(nBins);
+  const conf = new Float64Array(nBins);
+  const acc = new Float64Array(nBins);
+  let brier = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (probs[i * K + k]! > probs[i * K + best]!) best = k;
+    const p = probs[i * K + best]!;
+    const b = Math.min(nBins - 1, Math.floor(p * nBins));
+    cnt[b]!++;
+    conf[b]! += p;
+    if (best === labels[i]) acc[b]!++;
+    for (let k = 0; k < K; k++) brier += (probs[i * K + k]! - (k === labels[i] ? 1 : 0)) ** 2;
+  }
+  let ece = 0;
+  const bins: ReliabilityBin[] = [];
+  for (let b = 0; b < nBins; b++) {
+    const c = cnt[b]!;
+    if (c > 0) ece += (c / n) * Math.abs(acc[b]! / c - conf[b]! / c);
+    bins.push({ lo: b / nBins, hi: (b + 1) / nBins, count: c, confidence: c ? conf[b]! / c : Number.NaN, accuracy: c ? acc[b]! / c : Number.NaN });
+  }
+  return { ece: n ? ece : Number.NaN, brier: n ? brier / n : Number.NaN, n, bins };
+}
+
+/** Class probabilities [n, K] of a classifier's raw outputs (softmax logits, or one sigmoid logit -> [1 - p, p]). */
+export function classProbabilities(form: 'softmax' | 'sigmoid', outputs: ArrayLike<number>, n: number, K: number): Float64Array {
+  if (form === 'softmax') return softmaxRows(outputs, n, K);
+  const out = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const p = sigmoid(outputs[i]!);
+    out[2 * i] = 1 - p;
+    out[2 * i + 1] = p;
+  }
+  return out;
+}

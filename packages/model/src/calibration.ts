@@ -1,0 +1,59 @@
+/**
+ * What a model carries beside its weights to turn raw head outputs into decisions: a calibration
+ * per head (fitted on the validation split, applied to the raw outputs before decoding, so batch
+ * prediction and streaming read the same calibrated numbers) and the decision policy (the fusions'
+ * thresholds fitted on the validation split, beside the source design's values). Both are plain
+ * JSON data; artifacts without them (format version 1) load as identity calibration and no fitted
+ * policy (the fusions' seed thresholds).
+ */
+import { z } from 'zod';
+
+const finite = z.number().finite();
+
+/** One head's calibration: out'[j] = scale[j] x out[j] + shift[j] on its raw outputs (see @task-agnostic/heads calibration). */
+export const headCalibrationSchema = z
+  .object({
+    method: z.enum(['identity', 'temperature', 'vector', 'gaussian-spread', 'affine']),
+    scale: z.array(finite).min(1),
+    shift: z.array(finite).min(1),
+  })
+  .passthrough()
+  .refine((c) => c.scale.length === c.shift.length, { message: 'scale and shift must have the same length', path: ['shift'] });
+
+export type HeadCalibration = z.infer<typeof headCalibrationSchema>;
+
+export const calibrationSchema = z.record(z.string(), headCalibrationSchema);
+
+/** One fusion's fitted policy. `thresholds` and `seed` hold the same keys: the fitted and the source values. */
+export const fusionPolicySchema = z
+  .object({
+    thresholds: z.record(z.string(), finite),
+    seed: z.record(z.string(), finite),
+    /** Non-numeric choices the fit made (e.g. how the side is read from the direction head). */
+    options: z.record(z.string(), z.union([z.string(), finite, z.boolean()])).default({}),
+    /** The risk gate's entry thresholds that go with them (it re-checks confidence and agreement). */
+    gate: z.object({ minConfidence: z.number().min(0).lt(1), minAgreement: z.number().min(0).lt(1) }).strict(),
+    /** Heads whose signal the policy reads: a model without one holds, saying which is absent. */
+    requiredHeads: z.array(z.string()),
+  })
+  .passthrough();
+
+export type FusionPolicy = z.infer<typeof fusionPolicySchema>;
+
+export const decisionPolicySchema = z
+  .object({
+    version: z.literal(1),
+    /** Where it was fitted (always the validation split) and on what objective. */
+    fittedOn: z.object({ split: z.literal('validation'), symbols: z.array(z.string()), fromMs: finite, toMs: finite }).passthrough(),
+    objective: z.string(),
+    fusions: z.object({ consistency: fusionPolicySchema.optional(), weighted: fusionPolicySchema.optional() }).strict(),
+  })
+  .passthrough();
+
+export type DecisionPolicy = z.infer<typeof decisionPolicySchema>;
+
+/** Applies a head calibration to raw outputs [n, dim] in place. */
+export function calibrateInPlace(raw: Float32Array, n: number, cal: HeadCalibration): void {
+  const dim = cal.scale.length;
+  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) raw[i * dim + j] = cal.scale[j]! * raw[i * dim + j]! + cal.shift[j]!;
+}

@@ -1,0 +1,153 @@
+/**
+ * Calibrating a trained model on the validation split: each head's calibration (temperature or
+ * vector scaling for classifiers, a spread correction for the return and volatility heads; see
+ * @task-agnostic/heads calibration) is fitted on the validation rows only and set on the model,
+ * which then applies it in predict() and in streaming alike. The report scores the test rows
+ * before and after (ECE, Brier, NLL and a reliability diagram for classifiers; NLL and the mean
+ * squared standardised error for the return head; MSE for volatility): test rows are scored, never fitted on.
+ */
+import {
+  applyCalibration,
+  calibrationFormOf,
+  classProbabilities,
+  fitCalibration,
+  reliability,
+  type CalibrationForm,
+  type FitCalibrationOptions,
+  type Reliability,
+} from '@task-agnostic/heads';
+import type { TaskAgnosticModel } from '@task-agnostic/model';
+import type { MultiTaskDataset } from './dataset.js';
+import { evaluateSplit } from './evaluate.js';
+import { modelParts } from './model-evaluation.js';
+
+export interface SplitScore {
+  /** Named scalar figures (ece, brier, nll | nll, meanZ2 | mse). */
+  readonly metrics: Record<string, number>;
+  /** Classifiers: the reliability diagram (top-label confidence bins). */
+  readonly reliability?: Reliability;
+  /** Classifiers: ECE per symbol. */
+  readonly eceBySymbol?: Record<string, number>;
+}
+
+export interface HeadCalibrationReport {
+  readonly task: string;
+  readonly form: CalibrationForm | null;
+  readonly method: string;
+  readonly scale: readonly number[];
+  readonly shift: readonly number[];
+  /** Validation rows it was fitted on, and the fitting objective there before / after. */
+  readonly fitRows: number;
+  readonly validation: { readonly before: number; readonly after: number };
+  readonly warning?: string;
+  /** The test split scored with the raw and with the calibrated outputs (null without test rows). */
+  readonly test: { readonly n: number; readonly before: SplitScore; readonly after: SplitScore } | null;
+}
+
+export interface CalibrationReport {
+  readonly split: 'validation';
+  readonly heads: readonly HeadCalibrationReport[];
+  readonly warnings: readonly string[];
+}
+
+function score(form: CalibrationForm | null, out: Float32Array | Float64Array, y: Float32Array, n: number, dim: number, seriesIds: Int32Array | undefined, symbols: readonly string[]): SplitScore {
+  if (form === 'softmax' || form === 'sigmoid') {
+    const K = form === 'softmax' ? dim : 2;
+    const p = classProbabilities(form, out, n, K);
+    let nll = 0;
+    for (let i = 0; i < n; i++) nll -= Math.log(Math.max(1e-12, p[i * K + y[i]!]!));
+    const r = reliability(p, y, n, K);
+    const eceBySymbol: Record<string, number> = {};
+    if (seriesIds && symbols.length > 1) {
+      symbols.forEach((s, k) => {
+        const idx: number[] = [];
+        for (let i = 0; i < n; i++) if (seriesIds[i] === k) idx.push(i);
+        if (!idx.length) return;
+        const ps = new Float64Array(idx.length * K);
+        const ys = new Float64Array(idx.length);
+        idx.forEach((i, j) => {
+          for (let c = 0; c < K; c++) ps[j * K + c] = p[i * K + c]!;
+          ys[j] = y[i]!;
+        });
+        eceBySymbol[s] = reliability(ps, ys, idx.length, K).ece;
+      });
+    }
+    return { metrics: { ece: r.ece, brier: r.brier, nll: nll / n }, reliability: r, ...(Object.keys(eceBySymbol).length ? { eceBySymbol } : {}) };
+  }
+  if (form === 'gaussian') {
+    let nll = 0;
+    let z2 = 0;
+    let inside = 0;
+    for (let i = 0; i < n; i++) {
+      const ls = Math.min(7, Math.max(-7, out[2 * i + 1]!));
+      const z = (y[i]! - out[2 * i]!) / Math.exp(ls);
+      nll += ls + 0.5 * z * z + 0.5 * Math.log(2 * Math.PI);
+      z2 += z * z;
+      if (Math.abs(z) <= 1) inside++;
+    }
+    // A calibrated Gaussian has mean z^2 = 1 and 68.3% of the errors within one std.
+    return { metrics: { nll: nll / n, meanZ2: z2 / n, within1Std: inside / n } };
+  }
+  let mse = 0;
+  let bias = 0;
+  for (let i = 0; i < n; i++) {
+    const e = y[i * dim]! - out[i * dim]!;
+    mse += e * e;
+    bias += e;
+  }
+  return { metrics: { mse: mse / n, bias: bias / n } };
+}
+
+/**
+ * Fits every head's calibration on `ds.val`, sets it on the model and scores `ds.test` before and
+ * after. A split without rows leaves the model uncalibrated with a warning.
+ */
+export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, options: FitCalibrationOptions & { batchSize?: number } = {}): CalibrationReport {
+  const warnings: string[] = [];
+  if (ds.val.n === 0) {
+    warnings.push('the validation split has no rows: the model is left uncalibrated (identity)');
+    model.setCalibration({});
+    return { split: 'validation', heads: [], warnings };
+  }
+  const parts = modelParts(model);
+  const batch = options.batchSize ?? 256;
+  const val = evaluateSplit(parts, ds.val, batch);
+  const test = ds.test.n > 0 ? evaluateSplit(parts, ds.test, batch) : null;
+  const symbols = ds.series.map((s) => s.symbol);
+  const fits: Record<string, { method: string; scale: number[]; shift: number[] }> = {};
+  const heads: HeadCalibrationReport[] = model.tasks.map((t, i) => {
+    const form = calibrationFormOf(t as Parameters<typeof calibrationFormOf>[0]);
+    const dim = t.outputDim;
+    if (!form) {
+      const w = `'${t.id}': no calibration form for a ${t.kind} head of ${dim} outputs: left at identity`;
+      warnings.push(w);
+      return { task: t.id, form, method: 'identity', scale: Array(dim).fill(1), shift: Array(dim).fill(0), fitRows: 0, validation: { before: Number.NaN, after: Number.NaN }, warning: w, test: null };
+    }
+    const fit = fitCalibration(form, val.outputs[i]!, ds.val.targets[i]!, ds.val.n, dim, options);
+    if (fit.warning) warnings.push(`'${t.id}': ${fit.warning}`);
+    fits[t.id] = { method: fit.method, scale: [...fit.scale], shift: [...fit.shift] };
+    let testReport: HeadCalibrationReport['test'] = null;
+    if (test) {
+      const raw = test.outputs[i]!;
+      const y = ds.test.targets[i]!;
+      testReport = {
+        n: ds.test.n,
+        before: score(form, raw, y, ds.test.n, dim, ds.test.seriesIds, symbols),
+        after: score(form, applyCalibration(raw, ds.test.n, fit), y, ds.test.n, dim, ds.test.seriesIds, symbols),
+      };
+    }
+    return {
+      task: t.id,
+      form,
+      method: fit.method,
+      scale: [...fit.scale],
+      shift: [...fit.shift],
+      fitRows: fit.n,
+      validation: { before: fit.before, after: fit.after },
+      ...(fit.warning ? { warning: fit.warning } : {}),
+      test: testReport,
+    };
+  });
+  model.setCalibration(fits as Parameters<TaskAgnosticModel['setCalibration']>[0]);
+  return { split: 'validation', heads, warnings };
+}
