@@ -112,6 +112,13 @@ CREATE TABLE IF NOT EXISTS targets (
   client_order_id TEXT PRIMARY KEY REFERENCES orders(client_order_id), symbol TEXT NOT NULL, candle_ts INTEGER NOT NULL,
   kind TEXT NOT NULL, side TEXT NOT NULL, size_fraction REAL NOT NULL, stop_loss_pct REAL NOT NULL, take_profit_pct REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS equity (
+  symbol TEXT NOT NULL, ts_ms INTEGER NOT NULL, equity REAL NOT NULL, close REAL NOT NULL, position_qty REAL NOT NULL,
+  PRIMARY KEY (symbol, ts_ms)
+);
+CREATE TABLE IF NOT EXISTS risk_layers (
+  decision_id INTEGER PRIMARY KEY REFERENCES decisions(id), layers_json TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS targets_candle ON targets(symbol, candle_ts);
 CREATE INDEX IF NOT EXISTS orders_status ON orders(status);
 CREATE INDEX IF NOT EXISTS latencies_stage ON latencies(stage, ms);
@@ -125,9 +132,10 @@ export class Journal {
   private readonly db: Database.Database;
   private readonly st: Record<string, Database.Statement>;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, readonly readOnly = false) {
     this.db = db;
-    this.st = {
+    // A read-only journal (the dashboard's viewer of a past run) is read through all() only.
+    this.st = readOnly ? {} : {
       candle: db.prepare(
         'INSERT OR IGNORE INTO candles (symbol, interval, ts_ms, open, high, low, close, volume, received_ms) VALUES (?,?,?,?,?,?,?,?,?)',
       ),
@@ -168,6 +176,8 @@ export class Journal {
          FROM decisions d LEFT JOIN verdicts v ON v.decision_id = d.id WHERE d.symbol = ? AND d.ts_ms = ?`,
       ),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      equity: db.prepare('INSERT OR IGNORE INTO equity (symbol, ts_ms, equity, close, position_qty) VALUES (?,?,?,?,?)'),
+      layers: db.prepare('INSERT OR IGNORE INTO risk_layers (decision_id, layers_json) VALUES (?, ?)'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     };
   }
@@ -196,6 +206,26 @@ export class Journal {
     db.exec(SCHEMA);
     db.pragma(`user_version = ${JOURNAL_SCHEMA_VERSION}`);
     return new Journal(db);
+  }
+
+  /**
+   * Opens an existing journal read-only (the dashboard's viewer of a past or running journal):
+   * never creates the file, never writes; a missing file is a DataError.
+   */
+  static openReadOnly(file: string): Journal {
+    let db: Database.Database;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+      db.prepare('SELECT COUNT(*) FROM decisions').get();
+    } catch (err) {
+      throw new DataError(`cannot open journal ${file} read-only: ${(err as Error).message}`, { cause: err });
+    }
+    return new Journal(db, true);
+  }
+
+  /** Whether the journal has a table (old journals lack the equity and risk_layers tables). */
+  hasTable(name: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   }
 
   /** The SQLite journal mode in force ('wal'). */
@@ -230,6 +260,16 @@ export class Journal {
 
   recordVerdict(decisionId: number, v: RiskVerdict): void {
     this.st.verdict!.run(decisionId, v.approved ? 1 : 0, v.sizeFraction, v.stopLossPct, v.takeProfitPct, json(v.reasons));
+  }
+
+  /** Every risk layer's result for a decision (what the dashboard shows beside the verdict). */
+  recordRiskLayers(decisionId: number, layers: readonly unknown[]): void {
+    this.st.layers!.run(decisionId, json(layers));
+  }
+
+  /** Equity (and the close it was marked at) after a candle: the equity curve the dashboard draws. */
+  recordEquity(symbol: SymbolId, tsMs: number, equity: number, close: number, positionQty: number): void {
+    this.st.equity!.run(symbol, tsMs, equity, close, positionQty);
   }
 
   /** Writes an order intent before it is sent; a second call with the same client id is a no-op. */
