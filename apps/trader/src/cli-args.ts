@@ -52,6 +52,8 @@ export interface RunArgs extends OpsArgs {
   readonly runTag?: string;
   readonly warmupBars: number;
   readonly journalSync: 'full' | 'normal';
+  /** Trade live a model that has not beaten the naive strategies on validation (never an untrained one). */
+  readonly allowUnprovenModel: boolean;
   /** live only */
   readonly venue?: 'testnet' | 'demo' | 'mainnet' | 'custom';
   readonly keyFile?: string;
@@ -191,6 +193,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     'warmup-bars': { type: 'string', default: '400' }, 'journal-sync': { type: 'string', default: 'full' },
     testnet: { type: 'boolean', default: false }, demo: { type: 'boolean', default: false }, mainnet: { type: 'boolean', default: false },
     'i-accept-real-money-risk': { type: 'boolean', default: false }, 'key-file': { type: 'string' },
+    'allow-unproven-model': { type: 'boolean', default: false },
   });
   if (!values.model) throw new ConfigError(`${command} needs --model <artifact dir> (trader init-model makes an untrained one for trials)`, 'model');
   if (values.replay && values['base-url']) throw new ConfigError('use either --replay <csv> or --base-url <simulator>, not both', 'replay');
@@ -211,6 +214,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (journalSync !== 'full' && journalSync !== 'normal') throw new ConfigError(`--journal-sync must be full or normal, got '${journalSync}'`, 'journal-sync');
   const common = {
     journalSync,
+    allowUnprovenModel: values['allow-unproven-model']!,
     model: values.model,
     ...(values.symbols ? { symbols: values.symbols.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
     ...(values.interval ? { interval: values.interval } : {}),
@@ -295,6 +299,9 @@ mode are set at start.
 Options:
 ${RUN_OPTIONS}
   --testnet | --demo | --mainnet --i-accept-real-money-risk    (one is required)
+  --allow-unproven-model    trade a model whose artifact does not show it beat buy-and-hold and the
+                            best naive strategy on validation (the deployment gate; paper only warns).
+                            An untrained model (init-model) is refused live regardless
   --key-file <file>         {"apiKey","apiSecret"}, mode 600; else BYBIT_API_KEY / BYBIT_API_SECRET
 `,
   'init-model': `Usage: trader init-model --out <dir> --csv <file> [--preset tiny|default] [--rows 1500] [--seed 7]

@@ -3,7 +3,8 @@
  * here. Risk and account settings are passed through to their packages' own validators.
  */
 import { z } from 'zod';
-import { INTERVALS, parseWithSchema } from '@task-agnostic/core';
+import { INTERVALS, barsPerYear, parseWithSchema } from '@task-agnostic/core';
+import { parseRiskConfig, type RiskConfig, type RiskConfigInput } from '@task-agnostic/risk';
 
 export const traderConfigSchema = z
   .object({
@@ -18,7 +19,11 @@ export const traderConfigSchema = z
      * the artifact has none); 'seed': the source design's numbers.
      */
     thresholds: z.enum(['fitted', 'seed']).default('fitted'),
-    /** Passed to @task-agnostic/risk parseRiskConfig (daily 3% / weekly 5% limits by default). */
+    /**
+     * Passed to @task-agnostic/risk parseRiskConfig. Without a `profile`, 'volTarget' (a full-conviction
+     * decision holds a position of the order of the account; daily 8% / weekly 15% limits), with
+     * sizing.barsPerYear from the interval; `{ "profile": "source" }` is the source design's 2% sizing.
+     */
     risk: z.unknown().optional(),
     /** Paper account (passed to @task-agnostic/backtest parseAccountConfig): equity, fees, slippage, leverage. */
     account: z.record(z.unknown()).default({}),
@@ -34,4 +39,11 @@ export type TraderConfigInput = z.input<typeof traderConfigSchema>;
 
 export function parseTraderConfig(input: unknown): TraderConfig {
   return parseWithSchema(traderConfigSchema, input, 'trader config', { rootField: 'trader' });
+}
+
+/** The risk gate's config: config.risk over the 'volTarget' profile (unless it names another), sized for the interval. */
+export function traderRiskConfig(cfg: Pick<TraderConfig, 'risk' | 'interval'>): RiskConfig {
+  const r = (cfg.risk ?? {}) as Record<string, unknown>;
+  const sizing = (r.sizing ?? {}) as Record<string, unknown>;
+  return parseRiskConfig({ profile: 'volTarget', ...r, sizing: { barsPerYear: barsPerYear(cfg.interval), ...sizing } } as RiskConfigInput);
 }

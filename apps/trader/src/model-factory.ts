@@ -53,6 +53,6 @@ export function createUntrainedModel(candles: CandleColumns, options: UntrainedM
 /** Builds an untrained model (see createUntrainedModel) and saves it as an artifact folder. */
 export async function writeUntrainedModel(dir: string, candles: CandleColumns, options: UntrainedModelOptions = {}): Promise<TaskAgnosticModel> {
   const model = createUntrainedModel(candles, options);
-  await saveModel(model, dir, { metrics: { note: 'untrained: random weights (trader init-model)' } });
+  await saveModel(model, dir, { metrics: { note: 'untrained: random weights (trader init-model)', untrained: true } });
   return model;
 }

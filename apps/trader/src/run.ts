@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, INTERVAL_MS, readCandlesCsvSync, sliceColumns, type SymbolId } from '@task-agnostic/core';
 import { BybitClient, InstrumentCatalog, InstrumentInfoError, leverageFor } from '@task-agnostic/bybit';
 import { initBackend } from '@task-agnostic/tf';
-import { idleMinorGc } from '@task-agnostic/model';
+import { idleMinorGc, readModelJson } from '@task-agnostic/model';
 import type { Logger } from 'pino';
 import type { DashboardArgs, InitModelArgs, RunArgs, StatusArgs } from './cli-args.js';
 import { Operations } from './dashboard/operations.js';
@@ -12,6 +12,7 @@ import { TOKEN_ENV, checkToken } from './dashboard/auth.js';
 import { parseTraderConfig, type TraderConfig } from './config.js';
 import { loadCredentials, maskKey, type Credentials } from './credentials.js';
 import { Journal } from './journal.js';
+import { checkDeployment, deploymentAllows, describeDeployment } from './deployment-gate.js';
 import { createLogger } from './logger.js';
 import { loadTraderModel, writeUntrainedModel } from './model-factory.js';
 import { LiveMarketFeed } from './market-feed.js';
@@ -94,10 +95,16 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     creds = process.env.BYBIT_API_KEY || a.keyFile ? loadCredentials(a.keyFile ? { file: a.keyFile } : {}) : undefined;
     if (!creds) throw new ConfigError('live trading against a simulator still needs keys (BYBIT_API_KEY / BYBIT_API_SECRET or --key-file)', 'keys');
   }
+  // The deployment gate, before anything connects or a journal opens.
+  const deployment = checkDeployment(await readModelJson(a.model), { fusion: cfg.fusion, symbols: cfg.symbols });
+  const gateNote = describeDeployment(deployment, a.command, a.allowUnprovenModel);
+  if (!deploymentAllows(deployment, a.command, a.allowUnprovenModel)) throw new ConfigError(gateNote, 'model');
+  if (!deployment.proven) io.out(gateNote);
   const logger: Logger = createLogger({ ...(a.logFile ? { file: a.logFile } : {}), level: a.logLevel, secrets: creds ? [creds.apiSecret, creds.apiKey] : [] });
   const files = a.replay ? replayFiles(a.replay, cfg.symbols) : undefined;
   // The dashboard's port is bound first: a port in use stops here, before anything is opened.
   const ops = await Operations.start(a, logger, io.out);
+  if (!deployment.proven) ops.alerts.notify({ kind: 'deployment-gate', message: gateNote, data: { problems: deployment.problems } });
   let journal: Journal;
   try {
     journal = Journal.open(a.journal, { synchronous: a.journalSync });
@@ -121,6 +128,7 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     const catalog = a.command === 'live' ? await prepareLive(client!, cfg.symbols, Number(cfg.account.leverage ?? 1), logger) : undefined;
     const backend = await initBackend();
     const model = await loadTraderModel(a.model);
+    logger.info({ deploymentGate: deployment.proven ? 'proven' : a.command === 'live' ? 'overridden' : 'warned', problems: deployment.problems }, 'deployment gate');
     logger.info({ command: a.command, model: a.model, symbols: cfg.symbols, interval: cfg.interval, journal: a.journal, backend, keys: creds ? maskKey(creds.apiKey) : null }, 'trader starting');
     const decision = decisionOf(cfg, model);
     logger.info({ fusion: cfg.fusion, thresholds: decision.policy?.thresholds ?? null, gate: decision.policy?.gate ?? null }, decision.note);

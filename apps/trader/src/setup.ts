@@ -6,7 +6,7 @@ import { AccountTracker, RiskGate } from '@task-agnostic/risk';
 import { PortfolioAccount } from '@task-agnostic/backtest';
 import { INTERVAL_MS, type SymbolId } from '@task-agnostic/core';
 import type { Logger } from 'pino';
-import type { TraderConfig } from './config.js';
+import { traderRiskConfig, type TraderConfig } from './config.js';
 import { TradingEngine, type CandlePredictor, type Fuse } from './engine.js';
 import type { EngineObserver } from './engine-events.js';
 import type { Journal } from './journal.js';
@@ -86,7 +86,7 @@ export function createEngine(s: EngineSetup): TradingEngine {
     venue,
     predictor,
     fuse: decision.fuse,
-    gate: new RiskGate(decision.risk as ConstructorParameters<typeof RiskGate>[0]),
+    gate: new RiskGate(traderRiskConfig({ risk: decision.risk, interval: s.config.interval })),
     runTag: runTagOf(s.journal, s.runTag),
     logger: s.logger,
     statusEvery: s.config.statusEvery,

@@ -6,6 +6,7 @@
  */
 import { runBacktest, type BacktestResult, type SimulatedAccount } from '@task-agnostic/backtest';
 import { AccountTracker, RiskGate, applyVerdict, type RiskState } from '@task-agnostic/risk';
+import { riskConfigOf } from './risk-config.js';
 import { sliceColumns, INTERVAL_MS, type TaskOutputs, type TradingDecision } from '@task-agnostic/core';
 import type { TaskAgnosticModel } from '@task-agnostic/model';
 import type { TrainerConfig } from './config.js';
@@ -22,6 +23,8 @@ export interface SymbolBacktest {
   readonly decisions: { buy: number; sell: number; hold: number; vetoed: number; shrunk: number };
   /** The most frequent veto/shrink reasons. */
   readonly topReasons: readonly { reason: string; count: number }[];
+  /** The model's outputs for every bar of the range (for the per-head diagnostics). */
+  readonly outputs: readonly TaskOutputs[];
 }
 
 /**
@@ -29,9 +32,9 @@ export interface SymbolBacktest {
  * every bar of that range, through the fusion and risk gate of the model's decision policy (the
  * fitted thresholds, or the source's with `thresholds: 'seed'`).
  */
-export function backtestSymbol(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData, startRow: number, log: Log = () => {}, thresholds: ThresholdsMode = 'fitted'): SymbolBacktest {
-  const n = d.candles.length;
-  if (startRow >= n) throw new RangeError(`${d.symbol}: the test range is empty (starts at row ${startRow} of ${n})`);
+export function backtestSymbol(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData, startRow: number, log: Log = () => {}, thresholds: ThresholdsMode = 'fitted', endRow = d.candles.length): SymbolBacktest {
+  const n = Math.min(endRow, d.candles.length);
+  if (startRow + 2 > n) throw new RangeError(`${d.symbol}: the range is too short to backtest (rows ${startRow} to ${n} of ${d.candles.length})`);
   const rows = Array.from({ length: n - startRow }, (_, i) => startRow + i);
   log(`backtest ${d.symbol}: predicting ${rows.length} bars`);
   // the symbol picks its own normaliser and task states where the model has them (per-symbol models)
@@ -47,7 +50,8 @@ export function backtestSymbol(cfg: TrainerConfig, model: TaskAgnosticModel, d: 
 export function backtestOutputs(cfg: TrainerConfig, d: SymbolData, startRow: number, endRow: number, outputs: readonly TaskOutputs[], fuse: Fuse, risk: unknown): SymbolBacktest {
   if (outputs.length !== endRow - startRow) throw new RangeError(`${d.symbol}: ${outputs.length} outputs for ${endRow - startRow} rows`);
   const candles = sliceColumns(d.candles, startRow, endRow);
-  const gate = new RiskGate(risk as ConstructorParameters<typeof RiskGate>[0]);
+  // cfg.risk with the policy's entry thresholds, over the trainer's default profile (volTarget), sized for the interval
+  const gate = new RiskGate(riskConfigOf({ ...cfg, risk: (risk ?? {}) as Record<string, unknown> }, d.interval));
   const tracker = new AccountTracker();
   const barMs = INTERVAL_MS[d.interval];
   const counts = { buy: 0, sell: 0, hold: 0, vetoed: 0, shrunk: 0 };
@@ -82,5 +86,5 @@ export function backtestOutputs(cfg: TrainerConfig, d: SymbolData, startRow: num
   };
   const result = runBacktest(candles, decide, { ...(cfg.backtest as object), symbol: d.symbol, interval: d.interval });
   const topReasons = [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([reason, count]) => ({ reason, count }));
-  return { symbol: d.symbol, startRow, result, decisions: counts, topReasons };
+  return { symbol: d.symbol, startRow, result, decisions: counts, topReasons, outputs };
 }

@@ -105,8 +105,25 @@ export const TrainerConfigSchema = z
       .object({ method: z.enum(['consistency', 'weighted']).default('consistency'), config: z.record(z.string(), z.unknown()).default({}) })
       .strict()
       .default({}),
+    /**
+     * Passed to @task-agnostic/risk parseRiskConfig. Without a `profile`, the trainer uses 'volTarget'
+     * (a full-conviction decision holds a position of the order of the account; see the risk README),
+     * with sizing.barsPerYear from the interval. `{ "profile": "source" }` restores the source's 2% sizing.
+     */
     risk: z.record(z.string(), z.unknown()).default({}),
     backtest: z.record(z.string(), z.unknown()).default({}),
+    /** The naive strategies every backtest shows beside the model's (same engine, fees and slippage). */
+    naive: z
+      .object({
+        /** Trailing return window of time-series momentum, in bars (168 = one week of 1h bars). */
+        momentumLookback: z.number().int().min(1).default(168),
+        /** Horizon of the GARCH(1,1) mean variance forecast that sizes the vol-targeted strategies, in bars. */
+        garchHorizon: z.number().int().min(1).default(24),
+        /** The vol-targeted strategies rebalance every this many bars (24 = daily on 1h): an hourly GARCH forecast would otherwise pay fees every hour. */
+        rebalanceEvery: z.number().int().min(1).default(24),
+      })
+      .strict()
+      .default({}),
     /**
      * Calibration of every head on the validation split after training: the softmax method
      * ('auto' picks temperature or vector scaling on held-out validation rows), or false for none.

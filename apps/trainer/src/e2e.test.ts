@@ -69,10 +69,19 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     expect(modelJson.tasks.map((t: { id: string }) => t.id)).toEqual(['direction', 'volatility', 'regime']);
     expect(modelJson.training.symbols).toEqual(['BTCUSDT', 'ETHUSDT']);
     expect(existsSync(path.join(run, 'model', 'weights.bin'))).toBe(true);
+    // The deployment gate's evaluation: the strategy against the naive ones on validation, in the artifact.
+    expect(modelJson.evaluation).toMatchObject({ version: 1, split: 'validation', fusion: 'consistency', level: 0.9 });
+    expect(modelJson.evaluation.symbols.map((s: { symbol: string }) => s.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
+    for (const s of modelJson.evaluation.symbols) {
+      expect(s.strategies.map((x: { name: string }) => x.name)).toEqual(['model', 'buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum', 'direction head alone', 'volatility head sizing']);
+      expect(s.passed).toBe(s.vsBuyAndHold.lo > 0 && s.vsBestNaive.lo > 0);
+    }
     const training = JSON.parse(readFileSync(path.join(run, 'training.json'), 'utf8'));
     expect(training.history.length).toBeGreaterThanOrEqual(1);
     expect(training.test.volatility.bySeries.BTCUSDT.baselines.length).toBeGreaterThan(0);
     expect(readFileSync(path.join(run, 'training.jsonl'), 'utf8').trim().split('\n').length).toBe(training.history.length);
+    // validation rows only: every evaluated bar opens before the test split starts
+    for (const [i, s] of modelJson.evaluation.symbols.entries()) expect(s.toMs).toBeLessThan(Date.parse(training.dataset.boundaries[i].testStart));
 
     expect(await runCli(['evaluate', run])).toBe(0);
     const ev = JSON.parse(readFileSync(path.join(run, 'evaluation.json'), 'utf8'));
@@ -120,12 +129,24 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
         expect(s.vsBenchmark.verdictText).toMatch(/^too few to judge/);
       }
     }
+    const names = ['model', 'buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum', 'direction head alone', 'volatility head sizing'];
+    expect(bt.symbols[0].report.strategies.map((x: { name: string }) => x.name)).toEqual(names);
+    for (const x of bt.symbols[0].report.strategies) {
+      expect(x.sharpeInterval.lo).toBeLessThanOrEqual(x.sharpe);
+      expect(x.sharpeInterval.hi).toBeGreaterThanOrEqual(x.sharpe);
+    }
+    // The model row is the model's own backtest.
+    expect(bt.symbols[0].report.strategies[0].totalReturn).toBe(bt.symbols[0].report.metrics.totalReturn);
+    expect(bt.validation.fusion).toBe('weighted');
+    expect(JSON.parse(readFileSync(path.join(run, 'model', 'model.json'), 'utf8')).evaluation.fusion).toBe('weighted');
+    expect(readFileSync(path.join(run, 'backtest.html'), 'utf8')).toContain('Against the naive strategies');
     expect(readFileSync(path.join(run, 'backtest.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
     expect(existsSync(path.join(run, 'backtest-ETHUSDT.html'))).toBe(true);
 
     expect(await runCli(['report', run])).toBe(0);
     const html = readFileSync(path.join(run, 'report.html'), 'utf8');
     for (const s of ['Validation loss per task', 'Evaluation on the test range', '95% CI', 'Sharpe: strategy - buy &amp; hold', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'Calibration (fitted on validation, scored on test)', 'reliability diagram of direction', 'Decision policy (fitted on validation)']) expect(html).toContain(s);
+    for (const s of ['Validation loss per task', 'Evaluation on the test range', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'Calibration (fitted on validation, scored on test)', 'reliability diagram of direction', 'Decision policy (fitted on validation)', 'time-series momentum', 'vol-targeted buy-and-hold']) expect(html).toContain(s);
     expect(html).not.toMatch(/<script|https?:\/\//);
 
     // Reproducible: the same seed and config give the same metrics.

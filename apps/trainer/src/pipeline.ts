@@ -6,11 +6,13 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { backtestReportJson, describeIntrabar, renderReportHtml, type BacktestResult } from '@task-agnostic/backtest';
+import { backtestReportJson, comparisonRows, describeIntrabar, renderReportHtml, type BacktestResult } from '@task-agnostic/backtest';
 import { DataError } from '@task-agnostic/core';
+import { writeModelEvaluation } from '@task-agnostic/model';
 import { currentBackend } from '@task-agnostic/tf';
 import type { TrainModelResult } from '@task-agnostic/training';
-import { backtestSymbol, type SymbolBacktest } from './backtest-run.js';
+import { validateStrategies } from './deployment-eval.js';
+import { compareStrategies } from './strategies.js';
 import type { TrainerConfig } from './config.js';
 import { loadData, type SymbolData } from './data-source.js';
 import { evaluateRun, type Evaluation } from './evaluate-run.js';
@@ -91,8 +93,10 @@ export async function recalibrateStep(run: TrainedRun, o: StepOptions): Promise<
     await writeFile(run.paths.calibration, JSON.stringify(rep, jsonSafe, 2) + '\n');
   }
   await fitPolicyStep(run, o);
+  // The deployment evaluation follows the new policy.
+  const validation = validateStrategies(cfg, result.model, run.data, result, o.log, run.thresholds ?? 'fitted');
   const old = await readModelJson(run.paths.model);
-  await saveModel(result.model, run.paths.model, { training: old.training, metrics: old.metrics });
+  await saveModel(result.model, run.paths.model, { training: old.training, metrics: old.metrics, ...(validation ? { evaluation: validation.evaluation } : {}) });
   o.log(`model saved to ${run.paths.model}`);
 }
 
@@ -130,7 +134,9 @@ export async function trainStep(cfg: TrainerConfig, o: StepOptions): Promise<Tra
     result.model.dispose();
     throw err;
   }
-  await saveTrainRun(cfg, data, result, paths);
+  // The deployment gate's evaluation: validation rows only, with the fitted policy, written into the artifact.
+  const validation = validateStrategies(cfg, result.model, data, result, o.log);
+  await saveTrainRun(cfg, data, result, paths, validation?.evaluation);
   o.log(`model saved to ${paths.model}`);
   return run;
 }
@@ -152,25 +158,35 @@ function backtestFile(paths: RunPaths, symbol: string, i: number): string {
   return i === 0 ? path.basename(paths.backtestHtml) : `backtest-${symbol}.html`;
 }
 
-/** Step 3: backtests of every symbol's test range, with their HTML and JSON reports. */
+const fmtCi = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+
+/**
+ * Step 3: every symbol's test range: the model's strategy beside buy-and-hold, vol-targeted
+ * buy-and-hold and time-series momentum (same engine, fees, slippage), with their HTML and JSON
+ * reports. The validation evaluation (the deployment gate's) is recomputed with this run's fusion
+ * and written into the artifact.
+ */
 export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<BacktestSummary[]> {
   const mode = run.thresholds ?? 'fitted';
   o.log(`backtest: ${decisionOf(run.cfg, run.result.model, mode).note}`);
-  const results: SymbolBacktest[] = run.data.map((d, i) => backtestSymbol(run.cfg, run.result.model, d, testStartRow(run.result, i), o.log, mode));
+  const comparisons = run.data.map((d, i) => compareStrategies(run.cfg, run.result.model, d, run.result.dataset.boundaries[i]!.trainEnd, testStartRow(run.result, i), d.candles.length, o.log, mode));
   await mkdir(run.paths.dir, { recursive: true });
   const summaries: BacktestSummary[] = [];
-  const sharpes = results.map((b, i) => backtestSharpe(b.result, run.cfg.seed + i));
-  for (const [i, b] of results.entries()) {
+  const sharpes = comparisons.map((c, i) => backtestSharpe(c.model.result, run.cfg.seed + i));
+  for (const [i, c] of comparisons.entries()) {
+    const b = c.model;
     const file = backtestFile(run.paths, b.symbol, i);
-    await writeFile(path.join(run.paths.dir, file), renderReportHtml(b.result, { title: `${run.cfg.name}: backtest ${b.symbol} (test range)` }));
-    const c = b.result.candles;
+    await writeFile(path.join(run.paths.dir, file), renderReportHtml(b.result, { title: `${run.cfg.name}: backtest ${b.symbol} (test range)`, comparison: c.runs }));
+    const cd = b.result.candles;
+    const rows = comparisonRows(c.runs);
     summaries.push({
       symbol: b.symbol,
-      from: new Date(c.tsMs[0]!).toISOString().slice(0, 16),
-      to: new Date(c.tsMs[c.length - 1]!).toISOString().slice(0, 16),
+      from: new Date(cd.tsMs[0]!).toISOString().slice(0, 16),
+      to: new Date(cd.tsMs[cd.length - 1]!).toISOString().slice(0, 16),
       metrics: b.result.metrics,
       benchmarkMetrics: b.result.benchmarkMetrics,
-      ...downsampleCurve(c.tsMs, b.result.equity, b.result.benchmark, 1500),
+      ...downsampleCurve(cd.tsMs, b.result.equity, b.result.benchmark, 1500),
+      strategies: rows.map((r, k) => ({ ...r, equity: downsampleCurve(cd.tsMs, c.runs[k]!.result.equity, b.result.benchmark, 1500).equity })),
       decisions: b.decisions,
       topReasons: b.topReasons,
       intrabar: describeIntrabar(b.result.intrabar),
@@ -179,9 +195,20 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
       barsPerYear: b.result.barsPerYear,
     });
     o.log(backtestLine(b.symbol, b.result, sharpes[i]!));
+    const perThreeDays = (rows[0]!.trades * 3 * 86_400_000) / Math.max(1, cd.tsMs[cd.length - 1]! - cd.tsMs[0]!);
+    o.log(`backtest ${b.symbol} (${cd.length} test bars, ${rows[0]!.trades} model trades, ${perThreeDays.toFixed(2)} per 3 days):`);
+    for (const r of rows) {
+      const ci = r.sharpeInterval;
+      o.log(
+        `  ${r.name.padEnd(26)} return ${(r.totalReturn * 100).toFixed(2).padStart(7)}%  Sharpe ${fmtCi(r.sharpe)} [${ci ? `${fmtCi(ci.lo)}, ${fmtCi(ci.hi)}` : '-'}]  max drawdown ${(r.maxDrawdown * 100).toFixed(2)}%  trades ${r.trades}  fees ${r.feesPaid.toFixed(2)}  turnover ${r.turnover.toFixed(1)}`,
+      );
+    }
   }
+  const validation = validateStrategies(run.cfg, run.result.model, run.data, run.result, o.log, mode);
+  if (validation && existsSync(run.paths.model)) await writeModelEvaluation(run.paths.model, validation.evaluation);
   const json = {
-    symbols: results.map((b, i) => ({ symbol: b.symbol, startRow: b.startRow, decisions: b.decisions, topReasons: b.topReasons, sharpe: sharpes[i], report: backtestReportJson(b.result) })),
+    symbols: comparisons.map((c, i) => ({ symbol: c.symbol, startRow: c.model.startRow, decisions: c.model.decisions, topReasons: c.model.topReasons, sharpe: sharpes[i], report: backtestReportJson(c.model.result, c.runs) })),
+    validation: validation?.evaluation ?? null,
   };
   await writeFile(run.paths.backtestJson, JSON.stringify(json, jsonSafe) + '\n');
   o.log(`backtest reports written to ${run.paths.dir}`);

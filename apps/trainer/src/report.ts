@@ -4,7 +4,7 @@
  * against its naive baselines and its single-task model), confusion matrices, transfer, consistency,
  * representation quality, and each symbol's backtest against buy-and-hold.
  */
-import { lineChart, escapeXml, type BacktestMetrics } from '@task-agnostic/backtest';
+import { lineChart, escapeXml, type BacktestMetrics, type ComparisonRow } from '@task-agnostic/backtest';
 import type { Evaluation } from './evaluate-run.js';
 import { annualisedNote, type BacktestSharpe } from './intervals.js';
 import type { CalibrationReport } from '@task-agnostic/training';
@@ -37,6 +37,8 @@ export interface BacktestSummary {
   /** Sharpe ratios with intervals and trades, and strategy - buy & hold (absent in older runs). */
   readonly sharpe?: BacktestSharpe;
   readonly barsPerYear?: number;
+  /** The model's strategy and the naive ones on the same bars (equity downsampled like tsMs). */
+  readonly strategies?: readonly (ComparisonRow & { readonly equity: readonly number[] })[];
 }
 
 export interface RunReportInput {
@@ -177,6 +179,29 @@ function compact(m: Record<string, number>): string {
     .join(', ');
 }
 
+const STRATEGY_COLORS = ['#2563eb', '#9ca3af', '#16a34a', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#4b5563'];
+
+/** The model's strategy and the naive ones: one equity chart, one table (Sharpe with its interval). */
+function strategiesSection(b: BacktestSummary): string {
+  const s = b.strategies;
+  if (!s?.length) return '';
+  const chart = lineChart({
+    title: '',
+    tsMs: b.tsMs,
+    series: s.map((x, i) => ({ label: x.name, values: x.equity, color: STRATEGY_COLORS[i % STRATEGY_COLORS.length]! })),
+    height: 260,
+    yFormat: (v) => v.toFixed(0),
+  });
+  const level = s.find((x) => x.sharpeInterval)?.sharpeInterval?.level ?? 0.9;
+  const rows = s
+    .map((x) => {
+      const ci = x.sharpeInterval ? ` [${f(x.sharpeInterval.lo, 2)}, ${f(x.sharpeInterval.hi, 2)}]` : '';
+      return `<tr><td>${esc(x.name)}</td><td>${p(x.totalReturn)}</td><td>${f(x.sharpe, 2)}${ci}</td><td>${f(x.sortino, 2)}</td><td>${p(x.maxDrawdown)}</td><td>${f(x.turnover, 1)}</td><td>${f(x.feesPaid, 2)}</td><td>${x.trades}</td></tr>`;
+    })
+    .join('');
+  return `<h3>${esc(b.symbol)}: the model's strategy and the naive strategies (same engine, fees and slippage)</h3>${chart}<table><tr><th>strategy</th><th>return</th><th>Sharpe [${(level * 100).toFixed(0)}% CI]</th><th>Sortino</th><th>max drawdown</th><th>turnover</th><th>fees paid</th><th>trades</th></tr>${rows}</table>`;
+}
+
 function backtestSection(b: BacktestSummary): string {
   const m = b.metrics;
   const h = b.benchmarkMetrics;
@@ -205,6 +230,7 @@ ${row('profit factor', f(m.profitFactor, 2), '-')}
 ${row('exposure', p(m.exposure, 1), p(h.exposure, 1))}
 ${row('turnover', f(m.turnover, 2), '-')}
 ${row('fees paid', f(m.feesPaid, 2), '-')}</table>
+${strategiesSection(b)}
 <p class="sub">Decisions before the risk gate: ${esc(compact(b.decisions))}. Intrabar rule: ${esc(b.intrabar)}. ${b.topReasons.length ? `Most frequent gate reasons: ${b.topReasons.map((r) => `${esc(r.reason)} (${r.count})`).join('; ')}.` : ''} Full report: <a href="${esc(b.htmlFile)}">${esc(b.htmlFile)}</a>.</p>`;
 }
 

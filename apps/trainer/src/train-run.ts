@@ -1,7 +1,7 @@
 import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { lowerBound, type CandleColumns } from '@task-agnostic/core';
 import { encoderPreset, parseEncoderConfig, type EncoderConfig } from '@task-agnostic/encoders';
-import { saveModel, type ModelConfigInput } from '@task-agnostic/model';
+import { saveModel, type DeploymentEvaluation, type ModelConfigInput } from '@task-agnostic/model';
 import { trainModel, type TrainModelResult } from '@task-agnostic/training';
 import { initBackend } from '@task-agnostic/tf';
 import type { TrainerConfig } from './config.js';
@@ -86,8 +86,8 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
   );
 }
 
-/** Saves the trained model and the training summary of a run. */
-export async function saveTrainRun(cfg: TrainerConfig, data: readonly SymbolData[], r: TrainModelResult, paths: RunPaths): Promise<void> {
+/** Saves the trained model (with its validation evaluation for the deployment gate, when there is one) and the training summary of a run. */
+export async function saveTrainRun(cfg: TrainerConfig, data: readonly SymbolData[], r: TrainModelResult, paths: RunPaths, evaluation?: DeploymentEvaluation): Promise<void> {
   await mkdir(paths.dir, { recursive: true });
   await writeFile(paths.config, JSON.stringify(cfg, null, 2) + '\n');
   if (r.calibration) await writeFile(paths.calibration, JSON.stringify(r.calibration, jsonSafe, 2) + '\n');
@@ -103,6 +103,7 @@ export async function saveTrainRun(cfg: TrainerConfig, data: readonly SymbolData
       validRows: r.dataset.val.n,
     },
     metrics: { test: summariseTest(r) },
+    ...(evaluation ? { evaluation } : {}),
   });
   const summary = {
     name: cfg.name,

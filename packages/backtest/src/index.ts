@@ -28,3 +28,7 @@ export type { ChartSeries, ChartMarker, LineChartOptions } from './svg-chart.js'
 export { PortfolioAccount } from './portfolio-account.js';
 export { runPortfolioBacktest } from './portfolio-engine.js';
 export type { PortfolioDecider, PortfolioBacktestResult } from './portfolio-engine.js';
+export { buyAndHoldSignal, volTargetFractions, volTargetedBuyAndHoldSignal, momentumSignal, naiveSignals, thinSignal, NAIVE_STRATEGY_NAMES } from './naive-strategies.js';
+export type { VolTargetOptions, NaiveStrategyOptions, NaiveSignal } from './naive-strategies.js';
+export { runNaiveStrategies, comparisonRows, barReturns, renderComparisonHtml } from './comparison.js';
+export type { StrategyRun, ComparisonRow } from './comparison.js';

@@ -1,4 +1,5 @@
 import { sharpeWithInterval } from '@task-agnostic/core';
+import { renderComparisonHtml, type StrategyRun } from './comparison.js';
 import type { BacktestResult } from './engine.js';
 import type { BacktestMetrics } from './metrics.js';
 import type { MonthlyReturn } from './monthly.js';
@@ -12,6 +13,8 @@ export interface ReportOptions {
   readonly maxMarkers?: number;
   /** Trades listed in the table (the most recent); default 100. */
   readonly maxTradeRows?: number;
+  /** Strategies shown beside this one (the model's and the naive ones): one equity chart and a table. */
+  readonly comparison?: readonly StrategyRun[];
 }
 
 const pct = (v: number, d = 2) => (Number.isFinite(v) ? `${(v * 100).toFixed(d)}%` : v > 0 ? '∞' : '-∞');
@@ -169,6 +172,7 @@ fills: ${r.fillTiming === 'next_open' ? 'decided at the close of bar t, filled a
 <div class="note"><b>Gaps:</b> ${escapeXml(GAP_RULE)} Liquidations: ${r.liquidations}. Targets cut to the margin limit: ${r.clippedTargets}.</div>
 <div class="flex"><div class="box">${metricsTable(r)}</div>
 <div class="box"><table><caption>Exits by reason</caption><tbody>${[...reasons].map(([k, v]) => `<tr><td style="text-align:left">${k}</td><td>${v}</td></tr>`).join('') || '<tr><td>no trades</td></tr>'}</tbody></table></div></div>
+${options.comparison?.length ? `<h2>Against the naive strategies</h2>\n${renderComparisonHtml(options.comparison)}` : ''}
 <div class="box">${equityChart}</div>
 <div class="box">${ddChart}</div>
 <div class="box">${priceChart}</div>

@@ -1,5 +1,6 @@
 import type { Fill, Trade } from '@task-agnostic/core';
 import type { FundingPayment, IntrabarStats } from './account-types.js';
+import { comparisonRows, type ComparisonRow, type StrategyRun } from './comparison.js';
 import type { BacktestConfig } from './config.js';
 import type { BacktestResult } from './engine.js';
 import type { BacktestMetrics } from './metrics.js';
@@ -25,6 +26,8 @@ export interface BacktestReportJson {
   readonly trades: readonly Trade[];
   readonly fills: readonly Fill[];
   readonly fundingPayments: readonly FundingPayment[];
+  /** Present when the report was built with strategies beside this one: their table rows and equity curves (at the curves' tsMs). */
+  readonly strategies?: readonly (ComparisonRow & { readonly equity: number[] })[];
 }
 
 export const GAP_RULE =
@@ -38,8 +41,9 @@ export function describeIntrabar(s: IntrabarStats): string {
   return `Worst case: in ${s.ambiguousBars} bar(s) that touched both the stop (or liquidation) and the take-profit, the adverse event was assumed to come first (no lower-timeframe candles given).`;
 }
 
-export function backtestReportJson(r: BacktestResult): BacktestReportJson {
+export function backtestReportJson(r: BacktestResult, comparison?: readonly StrategyRun[]): BacktestReportJson {
   const n = r.candles.length;
+  const rows = comparison ? comparisonRows(comparison) : undefined;
   return {
     format: 'task-agnostic-backtest-report',
     version: 1,
@@ -59,10 +63,11 @@ export function backtestReportJson(r: BacktestResult): BacktestReportJson {
     trades: r.trades,
     fills: r.fills,
     fundingPayments: r.fundingPayments,
+    ...(comparison && rows ? { strategies: rows.map((row, i) => ({ ...row, equity: Array.from(comparison[i]!.result.equity) })) } : {}),
   };
 }
 
 /** The JSON text. Non-finite numbers (an Infinity profit factor) are written as null. */
-export function renderReportJson(r: BacktestResult, indent = 0): string {
-  return JSON.stringify(backtestReportJson(r), (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), indent || undefined);
+export function renderReportJson(r: BacktestResult, indent = 0, comparison?: readonly StrategyRun[]): string {
+  return JSON.stringify(backtestReportJson(r, comparison), (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), indent || undefined);
 }

@@ -45,6 +45,59 @@ export const artifactTaskSchema = z
   })
   .strict();
 
+/** A confidence interval of a Sharpe ratio or of a difference of two (annualised). */
+const intervalSchema = z.object({ estimate: z.number(), lo: z.number(), hi: z.number() }).strict();
+
+/**
+ * The evaluation the deployment gate reads (`trader live`): the fused strategy against buy-and-hold and
+ * the naive strategies on the validation split, with intervals. Optional and versioned on its own
+ * (`version`), so artifacts without it still load and a later version can add fields.
+ */
+export const deploymentEvaluationSchema = z
+  .object({
+    version: z.literal(1),
+    /** Which rows: the validation split (never test). */
+    split: z.literal('validation'),
+    fusion: z.string(),
+    /** Confidence level of the intervals (0.9 = 90%). */
+    level: z.number().gt(0).lt(1),
+    /** How the intervals were computed. */
+    method: z.string(),
+    symbols: z.array(
+      z
+        .object({
+          symbol: z.string(),
+          fromMs: z.number(),
+          toMs: z.number(),
+          bars: z.number().int().min(0),
+          strategies: z.array(
+            z
+              .object({
+                name: z.string(),
+                sharpe: intervalSchema,
+                totalReturn: z.number(),
+                maxDrawdown: z.number(),
+                trades: z.number().int().min(0),
+              })
+              .passthrough(),
+          ),
+          /** Sharpe of the model's strategy minus buy-and-hold's, paired on the same bars. */
+          vsBuyAndHold: intervalSchema,
+          /** The same against the naive strategy with the best Sharpe. */
+          vsBestNaive: intervalSchema.extend({ name: z.string() }),
+          passed: z.boolean(),
+          reason: z.string(),
+        })
+        .passthrough(),
+    ),
+    /** Every symbol passed: the interval of both differences lies above 0. */
+    passed: z.boolean(),
+    summary: z.string(),
+  })
+  .passthrough();
+
+export type DeploymentEvaluation = z.infer<typeof deploymentEvaluationSchema>;
+
 export const modelJsonSchema = z
   .object({
     format: z.literal(ARTIFACT_FORMAT),
@@ -73,6 +126,8 @@ export const modelJsonSchema = z
     tasks: z.array(artifactTaskSchema).min(1),
     training: trainingRangeSchema.nullable(),
     metrics: z.record(z.unknown()),
+    /** Added after format version 1 first shipped; optional (see deploymentEvaluationSchema). */
+    evaluation: deploymentEvaluationSchema.optional(),
     /** Per task id, fitted on the validation split (absent: identity). Since format 2. */
     calibration: calibrationSchema.optional(),
     /** The fusions' thresholds fitted on the validation split (absent or null: the source values). Since format 2. */

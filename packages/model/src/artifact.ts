@@ -17,6 +17,7 @@ import {
   MODEL_JSON,
   WEIGHTS_FILE,
   modelJsonSchema,
+  type DeploymentEvaluation,
   type ModelJson,
   type TrainingRange,
 } from './artifact-schema.js';
@@ -33,6 +34,8 @@ export interface SaveMeta {
   readonly training?: TrainingRange | null;
   /** Evaluation figures to keep beside the model (e.g. per-task validation metrics). */
   readonly metrics?: Readonly<Record<string, unknown>>;
+  /** The strategy's evaluation on validation, which the trader's deployment gate reads. */
+  readonly evaluation?: DeploymentEvaluation;
   /** Defaults to now. */
   readonly createdAt?: Date;
 }
@@ -82,6 +85,7 @@ export function buildModelJson(model: TaskAgnosticModel, meta: SaveMeta, weights
     }),
     training: meta.training ?? null,
     metrics: { ...(meta.metrics ?? {}) },
+    ...(meta.evaluation ? { evaluation: meta.evaluation } : {}),
     calibration: Object.fromEntries(model.calibration),
     decisionPolicy: model.decisionPolicy,
     weights,
@@ -141,6 +145,28 @@ export async function saveModel(model: TaskAgnosticModel, dir: string, meta: Sav
     throw new ArtifactError(`could not write the model artifact to ${target}: ${(err as Error).message}`, { cause: err });
   }
   return json;
+}
+
+/**
+ * Sets (replaces) the deployment evaluation of a saved artifact: model.json is rewritten atomically
+ * (a temp file renamed over it); the weights are untouched. Returns the new model.json.
+ */
+export async function writeModelEvaluation(dir: string, evaluation: DeploymentEvaluation): Promise<ModelJson> {
+  const json = await readModelJson(dir);
+  const next = { ...json, evaluation };
+  assertJsonSafe({ ...next, weights: null }, 'model.json');
+  const checked = modelJsonSchema.safeParse(next);
+  if (!checked.success) throw new ArtifactError(`refusing to write an invalid evaluation into ${dir}: ${formatZod(checked.error)}`);
+  const file = path.join(dir, MODEL_JSON);
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFileSynced(tmp, JSON.stringify(next, null, 2) + '\n');
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new ArtifactError(`could not write the evaluation into ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return next;
 }
 
 function formatZod(error: { issues: readonly { path: readonly (string | number)[]; message: string }[] }): string {

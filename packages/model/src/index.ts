@@ -2,7 +2,7 @@ export { TaskAgnosticModel, componentSeeds } from './model.js';
 export type { CreateModelOptions, ModelParts } from './model.js';
 export { parseModelConfig, modelConfigSchema, DEFAULT_WINDOW_LENGTH, DEFAULT_TASK_IDS } from './config.js';
 export type { ModelConfig, ModelConfigInput, TaskSpec } from './config.js';
-export { saveModel, loadModel, readModelJson, buildModelJson } from './artifact.js';
+export { saveModel, loadModel, readModelJson, buildModelJson, writeModelEvaluation } from './artifact.js';
 export type { SaveMeta, LoadOptions } from './artifact.js';
 export {
   ARTIFACT_FORMAT,
@@ -12,8 +12,9 @@ export {
   WEIGHTS_FILE,
   modelJsonSchema,
   trainingRangeSchema,
+  deploymentEvaluationSchema,
 } from './artifact-schema.js';
-export type { ModelJson, TrainingRange } from './artifact-schema.js';
+export type { ModelJson, TrainingRange, DeploymentEvaluation } from './artifact-schema.js';
 export { encodeWeights, decodeWeights, assignWeights, sha256Hex } from './weights.js';
 export type { WeightEntry, WeightsManifest, VariableGroup } from './weights.js';
 export { describeFeatureDifference, featureFingerprint } from './feature-diff.js';

@@ -23,8 +23,32 @@ export const riskConfigSchema = z
     weeklyDrawdownLimit: frac.default(0.05),
     /** Source: "Weekly drawdown: -5% -> reduce position sizes by 50%". */
     weeklyDrawdownSizeFactor: frac.default(0.5),
-    /** 'formula' = RiskParameters::calculate_position_size; 'table' = the source's sizing table. */
+    /** The profile the defaults came from (see RISK_PROFILES); 'source' = the source design's numbers. */
+    profile: z.enum(['source', 'volTarget', 'riskPerTrade']).default('source'),
+    /** 'formula' = RiskParameters::calculate_position_size; 'table' = the source's sizing table (both of the 'source' sizing mode). */
     sizingMethod: z.enum(['formula', 'table']).default('formula'),
+    /**
+     * How the position layer sizes (ours, beside the source formula):
+     * - source: the source formula or table above (2% base, never more than fusion proposes);
+     * - volTarget: targetAnnualVol / (the volatility head's per-bar forecast x sqrt(barsPerYear)), capped at maxLeverage;
+     * - riskPerTrade: riskPerTrade / the gate's stop distance (lose at most riskPerTrade of equity at the stop), capped at maxLeverage.
+     * In the last two the size is x conviction = confidence x agreement (minConfidence / minAgreement only gate entry),
+     * capped by maxTotalExposure - the other symbols' exposure; fusion's proposed size (the source's 2% figure) is replaced, not a cap.
+     */
+    sizing: z
+      .object({
+        mode: z.enum(['source', 'volTarget', 'riskPerTrade']).default('source'),
+        targetAnnualVol: z.number().finite().positive().max(5).default(0.4),
+        /** Bars in 365 days of the interval traded (8760 = 1h); converts the per-bar forecast to annual. */
+        barsPerYear: z.number().finite().positive().default(8760),
+        maxLeverage: z.number().finite().positive().max(100).default(1),
+        /** Equity lost if the stop is hit (riskPerTrade mode). */
+        riskPerTrade: z.number().finite().positive().max(0.5).default(0.01),
+        /** A forecast below this per-bar volatility is floored (a near-zero forecast would ask for unbounded size). */
+        minVolatility: z.number().finite().positive().default(1e-4),
+      })
+      .strict()
+      .default({}),
     /** Source: vol factor 0.75 above the 60th, 0.5 above the 80th percentile; exits widened x1.5 / x1.3 above the 80th. */
     volatility: z
       .object({
@@ -121,8 +145,55 @@ export const riskConfigSchema = z
 export type RiskConfig = z.output<typeof riskConfigSchema>;
 export type RiskConfigInput = z.input<typeof riskConfigSchema>;
 
-/** Parses (zod) a risk config; missing fields take the defaults. Throws ConfigError naming the field. */
+export type RiskProfile = RiskConfig['profile'];
+
+/**
+ * Account-sized limits shared by the volTarget and riskPerTrade profiles (ours). A position of the
+ * order of the account moves with the market: at a 40% annual volatility target one day's standard
+ * deviation is 0.4 / sqrt(365) = 2.1% of equity, so the source's 3% daily loss limit (a 1.4 sigma
+ * day) would halt on one day in twelve. The daily limit is 8% (about 3.8 sigma), the weekly brake 15%
+ * (2.7 weekly sigma), the kill switch 35% from the peak. Entry thresholds are left to fusion (0 here):
+ * the decision policy fitted on validation decides whether to trade; risk decides how much.
+ */
+const ACCOUNT_SIZED: RiskConfigInput = {
+  minConfidence: 0,
+  minAgreement: 0,
+  maxTotalExposure: 1,
+  dailyLossLimit: 0.08,
+  weeklyDrawdownLimit: 0.15,
+  portfolio: { maxSymbolExposure: 1 },
+  killSwitch: { maxDrawdown: 0.35 },
+};
+
+/**
+ * Named starting points; a config's own fields override its profile's. 'source' is the source design
+ * (2% base, 10% exposure); 'volTarget' (the trainer's and trader's default) and 'riskPerTrade' let a
+ * full-conviction decision hold a position of the order of the account (see the README).
+ */
+export const RISK_PROFILES: Readonly<Record<RiskProfile, RiskConfigInput>> = {
+  source: {},
+  volTarget: { ...ACCOUNT_SIZED, sizing: { mode: 'volTarget', targetAnnualVol: 0.4, maxLeverage: 1 } },
+  riskPerTrade: { ...ACCOUNT_SIZED, sizing: { mode: 'riskPerTrade', riskPerTrade: 0.01, maxLeverage: 1 } },
+};
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function mergeUnder(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isRecord(v) && isRecord(base[k]) ? mergeUnder(base[k], v) : v;
+  return out;
+}
+
+/**
+ * Parses (zod) a risk config; missing fields take the profile's values (`profile`, default 'source'),
+ * then the defaults. Throws ConfigError naming the field.
+ */
 export function parseRiskConfig(json: unknown): RiskConfig {
+  if (isRecord(json) && typeof json.profile === 'string' && json.profile in RISK_PROFILES) {
+    json = mergeUnder(RISK_PROFILES[json.profile as RiskProfile] as Record<string, unknown>, json);
+  }
   return parseWithSchema(riskConfigSchema, json, 'risk config');
 }
 

@@ -100,3 +100,59 @@ export function kellyCap(tradeReturns: ArrayLike<number>, drawdown: number, p: R
   if (Number.isNaN(f)) return NaN;
   return p.kelly.fraction * Math.max(0, f) * drawdownBrake(drawdown, p);
 }
+
+/**
+ * The conviction factor of the account-sized modes: confidence x agreement, in [0, 1]. Unlike the
+ * source formula it is not rescaled from the entry thresholds (minConfidence / minAgreement only
+ * gate): thresholds fitted on validation may sit anywhere, and a trade just past one should not be
+ * sized near zero.
+ */
+export function convictionFactor(confidence: number, agreement: number, _p?: RiskConfig): number {
+  return Math.max(0, Math.min(1, confidence)) * Math.max(0, Math.min(1, agreement));
+}
+
+/**
+ * Volatility target: the fraction of equity whose volatility is the target,
+ * targetAnnualVol / (forecast per bar x sqrt(barsPerYear)), capped at maxLeverage; then x conviction
+ * and capped by the remaining exposure. NaN / missing forecast: size 0 with the reason.
+ */
+export function volTargetSize(confidence: number, agreement: number, volatilityPerBar: number | undefined, currentExposure: number, p: RiskConfig): SizeResult {
+  const s = p.sizing;
+  if (volatilityPerBar === undefined || !Number.isFinite(volatilityPerBar) || volatilityPerBar < 0) {
+    return { sizeFraction: 0, explain: `volatility target: no volatility forecast (the decision carries no volatility head output${volatilityPerBar === undefined ? '' : `, got ${String(volatilityPerBar)}`})` };
+  }
+  const annual = Math.max(volatilityPerBar, s.minVolatility) * Math.sqrt(s.barsPerYear);
+  const raw = s.targetAnnualVol / annual;
+  const lev = Math.min(raw, s.maxLeverage);
+  return scaled(`vol target ${pct(s.targetAnnualVol)} / forecast ${pct(annual)} = ${raw.toFixed(3)}x${raw > s.maxLeverage ? ` capped at ${s.maxLeverage}x` : ''}`, lev, confidence, agreement, currentExposure, p);
+}
+
+/**
+ * Risk per trade: the fraction of equity that loses riskPerTrade at the stop, riskPerTrade / stopLossPct,
+ * capped at maxLeverage; then x conviction and capped by the remaining exposure.
+ */
+export function riskPerTradeSize(confidence: number, agreement: number, stopLossPct: number, currentExposure: number, p: RiskConfig): SizeResult {
+  const s = p.sizing;
+  if (!(stopLossPct > 0)) return { sizeFraction: 0, explain: `risk per trade: no stop distance (${String(stopLossPct)})` };
+  const raw = s.riskPerTrade / stopLossPct;
+  const lev = Math.min(raw, s.maxLeverage);
+  return scaled(`risk ${pct(s.riskPerTrade)} / stop ${pct(stopLossPct)} = ${raw.toFixed(3)}x${raw > s.maxLeverage ? ` capped at ${s.maxLeverage}x` : ''}`, lev, confidence, agreement, currentExposure, p);
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(2)}%`;
+}
+
+function scaled(head: string, leverage: number, confidence: number, agreement: number, currentExposure: number, p: RiskConfig): SizeResult {
+  if (confidence < p.minConfidence) return { sizeFraction: 0, explain: `confidence ${confidence.toFixed(2)} < minimum ${p.minConfidence}` };
+  if (agreement < p.minAgreement) return { sizeFraction: 0, explain: `agreement ${agreement.toFixed(2)} < minimum ${p.minAgreement}` };
+  const remaining = p.maxTotalExposure - currentExposure;
+  if (remaining <= 0) return { sizeFraction: 0, explain: `exposure ${pct(currentExposure)} at the ${pct(p.maxTotalExposure)} limit` };
+  const k = convictionFactor(confidence, agreement, p);
+  const raw = leverage * k;
+  const size = Math.min(raw, remaining);
+  return {
+    sizeFraction: size,
+    explain: `${head} x conviction ${k.toFixed(2)} = ${pct(raw)}` + (size < raw ? `, capped at the remaining exposure ${pct(remaining)}` : ''),
+  };
+}

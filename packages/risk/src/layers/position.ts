@@ -1,17 +1,28 @@
-import { kellyCap, positionSize, sizingTableMultiplier } from '../sizing.js';
+import { kellyCap, positionSize, riskPerTradeSize, sizingTableMultiplier, volTargetSize } from '../sizing.js';
+import { stopLossPct } from '../stops.js';
 import type { LayerContext, LayerResult } from './types.js';
 import { approve, pct, shrinkTo, veto } from './types.js';
 
 /**
- * Position layer: the source sizing (formula or table) from confidence, agreement and volatility,
- * capped by the remaining exposure, optionally by fractional Kelly; the fusion's proposal is an
- * upper bound (risk never enlarges a trade).
+ * Position layer. Source mode: the source sizing (formula or table) from confidence, agreement and
+ * volatility, capped by the remaining exposure, optionally by fractional Kelly; the fusion's proposal
+ * is an upper bound (risk never enlarges a trade). volTarget / riskPerTrade modes: the size is the
+ * mode's (see sizing.ts), with the same Kelly cap; fusion's proposal only says which side to take.
  */
 export function positionLayer(ctx: LayerContext): LayerResult {
   const { decision: d, config: p } = ctx;
   let riskSize: number;
   let explain: string;
-  if (p.sizingMethod === 'table') {
+  const mode = p.sizing.mode;
+  if (mode === 'volTarget') {
+    const r = volTargetSize(d.confidence, d.agreement, d.outputs?.volatility?.expected, ctx.exposure, p);
+    riskSize = r.sizeFraction;
+    explain = r.explain;
+  } else if (mode === 'riskPerTrade') {
+    const r = riskPerTradeSize(d.confidence, d.agreement, stopLossPct(ctx.regime, ctx.volatilityPercentile, p), ctx.exposure, p);
+    riskSize = r.sizeFraction;
+    explain = r.explain;
+  } else if (p.sizingMethod === 'table') {
     const m = sizingTableMultiplier(d.confidence, ctx.volatilityPercentile, p);
     const remaining = Math.max(0, p.maxTotalExposure - ctx.exposure);
     riskSize = Math.min(p.baseSize * m, remaining);
@@ -39,6 +50,7 @@ export function positionLayer(ctx: LayerContext): LayerResult {
       }
     }
   }
+  if (mode !== 'source') return approve('position', riskSize, explain);
   const proposed = ctx.sizeFraction;
   if (proposed <= 0) return veto('position', 'the decision proposes no size');
   return riskSize < proposed ? shrinkTo('position', proposed, riskSize, explain) : approve('position', proposed, explain);

@@ -1,0 +1,76 @@
+/**
+ * The model's strategy beside the naive ones over one range of one symbol: the model's backtest
+ * (fusion -> risk gate -> engine) and buy-and-hold, vol-targeted buy-and-hold and time-series
+ * momentum through the same engine, fees and slippage, each with a Sharpe interval. The
+ * vol-targeted strategies are sized by heads' GARCH(1,1), fitted on the symbol's training rows only
+ * and filtered forward (the forecast at t reads returns up to t).
+ */
+import { barReturns, runNaiveStrategies, runSignalBacktest, type StrategyRun } from '@task-agnostic/backtest';
+import { sliceColumns, type CandleColumns } from '@task-agnostic/core';
+import { fitGarch11, garchFilter, garchMeanForecastVariance } from '@task-agnostic/heads';
+import type { TaskAgnosticModel } from '@task-agnostic/model';
+import { backtestSymbol, type SymbolBacktest } from './backtest-run.js';
+import type { ThresholdsMode } from './decision-setup.js';
+import { headSignals } from './head-strategies.js';
+import { riskConfigOf } from './risk-config.js';
+import type { TrainerConfig } from './config.js';
+import type { SymbolData } from './data-source.js';
+import { sharpeInterval } from './edge-stats.js';
+import type { Log } from './train-run.js';
+
+/**
+ * forecast[t] = sqrt of the GARCH(1,1) mean variance of the next `horizon` log returns given the
+ * returns of bars <= t, with parameters fitted on the returns of bars 1..trainEnd-1 only.
+ */
+export function garchVolatilityForecast(close: ArrayLike<number>, trainEnd: number, horizon: number): Float64Array {
+  const n = close.length;
+  if (trainEnd < 42 || trainEnd > n) throw new RangeError(`GARCH needs at least 42 training bars inside the ${n} candles, got trainEnd ${trainEnd}`);
+  const r = new Float64Array(n - 1);
+  for (let j = 1; j < n; j++) r[j - 1] = Math.log(close[j]! / close[j - 1]!);
+  const train = r.subarray(0, trainEnd - 1);
+  const p = fitGarch11(train);
+  let v0 = 0;
+  for (const x of train) v0 += x * x;
+  v0 /= train.length;
+  // v[t] = variance of r[t] (the return of bar t+1) given r[< t], i.e. bars <= t
+  const v = garchFilter(p, r, v0);
+  const out = new Float64Array(n);
+  for (let t = 0; t < n; t++) out[t] = Math.sqrt(Math.max(0, garchMeanForecastVariance(p, v[t]!, horizon)));
+  return out;
+}
+
+export interface StrategyComparison {
+  readonly symbol: string;
+  readonly model: SymbolBacktest;
+  /** The model's run first, then the naive strategies. */
+  readonly runs: readonly StrategyRun[];
+  readonly barsPerYear: number;
+}
+
+export const MODEL_STRATEGY = 'model';
+
+/** The model's strategy and the naive ones over rows [startRow, endRow) of one symbol. */
+export function compareStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData, trainEnd: number, startRow: number, endRow: number, log: Log = () => {}, thresholds: ThresholdsMode = 'fitted'): StrategyComparison {
+  const mb = backtestSymbol(cfg, model, d, startRow, log, thresholds, endRow);
+  const risk = riskConfigOf(cfg, d.interval);
+  const forecast = garchVolatilityForecast(d.candles.close, trainEnd, cfg.naive.garchHorizon).subarray(startRow, endRow);
+  const candles: CandleColumns = sliceColumns(d.candles, startRow, endRow);
+  const bpy = mb.result.barsPerYear;
+  const btConfig = { ...(cfg.backtest as object), symbol: d.symbol, interval: d.interval };
+  const naive = runNaiveStrategies(candles, btConfig, {
+    volatilityForecast: forecast,
+    targetAnnualVol: risk.sizing.targetAnnualVol,
+    maxLeverage: risk.sizing.maxLeverage,
+    barsPerYear: bpy,
+    momentumLookback: cfg.naive.momentumLookback,
+    rebalanceEvery: cfg.naive.rebalanceEvery,
+  });
+  const modelRun: StrategyRun = { name: MODEL_STRATEGY, description: `the model: ${cfg.fusion.method} fusion -> risk gate (${risk.profile} profile)`, result: mb.result };
+  const vt = { targetAnnualVol: risk.sizing.targetAnnualVol, maxLeverage: risk.sizing.maxLeverage, barsPerYear: bpy };
+  const heads: StrategyRun[] = headSignals(mb.outputs, forecast, vt, cfg.naive.rebalanceEvery).map((h) => ({ name: h.name, description: h.description, result: runSignalBacktest(candles, h.signal, btConfig) }));
+  const runs = [modelRun, ...naive, ...heads].map((r) => {
+    const ci = sharpeInterval(barReturns(r.result), bpy, { seed: cfg.seed });
+    return { ...r, sharpeInterval: { lo: ci.lo, hi: ci.hi, level: 0.9 } };
+  });
+  return { symbol: d.symbol, model: mb, runs, barsPerYear: bpy };
+}
