@@ -31,6 +31,7 @@ export function loadConfigData(cfg: TrainerConfig): Promise<SymbolData[]> {
     interval: cfg.data.interval,
     ...(cfg.data.exchange ? { exchange: cfg.data.exchange } : {}),
     policy: cfg.data.policy,
+    ...(cfg.data.maxFillBars !== undefined ? { maxFillBars: cfg.data.maxFillBars } : {}),
     bars: cfg.data.bars,
     seed: cfg.seed,
     ...(cfg.data.start !== undefined ? { startMs: cfg.data.start } : {}),
