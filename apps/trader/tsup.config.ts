@@ -1,3 +1,4 @@
+import { cpSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -9,4 +10,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   splitting: false,
+  // The dashboard's page (HTML, JS, CSS) is served from files beside the bundle.
+  onSuccess: async () => {
+    cpSync('src/dashboard/static', 'dist/dashboard-static', { recursive: true });
+  },
 });

@@ -73,3 +73,24 @@ describe('trader main', () => {
     expect(text).not.toMatch(/SUPERSECRETVALUE123/);
   });
 });
+
+describe('dashboard and alert flags', () => {
+  const base = ['paper', '--model', 'm', '--replay', 'x.csv'];
+  it('--dashboard takes an optional host:port (default 127.0.0.1:8080), even before another flag', () => {
+    expect(parseCli([...base, '--dashboard'])).toMatchObject({ dashboard: { host: '127.0.0.1', port: 8080 } });
+    expect(parseCli([...base, '--dashboard', '--flatten-on-exit'])).toMatchObject({ dashboard: { host: '127.0.0.1', port: 8080 }, flattenOnExit: true });
+    expect(parseCli([...base, '--dashboard', '0.0.0.0:9100', '--dashboard-token', 'abcdefghijklmnop'])).toMatchObject({ dashboard: { host: '0.0.0.0', port: 9100 }, dashboardToken: 'abcdefghijklmnop' });
+    expect(parseCli(base)).not.toHaveProperty('dashboard');
+  });
+  it('rejects a bad address, a short token, a non-http webhook and a non-positive disconnect time', () => {
+    expect(() => parseCli([...base, '--dashboard', '127.0.0.1:70000'])).toThrow(/port must be 0-65535/);
+    expect(() => parseCli([...base, '--dashboard', '--dashboard-token', 'short'])).toThrow(/16-256 printable/);
+    expect(() => parseCli([...base, '--alert-webhook', 'file:///etc/passwd'])).toThrow(/must be http\(s\)/);
+    expect(() => parseCli([...base, '--alert-disconnect-s', '0'])).toThrow(/must be > 0/);
+    expect(parseCli([...base, '--alert-webhook', 'http://127.0.0.1:9/hook', '--alert-disconnect-s', '30'])).toMatchObject({ alertWebhook: 'http://127.0.0.1:9/hook', alertDisconnectS: 30 });
+  });
+  it('trader dashboard needs --journal and reads --listen', () => {
+    expect(() => parseCli(['dashboard'])).toThrow(/dashboard needs --journal/);
+    expect(parseCli(['dashboard', '--journal', 'p.db', '--listen', ':9001'])).toEqual({ command: 'dashboard', journal: 'p.db', listen: { host: '127.0.0.1', port: 9001 } });
+  });
+});

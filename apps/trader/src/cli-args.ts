@@ -6,11 +6,31 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@task-agnostic/core';
+import { checkToken } from './dashboard/auth.js';
+import { parseListen } from './dashboard/server.js';
 import { parseSpeed, type ReplaySpeed } from './sources.js';
 
-export type Command = 'paper' | 'live' | 'init-model' | 'status' | 'help';
+export type Command = 'paper' | 'live' | 'init-model' | 'status' | 'dashboard' | 'help';
 
-export interface RunArgs {
+/** Where the dashboard listens (`--dashboard [host:port]`, default 127.0.0.1:8080). */
+export interface ListenArgs {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Operations flags shared by paper and live: the dashboard, its token, webhook alerts. */
+export interface OpsArgs {
+  readonly dashboard?: ListenArgs;
+  /** Else TRADER_DASHBOARD_TOKEN; required when the dashboard binds beyond loopback. */
+  readonly dashboardToken?: string;
+  readonly alertWebhook?: string;
+  /** A market-data disconnect longer than this raises an alert (seconds). */
+  readonly alertDisconnectS: number;
+}
+
+export const DEFAULT_DASHBOARD = '127.0.0.1:8080';
+
+export interface RunArgs extends OpsArgs {
   readonly command: 'paper' | 'live';
   readonly model: string;
   readonly symbols?: string[];
@@ -51,7 +71,25 @@ export interface StatusArgs {
   readonly journal: string;
 }
 
-export type CliArgs = RunArgs | InitModelArgs | StatusArgs | { readonly command: 'help' };
+/** `trader dashboard --journal x.db`: the page for a past (or running) journal, read-only. */
+export interface DashboardArgs {
+  readonly command: 'dashboard';
+  readonly journal: string;
+  readonly listen: ListenArgs;
+  readonly dashboardToken?: string;
+}
+
+export type CliArgs = RunArgs | InitModelArgs | StatusArgs | DashboardArgs | { readonly command: 'help' };
+
+/** `--dashboard` takes an optional value: with none (last, or before another flag) it is the default address. */
+function withDashboardDefault(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    out.push(args[i]!);
+    if (args[i] === '--dashboard' && (i + 1 >= args.length || args[i + 1]!.startsWith('--'))) out.push(DEFAULT_DASHBOARD);
+  }
+  return out;
+}
 
 const num = (v: string | undefined, flag: string, int = false): number | undefined => {
   if (v === undefined) return undefined;
@@ -59,6 +97,23 @@ const num = (v: string | undefined, flag: string, int = false): number | undefin
   if (!Number.isFinite(x) || (int && !Number.isInteger(x))) throw new ConfigError(`--${flag} must be a${int ? 'n integer' : ' number'}, got '${v}'`, flag);
   return x;
 };
+
+function positive(v: string, flag: string): number {
+  const x = num(v, flag)!;
+  if (!(x > 0)) throw new ConfigError(`--${flag} must be > 0, got '${v}'`, flag);
+  return x;
+}
+
+function webhookUrl(v: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError('--alert-webhook is not a URL', 'alert-webhook');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`--alert-webhook must be http(s), got ${u.protocol}`, 'alert-webhook');
+  return v;
+}
 
 export function parseCli(argv: readonly string[]): CliArgs {
   const [command, ...rest] = argv;
@@ -77,8 +132,19 @@ export function parseCli(argv: readonly string[]): CliArgs {
     const { values } = parseArgs({ args: rest, strict: true, options: { journal: { type: 'string', default: 'trader.db' } } });
     return { command, journal: values.journal! };
   }
-  if (command !== 'paper' && command !== 'live') throw new ConfigError(`unknown command '${command}' (paper, live, init-model, status, help)`, 'command');
-  const { values } = parseArgs({ args: rest, strict: true, options: {
+  if (command === 'dashboard') {
+    const { values } = parseArgs({ args: rest, strict: true, options: {
+      journal: { type: 'string' }, listen: { type: 'string', default: DEFAULT_DASHBOARD }, 'dashboard-token': { type: 'string' },
+    } });
+    if (!values.journal) throw new ConfigError('dashboard needs --journal <file> (an existing journal, opened read-only)', 'journal');
+    return {
+      command, journal: values.journal, listen: parseListen(values.listen!),
+      ...(values['dashboard-token'] ? { dashboardToken: checkToken(values['dashboard-token']) } : {}),
+    };
+  }
+  if (command !== 'paper' && command !== 'live') throw new ConfigError(`unknown command '${command}' (paper, live, init-model, status, dashboard, help)`, 'command');
+  const { values } = parseArgs({ args: withDashboardDefault(rest), strict: true, options: {
+    dashboard: { type: 'string' }, 'dashboard-token': { type: 'string' }, 'alert-webhook': { type: 'string' }, 'alert-disconnect-s': { type: 'string', default: '60' },
     model: { type: 'string' }, symbols: { type: 'string' }, interval: { type: 'string' },
     replay: { type: 'string' }, speed: { type: 'string', default: 'max' }, limit: { type: 'string' },
     'base-url': { type: 'string' }, journal: { type: 'string', default: 'trader.db' }, config: { type: 'string' },
@@ -127,6 +193,10 @@ export function parseCli(argv: readonly string[]): CliArgs {
     logLevel: values['log-level']!,
     ...(values['run-tag'] ? { runTag: values['run-tag'] } : {}),
     warmupBars: num(values['warmup-bars'], 'warmup-bars', true)!,
+    ...(values.dashboard !== undefined ? { dashboard: parseListen(values.dashboard) } : {}),
+    ...(values['dashboard-token'] ? { dashboardToken: checkToken(values['dashboard-token']) } : {}),
+    ...(values['alert-webhook'] ? { alertWebhook: webhookUrl(values['alert-webhook']) } : {}),
+    alertDisconnectS: positive(values['alert-disconnect-s']!, 'alert-disconnect-s'),
   };
   if (command === 'paper') {
     if (values.testnet || values.demo || values.mainnet || values['i-accept-real-money-risk'] || values['key-file']) {
@@ -157,6 +227,7 @@ Commands:
   live        the trading loop with real orders on Bybit (testnet, demo or mainnet)
   init-model  write an UNTRAINED model artifact (random weights) for trials and tests
   status      print a journal's counts, positions, last decision and latencies
+  dashboard   serve the web dashboard of a journal, read-only (a past or running trader)
 
 paper / live options:
   --model <dir>             model artifact folder (model.json + weights.bin)       [required]
@@ -174,11 +245,17 @@ paper / live options:
   --flatten-on-exit         close positions on SIGINT/SIGTERM
   --log-file <file>         JSON logs there instead of stderr    --log-level info|debug|warn
   --warmup-bars N           history fetched before trading on a stream (default 400)
+  --dashboard [host:port]   web dashboard, metrics (/metrics) and kill switch (default 127.0.0.1:8080);
+                            beyond loopback it needs --dashboard-token <16+ chars> (or TRADER_DASHBOARD_TOKEN)
+  --alert-webhook <url>     POST JSON alerts there (kill switch, daily-loss halt, disconnect, rejected order,
+                            deployment gate), retried with backoff    --alert-disconnect-s N (default 60)
 live only:
   --testnet | --demo | --mainnet --i-accept-real-money-risk    (one is required)
   --key-file <file>         {"apiKey","apiSecret"}, mode 600; else BYBIT_API_KEY / BYBIT_API_SECRET
 init-model options: --out <dir> --csv <file> [--preset tiny|default] [--rows 1500] [--seed 7]
 status options: --journal <file>
+dashboard options: --journal <file> [--listen host:port] [--dashboard-token <token>]
+  (the page of a past or running journal, read-only; the journal must exist)
 
 Signals: SIGINT/SIGTERM stop gracefully; SIGUSR2 engages the kill switch (flatten, no new trades).
 `;

@@ -10,7 +10,7 @@ if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
   (globalThis as { gc?: unknown }).gc = vm.runInNewContext('gc');
 }
 import { HELP, parseCli } from './cli-args.js';
-import { runInitModel, runStatus, runTrading } from './run.js';
+import { runDashboard, runInitModel, runStatus, runTrading } from './run.js';
 
 /** Runs one command; resolves to the exit code (errors print one clear line, never a secret). */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -33,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.on('SIGINT', stop('SIGINT'));
     process.on('SIGTERM', stop('SIGTERM'));
     process.on('SIGUSR2', () => kill?.('SIGUSR2 received'));
+    if (args.command === 'dashboard') return await runDashboard(args, { out, signal: ac.signal });
     return await runTrading(args, { out, signal: ac.signal, onKillHandle: (k) => (kill = k) });
   } catch (err) {
     const msg = err instanceof TaError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);

@@ -14,6 +14,7 @@ import { AccountTracker, applyVerdict } from '@task-agnostic/risk';
 import type { GateVerdict, RiskGate, RiskGateSnapshot, RiskState } from '@task-agnostic/risk';
 import type { Logger } from 'pino';
 import { clientOrderId, type Journal, type JournalTarget, type TargetKind } from './journal.js';
+import type { EngineObserver } from './engine-events.js';
 import { LatencyWindow } from './latency.js';
 import { ExchangeVenue, PaperVenue, fillsOf, type Target, type Venue } from './venue.js';
 
@@ -44,6 +45,8 @@ export interface EngineOptions {
   readonly onStatus?: (line: string) => void;
   /** Candles that open before this time only warm the model up: no orders (live never trades history). */
   readonly tradeFromMs?: number;
+  /** Told about every candle after its order was sent (the dashboard, metrics, alerts). */
+  readonly observer?: EngineObserver;
 }
 
 export interface EngineStats {
@@ -228,6 +231,7 @@ export class TradingEngine {
     this.openIntents = [];
     const latencies = this.pendingLatency;
     this.pendingLatency = [];
+    let decisionId = 0;
     journal.transaction(() => {
       journal.recordCandle(symbol, interval, c, Date.now());
       for (const f of fills) journal.recordFill(f);
@@ -237,10 +241,12 @@ export class TradingEngine {
       }
       if (fills.length || !samePosition(posBefore, venue.position())) journal.recordPosition(symbol, venue.position(), c.tsMs, fills.length ? 'fill' : 'exchange');
       for (const [stage, ms] of latencies) journal.recordLatency(stage, ms);
-      const id = journal.recordDecision(symbol, decision, pred ? { ...pred.latency } : undefined);
-      journal.recordVerdict(id, verdict);
+      decisionId = journal.recordDecision(symbol, decision, pred ? { ...pred.latency } : undefined);
+      journal.recordVerdict(decisionId, verdict);
+      journal.recordRiskLayers(decisionId, verdict.layers);
+      journal.recordEquity(symbol, c.tsMs, venue.equity(), c.close, pos ? (pos.side === 'long' ? pos.qty : -pos.qty) : 0);
       if (target && coid && req) {
-        journal.recordOrderIntent(req, id, Date.now());
+        journal.recordOrderIntent(req, decisionId, Date.now());
         const jt: JournalTarget = { symbol, candleTs: c.tsMs, kind: target.kind, side: target.side, sizeFraction: target.sizeFraction, stopLossPct: target.stopLossPct, takeProfitPct: target.takeProfitPct };
         journal.recordTarget(coid, jt);
       }
@@ -249,9 +255,13 @@ export class TradingEngine {
     });
     const t5 = performance.now();
     let sendAt = NaN;
+    let execution: 'sent' | 'noop' | 'rejected' | null = null;
+    let executionError: string | undefined;
     if (target && coid) {
       sendAt = performance.now();
       const ex = await venue.execute(target, coid);
+      execution = ex.status === 'rejected' ? 'rejected' : ex.status === 'noop' ? 'noop' : 'sent';
+      executionError = ex.error;
       this.stats.orders++;
       this.recentSends.push(ex.status !== 'rejected');
       if (this.recentSends.length > 50) this.recentSends.shift();
@@ -297,6 +307,17 @@ export class TradingEngine {
       }
     }
     if (target) logger.info({ symbol, candleTs: c.tsMs, target: target.side, size: target.sizeFraction, kind: target.kind, clientOrderId: coid }, 'order sent');
+    if (this.o.observer) {
+      try {
+        this.o.observer.onCandle({
+          symbol, candle: c, decisionId, decision, outputs: pred?.outputs, verdict, target: target && coid ? { ...target, clientOrderId: coid } : null,
+          execution, ...(executionError !== undefined ? { executionError } : {}), fills: fills.length, equity: venue.equity(), position: venue.position(),
+          stages: history ? [] : stages, killEngaged: killing, killReason: this.killReason, history,
+        });
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'engine observer failed (ignored)');
+      }
+    }
     const every = this.o.statusEvery ?? 0;
     if (every > 0 && this.stats.candles % every === 0) this.o.onStatus?.(this.statusLine());
     return { decision, verdict, target: target && coid ? { ...target, clientOrderId: coid } : null, decisionToSendMs: Number.isNaN(sendAt) ? NaN : e2e };

@@ -156,6 +156,17 @@ describe('Journal', () => {
       after.close();
     });
 
+    it('opens an older journal without the dashboard tables (equity, risk_layers) and adds them', () => {
+      const file = written();
+      const raw = new Database(file);
+      raw.exec('DROP TABLE equity; DROP TABLE risk_layers');
+      raw.close();
+      const j = Journal.open(file);
+      expect(j.hasTable('equity') && j.hasTable('risk_layers')).toBe(true);
+      expect(j.counts().candles).toBe(2000);
+      j.close();
+    });
+
     it('refuses a journal whose table lost a column', () => {
       const file = written();
       const raw = new Database(file);

@@ -114,6 +114,13 @@ CREATE TABLE IF NOT EXISTS targets (
   client_order_id TEXT PRIMARY KEY REFERENCES orders(client_order_id), symbol TEXT NOT NULL, candle_ts INTEGER NOT NULL,
   kind TEXT NOT NULL, side TEXT NOT NULL, size_fraction REAL NOT NULL, stop_loss_pct REAL NOT NULL, take_profit_pct REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS equity (
+  symbol TEXT NOT NULL, ts_ms INTEGER NOT NULL, equity REAL NOT NULL, close REAL NOT NULL, position_qty REAL NOT NULL,
+  PRIMARY KEY (symbol, ts_ms)
+);
+CREATE TABLE IF NOT EXISTS risk_layers (
+  decision_id INTEGER PRIMARY KEY REFERENCES decisions(id), layers_json TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS targets_candle ON targets(symbol, candle_ts);
 CREATE INDEX IF NOT EXISTS orders_status ON orders(status);
 CREATE INDEX IF NOT EXISTS latencies_stage ON latencies(stage, ms);
@@ -134,6 +141,12 @@ function tableColumns(db: Database.Database): Map<string, string> {
   }
   return out;
 }
+/**
+ * Tables added to schema version 1 later, which older journals lack: display-only data (the
+ * dashboard's equity curve and risk layers) that no recovery reads, created when missing.
+ */
+const ADDED_TABLES: ReadonlySet<string> = new Set(['equity', 'risk_layers']);
+
 function schemaDifference(db: Database.Database): string | null {
   if (!expectedSchema) {
     const mem = new Database(':memory:');
@@ -142,9 +155,9 @@ function schemaDifference(db: Database.Database): string | null {
     mem.close();
   }
   const got = tableColumns(db);
-  const missing = [...expectedSchema.keys()].filter((t) => !got.has(t));
+  const missing = [...expectedSchema.keys()].filter((t) => !got.has(t) && !ADDED_TABLES.has(t));
   if (missing.length) return `table(s) ${missing.join(', ')} missing`;
-  const changed = [...expectedSchema].filter(([t, cols]) => got.get(t) !== cols).map(([t]) => t);
+  const changed = [...expectedSchema].filter(([t, cols]) => got.has(t) && got.get(t) !== cols).map(([t]) => t);
   if (changed.length) return `table(s) ${changed.join(', ')} do not have the expected columns`;
   return null;
 }
@@ -163,9 +176,10 @@ export class Journal {
   private readonly st: Record<string, Database.Statement>;
   private release: () => void = () => {};
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, readonly readOnly = false) {
     this.db = db;
-    this.st = {
+    // A read-only journal (the dashboard's viewer of a past run) is read through all() only.
+    this.st = readOnly ? {} : {
       candle: db.prepare(
         'INSERT OR IGNORE INTO candles (symbol, interval, ts_ms, open, high, low, close, volume, received_ms) VALUES (?,?,?,?,?,?,?,?,?)',
       ),
@@ -206,6 +220,8 @@ export class Journal {
          FROM decisions d LEFT JOIN verdicts v ON v.decision_id = d.id WHERE d.symbol = ? AND d.ts_ms = ?`,
       ),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      equity: db.prepare('INSERT OR IGNORE INTO equity (symbol, ts_ms, equity, close, position_qty) VALUES (?,?,?,?,?)'),
+      layers: db.prepare('INSERT OR IGNORE INTO risk_layers (decision_id, layers_json) VALUES (?, ?)'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     };
   }
@@ -263,6 +279,13 @@ export class Journal {
       if (version === JOURNAL_SCHEMA_VERSION) {
         const diff = schemaDifference(db);
         if (diff) throw new DataError(`journal ${file} is damaged: ${diff}; ${RECOVERY_HINT}`);
+        if (!readOnly) {
+          try {
+            db.exec(SCHEMA); // adds the ADDED_TABLES an older journal lacks (every other table is there: checked above)
+          } catch (err) {
+            throw new DataError(`cannot update journal ${file}: ${sqliteMessage(err)}`);
+          }
+        }
       } else if (readOnly) {
         throw new DataError(`journal ${file} is empty: no trader has written it`);
       } else {
@@ -275,7 +298,7 @@ export class Journal {
       }
       if (!readOnly) db.pragma(options.synchronous === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
       db.pragma('foreign_keys = ON');
-      const j = new Journal(db);
+      const j = new Journal(db, readOnly);
       j.release = release;
       return j;
     } catch (err) {
@@ -287,6 +310,26 @@ export class Journal {
       release();
       throw err;
     }
+  }
+
+  /**
+   * Opens an existing journal read-only (the dashboard's viewer of a past or running journal):
+   * never creates the file, never writes; a missing file is a DataError.
+   */
+  static openReadOnly(file: string): Journal {
+    let db: Database.Database;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+      db.prepare('SELECT COUNT(*) FROM decisions').get();
+    } catch (err) {
+      throw new DataError(`cannot open journal ${file} read-only: ${(err as Error).message}`, { cause: err });
+    }
+    return new Journal(db, true);
+  }
+
+  /** Whether the journal has a table (old journals lack the equity and risk_layers tables). */
+  hasTable(name: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   }
 
   /** The SQLite journal mode in force ('wal'). */
@@ -321,6 +364,16 @@ export class Journal {
 
   recordVerdict(decisionId: number, v: RiskVerdict): void {
     this.st.verdict!.run(decisionId, v.approved ? 1 : 0, v.sizeFraction, v.stopLossPct, v.takeProfitPct, json(v.reasons));
+  }
+
+  /** Every risk layer's result for a decision (what the dashboard shows beside the verdict). */
+  recordRiskLayers(decisionId: number, layers: readonly unknown[]): void {
+    this.st.layers!.run(decisionId, json(layers));
+  }
+
+  /** Equity (and the close it was marked at) after a candle: the equity curve the dashboard draws. */
+  recordEquity(symbol: SymbolId, tsMs: number, equity: number, close: number, positionQty: number): void {
+    this.st.equity!.run(symbol, tsMs, equity, close, positionQty);
   }
 
   /** Writes an order intent before it is sent; a second call with the same client id is a no-op. */

@@ -5,7 +5,10 @@ import { BybitClient } from '@task-agnostic/bybit';
 import { initBackend } from '@task-agnostic/tf';
 import { idleMinorGc } from '@task-agnostic/model';
 import type { Logger } from 'pino';
-import type { InitModelArgs, RunArgs, StatusArgs } from './cli-args.js';
+import type { DashboardArgs, InitModelArgs, RunArgs, StatusArgs } from './cli-args.js';
+import { Operations } from './dashboard/operations.js';
+import { DashboardServer } from './dashboard/server.js';
+import { TOKEN_ENV, checkToken } from './dashboard/auth.js';
 import { parseTraderConfig, type TraderConfig } from './config.js';
 import { loadCredentials, maskKey, type Credentials } from './credentials.js';
 import type { TradingEngine } from './engine.js';
@@ -64,7 +67,15 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
   }
   const logger: Logger = createLogger({ ...(a.logFile ? { file: a.logFile } : {}), level: a.logLevel, secrets: creds ? [creds.apiSecret, creds.apiKey] : [] });
   if (a.replay && cfg.symbols.length !== 1) throw new ConfigError('--replay plays one CSV: give exactly one symbol', 'symbols');
-  const journal = Journal.open(a.journal, { synchronous: a.journalSync });
+  // The dashboard's port is bound first: a port in use stops here, before anything is opened.
+  const ops = await Operations.start(a, logger, io.out);
+  let journal: Journal;
+  try {
+    journal = Journal.open(a.journal, { synchronous: a.journalSync });
+  } catch (err) {
+    await ops.close();
+    throw err;
+  }
   const engines: TradingEngine[] = [];
   let client: BybitClient | undefined;
   try {
@@ -89,7 +100,7 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     for (const symbol of cfg.symbols) {
       const venue = a.command === 'live' ? new ExchangeVenue(symbol, client!) : undefined;
       const engine = createEngine({
-        symbol, config: liveCfg, journal, logger, model, killFile: a.killFile, onStatus: io.out,
+        symbol, config: liveCfg, journal, logger, model, killFile: a.killFile, onStatus: io.out, observer: ops.observer,
         ...(venue ? { venue } : {}), ...(a.runTag ? { runTag: a.runTag } : {}),
       });
       // recover() replays the journal and, on an exchange, reconciles with it before any trading.
@@ -97,7 +108,9 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
       if (n) io.out(`resumed ${symbol} from ${a.journal}: ${n} candles replayed, ${engine.statusLine()}`);
       engines.push(engine);
     }
-    io.onKillHandle?.((reason) => engines.forEach((e) => e.requestKill(reason)));
+    const killAll = (reason: string): void => engines.forEach((e) => e.requestKill(reason));
+    io.onKillHandle?.(killAll);
+    ops.attach(journal, killAll, () => engines.map((e) => e.statusLine()));
 
     if (a.replay) {
       const e = engines[0]!;
@@ -118,6 +131,8 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
         fromMs: resumeFrom,
         onError: (err: Error) => logger.warn({ err: err.message }, 'stream error (recovering)'),
       });
+      const socket = client!.streams.socket;
+      ops.watchConnection(() => socket.isOpen);
       await new Promise<void>((resolve) => (io.signal.aborted ? resolve() : io.signal.addEventListener('abort', () => resolve(), { once: true })));
       await stop();
     }
@@ -134,6 +149,27 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     return 0;
   } finally {
     client?.close();
+    await ops.close();
+    journal.close();
+  }
+}
+
+/** `trader dashboard --journal x.db`: serves the page of a journal read-only until a signal stops it. */
+export async function runDashboard(a: DashboardArgs, io: { out: (line: string) => void; signal: AbortSignal; logger?: Logger }): Promise<number> {
+  const logger = io.logger ?? createLogger({ level: 'info' });
+  const envToken = process.env[TOKEN_ENV];
+  const token = a.dashboardToken ?? (envToken ? checkToken(envToken) : undefined);
+  const server = new DashboardServer({ host: a.listen.host, port: a.listen.port, logger, mode: 'viewer', ...(token ? { token } : {}) });
+  // Read-only: never creates a missing journal, never writes.
+  const journal = Journal.openReadOnly(a.journal);
+  try {
+    await server.listen();
+    server.attach({ journal });
+    io.out(`dashboard (read-only) of ${a.journal} on ${server.url}`);
+    await new Promise<void>((resolve) => (io.signal.aborted ? resolve() : io.signal.addEventListener('abort', () => resolve(), { once: true })));
+    return 0;
+  } finally {
+    await server.close();
     journal.close();
   }
 }

@@ -7,6 +7,7 @@ import { INTERVAL_MS, type SymbolId } from '@task-agnostic/core';
 import type { Logger } from 'pino';
 import type { TraderConfig } from './config.js';
 import { TradingEngine, type CandlePredictor, type Fuse } from './engine.js';
+import type { EngineObserver } from './engine-events.js';
 import type { Journal } from './journal.js';
 import { PaperVenue, type Venue } from './venue.js';
 
@@ -63,6 +64,8 @@ export interface EngineSetup {
   readonly runTag?: string;
   readonly killFile?: string;
   readonly onStatus?: (line: string) => void;
+  /** Told about every candle after its order was sent (dashboard, metrics, alerts). */
+  readonly observer?: EngineObserver;
 }
 
 export function createEngine(s: EngineSetup): TradingEngine {
@@ -83,6 +86,7 @@ export function createEngine(s: EngineSetup): TradingEngine {
     statusEvery: s.config.statusEvery,
     ...(s.killFile ? { killFile: s.killFile } : {}),
     ...(s.onStatus ? { onStatus: s.onStatus } : {}),
+    ...(s.observer ? { observer: s.observer } : {}),
     ...(s.config.tradeFromMs !== undefined ? { tradeFromMs: s.config.tradeFromMs } : {}),
   });
 }
