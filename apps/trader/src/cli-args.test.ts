@@ -94,3 +94,54 @@ describe('dashboard and alert flags', () => {
     expect(parseCli(['dashboard', '--journal', 'p.db', '--listen', ':9001'])).toEqual({ command: 'dashboard', journal: 'p.db', listen: { host: '127.0.0.1', port: 9001 } });
   });
 });
+
+describe('trader --help and bad flags (no stack traces)', () => {
+  const capture = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = process.stdout.write.bind(process.stdout);
+    const e = process.stderr.write.bind(process.stderr);
+    process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+    try {
+      return { code: await main(argv), out: out.join(''), err: err.join('') };
+    } finally {
+      process.stdout.write = o;
+      process.stderr.write = e;
+    }
+  };
+
+  it.each([
+    [['--help'], /Usage: trader <command>/],
+    [['help'], /Usage: trader <command>/],
+    [['help', 'live'], /Usage: trader live/],
+    [['paper', '--help'], /Usage: trader paper --model/],
+    [['paper', '-h', '--model', 'm'], /Usage: trader paper --model/],
+    [['live', '--help'], /Usage: trader live --model/],
+    [['live', '--mainnet', '--help'], /Usage: trader live --model/],
+    [['init-model', '--help'], /Usage: trader init-model --out/],
+    [['status', '--help'], /Usage: trader status/],
+    [['dashboard', '--help'], /Usage: trader dashboard --journal/],
+  ])('%j prints its usage and exits 0', async (argv, usage) => {
+    const r = await capture(argv);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(usage);
+    expect(r.err).toBe('');
+  });
+
+  it.each([
+    [['paper', '--model', 'm', '--bogus'], /Unknown option '--bogus'/, /Usage: trader paper/],
+    [['live', '--testnet', '--nope'], /Unknown option '--nope'/, /Usage: trader live/],
+    [['init-model', '--out'], /--out/, /Usage: trader init-model/],
+    [['status', '--journal', 'x', 'extra'], /Unexpected argument 'extra'/, /Usage: trader status/],
+    [['status', '--what'], /Unknown option '--what'/, /Usage: trader status/],
+    [['trade'], /unknown command 'trade'/, /Usage: trader <command>/],
+  ])('%j prints the problem and the usage and exits 2', async (argv, problem, usage) => {
+    const r = await capture(argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(problem);
+    expect(r.err).toMatch(usage);
+    expect(r.err).not.toMatch(/\n\s+at /); // no stack frame
+    expect(r.err).not.toMatch(/TypeError/);
+  });
+});

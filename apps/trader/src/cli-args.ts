@@ -6,9 +6,9 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@task-agnostic/core';
+import { parseSpeed, type ReplaySpeed } from './sources.js';
 import { checkToken } from './dashboard/auth.js';
 import { parseListen } from './dashboard/server.js';
-import { parseSpeed, type ReplaySpeed } from './sources.js';
 
 export type Command = 'paper' | 'live' | 'init-model' | 'status' | 'dashboard' | 'help';
 
@@ -71,6 +71,12 @@ export interface StatusArgs {
   readonly journal: string;
 }
 
+export interface HelpArgs {
+  readonly command: 'help';
+  /** The command whose usage was asked for (`trader paper --help`); none: the overview. */
+  readonly topic?: 'paper' | 'live' | 'init-model' | 'status' | 'dashboard';
+}
+
 /** `trader dashboard --journal x.db`: the page for a past (or running) journal, read-only. */
 export interface DashboardArgs {
   readonly command: 'dashboard';
@@ -79,7 +85,7 @@ export interface DashboardArgs {
   readonly dashboardToken?: string;
 }
 
-export type CliArgs = RunArgs | InitModelArgs | StatusArgs | DashboardArgs | { readonly command: 'help' };
+export type CliArgs = RunArgs | InitModelArgs | StatusArgs | DashboardArgs | HelpArgs;
 
 /** `--dashboard` takes an optional value: with none (last, or before another flag) it is the default address. */
 function withDashboardDefault(args: readonly string[]): string[] {
@@ -90,6 +96,33 @@ function withDashboardDefault(args: readonly string[]): string[] {
   }
   return out;
 }
+
+/**
+ * A flag the command does not know, a missing flag value or a stray argument: the CLI prints the
+ * message and the command's usage, and exits with 2 (never a stack trace).
+ */
+export class UsageError extends ConfigError {
+  constructor(message: string, readonly usage: string) {
+    super(message, 'usage');
+  }
+}
+
+type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+/** node:util parseArgs with its TypeErrors (ERR_PARSE_ARGS_*) turned into a UsageError with the command's usage. */
+function parseFlags<O extends ParseOptions>(command: keyof typeof USAGE, args: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...args], strict: true, allowPositionals: false, options: options as NonNullable<O> });
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
+    // parseArgs' message already names the flag; drop its advice about '--' (not how this CLI reads files).
+    const msg = (err as Error).message.split('. To specify a positional')[0]!.replace(/\.$/, '');
+    throw new UsageError(`${command}: ${msg}`, USAGE[command]);
+  }
+}
+
+const wantsHelp = (args: readonly string[]): boolean => args.some((a) => a === '--help' || a === '-h');
 
 const num = (v: string | undefined, flag: string, int = false): number | undefined => {
   if (v === undefined) return undefined;
@@ -117,33 +150,37 @@ function webhookUrl(v: string): string {
 
 export function parseCli(argv: readonly string[]): CliArgs {
   const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    const topic = rest[0];
+    return topic && topic in USAGE ? { command: 'help', topic: topic as HelpArgs['topic'] & string } : { command: 'help' };
+  }
+  if (command in USAGE && wantsHelp(rest)) return { command: 'help', topic: command as NonNullable<HelpArgs['topic']> };
   if (command === 'init-model') {
-    const { values } = parseArgs({ args: rest, strict: true, options: {
+    const { values } = parseFlags('init-model', rest, {
       out: { type: 'string' }, csv: { type: 'string' }, preset: { type: 'string', default: 'tiny' },
       rows: { type: 'string', default: '1500' }, seed: { type: 'string', default: '7' },
-    } });
+    });
     if (!values.out) throw new ConfigError('init-model needs --out <dir>', 'out');
     if (!values.csv) throw new ConfigError('init-model needs --csv <candles.csv> (the normaliser and task thresholds are fitted on it)', 'csv');
     if (values.preset !== 'tiny' && values.preset !== 'default') throw new ConfigError(`--preset must be tiny or default, got '${values.preset}'`, 'preset');
     return { command, out: values.out, csv: values.csv, preset: values.preset, rows: num(values.rows, 'rows', true)!, seed: num(values.seed, 'seed', true)! };
   }
   if (command === 'status') {
-    const { values } = parseArgs({ args: rest, strict: true, options: { journal: { type: 'string', default: 'trader.db' } } });
+    const { values } = parseFlags('status', rest, { journal: { type: 'string', default: 'trader.db' } });
     return { command, journal: values.journal! };
   }
   if (command === 'dashboard') {
-    const { values } = parseArgs({ args: rest, strict: true, options: {
+    const { values } = parseFlags('dashboard', rest, {
       journal: { type: 'string' }, listen: { type: 'string', default: DEFAULT_DASHBOARD }, 'dashboard-token': { type: 'string' },
-    } });
+    });
     if (!values.journal) throw new ConfigError('dashboard needs --journal <file> (an existing journal, opened read-only)', 'journal');
     return {
       command, journal: values.journal, listen: parseListen(values.listen!),
       ...(values['dashboard-token'] ? { dashboardToken: checkToken(values['dashboard-token']) } : {}),
     };
   }
-  if (command !== 'paper' && command !== 'live') throw new ConfigError(`unknown command '${command}' (paper, live, init-model, status, dashboard, help)`, 'command');
-  const { values } = parseArgs({ args: withDashboardDefault(rest), strict: true, options: {
+  if (command !== 'paper' && command !== 'live') throw new UsageError(`unknown command '${command}' (paper, live, init-model, status, dashboard, help)`, HELP);
+  const { values } = parseFlags(command, withDashboardDefault(rest), {
     dashboard: { type: 'string' }, 'dashboard-token': { type: 'string' }, 'alert-webhook': { type: 'string' }, 'alert-disconnect-s': { type: 'string', default: '60' },
     model: { type: 'string' }, symbols: { type: 'string' }, interval: { type: 'string' },
     replay: { type: 'string' }, speed: { type: 'string', default: 'max' }, limit: { type: 'string' },
@@ -154,7 +191,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     'warmup-bars': { type: 'string', default: '400' }, 'journal-sync': { type: 'string', default: 'full' },
     testnet: { type: 'boolean', default: false }, demo: { type: 'boolean', default: false }, mainnet: { type: 'boolean', default: false },
     'i-accept-real-money-risk': { type: 'boolean', default: false }, 'key-file': { type: 'string' },
-  } });
+  });
   if (!values.model) throw new ConfigError(`${command} needs --model <artifact dir> (trader init-model makes an untrained one for trials)`, 'model');
   if (values.replay && values['base-url']) throw new ConfigError('use either --replay <csv> or --base-url <simulator>, not both', 'replay');
   if (values['base-url']) {
@@ -218,22 +255,9 @@ export function parseCli(argv: readonly string[]): CliArgs {
   return { command, ...common, venue: picked[0] ?? 'custom', ...(values['key-file'] ? { keyFile: values['key-file'] } : {}) };
 }
 
-export const HELP = `trader: paper and live trading of task-agnostic models on Bybit
-
-Usage: trader <command> [options]
-
-Commands:
-  paper       the trading loop on a paper account (the backtest's fill model)
-  live        the trading loop with real orders on Bybit (testnet, demo or mainnet)
-  init-model  write an UNTRAINED model artifact (random weights) for trials and tests
-  status      print a journal's counts, positions, last decision and latencies
-  dashboard   serve the web dashboard of a journal, read-only (a past or running trader)
-
-paper / live options:
-  --model <dir>             model artifact folder (model.json + weights.bin)       [required]
-  --symbols BTCUSDT[,...]   symbols to trade (default BTCUSDT)
+const RUN_OPTIONS = `  --model <dir>             model artifact folder (model.json + weights.bin)       [required]
+  --symbols BTCUSDT[,...]   symbols to trade as one portfolio (default BTCUSDT)
   --interval 1h             candle interval (default 1h)
-  --replay <csv> [--speed 60x|max] [--limit N]   paper only: replay a candle CSV
   --base-url <url>          market data (and, for live, orders) from a local Bybit simulator
   --journal <file>          SQLite journal (default trader.db); a restart resumes from it
   --journal-sync full|normal  full (default): fsync per candle; normal: survives kill -9, not power loss
@@ -245,17 +269,60 @@ paper / live options:
   --flatten-on-exit         close positions on SIGINT/SIGTERM
   --log-file <file>         JSON logs there instead of stderr    --log-level info|debug|warn
   --warmup-bars N           history fetched before trading on a stream (default 400)
+  --run-tag <id>            part of every client order id (default: random, kept in the journal)
   --dashboard [host:port]   web dashboard, metrics (/metrics) and kill switch (default 127.0.0.1:8080);
                             beyond loopback it needs --dashboard-token <16+ chars> (or TRADER_DASHBOARD_TOKEN)
   --alert-webhook <url>     POST JSON alerts there (kill switch, daily-loss halt, disconnect, rejected order,
                             deployment gate), retried with backoff    --alert-disconnect-s N (default 60)
-live only:
+  -h, --help                this usage`;
+
+/** Usage of each command (printed by `trader <command> --help`, and with a flag error). */
+export const USAGE = {
+  paper: `Usage: trader paper --model <dir> [options]
+
+The trading loop on a paper account (the backtest's fill model).
+
+Options:
+${RUN_OPTIONS}
+  --replay <csv>[,<csv>...] [--speed 60x|max] [--limit N]   replay candle CSVs (one per symbol, in --symbols order)
+`,
+  live: `Usage: trader live --model <dir> (--testnet | --demo | --mainnet --i-accept-real-money-risk | --base-url <url>) [options]
+
+The trading loop with real orders on Bybit. Instrument rules (qty step, min qty, min notional,
+tick size, max leverage) are loaded for every symbol before the first order; leverage and margin
+mode are set at start.
+
+Options:
+${RUN_OPTIONS}
   --testnet | --demo | --mainnet --i-accept-real-money-risk    (one is required)
   --key-file <file>         {"apiKey","apiSecret"}, mode 600; else BYBIT_API_KEY / BYBIT_API_SECRET
-init-model options: --out <dir> --csv <file> [--preset tiny|default] [--rows 1500] [--seed 7]
-status options: --journal <file>
-dashboard options: --journal <file> [--listen host:port] [--dashboard-token <token>]
-  (the page of a past or running journal, read-only; the journal must exist)
+`,
+  'init-model': `Usage: trader init-model --out <dir> --csv <file> [--preset tiny|default] [--rows 1500] [--seed 7]
+
+Writes an UNTRAINED model artifact (random weights) for trials and tests; the normaliser and task
+thresholds are fitted on the first --rows candles of --csv.
+`,
+  status: `Usage: trader status [--journal trader.db]
+
+Prints a journal's counts, positions, last decision, unsettled orders and latencies.
+`,
+  dashboard: `Usage: trader dashboard --journal <file> [--listen host:port] [--dashboard-token <token>]
+
+Serves the web dashboard of a past or running journal, read-only (the journal must exist).
+Beyond loopback it needs --dashboard-token <16+ chars> (or TRADER_DASHBOARD_TOKEN).
+`,
+} as const;
+
+export const HELP = `trader: paper and live trading of task-agnostic models on Bybit
+
+Usage: trader <command> [options]        trader <command> --help for its options
+
+Commands:
+  paper       the trading loop on a paper account (the backtest's fill model)
+  live        the trading loop with real orders on Bybit (testnet, demo or mainnet)
+  init-model  write an UNTRAINED model artifact (random weights) for trials and tests
+  status      print a journal's counts, positions, last decision and latencies
+  dashboard   serve the web dashboard of a journal, read-only (a past or running trader)
 
 Signals: SIGINT/SIGTERM stop gracefully; SIGUSR2 engages the kill switch (flatten, no new trades).
 `;

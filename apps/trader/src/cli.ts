@@ -9,7 +9,7 @@ if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
   v8.setFlagsFromString('--expose-gc');
   (globalThis as { gc?: unknown }).gc = vm.runInNewContext('gc');
 }
-import { HELP, parseCli } from './cli-args.js';
+import { HELP, USAGE, UsageError, parseCli } from './cli-args.js';
 import { runDashboard, runInitModel, runStatus, runTrading } from './run.js';
 
 /** Runs one command; resolves to the exit code (errors print one clear line, never a secret). */
@@ -18,7 +18,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const args = parseCli(argv);
     if (args.command === 'help') {
-      process.stdout.write(HELP);
+      process.stdout.write(args.topic ? USAGE[args.topic] : HELP);
       return 0;
     }
     if (args.command === 'init-model') return await runInitModel(args, out);
@@ -36,8 +36,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (args.command === 'dashboard') return await runDashboard(args, { out, signal: ac.signal });
     return await runTrading(args, { out, signal: ac.signal, onKillHandle: (k) => (kill = k) });
   } catch (err) {
-    const msg = err instanceof TaError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);
+    if (err instanceof UsageError) {
+      process.stderr.write(`trader: ${err.message}\n\n${err.usage}`);
+      return 2;
+    }
+    // One line, never a stack trace (set TRADER_DEBUG=1 for the stack of an unexpected error).
+    const msg = err instanceof TaError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
     process.stderr.write(`trader: ${msg}\n`);
+    if (!(err instanceof TaError) && process.env.TRADER_DEBUG === '1' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     return err instanceof TaError ? 2 : 1;
   }
 }

@@ -11,12 +11,26 @@
 import { existsSync } from 'node:fs';
 import { INTERVAL_MS, holdDecision, type Candle, type Interval, type OrderRequest, type Position, type SymbolId, type TaskOutputs, type TradingDecision } from '@task-agnostic/core';
 import { AccountTracker, applyVerdict } from '@task-agnostic/risk';
-import type { GateVerdict, RiskGate, RiskGateSnapshot, RiskState } from '@task-agnostic/risk';
+import type { GateVerdict, OpenPosition, RiskGate, RiskGateSnapshot, RiskState } from '@task-agnostic/risk';
 import type { Logger } from 'pino';
 import { clientOrderId, type Journal, type JournalTarget, type TargetKind } from './journal.js';
 import type { EngineObserver } from './engine-events.js';
 import { LatencyWindow } from './latency.js';
+import type { MarketFeed } from './market-feed.js';
 import { ExchangeVenue, PaperVenue, fillsOf, type Target, type Venue } from './venue.js';
+
+/**
+ * The portfolio around one symbol's engine (Portfolio implements it): every traded symbol's open
+ * position with its returns, this symbol's returns (correlation), and the closed trades of the
+ * whole portfolio (the strategy layer).
+ */
+export interface PortfolioView {
+  positions(): readonly OpenPosition[];
+  returns(symbol: SymbolId): ArrayLike<number> | undefined;
+  tradeReturns(): readonly number[];
+  /** Exit time of the last closed trade (the strategy layer's losing-streak pause runs from it). */
+  lastTradeExitMs(): number | undefined;
+}
 
 /** What the engine needs from the model: StreamingPredictor satisfies it. */
 export interface CandlePredictor {
@@ -47,6 +61,12 @@ export interface EngineOptions {
   readonly tradeFromMs?: number;
   /** Told about every candle after its order was sent (the dashboard, metrics, alerts). */
   readonly observer?: EngineObserver;
+  /** Shared by every symbol of a portfolio: the account's equity history (daily / weekly limits). */
+  readonly tracker?: AccountTracker;
+  /** The portfolio this engine's symbol trades in (positions of all symbols, returns, trades). */
+  readonly portfolio?: PortfolioView;
+  /** Live connection, rate-limit budget, spread and depth (a stream or an exchange); none on a CSV replay. */
+  readonly marketFeed?: MarketFeed;
 }
 
 export interface EngineStats {
@@ -76,7 +96,7 @@ export class TradingEngine {
   private readonly iv: number;
   private lastTs = -Infinity;
   private lastClose = NaN;
-  private readonly tracker = new AccountTracker();
+  private readonly tracker: AccountTracker;
   private killReason: string | null = null;
   private lastDecision: TradingDecision | null = null;
   private lastVerdict: GateVerdict | null = null;
@@ -90,6 +110,7 @@ export class TradingEngine {
 
   constructor(readonly o: EngineOptions) {
     this.iv = INTERVAL_MS[o.interval];
+    this.tracker = o.tracker ?? new AccountTracker();
   }
 
   get lastCandleTs(): number {
@@ -107,37 +128,50 @@ export class TradingEngine {
    * every unsettled intent with the venue by client order id. Returns the number of candles replayed.
    */
   async recover(): Promise<number> {
-    const { journal, symbol, interval, venue, predictor, gate } = this.o;
-    const candles = journal.candles(symbol, interval);
+    const candles = this.o.journal.candles(this.o.symbol, this.o.interval);
+    for (const c of candles) this.replayJournaled(c);
+    return this.finishRecover();
+  }
+
+  /**
+   * One journaled candle of a restart: through the predictor, the account tracker and (paper) the
+   * venue with the journaled targets. A portfolio calls it for every symbol in time order.
+   */
+  replayJournaled(c: Candle): void {
+    const { journal, symbol, venue, predictor } = this.o;
     const paper = venue instanceof PaperVenue ? venue : null;
-    for (const c of candles) {
-      if (paper) paper.onBarSync(c);
-      else this.lastClose = c.close;
-      if (paper) this.tracker.update(c.tsMs + this.iv, paper.equity());
-      predictor.onCandle(c);
-      const targets = journal.targetsAt(symbol, c.tsMs);
-      this.openIntents = [];
-      for (const t of targets) {
-        if (!paper) continue;
+    if (paper) paper.onBarSync(c);
+    else this.lastClose = c.close;
+    if (paper) this.tracker.update(c.tsMs + this.iv, paper.equity());
+    predictor.onCandle(c);
+    this.openIntents = [];
+    if (paper) {
+      for (const t of journal.targetsAt(symbol, c.tsMs)) {
         if (t.kind === 'exit') paper.flattenSync(t.clientOrderId);
         else paper.executeSync(t, t.clientOrderId);
         this.openIntents.push(t.clientOrderId);
         this.stats.orders++;
       }
-      this.lastTs = c.tsMs;
-      this.lastClose = c.close;
-      this.stats.replayed++;
     }
+    this.lastTs = c.tsMs;
+    this.lastClose = c.close;
+    this.stats.replayed++;
+  }
+
+  /** After the replay: restores the gate, and (exchange) reconciles every unsettled intent. Returns the candles replayed. */
+  async finishRecover(): Promise<number> {
+    const { journal, symbol, venue, gate } = this.o;
+    const n = this.stats.replayed;
     const snap = journal.getMeta(SNAPSHOT_KEY(symbol));
     if (snap) gate.restore(JSON.parse(snap) as RiskGateSnapshot);
-    const last = candles.length ? journal.decisionAt(symbol, candles[candles.length - 1]!.tsMs) : undefined;
+    const last = n ? journal.decisionAt(symbol, this.lastTs) : undefined;
     if (last) this.lastDecision = last.decision;
-    if (!paper) await this.reconcile();
-    if (candles.length) {
-      journal.recordEvent('recovered', { symbol, candles: candles.length, lastTs: this.lastTs, equity: venue.equity(), position: venue.position() ?? null });
-      this.o.logger.info({ symbol, candles: candles.length, lastTs: this.lastTs, equity: venue.equity() }, 'resumed from journal');
+    if (!(venue instanceof PaperVenue)) await this.reconcile();
+    if (n) {
+      journal.recordEvent('recovered', { symbol, candles: n, lastTs: this.lastTs, equity: venue.equity(), position: venue.position() ?? null });
+      this.o.logger.info({ symbol, candles: n, lastTs: this.lastTs, equity: venue.equity() }, 'resumed from journal');
     }
-    return candles.length;
+    return n;
   }
 
   /** Exchange venue: every unsettled intent is looked up (findOrder) before anything is re-sent. */
@@ -266,8 +300,9 @@ export class TradingEngine {
       this.recentSends.push(ex.status !== 'rejected');
       if (this.recentSends.length > 50) this.recentSends.shift();
       if (venue.kind === 'exchange') {
+        if (ex.status === 'noop' && ex.reason) logger.warn({ symbol, clientOrderId: coid, reason: ex.reason }, 'order skipped: not sent');
         journal.transaction(() => {
-          if (ex.status === 'noop') journal.setOrderStatus(coid, 'cancelled', Date.now(), undefined, 'no change needed');
+          if (ex.status === 'noop') journal.setOrderStatus(coid, 'cancelled', Date.now(), undefined, ex.reason ? `skipped: ${ex.reason}` : 'no change needed');
           else journal.setOrderStatus(coid, ex.status === 'rejected' ? 'rejected' : (ex.order?.status ?? 'sent'), Date.now(), ex.order?.id, ex.error);
           for (const f of ex.fills) journal.recordFill(f);
         });
@@ -324,15 +359,32 @@ export class TradingEngine {
   }
 
   private riskState(c: Candle, closeTs: number, pos: Position | undefined): RiskState {
-    const trades = this.o.venue.trades();
-    const recent = trades.slice(-20).map((t) => t.returnPct);
+    const { portfolio, marketFeed, symbol } = this.o;
+    const own = portfolio ? undefined : this.o.venue.trades();
+    const recent = portfolio ? portfolio.tradeReturns().slice(-20) : own!.slice(-20).map((t) => t.returnPct);
+    const lastTradeExitMs = portfolio ? portfolio.lastTradeExitMs() : own!.length ? own![own!.length - 1]!.exitMs : undefined;
     const okSends = this.recentSends.filter(Boolean).length;
+    const live = marketFeed?.(symbol);
+    const returns = portfolio?.returns(symbol);
+    // The circuit breaker: the bar's largest move from its open (signed), up or down.
+    const up = c.high / c.open - 1;
+    const down = c.low / c.open - 1;
+    const move = Math.abs(down) > Math.abs(up) ? down : up;
     return {
       nowMs: closeTs,
       account: this.tracker.state(),
-      positions: pos ? [{ symbol: pos.symbol, side: pos.side, qty: pos.qty, markPrice: c.close }] : [],
-      exchange: { connected: true, lastDataMs: closeTs },
-      strategy: { recentTradeReturns: recent, ...(trades.length ? { lastTradeExitMs: trades[trades.length - 1]!.exitMs } : {}) },
+      positions: portfolio ? portfolio.positions() : pos ? [{ symbol: pos.symbol, side: pos.side, qty: pos.qty, markPrice: c.close }] : [],
+      ...(returns ? { returns } : {}),
+      // Without a live feed (a CSV replay) the candle itself is the data: connected, fresh.
+      exchange: live
+        ? { connected: live.connected, lastDataMs: closeTs - live.lastMessageAgeMs, ...(live.rateLimitRemaining !== undefined ? { rateLimitRemaining: live.rateLimitRemaining } : {}) }
+        : { connected: true, lastDataMs: closeTs },
+      market: {
+        lastBarMovePct: move,
+        ...(live?.spreadPct !== undefined ? { spreadPct: live.spreadPct } : {}),
+        ...(live?.depthNotional !== undefined ? { depthNotional: live.depthNotional } : {}),
+      },
+      strategy: { recentTradeReturns: recent, ...(lastTradeExitMs !== undefined ? { lastTradeExitMs } : {}) },
       system: {
         latencyMs: this.latency.median('decision_to_send') ?? 0,
         errorRate: this.recentSends.length ? 1 - okSends / this.recentSends.length : 0,

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRng, holdDecision, type Candle, type CandleColumns, type TradingDecision } from '@task-agnostic/core';
-import { BybitClient } from '@task-agnostic/bybit';
+import { BybitClient, InstrumentCatalog } from '@task-agnostic/bybit';
 import { BybitSimulator, SIM_API_KEY, SIM_API_SECRET } from '@task-agnostic/bybit/testing';
 import { RiskGate } from '@task-agnostic/risk';
 import { pino } from 'pino';
@@ -57,10 +57,11 @@ async function setup(candles: CandleColumns, journalFile: string) {
   const sim = await new BybitSimulator([{ symbol: SYMBOL, interval: '1h', candles }], { startMs: candles.tsMs[0]! }).start();
   const client = new BybitClient({ mode: 'custom', restUrl: sim.restUrl, wsPublicUrl: sim.wsPublicUrl, apiKey: SIM_API_KEY, apiSecret: SIM_API_SECRET });
   const journal = Journal.open(journalFile);
+  const rules = (await new InstrumentCatalog().load(client, [SYMBOL])).get(SYMBOL);
   const make = () =>
     new TradingEngine({
-      symbol: SYMBOL, interval: '1h', journal, venue: new ExchangeVenue(SYMBOL, client), predictor: nullPredictor, fuse: flipper(),
-      gate: new RiskGate(risk), runTag: 'live', logger: pino({ level: 'silent' }),
+      symbol: SYMBOL, interval: '1h', journal, venue: new ExchangeVenue(SYMBOL, client, { rules }), predictor: nullPredictor, fuse: flipper(),
+      gate: new RiskGate(risk), runTag: 'live', logger: pino({ level: process.env.LIVE_DEBUG ? 'debug' : 'silent' }),
     });
   return { sim, client, journal, make };
 }

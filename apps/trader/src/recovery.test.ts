@@ -1,6 +1,7 @@
 /**
- * Proof (b): the CLI (`trader paper --replay ... --speed max`) is killed with SIGKILL twice mid-run
- * and restarted each time; the final journal equals an uninterrupted run's row for row (candles,
+ * Proof (b): the CLI (`trader paper --replay ... --speed max`) trading a 5-symbol portfolio of real
+ * Bybit 1m candles (BTC, ETH, SOL, BNB, DOGE: one account, one gate) is killed with SIGKILL twice
+ * mid-run and restarted each time; the final journal equals an uninterrupted run's row for row (candles,
  * decisions, verdicts, orders, targets, fills), no order is duplicated, every row present at a kill
  * is still there, and the final state (equity, trades) is the same.
  */
@@ -16,7 +17,11 @@ import { initBackend } from '@task-agnostic/tf';
 import { candleFile } from '@task-agnostic/test-utils';
 import { writeUntrainedModel } from './model-factory.js';
 
-const file = candleFile('bybit_BTCUSDT_1h.csv');
+const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'DOGEUSDT'];
+const files = SYMBOLS.map((s) => candleFile(`bybit_${s}_1m.csv`));
+const file = files.every(Boolean) ? files[0] : undefined;
+/** Time steps replayed (x 5 symbols = candles). */
+const STEPS = 200;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, 'cli.ts');
 const repoRoot = path.resolve(here, '../../..');
@@ -24,18 +29,20 @@ const repoRoot = path.resolve(here, '../../..');
 export const RECOVERY_CONFIG = {
   fusion: 'consistency',
   fusionConfig: { minConfidence: 0.3, minAgreement: 0.3, baseSizeFraction: 1 },
-  risk: { minConfidence: 0.25, minAgreement: 0.15, baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1 }, strategy: { maxConsecutiveLosses: 1000 } },
+  // The system layer reads wall-clock latency: on a loaded shared machine it would make the decisions depend on the load.
+  // These proofs compare runs with each other, so its budget is lifted here (the layer is tested in risk and stress.test.ts).
+  risk: { minConfidence: 0.25, minAgreement: 0.15, baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1 }, strategy: { maxConsecutiveLosses: 1000 }, system: { latencyBudgetMs: 60_000, maxLatencyMs: 120_000 } },
   account: { initialEquity: 10_000, takerFeeRate: 0.00055, makerFeeRate: 0.0002, qtyStep: 0.001 },
   statusEvery: 0,
 };
 
 const TABLES: Record<string, string> = {
-  candles: 'SELECT symbol, interval, ts_ms, open, high, low, close, volume FROM candles ORDER BY ts_ms',
-  decisions: 'SELECT symbol, ts_ms, action, side, confidence, agreement, size_fraction, stop_loss_pct, take_profit_pct, reasoning, outputs_json FROM decisions ORDER BY ts_ms',
-  verdicts: 'SELECT d.ts_ms, v.approved, v.size_fraction, v.stop_loss_pct, v.take_profit_pct, v.reasons_json FROM verdicts v JOIN decisions d ON d.id = v.decision_id ORDER BY d.ts_ms',
+  candles: 'SELECT symbol, interval, ts_ms, open, high, low, close, volume FROM candles ORDER BY ts_ms, symbol',
+  decisions: 'SELECT symbol, ts_ms, action, side, confidence, agreement, size_fraction, stop_loss_pct, take_profit_pct, reasoning, outputs_json FROM decisions ORDER BY ts_ms, symbol',
+  verdicts: 'SELECT d.symbol, d.ts_ms, v.approved, v.size_fraction, v.stop_loss_pct, v.take_profit_pct, v.reasons_json FROM verdicts v JOIN decisions d ON d.id = v.decision_id ORDER BY d.ts_ms, d.symbol',
   orders: 'SELECT client_order_id, symbol, side, type, qty, reduce_only, status FROM orders ORDER BY client_order_id',
   targets: 'SELECT * FROM targets ORDER BY client_order_id',
-  fills: 'SELECT order_id, client_order_id, symbol, side, qty, price, fee, reason, ts_ms FROM fills ORDER BY ts_ms, id',
+  fills: 'SELECT order_id, client_order_id, symbol, side, qty, price, fee, reason, ts_ms FROM fills ORDER BY ts_ms, symbol, id',
 };
 
 const dump = (db: string): Record<string, unknown[]> => {
@@ -100,12 +107,19 @@ describe.skipIf(!file)('kill -9 mid-run and restart (CLI child process)', () => 
     const all = readCandlesCsvSync(file!).candles;
     const model = await writeUntrainedModel(path.join(dir, 'model'), sliceColumns(all, 0, 1500), { seed: 11 });
     model.dispose();
-    const lines = readFileSync(file!, 'utf8').split('\n');
-    writeFileSync(path.join(dir, 'replay.csv'), [lines[0], ...lines.slice(1501, 1501 + 700)].join('\n') + '\n');
+    // The 5 symbols' rows at common timestamps, after the model's fitting rows: STEPS time steps.
+    const rows = files.map((f) => readFileSync(f!, 'utf8').trim().split('\n'));
+    const tsOf = (l: string): string => l.slice(0, l.indexOf(','));
+    const common = rows.map((r) => new Set(r.slice(1).map(tsOf))).reduce((a, b) => new Set([...a].filter((t) => b.has(t))));
+    const steps = [...common].sort().filter((t) => Number(t) > all.tsMs[1499]!).slice(0, STEPS);
+    const keep = new Set(steps);
+    SYMBOLS.forEach((s, k) => writeFileSync(path.join(dir, `${s}.csv`), [rows[k]![0], ...rows[k]!.slice(1).filter((l) => keep.has(tsOf(l)))].join('\n') + '\n'));
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify(RECOVERY_CONFIG));
-    args = (journal) => ['paper', '--model', path.join(dir, 'model'), '--symbols', 'BTCUSDT', '--replay', path.join(dir, 'replay.csv'), '--speed', 'max',
+    // journal-sync normal: commits survive kill -9 (what is tested), not power loss; saves an fsync per candle on a shared disk.
+    args = (journal) => ['paper', '--model', path.join(dir, 'model'), '--symbols', SYMBOLS.join(','), '--interval', '1m',
+      '--replay', SYMBOLS.map((s) => path.join(dir, `${s}.csv`)).join(','), '--speed', 'max', '--journal-sync', 'normal',
       '--journal', journal, '--config', path.join(dir, 'config.json'), '--run-tag', 'kt', '--log-file', `${journal}.log`];
-  });
+  }, 120_000);
 
   it('(b) loses no row, duplicates no order and ends in the same state as an uninterrupted run', async () => {
     const straightDb = path.join(dir, 'straight.db');
@@ -115,20 +129,22 @@ describe.skipIf(!file)('kill -9 mid-run and restart (CLI child process)', () => 
 
     const killedDb = path.join(dir, 'killed.db');
     const snapshots: Record<string, unknown[]>[] = [];
-    for (const killAt of [180, 420]) {
+    for (const killAt of [300, 700]) {
       const r = await runCli(args(killedDb), killedDb, killAt);
       expect(r.signal).toBe('SIGKILL');
       snapshots.push(dump(killedDb));
     }
     const resumed = await runCli(args(killedDb), killedDb);
     expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toMatch(/resumed BTCUSDT from .*killed\.db: \d+ candles replayed/);
+    for (const s of SYMBOLS) expect(resumed.stdout).toMatch(new RegExp(`resumed ${s} from .*killed\\.db: \\d+ candles replayed`));
 
     const a = dump(straightDb);
     const b = dump(killedDb);
-    expect(a.candles!.length).toBe(700);
+    expect(a.candles!.length).toBe(5 * STEPS);
+    // One account across symbols: several of them trade (the gate's correlation limit keeps some out at times).
+    expect(new Set((a.fills as { symbol: string }[]).map((f) => f.symbol)).size).toBeGreaterThanOrEqual(3);
     expect((a.orders as unknown[]).length).toBeGreaterThan(10);
-    expect((a.fills as unknown[]).length).toBeGreaterThan(10);
+    expect((a.fills as unknown[]).length).toBeGreaterThanOrEqual(5);
     for (const t of Object.keys(TABLES)) expect(b[t], `table ${t}`).toEqual(a[t]);
     // Every row present when the process was killed survived the restart unchanged (orders may settle later).
     for (const snap of snapshots) {
@@ -144,28 +160,28 @@ describe.skipIf(!file)('kill -9 mid-run and restart (CLI child process)', () => 
     const finalLine = (s: string) => s.split('\n').filter((l) => l.startsWith('final ') || l.startsWith('trades ')).map((l) => l.replace(/decision->send.*$/, ''));
     expect(finalLine(resumed.stdout)).toEqual(finalLine(straight.stdout));
     expect(finalLine(straight.stdout).join('\n')).toMatch(/trades [1-9]\d*, net pnl -?\d+\.\d\d/);
-  });
+  }, 420_000);
 
   it('SIGTERM stops gracefully after the candle in flight; --flatten-on-exit leaves no position', async () => {
     const db = path.join(dir, 'term.db');
-    const r = await runCli([...args(db), '--flatten-on-exit'], db, 450, 'SIGTERM');
+    const r = await runCli([...args(db), '--flatten-on-exit'], db, 500, 'SIGTERM');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/SIGTERM received, stopping after the candle in flight/);
     expect(r.stdout).toMatch(/^final .* \| flat \| /m);
     const d = new Database(db, { readonly: true });
     try {
       const n = (d.prepare('SELECT COUNT(*) AS n FROM candles').get() as { n: number }).n;
-      expect(n).toBeGreaterThanOrEqual(450);
-      expect(n).toBeLessThan(700);
+      expect(n).toBeGreaterThanOrEqual(500);
+      expect(n).toBeLessThan(5 * STEPS);
       const ev = d.prepare("SELECT data_json FROM events WHERE kind = 'shutdown'").all() as { data_json: string }[];
-      expect(ev.map((e) => (JSON.parse(e.data_json) as { reason: string }).reason)).toEqual(['signal']);
+      expect(ev.map((e) => (JSON.parse(e.data_json) as { reason: string }).reason)).toEqual(SYMBOLS.map(() => 'signal'));
       const unsettled = d.prepare("SELECT COUNT(*) AS n FROM orders WHERE status IN ('intent', 'sent', 'new')").get() as { n: number };
-      // At most the last candle's intent is open (it would fill at the next open, which never came).
-      expect(unsettled.n).toBeLessThanOrEqual(1);
+      // At most each symbol's last intent is open (it would fill at the next open, which never came).
+      expect(unsettled.n).toBeLessThanOrEqual(SYMBOLS.length);
       const last = d.prepare('SELECT side FROM position_changes ORDER BY id DESC LIMIT 1').get() as { side: string | null } | undefined;
       expect(last?.side ?? null).toBeNull();
     } finally {
       d.close();
     }
-  });
+  }, 240_000);
 });

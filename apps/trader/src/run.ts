@@ -1,7 +1,7 @@
 /** The commands behind the CLI: paper / live trading runs, init-model, status. */
 import { readFileSync } from 'node:fs';
 import { ConfigError, INTERVAL_MS, readCandlesCsvSync, sliceColumns, type SymbolId } from '@task-agnostic/core';
-import { BybitClient } from '@task-agnostic/bybit';
+import { BybitClient, InstrumentCatalog, InstrumentInfoError, leverageFor } from '@task-agnostic/bybit';
 import { initBackend } from '@task-agnostic/tf';
 import { idleMinorGc } from '@task-agnostic/model';
 import type { Logger } from 'pino';
@@ -11,12 +11,12 @@ import { DashboardServer } from './dashboard/server.js';
 import { TOKEN_ENV, checkToken } from './dashboard/auth.js';
 import { parseTraderConfig, type TraderConfig } from './config.js';
 import { loadCredentials, maskKey, type Credentials } from './credentials.js';
-import type { TradingEngine } from './engine.js';
 import { Journal } from './journal.js';
 import { createLogger } from './logger.js';
 import { loadTraderModel, writeUntrainedModel } from './model-factory.js';
-import { createEngine, decisionOf } from './setup.js';
-import { replayCsv } from './sources.js';
+import { LiveMarketFeed } from './market-feed.js';
+import { createPortfolio, decisionOf } from './setup.js';
+import { replayCsvs } from './sources.js';
 import { ExchangeVenue } from './venue.js';
 
 export interface RunIo {
@@ -56,6 +56,35 @@ function wsUrlOf(base: string): string {
   return `${u.protocol === 'https:' ? 'wss' : 'ws'}://${u.host}/v5/public/linear`;
 }
 
+/** The CSV of each symbol: `--replay a.csv[,b.csv...]`, one per symbol in --symbols order. */
+function replayFiles(replay: string, symbols: readonly SymbolId[]): Record<SymbolId, string> {
+  const files = replay.split(',').map((f) => f.trim()).filter(Boolean);
+  if (files.length !== symbols.length) {
+    throw new ConfigError(`--replay has ${files.length} CSV file(s) for ${symbols.length} symbol(s) (${symbols.join(', ')}): give one per symbol, in the same order`, 'replay');
+  }
+  return Object.fromEntries(symbols.map((s, k) => [s, files[k]!]));
+}
+
+/**
+ * Live start-up, before any order: the instrument rules of every symbol (an unknown symbol is
+ * refused by name; info that cannot be loaded stops here), isolated margin, and each symbol's
+ * leverage (the config's, capped at the instrument's maximum).
+ */
+async function prepareLive(client: BybitClient, symbols: readonly SymbolId[], leverage: number, logger: Logger): Promise<InstrumentCatalog> {
+  const catalog = await new InstrumentCatalog().load(client, symbols);
+  try {
+    await client.setMarginMode('isolated');
+    for (const s of symbols) {
+      const lev = leverageFor(leverage, catalog.get(s));
+      const changed = await client.setLeverage(s, lev);
+      logger.info({ symbol: s, leverage: lev, changed, rules: catalog.get(s) }, 'instrument rules loaded, leverage set');
+    }
+  } catch (err) {
+    throw new InstrumentInfoError(`cannot set margin mode / leverage before trading: ${(err as Error).message}`, { cause: err });
+  }
+  return catalog;
+}
+
 /** paper or live: recover from the journal, then trade candles until the source ends or a signal stops it. */
 export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
   const cfg = loadConfig(a);
@@ -66,7 +95,7 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     if (!creds) throw new ConfigError('live trading against a simulator still needs keys (BYBIT_API_KEY / BYBIT_API_SECRET or --key-file)', 'keys');
   }
   const logger: Logger = createLogger({ ...(a.logFile ? { file: a.logFile } : {}), level: a.logLevel, secrets: creds ? [creds.apiSecret, creds.apiKey] : [] });
-  if (a.replay && cfg.symbols.length !== 1) throw new ConfigError('--replay plays one CSV: give exactly one symbol', 'symbols');
+  const files = a.replay ? replayFiles(a.replay, cfg.symbols) : undefined;
   // The dashboard's port is bound first: a port in use stops here, before anything is opened.
   const ops = await Operations.start(a, logger, io.out);
   let journal: Journal;
@@ -76,15 +105,9 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     await ops.close();
     throw err;
   }
-  const engines: TradingEngine[] = [];
   let client: BybitClient | undefined;
+  let feed: LiveMarketFeed | undefined;
   try {
-    const backend = await initBackend();
-    const model = await loadTraderModel(a.model);
-    logger.info({ command: a.command, model: a.model, symbols: cfg.symbols, interval: cfg.interval, journal: a.journal, backend, keys: creds ? maskKey(creds.apiKey) : null }, 'trader starting');
-    const decision = decisionOf(cfg, model);
-    logger.info({ fusion: cfg.fusion, thresholds: decision.policy?.thresholds ?? null, gate: decision.policy?.gate ?? null }, decision.note);
-    io.out(`decisions: ${decision.note}`);
     if (a.baseUrl || !a.replay) {
       const mode = a.baseUrl ? 'custom' : a.command === 'live' ? a.venue! : 'mainnet';
       client = new BybitClient({
@@ -94,40 +117,47 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
       });
     }
     const iv = INTERVAL_MS[cfg.interval];
+    // Live: the exchange's rules for every symbol first (an unknown symbol or missing info stops here, before anything else).
+    const catalog = a.command === 'live' ? await prepareLive(client!, cfg.symbols, Number(cfg.account.leverage ?? 1), logger) : undefined;
+    const backend = await initBackend();
+    const model = await loadTraderModel(a.model);
+    logger.info({ command: a.command, model: a.model, symbols: cfg.symbols, interval: cfg.interval, journal: a.journal, backend, keys: creds ? maskKey(creds.apiKey) : null }, 'trader starting');
+    const decision = decisionOf(cfg, model);
+    logger.info({ fusion: cfg.fusion, thresholds: decision.policy?.thresholds ?? null, gate: decision.policy?.gate ?? null }, decision.note);
+    io.out(`decisions: ${decision.note}`);
     // On a stream, candles older than the one closing now only warm the model up.
     const now = client ? await client.serverTime() : undefined;
     const liveCfg: TraderConfig = now !== undefined ? { ...cfg, tradeFromMs: now - 2 * iv } : cfg;
-    for (const symbol of cfg.symbols) {
-      const venue = a.command === 'live' ? new ExchangeVenue(symbol, client!) : undefined;
-      const engine = createEngine({
-        symbol, config: liveCfg, journal, logger, model, killFile: a.killFile, onStatus: io.out, observer: ops.observer,
-        ...(venue ? { venue } : {}), ...(a.runTag ? { runTag: a.runTag } : {}),
-      });
-      // recover() replays the journal and, on an exchange, reconciles with it before any trading.
-      const n = await engine.recover();
-      if (n) io.out(`resumed ${symbol} from ${a.journal}: ${n} candles replayed, ${engine.statusLine()}`);
-      engines.push(engine);
-    }
+    // The gate's exchange and market layers: the stream's connection, the REST budget, every symbol's book.
+    if (client) feed = new LiveMarketFeed(client).start(cfg.symbols);
+    const pf = createPortfolio({
+      config: liveCfg, journal, logger, model, killFile: a.killFile, onStatus: io.out, observer: ops.observer,
+      ...(a.command === 'live' ? { venueFor: (s: SymbolId) => new ExchangeVenue(s, client!, { rules: catalog!.get(s) }) } : {}),
+      ...(feed ? { marketFeed: feed.snapshot } : {}),
+      ...(a.runTag ? { runTag: a.runTag } : {}),
+    });
+    // recover() replays the journal in time order and, on an exchange, reconciles with it before any trading.
+    const resumed = await pf.recover();
+    for (const [s, n] of resumed) if (n) io.out(`resumed ${s} from ${a.journal}: ${n} candles replayed, ${pf.engines.get(s)!.statusLine()}`);
+    const engines = [...pf.engines.values()];
     const killAll = (reason: string): void => engines.forEach((e) => e.requestKill(reason));
     io.onKillHandle?.(killAll);
     ops.attach(journal, killAll, () => engines.map((e) => e.statusLine()));
 
-    if (a.replay) {
-      const e = engines[0]!;
-      const after = Number.isFinite(e.lastCandleTs) ? e.lastCandleTs : undefined;
-      const sent = await replayCsv(
-        { file: a.replay, interval: cfg.interval, speed: a.speed, ...(after !== undefined ? { afterMs: after } : {}), ...(a.limit !== undefined ? { limit: a.limit } : {}), signal: io.signal },
-        async (c, at) => {
-          const r = await e.onCandle(c, at);
-          idleMinorGc(); // between candles, off the decision path: keeps GC pauses out of the next decision
+    if (files) {
+      const afterMs = Object.fromEntries(engines.filter((e) => Number.isFinite(e.lastCandleTs)).map((e) => [e.o.symbol, e.lastCandleTs]));
+      const sent = await replayCsvs(
+        { files, symbols: cfg.symbols, interval: cfg.interval, speed: a.speed, afterMs, ...(a.limit !== undefined ? { limit: a.limit } : {}), signal: io.signal },
+        async (step) => {
+          const r = await pf.step(step);
+          idleMinorGc(); // between steps, off the decision path: keeps GC pauses out of the next decision
           return r;
         },
       );
-      logger.info({ candles: sent }, 'replay finished');
+      logger.info({ steps: sent }, 'replay finished');
     } else {
-      const byS = new Map<SymbolId, TradingEngine>(engines.map((e) => [e.o.symbol, e]));
       const resumeFrom = Math.min(...engines.map((e) => (Number.isFinite(e.lastCandleTs) ? e.lastCandleTs + iv : now! - a.warmupBars * iv)));
-      const stop = await client!.streamCandles(cfg.symbols, cfg.interval, (c) => void byS.get(c.symbol)?.onCandle(c.candle).then(() => idleMinorGc()), {
+      const stop = await client!.streamCandles(cfg.symbols, cfg.interval, (c) => void pf.push(c.symbol, c.candle).then(() => idleMinorGc()), {
         fromMs: resumeFrom,
         onError: (err: Error) => logger.warn({ err: err.message }, 'stream error (recovering)'),
       });
@@ -139,8 +169,10 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     for (const e of engines) {
       await e.shutdown({ flatten: a.flattenOnExit, reason: io.signal.aborted ? 'signal' : 'source finished' });
       io.out(`final ${e.statusLine()}`);
-      const trades = e.o.venue.trades();
-      if (e.o.venue.kind === 'paper') io.out(`trades ${trades.length}, net pnl ${trades.reduce((s, t) => s + t.pnl, 0).toFixed(2)}, fills ${journal.counts().fills}`);
+    }
+    if (pf.paper) {
+      const trades = pf.paper.trades;
+      io.out(`trades ${trades.length}, net pnl ${trades.reduce((s, t) => s + t.pnl, 0).toFixed(2)}, fills ${journal.counts().fills}, portfolio equity ${pf.paper.equity.toFixed(2)}`);
     }
     const stats = journal.latencyStats();
     const order = ['decision_to_send', 'queue', 'bar_wait', 'predict', 'features', 'encoder', 'heads', 'fusion', 'risk', 'journal'];
@@ -148,6 +180,7 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     logger.info({ counts: journal.counts() }, 'trader stopped');
     return 0;
   } finally {
+    feed?.stop();
     client?.close();
     await ops.close();
     journal.close();

@@ -1,8 +1,9 @@
-/** Wiring: a model, fusion, a risk gate, a venue and the journal into one TradingEngine per symbol. */
+/** Wiring: a model, fusion, a risk gate, a venue and the journal into a TradingEngine per symbol, one portfolio. */
 import { randomBytes } from 'node:crypto';
 import { consistencyFusion, policyFusion, seedThresholds, weightedSignalFusion, type FusionPolicy } from '@task-agnostic/fusion';
 import { StreamingPredictor, type TaskAgnosticModel } from '@task-agnostic/model';
-import { RiskGate } from '@task-agnostic/risk';
+import { AccountTracker, RiskGate } from '@task-agnostic/risk';
+import { PortfolioAccount } from '@task-agnostic/backtest';
 import { INTERVAL_MS, type SymbolId } from '@task-agnostic/core';
 import type { Logger } from 'pino';
 import type { TraderConfig } from './config.js';
@@ -10,6 +11,8 @@ import { TradingEngine, type CandlePredictor, type Fuse } from './engine.js';
 import type { EngineObserver } from './engine-events.js';
 import type { Journal } from './journal.js';
 import { PaperVenue, type Venue } from './venue.js';
+import type { MarketFeed } from './market-feed.js';
+import { Portfolio } from './portfolio.js';
 
 /** The fusion function a config names (its own thresholds, no fitted policy). */
 export function fusionOf(cfg: Pick<TraderConfig, 'fusion' | 'fusionConfig'>): Fuse {
@@ -66,6 +69,8 @@ export interface EngineSetup {
   readonly onStatus?: (line: string) => void;
   /** Told about every candle after its order was sent (dashboard, metrics, alerts). */
   readonly observer?: EngineObserver;
+  /** Live connection, rate-limit budget, spread and depth for the gate (streams and exchanges). */
+  readonly marketFeed?: MarketFeed;
 }
 
 export function createEngine(s: EngineSetup): TradingEngine {
@@ -88,5 +93,51 @@ export function createEngine(s: EngineSetup): TradingEngine {
     ...(s.onStatus ? { onStatus: s.onStatus } : {}),
     ...(s.observer ? { observer: s.observer } : {}),
     ...(s.config.tradeFromMs !== undefined ? { tradeFromMs: s.config.tradeFromMs } : {}),
+    ...(s.marketFeed ? { marketFeed: s.marketFeed } : {}),
   });
+}
+
+export interface PortfolioSetup extends Omit<EngineSetup, 'symbol' | 'venue' | 'predictor'> {
+  /** Traded symbols, in the order each time step runs them (default config.symbols). */
+  readonly symbols?: readonly SymbolId[];
+  /** Live: a venue per symbol on the one exchange account. Default: one paper PortfolioAccount over all symbols. */
+  readonly venueFor?: (symbol: SymbolId) => Venue;
+  /** Test doubles: a predictor per symbol. */
+  readonly predictorFor?: (symbol: SymbolId) => CandlePredictor;
+  /** Test doubles: a decision function per symbol instead of the config's fusion. */
+  readonly fuseFor?: (symbol: SymbolId) => Fuse;
+}
+
+/**
+ * One portfolio: a TradingEngine per symbol (its own predictor state and journal rows) sharing one
+ * account (paper: a PortfolioAccount; live: the exchange account), one RiskGate and one account
+ * tracker, so exposure, correlation and the daily / weekly limits see every symbol.
+ */
+export function createPortfolio(s: PortfolioSetup): Portfolio {
+  const symbols = s.symbols ?? s.config.symbols;
+  const iv = INTERVAL_MS[s.config.interval];
+  const paper = s.venueFor ? undefined : new PortfolioAccount(symbols, s.config.account, { barMs: iv });
+  const portfolio = new Portfolio(symbols, paper);
+  // The model's decision policy (fitted thresholds) or the source thresholds, as a lone engine gets.
+  const decision = decisionOf(s.config, s.model);
+  const gate = new RiskGate(decision.risk as ConstructorParameters<typeof RiskGate>[0]);
+  const tracker = new AccountTracker();
+  const runTag = runTagOf(s.journal, s.runTag);
+  for (const symbol of symbols) {
+    const predictor = s.predictorFor?.(symbol) ?? (s.model ? new StreamingPredictor(s.model) : undefined);
+    if (!predictor) throw new Error('createPortfolio needs a model or predictorFor');
+    const venue = s.venueFor ? s.venueFor(symbol) : new PaperVenue(symbol, s.config.account, iv, paper);
+    portfolio.add(
+      new TradingEngine({
+        symbol, interval: s.config.interval, journal: s.journal, venue, predictor, fuse: s.fuseFor?.(symbol) ?? decision.fuse, gate, tracker, portfolio, runTag,
+        logger: s.logger, statusEvery: s.config.statusEvery,
+        ...(s.killFile ? { killFile: s.killFile } : {}),
+        ...(s.onStatus ? { onStatus: s.onStatus } : {}),
+        ...(s.observer ? { observer: s.observer } : {}),
+        ...(s.config.tradeFromMs !== undefined ? { tradeFromMs: s.config.tradeFromMs } : {}),
+        ...(s.marketFeed ? { marketFeed: s.marketFeed } : {}),
+      }),
+    );
+  }
+  return portfolio;
 }

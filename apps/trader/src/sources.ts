@@ -3,7 +3,7 @@
  * stream (live Bybit, or the simulator via `--base-url`). Both deliver closed candles in order and
  * resume after the last candle the journal holds.
  */
-import { ConfigError, INTERVAL_MS, readCandlesCsvSync, type Candle, type Interval } from '@task-agnostic/core';
+import { ConfigError, INTERVAL_MS, readCandlesCsvSync, type Candle, type Interval, type SymbolId } from '@task-agnostic/core';
 
 /** Replay speed: 'max' = as fast as the loop runs; k = k times real time (60 = one hour-bar a minute). */
 export type ReplaySpeed = number | 'max';
@@ -56,6 +56,57 @@ export async function replayCsv(o: ReplayOptions, onCandle: (c: Candle, received
     await onCandle(candle, performance.now());
     sent++;
     // Let signals (SIGINT, SIGTERM, kill) in between candles even at full speed.
+    if (wait > 0) await sleep(wait, o.signal);
+    else await new Promise<void>((r) => setImmediate(r));
+  }
+  return sent;
+}
+
+export interface PortfolioReplayOptions extends Omit<ReplayOptions, 'file' | 'afterMs'> {
+  /** One CSV per symbol. */
+  readonly files: Readonly<Record<SymbolId, string>>;
+  /** Symbols in step order. */
+  readonly symbols: readonly SymbolId[];
+  /** Per symbol: only candles with tsMs > afterMs are delivered (resume after the journal). */
+  readonly afterMs?: Readonly<Record<SymbolId, number>>;
+}
+
+/**
+ * Replays one CSV per symbol as time steps: all candles with the same open time together (symbols
+ * missing a bar are left out of that step). `limit` counts steps.
+ */
+export async function replayCsvs(o: PortfolioReplayOptions, onStep: (candles: Map<SymbolId, { candle: Candle; receivedAt: number }>) => Promise<unknown>): Promise<number> {
+  const cols = o.symbols.map((s) => {
+    const f = o.files[s];
+    if (!f) throw new ConfigError(`no replay CSV for ${s}`, 'replay');
+    return readCandlesCsvSync(f).candles;
+  });
+  const idx = o.symbols.map(() => 0);
+  const barMs = INTERVAL_MS[o.interval];
+  const wait = o.speed === 'max' ? 0 : barMs / o.speed;
+  let sent = 0;
+  for (;;) {
+    if (o.signal?.aborted) break;
+    if (o.limit !== undefined && sent >= o.limit) break;
+    let ts = Infinity;
+    cols.forEach((c, k) => {
+      const i = idx[k]!;
+      if (i < c.length && c.tsMs[i]! < ts) ts = c.tsMs[i]!;
+    });
+    if (!Number.isFinite(ts)) break;
+    const step = new Map<SymbolId, { candle: Candle; receivedAt: number }>();
+    const now = performance.now();
+    cols.forEach((c, k) => {
+      const i = idx[k]!;
+      if (i >= c.length || c.tsMs[i] !== ts) return;
+      idx[k]!++;
+      const s = o.symbols[k]!;
+      if (o.afterMs?.[s] !== undefined && ts <= o.afterMs[s]!) return;
+      step.set(s, { candle: { tsMs: ts, open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]!, volume: c.volume[i]! }, receivedAt: now });
+    });
+    if (step.size === 0) continue;
+    await onStep(step);
+    sent++;
     if (wait > 0) await sleep(wait, o.signal);
     else await new Promise<void>((r) => setImmediate(r));
   }

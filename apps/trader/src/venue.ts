@@ -4,8 +4,9 @@
  * decisions make the same trades), ExchangeVenue sends real orders through core's Exchange
  * interface (the Bybit client, or the Bybit simulator behind it).
  */
-import type { AccountConfigInput } from '@task-agnostic/backtest';
+import type { AccountConfigInput, PortfolioAccount } from '@task-agnostic/backtest';
 import { SimulatedAccount } from '@task-agnostic/backtest';
+import { conformOrder, type InstrumentRules } from '@task-agnostic/bybit';
 import { DataError, holdDecision, signedQty } from '@task-agnostic/core';
 import type { Balance, Candle, Exchange, Fill, Order, OrderRequest, Position, SymbolId, Trade } from '@task-agnostic/core';
 
@@ -24,6 +25,8 @@ export interface Execution {
   readonly order?: Order;
   readonly fills: readonly Fill[];
   readonly error?: string;
+  /** Why nothing was sent ('noop'): e.g. below the instrument's minimum notional after rounding. */
+  readonly reason?: string;
 }
 
 export interface Venue {
@@ -53,8 +56,12 @@ export class PaperVenue implements Venue {
   readonly account: SimulatedAccount;
   private pendingClientId: string | null = null;
 
-  constructor(readonly symbol: SymbolId, config: AccountConfigInput = {}, barMs?: number) {
-    this.account = new SimulatedAccount({ ...config, symbol }, barMs === undefined ? {} : { barMs });
+  /**
+   * A lone paper account, or (with `portfolio`) this symbol's ledger in one account shared by every
+   * traded symbol: equity and balance are then the portfolio's.
+   */
+  constructor(readonly symbol: SymbolId, config: AccountConfigInput = {}, barMs?: number, readonly portfolio?: PortfolioAccount) {
+    this.account = portfolio ? portfolio.account(symbol) : new SimulatedAccount({ ...config, symbol }, barMs === undefined ? {} : { barMs });
   }
 
   async onBar(candle: Candle): Promise<readonly Fill[]> {
@@ -112,10 +119,10 @@ export class PaperVenue implements Venue {
     return this.account.position();
   }
   equity(): number {
-    return this.account.equity;
+    return this.portfolio ? this.portfolio.equity : this.account.equity;
   }
   balance(): Balance {
-    return this.account.balance();
+    return this.portfolio ? this.portfolio.balance() : this.account.balance();
   }
   trades(): readonly Trade[] {
     return this.account.trades;
@@ -123,9 +130,14 @@ export class PaperVenue implements Venue {
 }
 
 export interface ExchangeVenueOptions {
-  /** Quantity step of the instrument (Bybit BTCUSDT: 0.001); orders are rounded toward zero. */
+  /**
+   * The instrument's rules (InstrumentCatalog.get(symbol)): every order is rounded to its qty step
+   * and tick and checked against its minimum qty and notional before it is sent (conformOrder).
+   */
+  readonly rules?: InstrumentRules;
+  /** Without `rules`: quantity step (Bybit BTCUSDT: 0.001); orders are rounded toward zero. */
   readonly qtyStep?: number;
-  /** Orders smaller than this (base units) are not sent. */
+  /** Without `rules`: orders smaller than this (base units) are not sent. */
   readonly minQty?: number;
   /** A same-side re-size is skipped when smaller than this fraction of the target (as the paper account). */
   readonly rebalanceThreshold?: number;
@@ -146,22 +158,68 @@ export class ExchangeVenue implements Venue {
   private readonly qtyStep: number;
   private readonly minQty: number;
   private readonly threshold: number;
+  readonly rules: InstrumentRules | undefined;
+  /** Round trips closed on the exchange, built from executions (the strategy layer reads their returns). */
+  private readonly closed: Trade[] = [];
+  /** Why the last orderFor() sent nothing (undefined when it built an order). */
+  lastSkipReason: string | undefined;
 
   constructor(readonly symbol: SymbolId, readonly exchange: Exchange, options: ExchangeVenueOptions = {}) {
-    this.qtyStep = options.qtyStep ?? 0.001;
-    this.minQty = options.minQty ?? this.qtyStep;
+    this.rules = options.rules;
+    this.qtyStep = options.rules?.qtyStep ?? options.qtyStep ?? 0.001;
+    this.minQty = options.rules?.minOrderQty ?? options.minQty ?? this.qtyStep;
     this.threshold = options.rebalanceThreshold ?? 0.1;
   }
 
   /** Reads position and balance from the exchange (start-up reconciliation and after each bar). */
   async refresh(): Promise<void> {
+    const before = this.pos;
     const [positions, balance] = await Promise.all([this.exchange.positions(this.symbol), this.exchange.balance()]);
     this.pos = positions.find((p) => p.symbol === this.symbol && p.qty > 0);
     this.bal = balance;
+    // A position closed or cut on the exchange between candles (its stop-loss or take-profit executed):
+    // a round trip the strategy layer must see. Priced at the level that executed when the
+    // position carried one on that side of the last close, else at the last close.
+    const own = this.ownFillSinceRefresh;
+    this.ownFillSinceRefresh = false;
+    // (after one of our own fills the change is ours, already recorded from its execution)
+    if (before && !own && this.lastClose > 0) {
+      const cut = before.qty - (this.pos && this.pos.side === before.side ? this.pos.qty : 0);
+      if (cut > 1e-12) {
+        const long = before.side === 'long';
+        const stopHit = before.stopLossPrice !== undefined && (long ? this.lastClose <= before.stopLossPrice * 1.01 : this.lastClose >= before.stopLossPrice * 0.99);
+        const px = stopHit ? before.stopLossPrice! : before.takeProfitPrice ?? this.lastClose;
+        this.recordClose(before, cut, px, 0, this.lastCloseTs, stopHit ? 'stop_loss' : before.takeProfitPrice ? 'take_profit' : 'signal');
+      }
+    }
+  }
+
+  private lastCloseTs = 0;
+  private ownFillSinceRefresh = false;
+
+  private recordClose(before: Position, qty: number, price: number, fee: number, tsMs: number, reason: Trade['exitReason']): void {
+    const s = before.side === 'long' ? 1 : -1;
+    const pnl = s * qty * (price - before.entryPrice) - fee;
+    this.closed.push({
+      symbol: this.symbol, side: before.side, qty, entryMs: before.openedMs ?? tsMs, exitMs: tsMs, entryPrice: before.entryPrice, exitPrice: price,
+      pnl, returnPct: pnl / (qty * before.entryPrice), fees: fee, funding: 0, exitReason: reason,
+    });
+    if (this.closed.length > 200) this.closed.shift();
+  }
+
+  /** An execution of one of our orders (placeOrder's report): closes round trips it reduces. */
+  private onExecution(before: Position | undefined, fills: readonly Fill[]): void {
+    if (!before) return;
+    for (const f of fills) {
+      const reduces = (before.side === 'long') === (f.side === 'sell');
+      if (!reduces) continue;
+      this.recordClose(before, Math.min(f.qty, before.qty), f.price, f.fee, f.tsMs, 'signal');
+    }
   }
 
   async onBar(candle: Candle, history = false): Promise<readonly Fill[]> {
     this.lastClose = candle.close;
+    this.lastCloseTs = candle.tsMs;
     // Position and balance as the exchange has them now (stops and targets fill there between candles).
     if (!history) await this.refresh();
     return [];
@@ -175,10 +233,14 @@ export class ExchangeVenue implements Venue {
     const q = signedQty(this.pos);
     if (q !== 0 && targetQty !== 0 && q > 0 === targetQty > 0 && Math.abs(targetQty - q) <= this.threshold * Math.abs(targetQty)) return null;
     const delta = roundDown(Math.abs(targetQty - q), this.qtyStep) * Math.sign(targetQty - q);
-    if (Math.abs(delta) < this.minQty) return null;
+    this.lastSkipReason = undefined;
+    if (Math.abs(delta) < this.minQty) {
+      if (delta !== 0) this.lastSkipReason = `${this.symbol}: change of ${Math.abs(delta)} is below the minimum order qty ${this.minQty}`;
+      return null;
+    }
     const reducing = targetQty === 0 || (q !== 0 && q > 0 === targetQty > 0 && Math.abs(targetQty) < Math.abs(q));
     const px = this.lastClose;
-    return {
+    const req: OrderRequest = {
       symbol: this.symbol,
       side: delta > 0 ? 'buy' : 'sell',
       type: 'market',
@@ -188,17 +250,29 @@ export class ExchangeVenue implements Venue {
       ...(!reducing && target.stopLossPct > 0 ? { stopLossPrice: px * (1 - s * target.stopLossPct) } : {}),
       ...(!reducing && target.takeProfitPct > 0 ? { takeProfitPrice: px * (1 + s * target.takeProfitPct) } : {}),
     };
+    if (!this.rules) return req;
+    // The exchange's rules: qty to the step, levels to the tick, minimum qty and notional.
+    const r = conformOrder(req, this.rules, px);
+    if (!r.ok) {
+      this.lastSkipReason = r.reason;
+      return null;
+    }
+    return r.order;
   }
 
   async execute(target: Target, clientOrderId: string): Promise<Execution> {
     const req = this.orderFor(target, clientOrderId);
-    if (!req) return { status: 'noop', fills: [] };
+    if (!req) return { status: 'noop', fills: [], ...(this.lastSkipReason ? { reason: this.lastSkipReason } : {}) };
     return this.send(req);
   }
 
   async send(req: OrderRequest): Promise<Execution> {
     try {
+      const before = this.pos;
       const order = await this.exchange.placeOrder(req);
+      const fills = fillsOf(order);
+      this.onExecution(before, fills);
+      if (fills.length) this.ownFillSinceRefresh = true;
       return { status: order.status === 'filled' ? 'filled' : order.status === 'rejected' ? 'rejected' : 'accepted', order, fills: fillsOf(order) };
     } catch (err) {
       return { status: 'rejected', fills: [], error: (err as Error).message };
@@ -214,6 +288,7 @@ export class ExchangeVenue implements Venue {
     const p = this.pos;
     if (!p) return [];
     const r = await this.send({ symbol: this.symbol, side: p.side === 'long' ? 'sell' : 'buy', type: 'market', qty: p.qty, reduceOnly: true, clientOrderId });
+    this.pos = undefined; // closed by our order: refresh() must not count it again as a stop
     await this.refresh();
     return r.fills;
   }
@@ -227,8 +302,9 @@ export class ExchangeVenue implements Venue {
   balance(): Balance {
     return this.bal;
   }
+  /** Round trips closed on the exchange since start: our orders' executions and stops / targets seen between candles. */
   trades(): readonly Trade[] {
-    return [];
+    return this.closed;
   }
 }
 

@@ -8,7 +8,10 @@ import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
 import { backtestStep, evaluateStep, recalibrateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
 import { loadRun } from './load-run.js';
+import { runOosBacktest, runOosEvaluate, type OosRequest } from './oos-run.js';
+import { parsePeriod, runWalkForward } from './walk-forward.js';
 import type { Evaluation } from './evaluate-run.js';
+import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js';
 import type { Log } from './train-run.js';
 
 const out: Log = (l) => process.stdout.write(l + '\n');
@@ -26,6 +29,7 @@ Commands:
   backtest   model -> fusion -> risk -> backtest over the test range, with HTML/JSON reports
   calibrate  refit a saved run's head calibration and decision policy on its validation split
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
+  walk-forward  retrain per fold, test on the next period; stitched out-of-sample metrics with intervals
 
 Examples:
   trainer main
@@ -57,7 +61,7 @@ Example:
 `,
   train: `trainer train [--config <file|preset>] [--data <csv|dir> | --synthetic] [--symbols A,B] [--interval 1h]
                [--exchange bybit] [--val-start DATE --test-start DATE] [--epochs N] [--seed N]
-               [--name NAME] [--out runs] [--thresholds fitted|seed] [--no-progress]
+               [--name NAME] [--out runs] [--thresholds fitted|seed] [--workers N] [--no-progress]
 
 Trains a multi-task model, calibrates every head on the validation split, fits both fusions'
 thresholds there (net Sharpe after fees and slippage, with a minimum of round trips per day;
@@ -66,30 +70,62 @@ artifact, calibration and decision policy inside), config.json, training.jsonl (
 epoch), training.json (summary, test metrics beside baselines), calibration.json (test ECE/Brier
 before and after), decision-policy.json (the fit).
 --config takes a preset (${Object.keys(PRESETS).join(', ')}) or a JSON file (which may say "extends": "quick").
+--workers N trains data-parallel on N threads (the main thread + N-1 workers, each its own engine on
+a slice of every batch; default: the core count; 1 = one thread; more than the cores is clamped).
 
 Examples:
   trainer train --config quick --synthetic
   trainer train --config default --data ../shared/data/candles --exchange bybit \\
       --symbols BTCUSDT,ETHUSDT,SOLUSDT --val-start 2024-10-01 --test-start 2025-01-01 --name real
 `,
-  evaluate: `trainer evaluate <run-dir> [--data <csv|dir>] [--no-single-task] [--no-transfer]
+  evaluate: `trainer evaluate <run-dir> [--no-single-task] [--no-transfer]
+trainer evaluate <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit]
 
 Per-task test metrics beside each task's naive baselines and a single-task model trained with the
 same encoder and budget (does sharing help?); transfer (frozen encoder + new head vs from scratch);
-the consistency score of the fused decisions; representation quality. Writes evaluation.json.
+the consistency score of the fused decisions; representation quality. Every comparison has a 95%
+stationary-block-bootstrap interval and a verdict: "better (95% CI excludes 0)", "no significant
+difference", "worse", or "too few to judge" (< 30 windows). Writes evaluation.json.
 
-Example:
+Out of sample (any of --data, --symbols, --from, --to): the saved artifact as it is (normaliser,
+label thresholds, calibration; nothing refitted) on other candles, e.g. newer ones or a symbol the
+model never saw. Bars before --from are feature warm-up only; --to is exclusive. Forecast tasks add
+Diebold-Mariano (HLN). Writes <run-dir>/oos/<symbols>_<from>_<to>/evaluation.json.
+
+Examples:
   trainer evaluate runs/quick
+  trainer evaluate runs/real --data data/ --symbols BTCUSDT --from 2025-06-01
 `,
-  backtest: `trainer backtest <run-dir> [--data <csv|dir>] [--fusion consistency|weighted] [--thresholds fitted|seed]
+  backtest: `trainer backtest <run-dir> [--fusion consistency|weighted] [--thresholds fitted|seed]
+trainer backtest <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit]
 
 Model -> fusion -> seven-layer risk gate -> the backtest engine over each symbol's test range,
 with the thresholds the model's decision policy fitted on validation (--thresholds seed: the
-source design's).
+source design's). Sharpe ratios come with their 95% interval (Lo 2002, Newey-West) and the number
+of trades, and the strategy - buy & hold Sharpe difference with a paired block-bootstrap interval
+and verdict.
 Writes backtest.html (first symbol), backtest-<SYMBOL>.html (others) and backtest.json.
+Out of sample (as for evaluate): writes <run-dir>/oos/<symbols>_<from>_<to>/backtest-<SYMBOL>.html and backtest.json.
+
+Examples:
+  trainer backtest runs/quick --fusion weighted
+  trainer backtest runs/real --data data/ --symbols SOLUSDT --from 2025-06-01 --to 2025-09-01
+`,
+  'walk-forward': `trainer walk-forward [--config <file|preset>] --folds N --test-length 3mo [--retrain expanding|rolling]
+               [--data <csv|dir>] [--symbols A,B] [--exchange bybit] [--from DATE] [--to DATE]
+               [--epochs N] [--seed N] [--name NAME] [--out runs] [--no-progress]
+
+N test periods of the given length (3mo, 6w, 30d, 12h, 1y) ending at the data's end. For each fold a
+model is trained on the bars before its test period only (expanding: from the data's start; rolling:
+the first fold's training length, moved forward; early stopping on its own validation split) and
+applied as saved to the test period: per-task metrics beside the naive baselines, and a backtest.
+The folds' test windows and bar returns are stitched: metrics and Sharpe ratios with 95% intervals
+and verdicts. Progress per fold; a killed run resumes after its last finished fold.
+Writes <out>/<name>/walk-forward/folds.jsonl (one line per fold) and summary.json.
 
 Example:
-  trainer backtest runs/quick --fusion weighted
+  trainer walk-forward --config default --data ../shared/data/candles --exchange bybit --symbols BTCUSDT \
+      --from 2022-01-01 --to 2026-01-01 --folds 12 --test-length 3mo --retrain expanding --name wf-btc
 `,
   calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed]
 
@@ -145,40 +181,70 @@ function symbolsFlag(s: string | undefined): string[] | undefined {
 }
 
 export function printTrainSummary(run: TrainedRun, log: Log): void {
-  const rows: string[][] = [['task', 'metric', 'model', 'best baseline', '']];
+  const rows: string[][] = [['task', 'metric', 'model [95% CI]', 'best baseline [95% CI]', 'model - baseline [95% CI]', 'verdict']];
+  let windows = 0;
   for (const [id, t] of Object.entries(run.result.test)) {
     const first = Object.values(t.bySeries)[0];
-    if (!first) continue;
+    const task = run.result.model.tasks.find((x) => x.id === id) as unknown as MetricSource | undefined;
+    if (!first || !task) continue;
     const metric = 'accuracy' in first.metrics ? 'macroF1' : 'mse';
     const higher = metric === 'macroF1';
-    let best: { name: string; v: number } | null = null;
+    let best: { name: string; v: number; outputs?: Float32Array } | null = null;
     for (const b of first.baselines) {
       const v = b.metrics[metric];
-      if (v !== undefined && Number.isFinite(v) && (!best || (higher ? v > best.v : v < best.v))) best = { name: b.name, v };
+      if (v !== undefined && Number.isFinite(v) && (!best || (higher ? v > best.v : v < best.v))) best = { name: b.name, v, ...(b.outputs ? { outputs: b.outputs } : {}) };
     }
-    const m = first.metrics[metric];
-    const verdict = best && m !== undefined ? ((higher ? m > best.v : m < best.v) ? 'beats baseline' : 'below baseline') : '';
-    rows.push([id, metric, fmt(m), best ? `${fmt(best.v)} (${best.name})` : '-', verdict]);
+    const w = first as { outputs?: Float32Array; targets?: Float32Array; rows?: readonly number[] };
+    const iv = best?.outputs && w.outputs && w.targets && w.rows ? compareOnWindows(task, metric, higher, w.outputs, best.outputs, w.targets, w.rows.length, { seed: run.cfg.seed }) : null;
+    windows = w.rows?.length ?? windows;
+    rows.push([id, metric, iv ? fmtInterval(iv.model) : fmt(first.metrics[metric]), best ? `${iv ? fmtInterval(iv.other) : fmt(best.v)} (${best.name})` : '-', iv ? fmtInterval(iv.diff) : '-', iv ? iv.verdictText : 'n/a']);
   }
-  log(`\ntest metrics (${Object.keys(Object.values(run.result.test)[0]?.bySeries ?? {})[0] ?? ''} test rows):\n${textTable(rows)}`);
+  log(`\ntest metrics (${Object.keys(Object.values(run.result.test)[0]?.bySeries ?? {})[0] ?? ''}, ${windows} test windows; 95% block-bootstrap intervals):\n${textTable(rows)}`);
 }
 
 export function printEvaluation(ev: Evaluation, log: Log): void {
-  const rows: string[][] = [['task', 'symbol', 'metric', 'model', 'best baseline', 'vs baseline']];
+  const rows: string[][] = [['task', 'symbol', 'metric', 'windows', 'model [95% CI]', 'best baseline [95% CI]', 'model - baseline [95% CI]', 'verdict']];
   for (const t of ev.tasks) {
     for (const [sym, b] of Object.entries(t.bySymbol)) {
-      rows.push([t.task, sym, t.metric, fmt(b.model[t.metric]), b.bestBaseline ? `${fmt(b.bestBaseline.value)} (${b.bestBaseline.name})` : '-', b.vsBaseline]);
+      const iv = b.vsBaselineInterval;
+      rows.push([
+        t.task,
+        sym,
+        t.metric,
+        iv ? String(iv.n) : '-',
+        iv ? fmtInterval(iv.model) : fmt(b.model[t.metric]),
+        b.bestBaseline ? `${iv ? fmtInterval(iv.other) : fmt(b.bestBaseline.value)} (${b.bestBaseline.name})` : '-',
+        iv ? fmtInterval(iv.diff) : '-',
+        b.vsBaseline,
+      ]);
     }
   }
-  const shared: string[][] = [['task', 'metric', 'beats best baseline', 'multi-task (pooled)', 'single-task (pooled)', 'sharing']];
+  const shared: string[][] = [['task', 'metric', 'beats best baseline', 'multi-task (pooled) [95% CI]', 'single-task (pooled) [95% CI]', 'multi - single [95% CI]', 'sharing']];
   for (const t of ev.tasks) {
-    shared.push([t.task, t.metric, `${t.beatsBaselineOn}/${t.symbols} symbols`, fmt(t.multiTask[t.metric]), fmt(t.singleTask?.[t.metric]), t.vsSingleTask]);
+    const iv = t.vsSingleTaskInterval;
+    shared.push([
+      t.task,
+      t.metric,
+      `${t.beatsBaselineOn}/${t.symbols} symbols`,
+      iv ? fmtInterval(iv.model) : fmt(t.multiTask[t.metric]),
+      iv ? fmtInterval(iv.other) : fmt(t.singleTask?.[t.metric]),
+      iv ? fmtInterval(iv.diff) : '-',
+      t.vsSingleTask,
+    ]);
   }
-  log(`\nevaluation (${ev.testSamples} test windows), each symbol against each task's naive baselines:\n${textTable(rows)}`);
-  log(`\ndoes sharing help? the multi-task model against single-task models with the same encoder and budget:\n${textTable(shared)}`);
+  log(`\nevaluation (${ev.testSamples} test windows), each symbol against each task's best naive baseline on the same windows (95% stationary-block-bootstrap intervals; 'better' only when the interval of the difference excludes 0):\n${textTable(rows)}`);
+  log(`\ndoes sharing help? the multi-task model against single-task models with the same encoder and budget, on the same pooled windows:\n${textTable(shared)}`);
   if (ev.transfer) log(`transfer '${ev.transfer.task}': ${ev.transfer.metric} frozen encoder ${fmt(ev.transfer.frozenEncoder[ev.transfer.metric])} vs from scratch ${fmt(ev.transfer.fromScratch[ev.transfer.metric])} (${ev.transfer.note})`);
   log(`consistency (${ev.consistency.fusion}): ${pct(ev.consistency.score)} of decisions agree; mean agreement ${fmt(ev.consistency.meanAgreement, 3)}`);
   if (ev.representation) log(`representation (${ev.representation.labels} classes): inter/intra ratio ${fmt(ev.representation.trained.ratio)} trained vs ${fmt(ev.representation.untrained.ratio)} untrained`);
+  if (ev.regimeTruth) {
+    const g = ev.regimeTruth;
+    const per = Object.entries(g.bySymbol).map(([s, b]) => `${s} ${pct(b.accuracy)}`).join(', ');
+    log(
+      `regime head vs the generator's TRUE regimes (forward ${g.horizon} bars, ${g.n} test windows, ${g.spells} regime spells): ${pct(g.accuracy)} ` +
+        `(95% block bootstrap ${g.blockInterval ? `${pct(g.blockInterval.lo)}-${pct(g.blockInterval.hi)}` : 'n/a'}; Wilson ${pct(g.interval[0])}-${pct(g.interval[1])} treats windows as independent); ${per}; vs the regime in force at t ${pct(g.accuracyNow)}`,
+    );
+  }
 }
 
 async function cmdMain(args: readonly string[]): Promise<number> {
@@ -237,7 +303,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     {
       config: { type: 'string' }, data: { type: 'string' }, synthetic: { type: 'boolean' }, symbols: { type: 'string' }, interval: { type: 'string' },
       exchange: { type: 'string' }, 'val-start': { type: 'string' }, 'test-start': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
-      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, thresholds: { type: 'string' },
+      name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, thresholds: { type: 'string' }, workers: { type: 'string' },
     },
     'train',
   );
@@ -247,6 +313,8 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   const symbols = symbolsFlag(values.symbols as string | undefined);
   const epochs = intFlag(values.epochs as string | undefined, 'epochs');
   const thresholds = thresholdsFlag(values.thresholds as string | undefined);
+  const workers = intFlag(values.workers as string | undefined, 'workers');
+  if (workers === 0) throw new ConfigError('--workers must be 1 or more (1 = one thread; default: the core count)', 'workers');
   const data: Record<string, unknown> = {
     ...(values.data ? { source: 'csv', path: path.resolve(values.data as string) } : {}),
     ...(values.synthetic ? { source: 'synthetic' } : {}),
@@ -257,7 +325,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   };
   const overrides = {
     ...(Object.keys(data).length ? { data } : {}),
-    ...(epochs !== undefined ? { training: { epochs } } : {}),
+    ...(epochs !== undefined || workers !== undefined ? { training: { ...(epochs !== undefined ? { epochs } : {}), ...(workers !== undefined ? { workers } : {}) } } : {}),
     ...(values.seed !== undefined ? { seed: intFlag(values.seed as string, 'seed') } : {}),
     ...(values.name ? { name: values.name } : {}),
     ...(values.out ? { out: values.out } : {}),
@@ -279,11 +347,34 @@ function runDirArg(positionals: readonly string[], command: string): string {
   return path.resolve(dir);
 }
 
+const OOS_FLAGS = { data: { type: 'string' }, symbols: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, exchange: { type: 'string' } } as const;
+
+/** The out-of-sample request the flags describe, or null when none of them is given. */
+function oosRequest(dir: string, values: Flags): OosRequest | null {
+  if (!values.data && !values.symbols && !values.from && !values.to) return null;
+  const symbols = symbolsFlag(values.symbols as string | undefined);
+  const fromMs = dateMs(values.from as string | undefined, 'from');
+  const toMs = dateMs(values.to as string | undefined, 'to');
+  return {
+    runDir: dir,
+    ...(values.data ? { dataPath: values.data as string } : {}),
+    ...(symbols ? { symbols } : {}),
+    ...(fromMs !== undefined ? { fromMs } : {}),
+    ...(toMs !== undefined ? { toMs } : {}),
+    ...(values.exchange ? { exchange: values.exchange as string } : {}),
+  };
+}
+
 async function cmdEvaluate(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { data: { type: 'string' }, 'no-single-task': { type: 'boolean' }, 'no-transfer': { type: 'boolean' } }, 'evaluate');
+  const { values, positionals } = parse(args, { ...OOS_FLAGS, 'no-single-task': { type: 'boolean' }, 'no-transfer': { type: 'boolean' } }, 'evaluate');
   if (values.help) return help('evaluate');
   const dir = runDirArg(positionals, 'evaluate');
+  const oos = oosRequest(dir, values);
   await initBackend();
+  if (oos) {
+    await runOosEvaluate(oos, out);
+    return 0;
+  }
   const run = await loadRun(dir, {
     ...(values.data ? { dataPath: values.data as string } : {}),
     evaluate: { ...(values['no-single-task'] ? { singleTask: false } : {}), ...(values['no-transfer'] ? { transfer: false } : {}) },
@@ -294,17 +385,65 @@ async function cmdEvaluate(args: readonly string[]): Promise<number> {
 }
 
 async function cmdBacktest(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { data: { type: 'string' }, fusion: { type: 'string' }, thresholds: { type: 'string' } }, 'backtest');
+  const { values, positionals } = parse(args, { ...OOS_FLAGS, fusion: { type: 'string' }, thresholds: { type: 'string' } }, 'backtest');
   if (values.help) return help('backtest');
   const dir = runDirArg(positionals, 'backtest');
   const fusion = values.fusion as string | undefined;
   if (fusion !== undefined && fusion !== 'consistency' && fusion !== 'weighted') throw new ConfigError(`--fusion must be consistency or weighted, got '${fusion}'`, 'fusion');
   const thresholds = thresholdsFlag(values.thresholds as string | undefined);
+  const oos = oosRequest(dir, values);
   await initBackend();
-  const run = await loadRun(dir, { ...(values.data ? { dataPath: values.data as string } : {}), ...(fusion ? { fusion } : {}), ...(thresholds ? { thresholds } : {}) });
+  if (oos) {
+    await runOosBacktest({ ...oos, ...(fusion ? { fusion } : {}) }, out);
+    return 0;
+  }
+  const run = await loadRun(dir, { ...(fusion ? { fusion } : {}), ...(thresholds ? { thresholds } : {}) });
   const summaries = await backtestStep(run, { log: out });
   await saveBacktestSummaries(run.paths, summaries);
   run.result.model.dispose();
+  return 0;
+}
+
+async function cmdWalkForward(args: readonly string[]): Promise<number> {
+  const { values } = parse(
+    args,
+    {
+      config: { type: 'string' }, folds: { type: 'string' }, 'test-length': { type: 'string' }, retrain: { type: 'string', default: 'expanding' },
+      data: { type: 'string' }, symbols: { type: 'string' }, exchange: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+      epochs: { type: 'string' }, seed: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' },
+    },
+    'walk-forward',
+  );
+  if (values.help) return help('walk-forward');
+  const folds = intFlag(values.folds as string | undefined, 'folds');
+  if (!folds) throw new ConfigError(`--folds is required (a positive integer), e.g. --folds 8\n\n${HELP['walk-forward']}`, 'folds');
+  if (!values['test-length']) throw new ConfigError(`--test-length is required, e.g. --test-length 3mo\n\n${HELP['walk-forward']}`, 'test-length');
+  const testLength = parsePeriod(values['test-length'] as string);
+  const retrain = values.retrain as string;
+  if (retrain !== 'expanding' && retrain !== 'rolling') throw new ConfigError(`--retrain must be expanding or rolling, got '${retrain}'`, 'retrain');
+  const fromMs = dateMs(values.from as string | undefined, 'from');
+  const toMs = dateMs(values.to as string | undefined, 'to');
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new ConfigError(`--to ${values.to} is not after --from ${values.from}`, 'to');
+  const symbols = symbolsFlag(values.symbols as string | undefined);
+  const epochs = intFlag(values.epochs as string | undefined, 'epochs');
+  const data: Record<string, unknown> = {
+    ...(values.data ? { source: 'csv', path: path.resolve(values.data as string) } : {}),
+    ...(symbols ? { symbols } : {}),
+    ...(values.exchange ? { exchange: values.exchange } : {}),
+    ...(values.from ? { start: values.from } : {}),
+    ...(values.to ? { end: values.to } : {}),
+  };
+  const overrides = {
+    ...(Object.keys(data).length ? { data } : {}),
+    ...(epochs !== undefined ? { training: { epochs } } : {}),
+    ...(values.seed !== undefined ? { seed: intFlag(values.seed as string, 'seed') } : {}),
+    name: (values.name as string | undefined) ?? `walk-forward-${typeof values.config === 'string' ? path.basename(values.config as string, '.json') : 'quick'}`,
+    ...(values.out ? { out: values.out } : {}),
+  } as TrainerConfigInput;
+  const cfg = resolveConfig(values.config as string | undefined, overrides);
+  const backend = await initBackend();
+  out(`walk-forward '${cfg.name}': ${folds} folds of ${testLength.text}, ${retrain}, ${cfg.data.source} data (${cfg.data.symbols.join(', ')}), backend ${backend.name}`);
+  await runWalkForward(cfg, { folds, testLength, retrain, log: out, progress: !values['no-progress'] });
   return 0;
 }
 
@@ -344,6 +483,7 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   backtest: cmdBacktest,
   calibrate: cmdCalibrate,
   report: cmdReport,
+  'walk-forward': cmdWalkForward,
 };
 
 export async function runCli(argv: readonly string[]): Promise<number> {

@@ -24,6 +24,14 @@ export interface SymbolData {
   /** What validation changed (0 and 0 for clean data). */
   readonly dropped: number;
   readonly filled: number;
+  /** Synthetic data only: the generator's ground truth, row for row with `candles`. */
+  readonly truth?: SyntheticTruth;
+}
+
+/** The synthetic generator's truth per bar: regime index (into REGIMES) and conditional volatility. */
+export interface SyntheticTruth {
+  readonly regimes: Uint8Array;
+  readonly sigma: Float64Array;
 }
 
 export interface LoadDataOptions {
@@ -55,9 +63,13 @@ export function parseCandleFileName(name: string): { exchange?: string; symbol: 
   return { ...(m[1] ? { exchange: m[1] } : {}), symbol: m[2]!, interval: m[3] as Interval };
 }
 
+function clipRange(c: CandleColumns, startMs?: number, endMs?: number): [number, number] {
+  return [startMs === undefined ? 0 : lowerBound(c, startMs), endMs === undefined ? c.length : lowerBound(c, endMs)];
+}
+
 function clip(c: CandleColumns, startMs?: number, endMs?: number): CandleColumns {
   if (startMs === undefined && endMs === undefined) return c;
-  return sliceColumns(c, startMs === undefined ? 0 : lowerBound(c, startMs), endMs === undefined ? c.length : lowerBound(c, endMs));
+  return sliceColumns(c, ...clipRange(c, startMs, endMs));
 }
 
 /**
@@ -72,7 +84,9 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
     return symbols.map((symbol, k) => {
       const seed = (o.seed ?? 42) * 1000 + k;
       const m = generateSyntheticMarket({ bars: o.bars ?? 20_000, seed, symbol, interval });
-      return { symbol, interval, candles: clip(m.candles, o.startMs, o.endMs), source: `synthetic:${seed}`, dropped: 0, filled: 0 };
+      const [a, b] = clipRange(m.candles, o.startMs, o.endMs);
+      const truth = { regimes: m.regimes.slice(a, b), sigma: m.sigma.slice(a, b) };
+      return { symbol, interval, candles: clip(m.candles, o.startMs, o.endMs), source: `synthetic:${seed}`, dropped: 0, filled: 0, truth };
     });
   }
   if (!existsSync(o.path)) throw new DataError(`data path ${o.path} does not exist`);
@@ -93,7 +107,12 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
       files.push({ file: path.join(o.path, name), symbol: parsed.symbol, interval });
     }
     const missing = (o.symbols ?? []).filter((s) => !files.some((f) => f.symbol === s));
-    if (missing.length) throw new DataError(`no ${interval} CSV for ${missing.join(', ')} in ${o.path} (expected names like bybit_${missing[0]}_${interval}.csv)`);
+    if (missing.length) {
+      const found = readdirSync(o.path).filter((n) => n.endsWith('.csv')).sort();
+      throw new DataError(
+        `no ${interval} CSV for ${missing.join(', ')} in ${o.path} (expected names like bybit_${missing[0]}_${interval}.csv); files found: ${found.length ? found.join(', ') : 'none'}`,
+      );
+    }
     if (files.length === 0) throw new DataError(`no ${interval} candle CSV files in ${o.path}`);
   } else {
     const parsed = parseCandleFileName(path.basename(o.path));

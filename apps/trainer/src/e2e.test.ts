@@ -81,13 +81,21 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
       expect(Number.isFinite(t.multiTask[t.metric])).toBe(true);
       expect(Number.isFinite(t.singleTask[t.metric])).toBe(true);
       expect(Object.keys(t.bySymbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
-      for (const b of Object.values(t.bySymbol) as { vsBaseline: string; model: Record<string, number>; bestBaseline: { value: number } }[]) {
-        expect(['better', 'worse', 'equal']).toContain(b.vsBaseline);
-        // The verdict follows from the numbers it reports.
-        const better = t.higherIsBetter ? b.model[t.metric]! > b.bestBaseline.value : b.model[t.metric]! < b.bestBaseline.value;
-        if (b.vsBaseline !== 'equal') expect(b.vsBaseline === 'better').toBe(better);
+      type Iv = { estimate: number; lo: number; hi: number };
+      for (const b of Object.values(t.bySymbol) as { vsBaseline: string; model: Record<string, number>; bestBaseline: { value: number }; vsBaselineInterval: { model: Iv; other: Iv; diff: Iv; n: number } }[]) {
+        expect(['better (95% CI excludes 0)', 'no significant difference', 'worse']).toContain(b.vsBaseline);
+        // The verdict follows from the interval it reports, on the figures it reports.
+        const iv = b.vsBaselineInterval;
+        expect(iv.model.estimate).toBeCloseTo(b.model[t.metric]!, 6);
+        expect(iv.other.estimate).toBeCloseTo(b.bestBaseline.value, 6);
+        expect(iv.diff.lo).toBeLessThanOrEqual(iv.diff.hi);
+        const up = t.higherIsBetter ? 1 : -1;
+        const excludes = iv.diff.lo > 0 || iv.diff.hi < 0;
+        if (!excludes) expect(b.vsBaseline).toBe('no significant difference');
+        else expect(b.vsBaseline).toBe(up * iv.diff.estimate > 0 ? 'better (95% CI excludes 0)' : 'worse');
       }
-      expect(t.beatsBaselineOn).toBe(Object.values(t.bySymbol).filter((b) => (b as { vsBaseline: string }).vsBaseline === 'better').length);
+      expect(t.beatsBaselineOn).toBe(Object.values(t.bySymbol).filter((b) => (b as { vsBaseline: string }).vsBaseline.startsWith('better')).length);
+      expect(t.vsSingleTaskInterval.n).toBeGreaterThan(30);
     }
     // The standalone evaluation reproduces the test metrics training wrote.
     expect(ev.tasks[1].multiTask.mse).toBeCloseTo(training.test.volatility.metrics.mse, 6);
@@ -99,12 +107,25 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     const bt = JSON.parse(readFileSync(path.join(run, 'backtest.json'), 'utf8'));
     expect(bt.symbols.map((s: { symbol: string }) => s.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
     expect(bt.symbols[0].report.metrics.bars).toBeGreaterThan(100);
+    expect(bt.symbols[0].sharpe.sharpe.trades).toBe(bt.symbols[0].report.metrics.trades);
+    for (const sym of bt.symbols) {
+      const s = sym.sharpe;
+      // Buy & hold always moves: its Sharpe matches the backtest's and has an interval.
+      expect(s.benchmarkSharpe.sharpe).toBeCloseTo(sym.report.benchmarkMetrics.sharpe, 9);
+      expect(s.benchmarkSharpe.lo).toBeLessThan(s.benchmarkSharpe.hi);
+      if (sym.report.metrics.trades >= 10) {
+        expect(s.sharpe.sharpe).toBeCloseTo(sym.report.metrics.sharpe, 9);
+        expect(s.sharpe.lo).toBeLessThan(s.sharpe.hi);
+      } else {
+        expect(s.vsBenchmark.verdictText).toMatch(/^too few to judge/);
+      }
+    }
     expect(readFileSync(path.join(run, 'backtest.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
     expect(existsSync(path.join(run, 'backtest-ETHUSDT.html'))).toBe(true);
 
     expect(await runCli(['report', run])).toBe(0);
     const html = readFileSync(path.join(run, 'report.html'), 'utf8');
-    for (const s of ['Validation loss per task', 'Evaluation on the test range', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'Calibration (fitted on validation, scored on test)', 'reliability diagram of direction', 'Decision policy (fitted on validation)']) expect(html).toContain(s);
+    for (const s of ['Validation loss per task', 'Evaluation on the test range', '95% CI', 'Sharpe: strategy - buy &amp; hold', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'Calibration (fitted on validation, scored on test)', 'reliability diagram of direction', 'Decision policy (fitted on validation)']) expect(html).toContain(s);
     expect(html).not.toMatch(/<script|https?:\/\//);
 
     // Reproducible: the same seed and config give the same metrics.
@@ -120,6 +141,8 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     await expect(runCli(['evaluate', path.join(dir, 'no-run')])).rejects.toThrow(/does not exist/);
     await expect(runCli(['fetch', '--interval', '1h'])).rejects.toThrow(/--symbols is required/);
     await expect(runCli(['train', '--bogus'])).rejects.toThrow(/bogus/);
+    await expect(runCli(['train', '--workers', '0'])).rejects.toThrow(/--workers must be 1 or more/);
+    await expect(runCli(['train', '--workers', 'two'])).rejects.toThrow(/--workers must be a non-negative integer/);
     await expect(runCli(['backtest', dir, '--fusion', 'magic'])).rejects.toThrow(/--fusion must be consistency or weighted/);
   });
 });

@@ -23,6 +23,8 @@ import type { TaskOutputs } from '@task-agnostic/core';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import { classSeparation, type ClassSeparation } from './representation.js';
+import { compareOnWindows, type MetricSource, type WindowComparison } from './intervals.js';
+import { regimeTruthAccuracy, type RegimeTruthReport } from './regime-truth.js';
 import { decisionOf } from './decision-setup.js';
 import { encoderConfigOf, scalarMetrics, trainRun, dateBoundaries, type Log } from './train-run.js';
 
@@ -48,14 +50,18 @@ export interface TaskComparison {
       model: Record<string, number>;
       baselines: { name: string; description: string; metrics: Record<string, number> }[];
       bestBaseline: { name: string; value: number } | null;
+      /** The plain verdict on model - best baseline (95% block-bootstrap interval). */
       vsBaseline: Verdict;
+      /** Both metrics and their difference with intervals, on the same test windows. */
+      vsBaselineInterval: WindowComparison | null;
     }
   >;
-  /** On how many symbols the model beats the best naive baseline (primary metric). */
+  /** On how many symbols the model beats the best naive baseline (primary metric, 95% CI excludes 0). */
   readonly beatsBaselineOn: number;
   readonly symbols: number;
-  /** Multi-task vs single-task model on the pooled test rows (primary metric). */
+  /** Multi-task vs single-task model on the pooled test rows (primary metric), with its interval. */
   readonly vsSingleTask: Verdict;
+  readonly vsSingleTaskInterval: WindowComparison | null;
 }
 
 export interface TransferReport {
@@ -72,15 +78,59 @@ export interface Evaluation {
   readonly transfer: TransferReport | null;
   readonly consistency: { readonly fusion: string; readonly score: number; readonly meanAgreement: number; readonly decisions: number; readonly actions: Record<string, number> };
   readonly representation: { readonly labels: string; readonly trained: ClassSeparation; readonly untrained: ClassSeparation } | null;
+  /** Synthetic data: the regime head against the generator's true regimes (null otherwise). */
+  readonly regimeTruth?: RegimeTruthReport | null;
   readonly testSamples: number;
 }
 
-export type Verdict = 'better' | 'worse' | 'equal' | 'n/a';
+/**
+ * The plain verdict on a difference: "better (95% CI excludes 0)", "no significant difference",
+ * "worse", "too few to judge (...)", or "n/a" where there is nothing to compare.
+ */
+export type Verdict = string;
 
-function compare(a: number | undefined, b: number | undefined, higher: boolean): Verdict {
-  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return 'n/a';
-  if (Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b))) return 'equal';
-  return (higher ? a > b : a < b) ? 'better' : 'worse';
+/** Per-symbol raw outputs, targets and candle rows of one task's test windows. */
+interface WindowData {
+  readonly outputs: Float32Array;
+  readonly targets: Float32Array;
+  readonly rows: readonly number[];
+}
+
+function windowsOf(s: unknown): WindowData | null {
+  const w = s as Partial<WindowData>;
+  return w.outputs && w.targets && w.rows ? (w as WindowData) : null;
+}
+
+/** Model vs another forecaster on the windows both cover (matched by candle row), pooled over symbols. */
+function pooledComparison(
+  task: MetricSource,
+  metric: string,
+  higher: boolean,
+  a: readonly (WindowData | null)[],
+  b: readonly (WindowData | null)[],
+  seed: number,
+): WindowComparison | null {
+  const od = task.outputDim;
+  const td = task.targetDim;
+  const ao: number[] = [];
+  const bo: number[] = [];
+  const ys: number[] = [];
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k];
+    const y = b[k];
+    if (!x || !y) continue;
+    const at = new Map<number, number>();
+    y.rows.forEach((r, i) => at.set(r, i));
+    x.rows.forEach((r, i) => {
+      const j = at.get(r);
+      if (j === undefined) return;
+      for (let c = 0; c < od; c++) ao.push(x.outputs[i * od + c]!), bo.push(y.outputs[j * od + c]!);
+      for (let c = 0; c < td; c++) ys.push(x.targets[i * td + c]!);
+    });
+  }
+  const n = ys.length / td;
+  if (n === 0) return null;
+  return compareOnWindows(task, metric, higher, Float32Array.from(ao), Float32Array.from(bo), Float32Array.from(ys), n, { seed });
 }
 
 /** The fusion the config names, as a function. */
@@ -102,17 +152,20 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
 
   // 1. Single-task models: the same encoder config, data and budget, one task each.
   const single: Record<string, Record<string, number>> = {};
+  const singleWindows: Record<string, Record<string, WindowData | null>> = {};
   if (cfg.evaluate.singleTask && taskIds.length > 1) {
     for (const id of taskIds) {
       log(`evaluate: single-task model for '${id}' (same encoder and budget)`);
       const spec = cfg.model.tasks.find((t) => (typeof t === 'string' ? t : t.id) === id)!;
       const one = await trainRun(cfg, data, { tasks: [spec], progress: o.progress ?? false });
       single[id] = scalarMetrics(one.test[id]?.metrics ?? {});
+      singleWindows[id] = Object.fromEntries(Object.entries(one.test[id]?.bySeries ?? {}).map(([sym, s]) => [sym, windowsOf(s)]));
       one.model.dispose();
     }
   }
 
-  const tasks: TaskComparison[] = model.tasks.map((t) => {
+  const tasks: TaskComparison[] = model.tasks.map((t, ti) => {
+    const source = t as unknown as MetricSource;
     const kind = t.kind as 'classification' | 'regression';
     const pm = primaryMetric(kind);
     const ev = r.test[t.id];
@@ -127,10 +180,21 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
         if (v === undefined || !Number.isFinite(v)) continue;
         if (!best || (pm.higherIsBetter ? v > best.value : v < best.value)) best = { name: b.name, value: v };
       }
-      bySymbol[sym] = { model, baselines, bestBaseline: best, vsBaseline: compare(model[pm.name], best?.value, pm.higherIsBetter) };
+      const w = windowsOf(s);
+      const bestOutputs = best ? s.baselines.find((b) => b.name === best!.name)?.outputs : undefined;
+      const iv =
+        w && bestOutputs && bestOutputs.length === w.outputs.length
+          ? compareOnWindows(source, pm.name, pm.higherIsBetter, w.outputs, bestOutputs, w.targets, w.rows.length, { seed: cfg.seed + ti })
+          : null;
+      bySymbol[sym] = { model, baselines, bestBaseline: best, vsBaseline: iv ? iv.verdictText : 'n/a', vsBaselineInterval: iv };
     }
     const singleM = single[t.id] ?? null;
-    const verdicts = Object.values(bySymbol).map((b) => b.vsBaseline);
+    const syms = Object.keys(ev?.bySeries ?? {});
+    const singleIv =
+      singleM && singleWindows[t.id]
+        ? pooledComparison(source, pm.name, pm.higherIsBetter, syms.map((s) => windowsOf(ev!.bySeries[s])), syms.map((s) => singleWindows[t.id]![s] ?? null), cfg.seed + 100 + ti)
+        : null;
+    const verdicts = Object.values(bySymbol).map((b) => b.vsBaselineInterval?.verdict);
     return {
       task: t.id,
       kind,
@@ -141,7 +205,8 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
       bySymbol,
       beatsBaselineOn: verdicts.filter((v) => v === 'better').length,
       symbols: verdicts.length,
-      vsSingleTask: compare(multi[pm.name], singleM?.[pm.name], pm.higherIsBetter),
+      vsSingleTask: singleIv ? singleIv.verdictText : 'n/a',
+      vsSingleTaskInterval: singleIv,
     };
   });
 
@@ -193,10 +258,12 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
   const test = ds.test;
   const batch = 256;
   const embeddings = new Float32Array(test.n * model.embeddingDim);
+  const allOuts: TaskOutputs[] = [];
   for (let s = 0; s < test.n; s += batch) {
     const n = Math.min(batch, test.n - s);
     const x = test.x.subarray(s * test.windowLength * test.featureCount, (s + n) * test.windowLength * test.featureCount);
     const outs = model.predict(x, n);
+    allOuts.push(...outs);
     embeddings.set(model.embed(x, n), s * model.embeddingDim);
     outs.forEach((out, k) => {
       const d = fuse(out, { tsMs: k });
@@ -228,5 +295,11 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
     representation = { labels: labelTask, trained, untrained: classSeparation(untrainedEmb, test.n, fresh.outputDim, labels, numClasses) };
   }
 
-  return { tasks, transfer, consistency, representation, testSamples: test.n };
+  // 5. Synthetic data: the regime head against the generator's true regimes.
+  const regimeTask = model.tasks.find((t) => t.id === 'regime');
+  const regimeTruth = regimeTask && test.seriesIds && test.endRows
+    ? regimeTruthAccuracy({ seriesIds: test.seriesIds, endRows: test.endRows, outputs: allOuts, series: data, horizon: regimeTask.horizon })
+    : null;
+
+  return { tasks, transfer, consistency, representation, regimeTruth, testSamples: test.n };
 }

@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { backtestReportJson, describeIntrabar, renderReportHtml } from '@task-agnostic/backtest';
+import { backtestReportJson, describeIntrabar, renderReportHtml, type BacktestResult } from '@task-agnostic/backtest';
 import { DataError } from '@task-agnostic/core';
 import { currentBackend } from '@task-agnostic/tf';
 import type { TrainModelResult } from '@task-agnostic/training';
@@ -17,6 +17,7 @@ import { evaluateRun, type Evaluation } from './evaluate-run.js';
 import { renderRunReport, type BacktestSummary, type EpochLine } from './report.js';
 import { runPaths, type RunPaths } from './run-paths.js';
 import { jsonSafe, saveTrainRun, trainRun, type Log } from './train-run.js';
+import { annualisedNote, backtestSharpe } from './intervals.js';
 import { fitDecisionPolicy, type PolicyFitReport } from './decision-policy-run.js';
 import { decisionOf, type ThresholdsMode } from './decision-setup.js';
 import { calibrateModel, type CalibrationReport } from '@task-agnostic/training';
@@ -158,6 +159,7 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
   const results: SymbolBacktest[] = run.data.map((d, i) => backtestSymbol(run.cfg, run.result.model, d, testStartRow(run.result, i), o.log, mode));
   await mkdir(run.paths.dir, { recursive: true });
   const summaries: BacktestSummary[] = [];
+  const sharpes = results.map((b, i) => backtestSharpe(b.result, run.cfg.seed + i));
   for (const [i, b] of results.entries()) {
     const file = backtestFile(run.paths, b.symbol, i);
     await writeFile(path.join(run.paths.dir, file), renderReportHtml(b.result, { title: `${run.cfg.name}: backtest ${b.symbol} (test range)` }));
@@ -173,17 +175,29 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
       topReasons: b.topReasons,
       intrabar: describeIntrabar(b.result.intrabar),
       htmlFile: file,
+      sharpe: sharpes[i]!,
+      barsPerYear: b.result.barsPerYear,
     });
-    const m = b.result.metrics;
-    const h = b.result.benchmarkMetrics;
-    o.log(
-      `backtest ${b.symbol}: return ${(m.totalReturn * 100).toFixed(2)}% (buy & hold ${(h.totalReturn * 100).toFixed(2)}%), Sharpe ${m.sharpe.toFixed(2)} (${h.sharpe.toFixed(2)}), max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%, ${m.trades} trades (${((m.trades * 3 * 86_400_000) / Math.max(1, c.tsMs[c.length - 1]! - c.tsMs[0]!)).toFixed(2)} per 3 days), turnover ${m.turnover.toFixed(2)}, fees ${m.feesPaid.toFixed(2)}`,
-    );
+    o.log(backtestLine(b.symbol, b.result, sharpes[i]!));
   }
-  const json = { symbols: results.map((b) => ({ symbol: b.symbol, startRow: b.startRow, decisions: b.decisions, topReasons: b.topReasons, report: backtestReportJson(b.result) })) };
+  const json = {
+    symbols: results.map((b, i) => ({ symbol: b.symbol, startRow: b.startRow, decisions: b.decisions, topReasons: b.topReasons, sharpe: sharpes[i], report: backtestReportJson(b.result) })),
+  };
   await writeFile(run.paths.backtestJson, JSON.stringify(json, jsonSafe) + '\n');
   o.log(`backtest reports written to ${run.paths.dir}`);
   return summaries;
+}
+
+/** One honest line per backtest: returns, Sharpe with interval and trades, the verdict against buy & hold. */
+export function backtestLine(symbol: string, r: { metrics: BacktestResult['metrics']; benchmarkMetrics: BacktestResult['metrics']; barsPerYear: number }, s: ReturnType<typeof backtestSharpe>): string {
+  const m = r.metrics;
+  const h = r.benchmarkMetrics;
+  const d = s.vsBenchmark.diff;
+  return (
+    `backtest ${symbol}: return ${(m.totalReturn * 100).toFixed(2)}% (buy & hold ${(h.totalReturn * 100).toFixed(2)}%), annualised ${annualisedNote(m.annualizedReturn, m.bars, r.barsPerYear)}\n` +
+    `  strategy   ${s.sharpe.text}\n  buy & hold ${s.benchmarkSharpe.text}\n` +
+    `  Sharpe difference ${d.estimate.toFixed(2)} [95% CI ${d.lo.toFixed(2)}, ${d.hi.toFixed(2)}]: ${s.vsBenchmark.verdictText}; max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%`
+  );
 }
 
 function downsampleCurve(ts: ArrayLike<number>, equity: ArrayLike<number>, bench: ArrayLike<number>, max: number): { tsMs: number[]; equity: number[]; benchmark: number[] } {

@@ -6,6 +6,7 @@
  */
 import { lineChart, escapeXml, type BacktestMetrics } from '@task-agnostic/backtest';
 import type { Evaluation } from './evaluate-run.js';
+import { annualisedNote, type BacktestSharpe } from './intervals.js';
 import type { CalibrationReport } from '@task-agnostic/training';
 import type { PolicyFitReport } from './decision-policy-run.js';
 import { calibrationSection, policySection } from './report-decisions.js';
@@ -33,6 +34,9 @@ export interface BacktestSummary {
   readonly intrabar: string;
   /** File name of the full backtest report, beside report.html. */
   readonly htmlFile: string;
+  /** Sharpe ratios with intervals and trades, and strategy - buy & hold (absent in older runs). */
+  readonly sharpe?: BacktestSharpe;
+  readonly barsPerYear?: number;
 }
 
 export interface RunReportInput {
@@ -75,8 +79,13 @@ function legend(keys: readonly string[]): string {
   return `<div class="legend">${keys.map((k, i) => `<span><i style="background:${COLORS[i % COLORS.length]}"></i>${esc(k)}</span>`).join('')}</div>`;
 }
 
+function ivText(x: { estimate: number; lo: number; hi: number } | null | undefined, point?: number): string {
+  if (!x) return f(point);
+  return `${f(x.estimate)} <span class="sub">[${f(x.lo)}, ${f(x.hi)}]</span>`;
+}
+
 function verdict(v: string): string {
-  const cls = v === 'better' ? 'pos' : v === 'worse' ? 'neg' : '';
+  const cls = v.startsWith('better') ? 'pos' : v === 'worse' ? 'neg' : '';
   return `<span class="${cls}">${esc(v)}</span>`;
 }
 
@@ -107,9 +116,9 @@ function evaluationSection(e: Evaluation): string {
       return syms
         .map(
           ([sym, b], i) =>
-            `<tr>${i === 0 ? `<td rowspan="${syms.length}">${esc(t.task)}</td><td rowspan="${syms.length}">${esc(t.metric)} (${t.higherIsBetter ? 'higher' : 'lower'} is better)</td>` : ''}<td>${esc(sym)}</td><td>${f(b.model[t.metric])}</td><td>${b.bestBaseline ? `${f(b.bestBaseline.value)} (${esc(b.bestBaseline.name)})` : '-'}</td><td>${verdict(b.vsBaseline)}</td>${
+            `<tr>${i === 0 ? `<td rowspan="${syms.length}">${esc(t.task)}</td><td rowspan="${syms.length}">${esc(t.metric)} (${t.higherIsBetter ? 'higher' : 'lower'} is better)</td>` : ''}<td>${esc(sym)}</td><td>${ivText(b.vsBaselineInterval?.model, b.model[t.metric])}</td><td>${b.bestBaseline ? `${ivText(b.vsBaselineInterval?.other, b.bestBaseline.value)} (${esc(b.bestBaseline.name)})` : '-'}</td><td>${ivText(b.vsBaselineInterval?.diff)}</td><td>${verdict(b.vsBaseline)}</td>${
               i === 0
-                ? `<td rowspan="${syms.length}">${f(t.multiTask[t.metric])}</td><td rowspan="${syms.length}">${f(t.singleTask?.[t.metric])}</td><td rowspan="${syms.length}">${verdict(t.vsSingleTask)}</td>`
+                ? `<td rowspan="${syms.length}">${ivText(t.vsSingleTaskInterval?.model, t.multiTask[t.metric])}</td><td rowspan="${syms.length}">${ivText(t.vsSingleTaskInterval?.other, t.singleTask?.[t.metric])}</td><td rowspan="${syms.length}">${ivText(t.vsSingleTaskInterval?.diff)}<br>${verdict(t.vsSingleTask)}</td>`
                 : ''
             }</tr>`,
         )
@@ -143,12 +152,20 @@ function evaluationSection(e: Evaluation): string {
 <tr><td>trained (multi-task)</td><td>${f(e.representation.trained.inter)}</td><td>${f(e.representation.trained.intra)}</td><td>${f(e.representation.trained.ratio)}</td></tr>
 <tr><td>untrained (same architecture)</td><td>${f(e.representation.untrained.inter)}</td><td>${f(e.representation.untrained.intra)}</td><td>${f(e.representation.untrained.ratio)}</td></tr></table>`
     : '';
+  const gt = e.regimeTruth;
+  const truth = gt
+    ? `<h2>Regime head vs the generator's true regimes</h2><p class="sub">Synthetic data only: the predicted regime at t against the most frequent TRUE regime of bars t+1..t+${gt.horizon} (not against the labels), ${gt.n} overlapping windows covering ${gt.spells} regime spells. 95% intervals: stationary block bootstrap (honours the overlap) and Wilson (treats windows as independent: optimistic).</p>
+<table><tr><th>symbol</th><th>test windows</th><th>accuracy (forward regime)</th><th>accuracy (regime at t)</th></tr>${Object.entries(gt.bySymbol)
+        .map(([s, b]) => `<tr><td>${esc(s)}</td><td>${b.n}</td><td>${p(b.accuracy)}</td><td>${p(b.accuracyNow)}</td></tr>`)
+        .join('')}<tr><td><b>all</b></td><td>${gt.n}</td><td><b>${p(gt.accuracy)}</b> (bootstrap ${gt.blockInterval ? `${p(gt.blockInterval.lo)}-${p(gt.blockInterval.hi)}` : '-'}; Wilson ${p(gt.interval[0])}-${p(gt.interval[1])})</td><td>${p(gt.accuracyNow)}</td></tr></table>`
+    : '';
   return `<h2>Evaluation on the test range (${e.testSamples} windows)</h2>
-<p class="sub">Per symbol, the multi-task model vs the task's best naive baseline on the same test rows; and, over the pooled test rows, the multi-task model vs a single-task model with the same encoder and budget (does sharing help?).</p>
-<table><tr><th>task</th><th>metric</th><th>symbol</th><th>model</th><th>best baseline</th><th>vs baseline</th><th>multi-task (pooled)</th><th>single-task (pooled)</th><th>vs single-task</th></tr>${rows}</table>
+<p class="sub">Per symbol, the multi-task model vs the task's best naive baseline on the same test rows; and, over the pooled test rows, the multi-task model vs a single-task model with the same encoder and budget (does sharing help?). Every figure has its 95% stationary-block-bootstrap interval (Politis-Romano, Politis-White block length; both sides resampled on the same windows); "better" only when the interval of the difference excludes 0, "too few to judge" under 30 windows.</p>
+<table><tr><th>task</th><th>metric</th><th>symbol</th><th>model [95% CI]</th><th>best baseline [95% CI]</th><th>model - baseline [95% CI]</th><th>vs baseline</th><th>multi-task (pooled) [95% CI]</th><th>single-task (pooled) [95% CI]</th><th>multi - single [95% CI]</th></tr>${rows}</table>
 ${details}
 <h2>Confusion matrices (multi-task model, pooled test rows)</h2><div class="cms">${cms}</div>
 ${tr}
+${truth}
 <h2>Consistency</h2><p>${esc(c.fusion)} fusion over ${c.decisions} test windows: the tasks agree in <b>${p(c.score)}</b> of the decisions; mean agreement ${f(c.meanAgreement, 3)}; actions ${esc(compact(c.actions))}.</p>
 ${rep}`;
 }
@@ -164,6 +181,7 @@ function backtestSection(b: BacktestSummary): string {
   const m = b.metrics;
   const h = b.benchmarkMetrics;
   const row = (label: string, a: string, c: string) => `<tr><td>${label}</td><td>${a}</td><td>${c}</td></tr>`;
+  const ann = (v: number, bars: number): string => (b.barsPerYear ? esc(annualisedNote(v, bars, b.barsPerYear)) : p(v));
   const chart = lineChart({
     title: `${b.symbol}: equity vs buy & hold`,
     tsMs: b.tsMs,
@@ -177,8 +195,9 @@ function backtestSection(b: BacktestSummary): string {
   return `<h3>${esc(b.symbol)} (${esc(b.from)} .. ${esc(b.to)})</h3>${chart}
 <table><tr><th></th><th>strategy</th><th>buy &amp; hold</th></tr>
 ${row('total return', p(m.totalReturn), p(h.totalReturn))}
-${row('annualised return', p(m.annualizedReturn), p(h.annualizedReturn))}
-${row('Sharpe', f(m.sharpe, 2), f(h.sharpe, 2))}
+${row('annualised return', ann(m.annualizedReturn, m.bars), ann(h.annualizedReturn, h.bars))}
+${b.sharpe ? row('Sharpe [95% CI]', esc(b.sharpe.sharpe.text), esc(b.sharpe.benchmarkSharpe.text)) : row('Sharpe (no interval: re-run the backtest)', f(m.sharpe, 2), f(h.sharpe, 2))}
+${b.sharpe ? row('Sharpe: strategy - buy &amp; hold [95% CI]', `${f(b.sharpe.vsBenchmark.diff.estimate, 2)} [${f(b.sharpe.vsBenchmark.diff.lo, 2)}, ${f(b.sharpe.vsBenchmark.diff.hi, 2)}]: ${verdict(b.sharpe.vsBenchmark.verdictText)}`, '-') : ''}
 ${row('Sortino', f(m.sortino, 2), f(h.sortino, 2))}
 ${row('max drawdown', p(m.maxDrawdown), p(h.maxDrawdown))}
 ${row('trades / win rate', `${m.trades} / ${p(m.winRate, 1)}`, '-')}

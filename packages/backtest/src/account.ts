@@ -29,6 +29,14 @@ export class SimulatedAccount extends PositionLedger implements OrderHost {
   clippedTargets = 0;
   /** @internal Orders resting or pending in the book (kept here so a bar without orders costs one compare). */
   activeOrders = 0;
+  /**
+   * @internal Set by a PortfolioAccount before each time step: the other symbols' share of the one
+   * wallet (their equity minus the initial equity each ledger starts from) and the margin their
+   * positions hold. A target is sized on the portfolio's equity and fits in what the others leave.
+   * Both stay 0 for a lone account (sizing exactly as before).
+   */
+  otherEquity = 0.5;
+  otherMargin = 0.5;
 
   private lastTs = -Infinity;
   // The bar being processed, kept in fields so the hot calls pass no doubles (V8 boxes the double
@@ -76,6 +84,8 @@ export class SimulatedAccount extends PositionLedger implements OrderHost {
     this.pFrac = 0;
     this.pSl = 0;
     this.pTp = 0;
+    this.otherEquity = 0;
+    this.otherMargin = 0;
     this.nextOpen = this.config.fillTiming === 'next_open';
     const f = options.funding;
     if (f) {
@@ -413,11 +423,13 @@ export class SimulatedAccount extends PositionLedger implements OrderHost {
     const frac = this.pFrac;
     const slPct = this.pSl;
     const tpPct = this.pTp;
-    const eq = this.q === 0 ? this.walletBalance : this.walletBalance + this.q * (ref - this.entry);
+    const eq = (this.q === 0 ? this.walletBalance : this.walletBalance + this.q * (ref - this.entry)) + this.otherEquity;
     // Margin plus fee of the fill (both on the slipped price) must fit in equity:
     // N(1 + slip)(1/L + fee) <= eq  <=>  N / eq <= L / ((1 + slip)(1 + L fee)).
+    // In a portfolio it must fit in what the other symbols' margin leaves: eq - otherMargin.
     const cm = this.constMaxFrac;
-    const maxFrac = eq > 0 ? (cm === cm ? cm : this.lev / ((1 + this.currentSlippage()) * (1 + this.lev * this.takerRate))) : 0;
+    let maxFrac = eq > 0 ? (cm === cm ? cm : this.lev / ((1 + this.currentSlippage()) * (1 + this.lev * this.takerRate))) : 0;
+    if (this.otherMargin !== 0 && eq > 0) maxFrac *= Math.max(0, eq - this.otherMargin) / eq;
     let f = frac;
     if (f > maxFrac) {
       f = maxFrac;

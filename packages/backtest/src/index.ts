@@ -25,3 +25,6 @@ export { SimulatedExchange } from './simulated-exchange.js';
 export type { FillLog, TradeLog } from './fill-log.js';
 export { lineChart, escapeXml } from './svg-chart.js';
 export type { ChartSeries, ChartMarker, LineChartOptions } from './svg-chart.js';
+export { PortfolioAccount } from './portfolio-account.js';
+export { runPortfolioBacktest } from './portfolio-engine.js';
+export type { PortfolioDecider, PortfolioBacktestResult } from './portfolio-engine.js';

@@ -107,6 +107,11 @@ export abstract class PositionLedger {
     return this.q;
   }
 
+  /** Initial margin the open position holds (|qty| x entry / leverage). */
+  get marginUsed(): number {
+    return this.q === 0 ? 0 : (Math.abs(this.q) * this.entry) / this.lev;
+  }
+
   get wallet(): number {
     return this.walletBalance;
   }

@@ -1,3 +1,4 @@
+import { sharpeWithInterval } from '@task-agnostic/core';
 import type { BacktestResult } from './engine.js';
 import type { BacktestMetrics } from './metrics.js';
 import type { MonthlyReturn } from './monthly.js';
@@ -28,13 +29,30 @@ function drawdownSeries(e: ArrayLike<number>, initial: number): Float64Array {
   return out;
 }
 
-function metricsTable(m: BacktestMetrics, b: BacktestMetrics, barMs: number): string {
+/** "1.23 [-0.40, 2.86]": the Sharpe ratio with its 95% interval (Lo 2002, Newey-West standard error). */
+function sharpeCell(equity: Float64Array, initial: number, barsPerYear: number, sharpe: number): string {
+  const r = new Float64Array(equity.length);
+  let prev = initial;
+  for (let i = 0; i < equity.length; i++) {
+    r[i] = prev > 0 ? equity[i]! / prev - 1 : 0;
+    prev = equity[i]!;
+  }
+  const s = sharpeWithInterval(r, { periodsPerYear: barsPerYear, autocorrelationAdjusted: false });
+  return Number.isFinite(s.lo) ? `${num(sharpe)} [${num(s.lo)}, ${num(s.hi)}]` : num(sharpe);
+}
+
+function metricsTable(r: BacktestResult): string {
+  const m = r.metrics;
+  const b = r.benchmarkMetrics;
+  const barMs = r.barMs;
   const durDays = (bars: number) => `${bars} bars (${((bars * barMs) / 86_400_000).toFixed(1)} d)`;
+  const short = m.bars < r.barsPerYear ? ` <small>(extrapolated from ${((m.bars / r.barsPerYear) * 365).toFixed(0)} days)</small>` : '';
+  const few = m.trades < 10 ? ` <small>(${m.trades} trades: too few to judge)</small>` : ` <small>(${m.trades} trades)</small>`;
   const rows: [string, string, string][] = [
     ['Total return', pct(m.totalReturn), pct(b.totalReturn)],
-    ['Annualised return', pct(m.annualizedReturn), pct(b.annualizedReturn)],
+    [`Annualised return${short}`, pct(m.annualizedReturn), pct(b.annualizedReturn)],
     ['Annualised volatility', pct(m.annualizedVolatility), pct(b.annualizedVolatility)],
-    ['Sharpe ratio', num(m.sharpe), num(b.sharpe)],
+    [`Sharpe ratio [95% CI]${few}`, sharpeCell(r.equity, r.initialEquity, r.barsPerYear, m.sharpe), sharpeCell(r.benchmark, r.initialEquity, r.barsPerYear, b.sharpe)],
     ['Sortino ratio', num(m.sortino), num(b.sortino)],
     ['Max drawdown', pct(m.maxDrawdown), pct(b.maxDrawdown)],
     ['Max drawdown duration', durDays(m.maxDrawdownDurationBars), durDays(b.maxDrawdownDurationBars)],
@@ -149,7 +167,7 @@ th{background:#f3f4f6}table.metrics td:first-child{text-align:left}caption{text-
 fills: ${r.fillTiming === 'next_open' ? 'decided at the close of bar t, filled at the open of bar t+1' : 'filled at the close of the deciding bar (same_close)'} · fees taker ${pct(cfg.takerFeeRate, 3)} / maker ${pct(cfg.makerFeeRate, 3)} · slippage ${slip} · leverage ${cfg.leverage}x isolated, maintenance margin ${pct(cfg.maintenanceMarginRate, 2)}</div>
 <div class="note"><b>Intrabar rule:</b> ${escapeXml(describeIntrabar(r.intrabar))}</div>
 <div class="note"><b>Gaps:</b> ${escapeXml(GAP_RULE)} Liquidations: ${r.liquidations}. Targets cut to the margin limit: ${r.clippedTargets}.</div>
-<div class="flex"><div class="box">${metricsTable(r.metrics, r.benchmarkMetrics, r.barMs)}</div>
+<div class="flex"><div class="box">${metricsTable(r)}</div>
 <div class="box"><table><caption>Exits by reason</caption><tbody>${[...reasons].map(([k, v]) => `<tr><td style="text-align:left">${k}</td><td>${v}</td></tr>`).join('') || '<tr><td>no trades</td></tr>'}</tbody></table></div></div>
 <div class="box">${equityChart}</div>
 <div class="box">${ddChart}</div>

@@ -78,6 +78,9 @@ describe('report', () => {
     }
     expect((html.match(/<svg /g) ?? []).length).toBe(3);
     expect(html).toMatch(new RegExp(`\\(\\d+ of ${r.trades.length} trades marked`));
+    // Every Sharpe ratio with its interval and the number of trades behind it.
+    expect(html).toContain(`Sharpe ratio [95% CI] <small>(${r.trades.length} trades)</small>`);
+    expect(html).toMatch(new RegExp(`<td>${r.metrics.sharpe.toFixed(2).replace('.', '\\.')} \\[-?\\d+\\.\\d\\d, -?\\d+\\.\\d\\d\\]</td>`));
   });
 
   it('the JSON carries the same numbers, the rule used, and round-trips', () => {

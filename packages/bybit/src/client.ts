@@ -52,6 +52,11 @@ export class BybitClient implements Exchange {
     return this.#transport.stats;
   }
 
+  /** Fewest requests left in any private endpoint's rate-limit window (undefined before the first signed response). */
+  rateLimitRemaining(): number | undefined {
+    return this.#transport.rateLimitRemaining();
+  }
+
   /** Recent errors reported by streams (reconnects and backfills recover from them). */
   get streamErrors(): readonly Error[] {
     return this.#streamErrors;
@@ -194,6 +199,28 @@ export class BybitClient implements Exchange {
   async placeOrderDetailed(req: OrderRequest): Promise<PlaceOutcome> {
     this.#needKeys('placeOrder');
     return placeOrderIdempotent(this.#transport, req, this.#options.maxRetries + 1);
+  }
+
+  /**
+   * Sets the leverage of a symbol (both sides; one-way mode). Bybit's 110043 "leverage not modified"
+   * means it already is: not an error. Returns whether it changed.
+   */
+  async setLeverage(symbol: SymbolId, leverage: number): Promise<boolean> {
+    this.#needKeys('setLeverage');
+    if (!(leverage >= 1) || !Number.isFinite(leverage)) throw new ConfigError(`leverage must be a number >= 1, got ${leverage}`, 'leverage');
+    try {
+      await this.#transport.request('private', 'POST', 'v5/position/set-leverage', { category: 'linear', symbol, buyLeverage: String(leverage), sellLeverage: String(leverage) }, true);
+      return true;
+    } catch (err) {
+      if (err instanceof BybitApiError && err.retCode === 110043) return false;
+      throw err;
+    }
+  }
+
+  /** Sets the unified account's margin mode (isolated: each position's loss is capped at its margin). */
+  async setMarginMode(mode: 'isolated' | 'cross'): Promise<void> {
+    this.#needKeys('setMarginMode');
+    await this.#transport.request('private', 'POST', 'v5/account/set-margin-mode', { setMarginMode: mode === 'isolated' ? 'ISOLATED_MARGIN' : 'REGULAR_MARGIN' }, true);
   }
 
   async cancelOrder(symbol: SymbolId, orderId: string): Promise<void> {

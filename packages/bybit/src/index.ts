@@ -25,3 +25,5 @@ export type { Instrument, Ticker, OrderBookSnapshot, BookLevel, FundingRate, Ope
 export type { TransportDeps, RequestStats } from './transport.js';
 export { BybitPrivateStream } from './private-stream.js';
 export type { PrivateHandlers } from './private-stream.js';
+export { InstrumentCatalog, InstrumentInfoError, conformOrder, leverageFor, roundQtyDown, roundToTick, stepDecimals } from './instrument-rules.js';
+export type { InstrumentRules, ConformedOrder, InstrumentSource } from './instrument-rules.js';

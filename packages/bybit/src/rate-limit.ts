@@ -40,6 +40,16 @@ export class RateLimitTracker {
     return s.resetMs - nowMs;
   }
 
+  /** The fewest requests left over every endpoint seen (a window past its reset counts as its full limit). */
+  minRemaining(nowMs: number): number | undefined {
+    let min: number | undefined;
+    for (const s of this.byEndpoint.values()) {
+      const left = s.resetMs <= nowMs ? s.limit : s.remaining;
+      if (min === undefined || left < min) min = left;
+    }
+    return min;
+  }
+
   state(endpoint: string): LimitState | undefined {
     return this.byEndpoint.get(endpoint);
   }

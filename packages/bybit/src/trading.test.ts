@@ -101,7 +101,7 @@ describe('trading against the simulator (signed requests)', () => {
 
   it('a cancel whose response is lost is retried; the "does not exist" answer is checked, not trusted', async () => {
     const c = make({ timeoutMs: 300 });
-    const o = await c.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', qty: 0.001, price: 1000, clientOrderId: 'cx-1' });
+    const o = await c.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', qty: 0.01, price: 1000, clientOrderId: 'cx-1' });
     sim.faults.rest({ kind: 'delayAfter', ms: 600 }, { path: '/v5/order/cancel' });
     await c.cancelOrder('BTCUSDT', o.id);
     expect(sim.requests.filter((r) => r.path === '/v5/order/cancel').map((r) => r.retCode)).toEqual([0, 110001]);

@@ -54,6 +54,15 @@ export class BybitTransport {
     return this.#options.apiKey !== undefined;
   }
 
+  /**
+   * The smallest number of requests left in any private endpoint's current rate-limit window
+   * (Bybit's X-Bapi-Limit-Status headers; windows already reset count as full), or undefined
+   * before any private response carried the headers.
+   */
+  rateLimitRemaining(nowMs = this.#now()): number | undefined {
+    return this.#limits.minRemaining(nowMs);
+  }
+
   get bannedUntilMs(): number {
     return this.#bannedUntilMs;
   }

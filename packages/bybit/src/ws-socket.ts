@@ -57,6 +57,11 @@ export class BybitSocket {
 
   constructor(private readonly url: string, private readonly o: SocketOptions, private readonly h: SocketHandlers) {}
 
+  /** Wall time (Date.now()) of the last frame received, 0 before any. */
+  get lastMessageAtMs(): number {
+    return this.lastMessageMs;
+  }
+
   get isOpen(): boolean {
     return this.ws?.readyState === WebSocket.OPEN && (this.authed || !this.o.auth);
   }

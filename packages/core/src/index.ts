@@ -51,7 +51,7 @@ export { validateCandles, repairCandles, describeReport, CandleValidationError, 
 export type { CandleIssue, CandleIssueKind, ValidationReport, InvalidCandlePolicy, RepairResult, RepairOptions } from './validate.js';
 export { Rng, createRng } from './rng.js';
 export type { Seed } from './rng.js';
-export { generateSyntheticMarket, DEFAULT_REGIME_PARAMS } from './synthetic.js';
+export { generateSyntheticMarket, DEFAULT_REGIME_PARAMS, SEPARATED_MARKET } from './synthetic.js';
 export type { SyntheticMarket, SyntheticMarketOptions, RegimeParams } from './synthetic.js';
 export {
   mean,

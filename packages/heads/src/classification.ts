@@ -12,7 +12,7 @@ import { priorLogits } from './forward.js';
 import { createMlpHead } from './head-mlp.js';
 import { sigmoidCrossEntropy, softmaxCrossEntropy } from './losses.js';
 import { classificationMetrics, sigmoid, softmaxRows } from './metrics.js';
-import type { BaselineReport, Head, TaskState } from './task.js';
+import { scoredBaseline, type BaselineReport, type Head, type TaskState } from './task.js';
 
 export interface SoftmaxClassifier {
   buildHead(inputDim: number, seed: number): Head;
@@ -58,7 +58,7 @@ export function oneHotLogits(n: number, K: number, classOf: (i: number) => numbe
 
 /** The majority baseline: the training class frequencies, as logits, for every row. */
 export function majorityBaseline(metrics: SoftmaxClassifier['metrics'], classCounts: readonly number[], y: Float32Array, n: number): BaselineReport {
-  return { name: 'majority', description: 'training class frequencies (argmax = the majority class)', metrics: metrics(repeatRow(priorLogits(classCounts), n), y, n) };
+  return scoredBaseline('majority', 'training class frequencies (argmax = the majority class)', metrics, repeatRow(priorLogits(classCounts), n), y, n);
 }
 
 /**
@@ -80,7 +80,7 @@ export function persistenceBaseline(
     const t = rows[i]!;
     return t - h >= 0 ? labels[t - h]! : majority;
   });
-  return { name: 'persistence', description, metrics: metrics(logits, y, rows.length) };
+  return scoredBaseline('persistence', description, metrics, logits, y, rows.length);
 }
 
 export interface SigmoidClassifier {
@@ -119,5 +119,5 @@ export function sigmoidClassifier(
 
 /** The base-rate baseline of a binary task: the training frequency of positives, for every row. */
 export function baseRateBaseline(metrics: SigmoidClassifier['metrics'], positives: number, total: number, y: Float32Array, n: number, description: string): BaselineReport {
-  return { name: 'baseRate', description, metrics: metrics(repeatRow([baseRateLogit(positives, total)], n), y, n) };
+  return scoredBaseline('baseRate', description, metrics, repeatRow([baseRateLogit(positives, total)], n), y, n);
 }

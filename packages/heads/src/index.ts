@@ -1,4 +1,5 @@
 export type { Task, TaskKind, TaskState, TaskLabels, Head, BaselineReport, TaskFactory } from './task.js';
+export { scoredBaseline } from './task.js';
 export { getTask, getTaskFactory, listTasks, registerTask, unregisterTask, assembleTaskOutputs } from './registry.js';
 export { createMlpHead, HEAD_HIDDEN_UNITS } from './head-mlp.js';
 export type { MlpHeadOptions } from './head-mlp.js';

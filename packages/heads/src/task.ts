@@ -42,6 +42,26 @@ export interface BaselineReport {
   readonly name: string;
   readonly description: string;
   readonly metrics: Record<string, number>;
+  /**
+   * The baseline's raw outputs on the rows, [n, outputDim] like the head's, so that callers can
+   * compare it with the model window by window (paired bootstrap intervals). Not enumerable: JSON
+   * reports of baselines stay small.
+   */
+  readonly outputs?: Float32Array;
+}
+
+/** A baseline report scored with the task's metrics, carrying its outputs (not enumerable). */
+export function scoredBaseline(
+  name: string,
+  description: string,
+  metrics: (outputs: Float32Array, targets: Float32Array, n: number) => Record<string, number>,
+  outputs: Float32Array,
+  targets: Float32Array,
+  n: number,
+): BaselineReport {
+  const report = { name, description, metrics: metrics(outputs, targets, n) };
+  Object.defineProperty(report, 'outputs', { value: outputs, enumerable: false });
+  return report;
 }
 
 export interface Task<Out = unknown> {

@@ -46,4 +46,30 @@ describe('Adam', () => {
     o3.dispose();
     ref.dispose();
   });
+
+  it('AdamW: decoupled decay w -= lr * wd * w on matrices only, on top of the Adam step', () => {
+    const w = tf.variable(tf.tensor2d([[2, -4]]), true, 'adamw_w');
+    const bias = tf.variable(tf.tensor1d([2, -4]), true, 'adamw_b');
+    const plainW = tf.variable(tf.tensor2d([[2, -4]]), true, 'adamw_plain');
+    const decay = new Adam([w, bias], { weightDecay: 0.1 });
+    const plain = new Adam([plainW]);
+    // zero gradient: m = v = 0, the Adam step is 0, only the decay acts: 2 * (1 - 0.5 * 0.1) = 1.9
+    const zero2 = tf.zeros([1, 2]);
+    const zero1 = tf.zeros([2]);
+    decay.apply([zero2, zero1], 0.5);
+    plain.apply([zero2], 0.5); // same step count (bias corrections) as `decay`
+    expect(Array.from(w.dataSync())).toEqual([Math.fround(1.9), Math.fround(-3.8)]);
+    expect(Array.from(bias.dataSync())).toEqual([2, -4]);
+    // with a gradient: decayed weight minus the same Adam step plain Adam takes
+    const g = tf.tensor2d([[1, -1]]);
+    const before = Array.from(w.dataSync());
+    decay.apply([g, null], 0.01);
+    plain.apply([g], 0.01);
+    const step = Array.from(plainW.dataSync()).map((v, i) => v - [2, -4][i]!);
+    Array.from(w.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(before[i]! * (1 - 0.01 * 0.1) + step[i]!, 6));
+    expect(() => new Adam([w], { weightDecay: -1 })).toThrow(/weightDecay/);
+    tf.dispose([zero2, zero1, g]);
+    decay.dispose();
+    plain.dispose();
+  });
 });

@@ -4,6 +4,9 @@
  * the running product it keeps during training; a resumed run would then drift from an uninterrupted
  * one. Here the bias corrections are computed from the step count in float64 every step, and the
  * learning rate is a per-step argument (schedules set it).
+ * With `weightDecay` > 0 it is AdamW (Loshchilov & Hutter 2019): decoupled decay
+ * w -= lr * weightDecay * w on every variable of rank >= 2 (weight matrices and kernels; biases,
+ * norms' gains and other vectors are not decayed).
  */
 import { tf } from '@task-agnostic/tf';
 
@@ -11,6 +14,8 @@ export interface AdamOptions {
   readonly beta1?: number;
   readonly beta2?: number;
   readonly epsilon?: number;
+  /** Decoupled weight decay per unit learning rate (AdamW); 0 = plain Adam. */
+  readonly weightDecay?: number;
 }
 
 export interface AdamStateTensors {
@@ -24,6 +29,7 @@ export class Adam {
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
+  readonly weightDecay: number;
   private t = 0;
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
@@ -35,6 +41,8 @@ export class Adam {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-7;
+    this.weightDecay = options.weightDecay ?? 0;
+    if (!(this.weightDecay >= 0)) throw new RangeError(`Adam: weightDecay must be >= 0, got ${this.weightDecay}`);
     this.m = variables.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
     this.v = variables.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
   }
@@ -61,7 +69,9 @@ export class Adam {
         this.m[i]!.assign(m);
         this.v[i]!.assign(v);
         const denom = tf.add(tf.sqrt(tf.div(v, bc2)), this.epsilon);
-        this.variables[i]!.assign(tf.sub(this.variables[i]!, tf.mul(tf.div(m, denom), stepSize)));
+        const w = this.variables[i]!;
+        const decayed = this.weightDecay > 0 && w.rank >= 2 ? tf.mul(w, 1 - learningRate * this.weightDecay) : w;
+        w.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
       }
     });
   }

@@ -46,6 +46,13 @@ export const TrainingConfigSchema = z
     beta1: z.number().min(0).lt(1).default(0.9),
     beta2: z.number().min(0).lt(1).default(0.999),
     schedule: ScheduleConfigSchema.default({ type: 'cosine' }),
+    /** Decoupled weight decay (AdamW) on weight matrices; 0 = plain Adam. */
+    weightDecay: z.number().min(0).max(1).default(0),
+    /**
+     * Augmentation: std of Gaussian noise added to the (normalised) training windows each step,
+     * deterministic in the seed and step; 0 = none. Validation and test windows are never noised.
+     */
+    inputNoise: z.number().min(0).max(5).default(0),
     /** Global-norm gradient clipping; 0 turns it off. */
     clipNorm: z.number().min(0).default(1),
     earlyStopping: z
@@ -66,6 +73,12 @@ export const TrainingConfigSchema = z
     /** JSONL file that gets one line per epoch (metrics, task weights). */
     logPath: z.string().min(1).optional(),
     progress: z.boolean().default(true),
+    /**
+     * Data-parallel ranks (the main thread + worker threads, each training on a slice of the
+     * batch): 'auto' = the core count, 1 = one thread; more than the cores is clamped. Used where
+     * the caller says how workers rebuild the model (trainModel does); see data-parallel.ts.
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(1)]).default('auto'),
   })
   .strict();
 

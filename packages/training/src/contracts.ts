@@ -45,7 +45,7 @@ export interface TrainableTask {
   loss(output: tf.Tensor2D, targets: tf.Tensor2D, state?: TaskStateLike): tf.Scalar;
   metrics(outputs: Float32Array, targets: Float32Array, n: number): Record<string, number>;
   /** Naive baselines on candle rows (each with a valid label), scored by metrics(). */
-  baseline?(candles: CandleColumns, state: TaskStateLike, rows: ArrayLike<number>): readonly { name: string; description: string; metrics: Record<string, number> }[];
+  baseline?(candles: CandleColumns, state: TaskStateLike, rows: ArrayLike<number>): readonly { name: string; description: string; metrics: Record<string, number>; outputs?: Float32Array }[];
 }
 
 export interface FeatureMatrixLike {

@@ -17,6 +17,7 @@ import { pretrainEncoder, type PretrainConfigInput, type PretrainEpoch } from '.
 import { selectTasks } from './split.js';
 import type { SslSource } from './ssl-sampler.js';
 import { trainMultiTask, type EpochRecord, type TrainingData } from './trainer.js';
+import type { PartsRecipe } from './data-parallel.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { tf } from '@task-agnostic/tf';
 
@@ -132,7 +133,7 @@ function allVars(run: CurriculumRun): tf.Variable[] {
 }
 
 /** Runs the phases in order. With `checkpointDir`, finished phases are recorded and a rerun resumes after them. */
-export async function runCurriculum(curriculum: CurriculumInput | Curriculum, run: CurriculumRun, hooks: { onPhase?(r: PhaseResult): void; resume?: boolean } = {}): Promise<PhaseResult[]> {
+export async function runCurriculum(curriculum: CurriculumInput | Curriculum, run: CurriculumRun, hooks: { onPhase?(r: PhaseResult): void; resume?: boolean; dataParallel?: PartsRecipe } = {}): Promise<PhaseResult[]> {
   const c = parseCurriculum(curriculum);
   const ids = run.tasks.map((t) => t.id);
   for (const p of c.phases) for (const id of p.tasks) if (!ids.includes(id)) throw new ConfigError(`phase '${p.name}' names task '${id}', which this run does not have (${ids.join(', ')})`, 'curriculum.phases.tasks');
@@ -180,6 +181,7 @@ export async function runCurriculum(curriculum: CurriculumInput | Curriculum, ru
         {
           phase: phase.name,
           resume: hooks.resume,
+          ...(hooks.dataParallel ? { dataParallel: hooks.dataParallel } : {}),
           onEpoch: (rec) => {
             const enough = rec.epoch + 1 >= phase.minEpochs;
             if (tr.type === 'metric' && enough && metricConditionMet(tr, rec, phase.tasks)) met = true;

@@ -1,6 +1,7 @@
 export type { TrainableEncoder, TrainableHead, TrainableTask, TaskLabelsLike, TaskStateLike, FeatureMatrixLike, FeaturePipeline, NormalizerLike } from './contracts.js';
 export { Adam } from './adam.js';
 export type { AdamOptions, AdamStateTensors } from './adam.js';
+export { withInputNoise } from './augment.js';
 export { equalWeights, lossRatioWeights } from './weighting.js';
 export { UncertaintyWeighting } from './uncertainty.js';
 export type { UncertaintyOptions, UncertaintyState } from './uncertainty.js';
@@ -42,3 +43,9 @@ export { taskLoss } from './step.js';
 export { modelParts, datasetForModel, evaluateTest } from './model-evaluation.js';
 export { calibrateModel } from './calibrate.js';
 export type { CalibrationReport, HeadCalibrationReport, SplitScore } from './calibrate.js';
+export { DataParallelPool, openDataParallel, resolveWorkers, forwardCpuMs, MIN_ROWS_PER_RANK, MIN_AUTO_FORWARD_MS_PER_RANK } from './data-parallel.js';
+export type { PartsRecipe, DataParallelOptions } from './data-parallel.js';
+export { DataParallelError, SharedCollective, sliceOf } from './collective.js';
+export type { StepCollective, CollectiveLayout } from './collective.js';
+export { buildModelParts } from './data-parallel-recipe.js';
+export type { ModelPartsArgs } from './data-parallel-recipe.js';

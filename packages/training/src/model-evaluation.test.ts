@@ -34,6 +34,13 @@ describe('evaluating a saved model', () => {
     for (const id of ['volatility', 'direction']) {
       expect(again[id]!.metrics).toEqual(r.test[id]!.metrics);
       expect(again[id]!.bySeries.SYN!.baselines).toEqual(r.test[id]!.bySeries.SYN!.baselines);
+      // Raw outputs, targets and rows ride along (not in JSON) for window-by-window comparisons.
+      const se = again[id]!.bySeries.SYN!;
+      const task = loaded.tasks.find((t) => t.id === id)!;
+      expect(se.rows!.length).toBe(ds.test.n);
+      expect(se.outputs!.length).toBe(ds.test.n * task.outputDim);
+      expect((task as unknown as { metrics(o: Float32Array, y: Float32Array, n: number): Record<string, number> }).metrics(se.outputs!, se.targets!, ds.test.n)).toEqual(se.metrics);
+      expect(JSON.stringify(se)).not.toMatch(/outputs|targets|rows/);
     }
     r.model.dispose();
     loaded.dispose();

@@ -51,7 +51,9 @@ export function evaluateTest(parts: MultiTaskParts, ds: MultiTaskDataset, batchS
       const out = gatherRows(ev.outputs[i]!, t.outputDim, idx);
       const y = gatherRows(ds.test.targets[i]!, ds.test.targetDims[i]!, idx);
       const rows = idx.map((r) => ds.test.endRows![r]!);
-      bySeries[s.symbol] = { metrics: t.metrics(out, y, idx.length), baselines: t.baseline ? t.baseline(s.candles, parts.taskStates![i]!, rows) : [] };
+      const se: SeriesEvaluation = { metrics: t.metrics(out, y, idx.length), baselines: t.baseline ? t.baseline(s.candles, parts.taskStates![i]!, rows) : [] };
+      Object.defineProperties(se, { outputs: { value: out }, targets: { value: y }, rows: { value: rows } });
+      bySeries[s.symbol] = se;
     });
     test[t.id] = { metrics: ev.metrics[i]!, bySeries };
   });

@@ -11,11 +11,16 @@
  *   held constant).
  *
  * Returns gradients aligned to `variables` (encoder trainables, then every head's variables).
+ *
+ * With a `collective` (data-parallel training, see data-parallel.ts) the batch is this rank's
+ * slice: losses, per-task gradients, gradient norms and the returned gradients are reduced over
+ * all ranks to their full-batch values (each slice's mean weighted by its share of the rows).
  */
 import type { Rng } from '@task-agnostic/core';
 import { DataError } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
 import type { TaskStateLike, TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
+import { reduceGradients, reduceLosses, type StepCollective } from './collective.js';
 import type { Harmoniser } from './harmoniser.js';
 import { pcgradCombine, pcgradOrders } from './pcgrad.js';
 
@@ -83,6 +88,7 @@ export function computeStepGradients(
   harmoniser: Harmoniser,
   mode: GradientMode,
   rng: Rng,
+  collective?: StepCollective,
 ): StepGradients {
   const variables = trainableVariablesOf(parts);
   const { x, ys } = inputs(parts, batch);
@@ -90,9 +96,9 @@ export function computeStepGradients(
     // Loss weighting is linear, so for methods that need neither per-task gradients nor their
     // norms representation mode equals one backward pass of the weighted sum: take that path.
     const perTask = harmoniser.projectsGradients || harmoniser.needsGradNorms;
-    if ((mode === 'representation' && perTask) || parts.freezeEncoder) return representationStep(parts, x, ys, harmoniser, rng, variables);
-    if (harmoniser.projectsGradients) return pcgradParameterStep(parts, x, ys, harmoniser, rng, variables);
-    return weightedParameterStep(parts, x, ys, harmoniser, variables);
+    if ((mode === 'representation' && perTask) || parts.freezeEncoder) return representationStep(parts, x, ys, harmoniser, rng, variables, collective);
+    if (harmoniser.projectsGradients) return pcgradParameterStep(parts, x, ys, harmoniser, rng, variables, collective);
+    return weightedParameterStep(parts, x, ys, harmoniser, variables, collective);
   } finally {
     x.dispose();
     ys.forEach((y) => y.dispose());
@@ -105,6 +111,7 @@ function weightedParameterStep(
   ys: tf.Tensor2D[],
   harmoniser: Harmoniser,
   variables: tf.Variable[],
+  collective: StepCollective | undefined,
 ): StepGradients {
   let losses: number[] = [];
   let weights: number[] = [];
@@ -112,7 +119,7 @@ function weightedParameterStep(
     const z = parts.encoder.apply(x, { training: true });
     const aux = parts.encoder.auxLoss();
     const ls = parts.tasks.map((_, i) => taskLoss(parts, i, parts.heads[i]!.apply(z, { training: true }), ys[i]!));
-    losses = ls.map(scalarValue);
+    losses = reduceLosses(collective, ls.map(scalarValue));
     weights = harmoniser.weights(losses);
     // weights enter as constants: scalars made from numbers carry no gradient
     let total = tf.mul(ls[0]!, weights[0]!) as tf.Scalar;
@@ -125,14 +132,16 @@ function weightedParameterStep(
     const W = parts.encoder.lastSharedWeights;
     gradNorms = parts.tasks.map((_, i) => {
       const r = tf.variableGrads(() => taskLoss(parts, i, parts.heads[i]!.apply(parts.encoder.apply(x, { training: true }), { training: true }), ys[i]!), [W]);
-      const g = r.grads[W.name];
+      const g = collective ? reduceGradients(collective, [r.grads[W.name] ?? null], collective.fraction)[0] : r.grads[W.name];
       const n = g ? norm(g) : 0;
       r.value.dispose();
+      if (collective) g?.dispose();
       tf.dispose(Object.values(r.grads));
       return n;
     });
   }
-  return { grads: variables.map((v) => grads[v.name] ?? null), losses, weights, gradNorms };
+  const out = variables.map((v) => grads[v.name] ?? null);
+  return { grads: collective ? reduceGradients(collective, out, collective.fraction) : out, losses, weights, gradNorms };
 }
 
 function flatten(gs: readonly (tf.Tensor | null | undefined)[], vars: readonly tf.Variable[]): tf.Tensor1D {
@@ -155,6 +164,7 @@ function pcgradParameterStep(
   harmoniser: Harmoniser,
   rng: Rng,
   variables: tf.Variable[],
+  collective: StepCollective | undefined,
 ): StepGradients {
   const shared = [...parts.encoder.trainableVariables];
   const T = parts.tasks.length;
@@ -172,18 +182,22 @@ function pcgradParameterStep(
     }, [...shared, ...head.variables]);
     losses.push(scalarValue(value));
     value.dispose();
-    flats.push(flatten(shared.map((v) => grads[v.name]), shared));
+    const flat = flatten(shared.map((v) => grads[v.name]), shared);
+    flats.push(collective ? (reduceGradients(collective, [flat], collective.fraction)[0] as tf.Tensor1D) : flat);
     for (const v of shared) grads[v.name]?.dispose();
-    for (const v of head.variables) if (grads[v.name]) headGrads.set(v.name, grads[v.name]!);
+    const hv = head.variables.filter((v) => grads[v.name]);
+    const hg = collective ? reduceGradients(collective, hv.map((v) => grads[v.name]!), collective.fraction) : hv.map((v) => grads[v.name]!);
+    hv.forEach((v, k) => headGrads.set(v.name, hg[k]!));
   }
-  const weights = harmoniser.weights(losses);
+  const globalLosses = reduceLosses(collective, losses);
+  const weights = harmoniser.weights(globalLosses);
   const combined = pcgradCombine(flats, pcgradOrders(T, rng));
   flats.forEach((f) => f.dispose());
   const sharedGrads = unflatten(combined, shared);
   combined.dispose();
   const byName = new Map<string, tf.Tensor>(shared.map((v, k) => [v.name, sharedGrads[k]!]));
   for (const [k, g] of headGrads) byName.set(k, g);
-  return { grads: variables.map((v) => byName.get(v.name) ?? null), losses, weights, gradNorms: null };
+  return { grads: variables.map((v) => byName.get(v.name) ?? null), losses: globalLosses, weights, gradNorms: null };
 }
 
 interface HeadStage {
@@ -201,13 +215,13 @@ interface HeadStage {
  * only), harmonised into one dz. Every returned tensor is tf.keep'ed so it survives an enclosing
  * gradient tape's scope.
  */
-function headStage(parts: MultiTaskParts, z: tf.Tensor2D, ys: tf.Tensor2D[], harmoniser: Harmoniser, rng: Rng): HeadStage {
+function headStage(parts: MultiTaskParts, z: tf.Tensor2D, ys: tf.Tensor2D[], harmoniser: Harmoniser, rng: Rng, collective: StepCollective | undefined): HeadStage {
   const T = parts.tasks.length;
   // a Variable shares z's values but starts a new gradient path (no tape node links it to z)
   const zVar = tf.variable(z, true);
   const dzs: tf.Tensor2D[] = [];
   const raw: Map<string, tf.Tensor>[] = [];
-  const losses: number[] = [];
+  const localLosses: number[] = [];
   try {
     for (let i = 0; i < T; i++) {
       const head = parts.heads[i]!;
@@ -215,7 +229,7 @@ function headStage(parts: MultiTaskParts, z: tf.Tensor2D, ys: tf.Tensor2D[], har
         () => taskLoss(parts, i, head.apply(zVar, { training: true }), ys[i]!),
         [zVar, ...head.variables],
       );
-      losses.push(scalarValue(value));
+      localLosses.push(scalarValue(value));
       value.dispose();
       dzs.push((grads[zVar.name] as tf.Tensor2D | undefined) ?? tf.zerosLike(zVar));
       const m = new Map<string, tf.Tensor>();
@@ -225,14 +239,41 @@ function headStage(parts: MultiTaskParts, z: tf.Tensor2D, ys: tf.Tensor2D[], har
   } finally {
     zVar.dispose();
   }
+  const losses = reduceLosses(collective, localLosses);
   const weights = harmoniser.weights(losses);
-  const gradNorms = harmoniser.needsGradNorms ? dzs.map(norm) : null;
+  // A slice's dL_i/dz rows are the full batch's rows times n / rows (the slice mean's scale).
+  const f = collective?.fraction ?? 1;
+  let gradNorms: number[] | null = null;
+  if (harmoniser.needsGradNorms) {
+    if (!collective) gradNorms = dzs.map(norm);
+    else {
+      const sq = Float64Array.from(dzs, (d) => f * f * tf.tidy(() => tf.sum(tf.square(d)).dataSync()[0]!));
+      gradNorms = Array.from(collective.allReduce(sq), Math.sqrt);
+    }
+  }
   const [n, D] = dzs[0]!.shape;
   const dz = tf.keep(
     tf.tidy(() => {
       if (harmoniser.projectsGradients) {
+        if (collective) {
+          // PCGrad's projections use dot products over the whole batch: gather every rank's rows.
+          const full = dzs.map((d, i) => {
+            const buf = new Float64Array(collective.totalRows * D);
+            const local = d.dataSync();
+            const s = f * harmoniser.scale[i]!;
+            for (let k = 0; k < local.length; k++) buf[collective.rowOffset * D + k] = local[k]! * s;
+            return tf.tensor1d(Float32Array.from(collective.allReduce(buf)));
+          });
+          const flat = pcgradCombine(full, pcgradOrders(T, rng));
+          return tf.reshape(tf.slice(flat, [collective.rowOffset * D], [n * D]), [n, D]) as tf.Tensor2D;
+        }
         const flat = pcgradCombine(dzs.map((d, i) => tf.reshape(tf.mul(d, harmoniser.scale[i]!), [-1]) as tf.Tensor1D), pcgradOrders(T, rng));
         return tf.reshape(flat, [n, D]) as tf.Tensor2D;
+      }
+      if (collective) {
+        let acc = tf.mul(dzs[0]!, weights[0]! * f) as tf.Tensor2D;
+        for (let i = 1; i < T; i++) acc = tf.add(acc, tf.mul(dzs[i]!, weights[i]! * f));
+        return acc;
       }
       let acc = tf.mul(dzs[0]!, weights[0]!) as tf.Tensor2D;
       for (let i = 1; i < T; i++) acc = tf.add(acc, tf.mul(dzs[i]!, weights[i]!));
@@ -243,6 +284,12 @@ function headStage(parts: MultiTaskParts, z: tf.Tensor2D, ys: tf.Tensor2D[], har
   const headGrads = new Map<string, tf.Tensor>();
   // PCGrad weights are 1 x scale, so this also applies curriculum scales to PCGrad's heads
   raw.forEach((m, i) => {
+    if (collective) {
+      const keys = [...m.keys()];
+      const red = reduceGradients(collective, keys.map((k) => m.get(k)!), weights[i]! * f);
+      keys.forEach((k, j) => headGrads.set(k, tf.keep(red[j]!)));
+      return;
+    }
     for (const [k, g] of m) {
       if (weights[i] === 1) headGrads.set(k, tf.keep(g));
       else {
@@ -266,6 +313,7 @@ function representationStep(
   harmoniser: Harmoniser,
   rng: Rng,
   variables: tf.Variable[],
+  collective: StepCollective | undefined,
 ): StepGradients {
   let stage: HeadStage | null = null;
   const byName = new Map<string, tf.Tensor>();
@@ -273,7 +321,7 @@ function representationStep(
     if (parts.freezeEncoder) {
       const z = tf.tidy(() => parts.encoder.apply(x, { training: true }));
       try {
-        stage = headStage(parts, z, ys, harmoniser, rng);
+        stage = headStage(parts, z, ys, harmoniser, rng, collective);
       } finally {
         z.dispose();
       }
@@ -282,12 +330,15 @@ function representationStep(
       const { value, grads } = tf.variableGrads(() => {
         const z = parts.encoder.apply(x, { training: true });
         const aux = parts.encoder.auxLoss();
-        stage = headStage(parts, z, ys, harmoniser, rng);
+        stage = headStage(parts, z, ys, harmoniser, rng, collective);
         const vjp = tf.sum(tf.mul(z, stage.dz)) as tf.Scalar;
-        return aux ? tf.add(vjp, aux) : vjp;
+        return aux ? tf.add(vjp, collective ? tf.mul(aux, collective.fraction) : aux) : vjp;
       }, shared);
       value.dispose();
-      for (const v of shared) if (grads[v.name]) byName.set(v.name, grads[v.name]!);
+      // dz already carries each slice's share, so the encoder's gradients are summed as they are
+      const sv = shared.filter((v) => grads[v.name]);
+      const sg = collective ? reduceGradients(collective, sv.map((v) => grads[v.name]!), 1) : sv.map((v) => grads[v.name]!);
+      sv.forEach((v, k) => byName.set(v.name, sg[k]!));
     }
   } finally {
     (stage as HeadStage | null)?.dz.dispose();

@@ -18,6 +18,8 @@ import { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
 import { pretrainEncoder, sslSourcesFromDataset, type PretrainConfigInput, type PretrainResult } from './pretrain.js';
 import { trainMultiTask, type TrainHooks, type TrainResult } from './trainer.js';
 import type { MultiTaskParts } from './step.js';
+import type { PartsRecipe } from './data-parallel.js';
+import type { ModelPartsArgs } from './data-parallel-recipe.js';
 
 export interface TrainModelConfig {
   /** windowLength, encoder, tasks, features, seed (validated by @task-agnostic/model). */
@@ -41,8 +43,16 @@ export interface TrainModelConfig {
 export interface SeriesEvaluation {
   /** The model's metrics on this series' test rows. */
   readonly metrics: Record<string, number>;
-  /** The task's naive baselines on the same rows. */
-  readonly baselines: readonly { name: string; description: string; metrics: Record<string, number> }[];
+  /** The task's naive baselines on the same rows (with their raw `outputs`, not enumerable). */
+  readonly baselines: readonly { name: string; description: string; metrics: Record<string, number>; outputs?: Float32Array }[];
+  /**
+   * The model's raw outputs [n, outputDim], the targets [n, targetDim] and the candle rows of these
+   * test windows, for window-by-window comparisons (bootstrap intervals). Not enumerable, so JSON
+   * summaries stay small.
+   */
+  readonly outputs?: Float32Array;
+  readonly targets?: Float32Array;
+  readonly rows?: readonly number[];
 }
 
 export interface TaskEvaluation {
@@ -91,6 +101,8 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
     const states: TaskStateLike[] = mtasks.map((t) => model.taskStates.get(t.id)!);
     const parts: MultiTaskParts = { encoder, tasks: mtasks, heads, taskStates: states };
     const data = { train: ds.train, val: ds.val };
+    // worker threads of data-parallel training rebuild encoder and heads from plain data
+    const dataParallel: PartsRecipe = { module: 'builtin:model', args: { encoder: modelConfig.encoder, inputShape: encoder.inputShape, tasks: modelConfig.tasks, taskStates: states } satisfies ModelPartsArgs };
     let pretrain: PretrainResult | undefined;
     let train: TrainResult | undefined;
     let phases: PhaseResult[] | undefined;
@@ -100,11 +112,11 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
       phases = await runCurriculum(
         cur,
         { encoder, tasks: mtasks, heads, taskStates: states, data, ssl: sslSourcesFromDataset(ds), training: config.training, pretrain: config.pretrain, ...(checkpointDir ? { checkpointDir } : {}) },
-        { resume: hooks.resume },
+        { resume: hooks.resume, dataParallel },
       );
     } else {
       if (config.pretrain) pretrain = await pretrainEncoder(encoder, sslSourcesFromDataset(ds), config.pretrain, { signal: hooks.signal });
-      train = await trainMultiTask(parts, data, config.training ?? {}, hooks);
+      train = await trainMultiTask(parts, data, config.training ?? {}, { dataParallel, ...hooks });
     }
     const test = evaluateTest(parts, ds);
     const calibration = config.calibrate === false ? undefined : calibrateModel(model, ds, config.calibrate === true || config.calibrate === undefined ? {} : config.calibrate);

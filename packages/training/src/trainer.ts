@@ -14,8 +14,10 @@ import { parseTrainingConfig, type TrainingConfig, type TrainingConfigInput } fr
 import { evaluateSplit } from './evaluate.js';
 import { Harmoniser, type HarmoniserState } from './harmoniser.js';
 import { LrSchedule, type ScheduleState } from './schedule.js';
+import { withInputNoise } from './augment.js';
 import { checkSplit, gatherBatch, type MultiTaskSplit } from './split.js';
 import { clipByGlobalNorm, computeStepGradients, trainableVariablesOf, type MultiTaskParts } from './step.js';
+import { openDataParallel, type DataParallelPool, type PartsRecipe } from './data-parallel.js';
 
 export interface TrainingData {
   readonly train: MultiTaskSplit;
@@ -47,6 +49,8 @@ export interface TrainHooks {
   /** Label for logs (curriculum phase name). */
   readonly phase?: string;
   readonly progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** How worker threads rebuild the model for data-parallel training (config.workers); without it, one thread. */
+  readonly dataParallel?: PartsRecipe;
 }
 
 export interface TrainResult {
@@ -97,6 +101,21 @@ export async function trainMultiTask(
   configInput: TrainingConfigInput | TrainingConfig,
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
+  const dp = await openDataParallel(parts, parseTrainingConfig(configInput), hooks.dataParallel);
+  try {
+    return await trainLoop(parts, data, configInput, hooks, dp);
+  } finally {
+    await dp?.close();
+  }
+}
+
+async function trainLoop(
+  parts: MultiTaskParts,
+  data: TrainingData,
+  configInput: TrainingConfigInput | TrainingConfig,
+  hooks: TrainHooks,
+  dp: DataParallelPool | null,
+): Promise<TrainResult> {
   const config = parseTrainingConfig(configInput);
   const T = parts.tasks.length;
   if (T === 0) throw new ConfigError('no tasks to train', 'tasks');
@@ -112,7 +131,7 @@ export async function trainMultiTask(
 
   const trainVars = trainableVariablesOf(parts);
   const vars = allVariables(parts);
-  const adam = new Adam(trainVars, { beta1: config.beta1, beta2: config.beta2 });
+  const adam = new Adam(trainVars, { beta1: config.beta1, beta2: config.beta2, weightDecay: config.weightDecay });
   if (config.taskWeights) {
     for (const id of Object.keys(config.taskWeights)) if (!parts.tasks.some((t) => t.id === id)) throw new ConfigError(`no task '${id}' in this run`, `training.taskWeights.${id}`);
   }
@@ -125,7 +144,7 @@ export async function trainMultiTask(
   let startEpoch = 0;
   let globalStep = 0;
   let resumedFromEpoch: number | null = null;
-  const fingerprint = JSON.stringify({ ...config, checkpointDir: undefined, logPath: undefined, progress: undefined, tasks: parts.tasks.map((t) => t.id) });
+  const fingerprint = JSON.stringify({ ...config, checkpointDir: undefined, logPath: undefined, progress: undefined, workers: undefined, tasks: parts.tasks.map((t) => t.id) });
 
   if (hooks.resume && config.checkpointDir && hasCheckpoint(config.checkpointDir)) {
     const ck = await loadCheckpoint(config.checkpointDir);
@@ -164,8 +183,9 @@ export async function trainMultiTask(
         break;
       }
       const idx = perm.subarray(b * config.batchSize, Math.min(data.train.n, (b + 1) * config.batchSize));
-      const batch = gatherBatch(data.train, idx);
-      const r = computeStepGradients(parts, batch, harmoniser, config.gradientMode, new Rng(`${config.seed}:step:${globalStep}`));
+      const batch = config.inputNoise > 0 ? withInputNoise(gatherBatch(data.train, idx), config.inputNoise, new Rng(`${config.seed}:noise:${globalStep}`)) : gatherBatch(data.train, idx);
+      const rngKey = `${config.seed}:step:${globalStep}`;
+      const r = dp ? dp.computeStepGradients(parts, batch, harmoniser, config.gradientMode, rngKey) : computeStepGradients(parts, batch, harmoniser, config.gradientMode, new Rng(rngKey));
       const clipped = clipByGlobalNorm(r.grads, config.clipNorm);
       lr = schedule.lrAt(globalStep);
       adam.apply(clipped.grads, lr);

@@ -1,19 +1,27 @@
-// Encoder training throughput and batch-1 latency, beside PyTorch on the same machine.
-// Reference size of ../shared/bench (batch 64, T 96, F 32, d_model 64, 2 layers, Adam, the
-// same four heads: direction 3-class CE, volatility MSE, regime 4-class CE, return MSE; head
-// hidden 32), then the `default` preset of each encoder. The PyTorch reference script runs here
-// when python3 with torch is available; otherwise its README figures are printed, marked
-// "not measured here". Goal (issue 4): default preset >= 0.5x PyTorch training samples/s and
-// batch-1 p99 <= 2 ms.
+// Encoder training throughput and batch-1 latency, beside PyTorch on the same machine, like for
+// like: every ratio names the same architecture on both sides. Reference size of ../shared/bench
+// (batch 64, T 96, F 32, d_model 64, 2 layers, Adam, the same four heads: direction 3-class CE,
+// volatility MSE, regime 4-class CE, return MSE; head hidden 32). The PyTorch side is
+// tools/bench/pytorch/pytorch_reference.py (the shared script plus `--arch project`, which builds
+// the project's architectures: pre-LN PatchTST transformer at any --patch, the CNN with its mix and
+// output projections), run here when python3 with torch is available; rows without a measured
+// peer of the same architecture get no ratio.
+// Issue 19 goals: default transformer (2 ranks, data-parallel) >= 1.0x PyTorch (2 threads)
+// samples/s; 2 ranks >= 1.7x 1 rank; unpatched reference >= 0.6x; CNN reference >= 0.5x;
+// batch-1 p99 <= PyTorch's; peak training RSS <= 1.5x PyTorch's.
 //   node --import tsx tools/bench/src/encoders.bench.ts [--quick] [--only TEXT]
-// --only TEXT measures only the rows whose label contains TEXT (e.g. --only 'default preset: transformer').
-// Env: TAT_BENCH_TORCH=0 skips PyTorch; TAT_BENCH_AB=0 skips the fast-matMul on/off comparison.
-import { execFileSync } from 'node:child_process';
+// --only TEXT measures only the rows whose label contains TEXT (e.g. --only 'default preset');
+// --peers-only only the rows with a PyTorch peer of the same architecture (and the data-parallel rows).
+// Env: TAT_BENCH_TORCH=0 skips PyTorch; TAT_BENCH_AB=0 skips the fast-matMul on/off comparison;
+// TAT_BENCH_DP=0 skips the data-parallel rows.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, setFastMatMulEnabled, tf, dense } from '@task-agnostic/tf';
+import { currentBackend, initBackend, setFastMatMulEnabled, tf, dense } from '@task-agnostic/tf';
+import { Adam, DataParallelPool, Harmoniser, computeStepGradients, type MultiTaskBatch, type MultiTaskParts } from '@task-agnostic/training';
+import { Rng } from '@task-agnostic/core';
 import { buildEncoder, encoderPreset, parseEncoderConfig, type Encoder, type EncoderConfig } from '@task-agnostic/encoders';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -128,81 +136,202 @@ function measure(config: EncoderConfig): Figures {
   return { trainSps: B / (stepMs / 1000), stepMs, inferMedian: p.median, inferP99: p.p99, inferP99IdleGc: pg.p99, params };
 }
 
-// ---- PyTorch reference -------------------------------------------------------------------
+// ---- analytic FLOPs (matrix products only; a training step ~ 3x the forward pass) ---------------
+const HEAD_FLOPS = HEADS.reduce((a, [, o]) => a + 2 * B * 64 * 32 + 2 * B * 32 * o, 0);
+function trainFlops(cfg: EncoderConfig): number | null {
+  const c = cfg as unknown as Record<string, number>;
+  if (cfg.type === 'transformer') {
+    const D = c.dModel!, P = c.patchLen!, N = Math.ceil(T / P), FF = c.ffDim!, L = c.numLayers!;
+    const layer = 2 * B * N * D * 3 * D + 2 * B * N * D * D + 2 * 2 * B * N * N * D + 2 * 2 * B * N * D * FF;
+    return 3 * (2 * B * N * P * F * D + L * layer + 2 * B * D * c.outputDim! + HEAD_FLOPS);
+  }
+  if (cfg.type === 'cnn' && c.numHeads === 0) {
+    const C = c.channels!, k = c.kernelSize ?? 3, nConv = (cfg as { dilations: number[] }).dilations.length;
+    let conv = 2 * B * T * k * F * C;
+    for (let i = 1; i < nConv; i++) conv += 2 * B * T * k * C * C;
+    return 3 * (conv + 2 * B * T * nConv * C * c.dModel! + 2 * B * c.dModel! * c.outputDim! + HEAD_FLOPS);
+  }
+  return null;
+}
+
+/** The wasm (or current backend) plain 2-D matMul rate, [4096,256] x [256,256], GFLOP/s. */
+function plainMatMulPeak(): number {
+  const a = tf.randomNormal([4096, 256]);
+  const b = tf.randomNormal([256, 256]);
+  const run = () => tf.tidy(() => tf.matMul(a, b).dataSync());
+  for (let i = 0; i < 3; i++) run();
+  const ts: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    run();
+    ts.push(performance.now() - t0);
+  }
+  tf.dispose([a, b]);
+  return (2 * 4096 * 256 * 256) / (percentiles(ts).median / 1000) / 1e9;
+}
+
+// ---- PyTorch peer of the same architecture --------------------------------------------------------
+interface Peer {
+  readonly model: 'transformer' | 'cnn';
+  readonly patch: number;
+}
 interface TorchFigures {
   trainSps: number;
   inferMedian: number;
   inferP99: number;
-  measured: boolean;
+  peakRssMB: number;
 }
-const README_FIGURES: Record<'transformer' | 'cnn', TorchFigures> = {
-  transformer: { trainSps: 513, inferMedian: 0.8, inferP99: 0.97, measured: false },
-  cnn: { trainSps: 3051, inferMedian: 0.47, inferP99: 0.57, measured: false },
-};
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const torchCache = new Map<string, TorchFigures | null>();
 
-function torchReference(model: 'transformer' | 'cnn'): TorchFigures {
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-  const script = path.resolve(root, '../shared/bench/pytorch_reference.py');
-  if (process.env.TAT_BENCH_TORCH === '0' || !existsSync(script)) return README_FIGURES[model];
+function torchPeer(peer: Peer): TorchFigures | null {
+  const key = `${peer.model}:${peer.patch}`;
+  if (torchCache.has(key)) return torchCache.get(key)!;
+  let r: TorchFigures | null = null;
+  const script = path.join(ROOT, 'tools/bench/pytorch/pytorch_reference.py');
   try {
+    if (process.env.TAT_BENCH_TORCH === '0') throw new Error('skipped');
     execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'tat-torch-')), `${peer.model}.json`);
+    execFileSync('/usr/bin/python3', [script, '--model', peer.model, '--patch', String(peer.patch), '--arch', 'project', '--threads', '2', '--out', out, ...(quick ? ['--infer', '200', '--pertask', '1'] : [])], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+    });
+    const j = JSON.parse(readFileSync(out, 'utf8')) as { trainSamplesPerSec: number; infer1: { medianMs: number; p99Ms: number }; peakRssMB: number };
+    r = { trainSps: j.trainSamplesPerSec, inferMedian: j.infer1.medianMs, inferP99: j.infer1.p99Ms, peakRssMB: j.peakRssMB };
   } catch {
-    return README_FIGURES[model];
+    r = null;
   }
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'tat-torch-')), `${model}.json`);
-  execFileSync('/usr/bin/python3', [script, '--model', model, '--threads', '2', '--out', out, ...(quick ? ['--infer', '200'] : [])], {
-    stdio: ['ignore', 'ignore', 'ignore'],
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+  torchCache.set(key, r);
+  return r;
+}
+const peerName = (p: Peer) => `PyTorch ${p.model}${p.model === 'transformer' ? `, --patch ${p.patch}` : ''} --arch project`;
+
+// ---- data-parallel training (each run in a child process, so its peak RSS is its own) ------------
+const dpRecipe = { module: new URL('./dp-bench-parts.mjs', import.meta.url).href, exportName: 'buildParts' };
+
+function benchBatch(): MultiTaskBatch {
+  const rng = new Rng('bench-batch');
+  const x = new Float32Array(B * T * F).map(() => rng.normal());
+  const targets = HEADS.map(([, o, k]) => {
+    const t = new Float32Array(B * o);
+    for (let r = 0; r < B; r++) {
+      if (k === 'ce') t[r * o + Math.floor(rng.next() * o)] = 1;
+      else t[r] = rng.normal();
+    }
+    return t;
   });
-  const r = JSON.parse(readFileSync(out, 'utf8')) as { trainSamplesPerSec: number; infer1: { medianMs: number; p99Ms: number } };
-  return { trainSps: r.trainSamplesPerSec, inferMedian: r.infer1.medianMs, inferP99: r.infer1.p99Ms, measured: true };
+  return { x, n: B, targets, targetDims: HEADS.map(([, o]) => o) };
 }
 
-// ---- run ---------------------------------------------------------------------------------
+/** Child mode: trains `cfg` on `ranks` ranks (1 = no pool) and prints {sps, rssMB}. */
+async function dataParallelChild(cfgJson: string, ranks: number): Promise<void> {
+  await initBackend({ quiet: true });
+  const { buildParts } = (await import(dpRecipe.module)) as { buildParts(a: unknown): MultiTaskParts & { dispose(): void } };
+  const args = { encoder: JSON.parse(cfgJson) as unknown, inputShape: [T, F] };
+  const parts = buildParts(args);
+  const pool = ranks > 1 ? await DataParallelPool.start(parts, { workers: ranks, recipe: { ...dpRecipe, args }, maxBatch: B }) : null;
+  if (ranks > 1 && !pool) throw new Error('workers did not start');
+  const vars = [...parts.encoder.trainableVariables, ...parts.heads.flatMap((h) => [...h.variables])];
+  const adam = new Adam(vars);
+  const batch = benchBatch();
+  const harmoniser = new Harmoniser({ name: 'equal' }, parts.tasks.map((t) => t.kind));
+  const step = (k: number) => {
+    const r = pool ? pool.computeStepGradients(parts, batch, harmoniser, 'parameter', `s${k}`) : computeStepGradients(parts, batch, harmoniser, 'parameter', new Rng(`s${k}`));
+    adam.apply(r.grads, 1e-3);
+    tf.dispose(r.grads.filter((g): g is tf.Tensor => g !== null));
+  };
+  step(0);
+  step(1);
+  const ts: number[] = [];
+  for (let k = 0; k < TRAIN_STEPS * 2; k++) {
+    const t0 = performance.now();
+    step(k + 2);
+    ts.push(performance.now() - t0);
+  }
+  await pool?.close();
+  const rssMB = process.resourceUsage().maxRSS / 1024;
+  console.log(JSON.stringify({ sps: B / (percentiles(ts).median / 1000), rssMB, backend: currentBackend() }));
+}
+
+function dataParallel(cfg: EncoderConfig, ranks: number): { sps: number; rssMB: number } | null {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--dp-child', JSON.stringify(cfg), String(ranks), ...(quick ? ['--quick'] : [])], {
+    encoding: 'utf8',
+    env: { ...process.env, TAT_QUIET_BACKEND: '1' },
+  });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as { sps: number; rssMB: number };
+  } catch {
+    console.error(`data-parallel child (${ranks} ranks) failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return null;
+  }
+}
+
+// ---- run -------------------------------------------------------------------------------------------
+const childAt = process.argv.indexOf('--dp-child');
+if (childAt >= 0) {
+  await dataParallelChild(process.argv[childAt + 1]!, Number(process.argv[childAt + 2]));
+  process.exit(0);
+}
+const load = () => loadavg().map((v) => v.toFixed(1)).join(' ');
 const info = await initBackend({ quiet: true });
-console.log(`backend: ${info.name} (${info.note}); batch ${B}, T ${T}, F ${F}, 4 heads; ${TRAIN_STEPS} timed steps, ${INFER_N} batch-1 predictions; load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
-const torch = { transformer: torchReference('transformer'), cnn: torchReference('cnn') };
-for (const m of ['transformer', 'cnn'] as const) {
-  const t = torch[m];
-  console.log(`PyTorch ${m}: ${t.trainSps.toFixed(0)} samples/s, batch-1 ${t.inferMedian.toFixed(2)} / ${t.inferP99.toFixed(2)} ms ${t.measured ? '(measured in this run)' : '(README figure, not measured here)'}`);
-}
+console.log(`backend: ${info.name} (${info.note}); batch ${B}, T ${T}, F ${F}, 4 heads; ${TRAIN_STEPS} timed steps, ${INFER_N} batch-1 predictions; load average ${load()}`);
+const peak = plainMatMulPeak();
+console.log(`plain 2-D matMul [4096,256]x[256,256] on ${info.name}: ${peak.toPrecision(2)} GFLOP/s (one thread; the machine's limit for this engine, x2 with both cores)`);
 
-const reference: [string, EncoderConfig, 'transformer' | 'cnn'][] = [
-  ['transformer (ref: d64, 2 layers, 4 heads, no patching)', parseEncoderConfig({ type: 'transformer', dModel: 64, numHeads: 4, numLayers: 2, ffDim: 128, dropout: 0, outputDim: 64, patchLen: 1 }), 'transformer'],
-  ['transformer (ref + patchLen 8)', parseEncoderConfig({ type: 'transformer', dModel: 64, numHeads: 4, numLayers: 2, ffDim: 128, dropout: 0, outputDim: 64, patchLen: 8 }), 'transformer'],
-  ['cnn (ref: 3 convs d1,2,4, no attention)', parseEncoderConfig({ type: 'cnn', channels: 64, dilations: [1, 2, 4], dModel: 64, numHeads: 0, dropout: 0, outputDim: 64 }), 'cnn'],
-  ['cnn (ref + 4-head attention over 96 steps)', parseEncoderConfig({ type: 'cnn', channels: 64, dilations: [1, 2, 4], dModel: 64, numHeads: 4, attentionPool: 1, dropout: 0, outputDim: 64 }), 'cnn'],
-  ['moe (d64, 5 experts, top-2, patch 8)', parseEncoderConfig({ type: 'moe', dModel: 64, dropout: 0, outputDim: 64 }), 'transformer'],
-  ['mlp (256-128-64)', parseEncoderConfig({ type: 'mlp', dropout: 0, outputDim: 64 }), 'transformer'],
+const noDrop = (c: EncoderConfig): EncoderConfig => parseEncoderConfig({ ...c, dropout: 0 });
+const defaultTransformer = noDrop(encoderPreset('default', 'transformer'));
+const rowsSpec: [string, EncoderConfig, Peer | null][] = [
+  ['default transformer preset (patch 8: 12 tokens, pre-LN, final norm, output proj.; dropout 0 as the peer)', defaultTransformer, { model: 'transformer', patch: 8 }],
+  ['unpatched reference transformer (same, patchLen 1: 96 tokens)', parseEncoderConfig({ ...defaultTransformer, patchLen: 1 }), { model: 'transformer', patch: 1 }],
+  ['cnn reference (3 dilated convs, mix, output proj.; no attention)', parseEncoderConfig({ type: 'cnn', channels: 64, dilations: [1, 2, 4], dModel: 64, numHeads: 0, dropout: 0, outputDim: 64 }), { model: 'cnn', patch: 1 }],
+  ['default preset: transformer (dropout 0.1)', encoderPreset('default', 'transformer'), null],
+  ['default preset: cnn (with 4-head attention, pool 4)', encoderPreset('default', 'cnn'), null],
+  ['default preset: moe', encoderPreset('default', 'moe'), null],
+  ['default preset: mlp', encoderPreset('default', 'mlp'), null],
 ];
-const presets: [string, EncoderConfig, 'transformer' | 'cnn'][] = (['transformer', 'cnn', 'moe', 'mlp'] as const).map((t) => [
-  `default preset: ${t}`,
-  encoderPreset('default', t),
-  t === 'cnn' ? 'cnn' : 'transformer',
-]);
+const peersOnly = process.argv.includes('--peers-only');
+const selected = rowsSpec.filter(([label, , peer]) => (only === null || label.includes(only)) && (!peersOnly || peer !== null));
 
 const rows: (string | number)[][] = [
-  ['encoder', 'params', 'train samples/s', 'PyTorch samples/s', 'ratio', 'ratio vs README PyTorch', 'batch-1 median ms', 'batch-1 p99 ms', 'p99 idle GC ms', 'PyTorch p99 ms', 'goal (default: >=0.5x, p99<=2ms / with idle GC)'],
+  ['encoder', 'params', 'train samples/s (1 thread)', 'GFLOP/s', 'PyTorch peer (same architecture)', 'PyTorch samples/s (2 threads)', 'ratio', 'batch-1 median ms', 'batch-1 p99 ms', 'p99 idle GC ms', 'PyTorch p99 ms', 'load'],
 ];
-for (const [label, cfg, peer] of [...reference, ...presets].filter(([label]) => only === null || label.includes(only))) {
+for (const [label, cfg, peer] of selected) {
+  const t = peer ? torchPeer(peer) : null;
   const r = measure(cfg);
-  const t = torch[peer];
-  const ratio = r.trainSps / t.trainSps;
-  // Conservative: the training goal counts as met only against both the measured and the README
-  // (quiet machine) PyTorch figure, since other load on the 2 cores slows 2-thread PyTorch most.
-  const worst = Math.min(ratio, r.trainSps / README_FIGURES[peer].trainSps);
-  const goal = label.startsWith('default') ? `${worst >= 0.5 ? 'met' : 'MISSED'} / ${r.inferP99 <= 2 ? 'met' : 'MISSED'} / ${r.inferP99IdleGc <= 2 ? 'met' : 'MISSED'}` : '';
-  rows.push([label, r.params, r.trainSps, `${t.trainSps.toFixed(0)} (${peer}${t.measured ? '' : ', not measured here'})`, ratio, r.trainSps / README_FIGURES[peer].trainSps, r.inferMedian, r.inferP99, r.inferP99IdleGc, t.inferP99, goal]);
+  const fl = trainFlops(cfg);
+  rows.push([
+    label, r.params, r.trainSps, fl ? (fl / (r.stepMs / 1000) / 1e9).toFixed(1) : '-',
+    peer ? `${peerName(peer)}${t ? '' : ' (not measured: no torch)'}` : 'none of the same architecture',
+    t ? t.trainSps : '-', t ? r.trainSps / t.trainSps : '-', r.inferMedian, r.inferP99, r.inferP99IdleGc, t ? t.inferP99 : '-', load(),
+  ]);
   console.error(`  done: ${label}`);
 }
 printTable(rows);
 console.log("'p99 idle GC': model's idleMinorGc() between predictions, outside the timed call (what a live loop does between candles)");
-console.log(`load average at the end: ${loadavg().map((v) => v.toFixed(1)).join(' ')} (other processes on the 2 cores skew both engines)`);
 
-if (info.name === 'wasm' && process.env.TAT_BENCH_AB !== '0' && only === null) {
+if (process.env.TAT_BENCH_DP !== '0' && (only === null || rowsSpec[0]![0].includes(only))) {
+  console.log('\nData-parallel training (main thread + worker threads, each its own engine, gradients reduced through a SharedArrayBuffer), default transformer preset, dropout 0, child processes:');
+  const peer = torchPeer({ model: 'transformer', patch: 8 });
+  const fl = trainFlops(defaultTransformer)!;
+  const dp: (string | number)[][] = [['ranks', 'train samples/s', 'GFLOP/s', `vs 1 rank`, 'vs PyTorch --patch 8 (2 threads)', 'peak RSS MB', 'vs PyTorch peak RSS', 'load']];
+  let one = 0;
+  for (const ranks of [1, 2]) {
+    const r = dataParallel(defaultTransformer, ranks);
+    if (!r) continue;
+    if (ranks === 1) one = r.sps;
+    dp.push([ranks, r.sps, ((fl * r.sps) / B / 1e9).toFixed(1), one ? r.sps / one : '-', peer ? r.sps / peer.trainSps : '-', r.rssMB, peer ? r.rssMB / peer.peakRssMB : '-', load()]);
+  }
+  printTable(dp);
+  if (peer) console.log(`PyTorch --patch 8 --arch project: ${peer.trainSps.toFixed(0)} samples/s, peak RSS ${peer.peakRssMB.toFixed(0)} MB, batch-1 p99 ${peer.inferP99.toFixed(2)} ms`);
+}
+console.log(`load average at the end: ${load()} (other processes on the 2 cores skew both engines; 2-thread PyTorch and 2-rank training most)`);
+
+if (info.name === 'wasm' && process.env.TAT_BENCH_AB !== '0' && only === null && !peersOnly) {
   console.log('\nThe fast-matMul lever (@task-agnostic/tf installFastMatMul) on vs off, wasm:');
   const ab: (string | number)[][] = [['encoder', 'train samples/s on', 'off', 'speed-up', 'batch-1 p99 ms on', 'off']];
-  for (const [label, cfg] of [reference[0]!, reference[2]!, presets[0]!]) {
+  for (const [label, cfg] of [rowsSpec[1]!, rowsSpec[2]!, rowsSpec[0]!]) {
     const on = measure(cfg);
     setFastMatMulEnabled(false);
     const off = measure(cfg);

@@ -14,10 +14,15 @@ import { StreamingPredictor } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
 // The trader is an app: the bench package does not depend on it, so its build is imported by path
 // (build it first: nx run @task-agnostic/trader:build).
-import { DashboardServer, Journal, LogAlerts, TraderMetrics, TradingMonitor, createEngine, createLogger, createUntrainedModel, parseTraderConfig } from '@task-agnostic/trader';
+import { Journal, createEngine, createLogger, createPortfolio, createUntrainedModel, parseTraderConfig } from '@task-agnostic/trader';
+import { execSync } from 'node:child_process';
 import { benchDataDir, percentiles, printTable } from './data-dir.js';
 
 const DECISIONS = Number(process.env.TAT_BENCH_TRADER_N ?? 1000);
+/** Time steps of the 5-symbol portfolio replay (x 5 candles), after 300 warm-up steps. */
+const STEPS = Number(process.env.TAT_BENCH_PORTFOLIO_STEPS ?? 400);
+/** 'single', 'portfolio' or both (default). */
+const ONLY = process.env.TAT_BENCH_TRADER_ONLY ?? '';
 const info = await initBackend({ quiet: true });
 
 function loadCandles(): { label: string; candles: CandleColumns } {
@@ -37,145 +42,132 @@ const FIT = 2000;
 const model = createUntrainedModel(sliceColumns(candles, 0, FIT), { preset: 'default', seed: 1 });
 const feed = sliceColumns(candles, FIT, Math.min(candles.length, FIT + DECISIONS + 300));
 
-// Baseline: the predictor alone over the same candles.
-const predictor = new StreamingPredictor(model);
-const alone: number[] = [];
-for (let i = 0; i < feed.length; i++) {
-  const t0 = performance.now();
-  const r = predictor.onCandle(candleAt(feed, i));
-  const t1 = performance.now();
-  // The same candles as the engine rows below (after the first 300 of the feed).
-  if (r && i >= 300) alone.push(t1 - t0);
-}
-predictor.dispose();
-
-const config = parseTraderConfig({ statusEvery: 0, fusion: 'consistency' });
-const quiet = createLogger({ level: 'silent' });
-const rows: (string | number)[][] = [['path', 'decisions', 'p50 ms', 'p99 ms', 'p99 / predictor p99', 'goal p99 < 10 ms']];
-const stagesOut: (string | number)[][] = [['stage (FULL journal)', 'p50 ms', 'p99 ms']];
-const base = percentiles(alone);
-rows.push(['baseline: StreamingPredictor.onCandle alone', alone.length, base.median, base.p99, 1, base.p99 < 10 ? 'yes' : 'no']);
-
-for (const sync of ['full', 'normal'] as const) {
-  const journal = Journal.open(path.join(mkdtempSync(path.join(tmpdir(), 'tat-bench-trader-')), 'j.db'), { synchronous: sync });
-  const engine = createEngine({ symbol: 'BTCUSDT', config, journal, logger: quiet, model, runTag: 'bench' });
-  const e2e: number[] = [];
+if (ONLY !== 'portfolio') {
+  // Baseline: the predictor alone over the same candles.
+  const predictor = new StreamingPredictor(model);
+  const alone: number[] = [];
   for (let i = 0; i < feed.length; i++) {
     const t0 = performance.now();
-    const r = await engine.onCandle(candleAt(feed, i), t0);
-    // Closed candle received -> order sent; candles without an order: the full decision path.
-    if (engine.stats.candles > 300 && r) e2e.push(Number.isNaN(r.decisionToSendMs) ? performance.now() - t0 : r.decisionToSendMs);
+    const r = predictor.onCandle(candleAt(feed, i));
+    const t1 = performance.now();
+    // The same candles as the engine rows below (after the first 300 of the feed).
+    if (r && i >= 300) alone.push(t1 - t0);
   }
-  engine.flush();
-  const p = percentiles(e2e);
-  rows.push([`TradingEngine, journal synchronous=${sync.toUpperCase()}`, e2e.length, p.median, p.p99, p.p99 / base.p99, p.p99 < 10 ? 'yes' : 'no']);
-  if (sync === 'full') {
-    for (const s of ['bar_wait', 'predict', 'features', 'encoder', 'heads', 'fusion', 'risk', 'journal', 'decision_to_send']) {
-      const st = engine.latency.stats(s);
-      if (st.n) stagesOut.push([s, st.p50, st.p99]);
+  predictor.dispose();
+
+  const config = parseTraderConfig({ statusEvery: 0, fusion: 'consistency' });
+  const quiet = createLogger({ level: 'silent' });
+  const rows: (string | number)[][] = [['path', 'decisions', 'p50 ms', 'p99 ms', 'p99 / predictor p99', 'goal p99 < 10 ms']];
+  const stagesOut: (string | number)[][] = [['stage (FULL journal)', 'p50 ms', 'p99 ms']];
+  const base = percentiles(alone);
+  rows.push(['baseline: StreamingPredictor.onCandle alone', alone.length, base.median, base.p99, 1, base.p99 < 10 ? 'yes' : 'no']);
+
+  for (const sync of ['full', 'normal'] as const) {
+    const journal = Journal.open(path.join(mkdtempSync(path.join(tmpdir(), 'tat-bench-trader-')), 'j.db'), { synchronous: sync });
+    const engine = createEngine({ symbol: 'BTCUSDT', config, journal, logger: quiet, model, runTag: 'bench' });
+    const e2e: number[] = [];
+    for (let i = 0; i < feed.length; i++) {
+      const t0 = performance.now();
+      const r = await engine.onCandle(candleAt(feed, i), t0);
+      // Closed candle received -> order sent; candles without an order: the full decision path.
+      if (engine.stats.candles > 300 && r) e2e.push(Number.isNaN(r.decisionToSendMs) ? performance.now() - t0 : r.decisionToSendMs);
+    }
+    engine.flush();
+    const p = percentiles(e2e);
+    rows.push([`TradingEngine, journal synchronous=${sync.toUpperCase()}`, e2e.length, p.median, p.p99, p.p99 / base.p99, p.p99 < 10 ? 'yes' : 'no']);
+    if (sync === 'full') {
+      for (const s of ['bar_wait', 'predict', 'features', 'encoder', 'heads', 'fusion', 'risk', 'journal', 'decision_to_send']) {
+        const st = engine.latency.stats(s);
+        if (st.n) stagesOut.push([s, st.p50, st.p99]);
+      }
+    }
+    journal.close();
+  }
+
+  console.log(`trader decision latency: default preset (${model.config.encoder && (model.config.encoder as { type: string }).type}, window ${model.windowLength}, ${model.featureCount} features), ${label}, backend ${info.name}, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores, first 300 candles of the feed are warm-up`);
+  printTable(rows);
+  console.log('');
+  printTable(stagesOut);
+}
+
+// ---- 5-symbol portfolio replay of 1m candles (issue 20) ------------------------------------------
+// One account and one gate over BTC, ETH, SOL, BNB, DOGE: each time step's 5 closed candles arrive
+// together and run in symbol order, so a candle's "closed -> order sent" includes waiting for the
+// symbols before it in the step. FULL journal (one fsynced transaction per candle).
+async function portfolioBench(): Promise<void> {
+  const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'DOGEUSDT'];
+  const dir = benchDataDir();
+  let series: CandleColumns[];
+  let src = 'real Bybit 1m';
+  try {
+    if (!dir) throw new Error('no data dir');
+    const all = SYMBOLS.map((s) => readCandlesCsvSync(path.join(dir, 'candles', `bybit_${s}_1m.csv`), { interval: '1m' }).candles);
+    const sets = all.map((c) => new Set(Array.from(c.tsMs)));
+    const ts = Array.from(all[0]!.tsMs).filter((t) => sets.every((x) => x.has(t))).slice(FIT, FIT + STEPS + 300);
+    series = all.map((c) => {
+      const idx = new Map(Array.from(c.tsMs).map((t, i) => [t, i]));
+      const rows = ts.map((t) => idx.get(t)!);
+      const pick = (x: ArrayLike<number>): Float64Array => Float64Array.from(rows, (i) => x[i]!);
+      return { length: rows.length, tsMs: pick(c.tsMs), open: pick(c.open), high: pick(c.high), low: pick(c.low), close: pick(c.close), volume: pick(c.volume), turnover: pick(c.volume) };
+    });
+  } catch {
+    src = 'synthetic 1m';
+    series = SYMBOLS.map((_s, k) => generateSyntheticMarket({ bars: STEPS + 300, seed: 7 + k, interval: '1m' }).candles);
+  }
+  // Lowered entry thresholds so the untrained model's low-confidence outputs become orders.
+  const cfg = parseTraderConfig({
+    symbols: SYMBOLS, interval: '1m', statusEvery: 0, fusion: 'consistency', fusionConfig: { minConfidence: 0.3, minAgreement: 0.3, baseSizeFraction: 1 },
+    risk: { minConfidence: 0.25, minAgreement: 0.15, baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1 }, strategy: { maxConsecutiveLosses: 1000 } },
+  });
+  const journal = Journal.open(path.join(mkdtempSync(path.join(tmpdir(), 'tat-bench-pf-')), 'j.db'), { synchronous: 'full' });
+  const pf = createPortfolio({ config: cfg, journal, logger: createLogger({ level: 'silent' }), model, runTag: 'benchpf' });
+  await pf.recover();
+  const sent: number[] = [];
+  const all: number[] = [];
+  const n = series[0]!.length;
+  let cpu0: NodeJS.CpuUsage | undefined;
+  let wall0 = 0;
+  for (let i = 0; i < n; i++) {
+    if (i === 300) {
+      cpu0 = process.cpuUsage();
+      wall0 = performance.now();
+    }
+    const t0 = performance.now();
+    const step = new Map(SYMBOLS.map((s, k) => [s, { candle: candleAt(series[k]!, i), receivedAt: t0 }]));
+    const rs = await pf.step(step);
+    if (i < 300) continue;
+    for (const r of rs) {
+      if (!r) continue;
+      if (Number.isNaN(r.decisionToSendMs)) all.push(performance.now() - t0);
+      else {
+        sent.push(r.decisionToSendMs);
+        all.push(r.decisionToSendMs);
+      }
     }
   }
+  const cpu = process.cpuUsage(cpu0);
+  const wall = performance.now() - wall0;
+  const cpuPerCandle = (cpu.user + cpu.system) / 1000 / all.length;
+  const uptime = (() => {
+    try {
+      return execSync('uptime', { encoding: 'utf8' }).trim();
+    } catch {
+      return `load average ${loadavg().map((x) => x.toFixed(2)).join(', ')}`;
+    }
+  })();
+  const ps = percentiles(sent);
+  const pa = percentiles(all);
+  console.log(`\n5-symbol portfolio replay (${src}, ${STEPS} steps x 5 symbols after 300 warm-up steps, default preset, journal FULL); uptime: ${uptime}`);
+  printTable([
+    ['path', 'candles', 'p50 ms', 'p99 ms', 'goal p99 < 10 ms'],
+    ['closed candle -> order sent (candles with an order)', sent.length, ps.median, ps.p99, ps.p99 < 10 ? 'yes' : 'no'],
+    ['closed candle -> decision done (every candle)', all.length, pa.median, pa.p99, pa.p99 < 10 ? 'yes' : 'no'],
+    ['process CPU (user + sys) per candle, and wall per candle', all.length, cpuPerCandle, wall / all.length, 'CPU ms / wall ms'],
+    ['journal transaction (fsync), per candle', pf.engines.get('BTCUSDT')!.latency.stats('journal').n, pf.engines.get('BTCUSDT')!.latency.stats('journal').p50, pf.engines.get('BTCUSDT')!.latency.stats('journal').p99, ''],
+  ]);
+  for (const e of pf.engines.values()) e.flush();
   journal.close();
 }
 
-console.log(`trader decision latency: default preset (${model.config.encoder && (model.config.encoder as { type: string }).type}, window ${model.windowLength}, ${model.featureCount} features), ${label}, backend ${info.name}, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores, first 300 candles of the feed are warm-up`);
-printTable(rows);
-console.log('');
-printTable(stagesOut);
-
-// Issue 21: what the dashboard adds. Two engines over the same candles in lockstep (which goes
-// first alternates each candle, so both see the same machine load): one plain, one with the
-// dashboard's observer (Prometheus metrics, alert checks, live events) and a browser-like SSE client
-// reading the stream. Between candles the loop yields (as the replay and the stream do), which is
-// when the events are serialised and written. Goal: < 0.2 ms added to the closed candle -> order
-// sent p99.
-{
-  const dir = mkdtempSync(path.join(tmpdir(), 'tat-bench-dash-'));
-  // NORMAL: the fsync per candle (FULL) is the noisiest stage on a loaded machine and not the dashboard's.
-  const jA = Journal.open(path.join(dir, 'plain.db'), { synchronous: 'normal' });
-  const jB = Journal.open(path.join(dir, 'dash.db'), { synchronous: 'normal' });
-  const server = new DashboardServer({ host: '127.0.0.1', port: 0, logger: quiet, mode: 'paper' });
-  await server.listen();
-  const metrics = new TraderMetrics();
-  const monitor = new TradingMonitor(metrics, new LogAlerts(quiet));
-  monitor.sink = server;
-  server.attach({ journal: jB, metrics, kill: () => undefined });
-  const a = createEngine({ symbol: 'BTCUSDT', config, journal: jA, logger: quiet, model, runTag: 'plain' });
-  // The dashboard's own work, timed directly: the observer call (after the send, on the candle's
-  // path) and the flush between candles (serialising the event, writing it to the SSE client).
-  const inPath: number[] = [];
-  const between: number[] = [];
-  const timed = {
-    onCandle: (e: Parameters<typeof monitor.onCandle>[0]) => {
-      const t = performance.now();
-      monitor.onCandle(e);
-      inPath.push(performance.now() - t);
-    },
-  };
-  const flush = monitor.flush.bind(monitor);
-  monitor.flush = () => {
-    const t = performance.now();
-    flush();
-    between.push(performance.now() - t);
-  };
-  const b = createEngine({ symbol: 'BTCUSDT', config, journal: jB, logger: quiet, model, runTag: 'dash', observer: timed });
-  const ac = new AbortController();
-  let received = 0;
-  const res = await fetch(`http://127.0.0.1:${server.port}/api/stream`, { signal: ac.signal });
-  const reader = res.body!.getReader();
-  const reading = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) break;
-      received += value?.length ?? 0;
-    }
-  })();
-  while (server.clients === 0) await new Promise((r) => setTimeout(r, 10));
-  const send: Record<'plain' | 'dash', number[]> = { plain: [], dash: [] };
-  const whole: Record<'plain' | 'dash', number[]> = { plain: [], dash: [] };
-  const step = async (name: 'plain' | 'dash', e: typeof a, i: number): Promise<void> => {
-    const t0 = performance.now();
-    const r = await e.onCandle(candleAt(feed, i), t0);
-    const t1 = performance.now();
-    if (e.stats.candles > 300 && r) {
-      send[name].push(Number.isNaN(r.decisionToSendMs) ? t1 - t0 : r.decisionToSendMs);
-      whole[name].push(t1 - t0);
-    }
-    await new Promise<void>((r2) => setImmediate(r2));
-  };
-  for (let i = 0; i < feed.length; i++) {
-    if (i % 2 === 0) {
-      await step('plain', a, i);
-      await step('dash', b, i);
-    } else {
-      await step('dash', b, i);
-      await step('plain', a, i);
-    }
-  }
-  const pa = percentiles(send.plain);
-  const pb = percentiles(send.dash);
-  const wa = percentiles(whole.plain);
-  const wb = percentiles(whole.dash);
-  const dashRows: (string | number)[][] = [['path (lockstep, NORMAL journal)', 'decisions', 'candle->send p50 ms', 'candle->send p99 ms', 'whole onCandle p50 ms', 'whole onCandle p99 ms']];
-  dashRows.push(['TradingEngine, no dashboard (baseline)', send.plain.length, pa.median, pa.p99, wa.median, wa.p99]);
-  dashRows.push(['TradingEngine + dashboard observer, metrics, 1 SSE client', send.dash.length, pb.median, pb.p99, wb.median, wb.p99]);
-  dashRows.push(['added by the dashboard (goal p99 < 0.2 ms)', '', pb.median - pa.median, pb.p99 - pa.p99, wb.median - wa.median, wb.p99 - wa.p99]);
-  console.log('');
-  console.log(`dashboard overhead: ${received} bytes of live events streamed to the SSE client`);
-  printTable(dashRows);
-  const pi = percentiles(inPath.slice(300));
-  const pf = percentiles(between.slice(300));
-  console.log('');
-  printTable([
-    ['dashboard work per candle', 'n', 'p50 ms', 'p99 ms', 'where'],
-    ['observer.onCandle (metrics, alert checks, queue)', inPath.length - 300, pi.median, pi.p99, 'after the send: never delays that order'],
-    ['flush (JSON of the event, write to 1 SSE client)', between.length - 300, pf.median, pf.p99, 'between candles (setImmediate)'],
-    ['sum (upper bound on what the next candle can wait)', '', pi.median + pf.median, pi.p99 + pf.p99, 'goal < 0.2 ms'],
-  ]);
-  ac.abort();
-  await reading;
-  await server.close();
-  jA.close();
-  jB.close();
-}
+if (ONLY !== 'single') await portfolioBench();
 model.dispose();

@@ -1,5 +1,6 @@
 import type { SymbolId } from '@task-agnostic/core';
 import type { FeedState, SimMarket } from './market.js';
+import { onStep } from './instruments.js';
 
 export type WireSide = 'Buy' | 'Sell';
 export type WireOrderStatus = 'New' | 'PartiallyFilled' | 'Filled' | 'Cancelled' | 'Rejected';
@@ -77,6 +78,10 @@ export class SimAccount {
   readonly orders: SimOrder[] = [];
   readonly byLinkId = new Map<string, SimOrder>();
   readonly positions = new Map<SymbolId, SimPosition>();
+  /** Leverage set per symbol (POST /v5/position/set-leverage). */
+  readonly leverages = new Map<SymbolId, number>();
+  /** Account margin mode (POST /v5/account/set-margin-mode). */
+  marginMode: 'REGULAR_MARGIN' | 'ISOLATED_MARGIN' | 'PORTFOLIO_MARGIN' = 'REGULAR_MARGIN';
   readonly fills: SimFill[] = [];
   wallet: number;
   /** Receives every order update and fill (the private WebSocket listens here). */
@@ -101,6 +106,7 @@ export class SimAccount {
       throw new SimReject(10001, `params error: qty ${req.qty} is not a positive multiple of ${f.qtyStep}`);
     }
     if (req.orderType === 'Limit' && !(req.price! > 0)) throw new SimReject(10001, 'params error: price required for Limit');
+    if (req.fillAt === undefined) this.checkRules(f, req);
     const pos = this.positions.get(req.symbol);
     let qty = req.qty;
     if (req.reduceOnly) {
@@ -186,7 +192,7 @@ export class SimAccount {
     const now = this.market.nowMs;
     let p = this.positions.get(o.symbol);
     if (!p) {
-      p = { symbol: o.symbol, size: 0, avgPrice: 0, stopLoss: 0, takeProfit: 0, leverage: this.o.leverage, cumRealisedPnl: 0, createdTime: now, updatedTime: now };
+      p = { symbol: o.symbol, size: 0, avgPrice: 0, stopLoss: 0, takeProfit: 0, leverage: this.leverageOf(o.symbol), cumRealisedPnl: 0, createdTime: now, updatedTime: now };
       this.positions.set(o.symbol, p);
     }
     if (Math.abs(p.size) < EPS || Math.sign(p.size) === Math.sign(signed)) {
@@ -224,6 +230,39 @@ export class SimAccount {
 
   private emit(e: AccountEvent): void {
     for (const l of this.listeners) l(e);
+  }
+
+  /** The instrument's rules, as Bybit applies them to a new order (qty bounds, min notional, price ticks). */
+  private checkRules(f: FeedState, req: { orderType: 'Market' | 'Limit'; qty: number; price?: number; reduceOnly?: boolean; stopLoss?: number; takeProfit?: number }): void {
+    const r = f.rules;
+    if (req.qty < r.minOrderQty - 1e-12) throw new SimReject(10001, `The number of contracts is below the minimum order qty ${r.minOrderQty}`);
+    const max = req.orderType === 'Market' ? r.maxMktOrderQty : r.maxOrderQty;
+    if (req.qty > max + 1e-12) throw new SimReject(10001, `The number of contracts exceeds the maximum order qty ${max}`);
+    for (const [name, p] of [['price', req.price], ['stopLoss', req.stopLoss], ['takeProfit', req.takeProfit]] as const) {
+      if (p !== undefined && p > 0 && !onStep(p, r.tickSize)) throw new SimReject(10001, `params error: ${name} ${p} is not a multiple of the tick size ${r.tickSize}`);
+    }
+    const px = req.orderType === 'Limit' ? req.price! : this.market.lastPrice(f);
+    if (!req.reduceOnly && req.qty * px < r.minNotional) {
+      throw new SimReject(110094, `Order does not meet minimum order value ${r.minNotional}USDT`);
+    }
+  }
+
+  /** Leverage of a symbol (set-leverage; default: the simulator's leverage option, capped by the instrument). */
+  leverageOf(symbol: SymbolId): number {
+    const f = this.market.feed(symbol);
+    return this.leverages.get(symbol) ?? Math.min(this.o.leverage, f ? f.rules.maxLeverage : this.o.leverage);
+  }
+
+  /** POST /v5/position/set-leverage: 110043 when unchanged (Bybit's "leverage not modified"), 10001 above the instrument's maximum. */
+  setLeverage(symbol: SymbolId, buy: number, sell: number): void {
+    const f = this.market.feed(symbol);
+    if (!f) throw new SimReject(10001, 'params error: symbol invalid');
+    if (!(buy >= 1) || buy !== sell) throw new SimReject(10001, 'params error: buyLeverage must equal sellLeverage in one-way mode and be >= 1');
+    if (buy > f.rules.maxLeverage) throw new SimReject(10001, `leverage ${buy} exceeds the maximum ${f.rules.maxLeverage} of ${symbol}`);
+    if (buy === this.leverageOf(symbol)) throw new SimReject(110043, 'leverage not modified');
+    this.leverages.set(symbol, buy);
+    const p = this.positions.get(symbol);
+    if (p) p.leverage = buy;
   }
 
   unrealised(symbol: SymbolId): number {

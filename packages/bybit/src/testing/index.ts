@@ -7,3 +7,5 @@ export type { RestFault, WsFault } from './faults.js';
 export type { SimFeed } from './market.js';
 export type { SimOrder, SimPosition, SimFill } from './accounts.js';
 export { feedFromCsv, feedFromSynthetic } from './feeds.js';
+export { SIM_INSTRUMENTS } from './instruments.js';
+export type { SimInstrument } from './instruments.js';

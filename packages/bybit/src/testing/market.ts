@@ -1,10 +1,13 @@
 import { ConfigError, INTERVAL_MS, type CandleColumns, type Interval, type SymbolId } from '@task-agnostic/core';
+import { simInstrumentFor, type SimInstrument } from './instruments.js';
 
 /** One replayed symbol: its candles (oldest first) at one base interval. */
 export interface SimFeed {
   readonly symbol: SymbolId;
   readonly interval: Interval;
   readonly candles: CandleColumns;
+  /** Instrument rules to advertise and enforce (default: SIM_INSTRUMENTS' entry for the symbol, see instruments.ts). */
+  readonly instrument?: Partial<SimInstrument>;
 }
 
 export interface FeedState extends SimFeed {
@@ -13,6 +16,8 @@ export interface FeedState extends SimFeed {
   readonly tickSize: number;
   readonly priceDecimals: number;
   readonly qtyStep: number;
+  /** The rules advertised in instruments-info and enforced on every order. */
+  readonly rules: SimInstrument;
 }
 
 /** Decimal places of a tick such as 0.1 or 0.0001. */
@@ -47,7 +52,10 @@ export class SimMarket {
       }
       const p = f.candles.close[f.candles.length - 1]!;
       const tickSize = tickFor(p);
-      this.feeds.set(f.symbol, { ...f, intervalMs: ivMs, tickSize, priceDecimals: decimalsOf(tickSize), qtyStep: 0.001 });
+      const rules = simInstrumentFor(f.symbol, tickSize, f.instrument);
+      // Prices are written with the finer of the instrument's tick and the candles' own precision (old data may be finer).
+      const priceDecimals = Math.max(decimalsOf(tickSize), decimalsOf(rules.tickSize));
+      this.feeds.set(f.symbol, { ...f, intervalMs: ivMs, tickSize, priceDecimals, qtyStep: rules.qtyStep, rules });
     }
     const first = feeds[0]!;
     this.baseIntervalMs = INTERVAL_MS[first.interval];

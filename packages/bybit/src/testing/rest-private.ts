@@ -56,6 +56,19 @@ export function createOrder(account: SimAccount, body: JsonObject): JsonObject {
   return { orderId: o.orderId, orderLinkId: o.orderLinkId };
 }
 
+export function setLeverage(account: SimAccount, body: JsonObject): JsonObject {
+  if (body.category !== 'linear') throw new SimReject(10001, 'params error: category');
+  account.setLeverage(str(body, 'symbol', true)!, Number(str(body, 'buyLeverage', true)), Number(str(body, 'sellLeverage', true)));
+  return {};
+}
+
+export function setMarginMode(account: SimAccount, body: JsonObject): JsonObject {
+  const mode = str(body, 'setMarginMode', true);
+  if (mode !== 'REGULAR_MARGIN' && mode !== 'ISOLATED_MARGIN' && mode !== 'PORTFOLIO_MARGIN') throw new SimReject(10001, `params error: setMarginMode '${mode}'`);
+  account.marginMode = mode;
+  return { reasons: [] };
+}
+
 export function cancelOrder(account: SimAccount, body: JsonObject): JsonObject {
   if (body.category !== 'linear') throw new SimReject(10001, 'params error: category');
   const id = str(body, 'orderId');
@@ -95,7 +108,7 @@ export function wirePosition(market: SimMarket, account: SimAccount, f: FeedStat
   return {
     positionIdx: 0, riskId: 1, riskLimitValue: '2000000', symbol: f.symbol, side: size > 0 ? (p!.size > 0 ? 'Buy' : 'Sell') : '',
     size: num(size), avgPrice: size > 0 ? num(p!.avgPrice) : '0', positionValue: num(size * (p?.avgPrice ?? 0)), tradeMode: 0,
-    positionStatus: 'Normal', autoAddMargin: 0, adlRankIndicator: size > 0 ? 2 : 0, leverage: String(p?.leverage ?? 10),
+    positionStatus: 'Normal', autoAddMargin: 0, adlRankIndicator: size > 0 ? 2 : 0, leverage: String(p?.leverage ?? account.leverageOf(f.symbol)),
     positionBalance: '0', markPrice: fp(mark), liqPrice: '', bustPrice: '', positionMM: '0', positionIM: '0', tpslMode: 'Full',
     takeProfit: fp(size > 0 ? p!.takeProfit : 0), stopLoss: fp(size > 0 ? p!.stopLoss : 0), trailingStop: '0',
     unrealisedPnl: num(account.unrealised(f.symbol)), curRealisedPnl: '0', cumRealisedPnl: num(p?.cumRealisedPnl ?? 0), seq: 1,

@@ -1,3 +1,4 @@
+import { stepDecimals } from './instruments.js';
 import { formatDecimal } from '@task-agnostic/core';
 import { BYBIT_INTERVAL, bybitIntervalMs } from '../intervals.js';
 import { aggregated, partialBar } from './aggregate.js';
@@ -59,12 +60,18 @@ export function instrumentsInfo(market: SimMarket, q: Query): JsonObject {
   const page = feeds.slice(offset, offset + limit);
   const list = page.map((f, k) => {
     const base = f.symbol.replace(/USDT$/, '');
+    const r = f.rules;
+    const q = (x: number): string => x.toFixed(stepDecimals(r.qtyStep));
+    const tick = r.tickSize.toFixed(stepDecimals(r.tickSize));
     return {
       symbol: f.symbol, symbolId: offset + k + 1, contractType: 'LinearPerpetual', status: 'Trading', baseCoin: base, quoteCoin: 'USDT',
       launchTime: String(f.candles.tsMs[0]), deliveryTime: '0', deliveryFeeRate: '', priceScale: String(f.priceDecimals),
-      leverageFilter: { minLeverage: '1', maxLeverage: '100.00', leverageStep: '0.01' },
-      priceFilter: { minPrice: market.fmtPrice(f, f.tickSize), maxPrice: market.fmtPrice(f, 1e7), tickSize: market.fmtPrice(f, f.tickSize) },
-      lotSizeFilter: { maxOrderQty: '1190.000', minOrderQty: '0.001', qtyStep: '0.001', postOnlyMaxOrderQty: '1190.000', maxMktOrderQty: '500.000', minNotionalValue: '5' },
+      leverageFilter: { minLeverage: '1', maxLeverage: r.maxLeverage.toFixed(2), leverageStep: '0.01' },
+      priceFilter: { minPrice: tick, maxPrice: market.fmtPrice(f, 1e7), tickSize: tick },
+      lotSizeFilter: {
+        maxOrderQty: q(r.maxOrderQty), minOrderQty: q(r.minOrderQty), qtyStep: q(r.qtyStep), postOnlyMaxOrderQty: q(r.maxOrderQty),
+        maxMktOrderQty: q(r.maxMktOrderQty), minNotionalValue: String(r.minNotional),
+      },
       unifiedMarginTrade: true, fundingInterval: 480, settleCoin: 'USDT', copyTrading: 'both',
       upperFundingRate: '0.00375', lowerFundingRate: '-0.00375', isPreListing: false, preListingInfo: null,
       riskParameters: { priceLimitRatioX: '0.01', priceLimitRatioY: '0.02' }, symbolType: '',

@@ -233,7 +233,7 @@ export class BybitSimulator {
       case '/v5/market/open-interest': return { result: pub.openInterest(m, q), headers: none };
       default:
     }
-    const priv_ = ['/v5/asset/coin/query-info', '/v5/order/create', '/v5/order/cancel', '/v5/order/realtime', '/v5/order/history', '/v5/position/list', '/v5/account/wallet-balance'];
+    const priv_ = ['/v5/asset/coin/query-info', '/v5/order/create', '/v5/order/cancel', '/v5/position/set-leverage', '/v5/account/set-margin-mode', '/v5/order/realtime', '/v5/order/history', '/v5/position/list', '/v5/account/wallet-balance'];
     if (!priv_.includes(path)) throw new HttpStatus(404, `Not Found: ${path}`);
     const apiKey = this.authenticate(req, get ? rawQuery : body);
     const headers = this.endpointLimit(apiKey, path);
@@ -250,6 +250,8 @@ export class BybitSimulator {
       case '/v5/asset/coin/query-info': return { result: priv.coinInfo(), headers };
       case '/v5/order/create': return { result: priv.createOrder(a, json), headers };
       case '/v5/order/cancel': return { result: priv.cancelOrder(a, json), headers };
+      case '/v5/position/set-leverage': return { result: priv.setLeverage(a, json), headers };
+      case '/v5/account/set-margin-mode': return { result: priv.setMarginMode(a, json), headers };
       case '/v5/order/realtime': return { result: priv.realtimeOrders(m, a, q), headers };
       case '/v5/order/history': return { result: priv.historyOrders(m, a, q), headers };
       case '/v5/position/list': return { result: priv.positionList(m, a, q), headers };

@@ -12,7 +12,7 @@ import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig } f
 import { balancedWeights, barLogReturns, classCounts, forwardLogReturn, sampleStd } from '../forward.js';
 import { majorityBaseline, oneHotLogits, softmaxClassifier } from '../classification.js';
 import { parseState } from '../state.js';
-import type { BaselineReport, Task, TaskFactory, TaskLabels, TaskState } from '../task.js';
+import { scoredBaseline, type BaselineReport, type Task, type TaskFactory, type TaskLabels, type TaskState } from '../task.js';
 
 export const directionConfigSchema = z
   .object({
@@ -100,7 +100,7 @@ export function createDirectionTask(config: DirectionConfig): Task<DirectionOutp
       });
       return [
         majorityBaseline(task.metrics, s.classCounts, y, n),
-        { name: 'momentum', description: 'class of the trailing h-bar return, same threshold', metrics: task.metrics(mom, y, n) },
+        scoredBaseline('momentum', 'class of the trailing h-bar return, same threshold', task.metrics, mom, y, n),
       ];
     },
     decode(output: ArrayLike<number>): DirectionOutput {

@@ -16,7 +16,7 @@ import { createMlpHead } from '../head-mlp.js';
 import { gaussianNll, gaussianNllValue } from '../losses.js';
 import { column, regressionMetrics } from '../metrics.js';
 import { parseState } from '../state.js';
-import type { BaselineReport, Task, TaskFactory, TaskLabels, TaskState } from '../task.js';
+import { scoredBaseline, type BaselineReport, type Task, type TaskFactory, type TaskLabels, type TaskState } from '../task.js';
 
 export const returnConfigSchema = z.object({ horizon: horizonSchema(24) }).strict();
 export type ReturnConfig = z.infer<typeof returnConfigSchema>;
@@ -97,8 +97,8 @@ export function createReturnTask(config: ReturnConfig): Task<ReturnOutput> {
       const n = rows.length;
       const y = gatherTargets(l.targets, 1, rows);
       return [
-        { name: 'zero', description: 'mean 0, std = training std of forward returns', metrics: task.metrics(repeatRow([0, 0], n), y, n) },
-        { name: 'trainMean', description: 'mean = training mean forward return, std = training std', metrics: task.metrics(repeatRow([s.trainMean / s.scale, 0], n), y, n) },
+        scoredBaseline('zero', 'mean 0, std = training std of forward returns', task.metrics, repeatRow([0, 0], n), y, n),
+        scoredBaseline('trainMean', 'mean = training mean forward return, std = training std', task.metrics, repeatRow([s.trainMean / s.scale, 0], n), y, n),
       ];
     },
     decode(output: ArrayLike<number>, state: TaskState): ReturnOutput {

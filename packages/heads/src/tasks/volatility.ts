@@ -21,7 +21,7 @@ import { createMlpHead } from '../head-mlp.js';
 import { meanSquaredError } from '../losses.js';
 import { regressionMetrics } from '../metrics.js';
 import { parseState } from '../state.js';
-import type { BaselineReport, Task, TaskFactory, TaskLabels, TaskState } from '../task.js';
+import { scoredBaseline, type BaselineReport, type Task, type TaskFactory, type TaskLabels, type TaskState } from '../task.js';
 
 export const volatilityConfigSchema = z
   .object({
@@ -165,18 +165,18 @@ export function createVolatilityTask(config: VolatilityConfig): Task<VolatilityO
       }
       const shift = (x: Float32Array, b: number): Float32Array => x.map((v) => v + b);
       const out: BaselineReport[] = [
-        { name: 'persistence', description: `realised vol of the last ${h} returns`, metrics: task.metrics(pers, y, n) },
-        { name: 'ewma', description: `EWMA variance, lambda ${s.ewmaLambda}`, metrics: task.metrics(ewma, y, n) },
-        { name: 'ewma+bias', description: 'EWMA plus its training-range log bias', metrics: task.metrics(shift(ewma, s.ewmaLogBias), y, n) },
+        scoredBaseline('persistence', `realised vol of the last ${h} returns`, task.metrics, pers, y, n),
+        scoredBaseline('ewma', `EWMA variance, lambda ${s.ewmaLambda}`, task.metrics, ewma, y, n),
+        scoredBaseline('ewma+bias', 'EWMA plus its training-range log bias', task.metrics, shift(ewma, s.ewmaLogBias), y, n),
       ];
       if (s.garch) {
         const gv = garchFilter(s.garch, r, s.trainVariance);
         const garch = new Float32Array(n);
         for (let i = 0; i < n; i++) garch[i] = logv(garchMeanForecastVariance(s.garch, gv[rows[i]!]!, h));
-        out.push({ name: 'garch', description: 'GARCH(1,1) fitted on the training range, mean of the 1..h step forecasts', metrics: task.metrics(garch, y, n) });
-        out.push({ name: 'garch+bias', description: 'GARCH(1,1) plus its training-range log bias', metrics: task.metrics(shift(garch, s.garchLogBias), y, n) });
+        out.push(scoredBaseline('garch', 'GARCH(1,1) fitted on the training range, mean of the 1..h step forecasts', task.metrics, garch, y, n));
+        out.push(scoredBaseline('garch+bias', 'GARCH(1,1) plus its training-range log bias', task.metrics, shift(garch, s.garchLogBias), y, n));
       }
-      out.push({ name: 'trainMean', description: 'the training mean of log rv', metrics: task.metrics(mean, y, n) });
+      out.push(scoredBaseline('trainMean', 'the training mean of log rv', task.metrics, mean, y, n));
       return out;
     },
     decode(output: ArrayLike<number>, state: TaskState): VolatilityOutput {

@@ -1,0 +1,22 @@
+/**
+ * Multi-timeframe context for 1h bars: the default feature set plus slow summaries of the last
+ * 4 days (96 bars), a week (168 bars) and 200 bars: log returns, realised and range volatility,
+ * trend slope and consistency, distance to the 200-bar mean. Regimes last weeks, and a 32-bar
+ * window with 20-bar indicators cannot see them; these can (measured: packages/training/README.md).
+ */
+import { DEFAULT_FEATURE_SET, type FeatureSetConfigInput } from '@task-agnostic/features';
+
+export const MULTI_TIMEFRAME_EXTRAS = [
+  { kind: 'log_return', period: 96 },
+  { kind: 'log_return', period: 168 },
+  { kind: 'realized_vol', period: 96 },
+  { kind: 'parkinson_vol', period: 96 },
+  { kind: 'trend_strength', period: 96 },
+  { kind: 'trend_consistency', period: 96 },
+  { kind: 'dist_sma', period: 200 },
+] as const;
+
+/** DEFAULT_FEATURE_SET followed by MULTI_TIMEFRAME_EXTRAS (51 columns, warm-up 200 bars). */
+export function multiTimeframeFeatures(): FeatureSetConfigInput {
+  return { version: 1, features: [...DEFAULT_FEATURE_SET.features, ...MULTI_TIMEFRAME_EXTRAS] };
+}

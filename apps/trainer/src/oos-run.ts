@@ -1,0 +1,127 @@
+/**
+ * The command side of out-of-sample runs: open the artifact and its config, load the candles,
+ * score or backtest each symbol's range, print the tables and write <run>/oos/<label>/.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DataError } from '@task-agnostic/core';
+import { loadModel, type TaskAgnosticModel } from '@task-agnostic/model';
+import { backtestReportJson, renderReportHtml } from '@task-agnostic/backtest';
+import { parseTrainerConfig, type TrainerConfig } from './config.js';
+import { loadData } from './data-source.js';
+import { fmt, textTable } from './format.js';
+import { backtestSharpe, fmtInterval } from './intervals.js';
+import { evaluateOos, oosLabel, oosRanges, type OosEvaluation, type OosRange } from './oos.js';
+import { backtestSymbol } from './backtest-run.js';
+import { backtestLine } from './pipeline.js';
+import { runPaths } from './run-paths.js';
+import { jsonSafe, type Log } from './train-run.js';
+
+export interface OosRequest {
+  readonly runDir: string;
+  /** Candles: a CSV file or a folder (default: the run's own data). */
+  readonly dataPath?: string;
+  readonly symbols?: readonly string[];
+  readonly fromMs?: number;
+  readonly toMs?: number;
+  readonly exchange?: string;
+  readonly fusion?: 'consistency' | 'weighted';
+}
+
+export interface OpenedOos {
+  readonly cfg: TrainerConfig;
+  readonly model: TaskAgnosticModel;
+  readonly ranges: OosRange[];
+  readonly outDir: string;
+  readonly seenSymbols: readonly string[];
+}
+
+export async function openOos(q: OosRequest): Promise<OpenedOos> {
+  const paths = runPaths(path.dirname(q.runDir), path.basename(q.runDir));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(paths.config, 'utf8'));
+  } catch (err) {
+    throw new DataError(`${q.runDir} is not a trainer run folder: cannot read ${paths.config} (${(err as Error).message})`);
+  }
+  const base = parseTrainerConfig(raw, paths.config);
+  const cfg: TrainerConfig = q.fusion ? { ...base, fusion: { ...base.fusion, method: q.fusion } } : base;
+  const synthetic = !q.dataPath && cfg.data.source === 'synthetic';
+  const data = await loadData({
+    synthetic,
+    ...(q.dataPath ? { path: path.resolve(q.dataPath) } : cfg.data.path ? { path: cfg.data.path } : {}),
+    symbols: q.symbols?.length ? q.symbols : cfg.data.symbols,
+    interval: cfg.data.interval,
+    ...(q.exchange ? { exchange: q.exchange } : !q.dataPath && cfg.data.exchange ? { exchange: cfg.data.exchange } : {}),
+    policy: cfg.data.policy,
+    bars: cfg.data.bars,
+    seed: cfg.seed,
+  });
+  const model = await loadModel(paths.model);
+  try {
+    const ranges = oosRanges(model, data, q.fromMs, q.toMs);
+    return { cfg, model, ranges, outDir: path.join(paths.dir, 'oos', oosLabel(ranges)), seenSymbols: cfg.data.symbols };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+export function printOosEvaluation(evs: readonly OosEvaluation[], log: Log): void {
+  for (const e of evs) {
+    const rows: string[][] = [['task', 'metric', 'windows', 'model [95% CI]', 'best baseline [95% CI]', 'model - baseline [95% CI]', 'verdict', 'Diebold-Mariano']];
+    for (const t of e.tasks) {
+      const iv = t.vsBestBaseline;
+      rows.push([
+        t.task,
+        t.metric,
+        String(t.windows),
+        iv ? fmtInterval(iv.model) : fmt(t.model[t.metric]),
+        t.bestBaseline ? `${iv ? fmtInterval(iv.other) : '-'} (${t.bestBaseline})` : '-',
+        iv ? fmtInterval(iv.diff) : '-',
+        iv ? iv.verdictText : `too few to judge (${t.windows} windows)`,
+        t.dieboldMariano ? `DM ${t.dieboldMariano.statistic.toFixed(2)}, p ${t.dieboldMariano.pValue.toFixed(3)} (h ${t.dieboldMariano.horizon})` : '-',
+      ]);
+    }
+    log(
+      `\nout-of-sample ${e.symbol} ${e.from} .. ${e.to} (${e.seenInTraining ? 'a symbol the model was trained on' : 'a symbol the model never saw'}; ${e.warmupBars} earlier bars used as warm-up only; artifact applied as saved):\n${textTable(rows)}`,
+    );
+  }
+}
+
+export async function runOosEvaluate(q: OosRequest, log: Log): Promise<OosEvaluation[]> {
+  const o = await openOos(q);
+  try {
+    const evs = o.ranges.map((r, i) => evaluateOos(o.model, r, o.seenSymbols, o.cfg.seed + i));
+    printOosEvaluation(evs, log);
+    await mkdir(o.outDir, { recursive: true });
+    const file = path.join(o.outDir, 'evaluation.json');
+    await writeFile(file, JSON.stringify({ data: o.ranges.map((r) => ({ symbol: r.symbol, source: r.source, from: r.from, to: r.to, warmupBars: r.warmupBars })), evaluations: evs }, jsonSafe, 2) + '\n');
+    log(`out-of-sample evaluation written to ${file}`);
+    return evs;
+  } finally {
+    o.model.dispose();
+  }
+}
+
+export async function runOosBacktest(q: OosRequest, log: Log): Promise<string> {
+  const o = await openOos(q);
+  try {
+    await mkdir(o.outDir, { recursive: true });
+    const out: unknown[] = [];
+    for (const [i, r] of o.ranges.entries()) {
+      const d = { symbol: r.symbol, interval: r.interval, candles: r.candles, source: r.source, dropped: 0, filled: 0 };
+      const b = backtestSymbol(o.cfg, o.model, d, r.start, log);
+      const s = backtestSharpe(b.result, o.cfg.seed + i);
+      log(backtestLine(`${r.symbol} (out of sample ${r.from} .. ${r.to})`, b.result, s));
+      await writeFile(path.join(o.outDir, `backtest-${r.symbol}.html`), renderReportHtml(b.result, { title: `${o.cfg.name}: out-of-sample backtest ${r.symbol} ${r.from} .. ${r.to}` }));
+      out.push({ symbol: r.symbol, from: r.from, to: r.to, warmupBars: r.warmupBars, seenInTraining: o.seenSymbols.includes(r.symbol), decisions: b.decisions, topReasons: b.topReasons, sharpe: s, report: backtestReportJson(b.result) });
+    }
+    const file = path.join(o.outDir, 'backtest.json');
+    await writeFile(file, JSON.stringify({ symbols: out }, jsonSafe) + '\n');
+    log(`out-of-sample backtest reports written to ${o.outDir}`);
+    return o.outDir;
+  } finally {
+    o.model.dispose();
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Out-of-sample evaluate/backtest of a saved run on other candles: the artifact applied as saved
+ * (the run's own test range, scored out of sample, reproduces training's test metrics exactly),
+ * a symbol the model never saw, outputs kept apart from the run's reports, and clear errors.
+ */
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { formatCandlesCsv, generateSyntheticMarket } from '@task-agnostic/core';
+import { initBackend } from '@task-agnostic/tf';
+import { runCli } from './commands.js';
+import { resolveConfig } from './config.js';
+import { testStartRow, trainStep, type TrainedRun } from './pipeline.js';
+
+describe('out-of-sample evaluate and backtest', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tat-oos-'));
+  const data = path.join(dir, 'data');
+  let run: TrainedRun;
+  let runDir: string;
+  const lines: string[] = [];
+  let restore: () => void = () => {};
+  const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 16);
+
+  beforeAll(async () => {
+    await initBackend({ quiet: true });
+    mkdirSync(data);
+    for (const [sym, seed] of [['SYNA', 1], ['SYNB', 2]] as const) {
+      const m = generateSyntheticMarket({ bars: 2400, seed, symbol: sym, interval: '1h', startMs: Date.UTC(2024, 0, 1) });
+      writeFileSync(path.join(data, `${sym}USDT_1h.csv`), formatCandlesCsv(m.candles));
+    }
+    const cfg = resolveConfig('quick', {
+      name: 'oos',
+      out: path.join(dir, 'runs'),
+      seed: 3,
+      data: { source: 'csv', path: data, symbols: ['SYNAUSDT'], split: { valFraction: 0.2, testFraction: 0.25 } },
+      model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction'] },
+      training: { epochs: 1, batchSize: 64 },
+    } as never);
+    run = await trainStep(cfg, { log: () => {}, progress: false });
+    runDir = run.paths.dir;
+    const orig = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stdout.write;
+    restore = () => (process.stdout.write = orig);
+  });
+  afterAll(() => {
+    restore();
+    run?.result.model.dispose();
+  });
+
+  it("scoring the run's own test range out of sample reproduces training's test metrics", async () => {
+    const c = run.data[0]!.candles;
+    const from = iso(c.tsMs[testStartRow(run.result, 0)]!);
+    expect(await runCli(['evaluate', runDir, '--data', data, '--symbols', 'SYNAUSDT', '--from', from])).toBe(0);
+    const folder = path.join(runDir, 'oos', `SYNAUSDT_${from.slice(0, 10)}_${iso(c.tsMs[c.length - 1]!).slice(0, 10)}`);
+    const ev = JSON.parse(readFileSync(path.join(folder, 'evaluation.json'), 'utf8'));
+    const t = ev.evaluations[0].tasks[0];
+    const trained = run.result.test.direction!.bySeries.SYNAUSDT!;
+    expect(t.windows).toBe(run.result.dataset.test.n);
+    expect(t.model.macroF1).toBeCloseTo(trained.metrics.macroF1 as number, 6);
+    expect(t.model.accuracy).toBeCloseTo(trained.metrics.accuracy as number, 6);
+    expect(ev.evaluations[0].seenInTraining).toBe(true);
+    expect(t.vsBestBaseline.model.lo).toBeLessThanOrEqual(t.vsBestBaseline.model.estimate);
+    expect(t.vsBestBaseline.verdictText).toMatch(/^(better \(95% CI excludes 0\)|no significant difference|worse)$/);
+    // The run's own reports are not touched.
+    expect(existsSync(path.join(runDir, 'evaluation.json'))).toBe(false);
+  });
+
+  it('evaluates and backtests a symbol the model never saw', async () => {
+    expect(await runCli(['evaluate', runDir, '--data', data, '--symbols', 'SYNBUSDT', '--from', '2024-03-01', '--to', '2024-04-01'])).toBe(0);
+    const ev = JSON.parse(readFileSync(path.join(runDir, 'oos', 'SYNBUSDT_2024-03-01_2024-03-31', 'evaluation.json'), 'utf8'));
+    expect(ev.evaluations[0].seenInTraining).toBe(false);
+    expect(ev.evaluations[0].from).toBe('2024-03-01 00:00');
+    expect(ev.evaluations[0].warmupBars).toBe(60 * 24);
+    // March has 744 bars; the last h labels would need April's bars, which --to excludes.
+    const h = (run.result.model.tasks[0] as { horizon: number }).horizon;
+    expect(ev.evaluations[0].tasks[0].windows).toBe(744 - h);
+    expect(await runCli(['backtest', runDir, '--data', data, '--symbols', 'SYNBUSDT', '--from', '2024-03-01', '--to', '2024-04-01'])).toBe(0);
+    const bt = JSON.parse(readFileSync(path.join(runDir, 'oos', 'SYNBUSDT_2024-03-01_2024-03-31', 'backtest.json'), 'utf8'));
+    const s = bt.symbols[0].sharpe;
+    expect(bt.symbols[0].report.metrics.bars).toBe(744);
+    expect(s.sharpe.bars).toBe(744);
+    expect(s.sharpe.trades).toBe(bt.symbols[0].report.metrics.trades);
+    expect(s.sharpe.text).toMatch(/Sharpe .*\[95% CI .*\], \d+ trades?, 744 bars/);
+    expect(existsSync(path.join(runDir, 'backtest.json'))).toBe(false);
+    expect(lines.join('')).toContain('a symbol the model never saw');
+  });
+
+  it('names the problem in bad requests', async () => {
+    await expect(runCli(['evaluate', runDir, '--data', data, '--symbols', 'SYNAUSDT', '--from', '2030-01-01'])).rejects.toThrow(
+      /--from 2030-01-01 00:00 is after the data ends: SYNAUSDT's candles run from 2024-01-01 00:00 to 2024-04-09 23:00/,
+    );
+    await expect(runCli(['evaluate', runDir, '--data', data, '--from', '2024-03-01', '--to', '2024-02-01'])).rejects.toThrow(/--to 2024-02-01 00:00 is not after --from 2024-03-01 00:00/);
+    await expect(runCli(['evaluate', runDir, '--data', data, '--symbols', 'XYZUSDT'])).rejects.toThrow(/no 1h CSV for XYZUSDT .*files found: SYNAUSDT_1h.csv, SYNBUSDT_1h.csv/);
+    await expect(runCli(['backtest', runDir, '--data', data, '--symbols', 'SYNBUSDT', '--from', '2024-01-02'])).rejects.toThrow(
+      /SYNBUSDT: --from 2024-01-02 00:00 leaves 24 bars before it, but the model needs \d+ for warm-up \(feature warm-up \d+ \+ window 16 - 1\)/,
+    );
+    await expect(runCli(['evaluate', runDir, '--from', 'someday'])).rejects.toThrow(/--from 'someday' is not a date/);
+  });
+});

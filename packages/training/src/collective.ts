@@ -1,0 +1,192 @@
+/**
+ * The gradient collective of data-parallel training: N ranks (rank 0 = the main thread, ranks
+ * 1..N-1 = worker threads) share one SharedArrayBuffer; `allReduce` sums one Float64 vector per
+ * rank in rank order, so every rank reads the same bits. Waiting uses Atomics.wait with a short
+ * slice so a failed rank (its error, or a worker's exit, written into the buffer) or a timeout
+ * ends the wait with a DataParallelError naming the rank instead of hanging.
+ *
+ * Layout (Int32 control words, then a UTF-8 failure text, then two Float64 slot sets of N x slotLen,
+ * used alternately so a rank may write reduce k+1 while a slower rank still reads reduce k).
+ */
+import { TaError } from '@task-agnostic/core';
+import { tf } from '@task-agnostic/tf';
+
+/** A step of data-parallel training failed on some rank (a worker died, threw, or timed out). */
+export class DataParallelError extends TaError {
+  constructor(
+    message: string,
+    /** The rank that failed (1..N-1 are worker threads), or -1 when unknown (timeout). */
+    readonly rank: number,
+  ) {
+    super('DATA_PARALLEL', message);
+  }
+}
+
+/** What the step code needs from a collective (see step.ts). */
+export interface StepCollective {
+  /** This rank's rows / the batch's rows. */
+  readonly fraction: number;
+  /** First batch row of this rank's slice, and the batch's total rows. */
+  readonly rowOffset: number;
+  readonly totalRows: number;
+  /** Sums `local` over all ranks in rank order; every rank gets the same values. */
+  allReduce(local: Float64Array): Float64Array;
+}
+
+const CTRL_WORDS = 16;
+/** Control word indices. */
+export const CTRL = { barrierCount: 0, barrierGen: 1, failed: 2, command: 3, failLen: 5, quit: 6 } as const;
+const FAIL_BYTES = 1024;
+
+export interface CollectiveLayout {
+  readonly ranks: number;
+  /** Float64 values per rank slot (the longest vector that may be reduced at once). */
+  readonly slotLen: number;
+}
+
+export function collectiveBytes(l: CollectiveLayout): number {
+  return CTRL_WORDS * 4 + FAIL_BYTES + 2 * l.ranks * l.slotLen * 8;
+}
+
+export class SharedCollective {
+  readonly ctrl: Int32Array;
+  private readonly failText: Uint8Array;
+  private readonly slots: Float64Array;
+  private reduces = 0;
+  /** A synchronous liveness probe the main thread runs while it waits (worker exit flags). */
+  probe: (() => void) | null = null;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly layout: CollectiveLayout,
+    readonly rank: number,
+    /** Longest wait for the other ranks before the step fails. */
+    readonly timeoutMs: number,
+  ) {
+    if (buffer.byteLength < collectiveBytes(layout)) throw new RangeError('collective buffer too small');
+    this.ctrl = new Int32Array(buffer, 0, CTRL_WORDS);
+    this.failText = new Uint8Array(buffer, CTRL_WORDS * 4, FAIL_BYTES);
+    this.slots = new Float64Array(buffer, CTRL_WORDS * 4 + FAIL_BYTES, 2 * layout.ranks * layout.slotLen);
+  }
+
+  /** Marks the collective failed by `rank` (first failure wins) and wakes every waiter. */
+  fail(rank: number, message: string): void {
+    if (Atomics.compareExchange(this.ctrl, CTRL.failed, 0, rank + 1) === 0) {
+      const bytes = new TextEncoder().encode(message).subarray(0, FAIL_BYTES);
+      this.failText.set(bytes);
+      Atomics.store(this.ctrl, CTRL.failLen, bytes.length);
+    }
+    Atomics.add(this.ctrl, CTRL.barrierGen, 0);
+    Atomics.notify(this.ctrl, CTRL.barrierGen);
+    Atomics.notify(this.ctrl, CTRL.command);
+  }
+
+  /** Throws when some rank has failed. */
+  check(): void {
+    const f = Atomics.load(this.ctrl, CTRL.failed);
+    if (f === 0) return;
+    const len = Atomics.load(this.ctrl, CTRL.failLen);
+    const text = new TextDecoder().decode(this.failText.slice(0, len));
+    const rank = f - 1;
+    throw new DataParallelError(`data-parallel step failed: ${rank === 0 ? 'the main thread' : `worker ${rank}`}: ${text}`, rank);
+  }
+
+  /** Clears a failure (a new run on the same pool). Only while no rank is inside a step. */
+  reset(): void {
+    Atomics.store(this.ctrl, CTRL.failed, 0);
+    Atomics.store(this.ctrl, CTRL.failLen, 0);
+    Atomics.store(this.ctrl, CTRL.barrierCount, 0);
+  }
+
+  /** Waits until ctrl[index] !== value, checking failures, the probe and the timeout. */
+  waitChange(index: number, value: number, timeoutMs = this.timeoutMs): void {
+    const t0 = Date.now();
+    while (Atomics.load(this.ctrl, index) === value) {
+      this.check();
+      this.probe?.();
+      if (Date.now() - t0 > timeoutMs) {
+        const msg = `no answer from the other ranks within ${timeoutMs} ms (rank ${this.rank} waiting)`;
+        this.fail(this.rank, msg);
+        throw new DataParallelError(`data-parallel step failed: ${msg}`, -1);
+      }
+      Atomics.wait(this.ctrl, index, value, 20);
+    }
+    this.check();
+  }
+
+  /** All ranks arrive before any leaves. */
+  barrier(): void {
+    const gen = Atomics.load(this.ctrl, CTRL.barrierGen);
+    if (Atomics.add(this.ctrl, CTRL.barrierCount, 1) === this.layout.ranks - 1) {
+      Atomics.store(this.ctrl, CTRL.barrierCount, 0);
+      Atomics.add(this.ctrl, CTRL.barrierGen, 1);
+      Atomics.notify(this.ctrl, CTRL.barrierGen);
+      this.check();
+      return;
+    }
+    this.waitChange(CTRL.barrierGen, gen);
+  }
+
+  /** Sums `local` over ranks in rank order (every rank must call it with the same length). */
+  allReduce(local: Float64Array): Float64Array {
+    const { ranks, slotLen } = this.layout;
+    const out = new Float64Array(local.length);
+    for (let start = 0; start < local.length || start === 0; start += slotLen) {
+      const len = Math.min(slotLen, local.length - start);
+      const set = this.reduces++ & 1;
+      const base = set * ranks * slotLen;
+      this.slots.set(local.subarray(start, start + len), base + this.rank * slotLen);
+      this.barrier();
+      for (let r = 0; r < ranks; r++) {
+        const s = this.slots.subarray(base + r * slotLen, base + r * slotLen + len);
+        for (let k = 0; k < len; k++) out[start + k]! += s[k]!;
+      }
+      if (len <= 0) break;
+    }
+    return out;
+  }
+
+  /** A StepCollective for this rank's slice of one batch. */
+  forSlice(rowOffset: number, rows: number, totalRows: number): StepCollective {
+    return { fraction: rows / totalRows, rowOffset, totalRows, allReduce: (v) => this.allReduce(v) };
+  }
+}
+
+/** Rows [offset, offset + rows) of rank r when n rows are split as evenly as possible over N ranks. */
+export function sliceOf(n: number, ranks: number, r: number): { offset: number; rows: number } {
+  const base = Math.floor(n / ranks);
+  const extra = n % ranks;
+  const rows = base + (r < extra ? 1 : 0);
+  const offset = r * base + Math.min(r, extra);
+  return { offset, rows };
+}
+
+/** Full-batch mean losses from this rank's slice means (identity without a collective). */
+export function reduceLosses(c: StepCollective | undefined, losses: readonly number[]): number[] {
+  if (!c) return [...losses];
+  return Array.from(c.allReduce(Float64Array.from(losses, (l) => l * c.fraction)));
+}
+
+/** Sums `scale` x each gradient over ranks (one allReduce for all); disposes the inputs. */
+export function reduceGradients(c: StepCollective | undefined, grads: readonly (tf.Tensor | null)[], scale: number): (tf.Tensor | null)[] {
+  if (!c) return [...grads];
+  let total = 0;
+  for (const g of grads) if (g) total += g.size;
+  const flat = new Float64Array(total);
+  let at = 0;
+  for (const g of grads) {
+    if (!g) continue;
+    const d = g.dataSync();
+    for (let k = 0; k < d.length; k++) flat[at + k] = d[k]! * scale;
+    at += d.length;
+  }
+  const sum = c.allReduce(flat);
+  at = 0;
+  return grads.map((g) => {
+    if (!g) return null;
+    const t = tf.tensor(Float32Array.from(sum.subarray(at, at + g.size)), g.shape, 'float32');
+    at += g.size;
+    g.dispose();
+    return t;
+  });
+}

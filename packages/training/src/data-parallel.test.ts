@@ -1,0 +1,173 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, Rng, generateSyntheticMarket } from '@task-agnostic/core';
+import { encoderPreset } from '@task-agnostic/encoders';
+import { initBackend, tf } from '@task-agnostic/tf';
+import { SharedCollective, collectiveBytes, sliceOf } from './collective.js';
+import { parseTrainingConfig } from './config.js';
+import { DataParallelPool, forwardCpuMs, openDataParallel, resolveWorkers, type PartsRecipe } from './data-parallel.js';
+import { buildParts, type TestRecipeArgs } from './dp-test-recipe.js';
+import { Harmoniser, HARMONISER_NAMES } from './harmoniser.js';
+import { gatherBatch } from './split.js';
+import { computeStepGradients, type MultiTaskParts } from './step.js';
+import { trainMultiTask, type TrainingData } from './trainer.js';
+import { toySplit } from './toy-data.js';
+import { trainModel } from './train-model.js';
+
+const T = 6, F = 3, D = 8;
+const args: TestRecipeArgs = { T, F, D, seed: 1 };
+const recipe = (a: Partial<TestRecipeArgs> = {}): PartsRecipe => ({ module: new URL('./dp-test-recipe.ts', import.meta.url).href, exportName: 'buildParts', args: { ...args, ...a } });
+const data: TrainingData = { train: toySplit(256, T, F, 'train'), val: toySplit(64, T, F, 'val') };
+const dirs: string[] = [];
+
+function weights(p: MultiTaskParts): Float32Array[] {
+  return [...p.encoder.variables, ...p.heads.flatMap((h) => h.variables)].map((v) => new Float32Array(v.dataSync()));
+}
+/** max |a - b| / max |b| over all arrays. */
+function relDiff(a: readonly Float32Array[], b: readonly Float32Array[]): number {
+  let d = 0, m = 0;
+  a.forEach((x, i) => x.forEach((v, k) => {
+    d = Math.max(d, Math.abs(v - b[i]![k]!));
+    m = Math.max(m, Math.abs(b[i]![k]!));
+  }));
+  return d / m;
+}
+
+beforeAll(async () => {
+  await initBackend({ prefer: 'cpu', quiet: true });
+});
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('collective and worker count', () => {
+  it('splits rows evenly and reduces on one rank as the identity', () => {
+    expect([0, 1, 2].map((r) => sliceOf(10, 3, r))).toEqual([{ offset: 0, rows: 4 }, { offset: 4, rows: 3 }, { offset: 7, rows: 3 }]);
+    const layout = { ranks: 1, slotLen: 4 };
+    const c = new SharedCollective(new SharedArrayBuffer(collectiveBytes(layout)), layout, 0, 1000);
+    // longer than one slot: reduced in chunks
+    expect(Array.from(c.allReduce(Float64Array.from([1, 2, 3, 4, 5, 6])))).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('rejects 0 workers and clamps more workers than cores with a message', () => {
+    expect(() => parseTrainingConfig({ workers: 0 })).toThrow(/training\.workers/);
+    expect(() => resolveWorkers(0, () => {}, 2)).toThrow(ConfigError);
+    const msgs: string[] = [];
+    expect(resolveWorkers(8, (l) => msgs.push(l), 2)).toBe(2);
+    expect(msgs[0]).toMatch(/8 workers requested .* 2 cores; using 2/);
+    expect(resolveWorkers('auto', () => {}, 2)).toBe(2);
+    expect(parseTrainingConfig({}).workers).toBe('auto');
+  });
+});
+
+describe("'auto' workers", () => {
+  it('stays on one thread where a forward pass over a slice is too short to share, or no recipe is given', async () => {
+    const p = buildParts(args);
+    const ms = forwardCpuMs(p, 64);
+    expect(ms).toBeGreaterThanOrEqual(0);
+    expect(ms).toBeLessThan(1000);
+    const msgs: string[] = [];
+    // the threshold above what this model takes: no workers start
+    expect(await openDataParallel(p, { workers: 'auto', batchSize: 64 }, recipe(), (l) => msgs.push(l), ms + 1000)).toBeNull();
+    // asked for explicitly, but no recipe: one thread, and a message says why
+    expect(await openDataParallel(p, { workers: 2, batchSize: 64 }, undefined, (l) => msgs.push(l))).toBeNull();
+    expect(msgs).toEqual([expect.stringMatching(/2 workers requested but .* no way to rebuild the model in a worker; training on one thread/)]);
+    p.dispose();
+  });
+});
+
+describe('data-parallel training over worker threads', () => {
+  it('gives the one-thread gradients, losses and norms of every harmoniser in both gradient modes', async () => {
+    const parts = buildParts(args);
+    const pool = await DataParallelPool.start(parts, { workers: 2, recipe: recipe(), maxBatch: 64 });
+    expect(pool).not.toBeNull();
+    try {
+      const batch = gatherBatch(data.train, Array.from({ length: 61 }, (_, i) => (i * 7) % 256));
+      for (const name of HARMONISER_NAMES) {
+        for (const mode of ['parameter', 'representation'] as const) {
+          const mk = () => new Harmoniser({ name }, parts.tasks.map((t) => t.kind), [1, 0.5]);
+          const one = computeStepGradients(parts, batch, mk(), mode, new Rng('k'));
+          const two = pool!.computeStepGradients(parts, batch, mk(), mode, 'k');
+          const a = two.grads.map((g) => new Float32Array(g!.dataSync()));
+          const b = one.grads.map((g) => new Float32Array(g!.dataSync()));
+          expect(relDiff(a, b), `${name} ${mode}`).toBeLessThan(1e-5);
+          two.losses.forEach((l, i) => expect(l).toBeCloseTo(one.losses[i]!, 5));
+          two.weights.forEach((w, i) => expect(w).toBeCloseTo(one.weights[i]!, 5));
+          if (one.gradNorms) two.gradNorms!.forEach((n, i) => expect(n).toBeCloseTo(one.gradNorms![i]!, 4));
+          tf.dispose([...one.grads, ...two.grads].filter((g): g is tf.Tensor => g !== null));
+        }
+      }
+      // a frozen-encoder subset of the tasks (transfer / curriculum phases)
+      const sub: MultiTaskParts = { encoder: parts.encoder, tasks: [parts.tasks[1]!], heads: [parts.heads[1]!], freezeEncoder: true };
+      const subBatch = { ...batch, targets: [batch.targets[1]!], targetDims: [1] };
+      const h = () => new Harmoniser({ name: 'equal' }, ['classification']);
+      const one = computeStepGradients(sub, subBatch, h(), 'parameter', new Rng('k'));
+      const two = pool!.computeStepGradients(sub, subBatch, h(), 'parameter', 'k');
+      expect(relDiff(two.grads.map((g) => new Float32Array(g!.dataSync())), one.grads.map((g) => new Float32Array(g!.dataSync())))).toBeLessThan(1e-5);
+      tf.dispose([...one.grads, ...two.grads].filter((g): g is tf.Tensor => g !== null));
+    } finally {
+      await pool?.close();
+      parts.dispose();
+    }
+  }, 300_000);
+
+  it('trains to the one-thread weights within 1e-4', async () => {
+    const run = async (workers: number) => {
+      const p = buildParts(args);
+      const cfg = { epochs: 2, batchSize: 64, learningRate: 0.01, seed: 3, progress: false, workers, harmoniser: { name: 'pcgrad' as const }, gradientMode: 'representation' as const };
+      const r = await trainMultiTask(p, data, cfg, { dataParallel: recipe() });
+      const w = weights(p);
+      p.dispose();
+      return { r, w };
+    };
+    const one = await run(1);
+    const two = await run(2);
+    expect(relDiff(two.w, one.w)).toBeLessThan(1e-4);
+    expect(relDiff(two.w, one.w)).toBeGreaterThan(0); // really ran on two ranks (summation order differs)
+    expect(two.r.history.length).toBe(2);
+  }, 300_000);
+
+  it('fails the step naming the worker that died mid-epoch, and the checkpoint resumes', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tat-dp-'));
+    dirs.push(dir);
+    const cfg = { epochs: 3, batchSize: 64, learningRate: 0.01, seed: 4, progress: false, workers: 2, checkpointDir: dir };
+    const p = buildParts(args);
+    // 4 steps per epoch, one encoder apply per step: the 6th apply is in epoch 2
+    await expect(trainMultiTask(p, data, cfg, { dataParallel: recipe({ crashAtCall: 6 }) })).rejects.toThrow(/data-parallel step failed: worker 1: exited with code 3 mid-step/);
+    const r = await trainMultiTask(p, data, cfg, { dataParallel: recipe(), resume: true });
+    expect(r.resumedFromEpoch).toBe(0);
+    expect(r.history.map((h) => h.epoch)).toEqual([0, 1, 2]); // epoch 0 from the checkpoint's history
+    p.dispose();
+  }, 300_000);
+
+  it('trainModel after pre-training: workers rebuild the real encoder and heads (builtin recipe); two ranks train to the one-thread weights', async () => {
+    const { candles } = generateSyntheticMarket({ bars: 2500, seed: 5 });
+    const run = async (workers: number) => {
+      const r = await trainModel(
+        {
+          model: { windowLength: 32, encoder: encoderPreset('tiny', 'transformer'), tasks: ['volatility', 'direction'], seed: 3 },
+          training: { epochs: 1, batchSize: 64, workers, progress: false },
+          // pre-training runs on the main thread; the data-parallel phase starts from its weights
+          pretrain: { objectives: ['masked'], epochs: 1, stepsPerEpoch: 2, batchSize: 16, progress: false },
+        },
+        [{ symbol: 'SYN', candles }],
+      );
+      const w = [...r.model.encoder.variables].map((v) => new Float32Array(v.dataSync()));
+      r.model.dispose();
+      return w;
+    };
+    const one = await run(1);
+    const two = await run(2);
+    expect(relDiff(two, one)).toBeLessThan(1e-4);
+    expect(relDiff(two, one)).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('falls back to one thread with a message when workers cannot start', async () => {
+    const p = buildParts(args);
+    const msgs: string[] = [];
+    const pool = await DataParallelPool.start(p, { workers: 2, recipe: recipe({ failToStart: true }), maxBatch: 64, log: (l) => msgs.push(l) });
+    expect(pool).toBeNull();
+    expect(msgs.join('\n')).toMatch(/worker threads could not start \(worker 1: this recipe cannot build here\); training on one thread/);
+    p.dispose();
+  }, 300_000);
+});
