@@ -1,4 +1,5 @@
 export { Journal, clientOrderId, JOURNAL_SCHEMA_VERSION } from './journal.js';
+export { JournalLockError, lockJournal } from './journal-lock.js';
 export type { JournalOrder, JournalOrderStatus, JournalTarget, JournalDecision, TargetKind, StageLatency } from './journal.js';
 export { loadCredentials, maskKey, redactCredentials, KEY_ENV, SECRET_ENV } from './credentials.js';
 export type { Credentials } from './credentials.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { holdDecision, type TradingDecision } from '@task-agnostic/core';
+import { DataError, holdDecision, type TradingDecision } from '@task-agnostic/core';
 import Database from 'better-sqlite3';
 import { Journal, clientOrderId } from './journal.js';
 
@@ -107,4 +107,109 @@ describe('Journal', () => {
     expect(j.lastCandleTs('BTCUSDT', '1h')).toBe((n - 1) * 3_600_000);
     j.close();
   });
+
+  it('refuses a second trader on the same journal with the holder\'s pid, and takes over a dead one\'s lock (issue 24, item 3)', async () => {
+    const file = tmp();
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const script = `
+      import { Journal } from ${JSON.stringify(path.join(here, 'journal.ts'))};
+      const j = Journal.open(${JSON.stringify(file)});
+      process.stdout.write('open\\n');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.on('data', (b: Buffer) => b.toString().includes('open') && resolve()));
+    expect(() => Journal.open(file)).toThrow(`journal ${file} is in use by another trader (pid ${child.pid})`);
+    // a reader (status, dashboard) is not refused
+    const r = Journal.open(file, { readOnly: true });
+    expect(r.counts().candles).toBe(0);
+    r.close();
+    child.kill('SIGKILL');
+    await new Promise((res) => child.on('exit', res));
+    expect(existsSync(`${file}.lock`)).toBe(true); // left behind by kill -9: stale
+    const j = Journal.open(file);
+    expect(() => Journal.open(file)).toThrow(/in use by another trader \(pid \d+, this process\)/);
+    j.close();
+    expect(existsSync(`${file}.lock`)).toBe(false);
+    Journal.open(file).close();
+  });
+
+  describe('damaged journals (issue 24, items 8 and 10)', () => {
+    const written = (): string => {
+      const file = tmp();
+      const j = Journal.open(file);
+      for (let i = 0; i < 2000; i++) j.recordCandle('BTCUSDT', '1h', candle(i * 3_600_000), i);
+      j.close();
+      const raw = new Database(file);
+      raw.pragma('wal_checkpoint(TRUNCATE)');
+      raw.close();
+      return file;
+    };
+
+    it('refuses a journal with a dropped table instead of recreating it empty', () => {
+      const file = written();
+      const raw = new Database(file);
+      raw.exec('DROP TABLE targets; DROP TABLE orders');
+      raw.close();
+      expect(() => Journal.open(file)).toThrow(/journal .* is damaged: table\(s\) orders, targets missing; refusing to resume from it\. Recover: restore the journal from a backup/);
+      const after = new Database(file);
+      expect(after.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'orders'").get()).toEqual({ n: 0 });
+      after.close();
+    });
+
+    it('opens an older journal without the dashboard tables (equity, risk_layers) and adds them', () => {
+      const file = written();
+      const raw = new Database(file);
+      raw.exec('DROP TABLE equity; DROP TABLE risk_layers');
+      raw.close();
+      const j = Journal.open(file);
+      expect(j.hasTable('equity') && j.hasTable('risk_layers')).toBe(true);
+      expect(j.counts().candles).toBe(2000);
+      j.close();
+    });
+
+    it('refuses a journal whose table lost a column', () => {
+      const file = written();
+      const raw = new Database(file);
+      raw.exec('ALTER TABLE events DROP COLUMN data_json');
+      raw.close();
+      expect(() => Journal.open(file)).toThrow(/is damaged: table\(s\) events do not have the expected columns/);
+    });
+
+    it('detects a damaged page at open (quick_check), with a one-line message and a recovery hint', () => {
+      const file = written();
+      const size = statSync(file).size;
+      const fd = openSync(file, 'r+');
+      writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, Math.floor(size / 2 / 4096) * 4096);
+      closeSync(fd);
+      let msg = '';
+      try {
+        Journal.open(file).close();
+      } catch (e) {
+        msg = (e as Error).message;
+        expect(e).toBeInstanceOf(DataError);
+      }
+      expect(msg).toMatch(/^journal .* is damaged.*refusing to resume from it/);
+      expect(msg.split('\n')).toHaveLength(1);
+      expect(existsSync(`${file}.lock`)).toBe(false); // a refused open leaves no lock behind
+    });
+
+    it('gives one line for a file that is not a journal, a missing journal to read and an unwritable one', () => {
+      const junk = tmp();
+      writeFileSync(junk, 'this is not a database, just some text that is long enough to have a header'.repeat(20));
+      expect(() => Journal.open(junk)).toThrow(/^journal .* is damaged or not a journal \(SQLITE_NOTADB: file is not a database\)/);
+      const missing = tmp();
+      expect(() => Journal.open(missing, { readOnly: true })).toThrow(`journal ${missing} does not exist`);
+      expect(existsSync(missing)).toBe(false);
+      if (process.getuid?.() !== 0) {
+        const dir = path.dirname(tmp());
+        chmodSync(dir, 0o555);
+        try {
+          expect(() => Journal.open(path.join(dir, 'j.db'))).toThrow(/^cannot (create the journal lock|open journal)/);
+        } finally {
+          chmodSync(dir, 0o755);
+        }
+      }
+    });
+  });
 });
+

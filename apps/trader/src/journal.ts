@@ -11,6 +11,8 @@ import type {
   TradingDecision,
 } from '@task-agnostic/core';
 import { DataError } from '@task-agnostic/core';
+import { existsSync, statSync } from 'node:fs';
+import { lockJournal } from './journal-lock.js';
 
 /**
  * The trader's journal: every candle seen, decision (with reasoning and task outputs), risk verdict,
@@ -128,9 +130,51 @@ function json(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x));
 }
 
+/** The tables and columns a journal of this schema version has (from SCHEMA, built in memory once). */
+let expectedSchema: Map<string, string> | null = null;
+function tableColumns(db: Database.Database): Map<string, string> {
+  const out = new Map<string, string>();
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
+  for (const { name } of tables) {
+    const cols = db.pragma(`table_info(${JSON.stringify(name)})`) as { name: string; type: string }[];
+    out.set(name, cols.map((c) => `${c.name} ${c.type}`).join(', '));
+  }
+  return out;
+}
+/**
+ * Tables added to schema version 1 later, which older journals lack: display-only data (the
+ * dashboard's equity curve and risk layers) that no recovery reads, created when missing.
+ */
+const ADDED_TABLES: ReadonlySet<string> = new Set(['equity', 'risk_layers']);
+
+function schemaDifference(db: Database.Database): string | null {
+  if (!expectedSchema) {
+    const mem = new Database(':memory:');
+    mem.exec(SCHEMA);
+    expectedSchema = tableColumns(mem);
+    mem.close();
+  }
+  const got = tableColumns(db);
+  const missing = [...expectedSchema.keys()].filter((t) => !got.has(t) && !ADDED_TABLES.has(t));
+  if (missing.length) return `table(s) ${missing.join(', ')} missing`;
+  const changed = [...expectedSchema].filter(([t, cols]) => got.has(t) && got.get(t) !== cols).map(([t]) => t);
+  if (changed.length) return `table(s) ${changed.join(', ')} do not have the expected columns`;
+  return null;
+}
+
+const RECOVERY_HINT =
+  'refusing to resume from it. Recover: restore the journal from a backup, or move it aside and start a new one (sqlite3 <file> ".recover" salvages what is readable); never resume from a partial journal, or orders and positions would be lost';
+
+/** One line from a SQLite error (code and message), no stack. */
+function sqliteMessage(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  return `${typeof e.code === 'string' ? `${e.code}: ` : ''}${String(e.message ?? err)}`.split('\n')[0]!;
+}
+
 export class Journal {
   private readonly db: Database.Database;
   private readonly st: Record<string, Database.Statement>;
+  private release: () => void = () => {};
 
   private constructor(db: Database.Database, readonly readOnly = false) {
     this.db = db;
@@ -187,25 +231,85 @@ export class Journal {
    * commit is fsynced before it returns (survives power loss). 'normal': commits survive a crash
    * of the process (kill -9) but the last ones may be lost on power loss or an OS crash; saves the
    * fsync per candle (see the README's latency figures).
+   *
+   * A writer takes the journal's lock (journal-lock.ts): a second trader on the same journal is
+   * refused with the holder's pid. An existing journal is checked before anything is written:
+   * PRAGMA quick_check, the schema version, and every table with its columns; a damaged one is
+   * refused with a recovery hint, and a missing table is never silently recreated. `readOnly`
+   * (status, reports) takes no lock, creates nothing, and needs the file to exist. Every failure
+   * is a one-line DataError.
    */
-  static open(file: string, options: { synchronous?: 'full' | 'normal' } = {}): Journal {
-    let db: Database.Database;
+  static open(file: string, options: { synchronous?: 'full' | 'normal'; readOnly?: boolean } = {}): Journal {
+    const readOnly = options.readOnly === true;
+    if (readOnly && !existsSync(file)) throw new DataError(`journal ${file} does not exist`);
+    const isNew = !existsSync(file) || statSync(file).size === 0;
+    const release = readOnly ? () => {} : lockJournal(file);
+    let db: Database.Database | undefined;
     try {
-      db = new Database(file);
+      try {
+        db = new Database(file, readOnly ? { readonly: true, fileMustExist: true } : {});
+      } catch (err) {
+        throw new DataError(`cannot open journal ${file}: ${sqliteMessage(err)}`);
+      }
+      let version: number;
+      try {
+        if (!isNew) {
+          const check = db.pragma('quick_check', { simple: true });
+          if (check !== 'ok') throw new DataError(`journal ${file} is damaged (integrity check: ${String(check).replace(/\s*\n\s*/g, ' ')}); ${RECOVERY_HINT}`);
+        }
+        version = db.pragma('user_version', { simple: true }) as number;
+      } catch (err) {
+        if (err instanceof DataError) throw err;
+        throw new DataError(`journal ${file} is damaged or not a journal (${sqliteMessage(err)}); ${RECOVERY_HINT}`);
+      }
+      if (!readOnly) {
+        try {
+          db.pragma('journal_mode = WAL');
+        } catch (err) {
+          const m = sqliteMessage(err);
+          throw new DataError(`cannot open journal ${file} for writing: ${m}${/READONLY/.test(m) ? ' (the file or its folder is read-only: check its permissions)' : ''}`);
+        }
+      }
+      if (version !== 0 && version !== JOURNAL_SCHEMA_VERSION) {
+        throw new DataError(`journal ${file} has schema version ${version}; this trader writes version ${JOURNAL_SCHEMA_VERSION}`);
+      }
+      if (version === 0 && !isNew && tableColumns(db).size > 0) {
+        throw new DataError(`journal ${file} has tables but no schema version: it is not a journal of this trader or was damaged; ${RECOVERY_HINT}`);
+      }
+      if (version === JOURNAL_SCHEMA_VERSION) {
+        const diff = schemaDifference(db);
+        if (diff) throw new DataError(`journal ${file} is damaged: ${diff}; ${RECOVERY_HINT}`);
+        if (!readOnly) {
+          try {
+            db.exec(SCHEMA); // adds the ADDED_TABLES an older journal lacks (every other table is there: checked above)
+          } catch (err) {
+            throw new DataError(`cannot update journal ${file}: ${sqliteMessage(err)}`);
+          }
+        }
+      } else if (readOnly) {
+        throw new DataError(`journal ${file} is empty: no trader has written it`);
+      } else {
+        try {
+          db.pragma(options.synchronous === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
+          db.exec(`BEGIN; ${SCHEMA}; PRAGMA user_version = ${JOURNAL_SCHEMA_VERSION}; COMMIT;`);
+        } catch (err) {
+          throw new DataError(`cannot create journal ${file}: ${sqliteMessage(err)}`);
+        }
+      }
+      if (!readOnly) db.pragma(options.synchronous === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      const j = new Journal(db, readOnly);
+      j.release = release;
+      return j;
     } catch (err) {
-      throw new DataError(`cannot open journal ${file}: ${(err as Error).message}`, { cause: err });
+      try {
+        db?.close();
+      } catch {
+        // nothing more to do
+      }
+      release();
+      throw err;
     }
-    db.pragma('journal_mode = WAL');
-    db.pragma(options.synchronous === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version !== 0 && version !== JOURNAL_SCHEMA_VERSION) {
-      db.close();
-      throw new DataError(`journal ${file} has schema version ${version}; this trader writes version ${JOURNAL_SCHEMA_VERSION}`);
-    }
-    db.exec(SCHEMA);
-    db.pragma(`user_version = ${JOURNAL_SCHEMA_VERSION}`);
-    return new Journal(db);
   }
 
   /**
@@ -399,7 +503,11 @@ export class Journal {
   }
 
   close(): void {
-    this.db.close();
+    try {
+      this.db.close();
+    } finally {
+      this.release();
+    }
   }
 }
 

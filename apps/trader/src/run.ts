@@ -226,7 +226,7 @@ export async function runInitModel(a: InitModelArgs, out: (s: string) => void): 
 }
 
 export function runStatus(a: StatusArgs, out: (s: string) => void): number {
-  const j = Journal.open(a.journal);
+  const j = Journal.open(a.journal, { readOnly: true });
   try {
     out(`journal ${a.journal}: ${Object.entries(j.counts()).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     const pos = j.all<{ symbol: string; side: string | null; qty: number; entry_price: number | null; ts_ms: number }>(

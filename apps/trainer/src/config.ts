@@ -46,6 +46,8 @@ export const DataConfigSchema = z
     stride: z.number().int().min(1).max(1000).default(1),
     /** What to do with invalid rows in files. */
     policy: z.enum(['reject', 'drop', 'ffill']).default('reject'),
+    /** 'ffill': the longest gap (bars) it fills; longer gaps are an error naming them (core's default 1,000). */
+    maxFillBars: z.number().int().min(0).optional(),
     /** Keep only candles in [start, end). */
     start: isoDate.optional(),
     end: isoDate.optional(),

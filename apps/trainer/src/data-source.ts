@@ -48,6 +48,8 @@ export interface LoadDataOptions {
   /** In a folder with several exchanges' files for one symbol (bybit_X, binance_X), which to use. */
   readonly exchange?: string;
   readonly policy?: InvalidCandlePolicy;
+  /** 'ffill': the longest gap filled (core's default 1,000 bars). */
+  readonly maxFillBars?: number;
   /** Synthetic only: bars per symbol and seed. */
   readonly bars?: number;
   readonly seed?: number;
@@ -149,7 +151,7 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
   }
   const out: SymbolData[] = [];
   const read = async (f: (typeof files)[number]): Promise<SymbolData> => {
-    const r = await readCandlesCsv(f.file, { interval: f.interval, policy: o.policy ?? 'reject' });
+    const r = await readCandlesCsv(f.file, { interval: f.interval, policy: o.policy ?? 'reject', ...(o.maxFillBars !== undefined ? { maxFillBars: o.maxFillBars } : {}) });
     assertSpacing(r.candles, f.interval, f.file);
     return { symbol: f.symbol, interval: f.interval, candles: clip(r.candles, o.startMs, o.endMs), source: f.file, dropped: r.dropped, filled: r.filled, missing: r.report.missingIntervals };
   };

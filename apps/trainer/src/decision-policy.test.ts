@@ -79,7 +79,7 @@ describe('calibration and decision policy are fitted on validation only', () => 
     expect(await runCli(['train', '--config', writeConfig('run-b', b), '--no-progress'])).toBe(0);
     const ja = modelJson('run-a');
     const jb = modelJson('run-b');
-    expect(ja.formatVersion).toBe(2);
+    expect(ja.formatVersion).toBe(3);
     expect(Object.keys(ja.calibration)).toEqual(['direction', 'volatility', 'return']);
     expect(ja.decisionPolicy.fittedOn.split).toBe('validation');
     expect(ja.decisionPolicy.fittedOn.toMs).toBeLessThan(candles.tsMs[VAL_END]!);

@@ -37,6 +37,7 @@ export function loadConfigData(cfg: TrainerConfig, o: { log?: Log; withHoldout?:
     interval: cfg.data.interval,
     ...(cfg.data.exchange ? { exchange: cfg.data.exchange } : {}),
     policy: cfg.data.policy,
+    ...(cfg.data.maxFillBars !== undefined ? { maxFillBars: cfg.data.maxFillBars } : {}),
     bars: cfg.data.bars,
     seed: cfg.seed,
     ...(cfg.data.start !== undefined ? { startMs: cfg.data.start } : {}),

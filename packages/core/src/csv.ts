@@ -15,6 +15,8 @@ export interface ReadCandlesOptions {
   readonly interval?: Interval;
   /** What to do with invalid rows: 'reject' (default, throws), 'drop' or 'ffill'. */
   readonly policy?: InvalidCandlePolicy;
+  /** 'ffill' only: the longest gap it fills (default 1,000 bars); a longer one throws, naming it. */
+  readonly maxFillBars?: number;
 }
 
 function parseField(s: string): number {

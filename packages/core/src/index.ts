@@ -47,8 +47,8 @@ export {
   writeCandlesCsv,
 } from './csv.js';
 export type { ReadCandlesOptions } from './csv.js';
-export { validateCandles, repairCandles, describeReport, CandleValidationError } from './validate.js';
-export type { CandleIssue, CandleIssueKind, ValidationReport, InvalidCandlePolicy, RepairResult } from './validate.js';
+export { validateCandles, repairCandles, describeReport, CandleValidationError, DEFAULT_MAX_FILL_BARS } from './validate.js';
+export type { CandleIssue, CandleIssueKind, ValidationReport, InvalidCandlePolicy, RepairResult, RepairOptions } from './validate.js';
 export { Rng, createRng } from './rng.js';
 export type { Seed } from './rng.js';
 export { generateSyntheticMarket, DEFAULT_REGIME_PARAMS, SEPARATED_MARKET } from './synthetic.js';

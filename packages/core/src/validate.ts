@@ -1,6 +1,6 @@
 import type { CandleColumns } from './candle.js';
 import { allocColumns } from './columnar.js';
-import { TaError } from './errors.js';
+import { DataError, TaError } from './errors.js';
 import { INTERVAL_MS, type Interval } from './interval.js';
 
 export type CandleIssueKind =
@@ -10,6 +10,7 @@ export type CandleIssueKind =
   | 'low_above_open_close'
   | 'negative_volume'
   | 'unsorted'
+  | 'time_outlier'
   | 'duplicate'
   | 'gap';
 
@@ -62,9 +63,47 @@ export function describeReport(report: ValidationReport, source?: string, lineOf
 const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
 
 /**
+ * Which rows to keep in time order: the largest set of rows whose timestamps strictly increase
+ * (a longest increasing subsequence, O(n log n) time, O(n) memory). Ties keep the earliest row.
+ * One timestamp typed 100 years ahead is then one row out of line, not a reason to drop every good
+ * row after it. Rows with a non-finite timestamp are never kept.
+ */
+function timeOrderedRows(ts: Float64Array): Uint8Array {
+  const n = ts.length;
+  const keep = new Uint8Array(n);
+  // Scanning from the end: heads[k] = the row that starts the best (largest first timestamp)
+  // increasing run of length k+1 in the suffix seen so far; next[r] = the row after r in its run.
+  const heads = new Int32Array(n);
+  const next = new Int32Array(n).fill(-1);
+  let len = 0;
+  for (let r = n - 1; r >= 0; r--) {
+    const x = ts[r]!;
+    if (!Number.isFinite(x)) continue;
+    // k = how many heads have a timestamp > x (heads' timestamps decrease with k)
+    let lo = 0;
+    let hi = len;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ts[heads[mid]!]! > x) lo = mid + 1;
+      else hi = mid;
+    }
+    next[r] = lo > 0 ? heads[lo - 1]! : -1;
+    heads[lo] = r; // x >= the old head here: an equal timestamp prefers the earlier row
+    if (lo === len) len++;
+  }
+  for (let r = len > 0 ? heads[len - 1]! : -1; r >= 0; r = next[r]!) keep[r] = 1;
+  return keep;
+}
+
+const iso = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms));
+
+/**
  * Checks every row: finite numbers, positive prices, high >= max(open, close),
  * low <= min(open, close), volume >= 0, strictly increasing timestamps and, when `interval` is
- * given, gaps (missing intervals).
+ * given, gaps (missing intervals). Time order is judged against the largest set of rows in
+ * increasing time order: a row out of line with it is a `duplicate` (same time as a kept row),
+ * `unsorted` (before the previous kept row) or a `time_outlier` (after the next kept row, e.g. a
+ * timestamp mistyped years ahead). Gaps are measured between kept rows.
  */
 export function validateCandles(c: CandleColumns, options: { interval?: Interval } = {}): ValidationReport {
   const issues: CandleIssue[] = [];
@@ -74,23 +113,34 @@ export function validateCandles(c: CandleColumns, options: { interval?: Interval
     counts[i.kind] = (counts[i.kind] ?? 0) + 1;
   };
   const step = options.interval ? INTERVAL_MS[options.interval] : 0;
+  const keep = timeOrderedRows(c.tsMs);
+  // the timestamp of the next kept row after each row (for outliers), filled from the end
+  const nextKeptTs = new Float64Array(c.length);
+  let following = Infinity;
+  for (let r = c.length - 1; r >= 0; r--) {
+    nextKeptTs[r] = following;
+    if (keep[r]) following = c.tsMs[r]!;
+  }
   let missingIntervals = 0;
   let lastTs = -Infinity;
   for (let r = 0; r < c.length; r++) {
     const ts = c.tsMs[r]!;
     if (!Number.isFinite(ts)) {
       add({ kind: 'not_a_number', row: r, field: 'timestamp', message: 'timestamp is not a number' });
+    } else if (!keep[r]) {
+      const nextTs = nextKeptTs[r]!;
+      if (ts === lastTs || ts === nextTs) add({ kind: 'duplicate', row: r, field: 'timestamp', message: `timestamp ${ts} repeats ${ts === lastTs ? "the previous row's" : "a later row's"}` });
+      else if (ts < lastTs) add({ kind: 'unsorted', row: r, field: 'timestamp', message: `timestamp ${ts} is before the previous row's ${lastTs}` });
+      else add({ kind: 'time_outlier', row: r, field: 'timestamp', message: `timestamp ${ts} (${iso(ts)}) is out of line: after the rows that follow it (next ${iso(nextTs)}); a mistyped timestamp?` });
     } else {
-      if (ts < lastTs) add({ kind: 'unsorted', row: r, field: 'timestamp', message: `timestamp ${ts} is before the previous row's ${lastTs}` });
-      else if (ts === lastTs) add({ kind: 'duplicate', row: r, field: 'timestamp', message: `timestamp ${ts} repeats the previous row's` });
-      else if (step > 0 && Number.isFinite(lastTs) && ts - lastTs > step) {
+      if (step > 0 && Number.isFinite(lastTs) && ts - lastTs > step) {
         const missing = Math.round((ts - lastTs) / step) - 1;
         if (missing > 0) {
           missingIntervals += missing;
-          add({ kind: 'gap', row: r, field: 'timestamp', missing, message: `${missing} missing interval(s) between ${new Date(lastTs).toISOString()} and ${new Date(ts).toISOString()}` });
+          add({ kind: 'gap', row: r, field: 'timestamp', missing, message: `${missing} missing interval(s) between ${iso(lastTs)} and ${iso(ts)}` });
         }
       }
-      if (ts > lastTs) lastTs = ts;
+      lastTs = ts;
     }
     let pricesFinite = true;
     for (const f of PRICE_FIELDS) {
@@ -127,29 +177,76 @@ export interface RepairResult {
   readonly filled: number;
 }
 
+/** The default cap on one gap 'ffill' may fill: longer gaps need an explicit `maxFillBars`. */
+export const DEFAULT_MAX_FILL_BARS = 1000;
+
+export interface RepairOptions {
+  readonly interval?: Interval;
+  readonly policy?: InvalidCandlePolicy;
+  readonly source?: string;
+  /**
+   * 'ffill' only: the longest gap (in bars) it fills; a longer gap throws a DataError naming it.
+   * Default DEFAULT_MAX_FILL_BARS (1,000), so a timestamp typed years ahead cannot turn into
+   * millions of invented candles. The output is at most rows x (1 + maxFillBars) candles and is
+   * counted before anything is allocated.
+   */
+  readonly maxFillBars?: number;
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
 /**
  * Validates and applies the policy. 'reject' throws CandleValidationError on any issue; 'drop'
- * removes bad, out-of-order and duplicate rows (gaps stay, and are reported); 'ffill' does the same
- * and then fills each gap, and replaces each bad row, with flat candles at the previous close and
- * zero volume. The result always says what changed: nothing is altered silently.
+ * removes bad rows and the rows out of time order (duplicates, unsorted rows, time outliers: every
+ * row outside the largest set of rows in increasing time order), and keeps gaps (reported); 'ffill'
+ * does the same and then fills each gap, and replaces each bad row, with flat candles at the
+ * previous close and zero volume, refusing a gap longer than `maxFillBars`. The result always says
+ * what changed: nothing is altered silently.
  */
-export function repairCandles(
-  c: CandleColumns,
-  options: { interval?: Interval; policy?: InvalidCandlePolicy; source?: string } = {},
-): RepairResult {
+export function repairCandles(c: CandleColumns, options: RepairOptions = {}): RepairResult {
   const policy = options.policy ?? 'reject';
+  const maxFill = options.maxFillBars ?? DEFAULT_MAX_FILL_BARS;
+  if (!Number.isInteger(maxFill) || maxFill < 0) throw new DataError(`maxFillBars must be a whole number >= 0, got ${String(options.maxFillBars)}`);
   const report = validateCandles(c, options.interval ? { interval: options.interval } : {});
   if (report.ok) return { candles: c, report, dropped: 0, filled: 0 };
   if (policy === 'reject') throw new CandleValidationError(report, options.source);
 
   const bad = new Uint8Array(c.length);
   for (const i of report.issues) if (i.kind !== 'gap') bad[i.row] = 1;
+  const keep = timeOrderedRows(c.tsMs);
   const step = options.interval ? INTERVAL_MS[options.interval] : 0;
   const fill = policy === 'ffill' && step > 0;
 
-  const out: number[][] = [[], [], [], [], [], [], []];
+  // Pass 1: count the output (and check every gap against the cap) before allocating it.
+  let size = 0;
+  {
+    let lastTs = -Infinity;
+    let haveClose = false;
+    for (let r = 0; r < c.length; r++) {
+      if (!keep[r]) continue;
+      const ts = c.tsMs[r]!;
+      if (fill && haveClose) {
+        const missing = Math.max(0, Math.ceil((ts - lastTs) / step) - 1);
+        if (missing > maxFill) {
+          throw new DataError(
+            `${options.source ?? 'candles'}: row ${r}: ${fmt(missing)} missing ${options.interval} bars between ${iso(lastTs)} and ${iso(ts)}; 'ffill' fills at most ${fmt(maxFill)} per gap (maxFillBars): check that timestamp, use policy 'drop' to keep the gap, or raise maxFillBars explicitly`,
+          );
+        }
+        size += missing;
+      }
+      if (bad[r] && !(fill && haveClose)) continue;
+      size++;
+      lastTs = ts;
+      if (!bad[r]) haveClose = true;
+    }
+  }
+
+  // Pass 2: write it.
+  const res = allocColumns(size);
+  let n = 0;
   const push = (ts: number, o: number, h: number, l: number, cl: number, v: number, t: number): void => {
-    out[0]!.push(ts); out[1]!.push(o); out[2]!.push(h); out[3]!.push(l); out[4]!.push(cl); out[5]!.push(v); out[6]!.push(t);
+    res.tsMs[n] = ts; res.open[n] = o; res.high[n] = h; res.low[n] = l; res.close[n] = cl; res.volume[n] = v; res.turnover[n] = t;
+    n++;
   };
   let dropped = 0;
   let filled = 0;
@@ -157,8 +254,7 @@ export function repairCandles(
   let lastClose = NaN;
   for (let r = 0; r < c.length; r++) {
     const ts = c.tsMs[r]!;
-    const timeOk = Number.isFinite(ts) && ts > lastTs;
-    if (!timeOk) {
+    if (!keep[r]) {
       dropped++;
       continue;
     }
@@ -180,9 +276,6 @@ export function repairCandles(
     lastTs = ts;
     lastClose = c.close[r]!;
   }
-  const n = out[0]!.length;
-  const res = allocColumns(n);
-  res.tsMs.set(out[0]!); res.open.set(out[1]!); res.high.set(out[2]!); res.low.set(out[3]!);
-  res.close.set(out[4]!); res.volume.set(out[5]!); res.turnover.set(out[6]!);
+  if (n !== size) throw new TaError('INTERNAL', `repairCandles counted ${size} rows but wrote ${n}`);
   return { candles: res, report, dropped, filled };
 }

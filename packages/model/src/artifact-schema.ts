@@ -11,10 +11,13 @@ export const ARTIFACT_FORMAT = 'task-agnostic-model';
  * Bump on any change a reader of the previous version could not load.
  * 2: adds `calibration` (per head) and `decisionPolicy` (fitted fusion thresholds). Version 1
  * artifacts still load: identity calibration and no fitted policy (the seed thresholds).
+ * 3: adds `manifestSha256`, the checksum of model.json itself (see manifest-checksum.ts), required
+ * from this version on. Versions 1 and 2 have none: they still load, with a warning that edits to
+ * their model.json cannot be detected (re-save them to add it).
  */
-export const ARTIFACT_FORMAT_VERSION = 2;
+export const ARTIFACT_FORMAT_VERSION = 3;
 /** Every format version this reader loads. */
-export const SUPPORTED_FORMAT_VERSIONS: readonly number[] = [1, 2];
+export const SUPPORTED_FORMAT_VERSIONS: readonly number[] = [1, 2, 3];
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 
@@ -101,7 +104,7 @@ export type DeploymentEvaluation = z.infer<typeof deploymentEvaluationSchema>;
 export const modelJsonSchema = z
   .object({
     format: z.literal(ARTIFACT_FORMAT),
-    formatVersion: z.union([z.literal(1), z.literal(2)]),
+    formatVersion: z.union([z.literal(1), z.literal(2), z.literal(3)]),
     createdAt: z.string().datetime(),
     seed: z.number().int().min(0),
     /** The tfjs backend the weights were saved from (bitwise equality holds on the same backend). */
@@ -133,6 +136,8 @@ export const modelJsonSchema = z
     /** The fusions' thresholds fitted on the validation split (absent or null: the source values). Since format 2. */
     decisionPolicy: decisionPolicySchema.nullable().optional(),
     weights: weightsManifestSchema,
+    /** sha256 of model.json without this field, canonical JSON (manifest-checksum.ts). Since format 3, required there. */
+    manifestSha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits').optional(),
   })
   .strict();
 

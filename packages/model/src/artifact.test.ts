@@ -11,6 +11,7 @@ import { TaskAgnosticModel } from './model.js';
 import { FakeNormalizer, fakeComponents, fakeComputeFeatures, fakeMakeWindows } from './test-doubles.js';
 import { PACKAGE_VERSIONS } from './versions.js';
 import { sha256Hex } from './weights.js';
+import { manifestChecksum } from './manifest-checksum.js';
 
 const T = 8;
 const candles = generateSyntheticMarket({ bars: 300, seed: 9 }).candles;
@@ -51,12 +52,17 @@ function bits(a: Float32Array): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, a.length);
 }
 
-/** A copy of the saved artifact with model.json edited by `edit` (and/or weights by `editWeights`). */
-function variant(name: string, edit?: (j: ModelJson) => void, editWeights?: (file: string) => void): string {
+/**
+ * A copy of the saved artifact with model.json edited by `edit` (and/or weights by `editWeights`).
+ * The edit is re-sealed with a fresh manifestSha256 (as a writer of such an artifact would), so the
+ * checks behind the checksum are reached; `tamper` leaves the old checksum, as a hand edit would.
+ */
+function variant(name: string, edit?: (j: ModelJson) => void, editWeights?: (file: string) => void, tamper = false): string {
   const dir = path.join(root, name);
   rmSync(dir, { recursive: true, force: true });
   const json = JSON.parse(readFileSync(path.join(saved, 'model.json'), 'utf8')) as ModelJson;
   edit?.(json);
+  if (!tamper && json.manifestSha256 !== undefined) json.manifestSha256 = manifestChecksum(json);
   writeFileSync(path.join(root, `${name}.json`), JSON.stringify(json));
   mkdirSync(dir);
   writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
@@ -119,8 +125,11 @@ describe('calibration and decision policy in the artifact', () => {
       (j as { formatVersion: number }).formatVersion = 1;
       delete (j as { calibration?: unknown }).calibration;
       delete (j as { decisionPolicy?: unknown }).decisionPolicy;
+      delete (j as { manifestSha256?: unknown }).manifestSha256;
     });
-    const m = await loadModel(dir, { components: fakeComponents });
+    const warnings: string[] = [];
+    const m = await loadModel(dir, { components: fakeComponents, onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([expect.stringMatching(/is format 1, without a checksum of model\.json: edits to its numbers cannot be detected/)]);
     expect(m.calibration.size).toBe(0);
     expect(m.decisionPolicy).toBeNull();
     expect(m.predict(w, 4)).toEqual(model.predict(w, 4));
@@ -132,6 +141,54 @@ describe('calibration and decision policy in the artifact', () => {
     expect(await loadError(dir)).toBe("the artifact calibration does not fit the model: calibration.direction: calibration of 'direction' has 2 columns but the head outputs 3");
     const nan = variant('nonfinite-cal', (j) => ((j as { calibration?: unknown }).calibration = { direction: { method: 'temperature', scale: [null, 1, 1], shift: [0, 0, 0] } }));
     expect(await loadError(nan)).toMatch(/calibration\.direction\.scale\.0/);
+  });
+});
+
+describe('model.json checksum (issue 24, item 5)', () => {
+  const edited = /model\.json has been edited or is corrupted: its contents' sha256 is [0-9a-f]{64} but its manifestSha256 says "[0-9a-f]{64}"; .*retrain, recalibrate or restore/;
+  type Mutable = { [k: string]: unknown };
+
+  it('seals model.json: its manifestSha256 is the checksum of everything else', async () => {
+    const j = await readModelJson(saved);
+    expect(j.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
+    const raw = JSON.parse(readFileSync(path.join(saved, 'model.json'), 'utf8')) as ModelJson;
+    expect(manifestChecksum(raw)).toBe(raw.manifestSha256);
+  });
+
+  it('detects an edit of any number: normaliser scale x1000, task thresholds, windowLength, metrics, calibration, policy', async () => {
+    const edits: [string, (j: ModelJson) => void][] = [
+      ['std1000', (j) => ((j.normalizer as { std: number[] }).std = (j.normalizer as { std: number[] }).std.map((x) => x * 1000))],
+      ['thresholds', (j) => ((j.tasks[0]!.state as { thresholds: number[] }).thresholds = [-0.5, 0.5])],
+      ['window', (j) => (j.config.windowLength = j.config.windowLength + 1)],
+      ['metrics', (j) => ((j.metrics as Mutable)['direction'] = { accuracy: 0.99 })],
+      ['addcal', (j) => ((j as Mutable)['calibration'] = { direction: { method: 'temperature', scale: [2, 2, 2], shift: [0, 0, 0] } })],
+      ['droppolicy', (j) => void delete (j as Mutable)['decisionPolicy']],
+      ['downgrade', (j) => ((j as { formatVersion: number }).formatVersion = 2)],
+      ['weightsha', (j) => (j.weights.sha256 = '0'.repeat(64))],
+    ];
+    for (const [name, edit] of edits) expect([name, await loadError(variant(`tamper-${name}`, edit, undefined, true))]).toEqual([name, expect.stringMatching(edited)]);
+  });
+
+  it('still loads when the file is only reformatted (indentation, key order)', async () => {
+    const dir = variant('reformatted', (j) => {
+      const entries = Object.entries(j).reverse();
+      for (const k of Object.keys(j)) delete (j as Mutable)[k];
+      Object.assign(j, Object.fromEntries(entries));
+    }, undefined, true);
+    writeFileSync(path.join(dir, 'model.json'), JSON.stringify(JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')), null, 7));
+    const m = await loadModel(dir, { components: fakeComponents });
+    expect(m.predict(w, 4)).toEqual(model.predict(w, 4));
+    m.dispose();
+  });
+
+  it('refuses a format-3 model.json without its checksum; loads a format-2 one with a warning', async () => {
+    const strip = (j: ModelJson): void => void delete (j as Mutable)['manifestSha256'];
+    expect(await loadError(variant('nosum3', strip))).toMatch(/model\.json is corrupted: format version 3 requires manifestSha256, and it has none/);
+    const warnings: string[] = [];
+    const m = await loadModel(variant('nosum2', (j) => (strip(j), ((j as { formatVersion: number }).formatVersion = 2))), { components: fakeComponents, onWarning: (x) => warnings.push(x) });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/is format 2, without a checksum of model\.json/);
+    m.dispose();
   });
 });
 
@@ -191,8 +248,8 @@ describe('saveModel / loadModel', () => {
   });
 
   it('rejects another format version, saying which and what to do', async () => {
-    expect(await loadError(variant('v3', (j) => ((j as { formatVersion: number }).formatVersion = 3)))).toBe(
-      'artifact format version 3 is not supported (this reader supports 1 and 2): it was written by a newer @task-agnostic/model: upgrade this one',
+    expect(await loadError(variant('v4', (j) => ((j as { formatVersion: number }).formatVersion = 4)))).toBe(
+      'artifact format version 4 is not supported (this reader supports 1, 2 and 3): it was written by a newer @task-agnostic/model: upgrade this one',
     );
     expect(await loadError(variant('fmt', (j) => ((j as { format: string }).format = 'keras')))).toMatch(/is not a task-agnostic model artifact: format is "keras"/);
   });

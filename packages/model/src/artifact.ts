@@ -25,6 +25,7 @@ import { defaultComponents } from './components.js';
 import type { ModelComponents, TaskState } from './contracts.js';
 import { describeFeatureDifference, featureFingerprint } from './feature-diff.js';
 import { assertJsonSafe } from './json-safe.js';
+import { MANIFEST_CHECKSUM_FIELD, manifestChecksum } from './manifest-checksum.js';
 import { TaskAgnosticModel } from './model.js';
 import { PACKAGE_VERSIONS, incompatibleVersions } from './versions.js';
 import { assignWeights, decodeWeights, encodeWeights } from './weights.js';
@@ -47,10 +48,24 @@ export interface LoadOptions {
   readonly expectedFeatureNames?: readonly string[];
   /** Load even when a package version differs incompatibly from the one that saved the artifact. */
   readonly allowVersionMismatch?: boolean;
+  /**
+   * Told about what loads but deserves attention (a format 1/2 artifact without the model.json
+   * checksum). Default: process.emitWarning.
+   */
+  readonly onWarning?: (message: string) => void;
 }
 
-/** Builds model.json for a model (no IO). */
+export interface ReadModelJsonOptions {
+  readonly onWarning?: (message: string) => void;
+}
+
+/** Builds model.json for a model (no IO), sealed with its `manifestSha256`. */
 export function buildModelJson(model: TaskAgnosticModel, meta: SaveMeta, weights: ModelJson['weights']): ModelJson {
+  const json = buildUnsealed(model, meta, weights);
+  return { ...json, manifestSha256: manifestChecksum(JSON.parse(JSON.stringify(json)) as object) };
+}
+
+function buildUnsealed(model: TaskAgnosticModel, meta: SaveMeta, weights: ModelJson['weights']): ModelJson {
   return {
     format: ARTIFACT_FORMAT,
     formatVersion: ARTIFACT_FORMAT_VERSION,
@@ -153,7 +168,9 @@ export async function saveModel(model: TaskAgnosticModel, dir: string, meta: Sav
  */
 export async function writeModelEvaluation(dir: string, evaluation: DeploymentEvaluation): Promise<ModelJson> {
   const json = await readModelJson(dir);
-  const next = { ...json, evaluation };
+  const unsealed = { ...json, evaluation } as ModelJson & Record<string, unknown>;
+  // The evaluation is part of the sealed manifest: recompute model.json's own checksum.
+  const next = { ...unsealed, [MANIFEST_CHECKSUM_FIELD]: manifestChecksum(JSON.parse(JSON.stringify(unsealed)) as object) } as ModelJson;
   assertJsonSafe({ ...next, weights: null }, 'model.json');
   const checked = modelJsonSchema.safeParse(next);
   if (!checked.success) throw new ArtifactError(`refusing to write an invalid evaluation into ${dir}: ${formatZod(checked.error)}`);
@@ -177,7 +194,7 @@ function formatZod(error: { issues: readonly { path: readonly (string | number)[
 }
 
 /** Reads and validates model.json of an artifact folder without building the model. */
-export async function readModelJson(dir: string): Promise<ModelJson> {
+export async function readModelJson(dir: string, options: ReadModelJsonOptions = {}): Promise<ModelJson> {
   const file = path.join(dir, MODEL_JSON);
   let text: string;
   try {
@@ -204,7 +221,22 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
       typeof v === 'number' && v > ARTIFACT_FORMAT_VERSION
         ? 'it was written by a newer @task-agnostic/model: upgrade this one'
         : 'retrain the model or load it with the version that wrote it';
-    throw new ArtifactError(`artifact format version ${JSON.stringify(v)} is not supported (this reader supports ${SUPPORTED_FORMAT_VERSIONS.join(' and ')}): ${why}`);
+    throw new ArtifactError(`artifact format version ${JSON.stringify(v)} is not supported (this reader supports ${SUPPORTED_FORMAT_VERSIONS.slice(0, -1).join(', ')} and ${SUPPORTED_FORMAT_VERSIONS.at(-1)!}): ${why}`);
+  }
+  const claimed = (raw as Record<string, unknown>)[MANIFEST_CHECKSUM_FIELD];
+  if (claimed !== undefined) {
+    const digest = manifestChecksum(raw);
+    if (digest !== claimed) {
+      throw new ArtifactError(
+        `${file} has been edited or is corrupted: its contents' sha256 is ${digest} but its ${MANIFEST_CHECKSUM_FIELD} says ${JSON.stringify(claimed)}; a model's numbers (normaliser, task thresholds, windowLength, calibration, policy) cannot be edited by hand: retrain, recalibrate or restore the artifact`,
+      );
+    }
+  } else if ((head.formatVersion as number) >= 3) {
+    throw new ArtifactError(`${file} is corrupted: format version ${String(head.formatVersion)} requires ${MANIFEST_CHECKSUM_FIELD}, and it has none`);
+  } else {
+    (options.onWarning ?? ((m: string) => process.emitWarning(m, 'ArtifactWarning')))(
+      `${file} is format ${String(head.formatVersion)}, without a checksum of model.json: edits to its numbers cannot be detected (re-save it, e.g. trainer recalibrate, to add one)`,
+    );
   }
   const parsed = modelJsonSchema.safeParse(raw);
   if (!parsed.success) throw new ArtifactError(`${file} is invalid: ${formatZod(parsed.error)}`);
@@ -218,7 +250,7 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
 
 /** Loads an artifact folder into a ready model, with every check described in this file. */
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<TaskAgnosticModel> {
-  const json = await readModelJson(dir);
+  const json = await readModelJson(dir, options.onWarning ? { onWarning: options.onWarning } : {});
   const c = options.components ?? defaultComponents;
 
   const bad = incompatibleVersions(json.packages);

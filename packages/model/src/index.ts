@@ -3,7 +3,8 @@ export type { CreateModelOptions, ModelParts } from './model.js';
 export { parseModelConfig, modelConfigSchema, DEFAULT_WINDOW_LENGTH, DEFAULT_TASK_IDS } from './config.js';
 export type { ModelConfig, ModelConfigInput, TaskSpec } from './config.js';
 export { saveModel, loadModel, readModelJson, buildModelJson, writeModelEvaluation } from './artifact.js';
-export type { SaveMeta, LoadOptions } from './artifact.js';
+export type { SaveMeta, LoadOptions, ReadModelJsonOptions } from './artifact.js';
+export { manifestChecksum, MANIFEST_CHECKSUM_FIELD } from './manifest-checksum.js';
 export {
   ARTIFACT_FORMAT,
   ARTIFACT_FORMAT_VERSION,

@@ -12,6 +12,7 @@ import { getTask } from '@task-agnostic/heads';
 import { candleFile } from '@task-agnostic/test-utils';
 import { initBackend, tf } from '@task-agnostic/tf';
 import { loadModel, readModelJson, saveModel } from './artifact.js';
+import { manifestChecksum } from './manifest-checksum.js';
 import { DEFAULT_TASK_IDS } from './config.js';
 import { TaskAgnosticModel } from './model.js';
 import { StreamingPredictor } from './streaming.js';
@@ -94,6 +95,8 @@ describe('TaskAgnosticModel with the real packages', () => {
     model.dispose();
     const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { config: { features: { features: { kind: string; period?: number }[] } } };
     json.config.features.features.find((f) => f.kind === 'rsi')!.period = 21;
+    // re-sealed, as a consistent writer of such an artifact would (a hand edit fails its checksum first)
+    (json as { manifestSha256?: string }).manifestSha256 = manifestChecksum(json);
     writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
     await expect(loadModel(dir)).rejects.toThrow("feature mismatch: feature 2 is 'rsi_14' in the artifact but 'rsi_21' in this feature set");
     expect((await readModelJson(dir)).features.names[2]).toBe('rsi_14');
@@ -109,6 +112,7 @@ describe('TaskAgnosticModel with the real packages', () => {
     const edit = (f: (j: Editable) => void) => {
       const j = JSON.parse(text) as Editable;
       f(j);
+      (j as { manifestSha256?: string }).manifestSha256 = manifestChecksum(j); // re-sealed: the checks behind the checksum
       writeFileSync(path.join(dir, 'model.json'), JSON.stringify(j));
     };
     edit((j) => (j.normalizer = { ...j.normalizer, names: 'oops' }));
