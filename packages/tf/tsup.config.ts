@@ -2,12 +2,13 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: ['src/index.ts'],
-  format: ['esm'],
+  format: ['esm', 'cjs'],
   target: 'node20',
   platform: 'node',
   dts: true,
   sourcemap: true,
   clean: true,
   splitting: false,
+  shims: true,
   external: ['@tensorflow/tfjs-node'],
 });
