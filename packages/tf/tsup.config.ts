@@ -11,4 +11,7 @@ export default defineConfig({
   splitting: false,
   shims: true,
   external: ['@tensorflow/tfjs-node'],
+  // tfjs-core's gradient and chained-op registrations exist only as ESM files with extensionless
+  // imports, which Node cannot load: bundle them (they register into tfjs-core's global registries).
+  noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
 });
