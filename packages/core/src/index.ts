@@ -80,3 +80,29 @@ export { ProgressBar, formatDuration } from './progress.js';
 export type { ProgressOptions } from './progress.js';
 export { configErrorFromZod, parseWithSchema, type ZodConfigErrorOptions } from './parse-config.js';
 export { packageVersion } from './package-version.js';
+export { normalCdf, normalQuantile, studentTCdf, studentTQuantile } from './distributions.js';
+export {
+  politisWhiteBlockLength,
+  stationaryBootstrapIndices,
+  bootstrapMean,
+  bootstrapPairedMeanDifference,
+  bootstrapStatistic,
+  bootstrapPairedStatistic,
+} from './bootstrap.js';
+export type { BootstrapOptions, StatisticBootstrapOptions, BootstrapInterval, PairedBootstrapResult } from './bootstrap.js';
+export {
+  sharpeRatio,
+  sharpeStandardErrorIid,
+  sharpeStandardError,
+  neweyWestLags,
+  loEta,
+  sharpeWithInterval,
+  formatSharpe,
+} from './sharpe.js';
+export type { SharpeOptions, SharpeEstimate } from './sharpe.js';
+export { sharpeMoments, probabilisticSharpeRatio, expectedMaxSharpe, deflatedSharpeRatio } from './deflated-sharpe.js';
+export type { SharpeMoments, DeflatedSharpe } from './deflated-sharpe.js';
+export { dieboldMariano } from './forecast-tests.js';
+export type { DieboldMarianoOptions, DieboldMarianoResult } from './forecast-tests.js';
+export { MIN_WINDOWS_TO_JUDGE, MIN_TRADES_TO_JUDGE, judgeDifference, formatInterval } from './verdict.js';
+export type { VerdictKind, Verdict, DifferenceInterval, JudgeOptions } from './verdict.js';
