@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
-  format: ['esm'],
+  format: ['esm', 'cjs'],
   target: 'node20',
   platform: 'node',
   dts: true,

@@ -108,22 +108,30 @@ if (command === 'start') {
   const started = Date.now();
   ensureInstall();
   build();
+  step('linting (biome: errors fail, warnings are shown)');
+  const lint = run(bin('biome'), ['lint', '--diagnostic-level=error']);
   step('type-checking every package (sources and tests)');
   const tc = run(bin('nx'), ['run-many', '-t', 'typecheck', '--outputStyle=static']);
   step('running every test');
   const resultsFile = path.join(root, '.vitest-results.json');
   const vt = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...rest]);
   const s = summarise(resultsFile);
+  // What users install: pack every package, publint --strict, attw, and run examples/ from the tarballs.
+  step('checking the packed packages (publint, attw) and the examples');
+  const pk = run(process.execPath, [path.join(root, 'tools/scripts/check-packages.mjs')]);
+  const packagesFailed = (pk.status !== 0 ? 1 : 0) + (lint.status !== 0 ? 1 : 0);
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   console.log('');
   if (tc.status !== 0) console.log('typecheck: FAILED (see above)');
+  if (lint.status !== 0) console.log('lint: FAILED (see above)');
+  if (pk.status !== 0) console.log('packages: FAILED (see above)');
   if (s) {
     console.log(`${s.files} test files, ${minutes} min in all`);
-    console.log(`tests: ${s.passed} passed, ${s.failed + (tc.status !== 0 ? 1 : 0)} failed, ${s.skipped} skipped`);
+    console.log(`tests: ${s.passed} passed, ${s.failed + (tc.status !== 0 ? 1 : 0) + packagesFailed} failed, ${s.skipped} skipped`);
   } else {
     console.log('tests: 0 passed, 1 failed (the test runner wrote no results)');
   }
-  process.exit(vt.status !== 0 || tc.status !== 0 ? 1 : 0);
+  process.exit(vt.status !== 0 || tc.status !== 0 || packagesFailed ? 1 : 0);
 } else {
   console.error('usage: node tools/scripts/run.mjs start|test [args]');
   process.exit(2);

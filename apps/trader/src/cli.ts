@@ -1,7 +1,10 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { TaError } from '@task-agnostic/core';
+import path from 'node:path';
+import { TaError, packageVersion } from '@task-agnostic/core';
 
 // A minor GC between candles (model's idleMinorGc) keeps V8's pauses out of the decisions; it
 // needs gc(), which Node exposes only with --expose-gc: turn it on here for the trader process.
@@ -16,6 +19,10 @@ import { runDashboard, runInitModel, runStatus, runTrading } from './run.js';
 export async function main(argv: readonly string[]): Promise<number> {
   const out = (s: string): void => void process.stdout.write(`${s}\n`);
   try {
+    if (argv[0] === '--version' || argv[0] === '-V') {
+      out(`trader ${packageVersion(path.dirname(fileURLToPath(import.meta.url)))}`);
+      return 0;
+    }
     const args = parseCli(argv);
     if (args.command === 'help') {
       process.stdout.write(args.topic ? USAGE[args.topic] : HELP);
@@ -48,7 +55,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-const self = process.argv[1] ?? '';
-if (/cli\.(ts|js)$/.test(self)) {
+/**
+ * True when this file is the process's entry point: run directly, or through a package manager's
+ * bin link (`node_modules/.bin/trader`, a symlink or a shim with another name), so compare real paths.
+ */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -1,5 +1,5 @@
 /** The commands behind the CLI: paper / live trading runs, init-model, status. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, INTERVAL_MS, readCandlesCsvSync, sliceColumns, type SymbolId } from '@task-agnostic/core';
 import { BybitClient, InstrumentCatalog, InstrumentInfoError, leverageFor } from '@task-agnostic/bybit';
 import { initBackend } from '@task-agnostic/tf';
@@ -226,6 +226,8 @@ export async function runInitModel(a: InitModelArgs, out: (s: string) => void): 
 }
 
 export function runStatus(a: StatusArgs, out: (s: string) => void): number {
+  // Reading a status must never create a journal (a typo would leave an empty database behind).
+  if (!existsSync(a.journal)) throw new ConfigError(`no journal at ${a.journal}: check the path (status only reads journals)`, 'journal');
   const j = Journal.open(a.journal, { readOnly: true });
   try {
     out(`journal ${a.journal}: ${Object.entries(j.counts()).map(([k, v]) => `${k} ${v}`).join(', ')}`);

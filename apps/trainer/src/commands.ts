@@ -1,7 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { ConfigError, parseInterval } from '@task-agnostic/core';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, packageVersion, parseInterval } from '@task-agnostic/core';
 import { initBackend } from '@task-agnostic/tf';
 import { describeSymbols, resolveConfig, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { fetchCandles } from './fetch-run.js';
@@ -559,6 +560,10 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
 export async function runCli(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') return help(rest[0] ?? '');
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`trainer ${packageVersion(path.dirname(fileURLToPath(import.meta.url)))}\n`);
+    return 0;
+  }
   const fn = COMMANDS[command];
   if (!fn) {
     process.stderr.write(`unknown command '${command}'\n\n${HELP['']}`);

@@ -1,7 +1,17 @@
 export type { Candle, CandleColumns, CandleSeries, SymbolId } from './candle.js';
 export { INTERVALS, INTERVAL_MS, isInterval, parseInterval, intervalMs, intervalFromMs, barsPerYear } from './interval.js';
 export type { Interval } from './interval.js';
-export { TaError, ConfigError, DataError, ArtifactError, redactSecrets } from './errors.js';
+export {
+  TaError,
+  ConfigError,
+  DataError,
+  ArtifactError,
+  isTaError,
+  isConfigError,
+  isDataError,
+  isArtifactError,
+  redactSecrets,
+} from './errors.js';
 export { REGIMES, DIRECTION_CLASSES, RISK_LEVELS, BUILTIN_TASK_IDS } from './task-outputs.js';
 export type {
   Regime,
@@ -69,6 +79,7 @@ export {
 export { ProgressBar, formatDuration } from './progress.js';
 export type { ProgressOptions } from './progress.js';
 export { configErrorFromZod, parseWithSchema, type ZodConfigErrorOptions } from './parse-config.js';
+export { packageVersion } from './package-version.js';
 export { normalCdf, normalQuantile, studentTCdf, studentTQuantile } from './distributions.js';
 export {
   politisWhiteBlockLength,

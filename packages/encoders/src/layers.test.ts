@@ -57,7 +57,7 @@ describe('layers', () => {
     const a = tf.randomNormal([2, 4, 3], 0, 1, 'float32', 1);
     const b = tf.randomNormal([2, 4, 4], 0, 1, 'float32', 2);
     const got = applyDenseOverParts([a, b], d, 'relu');
-    const want = tf.relu(tf.add(tf.matMul(tf.reshape(tf.concat([a, b], 2), [8, 7]), d.w), d.b)).reshape([2, 4, 3]);
+    const want = tf.reshape(tf.relu(tf.add(tf.matMul(tf.reshape(tf.concat([a, b], 2), [8, 7]), d.w), d.b)), [2, 4, 3]);
     expect(got.shape).toEqual([2, 4, 3]);
     const g = got.dataSync();
     want.dataSync().forEach((v, i) => expect(g[i]!).toBeCloseTo(v, 5));

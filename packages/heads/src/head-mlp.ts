@@ -4,7 +4,7 @@
  * Glorot-uniform kernels and zero biases.
  */
 import { ConfigError, DataError, Rng } from '@task-agnostic/core';
-import { tf } from '@task-agnostic/tf';
+import { glorotUniform, tf } from '@task-agnostic/tf';
 import type { Head } from './task.js';
 
 /** Hidden width of every head (source design: hidden_dim of TaskHead; 64 as in its encoder's first layer). */
@@ -35,7 +35,7 @@ export function createMlpHead(options: MlpHeadOptions): Head {
   const rng = new Rng(seed).split(`head:${name}`);
   const prefix = uniquePrefix(name);
   const init = (shape: [number, number], s: number): tf.Tensor =>
-    tf.initializers.glorotUniform({ seed: s }).apply(shape, 'float32');
+    glorotUniform(shape, s);
   const k1 = init([inputDim, hidden], rng.seedInt());
   const k2 = init([hidden, outputDim], rng.seedInt());
   const z1 = tf.zeros([hidden]);

@@ -4,7 +4,7 @@
  * is tested independently of the upstream packages. The integration tests use the real ones.
  */
 import { ConfigError, DataError, Rng, type Candle, type CandleColumns } from '@task-agnostic/core';
-import { tf } from '@task-agnostic/tf';
+import { glorotUniform, tf } from '@task-agnostic/tf';
 import type { Encoder, FeatureMatrix, Head, ModelComponents, Normalizer, StreamingFeatures, Task, TaskState } from './contracts.js';
 
 let uid = 0;
@@ -15,7 +15,7 @@ function zerosVariable(n: number, name: string): tf.Variable {
   return v;
 }
 function variable(shape: number[], seed: number, name: string): tf.Variable {
-  const init = tf.initializers.glorotUniform({ seed }).apply(shape, 'float32');
+  const init = glorotUniform(shape, seed);
   const v = tf.variable(init, true, `${name}_${uid++}`);
   init.dispose();
   return v;

@@ -4,7 +4,7 @@
  * @tensorflow/tfjs-backend-wasm, else the pure-JS cpu backend. Overridable by option or by the
  * TAT_BACKEND environment variable. The choice is announced once.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tfjs.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { installFastMatMul } from './fast-matmul.js';

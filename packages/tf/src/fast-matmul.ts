@@ -12,7 +12,7 @@
  * (attention's QK^T with B > 1 on both sides) keep the original kernel only with the flags
  * removed.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tfjs.js';
 
 type KernelConfig = ReturnType<typeof tf.getKernel> & object;
 type KernelFunc = KernelConfig['kernelFunc'];

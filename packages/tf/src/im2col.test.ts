@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { temporalIm2col } from './im2col.js';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tfjs.js';
 
 describe('temporalIm2col', () => {
   it.each([

@@ -6,7 +6,7 @@
  * ~30 ms per gather); other backends get the same matrix from pad + k slices + concat.
  * No gradient is registered: use it inside a tf.customGrad (packages/encoders' temporal conv).
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tfjs.js';
 
 const KERNEL = 'TatTemporalIm2col';
 

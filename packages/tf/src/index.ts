@@ -6,3 +6,4 @@ export type { DenseActivation } from './ops.js';
 export { KernelRunner, gradientTapeActive } from './kernels.js';
 export type { TensorRef } from './kernels.js';
 export { temporalIm2col } from './im2col.js';
+export { glorotUniform, computeFans } from './init.js';

@@ -12,7 +12,7 @@
  * view. Only the `cpu` and `wasm` backends are supported (their kernels return plain records):
  * `KernelRunner.forCurrentBackend()` returns null elsewhere.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tfjs.js';
 
 /** A backend tensor record: what kernels take and return. A tf.Tensor is one too. */
 export interface TensorRef {

@@ -3,7 +3,7 @@
  * rank are folded to 2-D before the product (a 3-D x 2-D broadcast matMul has no gradient in
  * tfjs 4.22 and is slow on wasm), and bias/activation are fused into one kernel.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tfjs.js';
 import { KernelRunner, gradientTapeActive } from './kernels.js';
 
 export type DenseActivation = 'linear' | 'relu';
