@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket } from '@task-agnostic/core';
-import { readModelJson, writeModelEvaluation, type DeploymentEvaluation } from '@task-agnostic/model';
+import { MANIFEST_CHECKSUM_FIELD, manifestChecksum, readModelJson, writeModelEvaluation, type DeploymentEvaluation } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
 import { main } from './cli.js';
 import { checkDeployment, deploymentAllows, describeDeployment } from './deployment-gate.js';
@@ -74,7 +74,8 @@ describe('trader live / paper with the gate', () => {
     // an artifact as an older trainer wrote it: trained (no untrained marker), no evaluation
     const j = JSON.parse(readFileSync(path.join(trainedNoEval, 'model.json'), 'utf8')) as { metrics: Record<string, unknown> };
     j.metrics = { test: {} };
-    writeFileSync(path.join(trainedNoEval, 'model.json'), JSON.stringify(j));
+    // resealed as a trainer would write it (model.json carries its own checksum since format 3)
+    writeFileSync(path.join(trainedNoEval, 'model.json'), JSON.stringify({ ...j, [MANIFEST_CHECKSUM_FIELD]: manifestChecksum(j) }));
     process.env.BYBIT_API_KEY = 'AKEYAKEYAKEY';
     process.env.BYBIT_API_SECRET = 'SUPERSECRETVALUE123';
     const e = process.stderr.write.bind(process.stderr);

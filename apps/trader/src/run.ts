@@ -1,5 +1,6 @@
 /** The commands behind the CLI: paper / live trading runs, init-model, status. */
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError, INTERVAL_MS, readCandlesCsvSync, sliceColumns, type SymbolId } from '@task-agnostic/core';
 import { BybitClient, InstrumentCatalog, InstrumentInfoError, leverageFor } from '@task-agnostic/bybit';
 import { initBackend } from '@task-agnostic/tf';
@@ -96,15 +97,16 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     if (!creds) throw new ConfigError('live trading against a simulator still needs keys (BYBIT_API_KEY / BYBIT_API_SECRET or --key-file)', 'keys');
   }
   // The deployment gate, before anything connects or a journal opens.
-  const deployment = checkDeployment(await readModelJson(a.model), { fusion: cfg.fusion, symbols: cfg.symbols });
-  const gateNote = describeDeployment(deployment, a.command, a.allowUnprovenModel);
-  if (!deploymentAllows(deployment, a.command, a.allowUnprovenModel)) throw new ConfigError(gateNote, 'model');
-  if (!deployment.proven) io.out(gateNote);
+  // (A folder with no model.json is refused when the model loads, after the exchange's rules are checked.)
+  const deployment = existsSync(path.join(a.model, 'model.json')) ? checkDeployment(await readModelJson(a.model), { fusion: cfg.fusion, symbols: cfg.symbols }) : undefined;
+  const gateNote = deployment ? describeDeployment(deployment, a.command, a.allowUnprovenModel) : '';
+  if (deployment && !deploymentAllows(deployment, a.command, a.allowUnprovenModel)) throw new ConfigError(gateNote, 'model');
+  if (deployment && !deployment.proven) io.out(gateNote);
   const logger: Logger = createLogger({ ...(a.logFile ? { file: a.logFile } : {}), level: a.logLevel, secrets: creds ? [creds.apiSecret, creds.apiKey] : [] });
   const files = a.replay ? replayFiles(a.replay, cfg.symbols) : undefined;
   // The dashboard's port is bound first: a port in use stops here, before anything is opened.
   const ops = await Operations.start(a, logger, io.out);
-  if (!deployment.proven) ops.alerts.notify({ kind: 'deployment-gate', message: gateNote, data: { problems: deployment.problems } });
+  if (deployment && !deployment.proven) ops.alerts.notify({ kind: 'deployment-gate', message: gateNote, data: { problems: deployment.problems } });
   let journal: Journal;
   try {
     journal = Journal.open(a.journal, { synchronous: a.journalSync });
@@ -128,7 +130,7 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     const catalog = a.command === 'live' ? await prepareLive(client!, cfg.symbols, Number(cfg.account.leverage ?? 1), logger) : undefined;
     const backend = await initBackend();
     const model = await loadTraderModel(a.model);
-    logger.info({ deploymentGate: deployment.proven ? 'proven' : a.command === 'live' ? 'overridden' : 'warned', problems: deployment.problems }, 'deployment gate');
+    logger.info({ deploymentGate: deployment?.proven ? 'proven' : a.command === 'live' ? 'overridden' : 'warned', problems: deployment?.problems ?? [] }, 'deployment gate');
     logger.info({ command: a.command, model: a.model, symbols: cfg.symbols, interval: cfg.interval, journal: a.journal, backend, keys: creds ? maskKey(creds.apiKey) : null }, 'trader starting');
     const decision = decisionOf(cfg, model);
     logger.info({ fusion: cfg.fusion, thresholds: decision.policy?.thresholds ?? null, gate: decision.policy?.gate ?? null }, decision.note);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket, Rng } from '@task-agnostic/core';
-import { DEFAULT_FEATURE_SET, computeFeatures, makeWindows } from '@task-agnostic/features';
+import { computeFeatures, makeWindows, type FeatureSetConfig } from '@task-agnostic/features';
 import { getTask } from '@task-agnostic/heads';
 import { normalizerForSeries } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
@@ -74,7 +74,7 @@ describe('leave-symbols-out evaluation', () => {
     const nz = normalizerForSeries(model, 'CCCUSDT', candles, trainEnd, { minRows: 1 });
     expect(nz.source).toBe('history');
     expect(s.normaliser).toBe(nz.note);
-    const m = nz.normalizer.transform(computeFeatures(candles, DEFAULT_FEATURE_SET));
+    const m = nz.normalizer.transform(computeFeatures(candles, model.featureConfig as FeatureSetConfig));
     const dState = dir.fit(candles, trainEnd);
     const dl = dir.labels(candles, dState);
     const vl = vol.labels(candles, vol.fit(candles, trainEnd));

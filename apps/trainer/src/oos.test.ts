@@ -33,7 +33,7 @@ describe('out-of-sample evaluate and backtest', () => {
       name: 'oos',
       out: path.join(dir, 'runs'),
       seed: 3,
-      data: { source: 'csv', path: data, symbols: ['SYNAUSDT'], split: { valFraction: 0.2, testFraction: 0.25 } },
+      data: { source: 'csv', path: data, symbols: ['SYNAUSDT'], stride: 1, split: { valFraction: 0.2, testFraction: 0.25 } },
       model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction'] },
       training: { epochs: 1, batchSize: 64 },
     } as never);

@@ -7,6 +7,7 @@ import { initBackend } from '@task-agnostic/tf';
 import type { DeploymentEvaluation } from './artifact-schema.js';
 import { loadModel, readModelJson, saveModel, writeModelEvaluation } from './artifact.js';
 import { TaskAgnosticModel } from './model.js';
+import { MANIFEST_CHECKSUM_FIELD, manifestChecksum } from './manifest-checksum.js';
 import { FakeNormalizer, fakeComponents, fakeComputeFeatures } from './test-doubles.js';
 
 const candles = generateSyntheticMarket({ bars: 300, seed: 9 }).candles;
@@ -71,7 +72,9 @@ describe('the deployment evaluation in model.json (additive, versioned)', () => 
     await saveModel(model, dir);
     await expect(writeModelEvaluation(dir, { ...EVAL, level: 2 })).rejects.toThrow(/evaluation\.level/);
     const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
-    writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ ...json, evaluation: { ...EVAL, version: 7 } }));
+    const bad = { ...json, evaluation: { ...EVAL, version: 7 } };
+    // resealed, so the schema check (not the checksum) is what refuses it
+    writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ ...bad, [MANIFEST_CHECKSUM_FIELD]: manifestChecksum(bad) }));
     await expect(readModelJson(dir)).rejects.toThrow(ArtifactError);
     await expect(readModelJson(dir)).rejects.toThrow(/evaluation\.version/);
   });

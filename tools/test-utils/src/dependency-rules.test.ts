@@ -75,15 +75,17 @@ describe('dependency rule', () => {
     }
   });
 
-  it('every package is publishable: ESM, exports with types, files, description, README, 0.x version', () => {
+  it('every package is publishable: ESM + CommonJS exports with types for both, files, description, README, 0.x version', () => {
     for (const name of PACKAGES) {
       const dir = path.join(root, 'packages', name);
       const p = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
       expect(p.name).toBe(`@task-agnostic/${name}`);
       expect(p.type).toBe('module');
-      expect(p.exports['.'].types).toBe('./dist/index.d.ts');
-      expect(p.exports['.'].import).toBe('./dist/index.js');
-      expect(p.files).toContain('dist');
+      expect(p.exports['.'].import).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+      expect(p.exports['.'].require).toEqual({ types: './dist/index.d.cts', default: './dist/index.cjs' });
+      expect(p.files).toEqual(expect.arrayContaining(['dist', 'README.md', 'CHANGELOG.md', 'LICENSE']));
+      expect(p.scripts.prepack).toMatch(/prepack\.mjs/);
+      for (const [dep, range] of Object.entries({ ...p.dependencies })) if (dep.startsWith('@task-agnostic/')) expect(range).toBe('workspace:^');
       expect(typeof p.description).toBe('string');
       expect(p.version).toMatch(/^\d+\.\d+\.\d+/);
       expect(existsSync(path.join(dir, 'README.md'))).toBe(true);
