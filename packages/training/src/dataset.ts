@@ -105,8 +105,11 @@ interface Pick {
 }
 
 function pickRows(from: number, to: number, minEnd: number, stride: number, labels: readonly TaskLabelsLike[], series: number, out: Pick[]): void {
-  // `to` is exclusive and already accounts for the horizon.
-  for (let e = Math.max(from, minEnd); e < to; e += stride) {
+  // `to` is exclusive and already accounts for the horizon. Thinned windows sit on absolute rows
+  // (row % stride === 0), so models with other horizons (other purge gaps) keep the same rows and
+  // their test windows can be paired for intervals.
+  const first = Math.max(from, minEnd);
+  for (let e = first + ((stride - (first % stride)) % stride); e < to; e += stride) {
     let ok = true;
     for (const l of labels) if (!l.valid[e]) ok = false;
     if (ok) out.push({ series, end: e });
