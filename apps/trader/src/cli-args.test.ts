@@ -1,9 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseCli } from './cli-args.js';
 import { main } from './cli.js';
+
+/** Runs the CLI's main with stdout and stderr captured. */
+const capture = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(argv), out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+};
 
 describe('parseCli', () => {
   it('parses paper with a replay', () => {
@@ -96,20 +112,6 @@ describe('dashboard and alert flags', () => {
 });
 
 describe('trader --help and bad flags (no stack traces)', () => {
-  const capture = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const o = process.stdout.write.bind(process.stdout);
-    const e = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-    try {
-      return { code: await main(argv), out: out.join(''), err: err.join('') };
-    } finally {
-      process.stdout.write = o;
-      process.stderr.write = e;
-    }
-  };
 
   it.each([
     [['--help'], /Usage: trader <command>/],
@@ -143,5 +145,21 @@ describe('trader --help and bad flags (no stack traces)', () => {
     expect(r.err).toMatch(usage);
     expect(r.err).not.toMatch(/\n\s+at /); // no stack frame
     expect(r.err).not.toMatch(/TypeError/);
+  });
+});
+
+describe('trader status and --version', () => {
+  it('status on a missing journal is an error and creates nothing', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tat-status-')), 'typo.db');
+    const r = await capture(['status', '--journal', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no journal at .*typo\.db/);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('--version prints the package version', async () => {
+    const r = await capture(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^trader \d+\.\d+\.\d+\n$/);
   });
 });

@@ -24,7 +24,8 @@ export interface LoadRunOptions {
   readonly thresholds?: ThresholdsMode;
 }
 
-export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<TrainedRun> {
+/** A run folder's paths and its validated config.json (a clear DataError when it is no run folder). */
+async function readRunConfig(runDir: string): Promise<{ paths: ReturnType<typeof runPaths>; cfg: TrainerConfig }> {
   const paths = runPaths(path.dirname(runDir), path.basename(runDir));
   let raw: unknown;
   try {
@@ -32,7 +33,11 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
   } catch (err) {
     throw new DataError(`${runDir} is not a trainer run folder: cannot read ${paths.config} (${(err as Error).message})`);
   }
-  const base = parseTrainerConfig(raw, paths.config);
+  return { paths, cfg: parseTrainerConfig(raw, paths.config) };
+}
+
+export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<TrainedRun> {
+  const { paths, cfg: base } = await readRunConfig(runDir);
   const cfg: TrainerConfig = {
     ...base,
     data: o.dataPath ? { ...base.data, source: 'csv', path: path.resolve(o.dataPath) } : base.data,
@@ -62,13 +67,6 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
 
 /** A run folder's config and saved model only (no data), e.g. for `trainer lso`. */
 export async function loadRunModel(runDir: string): Promise<{ cfg: TrainerConfig; model: Awaited<ReturnType<typeof loadModel>>; paths: ReturnType<typeof runPaths> }> {
-  const paths = runPaths(path.dirname(runDir), path.basename(runDir));
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(paths.config, 'utf8'));
-  } catch (err) {
-    throw new DataError(`${runDir} is not a trainer run folder: cannot read ${paths.config} (${(err as Error).message})`);
-  }
-  const cfg = parseTrainerConfig(raw, paths.config);
+  const { paths, cfg } = await readRunConfig(runDir);
   return { cfg, model: await loadModel(paths.model), paths };
 }
