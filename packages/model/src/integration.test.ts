@@ -118,8 +118,11 @@ describe('TaskAgnosticModel with the real packages', () => {
     edit((j) => (j.normalizer = { ...j.normalizer, names: 'oops' }));
     await expect(loadModel(dir)).rejects.toThrow(/^the artifact normaliser state is invalid: /);
     edit((j) => {
-      j.config.tasks[0].id = 'my_task';
-      j.tasks[0].id = 'my_task';
+      const [configTask] = j.config.tasks;
+      const [task] = j.tasks;
+      if (!configTask || !task) throw new Error('the saved model lists no task to rename');
+      configTask.id = 'my_task';
+      task.id = 'my_task';
     });
     await expect(loadModel(dir)).rejects.toThrow(/^the model cannot be rebuilt from model\.json: .*unknown task 'my_task'/);
   });
