@@ -120,17 +120,20 @@ Examples:
                [--data <csv|dir>] [--symbols A,B] [--exchange bybit] [--from DATE] [--to DATE]
                [--epochs N] [--seed N] [--name NAME] [--out runs] [--no-progress]
 
-N test periods of the given length (3mo, 6w, 30d, 12h, 1y) ending at the data's end. For each fold a
-model is trained on the bars before its test period only (expanding: from the data's start; rolling:
-the first fold's training length, moved forward; early stopping on its own validation split) and
-applied as saved to the test period: per-task metrics beside the naive baselines, and a backtest.
-The folds' test windows and bar returns are stitched: metrics and Sharpe ratios with 95% intervals
-and verdicts. Progress per fold; a killed run resumes after its last finished fold.
-Writes <out>/<name>/walk-forward/folds.jsonl (one line per fold) and summary.json.
+N test periods of the given length (3mo, 6w, 30d, 12h, 1y) ending at the data's end (--from/--to cut
+the data first). For each fold a model is trained on the bars before its test period only (expanding:
+from the data's start; rolling: the first fold's training length, moved forward; early stopping,
+calibration and the decision thresholds on its own validation split) and applied as saved to the test
+period: per-task metrics beside the naive baselines, and the model's strategy beside buy-and-hold,
+vol-targeted buy-and-hold and time-series momentum (same engine, fees, slippage). Per fold and
+stitched (the folds' returns chained): every Sharpe with its 95% interval and trades, the model's
+Sharpe minus each naive one with a paired 95% interval and a verdict, and the model's Sharpe deflated
+for the threshold candidates tried. Progress per fold; a killed run resumes after its last finished fold.
+Writes <out>/<name>/walk-forward/folds.jsonl (one line per fold), summary.json and report.html.
 
 Example:
-  trainer walk-forward --config default --data ../shared/data/candles --exchange bybit --symbols BTCUSDT \
-      --from 2022-01-01 --to 2026-01-01 --folds 12 --test-length 3mo --retrain expanding --name wf-btc
+  trainer walk-forward --config default --data ../shared/data/candles --exchange bybit --symbols BTCUSDT \\
+      --from 2021-01-01 --to 2025-10-01 --folds 11 --test-length 3mo --retrain expanding --name wf-btc
 `,
   lso: `trainer lso <run-dir> [--no-alone] [--alone-epochs N] [--alone-stride N] [--resamples N]
 

@@ -28,8 +28,15 @@ export { oosRanges, evaluateOos, warmupNeeded, oosLabel, oosRaw } from './oos.js
 export type { OosRange, OosEvaluation, OosTaskResult, OosRaw } from './oos.js';
 export { openOos, runOosEvaluate, runOosBacktest, printOosEvaluation } from './oos-run.js';
 export type { OosRequest, OpenedOos } from './oos-run.js';
-export { runWalkForward, foldSpans, parsePeriod, summarise as summariseWalkForward, printWalkForward } from './walk-forward.js';
-export type { Retrain, Period, FoldSpan, FoldRecord, WalkForwardOptions, WalkForwardSummary } from './walk-forward.js';
+export { runWalkForward, foldSpans, parsePeriod } from './walk-forward.js';
+export type { Period, WalkForwardOptions } from './walk-forward.js';
+export { runFold, foldConfig, NAIVE_STRATEGIES } from './walk-forward-fold.js';
+export type { FoldSpan, FoldRecord, FoldOptions, FoldBacktest, FoldStrategy } from './walk-forward-fold.js';
+export { summarise as summariseWalkForward, printWalkForward, growth } from './walk-forward-summary.js';
+export type { Retrain, WalkForwardSummary, SymbolWalkForward, BacktestBlock, StrategySummary, VsNaive } from './walk-forward-summary.js';
+export { renderWalkForwardHtml } from './walk-forward-html.js';
+export { trialSet, deflateSharpe, deflateStitched } from './deflation.js';
+export type { TrialSet, DeflatedSharpeReport } from './deflation.js';
 export { regimeTruthAccuracy, forwardTrueRegime, wilsonInterval } from './regime-truth.js';
 export type { RegimeTruthReport, RegimeTruthBySymbol, RegimeTruthInput } from './regime-truth.js';
 export type { SyntheticTruth } from './data-source.js';

@@ -10,10 +10,11 @@ import { backtestReportJson, renderReportHtml } from '@task-agnostic/backtest';
 import { parseTrainerConfig, type TrainerConfig } from './config.js';
 import { loadData } from './data-source.js';
 import { fmt, textTable } from './format.js';
-import { backtestSharpe, fmtInterval } from './intervals.js';
+import { backtestSharpe, barReturns, fmtInterval } from './intervals.js';
 import { evaluateOos, oosLabel, oosRanges, type OosEvaluation, type OosRange } from './oos.js';
 import { backtestSymbol } from './backtest-run.js';
-import { backtestLine } from './pipeline.js';
+import { backtestLine, deflatedLine, policyTrials, readPolicyFit } from './pipeline.js';
+import { deflateSharpe } from './deflation.js';
 import { runPaths } from './run-paths.js';
 import { jsonSafe, type Log } from './train-run.js';
 
@@ -109,13 +110,17 @@ export async function runOosBacktest(q: OosRequest, log: Log): Promise<string> {
   try {
     await mkdir(o.outDir, { recursive: true });
     const out: unknown[] = [];
+    const fit = o.model.decisionPolicy ? await readPolicyFit(path.join(q.runDir, 'decision-policy.json')) : null;
     for (const [i, r] of o.ranges.entries()) {
       const d = { symbol: r.symbol, interval: r.interval, candles: r.candles, source: r.source, dropped: 0, filled: 0 };
       const b = backtestSymbol(o.cfg, o.model, d, r.start, log);
       const s = backtestSharpe(b.result, o.cfg.seed + i);
       log(backtestLine(`${r.symbol} (out of sample ${r.from} .. ${r.to})`, b.result, s));
+      const trials = policyTrials(o.cfg, o.model, 'fitted', fit, r.symbol);
+      const deflated = trials ? deflateSharpe(barReturns(b.result.equity, b.result.initialEquity), trials, b.result.barsPerYear, b.result.metrics.trades) : null;
+      log(deflatedLine(deflated));
       await writeFile(path.join(o.outDir, `backtest-${r.symbol}.html`), renderReportHtml(b.result, { title: `${o.cfg.name}: out-of-sample backtest ${r.symbol} ${r.from} .. ${r.to}` }));
-      out.push({ symbol: r.symbol, from: r.from, to: r.to, warmupBars: r.warmupBars, seenInTraining: o.seenSymbols.includes(r.symbol), decisions: b.decisions, topReasons: b.topReasons, sharpe: s, report: backtestReportJson(b.result) });
+      out.push({ symbol: r.symbol, from: r.from, to: r.to, warmupBars: r.warmupBars, seenInTraining: o.seenSymbols.includes(r.symbol), decisions: b.decisions, topReasons: b.topReasons, sharpe: s, deflated, report: backtestReportJson(b.result) });
     }
     const file = path.join(o.outDir, 'backtest.json');
     await writeFile(file, JSON.stringify({ symbols: out }, jsonSafe) + '\n');
