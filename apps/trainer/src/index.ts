@@ -28,9 +28,9 @@ export { oosRanges, evaluateOos, warmupNeeded, oosLabel, oosRaw } from './oos.js
 export type { OosRange, OosEvaluation, OosTaskResult, OosRaw } from './oos.js';
 export { openOos, runOosEvaluate, runOosBacktest, printOosEvaluation } from './oos-run.js';
 export type { OosRequest, OpenedOos } from './oos-run.js';
-export { runWalkForward, foldSpans, parsePeriod } from './walk-forward.js';
+export { runWalkForward, foldSpans, parsePeriod, walkForwardKey } from './walk-forward.js';
 export type { Period, WalkForwardOptions } from './walk-forward.js';
-export { runFold, foldConfig, NAIVE_STRATEGIES } from './walk-forward-fold.js';
+export { runFold, foldConfig, loadWalkForwardData, NAIVE_STRATEGIES } from './walk-forward-fold.js';
 export type { FoldSpan, FoldRecord, FoldOptions, FoldBacktest, FoldStrategy } from './walk-forward-fold.js';
 export { summarise as summariseWalkForward, printWalkForward, growth } from './walk-forward-summary.js';
 export type { Retrain, WalkForwardSummary, SymbolWalkForward, BacktestBlock, StrategySummary, VsNaive } from './walk-forward-summary.js';

@@ -85,6 +85,27 @@ function sliceData(d: SymbolData, fromMs: number, toMs: number): SymbolData {
   return { ...d, candles: sliceColumns(c, lowerBound(c, fromMs), lowerBound(c, toMs)) };
 }
 
+/**
+ * The config's candles cut to [data.start, data.end) (--from, --to), with a clear error when the
+ * cut leaves a symbol nothing: the dates asked for and the data's range.
+ */
+export async function loadWalkForwardData(cfg: TrainerConfig): Promise<SymbolData[]> {
+  const { start, end } = cfg.data;
+  if (start !== undefined && end !== undefined && end <= start) throw new ConfigError(`--to ${iso(end)} is not after --from ${iso(start)}`, 'to');
+  const all = await loadConfigData({ ...cfg, data: { ...cfg.data, start: undefined, end: undefined } });
+  return all.map((d) => {
+    const c = d.candles;
+    if (c.length === 0) throw new DataError(`${d.symbol}: no candles in ${d.source}`);
+    const range = `${d.symbol}'s candles run from ${iso(c.tsMs[0]!)} to ${iso(c.tsMs[c.length - 1]!)} (${d.source})`;
+    if (start !== undefined && start > c.tsMs[c.length - 1]!) throw new DataError(`--from ${iso(start)} is after the data ends: ${range}`);
+    if (end !== undefined && end <= c.tsMs[0]!) throw new DataError(`--to ${iso(end)} is before the data starts: ${range}`);
+    const a = start === undefined ? 0 : lowerBound(c, start);
+    const b = end === undefined ? c.length : lowerBound(c, end);
+    if (b - a < 2) throw new DataError(`${d.symbol}: ${b - a} candles between --from ${start === undefined ? '-' : iso(start)} and --to ${end === undefined ? '-' : iso(end)}: ${range}`);
+    return a === 0 && b === c.length ? d : { ...d, candles: sliceColumns(c, a, b) };
+  });
+}
+
 /** The config a fold trains with: the run's, with a validation split and no test split (the test period is the fold's). */
 export function foldConfig(cfg: TrainerConfig, span: FoldSpan): TrainerConfig {
   const valFraction = 'valFraction' in cfg.data.split ? cfg.data.split.valFraction : 0.15;
@@ -97,7 +118,7 @@ export async function runFold(cfg: TrainerConfig, span: FoldSpan, o: FoldOptions
   const k = span.index;
   const t0 = Date.now();
   const c0 = process.cpuUsage();
-  const data = o.data ?? (await loadConfigData(cfg));
+  const data = o.data ?? (await loadWalkForwardData(cfg));
   const trainData = data.map((d) => sliceData(d, span.trainStartMs, span.testStartMs)).filter((d) => d.candles.length > 0);
   if (trainData.length === 0) throw new DataError(`fold ${k + 1}: no training candles before ${iso(span.testStartMs)}`);
   const fcfg = foldConfig(cfg, span);

@@ -13,12 +13,10 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, DataError, INTERVAL_MS, lowerBound, sliceColumns } from '@task-agnostic/core';
-import type { SymbolData } from './data-source.js';
+import { ConfigError, DataError, INTERVAL_MS } from '@task-agnostic/core';
 import type { TrainerConfig } from './config.js';
-import { loadConfigData } from './pipeline.js';
 import { jsonSafe, type Log } from './train-run.js';
-import { runFold, type FoldRecord, type FoldSpan } from './walk-forward-fold.js';
+import { loadWalkForwardData, runFold, type FoldRecord, type FoldSpan } from './walk-forward-fold.js';
 import { renderWalkForwardHtml } from './walk-forward-html.js';
 import { printWalkForward, summarise, type Retrain, type WalkForwardSummary } from './walk-forward-summary.js';
 
@@ -83,8 +81,8 @@ export interface WalkForwardOptions {
   readonly progress?: boolean;
 }
 
-/** Identifies the schedule, so a resumed run only reuses folds of the same walk-forward. */
-function runKey(cfg: TrainerConfig, o: WalkForwardOptions, spans: readonly FoldSpan[]): string {
+/** Identifies the schedule, so a resumed run only reuses folds of the same walk-forward (the `key` of runFold). */
+export function walkForwardKey(cfg: TrainerConfig, o: Pick<WalkForwardOptions, 'retrain'>, spans: readonly FoldSpan[]): string {
   return JSON.stringify({ format: FOLD_FORMAT, model: cfg.model, policy: cfg.policy, fusion: cfg.fusion, risk: cfg.risk, backtest: cfg.backtest, naive: cfg.naive, training: cfg.training, data: { ...cfg.data, split: undefined }, seed: cfg.seed, retrain: o.retrain, spans });
 }
 
@@ -107,27 +105,6 @@ async function readFolds(file: string, key: string): Promise<FoldRecord[]> {
 }
 
 
-/**
- * The config's candles cut to [data.start, data.end) (--from, --to), with a clear error when the
- * cut leaves a symbol nothing: the dates asked for and the data's range.
- */
-export async function loadWalkForwardData(cfg: TrainerConfig): Promise<SymbolData[]> {
-  const { start, end } = cfg.data;
-  if (start !== undefined && end !== undefined && end <= start) throw new ConfigError(`--to ${iso(end)} is not after --from ${iso(start)}`, 'to');
-  const all = await loadConfigData({ ...cfg, data: { ...cfg.data, start: undefined, end: undefined } });
-  return all.map((d) => {
-    const c = d.candles;
-    if (c.length === 0) throw new DataError(`${d.symbol}: no candles in ${d.source}`);
-    const range = `${d.symbol}'s candles run from ${iso(c.tsMs[0]!)} to ${iso(c.tsMs[c.length - 1]!)} (${d.source})`;
-    if (start !== undefined && start > c.tsMs[c.length - 1]!) throw new DataError(`--from ${iso(start)} is after the data ends: ${range}`);
-    if (end !== undefined && end <= c.tsMs[0]!) throw new DataError(`--to ${iso(end)} is before the data starts: ${range}`);
-    const a = start === undefined ? 0 : lowerBound(c, start);
-    const b = end === undefined ? c.length : lowerBound(c, end);
-    if (b - a < 2) throw new DataError(`${d.symbol}: ${b - a} candles between --from ${start === undefined ? '-' : iso(start)} and --to ${end === undefined ? '-' : iso(end)}: ${range}`);
-    return a === 0 && b === c.length ? d : { ...d, candles: sliceColumns(c, a, b) };
-  });
-}
-
 /** Runs (or resumes) a walk-forward and writes walk-forward/summary.json. */
 export async function runWalkForward(cfg: TrainerConfig, o: WalkForwardOptions): Promise<WalkForwardSummary> {
   const data = await loadWalkForwardData(cfg);
@@ -138,7 +115,7 @@ export async function runWalkForward(cfg: TrainerConfig, o: WalkForwardOptions):
   const dir = path.resolve(cfg.out, cfg.name, 'walk-forward');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'folds.jsonl');
-  const key = runKey(cfg, o, spans);
+  const key = walkForwardKey(cfg, o, spans);
   const done = await readFolds(file, key);
   if (done.length) o.log(`walk-forward: resuming after fold ${done.length}/${spans.length} (${file})`);
   const records = [...done];
