@@ -200,7 +200,7 @@ export function blockRows(label: string, b: BacktestBlock): string[][] {
       pctCell(s.maxDrawdown),
       sharpeCell(s.sharpe),
       v ? `${fmt(v.diff.diff.estimate, 2)} [${fmt(v.diff.diff.lo, 2)}, ${fmt(v.diff.diff.hi, 2)}]` : '-',
-      v ? v.diff.verdictText : s.name === MODEL_STRATEGY ? `(DSR ${fmt(b.deflated.dsr, 2)})` : '-',
+      v ? v.diff.verdictText : s.name === MODEL_STRATEGY ? `(DSR ${Number.isFinite(b.deflated.dsr) ? b.deflated.dsr.toFixed(2) : 'n/a'})` : '-',
     ];
   });
 }
