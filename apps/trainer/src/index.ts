@@ -2,7 +2,7 @@ export { runCli, HELP } from './commands.js';
 export { PRESETS, PRESET_TASKS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge, describeSymbols, UNIVERSAL_HOLDOUT } from './config.js';
 export { multiTimeframeFeatures, MULTI_TIMEFRAME_EXTRAS } from './feature-presets.js';
 export type { TrainerConfig, TrainerConfigInput } from './config.js';
-export { loadData, parseCandleFileName, assertSpacing, assertOneInterval } from './data-source.js';
+export { loadData, parseCandleFileName, assertOneInterval } from './data-source.js';
 export type { LoadDataOptions, SymbolData } from './data-source.js';
 export { trainRun, saveTrainRun, modelConfigOf, encoderConfigOf, dateBoundaries, datasetOptions } from './train-run.js';
 export type { TrainRunOptions, Log } from './train-run.js';
