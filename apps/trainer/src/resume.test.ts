@@ -107,5 +107,5 @@ describe('trainer train: kill -9 after two epochs, then the same command again',
     const summary = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as { history: { valTotal: number }[] };
     expect(summary(path.join(crash, 'k', 'training.json')).history.map((h) => h.valTotal)).toEqual(summary(path.join(whole, 'k', 'training.json')).history.map((h) => h.valTotal));
     expect(existsSync(staging.dir)).toBe(false);
-  }, 240_000);
+  }, 480_000);
 });
