@@ -17,6 +17,7 @@ import { jsonSafe, type Log } from './train-run.js';
 import { evaluateLeaveSymbolsOut, printLso } from './lso.js';
 import { loadRunModel } from './load-run.js';
 import { writeFile } from 'node:fs/promises';
+import { SWEEP_HELP, cmdSweep, cmdWorker } from './sweep-commands.js';
 
 const out: Log = (l) => process.stdout.write(l + '\n');
 
@@ -35,6 +36,8 @@ Commands:
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
   walk-forward  retrain per fold, test on the next period; stitched out-of-sample metrics with intervals
   lso        leave-symbols-out: the frozen model on held-out symbols vs baselines and single-symbol models
+  sweep      hyperparameter search (random or TPE) in local worker processes or on a BullMQ queue
+  worker     take sweep trials and walk-forward folds from a BullMQ queue (Redis)
 
 Examples:
   trainer main
@@ -555,6 +558,8 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   report: cmdReport,
   'walk-forward': cmdWalkForward,
   lso: cmdLso,
+  sweep: (args) => cmdSweep(args, out),
+  worker: (args) => cmdWorker(args, out),
 };
 
 export async function runCli(argv: readonly string[]): Promise<number> {

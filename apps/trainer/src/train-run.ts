@@ -53,6 +53,8 @@ export interface TrainRunOptions {
   readonly paths?: RunPaths;
   readonly progress?: boolean;
   readonly signal?: AbortSignal;
+  /** Called after every epoch (a sweep reports progress from it). */
+  readonly onEpoch?: (record: TrainModelResult['history'][number]) => void;
 }
 
 /** Trains a model on the loaded series with the config's model, training, pre-training and split settings. */
@@ -82,7 +84,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
       calibrate: cfg.calibrate === false ? false : { softmax: cfg.calibrate },
     },
     data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
-    o.signal ? { signal: o.signal } : {},
+    { ...(o.signal ? { signal: o.signal } : {}), ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}) },
   );
 }
 
