@@ -20,11 +20,11 @@ function colour(t: number): string {
 export function parallelCoordinatesSvg(s: SweepSummary, space: SearchSpace): string {
   const axes = [...s.params, s.objective];
   const ok = s.trials.filter((t) => t.objective !== null);
-  const W = Math.max(480, 150 * axes.length);
+  const W = Math.max(520, 190 * axes.length);
   const H = 320;
   const top = 40;
   const bottom = 40;
-  const left = 60;
+  const left = 110;
   const step = axes.length > 1 ? (W - 2 * left) / (axes.length - 1) : 0;
   const values = ok.map((t) => t.objective!);
   const lo = Math.min(...values);
@@ -48,7 +48,9 @@ export function parallelCoordinatesSvg(s: SweepSummary, space: SearchSpace): str
       const x = left + j * step;
       const p = j < s.params.length ? space.params[a]! : null;
       const [loLabel, hiLabel] = p ? (p.type === 'choice' ? [String(p.values[0]), String(p.values[p.values.length - 1])] : [fmt(p.low, 4), fmt(p.high, 4)]) : [fmt(lo), fmt(hi)];
-      const ticks = p?.type === 'choice' ? p.values.map((v) => `<text x="${x + 4}" y="${yOf(encode(p, v)) + 4}" font-size="10">${esc(String(v))}</text>`).join('') : `<text x="${x + 4}" y="${H - bottom + 4}" font-size="10">${esc(loLabel)}</text><text x="${x + 4}" y="${top + 4}" font-size="10">${esc(hiLabel)}</text>`;
+      const steps = p?.type === 'int' && !p.log ? Math.floor((p.high - p.low) / p.step) + 1 : 0;
+      const tickValues = p?.type === 'choice' ? p.values : p?.type === 'int' && !p.log && steps <= 12 ? Array.from({ length: steps }, (_, i) => p.low + i * p.step) : null;
+      const ticks = p && tickValues ? tickValues.map((v) => `<text x="${x + 4}" y="${yOf(encode(p, v)) + 4}" font-size="10">${esc(String(v))}</text>`).join('') : `<text x="${x + 4}" y="${H - bottom + 4}" font-size="10">${esc(loLabel)}</text><text x="${x + 4}" y="${top + 4}" font-size="10">${esc(hiLabel)}</text>`;
       return `<line x1="${x}" y1="${top}" x2="${x}" y2="${H - bottom}" stroke="#374151"/><text x="${x}" y="${top - 14}" font-size="11" text-anchor="middle" font-weight="600">${esc(a)}${p && p.type !== 'choice' && p.log ? ' (log)' : ''}</text>${ticks}`;
     })
     .join('');
@@ -61,7 +63,7 @@ export function renderSweepReport(s: SweepSummary, space: SearchSpace): string {
   const rows = s.trials
     .map((t) => {
       const x = t as typeof t & { val?: { sharpe: number | null }; epochs?: number };
-      return `<tr${s.best?.index === t.index ? ' class="best"' : ''}><td>${t.index}</td><td>${t.status === 'ok' ? 'ok' : `failed: ${esc(t.error ?? '')}`}</td><td>${fmt(t.objective)}</td>${s.params.map((p) => `<td>${esc(typeof t.params[p] === 'number' ? fmt(t.params[p] as number) : String(t.params[p]))}</td>`).join('')}<td>${fmt(x.val?.sharpe, 2)}</td><td>${x.epochs ?? '-'}</td><td>${t.seconds.toFixed(1)}</td><td>${t.cpuSeconds.toFixed(1)}</td><td>${t.attempts}</td></tr>`;
+      return `<tr${s.best?.index === t.index ? ' class="best"' : ''}><td>${t.index}</td><td>${t.status === 'ok' ? 'ok' : `failed: ${esc(t.error ?? '')}`}</td><td>${fmt(t.objective)}</td>${s.params.map((p) => `<td>${esc(typeof t.params[p] === 'number' ? (Number.isInteger(t.params[p]) ? String(t.params[p]) : fmt(t.params[p] as number)) : String(t.params[p]))}</td>`).join('')}<td>${fmt(x.val?.sharpe, 2)}</td><td>${x.epochs ?? '-'}</td><td>${t.seconds.toFixed(1)}</td><td>${t.cpuSeconds.toFixed(1)}</td><td>${t.attempts}</td></tr>`;
     })
     .join('');
   const imp = s.importance
@@ -74,7 +76,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #e5e7eb;padding-bottom:4px}
 .sub{color:#6b7280;font-size:13px}table{border-collapse:collapse;margin:8px 0;font-size:13px;background:#fff}
 td,th{border:1px solid #e5e7eb;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}tr.best td{background:#eff6ff;font-weight:600}
-svg{display:block;max-width:100%;height:auto}
+svg{display:block;max-width:100%;height:auto}.small{font-size:12px;text-align:left}
 </style></head><body>
 <h1>Sweep: ${esc(s.strategy)} search, ${s.finished} trials</h1>
 <div class="sub">Objective ${esc(s.objective)} (${s.direction === 'min' ? 'lower' : 'higher'} is better), on validation rows only; ${s.failed} failed; seed ${s.seed}.</div>
@@ -82,11 +84,11 @@ svg{display:block;max-width:100%;height:auto}
 ${
   b
     ? `<table><tr><th>trial</th><td>${b.index}</td></tr><tr><th>${esc(s.objective)} (validation)</th><td>${fmt(b.objective)}</td></tr>
-${Object.entries(b.params).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === 'number' ? fmt(v) : String(v))}</td></tr>`).join('')}
+${Object.entries(b.params).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === 'number' ? (Number.isInteger(v) ? String(v) : fmt(v)) : String(v))}</td></tr>`).join('')}
 <tr><th>validation Sharpe (annualised)</th><td>${fmt(b.val.sharpe, 2)} over ${b.val.bars} bars, ${b.val.trades} trades</td></tr>
 <tr><th>test Sharpe (annualised; never used to choose)</th><td>${fmt(b.test.sharpe, 2)} over ${b.test.bars} bars, ${b.test.trades} trades</td></tr>
 <tr><th>deflated Sharpe (test)</th><td>${d ? `${fmt(d.dsr, 3)} (benchmark ${fmt(d.benchmark, 4)} per bar for ${d.trials} trials; PSR vs 0 ${fmt(d.psr, 3)})` : 'n/a'}</td></tr>
-${Object.entries(b.test.metrics).map(([k, v]) => `<tr><th>test ${esc(k)}</th><td>${fmt(v)}</td></tr>`).join('')}
+<tr><th>test metrics (pooled test windows)</th><td class="small">${Object.entries(b.test.metrics).filter(([k]) => !/confusion/.test(k)).map(([k, v]) => `${esc(k)} ${Number.isInteger(v) ? v : fmt(v)}`).join('<br>')}</td></tr>
 </table>
 <p class="sub">The deflated Sharpe (Bailey and Lopez de Prado 2014) is the probability that the best trial's true Sharpe ratio on the test range exceeds what the best of ${d?.trials ?? s.finished} unskilled trials would show by luck, with the variance of the trials' validation Sharpe ratios as their spread.</p>`
     : '<p class="sub">No trial finished with a value of the objective.</p>'

@@ -96,7 +96,7 @@ export async function runTrial(p: TrialPayload, progress: Log = () => {}): Promi
       }
     });
     const testMetrics: Record<string, number> = {};
-    for (const [task, t] of Object.entries(r.test)) for (const [k, v] of Object.entries(scalarMetrics(t.metrics))) testMetrics[`${task}.${k}`] = v;
+    for (const [task, t] of Object.entries(r.test)) for (const [k, v] of Object.entries(scalarMetrics(t.metrics))) if (!/confusion/.test(k)) testMetrics[`${task}.${k}`] = v;
     return {
       index: p.index,
       epochs: history.length,

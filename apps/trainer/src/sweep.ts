@@ -114,7 +114,7 @@ async function readTrials(dir: string): Promise<Map<number, TrialRecord>> {
 
 function describeParams(p: Params): string {
   return Object.entries(p)
-    .map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v, 4).replace(/\.?0+$/, '') : String(v)}`)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? (Number.isInteger(v) ? String(v) : fmt(v, 4)) : String(v)}`)
     .join(' ');
 }
 
@@ -252,7 +252,7 @@ export function printSweep(s: SweepSummary, log: Log): void {
       fmt(t.objective),
       ...s.params.map((p) => {
         const v = t.params[p];
-        return typeof v === 'number' ? fmt(v, 4) : String(v);
+        return typeof v === 'number' ? (Number.isInteger(v) ? String(v) : fmt(v, 4)) : String(v);
       }),
       fmt(x.val?.sharpe, 2),
       String(x.epochs ?? '-'),
