@@ -37,7 +37,7 @@ Commands:
   walk-forward  retrain per fold, test on the next period; stitched out-of-sample metrics with intervals
   lso        leave-symbols-out: the frozen model on held-out symbols vs baselines and single-symbol models
   sweep      hyperparameter search (random or TPE) in local worker processes or on a BullMQ queue
-  worker     take sweep trials and walk-forward folds from a BullMQ queue (Redis)
+  worker     take sweep trials from a BullMQ queue (Redis) and run them
 
 Examples:
   trainer main

@@ -1,6 +1,6 @@
 /**
- * A unit of work for an executor (the local process pool or the BullMQ queue): a sweep trial, a
- * walk-forward fold, or a probe (a no-op or busy job that measures the executor itself). Jobs are
+ * A unit of work for an executor (the local process pool or the BullMQ queue): a sweep trial or
+ * a probe (a no-op or busy job that measures the executor itself). Jobs are
  * plain JSON so they cross process and machine boundaries; `id` is the idempotency key: a result
  * is recorded once per id, however often the job ran.
  */
