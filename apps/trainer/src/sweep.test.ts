@@ -109,3 +109,21 @@ describe('sweep coordinator', () => {
     expect(four.trials.map((t) => [t.params, t.objective])).toEqual(one.trials.map((t) => [t.params, t.objective]));
   });
 });
+
+describe('trainer sweep command line', () => {
+  it('refuses a malformed space, an unknown strategy or objective with one clear line each', async () => {
+    const { runCli } = await import('./commands.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'tat-sweep-cli-'));
+    const bad = path.join(dir, 'bad.json');
+    const ok = path.join(dir, 'ok.json');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(bad, JSON.stringify({ params: { 'training.learningRate': { type: 'float', low: 1, high: 0.1 }, 'data.bars': { type: 'int', low: 1, high: 3 } } }));
+    writeFileSync(ok, JSON.stringify({ params: { 'training.learningRate': { type: 'float', low: 0.001, high: 0.01 } } }));
+    await expect(runCli(['sweep', '--space', bad, '--trials', '2'])).rejects.toThrow(/params\.training\.learningRate\.high: must be greater than low \(1\); params\.data\.bars: only model, training/);
+    await expect(runCli(['sweep', '--space', ok, '--trials', '2', '--strategy', 'grid'])).rejects.toThrow("--strategy must be random or tpe, got 'grid'");
+    await expect(runCli(['sweep', '--space', ok, '--trials', '2', '--objective', 'testSharpe'])).rejects.toThrow(/--objective must be valLoss, valSharpe or val\.<task>\.<metric>/);
+    await expect(runCli(['sweep', '--space', ok, '--trials', '0'])).rejects.toThrow('--trials must be a positive integer');
+    await expect(runCli(['sweep', '--space', ok, '--trials', '2', '--queue', 'http://x'])).rejects.toThrow("--queue 'http://x' must start with redis://");
+    await expect(runCli(['worker'])).rejects.toBeInstanceOf(ConfigError);
+  });
+});
