@@ -2,7 +2,7 @@ import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { lowerBound, type CandleColumns } from '@task-agnostic/core';
 import { encoderPreset, parseEncoderConfig, type EncoderConfig } from '@task-agnostic/encoders';
 import { saveModel, type DeploymentEvaluation, type ModelConfigInput } from '@task-agnostic/model';
-import { trainModel, type TrainModelResult } from '@task-agnostic/training';
+import { hasCheckpoint, trainModel, type TrainModelResult } from '@task-agnostic/training';
 import { initBackend } from '@task-agnostic/tf';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
@@ -55,6 +55,8 @@ export interface TrainRunOptions {
   readonly signal?: AbortSignal;
   /** Called after every epoch (a sweep reports progress from it). */
   readonly onEpoch?: (record: TrainModelResult['history'][number]) => void;
+  /** Continue from the checkpoint in `paths.checkpoints` when there is one (same training config, enforced by the training package). */
+  readonly resume?: boolean;
 }
 
 /** Trains a model on the loaded series with the config's model, training, pre-training and split settings. */
@@ -65,7 +67,8 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
   const boundaries = 'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined;
   if (o.paths) {
     await mkdir(o.paths.dir, { recursive: true });
-    await rm(o.paths.history, { force: true });
+    // a fresh start logs from epoch 0; a resumed one keeps the log up to its checkpoint (the training package trims it)
+    if (!(o.resume && hasCheckpoint(o.paths.checkpoints))) await rm(o.paths.history, { force: true });
   }
   const training = {
     ...cfg.training,
@@ -84,7 +87,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
       calibrate: cfg.calibrate === false ? false : { softmax: cfg.calibrate },
     },
     data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
-    { ...(o.signal ? { signal: o.signal } : {}), ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}) },
+    { ...(o.signal ? { signal: o.signal } : {}), ...(o.resume && o.paths ? { resume: true } : {}), ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}) },
   );
 }
 
