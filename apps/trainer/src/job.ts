@@ -1,13 +1,13 @@
 /**
- * A unit of work for an executor (the local process pool or the BullMQ queue): a sweep trial or
- * a probe (a no-op or busy job that measures the executor itself). Jobs are
+ * A unit of work for an executor (the local process pool or the BullMQ queue): a sweep trial, a
+ * walk-forward fold, or a probe (a no-op or busy job that measures the executor itself). Jobs are
  * plain JSON so they cross process and machine boundaries; `id` is the idempotency key: a result
  * is recorded once per id, however often the job ran.
  */
 import { ConfigError } from '@task-agnostic/core';
 import type { Log } from './train-run.js';
 
-export type JobKind = 'trial' | 'probe';
+export type JobKind = 'trial' | 'fold' | 'probe';
 
 export interface JobSpec {
   /** Unique per unit of work; [A-Za-z0-9_-] (a BullMQ job id and a file name). */
@@ -70,6 +70,10 @@ export async function runJob(job: JobSpec, progress: Log = () => {}): Promise<un
     case 'trial': {
       const { runTrial } = await import('./sweep-trial.js');
       return runTrial(job.payload as Parameters<typeof runTrial>[0], progress);
+    }
+    case 'fold': {
+      const { runFoldJob } = await import('./walk-forward-job.js');
+      return runFoldJob(job.payload as Parameters<typeof runFoldJob>[0], progress);
     }
     default:
       throw new ConfigError(`unknown job kind '${(job as { kind: string }).kind}'`, 'job');

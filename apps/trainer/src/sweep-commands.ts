@@ -48,7 +48,7 @@ Examples:
   worker: `trainer worker --queue redis://host:6379 [--queue-name tat-trainer] [--concurrency 1] [--shared DIR]
                [--lock-ms 30000] [--max-jobs N]
 
-Takes sweep trials from the BullMQ queue and runs each in a child process
+Takes sweep trials and walk-forward folds from the BullMQ queue and runs each in a child process
 (--concurrency at a time; each trial is single-threaded). Outcomes are written to
 <shared>/results/<job>.json, where <shared> is the folder the sweep named or --shared (the same
 folder mounted at another path on this machine). A killed worker's job goes back to the queue
