@@ -3,6 +3,7 @@
  * score or backtest each symbol's range, print the tables and write <run>/oos/<label>/.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DataError } from '@task-agnostic/core';
 import { loadModel, type TaskAgnosticModel } from '@task-agnostic/model';
@@ -37,6 +38,10 @@ export interface OpenedOos {
   readonly seenSymbols: readonly string[];
 }
 
+function isOneFile(p: string): boolean {
+  return !p.includes(',') && existsSync(p) && statSync(p).isFile();
+}
+
 export async function openOos(q: OosRequest): Promise<OpenedOos> {
   const paths = runPaths(path.dirname(q.runDir), path.basename(q.runDir));
   let raw: unknown;
@@ -51,7 +56,8 @@ export async function openOos(q: OosRequest): Promise<OpenedOos> {
   const data = await loadData({
     synthetic,
     ...(q.dataPath ? { path: path.resolve(q.dataPath) } : cfg.data.path ? { path: cfg.data.path } : {}),
-    symbols: q.symbols?.length ? q.symbols : cfg.data.symbols,
+    // one named file without --symbols: its own symbol (not the run's, which may be another)
+    symbols: q.symbols?.length ? q.symbols : q.dataPath && isOneFile(q.dataPath) ? undefined : cfg.data.symbols,
     interval: cfg.data.interval,
     ...(q.exchange ? { exchange: q.exchange } : !q.dataPath && cfg.data.exchange ? { exchange: cfg.data.exchange } : {}),
     policy: cfg.data.policy,

@@ -18,6 +18,7 @@ import { loadData, type SymbolData } from './data-source.js';
 import { evaluateRun, type Evaluation } from './evaluate-run.js';
 import { renderRunReport, type BacktestSummary, type EpochLine } from './report.js';
 import { runPaths, type RunPaths } from './run-paths.js';
+import { openStaging, publishRun } from './run-folder.js';
 import { jsonSafe, saveTrainRun, trainRun, type Log } from './train-run.js';
 import { annualisedNote, backtestSharpe, barReturns } from './intervals.js';
 import { deflateSharpe, type DeflatedSharpeReport, type TrialSet } from './deflation.js';
@@ -76,7 +77,7 @@ export async function fitPolicyStep(run: TrainedRun, o: StepOptions): Promise<Po
   result.model.setDecisionPolicy(policy);
   await mkdir(run.paths.dir, { recursive: true });
   await writeFile(run.paths.policy, JSON.stringify({ policy, report }, jsonSafe, 2) + '\n');
-  o.log(`decision policy fitted on validation in ${report.seconds.toFixed(1)} s, written to ${run.paths.policy}`);
+  o.log(`decision policy fitted on validation in ${report.seconds.toFixed(1)} s, written to ${path.basename(run.paths.policy)}`);
   return report;
 }
 
@@ -119,28 +120,38 @@ function fmtNum(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? '-' : Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(4);
 }
 
-/** Step 1: train and save the model and the training summary. */
+/**
+ * Step 1: train and save the model and the training summary. The run is written into its staging
+ * folder (see run-folder.ts: an interrupted run of the same config and data resumes from its last
+ * checkpoint) and moved to `<out>/<name>/` once saved; an existing run of that name is replaced
+ * only then, and a failure leaves it untouched.
+ */
 export async function trainStep(cfg: TrainerConfig, o: StepOptions): Promise<TrainedRun> {
-  const paths = runPaths(cfg.out, cfg.name);
+  const final = runPaths(cfg.out, cfg.name);
   const loaded = await loadConfigData(cfg, { log: o.log });
   for (const d of loaded) o.log(`data ${d.symbol}: ${d.candles.length} candles from ${d.source}${describeRepairs(d, cfg.data.policy)}`);
   const data = screenSeries(cfg, loaded, o.log);
+  const staging = await openStaging(cfg, data, o.log);
+  const paths = staging.paths;
+  await writeFile(paths.config, JSON.stringify(cfg, null, 2) + '\n');
   const t0 = Date.now();
-  const result = await trainRun(cfg, data, { paths, progress: o.progress ?? true, log: o.log });
+  const result = await trainRun(cfg, data, { paths, progress: o.progress ?? true, log: o.log, resume: true });
+  const resumed = result.train?.resumedFromEpoch;
+  if (resumed !== undefined && resumed !== null) o.log(`resumed after epoch ${resumed + 1} from ${paths.checkpoints}`);
   o.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${result.history.length} epochs, ${result.dataset.train.n} training windows`);
   for (const l of describeCalibration(result.calibration)) o.log(l);
-  const run: TrainedRun = { cfg, paths, data, result };
   try {
-    await fitPolicyStep(run, o);
+    await fitPolicyStep({ cfg, paths, data, result }, o);
+    // The deployment gate's evaluation: validation rows only, with the fitted policy, written into the artifact.
+    const validation = validateStrategies(cfg, result.model, data, result, o.log);
+    await saveTrainRun(cfg, data, result, paths, validation?.evaluation);
+    await publishRun(paths, final, o.log);
   } catch (err) {
     result.model.dispose();
     throw err;
   }
-  // The deployment gate's evaluation: validation rows only, with the fitted policy, written into the artifact.
-  const validation = validateStrategies(cfg, result.model, data, result, o.log);
-  await saveTrainRun(cfg, data, result, paths, validation?.evaluation);
-  o.log(`model saved to ${paths.model}`);
-  return run;
+  o.log(`model saved to ${final.model}`);
+  return { cfg, paths: final, data, result };
 }
 
 /** Step 2: evaluation (baselines, single-task models, transfer, consistency, representation). */
