@@ -21,6 +21,8 @@ interface Init {
   readonly recipe: PartsRecipe;
   readonly backend: string;
   readonly timeoutMs: number;
+  /** Test support: sleep this long after announcing readiness (a worker descheduled at start). */
+  readonly delayAfterReadyMs?: number;
 }
 
 const init = workerData as Init;
@@ -99,8 +101,12 @@ async function main(): Promise<void> {
     Atomics.store(collective.ctrl, CTRL.quit, 1);
     return;
   }
-  parentPort!.postMessage({ ready: true });
+  // The command count is read BEFORE announcing readiness: rank 0 sends the first step as soon as
+  // it hears 'ready', so a worker descheduled between the message and a later read would take the
+  // first step's count as already seen, sleep through it and leave rank 0 waiting until its timeout.
   let seen = Atomics.load(collective.ctrl, CTRL.command);
+  parentPort!.postMessage({ ready: true });
+  if (init.delayAfterReadyMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, init.delayAfterReadyMs);
   for (;;) {
     Atomics.wait(collective.ctrl, CTRL.command, seen);
     const now = Atomics.load(collective.ctrl, CTRL.command);
