@@ -14,7 +14,8 @@
  * arithmetic. Moments are kept as float32 (as tfjs' own optimiser keeps them); intermediate values
  * are float64, so results agree with the tensor-op formulation within float32 rounding.
  */
-import { tf } from '@task-agnostic/tf';
+import { KernelRunner, tf } from '@task-agnostic/tf';
+import { tensorValues } from './collective.js';
 
 export interface AdamOptions {
   readonly beta1?: number;
@@ -74,12 +75,15 @@ export class Adam {
     const c1 = 1 - b1;
     const c2 = 1 - b2;
     const eps = this.epsilon;
+    const runner = KernelRunner.forCurrentBackend();
     for (let i = 0; i < grads.length; i++) {
       const g = grads[i];
       if (!g) continue;
       const w = this.variables[i]!;
-      const gv = g.dataSync() as Float32Array;
-      const out = Float32Array.from(w.dataSync() as Float32Array);
+      const out = new Float32Array(w.size);
+      // views of the backend's memory (cpu, wasm), read before the next backend allocation
+      const gv = tensorValues(runner, g);
+      const wv = tensorValues(runner, w);
       const m = this.m[i]!;
       const v = this.v[i]!;
       const keep = this.weightDecay > 0 && w.rank >= 2 ? 1 - learningRate * this.weightDecay : 1;
@@ -88,7 +92,7 @@ export class Adam {
         m[k] = b1 * m[k]! + c1 * gk;
         v[k] = b2 * v[k]! + c2 * gk * gk;
         // from the stored (float32) moments, as the tensor-op formulation
-        out[k] = out[k]! * keep - (m[k]! / (Math.sqrt(v[k]! / bc2) + eps)) * stepSize;
+        out[k] = wv[k]! * keep - (m[k]! / (Math.sqrt(v[k]! / bc2) + eps)) * stepSize;
       }
       tf.tidy(() => w.assign(tf.tensor(out, w.shape, 'float32')));
     }

@@ -82,9 +82,11 @@ function runStep(full: MultiTaskParts): void {
   const targets = h.targetDims.map((d) => {
     const t = data.subarray(at, at + h.n * d);
     at += h.n * d;
-    return t.slice(offset * d, (offset + rows) * d);
+    return t.subarray(offset * d, (offset + rows) * d);
   });
-  const batch: MultiTaskBatch = { x: xAll.slice(offset * T * F, (offset + rows) * T * F), n: rows, targets, targetDims: h.targetDims };
+  // views of the shared buffer, no copies: no rank reads the batch after the step's final reduce,
+  // and rank 0 writes the next batch only after it
+  const batch: MultiTaskBatch = { x: xAll.subarray(offset * T * F, (offset + rows) * T * F), n: rows, targets, targetDims: h.targetDims };
   const harmoniser = new Harmoniser({ name: h.harmoniser.name as HarmoniserName }, h.harmoniser.kinds, h.harmoniser.scale);
   harmoniser.setState(h.harmoniser.state as HarmoniserState);
   const r = computeStepGradients(parts, batch, harmoniser, h.mode, new Rng(h.rngKey), collective.forSlice(offset, rows, h.n));

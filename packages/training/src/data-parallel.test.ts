@@ -47,6 +47,10 @@ describe('collective and worker count', () => {
     const c = new SharedCollective(new SharedArrayBuffer(collectiveBytes(layout)), layout, 0, 1000);
     // longer than one slot: reduced in chunks
     expect(Array.from(c.allReduce(Float64Array.from([1, 2, 3, 4, 5, 6])))).toEqual([1, 2, 3, 4, 5, 6]);
+    // the gradient form: parts written scaled into the slot, summed into float32
+    expect(Array.from(c.allReduceScaled([[1, 2], Float32Array.from([3])], 0.5, true)!)).toEqual([0.5, 1, 1.5]);
+    expect(Array.from(c.allReduceScaled([[1, 2, 3], [4, 5, 6]], 2, true)!)).toEqual([2, 4, 6, 8, 10, 12]);
+    expect(c.allReduceScaled([[1]], 1, false)).toBeNull();
   });
 
   it("drops inspector flags, and the TypeScript loader where the worker does not need one, from the workers' execArgv", () => {

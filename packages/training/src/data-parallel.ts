@@ -20,8 +20,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, Rng } from '@task-agnostic/core';
-import { currentBackend, tf } from '@task-agnostic/tf';
-import { DataParallelError, SharedCollective, collectiveBytes, sliceOf, CTRL } from './collective.js';
+import { KernelRunner, currentBackend, tf } from '@task-agnostic/tf';
+import { DataParallelError, SharedCollective, collectiveBytes, sliceOf, tensorValues, CTRL } from './collective.js';
 import type { Harmoniser } from './harmoniser.js';
 import { computeStepGradients, type GradientMode, type MultiTaskBatch, type MultiTaskParts, type StepGradients } from './step.js';
 
@@ -273,8 +273,10 @@ export class DataParallelPool {
     new DataView(this.header.buffer, this.header.byteOffset, 4).setUint32(0, json.length, true);
     this.header.set(json, 4);
     let at = 0;
+    // straight from the backend's memory (cpu, wasm: no copy in between)
+    const runner = KernelRunner.forCurrentBackend();
     for (const v of vars) {
-      this.data.set(v.dataSync() as Float32Array, at);
+      this.data.set(tensorValues(runner, v), at);
       at += v.size;
     }
     this.data.set(batch.x, at);
