@@ -159,8 +159,8 @@ function trainFlops(cfg: EncoderConfig): number | null {
 
 /**
  * The wasm (or current backend) plain 2-D matMul rate, [4096,256] x [256,256], GFLOP/s of process
- * CPU time (the best of 5 rounds of 5 products): the engine's limit per core, which other jobs on
- * the machine hardly move (wall time gave 0.41 GFLOP/s on a machine where CPU time gives ~14).
+ * CPU time (the best of 5 rounds of 5 products): the engine's limit per core, less exposed to other
+ * jobs than wall time (which gave 0.41 GFLOP/s once); still read it from a quiet run only.
  */
 function plainMatMulPeak(): number {
   const a = tf.randomNormal([4096, 256]);
