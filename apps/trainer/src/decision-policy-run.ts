@@ -12,6 +12,7 @@ import { policyCandidates, searchPolicy, seedThresholds, type FusionMethod, type
 import type { DecisionPolicy, TaskAgnosticModel } from '@task-agnostic/model';
 import { backtestOutputs } from './backtest-run.js';
 import { decisionSetup, fmtThresholds } from './decision-setup.js';
+import { holdingHorizon, holdingVariants, type HoldingVariant } from './holding-variants.js';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import type { Log } from './train-run.js';
@@ -34,6 +35,13 @@ export interface MethodFitReport {
   readonly evaluated: number;
   readonly feasible: number;
   readonly warning?: string;
+  /** How positions are held: each variant scored on validation at the thresholds fitted with the configured risk, the chosen one, its risk overrides. */
+  readonly holding?: {
+    readonly chosen: string;
+    readonly risk?: Readonly<Record<string, unknown>>;
+    readonly sides?: 'long-only';
+    readonly variants: readonly { name: string; objective: number; trades: Record<string, number>; feasible: boolean }[];
+  };
 }
 
 export interface PolicyFitReport {
@@ -110,7 +118,14 @@ export function fitDecisionPolicy(
     const req = requiredHeads(method, taskIds, fusionConfig);
     const gateOf = (c: PolicyCandidate) =>
       method === 'consistency' ? { minConfidence: c.thresholds.minConfidence!, minAgreement: c.thresholds.minAgreement! } : { minConfidence: 0, minAgreement: 0 };
-    const policyOf = (c: PolicyCandidate): FusionPolicy => ({ thresholds: c.thresholds, seed, options: c.options, gate: gateOf(c), requiredHeads: req });
+    const policyOf = (c: PolicyCandidate, hold?: HoldingVariant): FusionPolicy => ({
+      thresholds: c.thresholds,
+      seed,
+      options: hold?.sides ? { ...c.options, sides: hold.sides } : c.options,
+      gate: gateOf(c),
+      requiredHeads: req,
+      ...(hold?.risk ? { risk: hold.risk } : {}),
+    });
     const run = (p: FusionPolicy | null) => {
       const setup = decisionSetup(method, fusionConfig, cfg.risk, p ? { version: 1, fittedOn: { split: 'validation', symbols: [], fromMs: 0, toMs: 0 }, objective: '', fusions: { [method]: p } } : null, p ? 'fitted' : 'seed');
       const bySymbol: MethodFitReport['bySymbol'] = {};
@@ -125,25 +140,57 @@ export function fitDecisionPolicy(
     };
     const candidates = policyCandidates(method, outputs.flat(), fusionConfig);
     log(`decision policy: ${method} fusion, ${candidates.length} threshold candidates x ${ranges.length} symbols`);
-    const scored = new Map<PolicyCandidate, ReturnType<typeof run>>();
-    const result = searchPolicy(
-      candidates,
+    const tradesOf = (r: ReturnType<typeof run>) => Object.fromEntries(Object.entries(r.bySymbol).map(([k, v]) => [k, v.trades]));
+    const search = (hold?: HoldingVariant) => {
+      const scored = new Map<PolicyCandidate, ReturnType<typeof run>>();
+      const found = searchPolicy(
+        candidates,
+        (c) => {
+          const s = run(policyOf(c, hold));
+          scored.set(c, s);
+          return { objective: s.objective, tradesBySymbol: tradesOf(s) };
+        },
+        minTrades,
+      );
+      return { result: found, best: scored.get(found.best)! };
+    };
+    let { result, best } = search();
+    // How to hold: each variant at the thresholds just fitted (the configured risk first, so ties keep
+    // it); the best that trades enough on every symbol wins, and the thresholds are refitted under it.
+    const variants = holdingVariants(holdingHorizon(model.tasks));
+    const variantScores = variants.map((v) => (v.risk || v.sides ? run(policyOf(result.best, v)) : best));
+    const held = searchPolicy(
+      variants.map((v) => ({ thresholds: result.best.thresholds, options: { holding: v.name } })),
       (c) => {
-        const s = run(policyOf(c));
-        scored.set(c, s);
-        return { objective: s.objective, tradesBySymbol: Object.fromEntries(Object.entries(s.bySymbol).map(([k, v]) => [k, v.trades])) };
+        const s = variantScores[variants.findIndex((v) => v.name === c.options.holding)]!;
+        return { objective: s.objective, tradesBySymbol: tradesOf(s) };
       },
       minTrades,
     );
-    const best = scored.get(result.best)!;
+    const chosen = variants.find((v) => v.name === held.best.options.holding)!;
+    if (chosen.risk || chosen.sides) {
+      log(`decision policy (${method}): holding '${chosen.name}' scored best on validation (${held.score.objective.toFixed(2)} vs ${best.objective.toFixed(2)} configured); refitting the thresholds under it`);
+      ({ result, best } = search(chosen));
+    }
+    const holding = {
+      chosen: chosen.name,
+      ...(chosen.risk ? { risk: chosen.risk } : {}),
+      ...(chosen.sides ? { sides: chosen.sides } : {}),
+      variants: variants.map((v, i) => {
+        const t = tradesOf(variantScores[i]!);
+        return { name: v.name, objective: variantScores[i]!.objective, trades: t, feasible: Object.entries(minTrades).every(([k, m]) => (t[k] ?? 0) >= m) };
+      }),
+    };
     const seedRun = run(null);
     if (result.warning) log(`decision policy (${method}): ${result.warning}`);
-    const policy = policyOf(result.best);
+    const fitted = policyOf(result.best, chosen);
+    const policy: FusionPolicy = { ...fitted, options: { ...fitted.options, holding: chosen.name } };
     fusions[method] = { ...policy, thresholds: { ...policy.thresholds }, seed: { ...seed }, options: { ...policy.options }, requiredHeads: [...req] };
     methods[method] = {
       thresholds: { ...result.best.thresholds },
       seed,
-      options: { ...result.best.options },
+      options: { ...policy.options },
+      holding,
       objective: best.objective,
       bySymbol: best.bySymbol,
       seedScore: { objective: seedRun.objective, bySymbol: Object.fromEntries(Object.entries(seedRun.bySymbol).map(([k, v]) => [k, { sharpe: v.sharpe, trades: v.trades }])) },
@@ -152,11 +199,11 @@ export function fitDecisionPolicy(
       ...(result.warning ? { warning: result.warning } : {}),
     };
     log(
-      `decision policy (${method}): ${fmtThresholds(result.best.thresholds)}${result.best.options.directionRule ? ` (${result.best.options.directionRule})` : ''}; validation net Sharpe ${best.objective.toFixed(2)} ` +
+      `decision policy (${method}): ${fmtThresholds(result.best.thresholds)}${result.best.options.directionRule ? ` (${result.best.options.directionRule})` : ''}, holding ${chosen.name}; validation net Sharpe ${best.objective.toFixed(2)} ` +
         `(seed ${seedRun.objective.toFixed(2)}), round trips ${Object.entries(best.bySymbol).map(([s, v]) => `${s} ${v.trades}`).join(', ')} (seed ${Object.entries(seedRun.bySymbol).map(([s, v]) => `${s} ${v.trades}`).join(', ')})`,
     );
   }
-  const objective = `mean over symbols of the fused strategy's annualised net Sharpe ratio on the validation bars (backtest fees and slippage, through the risk gate), with at least ${perDay} round trips per day on every symbol`;
+  const objective = `mean over symbols of the fused strategy's annualised net Sharpe ratio on the validation bars (backtest fees and slippage, through the risk gate), with at least ${perDay} round trips per day on every symbol; the holding variant (exits, resize band) chosen on the same objective`;
   const policy: DecisionPolicy = {
     version: 1,
     fittedOn: {
