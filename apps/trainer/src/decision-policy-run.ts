@@ -35,12 +35,12 @@ export interface MethodFitReport {
   readonly evaluated: number;
   readonly feasible: number;
   readonly warning?: string;
-  /** How positions are held: each variant scored on validation at the thresholds fitted with the configured risk, the chosen one, its risk overrides. */
+  /** How positions are held: the thresholds fitted under each way of holding (and the chosen one's long-only counterpart), the chosen one, its risk overrides. */
   readonly holding?: {
     readonly chosen: string;
     readonly risk?: Readonly<Record<string, unknown>>;
     readonly sides?: 'long-only';
-    readonly variants: readonly { name: string; objective: number; trades: Record<string, number>; feasible: boolean }[];
+    readonly variants: readonly { name: string; thresholds: Record<string, number>; objective: number; trades: Record<string, number>; feasible: boolean }[];
   };
 }
 
@@ -154,32 +154,35 @@ export function fitDecisionPolicy(
       );
       return { result: found, best: scored.get(found.best)! };
     };
-    let { result, best } = search();
-    // How to hold: each variant at the thresholds just fitted (the configured risk first, so ties keep
-    // it); the best that trades enough on every symbol wins, and the thresholds are refitted under it.
+    // How to hold: the thresholds are searched under each way of holding (the configured risk first,
+    // so ties keep it), and the best that trades enough on every symbol wins; then its long-only
+    // counterpart at the same thresholds, kept only if it also trades enough and scores higher.
     const variants = holdingVariants(holdingHorizon(model.tasks));
-    const variantScores = variants.map((v) => (v.risk || v.sides ? run(policyOf(result.best, v)) : best));
-    const held = searchPolicy(
-      variants.map((v) => ({ thresholds: result.best.thresholds, options: { holding: v.name } })),
-      (c) => {
-        const s = variantScores[variants.findIndex((v) => v.name === c.options.holding)]!;
-        return { objective: s.objective, tradesBySymbol: tradesOf(s) };
-      },
-      minTrades,
-    );
-    const chosen = variants.find((v) => v.name === held.best.options.holding)!;
-    if (chosen.risk || chosen.sides) {
-      log(`decision policy (${method}): holding '${chosen.name}' scored best on validation (${held.score.objective.toFixed(2)} vs ${best.objective.toFixed(2)} configured); refitting the thresholds under it`);
-      ({ result, best } = search(chosen));
+    const bases = variants.filter((v) => !v.sides);
+    const fits = bases.map((v) => ({ v, ...search(v) }));
+    // feasible before infeasible, then the higher objective; ties keep the earlier
+    let pick = fits[0]!;
+    for (const f of fits.slice(1)) {
+      if ((f.result.feasible && !pick.result.feasible) || (f.result.feasible === pick.result.feasible && f.best.objective > pick.best.objective)) pick = f;
     }
+    let chosen: HoldingVariant = pick.v;
+    let { result, best } = pick;
+    const longOnlyOf = variants.find((v) => v.sides === 'long-only' && v.name === `${pick.v.name}+long-only`)!;
+    const longOnlyRun = run(policyOf(result.best, longOnlyOf));
+    const longOnlyFeasible = Object.entries(minTrades).every(([k, m]) => (tradesOf(longOnlyRun)[k] ?? 0) >= m);
+    if (longOnlyFeasible && longOnlyRun.objective > best.objective) {
+      chosen = longOnlyOf;
+      best = longOnlyRun;
+    }
+    if (chosen !== bases[0]) log(`decision policy (${method}): holding '${chosen.name}' scored best on validation (${best.objective.toFixed(2)} vs ${fits[0]!.best.objective.toFixed(2)} configured)`);
     const holding = {
       chosen: chosen.name,
       ...(chosen.risk ? { risk: chosen.risk } : {}),
       ...(chosen.sides ? { sides: chosen.sides } : {}),
-      variants: variants.map((v, i) => {
-        const t = tradesOf(variantScores[i]!);
-        return { name: v.name, objective: variantScores[i]!.objective, trades: t, feasible: Object.entries(minTrades).every(([k, m]) => (t[k] ?? 0) >= m) };
-      }),
+      variants: [
+        ...fits.map((f) => ({ name: f.v.name, thresholds: { ...f.result.best.thresholds }, objective: f.best.objective, trades: tradesOf(f.best), feasible: f.result.feasible })),
+        { name: longOnlyOf.name, thresholds: { ...pick.result.best.thresholds }, objective: longOnlyRun.objective, trades: tradesOf(longOnlyRun), feasible: longOnlyFeasible },
+      ],
     };
     const seedRun = run(null);
     if (result.warning) log(`decision policy (${method}): ${result.warning}`);

@@ -101,7 +101,11 @@ describe('calibration and decision policy are fitted on validation only', () => 
     // and its risk overrides travel in the artifact.
     for (const m of ['consistency', 'weighted'] as const) {
       const h = pa.report.methods[m].holding;
-      expect(h.variants.map((v: { name: string }) => v.name)).toEqual(holdingVariants(24).map((v) => v.name));
+      // the thresholds searched under each of the four ways of holding, then the chosen one's long-only counterpart
+      const names = h.variants.map((v: { name: string }) => v.name);
+      expect(names.slice(0, 4)).toEqual(holdingVariants(24).filter((v) => !v.sides).map((v) => v.name));
+      expect(names[4]).toMatch(/\+long-only$/);
+      expect([names[4], names[4].replace('+long-only', '')]).toContain(h.chosen);
       const chosen = h.variants.find((v: { name: string }) => v.name === h.chosen);
       const feasible = h.variants.filter((v: { feasible: boolean }) => v.feasible);
       if (feasible.length) for (const v of feasible) expect(chosen.objective).toBeGreaterThanOrEqual(v.objective);
