@@ -7,12 +7,14 @@
  * beside the source values; `decisionOf` turns it into the fusion and risk settings that the
  * trainer's backtest (and, the same way, the trader) use.
  */
-import { ConfigError, INTERVAL_MS, type TaskOutputs } from '@task-agnostic/core';
+import { barReturns } from '@task-agnostic/backtest';
+import { ConfigError, INTERVAL_MS, sharpeRatio, type TaskOutputs } from '@task-agnostic/core';
 import { policyCandidates, searchPolicy, seedThresholds, type FusionMethod, type FusionPolicy, type PolicyCandidate } from '@task-agnostic/fusion';
 import type { DecisionPolicy, TaskAgnosticModel } from '@task-agnostic/model';
 import { backtestOutputs } from './backtest-run.js';
 import { decisionSetup, fmtThresholds } from './decision-setup.js';
 import { holdingHorizon, holdingVariants, type HoldingVariant } from './holding-variants.js';
+import { trialSet, type TrialSet } from './deflation.js';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import type { Log } from './train-run.js';
@@ -34,6 +36,12 @@ export interface MethodFitReport {
   readonly seedScore: { objective: number; bySymbol: Record<string, { sharpe: number; trades: number }> };
   readonly evaluated: number;
   readonly feasible: number;
+  /**
+   * Per symbol, the candidates tried as the deflated Sharpe ratio needs them: how many (N) and the
+   * sample variance of their per-bar net Sharpe ratios on the validation bars (V). Absent in reports
+   * written before it existed.
+   */
+  readonly trials?: Record<string, TrialSet>;
   readonly warning?: string;
   /** How positions are held: the thresholds fitted under each way of holding (and the chosen one's long-only counterpart), the chosen one, its risk overrides. */
   readonly holding?: {
@@ -129,18 +137,23 @@ export function fitDecisionPolicy(
     const run = (p: FusionPolicy | null) => {
       const setup = decisionSetup(method, fusionConfig, cfg.risk, p ? { version: 1, fittedOn: { split: 'validation', symbols: [], fromMs: 0, toMs: 0 }, objective: '', fusions: { [method]: p } } : null, p ? 'fitted' : 'seed');
       const bySymbol: MethodFitReport['bySymbol'] = {};
+      const perBarSharpe: Record<string, number> = {};
       let sum = 0;
       ranges.forEach((r, i) => {
-        const m = backtestOutputs(cfg, r.d, r.start, r.end, outputs[i]!, setup.fuse, setup.risk).result.metrics;
+        const res = backtestOutputs(cfg, r.d, r.start, r.end, outputs[i]!, setup.fuse, setup.risk).result;
+        const m = res.metrics;
         const sharpe = Number.isFinite(m.sharpe) ? m.sharpe : 0;
         bySymbol[r.d.symbol] = { sharpe, trades: m.trades, totalReturn: m.totalReturn, turnover: m.turnover, feesPaid: m.feesPaid };
+        perBarSharpe[r.d.symbol] = sharpeRatio(barReturns(res));
         sum += sharpe;
       });
-      return { objective: sum / ranges.length, bySymbol };
+      return { objective: sum / ranges.length, bySymbol, perBarSharpe };
     };
     const candidates = policyCandidates(method, outputs.flat(), fusionConfig);
     log(`decision policy: ${method} fusion, ${candidates.length} threshold candidates x ${ranges.length} symbols`);
     const tradesOf = (r: ReturnType<typeof run>) => Object.fromEntries(Object.entries(r.bySymbol).map(([k, v]) => [k, v.trades]));
+    // every run scored (all thresholds under every way of holding): the trials of the deflated Sharpe
+    const allScored: ReturnType<typeof run>[] = [];
     const search = (hold?: HoldingVariant) => {
       const scored = new Map<PolicyCandidate, ReturnType<typeof run>>();
       const found = searchPolicy(
@@ -148,6 +161,7 @@ export function fitDecisionPolicy(
         (c) => {
           const s = run(policyOf(c, hold));
           scored.set(c, s);
+          allScored.push(s);
           return { objective: s.objective, tradesBySymbol: tradesOf(s) };
         },
         minTrades,
@@ -169,6 +183,7 @@ export function fitDecisionPolicy(
     let { result, best } = pick;
     const longOnlyOf = variants.find((v) => v.sides === 'long-only' && v.name === `${pick.v.name}+long-only`)!;
     const longOnlyRun = run(policyOf(result.best, longOnlyOf));
+    allScored.push(longOnlyRun);
     const longOnlyFeasible = Object.entries(minTrades).every(([k, m]) => (tradesOf(longOnlyRun)[k] ?? 0) >= m);
     if (longOnlyFeasible && longOnlyRun.objective > best.objective) {
       chosen = longOnlyOf;
@@ -185,6 +200,8 @@ export function fitDecisionPolicy(
       ],
     };
     const seedRun = run(null);
+    // Every candidate scored is a trial, feasible or not, under every way of holding: the search looked at all of them.
+    const trials = Object.fromEntries(ranges.map((r) => [r.d.symbol, trialSet(allScored.map((s) => s.perBarSharpe[r.d.symbol]!))]));
     if (result.warning) log(`decision policy (${method}): ${result.warning}`);
     const fitted = policyOf(result.best, chosen);
     const policy: FusionPolicy = { ...fitted, options: { ...fitted.options, holding: chosen.name } };
@@ -197,8 +214,10 @@ export function fitDecisionPolicy(
       objective: best.objective,
       bySymbol: best.bySymbol,
       seedScore: { objective: seedRun.objective, bySymbol: Object.fromEntries(Object.entries(seedRun.bySymbol).map(([k, v]) => [k, { sharpe: v.sharpe, trades: v.trades }])) },
-      evaluated: result.evaluated,
+      // every run scored: the thresholds under each way of holding, and the long-only check
+      evaluated: allScored.length,
       feasible: result.feasibleCount,
+      trials,
       ...(result.warning ? { warning: result.warning } : {}),
     };
     log(
