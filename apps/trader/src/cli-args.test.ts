@@ -43,7 +43,7 @@ describe('parseCli', () => {
   it('names the bad flag', () => {
     expect(() => parseCli(['paper'])).toThrow(/needs --model/);
     expect(() => parseCli(['paper', '--model', 'm', '--speed', 'fast'])).toThrow(/--speed must be like 60x or max/);
-    expect(() => parseCli(['paper', '--model', 'm', '--limit', '1.5'])).toThrow(/--limit must be an integer/);
+    expect(() => parseCli(['paper', '--model', 'm', '--limit', '1.5'])).toThrow(/--limit must be a whole number >= 1, got '1.5'/);
     expect(() => parseCli(['paper', '--model', 'm', '--bogus'])).toThrow(/bogus/);
     expect(() => parseCli(['trade'])).toThrow(/unknown command 'trade'/);
     expect(() => parseCli(['paper', '--model', 'm', '--replay', 'a.csv', '--base-url', 'http://127.0.0.1:1'])).toThrow(/either --replay/);
@@ -145,6 +145,47 @@ describe('trader --help and bad flags (no stack traces)', () => {
     expect(r.err).toMatch(usage);
     expect(r.err).not.toMatch(/\n\s+at /); // no stack frame
     expect(r.err).not.toMatch(/TypeError/);
+  });
+});
+
+describe('bad numbers, levels and configs are refused at start (issue 24 item 10)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tat-badargs-'));
+  const base = ['paper', '--model', path.join(dir, 'no-model'), '--replay', path.join(dir, 'no.csv'), '--journal', path.join(dir, 'j.db')];
+
+  it.each([
+    [['--limit', '0'], /--limit must be a whole number >= 1, got '0'/],
+    [['--limit=-3'], /--limit must be a whole number >= 1, got '-3'/],
+    [['--limit', '2.5'], /--limit must be a whole number >= 1, got '2.5'/],
+    [['--equity=-100'], /--equity must be a number > 0, got '-100'/],
+    [['--equity', '0'], /--equity must be a number > 0, got '0'/],
+    [['--status-every=-1'], /--status-every must be a whole number >= 0, got '-1'/],
+    [['--warmup-bars', 'x'], /--warmup-bars must be a whole number >= 0, got 'x'/],
+    [['--log-level', 'verbose'], /--log-level must be one of fatal, error, warn, info, debug, trace, silent, got 'verbose'/],
+  ])('%j is a usage error (exit 2, one line and the usage, nothing opened)', async (extra, problem) => {
+    const r = await capture([...base, ...extra]);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toMatch(problem);
+    expect(r.err).toMatch(/Usage: trader paper/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(existsSync(path.join(dir, 'j.db'))).toBe(false);
+  });
+
+  it.each([
+    [{ risk: { maxTotalExposur: 1 } }, /risk|maxTotalExposur/],
+    [{ risk: { system: { maxErrorRate: 2 } } }, /maxErrorRate/],
+    [{ fusionConfig: { minConfidense: 0.3 } }, /minConfidense/],
+    [{ fusion: 'weighted', fusionConfig: { thresholds: { strongBuy: 'high' } } }, /thresholds|strongBuy/],
+    [null, /must hold a JSON object of settings, got null/],
+    [[1, 2], /must hold a JSON object of settings, got an array/],
+  ])('config %j: refused at start with the field named, before the model or the journal is opened', async (cfg, problem) => {
+    const file = path.join(dir, `cfg-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify(cfg));
+    const r = await capture([...base, '--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(problem);
+    expect(r.err).not.toMatch(/model|no\.csv/); // stopped before the model and the replay file were looked at
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(path.join(dir, 'j.db'))).toBe(false);
   });
 });
 

@@ -133,6 +133,17 @@ const num = (v: string | undefined, flag: string, int = false): number | undefin
   return x;
 };
 
+/** pino's levels (anything else would be a TypeError deep in the logger). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A numeric flag that must be >= `min` (> `min` with `strict`): else a usage error naming it (exit 2). */
+function bounded(command: keyof typeof USAGE, v: string, flag: string, o: { min: number; strict?: boolean; int?: boolean }): number {
+  const x = Number(v);
+  const ok = v.trim() !== '' && Number.isFinite(x) && (!o.int || Number.isInteger(x)) && (o.strict ? x > o.min : x >= o.min);
+  if (!ok) throw new UsageError(`${command}: --${flag} must be ${o.int ? 'a whole number' : 'a number'} ${o.strict ? '>' : '>='} ${o.min}, got '${v}'`, USAGE[command]);
+  return x;
+}
+
 function positive(v: string, flag: string): number {
   const x = num(v, flag)!;
   if (!(x > 0)) throw new ConfigError(`--${flag} must be > 0, got '${v}'`, flag);
@@ -209,6 +220,8 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (values.thresholds !== undefined && values.thresholds !== 'fitted' && values.thresholds !== 'seed') {
     throw new ConfigError(`--thresholds must be fitted or seed, got '${values.thresholds}'`, 'thresholds');
   }
+  const logLevel = values['log-level']!;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`${command}: --log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`, USAGE[command]);
   const journal = values.journal!;
   const journalSync = values['journal-sync'] as 'full' | 'normal';
   if (journalSync !== 'full' && journalSync !== 'normal') throw new ConfigError(`--journal-sync must be full or normal, got '${journalSync}'`, 'journal-sync');
@@ -220,20 +233,20 @@ export function parseCli(argv: readonly string[]): CliArgs {
     ...(values.interval ? { interval: values.interval } : {}),
     ...(values.replay ? { replay: values.replay } : {}),
     speed: parseSpeed(values.speed!),
-    ...(values.limit ? { limit: num(values.limit, 'limit', true)! } : {}),
+    ...(values.limit !== undefined ? { limit: bounded(command, values.limit, 'limit', { min: 1, int: true }) } : {}),
     ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
     journal,
     ...(values.config ? { configFile: values.config } : {}),
     ...(values.fusion ? { fusion: values.fusion } : {}),
     ...(values.thresholds ? { thresholds: values.thresholds as 'fitted' | 'seed' } : {}),
-    ...(values.equity ? { equity: num(values.equity, 'equity')! } : {}),
-    ...(values['status-every'] ? { statusEvery: num(values['status-every'], 'status-every', true)! } : {}),
+    ...(values.equity !== undefined ? { equity: bounded(command, values.equity, 'equity', { min: 0, strict: true }) } : {}),
+    ...(values['status-every'] !== undefined ? { statusEvery: bounded(command, values['status-every'], 'status-every', { min: 0, int: true }) } : {}),
     killFile: values['kill-file'] ?? `${journal}.kill`,
     flattenOnExit: values['flatten-on-exit']!,
     ...(values['log-file'] ? { logFile: values['log-file'] } : {}),
-    logLevel: values['log-level']!,
+    logLevel,
     ...(values['run-tag'] ? { runTag: values['run-tag'] } : {}),
-    warmupBars: num(values['warmup-bars'], 'warmup-bars', true)!,
+    warmupBars: bounded(command, values['warmup-bars']!, 'warmup-bars', { min: 0, int: true }),
     ...(values.dashboard !== undefined ? { dashboard: parseListen(values.dashboard) } : {}),
     ...(values['dashboard-token'] ? { dashboardToken: checkToken(values['dashboard-token']) } : {}),
     ...(values['alert-webhook'] ? { alertWebhook: webhookUrl(values['alert-webhook']) } : {}),
@@ -271,7 +284,7 @@ const RUN_OPTIONS = `  --model <dir>             model artifact folder (model.js
                             seed: the source design's thresholds (confidence 0.50, agreement 0.60)
   --kill-file <file>        the kill switch engages when this file exists (default <journal>.kill)
   --flatten-on-exit         close positions on SIGINT/SIGTERM
-  --log-file <file>         JSON logs there instead of stderr    --log-level info|debug|warn
+  --log-file <file>         JSON logs there instead of stderr    --log-level info|debug|warn|error|trace|silent
   --warmup-bars N           history fetched before trading on a stream (default 400)
   --run-tag <id>            part of every client order id (default: random, kept in the journal)
   --dashboard [host:port]   web dashboard, metrics (/metrics) and kill switch (default 127.0.0.1:8080);

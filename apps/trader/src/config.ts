@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { INTERVALS, barsPerYear, parseWithSchema } from '@task-agnostic/core';
 import { parseRiskConfig, type RiskConfig, type RiskConfigInput } from '@task-agnostic/risk';
+import { parseConsistencyFusionConfig, parseWeightedFusionConfig } from '@task-agnostic/fusion';
 
 export const traderConfigSchema = z
   .object({
@@ -46,4 +47,15 @@ export function traderRiskConfig(cfg: Pick<TraderConfig, 'risk' | 'interval'>): 
   const r = (cfg.risk ?? {}) as Record<string, unknown>;
   const sizing = (r.sizing ?? {}) as Record<string, unknown>;
   return parseRiskConfig({ profile: 'volTarget', ...r, sizing: { barsPerYear: barsPerYear(cfg.interval), ...sizing } } as RiskConfigInput);
+}
+
+/**
+ * Validates the fusion and risk sections now (the trader calls it at start, before anything connects
+ * or a journal opens), so a typo is a one-line error naming the field instead of a failure at the
+ * first candle. Throws ConfigError.
+ */
+export function checkDecisionConfig(cfg: Pick<TraderConfig, 'fusion' | 'fusionConfig' | 'risk' | 'interval'>): void {
+  if (cfg.fusion === 'weighted') parseWeightedFusionConfig(cfg.fusionConfig ?? {});
+  else parseConsistencyFusionConfig(cfg.fusionConfig ?? {});
+  traderRiskConfig(cfg);
 }

@@ -9,7 +9,7 @@
  * state; on an exchange it looks every unsettled intent up by its client order id before sending.
  */
 import { existsSync } from 'node:fs';
-import { INTERVAL_MS, holdDecision, type Candle, type Interval, type OrderRequest, type Position, type SymbolId, type TaskOutputs, type TradingDecision } from '@task-agnostic/core';
+import { INTERVAL_MS, holdDecision, type Candle, type Fill, type Interval, type Order, type OrderRequest, type Position, type SymbolId, type TaskOutputs, type TradingDecision } from '@task-agnostic/core';
 import { AccountTracker, applyVerdict } from '@task-agnostic/risk';
 import type { GateVerdict, OpenPosition, RiskGate, RiskGateSnapshot, RiskState } from '@task-agnostic/risk';
 import type { Logger } from 'pino';
@@ -17,7 +17,8 @@ import { clientOrderId, type Journal, type JournalTarget, type TargetKind } from
 import type { EngineObserver } from './engine-events.js';
 import { LatencyWindow } from './latency.js';
 import type { MarketFeed } from './market-feed.js';
-import { ExchangeVenue, PaperVenue, fillsOf, type Target, type Venue } from './venue.js';
+import { UnresolvedOrders } from './unresolved-orders.js';
+import { ExchangeVenue, PaperVenue, fillsOf, isTransientVenueError, type Execution, type Target, type Venue } from './venue.js';
 
 /**
  * The portfolio around one symbol's engine (Portfolio implements it): every traded symbol's open
@@ -67,6 +68,15 @@ export interface EngineOptions {
   readonly portfolio?: PortfolioView;
   /** Live connection, rate-limit budget, spread and depth (a stream or an exchange); none on a CSV replay. */
   readonly marketFeed?: MarketFeed;
+  /**
+   * Exchange venues: how long a candle waits for its order's answer (ms, default 2000). A request
+   * still open after this goes on in the background: candles keep flowing, and the symbol takes no
+   * new entries (the gate's exchange layer) and no orders until it resolves.
+   */
+  readonly orderStallMs?: number;
+  /** Exchange venues: extra attempts to read the account after a transient error (default 2), with backoff from `retryBaseMs` (default 250). */
+  readonly accountRetries?: number;
+  readonly retryBaseMs?: number;
 }
 
 export interface EngineStats {
@@ -89,6 +99,52 @@ export interface CandleResult {
 }
 
 const SNAPSHOT_KEY = (s: SymbolId) => `risk-gate:${s}`;
+/** The error rate's smallest denominator (the window holds the last 50 calls). */
+const MIN_CALLS = 20;
+/**
+ * Latency rows are written together, in their own transaction after the send: every ~100 candles
+ * (1,000 rows), or 5 s after the last write (live candles come a minute apart: then every candle),
+ * so the dashboard's histograms trail by at most that.
+ */
+const LATENCY_BATCH_ROWS = 1_000;
+const LATENCY_FLUSH_MS = 5_000;
+
+/** A candle decided, its journal rows captured, not sent yet (TradingEngine.prepareCandle). */
+export interface PreparedCandle {
+  readonly c: Candle;
+  readonly t0: number;
+  readonly history: boolean;
+  /** performance.now() at: its turn, bar work started, prediction done, fusion done, bar work done, gate done. */
+  readonly marks: readonly [number, number, number, number, number, number];
+  readonly pred: ReturnType<CandlePredictor['onCandle']>;
+  readonly decision: TradingDecision;
+  readonly verdict: GateVerdict;
+  readonly target: CandleResult['target'];
+  readonly fills: readonly Fill[];
+  readonly killing: boolean;
+  /** The candle's journal rows (call inside a transaction). */
+  readonly write: () => void;
+  decisionId: number;
+  /** How long the transaction that wrote it took (ms). */
+  journalMs: number;
+  sendAt: number;
+  execution: 'sent' | 'noop' | 'rejected' | null;
+  executionError: string | undefined;
+}
+
+/**
+ * Writes prepared candles in ONE journal transaction (one fsync with synchronous=FULL): a single
+ * engine writes its candle alone, a portfolio step every symbol's at once. After it returns the
+ * rows are durable and the orders they describe may be sent.
+ */
+export function writePrepared(journal: Journal, ps: readonly PreparedCandle[]): void {
+  const a = performance.now();
+  journal.transaction(() => {
+    for (const p of ps) p.write();
+  });
+  const ms = performance.now() - a;
+  for (const p of ps) p.journalMs = ms;
+}
 
 export class TradingEngine {
   readonly stats: EngineStats = { candles: 0, duplicates: 0, gaps: 0, decisions: 0, orders: 0, fills: 0, sendErrors: 0, replayed: 0 };
@@ -100,13 +156,17 @@ export class TradingEngine {
   private killReason: string | null = null;
   private lastDecision: TradingDecision | null = null;
   private lastVerdict: GateVerdict | null = null;
-  /** Latency rows waiting for the next journal transaction. */
+  /** Latency rows waiting to be written (in batches, after a send: see completeCandle). */
   private pendingLatency: [string, number][] = [];
+  private lastLatencyFlush = performance.now();
   /** Intents sent at the last candle, settled by the next bar's fills (paper). */
   private openIntents: string[] = [];
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly recentSends: boolean[] = [];
+  /** Outcomes of the last 50 exchange calls (sends; on an exchange also account reads): the system layer's error rate. */
+  private readonly recentCalls: boolean[] = [];
   private stopping = false;
+  /** Orders whose outcome is not known yet (exchange venues): see unresolved-orders.ts. */
+  readonly unresolved = new UnresolvedOrders();
 
   constructor(readonly o: EngineOptions) {
     this.iv = INTERVAL_MS[o.interval];
@@ -182,15 +242,16 @@ export class TradingEngine {
       if (o.symbol !== symbol) continue;
       const found = await venue.findOrder(o.clientOrderId);
       if (found) {
-        journal.transaction(() => {
-          journal.setOrderStatus(o.clientOrderId, found.status, now, found.id);
-          for (const f of fillsOf(found)) journal.recordFill(f);
-        });
+        await this.adoptFound(o.clientOrderId, found, undefined);
         logger.info({ clientOrderId: o.clientOrderId, status: found.status }, 'reconciled order found on the exchange');
       } else {
-        // Never reached the exchange: an intent of an old candle is stale; it is not re-sent.
-        journal.setOrderStatus(o.clientOrderId, 'cancelled', now, undefined, 'not found on the exchange at restart: never sent');
-        logger.warn({ clientOrderId: o.clientOrderId }, 'unsettled intent not on the exchange: marked cancelled, not re-sent');
+        // Not there yet is not "never sent": the request may be held somewhere (it was in flight at the
+        // crash) and the exchange takes it until its signed timestamp plus the recv window. Every
+        // signing happened before this restart, so after now + window + margin it can no longer appear.
+        const until = now + this.unknownForMs();
+        journal.setOrderStatus(o.clientOrderId, 'unknown', now, undefined, `not found on the exchange at restart; may still arrive (in flight at the crash): unresolved until ${new Date(until).toISOString()} (recv window + margin)`);
+        this.unresolved.unknownUntil(o.clientOrderId, until, now);
+        logger.warn({ clientOrderId: o.clientOrderId, until: new Date(until).toISOString() }, 'unsettled intent not on the exchange yet: fate unknown until the recv window has passed (no new entries meanwhile, never re-sent)');
       }
     }
     if (venue instanceof ExchangeVenue) {
@@ -206,6 +267,125 @@ export class TradingEngine {
     }
   }
 
+  /** How long after its last signing an order of unknown fate may still reach the exchange. */
+  private unknownForMs(): number {
+    return this.o.venue instanceof ExchangeVenue ? this.o.venue.unknownForMs : 7_000;
+  }
+
+  private noteCall(ok: boolean): void {
+    this.recentCalls.push(ok);
+    if (this.recentCalls.length > 50) this.recentCalls.shift();
+  }
+
+  /**
+   * Adopts what the exchange says about an order of ours: its status and fills, and the executions
+   * it led to that we did not place (its stop-loss / take-profit, already executed).
+   */
+  private async adoptFound(clientOrderId: string, found: Order, note: string | undefined): Promise<void> {
+    const { journal, venue } = this.o;
+    let closing: Fill[] = [];
+    if (venue instanceof ExchangeVenue) {
+      venue.adopt(clientOrderId);
+      if (found.filledQty > 0) closing = await venue.closingFillsSince(found.updatedMs, found).catch(() => []);
+    }
+    const now = Date.now();
+    journal.transaction(() => {
+      journal.setOrderStatus(clientOrderId, found.status, now, found.id, note);
+      for (const f of fillsOf(found)) journal.recordFill(f);
+      for (const f of closing) journal.recordFill(f);
+    });
+  }
+
+  /**
+   * Looks up every unresolved order whose recv window (plus margin) has passed: found -> adopted;
+   * not found -> it can no longer reach the exchange: cancelled (never re-sent). A transient error
+   * leaves it for the next candle; a fatal one is thrown.
+   */
+  private async resolveDue(): Promise<void> {
+    const { journal, venue, logger, symbol } = this.o;
+    for (const u of this.unresolved.due(Date.now())) {
+      let found: Order | undefined;
+      try {
+        found = await venue.findOrder(u.clientOrderId);
+        this.noteCall(true);
+      } catch (err) {
+        if (!isTransientVenueError(err)) throw err;
+        this.noteCall(false);
+        logger.warn({ symbol, clientOrderId: u.clientOrderId, err: (err as Error).message }, 'unresolved order: lookup failed (transient), retried at the next candle');
+        continue;
+      }
+      if (found) {
+        await this.adoptFound(u.clientOrderId, found, 'adopted from the exchange after its outcome was unknown');
+        logger.warn({ symbol, clientOrderId: u.clientOrderId, status: found.status, filledQty: found.filledQty }, 'unresolved order found on the exchange: adopted');
+      } else {
+        journal.setOrderStatus(u.clientOrderId, 'cancelled', Date.now(), undefined, 'never reached the exchange: not found after its signed timestamp + recv window + margin');
+        logger.warn({ symbol, clientOrderId: u.clientOrderId }, 'unresolved order not on the exchange after the recv window: cancelled, not re-sent');
+      }
+      this.unresolved.settle(u.clientOrderId);
+    }
+  }
+
+  /**
+   * The venue's bar work with what a transient failure leaves: on an exchange a failed account read
+   * (position / balance) is retried with backoff; a read that still fails counts once in the system
+   * layer's error rate (veto above its budget, the kill switch at half), and the candle goes on
+   * without the account's state (`accountError`): no order for it. A fatal error (bad keys, a bug)
+   * is thrown.
+   */
+  private async barWork(first: Promise<readonly Fill[]>, c: Candle, history: boolean): Promise<{ fills: readonly Fill[]; accountError?: string }> {
+    const { venue, logger, symbol } = this.o;
+    if (venue.kind !== 'exchange') return { fills: await first };
+    const retries = this.o.accountRetries ?? 2;
+    const base = this.o.retryBaseMs ?? 250;
+    let attempt = first;
+    for (let k = 0; ; k++) {
+      try {
+        const fills = await attempt;
+        if (!history) this.noteCall(true);
+        return { fills };
+      } catch (err) {
+        if (!isTransientVenueError(err)) throw err;
+        const msg = (err as Error).message;
+        const banned = (err as { bannedUntilMs?: unknown }).bannedUntilMs;
+        // an IP ban refuses every request locally until it ends: retrying now is pointless
+        if (k >= retries || typeof banned === 'number') {
+          this.noteCall(false); // one failed read (its retries are part of it)
+          logger.error({ symbol, candleTs: c.tsMs, err: msg, attempts: k + 1 }, 'account state unreadable (transient error): this candle takes no order');
+          return { fills: [], accountError: msg };
+        }
+        logger.warn({ symbol, candleTs: c.tsMs, err: msg, attempt: k + 1 }, 'account read failed (transient): retrying with backoff');
+        await new Promise((r) => setTimeout(r, base * 2 ** k));
+        attempt = venue.onBar(c, history);
+      }
+    }
+  }
+
+  /** Writes an exchange order's answer to the journal and settles (or keeps unresolved) its client id. */
+  private settleSend(coid: string, ex: Execution): Execution {
+    const { journal, logger, symbol } = this.o;
+    const now = Date.now();
+    if (ex.status === 'noop' && ex.reason) logger.warn({ symbol, clientOrderId: coid, reason: ex.reason }, 'order skipped: not sent');
+    this.noteCall(ex.status !== 'rejected' && ex.status !== 'unknown');
+    if (ex.status === 'unknown') {
+      const until = now + this.unknownForMs();
+      journal.setOrderStatus(coid, 'unknown', now, undefined, `outcome unknown (${ex.error ?? 'no answer'}): unresolved until ${new Date(until).toISOString()} (recv window + margin)`);
+      this.unresolved.unknownUntil(coid, until, now);
+      logger.error({ symbol, clientOrderId: coid, error: ex.error, until: new Date(until).toISOString() }, 'order outcome unknown: looked up again after the recv window; no new entries meanwhile');
+      return ex;
+    }
+    journal.transaction(() => {
+      if (ex.status === 'noop') journal.setOrderStatus(coid, 'cancelled', now, undefined, ex.reason ? `skipped: ${ex.reason}` : 'no change needed');
+      else journal.setOrderStatus(coid, ex.status === 'rejected' ? 'rejected' : (ex.order?.status ?? 'sent'), now, ex.order?.id, ex.error);
+      for (const f of ex.fills) journal.recordFill(f);
+    });
+    this.unresolved.settle(coid);
+    if (ex.status === 'rejected') {
+      this.stats.sendErrors++;
+      logger.error({ clientOrderId: coid, error: ex.error }, 'order rejected');
+    }
+    return ex;
+  }
+
   /** Queues a candle (calls are serialised: a stream may deliver while the last one is in flight). */
   onCandle(candle: Candle, receivedAt = performance.now()): Promise<CandleResult | null> {
     const run = this.chain.then(() => this.processCandle(candle, receivedAt));
@@ -219,6 +399,28 @@ export class TradingEngine {
   }
 
   async processCandle(c: Candle, t0: number): Promise<CandleResult | null> {
+    const p = await this.prepareCandle(c, t0);
+    if (!p) return null;
+    writePrepared(this.o.journal, [p]);
+    await this.sendPrepared(p);
+    return this.completeCandle(p);
+  }
+
+  /**
+   * Makes `idle()` and `shutdown()` wait for work on this engine that runs outside onCandle (a
+   * portfolio's time step drives prepareCandle / sendPrepared / completeCandle itself).
+   */
+  track(work: Promise<unknown>): void {
+    this.chain = this.chain.then(() => work).catch(() => undefined);
+  }
+
+  /**
+   * A closed candle up to its journal rows: the venue's bar (fills), the model, fusion, the gate and
+   * the target, with every row the candle writes captured (values taken now) in `write`. Nothing is
+   * sent yet: the rows must be durable first (writePrepared), then sendPrepared. Null when the
+   * candle is a duplicate or the engine is stopping.
+   */
+  async prepareCandle(c: Candle, t0: number): Promise<PreparedCandle | null> {
     const { journal, symbol, interval, venue, predictor, gate, logger } = this.o;
     if (this.stopping) return null; // not journaled: the source delivers it again after a restart
     if (!(c.tsMs > this.lastTs)) {
@@ -229,6 +431,8 @@ export class TradingEngine {
       this.stats.gaps++;
       logger.warn({ symbol, after: this.lastTs, got: c.tsMs, missing: (c.tsMs - this.lastTs) / this.iv - 1 }, 'candle gap in the source data');
     }
+    // Orders whose outcome was unknown and whose recv window has passed: ask the exchange first.
+    if (venue.kind === 'exchange' && this.unresolved.size) await this.resolveDue();
     // t0 is when the candle arrived; tStart when its turn came (a backfill burst queues candles).
     const tStart = performance.now();
     const history = this.o.tradeFromMs !== undefined && c.tsMs < this.o.tradeFromMs;
@@ -244,7 +448,7 @@ export class TradingEngine {
       : pred ? this.o.fuse(pred.outputs, { tsMs: c.tsMs, symbol }) : holdDecision(c.tsMs, 'warming up: features or window not ready', symbol);
     const decision: TradingDecision = { ...raw, tsMs: c.tsMs, symbol };
     const t3 = performance.now();
-    const fills = await barDone;
+    const { fills, accountError } = await this.barWork(barDone, c, history);
     const tBar = performance.now();
     const closeTs = c.tsMs + this.iv;
     // An exchange is not asked during warm-up history: its equity is known from the reconcile only.
@@ -256,64 +460,77 @@ export class TradingEngine {
       logger.warn({ symbol, reason: this.killReason, candleTs: c.tsMs }, 'kill switch engaged: flattening, no new trades until rearmed');
     }
     const pos = venue.position();
-    const verdict = gate.check(decision, this.riskState(c, closeTs, pos));
+    const verdict = gate.check(decision, this.riskState(c, closeTs, pos, accountError));
     const t4 = performance.now();
-    const target = targetFor(decision, verdict, pos);
+    let target = targetFor(decision, verdict, pos);
+    // On an exchange an order is sized against the position: none while it is unknown.
+    if (target && venue.kind === 'exchange' && (accountError !== undefined || this.unresolved.size > 0)) {
+      const why = accountError !== undefined ? `account state unknown (${accountError})` : `order(s) ${this.unresolved.ids().join(', ')} unresolved`;
+      logger.warn({ symbol, candleTs: c.tsMs, target: target.side, kind: target.kind, reason: why }, 'order skipped: not sent');
+      target = null;
+    }
     const coid = target ? clientOrderId(this.o.runTag, symbol, c.tsMs, target.kind) : null;
-    const req: OrderRequest | null = target && coid ? previewOrder(target, coid, symbol, pos, venue.equity(), c.close) : null;
+    const equity = venue.equity();
+    const req: OrderRequest | null = target && coid ? previewOrder(target, coid, symbol, pos, equity, c.close) : null;
     const settled = this.openIntents;
     this.openIntents = [];
-    const latencies = this.pendingLatency;
-    this.pendingLatency = [];
-    let decisionId = 0;
-    journal.transaction(() => {
-      journal.recordCandle(symbol, interval, c, Date.now());
-      for (const f of fills) journal.recordFill(f);
-      for (const id of settled) {
-        const filled = fills.some((f) => f.clientOrderId === id);
-        journal.setOrderStatus(id, filled ? 'filled' : 'cancelled', Date.now(), undefined, filled ? undefined : 'no change needed at the open');
-      }
-      if (fills.length || !samePosition(posBefore, venue.position())) journal.recordPosition(symbol, venue.position(), c.tsMs, fills.length ? 'fill' : 'exchange');
-      for (const [stage, ms] of latencies) journal.recordLatency(stage, ms);
-      decisionId = journal.recordDecision(symbol, decision, pred ? { ...pred.latency } : undefined);
-      journal.recordVerdict(decisionId, verdict);
-      journal.recordRiskLayers(decisionId, verdict.layers);
-      journal.recordEquity(symbol, c.tsMs, venue.equity(), c.close, pos ? (pos.side === 'long' ? pos.qty : -pos.qty) : 0);
-      if (target && coid && req) {
-        journal.recordOrderIntent(req, decisionId, Date.now());
-        const jt: JournalTarget = { symbol, candleTs: c.tsMs, kind: target.kind, side: target.side, sizeFraction: target.sizeFraction, stopLossPct: target.stopLossPct, takeProfitPct: target.takeProfitPct };
-        journal.recordTarget(coid, jt);
-      }
-      if (killing) journal.recordEvent('kill', { symbol, reason: this.killReason, candleTs: c.tsMs });
-      journal.setMeta(SNAPSHOT_KEY(symbol), JSON.stringify(gate.snapshot()));
-    });
-    const t5 = performance.now();
-    let sendAt = NaN;
-    let execution: 'sent' | 'noop' | 'rejected' | null = null;
-    let executionError: string | undefined;
-    if (target && coid) {
-      sendAt = performance.now();
-      const ex = await venue.execute(target, coid);
-      execution = ex.status === 'rejected' ? 'rejected' : ex.status === 'noop' ? 'noop' : 'sent';
-      executionError = ex.error;
-      this.stats.orders++;
-      this.recentSends.push(ex.status !== 'rejected');
-      if (this.recentSends.length > 50) this.recentSends.shift();
-      if (venue.kind === 'exchange') {
-        if (ex.status === 'noop' && ex.reason) logger.warn({ symbol, clientOrderId: coid, reason: ex.reason }, 'order skipped: not sent');
-        journal.transaction(() => {
-          if (ex.status === 'noop') journal.setOrderStatus(coid, 'cancelled', Date.now(), undefined, ex.reason ? `skipped: ${ex.reason}` : 'no change needed');
-          else journal.setOrderStatus(coid, ex.status === 'rejected' ? 'rejected' : (ex.order?.status ?? 'sent'), Date.now(), ex.order?.id, ex.error);
-          for (const f of ex.fills) journal.recordFill(f);
-        });
-        if (ex.status === 'rejected') {
-          this.stats.sendErrors++;
-          logger.error({ clientOrderId: coid, error: ex.error }, 'order rejected');
+    // Everything the rows hold is taken now: in a portfolio step other symbols run before the write.
+    const killReason = this.killReason;
+    const snapshot = JSON.stringify(gate.snapshot());
+    const p: PreparedCandle = {
+      c, t0, history, marks: [tStart, t1, t2, t3, tBar, t4], pred, decision, verdict, target: target && coid ? { ...target, clientOrderId: coid } : null, fills, killing,
+      decisionId: 0, journalMs: 0, sendAt: NaN, execution: null, executionError: undefined,
+      write: () => {
+        journal.recordCandle(symbol, interval, c, Date.now());
+        for (const f of fills) journal.recordFill(f);
+        for (const id of settled) {
+          const filled = fills.some((f) => f.clientOrderId === id);
+          journal.setOrderStatus(id, filled ? 'filled' : 'cancelled', Date.now(), undefined, filled ? undefined : 'no change needed at the open');
         }
-      } else {
-        this.openIntents.push(coid);
-      }
+        if (fills.length || !samePosition(posBefore, pos)) journal.recordPosition(symbol, pos, c.tsMs, fills.length ? 'fill' : 'exchange');
+        const decisionId = journal.recordDecision(symbol, decision, pred ? { ...pred.latency } : undefined);
+        p.decisionId = decisionId;
+        journal.recordVerdict(decisionId, verdict);
+        journal.recordRiskLayers(decisionId, verdict.layers);
+        journal.recordEquity(symbol, c.tsMs, equity, c.close, pos ? (pos.side === 'long' ? pos.qty : -pos.qty) : 0);
+        if (target && coid && req) {
+          journal.recordOrderIntent(req, decisionId, Date.now());
+          const jt: JournalTarget = { symbol, candleTs: c.tsMs, kind: target.kind, side: target.side, sizeFraction: target.sizeFraction, stopLossPct: target.stopLossPct, takeProfitPct: target.takeProfitPct };
+          journal.recordTarget(coid, jt);
+        }
+        if (killing) journal.recordEvent('kill', { symbol, reason: killReason, candleTs: c.tsMs });
+        journal.setMeta(SNAPSHOT_KEY(symbol), snapshot);
+      },
+    };
+    return p;
+  }
+
+  /** Hands a prepared (and journaled) candle's order to the venue. */
+  async sendPrepared(p: PreparedCandle): Promise<void> {
+    const { venue } = this.o;
+    const t = p.target;
+    if (!t) return;
+    p.sendAt = performance.now();
+    this.stats.orders++;
+    if (venue.kind === 'exchange') {
+      const ex = await this.sendExchange(t, t.clientOrderId);
+      // null: the request is still open (or its answer could not be journaled): it goes on in the background
+      p.execution = ex === null ? 'sent' : ex.status === 'rejected' ? 'rejected' : ex.status === 'noop' ? 'noop' : 'sent';
+      p.executionError = ex?.error;
+    } else {
+      const ex = await venue.execute(t, t.clientOrderId);
+      p.execution = ex.status === 'rejected' ? 'rejected' : ex.status === 'noop' ? 'noop' : 'sent';
+      p.executionError = ex.error;
+      this.noteCall(ex.status !== 'rejected');
+      this.openIntents.push(t.clientOrderId);
     }
+  }
+
+  /** After the send: counters, latencies, the observer, the status line; the candle's result. */
+  completeCandle(p: PreparedCandle): CandleResult {
+    const { venue, logger, symbol } = this.o;
+    const { c, t0, pred, decision, verdict, target, fills, history } = p;
+    const [tStart, t1, t2, t3, tBar, t4] = p.marks;
     const tEnd = performance.now();
     this.stats.candles++;
     this.stats.decisions++;
@@ -322,7 +539,7 @@ export class TradingEngine {
     this.lastClose = c.close;
     this.lastDecision = decision;
     this.lastVerdict = verdict;
-    const e2e = Number.isNaN(sendAt) ? tEnd - t0 : sendAt - t0;
+    const e2e = Number.isNaN(p.sendAt) ? tEnd - t0 : p.sendAt - t0;
     const stages: [string, number][] = [
       ['queue', tStart - t0],
       ['predict', t2 - t1],
@@ -330,7 +547,7 @@ export class TradingEngine {
       // What the venue's bar work added after the model was done (0 on paper).
       ['bar_wait', tBar - t3],
       ['risk', t4 - tBar],
-      ['journal', t5 - t4],
+      ['journal', p.journalMs],
       ['decision_to_send', e2e],
     ];
     if (pred) stages.push(['features', pred.latency.featuresMs], ['encoder', pred.latency.encoderMs], ['heads', pred.latency.headsMs]);
@@ -341,13 +558,13 @@ export class TradingEngine {
         this.latency.add(s[0], s[1]);
       }
     }
-    if (target) logger.info({ symbol, candleTs: c.tsMs, target: target.side, size: target.sizeFraction, kind: target.kind, clientOrderId: coid }, 'order sent');
+    if (target) logger.info({ symbol, candleTs: c.tsMs, target: target.side, size: target.sizeFraction, kind: target.kind, clientOrderId: target.clientOrderId }, 'order sent');
     if (this.o.observer) {
       try {
         this.o.observer.onCandle({
-          symbol, candle: c, decisionId, decision, outputs: pred?.outputs, verdict, target: target && coid ? { ...target, clientOrderId: coid } : null,
-          execution, ...(executionError !== undefined ? { executionError } : {}), fills: fills.length, equity: venue.equity(), position: venue.position(),
-          stages: history ? [] : stages, killEngaged: killing, killReason: this.killReason, history,
+          symbol, candle: c, decisionId: p.decisionId, decision, outputs: pred?.outputs, verdict, target,
+          execution: p.execution, ...(p.executionError !== undefined ? { executionError: p.executionError } : {}), fills: fills.length, equity: venue.equity(), position: venue.position(),
+          stages: history ? [] : stages, killEngaged: p.killing, killReason: this.killReason, history,
         });
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'engine observer failed (ignored)');
@@ -355,15 +572,53 @@ export class TradingEngine {
     }
     const every = this.o.statusEvery ?? 0;
     if (every > 0 && this.stats.candles % every === 0) this.o.onStatus?.(this.statusLine());
-    return { decision, verdict, target: target && coid ? { ...target, clientOrderId: coid } : null, decisionToSendMs: Number.isNaN(sendAt) ? NaN : e2e };
+    // Off the decision path (the order is out): latency rows in batches, and the WAL checkpoint.
+    // Latencies are diagnostics, not state: kill -9 may lose the last batch, nothing a restart needs.
+    const now = performance.now();
+    if (this.pendingLatency.length >= LATENCY_BATCH_ROWS || now - this.lastLatencyFlush >= LATENCY_FLUSH_MS) this.flush();
+    this.o.journal.checkpoint();
+    return { decision, verdict, target, decisionToSendMs: Number.isNaN(p.sendAt) ? NaN : e2e };
   }
 
-  private riskState(c: Candle, closeTs: number, pos: Position | undefined): RiskState {
+  /**
+   * Sends an exchange order and waits for its answer at most `orderStallMs`: a request still open
+   * then goes on in the background (tracked in `unresolved`, settled into the journal when it
+   * answers), so a stalled request never holds up the candles. Resolves to the answer, or null.
+   */
+  private async sendExchange(target: Target, coid: string): Promise<Execution | null> {
+    const { venue, logger, symbol } = this.o;
+    this.unresolved.sending(coid, Date.now());
+    const settled = venue
+      .execute(target, coid)
+      .then(
+        (ex) => this.settleSend(coid, ex),
+        (err: unknown) => this.settleSend(coid, { status: 'rejected', fills: [], error: (err as Error).message }),
+      )
+      .catch((err: unknown) => {
+        logger.error({ symbol, clientOrderId: coid, err: (err as Error).message }, 'could not journal an order answer');
+        return null;
+      });
+    this.unresolved.track(settled);
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<'stalled'>((r) => {
+      timer = setTimeout(() => r('stalled'), this.o.orderStallMs ?? 2_000);
+    });
+    const first = await Promise.race([settled, stalled]);
+    clearTimeout(timer);
+    if (first === 'stalled') {
+      logger.warn({ symbol, clientOrderId: coid, waitedMs: this.o.orderStallMs ?? 2_000 }, 'order request still open: candles keep flowing; no new entries or orders for the symbol until it resolves');
+      return null;
+    }
+    return first;
+  }
+
+  private riskState(c: Candle, closeTs: number, pos: Position | undefined, accountError?: string): RiskState {
     const { portfolio, marketFeed, symbol } = this.o;
     const own = portfolio ? undefined : this.o.venue.trades();
     const recent = portfolio ? portfolio.tradeReturns().slice(-20) : own!.slice(-20).map((t) => t.returnPct);
     const lastTradeExitMs = portfolio ? portfolio.lastTradeExitMs() : own!.length ? own![own!.length - 1]!.exitMs : undefined;
-    const okSends = this.recentSends.filter(Boolean).length;
+    const okCalls = this.recentCalls.filter(Boolean).length;
+    const onExchange = this.o.venue.kind === 'exchange' ? { unresolvedOrders: this.unresolved.size, ...(accountError !== undefined ? { accountError } : {}) } : {};
     const live = marketFeed?.(symbol);
     const returns = portfolio?.returns(symbol);
     // The circuit breaker: the bar's largest move from its open (signed), up or down.
@@ -377,8 +632,8 @@ export class TradingEngine {
       ...(returns ? { returns } : {}),
       // Without a live feed (a CSV replay) the candle itself is the data: connected, fresh.
       exchange: live
-        ? { connected: live.connected, lastDataMs: closeTs - live.lastMessageAgeMs, ...(live.rateLimitRemaining !== undefined ? { rateLimitRemaining: live.rateLimitRemaining } : {}) }
-        : { connected: true, lastDataMs: closeTs },
+        ? { connected: live.connected, lastDataMs: closeTs - live.lastMessageAgeMs, ...(live.rateLimitRemaining !== undefined ? { rateLimitRemaining: live.rateLimitRemaining } : {}), ...onExchange }
+        : { connected: true, lastDataMs: closeTs, ...onExchange },
       market: {
         lastBarMovePct: move,
         ...(live?.spreadPct !== undefined ? { spreadPct: live.spreadPct } : {}),
@@ -387,25 +642,75 @@ export class TradingEngine {
       strategy: { recentTradeReturns: recent, ...(lastTradeExitMs !== undefined ? { lastTradeExitMs } : {}) },
       system: {
         latencyMs: this.latency.median('decision_to_send') ?? 0,
-        errorRate: this.recentSends.length ? 1 - okSends / this.recentSends.length : 0,
+        // at least MIN_CALLS in the denominator: two failures of a fresh engine are not "100 % failing"
+        errorRate: this.recentCalls.length ? (this.recentCalls.length - okCalls) / Math.max(this.recentCalls.length, MIN_CALLS) : 0,
       },
     };
   }
 
-  /** Writes latencies still held in memory (call on shutdown). */
+  /** Writes latencies still held in memory (done in batches after the sends, and on shutdown). */
   flush(): void {
+    this.lastLatencyFlush = performance.now();
     const rows = this.pendingLatency;
     this.pendingLatency = [];
     if (rows.length) this.o.journal.transaction(() => rows.forEach(([s, ms]) => this.o.journal.recordLatency(s, ms)));
   }
 
-  /** Graceful stop: waits for the candle in flight, optionally flattens, writes what is pending. */
-  async shutdown(options: { flatten?: boolean; reason?: string } = {}): Promise<void> {
+  /**
+   * Graceful stop: waits for the candle in flight and for order requests still open, resolves
+   * orders of unknown fate (after their recv window), optionally flattens, writes what is pending.
+   * Never throws for the exchange: returns what went wrong (a flatten that failed), if anything.
+   */
+  async shutdown(options: { flatten?: boolean; reason?: string } = {}): Promise<string | undefined> {
     // Candles still queued are dropped (never journaled), so the candle in flight is the last one.
     this.stopping = true;
     await this.chain;
     const { journal, venue, symbol, logger } = this.o;
-    if (options.flatten && venue.position() && Number.isFinite(this.lastTs)) {
+    let problem: string | undefined;
+    if (venue.kind === 'exchange') {
+      await this.unresolved.drain();
+      const wait = this.unresolved.lastDeadline() - Date.now();
+      if (this.unresolved.size && wait > 0) {
+        logger.info({ symbol, orders: this.unresolved.ids(), waitMs: wait }, 'waiting out the recv window of orders of unknown fate before stopping');
+        await new Promise((r) => setTimeout(r, wait));
+      }
+      try {
+        await this.resolveDue();
+      } catch (err) {
+        problem = `resolving orders of unknown fate failed: ${(err as Error).message}`;
+      }
+      if (this.unresolved.size) logger.error({ symbol, orders: this.unresolved.ids() }, 'orders still of unknown fate at exit: a restart looks them up');
+    }
+    if (options.flatten && (venue.position() || venue.kind === 'exchange') && Number.isFinite(this.lastTs)) {
+      try {
+        await this.flattenOnExit();
+      } catch (err) {
+        problem = `flatten on exit failed: ${(err as Error).message}`;
+        logger.error({ symbol, err: (err as Error).message }, 'flatten on exit failed: the position stays open (its stop-loss / take-profit stay on the exchange)');
+        try {
+          journal.recordEvent('flatten-failed', { symbol, error: (err as Error).message });
+        } catch {
+          // the journal itself may be what failed; the problem is returned either way
+        }
+      }
+    }
+    this.o.predictor.dispose?.();
+    try {
+      this.flush();
+      journal.recordEvent('shutdown', { symbol, reason: options.reason ?? 'stop', equity: venue.equity(), lastTs: this.lastTs, ...(problem ? { problem } : {}) });
+    } catch (err) {
+      // (a journal that cannot be written any more: a full disk) the message is the problem
+      problem = problem ? `${problem}; ${(err as Error).message}` : (err as Error).message;
+    }
+    return problem;
+  }
+
+  /** Closes the position with one reduce-only order (journaled before it is sent). */
+  private async flattenOnExit(): Promise<void> {
+    const { journal, venue, symbol, logger } = this.o;
+    // an exchange is asked first: the position may have changed since the last candle
+    if (venue instanceof ExchangeVenue) await venue.refresh();
+    if (venue.position()) {
       const coid = clientOrderId(this.o.runTag, symbol, this.lastTs, 'exit');
       const pos = venue.position()!;
       const target: Target = { side: 'flat', sizeFraction: 0, stopLossPct: 0, takeProfitPct: 0 };
@@ -422,9 +727,6 @@ export class TradingEngine {
       });
       logger.info({ symbol, fills: fills.length }, 'flattened on exit');
     }
-    this.flush();
-    this.o.predictor.dispose?.();
-    journal.recordEvent('shutdown', { symbol, reason: options.reason ?? 'stop', equity: venue.equity(), lastTs: this.lastTs });
   }
 
   /** One line: equity, position, last decision and decision latency p50/p99. */

@@ -193,6 +193,28 @@ describe('Journal', () => {
       expect(existsSync(`${file}.lock`)).toBe(false); // a refused open leaves no lock behind
     });
 
+    it('a full journal (disk or size limit) fails a write with one line naming SQLITE_FULL, and keeps what it had', () => {
+      const file = tmp();
+      const j = Journal.open(file);
+      j.transaction(() => j.recordCandle('BTCUSDT', '1h', candle(0), 0));
+      // cap the file at its current size: the next pages cannot be allocated (what a full disk does)
+      const pages = Number(j.all<{ page_count: number }>('PRAGMA page_count')[0]!.page_count);
+      j.all(`PRAGMA max_page_count = ${pages}`);
+      let err: unknown;
+      try {
+        j.transaction(() => {
+          for (let i = 1; i < 5000; i++) j.recordCandle('BTCUSDT', '1h', candle(i * 3_600_000), i);
+        });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(DataError);
+      expect((err as Error).message).toMatch(/^journal .*: write failed \(SQLITE_FULL: database or disk is full\): the disk .* is full; free space and restart/);
+      expect((err as Error).message.split('\n')).toHaveLength(1);
+      expect(j.counts().candles).toBe(1); // the failed transaction left nothing half-written
+      j.close();
+    });
+
     it('gives one line for a file that is not a journal, a missing journal to read and an unwritable one', () => {
       const junk = tmp();
       writeFileSync(junk, 'this is not a database, just some text that is long enough to have a header'.repeat(20));

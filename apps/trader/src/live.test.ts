@@ -55,12 +55,13 @@ const risk = { baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposur
 
 async function setup(candles: CandleColumns, journalFile: string) {
   const sim = await new BybitSimulator([{ symbol: SYMBOL, interval: '1h', candles }], { startMs: candles.tsMs[0]! }).start();
-  const client = new BybitClient({ mode: 'custom', restUrl: sim.restUrl, wsPublicUrl: sim.wsPublicUrl, apiKey: SIM_API_KEY, apiSecret: SIM_API_SECRET });
+  // a 1 s recv window: an intent not found at a restart is settled 1 s (+ 0.1 s margin) later
+  const client = new BybitClient({ mode: 'custom', restUrl: sim.restUrl, wsPublicUrl: sim.wsPublicUrl, apiKey: SIM_API_KEY, apiSecret: SIM_API_SECRET, recvWindowMs: 1_000 });
   const journal = Journal.open(journalFile);
   const rules = (await new InstrumentCatalog().load(client, [SYMBOL])).get(SYMBOL);
   const make = () =>
     new TradingEngine({
-      symbol: SYMBOL, interval: '1h', journal, venue: new ExchangeVenue(SYMBOL, client, { rules }), predictor: nullPredictor, fuse: flipper(),
+      symbol: SYMBOL, interval: '1h', journal, venue: new ExchangeVenue(SYMBOL, client, { rules, unknownMarginMs: 100 }), predictor: nullPredictor, fuse: flipper(),
       gate: new RiskGate(risk), runTag: 'live', logger: pino({ level: process.env.LIVE_DEBUG ? 'debug' : 'silent' }),
     });
   return { sim, client, journal, make };
@@ -112,7 +113,7 @@ describe('live trading through the Bybit client (simulator)', () => {
     }
   });
 
-  it('on restart looks every unsettled intent up by client order id: found -> settled, not found -> never re-sent', async () => {
+  it('on restart looks every unsettled intent up by client order id: found -> settled, not found -> unknown until the recv window passed, then cancelled; never re-sent', async () => {
     const candles = walk(10, 9);
     const { sim, client, journal, make } = await setup(candles, path.join(mkdtempSync(path.join(tmpdir(), 'tat-live-')), 'j.db'));
     try {
@@ -132,7 +133,8 @@ describe('live trading through the Bybit client (simulator)', () => {
       const engine = make();
       expect(await engine.recover()).toBe(5);
       expect(journal.order(sentReq.clientOrderId)).toMatchObject({ status: 'filled', exchangeOrderId: sim.account.byLinkId.get(sentReq.clientOrderId)!.orderId });
-      expect(journal.order(lostReq.clientOrderId)).toMatchObject({ status: 'cancelled', error: expect.stringMatching(/never sent/) });
+      // Not found yet is not "never sent": it could still arrive until the recv window has passed.
+      expect(journal.order(lostReq.clientOrderId)).toMatchObject({ status: 'unknown', error: expect.stringMatching(/may still arrive/) });
       expect(sim.account.orders.length).toBe(before);
       expect(sim.account.byLinkId.has(lostReq.clientOrderId)).toBe(false);
       expect(journal.all('SELECT client_order_id FROM fills')).toEqual([{ client_order_id: sentReq.clientOrderId }]);
@@ -141,6 +143,13 @@ describe('live trading through the Bybit client (simulator)', () => {
       const ev = journal.all<{ data_json: string }>("SELECT data_json FROM events WHERE kind = 'reconcile'");
       expect(ev).toHaveLength(1);
       expect(JSON.parse(ev[0]!.data_json)).toMatchObject({ symbol: SYMBOL, position: { side: 'long', qty: 0.05 }, openOrders: [] });
+      // After the recv window (+ margin) the next candle asks again: still not there -> cancelled, never re-sent.
+      await new Promise((r) => setTimeout(r, Math.max(0, engine.unresolved.lastDeadline() - Date.now() + 20)));
+      sim.advance(1);
+      await engine.onCandle(at(candles, 5));
+      expect(journal.order(lostReq.clientOrderId)).toMatchObject({ status: 'cancelled', error: expect.stringMatching(/never reached the exchange/) });
+      expect(sim.account.byLinkId.has(lostReq.clientOrderId)).toBe(false);
+      expect(engine.unresolved.size).toBe(0);
     } finally {
       client.close();
       await sim.close();

@@ -76,6 +76,7 @@ export class LiveMarketFeed {
   };
 
   stop(): void {
-    for (const off of this.offs.splice(0)) void off();
+    // best effort (the socket may be gone): never a floating rejection
+    for (const off of this.offs.splice(0)) void Promise.resolve().then(() => off()).catch(() => undefined);
   }
 }

@@ -10,7 +10,7 @@
 import type { PortfolioAccount } from '@task-agnostic/backtest';
 import type { Candle, SymbolId } from '@task-agnostic/core';
 import type { OpenPosition } from '@task-agnostic/risk';
-import type { CandleResult, PortfolioView, TradingEngine } from './engine.js';
+import { writePrepared, type CandleResult, type PortfolioView, type PreparedCandle, type TradingEngine } from './engine.js';
 import { PaperVenue } from './venue.js';
 
 interface Pending {
@@ -27,6 +27,11 @@ export class Portfolio implements PortfolioView {
   private readonly latestTs = new Map<SymbolId, number>();
   private chain: Promise<unknown> = Promise.resolve();
   private stepsDone = 0;
+  /**
+   * One journal transaction per time step (default). false: one per symbol, each symbol decided and
+   * sent before the next is looked at (the behaviour before; kept for the benchmark's baseline).
+   */
+  batchSteps = true;
 
   constructor(readonly symbols: readonly SymbolId[], readonly paper?: PortfolioAccount) {
     for (const s of symbols) {
@@ -120,17 +125,44 @@ export class Portfolio implements PortfolioView {
     return out;
   }
 
-  /** One time step: candles of some or all symbols at the same open time, run in symbol order. */
+  /**
+   * One time step: candles of some or all symbols at the same open time, run in symbol order. Every
+   * symbol is decided first (venue bar, model, fusion, gate, in symbol order), then all of the
+   * step's rows go to the journal in ONE transaction (one fsync instead of one per symbol), then
+   * the orders go out in symbol order. With a paper account that fills targets at the same close
+   * (fillTiming same_close) a target changes the wallet the next symbol is sized on, so each
+   * symbol then runs whole before the next (one transaction each), as runPortfolioBacktest does.
+   */
   async step(candles: ReadonlyMap<SymbolId, Pending>): Promise<(CandleResult | null)[]> {
-    this.paper?.beginStep();
     const order = this.symbols.filter((s) => candles.has(s));
+    const work = this.runStep(order, candles);
+    for (const s of order) this.engine(s).track(work); // a shutdown waits for the step in flight
+    return work;
+  }
+
+  private async runStep(order: readonly SymbolId[], candles: ReadonlyMap<SymbolId, Pending>): Promise<(CandleResult | null)[]> {
+    this.paper?.beginStep();
     // Only candles an engine will take (not duplicates) move the returns.
     const fresh = order.filter((s) => candles.get(s)!.candle.tsMs > this.engine(s).lastCandleTs);
     for (const s of fresh) this.noteClose(s, candles.get(s)!.candle.close);
     const out: (CandleResult | null)[] = [];
-    for (const s of order) {
-      const p = candles.get(s)!;
-      out.push(await this.engine(s).onCandle(p.candle, p.receivedAt));
+    const journal = order.length ? this.engine(order[0]!).o.journal : undefined;
+    const batch = this.batchSteps && this.paper?.config.fillTiming !== 'same_close' && order.every((s) => this.engine(s).o.journal === journal);
+    if (!batch) {
+      for (const s of order) {
+        const p = candles.get(s)!;
+        out.push(await this.engine(s).processCandle(p.candle, p.receivedAt));
+      }
+    } else {
+      const prepared: (PreparedCandle | null)[] = [];
+      for (const s of order) {
+        const p = candles.get(s)!;
+        prepared.push(await this.engine(s).prepareCandle(p.candle, p.receivedAt));
+      }
+      const rows = prepared.filter((p): p is PreparedCandle => p !== null);
+      if (rows.length) writePrepared(journal!, rows);
+      for (let k = 0; k < order.length; k++) if (prepared[k]) await this.engine(order[k]!).sendPrepared(prepared[k]!);
+      for (let k = 0; k < order.length; k++) out.push(prepared[k] ? this.engine(order[k]!).completeCandle(prepared[k]!) : null);
     }
     this.stepsDone++;
     return out;

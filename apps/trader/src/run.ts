@@ -10,7 +10,7 @@ import type { DashboardArgs, InitModelArgs, RunArgs, StatusArgs } from './cli-ar
 import { Operations } from './dashboard/operations.js';
 import { DashboardServer } from './dashboard/server.js';
 import { TOKEN_ENV, checkToken } from './dashboard/auth.js';
-import { parseTraderConfig, type TraderConfig } from './config.js';
+import { checkDecisionConfig, parseTraderConfig, type TraderConfig } from './config.js';
 import { loadCredentials, maskKey, type Credentials } from './credentials.js';
 import { Journal } from './journal.js';
 import { checkDeployment, deploymentAllows, describeDeployment } from './deployment-gate.js';
@@ -21,9 +21,12 @@ import { LiveMarketFeed } from './market-feed.js';
 import { createPortfolio, decisionOf } from './setup.js';
 import { replayCsvs } from './sources.js';
 import { ExchangeVenue } from './venue.js';
+import { LoopGuard } from './loop-guard.js';
 
 export interface RunIo {
   readonly out: (line: string) => void;
+  /** Error lines (default: stderr). */
+  readonly err?: (line: string) => void;
   /** Aborted by SIGINT / SIGTERM (the CLI wires it). */
   readonly signal: AbortSignal;
   /** Called with a function that engages the kill switch on every engine (SIGUSR2). */
@@ -38,9 +41,12 @@ function loadConfig(a: RunArgs): TraderConfig {
     } catch (err) {
       throw new ConfigError(`cannot read --config ${a.configFile}: ${(err as Error).message}`, 'config');
     }
+    if (file === null || typeof file !== 'object' || Array.isArray(file)) {
+      throw new ConfigError(`--config ${a.configFile} must hold a JSON object of settings, got ${file === null ? 'null' : Array.isArray(file) ? 'an array' : typeof file}`, 'config');
+    }
   }
   const account = { ...((file.account as Record<string, unknown> | undefined) ?? {}), ...(a.equity !== undefined ? { initialEquity: a.equity } : {}) };
-  return parseTraderConfig({
+  const cfg = parseTraderConfig({
     ...file,
     ...(a.symbols ? { symbols: a.symbols } : {}),
     ...(a.interval ? { interval: a.interval } : {}),
@@ -49,6 +55,8 @@ function loadConfig(a: RunArgs): TraderConfig {
     ...(a.statusEvery !== undefined ? { statusEvery: a.statusEvery } : {}),
     account,
   });
+  checkDecisionConfig(cfg); // a fusion or risk typo stops here, before anything connects
+  return cfg;
 }
 
 function wsUrlOf(base: string): string {
@@ -157,30 +165,42 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     io.onKillHandle?.(killAll);
     ops.attach(journal, killAll, () => engines.map((e) => e.statusLine()));
 
+    // A fatal error anywhere in the loop (the engines retry what is transient) stops it and runs the
+    // shutdown path below: journaled, flattened with --flatten-on-exit, exit code 1.
+    const loop = new LoopGuard(io.signal, (err) => {
+      logger.error({ err: err.message }, 'fatal error in the trading loop: shutting down');
+      journal.recordEvent('fatal', { error: err.message });
+    });
     if (files) {
       const afterMs = Object.fromEntries(engines.filter((e) => Number.isFinite(e.lastCandleTs)).map((e) => [e.o.symbol, e.lastCandleTs]));
-      const sent = await replayCsvs(
-        { files, symbols: cfg.symbols, interval: cfg.interval, speed: a.speed, afterMs, ...(a.limit !== undefined ? { limit: a.limit } : {}), signal: io.signal },
-        async (step) => {
-          const r = await pf.step(step);
-          idleMinorGc(); // between steps, off the decision path: keeps GC pauses out of the next decision
-          return r;
-        },
-      );
-      logger.info({ steps: sent }, 'replay finished');
+      await loop.run(async () => {
+        const sent = await replayCsvs(
+          { files, symbols: cfg.symbols, interval: cfg.interval, speed: a.speed, afterMs, ...(a.limit !== undefined ? { limit: a.limit } : {}), signal: loop.signal },
+          async (step) => {
+            const r = await pf.step(step);
+            idleMinorGc(); // between steps, off the decision path: keeps GC pauses out of the next decision
+            return r;
+          },
+        );
+        logger.info({ steps: sent }, 'replay finished');
+      });
     } else {
       const resumeFrom = Math.min(...engines.map((e) => (Number.isFinite(e.lastCandleTs) ? e.lastCandleTs + iv : now! - a.warmupBars * iv)));
-      const stop = await client!.streamCandles(cfg.symbols, cfg.interval, (c) => void pf.push(c.symbol, c.candle).then(() => idleMinorGc()), {
+      // every candle's promise is caught: a fatal error stops the loop instead of escaping as an unhandled rejection
+      const stop = await client!.streamCandles(cfg.symbols, cfg.interval, (c) => loop.watch(pf.push(c.symbol, c.candle).then(() => idleMinorGc())), {
         fromMs: resumeFrom,
         onError: (err: Error) => logger.warn({ err: err.message }, 'stream error (recovering)'),
       });
       const socket = client!.streams.socket;
       ops.watchConnection(() => socket.isOpen);
-      await new Promise<void>((resolve) => (io.signal.aborted ? resolve() : io.signal.addEventListener('abort', () => resolve(), { once: true })));
+      await loop.stopped();
       await stop();
     }
+    const problems: string[] = [];
+    const reason = loop.fatal ? `fatal: ${loop.fatal.message}` : io.signal.aborted ? 'signal' : 'source finished';
     for (const e of engines) {
-      await e.shutdown({ flatten: a.flattenOnExit, reason: io.signal.aborted ? 'signal' : 'source finished' });
+      const problem = await e.shutdown({ flatten: a.flattenOnExit, reason });
+      if (problem) problems.push(`${e.o.symbol}: ${problem}`);
       io.out(`final ${e.statusLine()}`);
     }
     if (pf.paper) {
@@ -191,7 +211,10 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
     const order = ['decision_to_send', 'queue', 'bar_wait', 'predict', 'features', 'encoder', 'heads', 'fusion', 'risk', 'journal'];
     io.out(order.filter((s) => stats[s]).map((s) => `${s} p50 ${stats[s]!.p50.toFixed(3)} ms p99 ${stats[s]!.p99.toFixed(3)} ms`).join('\n'));
     logger.info({ counts: journal.counts() }, 'trader stopped');
-    return 0;
+    const err = io.err ?? ((line: string) => void process.stderr.write(`${line}\n`));
+    if (loop.fatal) err(`trader: fatal error, stopped after the shutdown path${a.flattenOnExit ? ' (flatten on exit)' : ''}: ${loop.fatal.message}`);
+    for (const p of problems) err(`trader: ${p}`);
+    return loop.fatal || problems.length ? 1 : 0;
   } finally {
     feed?.stop();
     client?.close();

@@ -6,7 +6,7 @@
  */
 import type { AccountConfigInput, PortfolioAccount } from '@task-agnostic/backtest';
 import { SimulatedAccount } from '@task-agnostic/backtest';
-import { conformOrder, type InstrumentRules } from '@task-agnostic/bybit';
+import { BybitNetworkError, BybitProtocolError, conformOrder, isTransientError, type InstrumentRules } from '@task-agnostic/bybit';
 import { DataError, holdDecision, signedQty } from '@task-agnostic/core';
 import type { Balance, Candle, Exchange, Fill, Order, OrderRequest, Position, SymbolId, Trade } from '@task-agnostic/core';
 
@@ -20,8 +20,12 @@ export interface Target {
 
 /** The outcome of sending one target. */
 export interface Execution {
-  /** 'accepted': the venue has it (paper: pending until the next open); 'noop': nothing to do. */
-  readonly status: 'accepted' | 'filled' | 'noop' | 'rejected';
+  /**
+   * 'accepted': the venue has it (paper: pending until the next open); 'noop': nothing to do;
+   * 'unknown': the request may or may not have reached the exchange (a timeout, a lost answer):
+   * its fate is known only once its signed timestamp plus the recv window has passed.
+   */
+  readonly status: 'accepted' | 'filled' | 'noop' | 'rejected' | 'unknown';
   readonly order?: Order;
   readonly fills: readonly Fill[];
   readonly error?: string;
@@ -135,6 +139,13 @@ export interface ExchangeVenueOptions {
    * and tick and checked against its minimum qty and notional before it is sent (conformOrder).
    */
   readonly rules?: InstrumentRules;
+  /**
+   * The recv window the exchange client signs with (ms; default the client's `recvWindowMs`, else
+   * Bybit's 5000): a request not processed by its signed timestamp plus this is refused.
+   */
+  readonly recvWindowMs?: number;
+  /** Added to the recv window before an order of unknown fate is taken as never placed (clock skew; default 2000 ms). */
+  readonly unknownMarginMs?: number;
   /** Without `rules`: quantity step (Bybit BTCUSDT: 0.001); orders are rounded toward zero. */
   readonly qtyStep?: number;
   /** Without `rules`: orders smaller than this (base units) are not sent. */
@@ -163,9 +174,17 @@ export class ExchangeVenue implements Venue {
   private readonly closed: Trade[] = [];
   /** Why the last orderFor() sent nothing (undefined when it built an order). */
   lastSkipReason: string | undefined;
+  /** How long after its last signing an order of unknown fate can still reach the exchange (recv window + margin). */
+  readonly unknownForMs: number;
+  /** Client ids of orders this venue sent or was told are ours (their fills are journaled from their own reports). */
+  private readonly ownIds = new Set<string>();
+  /** Fills of executions we did not place (a position's stop-loss / take-profit), found since the last onBar. */
+  private external: Fill[] = [];
 
   constructor(readonly symbol: SymbolId, readonly exchange: Exchange, options: ExchangeVenueOptions = {}) {
     this.rules = options.rules;
+    const clientWindow = (exchange as { recvWindowMs?: unknown }).recvWindowMs;
+    this.unknownForMs = (options.recvWindowMs ?? (typeof clientWindow === 'number' ? clientWindow : 5_000)) + (options.unknownMarginMs ?? 2_000);
     this.qtyStep = options.rules?.qtyStep ?? options.qtyStep ?? 0.001;
     this.minQty = options.rules?.minOrderQty ?? options.minQty ?? this.qtyStep;
     this.threshold = options.rebalanceThreshold ?? 0.1;
@@ -189,9 +208,36 @@ export class ExchangeVenue implements Venue {
         const long = before.side === 'long';
         const stopHit = before.stopLossPrice !== undefined && (long ? this.lastClose <= before.stopLossPrice * 1.01 : this.lastClose >= before.stopLossPrice * 0.99);
         const px = stopHit ? before.stopLossPrice! : before.takeProfitPrice ?? this.lastClose;
-        this.recordClose(before, cut, px, 0, this.lastCloseTs, stopHit ? 'stop_loss' : before.takeProfitPrice ? 'take_profit' : 'signal');
+        const found = await this.closingFillsSince(before.openedMs ?? this.lastCloseTs, before).catch(() => []);
+        if (found.length) {
+          // the exchange's own executions: exact price, fee and reason
+          for (const f of found) this.recordClose(before, Math.min(f.qty, cut), f.price, f.fee, f.tsMs, f.reason === 'signal' ? 'signal' : f.reason === 'take_profit' ? 'take_profit' : 'stop_loss');
+          this.external.push(...found);
+        } else this.recordClose(before, cut, px, 0, this.lastCloseTs, stopHit ? 'stop_loss' : before.takeProfitPrice ? 'take_profit' : 'signal');
       }
     }
+  }
+
+  /** Marks a client id as ours (an order adopted at a restart): its fills come from its own report. */
+  adopt(clientOrderId: string): void {
+    this.ownIds.add(clientOrderId);
+  }
+
+  /**
+   * Executions on the exchange that we did not place (a position's stop-loss or take-profit), updated
+   * at or after `sinceMs` (exchange clock), as fills with the exchange's price and fee. Needs an
+   * exchange that lists closed orders (BybitClient.orderHistory); otherwise none.
+   */
+  async closingFillsSince(sinceMs: number, levels?: Pick<Position, 'stopLossPrice' | 'takeProfitPrice'>): Promise<Fill[]> {
+    const history = (this.exchange as { orderHistory?: (symbol: SymbolId) => Promise<Order[]> }).orderHistory;
+    if (typeof history !== 'function') return [];
+    const orders = await history.call(this.exchange, this.symbol);
+    const out: Fill[] = [];
+    for (const o of orders) {
+      if (o.symbol !== this.symbol || !(o.filledQty > 0) || o.updatedMs < sinceMs || this.ownIds.has(o.clientOrderId) || !o.reduceOnly) continue;
+      for (const f of fillsOf(o)) out.push({ ...f, reason: exitReason(f.price, levels) });
+    }
+    return out.reverse(); // oldest first
   }
 
   private lastCloseTs = 0;
@@ -222,7 +268,14 @@ export class ExchangeVenue implements Venue {
     this.lastCloseTs = candle.tsMs;
     // Position and balance as the exchange has them now (stops and targets fill there between candles).
     if (!history) await this.refresh();
-    return [];
+    return this.takeExternalFills();
+  }
+
+  /** Stop-loss / take-profit executions found by the last refreshes, not yet handed out (then cleared). */
+  takeExternalFills(): Fill[] {
+    const out = this.external;
+    this.external = [];
+    return out;
   }
 
   /** The order that moves the current position to the target, or null when none is needed. */
@@ -267,6 +320,7 @@ export class ExchangeVenue implements Venue {
   }
 
   async send(req: OrderRequest): Promise<Execution> {
+    this.ownIds.add(req.clientOrderId);
     try {
       const before = this.pos;
       const order = await this.exchange.placeOrder(req);
@@ -275,7 +329,10 @@ export class ExchangeVenue implements Venue {
       if (fills.length) this.ownFillSinceRefresh = true;
       return { status: order.status === 'filled' ? 'filled' : order.status === 'rejected' ? 'rejected' : 'accepted', order, fills: fillsOf(order) };
     } catch (err) {
-      return { status: 'rejected', fills: [], error: (err as Error).message };
+      // A timeout or an unreadable answer: the exchange may have the order (or get it later, while
+      // the request is held somewhere). Anything else was refused before or by the exchange.
+      const unknown = err instanceof BybitNetworkError || err instanceof BybitProtocolError;
+      return { status: unknown ? 'unknown' : 'rejected', fills: [], error: (err as Error).message };
     }
   }
 
@@ -288,6 +345,7 @@ export class ExchangeVenue implements Venue {
     const p = this.pos;
     if (!p) return [];
     const r = await this.send({ symbol: this.symbol, side: p.side === 'long' ? 'sell' : 'buy', type: 'market', qty: p.qty, reduceOnly: true, clientOrderId });
+    if (r.status === 'rejected' || r.status === 'unknown') throw new DataError(`${this.symbol}: flatten order ${clientOrderId} ${r.status === 'unknown' ? 'has no answer' : 'was rejected'}: ${r.error ?? ''}`);
     this.pos = undefined; // closed by our order: refresh() must not count it again as a stop
     await this.refresh();
     return r.fills;
@@ -306,6 +364,21 @@ export class ExchangeVenue implements Venue {
   trades(): readonly Trade[] {
     return this.closed;
   }
+}
+
+/** Whether an error of a venue call may pass by itself (a network error, a 5xx, a rate limit, an IP ban): see bybit's isTransientError. */
+export function isTransientVenueError(err: unknown): boolean {
+  return isTransientError(err);
+}
+
+/** Which exit level an execution of ours-not-placed was: the nearer of the position's stop-loss and take-profit. */
+function exitReason(price: number, levels: Pick<Position, 'stopLossPrice' | 'takeProfitPrice'> | undefined): Fill['reason'] {
+  const sl = levels?.stopLossPrice;
+  const tp = levels?.takeProfitPrice;
+  if (sl === undefined && tp === undefined) return 'stop_loss';
+  if (tp === undefined) return 'stop_loss';
+  if (sl === undefined) return 'take_profit';
+  return Math.abs(price - sl) <= Math.abs(price - tp) ? 'stop_loss' : 'take_profit';
 }
 
 /**

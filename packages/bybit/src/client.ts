@@ -57,6 +57,15 @@ export class BybitClient implements Exchange {
     return this.#transport.rateLimitRemaining();
   }
 
+  /**
+   * Bybit's recv window of signed requests (ms): a signed request the exchange has not processed by
+   * its timestamp plus this is refused, so an order that timed out (or was in flight at a crash)
+   * can no longer appear after the last signing time plus this window.
+   */
+  get recvWindowMs(): number {
+    return this.#options.recvWindowMs;
+  }
+
   /** Recent errors reported by streams (reconnects and backfills recover from them). */
   get streamErrors(): readonly Error[] {
     return this.#streamErrors;
@@ -240,6 +249,17 @@ export class BybitClient implements Exchange {
   findOrder(symbol: SymbolId, clientOrderId: string): Promise<Order | undefined> {
     this.#needKeys('findOrder');
     return findOrderByLinkId(this.#transport, symbol, clientOrderId);
+  }
+
+  /**
+   * The symbol's most recent closed orders (filled, cancelled, rejected), newest first (Bybit keeps
+   * up to 50 per page): how executions the trader did not place itself, such as a position's
+   * stop-loss or take-profit, are seen with their exchange price and fee.
+   */
+  async orderHistory(symbol: SymbolId, limit = 50): Promise<Order[]> {
+    this.#needKeys('orderHistory');
+    const r = await this.#transport.request<unknown>('private', 'GET', 'v5/order/history', { category: 'linear', symbol, limit });
+    return list<Record<string, unknown>>(r.result, 'order/history').map(parseOrder);
   }
 
   async openOrders(symbol?: SymbolId): Promise<Order[]> {

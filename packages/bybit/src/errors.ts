@@ -62,3 +62,19 @@ export class BybitProtocolError extends TaError {
     this.endpoint = endpoint;
   }
 }
+
+/** Bybit retCodes that say "try again": server timeout, server busy / restarting, request timestamp outside the recv window. */
+const TRANSIENT_RET_CODES: ReadonlySet<number> = new Set([10000, 10002, 10016, 10019]);
+
+/**
+ * Whether a failed call may succeed later without anyone changing anything: a network error or
+ * timeout, a 5xx, a malformed body, a rate limit (10006 / 429), an IP ban (403: it ends), or a
+ * server-side retCode (10000, 10002, 10016, 10019). Everything else (bad keys 10003 / 10004,
+ * permissions 10005, a params error 10001, a rejected order) needs a person: fatal for a loop.
+ */
+export function isTransientError(err: unknown): boolean {
+  if (err instanceof BybitNetworkError || err instanceof BybitProtocolError) return true;
+  if (err instanceof BybitRateLimitError || err instanceof BybitIpBanError) return true;
+  if (err instanceof BybitApiError) return err.httpStatus >= 500 || TRANSIENT_RET_CODES.has(err.retCode);
+  return false;
+}

@@ -107,6 +107,16 @@ describe('REST faults end in the documented behaviour', () => {
     expect(paths.slice(0, 4)).toEqual(['/v5/order/create', '/v5/order/realtime', '/v5/order/history', '/v5/order/create']);
   });
 
+  it('a timed fault hits every matching request for its duration, then stops', async () => {
+    const c = make({ maxRetries: 0 });
+    sim.faults.rest({ kind: 'http5xx', status: 503 }, { path: '/v5/market/time', forMs: 300 });
+    for (let i = 0; i < 3; i++) await expect(c.serverTime()).rejects.toMatchObject({ message: expect.stringMatching(/HTTP 503/) });
+    await new Promise((r) => setTimeout(r, 320));
+    expect(await c.serverTime()).toBe(sim.nowMs);
+    expect(sim.requests.filter((r) => r.path === '/v5/market/time').map((r) => r.status)).toEqual([503, 503, 503, 200]);
+    c.close();
+  });
+
   it('params errors come back as BybitApiError with Bybit retCode 10001', async () => {
     await expect(client.ticker('NOPEUSDT')).rejects.toMatchObject({ retCode: 10001 });
   });

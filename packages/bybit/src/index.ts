@@ -2,7 +2,7 @@ export { BybitClient } from './client.js';
 export type { OpenInterestInterval } from './client.js';
 export { clientOptionsSchema, parseClientOptions, BYBIT_HOSTS, MODES } from './config.js';
 export type { BybitClientOptions, BybitClientOptionsInput, BybitMode, ResolvedEndpoints } from './config.js';
-export { BybitApiError, BybitRateLimitError, BybitIpBanError, BybitNetworkError, BybitProtocolError } from './errors.js';
+export { BybitApiError, BybitRateLimitError, BybitIpBanError, BybitNetworkError, BybitProtocolError, isTransientError } from './errors.js';
 export { signRest, signWsAuth, restSignPayload, signedHeaders } from './signing.js';
 export { BYBIT_INTERVAL, toBybitInterval, fromBybitInterval } from './intervals.js';
 export { KLINE_PAGE_LIMIT } from './klines.js';

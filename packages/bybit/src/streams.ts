@@ -78,7 +78,8 @@ export class BybitStreams {
       stream,
       unsubscribe: () => {
         stream.stop();
-        for (const off of offs) void off();
+        // unsubscribing is best effort (the socket may be gone): never a floating rejection
+        for (const off of offs) void Promise.resolve().then(() => off()).catch(() => undefined);
       },
     };
   }

@@ -36,6 +36,17 @@ describe('trading against the simulator (signed requests)', () => {
     expect(b.currency).toBe('USDT');
   });
 
+  it('orderHistory lists closed orders newest first, including a stop-loss the exchange executed', async () => {
+    const last = m.candles.close[299]!;
+    await client.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'market', qty: 0.01, clientOrderId: 'hist-1', stopLossPrice: Math.round(last * 0.9999 * 10) / 10, takeProfitPrice: Math.round(last * 1.5) });
+    // Close bars until the stop executes (0.01% under the entry: the first bar whose low goes below it).
+    for (let i = 0; i < 250 && (await client.positions('BTCUSDT')).length; i++) sim.advance(1);
+    expect(await client.positions('BTCUSDT')).toEqual([]);
+    const h = await client.orderHistory('BTCUSDT');
+    expect(h.map((o) => o.clientOrderId)).toEqual([expect.stringMatching(/^tpsl-/), 'hist-1']);
+    expect(h[0]).toMatchObject({ side: 'sell', status: 'filled', filledQty: 0.01, reduceOnly: true, avgFillPrice: Math.round(last * 0.9999 * 10) / 10 });
+  });
+
   it('limit order rests, is listed, fills when the price crosses; cancel removes another', async () => {
     const last = m.candles.close[299]!;
     // Bid 0.5 % below the last price; the first later bar whose low reaches it fills it.

@@ -118,6 +118,19 @@ describe('RiskGate: the seven layers', () => {
     expect(v.approved).toBe(false);
   });
 
+  it('exchange: an order with an unknown outcome, or an unreadable account, vetoes new entries; going flat is not blocked', () => {
+    const ok = new RiskGate().check(decision(), state({ exchange: { connected: true, lastDataMs: NOW, unresolvedOrders: 0 } }));
+    expect(ok.approved).toBe(true);
+    const v = new RiskGate().check(decision(), state({ exchange: { connected: true, lastDataMs: NOW, unresolvedOrders: 1 } }));
+    expect(v.approved).toBe(false);
+    expect(v.reasons).toContain('exchange: 1 order(s) unresolved (sent, outcome not known yet): no new entries until the exchange answers');
+    const w = new RiskGate().check(decision(), state({ exchange: { connected: true, lastDataMs: NOW, accountError: 'HTTP 503' } }));
+    expect(w.approved).toBe(false);
+    expect(w.reasons).toContain('exchange: account state unknown (HTTP 503)');
+    const flat = new RiskGate().check(decision({ action: 'hold', side: 'flat', sizeFraction: 0 }), state({ exchange: { connected: true, lastDataMs: NOW, unresolvedOrders: 2 } }));
+    expect(flat.approved).toBe(true);
+  });
+
   it('market: order shrunk to 10% of the book depth; extreme volatility vetoes', () => {
     const v = new RiskGate().check(decision(), state({ market: { spreadPct: 0.0002, depthNotional: 10_000 } }));
     expect(v.sizeFraction).toBeCloseTo(0.01, 12);

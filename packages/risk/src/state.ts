@@ -19,6 +19,14 @@ export interface ExchangeState {
   readonly lastDataMs: number;
   /** Requests left in the current rate-limit window (Bybit X-Bapi-Limit-Status). */
   readonly rateLimitRemaining?: number;
+  /**
+   * Orders of this symbol whose outcome is not known yet: sent and not answered (a stalled or
+   * timed-out request), or not found at a restart while they could still reach the exchange.
+   * While any is unresolved the position is unknown: no new entries.
+   */
+  readonly unresolvedOrders?: number;
+  /** Why the account's state (position, balance) could not be read for this decision, if it could not. */
+  readonly accountError?: string;
 }
 
 export interface MarketState {

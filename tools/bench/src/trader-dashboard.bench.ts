@@ -1,88 +1,14 @@
 // The single-symbol decision latency and what the dashboard adds to it (issue 21); the 5-symbol portfolio replay is trader.bench.ts.
-// End-to-end decision latency of the trader (issue 12): closed candle received -> order handed to
-// the venue, through TradingEngine with the DEFAULT model preset (untrained: random weights, the
-// same compute as a trained one): streaming features, encoder, heads, fusion, risk gate, and the
-// journal transaction that must be durable before the order is sent, then the paper account.
-// Baseline measured in the same run: StreamingPredictor.onCandle alone (the model's share).
-// Goal (issue 12): p99 < 10 ms; the source design's budget is 100 ms including order placement.
-// Two journal settings: synchronous=FULL (fsync per candle, the default) and NORMAL (survives kill -9,
-// not power loss). The paper venue's "send" is in-process; a real Bybit order adds the network.
 import { mkdtempSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { candleAt, generateSyntheticMarket, readCandlesCsvSync, sliceColumns, type CandleColumns } from '@task-agnostic/core';
-import { StreamingPredictor } from '@task-agnostic/model';
-import { initBackend } from '@task-agnostic/tf';
-// The trader is an app: the bench package does not depend on it, so its build is imported by path
-// (build it first: nx run @task-agnostic/trader:build).
-import { DashboardServer, Journal, LogAlerts, TraderMetrics, TradingMonitor, createEngine, createLogger, createUntrainedModel, parseTraderConfig } from '@task-agnostic/trader';
-import { benchDataDir, percentiles, printTable } from './data-dir.js';
+import { candleAt } from '@task-agnostic/core';
+import { DashboardServer, Journal, LogAlerts, TraderMetrics, TradingMonitor, createEngine } from '@task-agnostic/trader';
+import { percentiles, printTable } from './data-dir.js';
+import { config, feed, model, quiet, singleSymbolLatency } from './trader-setup.js';
 
-const DECISIONS = Number(process.env.TAT_BENCH_TRADER_N ?? 1000);
-const info = await initBackend({ quiet: true });
-
-function loadCandles(): { label: string; candles: CandleColumns } {
-  const dir = benchDataDir();
-  if (dir) {
-    try {
-      return { label: 'bybit_BTCUSDT_1h.csv (real)', candles: readCandlesCsvSync(path.join(dir, 'candles', 'bybit_BTCUSDT_1h.csv'), { interval: '1h' }).candles };
-    } catch {
-      /* fall through */
-    }
-  }
-  return { label: 'synthetic 1h', candles: generateSyntheticMarket({ bars: 6_000, seed: 1 }).candles };
-}
-
-const { label, candles } = loadCandles();
-const FIT = 2000;
-const model = createUntrainedModel(sliceColumns(candles, 0, FIT), { preset: 'default', seed: 1 });
-const feed = sliceColumns(candles, FIT, Math.min(candles.length, FIT + DECISIONS + 300));
-
-// Baseline: the predictor alone over the same candles.
-const predictor = new StreamingPredictor(model);
-const alone: number[] = [];
-for (let i = 0; i < feed.length; i++) {
-  const t0 = performance.now();
-  const r = predictor.onCandle(candleAt(feed, i));
-  const t1 = performance.now();
-  // The same candles as the engine rows below (after the first 300 of the feed).
-  if (r && i >= 300) alone.push(t1 - t0);
-}
-predictor.dispose();
-
-const config = parseTraderConfig({ statusEvery: 0, fusion: 'consistency' });
-const quiet = createLogger({ level: 'silent' });
-const rows: (string | number)[][] = [['path', 'decisions', 'p50 ms', 'p99 ms', 'p99 / predictor p99', 'goal p99 < 10 ms']];
-const stagesOut: (string | number)[][] = [['stage (FULL journal)', 'p50 ms', 'p99 ms']];
-const base = percentiles(alone);
-rows.push(['baseline: StreamingPredictor.onCandle alone', alone.length, base.median, base.p99, 1, base.p99 < 10 ? 'yes' : 'no']);
-
-for (const sync of ['full', 'normal'] as const) {
-  const journal = Journal.open(path.join(mkdtempSync(path.join(tmpdir(), 'tat-bench-trader-')), 'j.db'), { synchronous: sync });
-  const engine = createEngine({ symbol: 'BTCUSDT', config, journal, logger: quiet, model, runTag: 'bench' });
-  const e2e: number[] = [];
-  for (let i = 0; i < feed.length; i++) {
-    const t0 = performance.now();
-    const r = await engine.onCandle(candleAt(feed, i), t0);
-    // Closed candle received -> order sent; candles without an order: the full decision path.
-    if (engine.stats.candles > 300 && r) e2e.push(Number.isNaN(r.decisionToSendMs) ? performance.now() - t0 : r.decisionToSendMs);
-  }
-  engine.flush();
-  const p = percentiles(e2e);
-  rows.push([`TradingEngine, journal synchronous=${sync.toUpperCase()}`, e2e.length, p.median, p.p99, p.p99 / base.p99, p.p99 < 10 ? 'yes' : 'no']);
-  if (sync === 'full') {
-    for (const s of ['bar_wait', 'predict', 'features', 'encoder', 'heads', 'fusion', 'risk', 'journal', 'decision_to_send']) {
-      const st = engine.latency.stats(s);
-      if (st.n) stagesOut.push([s, st.p50, st.p99]);
-    }
-  }
-  journal.close();
-}
-
-console.log(`trader decision latency: default preset (${model.config.encoder && (model.config.encoder as { type: string }).type}, window ${model.windowLength}, ${model.featureCount} features), ${label}, backend ${info.name}, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores, first 300 candles of the feed are warm-up`);
-printTable(rows);
-console.log('');
-printTable(stagesOut);
+// The single-symbol decision latency first (trader-setup.ts, shared with trader.bench.ts).
+await singleSymbolLatency();
 
 // Issue 21: what the dashboard adds. Two engines over the same candles in lockstep (which goes
 // first alternates each candle, so both see the same machine load): one plain, one with the

@@ -35,6 +35,7 @@ describe('dashboard server on loopback', () => {
     journal = Journal.open(path.join(tmp(), 'j.db'));
     const e = testEngine(journal);
     for (let i = 0; i < 60; i++) await e.onCandle(candle(i));
+    e.flush(); // latency rows go to the journal in batches (at most LATENCY_FLUSH_MS late): write them now
     kills = [];
     server = new DashboardServer({ host: '127.0.0.1', port: 0, logger: log.logger, mode: 'paper', token: TOKEN });
     await server.listen();

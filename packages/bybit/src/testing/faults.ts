@@ -1,6 +1,7 @@
 /**
  * Fault injection for the simulator. REST faults apply to the next `count` requests whose path
- * starts with `path` (every path when omitted); WebSocket faults apply to the next pushes.
+ * starts with `path` (every path when omitted), or with `forMs` to every such request for that long
+ * (e.g. 3 s of 503s); WebSocket faults apply to the next pushes.
  */
 export type RestFault =
   /** Bybit's per-UID, per-endpoint limit: HTTP 200, retCode 10006, reset `resetInMs` from now. */
@@ -32,6 +33,8 @@ interface Pending<T> {
   fault: T;
   path: string | undefined;
   left: number;
+  /** Wall-clock end of a timed fault (every matching request until then). */
+  untilMs?: number;
 }
 
 export class FaultInjector {
@@ -40,9 +43,12 @@ export class FaultInjector {
   /** Faults applied so far, for assertions. */
   readonly applied: { rest: number; ws: number } = { rest: 0, ws: 0 };
 
-  /** Inject `fault` into the next `count` REST requests whose path starts with `path`. */
-  rest(fault: RestFault, options: { path?: string; count?: number } = {}): void {
-    this.restQueue.push({ fault, path: options.path, left: options.count ?? 1 });
+  /**
+   * Inject `fault` into the next `count` REST requests whose path starts with `path`; with `forMs`,
+   * into every such request for the next `forMs` of wall-clock time instead.
+   */
+  rest(fault: RestFault, options: { path?: string; count?: number; forMs?: number } = {}): void {
+    this.restQueue.push({ fault, path: options.path, left: options.count ?? 1, ...(options.forMs !== undefined ? { untilMs: Date.now() + options.forMs } : {}) });
   }
 
   /** Inject `fault` into the next `count` WebSocket pushes where it applies. */
@@ -57,10 +63,12 @@ export class FaultInjector {
 
   /** @internal */
   takeRest(path: string): RestFault | undefined {
+    const now = Date.now();
+    for (let k = this.restQueue.length - 1; k >= 0; k--) if (this.restQueue[k]!.untilMs !== undefined && now >= this.restQueue[k]!.untilMs!) this.restQueue.splice(k, 1);
     const i = this.restQueue.findIndex((p) => p.path === undefined || path.startsWith(p.path));
     if (i < 0) return undefined;
     const p = this.restQueue[i]!;
-    if (--p.left <= 0) this.restQueue.splice(i, 1);
+    if (p.untilMs === undefined && --p.left <= 0) this.restQueue.splice(i, 1);
     this.applied.rest++;
     return p.fault;
   }
