@@ -5,31 +5,34 @@
  * verdict), and the regime head against the generator's true regimes.
  *
  *   node --import tsx tools/bench/src/main-job-validation.ts [--set '{"training":{"epochs":6}}'] [--no-transfer]
+ *   node --import tsx tools/bench/src/main-job-validation.ts --run runs/quick --no-transfer   (a trained run, no training)
  *
  * `--set` is deep-merged over the `quick` preset (as a config file extending it would be).
  */
 import { modelParts, evaluateTest, trainNewHead, buildDataset, featurePipeline, defaultComponents, asTrainableEncoder, evaluateSplit, type MultiTaskParts } from '@task-agnostic/training';
 import { getTask } from '@task-agnostic/heads';
-import { compareOnWindows, datasetOptions, deepMerge, loadConfigData, primaryMetric, regimeTruthAccuracy, resolveConfig, trainRun, parseTrainerConfig, type MetricSource } from '@task-agnostic/trainer';
+import { compareOnWindows, datasetOptions, deepMerge, loadConfigData, loadRun, primaryMetric, readHistory, regimeTruthAccuracy, resolveConfig, trainRun, parseTrainerConfig, type MetricSource } from '@task-agnostic/trainer';
 import type { TaskOutputs } from '@task-agnostic/core';
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--set');
 const set = at >= 0 ? (JSON.parse(args[at + 1]!) as object) : {};
-const cfg = parseTrainerConfig(deepMerge(resolveConfig('quick'), set), 'experiment');
+const runAt = args.indexOf('--run');
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
-
-const data = await loadConfigData(cfg);
+const loaded = runAt >= 0 ? await loadRun(args[runAt + 1]!) : null;
+const cfg = loaded ? loaded.cfg : parseTrainerConfig(deepMerge(resolveConfig('quick'), set), 'experiment');
+const data = loaded ? loaded.data : await loadConfigData(cfg);
 const c0 = cpu();
-const r = await trainRun(cfg, data, { progress: false });
+const r = loaded ? loaded.result : await trainRun(cfg, data, { progress: false });
 const trainCpu = cpu() - c0;
 const ds = r.dataset;
-console.log(`set ${JSON.stringify(set)}`);
-console.log(`trained: ${r.history.length} epochs (best ${r.train?.bestEpoch ?? '?'}), ${ds.train.n} training / ${ds.val.n} validation windows, ${trainCpu.toFixed(0)} CPU s`);
-console.log(`val total by epoch: ${r.history.map((h) => h.valTotal.toFixed(3)).join(', ')}`);
+const history = loaded ? (await readHistory(loaded.paths.history)).map((h) => ({ valTotal: Object.values(h.valLoss).reduce((a, b) => a + b, 0) })) : r.history;
+console.log(`set ${JSON.stringify(set)}${loaded ? `, run ${args[runAt + 1]}` : ''}`);
+console.log(`${loaded ? 'loaded' : 'trained'}: ${history.length} epochs, ${ds.train.n} training / ${ds.val.n} validation windows${loaded ? '' : `, ${trainCpu.toFixed(0)} CPU s`}`);
+console.log(`val total by epoch: ${history.map((h) => h.valTotal.toFixed(3)).join(', ')}`);
 const parts: MultiTaskParts = modelParts(r.model);
 const val = evaluateTest(parts, { ...ds, test: ds.val });
 let wins = 0;
