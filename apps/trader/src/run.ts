@@ -15,6 +15,7 @@ import { loadCredentials, maskKey, type Credentials } from './credentials.js';
 import { Journal } from './journal.js';
 import { checkDeployment, deploymentAllows, describeDeployment } from './deployment-gate.js';
 import { createLogger } from './logger.js';
+import { checkModelInterval } from './model-interval.js';
 import { loadTraderModel, writeUntrainedModel } from './model-factory.js';
 import { LiveMarketFeed } from './market-feed.js';
 import { createPortfolio, decisionOf } from './setup.js';
@@ -98,7 +99,9 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
   }
   // The deployment gate, before anything connects or a journal opens.
   // (A folder with no model.json is refused when the model loads, after the exchange's rules are checked.)
-  const deployment = existsSync(path.join(a.model, 'model.json')) ? checkDeployment(await readModelJson(a.model), { fusion: cfg.fusion, symbols: cfg.symbols }) : undefined;
+  const modelJson = existsSync(path.join(a.model, 'model.json')) ? await readModelJson(a.model) : undefined;
+  checkModelInterval(modelJson?.training, cfg.interval, a.model);
+  const deployment = modelJson ? checkDeployment(modelJson, { fusion: cfg.fusion, symbols: cfg.symbols }) : undefined;
   const gateNote = deployment ? describeDeployment(deployment, a.command, a.allowUnprovenModel) : '';
   if (deployment && !deploymentAllows(deployment, a.command, a.allowUnprovenModel)) throw new ConfigError(gateNote, 'model');
   if (deployment && !deployment.proven) io.out(gateNote);

@@ -22,6 +22,14 @@ describe('replayCsv', () => {
     expect(got[0]).toEqual({ tsMs: 4 * 3_600_000, open: 104, high: 105, low: 103, close: 104.5, volume: 5 });
   });
 
+  it('refuses a file whose candles are not --interval apart, or whose timestamps are seconds (issue 24 item 4)', async () => {
+    const f = csv(Array.from({ length: 10 }, (_, i) => row(i)));
+    await expect(replayCsv({ file: f, interval: '1m', speed: 'max' }, async () => {})).rejects.toThrow(/c\.csv is read as 1m but its candles are 1h apart/);
+    const t0 = Date.UTC(2024, 0, 1) / 1000;
+    const secs = csv(Array.from({ length: 10 }, (_, i) => `${t0 + i * 3600},100,101,99,100.5,5,`));
+    await expect(replayCsv({ file: secs, interval: '1h', speed: 'max' }, async () => {})).rejects.toThrow(/timestamps are in seconds/);
+  });
+
   it('paces at --speed (3600x: one 1h bar per second) and stops on abort', async () => {
     const f = csv(Array.from({ length: 5 }, (_, i) => row(i)));
     const ac = new AbortController();

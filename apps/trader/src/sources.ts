@@ -3,7 +3,7 @@
  * stream (live Bybit, or the simulator via `--base-url`). Both deliver closed candles in order and
  * resume after the last candle the journal holds.
  */
-import { ConfigError, INTERVAL_MS, readCandlesCsvSync, type Candle, type Interval, type SymbolId } from '@task-agnostic/core';
+import { ConfigError, INTERVAL_MS, checkCandleSpacing, readCandlesCsvSync, type Candle, type Interval, type SymbolId } from '@task-agnostic/core';
 
 /** Replay speed: 'max' = as fast as the loop runs; k = k times real time (60 = one hour-bar a minute). */
 export type ReplaySpeed = number | 'max';
@@ -45,6 +45,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 /** Reads the CSV (validated by core: bad rows are a DataError naming the row) and replays it. */
 export async function replayCsv(o: ReplayOptions, onCandle: (c: Candle, receivedAt: number) => Promise<unknown>): Promise<number> {
   const { candles: c } = readCandlesCsvSync(o.file);
+  checkCandleSpacing(c, o.interval, o.file);
   const barMs = INTERVAL_MS[o.interval];
   const wait = o.speed === 'max' ? 0 : barMs / o.speed;
   let sent = 0;
@@ -79,7 +80,10 @@ export async function replayCsvs(o: PortfolioReplayOptions, onStep: (candles: Ma
   const cols = o.symbols.map((s) => {
     const f = o.files[s];
     if (!f) throw new ConfigError(`no replay CSV for ${s}`, 'replay');
-    return readCandlesCsvSync(f).candles;
+    const c = readCandlesCsvSync(f).candles;
+    // a 1m file replayed as --interval 1h (or timestamps in seconds) is refused, not traded
+    checkCandleSpacing(c, o.interval, f);
+    return c;
   });
   const idx = o.symbols.map(() => 0);
   const barMs = INTERVAL_MS[o.interval];

@@ -2,9 +2,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, packageVersion, parseInterval } from '@task-agnostic/core';
+import { ConfigError, INTERVALS, isInterval, isTaError, packageVersion, type Interval } from '@task-agnostic/core';
 import { initBackend } from '@task-agnostic/tf';
-import { describeSymbols, resolveConfig, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
+import { describeSymbols, resolveConfig, runNameSchema, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
 import { backtestStep, evaluateStep, recalibrateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
@@ -75,6 +75,9 @@ artifact, calibration and decision policy inside), config.json, training.jsonl (
 epoch), training.json (summary, test metrics beside baselines), calibration.json (test ECE/Brier
 before and after), decision-policy.json (the fit).
 --config takes a preset (${Object.keys(PRESETS).join(', ')}) or a JSON file (which may say "extends": "quick").
+The run is written to <out>/.<name>.partial/ and renamed to <out>/<name>/ when complete (replacing
+an earlier run of that name only then); rerun the same command after an interruption to resume
+from the last checkpoint.
 --workers N trains data-parallel on N threads (the main thread + N-1 workers, each its own engine on
 a slice of every batch; default: the core count; 1 = one thread; more than the cores is clamped).
 
@@ -120,17 +123,20 @@ Examples:
                [--data <csv|dir>] [--symbols A,B] [--exchange bybit] [--from DATE] [--to DATE]
                [--epochs N] [--seed N] [--name NAME] [--out runs] [--no-progress]
 
-N test periods of the given length (3mo, 6w, 30d, 12h, 1y) ending at the data's end. For each fold a
-model is trained on the bars before its test period only (expanding: from the data's start; rolling:
-the first fold's training length, moved forward; early stopping on its own validation split) and
-applied as saved to the test period: per-task metrics beside the naive baselines, and a backtest.
-The folds' test windows and bar returns are stitched: metrics and Sharpe ratios with 95% intervals
-and verdicts. Progress per fold; a killed run resumes after its last finished fold.
-Writes <out>/<name>/walk-forward/folds.jsonl (one line per fold) and summary.json.
+N test periods of the given length (3mo, 6w, 30d, 12h, 1y) ending at the data's end (--from/--to cut
+the data first). For each fold a model is trained on the bars before its test period only (expanding:
+from the data's start; rolling: the first fold's training length, moved forward; early stopping,
+calibration and the decision thresholds on its own validation split) and applied as saved to the test
+period: per-task metrics beside the naive baselines, and the model's strategy beside buy-and-hold,
+vol-targeted buy-and-hold and time-series momentum (same engine, fees, slippage). Per fold and
+stitched (the folds' returns chained): every Sharpe with its 95% interval and trades, the model's
+Sharpe minus each naive one with a paired 95% interval and a verdict, and the model's Sharpe deflated
+for the threshold candidates tried. Progress per fold; a killed run resumes after its last finished fold.
+Writes <out>/<name>/walk-forward/folds.jsonl (one line per fold), summary.json and report.html.
 
 Example:
-  trainer walk-forward --config default --data ../shared/data/candles --exchange bybit --symbols BTCUSDT \
-      --from 2022-01-01 --to 2026-01-01 --folds 12 --test-length 3mo --retrain expanding --name wf-btc
+  trainer walk-forward --config default --data ../shared/data/candles --exchange bybit --symbols BTCUSDT \\
+      --from 2021-01-01 --to 2025-10-01 --folds 11 --test-length 3mo --retrain expanding --name wf-btc
 `,
   lso: `trainer lso <run-dir> [--no-alone] [--alone-epochs N] [--alone-stride N] [--resamples N]
 
@@ -164,13 +170,38 @@ Example:
 
 type Flags = Record<string, string | boolean | undefined>;
 
+/** Commands that take a run folder (one positional); the others take none. */
+const RUN_DIR_COMMANDS = new Set(['evaluate', 'backtest', 'calibrate', 'report', 'lso']);
+
 function parse(args: readonly string[], options: ParseArgsConfig['options'], command: string): { values: Flags; positionals: string[] } {
+  let r: { values: Flags; positionals: string[] };
   try {
-    const r = parseArgs({ args: [...args], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-    return { values: r.values as Flags, positionals: r.positionals };
+    const p = parseArgs({ args: [...args], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    r = { values: p.values as Flags, positionals: p.positionals };
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n\n${HELP[command]}`, 'arguments');
   }
+  const allowed = RUN_DIR_COMMANDS.has(command) ? 1 : 0;
+  if (!r.values.help && r.positionals.length > allowed) {
+    const extra = r.positionals.slice(allowed).map((x) => `'${x}'`).join(', ');
+    throw new ConfigError(`unexpected argument${r.positionals.length - allowed > 1 ? 's' : ''} ${extra} (trainer ${command} takes ${allowed ? 'one run folder' : 'only --flags'})\n\n${HELP[command]}`, 'arguments');
+  }
+  return r;
+}
+
+/** --interval: one of the intervals, blamed on the flag (not on the config file it overrides). */
+function intervalFlag(s: string | undefined): Interval | undefined {
+  if (s === undefined) return undefined;
+  if (!isInterval(s)) throw new ConfigError(`--interval '${s}' is not an interval: use one of ${INTERVALS.join(', ')}`, 'interval');
+  return s;
+}
+
+/** --name: one plain folder name under --out. */
+function nameFlag(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  const r = runNameSchema.safeParse(s);
+  if (!r.success) throw new ConfigError(`--name '${s}' is not a run name: ${r.error.issues[0]?.message ?? 'invalid'}`, 'name');
+  return s;
 }
 
 function dateMs(s: string | undefined, flag: string): number | undefined {
@@ -180,10 +211,10 @@ function dateMs(s: string | undefined, flag: string): number | undefined {
   return ms;
 }
 
-function intFlag(s: string | undefined, flag: string): number | undefined {
+function intFlag(s: string | undefined, flag: string, min = 0): number | undefined {
   if (s === undefined) return undefined;
   const v = Number(s);
-  if (!Number.isInteger(v) || v < 0) throw new ConfigError(`--${flag} must be a non-negative integer, got '${s}'`, flag);
+  if (s.trim() === '' || !Number.isInteger(v) || v < min) throw new ConfigError(`--${flag} must be ${min === 0 ? 'a non-negative integer' : `an integer >= ${min}`}, got '${s}'`, flag);
   return v;
 }
 
@@ -289,7 +320,7 @@ async function cmdMain(args: readonly string[]): Promise<number> {
   const { values } = parse(args, { name: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, 'skip-evaluate': { type: 'boolean' }, 'no-progress': { type: 'boolean' } }, 'main');
   if (values.help) return help('main');
   const overrides: TrainerConfigInput = {
-    ...(values.name ? { name: values.name as string } : {}),
+    ...(values.name !== undefined ? { name: nameFlag(values.name as string)! } : {}),
     ...(values.out ? { out: values.out as string } : {}),
     ...(values.seed !== undefined ? { seed: intFlag(values.seed as string, 'seed')! } : {}),
   };
@@ -323,7 +354,7 @@ async function cmdFetch(args: readonly string[]): Promise<number> {
   if (values.testnet && values.demo) throw new ConfigError('choose one of --testnet and --demo', 'mode');
   await fetchCandles({
     symbols,
-    interval: parseInterval(values.interval as string),
+    interval: intervalFlag(values.interval as string)!,
     sinceMs,
     untilMs: dateMs(values.until as string | undefined, 'until') ?? Date.now(),
     outDir: values.out as string,
@@ -348,9 +379,14 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   if (values.help) return help('train');
   if (values.data && values.synthetic) throw new ConfigError('choose one of --data and --synthetic', 'data');
   if (Boolean(values['val-start']) !== Boolean(values['test-start'])) throw new ConfigError('--val-start and --test-start go together', 'split');
+  const valStart = dateMs(values['val-start'] as string | undefined, 'val-start');
+  const testStart = dateMs(values['test-start'] as string | undefined, 'test-start');
+  if (valStart !== undefined && testStart !== undefined && testStart <= valStart) throw new ConfigError(`--test-start ${values['test-start']} is not after --val-start ${values['val-start']}`, 'test-start');
+  const interval = intervalFlag(values.interval as string | undefined);
+  const name = nameFlag(values.name as string | undefined);
   const symbols = symbolsOrAll(values.symbols as string | undefined);
   const holdout = symbolsFlag(values.holdout as string | undefined);
-  const epochs = intFlag(values.epochs as string | undefined, 'epochs');
+  const epochs = intFlag(values.epochs as string | undefined, 'epochs', 1);
   const thresholds = thresholdsFlag(values.thresholds as string | undefined);
   const workers = intFlag(values.workers as string | undefined, 'workers');
   if (workers === 0) throw new ConfigError('--workers must be 1 or more (1 = one thread; default: the core count)', 'workers');
@@ -359,15 +395,15 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     ...(values.synthetic ? { source: 'synthetic' } : {}),
     ...(symbols ? { symbols } : {}),
     ...(holdout ? { holdout } : {}),
-    ...(values.interval ? { interval: values.interval } : {}),
+    ...(interval ? { interval } : {}),
     ...(values.exchange ? { exchange: values.exchange } : {}),
-    ...(values['val-start'] ? { split: { valStart: values['val-start'], testStart: values['test-start'] } } : {}),
+    ...(valStart !== undefined && testStart !== undefined ? { split: { valStart, testStart } } : {}),
   };
   const overrides = {
     ...(Object.keys(data).length ? { data } : {}),
     ...(epochs !== undefined || workers !== undefined ? { training: { ...(epochs !== undefined ? { epochs } : {}), ...(workers !== undefined ? { workers } : {}) } } : {}),
     ...(values.seed !== undefined ? { seed: intFlag(values.seed as string, 'seed') } : {}),
-    ...(values.name ? { name: values.name } : {}),
+    ...(name !== undefined ? { name } : {}),
     ...(values.out ? { out: values.out } : {}),
     ...(thresholds ? { policy: { thresholds } } : {}),
   } as TrainerConfigInput;
@@ -465,7 +501,8 @@ async function cmdWalkForward(args: readonly string[]): Promise<number> {
   const toMs = dateMs(values.to as string | undefined, 'to');
   if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new ConfigError(`--to ${values.to} is not after --from ${values.from}`, 'to');
   const symbols = symbolsFlag(values.symbols as string | undefined);
-  const epochs = intFlag(values.epochs as string | undefined, 'epochs');
+  const epochs = intFlag(values.epochs as string | undefined, 'epochs', 1);
+  nameFlag(values.name as string | undefined);
   const data: Record<string, unknown> = {
     ...(values.data ? { source: 'csv', path: path.resolve(values.data as string) } : {}),
     ...(symbols ? { symbols } : {}),
@@ -495,14 +532,12 @@ async function cmdLso(args: readonly string[]): Promise<number> {
   );
   if (values.help) return help('lso');
   const dir = runDirArg(positionals, 'lso');
+  const aloneEpochs = intFlag(values['alone-epochs'] as string | undefined, 'alone-epochs', 1);
+  const aloneStride = intFlag(values['alone-stride'] as string | undefined, 'alone-stride', 1);
+  const resamples = intFlag(values.resamples as string | undefined, 'resamples', 20);
   await initBackend();
   const { cfg, model, paths } = await loadRunModel(dir);
   try {
-    const aloneEpochs = intFlag(values['alone-epochs'] as string | undefined, 'alone-epochs');
-    const aloneStride = intFlag(values['alone-stride'] as string | undefined, 'alone-stride');
-    const resamples = intFlag(values.resamples as string | undefined, 'resamples');
-    if (aloneStride === 0) throw new ConfigError('--alone-stride must be at least 1', 'alone-stride');
-    if (resamples !== undefined && resamples < 20) throw new ConfigError('--resamples must be at least 20', 'resamples');
     const report = await evaluateLeaveSymbolsOut(cfg, model, {
       log: out,
       alone: !values['no-alone'],
@@ -559,6 +594,23 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   'walk-forward': cmdWalkForward,
   lso: cmdLso,
 };
+
+/**
+ * The CLI: runs a command and turns every error into one message on stderr and an exit code: 2 for
+ * usage and configuration (bad flags, bad values, bad config), 1 for failures (data, artifacts,
+ * anything else). No stack trace unless TAT_DEBUG=1.
+ */
+export async function main(argv: readonly string[], err: { write(s: string): unknown } = process.stderr): Promise<number> {
+  try {
+    return await runCli(argv);
+  } catch (e) {
+    const x = e as { message?: unknown; code?: unknown; stack?: unknown };
+    const message = e instanceof Error || isTaError(e) ? String(x.message) : String(e);
+    err.write(`error: ${message}\n`);
+    if (process.env.TAT_DEBUG === '1' && typeof x.stack === 'string') err.write(x.stack + '\n');
+    return x.code === 'CONFIG' ? 2 : 1;
+  }
+}
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, INTERVALS, parseWithSchema } from '@task-agnostic/core';
 import { baselineInputFeatures, multiTimeframeFeatures } from './feature-presets.js';
+import { validateConfigSections } from './config-sections.js';
 
 /** A date: an ISO string (as written by people) or epoch milliseconds (as a saved run config holds it). */
 const isoDate = z.union([
@@ -18,6 +19,12 @@ const isoDate = z.union([
     .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date such as 2025-01-01')
     .transform((s) => Date.parse(s)),
 ]);
+
+/** A run name: one plain folder name (letters, digits, dot, dash, underscore; not starting with a dot, so never '.', '..' or a hidden staging folder). */
+export const runNameSchema = z
+  .string()
+  .max(100)
+  .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, "use letters, digits, dot, dash and underscore, starting with a letter, digit, dash or underscore (no path separators, no '..')");
 
 const symbolId = z.string().regex(/^[A-Z0-9]+$/, 'symbols are upper-case like BTCUSDT');
 
@@ -85,7 +92,8 @@ export const EvaluateConfigSchema = z
 
 export const TrainerConfigSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash and underscore').default('run'),
+    /** The run folder's name under `out`: no path separators, no '.' or '..', no leading dot (the staging folder's). */
+    name: runNameSchema.default('run'),
     seed: z.number().int().min(0).default(42),
     data: DataConfigSchema.default({}),
     /** windowLength, encoder (a config, or a preset name: tiny | default | paper), tasks, features. */
@@ -274,7 +282,9 @@ export function deepMerge(base: unknown, over: unknown): unknown {
 
 /**
  * Resolves `--config`: a preset name, or a JSON file that may name a preset to start from
- * (`"extends": "quick"`); then applies command-line overrides.
+ * (`"extends": "quick"`); then applies command-line overrides. The file must hold a JSON object
+ * (`null` or an array is an error, never "all defaults"), and every section is validated by the
+ * package that owns it (validateConfigSections) before anything is written or loaded.
  */
 export function resolveConfig(spec: string | undefined, overrides: TrainerConfigInput = {}): TrainerConfig {
   let base: unknown = PRESETS.quick;
@@ -295,7 +305,11 @@ export function resolveConfig(spec: string | undefined, overrides: TrainerConfig
     } catch (err) {
       throw new ConfigError(`${spec} is not valid JSON: ${(err as Error).message}`, 'config');
     }
-    if (isObject(json) && typeof json.extends === 'string') {
+    if (!isObject(json)) {
+      const kind = json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json;
+      throw new ConfigError(`${spec}: a config must be a JSON object such as {"extends": "quick"}, got ${kind}`, 'config');
+    }
+    if (typeof json.extends === 'string') {
       const parent = PRESETS[json.extends];
       if (!parent) throw new ConfigError(`${spec}: extends: unknown preset '${json.extends}' (${Object.keys(PRESETS).join(', ')})`, 'extends');
       const { extends: _ignored, ...rest } = json;
@@ -304,5 +318,7 @@ export function resolveConfig(spec: string | undefined, overrides: TrainerConfig
     base = json;
     source = spec;
   }
-  return parseTrainerConfig(deepMerge(base, overrides), source);
+  const cfg = parseTrainerConfig(deepMerge(base, overrides), source);
+  validateConfigSections(cfg, source);
+  return cfg;
 }

@@ -44,4 +44,48 @@ describe('trainer data loading', () => {
     expect(got[0]!.candles.length).toBeGreaterThan(6000);
     expect(got[0]!.candles.tsMs[got[0]!.candles.length - 1]).toBeLessThan(Date.UTC(2022, 0, 1));
   });
+
+  describe('data that lies about itself is refused (issue 24 item 4, issue 11)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tat-lies-'));
+    const h1 = generateSyntheticMarket({ bars: 400, seed: 5 }).candles;
+    const m1 = generateSyntheticMarket({ bars: 400, seed: 5, interval: '1m' }).candles;
+    const write = (name: string, text: string) => {
+      const f = path.join(dir, name);
+      writeFileSync(f, text);
+      return f;
+    };
+
+    it('a 1m file named _1h', async () => {
+      const f = write('bybit_BTCUSDT_1h.csv', formatCandlesCsv(m1));
+      await expect(loadData({ path: f, interval: '1h' })).rejects.toThrow(/bybit_BTCUSDT_1h\.csv is read as 1h but its candles are 1m apart/);
+    });
+
+    it('timestamps in seconds, with the hint', async () => {
+      const f = write('SECUSDT_1h.csv', formatCandlesCsv({ ...h1, tsMs: Float64Array.from(h1.tsMs, (t) => t / 1000) }));
+      await expect(loadData({ path: f, interval: '1h' })).rejects.toThrow(/timestamps are in seconds, not milliseconds.*multiply it by 1000/);
+    });
+
+    it('an ETH file under --symbols BTCUSDT, and one file for several symbols', async () => {
+      const f = write('bybit_ETHUSDT_1h.csv', formatCandlesCsv(h1));
+      await expect(loadData({ path: f, symbols: ['BTCUSDT'], interval: '1h' })).rejects.toThrow(/bybit_ETHUSDT_1h\.csv is named for ETHUSDT but the run asks for BTCUSDT \(--symbols/);
+      await expect(loadData({ path: f, symbols: ['ETHUSDT', 'BTCUSDT'], interval: '1h' })).rejects.toThrow(/one file, so one symbol/);
+      expect((await loadData({ path: f, symbols: ['ETHUSDT'], interval: '1h' }))[0]!.symbol).toBe('ETHUSDT');
+      // a name without a symbol takes --symbols
+      const plain = write('candles.csv', formatCandlesCsv(h1));
+      expect((await loadData({ path: plain, symbols: ['BTCUSDT'], interval: '1h' }))[0]!.symbol).toBe('BTCUSDT');
+      // in a list of files, a symbol no file is named for
+      await expect(loadData({ path: `${f}`.concat(',', f), symbols: ['BTCUSDT'], interval: '1h' })).rejects.toThrow(/--symbols names BTCUSDT but no file of --data is named for it/);
+    });
+
+    it('a file named for another interval than the run reads', async () => {
+      const f = write('ETHUSDT_1m.csv', formatCandlesCsv(m1));
+      await expect(loadData({ path: f, interval: '1h' })).rejects.toThrow(/ETHUSDT_1m\.csv is named for 1m candles but the run reads 1h .*pass --interval 1m/);
+      expect((await loadData({ path: f, interval: '1m' }))[0]!.candles.length).toBe(400);
+    });
+
+    it('a header-only file says "no candles"', async () => {
+      const f = write('EMPTYUSDT_1h.csv', 'timestamp,open,high,low,close,volume,turnover\n');
+      await expect(loadData({ path: f, interval: '1h' })).rejects.toThrow(/EMPTYUSDT_1h\.csv: no candles \(the file has only a header\)/);
+    });
+  });
 });

@@ -4,7 +4,6 @@ import {
   ConfigError,
   DataError,
   INTERVALS,
-  INTERVAL_MS,
   generateSyntheticMarket,
   filterSyntheticRegimes,
   lowerBound,
@@ -117,6 +116,10 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
       files.push({ file: p, symbol: parsed.symbol, interval: parsed.interval });
     }
     assertOneInterval(files.map((f) => ({ symbol: f.symbol, interval: f.interval, source: f.file })));
+    const named = files[0]?.interval;
+    if (named && named !== interval) throw new ConfigError(`the files are named for ${named} candles but the run reads ${interval} (--interval / data.interval): pass --interval ${named}`, 'interval');
+    const absent = wanted.filter((s) => !files.some((f) => f.symbol === s) && !o.exclude?.includes(s));
+    if (absent.length) throw new ConfigError(`--symbols names ${absent.join(', ')} but no file of --data is named for it (files: ${list.map((p) => path.basename(p)).join(', ')})`, 'symbols');
   } else if (statSync(o.path).isDirectory()) {
     for (const name of readdirSync(o.path).sort()) {
       const parsed = parseCandleFileName(name);
@@ -147,15 +150,24 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
     }
     if (files.length === 0) throw new DataError(`no ${interval} candle CSV files in ${o.path}`);
   } else {
+    // one file holds one symbol: where its name carries a symbol or an interval, they must agree with the run's
     const parsed = parseCandleFileName(path.basename(o.path));
+    if (wanted.length > 1) throw new ConfigError(`${o.path} is one file, so one symbol, but ${wanted.length} symbols are asked for (${wanted.join(', ')}): pass --symbols with one of them, or give a folder or one file per symbol (--data a.csv,b.csv)`, 'symbols');
+    if (parsed && wanted[0] && parsed.symbol !== wanted[0]) {
+      throw new ConfigError(`${path.basename(o.path)} is named for ${parsed.symbol} but the run asks for ${wanted[0]} (--symbols / data.symbols): check the file, or rename it if its name is wrong`, 'symbols');
+    }
+    if (parsed && parsed.interval !== interval) {
+      throw new ConfigError(`${path.basename(o.path)} is named for ${parsed.interval} candles but the run reads ${interval} (--interval / data.interval): pass --interval ${parsed.interval}`, 'interval');
+    }
     const symbol = wanted[0] ?? parsed?.symbol;
     if (!symbol) throw new ConfigError(`cannot tell the symbol of ${o.path}: name it like BTCUSDT_1h.csv or pass --symbols`, 'symbols');
-    files.push({ file: o.path, symbol, interval: parsed?.interval ?? interval });
+    files.push({ file: o.path, symbol, interval });
   }
   const out: SymbolData[] = [];
   const read = async (f: (typeof files)[number]): Promise<SymbolData> => {
+    // core checks the median spacing against the interval and refuses timestamps in seconds, before any repair
     const r = await readCandlesCsv(f.file, { interval: f.interval, policy: o.policy ?? 'reject', ...(o.maxFillBars !== undefined ? { maxFillBars: o.maxFillBars } : {}) });
-    assertSpacing(r.candles, f.interval, f.file);
+    if (r.candles.length === 0) throw new DataError(`${f.file}: no candles (the file has ${r.report.rows === 0 ? 'only a header' : 'no valid rows'})`);
     return { symbol: f.symbol, interval: f.interval, candles: clip(r.candles, o.startMs, o.endMs), source: f.file, dropped: r.dropped, filled: r.filled, missing: r.report.missingIntervals };
   };
   for (const f of files) {
@@ -174,28 +186,6 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
   }
   assertOneInterval(out);
   return out;
-}
-
-/**
- * The usual spacing of the candles must be the interval they are read as: a 5m file named or
- * read as 1h would mix intervals in one run.
- */
-export function assertSpacing(c: CandleColumns, interval: Interval, source: string): void {
-  const n = Math.min(c.length, 2001);
-  if (n < 3) return;
-  const counts = new Map<number, number>();
-  for (let i = 1; i < n; i++) {
-    const d = c.tsMs[i]! - c.tsMs[i - 1]!;
-    counts.set(d, (counts.get(d) ?? 0) + 1);
-  }
-  let mode = 0;
-  let best = -1;
-  for (const [d, k] of counts) if (k > best || (k === best && d < mode)) [mode, best] = [d, k];
-  const want = INTERVAL_MS[interval];
-  if (mode !== want) {
-    const seen = INTERVALS.find((i) => INTERVAL_MS[i] === mode) ?? `${mode / 60_000} min`;
-    throw new ConfigError(`mixed intervals: ${source} is read as ${interval} but its candles are ${seen} apart; one run trains on one interval (--interval)`, 'interval');
-  }
 }
 
 /** All series of a run must share one interval. */

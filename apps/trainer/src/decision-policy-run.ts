@@ -7,11 +7,13 @@
  * beside the source values; `decisionOf` turns it into the fusion and risk settings that the
  * trainer's backtest (and, the same way, the trader) use.
  */
-import { ConfigError, INTERVAL_MS, type TaskOutputs } from '@task-agnostic/core';
+import { barReturns } from '@task-agnostic/backtest';
+import { ConfigError, INTERVAL_MS, sharpeRatio, type TaskOutputs } from '@task-agnostic/core';
 import { policyCandidates, searchPolicy, seedThresholds, type FusionMethod, type FusionPolicy, type PolicyCandidate } from '@task-agnostic/fusion';
 import type { DecisionPolicy, TaskAgnosticModel } from '@task-agnostic/model';
 import { backtestOutputs } from './backtest-run.js';
 import { decisionSetup, fmtThresholds } from './decision-setup.js';
+import { trialSet, type TrialSet } from './deflation.js';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import type { Log } from './train-run.js';
@@ -33,6 +35,12 @@ export interface MethodFitReport {
   readonly seedScore: { objective: number; bySymbol: Record<string, { sharpe: number; trades: number }> };
   readonly evaluated: number;
   readonly feasible: number;
+  /**
+   * Per symbol, the candidates tried as the deflated Sharpe ratio needs them: how many (N) and the
+   * sample variance of their per-bar net Sharpe ratios on the validation bars (V). Absent in reports
+   * written before it existed.
+   */
+  readonly trials?: Record<string, TrialSet>;
   readonly warning?: string;
 }
 
@@ -114,14 +122,17 @@ export function fitDecisionPolicy(
     const run = (p: FusionPolicy | null) => {
       const setup = decisionSetup(method, fusionConfig, cfg.risk, p ? { version: 1, fittedOn: { split: 'validation', symbols: [], fromMs: 0, toMs: 0 }, objective: '', fusions: { [method]: p } } : null, p ? 'fitted' : 'seed');
       const bySymbol: MethodFitReport['bySymbol'] = {};
+      const perBarSharpe: Record<string, number> = {};
       let sum = 0;
       ranges.forEach((r, i) => {
-        const m = backtestOutputs(cfg, r.d, r.start, r.end, outputs[i]!, setup.fuse, setup.risk).result.metrics;
+        const res = backtestOutputs(cfg, r.d, r.start, r.end, outputs[i]!, setup.fuse, setup.risk).result;
+        const m = res.metrics;
         const sharpe = Number.isFinite(m.sharpe) ? m.sharpe : 0;
         bySymbol[r.d.symbol] = { sharpe, trades: m.trades, totalReturn: m.totalReturn, turnover: m.turnover, feesPaid: m.feesPaid };
+        perBarSharpe[r.d.symbol] = sharpeRatio(barReturns(res));
         sum += sharpe;
       });
-      return { objective: sum / ranges.length, bySymbol };
+      return { objective: sum / ranges.length, bySymbol, perBarSharpe };
     };
     const candidates = policyCandidates(method, outputs.flat(), fusionConfig);
     log(`decision policy: ${method} fusion, ${candidates.length} threshold candidates x ${ranges.length} symbols`);
@@ -137,6 +148,8 @@ export function fitDecisionPolicy(
     );
     const best = scored.get(result.best)!;
     const seedRun = run(null);
+    // Every candidate scored is a trial, feasible or not: the search looked at all of them.
+    const trials = Object.fromEntries(ranges.map((r) => [r.d.symbol, trialSet([...scored.values()].map((s) => s.perBarSharpe[r.d.symbol]!))]));
     if (result.warning) log(`decision policy (${method}): ${result.warning}`);
     const policy = policyOf(result.best);
     fusions[method] = { ...policy, thresholds: { ...policy.thresholds }, seed: { ...seed }, options: { ...policy.options }, requiredHeads: [...req] };
@@ -149,6 +162,7 @@ export function fitDecisionPolicy(
       seedScore: { objective: seedRun.objective, bySymbol: Object.fromEntries(Object.entries(seedRun.bySymbol).map(([k, v]) => [k, { sharpe: v.sharpe, trades: v.trades }])) },
       evaluated: result.evaluated,
       feasible: result.feasibleCount,
+      trials,
       ...(result.warning ? { warning: result.warning } : {}),
     };
     log(

@@ -129,6 +129,17 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
         expect(s.vsBenchmark.verdictText).toMatch(/^too few to judge/);
       }
     }
+    // The fitted thresholds were the best of the weighted fusion's candidates on validation: the test
+    // Sharpe is deflated for that many trials (N and V from decision-policy.json).
+    const fit = JSON.parse(readFileSync(path.join(run, 'decision-policy.json'), 'utf8')).report.methods.weighted;
+    for (const sym of bt.symbols) {
+      const t = fit.trials[sym.symbol];
+      expect(t.count).toBe(fit.evaluated);
+      expect(sym.deflated.trials).toBe(t.count);
+      expect(sym.deflated.trialsSharpeVariance).toBe(t.sharpeVariance);
+      expect(sym.deflated.bars).toBe(sym.report.metrics.bars);
+      expect(sym.deflated.dsr).toBeLessThanOrEqual(sym.deflated.psr);
+    }
     const names = ['model', 'buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum', 'direction head alone', 'volatility head sizing'];
     expect(bt.symbols[0].report.strategies.map((x: { name: string }) => x.name)).toEqual(names);
     for (const x of bt.symbols[0].report.strategies) {
@@ -146,7 +157,7 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     expect(await runCli(['report', run])).toBe(0);
     const html = readFileSync(path.join(run, 'report.html'), 'utf8');
     for (const s of ['Validation loss per task', 'Evaluation on the test range', '95% CI', 'Sharpe: strategy - buy &amp; hold', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'Calibration (fitted on validation, scored on test)', 'reliability diagram of direction', 'Decision policy (fitted on validation)']) expect(html).toContain(s);
-    for (const s of ['Validation loss per task', 'Evaluation on the test range', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'Calibration (fitted on validation, scored on test)', 'reliability diagram of direction', 'Decision policy (fitted on validation)', 'time-series momentum', 'vol-targeted buy-and-hold']) expect(html).toContain(s);
+    for (const s of ['Validation loss per task', 'Evaluation on the test range', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'Calibration (fitted on validation, scored on test)', 'reliability diagram of direction', 'Decision policy (fitted on validation)', 'time-series momentum', 'vol-targeted buy-and-hold', 'threshold candidates tried on validation']) expect(html).toContain(s);
     expect(html).not.toMatch(/<script|https?:\/\//);
 
     // Reproducible: the same seed and config give the same metrics.

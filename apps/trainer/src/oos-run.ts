@@ -3,6 +3,7 @@
  * score or backtest each symbol's range, print the tables and write <run>/oos/<label>/.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DataError } from '@task-agnostic/core';
 import { loadModel, type TaskAgnosticModel } from '@task-agnostic/model';
@@ -10,10 +11,11 @@ import { backtestReportJson, renderReportHtml } from '@task-agnostic/backtest';
 import { parseTrainerConfig, type TrainerConfig } from './config.js';
 import { loadData } from './data-source.js';
 import { fmt, textTable } from './format.js';
-import { backtestSharpe, fmtInterval } from './intervals.js';
+import { backtestSharpe, barReturns, fmtInterval } from './intervals.js';
 import { evaluateOos, oosLabel, oosRanges, type OosEvaluation, type OosRange } from './oos.js';
 import { backtestSymbol } from './backtest-run.js';
-import { backtestLine } from './pipeline.js';
+import { backtestLine, deflatedLine, policyTrials, readPolicyFit } from './pipeline.js';
+import { deflateSharpe } from './deflation.js';
 import { runPaths } from './run-paths.js';
 import { jsonSafe, type Log } from './train-run.js';
 
@@ -36,6 +38,10 @@ export interface OpenedOos {
   readonly seenSymbols: readonly string[];
 }
 
+function isOneFile(p: string): boolean {
+  return !p.includes(',') && existsSync(p) && statSync(p).isFile();
+}
+
 export async function openOos(q: OosRequest): Promise<OpenedOos> {
   const paths = runPaths(path.dirname(q.runDir), path.basename(q.runDir));
   let raw: unknown;
@@ -50,7 +56,8 @@ export async function openOos(q: OosRequest): Promise<OpenedOos> {
   const data = await loadData({
     synthetic,
     ...(q.dataPath ? { path: path.resolve(q.dataPath) } : cfg.data.path ? { path: cfg.data.path } : {}),
-    symbols: q.symbols?.length ? q.symbols : cfg.data.symbols,
+    // one named file without --symbols: its own symbol (not the run's, which may be another)
+    symbols: q.symbols?.length ? q.symbols : q.dataPath && isOneFile(q.dataPath) ? undefined : cfg.data.symbols,
     interval: cfg.data.interval,
     ...(q.exchange ? { exchange: q.exchange } : !q.dataPath && cfg.data.exchange ? { exchange: cfg.data.exchange } : {}),
     policy: cfg.data.policy,
@@ -109,13 +116,17 @@ export async function runOosBacktest(q: OosRequest, log: Log): Promise<string> {
   try {
     await mkdir(o.outDir, { recursive: true });
     const out: unknown[] = [];
+    const fit = o.model.decisionPolicy ? await readPolicyFit(path.join(q.runDir, 'decision-policy.json')) : null;
     for (const [i, r] of o.ranges.entries()) {
       const d = { symbol: r.symbol, interval: r.interval, candles: r.candles, source: r.source, dropped: 0, filled: 0 };
       const b = backtestSymbol(o.cfg, o.model, d, r.start, log);
       const s = backtestSharpe(b.result, o.cfg.seed + i);
       log(backtestLine(`${r.symbol} (out of sample ${r.from} .. ${r.to})`, b.result, s));
+      const trials = policyTrials(o.cfg, o.model, 'fitted', fit, r.symbol);
+      const deflated = trials ? deflateSharpe(barReturns(b.result.equity, b.result.initialEquity), trials, b.result.barsPerYear, b.result.metrics.trades) : null;
+      log(deflatedLine(deflated));
       await writeFile(path.join(o.outDir, `backtest-${r.symbol}.html`), renderReportHtml(b.result, { title: `${o.cfg.name}: out-of-sample backtest ${r.symbol} ${r.from} .. ${r.to}` }));
-      out.push({ symbol: r.symbol, from: r.from, to: r.to, warmupBars: r.warmupBars, seenInTraining: o.seenSymbols.includes(r.symbol), decisions: b.decisions, topReasons: b.topReasons, sharpe: s, report: backtestReportJson(b.result) });
+      out.push({ symbol: r.symbol, from: r.from, to: r.to, warmupBars: r.warmupBars, seenInTraining: o.seenSymbols.includes(r.symbol), decisions: b.decisions, topReasons: b.topReasons, sharpe: s, deflated, report: backtestReportJson(b.result) });
     }
     const file = path.join(o.outDir, 'backtest.json');
     await writeFile(file, JSON.stringify({ symbols: out }, jsonSafe) + '\n');

@@ -84,6 +84,12 @@ describe('out-of-sample evaluate and backtest', () => {
     expect(s.sharpe.text).toMatch(/Sharpe .*\[95% CI .*\], \d+ trades?, 744 bars/);
     expect(existsSync(path.join(runDir, 'backtest.json'))).toBe(false);
     expect(lines.join('')).toContain('a symbol the model never saw');
+    // Deflated for the thresholds tried on validation: a symbol outside the fit gets the fit's N and V (one symbol here).
+    const fit = JSON.parse(readFileSync(path.join(runDir, 'decision-policy.json'), 'utf8')).report.methods[run.cfg.fusion.method];
+    expect(bt.symbols[0].deflated.trials).toBe(fit.trials.SYNAUSDT.count);
+    expect(bt.symbols[0].deflated.trialsSharpeVariance).toBe(fit.trials.SYNAUSDT.sharpeVariance);
+    expect(bt.symbols[0].deflated.bars).toBe(744);
+    expect(lines.join('')).toMatch(/deflated Sharpe, for the \d+ threshold candidates tried on validation/);
   });
 
   it('names the problem in bad requests', async () => {

@@ -18,13 +18,15 @@ import { loadData, type SymbolData } from './data-source.js';
 import { evaluateRun, type Evaluation } from './evaluate-run.js';
 import { renderRunReport, type BacktestSummary, type EpochLine } from './report.js';
 import { runPaths, type RunPaths } from './run-paths.js';
+import { openStaging, publishRun } from './run-folder.js';
 import { jsonSafe, saveTrainRun, trainRun, type Log } from './train-run.js';
-import { annualisedNote, backtestSharpe } from './intervals.js';
+import { annualisedNote, backtestSharpe, barReturns } from './intervals.js';
+import { deflateSharpe, type DeflatedSharpeReport, type TrialSet } from './deflation.js';
 import { describeRepairs, screenSeries } from './universe.js';
 import { fitDecisionPolicy, type PolicyFitReport } from './decision-policy-run.js';
 import { decisionOf, type ThresholdsMode } from './decision-setup.js';
 import { calibrateModel, type CalibrationReport } from '@task-agnostic/training';
-import { readModelJson, saveModel } from '@task-agnostic/model';
+import { readModelJson, saveModel, type TaskAgnosticModel } from '@task-agnostic/model';
 
 /** Loads the data a config names (held-out symbols left out unless `withHoldout`). */
 export function loadConfigData(cfg: TrainerConfig, o: { log?: Log; withHoldout?: boolean } = {}): Promise<SymbolData[]> {
@@ -75,7 +77,7 @@ export async function fitPolicyStep(run: TrainedRun, o: StepOptions): Promise<Po
   result.model.setDecisionPolicy(policy);
   await mkdir(run.paths.dir, { recursive: true });
   await writeFile(run.paths.policy, JSON.stringify({ policy, report }, jsonSafe, 2) + '\n');
-  o.log(`decision policy fitted on validation in ${report.seconds.toFixed(1)} s, written to ${run.paths.policy}`);
+  o.log(`decision policy fitted on validation in ${report.seconds.toFixed(1)} s, written to ${path.basename(run.paths.policy)}`);
   return report;
 }
 
@@ -118,28 +120,38 @@ function fmtNum(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? '-' : Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(4);
 }
 
-/** Step 1: train and save the model and the training summary. */
+/**
+ * Step 1: train and save the model and the training summary. The run is written into its staging
+ * folder (see run-folder.ts: an interrupted run of the same config and data resumes from its last
+ * checkpoint) and moved to `<out>/<name>/` once saved; an existing run of that name is replaced
+ * only then, and a failure leaves it untouched.
+ */
 export async function trainStep(cfg: TrainerConfig, o: StepOptions): Promise<TrainedRun> {
-  const paths = runPaths(cfg.out, cfg.name);
+  const final = runPaths(cfg.out, cfg.name);
   const loaded = await loadConfigData(cfg, { log: o.log });
   for (const d of loaded) o.log(`data ${d.symbol}: ${d.candles.length} candles from ${d.source}${describeRepairs(d, cfg.data.policy)}`);
   const data = screenSeries(cfg, loaded, o.log);
+  const staging = await openStaging(cfg, data, o.log);
+  const paths = staging.paths;
+  await writeFile(paths.config, JSON.stringify(cfg, null, 2) + '\n');
   const t0 = Date.now();
-  const result = await trainRun(cfg, data, { paths, progress: o.progress ?? true, log: o.log });
+  const result = await trainRun(cfg, data, { paths, progress: o.progress ?? true, log: o.log, resume: true });
+  const resumed = result.train?.resumedFromEpoch;
+  if (resumed !== undefined && resumed !== null) o.log(`resumed after epoch ${resumed + 1} from ${paths.checkpoints}`);
   o.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${result.history.length} epochs, ${result.dataset.train.n} training windows`);
   for (const l of describeCalibration(result.calibration)) o.log(l);
-  const run: TrainedRun = { cfg, paths, data, result };
   try {
-    await fitPolicyStep(run, o);
+    await fitPolicyStep({ cfg, paths, data, result }, o);
+    // The deployment gate's evaluation: validation rows only, with the fitted policy, written into the artifact.
+    const validation = validateStrategies(cfg, result.model, data, result, o.log);
+    await saveTrainRun(cfg, data, result, paths, validation?.evaluation);
+    await publishRun(paths, final, o.log);
   } catch (err) {
     result.model.dispose();
     throw err;
   }
-  // The deployment gate's evaluation: validation rows only, with the fitted policy, written into the artifact.
-  const validation = validateStrategies(cfg, result.model, data, result, o.log);
-  await saveTrainRun(cfg, data, result, paths, validation?.evaluation);
-  o.log(`model saved to ${paths.model}`);
-  return run;
+  o.log(`model saved to ${final.model}`);
+  return { cfg, paths: final, data, result };
 }
 
 /** Step 2: evaluation (baselines, single-task models, transfer, consistency, representation). */
@@ -174,6 +186,12 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
   await mkdir(run.paths.dir, { recursive: true });
   const summaries: BacktestSummary[] = [];
   const sharpes = comparisons.map((c, i) => backtestSharpe(c.model.result, run.cfg.seed + i));
+  const fit = mode === 'fitted' && run.result.model.decisionPolicy ? await readPolicyFit(run.paths.policy) : null;
+  const deflated = comparisons.map((c) => {
+    const trials = policyTrials(run.cfg, run.result.model, mode, fit, c.symbol);
+    const r = c.model.result;
+    return trials ? deflateSharpe(barReturns(r.equity, r.initialEquity), trials, r.barsPerYear, r.metrics.trades) : null;
+  });
   for (const [i, c] of comparisons.entries()) {
     const b = c.model;
     const file = backtestFile(run.paths, b.symbol, i);
@@ -193,9 +211,11 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
       intrabar: describeIntrabar(b.result.intrabar),
       htmlFile: file,
       sharpe: sharpes[i]!,
+      deflated: deflated[i] ?? null,
       barsPerYear: b.result.barsPerYear,
     });
     o.log(backtestLine(b.symbol, b.result, sharpes[i]!));
+    o.log(deflatedLine(deflated[i] ?? null));
     const perThreeDays = (rows[0]!.trades * 3 * 86_400_000) / Math.max(1, cd.tsMs[cd.length - 1]! - cd.tsMs[0]!);
     o.log(`backtest ${b.symbol} (${cd.length} test bars, ${rows[0]!.trades} model trades, ${perThreeDays.toFixed(2)} per 3 days):`);
     for (const r of rows) {
@@ -208,12 +228,38 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
   const validation = validateStrategies(run.cfg, run.result.model, run.data, run.result, o.log, mode);
   if (validation && existsSync(run.paths.model)) await writeModelEvaluation(run.paths.model, validation.evaluation);
   const json = {
-    symbols: comparisons.map((c, i) => ({ symbol: c.symbol, startRow: c.model.startRow, decisions: c.model.decisions, topReasons: c.model.topReasons, sharpe: sharpes[i], report: backtestReportJson(c.model.result, c.runs) })),
+    symbols: comparisons.map((c, i) => ({ symbol: c.symbol, startRow: c.model.startRow, decisions: c.model.decisions, topReasons: c.model.topReasons, sharpe: sharpes[i], deflated: deflated[i] ?? null, report: backtestReportJson(c.model.result, c.runs) })),
     validation: validation?.evaluation ?? null,
   };
   await writeFile(run.paths.backtestJson, JSON.stringify(json, jsonSafe) + '\n');
   o.log(`backtest reports written to ${run.paths.dir}`);
   return summaries;
+}
+
+/**
+ * The trials behind a backtest's thresholds: those the decision policy tried on validation for this
+ * fusion and symbol (a symbol outside the fit: N with the mean V of the fitted symbols); one when
+ * the source thresholds are used (nothing was tried); null when the model carries fitted thresholds
+ * but there is no record of the trials (decision-policy.json of an older version).
+ */
+export function policyTrials(cfg: TrainerConfig, model: TaskAgnosticModel, mode: ThresholdsMode, fit: PolicyFitReport | null, symbol: string): TrialSet | null {
+  if (mode === 'seed' || !model.decisionPolicy?.fusions[cfg.fusion.method]) return { count: 1, sharpeVariance: 0 };
+  const t = fit?.methods[cfg.fusion.method]?.trials;
+  if (!t) return null;
+  const all = Object.values(t);
+  if (t[symbol]) return t[symbol];
+  return all.length ? { count: all[0]!.count, sharpeVariance: all.reduce((a, x) => a + x.sharpeVariance, 0) / all.length } : null;
+}
+
+/** The fit report of decision-policy.json (null when the file is absent). */
+export async function readPolicyFit(file: string): Promise<PolicyFitReport | null> {
+  return (await readJson<{ report?: PolicyFitReport }>(file, 'decision policy'))?.report ?? null;
+}
+
+/** The deflated Sharpe line under a backtest's Sharpe lines. */
+export function deflatedLine(d: DeflatedSharpeReport | null): string {
+  if (!d) return '  deflated Sharpe n/a: the run folder has no record of the thresholds tried (decision-policy.json from an older version); run trainer calibrate';
+  return d.trials === 1 ? `  deflated Sharpe: source thresholds, nothing tried: ${d.text}` : `  deflated Sharpe, for the ${d.trials} threshold candidates tried on validation (their per-bar Sharpe variance ${d.trialsSharpeVariance.toExponential(2)}): ${d.text}`;
 }
 
 /** One honest line per backtest: returns, Sharpe with interval and trades, the verdict against buy & hold. */

@@ -62,7 +62,11 @@ export function policySection(p: PolicyFitReport | null): string {
   const rows = Object.entries(p.methods)
     .map(([method, m]) => {
       const syms = Object.entries(m!.bySymbol)
-        .map(([s, v]) => `${esc(s)}: Sharpe ${f(v.sharpe, 2)}, ${v.trades} round trips, turnover ${f(v.turnover, 1)}, fees ${f(v.feesPaid, 2)} (source thresholds: Sharpe ${f(m!.seedScore.bySymbol[s]?.sharpe, 2)}, ${m!.seedScore.bySymbol[s]?.trades ?? '-'} round trips)`)
+        .map(([s, v]) => {
+          const t = m!.trials?.[s];
+          const trials = t ? `; ${t.count} candidates tried, variance of their per-bar Sharpe ${t.sharpeVariance.toExponential(2)} (what the deflated Sharpe deflates for)` : '';
+          return `${esc(s)}: Sharpe ${f(v.sharpe, 2)}, ${v.trades} round trips, turnover ${f(v.turnover, 1)}, fees ${f(v.feesPaid, 2)} (source thresholds: Sharpe ${f(m!.seedScore.bySymbol[s]?.sharpe, 2)}, ${m!.seedScore.bySymbol[s]?.trades ?? '-'} round trips)${trials}`;
+        })
         .join('<br>');
       const show = (t: Record<string, number>) => Object.entries(t).map(([k, v]) => `${esc(k)} ${f(v, 4)}`).join(', ');
       return `<tr><td>${esc(method)}</td><td>${show(m!.thresholds)}${m!.options.directionRule ? `<br>side: ${esc(String(m!.options.directionRule))}` : ''}</td><td>${show(m!.seed)}</td><td>${f(m!.objective, 2)} (source ${f(m!.seedScore.objective, 2)})</td><td>${m!.feasible} of ${m!.evaluated}</td><td class="small">${syms}${m!.warning ? `<br><span class="neg">${esc(m!.warning)}</span>` : ''}</td></tr>`;

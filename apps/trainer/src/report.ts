@@ -9,6 +9,7 @@ import type { Evaluation } from './evaluate-run.js';
 import { annualisedNote, type BacktestSharpe } from './intervals.js';
 import type { CalibrationReport } from '@task-agnostic/training';
 import type { PolicyFitReport } from './decision-policy-run.js';
+import type { DeflatedSharpeReport } from './deflation.js';
 import { calibrationSection, policySection } from './report-decisions.js';
 
 export interface EpochLine {
@@ -36,6 +37,8 @@ export interface BacktestSummary {
   readonly htmlFile: string;
   /** Sharpe ratios with intervals and trades, and strategy - buy & hold (absent in older runs). */
   readonly sharpe?: BacktestSharpe;
+  /** The strategy's Sharpe deflated for the threshold candidates tried on validation (absent in older runs; null: no record of the trials). */
+  readonly deflated?: DeflatedSharpeReport | null;
   readonly barsPerYear?: number;
   /** The model's strategy and the naive ones on the same bars (equity downsampled like tsMs). */
   readonly strategies?: readonly (ComparisonRow & { readonly equity: readonly number[] })[];
@@ -223,6 +226,7 @@ ${row('total return', p(m.totalReturn), p(h.totalReturn))}
 ${row('annualised return', ann(m.annualizedReturn, m.bars), ann(h.annualizedReturn, h.bars))}
 ${b.sharpe ? row('Sharpe [95% CI]', esc(b.sharpe.sharpe.text), esc(b.sharpe.benchmarkSharpe.text)) : row('Sharpe (no interval: re-run the backtest)', f(m.sharpe, 2), f(h.sharpe, 2))}
 ${b.sharpe ? row('Sharpe: strategy - buy &amp; hold [95% CI]', `${f(b.sharpe.vsBenchmark.diff.estimate, 2)} [${f(b.sharpe.vsBenchmark.diff.lo, 2)}, ${f(b.sharpe.vsBenchmark.diff.hi, 2)}]: ${verdict(b.sharpe.vsBenchmark.verdictText)}`, '-') : ''}
+${b.deflated ? row(b.deflated.trials === 1 ? 'deflated Sharpe (source thresholds: one trial)' : `deflated Sharpe (${b.deflated.trials} threshold candidates tried on validation)`, esc(b.deflated.text), '-') : ''}
 ${row('Sortino', f(m.sortino, 2), f(h.sortino, 2))}
 ${row('max drawdown', p(m.maxDrawdown), p(h.maxDrawdown))}
 ${row('trades / win rate', `${m.trades} / ${p(m.winRate, 1)}`, '-')}

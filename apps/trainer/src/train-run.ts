@@ -2,7 +2,7 @@ import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { lowerBound, type CandleColumns } from '@task-agnostic/core';
 import { encoderPreset, parseEncoderConfig, type EncoderConfig } from '@task-agnostic/encoders';
 import { saveModel, type DeploymentEvaluation, type ModelConfigInput } from '@task-agnostic/model';
-import { trainModel, type TrainModelResult } from '@task-agnostic/training';
+import { hasCheckpoint, trainModel, type TrainModelResult } from '@task-agnostic/training';
 import { initBackend } from '@task-agnostic/tf';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
@@ -53,6 +53,8 @@ export interface TrainRunOptions {
   readonly paths?: RunPaths;
   readonly progress?: boolean;
   readonly signal?: AbortSignal;
+  /** Continue from the checkpoint in `paths.checkpoints` when there is one (same training config, enforced by the training package). */
+  readonly resume?: boolean;
 }
 
 /** Trains a model on the loaded series with the config's model, training, pre-training and split settings. */
@@ -63,7 +65,8 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
   const boundaries = 'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined;
   if (o.paths) {
     await mkdir(o.paths.dir, { recursive: true });
-    await rm(o.paths.history, { force: true });
+    // a fresh start logs from epoch 0; a resumed one keeps the log up to its checkpoint (the training package trims it)
+    if (!(o.resume && hasCheckpoint(o.paths.checkpoints))) await rm(o.paths.history, { force: true });
   }
   const training = {
     ...cfg.training,
@@ -82,7 +85,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
       calibrate: cfg.calibrate === false ? false : { softmax: cfg.calibrate },
     },
     data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
-    o.signal ? { signal: o.signal } : {},
+    { ...(o.signal ? { signal: o.signal } : {}), ...(o.resume && o.paths ? { resume: true } : {}) },
   );
 }
 

@@ -58,7 +58,13 @@ describe('candle CSV parsing', () => {
   });
 
   it('reads an empty cell as missing, not zero, so validation catches it', () => {
-    expect(() => parseCandlesCsv('timestamp,open,high,low,close,volume\n0,1,2,,1.5,3\n', {}, 'f.csv')).toThrow(/row 0 \(low\): low is not a number/);
+    expect(() => parseCandlesCsv('timestamp,open,high,low,close,volume\n0,1,2,,1.5,3\n', {}, 'f.csv')).toThrow(/line 2 \(low\): low is not a number/);
+  });
+
+  it('counts rows one way: file lines, blank lines included, in parse and validation messages alike', () => {
+    const text = 'timestamp,open,high,low,close,volume\n0,1,2,0.5,1.5,3\n\n3600000,1,2,0.5,1.5,3\n7200000,1,2,,1.5,3\n10800000,1,2\n';
+    expect(() => parseCandlesCsv(text.replace('10800000,1,2\n', ''), {}, 'f.csv')).toThrow(/f\.csv: 1 issue\(s\) in 3 rows.*\n  line 5 \(low\)/s);
+    expect(() => parseCandlesCsv(text, {}, 'f.csv')).toThrow(/f\.csv: line 6 has 3 fields/);
   });
 
   it('fails cleanly on a missing file', async () => {

@@ -4,6 +4,7 @@ import type { CandleColumns } from './candle.js';
 import { allocColumns } from './columnar.js';
 import { DataError } from './errors.js';
 import type { Interval } from './interval.js';
+import { checkCandleSpacing } from './spacing.js';
 import { repairCandles, type InvalidCandlePolicy, type RepairResult } from './validate.js';
 
 /** The header of the project's candle CSV files (turnover may be empty). */
@@ -29,6 +30,11 @@ function parseField(s: string): number {
  * (timestamp, open, high, low, close, volume required; turnover optional; others ignored).
  */
 export function parseCandlesCsvRaw(text: string, source = 'CSV'): CandleColumns {
+  return parseRows(text, source).cols;
+}
+
+/** The columns and, per data row, its line in the file (the header is line 1; blank lines count). */
+function parseRows(text: string, source: string): { cols: CandleColumns; lines: Int32Array } {
   const len = text.length;
   let lineEnd = text.indexOf('\n');
   if (lineEnd < 0) lineEnd = len;
@@ -48,6 +54,7 @@ export function parseCandlesCsvRaw(text: string, source = 'CSV'): CandleColumns 
     p = e + 1;
   }
   const cols = allocColumns(rows);
+  const lines = new Int32Array(rows);
   const nf = header.length;
   const targets: (Float64Array | null)[] = header.map(() => null);
   targets[idx.timestamp!] = cols.tsMs;
@@ -80,17 +87,23 @@ export function parseCandlesCsvRaw(text: string, source = 'CSV'): CandleColumns 
       if (f < nf && f <= idx.volume!) {
         throw new DataError(`${source}: line ${line} has ${f} fields, the header has ${nf}`);
       }
+      lines[r] = line;
       r++;
     }
     p = e + 1;
   }
-  return cols;
+  return { cols, lines };
 }
 
-/** Parses and validates candle CSV text. Line numbers in errors count the header as line 1. */
+/**
+ * Parses and validates candle CSV text. Every message names file lines (the header is line 1,
+ * blank lines count), never 0-based rows. With an interval, the candles' median spacing must be
+ * that interval and timestamps must be milliseconds (checkCandleSpacing), before any repair.
+ */
 export function parseCandlesCsv(text: string, options: ReadCandlesOptions = {}, source = 'CSV'): RepairResult {
-  const raw = parseCandlesCsvRaw(text, source);
-  return repairCandles(raw, { ...options, source });
+  const { cols: raw, lines } = parseRows(text, source);
+  if (options.interval) checkCandleSpacing(raw, options.interval, source);
+  return repairCandles(raw, { ...options, source, lineOfRow: (r) => lines[r] ?? r + 2 });
 }
 
 /** Reads and validates a candle CSV file (a 50,000-row file in tens of milliseconds). */

@@ -57,6 +57,7 @@ export {
   writeCandlesCsv,
 } from './csv.js';
 export type { ReadCandlesOptions } from './csv.js';
+export { checkCandleSpacing, medianSpacingMs } from './spacing.js';
 export { validateCandles, repairCandles, describeReport, CandleValidationError, DEFAULT_MAX_FILL_BARS } from './validate.js';
 export type { CandleIssue, CandleIssueKind, ValidationReport, InvalidCandlePolicy, RepairResult, RepairOptions } from './validate.js';
 export { Rng, createRng } from './rng.js';

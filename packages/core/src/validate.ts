@@ -38,23 +38,26 @@ export type InvalidCandlePolicy = 'reject' | 'drop' | 'ffill';
 
 export class CandleValidationError extends TaError {
   readonly report: ValidationReport;
-  constructor(report: ValidationReport, source?: string) {
-    super('CANDLES_INVALID', describeReport(report, source));
+  constructor(report: ValidationReport, source?: string, lineOfRow?: (row: number) => number) {
+    super('CANDLES_INVALID', describeReport(report, source, lineOfRow));
     this.report = report;
   }
 }
 
 const MAX_LISTED = 10;
 
-/** A readable summary: counts by kind, then the first issues with their rows. */
-export function describeReport(report: ValidationReport, source?: string, lineOffset = 0): string {
+/**
+ * A readable summary: counts by kind, then the first issues with where they are: `line N` of the
+ * file when `lineOfRow` maps data rows to file lines (a CSV), else `row N` (0-based data row).
+ */
+export function describeReport(report: ValidationReport, source?: string, lineOfRow?: (row: number) => number): string {
   if (report.ok) return `${source ?? 'candles'}: ${report.rows} rows, no issues`;
   const counts = Object.entries(report.counts)
     .map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`)
     .join(', ');
   const first = report.issues
     .slice(0, MAX_LISTED)
-    .map((i) => `  row ${i.row + lineOffset}${i.field ? ` (${i.field})` : ''}: ${i.message}`)
+    .map((i) => `  ${lineOfRow ? `line ${lineOfRow(i.row)}` : `row ${i.row}`}${i.field ? ` (${i.field})` : ''}: ${i.message}`)
     .join('\n');
   const more = report.issues.length > MAX_LISTED ? `\n  ... and ${report.issues.length - MAX_LISTED} more` : '';
   return `${source ?? 'candles'}: ${report.issues.length} issue(s) in ${report.rows} rows: ${counts}\n${first}${more}\nChoose how to handle them: policy 'reject' (default), 'drop' or 'ffill'.`;
@@ -191,6 +194,8 @@ export interface RepairOptions {
    * counted before anything is allocated.
    */
   readonly maxFillBars?: number;
+  /** Maps a data row to its line in the source file, so messages name file lines (set by the CSV readers). */
+  readonly lineOfRow?: (row: number) => number;
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -209,7 +214,7 @@ export function repairCandles(c: CandleColumns, options: RepairOptions = {}): Re
   if (!Number.isInteger(maxFill) || maxFill < 0) throw new DataError(`maxFillBars must be a whole number >= 0, got ${String(options.maxFillBars)}`);
   const report = validateCandles(c, options.interval ? { interval: options.interval } : {});
   if (report.ok) return { candles: c, report, dropped: 0, filled: 0 };
-  if (policy === 'reject') throw new CandleValidationError(report, options.source);
+  if (policy === 'reject') throw new CandleValidationError(report, options.source, options.lineOfRow);
 
   const bad = new Uint8Array(c.length);
   for (const i of report.issues) if (i.kind !== 'gap') bad[i.row] = 1;
@@ -229,7 +234,7 @@ export function repairCandles(c: CandleColumns, options: RepairOptions = {}): Re
         const missing = Math.max(0, Math.ceil((ts - lastTs) / step) - 1);
         if (missing > maxFill) {
           throw new DataError(
-            `${options.source ?? 'candles'}: row ${r}: ${fmt(missing)} missing ${options.interval} bars between ${iso(lastTs)} and ${iso(ts)}; 'ffill' fills at most ${fmt(maxFill)} per gap (maxFillBars): check that timestamp, use policy 'drop' to keep the gap, or raise maxFillBars explicitly`,
+            `${options.source ?? 'candles'}: ${options.lineOfRow ? `line ${options.lineOfRow(r)}` : `row ${r}`}: ${fmt(missing)} missing ${options.interval} bars between ${iso(lastTs)} and ${iso(ts)}; 'ffill' fills at most ${fmt(maxFill)} per gap (maxFillBars): check that timestamp, use policy 'drop' to keep the gap, or raise maxFillBars explicitly`,
           );
         }
         size += missing;

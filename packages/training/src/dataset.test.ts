@@ -77,6 +77,9 @@ describe('buildDataset', () => {
     expect(() => buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { windowLength: 10, purgeGap: 14 })).toThrow(/dataset\.purgeGap/);
     expect(() => buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { valFraction: 0.5, testFraction: 0.5 })).toThrow(/dataset\.valFraction/);
     expect(() => buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { windowLength: 0 })).toThrow(/dataset\.windowLength/);
+    // an empty series (a header-only file) says so, not "split boundaries ... do not fit 0 candles"
+    const empty = { ...a.candles, length: 0, tsMs: new Float64Array(0) } as CandleColumns;
+    expect(() => buildDataset([{ symbol: 'EMPTY', candles: empty }], tasks, fakePipeline(), { windowLength: 8 })).toThrow(/^series EMPTY: no candles$/);
   });
 
   it('walk-forward folds expand the training range and keep the gap', () => {

@@ -174,6 +174,7 @@ export function buildDataset(
   if (bounds.length !== series.length) throw new DataError(`${bounds.length} split boundaries for ${series.length} series`);
   bounds.forEach((b, s) => {
     const n = series[s]!.candles.length;
+    if (n === 0) throw new DataError(`series ${series[s]!.symbol}: no candles`);
     if (!(b.trainEnd > 0 && b.trainEnd <= b.valEnd && b.valEnd <= n)) {
       throw new DataError(`series ${series[s]!.symbol}: split boundaries trainEnd=${b.trainEnd}, valEnd=${b.valEnd} do not fit ${n} candles`);
     }

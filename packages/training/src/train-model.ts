@@ -17,6 +17,7 @@ import type { FitCalibrationOptions } from '@task-agnostic/heads';
 import { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
 import { pretrainEncoder, sslSourcesFromDataset, type PretrainConfigInput, type PretrainResult } from './pretrain.js';
 import { trainMultiTask, type TrainHooks, type TrainResult } from './trainer.js';
+import { hasCheckpoint } from './checkpoint.js';
 import type { MultiTaskParts } from './step.js';
 import type { PartsRecipe } from './data-parallel.js';
 import type { ModelPartsArgs } from './data-parallel-recipe.js';
@@ -123,7 +124,10 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
         { resume: hooks.resume, dataParallel },
       );
     } else {
-      if (config.pretrain) pretrain = await pretrainEncoder(encoder, sslSourcesFromDataset(ds), config.pretrain, { signal: hooks.signal });
+      // resuming from a supervised checkpoint: it holds the encoder after pre-training, so pre-training is not rerun
+      const checkpointDir = (config.training as { checkpointDir?: string } | undefined)?.checkpointDir;
+      const resuming = hooks.resume === true && checkpointDir !== undefined && hasCheckpoint(checkpointDir);
+      if (config.pretrain && !resuming) pretrain = await pretrainEncoder(encoder, sslSourcesFromDataset(ds), config.pretrain, { signal: hooks.signal });
       train = await trainMultiTask(parts, data, config.training ?? {}, { dataParallel, ...hooks });
     }
     const test = evaluateTest(parts, ds);

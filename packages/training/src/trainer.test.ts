@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,47 @@ describe('trainMultiTask', () => {
     expect(r.history.length).toBeLessThan(40);
     expect(r.history.length).toBe(r.bestEpoch + 3);
     p.dispose();
+  });
+
+  it('resume after a crash between the log line and the checkpoint: each epoch logged once, the same result', async () => {
+    const config = { epochs: 4, batchSize: 48, learningRate: 0.01, seed: 3, progress: false, harmoniser: { name: 'equal' as const }, earlyStopping: { patience: 10 } };
+    const a = build(1);
+    const fullLog = path.join(tmp(), 'log.jsonl');
+    const full = await trainMultiTask(a, data, { ...config, logPath: fullLog, checkpointDir: tmp() });
+    a.dispose();
+    const dir = tmp();
+    const log = path.join(dir, 'log.jsonl');
+    const b = build(1);
+    const ctl = new AbortController();
+    await trainMultiTask(b, data, { ...config, logPath: log, checkpointDir: path.join(dir, 'ck') }, { signal: ctl.signal, onEpoch: (e) => { if (e.epoch === 1) ctl.abort(); } });
+    b.dispose();
+    // the crash: epoch 2's line reached the log (and a torn line after it), its checkpoint did not
+    appendFileSync(log, readFileSync(fullLog, 'utf8').split('\n')[2] + '\n{"epoch": 3, "tr');
+    const c = build(5);
+    const rest = await trainMultiTask(c, data, { ...config, logPath: log, checkpointDir: path.join(dir, 'ck') }, { resume: true });
+    c.dispose();
+    expect(rest.resumedFromEpoch).toBe(1);
+    const epochs = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
+    expect(epochs).toEqual([0, 1, 2, 3]);
+    expect(rest.history.map((e) => e.valTotal)).toEqual(full.history.map((e) => e.valTotal));
+  });
+
+  it('a run that stopped early and is resumed from its last checkpoint stays stopped', async () => {
+    const noisy: TrainingData = { train: toySplit(64, T, F, 'tiny'), val: { ...toySplit(64, T, F, 'v2'), targets: [new Float32Array(64).fill(5), new Float32Array(64).fill(1)] } };
+    const config = { epochs: 40, batchSize: 16, learningRate: 0.05, progress: false, harmoniser: { name: 'equal' as const }, earlyStopping: { patience: 1 } };
+    const dir = tmp();
+    const p = build(2);
+    const first = await trainMultiTask(p, noisy, { ...config, checkpointDir: dir });
+    const want = weights(p);
+    p.dispose();
+    expect(first.stoppedEarly).toBe(true);
+    const q = build(9);
+    const again = await trainMultiTask(q, noisy, { ...config, checkpointDir: dir }, { resume: true });
+    expect(again.stoppedEarly).toBe(true);
+    expect(again.history.length).toBe(first.history.length);
+    // the best epoch's weights, restored as in the first run
+    weights(q).forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(want[i]!.buffer)), `variable ${i}`).toBe(true));
+    q.dispose();
   });
 
   it('shows a progress bar with phase, epoch, batch count, per-task losses and weights', async () => {

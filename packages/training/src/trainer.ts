@@ -4,7 +4,8 @@
  * global-norm clipping, early stopping on the validation loss (sum of the per-task losses), a
  * checkpoint after every epoch and exact resume, a progress bar and a JSONL log.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError, ConfigError, DataError, ProgressBar, Rng } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
@@ -164,10 +165,13 @@ async function trainLoop(
     startEpoch = ck.meta.epoch + 1;
     globalStep = ck.meta.globalStep;
     resumedFromEpoch = ck.meta.epoch;
+    // the log may hold the line of an epoch whose checkpoint the crash prevented: that epoch reruns
+    if (config.logPath) await truncateLog(config.logPath, ck.meta.epoch, hooks.phase);
   }
 
   if (resumedFromEpoch === null) st.initial = byTask(parts, evaluateSplit(parts, data.val, config.batchSize).losses);
-  let stoppedEarly = false;
+  // a run that had already stopped early stays stopped (its last checkpoint is the stopping epoch's)
+  let stoppedEarly = resumedFromEpoch !== null && st.bad > config.earlyStopping.patience;
   let aborted = false;
   for (let epoch = startEpoch; epoch < config.epochs && !stoppedEarly; epoch++) {
     const t0 = Date.now();
@@ -253,4 +257,24 @@ async function trainLoop(
   if (!aborted && config.earlyStopping.restoreBest && bestWeights) restore(vars, bestWeights, 'best weights');
   adam.dispose();
   return { history: st.history, bestEpoch: st.bestEpoch, bestValLoss: st.best, stoppedEarly, aborted, resumedFromEpoch, initialValLoss: st.initial };
+}
+
+/**
+ * Keeps the JSONL log's lines up to `lastEpoch` (of this phase; other phases' lines stay), so a
+ * resumed run's log has each epoch once. Written to a temporary file and renamed.
+ */
+async function truncateLog(file: string, lastEpoch: number, phase: string | undefined): Promise<void> {
+  if (!existsSync(file)) return;
+  const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim());
+  const kept = lines.filter((l) => {
+    try {
+      const r = JSON.parse(l) as { epoch?: unknown; phase?: unknown };
+      return r.phase !== phase || typeof r.epoch !== 'number' || r.epoch <= lastEpoch;
+    } catch {
+      return false; // a line torn by the crash
+    }
+  });
+  if (kept.length === lines.length) return;
+  await writeFile(file + '.tmp', kept.map((l) => l + '\n').join(''));
+  await rename(file + '.tmp', file);
 }
