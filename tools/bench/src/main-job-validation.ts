@@ -35,7 +35,6 @@ console.log(`${loaded ? 'loaded' : 'trained'}: ${history.length} epochs, ${ds.tr
 console.log(`val total by epoch: ${history.map((h) => h.valTotal.toFixed(3)).join(', ')}`);
 const parts: MultiTaskParts = modelParts(r.model);
 const val = evaluateTest(parts, { ...ds, test: ds.val });
-let wins = 0;
 const perSymbolWins: Record<string, number> = {};
 for (const [ti, t] of r.model.tasks.entries()) {
   const pm = primaryMetric(t.kind as 'classification' | 'regression');
@@ -50,7 +49,7 @@ for (const [ti, t] of r.model.tasks.entries()) {
     const m = s.metrics[pm.name] as number;
     const better = best ? (pm.higherIsBetter ? m > best.value : m < best.value) : false;
     const iv = best?.outputs ? compareOnWindows(t as unknown as MetricSource, pm.name, pm.higherIsBetter, w.outputs, best.outputs, w.targets, w.rows.length, { seed: 42 + ti }) : null;
-    if (better) (wins++, (perSymbolWins[sym] = (perSymbolWins[sym] ?? 0) + 1));
+    if (better) perSymbolWins[sym] = (perSymbolWins[sym] ?? 0) + 1;
     console.log(`${t.id.padEnd(10)} ${sym}  ${pm.name} model ${m.toFixed(4)}  best baseline ${best ? `${best.value.toFixed(4)} (${best.name})` : 'n/a'}  ${better ? 'better' : 'worse'}  [${iv?.verdictText ?? 'n/a'}]`);
   }
 }
