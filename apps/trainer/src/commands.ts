@@ -317,6 +317,9 @@ export function printEvaluation(ev: Evaluation, log: Log): void {
       `regime head vs the generator's TRUE regimes (forward ${g.horizon} bars, ${g.n} test windows, ${g.spells} regime spells): ${pct(g.accuracy)} ` +
         `(95% block bootstrap ${g.blockInterval ? `${pct(g.blockInterval.lo)}-${pct(g.blockInterval.hi)}` : 'n/a'}; Wilson ${pct(g.interval[0])}-${pct(g.interval[1])} treats windows as independent); ${per}; vs the regime in force at t ${pct(g.accuracyNow)}`,
     );
+    if (g.oracleAccuracy !== undefined) {
+      log(`  oracle (the generator's own causal filter, same windows and truth): ${pct(g.oracleAccuracy)}; ${Object.entries(g.bySymbol).map(([s, b]) => `${s} ${b.oracleAccuracy !== undefined ? pct(b.oracleAccuracy) : 'n/a'}`).join(', ')}`);
+    }
   }
 }
 

@@ -52,7 +52,7 @@ describe('calibration and decision policy are fitted on validation only', () => 
         name,
         out: path.join(dir, 'runs'),
         seed: 3,
-        data: { source: 'csv', path: data, symbols: ['SYNUSDT'], exchange: 'bybit', split: { valFraction: 0.2, testFraction: 0.2 } },
+        data: { source: 'csv', path: data, symbols: ['SYNUSDT'], exchange: 'bybit', stride: 3, split: { valFraction: 0.2, testFraction: 0.2 } },
         model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction', 'volatility', 'return'] },
         training: { epochs: 1, batchSize: 64 },
         ...extra,
