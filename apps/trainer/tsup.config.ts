@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
+  entry: ['src/index.ts', 'src/cli.ts', 'src/job-worker.ts'],
   format: ['esm', 'cjs'],
   target: 'node20',
   platform: 'node',

@@ -36,6 +36,15 @@ describe('trader decisions use the model decision policy', () => {
     expect(d.note).toMatch(/thresholds fitted on validation \(minConfidence 0\.25, minAgreement 0\.5, side up-vs-down; source minConfidence 0\.5, minAgreement 0\.6\)/);
   });
 
+  it('the holding the policy fitted (exits, resize band) is merged over the configured risk, key by key', () => {
+    const holding = { exits: { mode: 'volatility', stopVolMultiple: 3, takeProfitVolMultiple: 5, horizonBars: 24 }, sizing: { resizeBand: 0.5 } };
+    const withHolding: DecisionPolicy = { ...policy, fusions: { consistency: { ...policy.fusions.consistency!, risk: holding } } };
+    const d = decisionOf(parseTraderConfig({ risk: { dailyLossLimit: 0.02, sizing: { targetAnnualVol: 0.3 } } }), { decisionPolicy: withHolding });
+    expect(d.risk).toEqual({ dailyLossLimit: 0.02, sizing: { targetAnnualVol: 0.3, resizeBand: 0.5 }, exits: holding.exits, minConfidence: 0.25, minAgreement: 0.5 });
+    // seed thresholds ignore the fitted holding too
+    expect(decisionOf(parseTraderConfig({ thresholds: 'seed', risk: { dailyLossLimit: 0.02 } }), { decisionPolicy: withHolding }).risk).toEqual({ dailyLossLimit: 0.02 });
+  });
+
   it('seed, or a model without a policy: the source thresholds (and the issue\'s HOLD)', () => {
     const seed = decisionOf(parseTraderConfig({ thresholds: 'seed' }), { decisionPolicy: policy });
     expect(seed.policy).toBeNull();

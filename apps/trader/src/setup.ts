@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { consistencyFusion, policyFusion, seedThresholds, weightedSignalFusion, type FusionPolicy } from '@task-agnostic/fusion';
 import { StreamingPredictor, type TaskAgnosticModel } from '@task-agnostic/model';
-import { AccountTracker, RiskGate } from '@task-agnostic/risk';
+import { AccountTracker, RiskGate, withRiskOverrides } from '@task-agnostic/risk';
 import { PortfolioAccount } from '@task-agnostic/backtest';
 import { INTERVAL_MS, type SymbolId } from '@task-agnostic/core';
 import type { Logger } from 'pino';
@@ -37,7 +37,7 @@ export interface TraderDecision {
 export function decisionOf(cfg: Pick<TraderConfig, 'fusion' | 'fusionConfig' | 'risk' | 'thresholds'>, model: Pick<TaskAgnosticModel, 'decisionPolicy'> | undefined): TraderDecision {
   const policy = cfg.thresholds === 'seed' ? null : ((model?.decisionPolicy?.fusions[cfg.fusion] as FusionPolicy | undefined) ?? null);
   const fuse = policyFusion(cfg.fusion, cfg.fusionConfig, policy);
-  const risk = policy ? { ...((cfg.risk as Record<string, unknown> | undefined) ?? {}), minConfidence: policy.gate.minConfidence, minAgreement: policy.gate.minAgreement } : cfg.risk;
+  const risk = policy ? { ...withRiskOverrides(cfg.risk, policy.risk), minConfidence: policy.gate.minConfidence, minAgreement: policy.gate.minAgreement } : cfg.risk;
   const show = (t: Readonly<Record<string, number>>) => Object.entries(t).map(([k, v]) => `${k} ${+v.toFixed(4)}`).join(', ');
   const note = policy
     ? `${cfg.fusion} fusion with the model's thresholds fitted on validation (${show(policy.thresholds)}${policy.options?.directionRule ? `, side ${policy.options.directionRule}` : ''}; source ${show(policy.seed)})`

@@ -17,6 +17,7 @@ import { jsonSafe, type Log } from './train-run.js';
 import { evaluateLeaveSymbolsOut, printLso } from './lso.js';
 import { loadRunModel } from './load-run.js';
 import { writeFile } from 'node:fs/promises';
+import { EXECUTOR_FLAGS, SWEEP_HELP, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
 
 const out: Log = (l) => process.stdout.write(l + '\n');
 
@@ -35,6 +36,8 @@ Commands:
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
   walk-forward  retrain per fold, test on the next period; stitched out-of-sample metrics with intervals
   lso        leave-symbols-out: the frozen model on held-out symbols vs baselines and single-symbol models
+  sweep      hyperparameter search (random or TPE) in local worker processes or on a BullMQ queue
+  worker     take sweep trials and walk-forward folds from a BullMQ queue (Redis) and run them
 
 Examples:
   trainer main
@@ -122,6 +125,7 @@ Examples:
   'walk-forward': `trainer walk-forward [--config <file|preset>] --folds N --test-length 3mo [--retrain expanding|rolling]
                [--data <csv|dir>] [--symbols A,B] [--exchange bybit] [--from DATE] [--to DATE]
                [--epochs N] [--seed N] [--name NAME] [--out runs] [--no-progress]
+               [--workers N | --queue redis://host:6379 [--queue-name tat-trainer] [--shared DIR]]
 
 N test periods of the given length (3mo, 6w, 30d, 12h, 1y) ending at the data's end (--from/--to cut
 the data first). For each fold a model is trained on the bars before its test period only (expanding:
@@ -132,6 +136,9 @@ vol-targeted buy-and-hold and time-series momentum (same engine, fees, slippage)
 stitched (the folds' returns chained): every Sharpe with its 95% interval and trades, the model's
 Sharpe minus each naive one with a paired 95% interval and a verdict, and the model's Sharpe deflated
 for the threshold candidates tried. Progress per fold; a killed run resumes after its last finished fold.
+--workers N runs the folds in N local worker processes at once; --queue puts them on a BullMQ queue
+for 'trainer worker' processes on any machine (see trainer sweep --help); without either, one after
+another in this process.
 Writes <out>/<name>/walk-forward/folds.jsonl (one line per fold), summary.json and report.html.
 
 Example:
@@ -310,6 +317,9 @@ export function printEvaluation(ev: Evaluation, log: Log): void {
       `regime head vs the generator's TRUE regimes (forward ${g.horizon} bars, ${g.n} test windows, ${g.spells} regime spells): ${pct(g.accuracy)} ` +
         `(95% block bootstrap ${g.blockInterval ? `${pct(g.blockInterval.lo)}-${pct(g.blockInterval.hi)}` : 'n/a'}; Wilson ${pct(g.interval[0])}-${pct(g.interval[1])} treats windows as independent); ${per}; vs the regime in force at t ${pct(g.accuracyNow)}`,
     );
+    if (g.oracleAccuracy !== undefined) {
+      log(`  oracle (the generator's own causal filter, same windows and truth): ${pct(g.oracleAccuracy)}; ${Object.entries(g.bySymbol).map(([s, b]) => `${s} ${b.oracleAccuracy !== undefined ? pct(b.oracleAccuracy) : 'n/a'}`).join(', ')}`);
+    }
   }
 }
 
@@ -484,6 +494,7 @@ async function cmdWalkForward(args: readonly string[]): Promise<number> {
       config: { type: 'string' }, folds: { type: 'string' }, 'test-length': { type: 'string' }, retrain: { type: 'string', default: 'expanding' },
       data: { type: 'string' }, symbols: { type: 'string' }, exchange: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
       epochs: { type: 'string' }, seed: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' },
+      ...EXECUTOR_FLAGS,
     },
     'walk-forward',
   );
@@ -517,7 +528,14 @@ async function cmdWalkForward(args: readonly string[]): Promise<number> {
   const cfg = resolveConfig(values.config as string | undefined, overrides);
   const backend = await initBackend();
   out(`walk-forward '${cfg.name}': ${folds} folds of ${testLength.text}, ${retrain}, ${cfg.data.source} data (${describeSymbols(cfg.data)}), backend ${backend.name}`);
-  await runWalkForward(cfg, { folds, testLength, retrain, log: out, progress: !values['no-progress'] });
+  // --workers N / --queue URL: the folds run as jobs (worker processes here, or trainer workers anywhere)
+  const executor = values.workers !== undefined || values.queue !== undefined ? await executorFromFlags(values, folds, path.resolve(cfg.out, cfg.name, 'walk-forward')) : undefined;
+  if (executor) out(`walk-forward: folds run on ${executor.description}`);
+  try {
+    await runWalkForward(cfg, { folds, testLength, retrain, log: out, progress: !values['no-progress'], ...(executor ? { executor } : {}) });
+  } finally {
+    await executor?.close();
+  }
   return 0;
 }
 
@@ -590,6 +608,8 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   report: cmdReport,
   'walk-forward': cmdWalkForward,
   lso: cmdLso,
+  sweep: (args) => cmdSweep(args, out),
+  worker: (args) => cmdWorker(args, out),
 };
 
 /**

@@ -5,6 +5,7 @@ import {
   DataError,
   INTERVALS,
   generateSyntheticMarket,
+  filterSyntheticRegimes,
   lowerBound,
   readCandlesCsv,
   sliceColumns,
@@ -34,6 +35,8 @@ export interface SymbolData {
 export interface SyntheticTruth {
   readonly regimes: Uint8Array;
   readonly sigma: Float64Array;
+  /** The oracle's regime of each bar: core's filterSyntheticRegimes (the generator's own causal filter), its MAP regime. */
+  readonly oracle?: Uint8Array;
 }
 
 export interface LoadDataOptions {
@@ -93,7 +96,7 @@ export async function loadData(o: LoadDataOptions): Promise<SymbolData[]> {
       const seed = (o.seed ?? 42) * 1000 + k;
       const m = generateSyntheticMarket({ bars: o.bars ?? 20_000, seed, symbol, interval });
       const [a, b] = clipRange(m.candles, o.startMs, o.endMs);
-      const truth = { regimes: m.regimes.slice(a, b), sigma: m.sigma.slice(a, b) };
+      const truth = { regimes: m.regimes.slice(a, b), sigma: m.sigma.slice(a, b), oracle: filterSyntheticRegimes(m).map.slice(a, b) };
       return { symbol, interval, candles: clip(m.candles, o.startMs, o.endMs), source: `synthetic:${seed}`, dropped: 0, filled: 0, truth };
     });
   }

@@ -13,6 +13,7 @@ import { policyCandidates, searchPolicy, seedThresholds, type FusionMethod, type
 import type { DecisionPolicy, TaskAgnosticModel } from '@task-agnostic/model';
 import { backtestOutputs } from './backtest-run.js';
 import { decisionSetup, fmtThresholds } from './decision-setup.js';
+import { holdingHorizon, holdingVariants, type HoldingVariant } from './holding-variants.js';
 import { trialSet, type TrialSet } from './deflation.js';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
@@ -42,6 +43,13 @@ export interface MethodFitReport {
    */
   readonly trials?: Record<string, TrialSet>;
   readonly warning?: string;
+  /** How positions are held: the thresholds fitted under each way of holding (and the chosen one's long-only counterpart), the chosen one, its risk overrides. */
+  readonly holding?: {
+    readonly chosen: string;
+    readonly risk?: Readonly<Record<string, unknown>>;
+    readonly sides?: 'long-only';
+    readonly variants: readonly { name: string; thresholds: Record<string, number>; objective: number; trades: Record<string, number>; feasible: boolean }[];
+  };
 }
 
 export interface PolicyFitReport {
@@ -118,7 +126,14 @@ export function fitDecisionPolicy(
     const req = requiredHeads(method, taskIds, fusionConfig);
     const gateOf = (c: PolicyCandidate) =>
       method === 'consistency' ? { minConfidence: c.thresholds.minConfidence!, minAgreement: c.thresholds.minAgreement! } : { minConfidence: 0, minAgreement: 0 };
-    const policyOf = (c: PolicyCandidate): FusionPolicy => ({ thresholds: c.thresholds, seed, options: c.options, gate: gateOf(c), requiredHeads: req });
+    const policyOf = (c: PolicyCandidate, hold?: HoldingVariant): FusionPolicy => ({
+      thresholds: c.thresholds,
+      seed,
+      options: hold?.sides ? { ...c.options, sides: hold.sides } : c.options,
+      gate: gateOf(c),
+      requiredHeads: req,
+      ...(hold?.risk ? { risk: hold.risk } : {}),
+    });
     const run = (p: FusionPolicy | null) => {
       const setup = decisionSetup(method, fusionConfig, cfg.risk, p ? { version: 1, fittedOn: { split: 'validation', symbols: [], fromMs: 0, toMs: 0 }, objective: '', fusions: { [method]: p } } : null, p ? 'fitted' : 'seed');
       const bySymbol: MethodFitReport['bySymbol'] = {};
@@ -136,41 +151,81 @@ export function fitDecisionPolicy(
     };
     const candidates = policyCandidates(method, outputs.flat(), fusionConfig);
     log(`decision policy: ${method} fusion, ${candidates.length} threshold candidates x ${ranges.length} symbols`);
-    const scored = new Map<PolicyCandidate, ReturnType<typeof run>>();
-    const result = searchPolicy(
-      candidates,
-      (c) => {
-        const s = run(policyOf(c));
-        scored.set(c, s);
-        return { objective: s.objective, tradesBySymbol: Object.fromEntries(Object.entries(s.bySymbol).map(([k, v]) => [k, v.trades])) };
-      },
-      minTrades,
-    );
-    const best = scored.get(result.best)!;
+    const tradesOf = (r: ReturnType<typeof run>) => Object.fromEntries(Object.entries(r.bySymbol).map(([k, v]) => [k, v.trades]));
+    // every run scored (all thresholds under every way of holding): the trials of the deflated Sharpe
+    const allScored: ReturnType<typeof run>[] = [];
+    const search = (hold?: HoldingVariant) => {
+      const scored = new Map<PolicyCandidate, ReturnType<typeof run>>();
+      const found = searchPolicy(
+        candidates,
+        (c) => {
+          const s = run(policyOf(c, hold));
+          scored.set(c, s);
+          allScored.push(s);
+          return { objective: s.objective, tradesBySymbol: tradesOf(s) };
+        },
+        minTrades,
+      );
+      return { result: found, best: scored.get(found.best)! };
+    };
+    // How to hold: the thresholds are searched under each way of holding (the configured risk first,
+    // so ties keep it), and the best that trades enough on every symbol wins; then its long-only
+    // counterpart at the same thresholds, kept only if it also trades enough and scores higher.
+    const variants = holdingVariants(holdingHorizon(model.tasks));
+    const bases = variants.filter((v) => !v.sides);
+    const fits = bases.map((v) => ({ v, ...search(v) }));
+    // feasible before infeasible, then the higher objective; ties keep the earlier
+    let pick = fits[0]!;
+    for (const f of fits.slice(1)) {
+      if ((f.result.feasible && !pick.result.feasible) || (f.result.feasible === pick.result.feasible && f.best.objective > pick.best.objective)) pick = f;
+    }
+    let chosen: HoldingVariant = pick.v;
+    let { result, best } = pick;
+    const longOnlyOf = variants.find((v) => v.sides === 'long-only' && v.name === `${pick.v.name}+long-only`)!;
+    const longOnlyRun = run(policyOf(result.best, longOnlyOf));
+    allScored.push(longOnlyRun);
+    const longOnlyFeasible = Object.entries(minTrades).every(([k, m]) => (tradesOf(longOnlyRun)[k] ?? 0) >= m);
+    if (longOnlyFeasible && longOnlyRun.objective > best.objective) {
+      chosen = longOnlyOf;
+      best = longOnlyRun;
+    }
+    if (chosen !== bases[0]) log(`decision policy (${method}): holding '${chosen.name}' scored best on validation (${best.objective.toFixed(2)} vs ${fits[0]!.best.objective.toFixed(2)} configured)`);
+    const holding = {
+      chosen: chosen.name,
+      ...(chosen.risk ? { risk: chosen.risk } : {}),
+      ...(chosen.sides ? { sides: chosen.sides } : {}),
+      variants: [
+        ...fits.map((f) => ({ name: f.v.name, thresholds: { ...f.result.best.thresholds }, objective: f.best.objective, trades: tradesOf(f.best), feasible: f.result.feasible })),
+        { name: longOnlyOf.name, thresholds: { ...pick.result.best.thresholds }, objective: longOnlyRun.objective, trades: tradesOf(longOnlyRun), feasible: longOnlyFeasible },
+      ],
+    };
     const seedRun = run(null);
-    // Every candidate scored is a trial, feasible or not: the search looked at all of them.
-    const trials = Object.fromEntries(ranges.map((r) => [r.d.symbol, trialSet([...scored.values()].map((s) => s.perBarSharpe[r.d.symbol]!))]));
+    // Every candidate scored is a trial, feasible or not, under every way of holding: the search looked at all of them.
+    const trials = Object.fromEntries(ranges.map((r) => [r.d.symbol, trialSet(allScored.map((s) => s.perBarSharpe[r.d.symbol]!))]));
     if (result.warning) log(`decision policy (${method}): ${result.warning}`);
-    const policy = policyOf(result.best);
+    const fitted = policyOf(result.best, chosen);
+    const policy: FusionPolicy = { ...fitted, options: { ...fitted.options, holding: chosen.name } };
     fusions[method] = { ...policy, thresholds: { ...policy.thresholds }, seed: { ...seed }, options: { ...policy.options }, requiredHeads: [...req] };
     methods[method] = {
       thresholds: { ...result.best.thresholds },
       seed,
-      options: { ...result.best.options },
+      options: { ...policy.options },
+      holding,
       objective: best.objective,
       bySymbol: best.bySymbol,
       seedScore: { objective: seedRun.objective, bySymbol: Object.fromEntries(Object.entries(seedRun.bySymbol).map(([k, v]) => [k, { sharpe: v.sharpe, trades: v.trades }])) },
-      evaluated: result.evaluated,
+      // every run scored: the thresholds under each way of holding, and the long-only check
+      evaluated: allScored.length,
       feasible: result.feasibleCount,
       trials,
       ...(result.warning ? { warning: result.warning } : {}),
     };
     log(
-      `decision policy (${method}): ${fmtThresholds(result.best.thresholds)}${result.best.options.directionRule ? ` (${result.best.options.directionRule})` : ''}; validation net Sharpe ${best.objective.toFixed(2)} ` +
+      `decision policy (${method}): ${fmtThresholds(result.best.thresholds)}${result.best.options.directionRule ? ` (${result.best.options.directionRule})` : ''}, holding ${chosen.name}; validation net Sharpe ${best.objective.toFixed(2)} ` +
         `(seed ${seedRun.objective.toFixed(2)}), round trips ${Object.entries(best.bySymbol).map(([s, v]) => `${s} ${v.trades}`).join(', ')} (seed ${Object.entries(seedRun.bySymbol).map(([s, v]) => `${s} ${v.trades}`).join(', ')})`,
     );
   }
-  const objective = `mean over symbols of the fused strategy's annualised net Sharpe ratio on the validation bars (backtest fees and slippage, through the risk gate), with at least ${perDay} round trips per day on every symbol`;
+  const objective = `mean over symbols of the fused strategy's annualised net Sharpe ratio on the validation bars (backtest fees and slippage, through the risk gate), with at least ${perDay} round trips per day on every symbol; the holding variant (exits, resize band) chosen on the same objective`;
   const policy: DecisionPolicy = {
     version: 1,
     fittedOn: {

@@ -14,6 +14,7 @@ import { resolveConfig } from './config.js';
 import { fitDecisionPolicy } from './decision-policy-run.js';
 import { decisionSetup } from './decision-setup.js';
 import { loadRun } from './load-run.js';
+import { holdingVariants } from './holding-variants.js';
 
 const N = 3000;
 const VAL_END = 2400; // floor(N x (1 - 0.2))
@@ -51,7 +52,7 @@ describe('calibration and decision policy are fitted on validation only', () => 
         name,
         out: path.join(dir, 'runs'),
         seed: 3,
-        data: { source: 'csv', path: data, symbols: ['SYNUSDT'], exchange: 'bybit', split: { valFraction: 0.2, testFraction: 0.2 } },
+        data: { source: 'csv', path: data, symbols: ['SYNUSDT'], exchange: 'bybit', stride: 3, split: { valFraction: 0.2, testFraction: 0.2 } },
         model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction', 'volatility', 'return'] },
         training: { epochs: 1, batchSize: 64 },
         ...extra,
@@ -96,6 +97,23 @@ describe('calibration and decision policy are fitted on validation only', () => 
     const pa = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-a', 'decision-policy.json'), 'utf8'));
     const pb = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-b', 'decision-policy.json'), 'utf8'));
     expect(pb.report.methods).toEqual(pa.report.methods);
+    // The holding variant: chosen among all four on validation, the best feasible one (ties: the configured risk),
+    // and its risk overrides travel in the artifact.
+    for (const m of ['consistency', 'weighted'] as const) {
+      const h = pa.report.methods[m].holding;
+      // the thresholds searched under each of the four ways of holding, then the chosen one's long-only counterpart
+      const names = h.variants.map((v: { name: string }) => v.name);
+      expect(names.slice(0, 4)).toEqual(holdingVariants(24).filter((v) => !v.sides).map((v) => v.name));
+      expect(names[4]).toMatch(/\+long-only$/);
+      expect([names[4], names[4].replace('+long-only', '')]).toContain(h.chosen);
+      const chosen = h.variants.find((v: { name: string }) => v.name === h.chosen);
+      const feasible = h.variants.filter((v: { feasible: boolean }) => v.feasible);
+      if (feasible.length) for (const v of feasible) expect(chosen.objective).toBeGreaterThanOrEqual(v.objective);
+      expect(ja.decisionPolicy.fusions[m].options.holding).toBe(h.chosen);
+      const v = holdingVariants(24).find((x) => x.name === h.chosen)!;
+      expect(ja.decisionPolicy.fusions[m].risk).toEqual(v.risk);
+      expect(ja.decisionPolicy.fusions[m].options.sides).toBe(v.sides);
+    }
     // ...while what is scored on test differs: the test rows really changed.
     const ca = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-a', 'calibration.json'), 'utf8'));
     const cb = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-b', 'calibration.json'), 'utf8'));
@@ -108,7 +126,8 @@ describe('calibration and decision policy are fitted on validation only', () => 
     try {
       const fitted = decisionSetup('consistency', {}, {}, run.result.model.decisionPolicy, 'fitted');
       expect(fitted.policy).not.toBeNull();
-      expect(fitted.risk).toEqual(fitted.policy!.gate);
+      // the risk the gate gets: the fitted holding variant's overrides, then the entry thresholds
+      expect(fitted.risk).toEqual({ ...(fitted.policy!.risk ?? {}), ...fitted.policy!.gate });
       expect(decisionSetup('consistency', {}, {}, run.result.model.decisionPolicy, 'seed').policy).toBeNull();
 
       // A validation split too short to fit: a ConfigError with the numbers and what to change.

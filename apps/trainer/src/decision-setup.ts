@@ -4,6 +4,7 @@
  */
 import { policyFusion, seedThresholds, type FusionMethod, type FusionPolicy, type Fuse } from '@task-agnostic/fusion';
 import type { DecisionPolicy, TaskAgnosticModel } from '@task-agnostic/model';
+import { withRiskOverrides } from '@task-agnostic/risk';
 import type { TrainerConfig } from './config.js';
 
 /** 'fitted': the artifact's fitted thresholds (the source's where it has none); 'seed': the source design's numbers. */
@@ -29,7 +30,7 @@ export function fmtThresholds(t: Readonly<Record<string, number>>): string {
 export function decisionSetup(method: FusionMethod, fusionConfig: unknown, risk: unknown, policyOf: DecisionPolicy | null, mode: ThresholdsMode): DecisionSetup {
   const policy = mode === 'seed' ? null : ((policyOf?.fusions[method] as FusionPolicy | undefined) ?? null);
   const fuse = policyFusion(method, fusionConfig, policy);
-  const withGate = policy ? { ...((risk as Record<string, unknown> | undefined) ?? {}), minConfidence: policy.gate.minConfidence, minAgreement: policy.gate.minAgreement } : risk;
+  const withGate = policy ? { ...withRiskOverrides(risk, policy.risk), minConfidence: policy.gate.minConfidence, minAgreement: policy.gate.minAgreement } : risk;
   const note = policy
     ? `${method} fusion with thresholds fitted on validation (${fmtThresholds(policy.thresholds)}${policy.options?.directionRule ? `, side ${policy.options.directionRule}` : ''}; source ${fmtThresholds(policy.seed)})`
     : `${method} fusion with the source design's thresholds (${fmtThresholds(seedThresholds(method, fusionConfig))})${mode === 'fitted' ? ': the model carries no fitted policy' : ''}`;

@@ -57,7 +57,7 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
         name: 'e2e',
         out: path.join(dir, 'runs'),
         seed: 5,
-        data: { source: 'csv', path: data, symbols: ['BTCUSDT', 'ETHUSDT'], exchange: 'bybit', split: { valFraction: 0.2, testFraction: 0.2 } },
+        data: { source: 'csv', path: data, symbols: ['BTCUSDT', 'ETHUSDT'], exchange: 'bybit', stride: 3, split: { valFraction: 0.2, testFraction: 0.2 } },
         model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction', 'volatility', 'regime'] },
         training: { epochs: 2, batchSize: 64 },
         evaluate: { singleTask: true, transfer: true, transferTask: 'anomaly', transferEpochs: 1 },

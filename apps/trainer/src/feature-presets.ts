@@ -20,3 +20,23 @@ export const MULTI_TIMEFRAME_EXTRAS = [
 export function multiTimeframeFeatures(): FeatureSetConfigInput {
   return { version: 1, features: [...DEFAULT_FEATURE_SET.features, ...MULTI_TIMEFRAME_EXTRAS] };
 }
+
+/**
+ * What the naive baselines of the tasks read, causally (bars <= t): the EWMA volatility forecast in
+ * log space (the volatility task's EWMA baseline), realised volatility and maximum drawdown of the
+ * trailing 24 bars (the risk label of the trailing window, its persistence baseline), and the
+ * trailing 64 bars' log return and realised volatility (what the regime label of the trailing
+ * window reads). A model that sees its baselines' inputs can at least match them.
+ */
+export const BASELINE_INPUT_EXTRAS = [
+  { kind: 'log_ewma_vol', lambda: 0.94 },
+  { kind: 'realized_vol', period: 24 },
+  { kind: 'max_drawdown', period: 24 },
+  { kind: 'realized_vol', period: 64 },
+  { kind: 'log_return', period: 64 },
+] as const;
+
+/** multiTimeframeFeatures() followed by BASELINE_INPUT_EXTRAS (56 columns, warm-up 200 bars). */
+export function baselineInputFeatures(): FeatureSetConfigInput {
+  return { version: 1, features: [...DEFAULT_FEATURE_SET.features, ...MULTI_TIMEFRAME_EXTRAS, ...BASELINE_INPUT_EXTRAS] };
+}

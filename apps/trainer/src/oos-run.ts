@@ -13,7 +13,7 @@ import { loadData } from './data-source.js';
 import { fmt, textTable } from './format.js';
 import { backtestSharpe, barReturns, fmtInterval } from './intervals.js';
 import { evaluateOos, oosLabel, oosRanges, type OosEvaluation, type OosRange } from './oos.js';
-import { backtestSymbol } from './backtest-run.js';
+import { compareStrategies, comparisonLines, modelVersus, versusSummary } from './strategies.js';
 import { backtestLine, deflatedLine, policyTrials, readPolicyFit } from './pipeline.js';
 import { deflateSharpe } from './deflation.js';
 import { runPaths } from './run-paths.js';
@@ -116,18 +116,37 @@ export async function runOosBacktest(q: OosRequest, log: Log): Promise<string> {
   try {
     await mkdir(o.outDir, { recursive: true });
     const out: unknown[] = [];
+    const versus: ReturnType<typeof modelVersus>[] = [];
     const fit = o.model.decisionPolicy ? await readPolicyFit(path.join(q.runDir, 'decision-policy.json')) : null;
     for (const [i, r] of o.ranges.entries()) {
       const d = { symbol: r.symbol, interval: r.interval, candles: r.candles, source: r.source, dropped: 0, filled: 0 };
-      const b = backtestSymbol(o.cfg, o.model, d, r.start, log);
+      // the naive strategies beside the model; their GARCH is fitted on the bars before the range only
+      const c = compareStrategies(o.cfg, o.model, d, r.start, r.start, r.candles.length, log);
+      const b = c.model;
       const s = backtestSharpe(b.result, o.cfg.seed + i);
       log(backtestLine(`${r.symbol} (out of sample ${r.from} .. ${r.to})`, b.result, s));
       const trials = policyTrials(o.cfg, o.model, 'fitted', fit, r.symbol);
       const deflated = trials ? deflateSharpe(barReturns(b.result.equity, b.result.initialEquity), trials, b.result.barsPerYear, b.result.metrics.trades) : null;
       log(deflatedLine(deflated));
-      await writeFile(path.join(o.outDir, `backtest-${r.symbol}.html`), renderReportHtml(b.result, { title: `${o.cfg.name}: out-of-sample backtest ${r.symbol} ${r.from} .. ${r.to}` }));
-      out.push({ symbol: r.symbol, from: r.from, to: r.to, warmupBars: r.warmupBars, seenInTraining: o.seenSymbols.includes(r.symbol), decisions: b.decisions, topReasons: b.topReasons, sharpe: s, deflated, report: backtestReportJson(b.result) });
+      const cl = comparisonLines(c, o.cfg.seed + i);
+      for (const l of cl.lines) log(l);
+      versus.push(cl.vsVolTargeted);
+      await writeFile(path.join(o.outDir, `backtest-${r.symbol}.html`), renderReportHtml(b.result, { title: `${o.cfg.name}: out-of-sample backtest ${r.symbol} ${r.from} .. ${r.to}`, comparison: c.runs }));
+      out.push({
+        symbol: r.symbol,
+        from: r.from,
+        to: r.to,
+        warmupBars: r.warmupBars,
+        seenInTraining: o.seenSymbols.includes(r.symbol),
+        decisions: b.decisions,
+        topReasons: b.topReasons,
+        sharpe: s,
+        deflated,
+        vsVolTargeted: cl.vsVolTargeted,
+        report: backtestReportJson(b.result, c.runs),
+      });
     }
+    if (o.ranges.length > 1) log(versusSummary(versus));
     const file = path.join(o.outDir, 'backtest.json');
     await writeFile(file, JSON.stringify({ symbols: out }, jsonSafe) + '\n');
     log(`out-of-sample backtest reports written to ${o.outDir}`);

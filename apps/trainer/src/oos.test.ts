@@ -82,6 +82,14 @@ describe('out-of-sample evaluate and backtest', () => {
     expect(s.sharpe.bars).toBe(744);
     expect(s.sharpe.trades).toBe(bt.symbols[0].report.metrics.trades);
     expect(s.sharpe.text).toMatch(/Sharpe .*\[95% CI .*\], \d+ trades?, 744 bars/);
+    // the naive strategies beside the model out of sample too, over the same 744 bars, and the paired difference
+    const names = bt.symbols[0].report.strategies.map((r: { name: string }) => r.name);
+    expect(names.slice(0, 4)).toEqual(['model', 'buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum']);
+    for (const r of bt.symbols[0].report.strategies) expect(r.bars).toBe(744);
+    const vs = bt.symbols[0].vsVolTargeted;
+    expect(vs.lo).toBeLessThanOrEqual(vs.estimate);
+    expect(vs.hi).toBeGreaterThanOrEqual(vs.estimate);
+    expect(lines.join('')).toMatch(/model - vol-targeted buy-and-hold: net Sharpe -?\d/);
     expect(existsSync(path.join(runDir, 'backtest.json'))).toBe(false);
     expect(lines.join('')).toContain('a symbol the model never saw');
     // Deflated for the thresholds tried on validation: a symbol outside the fit gets the fit's N and V (one symbol here).

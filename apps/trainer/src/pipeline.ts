@@ -12,7 +12,7 @@ import { writeModelEvaluation } from '@task-agnostic/model';
 import { currentBackend } from '@task-agnostic/tf';
 import type { TrainModelResult } from '@task-agnostic/training';
 import { validateStrategies } from './deployment-eval.js';
-import { compareStrategies } from './strategies.js';
+import { compareStrategies, comparisonLines, modelVersus, versusSummary, VOL_TARGETED } from './strategies.js';
 import type { TrainerConfig } from './config.js';
 import { loadData, type SymbolData } from './data-source.js';
 import { evaluateRun, type Evaluation } from './evaluate-run.js';
@@ -171,7 +171,6 @@ function backtestFile(paths: RunPaths, symbol: string, i: number): string {
   return i === 0 ? path.basename(paths.backtestHtml) : `backtest-${symbol}.html`;
 }
 
-const fmtCi = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
 
 /**
  * Step 3: every symbol's test range: the model's strategy beside buy-and-hold, vol-targeted
@@ -216,19 +215,14 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
     });
     o.log(backtestLine(b.symbol, b.result, sharpes[i]!));
     o.log(deflatedLine(deflated[i] ?? null));
-    const perThreeDays = (rows[0]!.trades * 3 * 86_400_000) / Math.max(1, cd.tsMs[cd.length - 1]! - cd.tsMs[0]!);
-    o.log(`backtest ${b.symbol} (${cd.length} test bars, ${rows[0]!.trades} model trades, ${perThreeDays.toFixed(2)} per 3 days):`);
-    for (const r of rows) {
-      const ci = r.sharpeInterval;
-      o.log(
-        `  ${r.name.padEnd(26)} return ${(r.totalReturn * 100).toFixed(2).padStart(7)}%  Sharpe ${fmtCi(r.sharpe)} [${ci ? `${fmtCi(ci.lo)}, ${fmtCi(ci.hi)}` : '-'}]  max drawdown ${(r.maxDrawdown * 100).toFixed(2)}%  trades ${r.trades}  fees ${r.feesPaid.toFixed(2)}  turnover ${r.turnover.toFixed(1)}`,
-      );
-    }
+    for (const l of comparisonLines(c, run.cfg.seed + i).lines) o.log(l);
   }
+  const versus = comparisons.map((c, i) => modelVersus(c, VOL_TARGETED, run.cfg.seed + i));
+  if (comparisons.length > 1) o.log(versusSummary(versus));
   const validation = validateStrategies(run.cfg, run.result.model, run.data, run.result, o.log, mode);
   if (validation && existsSync(run.paths.model)) await writeModelEvaluation(run.paths.model, validation.evaluation);
   const json = {
-    symbols: comparisons.map((c, i) => ({ symbol: c.symbol, startRow: c.model.startRow, decisions: c.model.decisions, topReasons: c.model.topReasons, sharpe: sharpes[i], deflated: deflated[i] ?? null, report: backtestReportJson(c.model.result, c.runs) })),
+    symbols: comparisons.map((c, i) => ({ symbol: c.symbol, startRow: c.model.startRow, decisions: c.model.decisions, topReasons: c.model.topReasons, sharpe: sharpes[i], deflated: deflated[i] ?? null, vsVolTargeted: versus[i], report: backtestReportJson(c.model.result, c.runs) })),
     validation: validation?.evaluation ?? null,
   };
   await writeFile(run.paths.backtestJson, JSON.stringify(json, jsonSafe) + '\n');

@@ -41,6 +41,19 @@ describe('regime truth', () => {
     expect(regimeTruthAccuracy({ seriesIds: Int32Array.from([0]), endRows: Int32Array.from([0]), outputs: [out('bull')], series: [b], horizon: 2 })).toBeNull();
   });
 
+  it('scores the oracle on the same rows against the same forward truth, by hand', () => {
+    // regimes 0 0 0 1 1 1 1 1, h = 2; the oracle says 0 0 0 0 1 1 1 1 (one bar late)
+    const a = { symbol: 'A', truth: { regimes: Uint8Array.from([0, 0, 0, 1, 1, 1, 1, 1]), sigma: new Float64Array(8), oracle: Uint8Array.from([0, 0, 0, 0, 1, 1, 1, 1]) } };
+    // rows t = 0 (fwd 0, oracle 0: hit), 2 (fwd 1, oracle 0: miss), 3 (fwd 1, oracle 0: miss), 4 (fwd 1, oracle 1: hit)
+    const rep = regimeTruthAccuracy({ seriesIds: Int32Array.from([0, 0, 0, 0]), endRows: Int32Array.from([0, 2, 3, 4]), outputs: [out('bull'), out('bull'), out('bull'), out('bull')], series: [a], horizon: 2 })!;
+    expect(rep.oracleAccuracy).toBeCloseTo(2 / 4, 12);
+    expect(rep.bySymbol.A!.oracleAccuracy).toBeCloseTo(2 / 4, 12);
+    expect(rep.accuracy).toBeCloseTo(1 / 4, 12); // the head said bull (0) every time: right at t = 0 only
+    // series without an oracle report none
+    const b = { symbol: 'B', truth: { regimes: a.truth.regimes, sigma: a.truth.sigma } };
+    expect(regimeTruthAccuracy({ seriesIds: Int32Array.from([0]), endRows: Int32Array.from([0]), outputs: [out('bull')], series: [b], horizon: 2 })!.oracleAccuracy).toBeUndefined();
+  });
+
   it('Wilson interval matches the published formula (Wilson 1927): 8 of 10 -> [0.490, 0.943]', () => {
     const [lo, hi] = wilsonInterval(8, 10);
     expect(lo).toBeCloseTo(0.4902, 3);

@@ -17,6 +17,8 @@ export interface RegimeTruthBySymbol {
   readonly accuracy: number;
   /** The same against the true regime in force at t. */
   readonly accuracyNow: number;
+  /** The oracle (the generator's own causal filter, its regime at t) against the same forward truth, on the same rows. */
+  readonly oracleAccuracy?: number;
   /** Rows = true forward regime, columns = predicted, REGIMES order. */
   readonly confusion: number[][];
 }
@@ -30,6 +32,8 @@ export interface RegimeTruthReport {
   /** Stationary block bootstrap of `accuracy` over the per-window hits (honours the overlap). */
   readonly blockInterval: BootstrapInterval | null;
   readonly accuracyNow: number;
+  /** The oracle against the same truth on the same rows (when the series carry it): what a causal filter that knows the generator achieves. */
+  readonly oracleAccuracy?: number;
   /** Distinct true regime spells the test rows cover: the honest count of independent cases. */
   readonly spells: number;
   readonly bySymbol: Record<string, RegimeTruthBySymbol>;
@@ -69,7 +73,7 @@ export interface RegimeTruthInput {
 /** Accuracy of the regime head against the generator's truth; null when no series has truth. */
 export function regimeTruthAccuracy(o: RegimeTruthInput): RegimeTruthReport | null {
   const K = REGIMES.length;
-  const per = new Map<number, { n: number; ok: number; okNow: number; confusion: number[][] }>();
+  const per = new Map<number, { n: number; ok: number; okNow: number; okOracle: number; nOracle: number; confusion: number[][] }>();
   const hits: number[] = [];
   let spells = 0;
   for (let i = 0; i < o.endRows.length; i++) {
@@ -81,7 +85,7 @@ export function regimeTruthAccuracy(o: RegimeTruthInput): RegimeTruthReport | nu
     if (t + o.horizon >= truth.regimes.length) continue;
     let p = per.get(s);
     if (!p) {
-      p = { n: 0, ok: 0, okNow: 0, confusion: Array.from({ length: K }, () => new Array<number>(K).fill(0)) };
+      p = { n: 0, ok: 0, okNow: 0, okOracle: 0, nOracle: 0, confusion: Array.from({ length: K }, () => new Array<number>(K).fill(0)) };
       per.set(s, p);
     }
     const y = forwardTrueRegime(truth.regimes, t, o.horizon);
@@ -90,6 +94,10 @@ export function regimeTruthAccuracy(o: RegimeTruthInput): RegimeTruthReport | nu
     hits.push(yhat === y ? 1 : 0);
     if (yhat === y) p.ok++;
     if (yhat === truth.regimes[t]) p.okNow++;
+    if (truth.oracle) {
+      p.nOracle++;
+      if (truth.oracle[t] === y) p.okOracle++;
+    }
     p.confusion[y]![yhat]!++;
   }
   if (per.size === 0) return null;
@@ -109,13 +117,17 @@ export function regimeTruthAccuracy(o: RegimeTruthInput): RegimeTruthReport | nu
   let n = 0;
   let ok = 0;
   let okNow = 0;
+  let okOracle = 0;
+  let nOracle = 0;
   const bySymbol: Record<string, RegimeTruthBySymbol> = {};
   for (const [s, p] of per) {
     n += p.n;
     ok += p.ok;
     okNow += p.okNow;
-    bySymbol[o.series[s]!.symbol] = { n: p.n, accuracy: p.ok / p.n, accuracyNow: p.okNow / p.n, confusion: p.confusion };
+    okOracle += p.okOracle;
+    nOracle += p.nOracle;
+    bySymbol[o.series[s]!.symbol] = { n: p.n, accuracy: p.ok / p.n, accuracyNow: p.okNow / p.n, ...(p.nOracle ? { oracleAccuracy: p.okOracle / p.nOracle } : {}), confusion: p.confusion };
   }
   const blockInterval = n >= 2 ? bootstrapMean(hits, { seed: 1, resamples: 1000 }) : null;
-  return { horizon: o.horizon, n, accuracy: ok / n, interval: wilsonInterval(ok, n), blockInterval, accuracyNow: okNow / n, spells, bySymbol };
+  return { horizon: o.horizon, n, accuracy: ok / n, interval: wilsonInterval(ok, n), blockInterval, accuracyNow: okNow / n, ...(nOracle ? { oracleAccuracy: okOracle / nOracle } : {}), spells, bySymbol };
 }

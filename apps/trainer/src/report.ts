@@ -160,9 +160,9 @@ function evaluationSection(e: Evaluation): string {
   const gt = e.regimeTruth;
   const truth = gt
     ? `<h2>Regime head vs the generator's true regimes</h2><p class="sub">Synthetic data only: the predicted regime at t against the most frequent TRUE regime of bars t+1..t+${gt.horizon} (not against the labels), ${gt.n} overlapping windows covering ${gt.spells} regime spells. 95% intervals: stationary block bootstrap (honours the overlap) and Wilson (treats windows as independent: optimistic).</p>
-<table><tr><th>symbol</th><th>test windows</th><th>accuracy (forward regime)</th><th>accuracy (regime at t)</th></tr>${Object.entries(gt.bySymbol)
-        .map(([s, b]) => `<tr><td>${esc(s)}</td><td>${b.n}</td><td>${p(b.accuracy)}</td><td>${p(b.accuracyNow)}</td></tr>`)
-        .join('')}<tr><td><b>all</b></td><td>${gt.n}</td><td><b>${p(gt.accuracy)}</b> (bootstrap ${gt.blockInterval ? `${p(gt.blockInterval.lo)}-${p(gt.blockInterval.hi)}` : '-'}; Wilson ${p(gt.interval[0])}-${p(gt.interval[1])})</td><td>${p(gt.accuracyNow)}</td></tr></table>`
+<table><tr><th>symbol</th><th>test windows</th><th>accuracy (forward regime)</th><th>accuracy (regime at t)</th><th>oracle (forward regime)</th></tr>${Object.entries(gt.bySymbol)
+        .map(([s, b]) => `<tr><td>${esc(s)}</td><td>${b.n}</td><td>${p(b.accuracy)}</td><td>${p(b.accuracyNow)}</td><td>${b.oracleAccuracy !== undefined ? p(b.oracleAccuracy) : '-'}</td></tr>`)
+        .join('')}<tr><td><b>all</b></td><td>${gt.n}</td><td><b>${p(gt.accuracy)}</b> (bootstrap ${gt.blockInterval ? `${p(gt.blockInterval.lo)}-${p(gt.blockInterval.hi)}` : '-'}; Wilson ${p(gt.interval[0])}-${p(gt.interval[1])})</td><td>${p(gt.accuracyNow)}</td><td>${gt.oracleAccuracy !== undefined ? p(gt.oracleAccuracy) : '-'}</td></tr></table><p class="sub">Oracle: core's filterSyntheticRegimes, a causal filter with the generator's own parameters (no future): what any model reading prices can hope for.</p>`
     : '';
   return `<h2>Evaluation on the test range (${e.testSamples} windows)</h2>
 <p class="sub">Per symbol, the multi-task model vs the task's best naive baseline on the same test rows; and, over the pooled test rows, the multi-task model vs a single-task model with the same encoder and budget (does sharing help?). Every figure has its 95% stationary-block-bootstrap interval (Politis-Romano, Politis-White block length; both sides resampled on the same windows); "better" only when the interval of the difference excludes 0, "too few to judge" under 30 windows.</p>

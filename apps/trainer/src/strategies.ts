@@ -5,7 +5,7 @@
  * vol-targeted strategies are sized by heads' GARCH(1,1), fitted on the symbol's training rows only
  * and filtered forward (the forecast at t reads returns up to t).
  */
-import { barReturns, runNaiveStrategies, runSignalBacktest, type StrategyRun } from '@task-agnostic/backtest';
+import { barReturns, comparisonRows, runNaiveStrategies, runSignalBacktest, type StrategyRun } from '@task-agnostic/backtest';
 import { sliceColumns, type CandleColumns } from '@task-agnostic/core';
 import { fitGarch11, garchFilter, garchMeanForecastVariance } from '@task-agnostic/heads';
 import type { TaskAgnosticModel } from '@task-agnostic/model';
@@ -15,7 +15,7 @@ import { headSignals } from './head-strategies.js';
 import { riskConfigOf } from './risk-config.js';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
-import { sharpeInterval } from './edge-stats.js';
+import { sharpeDifferenceInterval, sharpeInterval, type Interval } from './edge-stats.js';
 import type { Log } from './train-run.js';
 
 /**
@@ -73,4 +73,50 @@ export function compareStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, 
     return { ...r, sharpeInterval: { lo: ci.lo, hi: ci.hi, level: 0.9 } };
   });
   return { symbol: d.symbol, model: mb, runs, barsPerYear: bpy };
+}
+
+/** The naive strategy the decisions issue sets as the bar to beat. */
+export const VOL_TARGETED = 'vol-targeted buy-and-hold';
+
+/** The model's net Sharpe minus a named strategy's over the same bars, with a paired 90% bootstrap interval (null: no such run). */
+export function modelVersus(c: StrategyComparison, name: string, seed: number): Interval | null {
+  const other = c.runs.find((r) => r.name === name);
+  if (!other || c.runs[0]!.name !== MODEL_STRATEGY) return null;
+  return sharpeDifferenceInterval(barReturns(c.runs[0]!.result), barReturns(other.result), c.barsPerYear, { seed });
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+
+/** 'better' / 'worse' when the interval excludes 0, else 'no significant difference'. */
+export function differenceVerdict(d: Interval): 'better' | 'worse' | 'no significant difference' {
+  return d.lo > 0 ? 'better' : d.hi < 0 ? 'worse' : 'no significant difference';
+}
+
+/**
+ * The console lines of one symbol's comparison: round trips per 3 days, every strategy's return,
+ * Sharpe [90% CI], drawdown, trades, fees and turnover, then the model against vol-targeted buy-and-hold.
+ */
+export function comparisonLines(c: StrategyComparison, seed: number): { lines: string[]; vsVolTargeted: Interval | null } {
+  const rows = comparisonRows(c.runs);
+  const cd = c.model.result.candles;
+  const days = Math.max(1, cd.tsMs[cd.length - 1]! - cd.tsMs[0]!) / 86_400_000;
+  const lines = [`backtest ${c.symbol} (${cd.length} bars, ${rows[0]!.trades} model trades, ${((rows[0]!.trades * 3) / days).toFixed(2)} per 3 days):`];
+  for (const r of rows) {
+    const ci = r.sharpeInterval;
+    lines.push(
+      `  ${r.name.padEnd(26)} return ${(r.totalReturn * 100).toFixed(2).padStart(7)}%  Sharpe ${fmt(r.sharpe)} [${ci ? `${fmt(ci.lo)}, ${fmt(ci.hi)}` : '-'}]  max drawdown ${(r.maxDrawdown * 100).toFixed(2)}%  trades ${r.trades}  fees ${r.feesPaid.toFixed(2)}  turnover ${r.turnover.toFixed(1)}`,
+    );
+  }
+  const vs = modelVersus(c, VOL_TARGETED, seed);
+  if (vs) lines.push(`  model - ${VOL_TARGETED}: net Sharpe ${fmt(vs.estimate)} [90% CI ${fmt(vs.lo)}, ${fmt(vs.hi)}]: ${differenceVerdict(vs)}`);
+  return { lines, vsVolTargeted: vs };
+}
+
+/** One line over symbols: on how many the model's net Sharpe is above vol-targeted buy-and-hold's, and significantly. */
+export function versusSummary(diffs: readonly (Interval | null)[]): string {
+  const d = diffs.filter((x): x is Interval => x !== null);
+  const above = d.filter((x) => x.estimate > 0).length;
+  const better = d.filter((x) => x.lo > 0).length;
+  const worse = d.filter((x) => x.hi < 0).length;
+  return `model vs ${VOL_TARGETED} on net Sharpe: above on ${above} of ${d.length} symbols; significantly better (90% CI above 0) on ${better}, significantly worse on ${worse}`;
 }

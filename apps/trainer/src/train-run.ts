@@ -53,6 +53,8 @@ export interface TrainRunOptions {
   readonly paths?: RunPaths;
   readonly progress?: boolean;
   readonly signal?: AbortSignal;
+  /** Called after every epoch (a sweep reports progress from it). */
+  readonly onEpoch?: (record: TrainModelResult['history'][number]) => void;
   /** Continue from the checkpoint in `paths.checkpoints` when there is one (same training config, enforced by the training package). */
   readonly resume?: boolean;
 }
@@ -85,7 +87,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
       calibrate: cfg.calibrate === false ? false : { softmax: cfg.calibrate },
     },
     data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
-    { ...(o.signal ? { signal: o.signal } : {}), ...(o.resume && o.paths ? { resume: true } : {}) },
+    { ...(o.signal ? { signal: o.signal } : {}), ...(o.resume && o.paths ? { resume: true } : {}), ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}) },
   );
 }
 

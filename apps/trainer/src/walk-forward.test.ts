@@ -51,7 +51,7 @@ describe('walk-forward run', () => {
       name: 'wf',
       out: path.join(dir, 'runs'),
       seed: 2,
-      data: { source: 'csv', path: data, symbols: ['SYNAUSDT'] },
+      data: { source: 'csv', path: data, symbols: ['SYNAUSDT'], stride: 3 },
       model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction'] },
       training: { epochs: 1, batchSize: 64 },
       // the first fold's validation split is ~12 days: fit the thresholds there (the default asks for 14)

@@ -16,6 +16,9 @@ import path from 'node:path';
 import { ConfigError, DataError, INTERVAL_MS } from '@task-agnostic/core';
 import type { TrainerConfig } from './config.js';
 import { jsonSafe, type Log } from './train-run.js';
+import type { Executor } from './job.js';
+import type { FoldPayload } from './walk-forward-job.js';
+import { createHash } from 'node:crypto';
 import { loadWalkForwardData, runFold, type FoldRecord, type FoldSpan } from './walk-forward-fold.js';
 import { renderWalkForwardHtml } from './walk-forward-html.js';
 import { printWalkForward, summarise, type Retrain, type WalkForwardSummary } from './walk-forward-summary.js';
@@ -79,6 +82,8 @@ export interface WalkForwardOptions {
   readonly retrain: Retrain;
   readonly log: Log;
   readonly progress?: boolean;
+  /** Runs the folds as jobs (local worker processes or the BullMQ queue); none: one after another in this process. */
+  readonly executor?: Executor;
 }
 
 /** Identifies the schedule, so a resumed run only reuses folds of the same walk-forward (the `key` of runFold). */
@@ -120,10 +125,10 @@ export async function runWalkForward(cfg: TrainerConfig, o: WalkForwardOptions):
   if (done.length) o.log(`walk-forward: resuming after fold ${done.length}/${spans.length} (${file})`);
   const records = [...done];
   const t0 = Date.now();
-  for (const span of spans.slice(done.length)) {
+  // folds finish in any order on an executor: a fold is done when its line is in folds.jsonl
+  const todo = spans.filter((s) => !done.some((r) => r.fold.index === s.index));
+  const finish = async (span: FoldSpan, rec: FoldRecord): Promise<void> => {
     const k = span.index;
-    o.log(`fold ${k + 1}/${spans.length}: train ${iso(span.trainStartMs)} .. ${iso(span.testStartMs)}, test ${iso(span.testStartMs)} .. ${iso(span.testEndMs)} (${o.retrain})`);
-    const rec = await runFold(cfg, span, { key, data, log: o.log, progress: o.progress ?? false });
     await appendFile(file, JSON.stringify(rec, jsonSafe) + '\n');
     records.push(rec);
     const elapsed = (Date.now() - t0) / 1000;
@@ -140,7 +145,19 @@ export async function runWalkForward(cfg: TrainerConfig, o: WalkForwardOptions):
           .join('; ') +
         (left ? `; about ${((per * left) / 60).toFixed(1)} min left` : ''),
     );
-  }
+  };
+  const runOne = async (span: FoldSpan): Promise<void> => {
+    const k = span.index;
+    o.log(`fold ${k + 1}/${spans.length}: train ${iso(span.trainStartMs)} .. ${iso(span.testStartMs)}, test ${iso(span.testStartMs)} .. ${iso(span.testEndMs)} (${o.retrain})`);
+    if (!o.executor) return finish(span, await runFold(cfg, span, { key, data, log: o.log, progress: o.progress ?? false }));
+    const payload: FoldPayload = { config: cfg, span, key };
+    const out = await o.executor.run({ id: `wf-${createHash('sha256').update(key).digest('hex').slice(0, 10)}-f${k}`, kind: 'fold', payload }, (l) => o.log(`  fold ${k + 1}: ${l}`));
+    if (!out.ok) throw new DataError(`fold ${k + 1} failed on ${o.executor.description}: ${out.error}`);
+    return finish(span, out.result as FoldRecord);
+  };
+  if (o.executor) await Promise.all(todo.map(runOne));
+  else for (const span of todo) await runOne(span);
+  records.sort((x, y) => x.fold.index - y.fold.index);
   const summary = summarise(cfg, records, o);
   await writeFile(path.join(dir, 'summary.json'), JSON.stringify(summary, jsonSafe, 2) + '\n');
   await writeFile(path.join(dir, 'report.html'), renderWalkForwardHtml(summary, cfg.name));

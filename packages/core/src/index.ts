@@ -64,6 +64,8 @@ export { Rng, createRng } from './rng.js';
 export type { Seed } from './rng.js';
 export { generateSyntheticMarket, DEFAULT_REGIME_PARAMS, SEPARATED_MARKET } from './synthetic.js';
 export type { SyntheticMarket, SyntheticMarketOptions, RegimeParams } from './synthetic.js';
+export { filterSyntheticRegimes } from './synthetic-oracle.js';
+export type { RegimeFilterOptions, RegimeFilterResult } from './synthetic-oracle.js';
 export {
   mean,
   variance,

@@ -65,7 +65,7 @@ describe('synthetic market', () => {
     expect(excessKurtosis(r)).toBeGreaterThan(3);
   });
 
-  it('does not trend absurdly: 3-week (504-bar) moves are of crypto size, never a doubling', () => {
+  it('does not trend absurdly: 3-week (504-bar) moves are of crypto size, never beyond the largest real one', () => {
     const c = m.candles.close;
     const moves: number[] = [];
     for (let i = 0; i + 504 < c.length; i += 24) moves.push(Math.abs(Math.log(c[i + 504]! / c[i]!)));
@@ -74,7 +74,8 @@ describe('synthetic market', () => {
     // real: BTC 7.7%, ETH 10.6%, SOL 15.8% median |log move| over 3 weeks
     expect(median).toBeGreaterThan(0.04);
     expect(median).toBeLessThan(0.2);
-    expect(moves[moves.length - 1]!).toBeLessThan(Math.log(2));
+    // real, same windows (every 24 bars, 2021 on): largest |log move| BTC 0.55, ETH 0.61, SOL 1.02
+    expect(moves[moves.length - 1]!).toBeLessThan(1.02);
   });
 
   it('mean-reverts in sideways and low-volatility regimes and trends in bull/bear (24-bar variance ratio)', () => {

@@ -55,16 +55,17 @@ export interface SyntheticMarket {
 
 /**
  * Defaults, calibrated on real 1h crypto (Bybit BTC/ETH/SOL perpetuals 2021-2025, see the README):
- * one-bar std 0.64-1.16% there, ~0.7% here; regimes differ in drift, volatility and mean reversion
- * the way crypto's do (bear markets are more volatile than bull markets; quiet markets range).
- * Drifts are a few basis points per bar: a 300-bar bull run gains ~18% on average.
+ * one-bar std 0.64-1.16% there, 0.7-0.9% here. Regimes differ in volatility the way crypto's do (a
+ * ladder: quiet < bull < sideways < bear < turbulent, each 1.6x the one below, so a causal filter
+ * can tell them apart: the oracle recovers 86-92% of them, see the README), and in drift and mean
+ * reversion. Drifts are a few basis points per bar: a 720-bar (30-day) bull run gains ~33% on average.
  */
 export const DEFAULT_REGIME_PARAMS: Readonly<Record<Regime, RegimeParams>> = {
-  bull: { drift: 0.0006, vol: 0.005 },
-  bear: { drift: -0.0007, vol: 0.0065 },
-  sideways: { drift: 0, vol: 0.005, reversion: 0.05 },
-  high_volatility: { drift: 0, vol: 0.012 },
-  low_volatility: { drift: 0.00005, vol: 0.002, reversion: 0.05 },
+  bull: { drift: 0.0004, vol: 0.0034 },
+  bear: { drift: -0.0005, vol: 0.0085 },
+  sideways: { drift: 0, vol: 0.0055, reversion: 0.05 },
+  high_volatility: { drift: 0, vol: 0.0135 },
+  low_volatility: { drift: 0.00003, vol: 0.0021, reversion: 0.05 },
 };
 
 /**
@@ -105,9 +106,9 @@ export function generateSyntheticMarket(options: SyntheticMarketOptions = {}): S
     interval: options.interval ?? ('1h' as Interval),
     startMs: options.startMs ?? Date.UTC(2022, 0, 1),
     startPrice: options.startPrice ?? 30_000,
-    meanRegimeBars: options.meanRegimeBars ?? 300,
-    garchAlpha: options.garchAlpha ?? 0.06,
-    garchBeta: options.garchBeta ?? 0.9,
+    meanRegimeBars: options.meanRegimeBars ?? 720,
+    garchAlpha: options.garchAlpha ?? 0.05,
+    garchBeta: options.garchBeta ?? 0.85,
     tailDf: options.tailDf ?? 4,
     jumpProbability: options.jumpProbability ?? 0.002,
     jumpSizeSigmas: options.jumpSizeSigmas ?? 6,

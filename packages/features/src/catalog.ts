@@ -8,6 +8,7 @@ import { AdxKernel, CciKernel, MaCrossKernel, MacdHistKernel, RsiKernel, Stochas
 import { CandleShapeKernel, DayOfWeekKernel, DistMaKernel, HourOfDayKernel, LogReturnKernel, ReturnKernel, TrendSlopeKernel, UpShareKernel } from './kernels-price.js';
 import { AtrRatioKernel, BollingerKernel, RangeVolKernel, RealizedVolKernel, ReturnMomentKernel, VolOfVolKernel } from './kernels-volatility.js';
 import { MfiKernel, ObvChangeKernel, VolumeRatioKernel, VolumeTrendKernel, VwapDevKernel } from './kernels-volume.js';
+import { LogEwmaVolKernel, MaxDrawdownKernel } from './kernels-baseline.js';
 import { DepthImbalanceKernel, ExtraChangeKernel, FundingRateKernel, SpreadKernel, TradeFlowKernel } from './kernels-extras.js';
 
 /** The feature group of each kind (documentation, and which extras a kind needs). */
@@ -20,7 +21,7 @@ export const FEATURE_GROUP: Readonly<Record<FeatureSpec['kind'], string>> = {
   close_position: 'range', trend_strength: 'trend', trend_consistency: 'trend', dist_sma: 'trend', dist_ema: 'trend',
   return_skewness: 'distribution', return_kurtosis: 'distribution', hour_of_day: 'calendar', day_of_week: 'calendar',
   ob_spread: 'orderbook', ob_imbalance: 'orderbook', trade_flow: 'trades', funding_rate: 'funding',
-  funding_change: 'funding', oi_change: 'openInterest',
+  funding_change: 'funding', oi_change: 'openInterest', log_ewma_vol: 'volatility', max_drawdown: 'drawdown',
 };
 
 export interface BuiltKernel {
@@ -71,6 +72,8 @@ export function buildKernel(s: FeatureSpec, w: SharedWindows = new SharedWindows
     case 'dist_sma': return k(new DistMaKernel(one(s, `dist_sma_${s.period}`), w.closes(s.period)));
     case 'dist_ema': return k(new DistMaKernel(one(s, `dist_ema_${s.period}`), s.period));
     case 'vol_of_vol': return k(new VolOfVolKernel(one(s, `vol_of_vol_${s.volPeriod}_${s.period}`), w.returns(s.volPeriod), s.period));
+    case 'log_ewma_vol': return k(new LogEwmaVolKernel(one(s, `log_ewma_vol_${Math.round(s.lambda * 1000)}`), s.lambda));
+    case 'max_drawdown': return k(new MaxDrawdownKernel(one(s, `max_drawdown_${s.period}`), s.period));
     case 'hour_of_day': return k(new HourOfDayKernel(many(s, 'hour', ['sin', 'cos'])));
     case 'day_of_week': return k(new DayOfWeekKernel(many(s, 'dow', ['sin', 'cos'])));
     case 'ob_spread': return k(new SpreadKernel(one(s, 'ob_spread_bps')), 'orderbook');

@@ -45,6 +45,9 @@ export const featureSpecSchema = z.discriminatedUnion('kind', [
   withPeriod('dist_sma', 50),
   withPeriod('dist_ema', 20),
   z.object({ kind: z.literal('vol_of_vol'), name, volPeriod: period(20, 2), period: period(20, 2) }).strict(),
+  // the naive baselines' inputs (kernels-baseline.ts)
+  z.object({ kind: z.literal('log_ewma_vol'), name, lambda: z.number().gt(0).lt(1).default(0.94) }).strict(),
+  withPeriod('max_drawdown', 24),
   simple('hour_of_day'),
   simple('day_of_week'),
   // Optional groups: need their extra data (see FeatureExtras).

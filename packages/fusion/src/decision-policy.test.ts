@@ -34,6 +34,17 @@ describe('decision policy', () => {
     expect(policyFusion('consistency', {}, null)(sideways).action).toBe('hold');
   });
 
+  it('a long-only policy closes instead of going short, and leaves long and hold decisions alone', () => {
+    const bearish: TaskOutputs = { ...sideways, direction: { up: 0.15, down: 0.3, sideways: 0.55 }, regime: { ...sideways.regime!, label: 'bear' }, return: { expected: -0.002, std: 0.01 } };
+    expect(policyFusion('consistency', {}, policy)(bearish).side).toBe('short');
+    const lo = policyFusion('consistency', {}, { ...policy, options: { ...policy.options, sides: 'long-only' } });
+    const d = lo(bearish, { tsMs: 5, symbol: 'BTCUSDT' });
+    expect(d).toMatchObject({ action: 'sell', side: 'flat', sizeFraction: 0, stopLossPct: 0, takeProfitPct: 0, symbol: 'BTCUSDT' });
+    expect(d.reasoning).toMatch(/long-only policy: the short lean closes any long \(flat\)$/);
+    expect(lo(sideways)).toEqual(policyFusion('consistency', {}, policy)(sideways));
+    expect(lo({ direction: { up: 0.1, down: 0.1, sideways: 0.8 } }).action).toBe('hold');
+  });
+
   it('weighted: the fitted entry threshold turns a weak signal into a trade', () => {
     const o: TaskOutputs = { direction: { up: 0.4, down: 0.3, sideways: 0.3 } };
     // signal = 0.35 x (0.4 - 0.3) = 0.035: below the source's 0.15, above a fitted 0.03.

@@ -29,6 +29,11 @@ export interface FusionPolicy {
   readonly gate: { readonly minConfidence: number; readonly minAgreement: number };
   /** Heads whose signal the policy reads. */
   readonly requiredHeads: readonly string[];
+  /**
+   * Risk settings fitted with the thresholds (how positions are held: the gate's exits mode, the
+   * resize band), merged over the configured risk config by the trainer and the trader alike.
+   */
+  readonly risk?: Readonly<Record<string, unknown>>;
 }
 
 /** The source design's thresholds of a fusion config. */
@@ -75,8 +80,9 @@ export type Fuse = (outputs: TaskOutputs, context?: FusionContext) => TradingDec
  */
 export function policyFusion(method: FusionMethod, config: unknown, policy: FusionPolicy | null | undefined): Fuse {
   const cfg = policy ? withPolicy(method, config, policy) : method === 'consistency' ? parseConsistencyFusionConfig(config ?? {}) : parseWeightedFusionConfig(config ?? {});
-  const fuse: Fuse =
+  const fused: Fuse =
     method === 'consistency' ? (o, ctx) => consistencyFusion(o, cfg as ConsistencyFusionConfig, ctx) : (o, ctx) => weightedSignalFusion(o, cfg as WeightedFusionConfig, ctx);
+  const fuse: Fuse = policy?.options?.sides === 'long-only' ? (o, ctx) => longOnly(fused(o, ctx)) : fused;
   if (!policy || policy.requiredHeads.length === 0) return fuse;
   const required = [...policy.requiredHeads];
   return (outputs, context = {}) => {
@@ -96,6 +102,15 @@ export function policyFusion(method: FusionMethod, config: unknown, policy: Fusi
       outputs,
     };
   };
+}
+
+/**
+ * A long-only policy (options.sides 'long-only', a choice the fit may make on validation): a short
+ * decision closes the long instead (flat), so the strategy is long or out, never short.
+ */
+export function longOnly(d: TradingDecision): TradingDecision {
+  if (d.side !== 'short') return d;
+  return { ...d, action: 'sell', side: 'flat', sizeFraction: 0, stopLossPct: 0, takeProfitPct: 0, reasoning: `${d.reasoning}; long-only policy: the short lean closes any long (flat)` };
 }
 
 /** One candidate of the search: thresholds and options. */

@@ -27,5 +27,5 @@ export type {
   SharedFusionConfig,
   FusionContext,
 } from './config.js';
-export { seedThresholds, withPolicy, policyFusion, policyCandidates, searchPolicy, quantiles } from './decision-policy.js';
+export { seedThresholds, withPolicy, policyFusion, policyCandidates, searchPolicy, quantiles, longOnly } from './decision-policy.js';
 export type { FusionMethod, FusionPolicy, Fuse, PolicyCandidate, CandidateScore, PolicySearchResult } from './decision-policy.js';

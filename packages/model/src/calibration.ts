@@ -35,6 +35,8 @@ export const fusionPolicySchema = z
     gate: z.object({ minConfidence: z.number().min(0).lt(1), minAgreement: z.number().min(0).lt(1) }).strict(),
     /** Heads whose signal the policy reads: a model without one holds, saying which is absent. */
     requiredHeads: z.array(z.string()),
+    /** Risk settings fitted with the thresholds (exits mode, resize band), merged over the configured risk. */
+    risk: z.record(z.string(), z.unknown()).optional(),
   })
   .passthrough();
 

@@ -14,7 +14,8 @@ export interface GatedTarget {
 /**
  * Applies the gate's verdict to a decision, given the side of the open position (undefined when
  * flat): the kill switch flattens; 'hold' keeps what is there; a flat decision closes (closing is
- * never blocked); a vetoed entry changes nothing; an approved one gets the verdict's size and exits.
+ * never blocked); a vetoed entry changes nothing, nor does one the gate keeps (same side, size within
+ * its resize band); an approved one gets the verdict's size and exits.
  * Returns null when nothing should change.
  */
 export function applyVerdict(d: TradingDecision, v: GateVerdict, openSide: PositionSide | undefined): GatedTarget | null {
@@ -23,5 +24,7 @@ export function applyVerdict(d: TradingDecision, v: GateVerdict, openSide: Posit
   if (d.action === 'hold') return null;
   if (d.side === 'flat') return openSide ? { ...flat, kind: 'decision' } : null;
   if (!v.approved) return null;
+  // the gate's resize band: the held position already is (close to) what is asked
+  if (v.keep && openSide === d.side) return null;
   return { side: d.side, sizeFraction: v.sizeFraction, stopLossPct: v.stopLossPct, takeProfitPct: v.takeProfitPct, kind: 'decision' };
 }

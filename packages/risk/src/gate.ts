@@ -14,7 +14,7 @@ import type { LayerContext, LayerResult } from './layers/types.js';
 import { DEFAULT_RISK_CONFIG, parseRiskConfig } from './params.js';
 import type { RiskConfig, RiskConfigInput } from './params.js';
 import type { RiskState } from './state.js';
-import { stopLossPct, takeProfitPct } from './stops.js';
+import { exitLevels } from './stops.js';
 
 /** core's RiskVerdict plus what each layer did, the halt and the kill switch's flatten intent. */
 export interface GateVerdict extends RiskVerdict {
@@ -24,6 +24,11 @@ export interface GateVerdict extends RiskVerdict {
   readonly killed: boolean;
   /** Present while the kill switch is engaged and positions are open. */
   readonly flatten?: FlattenIntent;
+  /**
+   * Set when the decision asks for the side already held at a size within sizing.resizeBand of the
+   * held size: the position is kept as it is (applyVerdict changes nothing), saving a re-sizing trade.
+   */
+  readonly keep?: boolean;
 }
 
 /** The gate's state that must survive a restart (store it in the journal, give it back to restore()). */
@@ -35,6 +40,8 @@ export interface RiskGateSnapshot {
 }
 
 const LAYERS = [positionLayer, portfolioLayer, accountLayer, exchangeLayer, marketLayer, strategyLayer, systemLayer] as const;
+
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
 function checkFinite(v: number, field: string, lo = -Infinity, hi = Infinity): void {
   if (!(typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi)) throw new DataError(`${field} must be a finite number in [${lo}, ${hi}], got ${String(v)}`);
@@ -179,14 +186,26 @@ export class RiskGate {
       else size = r.sizeFraction;
     }
     const approved = !vetoed && size > 0;
+    const exits = approved ? exitLevels(regime, volatilityPercentile, decision.outputs?.volatility?.expected, p) : null;
+    let keep = false;
+    const band = p.sizing.resizeBand;
+    if (approved && band > 0 && a.equity > 0) {
+      const held = state.positions.find((x) => x.symbol === decision.symbol && x.side === decision.side && x.qty !== 0);
+      const heldFraction = held ? Math.abs(held.qty * held.markPrice) / a.equity : 0;
+      if (heldFraction > 0 && Math.abs(size - heldFraction) <= band * heldFraction) {
+        keep = true;
+        reasons.push(`position: ${decision.side} ${pct(heldFraction)} held, ${pct(size)} asked is within the ${pct(band)} resize band: kept`);
+      }
+    }
     return {
       approved,
       sizeFraction: approved ? size : 0,
-      stopLossPct: approved ? stopLossPct(regime, volatilityPercentile, p) : 0,
-      takeProfitPct: approved ? takeProfitPct(regime, volatilityPercentile, p) : 0,
+      stopLossPct: exits ? exits.stopLossPct : 0,
+      takeProfitPct: exits ? exits.takeProfitPct : 0,
       reasons,
       layers,
       killed: false,
+      ...(keep ? { keep } : {}),
       ...(state.nowMs < this.haltUntilMs ? { haltedUntilMs: this.haltUntilMs } : {}),
     };
   }

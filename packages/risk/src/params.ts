@@ -46,6 +46,12 @@ export const riskConfigSchema = z
         riskPerTrade: z.number().finite().positive().max(0.5).default(0.01),
         /** A forecast below this per-bar volatility is floored (a near-zero forecast would ask for unbounded size). */
         minVolatility: z.number().finite().positive().default(1e-4),
+        /**
+         * Hysteresis (ours): a decision on the side already held whose size is within this share of the
+         * held size keeps the position as it is (no re-sizing trade, the entry's exits stay). 0 = every
+         * approved decision re-targets the position (the behaviour before this option).
+         */
+        resizeBand: frac.default(0),
       })
       .strict()
       .default({}),
@@ -62,6 +68,25 @@ export const riskConfigSchema = z
       .strict()
       .default({})
       .refine((v) => v.elevatedPercentile <= v.highPercentile, { message: 'elevatedPercentile must be <= highPercentile', path: ['elevatedPercentile'] }),
+    /**
+     * How the gate sets stop-loss and take-profit (ours beside the source):
+     * - regime: the source's base 1.5% / 2.5% x regime multipliers, widened above the 80th volatility percentile;
+     * - volatility: multiples of the volatility head's per-bar forecast over a holding horizon,
+     *   stop = stopVolMultiple x sigma x sqrt(horizonBars), take-profit = takeProfitVolMultiple x sigma x sqrt(horizonBars),
+     *   clamped to [minStopPct, maxStopPct] (take-profit to [minStopPct, 1]); without a forecast the regime exits apply.
+     */
+    exits: z
+      .object({
+        mode: z.enum(['regime', 'volatility']).default('regime'),
+        stopVolMultiple: pos.default(2),
+        takeProfitVolMultiple: pos.default(3),
+        horizonBars: z.number().int().positive().default(24),
+        minStopPct: z.number().finite().positive().max(0.5).default(0.005),
+        maxStopPct: z.number().finite().positive().max(0.9).default(0.25),
+      })
+      .strict()
+      .default({})
+      .refine((e) => e.minStopPct <= e.maxStopPct, { message: 'minStopPct must be <= maxStopPct', path: ['minStopPct'] }),
     /** Optional fractional Kelly cap with a drawdown brake (ours; quarter Kelly, brake from 5% to the 15% drawdown target). */
     kelly: z
       .object({
@@ -184,6 +209,15 @@ function mergeUnder(base: Record<string, unknown>, over: Record<string, unknown>
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = isRecord(v) && isRecord(base[k]) ? mergeUnder(base[k], v) : v;
   return out;
+}
+
+/**
+ * A risk config input with overrides merged in, objects key by key (e.g. a decision policy's fitted
+ * `{ exits: {...}, sizing: { resizeBand } }` over a configured `{ profile, sizing: { barsPerYear } }`).
+ */
+export function withRiskOverrides(base: unknown, over: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+  const b = isRecord(base) ? base : {};
+  return over ? mergeUnder(b, over as Record<string, unknown>) : { ...b };
 }
 
 /**

@@ -17,3 +17,27 @@ export function takeProfitPct(regime: Regime | undefined, volatilityPercentile: 
   const base = p.baseTakeProfit * (regime ? TAKE_MULT[regime] : 1);
   return volatilityPercentile > p.volatility.highPercentile ? base * p.volatility.takeProfitWidening : base;
 }
+
+export interface ExitLevels {
+  readonly stopLossPct: number;
+  readonly takeProfitPct: number;
+  /** 'volatility' when the volatility exits applied, else 'regime' (the mode asked for it, or no forecast). */
+  readonly basis: 'regime' | 'volatility';
+}
+
+/**
+ * The gate's exits for a new position. Mode 'regime': the source's (stopLossPct / takeProfitPct above).
+ * Mode 'volatility': k x sigma x sqrt(horizonBars) with sigma the volatility head's per-bar forecast,
+ * so the stop sits a fixed number of the expected move over the holding horizon away instead of a
+ * fixed 1.5% that an ordinary hour of a volatile coin reaches; clamped to [minStopPct, maxStopPct]
+ * (take-profit to [minStopPct, 1]). No usable forecast: the regime exits.
+ */
+export function exitLevels(regime: Regime | undefined, volatilityPercentile: number, volatilityPerBar: number | undefined, p: RiskConfig): ExitLevels {
+  const e = p.exits;
+  if (e.mode === 'volatility' && volatilityPerBar !== undefined && Number.isFinite(volatilityPerBar) && volatilityPerBar > 0) {
+    const move = volatilityPerBar * Math.sqrt(e.horizonBars);
+    const clamp = (x: number, hi: number) => Math.min(hi, Math.max(e.minStopPct, x));
+    return { stopLossPct: clamp(e.stopVolMultiple * move, e.maxStopPct), takeProfitPct: clamp(e.takeProfitVolMultiple * move, 1), basis: 'volatility' };
+  }
+  return { stopLossPct: stopLossPct(regime, volatilityPercentile, p), takeProfitPct: takeProfitPct(regime, volatilityPercentile, p), basis: 'regime' };
+}

@@ -47,6 +47,41 @@ describe('Adam', () => {
     ref.dispose();
   });
 
+  it('matches tfjs AdamOptimizer on many values and several variables over 20 steps', () => {
+    const shapes = [[7, 5], [5], [3, 4, 2]];
+    let seed = 1;
+    const rnd = (n: number) => Array.from({ length: n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1);
+    const init = shapes.map((s) => rnd(s.reduce((a, b) => a * b, 1)));
+    const ours = shapes.map((s, i) => tf.variable(tf.tensor(init[i]!, s), true, `adam_many_a${i}`));
+    const refs = shapes.map((s, i) => tf.variable(tf.tensor(init[i]!, s), true, `adam_many_b${i}`));
+    const opt = new Adam(ours, { beta1: 0.8, beta2: 0.99 });
+    const ref = tf.train.adam(0.02, 0.8, 0.99, 1e-7);
+    for (let step = 0; step < 20; step++) {
+      const gs = shapes.map((s) => tf.tensor(rnd(s.reduce((a, b) => a * b, 1)).map((g) => g * (step + 1)), s));
+      opt.apply(gs, 0.02);
+      ref.applyGradients(refs.map((r, i) => ({ name: r.name, tensor: gs[i]! })));
+      tf.dispose(gs);
+    }
+    ours.forEach((v, i) => {
+      const a = v.dataSync();
+      const b = refs[i]!.dataSync();
+      expect(a.length).toBe(b.length);
+      for (let k = 0; k < a.length; k++) expect(Math.abs(a[k]! - b[k]!)).toBeLessThan(2e-6);
+      // the weights really moved
+      expect(Math.abs(a[0]! - init[i]![0]!)).toBeGreaterThan(0.01);
+    });
+    // a null gradient leaves its variable as it is
+    const kept = Array.from(ours[1]!.dataSync());
+    const g0 = tf.ones([7, 5]);
+    opt.apply([g0, null, null], 0.02);
+    expect(Array.from(ours[1]!.dataSync())).toEqual(kept);
+    g0.dispose();
+    const wrong = tf.zeros([2]);
+    expect(() => opt.apply([wrong, null, null], 0.1)).toThrow(/gradient 0 has 2 values, its variable 35/);
+    tf.dispose([...ours, ...refs, wrong]);
+    ref.dispose();
+  });
+
   it('AdamW: decoupled decay w -= lr * wd * w on matrices only, on top of the Adam step', () => {
     const w = tf.variable(tf.tensor2d([[2, -4]]), true, 'adamw_w');
     const bias = tf.variable(tf.tensor1d([2, -4]), true, 'adamw_b');

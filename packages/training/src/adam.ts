@@ -7,8 +7,15 @@
  * With `weightDecay` > 0 it is AdamW (Loshchilov & Hutter 2019): decoupled decay
  * w -= lr * weightDecay * w on every variable of rank >= 2 (weight matrices and kernels; biases,
  * norms' gains and other vectors are not decayed).
+ *
+ * The update runs as one plain loop per variable over its values (read once, written once with
+ * one `assign`), not as ~13 tensor ops per variable: on wasm each op costs engine bookkeeping and a
+ * pass over memory, and the step of a ~100k-parameter model spent more time in that than in
+ * arithmetic. Moments are kept as float32 (as tfjs' own optimiser keeps them); intermediate values
+ * are float64, so results agree with the tensor-op formulation within float32 rounding.
  */
-import { tf } from '@task-agnostic/tf';
+import { KernelRunner, tf } from '@task-agnostic/tf';
+import { tensorValues } from './collective.js';
 
 export interface AdamOptions {
   readonly beta1?: number;
@@ -31,8 +38,8 @@ export class Adam {
   readonly epsilon: number;
   readonly weightDecay: number;
   private t = 0;
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
 
   constructor(
     readonly variables: readonly tf.Variable[],
@@ -43,8 +50,8 @@ export class Adam {
     this.epsilon = options.epsilon ?? 1e-7;
     this.weightDecay = options.weightDecay ?? 0;
     if (!(this.weightDecay >= 0)) throw new RangeError(`Adam: weightDecay must be >= 0, got ${this.weightDecay}`);
-    this.m = variables.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
-    this.v = variables.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
+    this.m = variables.map((x) => new Float32Array(x.size));
+    this.v = variables.map((x) => new Float32Array(x.size));
   }
 
   get step(): number {
@@ -56,31 +63,46 @@ export class Adam {
     if (grads.length !== this.variables.length) {
       throw new RangeError(`Adam.apply: ${grads.length} gradients for ${this.variables.length} variables`);
     }
+    grads.forEach((g, i) => {
+      if (g && g.size !== this.variables[i]!.size) throw new RangeError(`Adam.apply: gradient ${i} has ${g.size} values, its variable ${this.variables[i]!.size}`);
+    });
     this.t += 1;
     const bc1 = 1 - Math.pow(this.beta1, this.t);
     const bc2 = 1 - Math.pow(this.beta2, this.t);
     const stepSize = learningRate / bc1;
-    tf.tidy(() => {
-      for (let i = 0; i < grads.length; i++) {
-        const g = grads[i];
-        if (!g) continue;
-        const m = tf.add(tf.mul(this.m[i]!, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.v[i]!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        this.m[i]!.assign(m);
-        this.v[i]!.assign(v);
-        const denom = tf.add(tf.sqrt(tf.div(v, bc2)), this.epsilon);
-        const w = this.variables[i]!;
-        const decayed = this.weightDecay > 0 && w.rank >= 2 ? tf.mul(w, 1 - learningRate * this.weightDecay) : w;
-        w.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const c1 = 1 - b1;
+    const c2 = 1 - b2;
+    const eps = this.epsilon;
+    const runner = KernelRunner.forCurrentBackend();
+    for (let i = 0; i < grads.length; i++) {
+      const g = grads[i];
+      if (!g) continue;
+      const w = this.variables[i]!;
+      const out = new Float32Array(w.size);
+      // views of the backend's memory (cpu, wasm), read before the next backend allocation
+      const gv = tensorValues(runner, g);
+      const wv = tensorValues(runner, w);
+      const m = this.m[i]!;
+      const v = this.v[i]!;
+      const keep = this.weightDecay > 0 && w.rank >= 2 ? 1 - learningRate * this.weightDecay : 1;
+      for (let k = 0; k < out.length; k++) {
+        const gk = gv[k]!;
+        m[k] = b1 * m[k]! + c1 * gk;
+        v[k] = b2 * v[k]! + c2 * gk * gk;
+        // from the stored (float32) moments, as the tensor-op formulation
+        out[k] = wv[k]! * keep - (m[k]! / (Math.sqrt(v[k]! / bc2) + eps)) * stepSize;
       }
-    });
+      tf.tidy(() => w.assign(tf.tensor(out, w.shape, 'float32')));
+    }
   }
 
   getState(): AdamStateTensors {
     return {
       step: this.t,
-      m: this.m.map((x) => x.dataSync() as Float32Array).map((a) => new Float32Array(a)),
-      v: this.v.map((x) => x.dataSync() as Float32Array).map((a) => new Float32Array(a)),
+      m: this.m.map((a) => new Float32Array(a)),
+      v: this.v.map((a) => new Float32Array(a)),
     };
   }
 
@@ -90,16 +112,13 @@ export class Adam {
     }
     this.t = s.step;
     for (let i = 0; i < this.m.length; i++) {
-      const shape = this.m[i]!.shape;
-      tf.tidy(() => {
-        this.m[i]!.assign(tf.tensor(s.m[i]!, shape));
-        this.v[i]!.assign(tf.tensor(s.v[i]!, shape));
-      });
+      const n = this.m[i]!.length;
+      if (s.m[i]!.length !== n || s.v[i]!.length !== n) throw new RangeError(`Adam.setState: moment ${i} holds ${s.m[i]!.length} values, its variable ${n}`);
+      this.m[i]!.set(s.m[i]!);
+      this.v[i]!.set(s.v[i]!);
     }
   }
 
-  dispose(): void {
-    for (const x of this.m) x.dispose();
-    for (const x of this.v) x.dispose();
-  }
+  /** Nothing to free: the moments are plain arrays (kept for callers that dispose optimisers). */
+  dispose(): void {}
 }

@@ -9,7 +9,7 @@
  * used alternately so a rank may write reduce k+1 while a slower rank still reads reduce k).
  */
 import { TaError } from '@task-agnostic/core';
-import { tf } from '@task-agnostic/tf';
+import { KernelRunner, tf } from '@task-agnostic/tf';
 
 /** A step of data-parallel training failed on some rank (a worker died, threw, or timed out). */
 export class DataParallelError extends TaError {
@@ -31,6 +31,13 @@ export interface StepCollective {
   readonly totalRows: number;
   /** Sums `local` over all ranks in rank order; every rank gets the same values. */
   allReduce(local: Float64Array): Float64Array;
+  /** This rank (0 = the main thread, which alone uses a step's final gradients). */
+  readonly rank?: number;
+  /**
+   * Sums `scale` x the concatenation of `parts` over all ranks (float64 in rank order, rounded once
+   * to float32); null when `wantResult` is false (the rank takes part but does not need the sum).
+   */
+  allReduceScaled?(parts: readonly ArrayLike<number>[], scale: number, wantResult: boolean): Float32Array | null;
 }
 
 const CTRL_WORDS = 16;
@@ -130,25 +137,79 @@ export class SharedCollective {
   /** Sums `local` over ranks in rank order (every rank must call it with the same length). */
   allReduce(local: Float64Array): Float64Array {
     const { ranks, slotLen } = this.layout;
+    const slots = this.slots;
     const out = new Float64Array(local.length);
     for (let start = 0; start < local.length || start === 0; start += slotLen) {
       const len = Math.min(slotLen, local.length - start);
       const set = this.reduces++ & 1;
       const base = set * ranks * slotLen;
-      this.slots.set(local.subarray(start, start + len), base + this.rank * slotLen);
+      slots.set(local.subarray(start, start + len), base + this.rank * slotLen);
       this.barrier();
+      // indexed loops over the shared array (a subarray per rank costs ~2x here)
       for (let r = 0; r < ranks; r++) {
-        const s = this.slots.subarray(base + r * slotLen, base + r * slotLen + len);
-        for (let k = 0; k < len; k++) out[start + k]! += s[k]!;
+        const o = base + r * slotLen;
+        for (let k = 0; k < len; k++) out[start + k]! += slots[o + k]!;
       }
       if (len <= 0) break;
     }
     return out;
   }
 
+  /**
+   * allReduce for gradients: this rank's `parts` (each value x `scale`, in float64) are written
+   * straight into its slot (no intermediate array), the slots are summed in rank order in float64
+   * (the same bits as allReduce: 0 + s_0 = s_0) and rounded once into a float32 result, or not read
+   * at all when `wantResult` is false. Parts longer than a slot go through allReduce in chunks.
+   */
+  allReduceScaled(parts: readonly ArrayLike<number>[], scale: number, wantResult: boolean): Float32Array | null {
+    const { ranks, slotLen } = this.layout;
+    let total = 0;
+    for (const p of parts) total += p.length;
+    if (total > slotLen) {
+      const flat = new Float64Array(total);
+      let at = 0;
+      for (const p of parts) {
+        for (let k = 0; k < p.length; k++) flat[at + k] = p[k]! * scale;
+        at += p.length;
+      }
+      const sum = this.allReduce(flat);
+      return wantResult ? Float32Array.from(sum) : null;
+    }
+    const slots = this.slots;
+    const set = this.reduces++ & 1;
+    const base = set * ranks * slotLen;
+    let at = base + this.rank * slotLen;
+    for (const p of parts) {
+      const n = p.length;
+      for (let k = 0; k < n; k++) slots[at + k] = p[k]! * scale;
+      at += n;
+    }
+    this.barrier();
+    if (!wantResult) return null;
+    const out = new Float32Array(total);
+    if (ranks === 2) {
+      const o1 = base + slotLen;
+      for (let k = 0; k < total; k++) out[k] = slots[base + k]! + slots[o1 + k]!;
+    } else {
+      for (let k = 0; k < total; k++) {
+        let v = slots[base + k]!;
+        for (let r = 1; r < ranks; r++) v += slots[base + r * slotLen + k]!;
+        out[k] = v;
+      }
+    }
+    return out;
+  }
+
   /** A StepCollective for this rank's slice of one batch. */
   forSlice(rowOffset: number, rows: number, totalRows: number): StepCollective {
-    return { fraction: rows / totalRows, rowOffset, totalRows, allReduce: (v) => this.allReduce(v) };
+    return {
+      fraction: rows / totalRows,
+      rowOffset,
+      totalRows,
+      rank: this.rank,
+      allReduce: (v) => this.allReduce(v),
+      allReduceScaled: (p, s, w) => this.allReduceScaled(p, s, w),
+    };
   }
 }
 
@@ -167,24 +228,48 @@ export function reduceLosses(c: StepCollective | undefined, losses: readonly num
   return Array.from(c.allReduce(Float64Array.from(losses, (l) => l * c.fraction)));
 }
 
-/** Sums `scale` x each gradient over ranks (one allReduce for all); disposes the inputs. */
-export function reduceGradients(c: StepCollective | undefined, grads: readonly (tf.Tensor | null)[], scale: number): (tf.Tensor | null)[] {
-  if (!c) return [...grads];
-  let total = 0;
-  for (const g of grads) if (g) total += g.size;
-  const flat = new Float64Array(total);
-  let at = 0;
-  for (const g of grads) {
-    if (!g) continue;
-    const d = g.dataSync();
-    for (let k = 0; k < d.length; k++) flat[at + k] = d[k]! * scale;
-    at += d.length;
+/**
+ * A float32 tensor's values for reading: on cpu and wasm a view of the backend's own memory (no
+ * copy; a wasm view is valid until the backend's next allocation, so read it at once), else a copy.
+ */
+export function tensorValues(runner: KernelRunner | null, t: tf.Tensor): ArrayLike<number> {
+  if (runner && t.dtype === 'float32') {
+    const v = runner.values(t);
+    if (v.length === t.size) return v;
   }
-  const sum = c.allReduce(flat);
-  at = 0;
+  return t.dataSync();
+}
+
+/**
+ * Sums `scale` x each gradient over ranks (one reduce for all); disposes the inputs. `final`: the
+ * step's returned gradients, which only rank 0 uses: other ranks take part in the sum but get
+ * nulls back (no tensors built for nothing).
+ */
+export function reduceGradients(c: StepCollective | undefined, grads: readonly (tf.Tensor | null)[], scale: number, final = false): (tf.Tensor | null)[] {
+  if (!c) return [...grads];
+  const present = grads.filter((g): g is tf.Tensor => g !== null);
+  const wantResult = !final || (c.rank ?? 0) === 0;
+  let sum: Float32Array | null;
+  if (c.allReduceScaled) {
+    const runner = KernelRunner.forCurrentBackend();
+    // views are taken and read with no backend allocation in between
+    sum = c.allReduceScaled(present.map((g) => tensorValues(runner, g)), scale, wantResult);
+  } else {
+    let total = 0;
+    for (const g of present) total += g.size;
+    const flat = new Float64Array(total);
+    let at = 0;
+    for (const g of present) {
+      const d = g.dataSync();
+      for (let k = 0; k < d.length; k++) flat[at + k] = d[k]! * scale;
+      at += d.length;
+    }
+    sum = Float32Array.from(c.allReduce(flat));
+  }
+  let at = 0;
   return grads.map((g) => {
     if (!g) return null;
-    const t = tf.tensor(Float32Array.from(sum.subarray(at, at + g.size)), g.shape, 'float32');
+    const t = sum ? tf.tensor(sum.subarray(at, at + g.size), g.shape, 'float32') : null;
     at += g.size;
     g.dispose();
     return t;

@@ -21,6 +21,8 @@ interface Init {
   readonly recipe: PartsRecipe;
   readonly backend: string;
   readonly timeoutMs: number;
+  /** Test support: sleep this long after announcing readiness (a worker descheduled at start). */
+  readonly delayAfterReadyMs?: number;
 }
 
 const init = workerData as Init;
@@ -80,9 +82,11 @@ function runStep(full: MultiTaskParts): void {
   const targets = h.targetDims.map((d) => {
     const t = data.subarray(at, at + h.n * d);
     at += h.n * d;
-    return t.slice(offset * d, (offset + rows) * d);
+    return t.subarray(offset * d, (offset + rows) * d);
   });
-  const batch: MultiTaskBatch = { x: xAll.slice(offset * T * F, (offset + rows) * T * F), n: rows, targets, targetDims: h.targetDims };
+  // views of the shared buffer, no copies: no rank reads the batch after the step's final reduce,
+  // and rank 0 writes the next batch only after it
+  const batch: MultiTaskBatch = { x: xAll.subarray(offset * T * F, (offset + rows) * T * F), n: rows, targets, targetDims: h.targetDims };
   const harmoniser = new Harmoniser({ name: h.harmoniser.name as HarmoniserName }, h.harmoniser.kinds, h.harmoniser.scale);
   harmoniser.setState(h.harmoniser.state as HarmoniserState);
   const r = computeStepGradients(parts, batch, harmoniser, h.mode, new Rng(h.rngKey), collective.forSlice(offset, rows, h.n));
@@ -99,8 +103,12 @@ async function main(): Promise<void> {
     Atomics.store(collective.ctrl, CTRL.quit, 1);
     return;
   }
-  parentPort!.postMessage({ ready: true });
+  // The command count is read BEFORE announcing readiness: rank 0 sends the first step as soon as
+  // it hears 'ready', so a worker descheduled between the message and a later read would take the
+  // first step's count as already seen, sleep through it and leave rank 0 waiting until its timeout.
   let seen = Atomics.load(collective.ctrl, CTRL.command);
+  parentPort!.postMessage({ ready: true });
+  if (init.delayAfterReadyMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, init.delayAfterReadyMs);
   for (;;) {
     Atomics.wait(collective.ctrl, CTRL.command, seen);
     const now = Atomics.load(collective.ctrl, CTRL.command);

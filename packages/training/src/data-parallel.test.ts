@@ -7,7 +7,7 @@ import { encoderPreset } from '@task-agnostic/encoders';
 import { initBackend, tf } from '@task-agnostic/tf';
 import { SharedCollective, collectiveBytes, sliceOf } from './collective.js';
 import { parseTrainingConfig } from './config.js';
-import { DataParallelPool, forwardCpuMs, openDataParallel, resolveWorkers, type PartsRecipe } from './data-parallel.js';
+import { DataParallelPool, forwardCpuMs, openDataParallel, resolveWorkers, workerExecArgv, type PartsRecipe } from './data-parallel.js';
 import { buildParts, type TestRecipeArgs } from './dp-test-recipe.js';
 import { Harmoniser, HARMONISER_NAMES } from './harmoniser.js';
 import { gatherBatch } from './split.js';
@@ -47,6 +47,16 @@ describe('collective and worker count', () => {
     const c = new SharedCollective(new SharedArrayBuffer(collectiveBytes(layout)), layout, 0, 1000);
     // longer than one slot: reduced in chunks
     expect(Array.from(c.allReduce(Float64Array.from([1, 2, 3, 4, 5, 6])))).toEqual([1, 2, 3, 4, 5, 6]);
+    // the gradient form: parts written scaled into the slot, summed into float32
+    expect(Array.from(c.allReduceScaled([[1, 2], Float32Array.from([3])], 0.5, true)!)).toEqual([0.5, 1, 1.5]);
+    expect(Array.from(c.allReduceScaled([[1, 2, 3], [4, 5, 6]], 2, true)!)).toEqual([2, 4, 6, 8, 10, 12]);
+    expect(c.allReduceScaled([[1]], 1, false)).toBeNull();
+  });
+
+  it("drops inspector flags, and the TypeScript loader where the worker does not need one, from the workers' execArgv", () => {
+    const argv = ['--inspect=9229', '--import', 'tsx', '--max-old-space-size=4096', '--import=tsx/esm', '--loader', 'tsx', '-r', 'tsx/cjs', '--import', './other.mjs'];
+    expect(workerExecArgv(argv, false)).toEqual(['--max-old-space-size=4096', '--import', './other.mjs']);
+    expect(workerExecArgv(argv, true)).toEqual(['--import', 'tsx', '--max-old-space-size=4096', '--import=tsx/esm', '--loader', 'tsx', '-r', 'tsx/cjs', '--import', './other.mjs']);
   });
 
   it('rejects 0 workers and clamps more workers than cores with a message', () => {
@@ -110,6 +120,24 @@ describe('data-parallel training over worker threads', () => {
       parts.dispose();
     }
   }, 300_000);
+
+  it('does not miss the first step when a worker is descheduled right after reporting ready (the once-seen hang)', async () => {
+    const parts = buildParts(args);
+    // the first step is sent while the worker still sleeps: a worker that read the command count
+    // after its 'ready' took that step as seen and rank 0 waited until its timeout
+    const pool = await DataParallelPool.start(parts, { workers: 2, recipe: recipe(), maxBatch: 64, delayAfterReadyMs: 300, timeoutMs: 10_000 });
+    try {
+      const batch = gatherBatch(data.train, Array.from({ length: 32 }, (_, i) => i));
+      const h = () => new Harmoniser({ name: 'equal' }, parts.tasks.map((t) => t.kind));
+      const one = computeStepGradients(parts, batch, h(), 'parameter', new Rng('k'));
+      const two = pool!.computeStepGradients(parts, batch, h(), 'parameter', 'k');
+      expect(relDiff(two.grads.map((g) => new Float32Array(g!.dataSync())), one.grads.map((g) => new Float32Array(g!.dataSync())))).toBeLessThan(1e-5);
+      tf.dispose([...one.grads, ...two.grads].filter((g): g is tf.Tensor => g !== null));
+    } finally {
+      await pool?.close();
+      parts.dispose();
+    }
+  }, 60_000);
 
   it('trains to the one-thread weights within 1e-4', async () => {
     const run = async (workers: number) => {

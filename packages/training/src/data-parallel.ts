@@ -20,8 +20,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, Rng } from '@task-agnostic/core';
-import { currentBackend, tf } from '@task-agnostic/tf';
-import { DataParallelError, SharedCollective, collectiveBytes, sliceOf, CTRL } from './collective.js';
+import { KernelRunner, currentBackend, tf } from '@task-agnostic/tf';
+import { DataParallelError, SharedCollective, collectiveBytes, sliceOf, tensorValues, CTRL } from './collective.js';
 import type { Harmoniser } from './harmoniser.js';
 import { computeStepGradients, type GradientMode, type MultiTaskBatch, type MultiTaskParts, type StepGradients } from './step.js';
 
@@ -50,6 +50,8 @@ export interface DataParallelOptions {
   readonly startTimeoutMs?: number;
   /** Where messages go (fallback, clamping); default stderr. */
   readonly log?: (line: string) => void;
+  /** Test support: each worker sleeps this long after it reports ready (as if descheduled). */
+  readonly delayAfterReadyMs?: number;
 }
 
 /** The rank count to use: `requested` checked against the machine's cores. */
@@ -94,6 +96,38 @@ export function sharedRegions(buffer: SharedArrayBuffer, l: SharedLayout): { hea
   const header = new Uint8Array(buffer, cb, l.headerBytes);
   const data = new Float32Array(buffer, cb + l.headerBytes, l.dataLen);
   return { header, data, collectiveEnd: cb };
+}
+
+const TS_MODULE = /\.[mc]?tsx?$/;
+
+/**
+ * The worker's execArgv: the parent's without inspector flags, and without a TypeScript loader
+ * (`--import tsx`, `--loader tsx`, `--require tsx/cjs`) when the worker does not need one (a built
+ * entry and a JavaScript or built-in recipe; the entry from sources registers tsx itself): a
+ * loader costs each worker thread memory (peak RSS) and start-up time for nothing.
+ */
+export function workerExecArgv(execArgv: readonly string[], needsTsLoader: boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (a.startsWith('--inspect')) continue;
+    if (!needsTsLoader) {
+      const m = /^--(import|loader|experimental-loader|require)(?:=(.*))?$/.exec(a);
+      if (m) {
+        const value = m[2] ?? execArgv[i + 1] ?? '';
+        if (/^tsx(\/|$)/.test(value)) {
+          if (m[2] === undefined) i++;
+          continue;
+        }
+      }
+      if (a === '-r' && /^tsx(\/|$)/.test(execArgv[i + 1] ?? '')) {
+        i++;
+        continue;
+      }
+    }
+    out.push(a);
+  }
+  return out;
 }
 
 function workerEntry(): { file: string; entry?: string } {
@@ -162,11 +196,11 @@ export class DataParallelPool {
       const ready: Promise<void>[] = [];
       for (let r = 1; r < ranks; r++) {
         const w = new Worker(entry.file, {
-          execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
+          execArgv: workerExecArgv(process.execArgv, entry.entry === undefined && TS_MODULE.test(options.recipe.module)),
           // a step's JS garbage is small (tensors live in the engine): a smaller young generation
           // than the 48 MB default keeps each worker's resident memory down
           resourceLimits: { maxYoungGenerationSizeMb: 16 },
-          workerData: { entry: entry.entry, rank: r, buffer, layout, recipe: options.recipe, backend: currentBackend(), timeoutMs: options.timeoutMs ?? 120_000 },
+          workerData: { entry: entry.entry, rank: r, buffer, layout, recipe: options.recipe, backend: currentBackend(), timeoutMs: options.timeoutMs ?? 120_000, delayAfterReadyMs: options.delayAfterReadyMs ?? 0 },
         });
         workers.push(w);
         ready.push(
@@ -239,8 +273,10 @@ export class DataParallelPool {
     new DataView(this.header.buffer, this.header.byteOffset, 4).setUint32(0, json.length, true);
     this.header.set(json, 4);
     let at = 0;
+    // straight from the backend's memory (cpu, wasm: no copy in between)
+    const runner = KernelRunner.forCurrentBackend();
     for (const v of vars) {
-      this.data.set(v.dataSync() as Float32Array, at);
+      this.data.set(tensorValues(runner, v), at);
       at += v.size;
     }
     this.data.set(batch.x, at);

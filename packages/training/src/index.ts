@@ -33,8 +33,8 @@ export { pretrainEncoder, parsePretrainConfig, sslSourcesFromDataset, PretrainCo
 export type { PretrainConfig, PretrainConfigInput, PretrainEpoch, PretrainHooks, PretrainResult, SslObjective } from './pretrain.js';
 export { standardCurriculum, parseCurriculum, runCurriculum, metricConditionMet, CurriculumSchema, PhaseSchema, TransitionSchema } from './curriculum.js';
 export type { Curriculum, CurriculumInput, Phase, Transition, CurriculumRun, PhaseResult } from './curriculum.js';
-export { trainNewHead } from './transfer.js';
-export type { TransferResult } from './transfer.js';
+export { trainNewHead, embedSplit } from './transfer.js';
+export type { TransferResult, TransferOptions } from './transfer.js';
 export { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
 export { defaultComponents } from './model-components.js';
 export { trainModel, asTrainableEncoder } from './train-model.js';

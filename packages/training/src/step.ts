@@ -141,7 +141,7 @@ function weightedParameterStep(
     });
   }
   const out = variables.map((v) => grads[v.name] ?? null);
-  return { grads: collective ? reduceGradients(collective, out, collective.fraction) : out, losses, weights, gradNorms };
+  return { grads: collective ? reduceGradients(collective, out, collective.fraction, true) : out, losses, weights, gradNorms };
 }
 
 function flatten(gs: readonly (tf.Tensor | null | undefined)[], vars: readonly tf.Variable[]): tf.Tensor1D {
@@ -337,8 +337,10 @@ function representationStep(
       value.dispose();
       // dz already carries each slice's share, so the encoder's gradients are summed as they are
       const sv = shared.filter((v) => grads[v.name]);
-      const sg = collective ? reduceGradients(collective, sv.map((v) => grads[v.name]!), 1) : sv.map((v) => grads[v.name]!);
-      sv.forEach((v, k) => byName.set(v.name, sg[k]!));
+      const sg = collective ? reduceGradients(collective, sv.map((v) => grads[v.name]!), 1, true) : sv.map((v) => grads[v.name]!);
+      sv.forEach((v, k) => {
+        if (sg[k]) byName.set(v.name, sg[k]!);
+      });
     }
   } finally {
     (stage as HeadStage | null)?.dz.dispose();

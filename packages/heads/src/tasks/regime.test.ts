@@ -36,20 +36,21 @@ describe('regime task', () => {
   });
 
   it('HMM labeller: fitted on the training range, its labels agree with the true synthetic regimes', () => {
-    const m = generateSyntheticMarket({ bars: 8000, seed: 42 });
+    // 300-bar spells (the default is 720): ~33 spells in the 10,000 training bars for the HMM to fit
+    const m = generateSyntheticMarket({ bars: 12_000, seed: 42, meanRegimeBars: 300 });
     const task = regimeTask({ labeller: 'hmm', horizon: 64, hmmRestarts: 2 });
-    const s = task.fit(m.candles, 6000);
+    const s = task.fit(m.candles, 10_000);
     const again = JSON.parse(JSON.stringify(s));
     const l = task.labels(m.candles, again);
     let ok = 0;
     let n = 0;
-    for (let t = 6000; t < 8000 - 64; t++) {
+    for (let t = 10_000; t < 12_000 - 64; t++) {
       n++;
       if (l.targets[t] === m.regimes[t + 32]) ok++;
     }
     // out-of-sample rows: the label describes the window's regime
     expect(ok / n).toBeGreaterThan(0.7);
-    const b = task.baseline(m.candles, s, Array.from({ length: 500 }, (_, i) => 6500 + i));
+    const b = task.baseline(m.candles, s, Array.from({ length: 500 }, (_, i) => 10_500 + i));
     expect(b.map((x) => x.name)).toEqual(['majority', 'persistence']);
   });
 });

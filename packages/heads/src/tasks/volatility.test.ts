@@ -34,7 +34,8 @@ describe('volatility task', () => {
 
   it('reports persistence, EWMA, GARCH and train-mean baselines; GARCH beats the train mean on a GARCH-like market', () => {
     // seed 7: under the realistic defaults, seed 5's short test range is dominated by one jump
-    const m = generateSyntheticMarket({ bars: 3000, seed: 7 });
+    // 300-bar spells (the default is 720), so the 900 test rows see volatility change with the regime
+    const m = generateSyntheticMarket({ bars: 3000, seed: 7, meanRegimeBars: 300 });
     const task = volatilityTask({ horizon: 12 });
     const s = task.fit(m.candles, 2000) as { garch: { alpha: number; beta: number } };
     expect(s.garch.alpha + s.garch.beta).toBeLessThan(1);

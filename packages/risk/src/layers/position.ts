@@ -1,5 +1,5 @@
 import { kellyCap, positionSize, riskPerTradeSize, sizingTableMultiplier, volTargetSize } from '../sizing.js';
-import { stopLossPct } from '../stops.js';
+import { exitLevels } from '../stops.js';
 import type { LayerContext, LayerResult } from './types.js';
 import { approve, pct, shrinkTo, veto } from './types.js';
 
@@ -19,7 +19,7 @@ export function positionLayer(ctx: LayerContext): LayerResult {
     riskSize = r.sizeFraction;
     explain = r.explain;
   } else if (mode === 'riskPerTrade') {
-    const r = riskPerTradeSize(d.confidence, d.agreement, stopLossPct(ctx.regime, ctx.volatilityPercentile, p), ctx.exposure, p);
+    const r = riskPerTradeSize(d.confidence, d.agreement, exitLevels(ctx.regime, ctx.volatilityPercentile, d.outputs?.volatility?.expected, p).stopLossPct, ctx.exposure, p);
     riskSize = r.sizeFraction;
     explain = r.explain;
   } else if (p.sizingMethod === 'table') {
