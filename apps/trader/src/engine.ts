@@ -28,7 +28,7 @@ import { ExchangeVenue, PaperVenue, fillsOf, isTransientVenueError, type Executi
 export interface PortfolioView {
   positions(): readonly OpenPosition[];
   returns(symbol: SymbolId): ArrayLike<number> | undefined;
-  tradeReturns(): readonly number[];
+  tradeReturns(last?: number): readonly number[];
   /** Exit time of the last closed trade (the strategy layer's losing-streak pause runs from it). */
   lastTradeExitMs(): number | undefined;
 }
@@ -615,7 +615,7 @@ export class TradingEngine {
   private riskState(c: Candle, closeTs: number, pos: Position | undefined, accountError?: string): RiskState {
     const { portfolio, marketFeed, symbol } = this.o;
     const own = portfolio ? undefined : this.o.venue.trades();
-    const recent = portfolio ? portfolio.tradeReturns().slice(-20) : own!.slice(-20).map((t) => t.returnPct);
+    const recent = portfolio ? portfolio.tradeReturns(20) : own!.slice(-20).map((t) => t.returnPct);
     const lastTradeExitMs = portfolio ? portfolio.lastTradeExitMs() : own!.length ? own![own!.length - 1]!.exitMs : undefined;
     const okCalls = this.recentCalls.filter(Boolean).length;
     const onExchange = this.o.venue.kind === 'exchange' ? { unresolvedOrders: this.unresolved.size, ...(accountError !== undefined ? { accountError } : {}) } : {};

@@ -68,19 +68,27 @@ export class Portfolio implements PortfolioView {
   }
 
   /** Returns of the portfolio's closed trades, oldest first (paper: the account's; exchange: every venue's, by exit time). */
-  tradeReturns(): number[] {
-    if (this.paper) return this.paper.trades.map((t) => t.returnPct);
+  tradeReturns(last = Infinity): number[] {
+    if (this.paper) {
+      const ts = this.paper.trades;
+      return ts.slice(Math.max(0, ts.length - last)).map((t) => t.returnPct);
+    }
     return [...this.engines.values()]
       .flatMap((e) => e.o.venue.trades())
       .sort((a, b) => a.exitMs - b.exitMs)
+      .slice(-Math.min(last, Number.MAX_SAFE_INTEGER))
       .map((t) => t.returnPct);
   }
 
   /** Exit time of the portfolio's last closed trade (the strategy layer's losing-streak pause runs from it). */
   lastTradeExitMs(): number | undefined {
+    if (this.paper) {
+      // The paper account's trades are sorted by exit time.
+      const ts = this.paper.trades;
+      return ts.length ? ts[ts.length - 1]!.exitMs : undefined;
+    }
     let last: number | undefined;
-    const trades = this.paper ? this.paper.trades : [...this.engines.values()].flatMap((e) => e.o.venue.trades());
-    for (const t of trades) if (last === undefined || t.exitMs > last) last = t.exitMs;
+    for (const t of [...this.engines.values()].flatMap((e) => e.o.venue.trades())) if (last === undefined || t.exitMs > last) last = t.exitMs;
     return last;
   }
 

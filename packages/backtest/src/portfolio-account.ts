@@ -90,10 +90,22 @@ export class PortfolioAccount {
     return out;
   }
 
-  /** Every closed round trip of every symbol, by exit time (ties: symbol order). */
+  /**
+   * Every closed round trip of every symbol, by exit time (ties: symbol order). The merged list is
+   * kept and rebuilt only when a trade was added (trades are append-only), so a caller that reads it
+   * every candle pays nothing while no trade closes. Treat it as read-only.
+   */
   get trades(): Trade[] {
-    return this.list.flatMap((a) => a.trades).sort((x, y) => x.exitMs - y.exitMs);
+    let n = 0;
+    for (const a of this.list) n += a.trades.length;
+    if (n !== this.mergedCount) {
+      this.merged = this.list.flatMap((a) => a.trades).sort((x, y) => x.exitMs - y.exitMs);
+      this.mergedCount = n;
+    }
+    return this.merged;
   }
+  private merged: Trade[] = [];
+  private mergedCount = -1;
 
   /** Every fill of every symbol, by time (ties: symbol order, then fill order). */
   get fills(): Fill[] {

@@ -56,6 +56,30 @@ describe('runPortfolioBacktest', () => {
     expect(pf.trades).toEqual(one.trades);
   });
 
+  it('the merged trade list read every bar follows every new trade of every symbol (cached, never stale)', () => {
+    const m = generateSyntheticMarket({ bars: 600, seed: 9, interval: '1h' }).candles;
+    const seen: number[] = [];
+    const decide = (t: number, s: string, pf: PortfolioAccount): TradingDecision | null => {
+      if (s === 'A') seen.push(pf.trades.length);
+      if (t < 20 || t % 5 !== 0) return null;
+      const up = m.close[t]! > m.close[t - 10]!;
+      const d = { ...long(m.tsMs[t]!, 0.3), side: up ? 'long' : 'short', action: up ? 'buy' : 'sell', stopLossPct: 0.01, takeProfitPct: 0.01 } as TradingDecision;
+      return s === 'A' ? d : { ...d, side: up ? 'short' : 'long', action: up ? 'sell' : 'buy' };
+    };
+    const r = runPortfolioBacktest({ A: m, B: m }, decide, { interval: '1h', takerFeeRate: 0.00055 });
+    const byExit = [...r.bySymbol.A!.trades, ...r.bySymbol.B!.trades];
+    expect(r.trades.length).toBe(byExit.length);
+    expect(r.trades.length).toBeGreaterThan(20);
+    // What the decider saw at each bar is the number of trades closed before that bar, recomputed from scratch.
+    const exits = byExit.map((x) => x.exitMs).sort((a, b) => a - b);
+    const distinct = new Set(seen).size;
+    expect(distinct).toBeGreaterThan(10);
+    for (let t = 1; t < seen.length; t++) expect(seen[t]!).toBeGreaterThanOrEqual(seen[t - 1]!);
+    expect(seen[seen.length - 1]!).toBe(exits.filter((x) => x < m.tsMs[m.length - 1]!).length);
+    // Sorted by exit time, the same objects as the per-symbol lists.
+    for (let i = 1; i < r.trades.length; i++) expect(r.trades[i]!.exitMs).toBeGreaterThanOrEqual(r.trades[i - 1]!.exitMs);
+  });
+
   it('refuses series that are not aligned, naming the symbol and row', () => {
     const B2 = { ...B, tsMs: Float64Array.from([0, H, 3 * H, 4 * H]) };
     expect(() => runPortfolioBacktest({ A, B: B2 }, () => null, free)).toThrow(/B row 2 is at 10800000, A at 7200000: align the series first/);
