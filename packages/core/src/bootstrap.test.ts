@@ -27,7 +27,8 @@ describe('stationary bootstrap indices', () => {
     const counts = new Float64Array(10);
     for (let i = 0; i < n; i++) {
       if (i > 0 && idx[i] !== (idx[i - 1]! + 1) % n) breaks++;
-      counts[Math.floor((idx[i]! / n) * 10)]++;
+      const bin = Math.floor((idx[i]! / n) * 10);
+      counts[bin] = counts[bin]! + 1;
     }
     // A new block starts with probability 1/8 (a fresh start equal to prev + 1 is rare: 1/n).
     expect(n / (breaks + 1)).toBeGreaterThan(7.8);

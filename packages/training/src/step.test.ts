@@ -91,7 +91,7 @@ describe('multi-task step gradients', () => {
     // heads: each head only sees its own task's gradient, unweighted
     for (let k = nShared; k < vars.length; k++) got[k]!.forEach((v, e) => expect(v).toBeCloseTo(ref.grads.reduce((s, tg) => s + tg[k]![e]!, 0), 4));
     // the tasks really conflict here, otherwise this test would prove nothing
-    const dots = [[0, 1], [0, 2], [1, 2]].map(([i, j]) => flatTask[i]!.reduce((s, v, e) => s + v * flatTask[j]![e]!, 0));
+    const dots = ([[0, 1], [0, 2], [1, 2]] as const).map(([i, j]) => flatTask[i]!.reduce((s, v, e) => s + v * flatTask[j]![e]!, 0));
     expect(Math.min(...dots)).toBeLessThan(0);
   });
 
