@@ -5,6 +5,7 @@
 // need them skip with a printed reason; with TAT_REQUIRE_DATA=1 (set by .ci/run) a missing
 // folder is an error instead, so CI never skips them silently.
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,3 +62,16 @@ export function bybitFixture(name: string): string | null {
 export const hasRealData: boolean = dataDir !== null && existsSync(path.join(dataDir, 'candles'));
 export const hasFixtures: boolean = fixturesDir !== null && existsSync(path.join(fixturesDir, 'bybit'));
 if (!hasRealData) warnOnce('real data folder (TAT_DATA_DIR)');
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it; the probe socket is closed before returning). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -7,7 +7,7 @@
 // Nothing leaves 127.0.0.1: every manifest's publishConfig.registry is the local registry too.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './index.js';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,17 +55,6 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): 
   return out;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'tat-registry-'));
 let registry = '';
