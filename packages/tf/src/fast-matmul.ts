@@ -8,11 +8,13 @@
  * wrapper that (1) materialises transposed operands with the wasm Transpose kernel and calls the
  * original kernel with both flags false, and (2) folds a broadcast batch ([B,M,K] x [1,K,N]) into
  * one [1,B*M,K] x [1,K,N] product. Results are the same products (float32), every tfjs op and
- * gradient that reaches these kernels gains, and nothing else changes. Truly batched products
- * (attention's QK^T with B > 1 on both sides) keep the original kernel only with the flags
- * removed.
+ * gradient that reaches these kernels gains, and nothing else changes. (3) Before both, every
+ * product goes to the SIMD kernel of simd-matmul.ts where it runs (wasm with WebAssembly SIMD;
+ * faster than XNNPACK's path at this project's sizes, and no transpose is materialised); (1) and
+ * (2) are the fallback.
  */
 import { tf } from './tfjs.js';
+import { simdMatMul } from './simd-matmul.js';
 
 type KernelConfig = ReturnType<typeof tf.getKernel> & object;
 type KernelFunc = KernelConfig['kernelFunc'];
@@ -58,6 +60,14 @@ function wrap(kernelName: string, backendName: string): boolean {
     const inputs = args.inputs as Record<string, TensorInfo | undefined>;
     let a = inputs.a as TensorInfo;
     let b = inputs.b as TensorInfo;
+    {
+      // The SIMD kernel of simd-matmul.ts where it runs (every flag, batch and fused bias/relu).
+      const fused = kernelName === '_FusedMatMul';
+      const bias = fused ? (inputs.bias ?? null) : null;
+      const activation = fused ? String(attrs.activation ?? 'linear') : 'linear';
+      const out = fused && inputs.preluActivationWeights ? null : simdMatMul(a, b, !!attrs.transposeA, !!attrs.transposeB, bias, activation, backend);
+      if (out) return out as never;
+    }
     // Already a plain product (no flags, no broadcast batch to fold): the original kernel as is,
     // without the wrapper's per-call allocations (batch-1 inference runs many of these).
     if (!attrs.transposeA && !attrs.transposeB && !(a.shape.length === 3 && b.shape.length === 3 && a.shape[0]! > 1 && b.shape[0] === 1)) {

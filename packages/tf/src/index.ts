@@ -7,3 +7,6 @@ export { KernelRunner, gradientTapeActive } from './kernels.js';
 export type { TensorRef } from './kernels.js';
 export { temporalIm2col } from './im2col.js';
 export { glorotUniform, computeFans } from './init.js';
+export { multiHeadAttention, multiHeadAttentionReference, setFusedAttentionEnabled } from './attention.js';
+export { setSimdMatMulEnabled, simdMatMulEnabled, simdMatMulAvailable } from './simd-matmul.js';
+export { setFusedLayerNormEnabled } from './fused-layer-norm.js';

@@ -5,6 +5,7 @@
  */
 import { tf } from './tfjs.js';
 import { KernelRunner, gradientTapeActive } from './kernels.js';
+import { fusedLayerNorm, fusedLayerNormAvailable } from './fused-layer-norm.js';
 
 export type DenseActivation = 'linear' | 'relu';
 
@@ -57,6 +58,10 @@ export function layerNorm<R extends tf.Rank>(x: tf.Tensor<R>, gain: tf.Tensor1D,
     const y = k.add(g, bias);
     k.free(g);
     return k.toTensor<R>(y, x.shape);
+  }
+  // Training on wasm/cpu: one kernel each way with its own gradient (fused-layer-norm.ts).
+  if (gain.size === d && bias.size === d && gain.rank === 1 && bias.rank === 1 && !x.isDisposed && fusedLayerNormAvailable(x, gain, bias)) {
+    return fusedLayerNorm(x, gain, bias, eps);
   }
   return tf.tidy(() => {
     const axis = x.rank - 1;
