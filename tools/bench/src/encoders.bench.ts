@@ -26,6 +26,7 @@ import { buildEncoder, encoderPreset, parseEncoderConfig, type Encoder, type Enc
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { percentiles, printTable } from './data-dir.js';
+import { plainMatMulPeak, trainFlops } from './train-flops.js';
 
 // The model package (features, heads) only for the batch-1 rows' idleMinorGc, loaded by the parent
 // alone: a data-parallel child's peak RSS counts what training loads, not this script's other imports.
@@ -139,44 +140,7 @@ function measure(config: EncoderConfig): Figures {
   return { trainSps: B / (stepMs / 1000), stepMs, inferMedian: p.median, inferP99: p.p99, inferP99IdleGc: pg.p99, params };
 }
 
-// ---- analytic FLOPs (matrix products only; a training step ~ 3x the forward pass) ---------------
-const HEAD_FLOPS = HEADS.reduce((a, [, o]) => a + 2 * B * 64 * 32 + 2 * B * 32 * o, 0);
-function trainFlops(cfg: EncoderConfig): number | null {
-  const c = cfg as unknown as Record<string, number>;
-  if (cfg.type === 'transformer') {
-    const D = c.dModel!, P = c.patchLen!, N = Math.ceil(T / P), FF = c.ffDim!, L = c.numLayers!;
-    const layer = 2 * B * N * D * 3 * D + 2 * B * N * D * D + 2 * 2 * B * N * N * D + 2 * 2 * B * N * D * FF;
-    return 3 * (2 * B * N * P * F * D + L * layer + 2 * B * D * c.outputDim! + HEAD_FLOPS);
-  }
-  if (cfg.type === 'cnn' && c.numHeads === 0) {
-    const C = c.channels!, k = c.kernelSize ?? 3, nConv = (cfg as { dilations: number[] }).dilations.length;
-    let conv = 2 * B * T * k * F * C;
-    for (let i = 1; i < nConv; i++) conv += 2 * B * T * k * C * C;
-    return 3 * (conv + 2 * B * T * nConv * C * c.dModel! + 2 * B * c.dModel! * c.outputDim! + HEAD_FLOPS);
-  }
-  return null;
-}
-
-/**
- * The wasm (or current backend) plain 2-D matMul rate, [4096,256] x [256,256], GFLOP/s of process
- * CPU time (the best of 5 rounds of 5 products): the engine's limit per core, less exposed to other
- * jobs than wall time (which gave 0.41 GFLOP/s once); still read it from a quiet run only.
- */
-function plainMatMulPeak(): number {
-  const a = tf.randomNormal([4096, 256]);
-  const b = tf.randomNormal([256, 256]);
-  const run = () => tf.tidy(() => tf.matMul(a, b).dataSync());
-  for (let i = 0; i < 3; i++) run();
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 5; round++) {
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < 5; i++) run();
-    const c = process.cpuUsage(c0);
-    best = Math.min(best, (c.user + c.system) / 1000 / 5);
-  }
-  tf.dispose([a, b]);
-  return (2 * 4096 * 256 * 256) / (best / 1000) / 1e9;
-}
+// ---- analytic FLOPs and the plain-matMul peak: train-flops.ts (shared with kernels.bench.ts) ----
 
 // ---- PyTorch peer of the same architecture --------------------------------------------------------
 interface Peer {
