@@ -15,6 +15,7 @@
  */
 import { tf } from './tfjs.js';
 import { simdMatMul } from './simd-matmul.js';
+import { installSimdColumnSum } from './simd-column-sum.js';
 
 type KernelConfig = ReturnType<typeof tf.getKernel> & object;
 type KernelFunc = KernelConfig['kernelFunc'];
@@ -123,6 +124,7 @@ export function installFastMatMul(backendName = 'wasm'): boolean {
   if (WRAPPED.has(backendName)) return true;
   const ok1 = wrap('BatchMatMul', backendName);
   const ok2 = wrap('_FusedMatMul', backendName);
+  if (backendName === 'wasm') installSimdColumnSum(backendName);
   if (ok1 || ok2) WRAPPED.add(backendName);
   return ok1 || ok2;
 }

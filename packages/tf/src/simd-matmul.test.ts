@@ -119,6 +119,23 @@ describe('SIMD matMul (wasm)', () => {
     tf.dispose([q, k, v, w, ...on, ...off]);
   });
 
+  it('sums over every axis but the last (bias gradients) as the original Sum, within 1e-4', () => {
+    const x = tf.randomNormal([3, 256, 19], 0, 1, 'float32', 21);
+    for (const [axis, keep] of [[[0, 1], false], [[1, 0], true], [[-3, -2], false]] as [number[], boolean][]) {
+      const [on, off] = onOff(() => tf.sum(x, axis, keep));
+      expect(on.shape).toEqual(keep ? [1, 1, 19] : [19]);
+      expect(maxAbsDiff(on, off)).toBeLessThan(1e-4);
+      tf.dispose([on, off]);
+    }
+    // other reductions keep the original kernel
+    const [last, lastOff] = onOff(() => tf.sum(x, -1));
+    expect(maxAbsDiff(last, lastOff)).toBe(0);
+    // hand-computed
+    const h = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    expect(Array.from(tf.sum(h, 0).dataSync())).toEqual([9, 12]);
+    tf.dispose([x, last, lastOff, h]);
+  });
+
   it('leaves no tensor or backend record behind', () => {
     const a = tf.randomNormal([4, 6, 8]);
     const b = tf.randomNormal([4, 6, 8]);
