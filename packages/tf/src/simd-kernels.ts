@@ -1,11 +1,11 @@
 /**
- * A small-matrix product in WebAssembly SIMD (f32x4), working in place in the memory of the
- * tfjs wasm backend (the module's exported memory, imported by this one). tfjs-backend-wasm 4.22
- * runs a batched product (batch > 1 on both operands, e.g. attention's Q K^T and A V, forward and
- * backward) through a scalar loop at ~1.3-2.7 GFLOP/s; this kernel runs each batch member as a
- * register-tiled product (4 rows x 8 columns of accumulators, one splat of A and two vector loads
- * of B per step of the inner dimension), reading A through arbitrary strides (so transposed A
- * costs nothing) and B through a row stride (a transposed B is first packed into a scratch area).
+ * A matrix product in WebAssembly SIMD (f32x4), working in place in the memory of the tfjs wasm
+ * backend (the module's exported memory, imported by this one): register-tiled (4 rows x 8
+ * columns of accumulators, one splat of A and two vector loads of B per step of the inner
+ * dimension), reading A through arbitrary strides (so a transposed A costs nothing) and B through a
+ * row stride (a transposed B is first packed into a scratch area), bias and ReLU applied as each
+ * tile is stored. simd-matmul.ts runs every wasm product through it, attention.ts the per-head
+ * products of attention; softmaxBackward is attention's fused softmax gradient.
  *
  *   gemm(a, b, c, M, N, K, sAi, sAk, sB, sC, bias, relu):  C[i, j] = act(sum_k A(i, k) B(k, j) + bias[j])
  *     A(i, k) at a + i*sAi + k*sAk, B(k, j) at b + k*sB + 4j, C[i, j] at c + i*sC + 4j (bytes);
