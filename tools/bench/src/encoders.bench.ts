@@ -243,6 +243,7 @@ const DP_V8_CONFIGS: { name: string; nodeFlags: string[]; youngMb?: number }[] =
   { name: 'node defaults', nodeFlags: [] },
   { name: 'single-threaded GC', nodeFlags: ['--single-threaded-gc'] },
   { name: 'semi-space 32 MB', nodeFlags: ['--max-semi-space-size=32'], youngMb: 96 },
+  { name: 'one V8 platform thread', nodeFlags: ['--v8-pool-size=1'] },
 ];
 
 async function dataParallelChild(cfgJson: string, ranks: number, youngMb: number): Promise<void> {
