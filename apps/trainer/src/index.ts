@@ -26,7 +26,7 @@ export { runPaths } from './run-paths.js';
 export type { RunPaths } from './run-paths.js';
 export { compareOnWindows, compareSharpe, sharpeReport, backtestSharpe, barReturns, fmtInterval, annualisedNote, BOOTSTRAP_RESAMPLES } from './intervals.js';
 export type { WindowComparison, MetricSource, PointInterval, SharpeReport, SharpeDifference, BacktestSharpe } from './intervals.js';
-export { oosRanges, evaluateOos, warmupNeeded, oosLabel, oosRaw } from './oos.js';
+export { oosRanges, evaluateOos, warmupNeeded, oosLabel, oosRaw, seriesNameInModel } from './oos.js';
 export type { OosRange, OosEvaluation, OosTaskResult, OosRaw } from './oos.js';
 export { openOos, runOosEvaluate, runOosBacktest, printOosEvaluation } from './oos-run.js';
 export type { OosRequest, OpenedOos } from './oos-run.js';
