@@ -552,6 +552,9 @@ async function cmdLso(args: readonly string[]): Promise<number> {
   if (values.help) return help('lso');
   const dir = runDirArg(positionals, 'lso');
   const aloneEpochsFlag = values['alone-epochs'] as string | undefined;
+  if (aloneEpochsFlag !== undefined && aloneEpochsFlag !== 'match' && !/^[1-9]\d*$/.test(aloneEpochsFlag.trim())) {
+    throw new ConfigError(`--alone-epochs must be an integer >= 1 or 'match', got '${aloneEpochsFlag}'`, 'alone-epochs');
+  }
   const aloneEpochs = aloneEpochsFlag === 'match' ? 'matchSteps' : intFlag(aloneEpochsFlag, 'alone-epochs', 1);
   const aloneStride = intFlag(values['alone-stride'] as string | undefined, 'alone-stride', 1);
   const resamples = intFlag(values.resamples as string | undefined, 'resamples', 20);

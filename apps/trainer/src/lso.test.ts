@@ -11,6 +11,7 @@ import { resolveConfig, type TrainerConfig } from './config.js';
 import { blockBootstrap } from './bootstrap.js';
 import { epochsForSteps, evaluateLeaveSymbolsOut, printLso, readTrainingBudget, trainingSteps, type LsoReport } from './lso.js';
 import { trainStep, type TrainedRun } from './pipeline.js';
+import { runCli } from './commands.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'tat-lso-'));
 const dataDir = path.join(root, 'data');
@@ -127,6 +128,8 @@ describe('leave-symbols-out evaluation', () => {
     expect(out.join('\n')).toMatch(new RegExp(`universal: 1 training windows, 1 epochs, ${budget.steps} optimiser steps`));
     expect(out.join('\n')).toMatch(new RegExp(`alone CCCUSDT: ${aloneWindows} training windows, ${a.epochs} epochs, ${a.steps} optimiser steps, \\d+ CPU s .*\\(cap 2 epochs\\)`));
     await expect(evaluateLeaveSymbolsOut({ ...cfg, data: { ...cfg.data, holdout: ['CCCUSDT'] } }, run.result.model, { alone: true, aloneEpochs: 'matchSteps' })).rejects.toThrow(/needs the universal run's budget/);
+    await expect(runCli(['lso', run.paths.dir, '--alone-epochs', 'soon'])).rejects.toThrow(/--alone-epochs must be an integer >= 1 or 'match', got 'soon'/);
+    await expect(runCli(['lso', run.paths.dir, '--alone-epochs', '0'])).rejects.toThrow(/--alone-epochs must be an integer >= 1 or 'match', got '0'/);
   }, 120_000);
 });
 
