@@ -44,8 +44,8 @@ export type { RegimeTruthReport, RegimeTruthBySymbol, RegimeTruthInput } from '.
 export type { SyntheticTruth } from './data-source.js';
 export { screenSeries, seriesNeeds, splitCapacity, minBarsForFractions, describeRepairs } from './universe.js';
 export type { SeriesNeeds } from './universe.js';
-export { evaluateLeaveSymbolsOut, printLso } from './lso.js';
-export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoOptions } from './lso.js';
+export { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, trainingSteps, epochsForSteps } from './lso.js';
+export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoOptions, TrainingBudget, AloneBudget } from './lso.js';
 export { blockBootstrap, difference } from './bootstrap.js';
 export type { Difference } from './bootstrap.js';
 export { loadRunModel } from './load-run.js';
