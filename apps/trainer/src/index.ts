@@ -1,7 +1,7 @@
 export { runCli, main, HELP } from './commands.js';
 export { stagingPaths, openStaging, publishRun, runFingerprint, type Staging } from './run-folder.js';
 export { validateConfigSections } from './config-sections.js';
-export { PRESETS, PRESET_TASKS, QUICK_TASKS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge, describeSymbols, UNIVERSAL_HOLDOUT } from './config.js';
+export { PRESETS, PRESET_TASKS, QUICK_TASKS, UNIVERSAL_TASKS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge, describeSymbols, UNIVERSAL_HOLDOUT } from './config.js';
 export { multiTimeframeFeatures, MULTI_TIMEFRAME_EXTRAS, baselineInputFeatures, BASELINE_INPUT_EXTRAS } from './feature-presets.js';
 export type { TrainerConfig, TrainerConfigInput } from './config.js';
 export { loadData, parseCandleFileName, assertOneInterval } from './data-source.js';
@@ -26,7 +26,7 @@ export { runPaths } from './run-paths.js';
 export type { RunPaths } from './run-paths.js';
 export { compareOnWindows, compareSharpe, sharpeReport, backtestSharpe, barReturns, fmtInterval, annualisedNote, BOOTSTRAP_RESAMPLES } from './intervals.js';
 export type { WindowComparison, MetricSource, PointInterval, SharpeReport, SharpeDifference, BacktestSharpe } from './intervals.js';
-export { oosRanges, evaluateOos, warmupNeeded, oosLabel, oosRaw } from './oos.js';
+export { oosRanges, evaluateOos, warmupNeeded, oosLabel, oosRaw, seriesNameInModel } from './oos.js';
 export type { OosRange, OosEvaluation, OosTaskResult, OosRaw } from './oos.js';
 export { openOos, runOosEvaluate, runOosBacktest, printOosEvaluation } from './oos-run.js';
 export type { OosRequest, OpenedOos } from './oos-run.js';
@@ -44,8 +44,8 @@ export type { RegimeTruthReport, RegimeTruthBySymbol, RegimeTruthInput } from '.
 export type { SyntheticTruth } from './data-source.js';
 export { screenSeries, seriesNeeds, splitCapacity, minBarsForFractions, describeRepairs } from './universe.js';
 export type { SeriesNeeds } from './universe.js';
-export { evaluateLeaveSymbolsOut, printLso } from './lso.js';
-export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoOptions } from './lso.js';
+export { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, trainingSteps, epochsForSteps } from './lso.js';
+export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoOptions, TrainingBudget, AloneBudget } from './lso.js';
 export { blockBootstrap, difference } from './bootstrap.js';
 export type { Difference } from './bootstrap.js';
 export { loadRunModel } from './load-run.js';
