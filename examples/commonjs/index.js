@@ -1,5 +1,5 @@
 // CommonJS: require() the packages. Errors keep their class across copies (isConfigError).
-// zod is the packages' peer: this project brings zod 4, whose `zod/v3` the packages use.
+// zod is the packages' peer: this project brings zod 4.1.8 (the lowest zod 4 of their range), whose `zod/v3` they use.
 const { generateSyntheticMarket, isConfigError, ConfigError, parseWithSchema } = require('@task-agnostic/core');
 const fusion = require('@task-agnostic/fusion');
 const risk = require('@task-agnostic/risk');

@@ -4,7 +4,7 @@
 // `publint --strict`, and its types resolved from CommonJS and ESM with `attw` (node16 and
 // bundler resolution). Then the examples/ projects install the packed tarballs, outside the
 // workspace, and run: import, require, a TypeScript CommonJS project, and the two CLIs; each install
-// holds one zod (the packages' peer: zod 4 in two examples, 3.25.0, the range's lowest, in one).
+// holds one zod (the packages' peer: 3.25.76 and 4.1.8, the lowest of each major of the range, and the newest 4).
 //   node tools/scripts/check-packages.mjs [--no-examples | --examples-only] [--keep]
 // Exits 1 on any problem; prints one line per check and a summary line.
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 // A TypeScript project that compiles to CommonJS: the packages' .d.cts types must resolve, zod's
-// among them. This project pins zod 3.25.0, the lowest the packages' peer range admits.
+// among them. This project pins zod 3.25.76, the lowest zod 3 the packages' peer range admits.
 import { generateSyntheticMarket, isConfigError, parseWithSchema, type CandleColumns } from '@task-agnostic/core';
 import { parseBacktestConfig, runSignalBacktest, type BacktestConfig, type BacktestResult } from '@task-agnostic/backtest';
 import { z } from 'zod/v3';
