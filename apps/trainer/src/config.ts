@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ConfigError, INTERVALS, parseWithSchema } from '@task-agnostic/core';
 import { baselineInputFeatures, multiTimeframeFeatures } from './feature-presets.js';
 import { validateConfigSections } from './config-sections.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ConfigError, configErrorFromZod } from '@task-agnostic/core';
 
 const period = (def: number, min = 1) => z.number().int().min(min).max(10_000).default(def);

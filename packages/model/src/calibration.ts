@@ -6,7 +6,7 @@
  * JSON data; artifacts without them (format version 1) load as identity calibration and no fitted
  * policy (the fusions' seed thresholds).
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 const finite = z.number().finite();
 

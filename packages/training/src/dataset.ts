@@ -16,7 +16,7 @@
  */
 import type { CandleColumns } from '@task-agnostic/core';
 import { concatColumns, ConfigError, DataError, sliceColumns } from '@task-agnostic/core';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { zodToConfigError } from './config.js';
 import type { FeatureMatrixLike, FeaturePipeline, NormalizerLike, TaskLabelsLike, TaskStateLike, TrainableTask } from './contracts.js';
 import type { MultiTaskSplit } from './split.js';
