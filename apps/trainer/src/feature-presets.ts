@@ -45,3 +45,23 @@ export function baselineInputFeatures(): FeatureSetConfigInput {
 function defaultFeaturesWith(...extras: readonly (readonly FeatureSpecInput[])[]): FeatureSetConfigInput {
   return { version: 1, features: [...DEFAULT_FEATURE_SET.features, ...extras.flat()] };
 }
+
+/**
+ * What the regime task's persistence baseline knows, causally: the statistics its HMM labeller reads
+ * from the trailing window (t-64, t] (trend t-statistic, median log range of the window and of its
+ * 8 central bars) and the label itself, as the fitted HMM's 5 regime probabilities (`regime_hmm`,
+ * whose HMM is fitted on the training range when training starts; its argmax is the label of row
+ * t-64, tested in packages/training). Direction's and risk's persistence inputs are in
+ * BASELINE_INPUT_EXTRAS already (the trailing 24-bar return, drawdown and realised volatility).
+ */
+export const REGIME_LABEL_EXTRAS = [
+  { kind: 'trend_tstat', period: 64 },
+  { kind: 'median_log_range', period: 64 },
+  { kind: 'median_log_range', period: 8, lag: 28 },
+  { kind: 'regime_hmm', period: 64 },
+] as const;
+
+/** baselineInputFeatures() followed by REGIME_LABEL_EXTRAS (64 columns, warm-up 200 bars). */
+export function labelInputFeatures(): FeatureSetConfigInput {
+  return { version: 1, features: [...DEFAULT_FEATURE_SET.features, ...MULTI_TIMEFRAME_EXTRAS, ...BASELINE_INPUT_EXTRAS, ...REGIME_LABEL_EXTRAS] };
+}

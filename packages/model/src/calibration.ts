@@ -13,7 +13,7 @@ const finite = z.number().finite();
 /** One head's calibration: out'[j] = scale[j] x out[j] + shift[j] on its raw outputs (see @task-agnostic/heads calibration). */
 export const headCalibrationSchema = z
   .object({
-    method: z.enum(['identity', 'temperature', 'vector', 'gaussian-spread', 'affine']),
+    method: z.enum(['identity', 'temperature', 'vector', 'gaussian-spread', 'gaussian-shrink', 'affine']),
     scale: z.array(finite).min(1),
     shift: z.array(finite).min(1),
   })
