@@ -85,4 +85,34 @@ describe('per-step work of a long portfolio run does not grow with its history',
     for (const e of pf.engines.values()) e.flush();
     journal.close();
   });
+
+  it("writes every symbol's latency batch in one commit (one fsync per batch, not one per symbol)", async () => {
+    const markets = SYMBOLS.map((_s, k) => generateSyntheticMarket({ bars: 450, seed: 31 + k, interval: '1h', startMs: Date.UTC(2024, 0, 1), startPrice: 100 * (k + 1) }).candles);
+    const journal = Journal.open(path.join(mkdtempSync(path.join(tmpdir(), 'tat-pf-growth-')), 'j.db'), { synchronous: 'normal' });
+    const cfg = parseTraderConfig({ symbols: SYMBOLS, statusEvery: 0, risk, account: { initialEquity: 10_000 } });
+    const pf = createPortfolio({ config: cfg, journal, logger: quiet, runTag: 'growth', predictorFor: nullPredictor, fuseFor: (s) => flipper(SYMBOLS.indexOf(s)) });
+    await pf.recover();
+    // Latency rows per commit that wrote any.
+    const perCommit: number[] = [];
+    let rows = 0;
+    const tx = journal.transaction.bind(journal);
+    journal.transaction = <T>(fn: () => T): T => {
+      rows = 0;
+      const r = tx(fn);
+      if (rows) perCommit.push(rows);
+      return r;
+    };
+    const rec = journal.recordLatency.bind(journal);
+    journal.recordLatency = (stage: string, ms: number) => {
+      rows++;
+      rec(stage, ms);
+    };
+    for (let i = 0; i < 450; i++) await pf.step(new Map(SYMBOLS.map((s, k) => [s, { candle: at(markets[k]!, i), receivedAt: performance.now() }])));
+    // 10 stages per candle, 3 symbols: a batch of 1,000 rows per symbol is due every 100 steps (or after 5 s).
+    expect(perCommit.length).toBeGreaterThanOrEqual(4);
+    // Every commit holds all three symbols' rows of the same steps (a commit per symbol would hold 1,000).
+    for (const n of perCommit) expect(n % 30).toBe(0);
+    expect(perCommit.reduce((a, b) => a + b, 0)).toBe(journal.all<{ n: number }>('SELECT COUNT(*) AS n FROM latencies')[0]!.n);
+    journal.close();
+  });
 });
