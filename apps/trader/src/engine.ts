@@ -133,6 +133,21 @@ export interface PreparedCandle {
 }
 
 /**
+ * A portfolio step's housekeeping after its sends: when any engine's latency batch is due, every
+ * engine's rows in ONE transaction (one fsync, not one per symbol in the same step: their batches
+ * fill up together), then the WAL checkpoint (when due).
+ */
+export function flushLatencyOf(journal: Journal, engines: readonly TradingEngine[]): void {
+  const now = performance.now();
+  if (engines.some((e) => e.latencyRowsHeld > 0) && engines.some((e) => e.latencyDue(now))) {
+    journal.transaction(() => {
+      for (const e of engines) e.writeLatency();
+    });
+  }
+  journal.checkpoint();
+}
+
+/**
  * Writes prepared candles in ONE journal transaction (one fsync with synchronous=FULL): a single
  * engine writes its candle alone, a portfolio step every symbol's at once. After it returns the
  * rows are durable and the orders they describe may be sent.
@@ -526,8 +541,13 @@ export class TradingEngine {
     }
   }
 
-  /** After the send: counters, latencies, the observer, the status line; the candle's result. */
-  completeCandle(p: PreparedCandle): CandleResult {
+  /**
+   * After the send: counters, latencies, the observer, the status line; the candle's result. Then,
+   * off the decision path, the latency batch (when due) and the WAL checkpoint, unless
+   * `callerWritesLatency`: a portfolio step writes every engine's batch in one transaction itself
+   * (flushLatencyOf) and checkpoints once.
+   */
+  completeCandle(p: PreparedCandle, callerWritesLatency = false): CandleResult {
     const { venue, logger, symbol } = this.o;
     const { c, t0, pred, decision, verdict, target, fills, history } = p;
     const [tStart, t1, t2, t3, tBar, t4] = p.marks;
@@ -574,9 +594,10 @@ export class TradingEngine {
     if (every > 0 && this.stats.candles % every === 0) this.o.onStatus?.(this.statusLine());
     // Off the decision path (the order is out): latency rows in batches, and the WAL checkpoint.
     // Latencies are diagnostics, not state: kill -9 may lose the last batch, nothing a restart needs.
-    const now = performance.now();
-    if (this.pendingLatency.length >= LATENCY_BATCH_ROWS || now - this.lastLatencyFlush >= LATENCY_FLUSH_MS) this.flush();
-    this.o.journal.checkpoint();
+    if (!callerWritesLatency) {
+      if (this.latencyDue()) this.flush();
+      this.o.journal.checkpoint();
+    }
     return { decision, verdict, target, decisionToSendMs: Number.isNaN(p.sendAt) ? NaN : e2e };
   }
 
@@ -650,10 +671,26 @@ export class TradingEngine {
 
   /** Writes latencies still held in memory (done in batches after the sends, and on shutdown). */
   flush(): void {
+    if (this.pendingLatency.length) this.o.journal.transaction(() => this.writeLatency());
+    else this.lastLatencyFlush = performance.now();
+  }
+
+  /** Latency rows held in memory, not written yet. */
+  get latencyRowsHeld(): number {
+    return this.pendingLatency.length;
+  }
+
+  /** Whether the latency rows held should be written now: 1,000 of them, or 5 s since the last write. */
+  latencyDue(now = performance.now()): boolean {
+    return this.pendingLatency.length >= LATENCY_BATCH_ROWS || now - this.lastLatencyFlush >= LATENCY_FLUSH_MS;
+  }
+
+  /** Writes the latency rows held (call inside a journal transaction: see flushLatencyOf). */
+  writeLatency(): void {
     this.lastLatencyFlush = performance.now();
     const rows = this.pendingLatency;
     this.pendingLatency = [];
-    if (rows.length) this.o.journal.transaction(() => rows.forEach(([s, ms]) => this.o.journal.recordLatency(s, ms)));
+    for (const [s, ms] of rows) this.o.journal.recordLatency(s, ms);
   }
 
   /**

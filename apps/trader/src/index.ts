@@ -3,7 +3,7 @@ export { JournalLockError, lockJournal } from './journal-lock.js';
 export type { JournalOrder, JournalOrderStatus, JournalTarget, JournalDecision, TargetKind, StageLatency } from './journal.js';
 export { loadCredentials, maskKey, redactCredentials, KEY_ENV, SECRET_ENV } from './credentials.js';
 export type { Credentials } from './credentials.js';
-export { TradingEngine, targetFor, previewOrder, writePrepared } from './engine.js';
+export { TradingEngine, targetFor, previewOrder, writePrepared, flushLatencyOf } from './engine.js';
 export type { CandlePredictor, Fuse, EngineOptions, EngineStats, CandleResult, PortfolioView, PreparedCandle } from './engine.js';
 export { UnresolvedOrders } from './unresolved-orders.js';
 export type { UnresolvedOrder } from './unresolved-orders.js';

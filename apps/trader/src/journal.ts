@@ -123,8 +123,13 @@ CREATE TABLE IF NOT EXISTS risk_layers (
 );
 CREATE INDEX IF NOT EXISTS targets_candle ON targets(symbol, candle_ts);
 CREATE INDEX IF NOT EXISTS orders_status ON orders(status);
-CREATE INDEX IF NOT EXISTS latencies_stage ON latencies(stage, ms);
 `;
+/**
+ * Indexes of earlier versions dropped when a writer opens the journal. latencies_stage (stage, ms)
+ * took every latency row at a random place: a batch of 1,000 rows rewrote up to 1,000 index pages,
+ * more the longer the run (latencyStats sorts in memory instead).
+ */
+const DROPPED_INDEXES = ['latencies_stage'] as const;
 
 function json(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x));
@@ -182,6 +187,7 @@ export class Journal {
   private file = '';
   private checkpointCount = 0;
   private lastCheckpointAt = 0;
+  private lastCheckpointFrames = 0;
 
   private constructor(db: Database.Database, readonly readOnly = false) {
     this.db = db;
@@ -213,9 +219,6 @@ export class Journal {
       position: db.prepare('INSERT INTO position_changes (symbol, ts_ms, side, qty, entry_price, cause) VALUES (?,?,?,?,?,?)'),
       event: db.prepare('INSERT INTO events (ts_ms, kind, data_json) VALUES (?,?,?)'),
       latency: db.prepare('INSERT INTO latencies (stage, ms) VALUES (?, ?)'),
-      count: db.prepare('SELECT COUNT(*) AS n FROM latencies WHERE stage = ?'),
-      nth: db.prepare('SELECT ms FROM latencies WHERE stage = ? ORDER BY ms LIMIT 1 OFFSET ?'),
-      stages: db.prepare('SELECT DISTINCT stage FROM latencies'),
       target: db.prepare(
         'INSERT OR IGNORE INTO targets (client_order_id, symbol, candle_ts, kind, side, size_fraction, stop_loss_pct, take_profit_pct) VALUES (?,?,?,?,?,?,?,?)',
       ),
@@ -289,6 +292,7 @@ export class Journal {
         if (!readOnly) {
           try {
             db.exec(SCHEMA); // adds the ADDED_TABLES an older journal lacks (every other table is there: checked above)
+            for (const ix of DROPPED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${ix}`);
           } catch (err) {
             throw new DataError(`cannot update journal ${file}: ${sqliteMessage(err)}`);
           }
@@ -431,12 +435,22 @@ export class Journal {
     this.st.latency!.run(stage, ms);
   }
 
-  /** Median and 99th percentile of each stage's latency (nearest rank). */
+  /**
+   * Median and 99th percentile of each stage's latency (nearest rank). One pass over the table, sorted
+   * in memory (there is no index on the values: it made every latency batch rewrite pages all over it).
+   */
   latencyStats(): Record<string, StageLatency> {
+    const byStage = new Map<string, number[]>();
+    for (const [stage, ms] of this.db.prepare('SELECT stage, ms FROM latencies').raw().iterate() as IterableIterator<[string, number]>) {
+      let a = byStage.get(stage);
+      if (!a) byStage.set(stage, (a = []));
+      a.push(ms);
+    }
     const out: Record<string, StageLatency> = {};
-    for (const { stage } of this.st.stages!.all() as { stage: string }[]) {
-      const n = (this.st.count!.get(stage) as { n: number }).n;
-      const at = (q: number): number => (this.st.nth!.get(stage, Math.min(n - 1, Math.floor(q * (n - 1)))) as { ms: number }).ms;
+    for (const stage of [...byStage.keys()].sort()) {
+      const s = Float64Array.from(byStage.get(stage)!).sort();
+      const n = s.length;
+      const at = (q: number): number => s[Math.min(n - 1, Math.floor(q * (n - 1)))]!;
       out[stage] = { n, p50: at(0.5), p99: at(0.99) };
     }
     return out;
@@ -515,9 +529,13 @@ export class Journal {
     return r;
   }
 
-  /** Transactions committed through this handle (each one fsync with synchronous=FULL), and WAL checkpoints run. */
-  get writeStats(): { commits: number; checkpoints: number } {
-    return { commits: this.commitCount, checkpoints: this.checkpointCount };
+  /**
+   * Transactions committed through this handle (each one fsync with synchronous=FULL), WAL
+   * checkpoints run, and the pages (WAL frames) written since the checkpoint before the last one:
+   * checkpoint(true) before and after some work gives the pages that work wrote.
+   */
+  get writeStats(): { commits: number; checkpoints: number; lastCheckpointFrames: number } {
+    return { commits: this.commitCount, checkpoints: this.checkpointCount, lastCheckpointFrames: this.lastCheckpointFrames };
   }
 
   /**
@@ -528,7 +546,8 @@ export class Journal {
    */
   checkpoint(force = false): boolean {
     if (this.readOnly || (!force && this.commitCount - this.lastCheckpointAt < CHECKPOINT_EVERY_COMMITS)) return false;
-    this.db.pragma('wal_checkpoint(PASSIVE)');
+    const r = this.db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+    this.lastCheckpointFrames = r[0]?.log ?? 0;
     this.lastCheckpointAt = this.commitCount;
     this.checkpointCount++;
     return true;

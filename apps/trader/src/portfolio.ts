@@ -10,7 +10,7 @@
 import type { PortfolioAccount } from '@task-agnostic/backtest';
 import type { Candle, SymbolId } from '@task-agnostic/core';
 import type { OpenPosition } from '@task-agnostic/risk';
-import { writePrepared, type CandleResult, type PortfolioView, type PreparedCandle, type TradingEngine } from './engine.js';
+import { flushLatencyOf, writePrepared, type CandleResult, type PortfolioView, type PreparedCandle, type TradingEngine } from './engine.js';
 import { PaperVenue } from './venue.js';
 
 interface Pending {
@@ -170,7 +170,9 @@ export class Portfolio implements PortfolioView {
       const rows = prepared.filter((p): p is PreparedCandle => p !== null);
       if (rows.length) writePrepared(journal!, rows);
       for (let k = 0; k < order.length; k++) if (prepared[k]) await this.engine(order[k]!).sendPrepared(prepared[k]!);
-      for (let k = 0; k < order.length; k++) out.push(prepared[k] ? this.engine(order[k]!).completeCandle(prepared[k]!) : null);
+      for (let k = 0; k < order.length; k++) out.push(prepared[k] ? this.engine(order[k]!).completeCandle(prepared[k]!, true) : null);
+      // Off the decision path: every engine's latency rows in one transaction when due, and the WAL checkpoint.
+      flushLatencyOf(journal!, order.map((s) => this.engine(s)));
     }
     this.stepsDone++;
     return out;

@@ -91,21 +91,57 @@ export class PortfolioAccount {
   }
 
   /**
-   * Every closed round trip of every symbol, by exit time (ties: symbol order). The merged list is
-   * kept and rebuilt only when a trade was added (trades are append-only), so a caller that reads it
-   * every candle pays nothing while no trade closes. Treat it as read-only.
+   * Every closed round trip of every symbol, by exit time (ties: symbol order, then each symbol's
+   * own order): the order of a stable sort of all symbols' trades by exit time. Kept incrementally:
+   * a read places only the trades closed since the last read (each moved back past the few merged
+   * trades that sort after it, usually none), so a caller that reads it every candle pays for the
+   * new trades, not for the whole history. It is a live view: the same array grows as trades close
+   * (copy it to keep a snapshot). Treat it as read-only.
    */
   get trades(): Trade[] {
-    let n = 0;
-    for (const a of this.list) n += a.trades.length;
-    if (n !== this.mergedCount) {
-      this.merged = this.list.flatMap((a) => a.trades).sort((x, y) => x.exitMs - y.exitMs);
-      this.mergedCount = n;
+    for (let k = 0; k < this.list.length; k++) {
+      const a = this.list[k]!;
+      const from = this.mergedPer[k] ?? 0;
+      const len = a.tradeLog.length;
+      if (len === from) continue;
+      const ts = a.trades; // the ledger's own cache: builds the new rows only
+      for (let i = from; i < len; i++) this.place(ts[i]!, k, i);
+      this.mergedPer[k] = len;
     }
     return this.merged;
   }
-  private merged: Trade[] = [];
-  private mergedCount = -1;
+  private readonly merged: Trade[] = [];
+  /** Per merged trade: its symbol's index and its index in that symbol's list (the sort's tie-breaks). */
+  private readonly mergedSym: number[] = [];
+  private readonly mergedSeq: number[] = [];
+  private readonly mergedPer: number[] = [];
+  /**
+   * @internal The merge's work so far: trades placed, and merged trades moved to make room for one
+   * that sorts before them. Both stay proportional to the number of trades (tests check it).
+   */
+  readonly tradeMergeWork = { placed: 0, moved: 0 };
+
+  /** Insertion from the end by (exit time, symbol index, index in the symbol's list). */
+  private place(t: Trade, k: number, i: number): void {
+    const m = this.merged;
+    const ms = this.mergedSym;
+    const mq = this.mergedSeq;
+    let j = m.length;
+    while (j > 0) {
+      const x = m[j - 1]!;
+      const after = x.exitMs > t.exitMs || (x.exitMs === t.exitMs && (ms[j - 1]! > k || (ms[j - 1] === k && mq[j - 1]! > i)));
+      if (!after) break;
+      m[j] = x;
+      ms[j] = ms[j - 1]!;
+      mq[j] = mq[j - 1]!;
+      j--;
+      this.tradeMergeWork.moved++;
+    }
+    m[j] = t;
+    ms[j] = k;
+    mq[j] = i;
+    this.tradeMergeWork.placed++;
+  }
 
   /** Every fill of every symbol, by time (ties: symbol order, then fill order). */
   get fills(): Fill[] {
