@@ -63,5 +63,5 @@ export const REGIME_LABEL_EXTRAS = [
 
 /** baselineInputFeatures() followed by REGIME_LABEL_EXTRAS (64 columns, warm-up 200 bars). */
 export function labelInputFeatures(): FeatureSetConfigInput {
-  return { version: 1, features: [...DEFAULT_FEATURE_SET.features, ...MULTI_TIMEFRAME_EXTRAS, ...BASELINE_INPUT_EXTRAS, ...REGIME_LABEL_EXTRAS] };
+  return defaultFeaturesWith(MULTI_TIMEFRAME_EXTRAS, BASELINE_INPUT_EXTRAS, REGIME_LABEL_EXTRAS);
 }
