@@ -41,7 +41,7 @@ export { trainModel, asTrainableEncoder } from './train-model.js';
 export type { TrainModelConfig, TrainModelResult, TaskEvaluation, SeriesEvaluation } from './train-model.js';
 export { taskLoss } from './step.js';
 export { modelParts, datasetForModel, evaluateTest } from './model-evaluation.js';
-export { calibrateModel } from './calibrate.js';
+export { calibrateModel, timeFolds } from './calibrate.js';
 export type { CalibrationReport, HeadCalibrationReport, SplitScore } from './calibrate.js';
 export { DataParallelPool, openDataParallel, resolveWorkers, forwardCpuMs, MIN_ROWS_PER_RANK, MIN_AUTO_FORWARD_MS_PER_RANK } from './data-parallel.js';
 export type { PartsRecipe, DataParallelOptions } from './data-parallel.js';
