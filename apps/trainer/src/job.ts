@@ -44,7 +44,7 @@ export interface ProbePayload {
   readonly value?: unknown;
 }
 
-function probe(p: ProbePayload): { value: unknown; spins: number } {
+function probe(p: ProbePayload): { value: unknown; spins: number; execArgv: string[] } {
   if (p.fail) throw new Error(p.fail);
   const until = Date.now() + (p.busyMs ?? 0);
   let spins = 0;
@@ -53,7 +53,7 @@ function probe(p: ProbePayload): { value: unknown; spins: number } {
     for (let i = 0; i < 10_000; i++) x += Math.sqrt(i + x) % 1;
     spins++;
   }
-  return { value: p.value ?? null, spins: spins + (x < 0 ? 1 : 0) };
+  return { value: p.value ?? null, spins: spins + (x < 0 ? 1 : 0), execArgv: process.execArgv };
 }
 
 const JOB_ID = /^[A-Za-z0-9_-]{1,200}$/;

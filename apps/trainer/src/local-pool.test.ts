@@ -41,4 +41,18 @@ describe('local pool', () => {
     expect(lines.join('\n')).toMatch(/exited \(SIGKILL\) during the job; starting it again/);
     expect((await other).ok).toBe(true);
   });
+
+  it('starts its processes with the extra Node flags it was given, and refuses a flag without --', async () => {
+    const pool = new LocalPool({ processes: 1, execArgv: ['--single-threaded', '--max-semi-space-size=32'] });
+    pools.push(pool);
+    const out = await pool.run({ id: 'flags', kind: 'probe', payload: {} });
+    expect(out.ok).toBe(true);
+    const argv = out.ok ? (out.result as { execArgv: string[] }).execArgv : [];
+    expect(argv).toEqual(expect.arrayContaining(['--single-threaded', '--max-semi-space-size=32']));
+    const plain = new LocalPool({ processes: 1 });
+    pools.push(plain);
+    const o2 = await plain.run({ id: 'noflags', kind: 'probe', payload: {} });
+    expect(o2.ok ? (o2.result as { execArgv: string[] }).execArgv : ['?']).not.toContain('--single-threaded');
+    expect(() => new LocalPool({ execArgv: ['single-threaded'] })).toThrow(/'single-threaded' must start with --/);
+  });
 });

@@ -7,7 +7,11 @@
 //    processes vs 1 (goal >= 1.7x). Wall time, the trials' CPU time and the load average are
 //    printed: on a shared machine the wall-time ratio says more about the neighbours than about the
 //    pool, and CPU time per trial shows whether the trials themselves got slower.
-// Flags: --trials N (default 8), --epochs N (default 2), --probes N (default 50), --skip-sweep, --skip-queue.
+//    With --worker-flags "--single-threaded" (any Node/V8 flags of the worker processes, the same on
+//    both sides) each trial really runs on one thread: by default V8's garbage collector also works
+//    on helper threads, so one trial process already uses more than one core.
+// Flags: --trials N (default 8), --epochs N (default 2), --probes N (default 50), --skip-sweep, --skip-queue,
+//        --worker-flags "<flags>".
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -24,6 +28,8 @@ const flag = (name: string, def: number): number => {
 const TRIALS = flag('trials', 8);
 const EPOCHS = flag('epochs', 2);
 const PROBES = flag('probes', 50);
+const wf = argv.indexOf('--worker-flags');
+const WORKER_FLAGS = wf >= 0 ? (argv[wf + 1] ?? '').split(/\s+/).filter(Boolean) : [];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -117,7 +123,7 @@ async function sweepSpeedup(): Promise<void> {
   let wall1 = 0;
   for (const n of [1, 2]) {
     const dir = mkdtempSync(path.join(tmpdir(), `tat-bench-sweep-${n}-`));
-    const pool = new LocalPool({ processes: n });
+    const pool = new LocalPool({ processes: n, execArgv: WORKER_FLAGS });
     const before = la();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -130,7 +136,7 @@ async function sweepSpeedup(): Promise<void> {
     if (n === 1) wall1 = wall;
     rows.push([n, wall.toFixed(1), cpu.toFixed(1), (cpu / TRIALS).toFixed(2), ((c.user + c.system) / 1e6).toFixed(1), before, la(), n === 1 ? '1.00x (baseline)' : `${(wall1 / wall).toFixed(2)}x`]);
   }
-  console.log(`\n${TRIALS}-trial sweep (tiny MLP, ${EPOCHS} epochs, 3,000 bars; each trial one thread), 1 vs 2 local worker processes:`);
+  console.log(`\n${TRIALS}-trial sweep (tiny MLP, ${EPOCHS} epochs, 3,000 bars; one tfjs thread per trial; worker flags: ${WORKER_FLAGS.join(' ') || 'none'}), 1 vs 2 local worker processes:`);
   printTable(rows);
   console.log('goal: >= 1.7x with 2 workers (wall). The worker processes include their start-up (tfjs and the wasm backend).');
 }
