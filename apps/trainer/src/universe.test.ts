@@ -55,6 +55,15 @@ describe("symbols 'all': every symbol of a folder", () => {
     expect(u.data.normalisation).toBe('perSymbol');
     expect(u.data.holdout).toEqual(UNIVERSAL_HOLDOUT);
     expect(u.pretrain).not.toBeNull();
+    // the validation-chosen settings (packages/training/README.md, block U)
+    expect(u.training.learningRate).toBe(3e-4);
+    expect(u.model.tasks).toEqual([
+      { id: 'direction', config: { classWeighting: 'balanced' } },
+      'volatility',
+      { id: 'regime', config: { classWeighting: 'balanced' } },
+      'return',
+      'risk',
+    ]);
   });
 });
 
