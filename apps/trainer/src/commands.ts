@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, INTERVALS, isInterval, isTaError, packageVersion, type Interval } from '@task-agnostic/core';
 import { initBackend } from '@task-agnostic/tf';
+import { parseTrainingConfig } from '@task-agnostic/training';
 import { describeSymbols, resolveConfig, runNameSchema, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
@@ -14,7 +15,7 @@ import { parsePeriod, runWalkForward } from './walk-forward.js';
 import type { Evaluation } from './evaluate-run.js';
 import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js';
 import { jsonSafe, type Log } from './train-run.js';
-import { evaluateLeaveSymbolsOut, printLso } from './lso.js';
+import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget } from './lso.js';
 import { loadRunModel } from './load-run.js';
 import { writeFile } from 'node:fs/promises';
 import { EXECUTOR_FLAGS, SWEEP_HELP, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
@@ -145,7 +146,7 @@ Example:
   trainer walk-forward --config default --data ../shared/data/candles --exchange bybit --symbols BTCUSDT \\
       --from 2021-01-01 --to 2025-10-01 --folds 11 --test-length 3mo --retrain expanding --name wf-btc
 `,
-  lso: `trainer lso <run-dir> [--no-alone] [--alone-epochs N] [--alone-stride N] [--resamples N]
+  lso: `trainer lso <run-dir> [--no-alone] [--alone-epochs N|match] [--alone-stride N] [--resamples N]
 
 Leave-symbols-out evaluation of a run trained with held-out symbols (config data.holdout, e.g. the
 universal preset or train --holdout A,B). Each held-out symbol, never seen in training, is scaled
@@ -153,6 +154,9 @@ by a normaliser fitted on its own training range (the artifact's fallback for un
 labelled with task states fitted there; on its test range the frozen encoder and heads are
 scored beside each task's naive baselines and beside a model of the same config trained on that
 symbol alone (--no-alone skips it), with paired block-bootstrap 95% intervals. Writes lso.json.
+--alone-epochs match caps each alone model at the epochs that give it about the universal run's
+optimiser steps (read from its training.json); early stopping on its own validation rows still
+applies. The budgets (windows, epochs, steps, CPU seconds) are printed and saved.
 
 Example:
   trainer train --config universal --name universal && trainer lso runs/universal
@@ -547,13 +551,20 @@ async function cmdLso(args: readonly string[]): Promise<number> {
   );
   if (values.help) return help('lso');
   const dir = runDirArg(positionals, 'lso');
-  const aloneEpochs = intFlag(values['alone-epochs'] as string | undefined, 'alone-epochs', 1);
+  const aloneEpochsFlag = values['alone-epochs'] as string | undefined;
+  if (aloneEpochsFlag !== undefined && aloneEpochsFlag !== 'match' && !/^[1-9]\d*$/.test(aloneEpochsFlag.trim())) {
+    throw new ConfigError(`--alone-epochs must be an integer >= 1 or 'match', got '${aloneEpochsFlag}'`, 'alone-epochs');
+  }
+  const aloneEpochs = aloneEpochsFlag === 'match' ? 'matchSteps' : intFlag(aloneEpochsFlag, 'alone-epochs', 1);
   const aloneStride = intFlag(values['alone-stride'] as string | undefined, 'alone-stride', 1);
   const resamples = intFlag(values.resamples as string | undefined, 'resamples', 20);
   await initBackend();
   const { cfg, model, paths } = await loadRunModel(dir);
   try {
+    const universalBudget = await readTrainingBudget(paths.training, parseTrainingConfig(cfg.training).batchSize);
+    if (!universalBudget) out(`lso: ${paths.training} is missing or has no history, so the universal run's budget is not reported`);
     const report = await evaluateLeaveSymbolsOut(cfg, model, {
+      ...(universalBudget ? { universalBudget } : {}),
       log: out,
       alone: !values['no-alone'],
       progress: !values['no-progress'],

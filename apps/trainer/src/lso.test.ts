@@ -9,8 +9,9 @@ import { normalizerForSeries } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
 import { resolveConfig, type TrainerConfig } from './config.js';
 import { blockBootstrap } from './bootstrap.js';
-import { evaluateLeaveSymbolsOut, type LsoReport } from './lso.js';
+import { epochsForSteps, evaluateLeaveSymbolsOut, printLso, readTrainingBudget, trainingSteps, type LsoReport } from './lso.js';
 import { trainStep, type TrainedRun } from './pipeline.js';
+import { runCli } from './commands.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'tat-lso-'));
 const dataDir = path.join(root, 'data');
@@ -99,6 +100,62 @@ describe('leave-symbols-out evaluation', () => {
     }
     expect(s.alone!.trainWindows).toBeGreaterThan(0);
     expect(report.summary.map((x) => x.task)).toEqual(['direction', 'volatility']);
+  });
+
+  it("reports the alone model's budget: epochs run, one optimiser step per batch of 64, CPU time", () => {
+    const a = report.symbols[0]!.alone!;
+    expect(a.maxEpochs).toBe(1);
+    expect(a.epochs).toBe(1);
+    expect(a.steps).toBe(Math.ceil(a.trainWindows / 64));
+    expect(a.cpuSeconds).toBeGreaterThan(0);
+    expect(report.universalBudget).toBeNull();
+  });
+
+  it("--alone-epochs match: caps the alone model at the universal run's steps, read from its training.json", async () => {
+    const u = await readTrainingBudget(run.paths.training, 64);
+    expect(u).toEqual({ trainWindows: run.result.dataset.train.n, epochs: run.result.history.length, steps: run.result.history.length * Math.ceil(run.result.dataset.train.n / 64) });
+    // a universal budget of exactly two of the alone model's epochs
+    const aloneWindows = report.symbols[0]!.alone!.trainWindows;
+    const budget = { trainWindows: 1, epochs: 1, steps: 2 * Math.ceil(aloneWindows / 64) };
+    const out: string[] = [];
+    const r = await evaluateLeaveSymbolsOut({ ...cfg, data: { ...cfg.data, holdout: ['CCCUSDT'] } }, run.result.model, { alone: true, aloneEpochs: 'matchSteps', aloneStride: 2, universalBudget: budget, resamples: 20 });
+    const a = r.symbols[0]!.alone!;
+    expect(a.trainWindows).toBe(aloneWindows);
+    expect(a.maxEpochs).toBe(2);
+    expect(a.epochs).toBeLessThanOrEqual(2);
+    expect(r.universalBudget).toEqual(budget);
+    printLso(r, (l) => out.push(l));
+    expect(out.join('\n')).toMatch(new RegExp(`universal: 1 training windows, 1 epochs, ${budget.steps} optimiser steps`));
+    expect(out.join('\n')).toMatch(new RegExp(`alone CCCUSDT: ${aloneWindows} training windows, ${a.epochs} epochs, ${a.steps} optimiser steps, \\d+ CPU s .*\\(cap 2 epochs\\)`));
+    await expect(evaluateLeaveSymbolsOut({ ...cfg, data: { ...cfg.data, holdout: ['CCCUSDT'] } }, run.result.model, { alone: true, aloneEpochs: 'matchSteps' })).rejects.toThrow(/needs the universal run's budget/);
+    await expect(runCli(['lso', run.paths.dir, '--alone-epochs', 'soon'])).rejects.toThrow(/--alone-epochs must be an integer >= 1 or 'match', got 'soon'/);
+    await expect(runCli(['lso', run.paths.dir, '--alone-epochs', '0'])).rejects.toThrow(/--alone-epochs must be an integer >= 1 or 'match', got '0'/);
+  }, 120_000);
+});
+
+describe('training budgets', () => {
+  it('steps: one per batch, a last partial batch counts', () => {
+    expect(trainingSteps(1000, 3, 128)).toBe(24); // 7 full batches + 1 of 104, 3 times
+    expect(trainingSteps(1024, 3, 128)).toBe(24);
+    expect(trainingSteps(1025, 1, 128)).toBe(9);
+  });
+
+  it('the epoch cap that reaches a step budget', () => {
+    // the universal preset's order of magnitude: 2,682 steps; an alone model of 29,000 windows has 227 batches an epoch
+    expect(epochsForSteps(2682, 29_000, 128)).toBe(12); // 11 epochs = 2,497 steps, short of 2,682
+    expect(epochsForSteps(16, 1000, 128)).toBe(2);
+    expect(epochsForSteps(17, 1000, 128)).toBe(3);
+    expect(epochsForSteps(0, 1000, 128)).toBe(1);
+    expect(() => epochsForSteps(10, 0, 128)).toThrow(/0 training windows/);
+  });
+
+  it('a missing training.json or one without history gives no budget', async () => {
+    expect(await readTrainingBudget(path.join(root, 'nope.json'), 64)).toBeNull();
+    const f = path.join(root, 'empty-history.json');
+    writeFileSync(f, JSON.stringify({ history: [], dataset: { samples: { train: 100 } } }));
+    expect(await readTrainingBudget(f, 64)).toBeNull();
+    writeFileSync(f, JSON.stringify({ history: [{}, {}], dataset: { samples: { train: 100 } } }));
+    expect(await readTrainingBudget(f, 64)).toEqual({ trainWindows: 100, epochs: 2, steps: 4 });
   });
 });
 

@@ -10,6 +10,7 @@
  * three contenders (universal, alone, baselines) are scored on the same test rows and the same
  * labels. Differences carry a paired stationary block bootstrap interval (core) over those rows.
  */
+import { readFile } from 'node:fs/promises';
 import { DataError, Rng } from '@task-agnostic/core';
 import { blockBootstrap, difference, type Difference } from './bootstrap.js';
 import { normalizerForSeries, type TaskAgnosticModel } from '@task-agnostic/model';
@@ -19,6 +20,7 @@ import {
   evaluateSplit,
   featurePipeline,
   modelParts,
+  parseTrainingConfig,
   type MultiTaskDataset,
   type MultiTaskParts,
   type TrainableTask,
@@ -51,8 +53,40 @@ export interface LsoSymbolResult {
   /** How the symbol's features were scaled (normalizerForSeries' note). */
   readonly normaliser: string;
   readonly tasks: readonly LsoTaskResult[];
-  /** The single-symbol model: training windows and seconds spent. */
-  readonly alone: { readonly trainWindows: number; readonly seconds: number } | null;
+  /** The single-symbol model's budget: training windows, epochs run, optimiser steps, wall and CPU seconds. */
+  readonly alone: AloneBudget | null;
+}
+
+/** What a model's training cost: windows, epochs run (early stopping included), optimiser steps. */
+export interface TrainingBudget {
+  readonly trainWindows: number;
+  readonly epochs: number;
+  /** epochs x ceil(trainWindows / batchSize): one optimiser step per batch. */
+  readonly steps: number;
+}
+
+export interface AloneBudget extends TrainingBudget {
+  /** The epoch cap it was given (early stopping may end it sooner). */
+  readonly maxEpochs: number;
+  readonly seconds: number;
+  /** process CPU seconds (main thread and data-parallel workers) of its pre-training and training. */
+  readonly cpuSeconds: number;
+}
+
+/** Optimiser steps of `epochs` epochs over `trainWindows` windows in batches of `batchSize`. */
+export function trainingSteps(trainWindows: number, epochs: number, batchSize: number): number {
+  return epochs * Math.ceil(trainWindows / batchSize);
+}
+
+/**
+ * The epoch cap that gives a model of `trainWindows` windows at least `steps` optimiser steps (the
+ * universal run's; lso passes the stride-thinned count, so about that many), so the alone model
+ * may train as long as the universal one did; early stopping on its own validation rows still
+ * decides when it stops. At least 1.
+ */
+export function epochsForSteps(steps: number, trainWindows: number, batchSize: number): number {
+  if (!(trainWindows > 0)) throw new DataError(`cannot match a step budget with ${trainWindows} training windows`);
+  return Math.max(1, Math.ceil(steps / Math.ceil(trainWindows / batchSize)));
 }
 
 export interface LsoReport {
@@ -62,14 +96,21 @@ export interface LsoReport {
   /** Per task: on how many held-out symbols universal beats the best baseline / the alone model (point, and significant). */
   readonly summary: readonly { task: string; metric: string; beatsBaseline: number; beatsBaselineSignificant: number; beatsAlone: number; beatsAloneSignificant: number; symbols: number }[];
   readonly bootstrap: { readonly resamples: number; readonly blockLength: number; readonly level: number };
+  /** The universal run's budget, when known (from its training.json). */
+  readonly universalBudget: TrainingBudget | null;
 }
 
 export interface LsoOptions {
   readonly log?: Log;
   /** Train a model on each held-out symbol alone (default true). */
   readonly alone?: boolean;
-  /** Epochs of the alone models (default: the config's training epochs). */
-  readonly aloneEpochs?: number;
+  /**
+   * Epochs of the alone models (default: the config's training epochs), or 'matchSteps': as many
+   * epochs as give the alone model the universal run's optimiser steps (needs universalBudget).
+   */
+  readonly aloneEpochs?: number | 'matchSteps';
+  /** The universal run's budget (reported, and what 'matchSteps' matches). */
+  readonly universalBudget?: TrainingBudget;
   /** Window stride of the alone models' training data (default 1: all of the symbol's windows). */
   readonly aloneStride?: number;
   /** Bootstrap resamples (default 200). */
@@ -138,19 +179,40 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
     const frozen: MultiTaskParts = { ...modelParts(model), taskStates: [...states] };
     const uni = evaluateSplit(frozen, ds.test, 256);
     // the model trained on this symbol alone, scored on the same rows and labels
-    let alone: { outputs: Float32Array[]; trainWindows: number; seconds: number } | null = null;
+    let alone: ({ outputs: Float32Array[] } & AloneBudget) | null = null;
     if (o.alone ?? true) {
       const t0 = Date.now();
+      const cpu0 = cpuSeconds();
+      const stride = o.aloneStride ?? 1;
+      // the run's training settings with the training package's defaults filled in
+      const { batchSize: batch, epochs: configEpochs } = parseTrainingConfig(cfg.training);
+      let maxEpochs = configEpochs;
+      if (o.aloneEpochs === 'matchSteps') {
+        if (!o.universalBudget) throw new DataError("--alone-epochs match needs the universal run's budget (the run folder's training.json with its history)");
+        // the alone model's training windows: the stride-1 training rows above, thinned like training thins them
+        maxEpochs = epochsForSteps(o.universalBudget.steps, Math.ceil(ds.train.n / stride), batch);
+      } else if (o.aloneEpochs !== undefined) maxEpochs = o.aloneEpochs;
       const aloneCfg: TrainerConfig = {
         ...cfg,
-        data: { ...cfg.data, symbols: [symbol], holdout: [], stride: o.aloneStride ?? 1 },
-        training: { ...cfg.training, ...(o.aloneEpochs !== undefined ? { epochs: o.aloneEpochs } : {}) },
+        data: { ...cfg.data, symbols: [symbol], holdout: [], stride },
+        training: { ...cfg.training, epochs: maxEpochs },
       };
-      log(`lso ${symbol}: training a model on ${symbol} alone`);
+      log(`lso ${symbol}: training a model on ${symbol} alone (at most ${maxEpochs} epochs)`);
       const r = await trainRun(aloneCfg, [d], { progress: o.progress ?? false });
       try {
         const parts: MultiTaskParts = { ...modelParts(r.model), taskStates: [...states] };
-        alone = { outputs: evaluateSplit(parts, ds.test, 256).outputs, trainWindows: r.dataset.train.n, seconds: (Date.now() - t0) / 1000 };
+        const trainWindows = r.dataset.train.n;
+        const epochs = r.history.length;
+        alone = {
+          outputs: evaluateSplit(parts, ds.test, 256).outputs,
+          trainWindows,
+          epochs,
+          maxEpochs,
+          steps: trainingSteps(trainWindows, epochs, batch),
+          seconds: (Date.now() - t0) / 1000,
+          cpuSeconds: cpuSeconds() - cpu0,
+        };
+        log(`lso ${symbol}: alone model ${budgetText(alone as AloneBudget)}`);
       } finally {
         r.model.dispose();
       }
@@ -204,7 +266,10 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
         vsAloneDiff,
       };
     });
-    symbols.push({ symbol, bars: d.candles.length, source: d.source, testWindows: ds.test.n, normaliser: note, tasks, alone: alone ? { trainWindows: alone.trainWindows, seconds: alone.seconds } : null });
+    const aloneBudget: AloneBudget | null = alone
+      ? { trainWindows: alone.trainWindows, epochs: alone.epochs, maxEpochs: alone.maxEpochs, steps: alone.steps, seconds: alone.seconds, cpuSeconds: alone.cpuSeconds }
+      : null;
+    symbols.push({ symbol, bars: d.candles.length, source: d.source, testWindows: ds.test.n, normaliser: note, tasks, alone: aloneBudget });
   }
   const summary = model.tasks.map((t) => {
     const rs = symbols.map((s) => s.tasks.find((x) => x.task === t.id)!);
@@ -218,7 +283,35 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
       symbols: rs.length,
     };
   });
-  return { heldOut, skipped, symbols, summary, bootstrap: { resamples, blockLength, level } };
+  return { heldOut, skipped, symbols, summary, bootstrap: { resamples, blockLength, level }, universalBudget: o.universalBudget ?? null };
+}
+
+/**
+ * A run's training budget from its training.json (`history`, `dataset.samples.train`), or null
+ * when the file is missing, unreadable or has no history (an artifact trained elsewhere).
+ */
+export async function readTrainingBudget(trainingJson: string, batchSize: number): Promise<TrainingBudget | null> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(trainingJson, 'utf8'));
+  } catch {
+    return null;
+  }
+  const t = raw as { history?: unknown; dataset?: { samples?: { train?: unknown } } };
+  const epochs = Array.isArray(t.history) ? t.history.length : 0;
+  const trainWindows = t.dataset?.samples?.train;
+  if (epochs === 0 || typeof trainWindows !== 'number' || !(trainWindows > 0)) return null;
+  return { trainWindows, epochs, steps: trainingSteps(trainWindows, epochs, batchSize) };
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+function budgetText(b: TrainingBudget & { cpuSeconds?: number; seconds?: number }): string {
+  const cost = b.cpuSeconds !== undefined ? `, ${b.cpuSeconds.toFixed(0)} CPU s (${(b.seconds ?? 0).toFixed(0)} s wall)` : '';
+  return `${b.trainWindows} training windows, ${b.epochs} epochs, ${b.steps} optimiser steps${cost}`;
 }
 
 function num(v: number | null | undefined, digits = 4): string {
@@ -245,4 +338,6 @@ export function printLso(r: LsoReport, log: Log): void {
   };
   log(`\nleave-symbols-out (held out: ${r.heldOut.join(', ')}${r.skipped.length ? `; skipped ${r.skipped.join(', ')}` : ''}); differences signed so that > 0 favours the universal model; paired block bootstrap, ${r.bootstrap.resamples} resamples, blocks of ${r.bootstrap.blockLength} rows:\n${table(rows)}`);
   log(`\nsummary over held-out symbols:\n${table(sum)}`);
+  const budgets = r.symbols.filter((s) => s.alone).map((s) => `  alone ${s.symbol}: ${budgetText(s.alone!)} (cap ${s.alone!.maxEpochs} epochs)`);
+  if (r.universalBudget || budgets.length) log(`\nbudgets (pre-training as configured for both):\n${r.universalBudget ? `  universal: ${budgetText(r.universalBudget)}\n` : ''}${budgets.join('\n')}`);
 }

@@ -12,7 +12,7 @@ import { parseTrainerConfig, type TrainerConfig } from './config.js';
 import { loadData } from './data-source.js';
 import { fmt, textTable } from './format.js';
 import { backtestSharpe, barReturns, fmtInterval } from './intervals.js';
-import { evaluateOos, oosLabel, oosRanges, type OosEvaluation, type OosRange } from './oos.js';
+import { evaluateOos, oosLabel, oosRanges, seriesNameInModel, type OosEvaluation, type OosRange } from './oos.js';
 import { compareStrategies, comparisonLines, modelVersus, versusSummary, TILT_STRATEGY } from './strategies.js';
 import { backtestLine, deflatedLine, policyTrials, readPolicyFit } from './pipeline.js';
 import { deflateSharpe, type TrialSet } from './deflation.js';
@@ -66,7 +66,9 @@ export async function openOos(q: OosRequest): Promise<OpenedOos> {
   });
   const model = await loadModel(paths.model);
   try {
-    const ranges = oosRanges(model, data, q.fromMs, q.toMs);
+    // e.g. bybit_ETHUSDT_1h.csv is the series 'bybit:ETHUSDT' of a model that also saw binance's ETHUSDT
+    const named = data.map((d) => ({ ...d, symbol: seriesNameInModel(model, d.symbol, d.source) }));
+    const ranges = oosRanges(model, named, q.fromMs, q.toMs);
     return { cfg, model, ranges, outDir: path.join(paths.dir, 'oos', oosLabel(ranges)), seenSymbols: Array.isArray(cfg.data.symbols) ? cfg.data.symbols : [...model.symbolNormalizers.keys()] };
   } catch (err) {
     model.dispose();

@@ -112,3 +112,62 @@ describe('out-of-sample evaluate and backtest', () => {
     await expect(runCli(['evaluate', runDir, '--from', 'someday'])).rejects.toThrow(/--from 'someday' is not a date/);
   });
 });
+
+describe('out of sample with a model trained per symbol on two exchanges of one symbol', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tat-oos-ps-'));
+  const data = path.join(dir, 'data');
+  let run: TrainedRun;
+  let restore: () => void = () => {};
+  const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 16);
+
+  beforeAll(async () => {
+    await initBackend({ quiet: true });
+    mkdirSync(data);
+    // the longer file keeps the plain name (SYNCUSDT), the other is the series binance:SYNCUSDT
+    const files = [['bybit', 2400, 5], ['binance', 2000, 6]] as const;
+    for (const [exchange, bars, seed] of files) {
+      const m = generateSyntheticMarket({ bars, seed, symbol: 'SYNCUSDT', interval: '1h', startMs: Date.UTC(2024, 0, 1) });
+      writeFileSync(path.join(data, `${exchange}_SYNCUSDT_1h.csv`), formatCandlesCsv(m.candles));
+    }
+    const cfg = resolveConfig(undefined, {
+      name: 'oos-ps',
+      out: path.join(dir, 'runs'),
+      seed: 4,
+      data: { source: 'csv', path: data, symbols: 'all', normalisation: 'perSymbol', taskFit: 'perSymbol', stride: 1, split: { valFraction: 0.2, testFraction: 0.25 } },
+      model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction', 'volatility'] },
+      training: { epochs: 1, batchSize: 64 },
+      evaluate: { singleTask: false, transfer: false },
+      policy: { thresholds: 'seed' },
+    });
+    run = await trainStep(cfg, { log: () => {}, progress: false });
+    const orig = process.stdout.write.bind(process.stdout);
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    restore = () => (process.stdout.write = orig);
+  }, 300_000);
+  afterAll(() => {
+    restore();
+    run?.result.model.dispose();
+  });
+
+  it("each exchange's file is scored as the series training knew, with that series' own normaliser and label fits", async () => {
+    expect(run.data.map((d) => d.symbol)).toEqual(['SYNCUSDT', 'binance:SYNCUSDT']);
+    for (const [k, exchange] of [[0, 'bybit'], [1, 'binance']] as const) {
+      const series = run.data[k]!;
+      const c = series.candles;
+      const from = iso(c.tsMs[testStartRow(run.result, k)]!);
+      expect(await runCli(['evaluate', run.paths.dir, '--data', data, '--exchange', exchange, '--symbols', 'SYNCUSDT', '--from', from])).toBe(0);
+      const folder = path.join(run.paths.dir, 'oos', `${series.symbol.replace(':', '')}_${from.slice(0, 10)}_${iso(c.tsMs[c.length - 1]!).slice(0, 10)}`);
+      const ev = JSON.parse(readFileSync(path.join(folder, 'evaluation.json'), 'utf8'));
+      expect(ev.evaluations[0].symbol).toBe(series.symbol);
+      expect(ev.evaluations[0].seenInTraining).toBe(true);
+      for (const id of ['direction', 'volatility'] as const) {
+        const t = ev.evaluations[0].tasks.find((x: { task: string }) => x.task === id);
+        const trained = run.result.test[id]!.bySeries[series.symbol]! as unknown as { metrics: Record<string, number>; rows: number[] };
+        expect(t.windows).toBe(trained.rows.length);
+        // the same inputs and labels as training's test split: the pooled normaliser or the other series' fits would move these
+        if (id === 'volatility') expect(t.model.mse).toBeCloseTo(trained.metrics.mse!, 6);
+        else expect(t.model.macroF1).toBeCloseTo(trained.metrics.macroF1!, 6);
+      }
+    }
+  });
+});

@@ -4,14 +4,18 @@
  *
  * The artifact is applied as it is: its normaliser, its fitted task states (label thresholds,
  * scales) and whatever calibration its decode carries; nothing is refitted on the new candles.
+ * A model trained with per-symbol normalisation and label fits applies the symbol's own (the ones
+ * training used for it); a symbol it never saw gets normalizerForSeries' fallback (its own history
+ * before --from) and the pooled task states.
  * Bars before --from serve as feature warm-up only; candles at or after --to are never read (so
  * labels near the end that would need them are dropped). Symbols the model never saw work alike.
  * Outputs go to <run>/oos/<label>/, apart from the run's own reports.
  */
 import { DataError, ConfigError, lowerBound, sliceColumns, dieboldMariano, type CandleColumns } from '@task-agnostic/core';
-import type { TaskAgnosticModel } from '@task-agnostic/model';
+import { normalizerForSeries, type TaskAgnosticModel } from '@task-agnostic/model';
 import type { Task } from '@task-agnostic/heads';
-import type { SymbolData } from './data-source.js';
+import path from 'node:path';
+import { parseCandleFileName, type SymbolData } from './data-source.js';
 import { compareOnWindows, type MetricSource, type WindowComparison } from './intervals.js';
 import { primaryMetric } from './evaluate-run.js';
 
@@ -28,6 +32,18 @@ export interface OosRange {
   readonly to: string;
   readonly warmupBars: number;
   readonly source: string;
+}
+
+/**
+ * The name a loaded series has in the model. A model trained on every file of a folder where one
+ * symbol has several exchanges' files (symbols 'all') knows the longest as SYMBOL and the others as
+ * exchange:SYMBOL (data-source.ts); a file of such an exchange is that series, so it gets that name
+ * and with it the normaliser and label fits training used for it. Otherwise the symbol is kept.
+ */
+export function seriesNameInModel(model: TaskAgnosticModel, symbol: string, source: string): string {
+  const exchange = parseCandleFileName(path.basename(source))?.exchange;
+  const key = exchange ? `${exchange}:${symbol}` : undefined;
+  return key && (model.symbolNormalizers.has(key) || model.symbolTaskStates.has(key)) ? key : symbol;
 }
 
 /** Bars a model needs before the first row it scores: the features' warm-up plus one window. */
@@ -107,12 +123,15 @@ export interface OosEvaluation {
 
 /** Scores every task of the model on one range with the artifact's own states, beside its naive baselines. */
 export function evaluateOos(model: TaskAgnosticModel, r: OosRange, seenSymbols: readonly string[], seed = 0): OosEvaluation {
-  const m = model.normalizer.transform(model.components.computeFeatures(r.candles, model.featureConfig));
+  const features = model.components.computeFeatures(r.candles, model.featureConfig);
+  // the symbol's own normaliser and task states when the model has them (per-symbol training), as training scaled and labelled it
+  const m = normalizerForSeries(model, r.symbol, r.candles, r.start, { features }).normalizer.transform(features);
+  const states = model.taskStatesFor(r.symbol);
   const n = r.candles.length;
   const tasks: OosTaskResult[] = [];
   for (const [ti, modelTask] of model.tasks.entries()) {
     const task = modelTask as unknown as Task;
-    const state = model.taskStates.get(task.id)!;
+    const state = states.get(task.id)!;
     const labels = task.labels(r.candles, state);
     const rows: number[] = [];
     for (let t = r.start; t < n; t++) if (labels.valid[t]) rows.push(t);

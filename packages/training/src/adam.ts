@@ -80,8 +80,13 @@ export class Adam {
       const g = grads[i];
       if (!g) continue;
       const w = this.variables[i]!;
-      const out = new Float32Array(w.size);
-      // views of the backend's memory (cpu, wasm), read before the next backend allocation
+      // cpu, wasm: the new weights are computed straight into a new backend record (no JS array,
+      // no copy), which the variable then takes: an assign, so the variable gets a new dataId as
+      // caches keyed on dataIds (the encoders' folded inference weights) expect
+      const rec = runner && w.dtype === 'float32' ? runner.empty([...w.shape]) : null;
+      const out = rec ? runner!.values(rec) : new Float32Array(w.size);
+      // views of the backend's memory (cpu, wasm), taken after the allocation above and read
+      // before the next one
       const gv = tensorValues(runner, g);
       const wv = tensorValues(runner, w);
       const m = this.m[i]!;
@@ -94,7 +99,11 @@ export class Adam {
         // from the stored (float32) moments, as the tensor-op formulation
         out[k] = wv[k]! * keep - (m[k]! / (Math.sqrt(v[k]! / bc2) + eps)) * stepSize;
       }
-      tf.tidy(() => w.assign(tf.tensor(out, w.shape, 'float32')));
+      if (rec) {
+        const t = runner!.toTensor(rec);
+        w.assign(t);
+        t.dispose();
+      } else tf.tidy(() => w.assign(tf.tensor(out, w.shape, 'float32')));
     }
   }
 

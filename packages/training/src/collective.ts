@@ -5,11 +5,14 @@
  * slice so a failed rank (its error, or a worker's exit, written into the buffer) or a timeout
  * ends the wait with a DataParallelError naming the rank instead of hanging.
  *
- * Layout (Int32 control words, then a UTF-8 failure text, then two Float64 slot sets of N x slotLen,
- * used alternately so a rank may write reduce k+1 while a slower rank still reads reduce k).
+ * Layout (Int32 control words, then a UTF-8 failure text, then N x RANK_STAT_FIELDS Float64
+ * profile counters (thread-profile.ts; written only when the pool profiles), then two Float64 slot
+ * sets of N x slotLen, used alternately so a rank may write reduce k+1 while a slower rank still
+ * reads reduce k).
  */
 import { TaError } from '@task-agnostic/core';
 import { KernelRunner, tf } from '@task-agnostic/tf';
+import { RANK_STAT_FIELDS } from './thread-profile.js';
 
 /** A step of data-parallel training failed on some rank (a worker died, threw, or timed out). */
 export class DataParallelError extends TaError {
@@ -51,15 +54,21 @@ export interface CollectiveLayout {
   readonly slotLen: number;
 }
 
+const statsBytes = (ranks: number) => ranks * RANK_STAT_FIELDS.length * 8;
+
 export function collectiveBytes(l: CollectiveLayout): number {
-  return CTRL_WORDS * 4 + FAIL_BYTES + 2 * l.ranks * l.slotLen * 8;
+  return CTRL_WORDS * 4 + FAIL_BYTES + statsBytes(l.ranks) + 2 * l.ranks * l.slotLen * 8;
 }
 
 export class SharedCollective {
   readonly ctrl: Int32Array;
   private readonly failText: Uint8Array;
   private readonly slots: Float64Array;
+  /** Each rank's profile counters (RANK_STAT_FIELDS values per rank). */
+  readonly stats: Float64Array;
   private reduces = 0;
+  /** Wall milliseconds this rank has waited at barriers for the other ranks (always counted). */
+  waitMs = 0;
   /** A synchronous liveness probe the main thread runs while it waits (worker exit flags). */
   probe: (() => void) | null = null;
 
@@ -73,7 +82,8 @@ export class SharedCollective {
     if (buffer.byteLength < collectiveBytes(layout)) throw new RangeError('collective buffer too small');
     this.ctrl = new Int32Array(buffer, 0, CTRL_WORDS);
     this.failText = new Uint8Array(buffer, CTRL_WORDS * 4, FAIL_BYTES);
-    this.slots = new Float64Array(buffer, CTRL_WORDS * 4 + FAIL_BYTES, 2 * layout.ranks * layout.slotLen);
+    this.stats = new Float64Array(buffer, CTRL_WORDS * 4 + FAIL_BYTES, layout.ranks * RANK_STAT_FIELDS.length);
+    this.slots = new Float64Array(buffer, CTRL_WORDS * 4 + FAIL_BYTES + statsBytes(layout.ranks), 2 * layout.ranks * layout.slotLen);
   }
 
   /** Marks the collective failed by `rank` (first failure wins) and wakes every waiter. */
@@ -121,6 +131,12 @@ export class SharedCollective {
     this.check();
   }
 
+  /** This rank's slot of the profile counters. */
+  statsSlot(rank: number): Float64Array {
+    const n = RANK_STAT_FIELDS.length;
+    return this.stats.subarray(rank * n, (rank + 1) * n);
+  }
+
   /** All ranks arrive before any leaves. */
   barrier(): void {
     const gen = Atomics.load(this.ctrl, CTRL.barrierGen);
@@ -131,7 +147,12 @@ export class SharedCollective {
       this.check();
       return;
     }
-    this.waitChange(CTRL.barrierGen, gen);
+    const t0 = performance.now();
+    try {
+      this.waitChange(CTRL.barrierGen, gen);
+    } finally {
+      this.waitMs += performance.now() - t0;
+    }
   }
 
   /** Sums `local` over ranks in rank order (every rank must call it with the same length). */

@@ -13,6 +13,7 @@ import { buildModelParts, type ModelPartsArgs } from './data-parallel-recipe.js'
 import { sharedRegions, type PartsRecipe, type SharedLayout, type StepHeader } from './data-parallel.js';
 import { Harmoniser, type HarmoniserName, type HarmoniserState } from './harmoniser.js';
 import { computeStepGradients, type MultiTaskBatch, type MultiTaskParts } from './step.js';
+import { RankProfiler, threadCpuMs } from './thread-profile.js';
 
 interface Init {
   readonly rank: number;
@@ -23,6 +24,8 @@ interface Init {
   readonly timeoutMs: number;
   /** Test support: sleep this long after announcing readiness (a worker descheduled at start). */
   readonly delayAfterReadyMs?: number;
+  /** Count this rank's CPU, waits and GC into its slot of the shared stats region. */
+  readonly profile?: boolean;
 }
 
 const init = workerData as Init;
@@ -69,6 +72,10 @@ function runStep(full: MultiTaskParts): void {
   const count = vars.reduce((a, v) => a + v.size, 0);
   if (count !== h.weightCount) throw new Error(`the worker's model has ${count} weights, the main thread's ${h.weightCount}: the recipe builds a different model`);
   let at = 0;
+  // A new tensor per variable, never an in-place write into the variable's memory: the wasm
+  // backend caches XNNPACK operators with packed weights per tensor id (and the encoders cache
+  // folded weights per dataId), so a weight overwritten in place would be read stale (measured:
+  // data-parallel-wasm.test.ts fails with 0.19 relative error).
   tf.tidy(() => {
     for (const v of vars) {
       v.assign(tf.tensor(data.subarray(at, at + v.size), v.shape, 'float32'));
@@ -107,22 +114,35 @@ async function main(): Promise<void> {
   // it hears 'ready', so a worker descheduled between the message and a later read would take the
   // first step's count as already seen, sleep through it and leave rank 0 waiting until its timeout.
   let seen = Atomics.load(collective.ctrl, CTRL.command);
+  const profiler = init.profile ? new RankProfiler(init.rank) : null;
+  if (profiler) profiler.writeTo(collective.statsSlot(init.rank));
   parentPort!.postMessage({ ready: true });
   if (init.delayAfterReadyMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, init.delayAfterReadyMs);
+  // wall time waiting for the next step command (rank 0 runs the optimiser, validation, ...)
+  let idle = 0;
   for (;;) {
+    const i0 = profiler ? performance.now() : 0;
     Atomics.wait(collective.ctrl, CTRL.command, seen);
+    if (profiler) idle += performance.now() - i0;
     const now = Atomics.load(collective.ctrl, CTRL.command);
     if (now === seen) continue;
     seen = now;
     if (Atomics.load(collective.ctrl, CTRL.quit) !== 0) break;
     if (Atomics.load(collective.ctrl, CTRL.failed) !== 0) continue;
     inStep = true;
+    const c0 = profiler ? threadCpuMs() : 0;
+    const w0 = collective.waitMs;
     try {
       runStep(full);
     } catch (err) {
       if (Atomics.load(collective.ctrl, CTRL.failed) === 0) collective.fail(init.rank, (err as Error).message);
     }
     inStep = false;
+    if (profiler) {
+      profiler.step(threadCpuMs() - c0, collective.waitMs - w0, idle);
+      idle = 0;
+      profiler.writeTo(collective.statsSlot(init.rank));
+    }
   }
   process.exit(0);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { encoderPreset } from '@task-agnostic/encoders';
 import { initBackend, tf } from '@task-agnostic/tf';
 import { SharedCollective, collectiveBytes, sliceOf } from './collective.js';
 import { parseTrainingConfig } from './config.js';
-import { DataParallelPool, forwardCpuMs, openDataParallel, resolveWorkers, workerExecArgv, type PartsRecipe } from './data-parallel.js';
+import { DataParallelPool, forwardCpuMs, openDataParallel, rejectedExecArgv, resolveWorkers, startWorker, workerExecArgv, type PartsRecipe } from './data-parallel.js';
 import { buildParts, type TestRecipeArgs } from './dp-test-recipe.js';
 import { Harmoniser, HARMONISER_NAMES } from './harmoniser.js';
 import { gatherBatch } from './split.js';
@@ -57,6 +57,19 @@ describe('collective and worker count', () => {
     const argv = ['--inspect=9229', '--import', 'tsx', '--max-old-space-size=4096', '--import=tsx/esm', '--loader', 'tsx', '-r', 'tsx/cjs', '--import', './other.mjs'];
     expect(workerExecArgv(argv, false)).toEqual(['--max-old-space-size=4096', '--import', './other.mjs']);
     expect(workerExecArgv(argv, true)).toEqual(['--import', 'tsx', '--max-old-space-size=4096', '--import=tsx/esm', '--loader', 'tsx', '-r', 'tsx/cjs', '--import', './other.mjs']);
+  });
+
+  it("starts workers from a process with V8 flags (Node rejects them in a worker's execArgv; they hold process-wide)", async () => {
+    expect(rejectedExecArgv(Object.assign(new Error('Initiated Worker with invalid execArgv flags: --stack-size=900, --single-threaded-gc'), { code: 'ERR_WORKER_INVALID_EXEC_ARGV' }))).toEqual(['--stack-size=900', '--single-threaded-gc']);
+    expect(rejectedExecArgv(new Error('other'))).toBeNull();
+    // what `node --max-old-space-size=4096 --single-threaded-gc trainer ...` handed the workers: new Worker threw
+    const w = startWorker("require('node:worker_threads').parentPort.postMessage(process.execArgv)", { eval: true, execArgv: ['--max-old-space-size=512', '--single-threaded-gc', '--no-warnings'] });
+    const got = await new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    expect(got).toEqual(['--no-warnings']);
+    await w.terminate();
   });
 
   it('rejects 0 workers and clamps more workers than cores with a message', () => {
@@ -189,6 +202,49 @@ describe('data-parallel training over worker threads', () => {
     expect(relDiff(two, one)).toBeLessThan(1e-4);
     expect(relDiff(two, one)).toBeGreaterThan(0);
   }, 300_000);
+
+  it('profiles each rank when asked: steps, thread ids, CPU, barrier and idle waits, GC', async () => {
+    const parts = buildParts(args);
+    // the worker sleeps 40 ms in each encoder apply: rank 0 waits for it at the barriers
+    const pool = await DataParallelPool.start(parts, { workers: 2, recipe: recipe({ sleepMs: 40 }), maxBatch: 64, profile: true });
+    const plain = await DataParallelPool.start(parts, { workers: 2, recipe: recipe(), maxBatch: 64 });
+    try {
+      const batch = gatherBatch(data.train, Array.from({ length: 32 }, (_, i) => i));
+      const h = new Harmoniser({ name: 'equal' }, parts.tasks.map((t) => t.kind));
+      for (let k = 0; k < 3; k++) {
+        // rank 0 is away 60 ms between steps: the worker waits for the next command
+        if (k > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60);
+        tf.dispose(pool!.computeStepGradients(parts, batch, h, 'parameter', `k${k}`).grads.filter((g): g is tf.Tensor => g !== null));
+      }
+      tf.dispose(plain!.computeStepGradients(parts, batch, h, 'parameter', 'k').grads.filter((g): g is tf.Tensor => g !== null));
+      expect(plain!.threadStats()).toEqual([]);
+      const live = pool!.threadStats();
+      // the worker's thread is alive in this process now
+      expect(readdirSync('/proc/self/task').map(Number)).toContain(live[1]!.tid);
+    } finally {
+      await pool?.close();
+      await plain?.close();
+      parts.dispose();
+    }
+    const [main, worker] = pool!.threadStats();
+    expect(main!.rank).toBe(0);
+    expect(main!.tid).toBe(process.pid); // the main thread's id is the process id
+    expect(worker!.tid).toBeGreaterThan(0);
+    expect(worker!.tid).not.toBe(process.pid);
+    expect([main!.steps, worker!.steps]).toEqual([3, 3]);
+    expect(main!.stepCpuMs).toBeGreaterThan(0);
+    expect(worker!.stepCpuMs).toBeGreaterThan(0);
+    // the worker sleeps (no CPU) >= 40 ms a step, which rank 0 spends at the barrier
+    expect(main!.barrierWaitMs).toBeGreaterThanOrEqual(3 * 40 - 5);
+    expect(worker!.stepCpuMs).toBeLessThan(3 * 40);
+    // two 60 ms gaps between steps (and the wait for the first)
+    expect(worker!.idleWaitMs).toBeGreaterThanOrEqual(2 * 60 - 5);
+    for (const s of [main!, worker!]) {
+      expect(s.gcCount).toBeGreaterThanOrEqual(s.majorGcCount);
+      expect(s.gcMs).toBeGreaterThanOrEqual(0);
+      expect(s.allocatedMB).toBeGreaterThanOrEqual(0);
+    }
+  }, 120_000);
 
   it('falls back to one thread with a message when workers cannot start', async () => {
     const p = buildParts(args);

@@ -18,12 +18,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { ConfigError, Rng } from '@task-agnostic/core';
 import { KernelRunner, currentBackend, tf } from '@task-agnostic/tf';
 import { DataParallelError, SharedCollective, collectiveBytes, sliceOf, tensorValues, CTRL } from './collective.js';
 import type { Harmoniser } from './harmoniser.js';
 import { computeStepGradients, type GradientMode, type MultiTaskBatch, type MultiTaskParts, type StepGradients } from './step.js';
+import { RankProfiler, readRankStats, threadCpuMs, type RankStats } from './thread-profile.js';
 
 /**
  * How a worker builds its copy of the model: `module` (a file URL or package specifier the worker
@@ -52,7 +53,21 @@ export interface DataParallelOptions {
   readonly log?: (line: string) => void;
   /** Test support: each worker sleeps this long after it reports ready (as if descheduled). */
   readonly delayAfterReadyMs?: number;
+  /**
+   * Count where each rank's time goes (thread CPU per step, barrier and idle waits, GC pauses and
+   * JS allocation; `pool.threadStats()`). Off by default (it costs a GC profiler per isolate).
+   */
+  readonly profile?: boolean;
+  /**
+   * Each worker isolate's young generation in MB (V8 `maxYoungGenerationSizeMb`; default
+   * `DEFAULT_WORKER_YOUNG_GENERATION_MB`). Larger: fewer scavenges and less promoted garbage, more
+   * resident memory. The main thread's is the process's (`node --max-semi-space-size`).
+   */
+  readonly youngGenerationMb?: number;
 }
+
+/** The worker isolates' young generation (MB) unless `youngGenerationMb` says otherwise. */
+export const DEFAULT_WORKER_YOUNG_GENERATION_MB = 16;
 
 /** The rank count to use: `requested` checked against the machine's cores. */
 export function resolveWorkers(requested: number | 'auto' | undefined, log: (line: string) => void, cores = availableParallelism()): number {
@@ -130,6 +145,33 @@ export function workerExecArgv(execArgv: readonly string[], needsTsLoader: boole
   return out;
 }
 
+/**
+ * The flags Node rejects in a worker's execArgv, from its ERR_WORKER_INVALID_EXEC_ARGV error
+ * ("Initiated Worker with invalid execArgv flags: --a=1, --b"), or null for another error. V8 and
+ * per-process options (`--max-old-space-size=N`, `--single-threaded-gc`, `--stack-size=N`) are
+ * rejected there; they apply to the whole process anyway (worker heaps: `resourceLimits`).
+ */
+export function rejectedExecArgv(err: unknown): string[] | null {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || e.code !== 'ERR_WORKER_INVALID_EXEC_ARGV') return null;
+  const m = /flags: (.*)$/s.exec(String(e.message ?? ''));
+  return m ? m[1]!.split(',').map((f) => f.trim()).filter((f) => f.length > 0) : [];
+}
+
+/**
+ * new Worker(file, options), retried without the execArgv flags Node rejects in a worker (a
+ * process started as `node --max-old-space-size=4096 ...` used to fall back to one thread).
+ */
+export function startWorker(file: string, options: WorkerOptions & { execArgv: string[] }): Worker {
+  try {
+    return new Worker(file, options);
+  } catch (err) {
+    const bad = rejectedExecArgv(err);
+    if (bad === null) throw err;
+    return new Worker(file, { ...options, execArgv: options.execArgv.filter((a) => !bad.includes(a)) });
+  }
+}
+
 function workerEntry(): { file: string; entry?: string } {
   const here = import.meta.url;
   // from sources (vitest, tsx) a small .mjs registers tsx in the worker, then loads the .ts entry
@@ -145,6 +187,7 @@ export class DataParallelPool {
   private readonly exited = new Map<number, string>();
   private closed = false;
   private broken: DataParallelError | null = null;
+  private readonly profiler: RankProfiler | null;
 
   private constructor(
     readonly ranks: number,
@@ -153,8 +196,10 @@ export class DataParallelPool {
     private readonly layout: SharedLayout,
     private readonly fullParts: MultiTaskParts,
     timeoutMs: number,
+    profile: boolean,
   ) {
     this.collective = new SharedCollective(buffer, { ranks, slotLen: layout.slotLen }, 0, timeoutMs);
+    this.profiler = profile ? new RankProfiler(0) : null;
     const r = sharedRegions(buffer, layout);
     this.header = r.header;
     this.data = r.data;
@@ -195,12 +240,22 @@ export class DataParallelPool {
     try {
       const ready: Promise<void>[] = [];
       for (let r = 1; r < ranks; r++) {
-        const w = new Worker(entry.file, {
+        const w = startWorker(entry.file, {
           execArgv: workerExecArgv(process.execArgv, entry.entry === undefined && TS_MODULE.test(options.recipe.module)),
           // a step's JS garbage is small (tensors live in the engine): a smaller young generation
           // than the 48 MB default keeps each worker's resident memory down
-          resourceLimits: { maxYoungGenerationSizeMb: 16 },
-          workerData: { entry: entry.entry, rank: r, buffer, layout, recipe: options.recipe, backend: currentBackend(), timeoutMs: options.timeoutMs ?? 120_000, delayAfterReadyMs: options.delayAfterReadyMs ?? 0 },
+          resourceLimits: { maxYoungGenerationSizeMb: options.youngGenerationMb ?? DEFAULT_WORKER_YOUNG_GENERATION_MB },
+          workerData: {
+            entry: entry.entry,
+            rank: r,
+            buffer,
+            layout,
+            recipe: options.recipe,
+            backend: currentBackend(),
+            timeoutMs: options.timeoutMs ?? 120_000,
+            delayAfterReadyMs: options.delayAfterReadyMs ?? 0,
+            profile: options.profile === true,
+          },
         });
         workers.push(w);
         ready.push(
@@ -234,7 +289,18 @@ export class DataParallelPool {
       w.unref();
     });
     log(`training: data-parallel on ${ranks} threads (the main thread + ${ranks - 1} worker${ranks > 2 ? 's' : ''}), each on a slice of every batch`);
-    return new DataParallelPool(ranks, workers, buffer, layout, parts, options.timeoutMs ?? 120_000);
+    return new DataParallelPool(ranks, workers, buffer, layout, parts, options.timeoutMs ?? 120_000, options.profile === true);
+  }
+
+  /**
+   * Each rank's counters (rank 0 first) when the pool was started with `profile: true`, else [].
+   * A worker writes its counters after each of its steps, so between steps they are current;
+   * after `close()` they are final.
+   */
+  threadStats(): RankStats[] {
+    if (!this.profiler) return [];
+    if (!this.closed) this.profiler.writeTo(this.collective.statsSlot(0));
+    return Array.from({ length: this.ranks }, (_, r) => readRankStats(r, this.collective.statsSlot(r)));
   }
 
   /**
@@ -258,6 +324,8 @@ export class DataParallelPool {
       throw new DataParallelError(`a batch of ${batch.n} rows does not fit the data-parallel buffer (started for smaller batches)`, -1);
     }
     for (const t of parts.tasks) if (!this.fullParts.tasks.some((u) => u.id === t.id)) throw new ConfigError(`task '${t.id}' is not in the data-parallel pool's model`, 'tasks');
+    // rank 0's step CPU includes writing the header, weights and batch
+    const c0 = this.profiler ? threadCpuMs() : 0;
     const header: StepHeader = {
       taskIds: parts.tasks.map((t) => t.id),
       freezeEncoder: parts.freezeEncoder === true,
@@ -294,8 +362,11 @@ export class DataParallelPool {
       targets: batch.targets.map((t, i) => t.subarray(offset * batch.targetDims[i]!, (offset + rows) * batch.targetDims[i]!)),
       targetDims: batch.targetDims,
     };
+    const w0 = this.collective.waitMs;
     try {
-      return computeStepGradients(parts, slice, harmoniser, mode, new Rng(rngKey), this.collective.forSlice(offset, rows, batch.n));
+      const r = computeStepGradients(parts, slice, harmoniser, mode, new Rng(rngKey), this.collective.forSlice(offset, rows, batch.n));
+      this.profiler?.step(threadCpuMs() - c0, this.collective.waitMs - w0, 0);
+      return r;
     } catch (err) {
       const e = err instanceof DataParallelError ? err : new DataParallelError(`data-parallel step failed on the main thread: ${(err as Error).message}`, 0);
       if (!(err instanceof DataParallelError)) this.collective.fail(0, (err as Error).message);
@@ -309,6 +380,10 @@ export class DataParallelPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.profiler) {
+      this.profiler.writeTo(this.collective.statsSlot(0));
+      this.profiler.stop();
+    }
     Atomics.store(this.collective.ctrl, CTRL.quit, 1);
     Atomics.add(this.collective.ctrl, CTRL.command, 1);
     Atomics.notify(this.collective.ctrl, CTRL.command);

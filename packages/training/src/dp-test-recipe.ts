@@ -1,7 +1,7 @@
 /**
  * TEST SUPPORT ONLY (not exported): the worker-side recipe of data-parallel tests, the test
  * doubles' encoder and tasks. `crashAtCall` makes a worker thread exit (code 3) inside its
- * encoder's n-th apply, `failToStart` makes the recipe throw.
+ * encoder's n-th apply, `failToStart` makes the recipe throw, `sleepMs` slows a worker's applies.
  */
 import { isMainThread } from 'node:worker_threads';
 import type { MultiTaskParts } from './step.js';
@@ -14,6 +14,8 @@ export interface TestRecipeArgs {
   readonly seed: number;
   readonly crashAtCall?: number;
   readonly failToStart?: boolean;
+  /** A worker thread sleeps this long in each encoder apply (a slow rank). */
+  readonly sleepMs?: number;
 }
 
 export function buildParts(a: TestRecipeArgs): MultiTaskParts & { dispose(): void } {
@@ -25,6 +27,7 @@ export function buildParts(a: TestRecipeArgs): MultiTaskParts & { dispose(): voi
     apply: (...args: Parameters<typeof enc.apply>) => {
       calls++;
       if (!isMainThread && a.crashAtCall !== undefined && calls >= a.crashAtCall) process.exit(3);
+      if (!isMainThread && a.sleepMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, a.sleepMs);
       return enc.apply(...args);
     },
   };

@@ -1,0 +1,115 @@
+/**
+ * Where a data-parallel rank's time goes (issue 19): the thread's own CPU time, its waits at the
+ * collective's barriers and for the next step, and V8's garbage collections in its isolate. Read
+ * per thread (Linux `/proc/thread-self`), so other processes on the machine hardly move the CPU
+ * figures; the waits are wall time. Used by `DataParallelPool` when started with `profile: true`:
+ * every rank writes its counters into a small region of the shared buffer after each step
+ * (`RANK_STAT_FIELDS` float64 values per rank), and `pool.threadStats()` reads them.
+ */
+import { readFileSync, readlinkSync } from 'node:fs';
+import { GCProfiler } from 'node:v8';
+
+/** One rank's counters since its pool started (`steps` steps). */
+export interface RankStats {
+  readonly rank: number;
+  /** The OS thread id (Linux), -1 where unknown: matches /proc/PID/task/TID. */
+  readonly tid: number;
+  readonly steps: number;
+  /** CPU time of the thread inside steps (the worker: from the step command to its end). */
+  readonly stepCpuMs: number;
+  /** Wall time waiting at the collective's barriers (for a slower rank). */
+  readonly barrierWaitMs: number;
+  /** Wall time waiting for the next step (workers: while rank 0 runs the optimiser, validation, ...). */
+  readonly idleWaitMs: number;
+  /** Garbage collections in this thread's isolate, and their pauses of the thread (GCProfiler `cost`). */
+  readonly gcCount: number;
+  readonly gcMs: number;
+  /** Of those: full (mark-sweep-compact) collections. */
+  readonly majorGcCount: number;
+  readonly majorGcMs: number;
+  /** JS heap bytes allocated (MB), summed between collections: the isolate's garbage per step x steps. */
+  readonly allocatedMB: number;
+}
+
+/** Field order in the shared stats region. */
+export const RANK_STAT_FIELDS = ['tid', 'steps', 'stepCpuMs', 'barrierWaitMs', 'idleWaitMs', 'gcCount', 'gcMs', 'majorGcCount', 'majorGcMs', 'allocatedMB'] as const;
+
+/** This thread's OS id, -1 where /proc is not readable. */
+export function threadId(): number {
+  try {
+    const m = /task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'));
+    return m ? Number(m[1]) : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/** This thread's CPU milliseconds so far (schedstat: nanoseconds on a CPU), NaN where not readable. */
+export function threadCpuMs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Counters of one rank, accumulated by the rank's own thread. */
+export class RankProfiler {
+  private readonly values = new Float64Array(RANK_STAT_FIELDS.length);
+  private readonly gc = new GCProfiler();
+  /** usedHeapSize after the previous collection (allocation = next before - this). */
+  private lastAfter = -1;
+
+  constructor(readonly rank: number) {
+    this.values[0] = threadId();
+    this.gc.start();
+  }
+
+  private add(field: (typeof RANK_STAT_FIELDS)[number], v: number): void {
+    this.values[RANK_STAT_FIELDS.indexOf(field)]! += v;
+  }
+
+  /** One finished step: its CPU, the barrier wait it contained, the idle wait before it. */
+  step(cpuMs: number, barrierWaitMs: number, idleWaitMs: number): void {
+    this.add('steps', 1);
+    this.add('stepCpuMs', cpuMs);
+    this.add('barrierWaitMs', barrierWaitMs);
+    this.add('idleWaitMs', idleWaitMs);
+  }
+
+  /** Folds in the collections since the last call (restarts the GC profiler). */
+  drainGc(): void {
+    const r = this.gc.stop();
+    this.gc.start();
+    for (const s of r.statistics) {
+      this.add('gcCount', 1);
+      this.add('gcMs', s.cost / 1000);
+      if (s.gcType === 'MarkSweepCompact') {
+        this.add('majorGcCount', 1);
+        this.add('majorGcMs', s.cost / 1000);
+      }
+      const before = s.beforeGC.heapStatistics.usedHeapSize;
+      if (this.lastAfter >= 0 && before > this.lastAfter) this.add('allocatedMB', (before - this.lastAfter) / 1e6);
+      this.lastAfter = s.afterGC.heapStatistics.usedHeapSize;
+    }
+  }
+
+  /** Writes the counters into `out` (this rank's slot of the shared stats region). */
+  writeTo(out: Float64Array): void {
+    this.drainGc();
+    out.set(this.values);
+  }
+
+  stop(): void {
+    this.gc.stop();
+  }
+}
+
+/** Reads one rank's counters from its slot. */
+export function readRankStats(rank: number, slot: Float64Array): RankStats {
+  const o: Record<string, number> = { rank };
+  RANK_STAT_FIELDS.forEach((f, i) => {
+    o[f] = slot[i]!;
+  });
+  return o as unknown as RankStats;
+}
