@@ -3,7 +3,8 @@
 // check theirs: every public package is packed (its prepack builds it if needed), linted with
 // `publint --strict`, and its types resolved from CommonJS and ESM with `attw` (node16 and
 // bundler resolution). Then the examples/ projects install the packed tarballs, outside the
-// workspace, and run: import, require, a TypeScript CommonJS project, and the two CLIs.
+// workspace, and run: import, require, a TypeScript CommonJS project, and the two CLIs; each install
+// holds one zod (the packages' peer: 3.25.76 and 4.1.8, the lowest of each major of the range, and the newest 4).
 //   node tools/scripts/check-packages.mjs [--no-examples | --examples-only] [--keep]
 // Exits 1 on any problem; prints one line per check and a summary line.
 import { spawnSync } from 'node:child_process';
@@ -83,6 +84,10 @@ if (!args.has('--no-examples')) {
       report(false, `examples/${name}: install from the packed tarballs`, inst.out);
       continue;
     }
+    // zod is the packages' peer: the whole install holds the one copy the project (or an app) brings.
+    const pnpmDir = path.join(dst, 'node_modules', '.pnpm');
+    const zods = existsSync(pnpmDir) ? readdirSync(pnpmDir).filter((d) => d.startsWith('zod@')) : [];
+    report(zods.length === 1, `examples/${name}: one zod in the install (${zods.join(', ') || 'none'})`, `want exactly one zod@ folder in node_modules/.pnpm, found ${zods.length}`);
     const run = sh(pnpm, ['run', '--silent', 'example'], { cwd: dst, env: { ...process.env, TAT_QUIET_BACKEND: '1' } });
     report(run.ok, `examples/${name}: runs against the installed tarballs`, run.out);
     if (run.ok && process.env.TAT_VERBOSE_EXAMPLES === '1') console.log(run.out);

@@ -2,7 +2,7 @@
  * The trader's settings as data, validated at the edge (zod; errors name the field). Defaults live
  * here. Risk and account settings are passed through to their packages' own validators.
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { INTERVALS, barsPerYear, parseWithSchema } from '@task-agnostic/core';
 import { parseRiskConfig, type RiskConfig, type RiskConfigInput } from '@task-agnostic/risk';
 import { parseConsistencyFusionConfig, parseWeightedFusionConfig } from '@task-agnostic/fusion';

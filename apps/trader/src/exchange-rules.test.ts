@@ -5,21 +5,20 @@
  * start by name, and instrument info that cannot be loaded stops live trading before any order.
  * Decisions come from a labelled deterministic test double (no model): this is about orders.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { generateSyntheticMarket, holdDecision, type Candle, type CandleColumns, type SymbolId, type TradingDecision } from '@task-agnostic/core';
-import { BybitClient, InstrumentCatalog, roundToTick } from '@task-agnostic/bybit';
-import { BybitSimulator, SIM_API_KEY, SIM_API_SECRET, SIM_INSTRUMENTS } from '@task-agnostic/bybit/testing';
+import { candleAt as at, generateSyntheticMarket, holdDecision, type CandleColumns, type SymbolId, type TradingDecision } from '@task-agnostic/core';
+import { InstrumentCatalog, roundToTick } from '@task-agnostic/bybit';
+import { SIM_INSTRUMENTS } from '@task-agnostic/bybit/testing';
 import { pino, type Logger } from 'pino';
-import { main } from './cli.js';
 import { parseTraderConfig } from './config.js';
-import type { CandlePredictor, Fuse } from './engine.js';
 import { Journal } from './journal.js';
 import { createPortfolio } from './setup.js';
 import { ExchangeVenue } from './venue.js';
+import { flipper, mainWithSimKeys, nullPredictor, useSimulator } from './live-test-kit.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'DOGEUSDT'];
 const PRICE: Record<string, number> = { BTCUSDT: 104_000, ETHUSDT: 2_550, SOLUSDT: 158, BNBUSDT: 662, DOGEUSDT: 0.197 };
@@ -39,20 +38,6 @@ function feeds(bars: number): { symbol: SymbolId; interval: '1m'; candles: Candl
     return { symbol: s, interval: '1m' as const, candles: { ...m, open, high, low, close } };
   });
 }
-const at = (c: CandleColumns, i: number): Candle => ({ tsMs: c.tsMs[i]!, open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]!, volume: c.volume[i]! });
-
-/** TEST DOUBLE: no model. */
-const nullPredictor = (): CandlePredictor => ({ onCandle: () => ({ outputs: {}, latency: { featuresMs: 0, encoderMs: 0, headsMs: 0 } }) });
-/** TEST DOUBLE decision function: every 4th candle flips long/short at `size` of equity (offset per symbol), with 2% stop and 3% target. */
-const flipper = (k: number, size: number): Fuse => {
-  let n = k;
-  return (_o, ctx) => {
-    n++;
-    if (n % 4 !== 0) return holdDecision(ctx.tsMs, 'test double: hold');
-    const long = (n / 4) % 2 === 1;
-    return { ...holdDecision(ctx.tsMs, 'test double: flip'), action: long ? 'buy' : 'sell', side: long ? 'long' : 'short', confidence: 0.9, agreement: 0.9, sizeFraction: size, stopLossPct: 0.02, takeProfitPct: 0.03 };
-  };
-};
 
 /** pino into an array of parsed records. */
 function capture(): { logger: Logger; records: Record<string, unknown>[] } {
@@ -61,20 +46,11 @@ function capture(): { logger: Logger; records: Record<string, unknown>[] } {
   return { logger: pino({ level: 'info' }, stream), records };
 }
 
-let sim: BybitSimulator | undefined;
-let client: BybitClient | undefined;
-afterEach(async () => {
-  client?.close();
-  await sim?.close();
-  sim = undefined;
-  client = undefined;
-});
-
-async function start(bars: number, closed: number): Promise<{ sim: BybitSimulator; client: BybitClient; f: ReturnType<typeof feeds> }> {
+const startSim = useSimulator({ backoffBaseMs: 10 });
+/** The simulator on `bars` 1m candles of every symbol, `closed` of them closed at the start. */
+async function start(bars: number, closed: number) {
   const f = feeds(bars);
-  sim = await new BybitSimulator(f, { startMs: START + closed * M }).start();
-  client = new BybitClient({ mode: 'custom', restUrl: sim.restUrl, wsPublicUrl: sim.wsPublicUrl, apiKey: SIM_API_KEY, apiSecret: SIM_API_SECRET, backoffBaseMs: 10 });
-  return { sim, client, f };
+  return { ...(await startSim(f, START + closed * M)), f };
 }
 
 describe('a 5-symbol portfolio on the exchange: every order rounded and checked before it is sent', () => {
@@ -87,7 +63,7 @@ describe('a 5-symbol portfolio on the exchange: every order rounded and checked 
     const pf = createPortfolio({
       config: cfg, journal, logger, runTag: 'rules',
       venueFor: (s) => new ExchangeVenue(s, client, { rules: catalog.get(s) }),
-      predictorFor: nullPredictor, fuseFor: (s) => flipper(SYMBOLS.indexOf(s), 0.12),
+      predictorFor: () => nullPredictor, fuseFor: (s) => flipper({ every: 4, offset: SYMBOLS.indexOf(s), size: 0.12, stopLossPct: 0.02, takeProfitPct: 0.03 }),
     });
     try {
       await pf.recover();
@@ -123,7 +99,7 @@ describe('a 5-symbol portfolio on the exchange: every order rounded and checked 
     const pf = createPortfolio({
       config: cfg, journal, logger, runTag: 'small',
       venueFor: (s) => new ExchangeVenue(s, client, { rules: catalog.get(s) }),
-      predictorFor: nullPredictor,
+      predictorFor: () => nullPredictor,
       fuseFor: () => (_o, ctx): TradingDecision => {
         const px = doge.close[(ctx.tsMs - START) / M]!;
         // n whole DOGE stay under 5 USDT; n + 0.99 (what the size asks for) is over it
@@ -149,28 +125,11 @@ describe('a 5-symbol portfolio on the exchange: every order rounded and checked 
 });
 
 describe('trader live refuses to start on bad instrument input (CLI against the simulator)', () => {
-  const run = async (argv: string[]): Promise<{ code: number; err: string }> => {
-    const saved = { k: process.env.BYBIT_API_KEY, s: process.env.BYBIT_API_SECRET };
-    process.env.BYBIT_API_KEY = SIM_API_KEY;
-    process.env.BYBIT_API_SECRET = SIM_API_SECRET;
-    const err: string[] = [];
-    const orig = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-    try {
-      return { code: await main(argv), err: err.join('') };
-    } finally {
-      process.stderr.write = orig;
-      process.env.BYBIT_API_KEY = saved.k;
-      process.env.BYBIT_API_SECRET = saved.s;
-      if (saved.k === undefined) delete process.env.BYBIT_API_KEY;
-      if (saved.s === undefined) delete process.env.BYBIT_API_SECRET;
-    }
-  };
   const dir = mkdtempSync(path.join(tmpdir(), 'tat-rules-cli-'));
 
   it('an unknown symbol is refused at start with its name, before any order', async () => {
     const { sim } = await start(20, 10);
-    const r = await run(['live', '--model', path.join(dir, 'no-model'), '--base-url', sim.restUrl, '--symbols', 'BTCUSDT,FOOUSDT', '--interval', '1m', '--journal', path.join(dir, 'a.db'), '--log-file', path.join(dir, 'a.log')]);
+    const r = await mainWithSimKeys(['live', '--model', path.join(dir, 'no-model'), '--base-url', sim.restUrl, '--symbols', 'BTCUSDT,FOOUSDT', '--interval', '1m', '--journal', path.join(dir, 'a.db'), '--log-file', path.join(dir, 'a.log')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/unknown symbol on the exchange \(linear USDT perpetuals\): FOOUSDT/);
     expect(r.err).not.toMatch(/\n\s+at /);
@@ -180,7 +139,7 @@ describe('trader live refuses to start on bad instrument input (CLI against the 
   it('instrument info that cannot be loaded stops live trading before the first order', async () => {
     const { sim } = await start(20, 10);
     sim.faults.rest({ kind: 'http403', banMs: 60_000 }, { path: '/v5/market/instruments-info' });
-    const r = await run(['live', '--model', path.join(dir, 'no-model'), '--base-url', sim.restUrl, '--symbols', SYMBOLS.join(','), '--interval', '1m', '--journal', path.join(dir, 'b.db'), '--log-file', path.join(dir, 'b.log')]);
+    const r = await mainWithSimKeys(['live', '--model', path.join(dir, 'no-model'), '--base-url', sim.restUrl, '--symbols', SYMBOLS.join(','), '--interval', '1m', '--journal', path.join(dir, 'b.db'), '--log-file', path.join(dir, 'b.log')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/INSTRUMENT: cannot load instrument info for BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT, DOGEUSDT/);
     expect(sim.count('/v5/order/create')).toBe(0);

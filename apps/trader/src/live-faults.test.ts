@@ -10,102 +10,28 @@
  * - a 10006 rate limit at start-up is retried.
  * Decisions come from labelled deterministic test doubles (no model): these tests are about orders.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRng, holdDecision, type Candle, type CandleColumns, type Exchange, type TradingDecision } from '@task-agnostic/core';
-import { BybitApiError, BybitClient, InstrumentCatalog } from '@task-agnostic/bybit';
-import { BybitSimulator, SIM_API_KEY, SIM_API_SECRET } from '@task-agnostic/bybit/testing';
-import { RiskGate } from '@task-agnostic/risk';
-import { pino } from 'pino';
-import { main } from './cli.js';
-import { TradingEngine, type CandlePredictor, type EngineOptions, type Fuse } from './engine.js';
-import { Journal } from './journal.js';
+import { candleAt as at, type Exchange } from '@task-agnostic/core';
+import { BybitApiError, InstrumentCatalog } from '@task-agnostic/bybit';
+import type { Fuse } from './engine.js';
+import type { Journal } from './journal.js';
 import { LoopGuard } from './loop-guard.js';
-import { ExchangeVenue } from './venue.js';
+import { SYMBOL, engineFactory, enter, flipper, mainWithSimKeys, sleep, useSimulator, walk, type SimClientOptions } from './live-test-kit.js';
 
-const SYMBOL = 'BTCUSDT';
-const H = 3_600_000;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A seeded random walk of hourly candles, quoted on BTCUSDT's 0.1 tick. */
-function walk(n: number, seed: number): CandleColumns {
-  const rng = createRng(seed);
-  const c = { length: n, tsMs: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n), turnover: new Float64Array(n) };
-  let p = 30_000;
-  for (let i = 0; i < n; i++) {
-    const o = p;
-    p = Math.round(p * (1 + (rng.next() - 0.5) * 0.02) * 10) / 10;
-    c.tsMs[i] = Date.UTC(2024, 0, 1) + i * H;
-    c.open[i] = o;
-    c.close[i] = p;
-    c.high[i] = Math.max(o, p) + 60;
-    c.low[i] = Math.min(o, p) - 60;
-    c.volume[i] = 10;
-  }
-  return c;
-}
-const at = (c: CandleColumns, i: number): Candle => ({ tsMs: c.tsMs[i]!, open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]!, volume: c.volume[i]! });
-
-/** TEST DOUBLE: no model; the fuse step sees empty outputs. */
-const nullPredictor: CandlePredictor = { onCandle: () => ({ outputs: {}, latency: { featuresMs: 0, encoderMs: 0, headsMs: 0 } }) };
-const enter = (tsMs: number, long: boolean): TradingDecision => ({
-  ...holdDecision(tsMs, 'test double: enter'), action: long ? 'buy' : 'sell', side: long ? 'long' : 'short', confidence: 0.9, agreement: 0.9, sizeFraction: 0.3, stopLossPct: 0.05, takeProfitPct: 0.1,
-});
-/** TEST DOUBLE decision function: every 3rd candle flips between long and short. */
-const flipper = (): Fuse => {
-  let n = 0;
-  return (_o, ctx) => {
-    n++;
-    return n % 3 === 0 ? enter(ctx.tsMs, (n / 3) % 2 === 1) : holdDecision(ctx.tsMs, 'test double: hold');
-  };
-};
 /** TEST DOUBLE decision function: long on every candle (a held position is kept; no position: an entry). */
 const alwaysLong = (): Fuse => (_o, ctx) => enter(ctx.tsMs, true);
 
-const RISK = { baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1 }, strategy: { maxConsecutiveLosses: 1000 } };
-
-let sim: BybitSimulator | undefined;
-const clients: BybitClient[] = [];
-const journals: Journal[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const j of journals.splice(0)) {
-    try {
-      j.close();
-    } catch {
-      // closed by the test (a simulated crash)
-    }
-  }
-  await sim?.close();
-  sim = undefined;
-});
-
-async function start(bars: number, seed: number, clientOptions: Record<string, unknown> = {}) {
-  const candles = walk(bars, seed);
-  sim = await new BybitSimulator([{ symbol: SYMBOL, interval: '1h', candles }], { startMs: candles.tsMs[0]! }).start();
-  const s = sim;
-  const newClient = (extra: Record<string, unknown> = {}): BybitClient => {
-    const c = new BybitClient({ mode: 'custom', restUrl: s.restUrl, wsPublicUrl: s.wsPublicUrl, apiKey: SIM_API_KEY, apiSecret: SIM_API_SECRET, backoffBaseMs: 20, backoffMaxMs: 100, maxRetries: 2, ...clientOptions, ...extra });
-    clients.push(c);
-    return c;
-  };
-  const client = newClient();
-  const rules = (await new InstrumentCatalog().load(client, [SYMBOL])).get(SYMBOL);
-  const dir = mkdtempSync(path.join(tmpdir(), 'tat-live-faults-'));
-  const openJournal = (): Journal => {
-    const j = Journal.open(path.join(dir, 'j.db'));
-    journals.push(j);
-    return j;
-  };
-  const make = (journal: Journal, fuse: Fuse, o: { exchange?: Exchange; risk?: Record<string, unknown>; engine?: Partial<EngineOptions> } = {}): TradingEngine =>
-    new TradingEngine({
-      symbol: SYMBOL, interval: '1h', journal, venue: new ExchangeVenue(SYMBOL, o.exchange ?? client, { rules, unknownMarginMs: 200 }), predictor: nullPredictor, fuse,
-      gate: new RiskGate({ ...RISK, ...o.risk }), runTag: 'lf', logger: pino({ level: process.env.LIVE_DEBUG ? 'debug' : 'silent' }),
-      orderStallMs: 100, retryBaseMs: 50, ...o.engine,
-    });
-  return { sim: s, candles, client, newClient, openJournal, make };
+const startSim = useSimulator({ backoffBaseMs: 20, backoffMaxMs: 100, maxRetries: 2 });
+/** The simulator on a walk of `bars` candles (wicks 60 beyond the body), and engines that give up on an order's answer after 100 ms. */
+async function start(bars: number, seed: number, clientOptions: SimClientOptions = {}) {
+  const candles = walk(bars, seed, 60);
+  const session = await startSim([{ symbol: SYMBOL, interval: '1h', candles }], undefined, clientOptions);
+  const rules = (await new InstrumentCatalog().load(session.client, [SYMBOL])).get(SYMBOL);
+  const make = engineFactory(session, rules, { runTag: 'lf', unknownMarginMs: 200, engine: { orderStallMs: 100, retryBaseMs: 50 } });
+  return { ...session, candles, make };
 }
 
 const reasonsOf = (j: Journal, tsMs: number): readonly string[] => j.decisionAt(SYMBOL, tsMs)?.verdict?.reasons ?? [];
@@ -360,25 +286,10 @@ describe('a 10006 rate limit at start-up is retried (CLI against the simulator)'
     const { sim } = await start(20, 2);
     const dir = mkdtempSync(path.join(tmpdir(), 'tat-lf-cli-'));
     for (const p of ['/v5/market/instruments-info', '/v5/account/set-margin-mode', '/v5/position/set-leverage']) sim.faults.rest({ kind: 'retCode10006', resetInMs: 150 }, { path: p });
-    const saved = { k: process.env.BYBIT_API_KEY, s: process.env.BYBIT_API_SECRET };
-    process.env.BYBIT_API_KEY = SIM_API_KEY;
-    process.env.BYBIT_API_SECRET = SIM_API_SECRET;
-    const err: string[] = [];
-    const orig = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-    let code: number;
-    try {
-      code = await main(['live', '--model', path.join(dir, 'no-model'), '--base-url', sim.restUrl, '--symbols', SYMBOL, '--interval', '1h', '--journal', path.join(dir, 'a.db'), '--log-file', path.join(dir, 'a.log')]);
-    } finally {
-      process.stderr.write = orig;
-      if (saved.k === undefined) delete process.env.BYBIT_API_KEY;
-      else process.env.BYBIT_API_KEY = saved.k;
-      if (saved.s === undefined) delete process.env.BYBIT_API_SECRET;
-      else process.env.BYBIT_API_SECRET = saved.s;
-    }
+    const { code, err } = await mainWithSimKeys(['live', '--model', path.join(dir, 'no-model'), '--base-url', sim.restUrl, '--symbols', SYMBOL, '--interval', '1h', '--journal', path.join(dir, 'a.db'), '--log-file', path.join(dir, 'a.log')]);
     // It got past the exchange's start-up calls and stopped only at the (missing) model.
-    expect(err.join('')).not.toMatch(/10006|rate limit/i);
-    expect(err.join('')).toMatch(/model/);
+    expect(err).not.toMatch(/10006|rate limit/i);
+    expect(err).toMatch(/model/);
     expect(code).toBe(2);
     for (const p of ['/v5/market/instruments-info', '/v5/account/set-margin-mode', '/v5/position/set-leverage']) {
       expect(sim.requests.filter((q) => q.path === p).map((q) => q.retCode).slice(-2)).toEqual([10006, 0]);

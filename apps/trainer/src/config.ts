@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ConfigError, INTERVALS, parseWithSchema } from '@task-agnostic/core';
-import { baselineInputFeatures, multiTimeframeFeatures } from './feature-presets.js';
+import { labelInputFeatures, multiTimeframeFeatures } from './feature-presets.js';
 import { validateConfigSections } from './config-sections.js';
 
 /** A date: an ISO string (as written by people) or epoch milliseconds (as a saved run config holds it). */
@@ -233,7 +233,7 @@ export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
     // 36,000 bars (~4 years) thinned to every 9th window: as many windows as 4,000 bars, drawn from
     // ~50 regime spells per symbol (the test range alone holds ~7 per symbol).
     data: { source: 'synthetic', symbols: ['SYNTHA', 'SYNTHB'], bars: 36_000, stride: 9 },
-    model: { windowLength: 32, encoder: 'tiny', encoderType: 'transformer', tasks: QUICK_TASKS, features: baselineInputFeatures() },
+    model: { windowLength: 32, encoder: 'tiny', encoderType: 'transformer', tasks: QUICK_TASKS, features: labelInputFeatures() },
     training: { epochs: 8, batchSize: 64, learningRate: 1e-3, ...REGULARISED, earlyStopping: { patience: 3 } },
     evaluate: { singleTask: true, transfer: true, transferTask: 'anomaly', transferEpochs: 4 },
   },

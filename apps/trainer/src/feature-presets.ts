@@ -4,7 +4,7 @@
  * trend slope and consistency, distance to the 200-bar mean. Regimes last weeks, and a 32-bar
  * window with 20-bar indicators cannot see them; these can (measured: packages/training/README.md).
  */
-import { DEFAULT_FEATURE_SET, type FeatureSetConfigInput } from '@task-agnostic/features';
+import { DEFAULT_FEATURE_SET, type FeatureSetConfigInput, type FeatureSpecInput } from '@task-agnostic/features';
 
 export const MULTI_TIMEFRAME_EXTRAS = [
   { kind: 'log_return', period: 96 },
@@ -18,7 +18,7 @@ export const MULTI_TIMEFRAME_EXTRAS = [
 
 /** DEFAULT_FEATURE_SET followed by MULTI_TIMEFRAME_EXTRAS (51 columns, warm-up 200 bars). */
 export function multiTimeframeFeatures(): FeatureSetConfigInput {
-  return { version: 1, features: [...DEFAULT_FEATURE_SET.features, ...MULTI_TIMEFRAME_EXTRAS] };
+  return defaultFeaturesWith(MULTI_TIMEFRAME_EXTRAS);
 }
 
 /**
@@ -38,5 +38,30 @@ export const BASELINE_INPUT_EXTRAS = [
 
 /** multiTimeframeFeatures() followed by BASELINE_INPUT_EXTRAS (56 columns, warm-up 200 bars). */
 export function baselineInputFeatures(): FeatureSetConfigInput {
-  return { version: 1, features: [...DEFAULT_FEATURE_SET.features, ...MULTI_TIMEFRAME_EXTRAS, ...BASELINE_INPUT_EXTRAS] };
+  return defaultFeaturesWith(MULTI_TIMEFRAME_EXTRAS, BASELINE_INPUT_EXTRAS);
+}
+
+/** The one builder of the presets: a fresh version-1 set of DEFAULT_FEATURE_SET's features, then each group of extras in order. */
+function defaultFeaturesWith(...extras: readonly (readonly FeatureSpecInput[])[]): FeatureSetConfigInput {
+  return { version: 1, features: [...DEFAULT_FEATURE_SET.features, ...extras.flat()] };
+}
+
+/**
+ * What the regime task's persistence baseline knows, causally: the statistics its HMM labeller reads
+ * from the trailing window (t-64, t] (trend t-statistic, median log range of the window and of its
+ * 8 central bars) and the label itself, as the fitted HMM's 5 regime probabilities (`regime_hmm`,
+ * whose HMM is fitted on the training range when training starts; its argmax is the label of row
+ * t-64, tested in packages/training). Direction's and risk's persistence inputs are in
+ * BASELINE_INPUT_EXTRAS already (the trailing 24-bar return, drawdown and realised volatility).
+ */
+export const REGIME_LABEL_EXTRAS = [
+  { kind: 'trend_tstat', period: 64 },
+  { kind: 'median_log_range', period: 64 },
+  { kind: 'median_log_range', period: 8, lag: 28 },
+  { kind: 'regime_hmm', period: 64 },
+] as const;
+
+/** baselineInputFeatures() followed by REGIME_LABEL_EXTRAS (64 columns, warm-up 200 bars). */
+export function labelInputFeatures(): FeatureSetConfigInput {
+  return { version: 1, features: [...DEFAULT_FEATURE_SET.features, ...MULTI_TIMEFRAME_EXTRAS, ...BASELINE_INPUT_EXTRAS, ...REGIME_LABEL_EXTRAS] };
 }

@@ -2,7 +2,7 @@ export { runCli, main, HELP } from './commands.js';
 export { stagingPaths, openStaging, publishRun, runFingerprint, type Staging } from './run-folder.js';
 export { validateConfigSections } from './config-sections.js';
 export { PRESETS, PRESET_TASKS, QUICK_TASKS, UNIVERSAL_TASKS, TrainerConfigSchema, parseTrainerConfig, resolveConfig, deepMerge, describeSymbols, UNIVERSAL_HOLDOUT } from './config.js';
-export { multiTimeframeFeatures, MULTI_TIMEFRAME_EXTRAS, baselineInputFeatures, BASELINE_INPUT_EXTRAS } from './feature-presets.js';
+export { multiTimeframeFeatures, MULTI_TIMEFRAME_EXTRAS, baselineInputFeatures, BASELINE_INPUT_EXTRAS, labelInputFeatures, REGIME_LABEL_EXTRAS } from './feature-presets.js';
 export type { TrainerConfig, TrainerConfigInput } from './config.js';
 export { loadData, parseCandleFileName, assertOneInterval } from './data-source.js';
 export type { LoadDataOptions, SymbolData } from './data-source.js';

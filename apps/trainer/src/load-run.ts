@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DataError } from '@task-agnostic/core';
 import { loadModel } from '@task-agnostic/model';
-import { datasetForModel, evaluateTest, modelParts, type TrainModelResult } from '@task-agnostic/training';
+import { datasetForModel, evaluateTest, forecastCalibration, modelParts, type TrainModelResult } from '@task-agnostic/training';
 import { parseTrainerConfig, type TrainerConfig } from './config.js';
 import { loadConfigData, type TrainedRun } from './pipeline.js';
 import { runPaths } from './run-paths.js';
@@ -56,7 +56,7 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
       datasetOptions(cfg),
       'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
     );
-    const test = evaluateTest(modelParts(model), dataset);
+    const test = evaluateTest(modelParts(model), dataset, 256, forecastCalibration(model));
     const result = { model, history: [], dataset, test } as unknown as TrainModelResult;
     return { cfg, paths, data, result, ...(o.thresholds ? { thresholds: o.thresholds } : {}) };
   } catch (err) {

@@ -4,8 +4,8 @@
  * (a run over every symbol of a folder should not fail on one young listing); what validation
  * repaired (dropped rows, filled or remaining gaps) is said per series.
  */
-import { DataError, generateSyntheticMarket, type InvalidCandlePolicy } from '@task-agnostic/core';
-import { computeFeatures, DEFAULT_FEATURE_SET, parseFeatureSetConfig } from '@task-agnostic/features';
+import { DataError, type InvalidCandlePolicy } from '@task-agnostic/core';
+import { DEFAULT_FEATURE_SET, StreamingFeatures, parseFeatureSetConfig } from '@task-agnostic/features';
 import { getTask } from '@task-agnostic/heads';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
@@ -22,9 +22,9 @@ export interface SeriesNeeds {
 /** The warm-up, window, horizon and gap of a config's features and tasks. */
 export function seriesNeeds(cfg: TrainerConfig): SeriesNeeds {
   const features = cfg.model.features === undefined ? DEFAULT_FEATURE_SET : parseFeatureSetConfig(cfg.model.features);
-  // the warm-up depends on the feature set only: measure it on a small synthetic series
-  const probe = generateSyntheticMarket({ bars: 600, seed: 1 }).candles;
-  const warmup = computeFeatures(probe, features).warmup;
+  // the warm-up depends on the feature set only: the engine knows it before any bar (and before
+  // features fitted on the training range, such as regime_hmm, have their parameters)
+  const warmup = new StreamingFeatures(features).warmup;
   const horizon = Math.max(1, ...cfg.model.tasks.map((t) => (typeof t === 'string' ? getTask(t) : getTask(t.id, t.config)).horizon));
   const W = cfg.model.windowLength;
   return { warmup, windowLength: W, horizon, purgeGap: horizon + W };

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ConfigError, DataError, sliceColumns } from '@task-agnostic/core';
 import type { CandleColumns } from '@task-agnostic/core';
 import type { BacktestConfigInput } from './config.js';

@@ -1,5 +1,5 @@
 import { ConfigError } from '@task-agnostic/core';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 /** Official Bybit v5 hosts (https://bybit-exchange.github.io/docs/v5/guide). */
 export const BYBIT_HOSTS = {

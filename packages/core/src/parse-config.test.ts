@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ConfigError } from './errors.js';
 import { configErrorFromZod, parseWithSchema } from './parse-config.js';
 

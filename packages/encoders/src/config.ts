@@ -3,7 +3,7 @@
  * Defaults live here and nowhere else. Numbers from the source design (chapter 87,
  * TransformerEncoderConfig / EncoderConfig defaults) are cited where used; see presets.ts.
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ConfigError } from '@task-agnostic/core';
 
 const posInt = z.number().int().positive();

@@ -1,5 +1,5 @@
 /** Turns each feature spec of a config into its kernel, column names and the extra data it needs. */
-import { ConfigError } from '@task-agnostic/core';
+import { ConfigError, REGIMES } from '@task-agnostic/core';
 import type { FeatureSetConfig, FeatureSpec } from './config.js';
 import type { FeatureKernel } from './context.js';
 import type { ExtraGroup } from './extras.js';
@@ -9,6 +9,7 @@ import { CandleShapeKernel, DayOfWeekKernel, DistMaKernel, HourOfDayKernel, LogR
 import { AtrRatioKernel, BollingerKernel, RangeVolKernel, RealizedVolKernel, ReturnMomentKernel, VolOfVolKernel } from './kernels-volatility.js';
 import { MfiKernel, ObvChangeKernel, VolumeRatioKernel, VolumeTrendKernel, VwapDevKernel } from './kernels-volume.js';
 import { LogEwmaVolKernel, MaxDrawdownKernel } from './kernels-baseline.js';
+import { MedianLogRangeKernel, RegimeHmmKernel, TrendTStatKernel } from './kernels-label.js';
 import { DepthImbalanceKernel, ExtraChangeKernel, FundingRateKernel, SpreadKernel, TradeFlowKernel } from './kernels-extras.js';
 
 /** The feature group of each kind (documentation, and which extras a kind needs). */
@@ -22,6 +23,7 @@ export const FEATURE_GROUP: Readonly<Record<FeatureSpec['kind'], string>> = {
   return_skewness: 'distribution', return_kurtosis: 'distribution', hour_of_day: 'calendar', day_of_week: 'calendar',
   ob_spread: 'orderbook', ob_imbalance: 'orderbook', trade_flow: 'trades', funding_rate: 'funding',
   funding_change: 'funding', oi_change: 'openInterest', log_ewma_vol: 'volatility', max_drawdown: 'drawdown',
+  trend_tstat: 'trend', median_log_range: 'volatility', regime_hmm: 'regime',
 };
 
 export interface BuiltKernel {
@@ -74,6 +76,9 @@ export function buildKernel(s: FeatureSpec, w: SharedWindows = new SharedWindows
     case 'vol_of_vol': return k(new VolOfVolKernel(one(s, `vol_of_vol_${s.volPeriod}_${s.period}`), w.returns(s.volPeriod), s.period));
     case 'log_ewma_vol': return k(new LogEwmaVolKernel(one(s, `log_ewma_vol_${Math.round(s.lambda * 1000)}`), s.lambda));
     case 'max_drawdown': return k(new MaxDrawdownKernel(one(s, `max_drawdown_${s.period}`), s.period));
+    case 'trend_tstat': return k(new TrendTStatKernel(one(s, `trend_tstat_${s.period}`), s.period));
+    case 'regime_hmm': return k(new RegimeHmmKernel(REGIMES.map((r) => `${s.name ?? `regime_hmm_${s.period}`}_${r}`), s.period, s.shortBars, s.hmm));
+    case 'median_log_range': return k(new MedianLogRangeKernel(one(s, `median_log_range_${s.period}${s.lag ? `_lag${s.lag}` : ''}`), s.period, s.lag));
     case 'hour_of_day': return k(new HourOfDayKernel(many(s, 'hour', ['sin', 'cos'])));
     case 'day_of_week': return k(new DayOfWeekKernel(many(s, 'dow', ['sin', 'cos'])));
     case 'ob_spread': return k(new SpreadKernel(one(s, 'ob_spread_bps')), 'orderbook');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ConfigError, configErrorFromZod } from '@task-agnostic/core';
 
 const period = (def: number, min = 1) => z.number().int().min(min).max(10_000).default(def);
@@ -48,6 +48,30 @@ export const featureSpecSchema = z.discriminatedUnion('kind', [
   // the naive baselines' inputs (kernels-baseline.ts)
   z.object({ kind: z.literal('log_ewma_vol'), name, lambda: z.number().gt(0).lt(1).default(0.94) }).strict(),
   withPeriod('max_drawdown', 24),
+  // the statistics of the regime label of the trailing window (kernels-label.ts)
+  withPeriod('trend_tstat', 64),
+  z.object({ kind: z.literal('median_log_range'), name, period: period(64), lag: z.number().int().min(0).max(10_000).default(0) }).strict(),
+  // the regime label of the trailing window under the fitted HMM (parameters fitted on the training range)
+  z
+    .object({
+      kind: z.literal('regime_hmm'),
+      name,
+      period: period(64, 2),
+      shortBars: period(8),
+      restarts: z.number().int().min(1).max(20).default(3),
+      maxIterations: z.number().int().min(1).max(1000).default(100),
+      seed: z.number().int().default(0),
+      hmm: z
+        .object({
+          means: z.array(z.array(z.number().finite()).length(3)).length(5),
+          variances: z.array(z.array(z.number().finite().positive()).length(3)).length(5),
+          prior: z.array(z.number().finite().min(0)).length(5),
+          stateToRegime: z.array(z.number().int().min(0).max(4)).length(5),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
   simple('hour_of_day'),
   simple('day_of_week'),
   // Optional groups: need their extra data (see FeatureExtras).

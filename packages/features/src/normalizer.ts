@@ -3,7 +3,7 @@
  * matches the std on normal data) or standard (mean, population std); the result is clipped to
  * +-clip. Warm-up rows stay 0. Serialises to plain JSON for the model artifact.
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ConfigError, DataError, configErrorFromZod, quantileSorted } from '@task-agnostic/core';
 import type { FeatureMatrix } from './batch.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { REGIMES } from '@task-agnostic/core';
 import { parseWithSchema } from '@task-agnostic/core';
 

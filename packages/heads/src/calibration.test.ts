@@ -6,6 +6,7 @@ import {
   classProbabilities,
   fitAffine,
   fitCalibration,
+  fitGaussianShrink,
   fitGaussianSpread,
   fitSigmoidCalibration,
   fitSoftmaxCalibration,
@@ -175,6 +176,47 @@ describe('regression spread', () => {
     const cal = applyCalibration(new Float32Array([0.5, -1]), 1, fit);
     expect(cal[0]).toBeCloseTo(0.5, 6);
     expect(cal[1]).toBeCloseTo(-1 + Math.log(Math.sqrt(10)), 5);
+  });
+
+  it('gaussian shrink: k = sum(y mu) / sum(mu^2) clipped to [0, 1], by hand; then the spread on the shrunk mean', () => {
+    // mu = 1, -1, 2, -2 (log-std 0); y = 0.5 mu + e with e = 1, 1, -1, -1 (sum e mu = 1 - 1 - 2 + 2 = 0): k = 0.5 exactly
+    const mu = [1, -1, 2, -2];
+    const e = [1, 1, -1, -1];
+    const n = 40;
+    const out = new Float32Array(2 * n);
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      out[2 * i] = mu[i % 4]!;
+      y[i] = 0.5 * mu[i % 4]! + e[i % 4]!;
+    }
+    const fit = fitGaussianShrink(out, y, n);
+    expect(fit.method).toBe('gaussian-shrink');
+    expect(fit.scale[0]).toBeCloseTo(0.5, 12);
+    // residuals after shrinking are e (all +-1): s = 1, ln s = 0
+    expect(fit.shift).toEqual([0, 0]);
+    // mean MSE before: errors y - mu = -0.5 mu + e = 0.5, 1.5, -2, 0 -> (0.25 + 2.25 + 4 + 0) / 4; after: e^2 = 1
+    expect(fit.meanMse!.before).toBeCloseTo((0.25 + 2.25 + 4 + 0) / 4, 6);
+    expect(fit.meanMse!.after).toBeCloseTo(1, 6);
+    const cal = applyCalibration(new Float32Array([0.8, -1]), 1, fit);
+    expect(cal[0]).toBeCloseTo(0.4, 6);
+    expect(cal[1]).toBeCloseTo(-1, 6);
+  });
+
+  it('gaussian shrink: a head anti-correlated with the targets becomes the zero forecast (k = 0); one too timid is not stretched (k = 1)', () => {
+    const n = 40;
+    const out = new Float32Array(2 * n);
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      out[2 * i] = (i % 5) - 2;
+      y[i] = -out[2 * i]!;
+    }
+    expect(fitGaussianShrink(out, y, n).scale[0]).toBe(0);
+    for (let i = 0; i < n; i++) y[i] = 3 * out[2 * i]!;
+    expect(fitGaussianShrink(out, y, n).scale[0]).toBe(1);
+    // the default of the gaussian form is the shrink; 'spread' keeps the mean
+    expect(fitCalibration('gaussian', out, y, n, 2).method).toBe('gaussian-shrink');
+    expect(fitCalibration('gaussian', out, y, n, 2, { gaussian: 'spread' }).method).toBe('gaussian-spread');
+    expect(fitGaussianShrink(out, y, 10).method).toBe('identity');
   });
 
   it('affine: y = 1 + 0.5 x exactly', () => {

@@ -11,6 +11,11 @@
  * - gaussian spread (the return head, outputs mean and log-std): the std is multiplied by
  *   s = sqrt(mean(((y - mu) / sigma)^2)), the closed-form maximiser of the Gaussian likelihood in s,
  *   i.e. shift ln s on the log-std column;
+ * - gaussian shrink (the default for the return head): first the mean is shrunk toward the zero
+ *   forecast (the random walk, the return task's 'zero' baseline), mu' = k mu with
+ *   k = clip(sum(y mu) / sum(mu^2), 0, 1), the least-squares slope through the origin: a forecast
+ *   with no validation skill (k = 0) becomes the baseline, so the head cannot lose to it by more
+ *   than the noise of k; then the spread as above on the shrunk mean (scale [k, 1], shift [0, ln s]);
  * - affine (a 1-output regression such as volatility's log-vol): y ~ a + b x by least squares,
  *   which corrects the spread (b) and the level (a) of the forecasts.
  *
@@ -22,7 +27,7 @@ import { sigmoid, softmaxRows } from './metrics.js';
 /** How a head's raw outputs are read, which decides the calibration method. */
 export type CalibrationForm = 'softmax' | 'sigmoid' | 'gaussian' | 'affine';
 
-export type CalibrationMethod = 'identity' | 'temperature' | 'bias-temperature' | 'vector' | 'gaussian-spread' | 'affine';
+export type CalibrationMethod = 'identity' | 'temperature' | 'bias-temperature' | 'vector' | 'gaussian-spread' | 'gaussian-shrink' | 'affine';
 
 /** The softmax calibrations a fit can choose among, simplest first. */
 export const SOFTMAX_METHODS = ['temperature', 'bias-temperature', 'vector'] as const;
@@ -81,6 +86,8 @@ export interface FitCalibrationOptions {
   readonly softmax?: SoftmaxMethod | 'auto' | 'crossfit';
   /** 'crossfit': fold index (0..folds-1) of every row, e.g. blocks of time; default 5 contiguous blocks of rows. */
   readonly folds?: ArrayLike<number>;
+  /** Gaussian heads: 'shrink' (default: mean shrunk toward 0, then the spread) or 'spread' (the spread only). */
+  readonly gaussian?: 'shrink' | 'spread';
   readonly maxIterations?: number;
 }
 
@@ -387,6 +394,49 @@ export function fitGaussianSpread(outputs: ArrayLike<number>, targets: ArrayLike
   return { method: 'gaussian-spread', scale: [1, 1], shift: [0, Math.log(s)], n, before, after: gaussianNll(outputs, targets, n, s) };
 }
 
+/**
+ * The mean of a Gaussian head shrunk toward the zero forecast, then its spread: mu' = k mu with
+ * k = clip(sum(y mu) / sum(mu^2), 0, 1) (least squares through the origin, so never an
+ * extrapolation beyond the head nor a sign flip), then s = sqrt(mean(((y - mu') / sigma)^2)).
+ * `before` / `after` are the mean Gaussian NLL on the fitted rows, and the mean squared
+ * error of the mean before and after (`meanMse`).
+ */
+export function fitGaussianShrink(outputs: ArrayLike<number>, targets: ArrayLike<number>, n: number): CalibrationFit & { readonly meanMse?: { readonly before: number; readonly after: number } } {
+  if (n < MIN_CALIBRATION_ROWS) return identityFit(2, n, Number.NaN, `${n} validation rows, fewer than ${MIN_CALIBRATION_ROWS}: calibration left at identity`);
+  if (!allFinite(outputs) || !allFinite(targets)) return identityFit(2, n, Number.NaN, 'non-finite head outputs or targets on the validation rows: calibration left at identity');
+  let sxy = 0;
+  let sxx = 0;
+  let mseBefore = 0;
+  for (let i = 0; i < n; i++) {
+    const mu = outputs[2 * i]!;
+    sxy += mu * targets[i]!;
+    sxx += mu * mu;
+    mseBefore += (targets[i]! - mu) ** 2;
+  }
+  // a head that forecasts 0 everywhere is the baseline already: nothing to shrink
+  const k = sxx > 1e-12 * n ? Math.min(1, Math.max(0, sxy / sxx)) : 1;
+  const shrunk = new Float64Array(2 * n);
+  let mseAfter = 0;
+  for (let i = 0; i < n; i++) {
+    shrunk[2 * i] = k * outputs[2 * i]!;
+    shrunk[2 * i + 1] = outputs[2 * i + 1]!;
+    mseAfter += (targets[i]! - shrunk[2 * i]!) ** 2;
+  }
+  const spread = fitGaussianSpread(shrunk, targets, n);
+  const before = gaussianNll(outputs, targets, n, 1);
+  if (spread.warning) return identityFit(2, n, before, spread.warning);
+  const s = Math.exp(spread.shift[1]!);
+  return {
+    method: 'gaussian-shrink',
+    scale: [k, 1],
+    shift: [0, spread.shift[1]!],
+    n,
+    before,
+    after: gaussianNll(shrunk, targets, n, s),
+    meanMse: { before: mseBefore / n, after: mseAfter / n },
+  };
+}
+
 /** y ~ a + b x by least squares on a one-output regression head; the identity when b <= 0 or x has no spread. */
 export function fitAffine(outputs: ArrayLike<number>, targets: ArrayLike<number>, n: number): CalibrationFit {
   if (n < MIN_CALIBRATION_ROWS) return identityFit(1, n, Number.NaN, `${n} validation rows, fewer than ${MIN_CALIBRATION_ROWS}: calibration left at identity`);
@@ -426,7 +476,7 @@ export function fitCalibration(form: CalibrationForm, outputs: ArrayLike<number>
     case 'sigmoid':
       return fitSigmoidCalibration(outputs, targets, n, options);
     case 'gaussian':
-      return fitGaussianSpread(outputs, targets, n);
+      return options.gaussian === 'spread' ? fitGaussianSpread(outputs, targets, n) : fitGaussianShrink(outputs, targets, n);
     case 'affine':
       return fitAffine(outputs, targets, n);
   }

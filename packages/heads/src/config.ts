@@ -1,6 +1,6 @@
 /** Config parsing shared by the tasks: zod at the edge, errors name the field. */
 import { configErrorFromZod } from '@task-agnostic/core';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 /** Parses `config` (undefined means all defaults) with `schema`; ConfigError naming `<taskId>.<field>` on failure. */
 export function parseTaskConfig<C>(schema: z.ZodType<C, z.ZodTypeDef, unknown>, config: unknown, taskId: string): C {

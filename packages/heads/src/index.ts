@@ -59,6 +59,7 @@ export {
   fitSoftmaxCalibration,
   fitSigmoidCalibration,
   fitGaussianSpread,
+  fitGaussianShrink,
   fitAffine,
   calibrationFormOf,
   reliability,

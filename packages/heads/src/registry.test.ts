@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_TASK_IDS, ConfigError, sliceColumns, type CandleColumns } from '@task-agnostic/core';
 import { initBackend, tf } from '@task-agnostic/tf';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import {
   assembleTaskOutputs,
   checkCandles,

@@ -1,6 +1,6 @@
 /** Validation of fitted task states (they come back from model.json, so they are checked). */
 import { ArtifactError } from '@task-agnostic/core';
-import type { z } from 'zod';
+import type { z } from 'zod/v3';
 import type { TaskState } from './task.js';
 
 const cache = new WeakMap<object, unknown>();

@@ -110,6 +110,6 @@ export interface Task<Out = unknown> {
 export interface TaskFactory<C = unknown> {
   readonly id: string;
   readonly description: string;
-  readonly configSchema: import('zod').z.ZodType<C, import('zod').z.ZodTypeDef, unknown>;
+  readonly configSchema: import('zod/v3').z.ZodType<C, import('zod/v3').z.ZodTypeDef, unknown>;
   create(config: C): Task;
 }

@@ -2,7 +2,7 @@
  * model.json: everything needed to rebuild a model and to know where it came from. Validated
  * with zod on load; errors name the field.
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { weightsManifestSchema } from './weights.js';
 import { calibrationSchema, decisionPolicySchema } from './calibration.js';
 

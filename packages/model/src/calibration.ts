@@ -6,14 +6,14 @@
  * JSON data; artifacts without them (format version 1) load as identity calibration and no fitted
  * policy (the fusions' seed thresholds).
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 const finite = z.number().finite();
 
 /** One head's calibration: out'[j] = scale[j] x out[j] + shift[j] on its raw outputs (see @task-agnostic/heads calibration). */
 export const headCalibrationSchema = z
   .object({
-    method: z.enum(['identity', 'temperature', 'bias-temperature', 'vector', 'gaussian-spread', 'affine']),
+    method: z.enum(['identity', 'temperature', 'bias-temperature', 'vector', 'gaussian-spread', 'gaussian-shrink', 'affine']),
     scale: z.array(finite).min(1),
     shift: z.array(finite).min(1),
   })

@@ -3,7 +3,7 @@
  * feature-set configs are validated by their own packages (see ModelComponents); this schema
  * checks the model's own fields and names the field on error.
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { configErrorFromZod } from '@task-agnostic/core';
 
 /** Source design, EncoderConfig::default(): seq_length 96 (chapter 87, "multi_task_inference"). */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { ArtifactError } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 export const weightEntrySchema = z
   .object({

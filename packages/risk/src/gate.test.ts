@@ -1,44 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DataError, correlation, createRng } from '@task-agnostic/core';
-import type { TradingDecision } from '@task-agnostic/core';
 import { RiskGate } from './gate.js';
 import { LAYER_NAMES } from './layers/types.js';
-import type { RiskState } from './state.js';
-
-const NOW = Date.parse('2026-11-18T12:00:00Z');
-
-function decision(over: Partial<TradingDecision> = {}): TradingDecision {
-  return {
-    tsMs: NOW,
-    symbol: 'BTCUSDT',
-    action: 'buy',
-    side: 'long',
-    confidence: 0.8,
-    agreement: 0.9,
-    sizeFraction: 0.03,
-    stopLossPct: 0.015,
-    takeProfitPct: 0.03,
-    reasoning: 'test',
-    outputs: {
-      volatility: { expected: 0.01, percentile: 0.5 },
-      regime: { label: 'bull', probs: { bull: 0.8, bear: 0.05, sideways: 0.05, high_volatility: 0.05, low_volatility: 0.05 }, confidence: 0.8 },
-    },
-    ...over,
-  };
-}
-
-function state(over: Partial<RiskState> = {}): RiskState {
-  return {
-    nowMs: NOW,
-    account: { equity: 100_000, dayStartEquity: 100_000, weekHighEquity: 100_000, peakEquity: 100_000 },
-    positions: [],
-    exchange: { connected: true, lastDataMs: NOW - 1_000, rateLimitRemaining: 100 },
-    market: { spreadPct: 0.0002, depthNotional: 5_000_000, lastBarMovePct: 0.003 },
-    strategy: { recentTradeReturns: [] },
-    system: { latencyMs: 20, errorRate: 0 },
-    ...over,
-  };
-}
+import { NOW, testDecision as decision, testState as state } from './test-kit.js';
 
 // 2% x (0.8 - 0.5) / 0.5 x (0.9 - 0.6) / 0.4 x vol 1 x 1.5
 const SIZE = 0.02 * 0.6 * 0.75 * 1.5;

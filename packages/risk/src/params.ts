@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { parseWithSchema } from '@task-agnostic/core';
 
 const frac = z.number().finite().min(0).max(1);

@@ -3,31 +3,12 @@ import type { TradingDecision } from '@task-agnostic/core';
 import { applyVerdict } from './apply-verdict.js';
 import { RiskGate } from './gate.js';
 import type { RiskState } from './state.js';
+import { testDecision, testState } from './test-kit.js';
 
-const NOW = Date.parse('2026-11-18T12:00:00Z');
-const decision = (over: Partial<TradingDecision> = {}): TradingDecision => ({
-  tsMs: NOW,
-  symbol: 'BTCUSDT',
-  action: 'buy',
-  side: 'long',
-  confidence: 0.8,
-  agreement: 0.9,
-  sizeFraction: 0.03,
-  stopLossPct: 0.015,
-  takeProfitPct: 0.03,
-  reasoning: 'test',
-  outputs: { volatility: { expected: 0.01, percentile: 0.5 } },
-  ...over,
-});
-const state = (heldFraction: number, side: 'long' | 'short' = 'long'): RiskState => ({
-  nowMs: NOW,
-  account: { equity: 100_000, dayStartEquity: 100_000, weekHighEquity: 100_000, peakEquity: 100_000 },
-  positions: heldFraction > 0 ? [{ symbol: 'BTCUSDT', side, qty: heldFraction, markPrice: 100_000 }] : [],
-  exchange: { connected: true, lastDataMs: NOW - 1_000, rateLimitRemaining: 100 },
-  market: { spreadPct: 0.0002, depthNotional: 5_000_000, lastBarMovePct: 0.003 },
-  strategy: { recentTradeReturns: [] },
-  system: { latencyMs: 20, errorRate: 0 },
-});
+const decision = (over: Partial<TradingDecision> = {}): TradingDecision => testDecision({ outputs: { volatility: { expected: 0.01, percentile: 0.5 } }, ...over });
+/** The account holding `heldFraction` of its equity in BTCUSDT (at 100,000) on `side`. */
+const state = (heldFraction: number, side: 'long' | 'short' = 'long'): RiskState =>
+  testState({ positions: heldFraction > 0 ? [{ symbol: 'BTCUSDT', side, qty: heldFraction, markPrice: 100_000 }] : [] });
 // volTarget: 0.4 / (0.01 x sqrt(8760)) = 0.42738 x conviction 0.8 x 0.9 = 0.30771 of equity
 const ASKED = (0.4 / (0.01 * Math.sqrt(8760))) * 0.72;
 

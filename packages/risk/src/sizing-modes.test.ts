@@ -4,8 +4,8 @@ import { RiskGate } from './gate.js';
 import { DEFAULT_RISK_CONFIG, RISK_PROFILES, parseRiskConfig } from './params.js';
 import { convictionFactor, riskPerTradeSize, volTargetSize } from './sizing.js';
 import type { RiskState } from './state.js';
+import { testDecision, testState } from './test-kit.js';
 
-const NOW = Date.parse('2026-11-18T12:00:00Z');
 const VT = parseRiskConfig({ profile: 'volTarget' });
 const RPT = parseRiskConfig({ profile: 'riskPerTrade' });
 
@@ -68,27 +68,10 @@ describe('riskPerTradeSize', () => {
   });
 });
 
-function decision(over: Partial<TradingDecision> = {}): TradingDecision {
-  return {
-    tsMs: NOW, symbol: 'BTCUSDT', action: 'buy', side: 'long', confidence: 1, agreement: 1, sizeFraction: 0.02,
-    stopLossPct: 0.015, takeProfitPct: 0.03, reasoning: 'test',
-    outputs: { volatility: { expected: 0.006, percentile: 0.5 } },
-    ...over,
-  };
-}
-
-function state(over: Partial<RiskState> = {}): RiskState {
-  return {
-    nowMs: NOW,
-    account: { equity: 100_000, dayStartEquity: 100_000, weekHighEquity: 100_000, peakEquity: 100_000 },
-    positions: [],
-    exchange: { connected: true, lastDataMs: NOW - 1_000, rateLimitRemaining: 100 },
-    market: { spreadPct: 0.0002, depthNotional: 50_000_000, lastBarMovePct: 0.003 },
-    strategy: { recentTradeReturns: [] },
-    system: { latencyMs: 20, errorRate: 0 },
-    ...over,
-  };
-}
+// Full conviction and a 0.6% volatility forecast (no regime); a market deep enough for account-sized positions.
+const decision = (over: Partial<TradingDecision> = {}): TradingDecision =>
+  testDecision({ confidence: 1, agreement: 1, sizeFraction: 0.02, outputs: { volatility: { expected: 0.006, percentile: 0.5 } }, ...over });
+const state = (over: Partial<RiskState> = {}): RiskState => testState({ market: { spreadPct: 0.0002, depthNotional: 50_000_000, lastBarMovePct: 0.003 }, ...over });
 
 describe('the gate in the account-sized profiles', () => {
   it('a full-conviction decision holds a position of the order of the account (source: 3%)', () => {

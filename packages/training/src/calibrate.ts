@@ -92,15 +92,17 @@ function score(form: CalibrationForm | null, out: Float32Array | Float64Array, y
     let nll = 0;
     let z2 = 0;
     let inside = 0;
+    let mse = 0;
     for (let i = 0; i < n; i++) {
       const ls = Math.min(7, Math.max(-7, out[2 * i + 1]!));
       const z = (y[i]! - out[2 * i]!) / Math.exp(ls);
       nll += ls + 0.5 * z * z + 0.5 * Math.log(2 * Math.PI);
       z2 += z * z;
+      mse += (y[i]! - out[2 * i]!) ** 2;
       if (Math.abs(z) <= 1) inside++;
     }
     // A calibrated Gaussian has mean z^2 = 1 and 68.3% of the errors within one std.
-    return { metrics: { nll: nll / n, meanZ2: z2 / n, within1Std: inside / n } };
+    return { metrics: { nll: nll / n, meanZ2: z2 / n, within1Std: inside / n, mse: mse / n } };
   }
   let mse = 0;
   let bias = 0;

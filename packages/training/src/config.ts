@@ -3,7 +3,7 @@
  * Numbers from the source design (chapter 87) are cited where they come from it.
  */
 import { ConfigError, configErrorFromZod } from '@task-agnostic/core';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { HARMONISER_NAMES } from './harmoniser.js';
 
 export const HarmoniserConfigSchema = z

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '@task-agnostic/core';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { zodToConfigError, type TrainingConfigInput } from './config.js';
 import type { TaskStateLike, TrainableEncoder, TrainableHead, TrainableTask } from './contracts.js';
 import { pretrainEncoder, type PretrainConfigInput, type PretrainEpoch } from './pretrain.js';

@@ -16,7 +16,7 @@
  */
 import type { CandleColumns } from '@task-agnostic/core';
 import { concatColumns, ConfigError, DataError, sliceColumns } from '@task-agnostic/core';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { zodToConfigError } from './config.js';
 import type { FeatureMatrixLike, FeaturePipeline, NormalizerLike, TaskLabelsLike, TaskStateLike, TrainableTask } from './contracts.js';
 import type { MultiTaskSplit } from './split.js';
@@ -200,7 +200,7 @@ export function buildDataset(
     });
   }
   const matrices = raw.map((m, k) => (symbolNormalizers[series[k]!.symbol] ?? normalizer).transform(m));
-  const fitOn = config.taskFit === 'first' || series.length === 1 ? { candles: series[0]!.candles, end: bounds[0]!.trainEnd } : chainTrainingRanges(series, bounds);
+  const fitOn = taskFitRange(series, config, bounds);
   const taskStates = tasks.map((t) => t.fit(fitOn.candles, fitOn.end));
   const symbolTaskStates: Record<string, readonly TaskStateLike[]> = {};
   if (config.taskFit === 'perSymbol') {
@@ -241,6 +241,23 @@ export function buildDataset(
     boundaries: bounds,
     matrices,
   };
+}
+
+/**
+ * The split boundaries of each series: `boundaries` when given, else from the config's fractions
+ * (what buildDataset uses).
+ */
+export function splitBoundaries(series: readonly SeriesInput[], configInput: DatasetConfigInput = {}, boundaries?: readonly SplitBoundaries[]): readonly SplitBoundaries[] {
+  const config = parseDatasetConfig(configInput);
+  return boundaries ?? series.map((s) => boundariesFor(s.candles.length, config));
+}
+
+/**
+ * The candles pooled fits read (task thresholds, fitted features): the first series' training
+ * range (`taskFit: 'first'`, or one series), else every series' training range chained.
+ */
+export function taskFitRange(series: readonly SeriesInput[], config: { readonly taskFit: DatasetConfig['taskFit'] }, bounds: readonly SplitBoundaries[]): { candles: CandleColumns; end: number } {
+  return config.taskFit === 'first' || series.length === 1 ? { candles: series[0]!.candles, end: bounds[0]!.trainEnd } : chainTrainingRanges(series, bounds);
 }
 
 /**

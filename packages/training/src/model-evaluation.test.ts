@@ -7,7 +7,7 @@ import { encoderPreset } from '@task-agnostic/encoders';
 import { loadModel, saveModel } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
 import { trainModel } from './train-model.js';
-import { datasetForModel, evaluateTest, modelParts } from './model-evaluation.js';
+import { datasetForModel, evaluateTest, forecastCalibration, modelParts } from './model-evaluation.js';
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
@@ -30,7 +30,16 @@ describe('evaluating a saved model', () => {
     const ds = datasetForModel(loaded, series, { valFraction: 0.2, testFraction: 0.2 });
     expect(ds.test.n).toBe(r.dataset.test.n);
     expect(Array.from(ds.test.endRows!)).toEqual(Array.from(r.dataset.test.endRows!));
-    const again = evaluateTest(modelParts(loaded), ds);
+    const again = evaluateTest(modelParts(loaded), ds, 256, forecastCalibration(loaded));
+    // training scores regression heads calibrated, classifiers raw: the raw outputs, so calibrated, give its figures
+    expect([...forecastCalibration(loaded).keys()]).toEqual(['volatility']);
+    const raw = evaluateTest(modelParts(loaded), ds);
+    const cal = loaded.calibration.get('volatility')!;
+    expect(cal.method).toBe('affine');
+    const rawOut = raw.volatility!.bySeries.SYN!.outputs!;
+    const calOut = again.volatility!.bySeries.SYN!.outputs!;
+    for (let i = 0; i < 5; i++) expect(calOut[i]).toBeCloseTo(cal.scale[0]! * rawOut[i]! + cal.shift[0]!, 5);
+    expect(again.volatility!.metrics.mse).not.toBe(raw.volatility!.metrics.mse);
     for (const id of ['volatility', 'direction']) {
       expect(again[id]!.metrics).toEqual(r.test[id]!.metrics);
       expect(again[id]!.bySeries.SYN!.baselines).toEqual(r.test[id]!.bySeries.SYN!.baselines);

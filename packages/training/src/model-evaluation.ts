@@ -37,11 +37,48 @@ export function datasetForModel(
   return buildDataset(series, model.tasks as unknown as TrainableTask[], featurePipeline(featureConfig), { ...dataset, windowLength: model.windowLength }, boundaries);
 }
 
-/** Test-split metrics per task (pooled) and, per symbol, the model beside the task's naive baselines on the same rows. */
-export function evaluateTest(parts: MultiTaskParts, ds: MultiTaskDataset, batchSize = 256): Record<string, TaskEvaluation> {
+/** A head's calibration as evaluateTest applies it: out'[j] = scale[j] x out[j] + shift[j]. */
+export interface OutputAffine {
+  readonly scale: readonly number[];
+  readonly shift: readonly number[];
+}
+
+/**
+ * The calibrations that change a head's point forecast: those of its regression heads (the return
+ * head's shrinkage toward the zero forecast, the volatility head's affine level), by task id. A
+ * classifier's calibration refits its probabilities for NLL (calibrateModel reports ECE and Brier
+ * before and after) and is left out: undoing a class-balanced head's balance moves its argmax
+ * toward the majority class and trades macro-F1 for likelihood (measured on the main job's
+ * validation split: direction macro-F1 0.395 -> 0.349 under vector scaling).
+ */
+export function forecastCalibration(model: TaskAgnosticModel): Map<string, OutputAffine> {
+  const out = new Map<string, OutputAffine>();
+  for (const t of model.tasks) {
+    const c = model.calibration.get(t.id);
+    if (c && t.kind === 'regression') out.set(t.id, c);
+  }
+  return out;
+}
+
+/**
+ * Test-split metrics per task (pooled) and, per symbol, the model beside the task's naive baselines
+ * on the same rows. With `calibration` (task id -> the head's calibration, e.g.
+ * `forecastCalibration(model)`) those heads' outputs are calibrated first.
+ */
+export function evaluateTest(parts: MultiTaskParts, ds: MultiTaskDataset, batchSize = 256, calibration?: ReadonlyMap<string, OutputAffine>): Record<string, TaskEvaluation> {
   const test: Record<string, TaskEvaluation> = {};
   if (ds.test.n === 0) return test;
   const ev = evaluateSplit(parts, ds.test, batchSize);
+  parts.tasks.forEach((t, i) => {
+    const cal = calibration?.get(t.id);
+    if (cal) {
+      const o = ev.outputs[i]!;
+      const d = t.outputDim;
+      if (cal.scale.length !== d) throw new ConfigError(`calibration of '${t.id}' has ${cal.scale.length} columns but the head outputs ${d}`, `calibration.${t.id}`);
+      for (let r = 0; r < ds.test.n; r++) for (let j = 0; j < d; j++) o[r * d + j] = cal.scale[j]! * o[r * d + j]! + cal.shift[j]!;
+      ev.metrics[i] = t.metrics(o, ds.test.targets[i]!, ds.test.n);
+    }
+  });
   parts.tasks.forEach((t, i) => {
     const bySeries: Record<string, SeriesEvaluation> = {};
     ds.series.forEach((s, k) => {

@@ -9,7 +9,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DataError, ProgressBar, Rng } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { Adam } from './adam.js';
 import { zodToConfigError } from './config.js';
 import type { TrainableEncoder } from './contracts.js';

@@ -11,10 +11,11 @@ import type { TaskStateLike, TrainableEncoder, TrainableHead, TrainableTask } fr
 import type { TrainingConfigInput } from './config.js';
 import { runCurriculum, standardCurriculum, type CurriculumInput, type PhaseResult } from './curriculum.js';
 import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput, type SplitBoundaries } from './dataset.js';
-import { evaluateTest } from './model-evaluation.js';
+import { evaluateTest, forecastCalibration } from './model-evaluation.js';
 import { calibrateModel, type CalibrationReport } from './calibrate.js';
 import type { FitCalibrationOptions } from '@task-agnostic/heads';
 import { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
+import { fitFeatureParameters } from './fitted-features.js';
 import { pretrainEncoder, sslSourcesFromDataset, type PretrainConfigInput, type PretrainResult } from './pretrain.js';
 import { trainMultiTask, type TrainHooks, type TrainResult } from './trainer.js';
 import { hasCheckpoint } from './checkpoint.js';
@@ -70,7 +71,10 @@ export interface TrainModelResult {
   readonly phases?: PhaseResult[];
   readonly pretrain?: PretrainResult;
   readonly dataset: MultiTaskDataset;
-  /** Test-split metrics per task id (raw, uncalibrated outputs), with the naive baselines on the first series' test rows. */
+  /**
+   * Test-split metrics per task id, with the naive baselines on the same rows per series. Regression
+   * heads are scored after their calibration (fitted on validation; forecastCalibration), classifiers raw.
+   */
   readonly test: Record<string, TaskEvaluation>;
   /** The calibration fitted on validation, with the test split scored before and after (absent when calibrate is false). */
   readonly calibration?: CalibrationReport;
@@ -87,8 +91,11 @@ export function asTrainableEncoder(e: unknown): TrainableEncoder {
 
 export async function trainModel(config: TrainModelConfig, series: readonly SeriesInput[], hooks: TrainHooks = {}): Promise<TrainModelResult> {
   const components = defaultComponents;
-  const modelConfig = parseModelConfig(config.model);
-  const featureConfig = components.parseFeatureSetConfig(modelConfig.features) as FeatureSetConfig;
+  const parsedConfig = parseModelConfig(config.model);
+  const parsedFeatures = components.parseFeatureSetConfig(parsedConfig.features) as FeatureSetConfig;
+  // features with parameters fitted on the training range (regime_hmm) are filled in first; the model keeps them
+  const featureConfig = fitFeatureParameters(parsedFeatures, series, config.dataset, config.boundaries);
+  const modelConfig = featureConfig === parsedFeatures ? parsedConfig : { ...parsedConfig, features: featureConfig };
   const tasks = modelConfig.tasks.map((t) => components.getTask(t.id, t.config) as unknown as TrainableTask);
   const ds = buildDataset(series, tasks, featurePipeline(featureConfig), { ...config.dataset, windowLength: modelConfig.windowLength }, config.boundaries);
   const normalizer = unwrapNormalizer(ds.fittedNormalizer);
@@ -130,8 +137,9 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
       if (config.pretrain && !resuming) pretrain = await pretrainEncoder(encoder, sslSourcesFromDataset(ds), config.pretrain, { signal: hooks.signal });
       train = await trainMultiTask(parts, data, config.training ?? {}, { dataParallel, ...hooks });
     }
-    const test = evaluateTest(parts, ds);
     const calibration = config.calibrate === false ? undefined : calibrateModel(model, ds, config.calibrate === true || config.calibrate === undefined ? {} : config.calibrate);
+    // the test split scored on the model's forecasts: regression heads after their calibration (fitted on validation)
+    const test = evaluateTest(parts, ds, 256, forecastCalibration(model));
     const history = train?.history ?? (phases ?? []).flatMap((p) => p.history.filter((h): h is TrainResult['history'][number] => 'valLoss' in h));
     return { model, history, ...(train ? { train } : {}), ...(phases ? { phases } : {}), ...(pretrain ? { pretrain } : {}), dataset: ds, test, ...(calibration ? { calibration } : {}) };
   } catch (err) {

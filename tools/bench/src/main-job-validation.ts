@@ -6,10 +6,11 @@
  *
  *   node --import tsx tools/bench/src/main-job-validation.ts [--set '{"training":{"epochs":6}}'] [--no-transfer]
  *   node --import tsx tools/bench/src/main-job-validation.ts --run runs/quick --no-transfer   (a trained run, no training)
+ *   ... --calibrated   (also the regression heads after their calibration, fitted on these same validation rows)
  *
  * `--set` is deep-merged over the `quick` preset (as a config file extending it would be).
  */
-import { modelParts, evaluateTest, trainNewHead, buildDataset, featurePipeline, defaultComponents, asTrainableEncoder, evaluateSplit, type MultiTaskParts } from '@task-agnostic/training';
+import { modelParts, evaluateTest, forecastCalibration, trainNewHead, buildDataset, featurePipeline, defaultComponents, asTrainableEncoder, evaluateSplit, type MultiTaskParts } from '@task-agnostic/training';
 import { getTask } from '@task-agnostic/heads';
 import { compareOnWindows, datasetOptions, deepMerge, loadConfigData, loadRun, primaryMetric, readHistory, regimeTruthAccuracy, resolveConfig, trainRun, parseTrainerConfig, type MetricSource } from '@task-agnostic/trainer';
 import type { TaskOutputs } from '@task-agnostic/core';
@@ -34,26 +35,31 @@ console.log(`set ${JSON.stringify(set)}${loaded ? `, run ${args[runAt + 1]}` : '
 console.log(`${loaded ? 'loaded' : 'trained'}: ${history.length} epochs, ${ds.train.n} training / ${ds.val.n} validation windows${loaded ? '' : `, ${trainCpu.toFixed(0)} CPU s`}`);
 console.log(`val total by epoch: ${history.map((h) => h.valTotal.toFixed(3)).join(', ')}`);
 const parts: MultiTaskParts = modelParts(r.model);
-const val = evaluateTest(parts, { ...ds, test: ds.val });
-const perSymbolWins: Record<string, number> = {};
-for (const [ti, t] of r.model.tasks.entries()) {
-  const pm = primaryMetric(t.kind as 'classification' | 'regression');
-  for (const [sym, s] of Object.entries(val[t.id]!.bySeries)) {
-    let best: { name: string; value: number; outputs?: Float32Array } | null = null;
-    for (const b of s.baselines) {
-      const v = b.metrics[pm.name] as number;
-      if (!Number.isFinite(v)) continue;
-      if (!best || (pm.higherIsBetter ? v > best.value : v < best.value)) best = { name: b.name, value: v, ...(b.outputs ? { outputs: b.outputs } : {}) };
+// --calibrated: also the regression heads after their calibration (as the main job scores them), which
+// is FITTED on these validation rows (in-sample for its few parameters, e.g. the return head's shrinkage k)
+for (const calibrated of args.includes('--calibrated') ? [false, true] : [false]) {
+  if (calibrated) console.log(`calibrated (fitted on these rows): ${[...r.model.calibration].map(([id, c]) => `${id} ${c.method} scale [${c.scale.map((v) => v.toFixed(3)).join(', ')}]`).join('; ')}`);
+  const val = evaluateTest(parts, { ...ds, test: ds.val }, 256, calibrated ? forecastCalibration(r.model) : undefined);
+  const perSymbolWins: Record<string, number> = {};
+  for (const [ti, t] of r.model.tasks.entries()) {
+    const pm = primaryMetric(t.kind as 'classification' | 'regression');
+    for (const [sym, s] of Object.entries(val[t.id]!.bySeries)) {
+      let best: { name: string; value: number; outputs?: Float32Array } | null = null;
+      for (const b of s.baselines) {
+        const v = b.metrics[pm.name] as number;
+        if (!Number.isFinite(v)) continue;
+        if (!best || (pm.higherIsBetter ? v > best.value : v < best.value)) best = { name: b.name, value: v, ...(b.outputs ? { outputs: b.outputs } : {}) };
+      }
+      const w = s as unknown as { outputs: Float32Array; targets: Float32Array; rows: number[] };
+      const m = s.metrics[pm.name] as number;
+      const better = best ? (pm.higherIsBetter ? m > best.value : m < best.value) : false;
+      const iv = best?.outputs ? compareOnWindows(t as unknown as MetricSource, pm.name, pm.higherIsBetter, w.outputs, best.outputs, w.targets, w.rows.length, { seed: 42 + ti }) : null;
+      if (better) perSymbolWins[sym] = (perSymbolWins[sym] ?? 0) + 1;
+      console.log(`${t.id.padEnd(10)} ${sym}  ${pm.name} model ${m.toFixed(4)}  best baseline ${best ? `${best.value.toFixed(4)} (${best.name})` : 'n/a'}  ${better ? 'better' : 'worse'}  [${iv?.verdictText ?? 'n/a'}]`);
     }
-    const w = s as unknown as { outputs: Float32Array; targets: Float32Array; rows: number[] };
-    const m = s.metrics[pm.name] as number;
-    const better = best ? (pm.higherIsBetter ? m > best.value : m < best.value) : false;
-    const iv = best?.outputs ? compareOnWindows(t as unknown as MetricSource, pm.name, pm.higherIsBetter, w.outputs, best.outputs, w.targets, w.rows.length, { seed: 42 + ti }) : null;
-    if (better) perSymbolWins[sym] = (perSymbolWins[sym] ?? 0) + 1;
-    console.log(`${t.id.padEnd(10)} ${sym}  ${pm.name} model ${m.toFixed(4)}  best baseline ${best ? `${best.value.toFixed(4)} (${best.name})` : 'n/a'}  ${better ? 'better' : 'worse'}  [${iv?.verdictText ?? 'n/a'}]`);
   }
+  console.log(`beats the best baseline (point): ${JSON.stringify(perSymbolWins)} of ${r.model.tasks.length} tasks`);
 }
-console.log(`beats the best baseline (point): ${JSON.stringify(perSymbolWins)} of ${r.model.tasks.length} tasks`);
 const outs: TaskOutputs[] = [];
 const per = ds.val.windowLength * ds.val.featureCount;
 for (let s = 0; s < ds.val.n; s += 256) {

@@ -242,6 +242,8 @@ describe.skipIf(!ready)('release dry run against a local registry (verdaccio)', 
     expect(JSON.parse(esm.trim())).toEqual({ gate: 'function', named: true });
     const cjs = run(process.execPath, ['-e', `const r = require('@task-agnostic/risk'); console.log(typeof r.RiskGate, require('@task-agnostic/core/package.json').version)`], app, env);
     expect(cjs.trim()).toBe(`function ${core.version}`);
+    // zod is their peer: pnpm adds it (from the usual registry) once, and both packages use that copy.
+    expect(readdirSync(path.join(app, 'node_modules', '.pnpm')).filter((d) => d.startsWith('zod@'))).toHaveLength(1);
     const installed = readdirSync(path.join(app, 'node_modules', '@task-agnostic', 'risk'));
     expect(installed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'dist', 'package.json']));
   }, 180_000);

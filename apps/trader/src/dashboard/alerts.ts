@@ -6,7 +6,7 @@
  * deployment-gate warning (model loading calls notify({ kind: 'deployment-gate', ... })).
  */
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ConfigError } from '@task-agnostic/core';
 
 export const ALERT_KINDS = ['kill-switch', 'daily-loss-halt', 'disconnect', 'order-rejected', 'deployment-gate'] as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 /** Test credentials the simulator accepts by default (never real keys). */
 export const SIM_API_KEY = 'simKey00000000000001';

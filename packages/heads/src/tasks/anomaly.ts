@@ -8,7 +8,7 @@
  * Source design: TaskType::AnomalyDetection ("Detect anomalies"), anomaly_score.
  */
 import { sliceColumns, type AnomalyOutput, type CandleColumns } from '@task-agnostic/core';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
 import { barLogReturns, oneBarReturns, robustSigma } from '../forward.js';

@@ -6,7 +6,7 @@
  * Source design: "Trend Prediction (Classification: 3 classes) Up / Sideways / Down, Loss: Cross-entropy".
  */
 import { DIRECTION_CLASSES, sliceColumns, type CandleColumns, type DirectionOutput } from '@task-agnostic/core';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
 import { balancedWeights, barLogReturns, classCounts, forwardLogReturn, sampleStd } from '../forward.js';

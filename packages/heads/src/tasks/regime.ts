@@ -11,7 +11,7 @@
  */
 import { REGIMES, sliceColumns, type CandleColumns, type Regime, type RegimeOutput } from '@task-agnostic/core';
 import { DataError, quantileSorted } from '@task-agnostic/core';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
 import { balancedWeights, classCounts, oneBarReturns, windowRealisedVol, windowTrendZ } from '../forward.js';

@@ -8,7 +8,7 @@
  */
 import { sliceColumns, type CandleColumns, type ReturnOutput } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { gatherTargets, horizonSchema, parseTaskConfig, repeatRow } from '../config.js';
 import { forwardLogReturn } from '../forward.js';

@@ -6,7 +6,7 @@
  * Source design: "Risk Assessment (Classification: 3 classes) Low / Medium / High risk".
  */
 import { RISK_LEVELS, sliceColumns, type CandleColumns, type RiskLevel, type RiskOutput } from '@task-agnostic/core';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
 import { balancedWeights, classCounts, forwardDrawdown, forwardRealisedVol, oneBarReturns, windowRealisedVol } from '../forward.js';

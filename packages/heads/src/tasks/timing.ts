@@ -10,7 +10,7 @@
  * Source design: TaskType::TradeTiming ("Predict optimal trade timing").
  */
 import { sliceColumns, type CandleColumns, type TimingOutput } from '@task-agnostic/core';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { checkCandles, checkRows, checkTrainEnd } from '../candles.js';
 import { classWeightingSchema, gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
 import { baseRateBaseline, sigmoidClassifier } from '../classification.js';

@@ -12,7 +12,7 @@
  */
 import { sliceColumns, type CandleColumns, type VolatilityOutput } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { checkCandles, checkMetricsInput, checkOutputRow, checkRows, checkTrainEnd } from '../candles.js';
 import { gatherTargets, horizonSchema, parseTaskConfig } from '../config.js';
 import { barLogReturns, forwardRealisedVol, oneBarReturns, percentileFromGrid, quantileGrid, trailingRealisedVol, windowRealisedVol } from '../forward.js';
