@@ -155,9 +155,9 @@ export function summariseTest(r: TrainModelResult): Record<string, Record<string
   return Object.fromEntries(Object.entries(r.test).map(([id, t]) => [id, scalarMetrics(t.metrics)]));
 }
 
-/** Keeps the scalar metrics (confusion matrices and the like stay in the JSON reports). */
+/** Keeps the finite scalar metrics (confusion matrices and the like stay in the JSON reports; a NaN, e.g. the directional accuracy of a return head shrunk to 0, cannot go into model.json). */
 export function scalarMetrics(m: Record<string, unknown>): Record<string, number> {
-  return Object.fromEntries(Object.entries(m).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  return Object.fromEntries(Object.entries(m).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
 }
 
 /** JSON replacer: typed arrays as arrays, non-finite numbers as null. */
