@@ -135,10 +135,17 @@ export const TrainerConfigSchema = z
       .strict()
       .default({}),
     /**
-     * Calibration of every head on the validation split after training: the softmax method
-     * ('auto' picks temperature or vector scaling on held-out validation rows), or false for none.
+     * Calibration of every head on the validation split after training: the softmax method, or false
+     * for none. 'crossfit' (default) fits temperature, bias-temperature and vector scaling on four of
+     * five spans of validation time, scores each on the fifth, and keeps the lowest mean held-out NLL;
+     * 'auto' picks temperature or vector on the last third of the validation rows.
      */
-    calibrate: z.union([z.literal(false), z.enum(['auto', 'temperature', 'vector'])]).default('auto'),
+    calibrate: z.union([z.literal(false), z.enum(['crossfit', 'auto', 'temperature', 'bias-temperature', 'vector'])]).default('crossfit'),
+    /**
+     * Fit the calibration on every n-th validation window (default: data.stride, the windows training
+     * validated on). A finer stride gives the fit more rows of the same validation range.
+     */
+    calibrateStride: z.number().int().min(1).optional(),
     /**
      * The decision policy: 'fitted' fits both fusions' thresholds on the validation split (net Sharpe
      * of the fused strategy after fees and slippage, with at least minRoundTripsPerDay round trips per

@@ -8,13 +8,16 @@
  * trainer's backtest (and, the same way, the trader) use.
  */
 import { barReturns } from '@task-agnostic/backtest';
-import { ConfigError, INTERVAL_MS, sharpeRatio, type TaskOutputs } from '@task-agnostic/core';
+import { barsPerYear as barsPerYearOf, ConfigError, INTERVAL_MS, sharpeRatio, sliceColumns, type TaskOutputs } from '@task-agnostic/core';
 import { policyCandidates, searchPolicy, seedThresholds, type FusionMethod, type FusionPolicy, type PolicyCandidate } from '@task-agnostic/fusion';
 import type { DecisionPolicy, TaskAgnosticModel } from '@task-agnostic/model';
 import { backtestOutputs } from './backtest-run.js';
 import { decisionSetup, fmtThresholds } from './decision-setup.js';
 import { holdingHorizon, holdingVariants, type HoldingVariant } from './holding-variants.js';
 import { trialSet, type TrialSet } from './deflation.js';
+import { riskConfigOf } from './risk-config.js';
+import { garchVolatilityForecast } from './strategies.js';
+import { fitTiltPolicy, type TiltFitReport } from './tilt-fit.js';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import type { Log } from './train-run.js';
@@ -56,6 +59,8 @@ export interface PolicyFitReport {
   readonly objective: string;
   readonly validation: Record<string, { fromMs: number; toMs: number; bars: number; days: number; minRoundTrips: number }>;
   readonly methods: Partial<Record<FusionMethod, MethodFitReport>>;
+  /** The tilt policy's fit (absent in reports written before it existed). */
+  readonly tilt?: TiltFitReport;
   readonly seconds: number;
 }
 
@@ -225,6 +230,30 @@ export function fitDecisionPolicy(
         `(seed ${seedRun.objective.toFixed(2)}), round trips ${Object.entries(best.bySymbol).map(([s, v]) => `${s} ${v.trades}`).join(', ')} (seed ${Object.entries(seedRun.bySymbol).map(([s, v]) => `${s} ${v.trades}`).join(', ')})`,
     );
   }
+  // The tilt policy: the vol-targeted baseline tilted by the heads, on the same validation bars and outputs.
+  const risk = riskConfigOf(cfg, data[0]!.interval);
+  const tilt = fitTiltPolicy(
+    ranges.map((r, i) => ({
+      symbol: r.d.symbol,
+      candles: sliceColumns(r.d.candles, r.start, r.end),
+      outputs: outputs[i]!,
+      // GARCH fitted on the training rows, filtered up to each validation bar; no row at or after valEnd is read
+      forecast: garchVolatilityForecast(r.d.candles.close.subarray(0, r.end), boundaries[i]!.trainEnd, cfg.naive.garchHorizon).subarray(r.start, r.end),
+    })),
+    {
+      targetAnnualVol: risk.sizing.targetAnnualVol,
+      maxLeverage: risk.sizing.maxLeverage,
+      barsPerYear: barsPerYearOf(data[0]!.interval),
+      rebalanceEvery: cfg.naive.rebalanceEvery,
+      garchHorizon: cfg.naive.garchHorizon,
+      backtest: { ...(cfg.backtest as object), interval: data[0]!.interval },
+    },
+  );
+  log(
+    `decision policy (tilt): weight ${tilt.policy.weight}${tilt.policy.heads.length ? ` on ${tilt.policy.heads.join(' + ')}` : ' (the vol-targeted baseline)'}; validation net Sharpe ${tilt.report.chosen.objective.toFixed(2)} ` +
+      `(vol-targeted buy-and-hold ${tilt.report.baseline.toFixed(2)}), ${tilt.report.candidates.length} candidates: ` +
+      tilt.report.candidates.map((c) => `${c.heads.length ? c.heads.join('+') : 'baseline'} x${c.weight} ${c.objective.toFixed(2)}`).join(', '),
+  );
   const objective = `mean over symbols of the fused strategy's annualised net Sharpe ratio on the validation bars (backtest fees and slippage, through the risk gate), with at least ${perDay} round trips per day on every symbol; the holding variant (exits, resize band) chosen on the same objective`;
   const policy: DecisionPolicy = {
     version: 1,
@@ -236,9 +265,10 @@ export function fitDecisionPolicy(
     },
     objective,
     fusions,
+    tilt: tilt.policy,
   };
   const validation = Object.fromEntries(
     ranges.map((r) => [r.d.symbol, { fromMs: r.d.candles.tsMs[r.start]!, toMs: r.d.candles.tsMs[r.end - 1]!, bars: r.bars, days: r.days, minRoundTrips: minTrades[r.d.symbol]! }]),
   );
-  return { policy, report: { objective, validation, methods, seconds: (Date.now() - t0) / 1000 } };
+  return { policy, report: { objective, validation, methods, tilt: tilt.report, seconds: (Date.now() - t0) / 1000 } };
 }

@@ -97,6 +97,14 @@ describe('calibration and decision policy are fitted on validation only', () => 
     const pa = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-a', 'decision-policy.json'), 'utf8'));
     const pb = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-b', 'decision-policy.json'), 'utf8'));
     expect(pb.report.methods).toEqual(pa.report.methods);
+    // The tilt policy too: fitted on validation beside the fusions, the same whatever the test candles.
+    expect(ja.decisionPolicy.tilt.base).toEqual({ volatility: 'garch', garchHorizon: 24, rebalanceEvery: 24 });
+    expect(pb.report.tilt).toEqual(pa.report.tilt);
+    expect(pa.report.tilt.candidates[0].weight).toBe(0);
+    for (const c of pa.report.tilt.candidates) expect(pa.report.tilt.chosen.objective).toBeGreaterThanOrEqual(c.objective);
+    // the direction head's calibration was chosen by cross-fitting on validation (the default)
+    const calA = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-a', 'calibration.json'), 'utf8'));
+    expect(Object.keys(calA.heads[0].selection.heldOutNll)).toEqual(['temperature', 'bias-temperature', 'vector']);
     // The holding variant: chosen among all four on validation, the best feasible one (ties: the configured risk),
     // and its risk overrides travel in the artifact.
     for (const m of ['consistency', 'weighted'] as const) {

@@ -73,7 +73,7 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     expect(modelJson.evaluation).toMatchObject({ version: 1, split: 'validation', fusion: 'consistency', level: 0.9 });
     expect(modelJson.evaluation.symbols.map((s: { symbol: string }) => s.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
     for (const s of modelJson.evaluation.symbols) {
-      expect(s.strategies.map((x: { name: string }) => x.name)).toEqual(['model', 'buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum', 'direction head alone', 'volatility head sizing']);
+      expect(s.strategies.map((x: { name: string }) => x.name)).toEqual(['model', 'buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum', 'tilt policy', 'direction head alone', 'volatility head sizing']);
       expect(s.passed).toBe(s.vsBuyAndHold.lo > 0 && s.vsBestNaive.lo > 0);
     }
     const training = JSON.parse(readFileSync(path.join(run, 'training.json'), 'utf8'));
@@ -140,7 +140,7 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
       expect(sym.deflated.bars).toBe(sym.report.metrics.bars);
       expect(sym.deflated.dsr).toBeLessThanOrEqual(sym.deflated.psr);
     }
-    const names = ['model', 'buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum', 'direction head alone', 'volatility head sizing'];
+    const names = ['model', 'buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum', 'tilt policy', 'direction head alone', 'volatility head sizing'];
     expect(bt.symbols[0].report.strategies.map((x: { name: string }) => x.name)).toEqual(names);
     for (const x of bt.symbols[0].report.strategies) {
       expect(x.sharpeInterval.lo).toBeLessThanOrEqual(x.sharpe);

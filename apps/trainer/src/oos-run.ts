@@ -13,9 +13,9 @@ import { loadData } from './data-source.js';
 import { fmt, textTable } from './format.js';
 import { backtestSharpe, barReturns, fmtInterval } from './intervals.js';
 import { evaluateOos, oosLabel, oosRanges, seriesNameInModel, type OosEvaluation, type OosRange } from './oos.js';
-import { compareStrategies, comparisonLines, modelVersus, versusSummary } from './strategies.js';
+import { compareStrategies, comparisonLines, modelVersus, versusSummary, TILT_STRATEGY } from './strategies.js';
 import { backtestLine, deflatedLine, policyTrials, readPolicyFit } from './pipeline.js';
-import { deflateSharpe } from './deflation.js';
+import { deflateSharpe, type TrialSet } from './deflation.js';
 import { runPaths } from './run-paths.js';
 import { jsonSafe, type Log } from './train-run.js';
 
@@ -119,6 +119,7 @@ export async function runOosBacktest(q: OosRequest, log: Log): Promise<string> {
     await mkdir(o.outDir, { recursive: true });
     const out: unknown[] = [];
     const versus: ReturnType<typeof modelVersus>[] = [];
+    const tiltVersus: ReturnType<typeof modelVersus>[] = [];
     const fit = o.model.decisionPolicy ? await readPolicyFit(path.join(q.runDir, 'decision-policy.json')) : null;
     for (const [i, r] of o.ranges.entries()) {
       const d = { symbol: r.symbol, interval: r.interval, candles: r.candles, source: r.source, dropped: 0, filled: 0 };
@@ -133,6 +134,11 @@ export async function runOosBacktest(q: OosRequest, log: Log): Promise<string> {
       const cl = comparisonLines(c, o.cfg.seed + i);
       for (const l of cl.lines) log(l);
       versus.push(cl.vsVolTargeted);
+      tiltVersus.push(cl.tiltVsVolTargeted);
+      const tiltRun = c.runs.find((x) => x.name === TILT_STRATEGY);
+      const tiltTrials = fit?.tilt?.trials[r.symbol] ?? meanTrials(fit?.tilt?.trials);
+      const tiltDeflated = tiltRun && tiltTrials ? deflateSharpe(barReturns(tiltRun.result.equity, tiltRun.result.initialEquity), tiltTrials, tiltRun.result.barsPerYear, tiltRun.result.metrics.trades) : null;
+      if (tiltDeflated) log(`  ${TILT_STRATEGY}: deflated Sharpe, for the ${tiltDeflated.trials} tilt candidates tried on validation: ${tiltDeflated.text}`);
       await writeFile(path.join(o.outDir, `backtest-${r.symbol}.html`), renderReportHtml(b.result, { title: `${o.cfg.name}: out-of-sample backtest ${r.symbol} ${r.from} .. ${r.to}`, comparison: c.runs }));
       out.push({
         symbol: r.symbol,
@@ -145,10 +151,13 @@ export async function runOosBacktest(q: OosRequest, log: Log): Promise<string> {
         sharpe: s,
         deflated,
         vsVolTargeted: cl.vsVolTargeted,
+        tiltVsVolTargeted: cl.tiltVsVolTargeted,
+        tiltDeflated,
         report: backtestReportJson(b.result, c.runs),
       });
     }
     if (o.ranges.length > 1) log(versusSummary(versus));
+    if (o.ranges.length > 1 && tiltVersus.some((x) => x !== null)) log(versusSummary(tiltVersus, TILT_STRATEGY));
     const file = path.join(o.outDir, 'backtest.json');
     await writeFile(file, JSON.stringify({ symbols: out }, jsonSafe) + '\n');
     log(`out-of-sample backtest reports written to ${o.outDir}`);
@@ -156,4 +165,10 @@ export async function runOosBacktest(q: OosRequest, log: Log): Promise<string> {
   } finally {
     o.model.dispose();
   }
+}
+
+/** A symbol outside the fit: the trials' count with the mean Sharpe variance of the fitted symbols. */
+function meanTrials(t: Readonly<Record<string, TrialSet>> | undefined): TrialSet | null {
+  const all = t ? Object.values(t) : [];
+  return all.length ? { count: all[0]!.count, sharpeVariance: all.reduce((a, x) => a + x.sharpeVariance, 0) / all.length } : null;
 }

@@ -12,20 +12,21 @@ import { writeModelEvaluation } from '@task-agnostic/model';
 import { currentBackend } from '@task-agnostic/tf';
 import type { TrainModelResult } from '@task-agnostic/training';
 import { validateStrategies } from './deployment-eval.js';
-import { compareStrategies, comparisonLines, modelVersus, versusSummary, VOL_TARGETED } from './strategies.js';
+import { compareStrategies, comparisonLines, modelVersus, versusSummary, TILT_STRATEGY, VOL_TARGETED } from './strategies.js';
 import type { TrainerConfig } from './config.js';
 import { loadData, type SymbolData } from './data-source.js';
 import { evaluateRun, type Evaluation } from './evaluate-run.js';
 import { renderRunReport, type BacktestSummary, type EpochLine } from './report.js';
 import { runPaths, type RunPaths } from './run-paths.js';
 import { openStaging, publishRun } from './run-folder.js';
-import { jsonSafe, saveTrainRun, trainRun, type Log } from './train-run.js';
+import { datasetOptions, jsonSafe, saveTrainRun, trainRun, type Log } from './train-run.js';
 import { annualisedNote, backtestSharpe, barReturns } from './intervals.js';
 import { deflateSharpe, type DeflatedSharpeReport, type TrialSet } from './deflation.js';
 import { describeRepairs, screenSeries } from './universe.js';
 import { fitDecisionPolicy, type PolicyFitReport } from './decision-policy-run.js';
 import { decisionOf, type ThresholdsMode } from './decision-setup.js';
-import { calibrateModel, type CalibrationReport } from '@task-agnostic/training';
+import type { CalibrationReport } from '@task-agnostic/training';
+import { calibrateRun } from './calibrate-run.js';
 import { readModelJson, saveModel, type TaskAgnosticModel } from '@task-agnostic/model';
 
 /** Loads the data a config names (held-out symbols left out unless `withHoldout`). */
@@ -91,7 +92,7 @@ export async function recalibrateStep(run: TrainedRun, o: StepOptions): Promise<
     result.model.setCalibration({});
     o.log('calibration: off in the run config (calibrate: false)');
   } else {
-    const rep = calibrateModel(result.model, result.dataset, { softmax: cfg.calibrate });
+    const rep = calibrateRun(cfg, result.model, run.data, result.dataset, datasetOptions(cfg))!;
     for (const l of describeCalibration(rep)) o.log(l);
     await writeFile(run.paths.calibration, JSON.stringify(rep, jsonSafe, 2) + '\n');
   }
@@ -111,7 +112,12 @@ export function describeCalibration(rep: CalibrationReport | undefined): string[
     const a = h.test?.after.metrics ?? {};
     const keys = Object.keys(a).filter((k) => ['ece', 'brier', 'nll', 'meanZ2', 'mse'].includes(k));
     const figs = keys.map((k) => `${k} ${fmtNum(b[k])} -> ${fmtNum(a[k])}`).join(', ');
-    return `calibration ${h.task}: ${h.method} (scale ${h.scale.map((x) => +x.toFixed(3)).join('/')}, shift ${h.shift.map((x) => +x.toFixed(3)).join('/')}); test ${figs || '-'}`;
+    const ci = h.test?.after.eceInterval;
+    const ciText = ci ? ` (ECE after, ${Math.round(ci.confidence * 100)}% block bootstrap over the ${h.test!.n} test windows: [${fmtNum(ci.lo)}, ${fmtNum(ci.hi)}])` : '';
+    const sel = h.selection
+      ? `; chosen by held-out validation NLL over ${h.selection.folds} time folds: ${Object.entries(h.selection.heldOutNll).map(([m, v]) => `${m} ${fmtNum(v)}`).join(', ')} (raw ${fmtNum(h.selection.identityNll)})`
+      : '';
+    return `calibration ${h.task}: ${h.method} (scale ${h.scale.map((x) => +x.toFixed(3)).join('/')}, shift ${h.shift.map((x) => +x.toFixed(3)).join('/')}; fitted on ${h.fitRows} validation windows${sel}); test ${figs || '-'}${ciText}`;
   });
   return [...lines, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
 }
@@ -191,6 +197,11 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
     const r = c.model.result;
     return trials ? deflateSharpe(barReturns(r.equity, r.initialEquity), trials, r.barsPerYear, r.metrics.trades) : null;
   });
+  const tiltDeflated = comparisons.map((c) => {
+    const t = c.runs.find((r) => r.name === TILT_STRATEGY);
+    const trials = fit?.tilt?.trials[c.symbol];
+    return t && trials ? deflateSharpe(barReturns(t.result.equity, t.result.initialEquity), trials, t.result.barsPerYear, t.result.metrics.trades) : null;
+  });
   for (const [i, c] of comparisons.entries()) {
     const b = c.model;
     const file = backtestFile(run.paths, b.symbol, i);
@@ -216,13 +227,16 @@ export async function backtestStep(run: TrainedRun, o: StepOptions): Promise<Bac
     o.log(backtestLine(b.symbol, b.result, sharpes[i]!));
     o.log(deflatedLine(deflated[i] ?? null));
     for (const l of comparisonLines(c, run.cfg.seed + i).lines) o.log(l);
+    if (tiltDeflated[i]) o.log(`  ${TILT_STRATEGY}: deflated Sharpe, for the ${tiltDeflated[i]!.trials} tilt candidates tried on validation: ${tiltDeflated[i]!.text}`);
   }
   const versus = comparisons.map((c, i) => modelVersus(c, VOL_TARGETED, run.cfg.seed + i));
+  const tiltVersus = comparisons.map((c, i) => modelVersus(c, VOL_TARGETED, run.cfg.seed + i, TILT_STRATEGY));
   if (comparisons.length > 1) o.log(versusSummary(versus));
+  if (comparisons.length > 1 && tiltVersus.some((x) => x !== null)) o.log(versusSummary(tiltVersus, TILT_STRATEGY));
   const validation = validateStrategies(run.cfg, run.result.model, run.data, run.result, o.log, mode);
   if (validation && existsSync(run.paths.model)) await writeModelEvaluation(run.paths.model, validation.evaluation);
   const json = {
-    symbols: comparisons.map((c, i) => ({ symbol: c.symbol, startRow: c.model.startRow, decisions: c.model.decisions, topReasons: c.model.topReasons, sharpe: sharpes[i], deflated: deflated[i] ?? null, vsVolTargeted: versus[i], report: backtestReportJson(c.model.result, c.runs) })),
+    symbols: comparisons.map((c, i) => ({ symbol: c.symbol, startRow: c.model.startRow, decisions: c.model.decisions, topReasons: c.model.topReasons, sharpe: sharpes[i], deflated: deflated[i] ?? null, vsVolTargeted: versus[i], tiltVsVolTargeted: tiltVersus[i], tiltDeflated: tiltDeflated[i], report: backtestReportJson(c.model.result, c.runs) })),
     validation: validation?.evaluation ?? null,
   };
   await writeFile(run.paths.backtestJson, JSON.stringify(json, jsonSafe) + '\n');

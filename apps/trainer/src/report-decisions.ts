@@ -47,7 +47,12 @@ export function calibrationSection(c: CalibrationReport | null): string {
       const keys = Object.keys(a).filter((k) => ['ece', 'brier', 'nll', 'meanZ2', 'within1Std', 'mse'].includes(k));
       const figs = keys.map((k) => `${esc(k)} ${f(b[k])} -> <b>${f(a[k])}</b>`).join('<br>');
       const by = h.test?.after.eceBySymbol ? Object.entries(h.test.after.eceBySymbol).map(([s, v]) => `${esc(s)} ${f(v, 3)}`).join(', ') : '';
-      return `<tr><td>${esc(h.task)}</td><td>${esc(h.method)}</td><td class="mono">scale ${h.scale.map((v) => f(v, 3)).join(' / ')}<br>shift ${h.shift.map((v) => f(v, 3)).join(' / ')}</td><td>${h.fitRows}</td><td>${f(h.validation.before)} -> ${f(h.validation.after)}</td><td>${figs}${by ? `<br><span class="sub">ECE by symbol after: ${by}</span>` : ''}</td><td>${esc(h.warning ?? '')}</td></tr>`;
+      const ci = h.test?.after.eceInterval;
+      const ciText = ci ? `<br><span class="sub">ECE after, ${Math.round(ci.confidence * 100)}% block bootstrap: [${f(ci.lo, 3)}, ${f(ci.hi, 3)}]</span>` : '';
+      const sel = h.selection
+        ? `<br><span class="sub">held-out NLL (${h.selection.folds} time folds): ${Object.entries(h.selection.heldOutNll).map(([m, v]) => `${esc(m)} ${f(v, 4)}`).join(', ')}; raw ${f(h.selection.identityNll, 4)}</span>`
+        : '';
+      return `<tr><td>${esc(h.task)}</td><td>${esc(h.method)}${sel}</td><td class="mono">scale ${h.scale.map((v) => f(v, 3)).join(' / ')}<br>shift ${h.shift.map((v) => f(v, 3)).join(' / ')}</td><td>${h.fitRows}</td><td>${f(h.validation.before)} -> ${f(h.validation.after)}</td><td>${figs}${ciText}${by ? `<br><span class="sub">ECE by symbol after: ${by}</span>` : ''}</td><td>${esc(h.warning ?? '')}</td></tr>`;
     })
     .join('');
   const diagrams = c.heads.map(reliabilitySvg).filter(Boolean).join('');
@@ -77,5 +82,20 @@ export function policySection(p: PolicyFitReport | null): string {
     .join('; ');
   return `<h2>Decision policy (fitted on validation)</h2>
 <p class="sub">Objective: ${esc(p.objective)}. Validation: ${val}.</p>
-<table><tr><th>fusion</th><th>fitted thresholds</th><th>source thresholds</th><th>validation net Sharpe (mean over symbols)</th><th>candidates meeting the trade minimum</th><th>per symbol on validation</th></tr>${rows}</table>`;
+<table><tr><th>fusion</th><th>fitted thresholds</th><th>source thresholds</th><th>validation net Sharpe (mean over symbols)</th><th>candidates meeting the trade minimum</th><th>per symbol on validation</th></tr>${rows}</table>${tiltTable(p)}`;
+}
+
+/** The tilt policy's candidates on validation (weight 0 = vol-targeted buy-and-hold). */
+function tiltTable(p: PolicyFitReport): string {
+  const t = p.tilt;
+  if (!t) return '';
+  const rows = t.candidates
+    .map((c) => {
+      const chosen = c.weight === t.chosen.weight && c.heads.join('+') === t.chosen.heads.join('+');
+      return `<tr><td>${c.heads.length ? esc(c.heads.join(' + ')) : 'none (the baseline)'}</td><td>${f(c.weight, 2)}</td><td>${chosen ? '<b>' : ''}${f(c.objective, 2)}${chosen ? '</b> (chosen)' : ''}</td></tr>`;
+    })
+    .join('');
+  return `<h3>Tilt policy (vol-targeted buy-and-hold x clamp(1 + weight x score, 0, 2))</h3>
+<p class="sub">${esc(t.objective)}. Every candidate is a trial of the deflated Sharpe ratio.</p>
+<table><tr><th>heads read</th><th>weight</th><th>validation net Sharpe (mean over symbols)</th></tr>${rows}</table>`;
 }

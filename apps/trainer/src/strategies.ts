@@ -12,6 +12,7 @@ import type { TaskAgnosticModel } from '@task-agnostic/model';
 import { backtestSymbol, type SymbolBacktest } from './backtest-run.js';
 import type { ThresholdsMode } from './decision-setup.js';
 import { headSignals } from './head-strategies.js';
+import { tiltSignalOf } from './tilt-fit.js';
 import { riskConfigOf } from './risk-config.js';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
@@ -48,6 +49,8 @@ export interface StrategyComparison {
 }
 
 export const MODEL_STRATEGY = 'model';
+/** The tilt policy's run (fusion's tilt-policy, fitted on validation), beside the fused strategy. */
+export const TILT_STRATEGY = 'tilt policy';
 
 /** The model's strategy and the naive ones over rows [startRow, endRow) of one symbol. */
 export function compareStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData, trainEnd: number, startRow: number, endRow: number, log: Log = () => {}, thresholds: ThresholdsMode = 'fitted'): StrategyComparison {
@@ -67,8 +70,19 @@ export function compareStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, 
   });
   const modelRun: StrategyRun = { name: MODEL_STRATEGY, description: `the model: ${cfg.fusion.method} fusion -> risk gate (${risk.profile} profile)`, result: mb.result };
   const vt = { targetAnnualVol: risk.sizing.targetAnnualVol, maxLeverage: risk.sizing.maxLeverage, barsPerYear: bpy };
+  // the tilt policy fitted on validation (the vol-targeted baseline tilted by the heads), when the model carries one
+  const tiltPolicy = thresholds === 'fitted' ? model.decisionPolicy?.tilt : undefined;
+  const tilt: StrategyRun[] = tiltPolicy
+    ? [
+        {
+          name: TILT_STRATEGY,
+          description: `vol-targeted buy-and-hold x clamp(1 + ${tiltPolicy.weight} x score, 0, ${tiltPolicy.maxTilt})${tiltPolicy.heads.length ? `, score from the ${tiltPolicy.heads.join(' + ')} head` : ' (weight 0: the baseline itself)'}, fitted on validation`,
+          result: runSignalBacktest(candles, tiltSignalOf(tiltPolicy, mb.outputs, forecast, { targetAnnualVol: risk.sizing.targetAnnualVol, maxLeverage: risk.sizing.maxLeverage, barsPerYear: bpy }), btConfig),
+        },
+      ]
+    : [];
   const heads: StrategyRun[] = headSignals(mb.outputs, forecast, vt, cfg.naive.rebalanceEvery).map((h) => ({ name: h.name, description: h.description, result: runSignalBacktest(candles, h.signal, btConfig) }));
-  const runs = [modelRun, ...naive, ...heads].map((r) => {
+  const runs = [modelRun, ...naive, ...tilt, ...heads].map((r) => {
     const ci = sharpeInterval(barReturns(r.result), bpy, { seed: cfg.seed });
     return { ...r, sharpeInterval: { lo: ci.lo, hi: ci.hi, level: 0.9 } };
   });
@@ -78,11 +92,12 @@ export function compareStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, 
 /** The naive strategy the decisions issue sets as the bar to beat. */
 export const VOL_TARGETED = 'vol-targeted buy-and-hold';
 
-/** The model's net Sharpe minus a named strategy's over the same bars, with a paired 90% bootstrap interval (null: no such run). */
-export function modelVersus(c: StrategyComparison, name: string, seed: number): Interval | null {
+/** The model's (or, `of`, another run's) net Sharpe minus a named strategy's over the same bars, with a paired 90% bootstrap interval (null: no such run). */
+export function modelVersus(c: StrategyComparison, name: string, seed: number, of: string = MODEL_STRATEGY): Interval | null {
   const other = c.runs.find((r) => r.name === name);
-  if (!other || c.runs[0]!.name !== MODEL_STRATEGY) return null;
-  return sharpeDifferenceInterval(barReturns(c.runs[0]!.result), barReturns(other.result), c.barsPerYear, { seed });
+  const mine = c.runs.find((r) => r.name === of);
+  if (!other || !mine) return null;
+  return sharpeDifferenceInterval(barReturns(mine.result), barReturns(other.result), c.barsPerYear, { seed });
 }
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
@@ -96,7 +111,7 @@ export function differenceVerdict(d: Interval): 'better' | 'worse' | 'no signifi
  * The console lines of one symbol's comparison: round trips per 3 days, every strategy's return,
  * Sharpe [90% CI], drawdown, trades, fees and turnover, then the model against vol-targeted buy-and-hold.
  */
-export function comparisonLines(c: StrategyComparison, seed: number): { lines: string[]; vsVolTargeted: Interval | null } {
+export function comparisonLines(c: StrategyComparison, seed: number): { lines: string[]; vsVolTargeted: Interval | null; tiltVsVolTargeted: Interval | null } {
   const rows = comparisonRows(c.runs);
   const cd = c.model.result.candles;
   const days = Math.max(1, cd.tsMs[cd.length - 1]! - cd.tsMs[0]!) / 86_400_000;
@@ -109,14 +124,16 @@ export function comparisonLines(c: StrategyComparison, seed: number): { lines: s
   }
   const vs = modelVersus(c, VOL_TARGETED, seed);
   if (vs) lines.push(`  model - ${VOL_TARGETED}: net Sharpe ${fmt(vs.estimate)} [90% CI ${fmt(vs.lo)}, ${fmt(vs.hi)}]: ${differenceVerdict(vs)}`);
-  return { lines, vsVolTargeted: vs };
+  const tv = modelVersus(c, VOL_TARGETED, seed, TILT_STRATEGY);
+  if (tv) lines.push(`  ${TILT_STRATEGY} - ${VOL_TARGETED}: net Sharpe ${fmt(tv.estimate)} [90% CI ${fmt(tv.lo)}, ${fmt(tv.hi)}]: ${differenceVerdict(tv)}`);
+  return { lines, vsVolTargeted: vs, tiltVsVolTargeted: tv };
 }
 
 /** One line over symbols: on how many the model's net Sharpe is above vol-targeted buy-and-hold's, and significantly. */
-export function versusSummary(diffs: readonly (Interval | null)[]): string {
+export function versusSummary(diffs: readonly (Interval | null)[], who = 'model'): string {
   const d = diffs.filter((x): x is Interval => x !== null);
   const above = d.filter((x) => x.estimate > 0).length;
   const better = d.filter((x) => x.lo > 0).length;
   const worse = d.filter((x) => x.hi < 0).length;
-  return `model vs ${VOL_TARGETED} on net Sharpe: above on ${above} of ${d.length} symbols; significantly better (90% CI above 0) on ${better}, significantly worse on ${worse}`;
+  return `${who} vs ${VOL_TARGETED} on net Sharpe: above on ${above} of ${d.length} symbols; significantly better (90% CI above 0) on ${better}, significantly worse on ${worse}`;
 }

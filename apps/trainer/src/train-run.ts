@@ -7,6 +7,7 @@ import { initBackend } from '@task-agnostic/tf';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import type { RunPaths } from './run-paths.js';
+import { calibrateRun } from './calibrate-run.js';
 
 export type Log = (line: string) => void;
 
@@ -76,7 +77,9 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
     progress: o.progress ?? true,
     ...(o.paths ? { logPath: o.paths.history, checkpointDir: o.paths.checkpoints } : {}),
   };
-  return trainModel(
+  // a finer calibration stride: calibrated below on its own validation windows, not inside trainModel
+  const calibrateHere = cfg.calibrate !== false && cfg.calibrateStride !== undefined && cfg.calibrateStride !== cfg.data.stride;
+  const r = await trainModel(
     {
       model: modelConfigOf(cfg, o.tasks),
       dataset,
@@ -84,11 +87,14 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
       training,
       ...(cfg.pretrain ? { pretrain: { seed: cfg.seed, progress: o.progress ?? true, ...cfg.pretrain } } : {}),
       ...(cfg.curriculum ? { curriculum: cfg.curriculum } : {}),
-      calibrate: cfg.calibrate === false ? false : { softmax: cfg.calibrate },
+      calibrate: cfg.calibrate === false || calibrateHere ? false : { softmax: cfg.calibrate },
     },
     data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
     { ...(o.signal ? { signal: o.signal } : {}), ...(o.resume && o.paths ? { resume: true } : {}), ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}) },
   );
+  if (!calibrateHere) return r;
+  const calibration = calibrateRun(cfg, r.model, data, r.dataset, dataset);
+  return calibration ? { ...r, calibration } : r;
 }
 
 /** Saves the trained model (with its validation evaluation for the deployment gate, when there is one) and the training summary of a run. */
@@ -149,9 +155,9 @@ export function summariseTest(r: TrainModelResult): Record<string, Record<string
   return Object.fromEntries(Object.entries(r.test).map(([id, t]) => [id, scalarMetrics(t.metrics)]));
 }
 
-/** Keeps the scalar metrics (confusion matrices and the like stay in the JSON reports). */
+/** Keeps the finite scalar metrics (confusion matrices and the like stay in the JSON reports; a NaN, e.g. the directional accuracy of a return head shrunk to 0, cannot go into model.json). */
 export function scalarMetrics(m: Record<string, unknown>): Record<string, number> {
-  return Object.fromEntries(Object.entries(m).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  return Object.fromEntries(Object.entries(m).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
 }
 
 /** JSON replacer: typed arrays as arrays, non-finite numbers as null. */

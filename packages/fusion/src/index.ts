@@ -29,3 +29,5 @@ export type {
 } from './config.js';
 export { seedThresholds, withPolicy, policyFusion, policyCandidates, searchPolicy, quantiles, longOnly } from './decision-policy.js';
 export type { FusionMethod, FusionPolicy, Fuse, PolicyCandidate, CandidateScore, PolicySearchResult } from './decision-policy.js';
+export { tiltDecision, tiltPositions, tiltSignal, checkTiltPolicy } from './tilt-policy.js';
+export type { TiltPolicy, TiltHead, TiltDecision } from './tilt-policy.js';

@@ -101,6 +101,67 @@ describe('vector scaling', () => {
   });
 });
 
+describe('bias-temperature and the cross-fitted choice', () => {
+  it('bias-temperature recovers one temperature and a class-prior shift (shared scale, K biases)', () => {
+    // logits 2x too confident, and the labels' class priors shifted by +0.8 / 0 / -0.8 on the true logits
+    const { z, y } = overconfident(30_000, 3, 2, [0.8, 0, -0.8], 6);
+    const f = fitSoftmaxCalibration(z, y, 30_000, 3, { softmax: 'bias-temperature' });
+    expect(f.method).toBe('bias-temperature');
+    expect(f.scale.every((s) => s === f.scale[0])).toBe(true);
+    // true logits = z / 2, then + bias: scale 0.5, bias differences 0.8
+    expect(f.scale[0]!).toBeCloseTo(0.5, 1);
+    expect(f.shift[0]).toBe(0); // pinned: softmax ignores a common shift
+    expect(f.shift[0]! - f.shift[1]!).toBeCloseTo(0.8, 1);
+    expect(f.shift[1]! - f.shift[2]!).toBeCloseTo(0.8, 1);
+    const t = fitSoftmaxCalibration(z, y, 30_000, 3, { softmax: 'temperature' });
+    expect(f.after).toBeLessThan(t.after);
+  });
+
+  it("'crossfit' picks the method with the lowest held-out NLL, and says what each scored", () => {
+    const shifted = overconfident(6_000, 3, 2, [0.8, 0, -0.8], 7);
+    const a = fitSoftmaxCalibration(shifted.z, shifted.y, 6_000, 3, { softmax: 'crossfit' });
+    expect(a.selection!.folds).toBe(5);
+    const nll = a.selection!.heldOutNll;
+    // a prior shift: a method with biases wins out of sample, and the raw logits are worst
+    expect(Math.min(nll['bias-temperature'], nll.vector)).toBeLessThan(nll.temperature);
+    expect(nll.temperature).toBeLessThan(a.selection!.identityNll);
+    const best = (['temperature', 'bias-temperature', 'vector'] as const).reduce((m, k) => (nll[k] < nll[m] ? k : m), 'temperature' as 'temperature' | 'bias-temperature' | 'vector');
+    expect(a.method).toBe(best);
+    // No shift, only overconfidence: the extra parameters buy nothing held out, so the simplest wins or ties.
+    const plain = overconfident(6_000, 3, 2, [0, 0, 0], 8);
+    const b = fitSoftmaxCalibration(plain.z, plain.y, 6_000, 3, { softmax: 'crossfit' });
+    const pn = b.selection!.heldOutNll;
+    expect(pn.temperature).toBeLessThan(pn.vector + 1e-3);
+    expect(Math.abs(pn.temperature - pn['bias-temperature'])).toBeLessThan(2e-3);
+    // Given folds are used as given: the held-out figures change with them.
+    const folds = Int32Array.from({ length: 6_000 }, (_, i) => i % 3);
+    const c = fitSoftmaxCalibration(shifted.z, shifted.y, 6_000, 3, { softmax: 'crossfit', folds });
+    expect(c.selection!.folds).toBe(3);
+    expect(() => fitSoftmaxCalibration(shifted.z, shifted.y, 6_000, 3, { softmax: 'crossfit', folds: new Int32Array(5) })).toThrow(/5 fold ids for 6000 rows/);
+  });
+
+  it('held-out NLL by hand: two folds, temperature only moves what the other fold says', () => {
+    // Fold 0 rows always label 0 with logits [1, 0]; fold 1 rows the same: fitting on one fold pushes
+    // the temperature towards certainty, so the held-out NLL is below the raw one, ln(1 + e^-1).
+    const n = 60;
+    const z = new Float32Array(n * 2);
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      z[2 * i] = 1;
+      y[i] = i % 10 === 0 ? 1 : 0;
+    }
+    const folds = Int32Array.from({ length: n }, (_, i) => (i < 30 ? 0 : 1));
+    const f = fitSoftmaxCalibration(z, y, n, 2, { softmax: 'crossfit', folds });
+    // raw NLL: 0.9 x ln(1 + e^-1) + 0.1 x ln(1 + e^1), the same on each fold
+    const raw = 0.9 * Math.log(1 + Math.exp(-1)) + 0.1 * Math.log(1 + Math.exp(1));
+    expect(f.selection!.identityNll).toBeCloseTo(raw, 6);
+    // temperature fitted on 30 rows with 10% ones: p(1) = 0.1 -> scale a with 1 / (1 + e^a) = 0.1, a = ln 9
+    const a = Math.log(9);
+    const heldOut = 0.9 * Math.log(1 + Math.exp(-a)) + 0.1 * Math.log(1 + Math.exp(a));
+    expect(f.selection!.heldOutNll.temperature).toBeCloseTo(heldOut, 4);
+  });
+});
+
 describe('regression spread', () => {
   it('gaussian: s = sqrt(mean(z^2)), by hand', () => {
     // mu 0, log-std 0 (std 1); targets 2, -2, 4, -4: mean z^2 = (4 + 4 + 16 + 16) / 4 = 10.

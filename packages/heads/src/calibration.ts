@@ -5,6 +5,9 @@
  *
  * - temperature scaling (softmax and sigmoid classifiers; Guo et al. 2017): scale = 1/T, shift 0;
  * - vector scaling (softmax classifiers): scale = w (one per class), shift = b (one per class);
+ * - bias-temperature (softmax classifiers): one shared scale 1/T and a bias per class (K free
+ *   parameters: the class frequencies may shift between training and validation while the spread
+ *   needs one temperature);
  * - gaussian spread (the return head, outputs mean and log-std): the std is multiplied by
  *   s = sqrt(mean(((y - mu) / sigma)^2)), the closed-form maximiser of the Gaussian likelihood in s,
  *   i.e. shift ln s on the log-std column;
@@ -24,7 +27,20 @@ import { sigmoid, softmaxRows } from './metrics.js';
 /** How a head's raw outputs are read, which decides the calibration method. */
 export type CalibrationForm = 'softmax' | 'sigmoid' | 'gaussian' | 'affine';
 
-export type CalibrationMethod = 'identity' | 'temperature' | 'vector' | 'gaussian-spread' | 'gaussian-shrink' | 'affine';
+export type CalibrationMethod = 'identity' | 'temperature' | 'bias-temperature' | 'vector' | 'gaussian-spread' | 'gaussian-shrink' | 'affine';
+
+/** The softmax calibrations a fit can choose among, simplest first. */
+export const SOFTMAX_METHODS = ['temperature', 'bias-temperature', 'vector'] as const;
+export type SoftmaxMethod = (typeof SOFTMAX_METHODS)[number];
+
+/** How a softmax method was chosen by cross-fitting: the mean held-out NLL of each candidate. */
+export interface CalibrationSelection {
+  readonly folds: number;
+  /** Mean NLL on the held-out fold, each fold's fit made on the other folds (NaN: a fold's fit failed). */
+  readonly heldOutNll: Readonly<Record<SoftmaxMethod, number>>;
+  /** Same for the raw outputs (no calibration). */
+  readonly identityNll: number;
+}
 
 export interface OutputCalibration {
   readonly method: CalibrationMethod;
@@ -41,6 +57,8 @@ export interface CalibrationFit extends OutputCalibration {
   readonly after: number;
   /** Set when the fit fell back to the identity. */
   readonly warning?: string;
+  /** Softmax 'crossfit': the held-out NLL of every candidate method the choice was made on. */
+  readonly selection?: CalibrationSelection;
 }
 
 /** Identity calibration for a head of `dim` outputs. */
@@ -60,8 +78,14 @@ export function applyCalibration(raw: ArrayLike<number>, n: number, cal: OutputC
 export const MIN_CALIBRATION_ROWS = 30;
 
 export interface FitCalibrationOptions {
-  /** Softmax heads: 'temperature' (1 parameter), 'vector' (2K), or 'auto' (default: vector only when it also wins out of sample on validation). */
-  readonly softmax?: 'temperature' | 'vector' | 'auto';
+  /**
+   * Softmax heads: 'temperature' (1 parameter), 'bias-temperature' (K), 'vector' (2K), 'auto' (default:
+   * vector only when it also wins on the last third of the rows), or 'crossfit': every method fitted on
+   * all folds but one and scored on that one, the lowest mean held-out NLL wins (ties: the simpler).
+   */
+  readonly softmax?: SoftmaxMethod | 'auto' | 'crossfit';
+  /** 'crossfit': fold index (0..folds-1) of every row, e.g. blocks of time; default 5 contiguous blocks of rows. */
+  readonly folds?: ArrayLike<number>;
   /** Gaussian heads: 'shrink' (default: mean shrunk toward 0, then the spread) or 'spread' (the spread only). */
   readonly gaussian?: 'shrink' | 'spread';
   readonly maxIterations?: number;
@@ -145,12 +169,26 @@ function fitInverseTemperature(nll: (a: number) => number, maxIterations: number
   return Number.NaN;
 }
 
-/** Vector scaling by gradient descent with backtracking (Armijo) from a start; null when it does not converge. */
-function fitVector(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: number, a0: number, maxIterations: number): { w: number[]; b: number[]; loss: number } | null {
+/**
+ * Vector scaling (or, `tied`, one shared scale with a bias per class) by gradient descent with
+ * backtracking (Armijo) from a start; null when it does not converge. The first bias is pinned at 0
+ * (softmax is unchanged by a common shift), so vector has 2K - 1 free parameters and tied K.
+ */
+function fitVector(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: number, a0: number, maxIterations: number, tied = false): { w: number[]; b: number[]; loss: number } | null {
   const w = new Float64Array(K).fill(a0);
   const b = new Float64Array(K);
+  const rawGrad = { w: new Float64Array(K), b: new Float64Array(K) };
   const grad = { w: new Float64Array(K), b: new Float64Array(K) };
-  let loss = softmaxNll(z, y, n, K, w, b, grad);
+  const project = (): void => {
+    let sw = 0;
+    for (let k = 0; k < K; k++) sw += rawGrad.w[k]!;
+    for (let k = 0; k < K; k++) {
+      grad.w[k] = tied ? sw : rawGrad.w[k]!;
+      grad.b[k] = k === 0 ? 0 : rawGrad.b[k]!;
+    }
+  };
+  let loss = softmaxNll(z, y, n, K, w, b, rawGrad);
+  project();
   let step = 1;
   const tw = new Float64Array(K);
   const tb = new Float64Array(K);
@@ -169,7 +207,8 @@ function fitVector(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: num
         w.set(tw);
         b.set(tb);
         const prev = loss;
-        loss = softmaxNll(z, y, n, K, w, b, grad);
+        loss = softmaxNll(z, y, n, K, w, b, rawGrad);
+        project();
         step *= 2;
         accepted = true;
         if (prev - loss < 1e-10) return { w: Array.from(w), b: Array.from(b), loss };
@@ -186,7 +225,8 @@ function fitVector(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: num
  * Fits a softmax classifier's calibration: logits [n, K], labels = class indices.
  * 'auto' fits temperature and vector scaling on the first two thirds of the rows (in time order),
  * keeps vector scaling only if its NLL on the last third is lower by more than its extra parameters'
- * AIC cost ((2K - 2) / rows), then refits the winner on all rows.
+ * AIC cost ((2K - 2) / rows), then refits the winner on all rows. 'crossfit' scores every method of
+ * SOFTMAX_METHODS on each fold fitted on the others and refits the lowest mean held-out NLL on all rows.
  */
 export function fitSoftmaxCalibration(logits: ArrayLike<number>, labels: ArrayLike<number>, n: number, K: number, options: FitCalibrationOptions = {}): CalibrationFit {
   const maxIt = options.maxIterations ?? 500;
@@ -199,16 +239,17 @@ export function fitSoftmaxCalibration(logits: ArrayLike<number>, labels: ArrayLi
     if (!Number.isInteger(c) || c < 0 || c >= K) return identityFit(K, n, Number.NaN, `label ${c} at row ${i} is not a class index 0..${K - 1}: calibration left at identity`);
   }
   const before = softmaxNll(logits, labels, n, K, ones, zeros);
-  const fitOn = (nn: number, off: number, kind: 'temperature' | 'vector'): { w: number[]; b: number[]; loss: number } | null => {
-    const z = subRows(logits, off, nn, K);
-    const y = subRows(labels, off, nn, 1);
+  const fitRows = (z: Float64Array, y: Float64Array, nn: number, kind: SoftmaxMethod): { w: number[]; b: number[]; loss: number } | null => {
     const a = fitInverseTemperature((x) => softmaxNll(z, y, nn, K, new Float64Array(K).fill(x), zeros), maxIt);
     if (!Number.isFinite(a)) return null;
     if (kind === 'temperature') return { w: Array.from({ length: K }, () => a), b: Array.from({ length: K }, () => 0), loss: softmaxNll(z, y, nn, K, new Float64Array(K).fill(a), zeros) };
-    return fitVector(z, y, nn, K, a, maxIt);
+    return fitVector(z, y, nn, K, a, maxIt, kind === 'bias-temperature');
   };
-  let kind: 'temperature' | 'vector' = options.softmax === 'vector' ? 'vector' : 'temperature';
-  if ((options.softmax ?? 'auto') === 'auto') {
+  const fitOn = (nn: number, off: number, kind: SoftmaxMethod) => fitRows(subRows(logits, off, nn, K), subRows(labels, off, nn, 1), nn, kind);
+  const mode = options.softmax ?? 'auto';
+  let kind: SoftmaxMethod = mode === 'auto' || mode === 'crossfit' ? 'temperature' : mode;
+  let selection: CalibrationSelection | undefined;
+  if (mode === 'auto') {
     const cut = Math.floor((2 * n) / 3);
     const t = fitOn(cut, 0, 'temperature');
     const v = fitOn(cut, 0, 'vector');
@@ -220,13 +261,77 @@ export function fitSoftmaxCalibration(logits: ArrayLike<number>, labels: ArrayLi
       // Vector scaling has 2K - 2 more free parameters: ask it to win by more than their AIC cost per row.
       kind = lv < lt - (2 * K - 2) / (n - cut) ? 'vector' : 'temperature';
     }
+  } else if (mode === 'crossfit') {
+    selection = crossFitSelection(logits, labels, n, K, options.folds, fitRows);
+    let best = Infinity;
+    // simplest first, so a tie keeps the simpler method
+    for (const m of SOFTMAX_METHODS) {
+      const l = selection.heldOutNll[m];
+      if (Number.isFinite(l) && l < best) {
+        best = l;
+        kind = m;
+      }
+    }
   }
   const r = fitOn(n, 0, kind);
+  const sel = selection ? { selection } : {};
   if (!r || !Number.isFinite(r.loss) || !r.w.every(Number.isFinite) || !r.b.every(Number.isFinite)) {
-    return identityFit(K, n, before, `${kind} scaling did not converge: calibration left at identity`);
+    return { ...identityFit(K, n, before, `${kind} scaling did not converge: calibration left at identity`), ...sel };
   }
-  if (r.loss > before) return identityFit(K, n, before, `${kind} scaling did not improve the validation NLL: calibration left at identity`);
-  return { method: kind, scale: r.w, shift: r.b, n, before, after: r.loss };
+  if (r.loss > before) return { ...identityFit(K, n, before, `${kind} scaling did not improve the validation NLL: calibration left at identity`), ...sel };
+  return { method: kind, scale: r.w, shift: r.b, n, before, after: r.loss, ...sel };
+}
+
+/** Default folds of the cross-fitted choice when none are given: this many contiguous blocks of rows. */
+export const CROSSFIT_FOLDS = 5;
+
+function crossFitSelection(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  n: number,
+  K: number,
+  folds: ArrayLike<number> | undefined,
+  fitRows: (z: Float64Array, y: Float64Array, nn: number, kind: SoftmaxMethod) => { w: number[]; b: number[]; loss: number } | null,
+): CalibrationSelection {
+  if (folds && folds.length !== n) throw new RangeError(`crossfit: ${folds.length} fold ids for ${n} rows`);
+  const foldOf = (i: number): number => (folds ? folds[i]! : Math.min(CROSSFIT_FOLDS - 1, Math.floor((i * CROSSFIT_FOLDS) / n)));
+  const ids = [...new Set(Array.from({ length: n }, (_, i) => foldOf(i)))].sort((a, b) => a - b);
+  const sums = Object.fromEntries(SOFTMAX_METHODS.map((m) => [m, 0])) as Record<SoftmaxMethod, number>;
+  let identity = 0;
+  let scored = 0;
+  const ones = new Float64Array(K).fill(1);
+  const zeros = new Float64Array(K);
+  for (const f of ids) {
+    const inIdx: number[] = [];
+    const outIdx: number[] = [];
+    for (let i = 0; i < n; i++) (foldOf(i) === f ? outIdx : inIdx).push(i);
+    if (inIdx.length < MIN_CALIBRATION_ROWS || outIdx.length === 0) continue;
+    const zi = pickRows(logits, inIdx, K);
+    const yi = pickRows(labels, inIdx, 1);
+    const zo = pickRows(logits, outIdx, K);
+    const yo = pickRows(labels, outIdx, 1);
+    for (const m of SOFTMAX_METHODS) {
+      const r = fitRows(zi, yi, inIdx.length, m);
+      // a fold whose fit fails makes the method unusable (NaN), never silently better
+      sums[m] += r ? softmaxNll(zo, yo, outIdx.length, K, r.w, r.b) * outIdx.length : Number.NaN;
+    }
+    identity += softmaxNll(zo, yo, outIdx.length, K, ones, zeros) * outIdx.length;
+    scored += outIdx.length;
+  }
+  const mean = (x: number) => (scored > 0 ? x / scored : Number.NaN);
+  return {
+    folds: ids.length,
+    heldOutNll: Object.fromEntries(SOFTMAX_METHODS.map((m) => [m, mean(sums[m])])) as Record<SoftmaxMethod, number>,
+    identityNll: mean(identity),
+  };
+}
+
+function pickRows(a: ArrayLike<number>, idx: readonly number[], dim: number): Float64Array {
+  const out = new Float64Array(idx.length * dim);
+  idx.forEach((r, k) => {
+    for (let j = 0; j < dim; j++) out[k * dim + j] = a[r * dim + j]!;
+  });
+  return out;
 }
 
 function subRows(a: ArrayLike<number>, start: number, n: number, dim: number): Float64Array {

@@ -65,5 +65,19 @@ export {
   reliability,
   classProbabilities,
   MIN_CALIBRATION_ROWS,
+  SOFTMAX_METHODS,
+  CROSSFIT_FOLDS,
 } from './calibration.js';
-export type { CalibrationForm, CalibrationMethod, OutputCalibration, CalibrationFit, FitCalibrationOptions, Reliability, ReliabilityBin } from './calibration.js';
+export type {
+  CalibrationForm,
+  CalibrationMethod,
+  CalibrationSelection,
+  OutputCalibration,
+  CalibrationFit,
+  FitCalibrationOptions,
+  Reliability,
+  ReliabilityBin,
+  SoftmaxMethod,
+} from './calibration.js';
+export { eceInterval } from './ece-interval.js';
+export type { EceIntervalOptions } from './ece-interval.js';

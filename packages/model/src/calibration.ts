@@ -13,7 +13,7 @@ const finite = z.number().finite();
 /** One head's calibration: out'[j] = scale[j] x out[j] + shift[j] on its raw outputs (see @task-agnostic/heads calibration). */
 export const headCalibrationSchema = z
   .object({
-    method: z.enum(['identity', 'temperature', 'vector', 'gaussian-spread', 'gaussian-shrink', 'affine']),
+    method: z.enum(['identity', 'temperature', 'bias-temperature', 'vector', 'gaussian-spread', 'gaussian-shrink', 'affine']),
     scale: z.array(finite).min(1),
     shift: z.array(finite).min(1),
   })
@@ -42,6 +42,20 @@ export const fusionPolicySchema = z
 
 export type FusionPolicy = z.infer<typeof fusionPolicySchema>;
 
+/** The tilt policy (see @task-agnostic/fusion tilt-policy): the vol-targeted long tilted by the heads' standardised signals. */
+export const tiltPolicySchema = z
+  .object({
+    weight: finite.min(0),
+    heads: z.array(z.enum(['direction', 'return'])),
+    scales: z.object({ direction: finite.positive().optional(), return: finite.positive().optional() }).strict(),
+    maxTilt: finite.min(1),
+    /** The base position's volatility forecast and rebalancing (the vol-targeted baseline's). */
+    base: z.object({ volatility: z.literal('garch'), garchHorizon: z.number().int().min(1), rebalanceEvery: z.number().int().min(1) }).strict(),
+  })
+  .passthrough();
+
+export type TiltPolicyData = z.infer<typeof tiltPolicySchema>;
+
 export const decisionPolicySchema = z
   .object({
     version: z.literal(1),
@@ -49,6 +63,8 @@ export const decisionPolicySchema = z
     fittedOn: z.object({ split: z.literal('validation'), symbols: z.array(z.string()), fromMs: finite, toMs: finite }).passthrough(),
     objective: z.string(),
     fusions: z.object({ consistency: fusionPolicySchema.optional(), weighted: fusionPolicySchema.optional() }).strict(),
+    /** The tilt policy fitted beside the fusions (absent in artifacts written before it existed). */
+    tilt: tiltPolicySchema.optional(),
   })
   .passthrough();
 

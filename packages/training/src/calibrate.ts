@@ -10,14 +10,18 @@ import {
   applyCalibration,
   calibrationFormOf,
   classProbabilities,
+  eceInterval,
   fitCalibration,
   reliability,
   type CalibrationForm,
+  type CalibrationSelection,
   type FitCalibrationOptions,
   type Reliability,
 } from '@task-agnostic/heads';
 import type { TaskAgnosticModel } from '@task-agnostic/model';
+import type { BootstrapInterval } from '@task-agnostic/core';
 import type { MultiTaskDataset } from './dataset.js';
+import type { MultiTaskSplit } from './split.js';
 import { evaluateSplit } from './evaluate.js';
 import { modelParts } from './model-evaluation.js';
 
@@ -28,6 +32,8 @@ export interface SplitScore {
   readonly reliability?: Reliability;
   /** Classifiers: ECE per symbol. */
   readonly eceBySymbol?: Record<string, number>;
+  /** Classifiers: the ECE's 90% stationary block bootstrap interval over the windows. */
+  readonly eceInterval?: Pick<BootstrapInterval, 'lo' | 'hi' | 'confidence' | 'resamples' | 'blockLength'>;
 }
 
 export interface HeadCalibrationReport {
@@ -40,6 +46,8 @@ export interface HeadCalibrationReport {
   readonly fitRows: number;
   readonly validation: { readonly before: number; readonly after: number };
   readonly warning?: string;
+  /** Softmax heads fitted with 'crossfit': the held-out validation NLL of every method it chose among. */
+  readonly selection?: CalibrationSelection;
   /** The test split scored with the raw and with the calibrated outputs (null without test rows). */
   readonly test: { readonly n: number; readonly before: SplitScore; readonly after: SplitScore } | null;
 }
@@ -72,7 +80,13 @@ function score(form: CalibrationForm | null, out: Float32Array | Float64Array, y
         eceBySymbol[s] = reliability(ps, ys, idx.length, K).ece;
       });
     }
-    return { metrics: { ece: r.ece, brier: r.brier, nll: nll / n }, reliability: r, ...(Object.keys(eceBySymbol).length ? { eceBySymbol } : {}) };
+    const ci = n >= MIN_ROWS_FOR_ECE_INTERVAL ? eceInterval(p, y, n, K) : null;
+    return {
+      metrics: { ece: r.ece, brier: r.brier, nll: nll / n },
+      reliability: r,
+      ...(Object.keys(eceBySymbol).length ? { eceBySymbol } : {}),
+      ...(ci ? { eceInterval: { lo: ci.lo, hi: ci.hi, confidence: ci.confidence, resamples: ci.resamples, blockLength: ci.blockLength } } : {}),
+    };
   }
   if (form === 'gaussian') {
     let nll = 0;
@@ -100,20 +114,56 @@ function score(form: CalibrationForm | null, out: Float32Array | Float64Array, y
   return { metrics: { mse: mse / n, bias: bias / n } };
 }
 
+/** Fewer test rows than this: no ECE interval. */
+const MIN_ROWS_FOR_ECE_INTERVAL = 100;
+
 /**
- * Fits every head's calibration on `ds.val`, sets it on the model and scores `ds.test` before and
- * after. A split without rows leaves the model uncalibrated with a warning.
+ * Fold ids for the cross-fitted choice: `folds` equal spans of calendar time over the split's windows
+ * (every series' windows of one span in one fold), so a method is scored on a period it was not fitted on.
+ * Null without the windows' end rows.
  */
-export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, options: FitCalibrationOptions & { batchSize?: number } = {}): CalibrationReport {
+export function timeFolds(split: MultiTaskSplit, series: MultiTaskDataset['series'], folds = 5): Int32Array | null {
+  if (!split.endRows || split.n === 0) return null;
+  const t = new Float64Array(split.n);
+  for (let r = 0; r < split.n; r++) t[r] = series[split.seriesIds ? split.seriesIds[r]! : 0]!.candles.tsMs[split.endRows[r]!]!;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of t) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const out = new Int32Array(split.n);
+  for (let r = 0; r < split.n; r++) out[r] = hi > lo ? Math.min(folds - 1, Math.floor(((t[r]! - lo) / (hi - lo)) * folds)) : 0;
+  return out;
+}
+
+export interface CalibrateModelOptions extends FitCalibrationOptions {
+  readonly batchSize?: number;
+  /**
+   * The validation windows to fit on (default `ds.val`), e.g. the same validation range at a finer
+   * stride: more rows for the fit. Its windows must come from `ds.series` (same order).
+   */
+  readonly fitOn?: MultiTaskSplit;
+}
+
+/**
+ * Fits every head's calibration on `ds.val` (or `options.fitOn`), sets it on the model and scores
+ * `ds.test` before and after. A split without rows leaves the model uncalibrated with a warning.
+ * With `softmax: 'crossfit'` and no folds given, the folds are five spans of calendar time.
+ */
+export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, options: CalibrateModelOptions = {}): CalibrationReport {
   const warnings: string[] = [];
-  if (ds.val.n === 0) {
+  const fitSplit = options.fitOn ?? ds.val;
+  if (fitSplit.n === 0) {
     warnings.push('the validation split has no rows: the model is left uncalibrated (identity)');
     model.setCalibration({});
     return { split: 'validation', heads: [], warnings };
   }
   const parts = modelParts(model);
   const batch = options.batchSize ?? 256;
-  const val = evaluateSplit(parts, ds.val, batch);
+  const val = evaluateSplit(parts, fitSplit, batch);
+  const folds = options.softmax === 'crossfit' && !options.folds ? timeFolds(fitSplit, ds.series) : null;
+  const fitOptions: FitCalibrationOptions = { ...options, ...(folds ? { folds } : {}) };
   const test = ds.test.n > 0 ? evaluateSplit(parts, ds.test, batch) : null;
   const symbols = ds.series.map((s) => s.symbol);
   const fits: Record<string, { method: string; scale: number[]; shift: number[] }> = {};
@@ -125,7 +175,7 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
       warnings.push(w);
       return { task: t.id, form, method: 'identity', scale: Array(dim).fill(1), shift: Array(dim).fill(0), fitRows: 0, validation: { before: Number.NaN, after: Number.NaN }, warning: w, test: null };
     }
-    const fit = fitCalibration(form, val.outputs[i]!, ds.val.targets[i]!, ds.val.n, dim, options);
+    const fit = fitCalibration(form, val.outputs[i]!, fitSplit.targets[i]!, fitSplit.n, dim, fitOptions);
     if (fit.warning) warnings.push(`'${t.id}': ${fit.warning}`);
     fits[t.id] = { method: fit.method, scale: [...fit.scale], shift: [...fit.shift] };
     let testReport: HeadCalibrationReport['test'] = null;
@@ -147,6 +197,7 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
       fitRows: fit.n,
       validation: { before: fit.before, after: fit.after },
       ...(fit.warning ? { warning: fit.warning } : {}),
+      ...(fit.selection ? { selection: fit.selection } : {}),
       test: testReport,
     };
   });

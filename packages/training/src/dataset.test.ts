@@ -72,6 +72,20 @@ describe('buildDataset', () => {
     expect(Buffer.from(ds2.val.x.buffer).equals(Buffer.from(ds1.val.x.buffer))).toBe(false);
   });
 
+  it('valStride thins the validation windows alone: training and test keep the stride, validation rows are a superset', () => {
+    const tasks = [fakeForwardReturnTask(4)];
+    const o = { windowLength: 8, valFraction: 0.3, testFraction: 0.2, stride: 6 };
+    const base = buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), o);
+    const fine = buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { ...o, valStride: 2 });
+    expect(Array.from(fine.train.endRows!)).toEqual(Array.from(base.train.endRows!));
+    expect(Array.from(fine.test.endRows!)).toEqual(Array.from(base.test.endRows!));
+    // every 2nd row vs every 6th (both on row % stride === 0): three times the rows, the coarse ones among them
+    const v = Array.from(fine.val.endRows!);
+    expect(v.every((e) => e % 2 === 0)).toBe(true);
+    expect(Math.abs(v.length - 3 * base.val.n)).toBeLessThanOrEqual(2);
+    for (const e of base.val.endRows!) expect(v).toContain(e);
+  });
+
   it('rejects a purge gap below horizon + window and bad fractions, naming the field', () => {
     const tasks = [fakeForwardReturnTask(5)];
     expect(() => buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { windowLength: 10, purgeGap: 14 })).toThrow(/dataset\.purgeGap/);

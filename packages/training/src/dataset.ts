@@ -31,6 +31,8 @@ export const DatasetConfigSchema = z
     purgeGap: z.number().int().min(0).optional(),
     /** Keep every stride-th window (1 = all). */
     stride: z.number().int().min(1).default(1),
+    /** Keep every valStride-th validation window (default: stride), e.g. more rows to calibrate on. */
+    valStride: z.number().int().min(1).optional(),
     /**
      * What tasks fit their thresholds/quantiles on: 'pooled' = the training ranges of every
      * series chained end to end (each later series rescaled so its first open equals the
@@ -217,7 +219,7 @@ export function buildDataset(
     const b = bounds[k]!;
     const minEnd = raw[k]!.warmup + W - 1;
     pickRows(0, b.trainEnd - horizon, minEnd, config.stride, labels[k]!, k, train);
-    pickRows(b.trainEnd + gap, b.valEnd - horizon, minEnd, config.stride, labels[k]!, k, val);
+    pickRows(b.trainEnd + gap, b.valEnd - horizon, minEnd, config.valStride ?? config.stride, labels[k]!, k, val);
     pickRows(b.valEnd + gap, n - horizon, minEnd, config.stride, labels[k]!, k, test);
   });
   if (train.length === 0) throw new DataError(`no training windows: the series are too short for window ${W}, horizon ${horizon} and the warm-up`);

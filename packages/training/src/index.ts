@@ -43,7 +43,7 @@ export type { TrainModelConfig, TrainModelResult, TaskEvaluation, SeriesEvaluati
 export { taskLoss } from './step.js';
 export { modelParts, datasetForModel, evaluateTest, forecastCalibration } from './model-evaluation.js';
 export type { OutputAffine } from './model-evaluation.js';
-export { calibrateModel } from './calibrate.js';
+export { calibrateModel, timeFolds } from './calibrate.js';
 export type { CalibrationReport, HeadCalibrationReport, SplitScore } from './calibrate.js';
 export { DataParallelPool, openDataParallel, resolveWorkers, forwardCpuMs, MIN_ROWS_PER_RANK, MIN_AUTO_FORWARD_MS_PER_RANK, DEFAULT_WORKER_YOUNG_GENERATION_MB } from './data-parallel.js';
 export type { PartsRecipe, DataParallelOptions } from './data-parallel.js';

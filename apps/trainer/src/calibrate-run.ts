@@ -1,0 +1,36 @@
+/**
+ * The trainer's calibration step: every head calibrated on the validation split with the config's
+ * softmax method ('crossfit' by default), on the validation windows training used or, with
+ * `calibrateStride`, on every n-th window of the same validation range (more rows, same period).
+ * The test windows scored before and after stay those of the run's dataset.
+ */
+import { calibrateModel, datasetForModel, type CalibrationReport, type MultiTaskDataset } from '@task-agnostic/training';
+import type { TaskAgnosticModel } from '@task-agnostic/model';
+import type { TrainerConfig } from './config.js';
+import type { SymbolData } from './data-source.js';
+
+/** Calibrates `model` per the config; undefined (and the identity) when calibration is off. */
+export function calibrateRun(
+  cfg: TrainerConfig,
+  model: TaskAgnosticModel,
+  data: readonly SymbolData[],
+  ds: MultiTaskDataset,
+  /** The run's dataset options (train-run's datasetOptions(cfg)). */
+  datasetOptions: Record<string, unknown>,
+): CalibrationReport | undefined {
+  if (cfg.calibrate === false) {
+    model.setCalibration({});
+    return undefined;
+  }
+  const stride = cfg.calibrateStride;
+  const fitOn =
+    stride !== undefined && stride !== cfg.data.stride
+      ? datasetForModel(
+          model,
+          data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
+          { ...datasetOptions, valStride: stride },
+          ds.boundaries,
+        ).val
+      : undefined;
+  return calibrateModel(model, ds, { softmax: cfg.calibrate, ...(fitOn ? { fitOn } : {}) });
+}
