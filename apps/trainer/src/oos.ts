@@ -3,7 +3,8 @@
  * <run> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE]`).
  *
  * The artifact is applied as it is: its normaliser, its fitted task states (label thresholds,
- * scales) and whatever calibration its decode carries; nothing is refitted on the new candles.
+ * scales), its regression heads' calibration (as training's test metrics score them:
+ * forecastCalibration) and whatever calibration its decode carries; nothing is refitted on the new candles.
  * A model trained with per-symbol normalisation and label fits applies the symbol's own (the ones
  * training used for it); a symbol it never saw gets normalizerForSeries' fallback (its own history
  * before --from) and the pooled task states.
@@ -13,6 +14,7 @@
  */
 import { DataError, ConfigError, lowerBound, sliceColumns, dieboldMariano, type CandleColumns } from '@task-agnostic/core';
 import { normalizerForSeries, type TaskAgnosticModel } from '@task-agnostic/model';
+import { forecastCalibration } from '@task-agnostic/training';
 import type { Task } from '@task-agnostic/heads';
 import path from 'node:path';
 import { parseCandleFileName, type SymbolData } from './data-source.js';
@@ -127,6 +129,7 @@ export function evaluateOos(model: TaskAgnosticModel, r: OosRange, seenSymbols: 
   // the symbol's own normaliser and task states when the model has them (per-symbol training), as training scaled and labelled it
   const m = normalizerForSeries(model, r.symbol, r.candles, r.start, { features }).normalizer.transform(features);
   const states = model.taskStatesFor(r.symbol);
+  const calibration = forecastCalibration(model);
   const n = r.candles.length;
   const tasks: OosTaskResult[] = [];
   for (const [ti, modelTask] of model.tasks.entries()) {
@@ -149,6 +152,8 @@ export function evaluateOos(model: TaskAgnosticModel, r: OosRange, seenSymbols: 
       const raw = model.predictRaw(model.components.makeWindows(m, ends, model.windowLength), ends.length, [task.id]).get(task.id)!;
       outputs.set(raw, s * od);
     }
+    const cal = calibration.get(task.id);
+    if (cal) for (let i = 0; i < rows.length; i++) for (let j = 0; j < od; j++) outputs[i * od + j] = cal.scale[j]! * outputs[i * od + j]! + cal.shift[j]!;
     const targets = new Float32Array(rows.length * td);
     rows.forEach((t, i) => targets.set(labels.targets.subarray(t * td, (t + 1) * td), i * td));
     const src = task as unknown as MetricSource;
