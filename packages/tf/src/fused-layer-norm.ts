@@ -8,19 +8,11 @@
  * here one pass of JS over the backend's memory each way, accumulating in float64.
  */
 import { tf } from './tfjs.js';
+import type { CpuBackend, TensorInfo, WasmBackend } from './backend-internals.js';
 
 const FORWARD = 'TatLayerNorm';
 const BACKWARD = 'TatLayerNormGrad';
 
-type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(x: TensorInfo): Float32Array;
-}
-interface CpuBackend {
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo;
-  data: { get(dataId: object): { values: Float32Array } };
-}
 
 /** Allocation and in-place views per backend: allocate every output first, then take the views. */
 interface Memory {

@@ -7,18 +7,10 @@
  * No gradient is registered: use it inside a tf.customGrad (packages/encoders' temporal conv).
  */
 import { tf } from './tfjs.js';
+import type { CpuBackend, TensorInfo, WasmBackend } from './backend-internals.js';
 
 const KERNEL = 'TatTemporalIm2col';
 
-type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(x: TensorInfo): Float32Array;
-}
-interface CpuBackend {
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo;
-  data: { get(dataId: object): { values: Float32Array } };
-}
 interface Attrs {
   kernelSize: number;
   dilation: number;
