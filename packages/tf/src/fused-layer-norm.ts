@@ -32,17 +32,22 @@ function memoryOf(backendName: string, backend: unknown): Memory {
   };
 }
 
+/** Mean and 1 / sqrt(variance + eps) of the row x[o, o + d): what forward and backward both normalise by. */
+function rowStats(x: Float32Array, o: number, d: number, eps: number): { mean: number; rstd: number } {
+  let s = 0;
+  for (let j = 0; j < d; j++) s += x[o + j]!;
+  const mean = s / d;
+  let v = 0;
+  for (let j = 0; j < d; j++) {
+    const c = x[o + j]! - mean;
+    v += c * c;
+  }
+  return { mean, rstd: 1 / Math.sqrt(v / d + eps) };
+}
+
 function forward(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, rows: number, d: number, eps: number): void {
   for (let r = 0, o = 0; r < rows; r++, o += d) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += x[o + j]!;
-    const mean = s / d;
-    let v = 0;
-    for (let j = 0; j < d; j++) {
-      const c = x[o + j]! - mean;
-      v += c * c;
-    }
-    const rstd = 1 / Math.sqrt(v / d + eps);
+    const { mean, rstd } = rowStats(x, o, d, eps);
     for (let j = 0; j < d; j++) y[o + j] = (x[o + j]! - mean) * rstd * g[j]! + b[j]!;
   }
 }
@@ -51,15 +56,7 @@ function backward(x: Float32Array, g: Float32Array, dy: Float32Array, dx: Float3
   const dgAcc = new Float64Array(d);
   const dbAcc = new Float64Array(d);
   for (let r = 0, o = 0; r < rows; r++, o += d) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += x[o + j]!;
-    const mean = s / d;
-    let v = 0;
-    for (let j = 0; j < d; j++) {
-      const c = x[o + j]! - mean;
-      v += c * c;
-    }
-    const rstd = 1 / Math.sqrt(v / d + eps);
+    const { mean, rstd } = rowStats(x, o, d, eps);
     let m1 = 0;
     let m2 = 0;
     for (let j = 0; j < d; j++) {
