@@ -81,3 +81,14 @@ export type {
 } from './calibration.js';
 export { eceInterval } from './ece-interval.js';
 export type { EceIntervalOptions } from './ece-interval.js';
+export {
+  applyBlend,
+  fitBlend,
+  fitStackedClassifier,
+  fitConvexBlend,
+  modelOnlyBlend,
+  baselineOnlyBlend,
+  MIN_BLEND_ROWS,
+  BLEND_FOLDS,
+} from './baseline-blend.js';
+export type { BaselineBlend, BlendMethod, BlendForm, BlendFit, BlendSelection, FitBlendOptions } from './baseline-blend.js';

@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '@task-agnostic/core';
+import { applyBlend, baselineOnlyBlend, fitBlend, fitConvexBlend, fitStackedClassifier, modelOnlyBlend, type BaselineBlend } from './baseline-blend.js';
+import { classificationMetrics, softmaxRows } from './metrics.js';
+
+const K = 3;
+
+function logSoftmax(z: ArrayLike<number>, n: number): Float64Array {
+  const p = softmaxRows(z, n, K);
+  return p.map((v) => Math.log(v));
+}
+
+/** Two forecasts' logits and labels drawn from softmax(a lm + b lb + c). */
+function mixture(n: number, a: number, b: number, c: readonly number[], seed: number) {
+  const rng = new Rng(seed);
+  const model = new Float32Array(n * K);
+  const baseline = new Float32Array(n * K);
+  for (let i = 0; i < n * K; i++) {
+    model[i] = rng.normal(0, 1.5);
+    baseline[i] = rng.normal(0, 1.5);
+  }
+  const lm = logSoftmax(model, n);
+  const lb = logSoftmax(baseline, n);
+  const z = new Float64Array(n * K);
+  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) z[i * K + k] = a * lm[i * K + k]! + b * lb[i * K + k]! + c[k]!;
+  const p = softmaxRows(z, n, K);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = rng.next();
+    let acc = 0;
+    y[i] = K - 1;
+    for (let k = 0; k < K; k++) {
+      acc += p[i * K + k]!;
+      if (u < acc) {
+        y[i] = k;
+        break;
+      }
+    }
+  }
+  return { model, baseline, y };
+}
+
+const macroF1 = (o: Float32Array, y: Float32Array, n: number): number => classificationMetrics(softmaxRows(o, n, K), y, n, ['a', 'b', 'c']).macroF1!;
+
+describe('applyBlend', () => {
+  it('stack: a log p_model + b log p_baseline + c, by hand on one row', () => {
+    const m = [0, Math.log(3), 0]; // p = [0.2, 0.6, 0.2]
+    const b = [Math.log(2), 0, Math.log(2)]; // p = [0.4, 0.2, 0.4]
+    const blend: BaselineBlend = { baseline: 'x', method: 'stack', modelWeight: 2, baselineWeight: 0.5, offsets: [0, 1, -1] };
+    const out = applyBlend(blend, 'classes', m, b, 1, 3);
+    const want = [2 * Math.log(0.2) + 0.5 * Math.log(0.4), 2 * Math.log(0.6) + 0.5 * Math.log(0.2) + 1, 2 * Math.log(0.2) + 0.5 * Math.log(0.4) - 1];
+    want.forEach((v, k) => expect(out[k]).toBeCloseTo(v, 5));
+  });
+  it('model returns the head outputs, baseline the baseline outputs; a point blend changes column 0 only', () => {
+    const m = [1, 2, 3, 4];
+    const b = [10, 20, 30, 40];
+    expect(Array.from(applyBlend(modelOnlyBlend('x'), 'classes', m, b, 2, 2))).toEqual(m);
+    expect(Array.from(applyBlend(baselineOnlyBlend('x'), 'classes', m, b, 2, 2))).toEqual(b);
+    const convex: BaselineBlend = { baseline: 'x', method: 'convex', modelWeight: 0.25, baselineWeight: 0.75, offsets: [] };
+    expect(Array.from(applyBlend(convex, 'point', m, b, 2, 2))).toEqual([0.25 + 7.5, 2, 0.75 + 22.5, 4]);
+  });
+  it('rejects outputs of the wrong shape', () => {
+    expect(() => applyBlend(modelOnlyBlend('x'), 'classes', [1, 2, 3], [1, 2], 1, 3)).toThrow(/the baseline 2 for 1 rows/);
+  });
+});
+
+describe('fitStackedClassifier recovers a known mixture', () => {
+  it('the weights of the two forecasts, and the offsets up to the class-balancing shift', () => {
+    const n = 20000;
+    const c = [0, 0.5, -0.3];
+    const { model, baseline, y } = mixture(n, 0.7, 1.6, c, 11);
+    const fit = fitStackedClassifier(model, baseline, y, n, K)!;
+    expect(fit.modelWeight).toBeCloseTo(0.7, 1);
+    expect(fit.baselineWeight).toBeCloseTo(1.6, 1);
+    // balanced weights w_k = 1 / count_k turn p(y|x) into one with offsets c_k - log count_k (+ a constant)
+    const counts = [0, 0, 0];
+    for (const v of y) counts[v]!++;
+    for (const k of [1, 2]) expect(fit.offsets[k]! - fit.offsets[0]!).toBeCloseTo(c[k]! - c[0]! - Math.log(counts[k]! / counts[0]!), 1);
+  });
+  it('a baseline with no information gets weight 0 (held at the bound, never negative)', () => {
+    const n = 8000;
+    const { model, y } = mixture(n, 1.2, 0, [0, 0, 0], 5);
+    const noise = mixture(n, 1, 0, [0, 0, 0], 99).baseline;
+    const fit = fitStackedClassifier(model, noise, y, n, K)!;
+    expect(fit.modelWeight).toBeCloseTo(1.2, 1);
+    expect(fit.baselineWeight).toBeGreaterThanOrEqual(0);
+    expect(fit.baselineWeight).toBeLessThan(0.08);
+  });
+});
+
+describe('fitConvexBlend', () => {
+  it('recovers w of y = w m + (1 - w) b + noise', () => {
+    const rng = new Rng(3);
+    const n = 5000;
+    const m = new Float32Array(n);
+    const b = new Float32Array(n);
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      m[i] = rng.normal();
+      b[i] = rng.normal();
+      y[i] = 0.3 * m[i]! + 0.7 * b[i]! + rng.normal(0, 0.1);
+    }
+    const f = fitConvexBlend(m, b, y, n, 1);
+    expect(f.modelWeight).toBeCloseTo(0.3, 2);
+    expect(f.baselineWeight).toBeCloseTo(0.7, 2);
+  });
+  it('clips to [0, 1]: a baseline worse than useless gets weight 0', () => {
+    const m = Float32Array.from([1, 2, 3, 4, 5]);
+    const b = Float32Array.from([5, 4, 3, 2, 1]);
+    expect(fitConvexBlend(m, b, m, 5, 1).modelWeight).toBe(1);
+    expect(fitConvexBlend(m, b, b, 5, 1).modelWeight).toBe(0);
+  });
+});
+
+describe('fitBlend: the cross-fitted choice', () => {
+  it('chooses the combination when both forecasts carry information, and keeps the baseline name', () => {
+    const n = 6000;
+    const { model, baseline, y } = mixture(n, 1, 1.5, [0, 0, 0], 21);
+    const f = fitBlend('persistence', 'classes', model, baseline, y, n, K, 1, macroF1);
+    expect(f.method).toBe('stack');
+    expect(f.baseline).toBe('persistence');
+    expect(f.selection.folds).toBe(5);
+    expect(f.selection.heldOut.combined).toBeGreaterThan(Math.max(f.selection.heldOut.model, f.selection.heldOut.baseline));
+  });
+  it('keeps the head alone when the baseline is noise and the head is near-perfect', () => {
+    const n = 3000;
+    const rng = new Rng(8);
+    const y = new Float32Array(n);
+    const model = new Float32Array(n * K);
+    const baseline = new Float32Array(n * K);
+    for (let i = 0; i < n; i++) {
+      y[i] = i % K;
+      model[i * K + y[i]!] = 8;
+      for (let k = 0; k < K; k++) baseline[i * K + k] = rng.normal();
+    }
+    const f = fitBlend('b', 'classes', model, baseline, y, n, K, 1, macroF1);
+    expect(f.selection.heldOut.model).toBe(1);
+    // the combination cannot beat a perfect head: ties keep the head
+    expect(f.method).toBe('model');
+  });
+  it('the baseline alone when the head is noise and the baseline is right: weight 0 on the model', () => {
+    const n = 600;
+    const rng = new Rng(9);
+    const vals = new Float32Array(n);
+    const m = new Float32Array(n);
+    const b = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      b[i] = rng.normal();
+      m[i] = rng.normal();
+      vals[i] = b[i]!;
+    }
+    const negMse = (o: Float32Array, t: Float32Array, k: number) => {
+      let s = 0;
+      for (let i = 0; i < k; i++) s += (o[i]! - t[i]!) ** 2;
+      return -s / k;
+    };
+    const f = fitBlend('garch', 'point', m, b, vals, n, 1, 1, negMse);
+    expect(f.method).toBe('baseline');
+    expect(f.modelWeight).toBe(0);
+  });
+  it('uses only the rows it is given, and the folds it is given', () => {
+    const n = 900;
+    const { model, baseline, y } = mixture(n, 1, 1, [0, 0, 0], 4);
+    const folds = Int32Array.from({ length: n }, (_, i) => i % 3);
+    const a = fitBlend('p', 'classes', model, baseline, y, n, K, 1, macroF1, { folds });
+    expect(a.selection.folds).toBe(3);
+    const b = fitBlend('p', 'classes', model, baseline, y, n, K, 1, macroF1, { folds });
+    expect(b).toEqual(a);
+    expect(() => fitBlend('p', 'classes', model, baseline, y, n, K, 1, macroF1, { folds: [0, 1] })).toThrow(/2 fold ids for 900 rows/);
+  });
+  it('too few rows or non-finite outputs: the head alone, with a warning', () => {
+    const few = fitBlend('p', 'classes', new Float32Array(30), new Float32Array(30), new Float32Array(10), 10, K, 1, macroF1);
+    expect(few.method).toBe('model');
+    expect(few.warning).toMatch(/10 validation rows/);
+    const m = new Float32Array(300);
+    m[5] = Number.NaN;
+    const bad = fitBlend('p', 'classes', m, new Float32Array(300), new Float32Array(100), 100, K, 1, macroF1);
+    expect(bad.method).toBe('model');
+    expect(bad.warning).toMatch(/non-finite/);
+  });
+});

@@ -1,0 +1,358 @@
+/**
+ * Forecast combination of a head with its task's best naive baseline, fitted on the validation split
+ * (Bates and Granger 1969; stacking, Wolpert 1992). The baseline (persistence for regime and risk,
+ * GARCH for volatility, momentum for direction) carries information the head may not fully use; the
+ * combination lets validation decide how much of each to keep:
+ *
+ * - classifiers ('stack'): z_k = a log p_model,k + b log p_baseline,k + c_k, a, b >= 0, c_0 = 0, the
+ *   stacked multinomial logistic regression on the two forecasts' log-probabilities, fitted by
+ *   class-balanced cross-entropy (each class weighs as much in total, the objective nearest to the
+ *   tasks' macro-F1 that is still convex; plain NLL would pull the argmax toward the majority class),
+ *   by Newton's method with a backtracking line search (a weight that would go negative is held at 0);
+ * - regressions ('convex'): the point forecast (column 0) w x model + (1 - w) x baseline, w in [0, 1]
+ *   by least squares (closed form, clipped); the other columns (the return head's log-std) are the head's.
+ *
+ * Which one a head uses is chosen by cross-fitting over folds of the validation rows (time spans):
+ * the combination is fitted on all folds but one and predicts that one; the out-of-fold forecasts of
+ * 'model' (the head alone), 'baseline' (the baseline alone) and the combination are scored with the
+ * task's own metric over all rows, and the best wins (ties: model, then baseline). Weight 0 on the
+ * model is the baseline itself, so validation decides honestly whether the head adds anything.
+ */
+import { softmaxRows } from './metrics.js';
+
+/** 'model': the head alone; 'baseline': the baseline alone; 'stack' / 'convex': the fitted combination. */
+export type BlendMethod = 'model' | 'baseline' | 'stack' | 'convex';
+
+/** A head's combination with one named baseline of its task; plain JSON (it travels in the model artifact). */
+export interface BaselineBlend {
+  /** The baseline's name as the task's baseline() reports it (e.g. 'persistence', 'garch+bias', 'momentum'). */
+  readonly baseline: string;
+  readonly method: BlendMethod;
+  /** stack: a (on the head's log-probabilities); convex: w. */
+  readonly modelWeight: number;
+  /** stack: b (on the baseline's log-probabilities); convex: 1 - w. */
+  readonly baselineWeight: number;
+  /** stack: c_k per class (c_0 = 0); empty otherwise. */
+  readonly offsets: readonly number[];
+}
+
+/** The output form a blend reads: class logits, or a point forecast in column 0. */
+export type BlendForm = 'classes' | 'point';
+
+export interface BlendSelection {
+  readonly folds: number;
+  /** The task metric of each candidate's out-of-fold forecasts over all fitted rows (higher is better). */
+  readonly heldOut: Readonly<Record<'model' | 'baseline' | 'combined', number>>;
+}
+
+export interface BlendFit extends BaselineBlend {
+  /** Rows fitted on. */
+  readonly n: number;
+  readonly selection: BlendSelection;
+  /** Set when the combination could not be fitted (the head is then used alone). */
+  readonly warning?: string;
+}
+
+/** The head alone (the identity blend). */
+export function modelOnlyBlend(baseline: string): BaselineBlend {
+  return { baseline, method: 'model', modelWeight: 1, baselineWeight: 0, offsets: [] };
+}
+
+/** The baseline alone. */
+export function baselineOnlyBlend(baseline: string): BaselineBlend {
+  return { baseline, method: 'baseline', modelWeight: 0, baselineWeight: 1, offsets: [] };
+}
+
+/** Minimum rows a combination is fitted on (per fold as well); below it the head is used alone. */
+export const MIN_BLEND_ROWS = 30;
+
+/** Default folds of the cross-fitted choice when none are given: contiguous blocks of rows. */
+export const BLEND_FOLDS = 5;
+
+function logSoftmaxRows(z: ArrayLike<number>, n: number, K: number): Float64Array {
+  const p = softmaxRows(z, n, K);
+  for (let i = 0; i < p.length; i++) p[i] = Math.log(Math.max(1e-12, p[i]!));
+  return p;
+}
+
+/**
+ * Applies a blend to a head's outputs [n, dim] given the baseline's outputs on the same rows (same
+ * shape), into a new array. Classes: 'stack' returns the combined logits, 'baseline' the baseline's
+ * outputs; point forecasts change column 0 only.
+ */
+export function applyBlend(blend: BaselineBlend, form: BlendForm, model: ArrayLike<number>, baseline: ArrayLike<number>, n: number, dim: number): Float32Array {
+  if (model.length !== n * dim || baseline.length !== n * dim) {
+    throw new RangeError(`blend of ${dim}-column outputs: the head gave ${model.length} values and the baseline ${baseline.length} for ${n} rows`);
+  }
+  const out = Float32Array.from(model);
+  if (blend.method === 'model') return out;
+  if (form === 'point') {
+    const w = blend.modelWeight;
+    const v = blend.baselineWeight;
+    for (let i = 0; i < n; i++) out[i * dim] = w * model[i * dim]! + v * baseline[i * dim]!;
+    return out;
+  }
+  if (blend.method === 'baseline') {
+    out.set(Array.from(baseline));
+    return out;
+  }
+  const lm = logSoftmaxRows(model, n, dim);
+  const lb = logSoftmaxRows(baseline, n, dim);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < dim; k++) out[i * dim + k] = blend.modelWeight * lm[i * dim + k]! + blend.baselineWeight * lb[i * dim + k]! + (blend.offsets[k] ?? 0);
+  }
+  return out;
+}
+
+/** Inverse class frequency weights (each present class weighs n / present classes in total). */
+function balancedRowWeights(y: ArrayLike<number>, n: number, K: number): Float64Array {
+  const counts = new Float64Array(K);
+  for (let i = 0; i < n; i++) counts[y[i]!]!++;
+  let present = 0;
+  for (const c of counts) if (c > 0) present++;
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = n / (present * counts[y[i]!]!);
+  return w;
+}
+
+/**
+ * The stacked classifier by class-balanced cross-entropy: parameters [a, b, c_1..c_{K-1}] with
+ * z_ik = a lm_ik + b lb_ik + c_k. Newton steps (the loss is convex in the parameters) with a
+ * backtracking line search; `fixed[j]` holds parameter j at 0. Returns null when it does not converge.
+ */
+function fitStackNewton(lm: Float64Array, lb: Float64Array, y: ArrayLike<number>, w: Float64Array, n: number, K: number, fixed: readonly boolean[], maxIterations = 100): Float64Array | null {
+  const P = K + 1;
+  const theta = new Float64Array(P);
+  if (!fixed[0]) theta[0] = 1;
+  // phi_ik: the features of class k at row i, in parameter order [a, b, c_1..c_{K-1}]
+  const phi = (i: number, k: number, j: number): number => (j === 0 ? lm[i * K + k]! : j === 1 ? lb[i * K + k]! : j - 1 === k ? 1 : 0);
+  let wsum = 0;
+  for (let i = 0; i < n; i++) wsum += w[i]!;
+  const z = new Float64Array(K);
+  const p = new Float64Array(K);
+  const loss = (t: Float64Array): number => {
+    let l = 0;
+    for (let i = 0; i < n; i++) {
+      let m = -Infinity;
+      for (let k = 0; k < K; k++) {
+        z[k] = t[0]! * lm[i * K + k]! + t[1]! * lb[i * K + k]! + (k > 0 ? t[k + 1]! : 0);
+        if (z[k]! > m) m = z[k]!;
+      }
+      let s = 0;
+      for (let k = 0; k < K; k++) s += Math.exp(z[k]! - m);
+      l += w[i]! * (m + Math.log(s) - z[y[i]!]!);
+    }
+    return l / wsum;
+  };
+  let current = loss(theta);
+  const g = new Float64Array(P);
+  const H = new Float64Array(P * P);
+  const mean = new Float64Array(P);
+  for (let it = 0; it < maxIterations; it++) {
+    g.fill(0);
+    H.fill(0);
+    for (let i = 0; i < n; i++) {
+      let m = -Infinity;
+      for (let k = 0; k < K; k++) {
+        z[k] = theta[0]! * lm[i * K + k]! + theta[1]! * lb[i * K + k]! + (k > 0 ? theta[k + 1]! : 0);
+        if (z[k]! > m) m = z[k]!;
+      }
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        p[k] = Math.exp(z[k]! - m);
+        s += p[k]!;
+      }
+      mean.fill(0);
+      for (let k = 0; k < K; k++) {
+        p[k]! /= s;
+        const r = p[k]! - (k === y[i] ? 1 : 0);
+        for (let j = 0; j < P; j++) {
+          const f = phi(i, k, j);
+          g[j]! += (w[i]! * r * f) / wsum;
+          mean[j]! += p[k]! * f;
+        }
+      }
+      // Hessian: sum_k p_k phi_k phi_k^T - mean mean^T, weighted
+      for (let k = 0; k < K; k++) {
+        for (let a = 0; a < P; a++) {
+          const fa = phi(i, k, a);
+          if (fa === 0) continue;
+          for (let b = 0; b < P; b++) H[a * P + b]! += (w[i]! * p[k]! * fa * phi(i, k, b)) / wsum;
+        }
+      }
+      for (let a = 0; a < P; a++) for (let b = 0; b < P; b++) H[a * P + b]! -= (w[i]! * mean[a]! * mean[b]!) / wsum;
+    }
+    const free = Array.from({ length: P }, (_, j) => !fixed[j]);
+    let g2 = 0;
+    for (let j = 0; j < P; j++) if (free[j]) g2 += g[j]! ** 2;
+    if (g2 < 1e-16) return theta;
+    const step = solveFree(H, g, P, free);
+    if (!step) return null;
+    let t = 1;
+    let accepted = false;
+    const trial = new Float64Array(P);
+    let slope = 0;
+    for (let j = 0; j < P; j++) slope -= g[j]! * step[j]!;
+    for (let bt = 0; bt < 40; bt++) {
+      for (let j = 0; j < P; j++) trial[j] = theta[j]! - t * step[j]!;
+      const l = loss(trial);
+      if (Number.isFinite(l) && l <= current + 1e-4 * t * slope) {
+        const prev = current;
+        theta.set(trial);
+        current = l;
+        accepted = true;
+        if (prev - l < 1e-12) return theta;
+        break;
+      }
+      t /= 2;
+    }
+    if (!accepted) return g2 < 1e-10 ? theta : null;
+  }
+  return theta;
+}
+
+/** Solves H_ff s_f = g_f over the free parameters (Gaussian elimination with a tiny ridge); s = 0 on fixed ones. */
+function solveFree(H: Float64Array, g: Float64Array, P: number, free: readonly boolean[]): Float64Array | null {
+  const idx = free.map((f, j) => (f ? j : -1)).filter((j) => j >= 0);
+  const m = idx.length;
+  const A = idx.map((a) => [...idx.map((b) => H[a * P + b]! + (a === b ? 1e-9 : 0)), g[a]!]);
+  for (let c = 0; c < m; c++) {
+    let piv = c;
+    for (let r = c + 1; r < m; r++) if (Math.abs(A[r]![c]!) > Math.abs(A[piv]![c]!)) piv = r;
+    if (Math.abs(A[piv]![c]!) < 1e-14) return null;
+    [A[c], A[piv]] = [A[piv]!, A[c]!];
+    for (let r = 0; r < m; r++) {
+      if (r === c) continue;
+      const f = A[r]![c]! / A[c]![c]!;
+      for (let k = c; k <= m; k++) A[r]![k]! -= f * A[c]![k]!;
+    }
+  }
+  const s = new Float64Array(P);
+  idx.forEach((j, r) => {
+    s[j] = A[r]![m]! / A[r]![r]!;
+  });
+  return s.every(Number.isFinite) ? s : null;
+}
+
+/**
+ * The stacked combination of two classifiers' logits [n, K] by class-balanced cross-entropy, with
+ * a, b >= 0 (active set: a weight whose free optimum is negative is held at 0 and the rest refitted).
+ * Null when the fit does not converge.
+ */
+export function fitStackedClassifier(model: ArrayLike<number>, baseline: ArrayLike<number>, labels: ArrayLike<number>, n: number, K: number): BaselineBlend | null {
+  const lm = logSoftmaxRows(model, n, K);
+  const lb = logSoftmaxRows(baseline, n, K);
+  const w = balancedRowWeights(labels, n, K);
+  const fixedSets: boolean[][] = [[false, false], [true, false], [false, true], [true, true]];
+  for (const [fa, fb] of fixedSets) {
+    const fixed = [fa!, fb!, ...Array.from({ length: K - 1 }, () => false)];
+    const t = fitStackNewton(lm, lb, labels, w, n, K, fixed);
+    if (!t) continue;
+    if (t[0]! < 0 || t[1]! < 0) continue;
+    return { baseline: '', method: 'stack', modelWeight: t[0]!, baselineWeight: t[1]!, offsets: [0, ...Array.from(t.subarray(2))] };
+  }
+  return null;
+}
+
+/** The convex combination of two point forecasts: w = clip(sum((y - b)(m - b)) / sum((m - b)^2), 0, 1). */
+export function fitConvexBlend(model: ArrayLike<number>, baseline: ArrayLike<number>, targets: ArrayLike<number>, n: number, dim: number, targetDim = 1): BaselineBlend {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    const d = model[i * dim]! - baseline[i * dim]!;
+    num += (targets[i * targetDim]! - baseline[i * dim]!) * d;
+    den += d * d;
+  }
+  const w = den > 1e-12 * n ? Math.min(1, Math.max(0, num / den)) : 1;
+  return { baseline: '', method: 'convex', modelWeight: w, baselineWeight: 1 - w, offsets: [] };
+}
+
+export interface FitBlendOptions {
+  /** Fold id of every row (e.g. spans of calendar time); default BLEND_FOLDS contiguous blocks. */
+  readonly folds?: ArrayLike<number>;
+}
+
+function pick(a: ArrayLike<number>, idx: readonly number[], dim: number): Float64Array {
+  const out = new Float64Array(idx.length * dim);
+  idx.forEach((r, k) => {
+    for (let j = 0; j < dim; j++) out[k * dim + j] = a[r * dim + j]!;
+  });
+  return out;
+}
+
+function allFinite(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
+  return true;
+}
+
+/**
+ * Fits a head's combination with the baseline `name` on validation rows and chooses, by cross-fitting,
+ * among the head alone, the baseline alone and the combination. `score(outputs, targets, n)` is the
+ * task's metric, higher is better (pass -MSE for a regression). `targets` are [n, targetDim].
+ */
+export function fitBlend(
+  name: string,
+  form: BlendForm,
+  model: ArrayLike<number>,
+  baseline: ArrayLike<number>,
+  targets: ArrayLike<number>,
+  n: number,
+  dim: number,
+  targetDim: number,
+  score: (outputs: Float32Array, targets: Float32Array, n: number) => number,
+  options: FitBlendOptions = {},
+): BlendFit {
+  const fitOn = (idx: readonly number[]): BaselineBlend | null => {
+    const m = pick(model, idx, dim);
+    const b = pick(baseline, idx, dim);
+    const y = pick(targets, idx, targetDim);
+    return form === 'classes' ? fitStackedClassifier(m, b, y, idx.length, dim) : fitConvexBlend(m, b, y, idx.length, dim, targetDim);
+  };
+  const none: BlendSelection = { folds: 0, heldOut: { model: Number.NaN, baseline: Number.NaN, combined: Number.NaN } };
+  const alone = (warning: string): BlendFit => ({ ...modelOnlyBlend(name), n, selection: none, warning });
+  if (n < MIN_BLEND_ROWS) return alone(`${n} validation rows, fewer than ${MIN_BLEND_ROWS}: the head is used alone`);
+  if (model.length !== n * dim || baseline.length !== n * dim) throw new RangeError(`fitBlend: ${model.length} head and ${baseline.length} baseline values for ${n} rows of ${dim}`);
+  if (!allFinite(model) || !allFinite(baseline) || !allFinite(targets)) return alone('non-finite head outputs, baseline outputs or targets on the validation rows: the head is used alone');
+  if (options.folds && options.folds.length !== n) throw new RangeError(`fitBlend: ${options.folds.length} fold ids for ${n} rows`);
+  const foldOf = (i: number): number => (options.folds ? options.folds[i]! : Math.min(BLEND_FOLDS - 1, Math.floor((i * BLEND_FOLDS) / n)));
+  const ids = [...new Set(Array.from({ length: n }, (_, i) => foldOf(i)))].sort((a, b) => a - b);
+  const oof = new Float32Array(n * dim);
+  let folds = 0;
+  let failed: string | null = null;
+  for (const f of ids) {
+    const inIdx: number[] = [];
+    const outIdx: number[] = [];
+    for (let i = 0; i < n; i++) (foldOf(i) === f ? outIdx : inIdx).push(i);
+    if (outIdx.length === 0) continue;
+    const fit = inIdx.length >= MIN_BLEND_ROWS ? fitOn(inIdx) : null;
+    if (!fit) {
+      failed = `the combination could not be fitted without fold ${f}`;
+      break;
+    }
+    const pred = applyBlend(fit, form, pick(model, outIdx, dim), pick(baseline, outIdx, dim), outIdx.length, dim);
+    outIdx.forEach((r, k) => oof.set(pred.subarray(k * dim, (k + 1) * dim), r * dim));
+    folds++;
+  }
+  const y = Float32Array.from(targets);
+  const heldOut = {
+    model: score(Float32Array.from(model), y, n),
+    baseline: score(applyBlend(baselineOnlyBlend(name), form, model, baseline, n, dim), y, n),
+    combined: failed || folds < 2 ? Number.NaN : score(oof, y, n),
+  };
+  const selection: BlendSelection = { folds, heldOut };
+  let method: BlendMethod = 'model';
+  let best = heldOut.model;
+  if (heldOut.baseline > best) {
+    method = 'baseline';
+    best = heldOut.baseline;
+  }
+  if (heldOut.combined > best) method = form === 'classes' ? 'stack' : 'convex';
+  const warn = failed ? { warning: `${failed}: chosen between the head and the baseline alone` } : {};
+  if (method === 'model') return { ...modelOnlyBlend(name), n, selection, ...warn };
+  if (method === 'baseline') {
+    return { ...baselineOnlyBlend(name), n, selection, ...warn };
+  }
+  const all = fitOn(Array.from({ length: n }, (_, i) => i));
+  if (!all) return { ...modelOnlyBlend(name), n, selection, warning: 'the combination did not converge on all the rows: the head is used alone' };
+  return { ...all, baseline: name, n, selection };
+}
