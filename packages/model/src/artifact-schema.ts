@@ -4,7 +4,7 @@
  */
 import { z } from 'zod/v3';
 import { weightsManifestSchema } from './weights.js';
-import { calibrationSchema, decisionPolicySchema } from './calibration.js';
+import { blendsSchema, calibrationSchema, decisionPolicySchema } from './calibration.js';
 
 export const ARTIFACT_FORMAT = 'task-agnostic-model';
 /**
@@ -133,6 +133,8 @@ export const modelJsonSchema = z
     evaluation: deploymentEvaluationSchema.optional(),
     /** Per task id, fitted on the validation split (absent: identity). Since format 2. */
     calibration: calibrationSchema.optional(),
+    /** Per task id, each head's combination with its naive baseline, fitted on the validation split (absent: the heads alone). */
+    blends: blendsSchema.optional(),
     /** The fusions' thresholds fitted on the validation split (absent or null: the source values). Since format 2. */
     decisionPolicy: decisionPolicySchema.nullable().optional(),
     weights: weightsManifestSchema,

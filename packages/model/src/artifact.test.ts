@@ -144,6 +144,34 @@ describe('calibration and decision policy in the artifact', () => {
   });
 });
 
+describe('baseline blends in the artifact', () => {
+  it('round-trip; an artifact without them loads with none', async () => {
+    const m = await loadModel(saved, { components: fakeComponents });
+    expect(m.blends.size).toBe(0);
+    const blends = {
+      direction: { baseline: 'momentum', method: 'stack' as const, modelWeight: 0.8, baselineWeight: 1.3, offsets: [0, 0.2, -0.1] },
+      return: { baseline: 'zero', method: 'convex' as const, modelWeight: 0.25, baselineWeight: 0.75, offsets: [] },
+    };
+    m.setBlends(blends);
+    const dir = path.join(root, 'blended');
+    await saveModel(m, dir);
+    expect((await readModelJson(dir)).blends).toEqual(blends);
+    const back = await loadModel(dir, { components: fakeComponents });
+    expect(Object.fromEntries(back.blends)).toEqual(blends);
+    back.dispose();
+    m.dispose();
+  });
+
+  it('rejects a blend that does not fit its head, naming it', async () => {
+    const offsets = variant('badblend', (j) => ((j as { blends?: unknown }).blends = { direction: { baseline: 'momentum', method: 'stack', modelWeight: 1, baselineWeight: 1, offsets: [0, 1] } }));
+    expect(await loadError(offsets)).toBe("the artifact baseline blends do not fit the model: blends.direction: the stacked blend of 'direction' has 2 offsets but the head outputs 3 classes");
+    const convex = variant('badblend2', (j) => ((j as { blends?: unknown }).blends = { direction: { baseline: 'momentum', method: 'convex', modelWeight: 1, baselineWeight: 0, offsets: [] } }));
+    expect(await loadError(convex)).toMatch(/a convex blend needs a regression head; 'direction' is a classification head/);
+    const negative = variant('badblend3', (j) => ((j as { blends?: unknown }).blends = { return: { baseline: 'zero', method: 'convex', modelWeight: -1, baselineWeight: 2, offsets: [] } }));
+    expect(await loadError(negative)).toMatch(/blends\.return\.modelWeight/);
+  });
+});
+
 describe('model.json checksum (issue 24, item 5)', () => {
   const edited = /model\.json has been edited or is corrupted: its contents' sha256 is [0-9a-f]{64} but its manifestSha256 says "[0-9a-f]{64}"; .*retrain, recalibrate or restore/;
   type Mutable = { [k: string]: unknown };

@@ -102,6 +102,7 @@ function buildUnsealed(model: TaskAgnosticModel, meta: SaveMeta, weights: ModelJ
     metrics: { ...(meta.metrics ?? {}) },
     ...(meta.evaluation ? { evaluation: meta.evaluation } : {}),
     calibration: Object.fromEntries(model.calibration),
+    ...(model.blends.size ? { blends: Object.fromEntries(model.blends) } : {}),
     decisionPolicy: model.decisionPolicy,
     weights,
   };
@@ -322,6 +323,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     for (const g of groups.keys()) if (!known.has(g)) throw new ArtifactError(`weights for '${g}', which this model does not have`);
     for (const g of model.variableGroups()) assignWeights(g, groups.get(g.group), json.weights.entries);
     if (json.calibration) wrap('the artifact calibration does not fit the model', () => model.setCalibration(json.calibration!));
+    if (json.blends) wrap('the artifact baseline blends do not fit the model', () => model.setBlends(json.blends!));
     model.setDecisionPolicy(json.decisionPolicy ?? null);
   } catch (err) {
     model.dispose();

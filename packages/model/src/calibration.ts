@@ -22,6 +22,25 @@ export const headCalibrationSchema = z
 
 export type HeadCalibration = z.infer<typeof headCalibrationSchema>;
 
+/**
+ * One head's combination with its task's naive baseline (see @task-agnostic/heads baseline-blend),
+ * fitted on the validation split: 'model' (the head alone), 'baseline' (the baseline alone), 'stack'
+ * (classifiers: a log p_head + b log p_baseline + offsets) or 'convex' (point forecasts: w head + (1 - w) baseline).
+ */
+export const headBlendSchema = z
+  .object({
+    baseline: z.string().min(1),
+    method: z.enum(['model', 'baseline', 'stack', 'convex']),
+    modelWeight: finite.min(0),
+    baselineWeight: finite.min(0),
+    offsets: z.array(finite),
+  })
+  .passthrough();
+
+export type HeadBlend = z.infer<typeof headBlendSchema>;
+
+export const blendsSchema = z.record(z.string(), headBlendSchema);
+
 export const calibrationSchema = z.record(z.string(), headCalibrationSchema);
 
 /** One fusion's fitted policy. `thresholds` and `seed` hold the same keys: the fitted and the source values. */

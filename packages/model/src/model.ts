@@ -12,7 +12,7 @@ import type { Encoder, Head, ModelComponents, Normalizer, Task, TaskState } from
 import { describeFeatureDifference } from './feature-diff.js';
 import { assembleTaskOutputs } from './task-outputs.js';
 import type { VariableGroup } from './weights.js';
-import { calibrateInPlace, type DecisionPolicy, type HeadCalibration } from './calibration.js';
+import { calibrateInPlace, type DecisionPolicy, type HeadBlend, type HeadCalibration } from './calibration.js';
 
 export interface CreateModelOptions {
   /** The normaliser fitted on the training range; its names must equal the feature set's. */
@@ -70,6 +70,7 @@ export class TaskAgnosticModel {
   private disposed = false;
   private calibrations = new Map<string, HeadCalibration>();
   private policy: DecisionPolicy | null = null;
+  private headBlends = new Map<string, HeadBlend>();
 
   /** Builds a new (untrained) model from config: encoder and heads initialised from config.seed. */
   static create(configInput: ModelConfigInput | ModelConfig, options: CreateModelOptions): TaskAgnosticModel {
@@ -184,6 +185,32 @@ export class TaskAgnosticModel {
       next.set(id, c);
     }
     this.calibrations = next;
+  }
+
+  /**
+   * Each head's combination with its task's naive baseline (fitted on validation; absent: the head
+   * alone). Applying one needs the baseline's forecast, i.e. the candles: the trainer's evaluations
+   * apply it (training's applyBlends); predict() on windows does not.
+   */
+  get blends(): ReadonlyMap<string, HeadBlend> {
+    return this.headBlends;
+  }
+
+  /** Sets (replaces) the baseline blends; a 'stack' needs one offset per class of its head. */
+  setBlends(blends: Readonly<Record<string, HeadBlend>> | ReadonlyMap<string, HeadBlend>): void {
+    const entries = blends instanceof Map ? [...blends.entries()] : Object.entries(blends);
+    const next = new Map<string, HeadBlend>();
+    for (const [id, b] of entries) {
+      const t = this.tasks.find((x) => x.id === id);
+      if (!t) throw new ConfigError(`baseline blend for unknown task '${id}': this model has ${this.tasks.map((x) => x.id).join(', ')}`, `blends.${id}`);
+      if (b.method === 'stack' && (t.kind !== 'classification' || b.offsets.length !== t.outputDim)) {
+        throw new ConfigError(`the stacked blend of '${id}' has ${b.offsets.length} offsets but the head outputs ${t.outputDim} classes`, `blends.${id}`);
+      }
+      if (b.method === 'convex' && t.kind !== 'regression') throw new ConfigError(`a convex blend needs a regression head; '${id}' is a ${t.kind} head`, `blends.${id}`);
+      if (![b.modelWeight, b.baselineWeight, ...b.offsets].every(Number.isFinite)) throw new ConfigError(`the baseline blend of '${id}' has a non-finite value`, `blends.${id}`);
+      next.set(id, b);
+    }
+    this.headBlends = next;
   }
 
   /** The decision policy fitted on validation (fusion thresholds beside the source values), or null (seed thresholds). */

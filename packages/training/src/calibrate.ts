@@ -14,6 +14,7 @@ import {
   fitCalibration,
   reliability,
   type CalibrationForm,
+  type CalibrationMethod,
   type CalibrationSelection,
   type FitCalibrationOptions,
   type Reliability,
@@ -24,6 +25,7 @@ import type { MultiTaskDataset } from './dataset.js';
 import type { MultiTaskSplit } from './split.js';
 import { evaluateSplit } from './evaluate.js';
 import { modelParts } from './model-evaluation.js';
+import { fitBlends, type BlendReport } from './baseline-blend.js';
 
 export interface SplitScore {
   /** Named scalar figures (ece, brier, nll | nll, meanZ2 | mse). */
@@ -56,6 +58,8 @@ export interface CalibrationReport {
   readonly split: 'validation';
   readonly heads: readonly HeadCalibrationReport[];
   readonly warnings: readonly string[];
+  /** Each head's combination with its best naive baseline, fitted on the same validation rows (absent with `blend: false`). */
+  readonly blends?: BlendReport;
 }
 
 function score(form: CalibrationForm | null, out: Float32Array | Float64Array, y: Float32Array, n: number, dim: number, seriesIds: Int32Array | undefined, symbols: readonly string[]): SplitScore {
@@ -144,6 +148,12 @@ export interface CalibrateModelOptions extends FitCalibrationOptions {
    * stride: more rows for the fit. Its windows must come from `ds.series` (same order).
    */
   readonly fitOn?: MultiTaskSplit;
+  /**
+   * Also fit each head's combination with its task's best naive baseline on the same validation rows
+   * (baseline-blend.ts; default true), on the heads' forecasts: regression heads after the calibration
+   * fitted here, classifiers raw. false leaves the heads alone (no blends).
+   */
+  readonly blend?: boolean;
 }
 
 /**
@@ -166,7 +176,7 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
   const fitOptions: FitCalibrationOptions = { ...options, ...(folds ? { folds } : {}) };
   const test = ds.test.n > 0 ? evaluateSplit(parts, ds.test, batch) : null;
   const symbols = ds.series.map((s) => s.symbol);
-  const fits: Record<string, { method: string; scale: number[]; shift: number[] }> = {};
+  const fits: Record<string, { method: CalibrationMethod; scale: number[]; shift: number[] }> = {};
   const heads: HeadCalibrationReport[] = model.tasks.map((t, i) => {
     const form = calibrationFormOf(t as Parameters<typeof calibrationFormOf>[0]);
     const dim = t.outputDim;
@@ -202,5 +212,15 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
     };
   });
   model.setCalibration(fits as Parameters<TaskAgnosticModel['setCalibration']>[0]);
-  return { split: 'validation', heads, warnings };
+  if (options.blend === false) {
+    model.setBlends({});
+    return { split: 'validation', heads, warnings };
+  }
+  // the forecasts the blends combine: regression heads calibrated (as evaluateTest scores them), classifiers raw
+  const forecasts = model.tasks.map((t, i) => {
+    const c = fits[t.id];
+    return t.kind === 'regression' && c ? Float32Array.from(applyCalibration(val.outputs[i]!, fitSplit.n, c)) : val.outputs[i]!;
+  });
+  const blends = fitBlends(model, ds, fitSplit, forecasts, timeFolds(fitSplit, ds.series) ?? undefined);
+  return { split: 'validation', heads, warnings: [...warnings, ...blends.warnings.map((w) => `blend ${w}`)], blends };
 }

@@ -5,7 +5,8 @@
  */
 import { ConfigError } from '@task-agnostic/core';
 import type { FeatureSetConfig } from '@task-agnostic/features';
-import type { TaskAgnosticModel } from '@task-agnostic/model';
+import type { HeadBlend, TaskAgnosticModel } from '@task-agnostic/model';
+import { applyTaskBlend, seriesRows } from './baseline-blend.js';
 import type { TaskStateLike, TrainableHead, TrainableTask } from './contracts.js';
 import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput, type SplitBoundaries } from './dataset.js';
 import { evaluateSplit } from './evaluate.js';
@@ -63,37 +64,45 @@ export function forecastCalibration(model: TaskAgnosticModel): Map<string, Outpu
 /**
  * Test-split metrics per task (pooled) and, per symbol, the model beside the task's naive baselines
  * on the same rows. With `calibration` (task id -> the head's calibration, e.g.
- * `forecastCalibration(model)`) those heads' outputs are calibrated first.
+ * `forecastCalibration(model)`) those heads' outputs are calibrated first; with `blends` (task id ->
+ * the head's baseline blend, `model.blends`) each head is then combined with its baseline, per series.
  */
-export function evaluateTest(parts: MultiTaskParts, ds: MultiTaskDataset, batchSize = 256, calibration?: ReadonlyMap<string, OutputAffine>): Record<string, TaskEvaluation> {
+export function evaluateTest(
+  parts: MultiTaskParts,
+  ds: MultiTaskDataset,
+  batchSize = 256,
+  calibration?: ReadonlyMap<string, OutputAffine>,
+  blends?: ReadonlyMap<string, HeadBlend>,
+): Record<string, TaskEvaluation> {
   const test: Record<string, TaskEvaluation> = {};
   if (ds.test.n === 0) return test;
   const ev = evaluateSplit(parts, ds.test, batchSize);
+  const bySeriesRows = seriesRows(ds.test, ds.series.length);
   parts.tasks.forEach((t, i) => {
     const cal = calibration?.get(t.id);
+    const o = ev.outputs[i]!;
+    const d = t.outputDim;
     if (cal) {
-      const o = ev.outputs[i]!;
-      const d = t.outputDim;
       if (cal.scale.length !== d) throw new ConfigError(`calibration of '${t.id}' has ${cal.scale.length} columns but the head outputs ${d}`, `calibration.${t.id}`);
       for (let r = 0; r < ds.test.n; r++) for (let j = 0; j < d; j++) o[r * d + j] = cal.scale[j]! * o[r * d + j]! + cal.shift[j]!;
-      ev.metrics[i] = t.metrics(o, ds.test.targets[i]!, ds.test.n);
     }
-  });
-  parts.tasks.forEach((t, i) => {
+    const blend = blends?.get(t.id);
     const bySeries: Record<string, SeriesEvaluation> = {};
     ds.series.forEach((s, k) => {
-      const idx: number[] = [];
-      for (let r = 0; r < ds.test.n; r++) if (ds.test.seriesIds![r] === k) idx.push(r);
+      const { idx, rows } = bySeriesRows[k]!;
       if (idx.length === 0) return;
-      const out = gatherRows(ev.outputs[i]!, t.outputDim, idx);
-      const y = gatherRows(ds.test.targets[i]!, ds.test.targetDims[i]!, idx);
-      const rows = idx.map((r) => ds.test.endRows![r]!);
       // the baselines read the states the labels were made with (the series' own under taskFit 'perSymbol')
       const state = ds.symbolTaskStates?.[s.symbol]?.[i] ?? parts.taskStates![i]!;
-      const se: SeriesEvaluation = { metrics: t.metrics(out, y, idx.length), baselines: t.baseline ? t.baseline(s.candles, state, rows) : [] };
+      const baselines = t.baseline ? t.baseline(s.candles, state, rows) : [];
+      const out = applyTaskBlend(t, blend, gatherRows(o, d, idx), s.candles, state, rows, baselines);
+      // the blended rows back into the pooled outputs
+      idx.forEach((r, j) => o.set(out.subarray(j * d, (j + 1) * d), r * d));
+      const y = gatherRows(ds.test.targets[i]!, ds.test.targetDims[i]!, idx);
+      const se: SeriesEvaluation = { metrics: t.metrics(out, y, idx.length), baselines };
       Object.defineProperties(se, { outputs: { value: out }, targets: { value: y }, rows: { value: rows } });
       bySeries[s.symbol] = se;
     });
+    if (cal || (blend && blend.method !== 'model')) ev.metrics[i] = t.metrics(o, ds.test.targets[i]!, ds.test.n);
     test[t.id] = { metrics: ev.metrics[i]!, bySeries };
   });
   return test;

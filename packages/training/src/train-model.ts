@@ -73,7 +73,8 @@ export interface TrainModelResult {
   readonly dataset: MultiTaskDataset;
   /**
    * Test-split metrics per task id, with the naive baselines on the same rows per series. Regression
-   * heads are scored after their calibration (fitted on validation; forecastCalibration), classifiers raw.
+   * heads are scored after their calibration (fitted on validation; forecastCalibration), classifiers raw,
+   * then each head combined with its naive baseline where validation chose so (model.blends).
    */
   readonly test: Record<string, TaskEvaluation>;
   /** The calibration fitted on validation, with the test split scored before and after (absent when calibrate is false). */
@@ -139,7 +140,7 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
     }
     const calibration = config.calibrate === false ? undefined : calibrateModel(model, ds, config.calibrate === true || config.calibrate === undefined ? {} : config.calibrate);
     // the test split scored on the model's forecasts: regression heads after their calibration (fitted on validation)
-    const test = evaluateTest(parts, ds, 256, forecastCalibration(model));
+    const test = evaluateTest(parts, ds, 256, forecastCalibration(model), model.blends);
     const history = train?.history ?? (phases ?? []).flatMap((p) => p.history.filter((h): h is TrainResult['history'][number] => 'valLoss' in h));
     return { model, history, ...(train ? { train } : {}), ...(phases ? { phases } : {}), ...(pretrain ? { pretrain } : {}), dataset: ds, test, ...(calibration ? { calibration } : {}) };
   } catch (err) {

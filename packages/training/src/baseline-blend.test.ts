@@ -1,0 +1,84 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateSyntheticMarket, type CandleColumns } from '@task-agnostic/core';
+import { encoderPreset } from '@task-agnostic/encoders';
+import { applyBlend } from '@task-agnostic/heads';
+import { initBackend } from '@task-agnostic/tf';
+import { calibrateModel } from './calibrate.js';
+import type { TrainableTask } from './contracts.js';
+import { datasetForModel, evaluateTest, forecastCalibration, modelParts } from './model-evaluation.js';
+import { trainModel } from './train-model.js';
+
+/** A copy of the candles whose bars from `from` on follow another path (prices times a zig-zag factor). */
+function alterAfter(c: CandleColumns, from: number): CandleColumns {
+  const cp = (a: Float64Array) => Float64Array.from(a);
+  const out = { length: c.length, tsMs: cp(c.tsMs), open: cp(c.open), high: cp(c.high), low: cp(c.low), close: cp(c.close), volume: cp(c.volume), turnover: cp(c.turnover) };
+  for (let i = from; i < c.length; i++) {
+    const f = 1 + 0.05 * Math.sin((i - from) / 7);
+    for (const k of ['open', 'high', 'low', 'close'] as const) out[k][i] = c[k][i]! * f;
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  await initBackend({ quiet: true });
+});
+
+describe('baseline blends (fitted in calibrateModel, applied by evaluateTest)', () => {
+  it('are fitted on validation only, travel on the model, and are what the test split is scored on', async () => {
+    const candles = generateSyntheticMarket({ bars: 3000, seed: 3 }).candles;
+    const boundaries = [{ trainEnd: 1800, valEnd: 2400 }];
+    const r = await trainModel(
+      {
+        model: { windowLength: 16, encoder: encoderPreset('tiny', 'mlp'), tasks: ['direction', 'volatility', 'regime', 'risk', 'anomaly'], seed: 4 },
+        boundaries,
+        training: { epochs: 1, batchSize: 64, progress: false },
+      },
+      [{ symbol: 'SYN', candles }],
+    );
+    try {
+      const rep = r.calibration!.blends!;
+      // every multi-class and regression head, each with the best baseline on the validation rows; the one-logit anomaly head has none
+      expect(rep.heads.map((h) => h.task)).toEqual(['direction', 'volatility', 'regime', 'risk']);
+      for (const h of rep.heads) {
+        const best = Object.entries(h.baselines).reduce((a, b) => (b[1] > a[1] ? b : a));
+        expect(h.baseline).toBe(best[0]);
+        expect(h.fitRows).toBe(r.dataset.val.n);
+        // the choice is the best out-of-fold validation score (ties: the head, then the baseline)
+        const s = h.selection.heldOut;
+        const chosen = h.method === 'model' ? s.model : h.method === 'baseline' ? s.baseline : s.combined;
+        expect(chosen).toBe(Math.max(s.model, s.baseline, Number.isNaN(s.combined) ? -Infinity : s.combined));
+      }
+      expect([...r.model.blends.keys()]).toEqual(['direction', 'volatility', 'regime', 'risk']);
+      const fitted = JSON.stringify(Object.fromEntries(r.model.blends));
+
+      // the test split as evaluateTest scores it = the calibrated head blended by hand with the named baseline
+      const parts = modelParts(r.model);
+      const raw = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model));
+      for (const [i, t] of (r.model.tasks as unknown as TrainableTask[]).entries()) {
+        const b = r.model.blends.get(t.id);
+        const se = r.test[t.id]!.bySeries.SYN!;
+        const out = (se as unknown as { outputs: Float32Array }).outputs;
+        const rawOut = (raw[t.id]!.bySeries.SYN as unknown as { outputs: Float32Array }).outputs;
+        if (!b) {
+          expect(Array.from(out)).toEqual(Array.from(rawOut));
+          continue;
+        }
+        const base = se.baselines.find((x) => x.name === b.baseline)!;
+        const want = applyBlend(b, t.kind === 'classification' ? 'classes' : 'point', rawOut, base.outputs!, r.dataset.test.n, t.outputDim);
+        expect(Array.from(out)).toEqual(Array.from(want));
+        expect(r.test[t.id]!.metrics).toEqual(t.metrics(out, r.dataset.test.targets[i]!, r.dataset.test.n));
+        if (b.method === 'baseline') expect(se.metrics).toEqual(base.metrics);
+      }
+
+      // other candles in the test range: the refitted blends do not move
+      const ds2 = datasetForModel(r.model, [{ symbol: 'SYN', candles: alterAfter(candles, 2400) }], {}, boundaries);
+      calibrateModel(r.model, ds2);
+      expect(JSON.stringify(Object.fromEntries(r.model.blends))).toBe(fitted);
+      // blend: false leaves the heads alone
+      expect(calibrateModel(r.model, ds2, { blend: false }).blends).toBeUndefined();
+      expect(r.model.blends.size).toBe(0);
+    } finally {
+      r.model.dispose();
+    }
+  }, 180_000);
+});
