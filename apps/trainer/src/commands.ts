@@ -161,10 +161,11 @@ applies. The budgets (windows, epochs, steps, CPU seconds) are printed and saved
 Example:
   trainer train --config universal --name universal && trainer lso runs/universal
 `,
-  calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed]
+  calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed] [--no-policy]
 
-Refits a saved run's head calibration and decision policy on its validation split (e.g. an
-artifact written before calibration existed) and saves them into its model artifact.
+Refits a saved run's head calibration, baseline blends and decision policy on its validation split
+(e.g. an artifact written before calibration existed) and saves them into its model artifact.
+--no-policy refits the heads' calibration and blends only and keeps the saved decision policy.
 
 Example:
   trainer calibrate runs/btc-eth
@@ -582,7 +583,7 @@ async function cmdLso(args: readonly string[]): Promise<number> {
 }
 
 async function cmdCalibrate(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { thresholds: { type: 'string' } }, 'calibrate');
+  const { values, positionals } = parse(args, { thresholds: { type: 'string' }, 'no-policy': { type: 'boolean' } }, 'calibrate');
   if (values.help) return help('calibrate');
   const dir = runDirArg(positionals, 'calibrate');
   const thresholds = thresholdsFlag(values.thresholds as string | undefined);
@@ -590,7 +591,7 @@ async function cmdCalibrate(args: readonly string[]): Promise<number> {
   const loaded = await loadRun(dir);
   const run: TrainedRun = thresholds ? { ...loaded, cfg: { ...loaded.cfg, policy: { ...loaded.cfg.policy, thresholds } } } : loaded;
   try {
-    await recalibrateStep(run, { log: out });
+    await recalibrateStep(run, { log: out }, { policy: values['no-policy'] !== true });
   } finally {
     run.result.model.dispose();
   }

@@ -147,6 +147,13 @@ export const TrainerConfigSchema = z
      */
     calibrateStride: z.number().int().min(1).optional(),
     /**
+     * Combine each head with its task's best naive baseline (persistence, GARCH, momentum), fitted on the
+     * same validation rows as the calibration and chosen against the head alone and the baseline alone
+     * by cross-fitting over five spans of validation time (training's baseline-blend). Applied by the
+     * trainer's evaluations (evaluate, lso, out of sample); false: the heads alone. Needs calibrate.
+     */
+    blend: z.boolean().default(true),
+    /**
      * The decision policy: 'fitted' fits both fusions' thresholds on the validation split (net Sharpe
      * of the fused strategy after fees and slippage, with at least minRoundTripsPerDay round trips per
      * day on every symbol); 'seed' keeps the source design's numbers.

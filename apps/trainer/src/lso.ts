@@ -15,9 +15,11 @@ import { DataError, Rng } from '@task-agnostic/core';
 import { blockBootstrap, difference, type Difference } from './bootstrap.js';
 import { normalizerForSeries, type TaskAgnosticModel } from '@task-agnostic/model';
 import {
+  applyTaskBlend,
   buildDataset,
   defaultComponents,
   evaluateSplit,
+  forecastCalibration,
   featurePipeline,
   modelParts,
   parseTrainingConfig,
@@ -150,6 +152,22 @@ function heldOutDataset(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolD
   );
 }
 
+/**
+ * A model's forecasts on a held-out symbol's rows as every evaluation scores them: regression heads
+ * after their calibration, then each head combined with its naive baseline where the model's
+ * validation chose so (model.blends; the baseline computed on the symbol's own rows and task states).
+ */
+function modelForecasts(model: TaskAgnosticModel, raw: readonly Float32Array[], d: SymbolData, states: readonly Readonly<Record<string, unknown>>[], rows: readonly number[]): Float32Array[] {
+  const calibration = forecastCalibration(model);
+  return (model.tasks as unknown as TrainableTask[]).map((t, i) => {
+    const out = raw[i]!;
+    const cal = calibration.get(t.id);
+    const od = t.outputDim;
+    if (cal) for (let r = 0; r < rows.length; r++) for (let j = 0; j < od; j++) out[r * od + j] = cal.scale[j]! * out[r * od + j]! + cal.shift[j]!;
+    return applyTaskBlend(t, model.blends.get(t.id), out, d.candles, states[i]!, rows);
+  });
+}
+
 /** Evaluates the frozen `model` on every held-out symbol of `cfg`. */
 export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgnosticModel, o: LsoOptions = {}): Promise<LsoReport> {
   const log = o.log ?? (() => {});
@@ -177,7 +195,8 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
     log(`lso ${symbol}: ${d.candles.length} bars, ${ds.test.n} test windows; ${note}`);
     const states = ds.symbolTaskStates[symbol]!;
     const frozen: MultiTaskParts = { ...modelParts(model), taskStates: [...states] };
-    const uni = evaluateSplit(frozen, ds.test, 256);
+    const rows = Array.from(ds.test.endRows!);
+    const uni = { outputs: modelForecasts(model, evaluateSplit(frozen, ds.test, 256).outputs, d, states, rows) };
     // the model trained on this symbol alone, scored on the same rows and labels
     let alone: ({ outputs: Float32Array[] } & AloneBudget) | null = null;
     if (o.alone ?? true) {
@@ -204,7 +223,7 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
         const trainWindows = r.dataset.train.n;
         const epochs = r.history.length;
         alone = {
-          outputs: evaluateSplit(parts, ds.test, 256).outputs,
+          outputs: modelForecasts(r.model, evaluateSplit(parts, ds.test, 256).outputs, d, states, rows),
           trainWindows,
           epochs,
           maxEpochs,
@@ -217,7 +236,6 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
         r.model.dispose();
       }
     }
-    const rows = Array.from(ds.test.endRows!);
     const tasks: LsoTaskResult[] = (model.tasks as unknown as TrainableTask[]).map((t, i) => {
       const pm = primaryMetric(t.kind);
       const sign = pm.higherIsBetter ? 1 : -1;

@@ -14,7 +14,7 @@
  */
 import { DataError, ConfigError, lowerBound, sliceColumns, dieboldMariano, type CandleColumns } from '@task-agnostic/core';
 import { normalizerForSeries, type TaskAgnosticModel } from '@task-agnostic/model';
-import { forecastCalibration } from '@task-agnostic/training';
+import { applyTaskBlend, forecastCalibration } from '@task-agnostic/training';
 import type { Task } from '@task-agnostic/heads';
 import path from 'node:path';
 import { parseCandleFileName, type SymbolData } from './data-source.js';
@@ -157,8 +157,10 @@ export function evaluateOos(model: TaskAgnosticModel, r: OosRange, seenSymbols: 
     const targets = new Float32Array(rows.length * td);
     rows.forEach((t, i) => targets.set(labels.targets.subarray(t * td, (t + 1) * td), i * td));
     const src = task as unknown as MetricSource;
-    const metrics = scalar(src.metrics(outputs, targets, rows.length));
     const base = task.baseline(r.candles, state, rows);
+    // each head combined with its naive baseline where the model's validation chose so
+    outputs.set(applyTaskBlend(task, model.blends.get(task.id), outputs, r.candles, state, rows, base));
+    const metrics = scalar(src.metrics(outputs, targets, rows.length));
     let best: (typeof base)[number] | null = null;
     for (const b of base) {
       const v = b.metrics[pm.name];

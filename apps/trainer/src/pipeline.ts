@@ -86,15 +86,24 @@ export async function fitPolicyStep(run: TrainedRun, o: StepOptions): Promise<Po
  * Refits a loaded run's calibration and decision policy on its validation split and saves them into
  * its artifact (the training range and metrics of the artifact are kept).
  */
-export async function recalibrateStep(run: TrainedRun, o: StepOptions): Promise<void> {
+export async function recalibrateStep(run: TrainedRun, o: StepOptions, options: { policy?: boolean } = {}): Promise<void> {
   const { cfg, result } = run;
   if (cfg.calibrate === false) {
     result.model.setCalibration({});
+    result.model.setBlends({});
     o.log('calibration: off in the run config (calibrate: false)');
   } else {
     const rep = calibrateRun(cfg, result.model, run.data, result.dataset, datasetOptions(cfg))!;
     for (const l of describeCalibration(rep)) o.log(l);
     await writeFile(run.paths.calibration, JSON.stringify(rep, jsonSafe, 2) + '\n');
+  }
+  if (options.policy === false) {
+    // the heads' calibration and blends only: the saved decision policy and deployment evaluation stay
+    const old = await readModelJson(run.paths.model);
+    result.model.setDecisionPolicy(old.decisionPolicy ?? null);
+    await saveModel(result.model, run.paths.model, { training: old.training, metrics: old.metrics, ...(old.evaluation ? { evaluation: old.evaluation } : {}) });
+    o.log(`model saved to ${run.paths.model} (decision policy kept: --no-policy)`);
+    return;
   }
   await fitPolicyStep(run, o);
   // The deployment evaluation follows the new policy.
@@ -119,7 +128,12 @@ export function describeCalibration(rep: CalibrationReport | undefined): string[
       : '';
     return `calibration ${h.task}: ${h.method} (scale ${h.scale.map((x) => +x.toFixed(3)).join('/')}, shift ${h.shift.map((x) => +x.toFixed(3)).join('/')}; fitted on ${h.fitRows} validation windows${sel}); test ${figs || '-'}${ciText}`;
   });
-  return [...lines, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
+  const blends = (rep.blends?.heads ?? []).map((b) => {
+    const s = b.selection.heldOut;
+    const what = b.method === 'stack' ? ` (${fmtNum(b.modelWeight)} x head log-probabilities + ${fmtNum(b.baselineWeight)} x baseline's, offsets ${b.offsets.map((x) => +x.toFixed(3)).join('/')})` : b.method === 'convex' ? ` (${fmtNum(b.modelWeight)} x head + ${fmtNum(b.baselineWeight)} x baseline)` : '';
+    return `blend ${b.task}: ${b.method}${what} with '${b.baseline}'; chosen on ${b.fitRows} validation windows, out-of-fold over ${b.selection.folds} time folds (score, higher is better): head ${fmtNum(s.model)}, baseline ${fmtNum(s.baseline)}, combined ${fmtNum(s.combined)}`;
+  });
+  return [...lines, ...blends, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
 }
 
 function fmtNum(v: number | undefined): string {

@@ -40,8 +40,12 @@ describe('evaluating a saved model', () => {
     const calOut = again.volatility!.bySeries.SYN!.outputs!;
     for (let i = 0; i < 5; i++) expect(calOut[i]).toBeCloseTo(cal.scale[0]! * rawOut[i]! + cal.shift[0]!, 5);
     expect(again.volatility!.metrics.mse).not.toBe(raw.volatility!.metrics.mse);
+    // ...and training's test figures are those forecasts combined with their baselines where validation chose so (the blends saved in the artifact)
+    expect(Object.fromEntries(loaded.blends)).toEqual(Object.fromEntries(r.model.blends));
+    const blended = evaluateTest(modelParts(loaded), ds, 256, forecastCalibration(loaded), loaded.blends);
     for (const id of ['volatility', 'direction']) {
-      expect(again[id]!.metrics).toEqual(r.test[id]!.metrics);
+      expect(blended[id]!.metrics).toEqual(r.test[id]!.metrics);
+      if ((loaded.blends.get(id)?.method ?? 'model') === 'model') expect(again[id]!.metrics).toEqual(r.test[id]!.metrics);
       expect(again[id]!.bySeries.SYN!.baselines).toEqual(r.test[id]!.bySeries.SYN!.baselines);
       // Raw outputs, targets and rows ride along (not in JSON) for window-by-window comparisons.
       const se = again[id]!.bySeries.SYN!;

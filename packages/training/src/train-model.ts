@@ -37,9 +37,9 @@ export interface TrainModelConfig {
   readonly curriculum?: CurriculumInput | 'standard';
   /**
    * Calibrate every head on the validation split after training (default true; options choose the
-   * softmax method). false leaves the heads uncalibrated.
+   * softmax method; `blend: false` fits no baseline blends). false leaves the heads uncalibrated.
    */
-  readonly calibrate?: boolean | FitCalibrationOptions;
+  readonly calibrate?: boolean | (FitCalibrationOptions & { readonly blend?: boolean });
 }
 
 export interface SeriesEvaluation {
