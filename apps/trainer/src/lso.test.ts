@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket, Rng } from '@task-agnostic/core';
 import { computeFeatures, makeWindows, type FeatureSetConfig } from '@task-agnostic/features';
-import { getTask } from '@task-agnostic/heads';
+import { applyBlend, getTask } from '@task-agnostic/heads';
 import { normalizerForSeries } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
 import { resolveConfig, type TrainerConfig } from './config.js';
@@ -84,7 +84,11 @@ describe('leave-symbols-out evaluation', () => {
     expect(s.testWindows).toBe(ends.length);
     const raw = model.predictRaw(makeWindows(m, ends, 16), ends.length, ['direction']).get('direction')!;
     const y = Float32Array.from(ends, (e) => dl.targets[e]!);
-    const f1 = dir.metrics(raw, y, ends.length).macroF1;
+    // the head combined with its baseline where the run's validation chose so (the model's blend)
+    const blend = model.blends.get('direction');
+    const base = dir.baseline!(candles, dState, ends);
+    const out = blend ? applyBlend(blend, 'classes', raw, base.find((b) => b.name === blend.baseline)!.outputs!, ends.length, 3) : raw;
+    const f1 = dir.metrics(out, y, ends.length).macroF1;
     const got = s.tasks.find((t) => t.task === 'direction')!;
     expect(got.universal).toBeCloseTo(f1!, 6);
     // the baselines are those of the heads package on the same rows and labels

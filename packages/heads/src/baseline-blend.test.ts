@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@task-agnostic/core';
-import { applyBlend, baselineOnlyBlend, fitBlend, fitConvexBlend, fitStackedClassifier, modelOnlyBlend, type BaselineBlend } from './baseline-blend.js';
+import { Rng, generateSyntheticMarket, sliceColumns } from '@task-agnostic/core';
+import { getTask, listTasks } from './registry.js';
+import { applyBlend, baselineForecasts, baselineOnlyBlend, tuneOffsets, fitBlend, fitConvexBlend, fitStackedClassifier, modelOnlyBlend, type BaselineBlend } from './baseline-blend.js';
 import { classificationMetrics, softmaxRows } from './metrics.js';
 
 const K = 3;
@@ -112,6 +113,23 @@ describe('fitConvexBlend', () => {
   });
 });
 
+describe('tuneOffsets', () => {
+  it('undoes a wrong class offset for macro-F1, and never lowers the metric on its rows', () => {
+    const n = 6000;
+    const { model, baseline, y } = mixture(n, 2, 0, [0, 0, 0], 17);
+    // the true combination, but class 1 pushed down by 1: it is predicted too rarely
+    const wrong: BaselineBlend = { baseline: 'x', method: 'stack', modelWeight: 2, baselineWeight: 0, offsets: [0, -1, 0] };
+    const before = macroF1(applyBlend(wrong, 'classes', model, baseline, n, K), y, n);
+    const tuned = tuneOffsets(wrong, model, baseline, y, n, K, macroF1);
+    const after = macroF1(applyBlend(tuned, 'classes', model, baseline, n, K), y, n);
+    expect(after).toBeGreaterThan(before + 0.02);
+    expect(tuned.offsets[0]).toBe(0);
+    expect(tuned.offsets[1]).toBeGreaterThan(-0.5);
+    expect(tuned.offsets[1]).toBeLessThan(0.5);
+    expect(tuned.modelWeight).toBe(2);
+  });
+});
+
 describe('fitBlend: the cross-fitted choice', () => {
   it('chooses the combination when both forecasts carry information, and keeps the baseline name', () => {
     const n = 6000;
@@ -120,7 +138,8 @@ describe('fitBlend: the cross-fitted choice', () => {
     expect(f.method).toBe('stack');
     expect(f.baseline).toBe('persistence');
     expect(f.selection.folds).toBe(5);
-    expect(f.selection.heldOut.combined).toBeGreaterThan(Math.max(f.selection.heldOut.model, f.selection.heldOut.baseline));
+    const h = f.selection.heldOut;
+    expect(Math.max(h.combined, h.tuned!)).toBeGreaterThan(Math.max(h.model, h.baseline));
   });
   it('keeps the head alone when the baseline is noise and the head is near-perfect', () => {
     const n = 3000;
@@ -177,5 +196,26 @@ describe('fitBlend: the cross-fitted choice', () => {
     const bad = fitBlend('p', 'classes', m, new Float32Array(300), new Float32Array(100), 100, K, 1, macroF1);
     expect(bad.method).toBe('model');
     expect(bad.warning).toMatch(/non-finite/);
+  });
+});
+
+describe('baselineForecasts: the baselines at rows whose label is not formed yet', () => {
+  const c = generateSyntheticMarket({ bars: 1500, seed: 3 }).candles;
+  for (const id of listTasks()) {
+    it(`${id}: the latest bars of a shorter history get exactly the forecasts the full history gives them`, () => {
+      const task = getTask(id);
+      const state = task.fit(c, 1000);
+      const rows = Array.from({ length: 300 }, (_, i) => 1100 + i);
+      const full = task.baseline(c, state, rows);
+      // the candles end at row 1399: the last h rows have no label there, and no bar after them is read
+      const cut = sliceColumns(c, 0, 1400);
+      expect(task.labels(cut, state).valid[1399]).toBe(0);
+      const got = baselineForecasts(task, cut, state, rows);
+      expect([...got.keys()]).toEqual(full.map((b) => b.name));
+      for (const b of full) expect(Array.from(got.get(b.name)!), b.name).toEqual(Array.from(b.outputs!));
+    });
+  }
+  it('rejects rows beyond the candles', () => {
+    expect(() => baselineForecasts(getTask('regime'), sliceColumns(c, 0, 100), getTask('regime').fit(c, 1000), [100])).toThrow(/row 100 is beyond the 100 candles/);
   });
 });

@@ -12,12 +12,16 @@
  * - regressions ('convex'): the point forecast (column 0) w x model + (1 - w) x baseline, w in [0, 1]
  *   by least squares (closed form, clipped); the other columns (the return head's log-std) are the head's.
  *
+ * Classifiers have a second combination, the stack with its per-class offsets then tuned for the
+ * task's metric (macro-F1 decides by the argmax; coordinate ascent on the fitted rows).
+ *
  * Which one a head uses is chosen by cross-fitting over folds of the validation rows (time spans):
- * the combination is fitted on all folds but one and predicts that one; the out-of-fold forecasts of
- * 'model' (the head alone), 'baseline' (the baseline alone) and the combination are scored with the
- * task's own metric over all rows, and the best wins (ties: model, then baseline). Weight 0 on the
+ * each combination is fitted on all folds but one and predicts that one; the out-of-fold forecasts of
+ * 'model' (the head alone), 'baseline' (the baseline alone) and the combinations are scored with the
+ * task's own metric over all rows, and the best wins (ties: the simpler, in that order). Weight 0 on the
  * model is the baseline itself, so validation decides honestly whether the head adds anything.
  */
+import type { CandleColumns } from '@task-agnostic/core';
 import { softmaxRows } from './metrics.js';
 
 /** 'model': the head alone; 'baseline': the baseline alone; 'stack' / 'convex': the fitted combination. */
@@ -41,8 +45,12 @@ export type BlendForm = 'classes' | 'point';
 
 export interface BlendSelection {
   readonly folds: number;
-  /** The task metric of each candidate's out-of-fold forecasts over all fitted rows (higher is better). */
-  readonly heldOut: Readonly<Record<'model' | 'baseline' | 'combined', number>>;
+  /**
+   * The task metric (higher is better) over all fitted rows of the head alone, the baseline alone, and
+   * each combination's out-of-fold forecasts: 'combined' (the stack or the convex blend) and, for
+   * classes, 'tuned' (the stack with its offsets tuned for the metric).
+   */
+  readonly heldOut: Readonly<{ model: number; baseline: number; combined: number; tuned?: number }>;
 }
 
 export interface BlendFit extends BaselineBlend {
@@ -118,7 +126,7 @@ function balancedRowWeights(y: ArrayLike<number>, n: number, K: number): Float64
 /**
  * The stacked classifier by class-balanced cross-entropy: parameters [a, b, c_1..c_{K-1}] with
  * z_ik = a lm_ik + b lb_ik + c_k. Newton steps (the loss is convex in the parameters) with a
- * backtracking line search; `fixed[j]` holds parameter j at 0. Returns null when it does not converge.
+ * backtracking line search; `fixed[j]` holds parameter j at 0. Returns null when a Newton system is singular.
  */
 function fitStackNewton(lm: Float64Array, lb: Float64Array, y: ArrayLike<number>, w: Float64Array, n: number, K: number, fixed: readonly boolean[], maxIterations = 100): Float64Array | null {
   const P = K + 1;
@@ -206,7 +214,8 @@ function fitStackNewton(lm: Float64Array, lb: Float64Array, y: ArrayLike<number>
       }
       t /= 2;
     }
-    if (!accepted) return g2 < 1e-10 ? theta : null;
+    // no decrease found along a Newton direction: the loss is flat to rounding, theta is the optimum
+    if (!accepted) return theta;
   }
   return theta;
 }
@@ -302,11 +311,15 @@ export function fitBlend(
   score: (outputs: Float32Array, targets: Float32Array, n: number) => number,
   options: FitBlendOptions = {},
 ): BlendFit {
-  const fitOn = (idx: readonly number[]): BaselineBlend | null => {
+  // the combinations: classes 'combined' (class-balanced cross-entropy) and 'tuned' (its offsets then tuned for the metric); points 'combined'
+  const kinds: readonly ('combined' | 'tuned')[] = form === 'classes' ? ['combined', 'tuned'] : ['combined'];
+  const fitOn = (idx: readonly number[], kind: 'combined' | 'tuned'): BaselineBlend | null => {
     const m = pick(model, idx, dim);
     const b = pick(baseline, idx, dim);
     const y = pick(targets, idx, targetDim);
-    return form === 'classes' ? fitStackedClassifier(m, b, y, idx.length, dim) : fitConvexBlend(m, b, y, idx.length, dim, targetDim);
+    if (form === 'point') return fitConvexBlend(m, b, y, idx.length, dim, targetDim);
+    const stack = fitStackedClassifier(m, b, y, idx.length, dim);
+    return stack && kind === 'tuned' ? tuneOffsets(stack, m, b, Float32Array.from(y), idx.length, dim, score) : stack;
   };
   const none: BlendSelection = { folds: 0, heldOut: { model: Number.NaN, baseline: Number.NaN, combined: Number.NaN } };
   const alone = (warning: string): BlendFit => ({ ...modelOnlyBlend(name), n, selection: none, warning });
@@ -316,7 +329,7 @@ export function fitBlend(
   if (options.folds && options.folds.length !== n) throw new RangeError(`fitBlend: ${options.folds.length} fold ids for ${n} rows`);
   const foldOf = (i: number): number => (options.folds ? options.folds[i]! : Math.min(BLEND_FOLDS - 1, Math.floor((i * BLEND_FOLDS) / n)));
   const ids = [...new Set(Array.from({ length: n }, (_, i) => foldOf(i)))].sort((a, b) => a - b);
-  const oof = new Float32Array(n * dim);
+  const oof = new Map(kinds.map((k) => [k, new Float32Array(n * dim)] as const));
   let folds = 0;
   let failed: string | null = null;
   for (const f of ids) {
@@ -324,35 +337,126 @@ export function fitBlend(
     const outIdx: number[] = [];
     for (let i = 0; i < n; i++) (foldOf(i) === f ? outIdx : inIdx).push(i);
     if (outIdx.length === 0) continue;
-    const fit = inIdx.length >= MIN_BLEND_ROWS ? fitOn(inIdx) : null;
-    if (!fit) {
-      failed = `the combination could not be fitted without fold ${f}`;
-      break;
+    for (const kind of kinds) {
+      const fit = inIdx.length >= MIN_BLEND_ROWS ? fitOn(inIdx, kind) : null;
+      if (!fit) {
+        failed = `the combination could not be fitted without fold ${f}`;
+        break;
+      }
+      const pred = applyBlend(fit, form, pick(model, outIdx, dim), pick(baseline, outIdx, dim), outIdx.length, dim);
+      const o = oof.get(kind)!;
+      outIdx.forEach((r, k) => o.set(pred.subarray(k * dim, (k + 1) * dim), r * dim));
     }
-    const pred = applyBlend(fit, form, pick(model, outIdx, dim), pick(baseline, outIdx, dim), outIdx.length, dim);
-    outIdx.forEach((r, k) => oof.set(pred.subarray(k * dim, (k + 1) * dim), r * dim));
+    if (failed) break;
     folds++;
   }
   const y = Float32Array.from(targets);
-  const heldOut = {
+  const usable = !failed && folds >= 2;
+  const heldOut: Record<string, number> = {
     model: score(Float32Array.from(model), y, n),
     baseline: score(applyBlend(baselineOnlyBlend(name), form, model, baseline, n, dim), y, n),
-    combined: failed || folds < 2 ? Number.NaN : score(oof, y, n),
   };
-  const selection: BlendSelection = { folds, heldOut };
-  let method: BlendMethod = 'model';
-  let best = heldOut.model;
-  if (heldOut.baseline > best) {
-    method = 'baseline';
-    best = heldOut.baseline;
-  }
-  if (heldOut.combined > best) method = form === 'classes' ? 'stack' : 'convex';
+  for (const kind of kinds) heldOut[kind] = usable ? score(oof.get(kind)!, y, n) : Number.NaN;
+  const selection: BlendSelection = { folds, heldOut: heldOut as BlendSelection['heldOut'] };
+  // the best out-of-fold score; ties keep the earlier (simpler) candidate
+  let chosen = 'model';
+  for (const c of ['baseline', ...kinds]) if (heldOut[c]! > heldOut[chosen]!) chosen = c;
   const warn = failed ? { warning: `${failed}: chosen between the head and the baseline alone` } : {};
-  if (method === 'model') return { ...modelOnlyBlend(name), n, selection, ...warn };
-  if (method === 'baseline') {
-    return { ...baselineOnlyBlend(name), n, selection, ...warn };
-  }
-  const all = fitOn(Array.from({ length: n }, (_, i) => i));
+  if (chosen === 'model') return { ...modelOnlyBlend(name), n, selection, ...warn };
+  if (chosen === 'baseline') return { ...baselineOnlyBlend(name), n, selection, ...warn };
+  const all = fitOn(Array.from({ length: n }, (_, i) => i), chosen as 'combined' | 'tuned');
   if (!all) return { ...modelOnlyBlend(name), n, selection, warning: 'the combination did not converge on all the rows: the head is used alone' };
   return { ...all, baseline: name, n, selection };
+}
+
+/** Offsets of a tuning step (added to one class's offset at a time), and sweeps over the classes. */
+const TUNE_GRID = Array.from({ length: 31 }, (_, i) => (i - 15) / 10);
+const TUNE_SWEEPS = 2;
+
+/**
+ * The stack's per-class offsets tuned for the task's metric (e.g. macro-F1, which decides by the
+ * argmax) on the fitted rows: coordinate ascent, one class at a time (c_0 stays 0), over shifts of
+ * -1.5..1.5 in steps of 0.1, keeping a shift only when it raises the metric.
+ */
+export function tuneOffsets(
+  stack: BaselineBlend,
+  model: ArrayLike<number>,
+  baseline: ArrayLike<number>,
+  targets: Float32Array,
+  n: number,
+  K: number,
+  score: (outputs: Float32Array, targets: Float32Array, n: number) => number,
+): BaselineBlend {
+  const base = applyBlend({ ...stack, offsets: Array.from({ length: K }, () => 0) }, 'classes', model, baseline, n, K);
+  const offsets = [...stack.offsets];
+  const z = new Float32Array(n * K);
+  const evalWith = (c: readonly number[]): number => {
+    for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) z[i * K + k] = base[i * K + k]! + c[k]!;
+    return score(z, targets, n);
+  };
+  let best = evalWith(offsets);
+  for (let sweep = 0; sweep < TUNE_SWEEPS; sweep++) {
+    let moved = false;
+    for (let k = 1; k < K; k++) {
+      const c0 = offsets[k]!;
+      let bestShift = 0;
+      for (const d of TUNE_GRID) {
+        if (d === 0) continue;
+        offsets[k] = c0 + d;
+        const v = evalWith(offsets);
+        if (v > best) {
+          best = v;
+          bestShift = d;
+        }
+      }
+      offsets[k] = c0 + bestShift;
+      if (bestShift !== 0) moved = true;
+    }
+    if (!moved) break;
+  }
+  return { ...stack, offsets };
+}
+
+/** What baselineForecasts needs of a task: its horizon and its baselines. */
+export interface BaselineSource {
+  readonly horizon: number;
+  baseline?(candles: CandleColumns, state: Readonly<Record<string, unknown>>, rows: ArrayLike<number>): readonly { readonly name: string; readonly outputs?: Float32Array }[];
+}
+
+/**
+ * The baselines' forecasts (outputs) on candle rows, including rows whose label cannot be formed yet
+ * (the latest bars at inference). A baseline at row t reads bars <= t only (the Task contract, proven
+ * by the tasks' tests), so the candles up to the last row are followed by `horizon` flat bars (the
+ * last close repeated) only so that every row has a label to score: the labels are discarded and the
+ * forecasts are those of the real bars. Rows with valid labels give exactly task.baseline()'s outputs.
+ */
+export function baselineForecasts(task: BaselineSource, candles: CandleColumns, state: Readonly<Record<string, unknown>>, rows: ArrayLike<number>): Map<string, Float32Array> {
+  if (!task.baseline) return new Map();
+  let last = -1;
+  for (let i = 0; i < rows.length; i++) last = Math.max(last, rows[i]!);
+  if (last < 0) return new Map();
+  if (last >= candles.length) throw new RangeError(`baselineForecasts: row ${last} is beyond the ${candles.length} candles`);
+  const h = task.horizon;
+  const n = last + 1 + h;
+  const step = last > 0 ? candles.tsMs[last]! - candles.tsMs[last - 1]! : 3_600_000;
+  const pad = (a: Float64Array, v: (j: number) => number): Float64Array => {
+    const out = new Float64Array(n);
+    out.set(a.subarray(0, last + 1));
+    for (let j = last + 1; j < n; j++) out[j] = v(j);
+    return out;
+  };
+  const c = candles.close[last]!;
+  const padded: CandleColumns = {
+    length: n,
+    tsMs: pad(candles.tsMs, (j) => candles.tsMs[last]! + (j - last) * step),
+    open: pad(candles.open, () => c),
+    high: pad(candles.high, () => c),
+    low: pad(candles.low, () => c),
+    close: pad(candles.close, () => c),
+    volume: pad(candles.volume, () => candles.volume[last]!),
+    turnover: pad(candles.turnover, () => candles.turnover[last]!),
+  };
+  const out = new Map<string, Float32Array>();
+  for (const b of task.baseline(padded, state, rows)) if (b.outputs) out.set(b.name, b.outputs);
+  return out;
 }

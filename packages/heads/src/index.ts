@@ -88,7 +88,9 @@ export {
   fitConvexBlend,
   modelOnlyBlend,
   baselineOnlyBlend,
+  baselineForecasts,
+  tuneOffsets,
   MIN_BLEND_ROWS,
   BLEND_FOLDS,
 } from './baseline-blend.js';
-export type { BaselineBlend, BlendMethod, BlendForm, BlendFit, BlendSelection, FitBlendOptions } from './baseline-blend.js';
+export type { BaselineSource, BaselineBlend, BlendMethod, BlendForm, BlendFit, BlendSelection, FitBlendOptions } from './baseline-blend.js';

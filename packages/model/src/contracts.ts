@@ -38,6 +38,8 @@ export interface Task {
   readonly outputDim: number;
   buildHead(inputDim: number, seed: number): Head;
   decode(output: ArrayLike<number>, state: TaskState): unknown;
+  /** The naive baselines on candle rows (their outputs shaped like the head's); what a baseline blend combines with. */
+  baseline?(candles: CandleColumns, state: TaskState, rows: ArrayLike<number>): readonly { readonly name: string; readonly outputs?: Float32Array }[];
 }
 
 export interface FeatureMatrix {

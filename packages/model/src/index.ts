@@ -1,5 +1,5 @@
 export { TaskAgnosticModel, componentSeeds } from './model.js';
-export type { CreateModelOptions, ModelParts } from './model.js';
+export type { CreateModelOptions, ModelParts, BlendContext } from './model.js';
 export { parseModelConfig, modelConfigSchema, DEFAULT_WINDOW_LENGTH, DEFAULT_TASK_IDS } from './config.js';
 export type { ModelConfig, ModelConfigInput, TaskSpec } from './config.js';
 export { saveModel, loadModel, readModelJson, buildModelJson, writeModelEvaluation } from './artifact.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { candleAt, generateSyntheticMarket, readCandlesCsvSync, sliceColumns, type CandleColumns } from '@task-agnostic/core';
 import { encoderPreset } from '@task-agnostic/encoders';
 import { DEFAULT_FEATURE_SET, Normalizer, StreamingFeatures, computeFeatures, makeWindows, withOptionalGroups } from '@task-agnostic/features';
-import { getTask } from '@task-agnostic/heads';
+import { applyBlend, baselineForecasts, getTask } from '@task-agnostic/heads';
 import { candleFile } from '@task-agnostic/test-utils';
 import { initBackend, tf } from '@task-agnostic/tf';
 import { loadModel, readModelJson, saveModel } from './artifact.js';
@@ -191,6 +191,38 @@ describe('StreamingPredictor with the real feature engine', () => {
     );
     perturb(model, 9);
     expect(streamVsBatch(cs, model, 0)).toBeGreaterThan(300);
+    model.dispose();
+  });
+
+  it('a model with baseline blends: batch = the head blended by hand with its baseline, and streaming = batch', () => {
+    const model = build('mlp', 12);
+    perturb(model, 13);
+    model.setBlends({
+      direction: { baseline: 'momentum', method: 'stack', modelWeight: 0.7, baselineWeight: 0.4, offsets: [0, 0.1, -0.2] },
+      volatility: { baseline: 'garch+bias', method: 'convex', modelWeight: 0.6, baselineWeight: 0.4, offsets: [] },
+      regime: { baseline: 'persistence', method: 'baseline', modelWeight: 0, baselineWeight: 1, offsets: [] },
+      risk: { baseline: 'persistence', method: 'model', modelWeight: 1, baselineWeight: 0, offsets: [] },
+    });
+    // the last rows too: their labels are not formed yet, the baselines' forecasts are
+    const ends = [300, 450, 600, 699];
+    const got = model.predictCandles(candles, ends);
+    const raw = model.predictRaw(windowsAt(ends), ends.length);
+    const dir = getTask('direction');
+    const mom = baselineForecasts(dir, candles, taskStates.direction!, ends).get('momentum')!;
+    const dirOut = applyBlend(model.blends.get('direction')!, 'classes', raw.get('direction')!, mom, ends.length, 3);
+    const vol = getTask('volatility');
+    const garch = baselineForecasts(vol, candles, taskStates.volatility!, ends).get('garch+bias')!;
+    const volOut = applyBlend(model.blends.get('volatility')!, 'point', raw.get('volatility')!, garch, ends.length, 1);
+    const pers = baselineForecasts(getTask('regime'), candles, taskStates.regime!, ends).get('persistence')!;
+    ends.forEach((_, k) => {
+      expectClose(got[k]!.direction, dir.decode(dirOut.subarray(3 * k, 3 * k + 3), taskStates.direction!), 1e-6, `direction ${k}`);
+      expectClose(got[k]!.volatility, vol.decode(volOut.subarray(k, k + 1), taskStates.volatility!), 1e-6, `volatility ${k}`);
+      // 'baseline': the persistence regime itself
+      expect(got[k]!.regime!.label).toBe((getTask('regime').decode(pers.subarray(5 * k, 5 * k + 5), taskStates.regime!) as { label: string }).label);
+    });
+    // 'model' and no context: the heads alone
+    expectClose(got.map((g) => g.risk), model.predict(windowsAt(ends), ends.length).map((p) => p.risk), 1e-6, 'risk');
+    expect(streamVsBatch(candles, model, 300)).toBe(400);
     model.dispose();
   });
 

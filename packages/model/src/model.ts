@@ -11,6 +11,7 @@ import { defaultComponents } from './components.js';
 import type { Encoder, Head, ModelComponents, Normalizer, Task, TaskState } from './contracts.js';
 import { describeFeatureDifference } from './feature-diff.js';
 import { assembleTaskOutputs } from './task-outputs.js';
+import { applyBlend, baselineForecasts } from '@task-agnostic/heads';
 import type { VariableGroup } from './weights.js';
 import { calibrateInPlace, type DecisionPolicy, type HeadBlend, type HeadCalibration } from './calibration.js';
 
@@ -28,6 +29,12 @@ export interface CreateModelOptions {
   readonly symbolNormalizers?: Readonly<Record<string, Normalizer>>;
   /** Per-symbol task states (labels fitted on each symbol's own training range), by symbol, then task id. */
   readonly symbolTaskStates?: Readonly<Record<string, Readonly<Record<string, TaskState>>>>;
+}
+
+/** What a baseline blend needs beside the head outputs: the candles and the row each window ends at. */
+export interface BlendContext {
+  readonly candles: CandleColumns;
+  readonly endRows: ArrayLike<number>;
 }
 
 export interface ModelParts {
@@ -359,9 +366,37 @@ export class TaskAgnosticModel {
     return out;
   }
 
-  /** Decodes raw outputs (as predictRaw returns them) row by row, after each head's calibration, with `symbol`'s task states (taskStatesFor). */
-  decodeAll(rawUncalibrated: ReadonlyMap<string, Float32Array>, n: number, symbol?: string): TaskOutputs[] {
-    const raw = this.calibrateRaw(rawUncalibrated, n);
+  /**
+   * The outputs a head's decode reads: its calibration applied (calibrateRaw), or, for a head with a
+   * baseline blend (blends), its forecast (a regression head calibrated, a classifier raw: what the
+   * blend was fitted on) combined with its baseline's forecast at the same candle rows, computed from
+   * `context.candles` (bars <= each row only) with `symbol`'s task states. Without a context the heads
+   * are used alone (predict() on windows has no candles).
+   */
+  forecastRaw(rawUncalibrated: ReadonlyMap<string, Float32Array>, n: number, context?: BlendContext, symbol?: string): Map<string, Float32Array> {
+    const out = this.calibrateRaw(rawUncalibrated, n);
+    if (!context || this.headBlends.size === 0) return out;
+    if (context.endRows.length !== n) throw new DataError(`blend context: ${context.endRows.length} end rows for ${n} windows`);
+    const states = this.taskStatesFor(symbol);
+    for (const t of this.tasks) {
+      const b = this.headBlends.get(t.id);
+      const raw = rawUncalibrated.get(t.id);
+      if (!b || b.method === 'model' || !raw) continue;
+      const base = baselineForecasts(t, context.candles, states.get(t.id)!, context.endRows).get(b.baseline);
+      if (!base) throw new ConfigError(`the blend of '${t.id}' reads the baseline '${b.baseline}', which this task does not have`, `blends.${t.id}`);
+      const input = t.kind === 'regression' ? out.get(t.id)! : raw;
+      out.set(t.id, applyBlend(b, t.kind === 'classification' ? 'classes' : 'point', input, base, n, t.outputDim));
+    }
+    return out;
+  }
+
+  /**
+   * Decodes raw outputs (as predictRaw returns them) row by row, after each head's calibration, with
+   * `symbol`'s task states (taskStatesFor); with `context` (the candles and the rows the windows end
+   * at) heads with a baseline blend are combined with their baseline first (forecastRaw).
+   */
+  decodeAll(rawUncalibrated: ReadonlyMap<string, Float32Array>, n: number, symbol?: string, context?: BlendContext): TaskOutputs[] {
+    const raw = this.forecastRaw(rawUncalibrated, n, context, symbol);
     const states = this.taskStatesFor(symbol);
     const rows: TaskOutputs[] = [];
     for (let i = 0; i < n; i++) {
@@ -377,8 +412,8 @@ export class TaskAgnosticModel {
   }
 
   /**
-   * Batch prediction from candles: features -> normaliser -> windows ending at `endRows` -> predict.
-   * The reference the streaming predictor is proven against. `extras` feeds the optional feature
+   * Batch prediction from candles: features -> normaliser -> windows ending at `endRows` -> predict,
+   * each head with a baseline blend combined with its baseline on the same candles. The reference the streaming predictor is proven against. `extras` feeds the optional feature
    * groups (order book, trades, funding, open interest) where the feature set has them. `symbol`
    * picks that symbol's normaliser (normalizerFor); `normalizer` overrides it (e.g. the fallback
    * of normalizerForSeries for a symbol the model never saw).
@@ -395,7 +430,8 @@ export class TaskAgnosticModel {
     const out: TaskOutputs[] = [];
     for (let s = 0; s < endRows.length; s += batchSize) {
       const ends = Array.from({ length: Math.min(batchSize, endRows.length - s) }, (_, i) => endRows[s + i]!);
-      out.push(...this.predict(this.components.makeWindows(m, ends, this.windowLength), ends.length, options.symbol));
+      const raw = this.predictRaw(this.components.makeWindows(m, ends, this.windowLength), ends.length);
+      out.push(...this.decodeAll(raw, ends.length, options.symbol, { candles, endRows: ends }));
     }
     return out;
   }

@@ -5,7 +5,7 @@
  * TaskOutputs with the time spent in features, encoder and heads. It returns null while the
  * feature engine or the window is warming up.
  */
-import { DataError, type Candle, type TaskOutputs } from '@task-agnostic/core';
+import { DataError, type Candle, type CandleColumns, type TaskOutputs } from '@task-agnostic/core';
 import type { StreamingExtras } from '@task-agnostic/features';
 import { tf } from '@task-agnostic/tf';
 import type { Normalizer, StreamingFeatures } from './contracts.js';
@@ -42,6 +42,36 @@ export interface StreamingPredictorOptions {
   readonly symbol?: string;
   /** Overrides the normaliser (e.g. normalizerForSeries' fallback for a symbol the model never saw). */
   readonly normalizer?: Normalizer;
+  /**
+   * A model with baseline blends keeps the last this-many candles to compute its baselines' forecasts
+   * (default 5000). Persistence and momentum read the last horizon of bars; the GARCH and EWMA filters
+   * start from the training variance at the first bar kept, so they equal the batch forecasts over the
+   * whole history once it is longer than this only up to the filter's (exponentially fading) start.
+   */
+  readonly blendHistoryBars?: number;
+}
+
+/** The last `capacity` candles as columns (for the baselines of a blended model). */
+class CandleHistory {
+  private readonly cols: Float64Array[];
+  private n = 0;
+  constructor(private readonly capacity: number) {
+    this.cols = Array.from({ length: 7 }, () => new Float64Array(2 * capacity));
+  }
+  push(c: Candle): void {
+    if (this.n === this.cols[0]!.length) {
+      for (const a of this.cols) a.copyWithin(0, this.n - this.capacity + 1, this.n);
+      this.n = this.capacity - 1;
+    }
+    const v = [c.tsMs, c.open, c.high, c.low, c.close, c.volume, c.turnover ?? Number.NaN];
+    this.cols.forEach((a, k) => (a[this.n] = v[k]!));
+    this.n++;
+  }
+  columns(): CandleColumns {
+    const start = Math.max(0, this.n - this.capacity);
+    const [tsMs, open, high, low, close, volume, turnover] = this.cols.map((a) => a.subarray(start, this.n)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    return { length: this.n - start, tsMs, open, high, low, close, volume, turnover };
+  }
 }
 
 export class StreamingPredictor {
@@ -58,6 +88,7 @@ export class StreamingPredictor {
   private readonly fused: FusedHeads | null;
   private readonly normalizer: Normalizer;
   private readonly symbol: string | undefined;
+  private readonly history: CandleHistory | null;
 
   constructor(model: TaskAgnosticModel, options: StreamingPredictorOptions = {}) {
     this.model = model;
@@ -72,6 +103,8 @@ export class StreamingPredictor {
     this.window = new Float32Array(this.T * this.F);
     this.row = new Float32Array(this.F);
     this.fused = options.fuseHeads === false ? null : tryFuseHeads(model.tasks, model.heads, model.embeddingDim);
+    const blended = [...model.blends.values()].some((b) => b.method !== 'model');
+    this.history = blended ? new CandleHistory(Math.max(2, options.blendHistoryBars ?? 5000)) : null;
   }
 
   /** 'fused' when the heads run as two fused matMuls, else 'per-head'. */
@@ -105,6 +138,7 @@ export class StreamingPredictor {
     const t0 = performance.now();
     const features = this.features.update(candle, extras);
     this.lastTsMs = candle.tsMs;
+    this.history?.push(candle);
     if (!features) return null;
     this.normalizer.transformRow(features, this.row);
     this.ring.set(this.row, this.head * this.F);
@@ -129,7 +163,10 @@ export class StreamingPredictor {
     });
     const flat = out.dataSync() as Float32Array;
     out.dispose();
-    const outputs = model.decodeAll(model.splitOutputs(flat, 1), 1, this.symbol)[0]!;
+    // a blended model: each head with a blend combined with its baseline's forecast at this candle
+    const hist = this.history?.columns();
+    const context = hist ? { candles: hist, endRows: [hist.length - 1] } : undefined;
+    const outputs = model.decodeAll(model.splitOutputs(flat, 1), 1, this.symbol, context)[0]!;
     const t3 = performance.now();
     return {
       tsMs: candle.tsMs,
