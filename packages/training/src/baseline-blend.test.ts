@@ -46,10 +46,10 @@ describe('baseline blends (fitted in calibrateModel, applied by evaluateTest)', 
         // the choice is the best out-of-fold validation score (ties: the head, then the baseline)
         const s = h.selection.heldOut;
         const finite = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? -Infinity : v);
-        const best = Math.max(s.model, s.baseline, finite(s.combined), finite(s.tuned));
-        if (h.method === 'model') expect(s.model).toBe(best);
-        else if (h.method === 'baseline') expect(s.baseline).toBe(best);
-        else expect(Math.max(finite(s.combined), finite(s.tuned))).toBe(best);
+        const top = Math.max(s.model, s.baseline, finite(s.combined), finite(s.tuned));
+        if (h.method === 'model') expect(s.model).toBe(top);
+        else if (h.method === 'baseline') expect(s.baseline).toBe(top);
+        else expect(Math.max(finite(s.combined), finite(s.tuned))).toBe(top);
       }
       expect([...r.model.blends.keys()]).toEqual(['direction', 'volatility', 'regime', 'risk']);
       const fitted = JSON.stringify(Object.fromEntries(r.model.blends));
