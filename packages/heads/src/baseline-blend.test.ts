@@ -78,6 +78,29 @@ describe('fitStackedClassifier recovers a known mixture', () => {
     for (const v of y) counts[v]!++;
     for (const k of [1, 2]) expect(fit.offsets[k]! - fit.offsets[0]!).toBeCloseTo(c[k]! - c[0]! - Math.log(counts[k]! / counts[0]!), 1);
   });
+  it('an anti-informative baseline is held at b = 0 and the head keeps its weight (not the other way round)', () => {
+    const n = 8000;
+    const rng = new Rng(31);
+    const model = new Float32Array(n * K);
+    const baseline = new Float32Array(n * K);
+    for (let i = 0; i < n * K; i++) {
+      model[i] = rng.normal(0, 1.5);
+      baseline[i] = model[i]! + rng.normal(0, 0.5); // informative alone (it tracks the head)...
+    }
+    const lm = logSoftmax(model, n);
+    const lb = logSoftmax(baseline, n);
+    const z = new Float64Array(n * K);
+    for (let i = 0; i < n * K; i++) z[i] = 2 * lm[i]! - 0.5 * lb[i]!; // ...but its own part counts against
+    const p = softmaxRows(z, n, K);
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const u = rng.next();
+      y[i] = u < p[i * K]! ? 0 : u < p[i * K]! + p[i * K + 1]! ? 1 : 2;
+    }
+    const fit = fitStackedClassifier(model, baseline, y, n, K)!;
+    expect(fit.baselineWeight).toBe(0);
+    expect(fit.modelWeight).toBeGreaterThan(1);
+  });
   it('a baseline with no information gets weight 0 (held at the bound, never negative)', () => {
     const n = 8000;
     const { model, y } = mixture(n, 1.2, 0, [0, 0, 0], 5);

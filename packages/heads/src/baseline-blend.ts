@@ -138,20 +138,7 @@ function fitStackNewton(lm: Float64Array, lb: Float64Array, y: ArrayLike<number>
   for (let i = 0; i < n; i++) wsum += w[i]!;
   const z = new Float64Array(K);
   const p = new Float64Array(K);
-  const loss = (t: Float64Array): number => {
-    let l = 0;
-    for (let i = 0; i < n; i++) {
-      let m = -Infinity;
-      for (let k = 0; k < K; k++) {
-        z[k] = t[0]! * lm[i * K + k]! + t[1]! * lb[i * K + k]! + (k > 0 ? t[k + 1]! : 0);
-        if (z[k]! > m) m = z[k]!;
-      }
-      let s = 0;
-      for (let k = 0; k < K; k++) s += Math.exp(z[k]! - m);
-      l += w[i]! * (m + Math.log(s) - z[y[i]!]!);
-    }
-    return l / wsum;
-  };
+  const loss = (t: Float64Array): number => stackLoss(lm, lb, y, w, n, K, t);
   let current = loss(theta);
   const g = new Float64Array(P);
   const H = new Float64Array(P * P);
@@ -220,6 +207,25 @@ function fitStackNewton(lm: Float64Array, lb: Float64Array, y: ArrayLike<number>
   return theta;
 }
 
+/** The class-balanced cross-entropy of the stack with parameters t = [a, b, c_1..c_{K-1}]. */
+function stackLoss(lm: Float64Array, lb: Float64Array, y: ArrayLike<number>, w: Float64Array, n: number, K: number, t: Float64Array): number {
+  let l = 0;
+  let wsum = 0;
+  const z = new Float64Array(K);
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) {
+      z[k] = t[0]! * lm[i * K + k]! + t[1]! * lb[i * K + k]! + (k > 0 ? t[k + 1]! : 0);
+      if (z[k]! > m) m = z[k]!;
+    }
+    let s = 0;
+    for (let k = 0; k < K; k++) s += Math.exp(z[k]! - m);
+    l += w[i]! * (m + Math.log(s) - z[y[i]!]!);
+    wsum += w[i]!;
+  }
+  return l / wsum;
+}
+
 /** Solves H_ff s_f = g_f over the free parameters (Gaussian elimination with a tiny ridge); s = 0 on fixed ones. */
 function solveFree(H: Float64Array, g: Float64Array, P: number, free: readonly boolean[]): Float64Array | null {
   const idx = free.map((f, j) => (f ? j : -1)).filter((j) => j >= 0);
@@ -252,15 +258,17 @@ export function fitStackedClassifier(model: ArrayLike<number>, baseline: ArrayLi
   const lm = logSoftmaxRows(model, n, K);
   const lb = logSoftmaxRows(baseline, n, K);
   const w = balancedRowWeights(labels, n, K);
-  const fixedSets: boolean[][] = [[false, false], [true, false], [false, true], [true, true]];
-  for (const [fa, fb] of fixedSets) {
-    const fixed = [fa!, fb!, ...Array.from({ length: K - 1 }, () => false)];
-    const t = fitStackNewton(lm, lb, labels, w, n, K, fixed);
-    if (!t) continue;
-    if (t[0]! < 0 || t[1]! < 0) continue;
-    return { baseline: '', method: 'stack', modelWeight: t[0]!, baselineWeight: t[1]!, offsets: [0, ...Array.from(t.subarray(2))] };
+  // the constrained optimum of a convex loss: the feasible optimum with the lowest loss over the active sets (free, a = 0, b = 0, both = 0)
+  let best: { t: Float64Array; loss: number } | null = null;
+  for (const [fa, fb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    const t = fitStackNewton(lm, lb, labels, w, n, K, [fa, fb, ...Array.from({ length: K - 1 }, () => false)]);
+    if (!t || t[0]! < 0 || t[1]! < 0) continue;
+    const loss = stackLoss(lm, lb, labels, w, n, K, t);
+    if (Number.isFinite(loss) && (!best || loss < best.loss - 1e-12)) best = { t, loss };
   }
-  return null;
+  if (!best) return null;
+  const t = best.t;
+  return { baseline: '', method: 'stack', modelWeight: t[0]!, baselineWeight: t[1]!, offsets: [0, ...Array.from(t.subarray(2))] };
 }
 
 /** The convex combination of two point forecasts: w = clip(sum((y - b)(m - b)) / sum((m - b)^2), 0, 1). */
