@@ -73,6 +73,24 @@ describe('baseline blends (fitted in calibrateModel, applied by evaluateTest)', 
         if (b.method === 'baseline') expect(se.metrics).toEqual(base.metrics);
       }
 
+      // every form applied (whatever validation chose): a convex volatility blend, a stacked regime blend, the risk baseline alone
+      r.model.setBlends({
+        volatility: { baseline: 'garch+bias', method: 'convex', modelWeight: 0.3, baselineWeight: 0.7, offsets: [] },
+        regime: { baseline: 'persistence', method: 'stack', modelWeight: 0.5, baselineWeight: 2, offsets: [0, 0.1, 0.2, -0.1, 0] },
+        risk: { baseline: 'persistence', method: 'baseline', modelWeight: 0, baselineWeight: 1, offsets: [] },
+      });
+      const forced = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model), r.model.blends);
+      for (const [i, t] of (r.model.tasks as unknown as TrainableTask[]).entries()) {
+        const b = r.model.blends.get(t.id);
+        const se = forced[t.id]!.bySeries.SYN!;
+        const rawOut = (raw[t.id]!.bySeries.SYN as unknown as { outputs: Float32Array }).outputs;
+        const want = b ? applyBlend(b, t.kind === 'classification' ? 'classes' : 'point', rawOut, se.baselines.find((x) => x.name === b.baseline)!.outputs!, r.dataset.test.n, t.outputDim) : rawOut;
+        expect(Array.from((se as unknown as { outputs: Float32Array }).outputs), t.id).toEqual(Array.from(want));
+        expect(forced[t.id]!.metrics).toEqual(t.metrics(want, r.dataset.test.targets[i]!, r.dataset.test.n));
+      }
+      expect(forced.volatility!.metrics.mse).not.toBe(raw.volatility!.metrics.mse);
+      expect(forced.risk!.bySeries.SYN!.metrics).toEqual(forced.risk!.bySeries.SYN!.baselines.find((x) => x.name === 'persistence')!.metrics);
+
       // other candles in the test range: the refitted blends do not move
       const ds2 = datasetForModel(r.model, [{ symbol: 'SYN', candles: alterAfter(candles, 2400) }], {}, boundaries);
       calibrateModel(r.model, ds2);
