@@ -1,7 +1,7 @@
 /**
  * TradingEngine: the trading loop for one symbol. On every closed candle, in this order:
  *   venue.onBar (fills of earlier orders) -> StreamingPredictor (features, encoder, heads) -> fusion
- *   -> RiskGate -> ONE journal transaction (candle, fills, position, decision, verdict, order intent,
+ *   (from the position held at the close) -> RiskGate -> ONE journal transaction (candle, fills, position, decision, verdict, order intent,
  *   gate snapshot) -> the order goes to the venue.
  * Nothing is sent before the transaction that describes it is durable (WAL, synchronous=FULL), so
  * after a crash a restart finds every intent. A restart replays the journaled candles through the
@@ -40,7 +40,11 @@ export interface CandlePredictor {
   dispose?(): void;
 }
 
-export type Fuse = (outputs: TaskOutputs, context: { tsMs: number; symbol: SymbolId }) => TradingDecision;
+/**
+ * The decision function. `heldExposure` is the position held at the candle's close as a signed
+ * fraction of equity (qty x close / equity): a policy's no-trade band compares its target with it.
+ */
+export type Fuse = (outputs: TaskOutputs, context: { tsMs: number; symbol: SymbolId; heldExposure?: number }) => TradingDecision;
 
 export interface EngineOptions {
   readonly symbol: SymbolId;
@@ -49,6 +53,12 @@ export interface EngineOptions {
   readonly venue: Venue;
   readonly predictor: CandlePredictor;
   readonly fuse: Fuse;
+  /**
+   * Stateful decision policies (the tilt: its GARCH forecast and score smoothing): told every candle
+   * in order with the model's outputs (undefined while it warms up), live, warm-up and replayed from
+   * the journal at a restart alike, before `fuse` decides on it.
+   */
+  readonly onBar?: (c: Candle, outputs: TaskOutputs | undefined) => void;
   readonly gate: RiskGate;
   /** Part of every client order id, so two runs on one account never collide (<= 6 alphanumerics used). */
   readonly runTag: string;
@@ -114,7 +124,7 @@ export interface PreparedCandle {
   readonly c: Candle;
   readonly t0: number;
   readonly history: boolean;
-  /** performance.now() at: its turn, bar work started, prediction done, fusion done, bar work done, gate done. */
+  /** performance.now() at: its turn, bar work started, prediction done, bar work done, fusion done, gate done. */
   readonly marks: readonly [number, number, number, number, number, number];
   readonly pred: ReturnType<CandlePredictor['onCandle']>;
   readonly decision: TradingDecision;
@@ -218,7 +228,8 @@ export class TradingEngine {
     if (paper) paper.onBarSync(c);
     else this.lastClose = c.close;
     if (paper) this.tracker.update(c.tsMs + this.iv, paper.equity());
-    predictor.onCandle(c);
+    const r = predictor.onCandle(c);
+    this.o.onBar?.(c, r?.outputs);
     this.openIntents = [];
     if (paper) {
       for (const t of journal.targetsAt(symbol, c.tsMs)) {
@@ -457,14 +468,19 @@ export class TradingEngine {
     const barDone = venue.onBar(c, history);
     const t1 = performance.now();
     const pred = predictor.onCandle(c);
+    this.o.onBar?.(c, pred?.outputs);
     const t2 = performance.now();
-    const raw = history
-      ? holdDecision(c.tsMs, 'history: warm-up only, no trading on past candles', symbol)
-      : pred ? this.o.fuse(pred.outputs, { tsMs: c.tsMs, symbol }) : holdDecision(c.tsMs, 'warming up: features or window not ready', symbol);
-    const decision: TradingDecision = { ...raw, tsMs: c.tsMs, symbol };
-    const t3 = performance.now();
     const { fills, accountError } = await this.barWork(barDone, c, history);
     const tBar = performance.now();
+    // Fusion decides after the bar's fills, from the position held at the close (a no-trade band reads it).
+    const held = venue.position();
+    const heldEquity = venue.equity();
+    const heldExposure = held && heldEquity > 0 ? ((held.side === 'long' ? held.qty : -held.qty) * c.close) / heldEquity : 0;
+    const raw = history
+      ? holdDecision(c.tsMs, 'history: warm-up only, no trading on past candles', symbol)
+      : pred ? this.o.fuse(pred.outputs, { tsMs: c.tsMs, symbol, heldExposure }) : holdDecision(c.tsMs, 'warming up: features or window not ready', symbol);
+    const decision: TradingDecision = { ...raw, tsMs: c.tsMs, symbol };
+    const t3 = performance.now();
     const closeTs = c.tsMs + this.iv;
     // An exchange is not asked during warm-up history: its equity is known from the reconcile only.
     if (!(history && venue.kind === 'exchange')) this.tracker.update(closeTs, venue.equity());
@@ -493,7 +509,7 @@ export class TradingEngine {
     const killReason = this.killReason;
     const snapshot = JSON.stringify(gate.snapshot());
     const p: PreparedCandle = {
-      c, t0, history, marks: [tStart, t1, t2, t3, tBar, t4], pred, decision, verdict, target: target && coid ? { ...target, clientOrderId: coid } : null, fills, killing,
+      c, t0, history, marks: [tStart, t1, t2, tBar, t3, t4], pred, decision, verdict, target: target && coid ? { ...target, clientOrderId: coid } : null, fills, killing,
       decisionId: 0, journalMs: 0, sendAt: NaN, execution: null, executionError: undefined,
       write: () => {
         journal.recordCandle(symbol, interval, c, Date.now());
@@ -550,7 +566,7 @@ export class TradingEngine {
   completeCandle(p: PreparedCandle, callerWritesLatency = false): CandleResult {
     const { venue, logger, symbol } = this.o;
     const { c, t0, pred, decision, verdict, target, fills, history } = p;
-    const [tStart, t1, t2, t3, tBar, t4] = p.marks;
+    const [tStart, t1, t2, tBar, t3, t4] = p.marks;
     const tEnd = performance.now();
     this.stats.candles++;
     this.stats.decisions++;
@@ -563,10 +579,10 @@ export class TradingEngine {
     const stages: [string, number][] = [
       ['queue', tStart - t0],
       ['predict', t2 - t1],
-      ['fusion', t3 - t2],
+      ['fusion', t3 - tBar],
       // What the venue's bar work added after the model was done (0 on paper).
-      ['bar_wait', tBar - t3],
-      ['risk', t4 - tBar],
+      ['bar_wait', tBar - t2],
+      ['risk', t4 - t3],
       ['journal', p.journalMs],
       ['decision_to_send', e2e],
     ];

@@ -20,6 +20,17 @@ import { Journal } from './journal.js';
 import { ExchangeVenue } from './venue.js';
 
 export const SYMBOL = 'BTCUSDT';
+
+/** The decision each candle's journaled target stands for (null = no order): the backtest's decider for a paper = backtest proof. */
+export function journaledDecider(j: Journal, c: CandleColumns, symbol: string = SYMBOL): (t: number) => TradingDecision | null {
+  return (t) => {
+    const ts = c.tsMs[t]!;
+    const targets = j.targetsAt(symbol, ts);
+    if (targets.length === 0) return null;
+    const g = targets[targets.length - 1]!;
+    return { ...holdDecision(ts, 'journal'), action: g.side === 'long' ? 'buy' : 'sell', side: g.side, sizeFraction: g.sizeFraction, stopLossPct: g.stopLossPct, takeProfitPct: g.takeProfitPct };
+  };
+}
 export const H = 3_600_000;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -8,7 +8,7 @@ import { parseTrainingConfig } from '@task-agnostic/training';
 import { describeSymbols, resolveConfig, runNameSchema, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
-import { backtestStep, evaluateStep, recalibrateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
+import { backtestStep, evaluateStep, recalibrateStep, refitTiltStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
 import { loadRun } from './load-run.js';
 import { runOosBacktest, runOosEvaluate, type OosRequest } from './oos-run.js';
 import { parsePeriod, runWalkForward } from './walk-forward.js';
@@ -161,13 +161,16 @@ applies. The budgets (windows, epochs, steps, CPU seconds) are printed and saved
 Example:
   trainer train --config universal --name universal && trainer lso runs/universal
 `,
-  calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed]
+  calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed] [--tilt-only]
 
 Refits a saved run's head calibration and decision policy on its validation split (e.g. an
 artifact written before calibration existed) and saves them into its model artifact.
+--tilt-only refits only the tilt policy (with its turnover control and the per-symbol GARCH fits
+the trader needs to run it: \`trader paper --policy tilt\`), keeping calibration and thresholds.
 
 Example:
   trainer calibrate runs/btc-eth
+  trainer calibrate runs/btc-eth --tilt-only
 `,
   report: `trainer report <run-dir>
 
@@ -582,15 +585,18 @@ async function cmdLso(args: readonly string[]): Promise<number> {
 }
 
 async function cmdCalibrate(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { thresholds: { type: 'string' } }, 'calibrate');
+  const { values, positionals } = parse(args, { thresholds: { type: 'string' }, 'tilt-only': { type: 'boolean', default: false } }, 'calibrate');
   if (values.help) return help('calibrate');
   const dir = runDirArg(positionals, 'calibrate');
   const thresholds = thresholdsFlag(values.thresholds as string | undefined);
+  const tiltOnly = values['tilt-only'] === true;
+  if (tiltOnly && thresholds) throw new ConfigError('--tilt-only keeps the fusions\' thresholds as they are: drop --thresholds', 'tilt-only');
   await initBackend();
   const loaded = await loadRun(dir);
   const run: TrainedRun = thresholds ? { ...loaded, cfg: { ...loaded.cfg, policy: { ...loaded.cfg.policy, thresholds } } } : loaded;
   try {
-    await recalibrateStep(run, { log: out });
+    if (tiltOnly) await refitTiltStep(run, { log: out });
+    else await recalibrateStep(run, { log: out });
   } finally {
     run.result.model.dispose();
   }

@@ -98,7 +98,11 @@ describe('calibration and decision policy are fitted on validation only', () => 
     const pb = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-b', 'decision-policy.json'), 'utf8'));
     expect(pb.report.methods).toEqual(pa.report.methods);
     // The tilt policy too: fitted on validation beside the fusions, the same whatever the test candles.
-    expect(ja.decisionPolicy.tilt.base).toEqual({ volatility: 'garch', garchHorizon: 24, rebalanceEvery: 24 });
+    expect(ja.decisionPolicy.tilt.base).toMatchObject({ volatility: 'garch', garchHorizon: 24, rebalanceEvery: 24 });
+    // the GARCH fit the trader forecasts with, fitted on the training rows
+    expect(Object.keys(ja.decisionPolicy.tilt.base.garch)).toEqual(['SYNUSDT']);
+    expect(ja.decisionPolicy.tilt.base.garch.SYNUSDT.omega).toBeGreaterThan(0);
+    expect(typeof ja.decisionPolicy.tilt.band).toBe('number');
     expect(pb.report.tilt).toEqual(pa.report.tilt);
     expect(pa.report.tilt.candidates[0].weight).toBe(0);
     for (const c of pa.report.tilt.candidates) expect(pa.report.tilt.chosen.objective).toBeGreaterThanOrEqual(c.objective);

@@ -28,9 +28,9 @@ export interface TiltPolicy {
    * Turnover control (fitted on validation; absent = 0): a no-trade band in exposure (fraction of
    * equity): a rebalance bar trades only when |target - held| exceeds it.
    */
-  readonly band?: number;
+  readonly band?: number | undefined;
   /** Turnover control: half-life in bars of an exponential moving average of the score (0 / absent = the bar's own score). */
-  readonly halfLife?: number;
+  readonly halfLife?: number | undefined;
 }
 
 /** Each head's raw signal: direction p_up - p_down; return clamp(mu / sigma, -1, 1). Undefined when the head is absent. */

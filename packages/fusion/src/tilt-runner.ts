@@ -20,6 +20,20 @@ import type { TaskOutputs, TradingDecision } from '@task-agnostic/core';
 import { ConfigError, holdDecision } from '@task-agnostic/core';
 import { checkTiltPolicy, tiltDecision, type TiltPolicy } from './tilt-policy.js';
 
+/**
+ * The risk settings the tilt trades under, merged over the configured ones (risk's withRiskOverrides):
+ * the gate sizes by the decision ('decision' mode: the tilt's target, capped at max leverage and the
+ * remaining exposure) with no entry thresholds; every limit, halt and the kill switch stay. The
+ * strategy layer's trade-based allocation is left out: it judges round trips, and each of the tilt's
+ * re-sizings closes part of one.
+ */
+export const TILT_RISK_OVERRIDES: Readonly<Record<string, unknown>> = Object.freeze({
+  minConfidence: 0,
+  minAgreement: 0,
+  sizing: { mode: 'decision' },
+  strategy: { lookbackTrades: 1, minTrades: 1_000_000 },
+});
+
 export interface TiltRunnerOptions {
   /** Annualised volatility of the base position (0.4 = 40%). */
   readonly targetAnnualVol: number;
