@@ -131,6 +131,18 @@ describe('calibration and decision policy are fitted on validation only', () => 
     const cb = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-b', 'calibration.json'), 'utf8'));
     expect(cb.heads[0].test.before.metrics.brier).not.toBe(ca.heads[0].test.before.metrics.brier);
 
+    // --tilt-only refits the tilt alone: on the same validation rows the same tilt; calibration and thresholds kept.
+    writeFileSync(path.join(dir, 'runs', 'run-a', 'decision-policy.json'), JSON.stringify({ policy: ja.decisionPolicy, report: { ...pa.report, tilt: undefined } }));
+    expect(await runCli(['calibrate', path.join(dir, 'runs', 'run-a'), '--tilt-only'])).toBe(0);
+    const jt = modelJson('run-a');
+    expect(jt.decisionPolicy).toEqual(ja.decisionPolicy);
+    expect(jt.calibration).toEqual(ja.calibration);
+    expect(jt.evaluation).toEqual(ja.evaluation);
+    const pt = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-a', 'decision-policy.json'), 'utf8'));
+    expect(pt.report.tilt).toEqual(pa.report.tilt);
+    expect(pt.report.methods).toEqual(pa.report.methods);
+    await expect(runCli(['calibrate', path.join(dir, 'runs', 'run-a'), '--tilt-only', '--thresholds', 'seed'])).rejects.toThrow(/--tilt-only keeps the fusions' thresholds/);
+
     // The backtest uses the fitted thresholds; --thresholds seed the source's.
     expect(await runCli(['backtest', path.join(dir, 'runs', 'run-a')])).toBe(0);
     expect(await runCli(['backtest', path.join(dir, 'runs', 'run-a'), '--thresholds', 'seed'])).toBe(0);
