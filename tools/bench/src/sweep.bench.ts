@@ -15,7 +15,7 @@
 //    workers), and how much longer each trial took beside another one (contention).
 // Flags: --trials N (default 8), --epochs N (default 40), --reps N (default 2), --probes N (default 50),
 //        --skip-sweep, --skip-queue, --worker-flags "<flags>" ("" for Node's defaults),
-//        --also-default (the same pairs again with Node's default flags, beside).
+//        --also-default (the same pairs again with Node's default flags, beside), --per-trial (each trial's CPU and wall).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -214,6 +214,15 @@ async function sweepSpeedup(): Promise<void> {
     ['worker flags', 'rep', 'workers', 'wall s', 'start-up s', 'start-up CPU s / worker', 'warm wall s', 'trials CPU s', 'trials wall s', 'idle tail worker-s', 'after last trial s', 'load avg before', 'load avg after'],
     ...runs.map((r) => [r.flags, String(r.rep), String(r.workers), r.wall.toFixed(2), r.startup.toFixed(2), r.startupCpu.map((c) => c.toFixed(2)).join(' / '), r.warm.toFixed(2), r.jobs.reduce((a, j) => a + j.cpu, 0).toFixed(1), r.jobs.reduce((a, j) => a + j.seconds, 0).toFixed(1), r.tail.toFixed(2), r.after.toFixed(2), r.loadBefore, r.loadAfter]),
   ]);
+  if (argv.includes('--per-trial')) {
+    console.log('\nper trial (index: CPU s / wall s in its worker, p = the worker\'s first trial):');
+    for (const r of runs) {
+      const firsts = new Set<number>();
+      const seen = new Set<number>();
+      for (const j of [...r.jobs].sort((a, b) => a.start - b.start)) if (!seen.has(j.pid)) (seen.add(j.pid), firsts.add(j.index));
+      console.log(`  ${r.flags} rep ${r.rep}, ${r.workers} worker(s): ${[...r.jobs].sort((a, b) => a.index - b.index).map((j) => `${j.index}${firsts.has(j.index) ? 'p' : ''}: ${j.cpu.toFixed(2)} / ${j.seconds.toFixed(2)}`).join(', ')}`);
+    }
+  }
   for (const flags of flagSets) {
     const name = flags.join(' ') || 'default';
     const pairs = Array.from({ length: REPS }, (_, rep) => {
