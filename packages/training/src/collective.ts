@@ -48,6 +48,30 @@ const CTRL_WORDS = 16;
 export const CTRL = { barrierCount: 0, barrierGen: 1, failed: 2, command: 3, failLen: 5, quit: 6 } as const;
 const FAIL_BYTES = 1024;
 
+/**
+ * How long (ms) a rank polls a control word before it sleeps in Atomics.wait. A thread that
+ * sleeps is woken by the other rank's notify, and Linux places a woken thread on the waker's CPU
+ * (wake-affine): on a quiet 2-core machine both ranks then share one vCPU until the load balancer
+ * moves one (measured with dp-wall.bench.ts: tools/bench/README.md, issue 19). Polling keeps each
+ * rank running on its own vCPU, as OpenMP's spin-then-sleep threads do (PyTorch's default waits
+ * 200 ms before sleeping). Waits longer than this (validation between epochs) still sleep.
+ */
+export const DEFAULT_SPIN_MS = 50;
+
+/**
+ * Polls ctrl[index] until it differs from `value` (true) or `spinMs` pass (false), leaving early
+ * (false) when some rank has failed. No sleeping, no allocation.
+ */
+export function spinUntilChange(ctrl: Int32Array, index: number, value: number, spinMs: number): boolean {
+  if (spinMs <= 0) return Atomics.load(ctrl, index) !== value;
+  const end = performance.now() + spinMs;
+  for (let k = 0; ; k++) {
+    if (Atomics.load(ctrl, index) !== value) return true;
+    // the clock and the failure flag every 64 polls (each poll is a few ns)
+    if ((k & 63) === 63 && (Atomics.load(ctrl, CTRL.failed) !== 0 || performance.now() > end)) return false;
+  }
+}
+
 export interface CollectiveLayout {
   readonly ranks: number;
   /** Float64 values per rank slot (the longest vector that may be reduced at once). */
@@ -78,6 +102,8 @@ export class SharedCollective {
     readonly rank: number,
     /** Longest wait for the other ranks before the step fails. */
     readonly timeoutMs: number,
+    /** How long a wait polls before it sleeps (ms; 0 = sleep at once). */
+    readonly spinMs = DEFAULT_SPIN_MS,
   ) {
     if (buffer.byteLength < collectiveBytes(layout)) throw new RangeError('collective buffer too small');
     this.ctrl = new Int32Array(buffer, 0, CTRL_WORDS);
@@ -115,8 +141,16 @@ export class SharedCollective {
     Atomics.store(this.ctrl, CTRL.barrierCount, 0);
   }
 
-  /** Waits until ctrl[index] !== value, checking failures, the probe and the timeout. */
+  /**
+   * Waits until ctrl[index] !== value, checking failures, the probe and the timeout. For the first
+   * `spinMs` it polls without sleeping (see DEFAULT_SPIN_MS: a thread that sleeps is woken onto the
+   * waker's vCPU), then sleeps in Atomics.wait slices.
+   */
   waitChange(index: number, value: number, timeoutMs = this.timeoutMs): void {
+    if (spinUntilChange(this.ctrl, index, value, this.spinMs)) {
+      this.check();
+      return;
+    }
     const t0 = Date.now();
     while (Atomics.load(this.ctrl, index) === value) {
       this.check();

@@ -47,7 +47,7 @@ export { calibrateModel, timeFolds } from './calibrate.js';
 export type { CalibrationReport, HeadCalibrationReport, SplitScore } from './calibrate.js';
 export { DataParallelPool, openDataParallel, resolveWorkers, forwardCpuMs, MIN_ROWS_PER_RANK, MIN_AUTO_FORWARD_MS_PER_RANK, DEFAULT_WORKER_YOUNG_GENERATION_MB } from './data-parallel.js';
 export type { PartsRecipe, DataParallelOptions } from './data-parallel.js';
-export { DataParallelError, SharedCollective, sliceOf } from './collective.js';
+export { DataParallelError, SharedCollective, sliceOf, spinUntilChange, DEFAULT_SPIN_MS } from './collective.js';
 export type { StepCollective, CollectiveLayout } from './collective.js';
 export { buildModelParts } from './data-parallel-recipe.js';
 export { RankProfiler, threadCpuMs, threadId, RANK_STAT_FIELDS } from './thread-profile.js';

@@ -29,10 +29,17 @@ export interface RankStats {
   readonly majorGcMs: number;
   /** JS heap bytes allocated (MB), summed between collections: the isolate's garbage per step x steps. */
   readonly allocatedMB: number;
+  /** Wall time inside steps (as stepCpuMs: the worker from the step command to its end). */
+  readonly stepWallMs: number;
+  /**
+   * Wall time inside steps the thread was runnable but waiting for a CPU (schedstat's run delay):
+   * another thread (the other rank, a V8 helper, another process) held its vCPU.
+   */
+  readonly runQueueMs: number;
 }
 
 /** Field order in the shared stats region. */
-export const RANK_STAT_FIELDS = ['tid', 'steps', 'stepCpuMs', 'barrierWaitMs', 'idleWaitMs', 'gcCount', 'gcMs', 'majorGcCount', 'majorGcMs', 'allocatedMB'] as const;
+export const RANK_STAT_FIELDS = ['tid', 'steps', 'stepCpuMs', 'barrierWaitMs', 'idleWaitMs', 'gcCount', 'gcMs', 'majorGcCount', 'majorGcMs', 'allocatedMB', 'stepWallMs', 'runQueueMs'] as const;
 
 /** This thread's OS id, -1 where /proc is not readable. */
 export function threadId(): number {
@@ -46,10 +53,19 @@ export function threadId(): number {
 
 /** This thread's CPU milliseconds so far (schedstat: nanoseconds on a CPU), NaN where not readable. */
 export function threadCpuMs(): number {
+  return threadSchedMs().cpuMs;
+}
+
+/**
+ * This thread's schedstat in ms: time on a CPU, and time runnable but waiting for one (run
+ * delay); NaN where not readable.
+ */
+export function threadSchedMs(): { cpuMs: number; runDelayMs: number } {
   try {
-    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+    const f = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    return { cpuMs: Number(f[0]) / 1e6, runDelayMs: Number(f[1]) / 1e6 };
   } catch {
-    return Number.NaN;
+    return { cpuMs: Number.NaN, runDelayMs: Number.NaN };
   }
 }
 
@@ -69,10 +85,20 @@ export class RankProfiler {
     this.values[RANK_STAT_FIELDS.indexOf(field)]! += v;
   }
 
-  /** One finished step: its CPU, the barrier wait it contained, the idle wait before it. */
-  step(cpuMs: number, barrierWaitMs: number, idleWaitMs: number): void {
+  private at = { wall: 0, cpuMs: 0, runDelayMs: 0 };
+
+  /** A step starts (its wall time, CPU and run delay are counted from here by `step`). */
+  begin(): void {
+    this.at = { wall: performance.now(), ...threadSchedMs() };
+  }
+
+  /** One finished step (begun with `begin`): the barrier wait it contained, the idle wait before it. */
+  step(barrierWaitMs: number, idleWaitMs: number): void {
+    const now = threadSchedMs();
     this.add('steps', 1);
-    this.add('stepCpuMs', cpuMs);
+    this.add('stepCpuMs', now.cpuMs - this.at.cpuMs);
+    this.add('stepWallMs', performance.now() - this.at.wall);
+    this.add('runQueueMs', now.runDelayMs - this.at.runDelayMs);
     this.add('barrierWaitMs', barrierWaitMs);
     this.add('idleWaitMs', idleWaitMs);
   }
