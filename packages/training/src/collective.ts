@@ -45,7 +45,7 @@ export interface StepCollective {
 
 const CTRL_WORDS = 16;
 /** Control word indices. */
-export const CTRL = { barrierCount: 0, barrierGen: 1, failed: 2, command: 3, failLen: 5, quit: 6 } as const;
+export const CTRL = { barrierCount: 0, barrierGen: 1, failed: 2, command: 3, failLen: 5, quit: 6, rank0Cpu: 7 } as const;
 const FAIL_BYTES = 1024;
 
 /**

@@ -13,7 +13,7 @@ import { buildModelParts, type ModelPartsArgs } from './data-parallel-recipe.js'
 import { sharedRegions, type PartsRecipe, type SharedLayout, type StepHeader } from './data-parallel.js';
 import { Harmoniser, type HarmoniserName, type HarmoniserState } from './harmoniser.js';
 import { computeStepGradients, type MultiTaskBatch, type MultiTaskParts } from './step.js';
-import { RankProfiler } from './thread-profile.js';
+import { RankProfiler, threadCpuId } from './thread-profile.js';
 
 interface Init {
   readonly rank: number;
@@ -135,7 +135,11 @@ async function main(): Promise<void> {
     if (Atomics.load(collective.ctrl, CTRL.quit) !== 0) break;
     if (Atomics.load(collective.ctrl, CTRL.failed) !== 0) continue;
     inStep = true;
-    profiler?.begin();
+    if (profiler) {
+      profiler.begin();
+      const cpu = threadCpuId();
+      if (cpu >= 0 && cpu === Atomics.load(collective.ctrl, CTRL.rank0Cpu)) profiler.startedOnRank0Cpu();
+    }
     const w0 = collective.waitMs;
     try {
       runStep(full);

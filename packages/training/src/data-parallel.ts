@@ -24,7 +24,7 @@ import { KernelRunner, currentBackend, tf } from '@task-agnostic/tf';
 import { DataParallelError, DEFAULT_SPIN_MS, SharedCollective, collectiveBytes, sliceOf, tensorValues, CTRL } from './collective.js';
 import type { Harmoniser } from './harmoniser.js';
 import { computeStepGradients, type GradientMode, type MultiTaskBatch, type MultiTaskParts, type StepGradients } from './step.js';
-import { RankProfiler, readRankStats, type RankStats } from './thread-profile.js';
+import { RankProfiler, readRankStats, threadCpuId, type RankStats } from './thread-profile.js';
 
 /**
  * How a worker builds its copy of the model: `module` (a file URL or package specifier the worker
@@ -360,6 +360,8 @@ export class DataParallelPool {
       this.data.set(t, at);
       at += t.length;
     }
+    // profiling: which vCPU rank 0 sends the command from (a worker woken onto it shares its core)
+    if (this.profiler) Atomics.store(this.collective.ctrl, CTRL.rank0Cpu, threadCpuId());
     Atomics.add(this.collective.ctrl, CTRL.command, 1);
     Atomics.notify(this.collective.ctrl, CTRL.command);
     const { offset, rows } = sliceOf(batch.n, this.ranks, 0);

@@ -50,6 +50,6 @@ export type { PartsRecipe, DataParallelOptions } from './data-parallel.js';
 export { DataParallelError, SharedCollective, sliceOf, spinUntilChange, DEFAULT_SPIN_MS } from './collective.js';
 export type { StepCollective, CollectiveLayout } from './collective.js';
 export { buildModelParts } from './data-parallel-recipe.js';
-export { RankProfiler, threadCpuMs, threadId, RANK_STAT_FIELDS } from './thread-profile.js';
+export { RankProfiler, threadCpuMs, threadCpuId, threadSchedMs, threadId, RANK_STAT_FIELDS } from './thread-profile.js';
 export type { RankStats } from './thread-profile.js';
 export type { ModelPartsArgs } from './data-parallel-recipe.js';

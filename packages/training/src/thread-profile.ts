@@ -36,10 +36,16 @@ export interface RankStats {
    * another thread (the other rank, a V8 helper, another process) held its vCPU.
    */
   readonly runQueueMs: number;
+  /**
+   * Workers: steps whose first moment (just after the step command woke the thread) found it on
+   * the vCPU rank 0 ran on when it sent the command (the two ranks then share one core until the
+   * scheduler moves one); rank 0: 0.
+   */
+  readonly startsOnRank0Cpu: number;
 }
 
 /** Field order in the shared stats region. */
-export const RANK_STAT_FIELDS = ['tid', 'steps', 'stepCpuMs', 'barrierWaitMs', 'idleWaitMs', 'gcCount', 'gcMs', 'majorGcCount', 'majorGcMs', 'allocatedMB', 'stepWallMs', 'runQueueMs'] as const;
+export const RANK_STAT_FIELDS = ['tid', 'steps', 'stepCpuMs', 'barrierWaitMs', 'idleWaitMs', 'gcCount', 'gcMs', 'majorGcCount', 'majorGcMs', 'allocatedMB', 'stepWallMs', 'runQueueMs', 'startsOnRank0Cpu'] as const;
 
 /** This thread's OS id, -1 where /proc is not readable. */
 export function threadId(): number {
@@ -54,6 +60,18 @@ export function threadId(): number {
 /** This thread's CPU milliseconds so far (schedstat: nanoseconds on a CPU), NaN where not readable. */
 export function threadCpuMs(): number {
   return threadSchedMs().cpuMs;
+}
+
+/** The vCPU this thread runs on now (/proc/thread-self/stat, field 39), -1 where not readable. */
+export function threadCpuId(): number {
+  try {
+    const st = readFileSync('/proc/thread-self/stat', 'utf8');
+    // fields after the command name (which may hold spaces) start at field 3
+    const v = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[36]);
+    return Number.isInteger(v) ? v : -1;
+  } catch {
+    return -1;
+  }
 }
 
 /**
@@ -90,6 +108,11 @@ export class RankProfiler {
   /** A step starts (its wall time, CPU and run delay are counted from here by `step`). */
   begin(): void {
     this.at = { wall: performance.now(), ...threadSchedMs() };
+  }
+
+  /** A worker found itself on rank 0's vCPU at the start of a step. */
+  startedOnRank0Cpu(): void {
+    this.add('startsOnRank0Cpu', 1);
   }
 
   /** One finished step (begun with `begin`): the barrier wait it contained, the idle wait before it. */

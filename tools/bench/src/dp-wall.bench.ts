@@ -8,13 +8,12 @@
 //   E  the pool, 2 ranks x 32 rows (the real data-parallel step)
 // Each engine reports its backend and whether the SIMD matMul kernels are on.
 //   flock /work/bench.lock node --import tsx tools/bench/src/dp-wall.bench.ts [--steps N] [--warmup N]
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Rng } from '@task-agnostic/core';
 import { encoderPreset, parseEncoderConfig } from '@task-agnostic/encoders';
 import { initBackend, simdMatMulAvailable, tf } from '@task-agnostic/tf';
-import { Adam, DEFAULT_SPIN_MS, DataParallelPool, Harmoniser, computeStepGradients, threadCpuMs, type MultiTaskBatch, type MultiTaskParts } from '@task-agnostic/training';
+import { Adam, DEFAULT_SPIN_MS, DataParallelPool, Harmoniser, computeStepGradients, threadCpuId, threadCpuMs, type MultiTaskBatch, type MultiTaskParts } from '@task-agnostic/training';
 
 const B = 64, T = 96, F = 32;
 const arg = (name: string, d: number) => {
@@ -117,16 +116,6 @@ function matMulLoop(who: string, gate: Int32Array | null): Loop {
   return { who, backend: tf.getBackend(), simd: simdMatMulAvailable(tf.backend()), medianMs: sorted[100]!, meanMs: ts.reduce((x, y) => x + y, 0) / ts.length, cpuMs: cpu };
 }
 
-/** The vCPU this thread runs on now (/proc/thread-self/stat field 39), -1 where unknown. */
-function cpuNow(): number {
-  try {
-    const st = readFileSync('/proc/thread-self/stat', 'utf8');
-    return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[36]);
-  } catch {
-    return -1;
-  }
-}
-
 /**
  * Ping-pong over a shared Int32Array: word 0 counts hand-offs; the main thread owns even values,
  * the worker odd ones. `spin`: busy-poll instead of Atomics.wait. Between hand-offs each side
@@ -148,7 +137,7 @@ function pingPong(ctrl: Int32Array, side: 0 | 1, rounds: number, spin: boolean, 
     // wait for the other side's hand-off
     const want = side === 0 ? 2 * k + 2 : 2 * k + 1;
     for (let v = Atomics.load(ctrl, 0); v < want; v = Atomics.load(ctrl, 0)) if (!spin) Atomics.wait(ctrl, 0, v, 50);
-    cpus.push(cpuNow());
+    cpus.push(threadCpuId());
     if (side === 1) {
       busy(workMs);
       Atomics.add(ctrl, 0, 1);
@@ -176,7 +165,7 @@ function busySample(g: Int32Array | null, side: 0 | 1): number {
     const ms = Math.floor(performance.now() - t0);
     if (ms >= BUSY_MS) break;
     if (ms !== last) {
-      if (g) g[1 + 2 * ms + side] = cpuNow() + 1;
+      if (g) g[1 + 2 * ms + side] = threadCpuId() + 1;
       last = ms;
     }
     // a fixed unit of arithmetic (counted: the work done, whatever the clocks say)
@@ -297,7 +286,7 @@ if (only.includes('E')) {
     // per rank per step over the whole run (warm-up included): wall, CPU, run-queue wait, barrier and idle waits
     for (const st of pool.threadStats()) {
       const per = (v: number) => (v / st.steps).toFixed(2);
-      console.log(`  E spin ${spinMs}: rank ${st.rank}: step wall ${per(st.stepWallMs)} ms, CPU ${per(st.stepCpuMs)}, run queue ${per(st.runQueueMs)}, barrier waits ${per(st.barrierWaitMs)}, idle before the step ${per(st.idleWaitMs)}, JS alloc ${per(st.allocatedMB)} MB, GCs ${per(st.gcCount)}`);
+      console.log(`  E spin ${spinMs}: rank ${st.rank}: step wall ${per(st.stepWallMs)} ms, CPU ${per(st.stepCpuMs)}, run queue ${per(st.runQueueMs)}, barrier waits ${per(st.barrierWaitMs)}, idle before the step ${per(st.idleWaitMs)}, JS alloc ${per(st.allocatedMB)} MB, GCs ${per(st.gcCount)}${st.rank > 0 ? `, woke on rank 0's vCPU in ${st.startsOnRank0Cpu} of ${st.steps} steps` : ''}`);
     }
   }
 }

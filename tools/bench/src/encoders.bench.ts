@@ -203,19 +203,21 @@ function benchBatch(): MultiTaskBatch {
  * against the best 1-rank row, whichever configuration gave it (data-parallel.bench.ts --threads
  * chose these; tools/bench/README.md).
  */
-const DP_V8_CONFIGS: { name: string; nodeFlags: string[]; youngMb?: number }[] = [
+const DP_V8_CONFIGS: { name: string; nodeFlags: string[]; youngMb?: number; spinMs?: number }[] = [
   { name: 'node defaults', nodeFlags: [] },
+  // waits that sleep at once (the pool before dp19b): a woken rank lands on the other's vCPU
+  { name: 'node defaults, waits sleep at once (spinMs 0)', nodeFlags: [], spinMs: 0 },
   { name: 'single-threaded GC', nodeFlags: ['--single-threaded-gc'] },
   { name: 'semi-space 32 MB', nodeFlags: ['--max-semi-space-size=32'], youngMb: 96 },
   { name: 'one V8 platform thread', nodeFlags: ['--v8-pool-size=1'] },
 ];
 
-async function dataParallelChild(cfgJson: string, ranks: number, youngMb: number): Promise<void> {
+async function dataParallelChild(cfgJson: string, ranks: number, youngMb: number, spinMs: number): Promise<void> {
   await initBackend({ quiet: true });
   const { buildParts } = (await import(dpRecipe.module)) as { buildParts(a: unknown): MultiTaskParts & { dispose(): void } };
   const args = { encoder: JSON.parse(cfgJson) as unknown, inputShape: [T, F] };
   const parts = buildParts(args);
-  const pool = ranks > 1 ? await DataParallelPool.start(parts, { workers: ranks, recipe: { ...dpRecipe, args }, maxBatch: B, ...(youngMb > 0 ? { youngGenerationMb: youngMb } : {}) }) : null;
+  const pool = ranks > 1 ? await DataParallelPool.start(parts, { workers: ranks, recipe: { ...dpRecipe, args }, maxBatch: B, ...(youngMb > 0 ? { youngGenerationMb: youngMb } : {}), ...(spinMs >= 0 ? { spinMs } : {}) }) : null;
   if (ranks > 1 && !pool) throw new Error('workers did not start');
   const vars = [...parts.encoder.trainableVariables, ...parts.heads.flatMap((h) => [...h.variables])];
   const adam = new Adam(vars);
@@ -240,7 +242,7 @@ async function dataParallelChild(cfgJson: string, ranks: number, youngMb: number
 }
 
 function dataParallel(cfg: EncoderConfig, ranks: number, v8: (typeof DP_V8_CONFIGS)[number]): { sps: number; rssMB: number } | null {
-  const r = spawnSync(process.execPath, [...v8.nodeFlags, ...process.execArgv, fileURLToPath(import.meta.url), '--dp-child', JSON.stringify(cfg), String(ranks), String(v8.youngMb ?? 0), ...(quick ? ['--quick'] : [])], {
+  const r = spawnSync(process.execPath, [...v8.nodeFlags, ...process.execArgv, fileURLToPath(import.meta.url), '--dp-child', JSON.stringify(cfg), String(ranks), String(v8.youngMb ?? 0), String(v8.spinMs ?? -1), ...(quick ? ['--quick'] : [])], {
     encoding: 'utf8',
     env: { ...process.env, TAT_QUIET_BACKEND: '1' },
   });
@@ -256,7 +258,7 @@ function dataParallel(cfg: EncoderConfig, ranks: number, v8: (typeof DP_V8_CONFI
 // ---- run -------------------------------------------------------------------------------------------
 const childAt = process.argv.indexOf('--dp-child');
 if (childAt >= 0) {
-  await dataParallelChild(process.argv[childAt + 1]!, Number(process.argv[childAt + 2]), Number(process.argv[childAt + 3]));
+  await dataParallelChild(process.argv[childAt + 1]!, Number(process.argv[childAt + 2]), Number(process.argv[childAt + 3]), Number(process.argv[childAt + 4]));
   process.exit(0);
 }
 idleMinorGc = (await import('@task-agnostic/model')).idleMinorGc;
@@ -304,7 +306,8 @@ if (process.env.TAT_BENCH_DP !== '0' && (only === null || rowsSpec[0]![0].includ
   const dp: (string | number)[][] = [['V8 configuration', 'ranks', 'train samples/s', 'GFLOP/s', 'vs best 1-rank row', 'vs PyTorch --patch 8 (2 threads)', 'peak RSS MB', 'vs PyTorch peak RSS', 'load']];
   const measured: { v8: string; ranks: number; r: { sps: number; rssMB: number }; load: string }[] = [];
   for (const v8 of DP_V8_CONFIGS) {
-    for (const ranks of [1, 2]) {
+    // polling changes nothing on one rank (no pool)
+    for (const ranks of v8.spinMs === undefined ? [1, 2] : [2]) {
       const r = dataParallel(defaultTransformer, ranks, v8);
       if (r) measured.push({ v8: `${v8.name}${v8.nodeFlags.length ? ` (${v8.nodeFlags.join(' ')})` : ''}${v8.youngMb ? `, workers' young gen ${v8.youngMb} MB` : ''}`, ranks, r, load: load() });
     }
