@@ -13,6 +13,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Rng } from '@task-agnostic/core';
 import { encoderPreset, parseEncoderConfig } from '@task-agnostic/encoders';
 import { initBackend, simdMatMulAvailable, tf } from '@task-agnostic/tf';
+import { threadCpu, threadCpuDelta } from './thread-cpu.js';
 import { Adam, DEFAULT_SPIN_MS, DataParallelPool, Harmoniser, computeStepGradients, threadCpuId, threadCpuMs, type MultiTaskBatch, type MultiTaskParts } from '@task-agnostic/training';
 
 const B = 64, T = 96, F = 32;
@@ -62,12 +63,27 @@ async function soloLoop(who: string, rows: number, pool: DataParallelPool | null
   const adam = new Adam(vars);
   const batch = benchBatch(rows);
   const harmoniser = new Harmoniser({ name: 'equal' }, parts.tasks.map((t) => t.kind));
+  let gradMs = 0, adamMs = 0;
   const step = (k: number) => {
+    const t0 = performance.now();
     const r = pool ? pool.computeStepGradients(parts, batch, harmoniser, 'parameter', `s${k}`) : computeStepGradients(parts, batch, harmoniser, 'parameter', new Rng(`s${k}`));
+    const t1 = performance.now();
     adam.apply(r.grads, 1e-3);
     tf.dispose(r.grads.filter((g): g is tf.Tensor => g !== null));
+    gradMs += t1 - t0;
+    adamMs += performance.now() - t1;
   };
-  for (let k = 0; k < WARMUP; k++) step(k);
+  const warm: number[] = [];
+  for (let k = 0; k < WARMUP; k++) {
+    const t0 = performance.now();
+    step(k);
+    warm.push(performance.now() - t0);
+  }
+  if (process.argv.includes('--warm-curve') && WARMUP >= 10) {
+    // median wall ms of each block of 10 warm-up steps: how long the engines take to warm up
+    const blocks = Array.from({ length: Math.floor(WARMUP / 10) }, (_, b) => warm.slice(b * 10, b * 10 + 10).sort((x, y) => x - y)[5]!.toFixed(1));
+    console.log(`  ${who}, ${rows} rows${pool ? ', pool' : ''}: warm-up step wall ms, median per 10 steps: ${blocks.join(' ')}`);
+  }
   if (gate) {
     // both threads start their timed steps together
     Atomics.add(gate, 0, 1);
@@ -76,12 +92,21 @@ async function soloLoop(who: string, rows: number, pool: DataParallelPool | null
   }
   const ts: number[] = [];
   const c0 = threadCpuMs();
+  const threads0 = isMainThread ? threadCpu() : [];
   for (let k = 0; k < STEPS; k++) {
     const t0 = performance.now();
     step(k + WARMUP);
     ts.push(performance.now() - t0);
   }
   const cpu = (threadCpuMs() - c0) / STEPS;
+  if (isMainThread) {
+    // every thread of the process: the main thread, the pool's worker (the busiest other thread), V8's helpers
+    const d = threadCpuDelta(threads0, threadCpu()).filter((t) => t.tid !== process.pid).sort((a, b) => b.ms - a.ms);
+    const workerMs = pool ? (d[0]?.ms ?? 0) : 0;
+    const helpers = (pool ? d.slice(1) : d).reduce((a, t) => a + t.ms, 0);
+    console.log(`  ${who}, ${rows} rows${pool ? ', pool' : ''}: CPU ms per timed step: main ${cpu.toFixed(2)}${pool ? `, worker ${(workerMs / STEPS).toFixed(2)}` : ''}, V8 helper threads ${(helpers / STEPS).toFixed(2)} (${pool ? d.length - 1 : d.length} threads)`);
+  }
+  if (pool) console.log(`  ${who}: gradients ${(gradMs / (STEPS + WARMUP)).toFixed(2)} ms, Adam + dispose ${(adamMs / (STEPS + WARMUP)).toFixed(2)} ms wall per step`);
   parts.dispose();
   const sorted = [...ts].sort((a, b) => a - b);
   return { who, backend: tf.getBackend(), simd: simdMatMulAvailable(tf.backend()), medianMs: sorted[Math.floor(sorted.length / 2)]!, meanMs: ts.reduce((a, b) => a + b, 0) / ts.length, cpuMs: cpu };
