@@ -53,10 +53,11 @@ const FAIL_BYTES = 1024;
  * sleeps is woken by the other rank's notify, and Linux places a woken thread on the waker's CPU
  * (wake-affine): on a quiet 2-core machine both ranks then share one vCPU until the load balancer
  * moves one (measured with dp-wall.bench.ts: tools/bench/README.md, issue 19). Polling keeps each
- * rank running on its own vCPU, as OpenMP's spin-then-sleep threads do (PyTorch's default waits
- * 200 ms before sleeping). Waits longer than this (validation between epochs) still sleep.
+ * rank running on its own vCPU, as OpenMP's spin-then-sleep threads do. 10 ms covers a step's
+ * waits (rank 0's optimiser step and hand-off, ~2-3 ms; barrier waits) and bounds the CPU a rank
+ * burns where ranks outnumber free cores; longer waits (validation between epochs) still sleep.
  */
-export const DEFAULT_SPIN_MS = 50;
+export const DEFAULT_SPIN_MS = 10;
 
 /**
  * Polls ctrl[index] until it differs from `value` (true) or `spinMs` pass (false), leaving early
@@ -93,6 +94,8 @@ export class SharedCollective {
   private reduces = 0;
   /** Wall milliseconds this rank has waited at barriers for the other ranks (always counted). */
   waitMs = 0;
+  /** performance.now() when this rank last left a barrier. */
+  leftAt = 0;
   /** A synchronous liveness probe the main thread runs while it waits (worker exit flags). */
   probe: (() => void) | null = null;
 
@@ -179,13 +182,15 @@ export class SharedCollective {
       Atomics.add(this.ctrl, CTRL.barrierGen, 1);
       Atomics.notify(this.ctrl, CTRL.barrierGen);
       this.check();
+      this.leftAt = performance.now();
       return;
     }
     const t0 = performance.now();
     try {
       this.waitChange(CTRL.barrierGen, gen);
     } finally {
-      this.waitMs += performance.now() - t0;
+      this.leftAt = performance.now();
+      this.waitMs += this.leftAt - t0;
     }
   }
 

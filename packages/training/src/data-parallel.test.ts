@@ -243,6 +243,14 @@ describe('data-parallel training over worker threads', () => {
     // (schedstat's run delay) is part of it
     expect(worker!.stepWallMs).toBeGreaterThanOrEqual(3 * 40 - 5);
     expect(main!.stepWallMs).toBeGreaterThanOrEqual(main!.barrierWaitMs);
+    // rank 0's serial part (buffers before the command, tensors after the last barrier); none on a worker
+    expect(main!.serialMs).toBeGreaterThan(0);
+    expect(main!.serialMs).toBeLessThan(main!.stepWallMs);
+    expect(worker!.serialMs).toBe(0);
+    // a count of steps, at most all of them (where the worker woke is up to the scheduler)
+    expect(Number.isInteger(worker!.startsOnRank0Cpu)).toBe(true);
+    expect(worker!.startsOnRank0Cpu).toBeLessThanOrEqual(3);
+    expect(main!.startsOnRank0Cpu).toBe(0);
     for (const s of [main!, worker!]) {
       expect(s.runQueueMs).toBeGreaterThanOrEqual(0);
       expect(s.runQueueMs).toBeLessThanOrEqual(s.stepWallMs);

@@ -361,7 +361,10 @@ export class DataParallelPool {
       at += t.length;
     }
     // profiling: which vCPU rank 0 sends the command from (a worker woken onto it shares its core)
-    if (this.profiler) Atomics.store(this.collective.ctrl, CTRL.rank0Cpu, threadCpuId());
+    if (this.profiler) {
+      Atomics.store(this.collective.ctrl, CTRL.rank0Cpu, threadCpuId());
+      this.profiler.serial(performance.now() - this.profiler.begunAt);
+    }
     Atomics.add(this.collective.ctrl, CTRL.command, 1);
     Atomics.notify(this.collective.ctrl, CTRL.command);
     const { offset, rows } = sliceOf(batch.n, this.ranks, 0);
@@ -374,7 +377,10 @@ export class DataParallelPool {
     const w0 = this.collective.waitMs;
     try {
       const r = computeStepGradients(parts, slice, harmoniser, mode, new Rng(rngKey), this.collective.forSlice(offset, rows, batch.n));
-      this.profiler?.step(this.collective.waitMs - w0, 0);
+      if (this.profiler) {
+        this.profiler.serial(performance.now() - this.collective.leftAt);
+        this.profiler.step(this.collective.waitMs - w0, 0);
+      }
       return r;
     } catch (err) {
       const e = err instanceof DataParallelError ? err : new DataParallelError(`data-parallel step failed on the main thread: ${(err as Error).message}`, 0);

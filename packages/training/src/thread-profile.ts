@@ -42,10 +42,16 @@ export interface RankStats {
    * scheduler moves one); rank 0: 0.
    */
   readonly startsOnRank0Cpu: number;
+  /**
+   * Rank 0: wall time of its serial part inside steps, while the workers wait: before the step
+   * command (header, weights and batch into the shared buffer) and after the last barrier (the
+   * summed gradients into tensors); workers: 0.
+   */
+  readonly serialMs: number;
 }
 
 /** Field order in the shared stats region. */
-export const RANK_STAT_FIELDS = ['tid', 'steps', 'stepCpuMs', 'barrierWaitMs', 'idleWaitMs', 'gcCount', 'gcMs', 'majorGcCount', 'majorGcMs', 'allocatedMB', 'stepWallMs', 'runQueueMs', 'startsOnRank0Cpu'] as const;
+export const RANK_STAT_FIELDS = ['tid', 'steps', 'stepCpuMs', 'barrierWaitMs', 'idleWaitMs', 'gcCount', 'gcMs', 'majorGcCount', 'majorGcMs', 'allocatedMB', 'stepWallMs', 'runQueueMs', 'startsOnRank0Cpu', 'serialMs'] as const;
 
 /** This thread's OS id, -1 where /proc is not readable. */
 export function threadId(): number {
@@ -108,6 +114,16 @@ export class RankProfiler {
   /** A step starts (its wall time, CPU and run delay are counted from here by `step`). */
   begin(): void {
     this.at = { wall: performance.now(), ...threadSchedMs() };
+  }
+
+  /** Rank 0's serial wall time in a step (see RankStats.serialMs). */
+  serial(ms: number): void {
+    this.add('serialMs', ms);
+  }
+
+  /** When the current step began (performance.now()). */
+  get begunAt(): number {
+    return this.at.wall;
   }
 
   /** A worker found itself on rank 0's vCPU at the start of a step. */

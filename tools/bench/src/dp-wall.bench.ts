@@ -301,7 +301,7 @@ if (only.includes('D')) {
   add('D both at once, 32 rows each', w, B / 2);
 }
 if (only.includes('E')) {
-  for (const spinMs of [0, DEFAULT_SPIN_MS]) {
+  for (const spinMs of [0, DEFAULT_SPIN_MS, 50]) {
     const parts = await buildParts();
     const pool = await DataParallelPool.start(parts, { workers: 2, recipe: { ...recipe, args: partsArgs }, maxBatch: B, log: () => {}, spinMs, profile: true });
     if (!pool) throw new Error('workers did not start');
@@ -311,7 +311,7 @@ if (only.includes('E')) {
     // per rank per step over the whole run (warm-up included): wall, CPU, run-queue wait, barrier and idle waits
     for (const st of pool.threadStats()) {
       const per = (v: number) => (v / st.steps).toFixed(2);
-      console.log(`  E spin ${spinMs}: rank ${st.rank}: step wall ${per(st.stepWallMs)} ms, CPU ${per(st.stepCpuMs)}, run queue ${per(st.runQueueMs)}, barrier waits ${per(st.barrierWaitMs)}, idle before the step ${per(st.idleWaitMs)}, JS alloc ${per(st.allocatedMB)} MB, GCs ${per(st.gcCount)}${st.rank > 0 ? `, woke on rank 0's vCPU in ${st.startsOnRank0Cpu} of ${st.steps} steps` : ''}`);
+      console.log(`  E spin ${spinMs}: rank ${st.rank}: step wall ${per(st.stepWallMs)} ms, CPU ${per(st.stepCpuMs)}, run queue ${per(st.runQueueMs)}, barrier waits ${per(st.barrierWaitMs)}, idle before the step ${per(st.idleWaitMs)},${st.rank === 0 ? ` serial (before the command, after the last barrier) ${per(st.serialMs)},` : ''} JS alloc ${per(st.allocatedMB)} MB, GCs ${per(st.gcCount)}${st.rank > 0 ? `, woke on rank 0's vCPU in ${st.startsOnRank0Cpu} of ${st.steps} steps` : ''}`);
     }
   }
 }
