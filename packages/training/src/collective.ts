@@ -303,9 +303,11 @@ export function tensorValues(runner: KernelRunner | null, t: tf.Tensor): ArrayLi
 /**
  * Sums `scale` x each gradient over ranks (one reduce for all); disposes the inputs. `final`: the
  * step's returned gradients, which only rank 0 uses: other ranks take part in the sum but get
- * nulls back (no tensors built for nothing).
+ * nulls back (no tensors built for nothing). `extra` (only where the collective has
+ * `allReduceScaled`): more values reduced in the same pass (`scale` x each), e.g. the step's slice
+ * losses; their sums (float32) are written back into `extra` where this rank gets the result.
  */
-export function reduceGradients(c: StepCollective | undefined, grads: readonly (tf.Tensor | null)[], scale: number, final = false): (tf.Tensor | null)[] {
+export function reduceGradients(c: StepCollective | undefined, grads: readonly (tf.Tensor | null)[], scale: number, final = false, extra?: number[]): (tf.Tensor | null)[] {
   if (!c) return [...grads];
   const present = grads.filter((g): g is tf.Tensor => g !== null);
   const wantResult = !final || (c.rank ?? 0) === 0;
@@ -313,8 +315,12 @@ export function reduceGradients(c: StepCollective | undefined, grads: readonly (
   if (c.allReduceScaled) {
     const runner = KernelRunner.forCurrentBackend();
     // views are taken and read with no backend allocation in between
-    sum = c.allReduceScaled(present.map((g) => tensorValues(runner, g)), scale, wantResult);
+    const parts: ArrayLike<number>[] = present.map((g) => tensorValues(runner, g));
+    if (extra) parts.push(extra);
+    sum = c.allReduceScaled(parts, scale, wantResult);
+    if (sum && extra) for (let i = 0; i < extra.length; i++) extra[i] = sum[sum.length - extra.length + i]!;
   } else {
+    if (extra) throw new RangeError('reduceGradients: extra values need a collective with allReduceScaled');
     let total = 0;
     for (const g of present) total += g.size;
     const flat = new Float64Array(total);
