@@ -9,6 +9,7 @@
  */
 import { tf } from './tfjs.js';
 import type { CpuBackend, TensorInfo, WasmBackend } from './backend-internals.js';
+import { layerNormRowStats } from './layer-norm-row.js';
 
 const FORWARD = 'TatLayerNorm';
 const BACKWARD = 'TatLayerNormGrad';
@@ -32,22 +33,9 @@ function memoryOf(backendName: string, backend: unknown): Memory {
   };
 }
 
-/** Mean and 1 / sqrt(variance + eps) of the row x[o, o + d): what forward and backward both normalise by. */
-function rowStats(x: Float32Array, o: number, d: number, eps: number): { mean: number; rstd: number } {
-  let s = 0;
-  for (let j = 0; j < d; j++) s += x[o + j]!;
-  const mean = s / d;
-  let v = 0;
-  for (let j = 0; j < d; j++) {
-    const c = x[o + j]! - mean;
-    v += c * c;
-  }
-  return { mean, rstd: 1 / Math.sqrt(v / d + eps) };
-}
-
 function forward(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, rows: number, d: number, eps: number): void {
   for (let r = 0, o = 0; r < rows; r++, o += d) {
-    const { mean, rstd } = rowStats(x, o, d, eps);
+    const { mean, rstd } = layerNormRowStats(x, o, d, eps);
     for (let j = 0; j < d; j++) y[o + j] = (x[o + j]! - mean) * rstd * g[j]! + b[j]!;
   }
 }
@@ -56,7 +44,7 @@ function backward(x: Float32Array, g: Float32Array, dy: Float32Array, dx: Float3
   const dgAcc = new Float64Array(d);
   const dbAcc = new Float64Array(d);
   for (let r = 0, o = 0; r < rows; r++, o += d) {
-    const { mean, rstd } = rowStats(x, o, d, eps);
+    const { mean, rstd } = layerNormRowStats(x, o, d, eps);
     let m1 = 0;
     let m2 = 0;
     for (let j = 0; j < d; j++) {
