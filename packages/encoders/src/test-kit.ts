@@ -3,6 +3,7 @@
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { initBackend, tf } from '@task-agnostic/tf';
+import { maxAbsDiff } from '@task-agnostic/test-utils';
 import type { Encoder } from './encoder.js';
 
 /** Registers hooks that start wasm (or the best backend) for the file and restore the previous one after. */
@@ -17,14 +18,6 @@ export function useTestBackends(): void {
   });
 }
 
-/** Largest absolute difference of two equally long arrays. */
-export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
 /**
  * The fast inference path (the default for training false) against the graph path (tf ops): the
  * largest difference of the embeddings, which must have the same shape and be finite.
@@ -34,7 +27,7 @@ export function fastVsGraph(enc: Encoder, x: tf.Tensor3D): number {
   const graph = enc.apply(x, { fastInference: false });
   expect(fast.shape).toEqual(graph.shape);
   expect(fast.dataSync().every(Number.isFinite)).toBe(true);
-  const m = maxDiff(fast.dataSync(), graph.dataSync());
+  const m = maxAbsDiff(fast.dataSync(), graph.dataSync());
   tf.dispose([fast, graph]);
   return m;
 }
