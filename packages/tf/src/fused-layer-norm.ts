@@ -66,6 +66,12 @@ function backward(x: Float32Array, g: Float32Array, dy: Float32Array, dx: Float3
   db.set(dbAcc);
 }
 
+/** The rows of x normalised over its last axis (width d), and the kernels' eps attribute. */
+function layoutOf(x: TensorInfo, attrs: unknown): { rows: number; d: number; eps: number } {
+  const d = x.shape[x.shape.length - 1]!;
+  return { rows: x.shape.reduce((a, b) => a * b, 1) / d, d, eps: (attrs as { eps: number }).eps };
+}
+
 function register(backendName: string): void {
   if (tf.getKernel(FORWARD, backendName)) return;
   tf.registerKernel({
@@ -73,11 +79,10 @@ function register(backendName: string): void {
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, gain, bias } = inputs as unknown as { x: TensorInfo; gain: TensorInfo; bias: TensorInfo };
-      const d = x.shape[x.shape.length - 1]!;
-      const rows = x.shape.reduce((a, b) => a * b, 1) / d;
+      const { rows, d, eps } = layoutOf(x, attrs);
       const mem = memoryOf(backendName, backend);
       const y = mem.alloc(x.shape);
-      forward(mem.view(x), mem.view(gain), mem.view(bias), mem.view(y), rows, d, (attrs as unknown as { eps: number }).eps);
+      forward(mem.view(x), mem.view(gain), mem.view(bias), mem.view(y), rows, d, eps);
       return y as never;
     },
   });
@@ -86,13 +91,12 @@ function register(backendName: string): void {
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, gain, dy } = inputs as unknown as { x: TensorInfo; gain: TensorInfo; dy: TensorInfo };
-      const d = x.shape[x.shape.length - 1]!;
-      const rows = x.shape.reduce((a, b) => a * b, 1) / d;
+      const { rows, d, eps } = layoutOf(x, attrs);
       const mem = memoryOf(backendName, backend);
       const dx = mem.alloc(x.shape);
       const dg = mem.alloc([d]);
       const db = mem.alloc([d]);
-      backward(mem.view(x), mem.view(gain), mem.view(dy), mem.view(dx), mem.view(dg), mem.view(db), rows, d, (attrs as unknown as { eps: number }).eps);
+      backward(mem.view(x), mem.view(gain), mem.view(dy), mem.view(dx), mem.view(dg), mem.view(db), rows, d, eps);
       return [dx, dg, db] as never;
     },
   });
