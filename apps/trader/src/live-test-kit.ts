@@ -81,6 +81,24 @@ export class InFlight<T extends object> {
   }
 }
 
+/** TEST DOUBLE: `inner` with the methods in `over` replaced; every other member is `inner`'s own (called on it, private fields intact). */
+export function withMethods<T extends object>(inner: T, over: Partial<T>): T {
+  return new Proxy(inner, {
+    get: (obj, prop) => {
+      if (Object.hasOwn(over, prop)) return over[prop as keyof T];
+      const v: unknown = Reflect.get(obj, prop, obj);
+      return typeof v === 'function' ? v.bind(obj) : v;
+    },
+  });
+}
+
+/** Holds the simulator's next order request (its body read, before the matching engine) until the returned gate opens. */
+export function holdNextOrder(sim: BybitSimulator): Gate {
+  const g = new Gate();
+  sim.faults.rest({ kind: 'hold', until: g.opened }, { path: '/v5/order/create' });
+  return g;
+}
+
 /** Waits (real time, polling every `everyMs`) until `cond()` holds: an event, not a guess of how long it takes. */
 export async function until(cond: () => boolean, everyMs = 10): Promise<void> {
   while (!cond()) await sleep(everyMs);
