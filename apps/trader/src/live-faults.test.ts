@@ -33,9 +33,15 @@ async function start(bars: number, seed: number, clientOptions: SimClientOptions
   const candles = walk(bars, seed, 60);
   const session = await startSim([{ symbol: SYMBOL, interval: '1h', candles }], undefined, clientOptions);
   const rules = (await new InstrumentCatalog().load(session.client, [SYMBOL])).get(SYMBOL);
-  const make = engineFactory(session, rules, { runTag: 'lf', unknownMarginMs: 200, engine: { orderStallMs: 100, retryBaseMs: 50 } });
+  const make = engineFactory(session, rules, { runTag: 'lf', unknownMarginMs: 200, engine: { orderStallMs: 100, retryBaseMs: 50 }, risk: { system: LOAD_BLIND } });
   return { ...session, candles, make };
 }
+
+/**
+ * These tests are not about latency: the gate's system layer (half size over 100 ms from decision to
+ * send, a veto over 1 s, both measured in real time) must not size or veto by the machine's load.
+ */
+const LOAD_BLIND = { latencyBudgetMs: 3_600_000, maxLatencyMs: 3_600_000 } as const;
 
 /** For the tests not about stalled orders: a candle waits for its order's answer, so the order is on the exchange when the candle returns. */
 const PATIENT = { orderStallMs: 60_000 } as const;

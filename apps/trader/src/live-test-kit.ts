@@ -218,16 +218,16 @@ export interface MakeEngineOptions {
   readonly engine?: Partial<EngineOptions>;
 }
 
-/** A factory of 1h SYMBOL engines on the session's exchange with `rules`, the null predictor and RISK; pino is silent unless LIVE_DEBUG is set. */
+/** A factory of 1h SYMBOL engines on the session's exchange with `rules`, the null predictor and RISK (then `o.risk`, then each engine's); pino is silent unless LIVE_DEBUG is set. */
 export function engineFactory(
   session: SimSession,
   rules: InstrumentRules,
-  o: { readonly runTag: string; readonly unknownMarginMs: number; readonly engine?: Partial<EngineOptions> },
+  o: { readonly runTag: string; readonly unknownMarginMs: number; readonly engine?: Partial<EngineOptions>; readonly risk?: Record<string, unknown> },
 ): (journal: Journal, fuse: Fuse, options?: MakeEngineOptions) => TradingEngine {
   return (journal, fuse, options = {}) =>
     new TradingEngine({
       symbol: SYMBOL, interval: '1h', journal, venue: new ExchangeVenue(SYMBOL, options.exchange ?? session.client, { rules, unknownMarginMs: o.unknownMarginMs }), predictor: nullPredictor, fuse,
-      gate: new RiskGate({ ...RISK, ...options.risk }), runTag: o.runTag, logger: pino({ level: process.env.LIVE_DEBUG ? 'debug' : 'silent' }),
+      gate: new RiskGate({ ...RISK, ...o.risk, ...options.risk }), runTag: o.runTag, logger: pino({ level: process.env.LIVE_DEBUG ? 'debug' : 'silent' }),
       ...o.engine, ...options.engine,
     });
 }
