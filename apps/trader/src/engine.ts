@@ -87,6 +87,12 @@ export interface EngineOptions {
   /** Exchange venues: extra attempts to read the account after a transient error (default 2), with backoff from `retryBaseMs` (default 250). */
   readonly accountRetries?: number;
   readonly retryBaseMs?: number;
+  /**
+   * The wall clock (ms) of order deadlines (an order of unknown fate waits out its recv window on
+   * it), the equity tracker and the journal's order and position times. Default Date.now; tests
+   * pass a clock they move, so that "before" and "after" a deadline do not depend on the machine's load.
+   */
+  readonly now?: () => number;
 }
 
 export interface EngineStats {
@@ -172,6 +178,7 @@ export function writePrepared(journal: Journal, ps: readonly PreparedCandle[]): 
 }
 
 export class TradingEngine {
+  private readonly now: () => number;
   readonly stats: EngineStats = { candles: 0, duplicates: 0, gaps: 0, decisions: 0, orders: 0, fills: 0, sendErrors: 0, replayed: 0 };
   readonly latency = new LatencyWindow();
   private readonly iv: number;
@@ -194,6 +201,7 @@ export class TradingEngine {
   readonly unresolved = new UnresolvedOrders();
 
   constructor(readonly o: EngineOptions) {
+    this.now = o.now ?? Date.now;
     this.iv = INTERVAL_MS[o.interval];
     this.tracker = o.tracker ?? new AccountTracker();
   }
@@ -263,7 +271,7 @@ export class TradingEngine {
   /** Exchange venue: every unsettled intent is looked up (findOrder) before anything is re-sent. */
   async reconcile(): Promise<void> {
     const { journal, venue, symbol, logger } = this.o;
-    const now = Date.now();
+    const now = this.now();
     for (const o of journal.unsettledOrders()) {
       if (o.symbol !== symbol) continue;
       const found = await venue.findOrder(o.clientOrderId);
@@ -314,7 +322,7 @@ export class TradingEngine {
       venue.adopt(clientOrderId);
       if (found.filledQty > 0) closing = await venue.closingFillsSince(found.updatedMs, found).catch(() => []);
     }
-    const now = Date.now();
+    const now = this.now();
     journal.transaction(() => {
       journal.setOrderStatus(clientOrderId, found.status, now, found.id, note);
       for (const f of fillsOf(found)) journal.recordFill(f);
@@ -329,7 +337,7 @@ export class TradingEngine {
    */
   private async resolveDue(): Promise<void> {
     const { journal, venue, logger, symbol } = this.o;
-    for (const u of this.unresolved.due(Date.now())) {
+    for (const u of this.unresolved.due(this.now())) {
       let found: Order | undefined;
       try {
         found = await venue.findOrder(u.clientOrderId);
@@ -344,7 +352,7 @@ export class TradingEngine {
         await this.adoptFound(u.clientOrderId, found, 'adopted from the exchange after its outcome was unknown');
         logger.warn({ symbol, clientOrderId: u.clientOrderId, status: found.status, filledQty: found.filledQty }, 'unresolved order found on the exchange: adopted');
       } else {
-        journal.setOrderStatus(u.clientOrderId, 'cancelled', Date.now(), undefined, 'never reached the exchange: not found after its signed timestamp + recv window + margin');
+        journal.setOrderStatus(u.clientOrderId, 'cancelled', this.now(), undefined, 'never reached the exchange: not found after its signed timestamp + recv window + margin');
         logger.warn({ symbol, clientOrderId: u.clientOrderId }, 'unresolved order not on the exchange after the recv window: cancelled, not re-sent');
       }
       this.unresolved.settle(u.clientOrderId);
@@ -389,7 +397,7 @@ export class TradingEngine {
   /** Writes an exchange order's answer to the journal and settles (or keeps unresolved) its client id. */
   private settleSend(coid: string, ex: Execution): Execution {
     const { journal, logger, symbol } = this.o;
-    const now = Date.now();
+    const now = this.now();
     if (ex.status === 'noop' && ex.reason) logger.warn({ symbol, clientOrderId: coid, reason: ex.reason }, 'order skipped: not sent');
     this.noteCall(ex.status !== 'rejected' && ex.status !== 'unknown');
     if (ex.status === 'unknown') {
@@ -512,11 +520,11 @@ export class TradingEngine {
       c, t0, history, marks: [tStart, t1, t2, tBar, t3, t4], pred, decision, verdict, target: target && coid ? { ...target, clientOrderId: coid } : null, fills, killing,
       decisionId: 0, journalMs: 0, sendAt: NaN, execution: null, executionError: undefined,
       write: () => {
-        journal.recordCandle(symbol, interval, c, Date.now());
+        journal.recordCandle(symbol, interval, c, this.now());
         for (const f of fills) journal.recordFill(f);
         for (const id of settled) {
           const filled = fills.some((f) => f.clientOrderId === id);
-          journal.setOrderStatus(id, filled ? 'filled' : 'cancelled', Date.now(), undefined, filled ? undefined : 'no change needed at the open');
+          journal.setOrderStatus(id, filled ? 'filled' : 'cancelled', this.now(), undefined, filled ? undefined : 'no change needed at the open');
         }
         if (fills.length || !samePosition(posBefore, pos)) journal.recordPosition(symbol, pos, c.tsMs, fills.length ? 'fill' : 'exchange');
         const decisionId = journal.recordDecision(symbol, decision, pred ? { ...pred.latency } : undefined);
@@ -525,7 +533,7 @@ export class TradingEngine {
         journal.recordRiskLayers(decisionId, verdict.layers);
         journal.recordEquity(symbol, c.tsMs, equity, c.close, pos ? (pos.side === 'long' ? pos.qty : -pos.qty) : 0);
         if (target && coid && req) {
-          journal.recordOrderIntent(req, decisionId, Date.now());
+          journal.recordOrderIntent(req, decisionId, this.now());
           const jt: JournalTarget = { symbol, candleTs: c.tsMs, kind: target.kind, side: target.side, sizeFraction: target.sizeFraction, stopLossPct: target.stopLossPct, takeProfitPct: target.takeProfitPct };
           journal.recordTarget(coid, jt);
         }
@@ -624,7 +632,7 @@ export class TradingEngine {
    */
   private async sendExchange(target: Target, coid: string): Promise<Execution | null> {
     const { venue, logger, symbol } = this.o;
-    this.unresolved.sending(coid, Date.now());
+    this.unresolved.sending(coid, this.now());
     const settled = venue
       .execute(target, coid)
       .then(
@@ -722,7 +730,7 @@ export class TradingEngine {
     let problem: string | undefined;
     if (venue.kind === 'exchange') {
       await this.unresolved.drain();
-      const wait = this.unresolved.lastDeadline() - Date.now();
+      const wait = this.unresolved.lastDeadline() - this.now();
       if (this.unresolved.size && wait > 0) {
         logger.info({ symbol, orders: this.unresolved.ids(), waitMs: wait }, 'waiting out the recv window of orders of unknown fate before stopping');
         await new Promise((r) => setTimeout(r, wait));
@@ -768,14 +776,14 @@ export class TradingEngine {
       const pos = venue.position()!;
       const target: Target = { side: 'flat', sizeFraction: 0, stopLossPct: 0, takeProfitPct: 0 };
       journal.transaction(() => {
-        journal.recordOrderIntent({ symbol, side: pos.side === 'long' ? 'sell' : 'buy', type: 'market', qty: pos.qty, reduceOnly: true, clientOrderId: coid }, null, Date.now());
+        journal.recordOrderIntent({ symbol, side: pos.side === 'long' ? 'sell' : 'buy', type: 'market', qty: pos.qty, reduceOnly: true, clientOrderId: coid }, null, this.now());
         journal.recordTarget(coid, { symbol, candleTs: this.lastTs, kind: 'exit', ...target });
       });
       const fills = await venue.flattenNow(coid);
       this.stats.orders++;
       journal.transaction(() => {
         for (const f of fills) journal.recordFill(f);
-        journal.setOrderStatus(coid, fills.length ? 'filled' : 'cancelled', Date.now());
+        journal.setOrderStatus(coid, fills.length ? 'filled' : 'cancelled', this.now());
         journal.recordPosition(symbol, venue.position(), this.lastTs, 'flatten on exit');
       });
       logger.info({ symbol, fills: fills.length }, 'flattened on exit');
