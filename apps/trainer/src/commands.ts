@@ -312,6 +312,8 @@ export function printEvaluation(ev: Evaluation, log: Log): void {
     const t = ev.transfer;
     const cost = t.compute ? `; quality ${t.qualityRatio !== undefined ? pct(t.qualityRatio) : '-'} of from scratch at ${pct(t.compute.ratio)} of its CPU time (${t.compute.frozenCpuSeconds.toFixed(0)} s vs ${t.compute.scratchCpuSeconds.toFixed(0)} s)` : '';
     log(`transfer '${t.task}': ${t.metric} frozen encoder ${fmt(t.frozenEncoder[t.metric])} vs from scratch ${fmt(t.fromScratch[t.metric])}${cost} (${t.note})`);
+    const v = t.vsScratch;
+    if (v) log(`  raw outputs on the same ${v.n} test windows: frozen ${fmtInterval(v.model)} vs from scratch ${fmtInterval(v.other)}; frozen - scratch ${fmtInterval(v.diff)}: ${v.verdictText}`);
   }
   log(`consistency (${ev.consistency.fusion}): ${pct(ev.consistency.score)} of decisions agree; mean agreement ${fmt(ev.consistency.meanAgreement, 3)}`);
   if (ev.representation) {
