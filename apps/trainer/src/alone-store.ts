@@ -7,7 +7,8 @@
  * a saved model is reused only when the request is the same, otherwise a clear error says what
  * differs (or it is replaced when asked).
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod/v3';
 import { DataError } from '@task-agnostic/core';
@@ -50,15 +51,6 @@ export function aloneDir(runDir: string, symbol: string): string {
   return path.join(runDir, 'alone', symbol);
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Saves an alone model and its record into `dir` (model/ and alone.json). */
 export async function saveAloneModel(dir: string, model: TaskAgnosticModel, record: AloneRecord): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -78,7 +70,7 @@ export async function loadAloneModel(
   o: { readonly replace?: boolean } = {},
 ): Promise<{ model: TaskAgnosticModel; record: AloneRecord } | null> {
   const file = path.join(dir, 'alone.json');
-  if (!(await exists(file)) || !(await exists(path.join(dir, 'model', 'model.json')))) return null;
+  if (!existsSync(file) || !existsSync(path.join(dir, 'model', 'model.json'))) return null;
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
