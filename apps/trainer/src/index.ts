@@ -65,7 +65,7 @@ export { renderSweepReport, parallelCoordinatesSvg } from './sweep-report.js';
 export { runJob } from './job.js';
 export type { JobSpec, JobKind, JobOutcome, Executor, ProbePayload } from './job.js';
 export { LocalPool } from './local-pool.js';
-export type { LocalPoolOptions } from './local-pool.js';
+export type { LocalPoolOptions, WorkerStart } from './local-pool.js';
 export { QueueExecutor, DEFAULT_QUEUE_NAME } from './queue-executor.js';
 export type { QueueExecutorOptions } from './queue-executor.js';
 export { runQueueWorker } from './queue-worker.js';
