@@ -46,6 +46,8 @@ export { screenSeries, seriesNeeds, splitCapacity, minBarsForFractions, describe
 export type { SeriesNeeds } from './universe.js';
 export { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, trainingSteps, epochsForSteps } from './lso.js';
 export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoOptions, TrainingBudget, AloneBudget } from './lso.js';
+export { aloneDir, saveAloneModel, loadAloneModel } from './alone-store.js';
+export type { AloneRecord } from './alone-store.js';
 export { blockBootstrap, difference } from './bootstrap.js';
 export type { Difference } from './bootstrap.js';
 export { loadRunModel } from './load-run.js';
