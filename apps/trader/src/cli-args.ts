@@ -42,6 +42,7 @@ export interface RunArgs extends OpsArgs {
   readonly journal: string;
   readonly configFile?: string;
   readonly fusion?: string;
+  readonly policy?: 'fused' | 'tilt';
   readonly thresholds?: 'fitted' | 'seed';
   readonly equity?: number;
   readonly statusEvery?: number;
@@ -198,7 +199,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     model: { type: 'string' }, symbols: { type: 'string' }, interval: { type: 'string' },
     replay: { type: 'string' }, speed: { type: 'string', default: 'max' }, limit: { type: 'string' },
     'base-url': { type: 'string' }, journal: { type: 'string', default: 'trader.db' }, config: { type: 'string' },
-    fusion: { type: 'string' }, thresholds: { type: 'string' }, equity: { type: 'string' }, 'status-every': { type: 'string' },
+    fusion: { type: 'string' }, policy: { type: 'string' }, thresholds: { type: 'string' }, equity: { type: 'string' }, 'status-every': { type: 'string' },
     'kill-file': { type: 'string' }, 'flatten-on-exit': { type: 'boolean', default: false },
     'log-file': { type: 'string' }, 'log-level': { type: 'string', default: 'info' }, 'run-tag': { type: 'string' },
     'warmup-bars': { type: 'string', default: '400' }, 'journal-sync': { type: 'string', default: 'full' },
@@ -220,6 +221,9 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (values.thresholds !== undefined && values.thresholds !== 'fitted' && values.thresholds !== 'seed') {
     throw new ConfigError(`--thresholds must be fitted or seed, got '${values.thresholds}'`, 'thresholds');
   }
+  if (values.policy !== undefined && values.policy !== 'fused' && values.policy !== 'tilt') {
+    throw new ConfigError(`--policy must be fused or tilt, got '${values.policy}'`, 'policy');
+  }
   const logLevel = values['log-level']!;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`${command}: --log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`, USAGE[command]);
   const journal = values.journal!;
@@ -239,6 +243,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     ...(values.config ? { configFile: values.config } : {}),
     ...(values.fusion ? { fusion: values.fusion } : {}),
     ...(values.thresholds ? { thresholds: values.thresholds as 'fitted' | 'seed' } : {}),
+    ...(values.policy ? { policy: values.policy as 'fused' | 'tilt' } : {}),
     ...(values.equity !== undefined ? { equity: bounded(command, values.equity, 'equity', { min: 0, strict: true }) } : {}),
     ...(values['status-every'] !== undefined ? { statusEvery: bounded(command, values['status-every'], 'status-every', { min: 0, int: true }) } : {}),
     killFile: values['kill-file'] ?? `${journal}.kill`,
@@ -279,6 +284,8 @@ const RUN_OPTIONS = `  --model <dir>             model artifact folder (model.js
   --journal <file>          SQLite journal (default trader.db); a restart resumes from it
   --journal-sync full|normal  full (default): fsync per candle; normal: survives kill -9, not power loss
   --config <file.json>      trader settings: fusion, fusionConfig, risk, account, statusEvery
+  --policy fused|tilt       fused (default): fusion -> risk gate; tilt: the model's tilt policy (vol-targeted
+                            long x the heads' view, fitted on validation), sized by the gate's 'decision' mode
   --fusion consistency|weighted    --equity <USDT>    --status-every <candles>
   --thresholds fitted|seed  fitted (default): the model's decision policy, fitted on validation;
                             seed: the source design's thresholds (confidence 0.50, agreement 0.60)

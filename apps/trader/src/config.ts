@@ -12,6 +12,12 @@ export const traderConfigSchema = z
     symbols: z.array(z.string().regex(/^[A-Z0-9]{2,20}$/, 'symbols look like BTCUSDT')).min(1).default(['BTCUSDT']),
     /** The source design trades hourly candles. */
     interval: z.enum(INTERVALS).default('1h'),
+    /**
+     * What decides: 'fused' (default) the fusion below with its thresholds; 'tilt' the model's tilt policy
+     * (vol-targeted long tilted by the heads, fitted on validation; decisionPolicy.tilt in the artifact),
+     * sized by the risk gate's 'decision' mode with every limit and the kill switch in force.
+     */
+    policy: z.enum(['fused', 'tilt']).default('fused'),
     /** consistency: the source design's consistency-weighted fusion (default); weighted: weighted signal fusion. */
     fusion: z.enum(['consistency', 'weighted']).default('consistency'),
     fusionConfig: z.unknown().optional(),

@@ -39,6 +39,12 @@ describe('checkDeployment', () => {
     expect(checkDeployment({ metrics: {}, evaluation: evaluation(true, 'weighted') }, ctx).problems[0]).toMatch(/evaluated with weighted fusion but would trade with consistency/);
     expect(checkDeployment({ metrics: {}, evaluation: evaluation(true) }, { ...ctx, symbols: ['BTCUSDT', 'SOLUSDT'] }).problems).toEqual(['SOLUSDT: not evaluated (validation covered BTCUSDT)']);
   });
+  it('the tilt policy is never proven by the fused evaluation: live needs the override, paper warns', () => {
+    const c = checkDeployment({ metrics: {}, evaluation: evaluation(true) }, { ...ctx, policy: 'tilt' });
+    expect(c.proven).toBe(false);
+    expect(c.problems[0]).toMatch(/the tilt policy has no evaluation of its own/);
+    expect([deploymentAllows(c, 'live', false), deploymentAllows(c, 'live', true), deploymentAllows(c, 'paper', false)]).toEqual([false, true, true]);
+  });
   it('live refuses unless overridden; paper only warns; an untrained model is refused live even with the flag', () => {
     const unproven = checkDeployment({ metrics: {}, evaluation: evaluation(false) }, ctx);
     expect(deploymentAllows(unproven, 'live', false)).toBe(false);

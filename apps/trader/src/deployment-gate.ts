@@ -19,6 +19,8 @@ export interface DeploymentCheck {
 export interface DeploymentContext {
   readonly fusion: string;
   readonly symbols: readonly string[];
+  /** 'tilt': the artifact's evaluation is the fused strategy's; the tilt has none of its own (its validation score is its fit's objective). */
+  readonly policy?: 'fused' | 'tilt';
 }
 
 /** True for the artifacts `trader init-model` writes. */
@@ -31,6 +33,12 @@ export function checkDeployment(json: Pick<ModelJson, 'metrics' | 'evaluation'>,
   const untrained = isUntrained(json);
   const problems: string[] = [];
   if (untrained) problems.push('the artifact is UNTRAINED (random weights from trader init-model)');
+  if (ctx.policy === 'tilt') {
+    problems.push(
+      'the tilt policy has no evaluation of its own in the artifact: its validation score is the objective its weight, heads, band and half-life were chosen on, not a test against buy-and-hold (see `trainer backtest <run>`: the tilt policy line and its deflated Sharpe)',
+    );
+    return { proven: false, untrained, problems };
+  }
   const ev = json.evaluation;
   if (!ev) {
     problems.push('the artifact carries no evaluation of its strategy against buy-and-hold and the naive strategies (train it with the current trainer, or run `trainer backtest <run>`)');

@@ -1,7 +1,7 @@
 /**
  * TradingEngine: the trading loop for one symbol. On every closed candle, in this order:
  *   venue.onBar (fills of earlier orders) -> StreamingPredictor (features, encoder, heads) -> fusion
- *   -> RiskGate -> ONE journal transaction (candle, fills, position, decision, verdict, order intent,
+ *   (from the position held at the close) -> RiskGate -> ONE journal transaction (candle, fills, position, decision, verdict, order intent,
  *   gate snapshot) -> the order goes to the venue.
  * Nothing is sent before the transaction that describes it is durable (WAL, synchronous=FULL), so
  * after a crash a restart finds every intent. A restart replays the journaled candles through the
@@ -40,7 +40,11 @@ export interface CandlePredictor {
   dispose?(): void;
 }
 
-export type Fuse = (outputs: TaskOutputs, context: { tsMs: number; symbol: SymbolId }) => TradingDecision;
+/**
+ * The decision function. `heldExposure` is the position held at the candle's close as a signed
+ * fraction of equity (qty x close / equity): a policy's no-trade band compares its target with it.
+ */
+export type Fuse = (outputs: TaskOutputs, context: { tsMs: number; symbol: SymbolId; heldExposure?: number }) => TradingDecision;
 
 export interface EngineOptions {
   readonly symbol: SymbolId;
@@ -49,6 +53,12 @@ export interface EngineOptions {
   readonly venue: Venue;
   readonly predictor: CandlePredictor;
   readonly fuse: Fuse;
+  /**
+   * Stateful decision policies (the tilt: its GARCH forecast and score smoothing): told every candle
+   * in order with the model's outputs (undefined while it warms up), live, warm-up and replayed from
+   * the journal at a restart alike, before `fuse` decides on it.
+   */
+  readonly onBar?: (c: Candle, outputs: TaskOutputs | undefined) => void;
   readonly gate: RiskGate;
   /** Part of every client order id, so two runs on one account never collide (<= 6 alphanumerics used). */
   readonly runTag: string;
@@ -77,6 +87,12 @@ export interface EngineOptions {
   /** Exchange venues: extra attempts to read the account after a transient error (default 2), with backoff from `retryBaseMs` (default 250). */
   readonly accountRetries?: number;
   readonly retryBaseMs?: number;
+  /**
+   * The wall clock (ms) of order deadlines (an order of unknown fate waits out its recv window on
+   * it), the equity tracker and the journal's order and position times. Default Date.now; tests
+   * pass a clock they move, so that "before" and "after" a deadline do not depend on the machine's load.
+   */
+  readonly now?: () => number;
 }
 
 export interface EngineStats {
@@ -114,7 +130,7 @@ export interface PreparedCandle {
   readonly c: Candle;
   readonly t0: number;
   readonly history: boolean;
-  /** performance.now() at: its turn, bar work started, prediction done, fusion done, bar work done, gate done. */
+  /** performance.now() at: its turn, bar work started, prediction done, bar work done, fusion done, gate done. */
   readonly marks: readonly [number, number, number, number, number, number];
   readonly pred: ReturnType<CandlePredictor['onCandle']>;
   readonly decision: TradingDecision;
@@ -162,6 +178,7 @@ export function writePrepared(journal: Journal, ps: readonly PreparedCandle[]): 
 }
 
 export class TradingEngine {
+  private readonly now: () => number;
   readonly stats: EngineStats = { candles: 0, duplicates: 0, gaps: 0, decisions: 0, orders: 0, fills: 0, sendErrors: 0, replayed: 0 };
   readonly latency = new LatencyWindow();
   private readonly iv: number;
@@ -184,6 +201,7 @@ export class TradingEngine {
   readonly unresolved = new UnresolvedOrders();
 
   constructor(readonly o: EngineOptions) {
+    this.now = o.now ?? Date.now;
     this.iv = INTERVAL_MS[o.interval];
     this.tracker = o.tracker ?? new AccountTracker();
   }
@@ -218,7 +236,8 @@ export class TradingEngine {
     if (paper) paper.onBarSync(c);
     else this.lastClose = c.close;
     if (paper) this.tracker.update(c.tsMs + this.iv, paper.equity());
-    predictor.onCandle(c);
+    const r = predictor.onCandle(c);
+    this.o.onBar?.(c, r?.outputs);
     this.openIntents = [];
     if (paper) {
       for (const t of journal.targetsAt(symbol, c.tsMs)) {
@@ -252,7 +271,7 @@ export class TradingEngine {
   /** Exchange venue: every unsettled intent is looked up (findOrder) before anything is re-sent. */
   async reconcile(): Promise<void> {
     const { journal, venue, symbol, logger } = this.o;
-    const now = Date.now();
+    const now = this.now();
     for (const o of journal.unsettledOrders()) {
       if (o.symbol !== symbol) continue;
       const found = await venue.findOrder(o.clientOrderId);
@@ -303,7 +322,7 @@ export class TradingEngine {
       venue.adopt(clientOrderId);
       if (found.filledQty > 0) closing = await venue.closingFillsSince(found.updatedMs, found).catch(() => []);
     }
-    const now = Date.now();
+    const now = this.now();
     journal.transaction(() => {
       journal.setOrderStatus(clientOrderId, found.status, now, found.id, note);
       for (const f of fillsOf(found)) journal.recordFill(f);
@@ -318,7 +337,7 @@ export class TradingEngine {
    */
   private async resolveDue(): Promise<void> {
     const { journal, venue, logger, symbol } = this.o;
-    for (const u of this.unresolved.due(Date.now())) {
+    for (const u of this.unresolved.due(this.now())) {
       let found: Order | undefined;
       try {
         found = await venue.findOrder(u.clientOrderId);
@@ -333,7 +352,7 @@ export class TradingEngine {
         await this.adoptFound(u.clientOrderId, found, 'adopted from the exchange after its outcome was unknown');
         logger.warn({ symbol, clientOrderId: u.clientOrderId, status: found.status, filledQty: found.filledQty }, 'unresolved order found on the exchange: adopted');
       } else {
-        journal.setOrderStatus(u.clientOrderId, 'cancelled', Date.now(), undefined, 'never reached the exchange: not found after its signed timestamp + recv window + margin');
+        journal.setOrderStatus(u.clientOrderId, 'cancelled', this.now(), undefined, 'never reached the exchange: not found after its signed timestamp + recv window + margin');
         logger.warn({ symbol, clientOrderId: u.clientOrderId }, 'unresolved order not on the exchange after the recv window: cancelled, not re-sent');
       }
       this.unresolved.settle(u.clientOrderId);
@@ -378,7 +397,7 @@ export class TradingEngine {
   /** Writes an exchange order's answer to the journal and settles (or keeps unresolved) its client id. */
   private settleSend(coid: string, ex: Execution): Execution {
     const { journal, logger, symbol } = this.o;
-    const now = Date.now();
+    const now = this.now();
     if (ex.status === 'noop' && ex.reason) logger.warn({ symbol, clientOrderId: coid, reason: ex.reason }, 'order skipped: not sent');
     this.noteCall(ex.status !== 'rejected' && ex.status !== 'unknown');
     if (ex.status === 'unknown') {
@@ -457,14 +476,19 @@ export class TradingEngine {
     const barDone = venue.onBar(c, history);
     const t1 = performance.now();
     const pred = predictor.onCandle(c);
+    this.o.onBar?.(c, pred?.outputs);
     const t2 = performance.now();
-    const raw = history
-      ? holdDecision(c.tsMs, 'history: warm-up only, no trading on past candles', symbol)
-      : pred ? this.o.fuse(pred.outputs, { tsMs: c.tsMs, symbol }) : holdDecision(c.tsMs, 'warming up: features or window not ready', symbol);
-    const decision: TradingDecision = { ...raw, tsMs: c.tsMs, symbol };
-    const t3 = performance.now();
     const { fills, accountError } = await this.barWork(barDone, c, history);
     const tBar = performance.now();
+    // Fusion decides after the bar's fills, from the position held at the close (a no-trade band reads it).
+    const held = venue.position();
+    const heldEquity = venue.equity();
+    const heldExposure = held && heldEquity > 0 ? ((held.side === 'long' ? held.qty : -held.qty) * c.close) / heldEquity : 0;
+    const raw = history
+      ? holdDecision(c.tsMs, 'history: warm-up only, no trading on past candles', symbol)
+      : pred ? this.o.fuse(pred.outputs, { tsMs: c.tsMs, symbol, heldExposure }) : holdDecision(c.tsMs, 'warming up: features or window not ready', symbol);
+    const decision: TradingDecision = { ...raw, tsMs: c.tsMs, symbol };
+    const t3 = performance.now();
     const closeTs = c.tsMs + this.iv;
     // An exchange is not asked during warm-up history: its equity is known from the reconcile only.
     if (!(history && venue.kind === 'exchange')) this.tracker.update(closeTs, venue.equity());
@@ -493,14 +517,14 @@ export class TradingEngine {
     const killReason = this.killReason;
     const snapshot = JSON.stringify(gate.snapshot());
     const p: PreparedCandle = {
-      c, t0, history, marks: [tStart, t1, t2, t3, tBar, t4], pred, decision, verdict, target: target && coid ? { ...target, clientOrderId: coid } : null, fills, killing,
+      c, t0, history, marks: [tStart, t1, t2, tBar, t3, t4], pred, decision, verdict, target: target && coid ? { ...target, clientOrderId: coid } : null, fills, killing,
       decisionId: 0, journalMs: 0, sendAt: NaN, execution: null, executionError: undefined,
       write: () => {
-        journal.recordCandle(symbol, interval, c, Date.now());
+        journal.recordCandle(symbol, interval, c, this.now());
         for (const f of fills) journal.recordFill(f);
         for (const id of settled) {
           const filled = fills.some((f) => f.clientOrderId === id);
-          journal.setOrderStatus(id, filled ? 'filled' : 'cancelled', Date.now(), undefined, filled ? undefined : 'no change needed at the open');
+          journal.setOrderStatus(id, filled ? 'filled' : 'cancelled', this.now(), undefined, filled ? undefined : 'no change needed at the open');
         }
         if (fills.length || !samePosition(posBefore, pos)) journal.recordPosition(symbol, pos, c.tsMs, fills.length ? 'fill' : 'exchange');
         const decisionId = journal.recordDecision(symbol, decision, pred ? { ...pred.latency } : undefined);
@@ -509,7 +533,7 @@ export class TradingEngine {
         journal.recordRiskLayers(decisionId, verdict.layers);
         journal.recordEquity(symbol, c.tsMs, equity, c.close, pos ? (pos.side === 'long' ? pos.qty : -pos.qty) : 0);
         if (target && coid && req) {
-          journal.recordOrderIntent(req, decisionId, Date.now());
+          journal.recordOrderIntent(req, decisionId, this.now());
           const jt: JournalTarget = { symbol, candleTs: c.tsMs, kind: target.kind, side: target.side, sizeFraction: target.sizeFraction, stopLossPct: target.stopLossPct, takeProfitPct: target.takeProfitPct };
           journal.recordTarget(coid, jt);
         }
@@ -550,7 +574,7 @@ export class TradingEngine {
   completeCandle(p: PreparedCandle, callerWritesLatency = false): CandleResult {
     const { venue, logger, symbol } = this.o;
     const { c, t0, pred, decision, verdict, target, fills, history } = p;
-    const [tStart, t1, t2, t3, tBar, t4] = p.marks;
+    const [tStart, t1, t2, tBar, t3, t4] = p.marks;
     const tEnd = performance.now();
     this.stats.candles++;
     this.stats.decisions++;
@@ -563,10 +587,10 @@ export class TradingEngine {
     const stages: [string, number][] = [
       ['queue', tStart - t0],
       ['predict', t2 - t1],
-      ['fusion', t3 - t2],
+      ['fusion', t3 - tBar],
       // What the venue's bar work added after the model was done (0 on paper).
-      ['bar_wait', tBar - t3],
-      ['risk', t4 - tBar],
+      ['bar_wait', tBar - t2],
+      ['risk', t4 - t3],
       ['journal', p.journalMs],
       ['decision_to_send', e2e],
     ];
@@ -608,7 +632,7 @@ export class TradingEngine {
    */
   private async sendExchange(target: Target, coid: string): Promise<Execution | null> {
     const { venue, logger, symbol } = this.o;
-    this.unresolved.sending(coid, Date.now());
+    this.unresolved.sending(coid, this.now());
     const settled = venue
       .execute(target, coid)
       .then(
@@ -706,7 +730,7 @@ export class TradingEngine {
     let problem: string | undefined;
     if (venue.kind === 'exchange') {
       await this.unresolved.drain();
-      const wait = this.unresolved.lastDeadline() - Date.now();
+      const wait = this.unresolved.lastDeadline() - this.now();
       if (this.unresolved.size && wait > 0) {
         logger.info({ symbol, orders: this.unresolved.ids(), waitMs: wait }, 'waiting out the recv window of orders of unknown fate before stopping');
         await new Promise((r) => setTimeout(r, wait));
@@ -752,14 +776,14 @@ export class TradingEngine {
       const pos = venue.position()!;
       const target: Target = { side: 'flat', sizeFraction: 0, stopLossPct: 0, takeProfitPct: 0 };
       journal.transaction(() => {
-        journal.recordOrderIntent({ symbol, side: pos.side === 'long' ? 'sell' : 'buy', type: 'market', qty: pos.qty, reduceOnly: true, clientOrderId: coid }, null, Date.now());
+        journal.recordOrderIntent({ symbol, side: pos.side === 'long' ? 'sell' : 'buy', type: 'market', qty: pos.qty, reduceOnly: true, clientOrderId: coid }, null, this.now());
         journal.recordTarget(coid, { symbol, candleTs: this.lastTs, kind: 'exit', ...target });
       });
       const fills = await venue.flattenNow(coid);
       this.stats.orders++;
       journal.transaction(() => {
         for (const f of fills) journal.recordFill(f);
-        journal.setOrderStatus(coid, fills.length ? 'filled' : 'cancelled', Date.now());
+        journal.setOrderStatus(coid, fills.length ? 'filled' : 'cancelled', this.now());
         journal.recordPosition(symbol, venue.position(), this.lastTs, 'flatten on exit');
       });
       logger.info({ symbol, fills: fills.length }, 'flattened on exit');

@@ -4,13 +4,10 @@
  * checkpoint that follows it (Journal.writeStats.lastCheckpointFrames).
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { Journal } from './journal.js';
+import { editJournalFile, tempJournalPath } from './journal-test-kit.js';
 
-const tmp = () => path.join(mkdtempSync(path.join(tmpdir(), 'tat-journal-growth-')), 'journal.db');
+const tmp = () => tempJournalPath('tat-journal-growth-');
 const STAGES = ['queue', 'predict', 'fusion', 'bar_wait', 'risk', 'journal', 'decision_to_send', 'features', 'encoder', 'heads'];
 
 /** A deterministic stream of latency-like values (ms, spread over three decades). */
@@ -59,9 +56,7 @@ describe('journal writes per batch stay constant as the journal grows', () => {
   it('drops the (stage, ms) index of a journal written by an earlier version when a writer opens it', () => {
     const file = tmp();
     Journal.open(file).close();
-    const db = new Database(file);
-    db.exec('CREATE INDEX latencies_stage ON latencies(stage, ms)');
-    db.close();
+    editJournalFile(file, (db) => db.exec('CREATE INDEX latencies_stage ON latencies(stage, ms)'));
     const j = Journal.open(file);
     expect(j.all("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'latencies_stage'")).toEqual([]);
     j.close();

@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, openSync, closeSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { DataError, holdDecision, type TradingDecision } from '@task-agnostic/core';
-import Database from 'better-sqlite3';
 import { Journal, clientOrderId } from './journal.js';
+import { editJournalFile, spawnJournalProcess, tempJournalPath } from './journal-test-kit.js';
 
-const tmp = () => path.join(mkdtempSync(path.join(tmpdir(), 'tat-journal-')), 'journal.db');
+const tmp = () => tempJournalPath();
 const candle = (ts: number) => ({ tsMs: ts, open: 100, high: 101, low: 99, close: 100.5, volume: 10 });
 const decision: TradingDecision = {
   tsMs: 3_600_000, symbol: 'BTCUSDT', action: 'buy', side: 'long', confidence: 0.7, agreement: 0.8,
@@ -70,24 +67,20 @@ describe('Journal', () => {
   it('refuses a journal of another schema version', () => {
     const file = tmp();
     Journal.open(file).close();
-    const raw = new Database(file);
-    raw.pragma('user_version = 99');
-    raw.close();
+    editJournalFile(file, (raw) => raw.pragma('user_version = 99'));
     expect(() => Journal.open(file)).toThrow(/schema version 99/);
   });
 
   it('keeps every row written before a kill -9', async () => {
     const file = tmp();
-    const here = path.dirname(fileURLToPath(import.meta.url));
     // A child process writes candles as fast as it can and reports each committed write; we kill it hard.
-    const script = `
-      import { Journal } from ${JSON.stringify(path.join(here, 'journal.ts'))};
-      const j = Journal.open(${JSON.stringify(file)});
-      for (let i = 0; ; i++) {
+    const child = spawnJournalProcess(
+      file,
+      `for (let i = 0; ; i++) {
         j.recordCandle('BTCUSDT', '1h', { tsMs: i * 3600000, open: 1, high: 1, low: 1, close: 1, volume: 1 }, Date.now());
         process.stdout.write(i + '\\n');
-      }`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      }`,
+    );
     let acknowledged = -1;
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (b: Buffer) => {
@@ -110,13 +103,7 @@ describe('Journal', () => {
 
   it('refuses a second trader on the same journal with the holder\'s pid, and takes over a dead one\'s lock (issue 24, item 3)', async () => {
     const file = tmp();
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const script = `
-      import { Journal } from ${JSON.stringify(path.join(here, 'journal.ts'))};
-      const j = Journal.open(${JSON.stringify(file)});
-      process.stdout.write('open\\n');
-      setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawnJournalProcess(file, `process.stdout.write('open\\n'); setInterval(() => {}, 1000);`);
     await new Promise<void>((resolve) => child.stdout.on('data', (b: Buffer) => b.toString().includes('open') && resolve()));
     expect(() => Journal.open(file)).toThrow(`journal ${file} is in use by another trader (pid ${child.pid})`);
     // a reader (status, dashboard) is not refused
@@ -139,28 +126,20 @@ describe('Journal', () => {
       const j = Journal.open(file);
       for (let i = 0; i < 2000; i++) j.recordCandle('BTCUSDT', '1h', candle(i * 3_600_000), i);
       j.close();
-      const raw = new Database(file);
-      raw.pragma('wal_checkpoint(TRUNCATE)');
-      raw.close();
+      editJournalFile(file, (raw) => raw.pragma('wal_checkpoint(TRUNCATE)'));
       return file;
     };
 
     it('refuses a journal with a dropped table instead of recreating it empty', () => {
       const file = written();
-      const raw = new Database(file);
-      raw.exec('DROP TABLE targets; DROP TABLE orders');
-      raw.close();
+      editJournalFile(file, (raw) => raw.exec('DROP TABLE targets; DROP TABLE orders'));
       expect(() => Journal.open(file)).toThrow(/journal .* is damaged: table\(s\) orders, targets missing; refusing to resume from it\. Recover: restore the journal from a backup/);
-      const after = new Database(file);
-      expect(after.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'orders'").get()).toEqual({ n: 0 });
-      after.close();
+      editJournalFile(file, (after) => expect(after.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'orders'").get()).toEqual({ n: 0 }));
     });
 
     it('opens an older journal without the dashboard tables (equity, risk_layers) and adds them', () => {
       const file = written();
-      const raw = new Database(file);
-      raw.exec('DROP TABLE equity; DROP TABLE risk_layers');
-      raw.close();
+      editJournalFile(file, (raw) => raw.exec('DROP TABLE equity; DROP TABLE risk_layers'));
       const j = Journal.open(file);
       expect(j.hasTable('equity') && j.hasTable('risk_layers')).toBe(true);
       expect(j.counts().candles).toBe(2000);
@@ -169,9 +148,7 @@ describe('Journal', () => {
 
     it('refuses a journal whose table lost a column', () => {
       const file = written();
-      const raw = new Database(file);
-      raw.exec('ALTER TABLE events DROP COLUMN data_json');
-      raw.close();
+      editJournalFile(file, (raw) => raw.exec('ALTER TABLE events DROP COLUMN data_json'));
       expect(() => Journal.open(file)).toThrow(/is damaged: table\(s\) events do not have the expected columns/);
     });
 

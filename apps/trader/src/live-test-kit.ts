@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRng, holdDecision, type CandleColumns, type Exchange, type TradingDecision } from '@task-agnostic/core';
-import { BybitClient, type BybitClientOptionsInput, type InstrumentRules } from '@task-agnostic/bybit';
+import { BybitClient, type BybitClientOptionsInput, type InstrumentRules, type TransportDeps } from '@task-agnostic/bybit';
 import { BybitSimulator, SIM_API_KEY, SIM_API_SECRET, type SimFeed } from '@task-agnostic/bybit/testing';
 import { RiskGate } from '@task-agnostic/risk';
 import { pino } from 'pino';
@@ -20,8 +20,100 @@ import { Journal } from './journal.js';
 import { ExchangeVenue } from './venue.js';
 
 export const SYMBOL = 'BTCUSDT';
+
+/** The decision each candle's journaled target stands for (null = no order): the backtest's decider for a paper = backtest proof. */
+export function journaledDecider(j: Journal, c: CandleColumns, symbol: string = SYMBOL): (t: number) => TradingDecision | null {
+  return (t) => {
+    const ts = c.tsMs[t]!;
+    const targets = j.targetsAt(symbol, ts);
+    if (targets.length === 0) return null;
+    const g = targets[targets.length - 1]!;
+    return { ...holdDecision(ts, 'journal'), action: g.side === 'long' ? 'buy' : 'sell', side: g.side, sizeFraction: g.sizeFraction, stopLossPct: g.stopLossPct, takeProfitPct: g.takeProfitPct };
+  };
+}
 export const H = 3_600_000;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * TEST DOUBLE wall clock that moves only when the test moves it (from the real time at creation):
+ * given to an engine (and a client) it decides "before" and "after" a deadline, whatever the load.
+ */
+export class ManualClock {
+  private t = Date.now();
+  /** The clock's time (ms); bound, so it can be passed as `now`. */
+  readonly now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+  set(tMs: number): void {
+    this.t = tMs;
+  }
+}
+
+/** A promise the test settles: `opened` resolves when `open()` is called (e.g. a held request's release). */
+export class Gate {
+  open: () => void = () => {};
+  readonly opened = new Promise<void>((r) => (this.open = r));
+}
+
+/**
+ * TEST DOUBLE wrapper: `target` is `inner` (every method and getter, private fields intact) with the
+ * promises its methods return counted while pending; `settled()` waits until none is. E.g. the
+ * balance read that a Promise.all left running after the position read beside it failed.
+ */
+export class InFlight<T extends object> {
+  private pending = 0;
+  private waiters: (() => void)[] = [];
+  readonly target: T;
+
+  constructor(inner: T) {
+    this.target = new Proxy(inner, {
+      get: (obj, prop) => {
+        const v: unknown = Reflect.get(obj, prop, obj);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]): unknown => {
+          const r: unknown = v.apply(obj, args);
+          if (r instanceof Promise) {
+            this.pending++;
+            const done = (): void => {
+              if (--this.pending === 0) for (const w of this.waiters.splice(0)) w();
+            };
+            r.then(done, done);
+          }
+          return r;
+        };
+      },
+    });
+  }
+
+  /** Resolves once no call of `target` is pending. */
+  async settled(): Promise<void> {
+    while (this.pending > 0) await new Promise<void>((r) => this.waiters.push(r));
+  }
+}
+
+/** TEST DOUBLE: `inner` with the methods in `over` replaced; every other member is `inner`'s own (called on it, private fields intact). */
+export function withMethods<T extends object>(inner: T, over: Partial<T>): T {
+  return new Proxy(inner, {
+    get: (obj, prop) => {
+      if (Object.hasOwn(over, prop)) return over[prop as keyof T];
+      const v: unknown = Reflect.get(obj, prop, obj);
+      return typeof v === 'function' ? v.bind(obj) : v;
+    },
+  });
+}
+
+/** Holds the simulator's next order request (its body read, before the matching engine) until the returned gate opens. */
+export function holdNextOrder(sim: BybitSimulator): Gate {
+  const g = new Gate();
+  sim.faults.rest({ kind: 'hold', until: g.opened }, { path: '/v5/order/create' });
+  return g;
+}
+
+/** Waits (real time, polling every `everyMs`) until `cond()` holds: an event, not a guess of how long it takes. */
+export async function until(cond: () => boolean, everyMs = 10): Promise<void> {
+  while (!cond()) await sleep(everyMs);
+}
 
 /**
  * A seeded random walk of `n` hourly candles from 2024-01-01, quoted on BTCUSDT's 0.1 tick: from
@@ -87,8 +179,8 @@ export interface SimSession {
   readonly sim: BybitSimulator;
   /** A client of the simulator with the session's options. */
   readonly client: BybitClient;
-  /** Another client (closed with the session), with `extra` over the session's options. */
-  newClient(extra?: SimClientOptions): BybitClient;
+  /** Another client (closed with the session), with `extra` over the session's options and `deps` (e.g. a clock). */
+  newClient(extra?: SimClientOptions, deps?: TransportDeps): BybitClient;
   /** Opens the session's journal file (again: the same file each call, as a restarted process would). */
   openJournal(): Journal;
 }
@@ -113,8 +205,8 @@ export function useSimulator(defaults: SimClientOptions = {}): (feeds: readonly 
   return async (feeds, startMs, clientOptions = {}) => {
     const sim = await new BybitSimulator(feeds, { startMs: startMs ?? feeds[0]!.candles.tsMs[0]! }).start();
     closers.push(() => sim.close());
-    const newClient = (extra: SimClientOptions = {}): BybitClient => {
-      const c = new BybitClient({ mode: 'custom', restUrl: sim.restUrl, wsPublicUrl: sim.wsPublicUrl, apiKey: SIM_API_KEY, apiSecret: SIM_API_SECRET, ...defaults, ...clientOptions, ...extra });
+    const newClient = (extra: SimClientOptions = {}, deps: TransportDeps = {}): BybitClient => {
+      const c = new BybitClient({ mode: 'custom', restUrl: sim.restUrl, wsPublicUrl: sim.wsPublicUrl, apiKey: SIM_API_KEY, apiSecret: SIM_API_SECRET, ...defaults, ...clientOptions, ...extra }, deps);
       closers.push(() => c.close());
       return c;
     };
@@ -137,16 +229,16 @@ export interface MakeEngineOptions {
   readonly engine?: Partial<EngineOptions>;
 }
 
-/** A factory of 1h SYMBOL engines on the session's exchange with `rules`, the null predictor and RISK; pino is silent unless LIVE_DEBUG is set. */
+/** A factory of 1h SYMBOL engines on the session's exchange with `rules`, the null predictor and RISK (then `o.risk`, then each engine's); pino is silent unless LIVE_DEBUG is set. */
 export function engineFactory(
   session: SimSession,
   rules: InstrumentRules,
-  o: { readonly runTag: string; readonly unknownMarginMs: number; readonly engine?: Partial<EngineOptions> },
+  o: { readonly runTag: string; readonly unknownMarginMs: number; readonly engine?: Partial<EngineOptions>; readonly risk?: Record<string, unknown> },
 ): (journal: Journal, fuse: Fuse, options?: MakeEngineOptions) => TradingEngine {
   return (journal, fuse, options = {}) =>
     new TradingEngine({
       symbol: SYMBOL, interval: '1h', journal, venue: new ExchangeVenue(SYMBOL, options.exchange ?? session.client, { rules, unknownMarginMs: o.unknownMarginMs }), predictor: nullPredictor, fuse,
-      gate: new RiskGate({ ...RISK, ...options.risk }), runTag: o.runTag, logger: pino({ level: process.env.LIVE_DEBUG ? 'debug' : 'silent' }),
+      gate: new RiskGate({ ...RISK, ...o.risk, ...options.risk }), runTag: o.runTag, logger: pino({ level: process.env.LIVE_DEBUG ? 'debug' : 'silent' }),
       ...o.engine, ...options.engine,
     });
 }

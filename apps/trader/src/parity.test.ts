@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readCandlesCsvSync, sliceColumns, type CandleColumns, type TradingDecision, holdDecision } from '@task-agnostic/core';
+import { readCandlesCsvSync, sliceColumns, type CandleColumns } from '@task-agnostic/core';
 import { initBackend, tf } from '@task-agnostic/tf';
 import { runBacktest } from '@task-agnostic/backtest';
 import { BybitClient } from '@task-agnostic/bybit';
@@ -23,6 +23,7 @@ import { createUntrainedModel } from './model-factory.js';
 import { createEngine, fusionOf } from './setup.js';
 import type { TradingEngine } from './engine.js';
 import type { PaperVenue } from './venue.js';
+import { journaledDecider } from './live-test-kit.js';
 
 const file = candleFile('bybit_BTCUSDT_1h.csv');
 const SYMBOL = 'BTCUSDT';
@@ -89,17 +90,6 @@ async function paperRunOverSimulator(candles: CandleColumns, faults: boolean): P
     await sim.close();
   }
   return { journal, engine, candles, faultsApplied: sim.faults.applied.ws, drops };
-}
-
-/** The decision each candle's journaled target stands for (null = no order), as the backtest's decider. */
-function journaledDecider(j: Journal, c: CandleColumns): (t: number) => TradingDecision | null {
-  return (t) => {
-    const ts = c.tsMs[t]!;
-    const targets = j.targetsAt(SYMBOL, ts);
-    if (targets.length === 0) return null;
-    const g = targets[targets.length - 1]!;
-    return { ...holdDecision(ts, 'journal'), action: g.side === 'long' ? 'buy' : 'sell', side: g.side, sizeFraction: g.sizeFraction, stopLossPct: g.stopLossPct, takeProfitPct: g.takeProfitPct };
-  };
 }
 
 const cents = (x: number): number => Math.round(x * 100);

@@ -51,6 +51,7 @@ function loadConfig(a: RunArgs): TraderConfig {
     ...(a.symbols ? { symbols: a.symbols } : {}),
     ...(a.interval ? { interval: a.interval } : {}),
     ...(a.fusion ? { fusion: a.fusion } : {}),
+    ...(a.policy ? { policy: a.policy } : {}),
     ...(a.thresholds ? { thresholds: a.thresholds } : {}),
     ...(a.statusEvery !== undefined ? { statusEvery: a.statusEvery } : {}),
     account,
@@ -109,7 +110,7 @@ export async function runTrading(a: RunArgs, io: RunIo): Promise<number> {
   // (A folder with no model.json is refused when the model loads, after the exchange's rules are checked.)
   const modelJson = existsSync(path.join(a.model, 'model.json')) ? await readModelJson(a.model) : undefined;
   checkModelInterval(modelJson?.training, cfg.interval, a.model);
-  const deployment = modelJson ? checkDeployment(modelJson, { fusion: cfg.fusion, symbols: cfg.symbols }) : undefined;
+  const deployment = modelJson ? checkDeployment(modelJson, { fusion: cfg.fusion, symbols: cfg.symbols, policy: cfg.policy }) : undefined;
   const gateNote = deployment ? describeDeployment(deployment, a.command, a.allowUnprovenModel) : '';
   if (deployment && !deploymentAllows(deployment, a.command, a.allowUnprovenModel)) throw new ConfigError(gateNote, 'model');
   if (deployment && !deployment.proven) io.out(gateNote);

@@ -1,10 +1,11 @@
 /** Wiring: a model, fusion, a risk gate, a venue and the journal into a TradingEngine per symbol, one portfolio. */
 import { randomBytes } from 'node:crypto';
-import { consistencyFusion, policyFusion, seedThresholds, weightedSignalFusion, type FusionPolicy } from '@task-agnostic/fusion';
-import { StreamingPredictor, type TaskAgnosticModel } from '@task-agnostic/model';
+import { consistencyFusion, policyFusion, seedThresholds, weightedSignalFusion, TiltRunner, TILT_RISK_OVERRIDES, type FusionPolicy } from '@task-agnostic/fusion';
+import { GarchVolatilityStream } from '@task-agnostic/heads';
+import { StreamingPredictor, type TaskAgnosticModel, type TiltPolicyData } from '@task-agnostic/model';
 import { AccountTracker, RiskGate, withRiskOverrides } from '@task-agnostic/risk';
 import { PortfolioAccount } from '@task-agnostic/backtest';
-import { INTERVAL_MS, type SymbolId } from '@task-agnostic/core';
+import { ConfigError, INTERVAL_MS, type Candle, type SymbolId, type TaskOutputs } from '@task-agnostic/core';
 import type { Logger } from 'pino';
 import { traderRiskConfig, type TraderConfig } from './config.js';
 import { TradingEngine, type CandlePredictor, type Fuse } from './engine.js';
@@ -21,28 +22,81 @@ export function fusionOf(cfg: Pick<TraderConfig, 'fusion' | 'fusionConfig'>): Fu
   return (o, ctx) => consistencyFusion(o, config, ctx);
 }
 
-export interface TraderDecision {
+/** One symbol's decision step: the fusion function and, for a stateful policy (the tilt), what every bar feeds it. */
+export interface SymbolDecision {
   readonly fuse: Fuse;
-  /** The risk config for the gate, with the policy's entry thresholds put in. */
+  /** Told every candle in order, live or replayed from the journal, with the model's outputs (undefined while it warms up). */
+  readonly onBar?: (c: Candle, outputs: TaskOutputs | undefined) => void;
+}
+
+export interface TraderDecision {
+  /** 'fused': fusion -> gate; 'tilt': the model's tilt policy -> gate ('decision' sizing). */
+  readonly kind: 'fused' | 'tilt';
+  /** The fused strategy's fusion (every symbol shares it); the tilt is per symbol: see forSymbol. */
+  readonly fuse: Fuse;
+  /** Each symbol's decision step (a fresh TiltRunner and GARCH stream per symbol for the tilt). */
+  readonly forSymbol: (symbol: SymbolId) => SymbolDecision;
+  /** The risk config for the gate, with the policy's entry thresholds (or the tilt's overrides) put in. */
   readonly risk: unknown;
   readonly policy: FusionPolicy | null;
+  readonly tilt: TiltPolicyData | null;
   readonly note: string;
 }
 
 /**
  * The fusion and risk settings the trader decides with: the model's decision policy for the
  * configured fusion (thresholds fitted on validation, as the trainer's backtest uses them), or the
- * source design's thresholds with `thresholds: 'seed'` or a model that carries no policy.
+ * source design's thresholds with `thresholds: 'seed'` or a model that carries no policy; with
+ * `policy: 'tilt'`, the model's tilt policy (a ConfigError when the artifact carries none).
  */
-export function decisionOf(cfg: Pick<TraderConfig, 'fusion' | 'fusionConfig' | 'risk' | 'thresholds'>, model: Pick<TaskAgnosticModel, 'decisionPolicy'> | undefined): TraderDecision {
+export function decisionOf(cfg: Pick<TraderConfig, 'fusion' | 'fusionConfig' | 'risk' | 'thresholds'> & Partial<Pick<TraderConfig, 'policy' | 'interval'>>, model: Pick<TaskAgnosticModel, 'decisionPolicy'> | undefined): TraderDecision {
+  if (cfg.policy === 'tilt') return tiltDecisionOf(cfg, model);
   const policy = cfg.thresholds === 'seed' ? null : ((model?.decisionPolicy?.fusions[cfg.fusion] as FusionPolicy | undefined) ?? null);
-  const fuse = policyFusion(cfg.fusion, cfg.fusionConfig, policy);
+  const fused = policyFusion(cfg.fusion, cfg.fusionConfig, policy);
   const risk = policy ? { ...withRiskOverrides(cfg.risk, policy.risk), minConfidence: policy.gate.minConfidence, minAgreement: policy.gate.minAgreement } : cfg.risk;
   const show = (t: Readonly<Record<string, number>>) => Object.entries(t).map(([k, v]) => `${k} ${+v.toFixed(4)}`).join(', ');
   const note = policy
     ? `${cfg.fusion} fusion with the model's thresholds fitted on validation (${show(policy.thresholds)}${policy.options?.directionRule ? `, side ${policy.options.directionRule}` : ''}; source ${show(policy.seed)})`
     : `${cfg.fusion} fusion with the source design's thresholds (${show(seedThresholds(cfg.fusion, cfg.fusionConfig))})${cfg.thresholds === 'seed' ? '' : ': the model carries no fitted policy'}`;
-  return { fuse: (o, ctx) => fuse(o, ctx), risk, policy, note };
+  const fuse: Fuse = (o, ctx) => fused(o, ctx);
+  return { kind: 'fused', fuse, forSymbol: () => ({ fuse }), risk, policy, tilt: null, note };
+}
+
+/** `policy: 'tilt'`: the artifact's tilt policy, a TiltRunner and a GARCH stream per symbol, the gate in 'decision' sizing. */
+function tiltDecisionOf(cfg: Pick<TraderConfig, 'risk' | 'thresholds'> & Partial<Pick<TraderConfig, 'interval'>>, model: Pick<TaskAgnosticModel, 'decisionPolicy'> | undefined): TraderDecision {
+  const tilt = model?.decisionPolicy?.tilt;
+  if (!tilt) {
+    throw new ConfigError('--policy tilt: the model carries no fitted tilt policy (decisionPolicy.tilt): refit the run with `trainer calibrate <run>` (it fits the tilt on validation beside the fusions), or trade the fused strategy with --policy fused', 'policy');
+  }
+  if (cfg.thresholds === 'seed') throw new ConfigError('--thresholds seed is for the fused strategy (the source thresholds); the tilt policy has no source values: drop it, or use --policy fused', 'thresholds');
+  const interval = cfg.interval ?? '1h';
+  const risk = withRiskOverrides(cfg.risk, TILT_RISK_OVERRIDES);
+  const r = traderRiskConfig({ risk, interval });
+  const fitted = tilt.base.garch ?? {};
+  const forSymbol = (symbol: SymbolId): SymbolDecision => {
+    const g = fitted[symbol];
+    if (!g) {
+      const have = Object.keys(fitted);
+      throw new ConfigError(
+        `--policy tilt: the model's tilt policy has no GARCH fit for ${symbol} (${have.length ? `it has ${have.join(', ')}` : 'it carries none: fitted before the trader could run it'}): refit with \`trainer calibrate <run>\` on data that includes ${symbol}`,
+        'policy',
+      );
+    }
+    const garch = new GarchVolatilityStream(g, tilt.base.garchHorizon);
+    const runner = new TiltRunner(tilt, { targetAnnualVol: r.sizing.targetAnnualVol, maxLeverage: r.sizing.maxLeverage, barsPerYear: r.sizing.barsPerYear, rebalanceEvery: tilt.base.rebalanceEvery, barMs: INTERVAL_MS[interval] });
+    return {
+      fuse: (o, ctx) => runner.decide(ctx?.heldExposure ?? 0, ctx?.symbol, o),
+      onBar: (c, outputs) => runner.observe(c.tsMs, outputs, garch.next(c.close)),
+    };
+  };
+  const note =
+    `tilt policy fitted on validation: vol-targeted long (${(r.sizing.targetAnnualVol * 100).toFixed(0)}% vol target, GARCH, at most ${r.sizing.maxLeverage}x) x clamp(1 + ${tilt.weight} x score, 0, ${tilt.maxTilt})` +
+    `${tilt.heads.length ? ` from the ${tilt.heads.join(' + ')} head` : ' (weight 0: the baseline)'}${tilt.halfLife ? `, score smoothed over a ${tilt.halfLife}-bar half-life` : ''}, ` +
+    `rebalanced every ${tilt.base.rebalanceEvery} bars from 00:00 UTC outside a ${tilt.band ?? 0} no-trade band; the risk gate sizes by the decision (limits and kill switch in force)`;
+  const fuse: Fuse = () => {
+    throw new Error('the tilt policy decides per symbol: use decision.forSymbol(symbol)');
+  };
+  return { kind: 'tilt', fuse, forSymbol, risk, policy: null, tilt, note };
 }
 
 /** The run tag (part of every client order id): kept in the journal so a restart re-derives the same ids. */
@@ -79,13 +133,15 @@ export function createEngine(s: EngineSetup): TradingEngine {
   if (!predictor) throw new Error('createEngine needs a model or a predictor');
   const venue = s.venue ?? new PaperVenue(s.symbol, s.config.account, INTERVAL_MS[s.config.interval]);
   const decision = decisionOf(s.config, s.model);
+  const step = decision.forSymbol(s.symbol);
   return new TradingEngine({
     symbol: s.symbol,
     interval: s.config.interval,
     journal: s.journal,
     venue,
     predictor,
-    fuse: decision.fuse,
+    fuse: step.fuse,
+    ...(step.onBar ? { onBar: step.onBar } : {}),
     gate: new RiskGate(traderRiskConfig({ risk: decision.risk, interval: s.config.interval })),
     runTag: runTagOf(s.journal, s.runTag),
     logger: s.logger,
@@ -121,16 +177,20 @@ export function createPortfolio(s: PortfolioSetup): Portfolio {
   const portfolio = new Portfolio(symbols, paper);
   // The model's decision policy (fitted thresholds) or the source thresholds, as a lone engine gets.
   const decision = decisionOf(s.config, s.model);
-  const gate = new RiskGate(decision.risk as ConstructorParameters<typeof RiskGate>[0]);
+  // The tilt trades under config.risk over the volTarget profile, sized for the interval (as a lone
+  // engine's gate). The fused path keeps parsing config.risk bare (the source profile without a
+  // `profile`), as before: see the README's "Risk profile" note.
+  const gate = new RiskGate(decision.kind === 'tilt' ? traderRiskConfig({ risk: decision.risk, interval: s.config.interval }) : (decision.risk as ConstructorParameters<typeof RiskGate>[0]));
   const tracker = new AccountTracker();
   const runTag = runTagOf(s.journal, s.runTag);
   for (const symbol of symbols) {
     const predictor = s.predictorFor?.(symbol) ?? (s.model ? new StreamingPredictor(s.model) : undefined);
     if (!predictor) throw new Error('createPortfolio needs a model or predictorFor');
     const venue = s.venueFor ? s.venueFor(symbol) : new PaperVenue(symbol, s.config.account, iv, paper);
+    const step: SymbolDecision = s.fuseFor ? { fuse: s.fuseFor(symbol) } : decision.forSymbol(symbol);
     portfolio.add(
       new TradingEngine({
-        symbol, interval: s.config.interval, journal: s.journal, venue, predictor, fuse: s.fuseFor?.(symbol) ?? decision.fuse, gate, tracker, portfolio, runTag,
+        symbol, interval: s.config.interval, journal: s.journal, venue, predictor, fuse: step.fuse, ...(step.onBar ? { onBar: step.onBar } : {}), gate, tracker, portfolio, runTag,
         logger: s.logger, statusEvery: s.config.statusEvery,
         ...(s.killFile ? { killFile: s.killFile } : {}),
         ...(s.onStatus ? { onStatus: s.onStatus } : {}),

@@ -60,9 +60,11 @@ export function backtestOutputs(cfg: TrainerConfig, d: SymbolData, startRow: num
     const ts = candles.tsMs[t]!;
     const closeTs = ts + barMs;
     tracker.update(closeTs, acct.equity);
-    const decision = { ...fuse(outputs[t]!, { tsMs: ts, symbol: d.symbol }), tsMs: ts, symbol: d.symbol };
-    counts[decision.action]++;
     const pos = acct.position();
+    // the exposure held at the close (signed qty x close / equity): what a policy's no-trade band compares with, as in the trader
+    const heldExposure = pos && acct.equity > 0 ? ((pos.side === 'long' ? pos.qty : -pos.qty) * candles.close[t]!) / acct.equity : 0;
+    const decision = { ...fuse(outputs[t]!, { tsMs: ts, symbol: d.symbol, heldExposure }), tsMs: ts, symbol: d.symbol };
+    counts[decision.action]++;
     const state: RiskState = {
       nowMs: closeTs,
       account: tracker.state(),

@@ -8,7 +8,7 @@ import { parseTrainingConfig } from '@task-agnostic/training';
 import { describeSymbols, resolveConfig, runNameSchema, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
-import { backtestStep, evaluateStep, recalibrateStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
+import { backtestStep, evaluateStep, recalibrateStep, refitTiltStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
 import { loadRun } from './load-run.js';
 import { runOosBacktest, runOosEvaluate, type OosRequest } from './oos-run.js';
 import { parsePeriod, runWalkForward } from './walk-forward.js';
@@ -146,7 +146,8 @@ Example:
   trainer walk-forward --config default --data ../shared/data/candles --exchange bybit --symbols BTCUSDT \\
       --from 2021-01-01 --to 2025-10-01 --folds 11 --test-length 3mo --retrain expanding --name wf-btc
 `,
-  lso: `trainer lso <run-dir> [--no-alone] [--alone-epochs N|match] [--alone-stride N] [--resamples N]
+  lso: `trainer lso <run-dir> [--no-alone] [--alone-epochs N|match] [--alone-stride N] [--retrain-alone]
+              [--symbols A,B] [--resamples N]
 
 Leave-symbols-out evaluation of a run trained with held-out symbols (config data.holdout, e.g. the
 universal preset or train --holdout A,B). Each held-out symbol, never seen in training, is scaled
@@ -157,18 +158,25 @@ symbol alone (--no-alone skips it), with paired block-bootstrap 95% intervals. W
 --alone-epochs match caps each alone model at the epochs that give it about the universal run's
 optimiser steps (read from its training.json); early stopping on its own validation rows still
 applies. The budgets (windows, epochs, steps, CPU seconds) are printed and saved.
+Each alone model is saved in <run-dir>/alone/<SYMBOL>/ and reused by the next lso with the same
+--alone-stride and epoch cap (an error names the difference otherwise; --retrain-alone replaces it).
+--symbols evaluates some of the held-out symbols only (written to lso-<SYMBOLS>.json), e.g. to train
+the alone models in several processes; a later lso over all of them reuses the saved models.
 
 Example:
-  trainer train --config universal --name universal && trainer lso runs/universal
+  trainer train --config universal --name universal && trainer lso runs/universal --alone-epochs match
 `,
-  calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed] [--no-policy]
+  calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed] [--tilt-only] [--no-policy]
 
 Refits a saved run's head calibration, baseline blends and decision policy on its validation split
 (e.g. an artifact written before calibration existed) and saves them into its model artifact.
+--tilt-only refits only the tilt policy (with its turnover control and the per-symbol GARCH fits
+the trader needs to run it: \`trader paper --policy tilt\`), keeping calibration and thresholds.
 --no-policy refits the heads' calibration and blends only and keeps the saved decision policy.
 
 Example:
   trainer calibrate runs/btc-eth
+  trainer calibrate runs/btc-eth --tilt-only
 `,
   report: `trainer report <run-dir>
 
@@ -308,6 +316,8 @@ export function printEvaluation(ev: Evaluation, log: Log): void {
     const t = ev.transfer;
     const cost = t.compute ? `; quality ${t.qualityRatio !== undefined ? pct(t.qualityRatio) : '-'} of from scratch at ${pct(t.compute.ratio)} of its CPU time (${t.compute.frozenCpuSeconds.toFixed(0)} s vs ${t.compute.scratchCpuSeconds.toFixed(0)} s)` : '';
     log(`transfer '${t.task}': ${t.metric} frozen encoder ${fmt(t.frozenEncoder[t.metric])} vs from scratch ${fmt(t.fromScratch[t.metric])}${cost} (${t.note})`);
+    const v = t.vsScratch;
+    if (v) log(`  raw outputs on the same ${v.n} test windows: frozen ${fmtInterval(v.model)} vs from scratch ${fmtInterval(v.other)}; frozen - scratch ${fmtInterval(v.diff)}: ${v.verdictText}`);
   }
   log(`consistency (${ev.consistency.fusion}): ${pct(ev.consistency.score)} of decisions agree; mean agreement ${fmt(ev.consistency.meanAgreement, 3)}`);
   if (ev.representation) {
@@ -547,7 +557,10 @@ async function cmdWalkForward(args: readonly string[]): Promise<number> {
 async function cmdLso(args: readonly string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { 'no-alone': { type: 'boolean' }, 'alone-epochs': { type: 'string' }, 'alone-stride': { type: 'string' }, resamples: { type: 'string' }, 'no-progress': { type: 'boolean' } },
+    {
+      'no-alone': { type: 'boolean' }, 'alone-epochs': { type: 'string' }, 'alone-stride': { type: 'string' }, 'retrain-alone': { type: 'boolean' },
+      symbols: { type: 'string' }, resamples: { type: 'string' }, 'no-progress': { type: 'boolean' },
+    },
     'lso',
   );
   if (values.help) return help('lso');
@@ -559,6 +572,7 @@ async function cmdLso(args: readonly string[]): Promise<number> {
   const aloneEpochs = aloneEpochsFlag === 'match' ? 'matchSteps' : intFlag(aloneEpochsFlag, 'alone-epochs', 1);
   const aloneStride = intFlag(values['alone-stride'] as string | undefined, 'alone-stride', 1);
   const resamples = intFlag(values.resamples as string | undefined, 'resamples', 20);
+  const symbols = symbolsFlag(values.symbols as string | undefined);
   await initBackend();
   const { cfg, model, paths } = await loadRunModel(dir);
   try {
@@ -569,13 +583,18 @@ async function cmdLso(args: readonly string[]): Promise<number> {
       log: out,
       alone: !values['no-alone'],
       progress: !values['no-progress'],
+      runDir: paths.dir,
+      retrainAlone: values['retrain-alone'] === true,
+      ...(symbols ? { symbols } : {}),
       ...(aloneEpochs !== undefined ? { aloneEpochs } : {}),
       ...(aloneStride !== undefined ? { aloneStride } : {}),
       ...(resamples !== undefined ? { resamples } : {}),
     });
-    await writeFile(path.join(paths.dir, 'lso.json'), JSON.stringify(report, jsonSafe, 2) + '\n');
+    // a subset (--symbols) gets its own file, so it never replaces the report over every held-out symbol
+    const file = path.join(paths.dir, symbols ? `lso-${report.heldOut.join('-')}.json` : 'lso.json');
+    await writeFile(file, JSON.stringify(report, jsonSafe, 2) + '\n');
     printLso(report, out);
-    out(`leave-symbols-out report written to ${path.join(paths.dir, 'lso.json')}`);
+    out(`leave-symbols-out report written to ${file}`);
   } finally {
     model.dispose();
   }
@@ -583,15 +602,18 @@ async function cmdLso(args: readonly string[]): Promise<number> {
 }
 
 async function cmdCalibrate(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { thresholds: { type: 'string' }, 'no-policy': { type: 'boolean' } }, 'calibrate');
+  const { values, positionals } = parse(args, { thresholds: { type: 'string' }, 'tilt-only': { type: 'boolean', default: false }, 'no-policy': { type: 'boolean' } }, 'calibrate');
   if (values.help) return help('calibrate');
   const dir = runDirArg(positionals, 'calibrate');
   const thresholds = thresholdsFlag(values.thresholds as string | undefined);
+  const tiltOnly = values['tilt-only'] === true;
+  if (tiltOnly && thresholds) throw new ConfigError('--tilt-only keeps the fusions\' thresholds as they are: drop --thresholds', 'tilt-only');
   await initBackend();
   const loaded = await loadRun(dir);
   const run: TrainedRun = thresholds ? { ...loaded, cfg: { ...loaded.cfg, policy: { ...loaded.cfg.policy, thresholds } } } : loaded;
   try {
-    await recalibrateStep(run, { log: out }, { policy: values['no-policy'] !== true });
+    if (tiltOnly) await refitTiltStep(run, { log: out });
+    else await recalibrateStep(run, { log: out }, { policy: values['no-policy'] !== true });
   } finally {
     run.result.model.dispose();
   }

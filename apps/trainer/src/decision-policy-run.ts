@@ -8,15 +8,15 @@
  * trainer's backtest (and, the same way, the trader) use.
  */
 import { barReturns } from '@task-agnostic/backtest';
-import { barsPerYear as barsPerYearOf, ConfigError, INTERVAL_MS, sharpeRatio, sliceColumns, type TaskOutputs } from '@task-agnostic/core';
+import { ConfigError, INTERVAL_MS, sharpeRatio, type TaskOutputs } from '@task-agnostic/core';
 import { policyCandidates, searchPolicy, seedThresholds, type FusionMethod, type FusionPolicy, type PolicyCandidate } from '@task-agnostic/fusion';
 import type { DecisionPolicy, TaskAgnosticModel } from '@task-agnostic/model';
 import { backtestOutputs } from './backtest-run.js';
 import { decisionSetup, fmtThresholds } from './decision-setup.js';
 import { holdingHorizon, holdingVariants, type HoldingVariant } from './holding-variants.js';
 import { trialSet, type TrialSet } from './deflation.js';
-import { riskConfigOf } from './risk-config.js';
-import { garchVolatilityForecast } from './strategies.js';
+import { fitGarchVolatility } from './strategies.js';
+import { garchVolatilitySeries } from '@task-agnostic/heads';
 import { fitTiltPolicy, type TiltFitReport } from './tilt-fit.js';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
@@ -75,21 +75,9 @@ function requiredHeads(method: FusionMethod, taskIds: readonly string[], fusionC
 
 const METHODS: readonly FusionMethod[] = ['consistency', 'weighted'];
 
-/**
- * Fits both fusions' thresholds on the validation rows [trainEnd + purgeGap, valEnd) of every symbol.
- * Throws a ConfigError naming the numbers when a symbol's validation range is too short.
- */
-export function fitDecisionPolicy(
-  cfg: TrainerConfig,
-  model: TaskAgnosticModel,
-  data: readonly SymbolData[],
-  boundaries: readonly { trainEnd: number; valEnd: number }[],
-  purgeGap: number,
-  o: PolicyFitOptions = {},
-): { policy: DecisionPolicy; report: PolicyFitReport } {
-  const t0 = Date.now();
+/** Each symbol's validation rows [trainEnd + purgeGap, valEnd) and the model's outputs on them; a ConfigError naming the numbers when one is too short. */
+function validationRanges(data: readonly SymbolData[], boundaries: readonly { trainEnd: number; valEnd: number }[], purgeGap: number, model: TaskAgnosticModel, o: PolicyFitOptions) {
   const log = o.log ?? (() => {});
-  const perDay = o.minRoundTripsPerDay ?? 0.4;
   const minDays = o.minValidationDays ?? 14;
   const ranges = data.map((d, i) => {
     const b = boundaries[i]!;
@@ -121,6 +109,63 @@ export function fitDecisionPolicy(
       Array.from({ length: r.bars }, (_, k) => r.start + k),
     );
   });
+  return { ranges, outputs };
+}
+
+/**
+ * The tilt policy fitted on the validation rows (see tilt-fit.ts): GARCH fitted on each symbol's
+ * training rows and filtered up to each validation bar (the fits go into the artifact: the trader
+ * forecasts with them); no row at or after valEnd is read.
+ */
+function fitTiltOnRanges(cfg: TrainerConfig, ranges: ReturnType<typeof validationRanges>['ranges'], outputs: readonly (readonly TaskOutputs[])[], boundaries: readonly { trainEnd: number; valEnd: number }[], log: Log) {
+  const garch = Object.fromEntries(ranges.map((r, i) => [r.d.symbol, fitGarchVolatility(r.d.candles.close.subarray(0, r.end), boundaries[i]!.trainEnd)]));
+  const tilt = fitTiltPolicy(
+    cfg,
+    ranges.map((r, i) => ({
+      data: r.d,
+      start: r.start,
+      end: r.end,
+      outputs: outputs[i]!,
+      forecast: garchVolatilitySeries(garch[r.d.symbol]!, r.d.candles.close.subarray(0, r.end), cfg.naive.garchHorizon).subarray(r.start, r.end),
+    })),
+    { rebalanceEvery: cfg.naive.rebalanceEvery, garchHorizon: cfg.naive.garchHorizon, garch },
+  );
+  log(
+    `decision policy (tilt): weight ${tilt.policy.weight}${tilt.policy.heads.length ? ` on ${tilt.policy.heads.join(' + ')}` : ' (the vol-targeted baseline)'}, band ${tilt.policy.band}, half-life ${tilt.policy.halfLife}; ` +
+      `validation net Sharpe ${tilt.report.chosen.objective.toFixed(2)} (vol-targeted buy-and-hold ${tilt.report.baseline.toFixed(2)}` +
+      `${tilt.report.withoutTurnoverControl ? `; best without turnover control: ${tilt.report.withoutTurnoverControl.heads.join('+') || 'baseline'} x${tilt.report.withoutTurnoverControl.weight} ${tilt.report.withoutTurnoverControl.objective.toFixed(2)}` : ''}), ${tilt.report.candidates.length} candidates: ` +
+      tilt.report.candidates.map((c) => `${c.heads.length ? c.heads.join('+') : 'baseline'} x${c.weight} band ${c.band} hl ${c.halfLife} ${c.objective.toFixed(2)}`).join(', '),
+  );
+  return tilt;
+}
+
+/**
+ * Refits only the tilt policy on the validation split (`trainer calibrate --tilt-only`): the
+ * calibration and both fusions' thresholds are kept as they are.
+ */
+export function fitTiltOnly(cfg: TrainerConfig, model: TaskAgnosticModel, data: readonly SymbolData[], boundaries: readonly { trainEnd: number; valEnd: number }[], purgeGap: number, o: PolicyFitOptions = {}): ReturnType<typeof fitTiltPolicy> & { seconds: number } {
+  const t0 = Date.now();
+  const { ranges, outputs } = validationRanges(data, boundaries, purgeGap, model, o);
+  const tilt = fitTiltOnRanges(cfg, ranges, outputs, boundaries, o.log ?? (() => {}));
+  return { ...tilt, seconds: (Date.now() - t0) / 1000 };
+}
+
+/**
+ * Fits both fusions' thresholds on the validation rows [trainEnd + purgeGap, valEnd) of every symbol.
+ * Throws a ConfigError naming the numbers when a symbol's validation range is too short.
+ */
+export function fitDecisionPolicy(
+  cfg: TrainerConfig,
+  model: TaskAgnosticModel,
+  data: readonly SymbolData[],
+  boundaries: readonly { trainEnd: number; valEnd: number }[],
+  purgeGap: number,
+  o: PolicyFitOptions = {},
+): { policy: DecisionPolicy; report: PolicyFitReport } {
+  const t0 = Date.now();
+  const log = o.log ?? (() => {});
+  const perDay = o.minRoundTripsPerDay ?? 0.4;
+  const { ranges, outputs } = validationRanges(data, boundaries, purgeGap, model, o);
   const minTrades = Object.fromEntries(ranges.map((r) => [r.d.symbol, Math.max(1, Math.ceil(r.days * perDay))]));
   const taskIds = model.tasks.map((t) => t.id);
   const fusions: DecisionPolicy['fusions'] = {};
@@ -231,29 +276,7 @@ export function fitDecisionPolicy(
     );
   }
   // The tilt policy: the vol-targeted baseline tilted by the heads, on the same validation bars and outputs.
-  const risk = riskConfigOf(cfg, data[0]!.interval);
-  const tilt = fitTiltPolicy(
-    ranges.map((r, i) => ({
-      symbol: r.d.symbol,
-      candles: sliceColumns(r.d.candles, r.start, r.end),
-      outputs: outputs[i]!,
-      // GARCH fitted on the training rows, filtered up to each validation bar; no row at or after valEnd is read
-      forecast: garchVolatilityForecast(r.d.candles.close.subarray(0, r.end), boundaries[i]!.trainEnd, cfg.naive.garchHorizon).subarray(r.start, r.end),
-    })),
-    {
-      targetAnnualVol: risk.sizing.targetAnnualVol,
-      maxLeverage: risk.sizing.maxLeverage,
-      barsPerYear: barsPerYearOf(data[0]!.interval),
-      rebalanceEvery: cfg.naive.rebalanceEvery,
-      garchHorizon: cfg.naive.garchHorizon,
-      backtest: { ...(cfg.backtest as object), interval: data[0]!.interval },
-    },
-  );
-  log(
-    `decision policy (tilt): weight ${tilt.policy.weight}${tilt.policy.heads.length ? ` on ${tilt.policy.heads.join(' + ')}` : ' (the vol-targeted baseline)'}; validation net Sharpe ${tilt.report.chosen.objective.toFixed(2)} ` +
-      `(vol-targeted buy-and-hold ${tilt.report.baseline.toFixed(2)}), ${tilt.report.candidates.length} candidates: ` +
-      tilt.report.candidates.map((c) => `${c.heads.length ? c.heads.join('+') : 'baseline'} x${c.weight} ${c.objective.toFixed(2)}`).join(', '),
-  );
+  const tilt = fitTiltOnRanges(cfg, ranges, outputs, boundaries, log);
   const objective = `mean over symbols of the fused strategy's annualised net Sharpe ratio on the validation bars (backtest fees and slippage, through the risk gate), with at least ${perDay} round trips per day on every symbol; the holding variant (exits, resize band) chosen on the same objective`;
   const policy: DecisionPolicy = {
     version: 1,

@@ -98,7 +98,11 @@ describe('calibration and decision policy are fitted on validation only', () => 
     const pb = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-b', 'decision-policy.json'), 'utf8'));
     expect(pb.report.methods).toEqual(pa.report.methods);
     // The tilt policy too: fitted on validation beside the fusions, the same whatever the test candles.
-    expect(ja.decisionPolicy.tilt.base).toEqual({ volatility: 'garch', garchHorizon: 24, rebalanceEvery: 24 });
+    expect(ja.decisionPolicy.tilt.base).toMatchObject({ volatility: 'garch', garchHorizon: 24, rebalanceEvery: 24 });
+    // the GARCH fit the trader forecasts with, fitted on the training rows
+    expect(Object.keys(ja.decisionPolicy.tilt.base.garch)).toEqual(['SYNUSDT']);
+    expect(ja.decisionPolicy.tilt.base.garch.SYNUSDT.omega).toBeGreaterThan(0);
+    expect(typeof ja.decisionPolicy.tilt.band).toBe('number');
     expect(pb.report.tilt).toEqual(pa.report.tilt);
     expect(pa.report.tilt.candidates[0].weight).toBe(0);
     for (const c of pa.report.tilt.candidates) expect(pa.report.tilt.chosen.objective).toBeGreaterThanOrEqual(c.objective);
@@ -126,6 +130,18 @@ describe('calibration and decision policy are fitted on validation only', () => 
     const ca = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-a', 'calibration.json'), 'utf8'));
     const cb = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-b', 'calibration.json'), 'utf8'));
     expect(cb.heads[0].test.before.metrics.brier).not.toBe(ca.heads[0].test.before.metrics.brier);
+
+    // --tilt-only refits the tilt alone: on the same validation rows the same tilt; calibration and thresholds kept.
+    writeFileSync(path.join(dir, 'runs', 'run-a', 'decision-policy.json'), JSON.stringify({ policy: ja.decisionPolicy, report: { ...pa.report, tilt: undefined } }));
+    expect(await runCli(['calibrate', path.join(dir, 'runs', 'run-a'), '--tilt-only'])).toBe(0);
+    const jt = modelJson('run-a');
+    expect(jt.decisionPolicy).toEqual(ja.decisionPolicy);
+    expect(jt.calibration).toEqual(ja.calibration);
+    expect(jt.evaluation).toEqual(ja.evaluation);
+    const pt = JSON.parse(readFileSync(path.join(dir, 'runs', 'run-a', 'decision-policy.json'), 'utf8'));
+    expect(pt.report.tilt).toEqual(pa.report.tilt);
+    expect(pt.report.methods).toEqual(pa.report.methods);
+    await expect(runCli(['calibrate', path.join(dir, 'runs', 'run-a'), '--tilt-only', '--thresholds', 'seed'])).rejects.toThrow(/--tilt-only keeps the fusions' thresholds/);
 
     // The backtest uses the fitted thresholds; --thresholds seed the source's.
     expect(await runCli(['backtest', path.join(dir, 'runs', 'run-a')])).toBe(0);

@@ -109,6 +109,12 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     // The standalone evaluation reproduces the test metrics training wrote.
     expect(ev.tasks[1].multiTask.mse).toBeCloseTo(training.test.volatility.metrics.mse, 6);
     expect(ev.transfer.task).toBe('anomaly');
+    // the frozen head vs from scratch, paired on the same test windows: the frozen side is the figure reported beside it
+    const vs = ev.transfer.vsScratch;
+    expect(vs.n).toBe(ev.transfer.frozenEncoder.n);
+    expect(vs.model.estimate).toBeCloseTo(ev.transfer.frozenEncoder[ev.transfer.metric], 6);
+    expect(vs.diff.estimate).toBeCloseTo(vs.model.estimate - vs.other.estimate, 6);
+    expect(vs.diff.lo).toBeLessThanOrEqual(vs.diff.hi);
     expect(ev.consistency.decisions).toBe(ev.testSamples);
     expect(ev.representation.labels).toBe('regime');
 

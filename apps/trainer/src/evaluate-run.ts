@@ -15,6 +15,7 @@ import {
   featurePipeline,
   trainNewHead,
   asTrainableEncoder,
+  modelParts,
   type TrainModelResult,
   type MultiTaskParts,
 } from '@task-agnostic/training';
@@ -78,6 +79,12 @@ export interface TransferReport {
    */
   readonly qualityRatio?: number;
   readonly compute?: { readonly frozenCpuSeconds: number; readonly scratchCpuSeconds: number; readonly ratio: number };
+  /**
+   * Frozen encoder + new head (model) vs from scratch (other) on the same test windows, raw head
+   * outputs of both (no calibration), with paired 95% block-bootstrap intervals; absent when the
+   * two test sets are not the same windows.
+   */
+  readonly vsScratch?: WindowComparison;
 }
 
 export interface Evaluation {
@@ -263,7 +270,8 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
     const tr = await trainNewHead(encoder, task as never, { train: tds.train, val: tds.val }, budget, {}, cfg.seed + 7, tds.taskStates[0]);
     const frozenCpu = cpuSeconds() - cpu0;
     const parts = { encoder, tasks: [task], heads: [tr.head], taskStates: [tds.taskStates[0]] } as unknown as MultiTaskParts;
-    const frozen = scalarMetrics(evaluateSplit(parts, tds.test, 256).metrics[0] ?? {});
+    const frozenEval = evaluateSplit(parts, tds.test, 256);
+    const frozen = scalarMetrics(frozenEval.metrics[0] ?? {});
     tr.head.dispose();
     log(`evaluate: '${id}' from scratch with the same head budget`);
     const scratchCfg: TrainerConfig = { ...cfg, training: budget };
@@ -271,6 +279,13 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
     const scratch = await trainRun(scratchCfg, data, { tasks: [id], progress: o.progress ?? false });
     const scratchCpu = cpuSeconds() - cpu1;
     const fromScratch = scalarMetrics(scratch.test[id]?.metrics ?? {});
+    // paired on the same windows when both test sets are the same rows of the same series
+    const st = scratch.dataset.test;
+    const same = (a: ArrayLike<number> | undefined, b: ArrayLike<number> | undefined) => !!a && !!b && a.length === b.length && Array.prototype.every.call(a, (v: number, k: number) => v === b[k]);
+    const vsScratch =
+      st.n === tds.test.n && st.n > 0 && same(st.endRows, tds.test.endRows) && same(st.seriesIds, tds.test.seriesIds)
+        ? compareOnWindows(task as unknown as MetricSource, pm.name, pm.higherIsBetter, frozenEval.outputs[0]!, evaluateSplit(modelParts(scratch.model), st, 256).outputs[0]!, tds.test.targets[0]!, st.n, { seed: cfg.seed + 41 })
+        : undefined;
     scratch.model.dispose();
     transfer = {
       task: id,
@@ -283,6 +298,7 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
       fromScratch,
       ...qualityOf(frozen[pm.name], fromScratch[pm.name], pm.higherIsBetter),
       compute: { frozenCpuSeconds: frozenCpu, scratchCpuSeconds: scratchCpu, ratio: scratchCpu > 0 ? frozenCpu / scratchCpu : Number.NaN },
+      ...(vsScratch ? { vsScratch } : {}),
     };
   }
 

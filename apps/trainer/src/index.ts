@@ -46,6 +46,8 @@ export { screenSeries, seriesNeeds, splitCapacity, minBarsForFractions, describe
 export type { SeriesNeeds } from './universe.js';
 export { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, trainingSteps, epochsForSteps } from './lso.js';
 export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoOptions, TrainingBudget, AloneBudget } from './lso.js';
+export { aloneDir, saveAloneModel, loadAloneModel } from './alone-store.js';
+export type { AloneRecord } from './alone-store.js';
 export { blockBootstrap, difference } from './bootstrap.js';
 export type { Difference } from './bootstrap.js';
 export { loadRunModel } from './load-run.js';
@@ -63,7 +65,7 @@ export { renderSweepReport, parallelCoordinatesSvg } from './sweep-report.js';
 export { runJob } from './job.js';
 export type { JobSpec, JobKind, JobOutcome, Executor, ProbePayload } from './job.js';
 export { LocalPool } from './local-pool.js';
-export type { LocalPoolOptions } from './local-pool.js';
+export type { LocalPoolOptions, WorkerStart } from './local-pool.js';
 export { QueueExecutor, DEFAULT_QUEUE_NAME } from './queue-executor.js';
 export type { QueueExecutorOptions } from './queue-executor.js';
 export { runQueueWorker } from './queue-worker.js';

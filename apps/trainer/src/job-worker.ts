@@ -12,6 +12,11 @@ interface JobMessage {
   readonly attempts: number;
 }
 
+/** Sent by LocalPool.start(): load the trial code and initialise tfjs's backend now, before any job. */
+interface WarmMessage {
+  readonly type: 'warm';
+}
+
 function send(msg: unknown): void {
   if (process.connected && process.send) process.send(msg);
 }
@@ -27,8 +32,27 @@ if (!process.send) {
 }
 
 process.on('disconnect', () => process.exit(0));
-process.on('message', (msg: JobMessage) => {
-  if (!msg || msg.type !== 'job') return;
+/** This process's start-up so far: wall seconds since it started, CPU seconds (user + system) it used. */
+function startup(): { pid: number; seconds: number; cpuSeconds: number } {
+  const c = process.cpuUsage();
+  return { pid: process.pid, seconds: performance.now() / 1000, cpuSeconds: (c.user + c.system) / 1e6 };
+}
+
+async function warm(): Promise<string> {
+  await import('./sweep-trial.js');
+  const { initBackend } = await import('@task-agnostic/tf');
+  return (await initBackend({ quiet: true })).name;
+}
+
+process.on('message', (msg: JobMessage | WarmMessage) => {
+  if (msg?.type === 'warm') {
+    warm().then(
+      (backend) => send({ type: 'warm', ...startup(), backend }),
+      (err: unknown) => send({ type: 'warm', ...startup(), error: errorText(err) }),
+    );
+    return;
+  }
+  if (msg?.type !== 'job') return;
   const t0 = Date.now();
   const c0 = process.cpuUsage();
   const base = () => {

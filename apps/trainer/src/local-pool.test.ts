@@ -55,4 +55,34 @@ describe('local pool', () => {
     expect(o2.ok ? (o2.result as { execArgv: string[] }).execArgv : ['?']).not.toContain('--single-threaded');
     expect(() => new LocalPool({ execArgv: ['single-threaded'] })).toThrow(/'single-threaded' must start with --/);
   });
+
+  it('start() starts every process at once, warm (job code loaded, tfjs backend up), and jobs then run on those processes', async () => {
+    const pool = new LocalPool({ processes: 2 });
+    pools.push(pool);
+    const starts = await pool.start();
+    expect(starts).toHaveLength(2);
+    const pids = starts.map((s) => s.pid).sort();
+    expect(new Set(pids).size).toBe(2);
+    expect(pool.pids().sort()).toEqual(pids);
+    for (const s of starts) {
+      expect(['tensorflow', 'wasm', 'cpu']).toContain(s.backend);
+      expect(s.seconds).toBeGreaterThan(0);
+      expect(s.cpuSeconds).toBeGreaterThan(0);
+    }
+    // again: nothing new is started, the same figures come back
+    expect((await pool.start()).map((s) => s.pid).sort()).toEqual(pids);
+    const outs = await Promise.all([0, 1, 2, 3].map((i) => pool.run({ id: `w${i}`, kind: 'probe', payload: { busyMs: 100, value: i } })));
+    expect(outs.map((o) => (o.ok ? (o.result as { value: unknown }).value : o.error))).toEqual([0, 1, 2, 3]);
+    expect([...new Set(outs.map((o) => o.pid))].sort()).toEqual(pids);
+    await pool.close();
+    await expect(pool.start()).rejects.toThrow(/closed/);
+  });
+
+  it('start() reports a process that dies while starting', async () => {
+    const pool = new LocalPool({ processes: 1 });
+    pools.push(pool);
+    const starting = pool.start();
+    process.kill(pool.pids()[0]!, 'SIGKILL');
+    await expect(starting).rejects.toThrow(/worker process \d+ exited \(SIGKILL\) while starting/);
+  });
 });

@@ -3,6 +3,10 @@
  * job-worker), no server. Each process runs one job at a time and is reused for the next; a
  * process that dies mid-job (killed, out of memory) is replaced and its job started again on a
  * fresh one, up to `maxAttempts` starts, then the job is an outcome with the error.
+ *
+ * Processes start when jobs need them, or all at once with start(), which also has each load the
+ * job code and initialise tfjs's backend before any job and reports what that cost (a worker's
+ * start-up is paid once per process, however many jobs it then runs).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -34,10 +38,31 @@ interface Pending {
   readonly resolve: (o: JobOutcome) => void;
 }
 
+/** What starting one worker process cost (LocalPool.start). */
+export interface WorkerStart {
+  readonly pid: number;
+  /** Wall seconds from the process's start until it had loaded the job code and initialised tfjs's backend. */
+  readonly seconds: number;
+  /** CPU seconds (user + system) the process used for that. */
+  readonly cpuSeconds: number;
+  /** The tfjs backend it runs (tensorflow, wasm or cpu). */
+  readonly backend: string;
+}
+
+interface WarmReply {
+  readonly pid: number;
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  readonly backend?: string;
+  readonly error?: string;
+}
+
 interface Slot {
   readonly proc: ChildProcess;
   current: Pending | null;
   started: number;
+  warm: Promise<WorkerStart> | null;
+  onWarm: ((m: WarmReply) => void) | null;
 }
 
 /** The worker entry next to this module: the built .js, or the .ts source (run through tsx) in tests. */
@@ -88,8 +113,12 @@ export class LocalPool implements Executor {
   private spawn(): Slot {
     const entry = workerEntry();
     const proc = fork(entry.file, [], { execArgv: [...entry.execArgv, ...this.execArgv], env: this.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
-    const slot: Slot = { proc, current: null, started: 0 };
-    proc.on('message', (m: { type: string; id?: string; line?: string; outcome?: JobOutcome }) => {
+    const slot: Slot = { proc, current: null, started: 0, warm: null, onWarm: null };
+    proc.on('message', (m: { type: string; id?: string; line?: string; outcome?: JobOutcome } & Partial<WarmReply>) => {
+      if (m.type === 'warm') {
+        slot.onWarm?.(m as WarmReply);
+        return;
+      }
       const cur = slot.current;
       if (!cur) return;
       if (m.type === 'progress' && m.id === cur.job.id) cur.onProgress(m.line ?? '');
@@ -119,6 +148,28 @@ export class LocalPool implements Executor {
     });
     this.workers.push(slot);
     return slot;
+  }
+
+  /**
+   * Starts every worker process now (up to `processes`) and waits until each has loaded the job
+   * code and initialised tfjs's backend; resolves with what that cost each one. Jobs run after it
+   * start on warm processes. Calling it again starts only what is missing (a replaced process).
+   */
+  async start(): Promise<WorkerStart[]> {
+    if (this.closed) throw new Error('the local pool is closed');
+    while (this.workers.length < this.slots) this.spawn();
+    return Promise.all(this.workers.map((w) => this.warmUp(w)));
+  }
+
+  private warmUp(slot: Slot): Promise<WorkerStart> {
+    if (slot.warm) return slot.warm;
+    const pid = slot.proc.pid ?? 0;
+    slot.warm = new Promise<WorkerStart>((resolve, reject) => {
+      slot.onWarm = (m) => (m.error ? reject(new Error(`worker process ${pid} could not start: ${m.error}`)) : resolve({ pid, seconds: m.seconds, cpuSeconds: m.cpuSeconds, backend: m.backend ?? '?' }));
+      slot.proc.once('exit', (code, signal) => reject(new Error(`worker process ${pid} exited (${signal ?? `code ${code}`}) while starting`)));
+      slot.proc.send({ type: 'warm' });
+    });
+    return slot.warm;
   }
 
   private dispatch(): void {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket, Rng } from '@task-agnostic/core';
@@ -135,6 +135,59 @@ describe('leave-symbols-out evaluation', () => {
     await expect(runCli(['lso', run.paths.dir, '--alone-epochs', 'soon'])).rejects.toThrow(/--alone-epochs must be an integer >= 1 or 'match', got 'soon'/);
     await expect(runCli(['lso', run.paths.dir, '--alone-epochs', '0'])).rejects.toThrow(/--alone-epochs must be an integer >= 1 or 'match', got '0'/);
   }, 120_000);
+});
+
+describe('alone models kept in the run folder', () => {
+  it('saves each alone model in <run>/alone/<SYMBOL>/, reuses it with the same settings, refuses other settings unless told to retrain', async () => {
+    const only = { ...cfg, data: { ...cfg.data, holdout: ['CCCUSDT'] } };
+    const dir = path.join(run.paths.dir, 'alone', 'CCCUSDT');
+    const opts = { alone: true, aloneEpochs: 1, aloneStride: 2, resamples: 20, runDir: run.paths.dir } as const;
+    const first = await evaluateLeaveSymbolsOut(only, run.result.model, opts);
+    expect(first.symbols[0]!.alone!.reused).toBe(false);
+    const record = JSON.parse(readFileSync(path.join(dir, 'alone.json'), 'utf8')) as Record<string, unknown>;
+    expect(record).toMatchObject({ symbol: 'CCCUSDT', stride: 2, maxEpochs: 1, trainWindows: first.symbols[0]!.alone!.trainWindows, epochs: 1 });
+    expect(existsSync(path.join(dir, 'model', 'model.json'))).toBe(true);
+    // the saved record is what the second run reports: a sentinel CPU figure proves it was read, not retrained
+    writeFileSync(path.join(dir, 'alone.json'), JSON.stringify({ ...record, cpuSeconds: 12345 }));
+    const log: string[] = [];
+    const second = await evaluateLeaveSymbolsOut(only, run.result.model, { ...opts, log: (l) => log.push(l) });
+    const a = second.symbols[0]!.alone!;
+    expect(a).toMatchObject({ reused: true, cpuSeconds: 12345, epochs: 1, maxEpochs: 1 });
+    expect(log.some((l) => l.includes('not retrained'))).toBe(true);
+    expect(log.some((l) => l.includes('training a model on CCCUSDT alone'))).toBe(false);
+    // the saved model scores exactly as the one trained in the first run
+    expect(second.symbols[0]!.tasks.map((t) => t.alone)).toEqual(first.symbols[0]!.tasks.map((t) => t.alone));
+    const out: string[] = [];
+    printLso(second, (l) => out.push(l));
+    expect(out.join('\n')).toMatch(/alone CCCUSDT: .*12345 CPU s .*saved earlier, reused/);
+    // other settings: a clear error naming both, unless the model is to be replaced
+    await expect(evaluateLeaveSymbolsOut(only, run.result.model, { ...opts, aloneStride: 3 })).rejects.toThrow(
+      /holds an alone model trained with stride 2 and an epoch cap of 1, but this lso asks stride 3 and a cap of 1: pass --retrain-alone/,
+    );
+    const third = await evaluateLeaveSymbolsOut(only, run.result.model, { ...opts, aloneStride: 3, retrainAlone: true });
+    expect(third.symbols[0]!.alone!.reused).toBe(false);
+    expect(JSON.parse(readFileSync(path.join(dir, 'alone.json'), 'utf8'))).toMatchObject({ stride: 3, maxEpochs: 1 });
+    // a damaged record: one line naming the file and the field
+    writeFileSync(path.join(dir, 'alone.json'), JSON.stringify({ ...record, stride: 'two' }));
+    await expect(evaluateLeaveSymbolsOut(only, run.result.model, opts)).rejects.toThrow(/alone\.json is malformed: stride: Expected number/);
+    writeFileSync(path.join(dir, 'alone.json'), '{ not json');
+    await expect(evaluateLeaveSymbolsOut(only, run.result.model, opts)).rejects.toThrow(/alone\.json is not valid JSON/);
+  }, 120_000);
+
+  it('--symbols: a subset of the held-out symbols; one that is not held out is named', async () => {
+    await expect(evaluateLeaveSymbolsOut(cfg, run.result.model, { alone: false, symbols: ['AAAUSDT'] })).rejects.toThrow(
+      /not held out by this run: AAAUSDT \(its held-out symbols: CCCUSDT, TINYUSDT\)/,
+    );
+    const r = await evaluateLeaveSymbolsOut(cfg, run.result.model, { alone: false, symbols: ['CCCUSDT'], resamples: 20 });
+    expect(r.heldOut).toEqual(['CCCUSDT']);
+    expect(r.symbols.map((s) => s.symbol)).toEqual(['CCCUSDT']);
+    expect(r.skipped).toEqual([]);
+    // from the command line, a subset gets its own report file and leaves lso.json alone
+    expect(await runCli(['lso', run.paths.dir, '--no-alone', '--no-progress', '--symbols', 'cccusdt', '--resamples', '20'])).toBe(0);
+    const sub = JSON.parse(readFileSync(path.join(run.paths.dir, 'lso-CCCUSDT.json'), 'utf8')) as LsoReport;
+    expect(sub.heldOut).toEqual(['CCCUSDT']);
+    expect(existsSync(path.join(run.paths.dir, 'lso.json'))).toBe(false);
+  }, 60_000);
 });
 
 describe('training budgets', () => {

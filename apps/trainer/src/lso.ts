@@ -32,6 +32,7 @@ import { loadData, type SymbolData } from './data-source.js';
 import { primaryMetric, type Verdict } from './evaluate-run.js';
 import { datasetOptions, dateBoundaries, scalarMetrics, trainRun, type Log } from './train-run.js';
 import { screenSeries } from './universe.js';
+import { aloneDir, loadAloneModel, saveAloneModel } from './alone-store.js';
 
 export interface LsoTaskResult {
   readonly task: string;
@@ -73,6 +74,8 @@ export interface AloneBudget extends TrainingBudget {
   readonly seconds: number;
   /** process CPU seconds (main thread and data-parallel workers) of its pre-training and training. */
   readonly cpuSeconds: number;
+  /** Loaded from the run folder (<run>/alone/<SYMBOL>/) rather than trained now; the figures above are its training's. */
+  readonly reused: boolean;
 }
 
 /** Optimiser steps of `epochs` epochs over `trainWindows` windows in batches of `batchSize`. */
@@ -118,6 +121,15 @@ export interface LsoOptions {
   /** Bootstrap resamples (default 200). */
   readonly resamples?: number;
   readonly progress?: boolean;
+  /**
+   * The run folder: each alone model is saved in <runDir>/alone/<SYMBOL>/ and reused from there
+   * when present (trained with the same stride and epoch cap). Without it nothing is saved.
+   */
+  readonly runDir?: string;
+  /** Retrain and overwrite saved alone models trained with other settings (default: a clear error). */
+  readonly retrainAlone?: boolean;
+  /** Only these held-out symbols (default: all of data.holdout). */
+  readonly symbols?: readonly string[];
 }
 
 function compare(a: number | undefined, b: number | undefined, higher: boolean): Verdict {
@@ -171,8 +183,11 @@ function modelForecasts(model: TaskAgnosticModel, raw: readonly Float32Array[], 
 /** Evaluates the frozen `model` on every held-out symbol of `cfg`. */
 export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgnosticModel, o: LsoOptions = {}): Promise<LsoReport> {
   const log = o.log ?? (() => {});
-  const heldOut = cfg.data.holdout;
-  if (heldOut.length === 0) throw new DataError('this run holds no symbols out (config data.holdout is empty): train with --holdout A,B or the universal preset');
+  const all = cfg.data.holdout;
+  if (all.length === 0) throw new DataError('this run holds no symbols out (config data.holdout is empty): train with --holdout A,B or the universal preset');
+  const unknown = (o.symbols ?? []).filter((s) => !all.includes(s));
+  if (unknown.length) throw new DataError(`not held out by this run: ${unknown.join(', ')} (its held-out symbols: ${all.join(', ')})`);
+  const heldOut = o.symbols ? all.filter((s) => o.symbols!.includes(s)) : all;
   const resamples = o.resamples ?? 200;
   const level = 0.95;
   const symbols: LsoSymbolResult[] = [];
@@ -216,24 +231,38 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
         data: { ...cfg.data, symbols: [symbol], holdout: [], stride },
         training: { ...cfg.training, epochs: maxEpochs },
       };
-      log(`lso ${symbol}: training a model on ${symbol} alone (at most ${maxEpochs} epochs)`);
-      const r = await trainRun(aloneCfg, [d], { progress: o.progress ?? false });
-      try {
-        const parts: MultiTaskParts = { ...modelParts(r.model), taskStates: [...states] };
+      const dir = o.runDir ? aloneDir(o.runDir, symbol) : null;
+      const saved = dir ? await loadAloneModel(dir, { stride, maxEpochs }, { replace: o.retrainAlone ?? false }) : null;
+      let aloneModel: TaskAgnosticModel;
+      let budget: AloneBudget;
+      if (saved) {
+        aloneModel = saved.model;
+        const { trainWindows, epochs, steps, seconds, cpuSeconds: cpu } = saved.record;
+        budget = { trainWindows, epochs, maxEpochs, steps, seconds, cpuSeconds: cpu, reused: true };
+        log(`lso ${symbol}: the alone model saved in ${dir} (stride ${stride}, cap ${maxEpochs} epochs), not retrained`);
+      } else {
+        log(`lso ${symbol}: training a model on ${symbol} alone (at most ${maxEpochs} epochs)`);
+        const r = await trainRun(aloneCfg, [d], { progress: o.progress ?? false });
+        aloneModel = r.model;
         const trainWindows = r.dataset.train.n;
         const epochs = r.history.length;
-        alone = {
-          outputs: modelForecasts(r.model, evaluateSplit(parts, ds.test, 256).outputs, d, states, rows),
-          trainWindows,
-          epochs,
-          maxEpochs,
-          steps: trainingSteps(trainWindows, epochs, batch),
-          seconds: (Date.now() - t0) / 1000,
-          cpuSeconds: cpuSeconds() - cpu0,
-        };
-        log(`lso ${symbol}: alone model ${budgetText(alone as AloneBudget)}`);
+        budget = { trainWindows, epochs, maxEpochs, steps: trainingSteps(trainWindows, epochs, batch), seconds: (Date.now() - t0) / 1000, cpuSeconds: cpuSeconds() - cpu0, reused: false };
+        if (dir) {
+          const { trainWindows: w, epochs: e, steps, seconds, cpuSeconds: cpu } = budget;
+          await saveAloneModel(dir, aloneModel, { symbol, stride, maxEpochs, trainWindows: w, epochs: e, steps, seconds, cpuSeconds: cpu, createdAt: new Date().toISOString() });
+          log(`lso ${symbol}: alone model saved in ${dir}`);
+        }
+      }
+      try {
+        const ids = (m: TaskAgnosticModel) => m.tasks.map((t) => t.id).join(',');
+        if (ids(aloneModel) !== ids(model) || aloneModel.windowLength !== model.windowLength) {
+          throw new DataError(`the alone model of ${symbol} has tasks ${ids(aloneModel)} and window ${aloneModel.windowLength}, the run's model ${ids(model)} and ${model.windowLength}: remove ${dir ?? 'it'} to retrain it`);
+        }
+        const parts: MultiTaskParts = { ...modelParts(aloneModel), taskStates: [...states] };
+        alone = { outputs: modelForecasts(aloneModel, evaluateSplit(parts, ds.test, 256).outputs, d, states, rows), ...budget };
+        log(`lso ${symbol}: alone model ${budgetText(budget)}`);
       } finally {
-        r.model.dispose();
+        aloneModel.dispose();
       }
     }
     const tasks: LsoTaskResult[] = (model.tasks as unknown as TrainableTask[]).map((t, i) => {
@@ -285,7 +314,7 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
       };
     });
     const aloneBudget: AloneBudget | null = alone
-      ? { trainWindows: alone.trainWindows, epochs: alone.epochs, maxEpochs: alone.maxEpochs, steps: alone.steps, seconds: alone.seconds, cpuSeconds: alone.cpuSeconds }
+      ? { trainWindows: alone.trainWindows, epochs: alone.epochs, maxEpochs: alone.maxEpochs, steps: alone.steps, seconds: alone.seconds, cpuSeconds: alone.cpuSeconds, reused: alone.reused }
       : null;
     symbols.push({ symbol, bars: d.candles.length, source: d.source, testWindows: ds.test.n, normaliser: note, tasks, alone: aloneBudget });
   }
@@ -356,6 +385,6 @@ export function printLso(r: LsoReport, log: Log): void {
   };
   log(`\nleave-symbols-out (held out: ${r.heldOut.join(', ')}${r.skipped.length ? `; skipped ${r.skipped.join(', ')}` : ''}); differences signed so that > 0 favours the universal model; paired block bootstrap, ${r.bootstrap.resamples} resamples, blocks of ${r.bootstrap.blockLength} rows:\n${table(rows)}`);
   log(`\nsummary over held-out symbols:\n${table(sum)}`);
-  const budgets = r.symbols.filter((s) => s.alone).map((s) => `  alone ${s.symbol}: ${budgetText(s.alone!)} (cap ${s.alone!.maxEpochs} epochs)`);
+  const budgets = r.symbols.filter((s) => s.alone).map((s) => `  alone ${s.symbol}: ${budgetText(s.alone!)} (cap ${s.alone!.maxEpochs} epochs${s.alone!.reused ? '; saved earlier, reused' : ''})`);
   if (r.universalBudget || budgets.length) log(`\nbudgets (pre-training as configured for both):\n${r.universalBudget ? `  universal: ${budgetText(r.universalBudget)}\n` : ''}${budgets.join('\n')}`);
 }

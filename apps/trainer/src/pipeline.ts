@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { backtestReportJson, comparisonRows, describeIntrabar, renderReportHtml, type BacktestResult } from '@task-agnostic/backtest';
-import { DataError } from '@task-agnostic/core';
+import { ConfigError, DataError } from '@task-agnostic/core';
 import { writeModelEvaluation } from '@task-agnostic/model';
 import { currentBackend } from '@task-agnostic/tf';
 import type { TrainModelResult } from '@task-agnostic/training';
@@ -23,7 +23,7 @@ import { datasetOptions, jsonSafe, saveTrainRun, trainRun, type Log } from './tr
 import { annualisedNote, backtestSharpe, barReturns } from './intervals.js';
 import { deflateSharpe, type DeflatedSharpeReport, type TrialSet } from './deflation.js';
 import { describeRepairs, screenSeries } from './universe.js';
-import { fitDecisionPolicy, type PolicyFitReport } from './decision-policy-run.js';
+import { fitDecisionPolicy, fitTiltOnly, type PolicyFitReport } from './decision-policy-run.js';
 import { decisionOf, type ThresholdsMode } from './decision-setup.js';
 import type { CalibrationReport } from '@task-agnostic/training';
 import { calibrateRun } from './calibrate-run.js';
@@ -80,6 +80,24 @@ export async function fitPolicyStep(run: TrainedRun, o: StepOptions): Promise<Po
   await writeFile(run.paths.policy, JSON.stringify({ policy, report }, jsonSafe, 2) + '\n');
   o.log(`decision policy fitted on validation in ${report.seconds.toFixed(1)} s, written to ${path.basename(run.paths.policy)}`);
   return report;
+}
+
+/**
+ * `trainer calibrate --tilt-only`: refits only the tilt policy on the validation split (with the
+ * per-symbol GARCH fits the trader needs) and saves it into the artifact and decision-policy.json;
+ * the calibration, both fusions' thresholds and the deployment evaluation are kept.
+ */
+export async function refitTiltStep(run: TrainedRun, o: StepOptions): Promise<void> {
+  const { cfg, result } = run;
+  const current = result.model.decisionPolicy;
+  if (!current) throw new ConfigError('--tilt-only: the run carries no decision policy to add the tilt to (it was trained with --thresholds seed): run `trainer calibrate <run>` without it', 'tilt-only');
+  const tilt = fitTiltOnly(cfg, result.model, run.data, result.dataset.boundaries, result.dataset.purgeGap, { minValidationDays: cfg.policy.minValidationDays, log: o.log });
+  result.model.setDecisionPolicy({ ...current, tilt: tilt.policy });
+  const file = existsSync(run.paths.policy) ? (JSON.parse(await readFile(run.paths.policy, 'utf8')) as { policy?: unknown; report?: Record<string, unknown> }) : {};
+  await writeFile(run.paths.policy, JSON.stringify({ policy: result.model.decisionPolicy, report: { ...(file.report ?? {}), tilt: tilt.report } }, jsonSafe, 2) + '\n');
+  const old = await readModelJson(run.paths.model);
+  await saveModel(result.model, run.paths.model, { training: old.training, metrics: old.metrics, ...(old.evaluation ? { evaluation: old.evaluation } : {}) });
+  o.log(`tilt policy refitted on validation in ${tilt.seconds.toFixed(1)} s (calibration and fusion thresholds kept), written to ${path.basename(run.paths.policy)}; model saved to ${run.paths.model}`);
 }
 
 /**

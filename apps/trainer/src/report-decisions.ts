@@ -85,17 +85,22 @@ export function policySection(p: PolicyFitReport | null): string {
 <table><tr><th>fusion</th><th>fitted thresholds</th><th>source thresholds</th><th>validation net Sharpe (mean over symbols)</th><th>candidates meeting the trade minimum</th><th>per symbol on validation</th></tr>${rows}</table>${tiltTable(p)}`;
 }
 
-/** The tilt policy's candidates on validation (weight 0 = vol-targeted buy-and-hold). */
+/** The tilt policy's candidates on validation (weight 0 = vol-targeted buy-and-hold), with their turnover control. */
 function tiltTable(p: PolicyFitReport): string {
   const t = p.tilt;
   if (!t) return '';
   const rows = t.candidates
     .map((c) => {
-      const chosen = c.weight === t.chosen.weight && c.heads.join('+') === t.chosen.heads.join('+');
-      return `<tr><td>${c.heads.length ? esc(c.heads.join(' + ')) : 'none (the baseline)'}</td><td>${f(c.weight, 2)}</td><td>${chosen ? '<b>' : ''}${f(c.objective, 2)}${chosen ? '</b> (chosen)' : ''}</td></tr>`;
+      const band = c.band ?? 0;
+      const hl = c.halfLife ?? 0;
+      const chosen = c.weight === t.chosen.weight && c.heads.join('+') === t.chosen.heads.join('+') && band === (t.chosen.band ?? 0) && hl === (t.chosen.halfLife ?? 0);
+      const sym = Object.values(c.bySymbol);
+      const turnover = sym.length ? sym.reduce((a, x) => a + x.turnover, 0) / sym.length : Number.NaN;
+      const fees = sym.length ? sym.reduce((a, x) => a + x.feesPaid, 0) / sym.length : Number.NaN;
+      return `<tr><td>${c.heads.length ? esc(c.heads.join(' + ')) : 'none (the baseline)'}</td><td>${f(c.weight, 2)}</td><td>${f(band, 2)}</td><td>${f(hl, 0)}</td><td>${chosen ? '<b>' : ''}${f(c.objective, 2)}${chosen ? '</b> (chosen)' : ''}</td><td>${f(turnover, 1)}</td><td>${f(fees, 0)}</td></tr>`;
     })
     .join('');
-  return `<h3>Tilt policy (vol-targeted buy-and-hold x clamp(1 + weight x score, 0, 2))</h3>
+  return `<h3>Tilt policy (vol-targeted buy-and-hold x clamp(1 + weight x score, 0, 2), with a no-trade band and score smoothing)</h3>
 <p class="sub">${esc(t.objective)}. Every candidate is a trial of the deflated Sharpe ratio.</p>
-<table><tr><th>heads read</th><th>weight</th><th>validation net Sharpe (mean over symbols)</th></tr>${rows}</table>`;
+<table><tr><th>heads read</th><th>weight</th><th>no-trade band</th><th>score half-life (bars)</th><th>validation net Sharpe (mean over symbols)</th><th>mean turnover</th><th>mean fees</th></tr>${rows}</table>`;
 }

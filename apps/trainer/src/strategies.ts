@@ -7,12 +7,12 @@
  */
 import { barReturns, comparisonRows, runNaiveStrategies, runSignalBacktest, type StrategyRun } from '@task-agnostic/backtest';
 import { sliceColumns, type CandleColumns } from '@task-agnostic/core';
-import { fitGarch11, garchFilter, garchMeanForecastVariance } from '@task-agnostic/heads';
+import { fitGarch11, garchVolatilitySeries, type GarchVolatilityModel } from '@task-agnostic/heads';
 import type { TaskAgnosticModel } from '@task-agnostic/model';
 import { backtestSymbol, type SymbolBacktest } from './backtest-run.js';
 import type { ThresholdsMode } from './decision-setup.js';
 import { headSignals } from './head-strategies.js';
-import { tiltSignalOf } from './tilt-fit.js';
+import { tiltBacktest } from './tilt-fit.js';
 import { riskConfigOf } from './risk-config.js';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
@@ -20,24 +20,28 @@ import { sharpeDifferenceInterval, sharpeInterval, type Interval } from './edge-
 import type { Log } from './train-run.js';
 
 /**
- * forecast[t] = sqrt of the GARCH(1,1) mean variance of the next `horizon` log returns given the
- * returns of bars <= t, with parameters fitted on the returns of bars 1..trainEnd-1 only.
+ * The GARCH(1,1) of one symbol's log returns, fitted on the returns of bars 1..trainEnd-1 only, and
+ * the variance its filter starts from at close[0] (the training returns' mean square).
  */
-export function garchVolatilityForecast(close: ArrayLike<number>, trainEnd: number, horizon: number): Float64Array {
+export function fitGarchVolatility(close: ArrayLike<number>, trainEnd: number): GarchVolatilityModel {
   const n = close.length;
   if (trainEnd < 42 || trainEnd > n) throw new RangeError(`GARCH needs at least 42 training bars inside the ${n} candles, got trainEnd ${trainEnd}`);
-  const r = new Float64Array(n - 1);
-  for (let j = 1; j < n; j++) r[j - 1] = Math.log(close[j]! / close[j - 1]!);
-  const train = r.subarray(0, trainEnd - 1);
+  const train = new Float64Array(trainEnd - 1);
+  for (let j = 1; j < trainEnd; j++) train[j - 1] = Math.log(close[j]! / close[j - 1]!);
   const p = fitGarch11(train);
   let v0 = 0;
   for (const x of train) v0 += x * x;
   v0 /= train.length;
-  // v[t] = variance of r[t] (the return of bar t+1) given r[< t], i.e. bars <= t
-  const v = garchFilter(p, r, v0);
-  const out = new Float64Array(n);
-  for (let t = 0; t < n; t++) out[t] = Math.sqrt(Math.max(0, garchMeanForecastVariance(p, v[t]!, horizon)));
-  return out;
+  return { omega: p.omega, alpha: p.alpha, beta: p.beta, mu: p.mu, initialVariance: v0 };
+}
+
+/**
+ * forecast[t] = sqrt of the GARCH(1,1) mean variance of the next `horizon` log returns given the
+ * returns of bars <= t, with parameters fitted on the returns of bars 1..trainEnd-1 only (heads'
+ * garchVolatilitySeries: the numbers the trader's stream makes from the same closes).
+ */
+export function garchVolatilityForecast(close: ArrayLike<number>, trainEnd: number, horizon: number): Float64Array {
+  return garchVolatilitySeries(fitGarchVolatility(close, trainEnd), close, horizon);
 }
 
 export interface StrategyComparison {
@@ -76,8 +80,10 @@ export function compareStrategies(cfg: TrainerConfig, model: TaskAgnosticModel, 
     ? [
         {
           name: TILT_STRATEGY,
-          description: `vol-targeted buy-and-hold x clamp(1 + ${tiltPolicy.weight} x score, 0, ${tiltPolicy.maxTilt})${tiltPolicy.heads.length ? `, score from the ${tiltPolicy.heads.join(' + ')} head` : ' (weight 0: the baseline itself)'}, fitted on validation`,
-          result: runSignalBacktest(candles, tiltSignalOf(tiltPolicy, mb.outputs, forecast, { targetAnnualVol: risk.sizing.targetAnnualVol, maxLeverage: risk.sizing.maxLeverage, barsPerYear: bpy }), btConfig),
+          description:
+            `vol-targeted buy-and-hold x clamp(1 + ${tiltPolicy.weight} x score, 0, ${tiltPolicy.maxTilt})${tiltPolicy.heads.length ? `, score from the ${tiltPolicy.heads.join(' + ')} head` : ' (weight 0: the baseline itself)'}` +
+            `${tiltPolicy.halfLife ? ` smoothed over a ${tiltPolicy.halfLife}-bar half-life` : ''}, no-trade band ${tiltPolicy.band ?? 0}, fitted on validation; traded as the trader trades it (the risk gate)`,
+          result: tiltBacktest(cfg, d, startRow, endRow, mb.outputs, forecast, tiltPolicy, tiltPolicy.base.rebalanceEvery).result,
         },
       ]
     : [];

@@ -126,6 +126,11 @@ export async function cmdSweep(args: readonly string[], log: Log): Promise<numbe
   const dir = path.resolve((values.out as string | undefined) ?? path.join('runs', `sweep-${path.basename(values.space as string, '.json')}`));
   const executor = await executorFromFlags(values, trials, dir);
   try {
+    if (executor instanceof LocalPool) {
+      // every worker starts now, side by side, and reports what its start-up cost (paid once per process)
+      const starts = await executor.start();
+      log(`sweep: ${starts.length} worker process${starts.length === 1 ? '' : 'es'} ready (tfjs ${starts[0]?.backend}) in ${Math.max(...starts.map((s) => s.seconds)).toFixed(1)} s, start-up ${starts.map((s) => s.cpuSeconds.toFixed(1)).join(' / ')} CPU-s each`);
+    }
     await runSweep({ space, trials, objective, strategy: strategy as SweepStrategy, seed, dir, executor, log });
   } finally {
     await executor.close();

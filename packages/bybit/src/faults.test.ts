@@ -117,6 +117,25 @@ describe('REST faults end in the documented behaviour', () => {
     c.close();
   });
 
+  it('count Infinity lasts until the test withdraws the fault; a held request is processed only when let go', async () => {
+    const c = make({ maxRetries: 0 });
+    const end = sim.faults.rest({ kind: 'http5xx', status: 503 }, { path: '/v5/market/time', count: Infinity });
+    for (let i = 0; i < 4; i++) await expect(c.serverTime()).rejects.toMatchObject({ message: expect.stringMatching(/HTTP 503/) });
+    end();
+    expect(await c.serverTime()).toBe(sim.nowMs);
+    expect(sim.requests.filter((r) => r.path === '/v5/market/time').map((r) => r.status)).toEqual([503, 503, 503, 503, 200]);
+    // hold: the order request waits (body read, not processed) until the promise settles
+    let letGo = (): void => {};
+    sim.faults.rest({ kind: 'hold', until: new Promise<void>((r) => (letGo = r)) }, { path: '/v5/order/create' });
+    const placed = c.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'market', qty: 0.001, clientOrderId: 'held-1' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sim.account.byLinkId.has('held-1')).toBe(false);
+    letGo();
+    expect((await placed).clientOrderId).toBe('held-1');
+    expect(sim.account.byLinkId.get('held-1')?.orderStatus).toBe('Filled');
+    c.close();
+  });
+
   it('params errors come back as BybitApiError with Bybit retCode 10001', async () => {
     await expect(client.ticker('NOPEUSDT')).rejects.toMatchObject({ retCode: 10001 });
   });

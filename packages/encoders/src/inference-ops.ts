@@ -3,7 +3,7 @@
  * KernelRunner.values (allocate first, then take the views): the residual update fused with the
  * next normalisation, and the attention core read straight out of a fused QKV projection.
  */
-import type { KernelRunner, TensorRef } from '@task-agnostic/tf';
+import { layerNormRowStats, type KernelRunner, type TensorRef } from '@task-agnostic/tf';
 import { LN_EPS } from './fold.js';
 
 /**
@@ -86,14 +86,9 @@ export function residualNorm(k: KernelRunner, h: TensorRef, delta: TensorRef | n
   const bv = rowBias ? k.values(rowBias) : null;
   for (let r = 0; r < rows; r++) {
     const base = r * d;
-    const mean = accumulateRow(hv, dv, bv, base, (r % l) * d, d) / d;
-    let v = 0;
-    for (let j = 0; j < d; j++) {
-      const c = hv[base + j]! - mean;
-      v += c * c;
-    }
-    const inv = 1 / Math.sqrt(v / d + LN_EPS);
-    for (let j = 0; j < d; j++) uv[base + j] = (hv[base + j]! - mean) * inv;
+    accumulateRow(hv, dv, bv, base, (r % l) * d, d);
+    const { mean, rstd } = layerNormRowStats(hv, base, d, LN_EPS);
+    for (let j = 0; j < d; j++) uv[base + j] = (hv[base + j]! - mean) * rstd;
   }
   return u;
 }
@@ -110,27 +105,21 @@ export function residualNormMean(k: KernelRunner, h: TensorRef, delta: TensorRef
   for (let r = 0; r < n * l; r++) {
     const base = r * d;
     const out = Math.floor(r / l) * d;
-    const mean = accumulateRow(hv, dv, bv, base, (r % l) * d, d) / d;
-    let v = 0;
-    for (let j = 0; j < d; j++) {
-      const c = hv[base + j]! - mean;
-      v += c * c;
-    }
-    const inv = 1 / Math.sqrt(v / d + LN_EPS) / l;
+    accumulateRow(hv, dv, bv, base, (r % l) * d, d);
+    const { mean, rstd } = layerNormRowStats(hv, base, d, LN_EPS);
+    const inv = rstd / l;
     for (let j = 0; j < d; j++) pv[out + j] = pv[out + j]! + (hv[base + j]! - mean) * inv;
   }
   return pooled;
 }
 
-/** h[base..base+d) += delta (+ rowBias at bBase), stored as float32; returns the row's sum. */
-function accumulateRow(hv: Float32Array, dv: Float32Array | null, bv: Float32Array | null, base: number, bBase: number, d: number): number {
-  let sum = 0;
+/** h[base..base+d) += delta (+ rowBias at bBase), stored as float32. */
+function accumulateRow(hv: Float32Array, dv: Float32Array | null, bv: Float32Array | null, base: number, bBase: number, d: number): void {
+  if (!dv && !bv) return;
   for (let j = 0; j < d; j++) {
     let x = hv[base + j]!;
     if (dv) x += dv[base + j]!;
     if (bv) x += bv[bBase + j]!;
     hv[base + j] = x;
-    sum += hv[base + j]!;
   }
-  return sum;
 }

@@ -7,7 +7,7 @@
  * gain and bias are folded into the router and expert products (cached, keyed on the variables'
  * dataIds, freed by dispose()). Routing ties go to the lower expert index, as in routing.ts.
  */
-import { tf, KernelRunner, type TensorRef } from '@task-agnostic/tf';
+import { tf, KernelRunner, layerNormRowStats, type TensorRef } from '@task-agnostic/tf';
 import type { DenseParams, NormParams } from './layers.js';
 import { FoldCache, LN_EPS, foldNorm } from './fold.js';
 
@@ -194,14 +194,6 @@ export class MoeInference {
 
 /** (x - mean) / sqrt(var + eps) over v[o, o + d), in place. */
 function normalizeRow(v: Float32Array, o: number, d: number): void {
-  let sum = 0;
-  for (let c = 0; c < d; c++) sum += v[o + c]!;
-  const mean = sum / d;
-  let sq = 0;
-  for (let c = 0; c < d; c++) {
-    const z = v[o + c]! - mean;
-    sq += z * z;
-  }
-  const inv = 1 / Math.sqrt(sq / d + LN_EPS);
-  for (let c = 0; c < d; c++) v[o + c] = (v[o + c]! - mean) * inv;
+  const { mean, rstd } = layerNormRowStats(v, o, d, LN_EPS);
+  for (let c = 0; c < d; c++) v[o + c] = (v[o + c]! - mean) * rstd;
 }

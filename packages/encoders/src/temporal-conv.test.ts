@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@task-agnostic/tf';
 import { Rng } from '@task-agnostic/core';
+import { tensorMaxAbsDiff } from '@task-agnostic/test-utils';
 import { ParamStore } from './params.js';
 import { applyTemporalConv, applyTemporalConvPerTap, makeTemporalConv } from './temporal-conv.js';
 
@@ -46,14 +47,6 @@ describe('temporal convolution as shifted slices + one matMul', () => {
 });
 
 describe('im2col temporal convolution with a custom gradient', () => {
-  const maxDiff = (a: tf.Tensor, b: tf.Tensor) => {
-    const av = a.dataSync();
-    const bv = b.dataSync();
-    expect(a.shape).toEqual(b.shape);
-    let m = 0;
-    for (let i = 0; i < av.length; i++) m = Math.max(m, Math.abs(av[i]! - bv[i]!));
-    return m;
-  };
   const cases: [string, number, number, number][] = [];
   for (const backend of ['cpu', 'wasm'])
     for (const [k, dil] of [
@@ -87,10 +80,10 @@ describe('im2col temporal convolution with a custom gradient', () => {
       // tf.grads differentiates wrt the given tensors; W and b enter through conv (the same tensors).
       const yNew = tf.tidy(() => applyTemporalConv(x, conv, act));
       const yRef = tf.tidy(() => applyTemporalConvPerTap(x, conv, act));
-      expect(maxDiff(yNew, yRef)).toBeLessThanOrEqual(1e-5);
+      expect(tensorMaxAbsDiff(yNew, yRef)).toBeLessThanOrEqual(1e-5);
       const gNew = run(applyTemporalConv);
       const gRef = run(applyTemporalConvPerTap);
-      for (let i = 0; i < 3; i++) expect(maxDiff(gNew[i]!, gRef[i]!), `grad ${i}`).toBeLessThanOrEqual(1e-5);
+      for (let i = 0; i < 3; i++) expect(tensorMaxAbsDiff(gNew[i]!, gRef[i]!), `grad ${i}`).toBeLessThanOrEqual(1e-5);
       tf.dispose([yNew, yRef, ...gNew, ...gRef]);
     }
     expect(tf.memory().numTensors).toBe(n0);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { candleAt, generateSyntheticMarket, sliceColumns, allocColumns } from '@task-agnostic/core';
+import { generateSyntheticMarket } from '@task-agnostic/core';
 import { computeFeaturesF64 } from './batch.js';
 import { parseFeatureSetConfig } from './config.js';
-import { StreamingFeatures } from './streaming.js';
+import { candlesFromCloses, expectCausalAndStreaming } from './test-kit.js';
 
 const config = parseFeatureSetConfig({ features: [{ kind: 'log_ewma_vol' }, { kind: 'max_drawdown', period: 24 }, { kind: 'log_ewma_vol', lambda: 0.5 }, { kind: 'max_drawdown', period: 3 }] });
 const c = generateSyntheticMarket({ bars: 1500, seed: 5 }).candles;
@@ -38,17 +38,7 @@ describe('baseline-input features (log_ewma_vol, max_drawdown)', () => {
   });
 
   it('a hand-computed EWMA: returns ln 2 then 0 with lambda 0.5 give variance (ln 2)^2 then (ln 2)^2 / 2', () => {
-    const k = allocColumns(5);
-    const closes = [1, 2, 2, 2, 2];
-    closes.forEach((x, i) => {
-      k.tsMs[i] = i * 3_600_000;
-      k.open[i] = i ? closes[i - 1]! : x;
-      k.high[i] = Math.max(x, k.open[i]!);
-      k.low[i] = Math.min(x, k.open[i]!);
-      k.close[i] = x;
-      k.volume[i] = 1;
-      k.turnover[i] = x;
-    });
+    const k = candlesFromCloses([1, 2, 2, 2, 2]);
     const f = computeFeaturesF64(k, parseFeatureSetConfig({ features: [{ kind: 'log_ewma_vol', lambda: 0.5 }] }));
     expect(f.warmup).toBe(4);
     const ln2 = Math.log(2);
@@ -62,14 +52,6 @@ describe('baseline-input features (log_ewma_vol, max_drawdown)', () => {
   });
 
   it('is causal: bars after t do not change the features at t; streaming equals batch', () => {
-    const t = 900;
-    const cut = computeFeaturesF64(sliceColumns(c, 0, t + 1), config);
-    expect(Array.from(cut.data.subarray(t * m.cols, (t + 1) * m.cols))).toEqual(Array.from(m.data.subarray(t * m.cols, (t + 1) * m.cols)));
-    const s = new StreamingFeatures(config, { intervalMs: 3_600_000 });
-    for (let i = 0; i < c.length; i++) {
-      const row = s.update(candleAt(c, i));
-      if (i < m.warmup) expect(row).toBeNull();
-      else for (let j = 0; j < m.cols; j++) expect(Math.abs(row![j]! - m.data[i * m.cols + j]!)).toBeLessThan(1e-12);
-    }
+    expectCausalAndStreaming(c, config, m, [900], 1e-12);
   });
 });

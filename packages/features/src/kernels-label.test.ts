@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { allocColumns, candleAt, generateSyntheticMarket, sliceColumns } from '@task-agnostic/core';
+import { generateSyntheticMarket } from '@task-agnostic/core';
 import { computeFeaturesF64 } from './batch.js';
 import { parseFeatureSetConfig } from './config.js';
-import { StreamingFeatures } from './streaming.js';
+import { candlesFromCloses, expectCausalAndStreaming } from './test-kit.js';
 
 const config = parseFeatureSetConfig({
   features: [{ kind: 'trend_tstat', period: 64 }, { kind: 'median_log_range', period: 64 }, { kind: 'median_log_range', period: 8, lag: 28 }, { kind: 'trend_tstat', period: 5 }],
@@ -51,17 +51,7 @@ describe('regime-label statistics of the trailing window (trend_tstat, median_lo
   });
 
   it('hand-computed: closes 1, 2, 1, 2, 2, 2 give returns ln2, -ln2, ln2, 0, 0: z over 3 bars = 1/sqrt(3) at bar 3, 1 at bar 5; log ranges ln ln 2.02', () => {
-    const k = allocColumns(6);
-    const closes = [1, 2, 1, 2, 2, 2];
-    closes.forEach((x, i) => {
-      k.tsMs[i] = i * 3_600_000;
-      k.open[i] = i ? closes[i - 1]! : x;
-      k.high[i] = Math.max(x, k.open[i]!) * 1.01;
-      k.low[i] = Math.min(x, k.open[i]!);
-      k.close[i] = x;
-      k.volume[i] = 1;
-      k.turnover[i] = x;
-    });
+    const k = candlesFromCloses([1, 2, 1, 2, 2, 2], 1.01);
     const f = computeFeaturesF64(k, parseFeatureSetConfig({ features: [{ kind: 'trend_tstat', period: 3 }, { kind: 'median_log_range', period: 3 }] }));
     expect(f.data[3 * 2]).toBeCloseTo(1 / Math.sqrt(3), 12);
     expect(f.data[5 * 2]).toBeCloseTo(1, 12);
@@ -70,15 +60,6 @@ describe('regime-label statistics of the trailing window (trend_tstat, median_lo
   });
 
   it('is causal: bars after t do not change the features at t; streaming equals batch', () => {
-    for (const t of [300, 901, 1234]) {
-      const cut = computeFeaturesF64(sliceColumns(c, 0, t + 1), config);
-      expect(Array.from(cut.data.subarray(t * m.cols, (t + 1) * m.cols))).toEqual(Array.from(m.data.subarray(t * m.cols, (t + 1) * m.cols)));
-    }
-    const s = new StreamingFeatures(config, { intervalMs: 3_600_000 });
-    for (let i = 0; i < c.length; i++) {
-      const row = s.update(candleAt(c, i));
-      if (i < m.warmup) expect(row).toBeNull();
-      else for (let j = 0; j < m.cols; j++) expect(row![j]).toBe(m.data[i * m.cols + j]);
-    }
+    expectCausalAndStreaming(c, config, m, [300, 901, 1234]);
   });
 });

@@ -136,4 +136,6 @@ export const DEFAULT_WEIGHTED_FUSION_CONFIG: WeightedFusionConfig = parseWeighte
 export interface FusionContext {
   readonly tsMs?: number;
   readonly symbol?: string;
+  /** The position held at the bar's close as a signed fraction of equity (qty x close / equity): policies with a no-trade band read it. */
+  readonly heldExposure?: number;
 }

@@ -31,3 +31,5 @@ export { seedThresholds, withPolicy, policyFusion, policyCandidates, searchPolic
 export type { FusionMethod, FusionPolicy, Fuse, PolicyCandidate, CandidateScore, PolicySearchResult } from './decision-policy.js';
 export { tiltDecision, tiltPositions, tiltSignal, checkTiltPolicy } from './tilt-policy.js';
 export type { TiltPolicy, TiltHead, TiltDecision } from './tilt-policy.js';
+export { TiltRunner, TILT_RISK_OVERRIDES } from './tilt-runner.js';
+export type { TiltRunnerOptions, TiltTarget } from './tilt-runner.js';

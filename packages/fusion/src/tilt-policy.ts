@@ -24,6 +24,13 @@ export interface TiltPolicy {
   readonly scales: Readonly<Partial<Record<TiltHead, number>>>;
   /** Largest multiplier of the baseline position (the floor is 0: long or flat, never short). */
   readonly maxTilt: number;
+  /**
+   * Turnover control (fitted on validation; absent = 0): a no-trade band in exposure (fraction of
+   * equity): a rebalance bar trades only when |target - held| exceeds it.
+   */
+  readonly band?: number | undefined;
+  /** Turnover control: half-life in bars of an exponential moving average of the score (0 / absent = the bar's own score). */
+  readonly halfLife?: number | undefined;
 }
 
 /** Each head's raw signal: direction p_up - p_down; return clamp(mu / sigma, -1, 1). Undefined when the head is absent. */
@@ -48,6 +55,8 @@ export interface TiltDecision {
 export function checkTiltPolicy(p: TiltPolicy): void {
   if (!Number.isFinite(p.weight) || p.weight < 0) throw new ConfigError(`tilt weight must be a finite number >= 0, got ${p.weight}`, 'decisionPolicy.tilt.weight');
   if (!(p.maxTilt >= 1) || !Number.isFinite(p.maxTilt)) throw new ConfigError(`tilt maxTilt must be a finite number >= 1, got ${p.maxTilt}`, 'decisionPolicy.tilt.maxTilt');
+  if (p.band !== undefined && !(p.band >= 0 && Number.isFinite(p.band))) throw new ConfigError(`tilt band must be a finite number >= 0, got ${p.band}`, 'decisionPolicy.tilt.band');
+  if (p.halfLife !== undefined && !(p.halfLife >= 0 && Number.isFinite(p.halfLife))) throw new ConfigError(`tilt halfLife must be a finite number >= 0 (bars), got ${p.halfLife}`, 'decisionPolicy.tilt.halfLife');
   if (p.weight > 0 && p.heads.length === 0) throw new ConfigError('a tilt with weight > 0 must read at least one head', 'decisionPolicy.tilt.heads');
   for (const h of p.heads) {
     const s = p.scales[h];

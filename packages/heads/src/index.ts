@@ -32,6 +32,8 @@ export {
 } from './forward.js';
 export { fitGarch11, garchLogLikelihood, garchFilter, garchMeanForecastVariance, ewmaVariance, simulateGarch11 } from './garch.js';
 export type { GarchParams, GarchFit } from './garch.js';
+export { garchVolatilitySeries, GarchVolatilityStream } from './garch-volatility.js';
+export type { GarchVolatilityModel } from './garch-volatility.js';
 export { nelderMead } from './optimize.js';
 export type { NelderMeadOptions, NelderMeadResult } from './optimize.js';
 export { fitGaussianHmm, hmmLogLikelihood, hmmPosteriors, viterbi, stationaryDistribution } from './hmm.js';

@@ -68,8 +68,19 @@ export const tiltPolicySchema = z
     heads: z.array(z.enum(['direction', 'return'])),
     scales: z.object({ direction: finite.positive().optional(), return: finite.positive().optional() }).strict(),
     maxTilt: finite.min(1),
+    /** Turnover control fitted on validation: the no-trade band (exposure) and the score's smoothing half-life (bars); absent = 0. */
+    band: finite.min(0).optional(),
+    halfLife: finite.min(0).optional(),
     /** The base position's volatility forecast and rebalancing (the vol-targeted baseline's). */
-    base: z.object({ volatility: z.literal('garch'), garchHorizon: z.number().int().min(1), rebalanceEvery: z.number().int().min(1) }).strict(),
+    base: z
+      .object({
+        volatility: z.literal('garch'),
+        garchHorizon: z.number().int().min(1),
+        rebalanceEvery: z.number().int().min(1),
+        /** Each symbol's GARCH(1,1) fitted on its training rows, and the variance its filter starts from: what the trader forecasts with. */
+        garch: z.record(z.string(), z.object({ omega: finite.positive(), alpha: finite.min(0), beta: finite.min(0), mu: finite, initialVariance: finite.min(0) }).strict()).optional(),
+      })
+      .strict(),
   })
   .passthrough();
 

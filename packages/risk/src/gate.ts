@@ -186,7 +186,8 @@ export class RiskGate {
       else size = r.sizeFraction;
     }
     const approved = !vetoed && size > 0;
-    const exits = approved ? exitLevels(regime, volatilityPercentile, decision.outputs?.volatility?.expected, p) : null;
+    // decision mode: the policy sizes itself and sets its own exits (0 = none); otherwise the gate's exits
+    const exits = !approved ? null : p.sizing.mode === 'decision' ? { stopLossPct: decision.stopLossPct, takeProfitPct: decision.takeProfitPct } : exitLevels(regime, volatilityPercentile, decision.outputs?.volatility?.expected, p);
     let keep = false;
     const band = p.sizing.resizeBand;
     if (approved && band > 0 && a.equity > 0) {

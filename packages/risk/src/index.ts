@@ -2,7 +2,7 @@ export { RiskGate } from './gate.js';
 export type { GateVerdict, RiskGateSnapshot } from './gate.js';
 export { riskConfigSchema, parseRiskConfig, withRiskOverrides, DEFAULT_RISK_CONFIG, RISK_PROFILES } from './params.js';
 export type { RiskConfig, RiskConfigInput, RiskProfile } from './params.js';
-export { positionSize, sizingTableMultiplier, volatilityFactor, volatilityRank, kellyFraction, kellyCap, drawdownBrake, volTargetSize, riskPerTradeSize, convictionFactor } from './sizing.js';
+export { positionSize, sizingTableMultiplier, volatilityFactor, volatilityRank, kellyFraction, kellyCap, drawdownBrake, volTargetSize, riskPerTradeSize, decisionSize, convictionFactor } from './sizing.js';
 export type { SizeResult, VolatilityRank } from './sizing.js';
 export { stopLossPct, takeProfitPct, exitLevels } from './stops.js';
 export type { ExitLevels } from './stops.js';

@@ -34,10 +34,13 @@ export const riskConfigSchema = z
      * - riskPerTrade: riskPerTrade / the gate's stop distance (lose at most riskPerTrade of equity at the stop), capped at maxLeverage.
      * In the last two the size is x conviction = confidence x agreement (minConfidence / minAgreement only gate entry),
      * capped by maxTotalExposure - the other symbols' exposure; fusion's proposed size (the source's 2% figure) is replaced, not a cap.
+     * - decision: the decision's own size (a policy that sizes itself, e.g. the tilt policy's vol-targeted exposure), capped at
+     *   maxLeverage and by maxTotalExposure - the other symbols' exposure, with the decision's own stop-loss / take-profit (0 = none).
+     * Every other layer (limits, halts, the kill switch) applies in every mode.
      */
     sizing: z
       .object({
-        mode: z.enum(['source', 'volTarget', 'riskPerTrade']).default('source'),
+        mode: z.enum(['source', 'volTarget', 'riskPerTrade', 'decision']).default('source'),
         targetAnnualVol: z.number().finite().positive().max(5).default(0.4),
         /** Bars in 365 days of the interval traded (8760 = 1h); converts the per-bar forecast to annual. */
         barsPerYear: z.number().finite().positive().default(8760),

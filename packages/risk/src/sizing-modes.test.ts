@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TradingDecision } from '@task-agnostic/core';
 import { RiskGate } from './gate.js';
 import { DEFAULT_RISK_CONFIG, RISK_PROFILES, parseRiskConfig } from './params.js';
-import { convictionFactor, riskPerTradeSize, volTargetSize } from './sizing.js';
+import { convictionFactor, decisionSize, riskPerTradeSize, volTargetSize } from './sizing.js';
 import type { RiskState } from './state.js';
 import { testDecision, testState } from './test-kit.js';
 
@@ -104,5 +104,35 @@ describe('the gate in the account-sized profiles', () => {
     const v = new RiskGate({ profile: 'volTarget' }).check(decision(), state({ returns: ret, positions: [{ symbol: 'ETHUSDT', side: 'long', qty: 1, markPrice: 3000, returns: ret }] }));
     expect(v.approved).toBe(false);
     expect(v.reasons.join(' ')).toMatch(/portfolio: BTCUSDT long correlates 1\.00/);
+  });
+});
+
+describe('decision sizing (a policy that sizes itself: the tilt policy)', () => {
+  const DEC = parseRiskConfig({ profile: 'volTarget', sizing: { mode: 'decision' } });
+  it("the decision's own size, capped at max leverage and the remaining exposure, by hand", () => {
+    expect(decisionSize(0.63, 0, DEC)).toEqual({ sizeFraction: 0.63, explain: "the decision's size 63.00%" });
+    const capped = decisionSize(1.7, 0, DEC);
+    expect(capped.sizeFraction).toBe(1);
+    expect(capped.explain).toMatch(/capped at 100\.00% \(max leverage 1x\)/);
+    expect(decisionSize(0.9, 0.6, DEC).sizeFraction).toBeCloseTo(0.4, 12);
+    expect(decisionSize(0, 0, DEC)).toMatchObject({ sizeFraction: 0, explain: 'the decision proposes no size' });
+    expect(decisionSize(0.5, 1, DEC).sizeFraction).toBe(0);
+  });
+  it("through the gate: the size is the decision's, the exits are the decision's (none), every layer stays in force", () => {
+    const d = decision({ sizeFraction: 0.63, stopLossPct: 0, takeProfitPct: 0 });
+    const v = new RiskGate(DEC).check(d, state());
+    expect([v.approved, v.sizeFraction, v.stopLossPct, v.takeProfitPct]).toEqual([true, 0.63, 0, 0]);
+    // volTarget would size from the volatility head instead, with the gate's exits
+    const vt = new RiskGate({ profile: 'volTarget' }).check(d, state());
+    expect(vt.sizeFraction).toBeCloseTo(0.4 / (0.006 * Math.sqrt(8760)), 9);
+    expect(vt.stopLossPct).toBeGreaterThan(0);
+    // limits: the daily loss limit vetoes, latency halves, the kill switch flattens
+    const loss = new RiskGate(DEC).check(d, state({ account: { equity: 91_000, dayStartEquity: 100_000, weekHighEquity: 100_000, peakEquity: 100_000 } }));
+    expect(loss.approved).toBe(false);
+    expect(new RiskGate(DEC).check(d, state({ system: { latencyMs: 250, errorRate: 0 } })).sizeFraction).toBeCloseTo(0.315, 12);
+    const dd = new RiskGate(DEC).check(d, state({ account: { equity: 64_000, dayStartEquity: 64_500, weekHighEquity: 66_000, peakEquity: 100_000 }, positions: [{ symbol: 'BTCUSDT', side: 'long', qty: 1, markPrice: 30_000 }] }));
+    expect([dd.killed, dd.approved, dd.flatten?.orders.length]).toEqual([true, false, 1]);
+    // no proposed size: vetoed with the reason
+    expect(new RiskGate(DEC).check(decision({ sizeFraction: 0 }), state()).reasons[0]).toBe('position: the decision proposes no size');
   });
 });

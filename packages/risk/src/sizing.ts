@@ -139,6 +139,22 @@ export function riskPerTradeSize(confidence: number, agreement: number, stopLoss
   return scaled(`risk ${pct(s.riskPerTrade)} / stop ${pct(stopLossPct)} = ${raw.toFixed(3)}x${raw > s.maxLeverage ? ` capped at ${s.maxLeverage}x` : ''}`, lev, confidence, agreement, currentExposure, p);
 }
 
+/**
+ * Decision mode: the size the decision proposes (a policy that sizes itself), capped at maxLeverage
+ * and by the remaining exposure (maxTotalExposure - the other symbols'). No proposed size: 0.
+ */
+export function decisionSize(proposed: number, currentExposure: number, p: RiskConfig): SizeResult {
+  if (!(proposed > 0)) return { sizeFraction: 0, explain: 'the decision proposes no size' };
+  const remaining = p.maxTotalExposure - currentExposure;
+  if (remaining <= 0) return { sizeFraction: 0, explain: `exposure ${pct(currentExposure)} at the ${pct(p.maxTotalExposure)} limit` };
+  const cap = Math.min(p.sizing.maxLeverage, remaining);
+  const size = Math.min(proposed, cap);
+  return {
+    sizeFraction: size,
+    explain: `the decision's size ${pct(proposed)}` + (size < proposed ? `, capped at ${pct(cap)} (${cap === p.sizing.maxLeverage ? `max leverage ${p.sizing.maxLeverage}x` : 'the remaining exposure'})` : ''),
+  };
+}
+
 function pct(x: number): string {
   return `${(x * 100).toFixed(2)}%`;
 }

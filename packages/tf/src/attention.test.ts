@@ -1,13 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from './backend.js';
+import { describe, expect, it } from 'vitest';
+import { tf } from './backend.js';
+import { maxAbsDiff } from '@task-agnostic/test-utils';
+import { useTestBackend } from './test-kit.js';
 import { multiHeadAttention, multiHeadAttentionReference, setFusedAttentionEnabled } from './attention.js';
-
-function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  expect(x.length).toBe(y.length);
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
-}
 
 /** Output and d(sum(out * w))/d(qkv) of `f` on the current backend, as plain arrays. */
 function valueAndGrad(f: typeof multiHeadAttention, qkv: Float32Array, w: Float32Array, n: number, l: number, h: number, d: number): [Float32Array, Float32Array] {
@@ -24,15 +19,7 @@ function data(size: number, seed: number): Float32Array {
   return Float32Array.from({ length: size }, (_, i) => Math.sin(seed * 7.1 + i * 0.37) * 1.5);
 }
 
-let previous = 'cpu';
-beforeAll(async () => {
-  await initBackend({ prefer: 'wasm' });
-  previous = tf.getBackend();
-});
-afterAll(async () => {
-  setFusedAttentionEnabled(true);
-  await tf.setBackend(previous);
-});
+useTestBackend({ restore: () => setFusedAttentionEnabled(true) });
 
 describe('multiHeadAttention', () => {
   it.each([

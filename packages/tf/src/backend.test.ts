@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initBackend, parseBackendPreference, tf } from './backend.js';
+import { initBackend, parseBackendPreference, tf, tfjsNodeState } from './backend.js';
 
 describe('backend selection', () => {
   it('falls back from tfjs-node to wasm (or cpu), announces once, and computes correctly', async () => {
@@ -19,5 +19,20 @@ describe('backend selection', () => {
     expect(parseBackendPreference('node')).toBe('tensorflow');
     expect(parseBackendPreference('WASM')).toBe('wasm');
     expect(() => parseBackendPreference('gpu')).toThrow(/unknown backend 'gpu'/);
+  });
+
+  it("tells tfjs-node's state without loading it, as loading it would", async () => {
+    const state = tfjsNodeState();
+    // the independent answer: import it (what initBackend no longer does when the binary is absent)
+    let loadError = '';
+    try {
+      await import('@tensorflow/tfjs-node' as string);
+    } catch (err) {
+      loadError = (err as Error).message;
+    }
+    if (state === 'no-package') expect(loadError).toMatch(/Cannot find (module|package)/);
+    if (state === 'no-binary') expect(loadError).toMatch(/tfjs_binding/);
+    if (/can not be found/.test(loadError)) expect(state).toBe('no-binary');
+    if (loadError === '') expect(state).toBe('maybe');
   });
 });

@@ -5,6 +5,7 @@
  * TAT_BACKEND environment variable. The choice is announced once.
  */
 import { tf } from './tfjs.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { installFastMatMul } from './fast-matmul.js';
@@ -45,7 +46,37 @@ export function parseBackendPreference(value: string): BackendPreference {
   return v;
 }
 
+/**
+ * Whether tfjs-node could load, told without loading it: 'no-package' when it is not installed,
+ * 'no-binary' when none of the native addons its package.json names (node-pre-gyp's `binary`
+ * section: module_path per N-API version) exists, so importing it could only fail, after loading
+ * a second tfjs (about 0.5 CPU-s per process: what every sweep worker paid at start-up);
+ * 'maybe' otherwise (the import decides).
+ */
+export function tfjsNodeState(): 'no-package' | 'no-binary' | 'maybe' {
+  let pkgFile: string;
+  try {
+    pkgFile = createRequire(import.meta.url).resolve('@tensorflow/tfjs-node/package.json');
+  } catch {
+    return 'no-package';
+  }
+  try {
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { binary?: { module_name?: unknown; module_path?: unknown; napi_versions?: unknown } };
+    const b = pkg.binary;
+    if (!b || typeof b.module_name !== 'string' || typeof b.module_path !== 'string' || !Array.isArray(b.napi_versions) || !b.napi_versions.length) return 'maybe';
+    const dir = path.dirname(pkgFile);
+    const { module_name: name, module_path: where } = b;
+    const found = b.napi_versions.some((v) => existsSync(path.resolve(dir, where.replaceAll('{napi_build_version}', String(v)), `${name}.node`)));
+    return found ? 'maybe' : 'no-binary';
+  } catch {
+    return 'maybe';
+  }
+}
+
 async function tryNode(): Promise<string | null> {
+  const state = tfjsNodeState();
+  if (state === 'no-package') return 'tfjs-node not installed';
+  if (state === 'no-binary') return 'tfjs-node installed without its native binary';
   try {
     // The package is optional; its binary is absent where its install script could not run.
     await import('@tensorflow/tfjs-node' as string);

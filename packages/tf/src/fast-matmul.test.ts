@@ -1,13 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from './backend.js';
+import { maxAbsDiff } from '@task-agnostic/test-utils';
 import { fastMatMulInstalledOn, installFastMatMul, setFastMatMulEnabled } from './fast-matmul.js';
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 describe('fast matMul wrapper (wasm)', () => {
   beforeAll(async () => {

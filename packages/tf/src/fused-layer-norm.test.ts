@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from './backend.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from './backend.js';
+import { maxAbsDiff } from '@task-agnostic/test-utils';
+import { useTestBackend } from './test-kit.js';
 import { fusedLayerNorm, setFusedLayerNormEnabled } from './fused-layer-norm.js';
 import { layerNorm } from './ops.js';
-
-function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  expect(x.length).toBe(y.length);
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
-}
 
 /** The reference: layer norm as plain tf ops (tfjs autodiff for the gradient). */
 function reference(x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor {
@@ -16,15 +11,7 @@ function reference(x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): t
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
 }
 
-let previous = 'cpu';
-beforeAll(async () => {
-  await initBackend({ prefer: 'wasm' });
-  previous = tf.getBackend();
-});
-afterAll(async () => {
-  setFusedLayerNormEnabled(true);
-  await tf.setBackend(previous);
-});
+useTestBackend({ restore: () => setFusedLayerNormEnabled(true) });
 
 describe.each([['wasm'], ['cpu']])('fused layer norm on %s', (backend) => {
   beforeAll(async () => {

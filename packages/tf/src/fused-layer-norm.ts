@@ -9,6 +9,7 @@
  */
 import { tf } from './tfjs.js';
 import type { CpuBackend, TensorInfo, WasmBackend } from './backend-internals.js';
+import { layerNormRowStats } from './layer-norm-row.js';
 
 const FORWARD = 'TatLayerNorm';
 const BACKWARD = 'TatLayerNormGrad';
@@ -32,22 +33,9 @@ function memoryOf(backendName: string, backend: unknown): Memory {
   };
 }
 
-/** Mean and 1 / sqrt(variance + eps) of the row x[o, o + d): what forward and backward both normalise by. */
-function rowStats(x: Float32Array, o: number, d: number, eps: number): { mean: number; rstd: number } {
-  let s = 0;
-  for (let j = 0; j < d; j++) s += x[o + j]!;
-  const mean = s / d;
-  let v = 0;
-  for (let j = 0; j < d; j++) {
-    const c = x[o + j]! - mean;
-    v += c * c;
-  }
-  return { mean, rstd: 1 / Math.sqrt(v / d + eps) };
-}
-
 function forward(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, rows: number, d: number, eps: number): void {
   for (let r = 0, o = 0; r < rows; r++, o += d) {
-    const { mean, rstd } = rowStats(x, o, d, eps);
+    const { mean, rstd } = layerNormRowStats(x, o, d, eps);
     for (let j = 0; j < d; j++) y[o + j] = (x[o + j]! - mean) * rstd * g[j]! + b[j]!;
   }
 }
@@ -56,7 +44,7 @@ function backward(x: Float32Array, g: Float32Array, dy: Float32Array, dx: Float3
   const dgAcc = new Float64Array(d);
   const dbAcc = new Float64Array(d);
   for (let r = 0, o = 0; r < rows; r++, o += d) {
-    const { mean, rstd } = rowStats(x, o, d, eps);
+    const { mean, rstd } = layerNormRowStats(x, o, d, eps);
     let m1 = 0;
     let m2 = 0;
     for (let j = 0; j < d; j++) {
@@ -78,6 +66,12 @@ function backward(x: Float32Array, g: Float32Array, dy: Float32Array, dx: Float3
   db.set(dbAcc);
 }
 
+/** The rows of x normalised over its last axis (width d), and the kernels' eps attribute. */
+function layoutOf(x: TensorInfo, attrs: unknown): { rows: number; d: number; eps: number } {
+  const d = x.shape[x.shape.length - 1]!;
+  return { rows: x.shape.reduce((a, b) => a * b, 1) / d, d, eps: (attrs as { eps: number }).eps };
+}
+
 function register(backendName: string): void {
   if (tf.getKernel(FORWARD, backendName)) return;
   tf.registerKernel({
@@ -85,11 +79,10 @@ function register(backendName: string): void {
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, gain, bias } = inputs as unknown as { x: TensorInfo; gain: TensorInfo; bias: TensorInfo };
-      const d = x.shape[x.shape.length - 1]!;
-      const rows = x.shape.reduce((a, b) => a * b, 1) / d;
+      const { rows, d, eps } = layoutOf(x, attrs);
       const mem = memoryOf(backendName, backend);
       const y = mem.alloc(x.shape);
-      forward(mem.view(x), mem.view(gain), mem.view(bias), mem.view(y), rows, d, (attrs as unknown as { eps: number }).eps);
+      forward(mem.view(x), mem.view(gain), mem.view(bias), mem.view(y), rows, d, eps);
       return y as never;
     },
   });
@@ -98,13 +91,12 @@ function register(backendName: string): void {
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, gain, dy } = inputs as unknown as { x: TensorInfo; gain: TensorInfo; dy: TensorInfo };
-      const d = x.shape[x.shape.length - 1]!;
-      const rows = x.shape.reduce((a, b) => a * b, 1) / d;
+      const { rows, d, eps } = layoutOf(x, attrs);
       const mem = memoryOf(backendName, backend);
       const dx = mem.alloc(x.shape);
       const dg = mem.alloc([d]);
       const db = mem.alloc([d]);
-      backward(mem.view(x), mem.view(gain), mem.view(dy), mem.view(dx), mem.view(dg), mem.view(db), rows, d, (attrs as unknown as { eps: number }).eps);
+      backward(mem.view(x), mem.view(gain), mem.view(dy), mem.view(dx), mem.view(dg), mem.view(db), rows, d, eps);
       return [dx, dg, db] as never;
     },
   });

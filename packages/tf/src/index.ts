@@ -10,3 +10,5 @@ export { glorotUniform, computeFans } from './init.js';
 export { multiHeadAttention, multiHeadAttentionReference, setFusedAttentionEnabled } from './attention.js';
 export { setSimdMatMulEnabled, simdMatMulEnabled, simdMatMulAvailable } from './simd-matmul.js';
 export { setFusedLayerNormEnabled } from './fused-layer-norm.js';
+export { layerNormRowStats } from './layer-norm-row.js';
+export type { LayerNormRowStats } from './layer-norm-row.js';

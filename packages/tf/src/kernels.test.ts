@@ -1,30 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from './backend.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from './backend.js';
+import { tensorMaxAbsDiff } from '@task-agnostic/test-utils';
+import { useTestBackend } from './test-kit.js';
 import { KernelRunner, gradientTapeActive } from './kernels.js';
 import { dense, layerNorm } from './ops.js';
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
-}
 
 /** Records the backend holds (engine tensors and direct records alike): a direct-path leak shows here. */
 function backendRecords(): number {
   return tf.backend().numDataIds();
 }
 
-let previous = 'cpu';
-beforeAll(async () => {
-  await initBackend({ prefer: 'wasm' });
-  previous = tf.getBackend();
-});
-afterAll(async () => {
-  await tf.setBackend(previous);
-});
+useTestBackend();
 
 describe.each([['cpu'], ['wasm']])('KernelRunner on %s', (backend) => {
   beforeAll(async () => {
@@ -51,7 +37,7 @@ describe.each([['cpu'], ['wasm']])('KernelRunner on %s', (backend) => {
     ];
     for (const [name, direct, want] of cases) {
       const got = direct();
-      expect(maxAbsDiff(got, want), name).toBeLessThan(1e-5);
+      expect(tensorMaxAbsDiff(got, want), name).toBeLessThan(1e-5);
       tf.dispose([got, want]);
     }
     // empty + values: written in place, read back through the engine
@@ -88,7 +74,7 @@ describe.each([['cpu'], ['wasm']])('KernelRunner on %s', (backend) => {
       taped = tf.keep(tf.clone(y));
       return tf.sum(y) as tf.Scalar;
     }, [w, b, g, beta]);
-    expect(maxAbsDiff(direct, taped!)).toBeLessThan(1e-5);
+    expect(tensorMaxAbsDiff(direct, taped!)).toBeLessThan(1e-5);
     for (const v of [w, b, g, beta]) expect(grads[v.name]!.shape).toEqual(v.shape);
     // with no tape no engine op runs: each call adds its result and nothing else
     const n0 = tf.memory().numTensors;

@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from './backend.js';
+import { describe, expect, it } from 'vitest';
+import { tf } from './backend.js';
+import { tensorMaxAbsDiff } from '@task-agnostic/test-utils';
+import { useTestBackend } from './test-kit.js';
 import { setSimdMatMulEnabled, simdMatMulAvailable } from './simd-matmul.js';
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
-}
 
 /** The same computation with the SIMD batched product on and off (the original wasm kernel). */
 function onOff<T>(f: () => T): [T, T] {
@@ -23,16 +16,7 @@ function onOff<T>(f: () => T): [T, T] {
   }
 }
 
-let previous = 'cpu';
-beforeAll(async () => {
-  await initBackend({ prefer: 'wasm' });
-  previous = tf.getBackend();
-  expect(await tf.setBackend('wasm')).toBe(true);
-});
-afterAll(async () => {
-  setSimdMatMulEnabled(true);
-  await tf.setBackend(previous);
-});
+useTestBackend({ use: 'wasm', restore: () => setSimdMatMulEnabled(true) });
 
 describe('SIMD matMul (wasm)', () => {
   it('runs on this wasm backend', () => {
@@ -60,7 +44,7 @@ describe('SIMD matMul (wasm)', () => {
     const a = tf.randomNormal(sa, 0, 1, 'float32', 1);
     const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
     const [on, off] = onOff(() => tf.matMul(a, b, tA, tB));
-    expect(maxAbsDiff(on, off)).toBeLessThan(1e-5);
+    expect(tensorMaxAbsDiff(on, off)).toBeLessThan(1e-5);
     // independent: each batch member as a JS triple loop on the transposed-as-needed arrays
     const A = tf.tidy(() => (tA ? tf.transpose(a, [...Array(a.rank - 2).keys(), a.rank - 1, a.rank - 2]) : a.clone()));
     const B = tf.tidy(() => (tB ? tf.transpose(b, [...Array(b.rank - 2).keys(), b.rank - 1, b.rank - 2]) : b.clone()));
@@ -93,17 +77,17 @@ describe('SIMD matMul (wasm)', () => {
       const [on, off] = onOff(() =>
         tf.fused.matMul({ a: tA ? tf.transpose(a) : a, b: tB ? tf.transpose(w) : w, transposeA: tA, transposeB: tB, bias, activation: 'relu' }),
       );
-      expect(maxAbsDiff(on, ref)).toBeLessThan(1e-5);
-      expect(maxAbsDiff(off, ref)).toBeLessThan(1e-5);
+      expect(tensorMaxAbsDiff(on, ref)).toBeLessThan(1e-5);
+      expect(tensorMaxAbsDiff(off, ref)).toBeLessThan(1e-5);
       tf.dispose([on, off]);
     }
     const linear = tf.fused.matMul({ a, b: w, bias });
-    expect(maxAbsDiff(linear, tf.add(tf.matMul(a, w), bias))).toBeLessThan(1e-5);
+    expect(tensorMaxAbsDiff(linear, tf.add(tf.matMul(a, w), bias))).toBeLessThan(1e-5);
     // zeroed by relu somewhere: the epilogue really clamps
     expect(Math.min(...Array.from(ref.dataSync()))).toBe(0);
     const loss = (x: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: x as tf.Tensor2D, b: ww as tf.Tensor2D, bias: bb, activation: 'relu' }))) as tf.Scalar;
     const [gOn, gOff] = onOff(() => tf.grads(loss)([a, w, bias]));
-    for (let i = 0; i < 3; i++) expect(maxAbsDiff(gOn[i]!, gOff[i]!)).toBeLessThan(1e-4);
+    for (let i = 0; i < 3; i++) expect(tensorMaxAbsDiff(gOn[i]!, gOff[i]!)).toBeLessThan(1e-4);
     tf.dispose([a, w, bias, ref, linear, ...gOn, ...gOff]);
   });
 
@@ -115,7 +99,7 @@ describe('SIMD matMul (wasm)', () => {
     const loss = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) =>
       tf.sum(tf.mul(tf.matMul(tf.softmax(tf.mul(tf.matMul(qq, kk, false, true), 0.25)), vv), w)) as tf.Scalar;
     const [on, off] = onOff(() => tf.grads(loss)([q, k, v]));
-    for (let i = 0; i < 3; i++) expect(maxAbsDiff(on[i]!, off[i]!)).toBeLessThan(1e-5);
+    for (let i = 0; i < 3; i++) expect(tensorMaxAbsDiff(on[i]!, off[i]!)).toBeLessThan(1e-5);
     tf.dispose([q, k, v, w, ...on, ...off]);
   });
 
@@ -124,12 +108,12 @@ describe('SIMD matMul (wasm)', () => {
     for (const [axis, keep] of [[[0, 1], false], [[1, 0], true], [[-3, -2], false]] as [number[], boolean][]) {
       const [on, off] = onOff(() => tf.sum(x, axis, keep));
       expect(on.shape).toEqual(keep ? [1, 1, 19] : [19]);
-      expect(maxAbsDiff(on, off)).toBeLessThan(1e-4);
+      expect(tensorMaxAbsDiff(on, off)).toBeLessThan(1e-4);
       tf.dispose([on, off]);
     }
     // other reductions keep the original kernel
     const [last, lastOff] = onOff(() => tf.sum(x, -1));
-    expect(maxAbsDiff(last, lastOff)).toBe(0);
+    expect(tensorMaxAbsDiff(last, lastOff)).toBe(0);
     // hand-computed
     const h = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
     expect(Array.from(tf.sum(h, 0).dataSync())).toEqual([9, 12]);

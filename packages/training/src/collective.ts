@@ -45,8 +45,33 @@ export interface StepCollective {
 
 const CTRL_WORDS = 16;
 /** Control word indices. */
-export const CTRL = { barrierCount: 0, barrierGen: 1, failed: 2, command: 3, failLen: 5, quit: 6 } as const;
+export const CTRL = { barrierCount: 0, barrierGen: 1, failed: 2, command: 3, failLen: 5, quit: 6, rank0Cpu: 7 } as const;
 const FAIL_BYTES = 1024;
+
+/**
+ * How long (ms) a rank polls a control word before it sleeps in Atomics.wait. A thread that
+ * sleeps is woken by the other rank's notify, and Linux places a woken thread on the waker's CPU
+ * (wake-affine): on a quiet 2-core machine both ranks then share one vCPU until the load balancer
+ * moves one (measured with dp-wall.bench.ts: tools/bench/README.md, issue 19). Polling keeps each
+ * rank running on its own vCPU, as OpenMP's spin-then-sleep threads do. 10 ms covers a step's
+ * waits (rank 0's optimiser step and hand-off, ~2-3 ms; barrier waits) and bounds the CPU a rank
+ * burns where ranks outnumber free cores; longer waits (validation between epochs) still sleep.
+ */
+export const DEFAULT_SPIN_MS = 10;
+
+/**
+ * Polls ctrl[index] until it differs from `value` (true) or `spinMs` pass (false), leaving early
+ * (false) when some rank has failed. No sleeping, no allocation.
+ */
+export function spinUntilChange(ctrl: Int32Array, index: number, value: number, spinMs: number): boolean {
+  if (spinMs <= 0) return Atomics.load(ctrl, index) !== value;
+  const end = performance.now() + spinMs;
+  for (let k = 0; ; k++) {
+    if (Atomics.load(ctrl, index) !== value) return true;
+    // the clock and the failure flag every 64 polls (each poll is a few ns)
+    if ((k & 63) === 63 && (Atomics.load(ctrl, CTRL.failed) !== 0 || performance.now() > end)) return false;
+  }
+}
 
 export interface CollectiveLayout {
   readonly ranks: number;
@@ -69,6 +94,8 @@ export class SharedCollective {
   private reduces = 0;
   /** Wall milliseconds this rank has waited at barriers for the other ranks (always counted). */
   waitMs = 0;
+  /** performance.now() when this rank last left a barrier. */
+  leftAt = 0;
   /** A synchronous liveness probe the main thread runs while it waits (worker exit flags). */
   probe: (() => void) | null = null;
 
@@ -78,6 +105,8 @@ export class SharedCollective {
     readonly rank: number,
     /** Longest wait for the other ranks before the step fails. */
     readonly timeoutMs: number,
+    /** How long a wait polls before it sleeps (ms; 0 = sleep at once). */
+    readonly spinMs = DEFAULT_SPIN_MS,
   ) {
     if (buffer.byteLength < collectiveBytes(layout)) throw new RangeError('collective buffer too small');
     this.ctrl = new Int32Array(buffer, 0, CTRL_WORDS);
@@ -115,8 +144,16 @@ export class SharedCollective {
     Atomics.store(this.ctrl, CTRL.barrierCount, 0);
   }
 
-  /** Waits until ctrl[index] !== value, checking failures, the probe and the timeout. */
+  /**
+   * Waits until ctrl[index] !== value, checking failures, the probe and the timeout. For the first
+   * `spinMs` it polls without sleeping (see DEFAULT_SPIN_MS: a thread that sleeps is woken onto the
+   * waker's vCPU), then sleeps in Atomics.wait slices.
+   */
   waitChange(index: number, value: number, timeoutMs = this.timeoutMs): void {
+    if (spinUntilChange(this.ctrl, index, value, this.spinMs)) {
+      this.check();
+      return;
+    }
     const t0 = Date.now();
     while (Atomics.load(this.ctrl, index) === value) {
       this.check();
@@ -145,13 +182,15 @@ export class SharedCollective {
       Atomics.add(this.ctrl, CTRL.barrierGen, 1);
       Atomics.notify(this.ctrl, CTRL.barrierGen);
       this.check();
+      this.leftAt = performance.now();
       return;
     }
     const t0 = performance.now();
     try {
       this.waitChange(CTRL.barrierGen, gen);
     } finally {
-      this.waitMs += performance.now() - t0;
+      this.leftAt = performance.now();
+      this.waitMs += this.leftAt - t0;
     }
   }
 
@@ -264,9 +303,11 @@ export function tensorValues(runner: KernelRunner | null, t: tf.Tensor): ArrayLi
 /**
  * Sums `scale` x each gradient over ranks (one reduce for all); disposes the inputs. `final`: the
  * step's returned gradients, which only rank 0 uses: other ranks take part in the sum but get
- * nulls back (no tensors built for nothing).
+ * nulls back (no tensors built for nothing). `extra` (only where the collective has
+ * `allReduceScaled`): more values reduced in the same pass (`scale` x each), e.g. the step's slice
+ * losses; their sums (float32) are written back into `extra` where this rank gets the result.
  */
-export function reduceGradients(c: StepCollective | undefined, grads: readonly (tf.Tensor | null)[], scale: number, final = false): (tf.Tensor | null)[] {
+export function reduceGradients(c: StepCollective | undefined, grads: readonly (tf.Tensor | null)[], scale: number, final = false, extra?: number[]): (tf.Tensor | null)[] {
   if (!c) return [...grads];
   const present = grads.filter((g): g is tf.Tensor => g !== null);
   const wantResult = !final || (c.rank ?? 0) === 0;
@@ -274,8 +315,12 @@ export function reduceGradients(c: StepCollective | undefined, grads: readonly (
   if (c.allReduceScaled) {
     const runner = KernelRunner.forCurrentBackend();
     // views are taken and read with no backend allocation in between
-    sum = c.allReduceScaled(present.map((g) => tensorValues(runner, g)), scale, wantResult);
+    const parts: ArrayLike<number>[] = present.map((g) => tensorValues(runner, g));
+    if (extra) parts.push(extra);
+    sum = c.allReduceScaled(parts, scale, wantResult);
+    if (sum && extra) for (let i = 0; i < extra.length; i++) extra[i] = sum[sum.length - extra.length + i]!;
   } else {
+    if (extra) throw new RangeError('reduceGradients: extra values need a collective with allReduceScaled');
     let total = 0;
     for (const g of present) total += g.size;
     const flat = new Float64Array(total);

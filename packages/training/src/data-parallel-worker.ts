@@ -8,12 +8,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Rng } from '@task-agnostic/core';
 import { initBackend, tf, type BackendName } from '@task-agnostic/tf';
-import { CTRL, SharedCollective, sliceOf } from './collective.js';
+import { CTRL, DEFAULT_SPIN_MS, SharedCollective, sliceOf, spinUntilChange } from './collective.js';
 import { buildModelParts, type ModelPartsArgs } from './data-parallel-recipe.js';
 import { sharedRegions, type PartsRecipe, type SharedLayout, type StepHeader } from './data-parallel.js';
 import { Harmoniser, type HarmoniserName, type HarmoniserState } from './harmoniser.js';
 import { computeStepGradients, type MultiTaskBatch, type MultiTaskParts } from './step.js';
-import { RankProfiler, threadCpuMs } from './thread-profile.js';
+import { RankProfiler, threadCpuId } from './thread-profile.js';
 
 interface Init {
   readonly rank: number;
@@ -26,10 +26,13 @@ interface Init {
   readonly delayAfterReadyMs?: number;
   /** Count this rank's CPU, waits and GC into its slot of the shared stats region. */
   readonly profile?: boolean;
+  /** How long waits poll before they sleep (collective.ts DEFAULT_SPIN_MS). */
+  readonly spinMs?: number;
 }
 
 const init = workerData as Init;
-const collective = new SharedCollective(init.buffer, { ranks: init.layout.ranks, slotLen: init.layout.slotLen }, init.rank, init.timeoutMs);
+const spinMs = init.spinMs ?? DEFAULT_SPIN_MS;
+const collective = new SharedCollective(init.buffer, { ranks: init.layout.ranks, slotLen: init.layout.slotLen }, init.rank, init.timeoutMs, spinMs);
 const { header, data } = sharedRegions(init.buffer, init.layout);
 let inStep = false;
 process.on('exit', (code) => {
@@ -122,7 +125,9 @@ async function main(): Promise<void> {
   let idle = 0;
   for (;;) {
     const i0 = profiler ? performance.now() : 0;
-    Atomics.wait(collective.ctrl, CTRL.command, seen);
+    // polls first: the next step usually comes within a few ms (rank 0's optimiser step), and a
+    // thread that sleeps is woken onto rank 0's vCPU (DEFAULT_SPIN_MS)
+    if (!spinUntilChange(collective.ctrl, CTRL.command, seen, spinMs)) Atomics.wait(collective.ctrl, CTRL.command, seen);
     if (profiler) idle += performance.now() - i0;
     const now = Atomics.load(collective.ctrl, CTRL.command);
     if (now === seen) continue;
@@ -130,7 +135,11 @@ async function main(): Promise<void> {
     if (Atomics.load(collective.ctrl, CTRL.quit) !== 0) break;
     if (Atomics.load(collective.ctrl, CTRL.failed) !== 0) continue;
     inStep = true;
-    const c0 = profiler ? threadCpuMs() : 0;
+    if (profiler) {
+      profiler.begin();
+      const cpu = threadCpuId();
+      if (cpu >= 0 && cpu === Atomics.load(collective.ctrl, CTRL.rank0Cpu)) profiler.startedOnRank0Cpu();
+    }
     const w0 = collective.waitMs;
     try {
       runStep(full);
@@ -139,7 +148,7 @@ async function main(): Promise<void> {
     }
     inStep = false;
     if (profiler) {
-      profiler.step(threadCpuMs() - c0, collective.waitMs - w0, idle);
+      profiler.step(collective.waitMs - w0, idle);
       idle = 0;
       profiler.writeTo(collective.statsSlot(init.rank));
     }

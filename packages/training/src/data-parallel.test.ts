@@ -239,7 +239,21 @@ describe('data-parallel training over worker threads', () => {
     expect(worker!.stepCpuMs).toBeLessThan(3 * 40);
     // two 60 ms gaps between steps (and the wait for the first)
     expect(worker!.idleWaitMs).toBeGreaterThanOrEqual(2 * 60 - 5);
+    // wall time inside steps: the worker's holds its 3 x 40 ms sleeps; time waiting for a CPU
+    // (schedstat's run delay) is part of it
+    expect(worker!.stepWallMs).toBeGreaterThanOrEqual(3 * 40 - 5);
+    expect(main!.stepWallMs).toBeGreaterThanOrEqual(main!.barrierWaitMs);
+    // rank 0's serial part (buffers before the command, tensors after the last barrier); none on a worker
+    expect(main!.serialMs).toBeGreaterThan(0);
+    expect(main!.serialMs).toBeLessThan(main!.stepWallMs);
+    expect(worker!.serialMs).toBe(0);
+    // a count of steps, at most all of them (where the worker woke is up to the scheduler)
+    expect(Number.isInteger(worker!.startsOnRank0Cpu)).toBe(true);
+    expect(worker!.startsOnRank0Cpu).toBeLessThanOrEqual(3);
+    expect(main!.startsOnRank0Cpu).toBe(0);
     for (const s of [main!, worker!]) {
+      expect(s.runQueueMs).toBeGreaterThanOrEqual(0);
+      expect(s.runQueueMs).toBeLessThanOrEqual(s.stepWallMs);
       expect(s.gcCount).toBeGreaterThanOrEqual(s.majorGcCount);
       expect(s.gcMs).toBeGreaterThanOrEqual(0);
       expect(s.allocatedMB).toBeGreaterThanOrEqual(0);

@@ -21,10 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { ConfigError, Rng } from '@task-agnostic/core';
 import { KernelRunner, currentBackend, tf } from '@task-agnostic/tf';
-import { DataParallelError, SharedCollective, collectiveBytes, sliceOf, tensorValues, CTRL } from './collective.js';
+import { DataParallelError, DEFAULT_SPIN_MS, SharedCollective, collectiveBytes, sliceOf, tensorValues, CTRL } from './collective.js';
 import type { Harmoniser } from './harmoniser.js';
 import { computeStepGradients, type GradientMode, type MultiTaskBatch, type MultiTaskParts, type StepGradients } from './step.js';
-import { RankProfiler, readRankStats, threadCpuMs, type RankStats } from './thread-profile.js';
+import { RankProfiler, readRankStats, threadCpuId, type RankStats } from './thread-profile.js';
 
 /**
  * How a worker builds its copy of the model: `module` (a file URL or package specifier the worker
@@ -64,6 +64,11 @@ export interface DataParallelOptions {
    * resident memory. The main thread's is the process's (`node --max-semi-space-size`).
    */
   readonly youngGenerationMb?: number;
+  /**
+   * How long (ms) a rank polls before it sleeps when it waits for another rank or for the next
+   * step (default `DEFAULT_SPIN_MS`; 0 = sleep at once, the behaviour before issue 19's dp19b).
+   */
+  readonly spinMs?: number;
 }
 
 /** The worker isolates' young generation (MB) unless `youngGenerationMb` says otherwise. */
@@ -197,8 +202,9 @@ export class DataParallelPool {
     private readonly fullParts: MultiTaskParts,
     timeoutMs: number,
     profile: boolean,
+    spinMs: number,
   ) {
-    this.collective = new SharedCollective(buffer, { ranks, slotLen: layout.slotLen }, 0, timeoutMs);
+    this.collective = new SharedCollective(buffer, { ranks, slotLen: layout.slotLen }, 0, timeoutMs, spinMs);
     this.profiler = profile ? new RankProfiler(0) : null;
     const r = sharedRegions(buffer, layout);
     this.header = r.header;
@@ -255,6 +261,7 @@ export class DataParallelPool {
             timeoutMs: options.timeoutMs ?? 120_000,
             delayAfterReadyMs: options.delayAfterReadyMs ?? 0,
             profile: options.profile === true,
+            spinMs: options.spinMs ?? DEFAULT_SPIN_MS,
           },
         });
         workers.push(w);
@@ -289,7 +296,7 @@ export class DataParallelPool {
       w.unref();
     });
     log(`training: data-parallel on ${ranks} threads (the main thread + ${ranks - 1} worker${ranks > 2 ? 's' : ''}), each on a slice of every batch`);
-    return new DataParallelPool(ranks, workers, buffer, layout, parts, options.timeoutMs ?? 120_000, options.profile === true);
+    return new DataParallelPool(ranks, workers, buffer, layout, parts, options.timeoutMs ?? 120_000, options.profile === true, options.spinMs ?? DEFAULT_SPIN_MS);
   }
 
   /**
@@ -325,7 +332,7 @@ export class DataParallelPool {
     }
     for (const t of parts.tasks) if (!this.fullParts.tasks.some((u) => u.id === t.id)) throw new ConfigError(`task '${t.id}' is not in the data-parallel pool's model`, 'tasks');
     // rank 0's step CPU includes writing the header, weights and batch
-    const c0 = this.profiler ? threadCpuMs() : 0;
+    this.profiler?.begin();
     const header: StepHeader = {
       taskIds: parts.tasks.map((t) => t.id),
       freezeEncoder: parts.freezeEncoder === true,
@@ -353,6 +360,11 @@ export class DataParallelPool {
       this.data.set(t, at);
       at += t.length;
     }
+    // profiling: which vCPU rank 0 sends the command from (a worker woken onto it shares its core)
+    if (this.profiler) {
+      Atomics.store(this.collective.ctrl, CTRL.rank0Cpu, threadCpuId());
+      this.profiler.serial(performance.now() - this.profiler.begunAt);
+    }
     Atomics.add(this.collective.ctrl, CTRL.command, 1);
     Atomics.notify(this.collective.ctrl, CTRL.command);
     const { offset, rows } = sliceOf(batch.n, this.ranks, 0);
@@ -365,7 +377,10 @@ export class DataParallelPool {
     const w0 = this.collective.waitMs;
     try {
       const r = computeStepGradients(parts, slice, harmoniser, mode, new Rng(rngKey), this.collective.forSlice(offset, rows, batch.n));
-      this.profiler?.step(threadCpuMs() - c0, this.collective.waitMs - w0, 0);
+      if (this.profiler) {
+        this.profiler.serial(performance.now() - this.collective.leftAt);
+        this.profiler.step(this.collective.waitMs - w0, 0);
+      }
       return r;
     } catch (err) {
       const e = err instanceof DataParallelError ? err : new DataParallelError(`data-parallel step failed on the main thread: ${(err as Error).message}`, 0);

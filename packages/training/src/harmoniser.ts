@@ -65,6 +65,14 @@ export class Harmoniser {
     return this.name === 'gradnorm';
   }
 
+  /**
+   * Whether `weights(losses)` depends on the loss values passed (loss-ratio); the others depend
+   * only on their state (equal weights, uncertainty's s_i, GradNorm's w_i).
+   */
+  get weightsUseLosses(): boolean {
+    return this.name === 'loss-ratio';
+  }
+
   /** Task weights for this step, from this step's loss values. */
   weights(losses: readonly number[]): number[] {
     let w: number[];

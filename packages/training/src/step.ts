@@ -115,11 +115,16 @@ function weightedParameterStep(
 ): StepGradients {
   let losses: number[] = [];
   let weights: number[] = [];
+  // Where this step's task weights do not depend on this step's losses (every harmoniser but
+  // loss-ratio), the slice losses are reduced with the final gradients instead of in a reduce of
+  // their own in the middle of the forward pass: one barrier fewer per step (each is a point where
+  // a preempted rank stalls the others).
+  const deferLosses = collective?.allReduceScaled !== undefined && !harmoniser.weightsUseLosses;
   const { value, grads } = tf.variableGrads(() => {
     const z = parts.encoder.apply(x, { training: true });
     const aux = parts.encoder.auxLoss();
     const ls = parts.tasks.map((_, i) => taskLoss(parts, i, parts.heads[i]!.apply(z, { training: true }), ys[i]!));
-    losses = reduceLosses(collective, ls.map(scalarValue));
+    losses = deferLosses ? ls.map(scalarValue) : reduceLosses(collective, ls.map(scalarValue));
     weights = harmoniser.weights(losses);
     // weights enter as constants: scalars made from numbers carry no gradient
     let total = tf.mul(ls[0]!, weights[0]!) as tf.Scalar;
@@ -141,7 +146,8 @@ function weightedParameterStep(
     });
   }
   const out = variables.map((v) => grads[v.name] ?? null);
-  return { grads: collective ? reduceGradients(collective, out, collective.fraction, true) : out, losses, weights, gradNorms };
+  // deferred: the slice losses ride along in the final reduce (their sums replace them on rank 0)
+  return { grads: collective ? reduceGradients(collective, out, collective.fraction, true, deferLosses ? losses : undefined) : out, losses, weights, gradNorms };
 }
 
 function flatten(gs: readonly (tf.Tensor | null | undefined)[], vars: readonly tf.Variable[]): tf.Tensor1D {

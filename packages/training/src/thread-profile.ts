@@ -29,10 +29,29 @@ export interface RankStats {
   readonly majorGcMs: number;
   /** JS heap bytes allocated (MB), summed between collections: the isolate's garbage per step x steps. */
   readonly allocatedMB: number;
+  /** Wall time inside steps (as stepCpuMs: the worker from the step command to its end). */
+  readonly stepWallMs: number;
+  /**
+   * Wall time inside steps the thread was runnable but waiting for a CPU (schedstat's run delay):
+   * another thread (the other rank, a V8 helper, another process) held its vCPU.
+   */
+  readonly runQueueMs: number;
+  /**
+   * Workers: steps whose first moment (just after the step command woke the thread) found it on
+   * the vCPU rank 0 ran on when it sent the command (the two ranks then share one core until the
+   * scheduler moves one); rank 0: 0.
+   */
+  readonly startsOnRank0Cpu: number;
+  /**
+   * Rank 0: wall time of its serial part inside steps, while the workers wait: before the step
+   * command (header, weights and batch into the shared buffer) and after the last barrier (the
+   * summed gradients into tensors); workers: 0.
+   */
+  readonly serialMs: number;
 }
 
 /** Field order in the shared stats region. */
-export const RANK_STAT_FIELDS = ['tid', 'steps', 'stepCpuMs', 'barrierWaitMs', 'idleWaitMs', 'gcCount', 'gcMs', 'majorGcCount', 'majorGcMs', 'allocatedMB'] as const;
+export const RANK_STAT_FIELDS = ['tid', 'steps', 'stepCpuMs', 'barrierWaitMs', 'idleWaitMs', 'gcCount', 'gcMs', 'majorGcCount', 'majorGcMs', 'allocatedMB', 'stepWallMs', 'runQueueMs', 'startsOnRank0Cpu', 'serialMs'] as const;
 
 /** This thread's OS id, -1 where /proc is not readable. */
 export function threadId(): number {
@@ -46,10 +65,31 @@ export function threadId(): number {
 
 /** This thread's CPU milliseconds so far (schedstat: nanoseconds on a CPU), NaN where not readable. */
 export function threadCpuMs(): number {
+  return threadSchedMs().cpuMs;
+}
+
+/** The vCPU this thread runs on now (/proc/thread-self/stat, field 39), -1 where not readable. */
+export function threadCpuId(): number {
   try {
-    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+    const st = readFileSync('/proc/thread-self/stat', 'utf8');
+    // fields after the command name (which may hold spaces) start at field 3
+    const v = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[36]);
+    return Number.isInteger(v) ? v : -1;
   } catch {
-    return Number.NaN;
+    return -1;
+  }
+}
+
+/**
+ * This thread's schedstat in ms: time on a CPU, and time runnable but waiting for one (run
+ * delay); NaN where not readable.
+ */
+export function threadSchedMs(): { cpuMs: number; runDelayMs: number } {
+  try {
+    const f = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    return { cpuMs: Number(f[0]) / 1e6, runDelayMs: Number(f[1]) / 1e6 };
+  } catch {
+    return { cpuMs: Number.NaN, runDelayMs: Number.NaN };
   }
 }
 
@@ -69,10 +109,35 @@ export class RankProfiler {
     this.values[RANK_STAT_FIELDS.indexOf(field)]! += v;
   }
 
-  /** One finished step: its CPU, the barrier wait it contained, the idle wait before it. */
-  step(cpuMs: number, barrierWaitMs: number, idleWaitMs: number): void {
+  private at = { wall: 0, cpuMs: 0, runDelayMs: 0 };
+
+  /** A step starts (its wall time, CPU and run delay are counted from here by `step`). */
+  begin(): void {
+    this.at = { wall: performance.now(), ...threadSchedMs() };
+  }
+
+  /** Rank 0's serial wall time in a step (see RankStats.serialMs). */
+  serial(ms: number): void {
+    this.add('serialMs', ms);
+  }
+
+  /** When the current step began (performance.now()). */
+  get begunAt(): number {
+    return this.at.wall;
+  }
+
+  /** A worker found itself on rank 0's vCPU at the start of a step. */
+  startedOnRank0Cpu(): void {
+    this.add('startsOnRank0Cpu', 1);
+  }
+
+  /** One finished step (begun with `begin`): the barrier wait it contained, the idle wait before it. */
+  step(barrierWaitMs: number, idleWaitMs: number): void {
+    const now = threadSchedMs();
     this.add('steps', 1);
-    this.add('stepCpuMs', cpuMs);
+    this.add('stepCpuMs', now.cpuMs - this.at.cpuMs);
+    this.add('stepWallMs', performance.now() - this.at.wall);
+    this.add('runQueueMs', now.runDelayMs - this.at.runDelayMs);
     this.add('barrierWaitMs', barrierWaitMs);
     this.add('idleWaitMs', idleWaitMs);
   }

@@ -171,6 +171,7 @@ async function threadsChild(ranks: number, youngMb: number | undefined): Promise
   let gradMs = 0, adamMs = 0;
   const step = (k: number, timed: boolean) => {
     const c0 = selfCpuMs();
+    if (timed) solo?.begin();
     const r = pool ? pool.computeStepGradients(parts, batch, harmoniser, 'parameter', `s${k}`) : computeStepGradients(parts, batch, harmoniser, 'parameter', new Rng(`s${k}`));
     const c1 = selfCpuMs();
     adam.apply(r.grads, 1e-3);
@@ -178,7 +179,7 @@ async function threadsChild(ranks: number, youngMb: number | undefined): Promise
     if (timed) {
       gradMs += c1 - c0;
       adamMs += selfCpuMs() - c1;
-      solo?.step(c1 - c0, 0, 0);
+      solo?.step(0, 0);
     }
   };
   for (let k = 0; k < WARMUP; k++) step(k, false);

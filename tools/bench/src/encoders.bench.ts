@@ -50,6 +50,9 @@ const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] ?? '' : null;
 const TRAIN_STEPS = quick ? 4 : 10;
+/** Data-parallel children: warm-up steps (untimed), then timed steps (the median is reported). */
+const DP_WARMUP = quick ? 10 : 60;
+const DP_STEPS = quick ? 10 : 40;
 const INFER_N = quick ? 100 : 500;
 
 interface Figures {
@@ -203,19 +206,21 @@ function benchBatch(): MultiTaskBatch {
  * against the best 1-rank row, whichever configuration gave it (data-parallel.bench.ts --threads
  * chose these; tools/bench/README.md).
  */
-const DP_V8_CONFIGS: { name: string; nodeFlags: string[]; youngMb?: number }[] = [
+const DP_V8_CONFIGS: { name: string; nodeFlags: string[]; youngMb?: number; spinMs?: number }[] = [
   { name: 'node defaults', nodeFlags: [] },
+  // waits that sleep at once (the pool before dp19b): a woken rank lands on the other's vCPU
+  { name: 'node defaults, waits sleep at once (spinMs 0)', nodeFlags: [], spinMs: 0 },
   { name: 'single-threaded GC', nodeFlags: ['--single-threaded-gc'] },
   { name: 'semi-space 32 MB', nodeFlags: ['--max-semi-space-size=32'], youngMb: 96 },
   { name: 'one V8 platform thread', nodeFlags: ['--v8-pool-size=1'] },
 ];
 
-async function dataParallelChild(cfgJson: string, ranks: number, youngMb: number): Promise<void> {
+async function dataParallelChild(cfgJson: string, ranks: number, youngMb: number, spinMs: number): Promise<void> {
   await initBackend({ quiet: true });
   const { buildParts } = (await import(dpRecipe.module)) as { buildParts(a: unknown): MultiTaskParts & { dispose(): void } };
   const args = { encoder: JSON.parse(cfgJson) as unknown, inputShape: [T, F] };
   const parts = buildParts(args);
-  const pool = ranks > 1 ? await DataParallelPool.start(parts, { workers: ranks, recipe: { ...dpRecipe, args }, maxBatch: B, ...(youngMb > 0 ? { youngGenerationMb: youngMb } : {}) }) : null;
+  const pool = ranks > 1 ? await DataParallelPool.start(parts, { workers: ranks, recipe: { ...dpRecipe, args }, maxBatch: B, ...(youngMb > 0 ? { youngGenerationMb: youngMb } : {}), ...(spinMs >= 0 ? { spinMs } : {}) }) : null;
   if (ranks > 1 && !pool) throw new Error('workers did not start');
   const vars = [...parts.encoder.trainableVariables, ...parts.heads.flatMap((h) => [...h.variables])];
   const adam = new Adam(vars);
@@ -226,12 +231,14 @@ async function dataParallelChild(cfgJson: string, ranks: number, youngMb: number
     adam.apply(r.grads, 1e-3);
     tf.dispose(r.grads.filter((g): g is tf.Tensor => g !== null));
   };
-  step(0);
-  step(1);
+  // a JIT engine per rank: V8 optimises the JS and tiers the wasm up on helper threads over the first
+  // ~50 steps (dp-wall.bench.ts --warm-curve: 32 -> 21 ms a step); 2 warm-up steps timed that phase,
+  // in which two ranks' compilations compete with the ranks for the 2 cores
+  for (let k = 0; k < DP_WARMUP; k++) step(k);
   const ts: number[] = [];
-  for (let k = 0; k < TRAIN_STEPS * 2; k++) {
+  for (let k = 0; k < DP_STEPS; k++) {
     const t0 = performance.now();
-    step(k + 2);
+    step(k + DP_WARMUP);
     ts.push(performance.now() - t0);
   }
   await pool?.close();
@@ -240,7 +247,7 @@ async function dataParallelChild(cfgJson: string, ranks: number, youngMb: number
 }
 
 function dataParallel(cfg: EncoderConfig, ranks: number, v8: (typeof DP_V8_CONFIGS)[number]): { sps: number; rssMB: number } | null {
-  const r = spawnSync(process.execPath, [...v8.nodeFlags, ...process.execArgv, fileURLToPath(import.meta.url), '--dp-child', JSON.stringify(cfg), String(ranks), String(v8.youngMb ?? 0), ...(quick ? ['--quick'] : [])], {
+  const r = spawnSync(process.execPath, [...v8.nodeFlags, ...process.execArgv, fileURLToPath(import.meta.url), '--dp-child', JSON.stringify(cfg), String(ranks), String(v8.youngMb ?? 0), String(v8.spinMs ?? -1), ...(quick ? ['--quick'] : [])], {
     encoding: 'utf8',
     env: { ...process.env, TAT_QUIET_BACKEND: '1' },
   });
@@ -256,7 +263,7 @@ function dataParallel(cfg: EncoderConfig, ranks: number, v8: (typeof DP_V8_CONFI
 // ---- run -------------------------------------------------------------------------------------------
 const childAt = process.argv.indexOf('--dp-child');
 if (childAt >= 0) {
-  await dataParallelChild(process.argv[childAt + 1]!, Number(process.argv[childAt + 2]), Number(process.argv[childAt + 3]));
+  await dataParallelChild(process.argv[childAt + 1]!, Number(process.argv[childAt + 2]), Number(process.argv[childAt + 3]), Number(process.argv[childAt + 4]));
   process.exit(0);
 }
 idleMinorGc = (await import('@task-agnostic/model')).idleMinorGc;
@@ -298,13 +305,14 @@ printTable(rows);
 console.log("'p99 idle GC': model's idleMinorGc() between predictions, outside the timed call (what a live loop does between candles)");
 
 if (process.env.TAT_BENCH_DP !== '0' && (only === null || rowsSpec[0]![0].includes(only))) {
-  console.log('\nData-parallel training (main thread + worker threads, each its own engine, gradients reduced through a SharedArrayBuffer), default transformer preset, dropout 0, child processes:');
+  console.log(`\nData-parallel training (main thread + worker threads, each its own engine, gradients reduced through a SharedArrayBuffer), default transformer preset, dropout 0, child processes; median of ${DP_STEPS} steps after ${DP_WARMUP} warm-up steps:`);
   const peer = torchPeer({ model: 'transformer', patch: 8 });
   const fl = trainFlops(defaultTransformer)!;
   const dp: (string | number)[][] = [['V8 configuration', 'ranks', 'train samples/s', 'GFLOP/s', 'vs best 1-rank row', 'vs PyTorch --patch 8 (2 threads)', 'peak RSS MB', 'vs PyTorch peak RSS', 'load']];
   const measured: { v8: string; ranks: number; r: { sps: number; rssMB: number }; load: string }[] = [];
   for (const v8 of DP_V8_CONFIGS) {
-    for (const ranks of [1, 2]) {
+    // polling changes nothing on one rank (no pool)
+    for (const ranks of v8.spinMs === undefined ? [1, 2] : [2]) {
       const r = dataParallel(defaultTransformer, ranks, v8);
       if (r) measured.push({ v8: `${v8.name}${v8.nodeFlags.length ? ` (${v8.nodeFlags.join(' ')})` : ''}${v8.youngMb ? `, workers' young gen ${v8.youngMb} MB` : ''}`, ranks, r, load: load() });
     }

@@ -34,7 +34,8 @@ function sourceImports(dir: string): Set<string> {
     for (const f of readdirSync(d)) {
       const p = path.join(d, f);
       if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.ts') && !p.endsWith('.test.ts')) {
+      // a package's test-kit.ts is test code (helpers its tests share; index.ts never exports it)
+      else if (p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.endsWith('test-kit.ts')) {
         for (const m of readFileSync(p, 'utf8').matchAll(/from\s+'@task-agnostic\/([a-z-]+)/g)) found.add(m[1]!);
         for (const m of readFileSync(p, 'utf8').matchAll(/import\('@task-agnostic\/([a-z-]+)/g)) found.add(m[1]!);
       }
@@ -60,6 +61,10 @@ describe('dependency rule', () => {
       }
     });
   }
+
+  it("no package's public face exports its test kit (test code, which may import test-only helpers)", () => {
+    for (const name of PACKAGES) expect(readFileSync(path.join(root, 'packages', name, 'src', 'index.ts'), 'utf8'), name).not.toMatch(/test-kit/);
+  });
 
   it('no package depends on an app, and apps declare what they import', () => {
     for (const app of readdirSync(path.join(root, 'apps'))) {

@@ -75,3 +75,6 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+export { maxAbsDiff, tensorMaxAbsDiff } from './max-abs-diff.js';
+export type { TensorLike } from './max-abs-diff.js';

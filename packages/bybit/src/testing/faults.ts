@@ -1,7 +1,8 @@
 /**
  * Fault injection for the simulator. REST faults apply to the next `count` requests whose path
  * starts with `path` (every path when omitted), or with `forMs` to every such request for that long
- * (e.g. 3 s of 503s); WebSocket faults apply to the next pushes.
+ * (e.g. 3 s of 503s), or (count Infinity) until the test withdraws them; WebSocket faults apply to
+ * the next pushes.
  */
 export type RestFault =
   /** Bybit's per-UID, per-endpoint limit: HTTP 200, retCode 10006, reset `resetInMs` from now. */
@@ -17,7 +18,9 @@ export type RestFault =
   /** Hold the request `ms` before processing it (a lost or slow request). */
   | { readonly kind: 'delayBefore'; readonly ms: number }
   /** Process the request at once but hold the response `ms` (a lost or slow response). */
-  | { readonly kind: 'delayAfter'; readonly ms: number };
+  | { readonly kind: 'delayAfter'; readonly ms: number }
+  /** Hold the request (its body read) until `until` settles, then process it: a stalled request the test lets go. */
+  | { readonly kind: 'hold'; readonly until: PromiseLike<unknown> };
 
 export type WsFault =
   /** Push a frame that is not JSON before the next message. */
@@ -45,10 +48,16 @@ export class FaultInjector {
 
   /**
    * Inject `fault` into the next `count` REST requests whose path starts with `path`; with `forMs`,
-   * into every such request for the next `forMs` of wall-clock time instead.
+   * into every such request for the next `forMs` of wall-clock time instead. Returns a function that
+   * withdraws the fault (what is left of it): with `count: Infinity`, an outage that ends when the test says.
    */
-  rest(fault: RestFault, options: { path?: string; count?: number; forMs?: number } = {}): void {
-    this.restQueue.push({ fault, path: options.path, left: options.count ?? 1, ...(options.forMs !== undefined ? { untilMs: Date.now() + options.forMs } : {}) });
+  rest(fault: RestFault, options: { path?: string; count?: number; forMs?: number } = {}): () => void {
+    const pending: Pending<RestFault> = { fault, path: options.path, left: options.count ?? 1, ...(options.forMs !== undefined ? { untilMs: Date.now() + options.forMs } : {}) };
+    this.restQueue.push(pending);
+    return () => {
+      const i = this.restQueue.indexOf(pending);
+      if (i >= 0) this.restQueue.splice(i, 1);
+    };
   }
 
   /** Inject `fault` into the next `count` WebSocket pushes where it applies. */

@@ -193,6 +193,7 @@ export class BybitSimulator {
     const body = await readBody(req);
     // The body is in: a held request is still processed after the client gave up on it.
     if (fault?.kind === 'delayBefore') await sleep(fault.ms);
+    if (fault?.kind === 'hold') await Promise.resolve(fault.until).catch(() => undefined);
     let status = 200;
     let text: string;
     let headers: Record<string, string> = {};

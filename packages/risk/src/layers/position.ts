@@ -1,4 +1,4 @@
-import { kellyCap, positionSize, riskPerTradeSize, sizingTableMultiplier, volTargetSize } from '../sizing.js';
+import { decisionSize, kellyCap, positionSize, riskPerTradeSize, sizingTableMultiplier, volTargetSize } from '../sizing.js';
 import { exitLevels } from '../stops.js';
 import type { LayerContext, LayerResult } from './types.js';
 import { approve, pct, shrinkTo, veto } from './types.js';
@@ -8,6 +8,8 @@ import { approve, pct, shrinkTo, veto } from './types.js';
  * volatility, capped by the remaining exposure, optionally by fractional Kelly; the fusion's proposal
  * is an upper bound (risk never enlarges a trade). volTarget / riskPerTrade modes: the size is the
  * mode's (see sizing.ts), with the same Kelly cap; fusion's proposal only says which side to take.
+ * decision mode: the decision's own size (a policy that sizes itself), capped at max leverage and
+ * the remaining exposure, with the same Kelly cap.
  */
 export function positionLayer(ctx: LayerContext): LayerResult {
   const { decision: d, config: p } = ctx;
@@ -16,6 +18,10 @@ export function positionLayer(ctx: LayerContext): LayerResult {
   const mode = p.sizing.mode;
   if (mode === 'volTarget') {
     const r = volTargetSize(d.confidence, d.agreement, d.outputs?.volatility?.expected, ctx.exposure, p);
+    riskSize = r.sizeFraction;
+    explain = r.explain;
+  } else if (mode === 'decision') {
+    const r = decisionSize(d.sizeFraction, ctx.exposure, p);
     riskSize = r.sizeFraction;
     explain = r.explain;
   } else if (mode === 'riskPerTrade') {
