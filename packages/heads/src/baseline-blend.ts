@@ -147,11 +147,7 @@ function fitStackNewton(lm: Float64Array, lb: Float64Array, y: ArrayLike<number>
     g.fill(0);
     H.fill(0);
     for (let i = 0; i < n; i++) {
-      let m = -Infinity;
-      for (let k = 0; k < K; k++) {
-        z[k] = theta[0]! * lm[i * K + k]! + theta[1]! * lb[i * K + k]! + (k > 0 ? theta[k + 1]! : 0);
-        if (z[k]! > m) m = z[k]!;
-      }
+      const m = stackRow(lm, lb, theta, i, K, z);
       let s = 0;
       for (let k = 0; k < K; k++) {
         p[k] = Math.exp(z[k]! - m);
@@ -207,17 +203,23 @@ function fitStackNewton(lm: Float64Array, lb: Float64Array, y: ArrayLike<number>
   return theta;
 }
 
+/** Row i's stack logits z_k = a lm_ik + b lb_ik + c_k (c_0 = 0) into `z`; returns their maximum. */
+function stackRow(lm: Float64Array, lb: Float64Array, t: Float64Array, i: number, K: number, z: Float64Array): number {
+  let m = -Infinity;
+  for (let k = 0; k < K; k++) {
+    z[k] = t[0]! * lm[i * K + k]! + t[1]! * lb[i * K + k]! + (k > 0 ? t[k + 1]! : 0);
+    if (z[k]! > m) m = z[k]!;
+  }
+  return m;
+}
+
 /** The class-balanced cross-entropy of the stack with parameters t = [a, b, c_1..c_{K-1}]. */
 function stackLoss(lm: Float64Array, lb: Float64Array, y: ArrayLike<number>, w: Float64Array, n: number, K: number, t: Float64Array): number {
   let l = 0;
   let wsum = 0;
   const z = new Float64Array(K);
   for (let i = 0; i < n; i++) {
-    let m = -Infinity;
-    for (let k = 0; k < K; k++) {
-      z[k] = t[0]! * lm[i * K + k]! + t[1]! * lb[i * K + k]! + (k > 0 ? t[k + 1]! : 0);
-      if (z[k]! > m) m = z[k]!;
-    }
+    const m = stackRow(lm, lb, t, i, K, z);
     let s = 0;
     for (let k = 0; k < K; k++) s += Math.exp(z[k]! - m);
     l += w[i]! * (m + Math.log(s) - z[y[i]!]!);

@@ -1,23 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSyntheticMarket, type CandleColumns } from '@task-agnostic/core';
+import { generateSyntheticMarket } from '@task-agnostic/core';
 import { encoderPreset } from '@task-agnostic/encoders';
 import { applyBlend } from '@task-agnostic/heads';
 import { initBackend } from '@task-agnostic/tf';
 import { calibrateModel } from './calibrate.js';
+import { alterAfter } from './test-doubles.js';
 import type { TrainableTask } from './contracts.js';
 import { datasetForModel, evaluateTest, forecastCalibration, modelParts } from './model-evaluation.js';
 import { trainModel } from './train-model.js';
 
-/** A copy of the candles whose bars from `from` on follow another path (prices times a zig-zag factor). */
-function alterAfter(c: CandleColumns, from: number): CandleColumns {
-  const cp = (a: Float64Array) => Float64Array.from(a);
-  const out = { length: c.length, tsMs: cp(c.tsMs), open: cp(c.open), high: cp(c.high), low: cp(c.low), close: cp(c.close), volume: cp(c.volume), turnover: cp(c.turnover) };
-  for (let i = from; i < c.length; i++) {
-    const f = 1 + 0.05 * Math.sin((i - from) / 7);
-    for (const k of ['open', 'high', 'low', 'close'] as const) out[k][i] = c[k][i]! * f;
-  }
-  return out;
-}
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
