@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseCli } from './cli-args.js';
 import { main } from './cli.js';
+import { Journal } from './journal.js';
 
 /** Runs the CLI's main with stdout and stderr captured. */
 const capture = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
@@ -196,6 +197,21 @@ describe('trader status and --version', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/no journal at .*typo\.db/);
     expect(existsSync(file)).toBe(false);
+  });
+
+  it('status reads a written journal without writing to it: counts, unsettled orders', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tat-status-')), 'j.db');
+    const j = Journal.open(file);
+    j.recordOrderIntent({ clientOrderId: 'c1', symbol: 'BTCUSDT', side: 'buy', type: 'market', qty: 0.01, reduceOnly: false }, null, 1_700_000_000_000);
+    j.close();
+    const before = readFileSync(file);
+    const r = await capture(['status', '--journal', file]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^journal .*j\.db: /);
+    expect(r.out).toMatch(/orders 1/);
+    expect(r.out).toMatch(/unsettled orders: 1\n/);
+    expect(readFileSync(file).equals(before)).toBe(true);
   });
 
   it('--version prints the package version', async () => {

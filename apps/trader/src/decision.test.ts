@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskOutputs } from '@task-agnostic/core';
 import type { DecisionPolicy } from '@task-agnostic/model';
-import { parseTraderConfig } from './config.js';
-import { decisionOf } from './setup.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { parseTraderConfig, traderRiskConfig } from './config.js';
+import { Journal } from './journal.js';
+import { createPortfolio, decisionOf } from './setup.js';
 
 const policy: DecisionPolicy = {
   version: 1,
@@ -59,5 +64,20 @@ describe('trader decisions use the model decision policy', () => {
     const r = d.fuse({ regime: outputs.regime!, return: outputs.return! }, ctx);
     expect(r.action).toBe('hold');
     expect(r.reasoning).toMatch(/reads the direction head's signal, which is absent/);
+  });
+});
+
+describe('the portfolio (trader paper / live) gates like a lone engine', () => {
+  it('without risk.profile: the volTarget profile sized for the interval, as traderRiskConfig gives; a named profile is kept', () => {
+    const predictorFor = () => ({ onCandle: () => ({ outputs: {}, latency: { featuresMs: 0, encoderMs: 0, headsMs: 0 } }) });
+    for (const risk of [{ dailyLossLimit: 0.05 }, { profile: 'source' as const }]) {
+      const journal = Journal.open(path.join(mkdtempSync(path.join(tmpdir(), 'tat-pf-gate-')), 'j.db'));
+      const cfg = parseTraderConfig({ symbols: ['BTCUSDT', 'ETHUSDT'], interval: '4h', statusEvery: 0, risk });
+      const pf = createPortfolio({ config: cfg, journal, logger: pino({ level: 'silent' }), runTag: 'gate', predictorFor });
+      const want = traderRiskConfig(cfg);
+      for (const e of pf.engines.values()) expect(e.o.gate.config).toEqual(want);
+      expect(want.sizing.mode).toBe('profile' in risk ? 'source' : 'volTarget');
+      journal.close();
+    }
   });
 });

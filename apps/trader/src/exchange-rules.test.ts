@@ -58,7 +58,7 @@ describe('a 5-symbol portfolio on the exchange: every order rounded and checked 
     const { sim, client, f } = await start(80, 1);
     const catalog = await new InstrumentCatalog().load(client, SYMBOLS);
     const journal = Journal.open(path.join(mkdtempSync(path.join(tmpdir(), 'tat-rules-')), 'j.db'));
-    const cfg = parseTraderConfig({ symbols: SYMBOLS, interval: '1m', statusEvery: 0, risk: { baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1, maxCorrelation: 1 }, strategy: { maxConsecutiveLosses: 1000 } } });
+    const cfg = parseTraderConfig({ symbols: SYMBOLS, interval: '1m', statusEvery: 0, risk: { profile: 'source', baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1, maxCorrelation: 1 }, strategy: { maxConsecutiveLosses: 1000 } } });
     const { logger, records } = capture();
     const pf = createPortfolio({
       config: cfg, journal, logger, runTag: 'rules',
@@ -93,7 +93,7 @@ describe('a 5-symbol portfolio on the exchange: every order rounded and checked 
     const catalog = await new InstrumentCatalog().load(client, ['DOGEUSDT']);
     const journal = Journal.open(path.join(mkdtempSync(path.join(tmpdir(), 'tat-rules-')), 'j.db'));
     // a size just over 5 USDT of DOGE that the qty step of 1 DOGE rounds to just under 5 USDT
-    const cfg = parseTraderConfig({ symbols: ['DOGEUSDT'], interval: '1m', statusEvery: 0, risk: { baseSize: 1, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1 } } });
+    const cfg = parseTraderConfig({ symbols: ['DOGEUSDT'], interval: '1m', statusEvery: 0, risk: { profile: 'source', baseSize: 1, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1 } } });
     const { logger, records } = capture();
     const doge = f.find((x) => x.symbol === 'DOGEUSDT')!.candles;
     const pf = createPortfolio({

@@ -179,6 +179,9 @@ function sqliteMessage(err: unknown): string {
 /** Commits between two WAL checkpoints (Journal.checkpoint). ~2 KB per candle: a few MB of WAL. */
 export const CHECKPOINT_EVERY_COMMITS = 1_000;
 
+/** Orders whose final state the journal does not know (written or sent, no terminal status yet). */
+const UNSETTLED_ORDERS_SQL = "SELECT * FROM orders WHERE status IN ('intent', 'sent', 'unknown', 'new', 'partially_filled') ORDER BY created_ms";
+
 export class Journal {
   private readonly db: Database.Database;
   private readonly st: Record<string, Database.Statement>;
@@ -191,8 +194,10 @@ export class Journal {
 
   private constructor(db: Database.Database, readonly readOnly = false) {
     this.db = db;
-    // A read-only journal (the dashboard's viewer of a past run) is read through all() only.
-    this.st = readOnly ? {} : {
+    // A read-only journal (the dashboard's viewer of a past run, `trader status`) is read through
+    // all() and the reads below; it prepares no writes.
+    const unsettled = db.prepare(UNSETTLED_ORDERS_SQL);
+    this.st = readOnly ? { unsettled } : {
       candle: db.prepare(
         'INSERT OR IGNORE INTO candles (symbol, interval, ts_ms, open, high, low, close, volume, received_ms) VALUES (?,?,?,?,?,?,?,?,?)',
       ),
@@ -212,7 +217,7 @@ export class Journal {
       ),
       orderStatus: db.prepare('UPDATE orders SET status = ?, exchange_order_id = COALESCE(?, exchange_order_id), error = ?, updated_ms = ? WHERE client_order_id = ?'),
       order: db.prepare('SELECT * FROM orders WHERE client_order_id = ?'),
-      unsettled: db.prepare("SELECT * FROM orders WHERE status IN ('intent', 'sent', 'unknown', 'new', 'partially_filled') ORDER BY created_ms"),
+      unsettled,
       fill: db.prepare(
         'INSERT OR IGNORE INTO fills (order_id, client_order_id, symbol, side, qty, price, fee, liquidity, reason, ts_ms) VALUES (?,?,?,?,?,?,?,?,?,?)',
       ),

@@ -27,7 +27,7 @@ const flipper = (k: number): Fuse => (_o, ctx) => {
   return { ...holdDecision(ctx.tsMs, 'test double: flip'), action: long ? 'buy' : 'sell', side: long ? 'long' : 'short', confidence: 0.9, agreement: 0.9, sizeFraction: 0.2, stopLossPct: 0.004, takeProfitPct: 0.004 };
 };
 const risk = {
-  baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1, maxCorrelation: 1 }, strategy: { maxConsecutiveLosses: 100_000 },
+  profile: 'source' as const, baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1, maxCorrelation: 1 }, strategy: { maxConsecutiveLosses: 100_000 },
   // the system layer reads wall-clock latency: lifted, so a loaded machine does not change the decisions
   system: { latencyBudgetMs: 60_000, maxLatencyMs: 120_000 }, killSwitch: { maxDrawdown: 0.99 }, dailyLossLimit: 0.99, weeklyDrawdownLimit: 0.99,
 };

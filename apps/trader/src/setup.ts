@@ -177,10 +177,9 @@ export function createPortfolio(s: PortfolioSetup): Portfolio {
   const portfolio = new Portfolio(symbols, paper);
   // The model's decision policy (fitted thresholds) or the source thresholds, as a lone engine gets.
   const decision = decisionOf(s.config, s.model);
-  // The tilt trades under config.risk over the volTarget profile, sized for the interval (as a lone
-  // engine's gate). The fused path keeps parsing config.risk bare (the source profile without a
-  // `profile`), as before: see the README's "Risk profile" note.
-  const gate = new RiskGate(decision.kind === 'tilt' ? traderRiskConfig({ risk: decision.risk, interval: s.config.interval }) : (decision.risk as ConstructorParameters<typeof RiskGate>[0]));
+  // config.risk over the volTarget profile (unless it names one), sized for the interval: the same
+  // gate config a lone engine builds, for the fused strategy and the tilt alike.
+  const gate = new RiskGate(traderRiskConfig({ risk: decision.risk, interval: s.config.interval }));
   const tracker = new AccountTracker();
   const runTag = runTagOf(s.journal, s.runTag);
   for (const symbol of symbols) {

@@ -27,7 +27,7 @@ const at = (c: CandleColumns, i: number): Candle => ({ tsMs: c.tsMs[i]!, open: c
 const nullPredictor = (): CandlePredictor => ({ onCandle: () => ({ outputs: {}, latency: { featuresMs: 0, encoderMs: 0, headsMs: 0 } }) });
 /** TEST DOUBLE decision function: long 30% of equity on every candle. */
 const alwaysLong: Fuse = (_o, ctx) => ({ ...holdDecision(ctx.tsMs, 'test double: long'), action: 'buy', side: 'long', confidence: 0.9, agreement: 0.9, sizeFraction: 0.3, stopLossPct: 0.02, takeProfitPct: 0.04 });
-const risk = { baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1, maxCorrelation: 1 }, strategy: { maxConsecutiveLosses: 4, minTrades: 5 } };
+const risk = { profile: 'source' as const, baseSize: 0.5, maxTotalExposure: 1, portfolio: { maxSymbolExposure: 1, maxCorrelation: 1 }, strategy: { maxConsecutiveLosses: 4, minTrades: 5 } };
 
 describe('stress scenarios through the trader loop', () => {
   const feeds = SYMBOLS.map((s, k) => ({ s, c: market(3 + k, k ? 2_000 : 40_000) }));
