@@ -56,6 +56,42 @@ describe('spinUntilChange (polling before sleeping)', () => {
     }
   });
 
+  it('a rank that sees the failure flag before the message is written waits for the message (never an empty reason)', async () => {
+    const layout = { ranks: 2, slotLen: 4 };
+    const buf = new SharedArrayBuffer(collectiveBytes(layout));
+    const c = new SharedCollective(buf, layout, 0, 5_000, 0);
+    // another thread fails as fail() does: claims the flag (-1), takes 50 ms to write its message
+    // (the text after the 16 control words, then its length), then names its rank (1 -> flag 2)
+    const w = new Worker(
+      `const { workerData } = require('node:worker_threads');
+       const c = new Int32Array(workerData, 0, 16);
+       Atomics.compareExchange(c, ${CTRL.failed}, 0, -1);
+       const t = Date.now(); while (Date.now() - t < 50);
+       const msg = new TextEncoder().encode('exited with code 3 mid-step');
+       new Uint8Array(workerData, 16 * 4, msg.length).set(msg);
+       Atomics.store(c, ${CTRL.failLen}, msg.length);
+       Atomics.store(c, ${CTRL.failed}, 2);`,
+      { eval: true, workerData: buf },
+    );
+    try {
+      while (Atomics.load(c.ctrl, CTRL.failed) === 0) Atomics.wait(c.ctrl, CTRL.failed, 0, 5);
+      expect(() => c.check()).toThrow(/^data-parallel step failed: worker 1: exited with code 3 mid-step$/);
+    } finally {
+      await w.terminate();
+    }
+    // fail() itself publishes the rank only with its message
+    const c2 = new SharedCollective(new SharedArrayBuffer(collectiveBytes(layout)), layout, 0, 5_000, 0);
+    c2.fail(1, 'boom');
+    expect(Atomics.load(c2.ctrl, CTRL.failed)).toBe(2);
+    expect(() => c2.check()).toThrow(/worker 1: boom$/);
+    c2.fail(0, 'second');
+    expect(() => c2.check()).toThrow(/worker 1: boom$/);
+    // a writer that never finishes: a bounded wait and a message that says so
+    const c3 = new SharedCollective(new SharedArrayBuffer(collectiveBytes(layout)), layout, 0, 5_000, 0);
+    Atomics.store(c3.ctrl, CTRL.failed, -1);
+    expect(() => c3.check()).toThrow(/a rank failed without writing its reason within 1 s/);
+  });
+
   it("the collective's waits poll for spinMs (default DEFAULT_SPIN_MS), then sleep, and still time out with a message", () => {
     const layout = { ranks: 2, slotLen: 4 };
     const buf = new SharedArrayBuffer(collectiveBytes(layout));

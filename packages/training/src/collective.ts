@@ -59,6 +59,9 @@ const FAIL_BYTES = 1024;
  */
 export const DEFAULT_SPIN_MS = 10;
 
+/** CTRL.failed while the first failing rank writes its message (then rank + 1). */
+const FAIL_WRITING = -1;
+
 /**
  * Polls ctrl[index] until it differs from `value` (true) or `spinMs` pass (false), leaving early
  * (false) when some rank has failed. No sleeping, no allocation.
@@ -115,12 +118,17 @@ export class SharedCollective {
     this.slots = new Float64Array(buffer, CTRL_WORDS * 4 + FAIL_BYTES + statsBytes(layout.ranks), 2 * layout.ranks * layout.slotLen);
   }
 
-  /** Marks the collective failed by `rank` (first failure wins) and wakes every waiter. */
+  /**
+   * Marks the collective failed by `rank` (first failure wins) and wakes every waiter. The flag is
+   * claimed as FAIL_WRITING first and names the rank only once the message is written: a polling
+   * rank that sees the flag in between waits for the message (check) instead of reading it empty.
+   */
   fail(rank: number, message: string): void {
-    if (Atomics.compareExchange(this.ctrl, CTRL.failed, 0, rank + 1) === 0) {
+    if (Atomics.compareExchange(this.ctrl, CTRL.failed, 0, FAIL_WRITING) === 0) {
       const bytes = new TextEncoder().encode(message).subarray(0, FAIL_BYTES);
       this.failText.set(bytes);
       Atomics.store(this.ctrl, CTRL.failLen, bytes.length);
+      Atomics.store(this.ctrl, CTRL.failed, rank + 1);
     }
     Atomics.add(this.ctrl, CTRL.barrierGen, 0);
     Atomics.notify(this.ctrl, CTRL.barrierGen);
@@ -129,8 +137,12 @@ export class SharedCollective {
 
   /** Throws when some rank has failed. */
   check(): void {
-    const f = Atomics.load(this.ctrl, CTRL.failed);
+    let f = Atomics.load(this.ctrl, CTRL.failed);
     if (f === 0) return;
+    // the failing rank is writing its message (a few stores): wait for it, bounded
+    const t0 = performance.now();
+    while (f === FAIL_WRITING && performance.now() - t0 < 1_000) f = Atomics.load(this.ctrl, CTRL.failed);
+    if (f === FAIL_WRITING) throw new DataParallelError('data-parallel step failed: a rank failed without writing its reason within 1 s', -1);
     const len = Atomics.load(this.ctrl, CTRL.failLen);
     const text = new TextDecoder().decode(this.failText.slice(0, len));
     const rank = f - 1;
