@@ -31,13 +31,13 @@ import {
   Harmoniser,
   RankProfiler,
   computeStepGradients,
-  type MultiTaskBatch,
   type MultiTaskParts,
   type RankStats,
 } from '@task-agnostic/training';
 import { Rng } from '@task-agnostic/core';
 import { encoderPreset, parseEncoderConfig } from '@task-agnostic/encoders';
 import { printTable } from './data-dir.js';
+import { benchBatch } from './bench-batch.js';
 import { threadCpu, threadCpuDelta } from './thread-cpu.js';
 
 const B = 64, T = 96, F = 32;
@@ -52,21 +52,6 @@ const recipe = { module: new URL('./dp-bench-parts.mjs', import.meta.url).href, 
 /** This thread's CPU milliseconds (schedstat: exact). */
 function selfCpuMs(): number {
   return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-}
-
-function benchBatch(n: number): MultiTaskBatch {
-  const rng = new Rng('bench-batch');
-  const x = new Float32Array(n * T * F).map(() => rng.normal());
-  const dims = [3, 1, 4, 1];
-  const targets = dims.map((o, i) => {
-    const t = new Float32Array(n * o);
-    for (let r = 0; r < n; r++) {
-      if (i === 0 || i === 2) t[r * o + Math.floor(rng.next() * o)] = 1;
-      else t[r] = rng.normal();
-    }
-    return t;
-  });
-  return { x, n, targets, targetDims: dims };
 }
 
 interface Row {

@@ -14,7 +14,8 @@ import { Rng } from '@task-agnostic/core';
 import { encoderPreset, parseEncoderConfig } from '@task-agnostic/encoders';
 import { initBackend, simdMatMulAvailable, tf } from '@task-agnostic/tf';
 import { threadCpu, threadCpuDelta } from './thread-cpu.js';
-import { Adam, DEFAULT_SPIN_MS, DataParallelPool, Harmoniser, computeStepGradients, threadCpuId, threadCpuMs, type MultiTaskBatch, type MultiTaskParts } from '@task-agnostic/training';
+import { benchBatch } from './bench-batch.js';
+import { Adam, DEFAULT_SPIN_MS, DataParallelPool, Harmoniser, computeStepGradients, threadCpuId, threadCpuMs, type MultiTaskParts } from '@task-agnostic/training';
 
 const B = 64, T = 96, F = 32;
 const arg = (name: string, d: number) => {
@@ -25,21 +26,6 @@ const STEPS = arg('--steps', 60);
 const WARMUP = arg('--warmup', 20);
 const recipe = { module: new URL('./dp-bench-parts.mjs', import.meta.url).href, exportName: 'buildParts' };
 const partsArgs = { encoder: parseEncoderConfig({ ...encoderPreset('default', 'transformer'), dropout: 0 }), inputShape: [T, F] };
-
-function benchBatch(n: number): MultiTaskBatch {
-  const rng = new Rng('bench-batch');
-  const x = new Float32Array(n * T * F).map(() => rng.normal());
-  const dims = [3, 1, 4, 1];
-  const targets = dims.map((o, i) => {
-    const t = new Float32Array(n * o);
-    for (let r = 0; r < n; r++) {
-      if (i === 0 || i === 2) t[r * o + Math.floor(rng.next() * o)] = 1;
-      else t[r] = rng.normal();
-    }
-    return t;
-  });
-  return { x, n, targets, targetDims: dims };
-}
 
 interface Loop {
   readonly who: string;

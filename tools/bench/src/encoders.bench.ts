@@ -20,12 +20,13 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { currentBackend, initBackend, setFastMatMulEnabled, tf, dense } from '@task-agnostic/tf';
-import { Adam, DataParallelPool, Harmoniser, computeStepGradients, type MultiTaskBatch, type MultiTaskParts } from '@task-agnostic/training';
+import { Adam, DataParallelPool, Harmoniser, computeStepGradients, type MultiTaskParts } from '@task-agnostic/training';
 import { Rng } from '@task-agnostic/core';
 import { buildEncoder, encoderPreset, parseEncoderConfig, type Encoder, type EncoderConfig } from '@task-agnostic/encoders';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { percentiles, printTable } from './data-dir.js';
+import { benchBatch } from './bench-batch.js';
 import { plainMatMulPeak, trainFlops } from './train-flops.js';
 
 // The model package (features, heads) only for the batch-1 rows' idleMinorGc, loaded by the parent
@@ -187,20 +188,6 @@ const peerName = (p: Peer) => `PyTorch ${p.model}${p.model === 'transformer' ? `
 
 // ---- data-parallel training (each run in a child process, so its peak RSS is its own) ------------
 const dpRecipe = { module: new URL('./dp-bench-parts.mjs', import.meta.url).href, exportName: 'buildParts' };
-
-function benchBatch(): MultiTaskBatch {
-  const rng = new Rng('bench-batch');
-  const x = new Float32Array(B * T * F).map(() => rng.normal());
-  const targets = HEADS.map(([, o, k]) => {
-    const t = new Float32Array(B * o);
-    for (let r = 0; r < B; r++) {
-      if (k === 'ce') t[r * o + Math.floor(rng.next() * o)] = 1;
-      else t[r] = rng.normal();
-    }
-    return t;
-  });
-  return { x, n: B, targets, targetDims: HEADS.map(([, o]) => o) };
-}
 
 /** Child mode: trains `cfg` on `ranks` ranks (1 = no pool) and prints {sps, rssMB}. */
 /**
