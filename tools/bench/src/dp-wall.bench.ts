@@ -70,12 +70,7 @@ async function soloLoop(who: string, rows: number, pool: DataParallelPool | null
     const blocks = Array.from({ length: Math.floor(WARMUP / 10) }, (_, b) => warm.slice(b * 10, b * 10 + 10).sort((x, y) => x - y)[5]!.toFixed(1));
     console.log(`  ${who}, ${rows} rows${pool ? ', pool' : ''}: warm-up step wall ms, median per 10 steps: ${blocks.join(' ')}`);
   }
-  if (gate) {
-    // both threads start their timed steps together
-    Atomics.add(gate, 0, 1);
-    Atomics.notify(gate, 0);
-    for (let v = Atomics.load(gate, 0); v < 2; v = Atomics.load(gate, 0)) Atomics.wait(gate, 0, v, 1000);
-  }
+  startTogether(gate);
   const ts: number[] = [];
   const c0 = threadCpuMs();
   const threads0 = isMainThread ? threadCpu() : [];
@@ -94,8 +89,21 @@ async function soloLoop(who: string, rows: number, pool: DataParallelPool | null
   }
   if (pool) console.log(`  ${who}: gradients ${(gradMs / (STEPS + WARMUP)).toFixed(2)} ms, Adam + dispose ${(adamMs / (STEPS + WARMUP)).toFixed(2)} ms wall per step`);
   parts.dispose();
-  const sorted = [...ts].sort((a, b) => a - b);
-  return { who, backend: tf.getBackend(), simd: simdMatMulAvailable(tf.backend()), medianMs: sorted[Math.floor(sorted.length / 2)]!, meanMs: ts.reduce((a, b) => a + b, 0) / ts.length, cpuMs: cpu };
+  return loopOf(who, ts, cpu);
+}
+
+/** With a gate (two threads at once): both start their timed part together. */
+function startTogether(gate: Int32Array | null): void {
+  if (!gate) return;
+  Atomics.add(gate, 0, 1);
+  Atomics.notify(gate, 0);
+  for (let v = Atomics.load(gate, 0); v < 2; v = Atomics.load(gate, 0)) Atomics.wait(gate, 0, v, 1000);
+}
+
+/** A loop's result: median (upper median of an even count) and mean wall ms per timed unit, CPU ms per unit. */
+function loopOf(who: string, ts: readonly number[], cpuMs: number): Loop {
+  const sorted = [...ts].sort((x, y) => x - y);
+  return { who, backend: tf.getBackend(), simd: simdMatMulAvailable(tf.backend()), medianMs: sorted[Math.floor(sorted.length / 2)]!, meanMs: ts.reduce((x, y) => x + y, 0) / ts.length, cpuMs };
 }
 
 /** A plain product loop ([512,256] x [256,256] through tf.matMul): hardware sharing without tfjs bookkeeping. */
@@ -109,11 +117,7 @@ function matMulLoop(who: string, gate: Int32Array | null): Loop {
     c.dispose();
   };
   for (let k = 0; k < 20; k++) once();
-  if (gate) {
-    Atomics.add(gate, 0, 1);
-    Atomics.notify(gate, 0);
-    for (let v = Atomics.load(gate, 0); v < 2; v = Atomics.load(gate, 0)) Atomics.wait(gate, 0, v, 1000);
-  }
+  startTogether(gate);
   const ts: number[] = [];
   const c0 = threadCpuMs();
   for (let k = 0; k < 200; k++) {
@@ -123,8 +127,7 @@ function matMulLoop(who: string, gate: Int32Array | null): Loop {
   }
   const cpu = (threadCpuMs() - c0) / 200;
   tf.dispose([a, b]);
-  const sorted = [...ts].sort((x, y) => x - y);
-  return { who, backend: tf.getBackend(), simd: simdMatMulAvailable(tf.backend()), medianMs: sorted[100]!, meanMs: ts.reduce((x, y) => x + y, 0) / ts.length, cpuMs: cpu };
+  return loopOf(who, ts, cpu);
 }
 
 /**
