@@ -94,5 +94,7 @@ export {
   tuneOffsets,
   MIN_BLEND_ROWS,
   BLEND_FOLDS,
+  BLEND_CANDIDATES,
+  oneStandardErrorChoice,
 } from './baseline-blend.js';
-export type { BaselineSource, BaselineBlend, BlendMethod, BlendForm, BlendFit, BlendSelection, FitBlendOptions } from './baseline-blend.js';
+export type { BaselineSource, BaselineBlend, BlendCandidate, BlendMethod, BlendForm, BlendFit, BlendSelection, FitBlendOptions } from './baseline-blend.js';
