@@ -176,3 +176,26 @@ export function fitRiskFusion(
     heldOut: { model, fusion: done >= 2 ? score(oof, y, n) : Number.NaN },
   };
 }
+
+/**
+ * The fused risk logits [n x 3] of one symbol's rows, as every evaluation and the model's own
+ * predictions apply them: the vol cuts read from the risk task's state, the centre from the
+ * volatility task's state (the symbol's own under per-symbol label fits), the baselines'
+ * outputs on the same rows (each reads bars <= its row). Throws a RangeError naming a missing state field.
+ */
+export function fusedRiskLogits(
+  fusion: Pick<RiskVolFusion, 'weights' | 'offsets'>,
+  riskLogits: ArrayLike<number>,
+  volForecast: ArrayLike<number>,
+  persistence: ArrayLike<number>,
+  trailingVol: ArrayLike<number>,
+  riskState: Readonly<Record<string, unknown>>,
+  volState: Readonly<Record<string, unknown>>,
+  n: number,
+): Float32Array {
+  const cuts = riskState.volCuts;
+  const centre = volState.centre;
+  if (!Array.isArray(cuts) || cuts.length !== 2 || typeof cuts[0] !== 'number' || typeof cuts[1] !== 'number') throw new RangeError('risk fusion: the risk task state has no volCuts pair');
+  if (typeof centre !== 'number') throw new RangeError('risk fusion: the volatility task state has no centre');
+  return applyRiskFusion(fusion, riskFusionFeatures({ riskLogits, persistence, volForecast, trailingVol, volCentre: centre, volCuts: [cuts[0], cuts[1]] }, n), n);
+}
