@@ -237,8 +237,8 @@ export class TaskAgnosticModel {
     }
     const risk = this.tasks.find((x) => x.id === f.task);
     const vol = this.tasks.find((x) => x.id === f.volatilityTask);
-    if (!risk || risk.kind !== 'classification' || risk.outputDim !== 3) throw new ConfigError(`the risk fusion needs a 3-class risk head '${f.task}': this model has ${this.tasks.map((x) => x.id).join(', ')}`, 'riskFusion.task');
-    if (!vol || vol.kind !== 'regression') throw new ConfigError(`the risk fusion reads a volatility head '${f.volatilityTask}', which this model does not have as a regression head`, 'riskFusion.volatilityTask');
+    if (risk?.kind !== 'classification' || risk.outputDim !== 3) throw new ConfigError(`the risk fusion needs a 3-class risk head '${f.task}': this model has ${this.tasks.map((x) => x.id).join(', ')}`, 'riskFusion.task');
+    if (vol?.kind !== 'regression') throw new ConfigError(`the risk fusion reads a volatility head '${f.volatilityTask}', which this model does not have as a regression head`, 'riskFusion.volatilityTask');
     if (f.features.join(',') !== RISK_FUSION_FEATURES.join(',')) throw new ConfigError(`the risk fusion's features (${f.features.join(', ')}) are not the ones this heads package computes (${RISK_FUSION_FEATURES.join(', ')})`, 'riskFusion.features');
     if (f.weights.length !== (f.features.length + 1) * 3 || f.offsets.length !== 3) throw new ConfigError(`the risk fusion has ${f.weights.length} weights and ${f.offsets.length} offsets; want ${(f.features.length + 1) * 3} and 3`, 'riskFusion.weights');
     if (![...f.weights, ...f.offsets].every(Number.isFinite)) throw new ConfigError('the risk fusion has a non-finite value', 'riskFusion');
