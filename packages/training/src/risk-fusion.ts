@@ -102,7 +102,9 @@ export function fitRiskFusionOnSplit(
   const y = split.targets[ri]!;
   const fit = fitRiskFusion(X, y, raw[ri]!, split.n, blendScore(rt), folds);
   const head = blends?.heads.find((h) => h.task === rt.id);
-  const blendBest = head ? Math.max(...Object.values(head.selection.heldOut).filter((v): v is number => Number.isFinite(v))) : fit.heldOut.model;
+  const h = head?.selection.heldOut;
+  // the best out-of-fold score among the risk blend's candidates (the head alone, persistence, the stack, the tuned stack)
+  const blendBest = h ? Math.max(...[h.model, h.baseline, h.combined, h.tuned ?? Number.NaN].filter((v) => Number.isFinite(v))) : fit.heldOut.model;
   const heldOut = { model: fit.heldOut.model, blend: blendBest, fusion: fit.heldOut.fusion };
   const base = { fitRows: fit.n, folds: fit.folds, heldOut, ...(fit.warning ? { warning: fit.warning } : {}) };
   if (!fit.fusion) return { chosen: false, ...base, fusion: null };
