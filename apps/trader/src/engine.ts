@@ -183,7 +183,6 @@ export class TradingEngine {
   readonly latency = new LatencyWindow();
   private readonly iv: number;
   private lastTs = -Infinity;
-  private lastClose = NaN;
   private readonly tracker: AccountTracker;
   private killReason: string | null = null;
   private lastDecision: TradingDecision | null = null;
@@ -234,7 +233,6 @@ export class TradingEngine {
     const { journal, symbol, venue, predictor } = this.o;
     const paper = venue instanceof PaperVenue ? venue : null;
     if (paper) paper.onBarSync(c);
-    else this.lastClose = c.close;
     if (paper) this.tracker.update(c.tsMs + this.iv, paper.equity());
     const r = predictor.onCandle(c);
     this.o.onBar?.(c, r?.outputs);
@@ -248,7 +246,6 @@ export class TradingEngine {
       }
     }
     this.lastTs = c.tsMs;
-    this.lastClose = c.close;
     this.stats.replayed++;
   }
 
@@ -580,7 +577,6 @@ export class TradingEngine {
     this.stats.decisions++;
     this.stats.fills += fills.length;
     this.lastTs = c.tsMs;
-    this.lastClose = c.close;
     this.lastDecision = decision;
     this.lastVerdict = verdict;
     const e2e = Number.isNaN(p.sendAt) ? tEnd - t0 : p.sendAt - t0;

@@ -15,21 +15,10 @@ import { fitDecisionPolicy } from './decision-policy-run.js';
 import { decisionSetup } from './decision-setup.js';
 import { loadRun } from './load-run.js';
 import { holdingVariants } from './holding-variants.js';
+import { alterAfter } from '@task-agnostic/test-utils';
 
 const N = 3000;
 const VAL_END = 2400; // floor(N x (1 - 0.2))
-
-/** A copy whose bars from `from` on follow another path (prices times a zig-zag factor, volumes doubled). */
-function alterAfter(c: CandleColumns, from: number): CandleColumns {
-  const cp = (a: Float64Array) => Float64Array.from(a);
-  const out = { length: c.length, tsMs: cp(c.tsMs), open: cp(c.open), high: cp(c.high), low: cp(c.low), close: cp(c.close), volume: cp(c.volume), turnover: cp(c.turnover) };
-  for (let i = from; i < c.length; i++) {
-    const f = 1 + 0.08 * Math.sin((i - from) / 5);
-    for (const k of ['open', 'high', 'low', 'close'] as const) out[k][i] = c[k][i]! * f;
-    out.volume[i] = c.volume[i]! * 2;
-  }
-  return out;
-}
 
 describe('calibration and decision policy are fitted on validation only', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tat-trainer-policy-'));
@@ -75,7 +64,7 @@ describe('calibration and decision policy are fitted on validation only', () => 
 
   it('changing the test candles changes nothing fitted (weights, calibration, thresholds)', async () => {
     const a = writeData('a', candles);
-    const b = writeData('b', alterAfter(candles, VAL_END));
+    const b = writeData('b', alterAfter(candles, VAL_END, { amplitude: 0.08, period: 5 }));
     expect(await runCli(['train', '--config', writeConfig('run-a', a), '--no-progress'])).toBe(0);
     expect(await runCli(['train', '--config', writeConfig('run-b', b), '--no-progress'])).toBe(0);
     const ja = modelJson('run-a');

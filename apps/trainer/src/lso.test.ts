@@ -104,6 +104,14 @@ describe('leave-symbols-out evaluation', () => {
     }
     expect(s.alone!.trainWindows).toBeGreaterThan(0);
     expect(report.summary.map((x) => x.task)).toEqual(['direction', 'volatility']);
+    // one held-out symbol: the pooled difference is its difference, with an interval of its own draws
+    for (const x of report.summary) {
+      const t = s.tasks.find((y) => y.task === x.task)!;
+      for (const [p, d] of [[x.pooledVsBaseline!, t.vsBaselineDiff!], [x.pooledVsAlone!, t.vsAloneDiff!]] as const) {
+        expect(p.value).toBe(d.value);
+        expect(p.lo).toBeLessThanOrEqual(p.hi);
+      }
+    }
   });
 
   it("reports the alone model's budget: epochs run, one optimiser step per batch of 64, CPU time", () => {
@@ -129,6 +137,8 @@ describe('leave-symbols-out evaluation', () => {
     expect(a.epochs).toBeLessThanOrEqual(2);
     expect(r.universalBudget).toEqual(budget);
     printLso(r, (l) => out.push(l));
+    expect(out.join('\n')).toMatch(/pooled - baseline \[95%\].*pooled - alone \[95%\]/);
+    expect(out.join('\n')).toMatch(/direction\s+macroF1\s+\d\/1\s+\d\/1\s+-?\d\.\d{4} \[/);
     expect(out.join('\n')).toMatch(new RegExp(`universal: 1 training windows, 1 epochs, ${budget.steps} optimiser steps`));
     expect(out.join('\n')).toMatch(new RegExp(`alone CCCUSDT: ${aloneWindows} training windows, ${a.epochs} epochs, ${a.steps} optimiser steps, \\d+ CPU s .*\\(cap 2 epochs\\)`));
     await expect(evaluateLeaveSymbolsOut({ ...cfg, data: { ...cfg.data, holdout: ['CCCUSDT'] } }, run.result.model, { alone: true, aloneEpochs: 'matchSteps' })).rejects.toThrow(/needs the universal run's budget/);

@@ -12,7 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { DataError, Rng } from '@task-agnostic/core';
-import { blockBootstrap, difference, type Difference } from './bootstrap.js';
+import { blockBootstrap, difference, pooledDifference, type Difference, type PooledSeries } from './bootstrap.js';
 import { normalizerForSeries, type TaskAgnosticModel } from '@task-agnostic/model';
 import {
   applyTaskBlend,
@@ -98,11 +98,29 @@ export interface LsoReport {
   readonly heldOut: readonly string[];
   readonly skipped: readonly string[];
   readonly symbols: readonly LsoSymbolResult[];
-  /** Per task: on how many held-out symbols universal beats the best baseline / the alone model (point, and significant). */
-  readonly summary: readonly { task: string; metric: string; beatsBaseline: number; beatsBaselineSignificant: number; beatsAlone: number; beatsAloneSignificant: number; symbols: number }[];
+  /**
+   * Per task: on how many held-out symbols universal beats the best baseline / the alone model (point,
+   * and significant), and the pooled differences: the mean over symbols of each symbol's difference,
+   * its interval drawn on the symbols' common timeline (pooledDifference).
+   */
+  readonly summary: readonly LsoTaskSummary[];
   readonly bootstrap: { readonly resamples: number; readonly blockLength: number; readonly level: number };
   /** The universal run's budget, when known (from its training.json). */
   readonly universalBudget: TrainingBudget | null;
+}
+
+export interface LsoTaskSummary {
+  readonly task: string;
+  readonly metric: string;
+  readonly beatsBaseline: number;
+  readonly beatsBaselineSignificant: number;
+  readonly beatsAlone: number;
+  readonly beatsAloneSignificant: number;
+  readonly symbols: number;
+  /** Mean over symbols of universal - best baseline (signed: > 0 favours universal), with its joint interval. */
+  readonly pooledVsBaseline: Difference | null;
+  /** Mean over symbols of universal - alone, with its joint interval. */
+  readonly pooledVsAlone: Difference | null;
 }
 
 export interface LsoOptions {
@@ -193,6 +211,8 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
   const symbols: LsoSymbolResult[] = [];
   const skipped: string[] = [];
   let blockLength = 1;
+  // per task, each symbol's differences for the pooled figures
+  const pooled = model.tasks.map(() => ({ baseline: [] as PooledSeries[], alone: [] as PooledSeries[] }));
   for (const symbol of heldOut) {
     const d = await loadHeldOut(cfg, symbol);
     if (screenSeries(cfg, [d], log, { throwWhenEmpty: false }).length === 0) {
@@ -265,6 +285,7 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
         aloneModel.dispose();
       }
     }
+    const testTs = Float64Array.from(rows, (r) => d.candles.tsMs[r]!);
     const tasks: LsoTaskResult[] = (model.tasks as unknown as TrainableTask[]).map((t, i) => {
       const pm = primaryMetric(t.kind);
       const sign = pm.higherIsBetter ? 1 : -1;
@@ -285,20 +306,24 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
       let vsBaselineDiff: Difference | null = null;
       if (best && t.baseline) {
         const name = best.name;
-        const ci = blockBootstrap(ds.test.n, (idx) => {
+        const diff = (idx: Int32Array) => {
           const r = Array.from(idx, (k) => rows[k]!);
           const b = t.baseline!(d.candles, states[i]!, r).find((x) => x.name === name)!;
           return sign * (metricOf(uni.outputs[i]!, idx) - (b.metrics[pm.name] as number));
-        }, { resamples, blockLength, level, seed: new Rng(seed + ':b').seedInt() });
+        };
+        const ci = blockBootstrap(ds.test.n, diff, { resamples, blockLength, level, seed: new Rng(seed + ':b').seedInt() });
         vsBaselineDiff = difference(sign * (universal - best.value), ci);
+        pooled[i]!.baseline.push({ ts: testTs, value: vsBaselineDiff.value, diff });
       }
       let aloneValue: number | null = null;
       let vsAloneDiff: Difference | null = null;
       if (alone) {
         const out = alone.outputs[i]!;
         aloneValue = metricOf(out, null);
-        const ci = blockBootstrap(ds.test.n, (idx) => sign * (metricOf(uni.outputs[i]!, idx) - metricOf(out, idx)), { resamples, blockLength, level, seed: new Rng(seed + ':a').seedInt() });
+        const diff = (idx: Int32Array) => sign * (metricOf(uni.outputs[i]!, idx) - metricOf(out, idx));
+        const ci = blockBootstrap(ds.test.n, diff, { resamples, blockLength, level, seed: new Rng(seed + ':a').seedInt() });
         vsAloneDiff = difference(sign * (universal - aloneValue), ci);
+        pooled[i]!.alone.push({ ts: testTs, value: vsAloneDiff.value, diff });
       }
       return {
         task: t.id,
@@ -318,8 +343,10 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
       : null;
     symbols.push({ symbol, bars: d.candles.length, source: d.source, testWindows: ds.test.n, normaliser: note, tasks, alone: aloneBudget });
   }
-  const summary = model.tasks.map((t) => {
+  const summary = model.tasks.map((t, i): LsoTaskSummary => {
     const rs = symbols.map((s) => s.tasks.find((x) => x.task === t.id)!);
+    const pool = (series: PooledSeries[], what: string) =>
+      series.length ? pooledDifference(series, { resamples, blockLength, level, seed: new Rng(`${cfg.seed}:lso:pooled:${t.id}:${what}`).seedInt() }) : null;
     return {
       task: t.id,
       metric: rs[0]?.metric ?? '',
@@ -328,6 +355,8 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
       beatsAlone: rs.filter((r) => r.vsAlone === 'better').length,
       beatsAloneSignificant: rs.filter((r) => r.vsAloneDiff?.verdict === 'better').length,
       symbols: rs.length,
+      pooledVsBaseline: pool(pooled[i]!.baseline, 'b'),
+      pooledVsAlone: pool(pooled[i]!.alone, 'a'),
     };
   });
   return { heldOut, skipped, symbols, summary, bootstrap: { resamples, blockLength, level }, universalBudget: o.universalBudget ?? null };
@@ -377,14 +406,16 @@ export function printLso(r: LsoReport, log: Log): void {
       rows.push([s.symbol, t.task, t.metric, num(t.universal), num(t.alone), t.bestBaseline ? `${num(t.bestBaseline.value)} (${t.bestBaseline.name})` : '-', diffText(t.vsBaselineDiff), diffText(t.vsAloneDiff)]);
     }
   }
-  const sum: string[][] = [['task', 'metric', 'beats best baseline', 'significantly', 'beats alone', 'significantly']];
-  for (const t of r.summary) sum.push([t.task, t.metric, `${t.beatsBaseline}/${t.symbols}`, `${t.beatsBaselineSignificant}/${t.symbols}`, `${t.beatsAlone}/${t.symbols}`, `${t.beatsAloneSignificant}/${t.symbols}`]);
+  const sum: string[][] = [['task', 'metric', 'beats best baseline', 'significantly', 'pooled - baseline [95%]', 'beats alone', 'significantly', 'pooled - alone [95%]']];
+  for (const t of r.summary) {
+    sum.push([t.task, t.metric, `${t.beatsBaseline}/${t.symbols}`, `${t.beatsBaselineSignificant}/${t.symbols}`, diffText(t.pooledVsBaseline ?? null), `${t.beatsAlone}/${t.symbols}`, `${t.beatsAloneSignificant}/${t.symbols}`, diffText(t.pooledVsAlone ?? null)]);
+  }
   const table = (m: string[][]) => {
     const w = m[0]!.map((_, j) => Math.max(...m.map((row) => (row[j] ?? '').length)));
     return m.map((row) => row.map((c, j) => c.padEnd(w[j]!)).join('  ')).join('\n');
   };
   log(`\nleave-symbols-out (held out: ${r.heldOut.join(', ')}${r.skipped.length ? `; skipped ${r.skipped.join(', ')}` : ''}); differences signed so that > 0 favours the universal model; paired block bootstrap, ${r.bootstrap.resamples} resamples, blocks of ${r.bootstrap.blockLength} rows:\n${table(rows)}`);
-  log(`\nsummary over held-out symbols:\n${table(sum)}`);
+  log(`\nsummary over held-out symbols (pooled: the mean of the symbols' differences, resampled on their common timeline):\n${table(sum)}`);
   const budgets = r.symbols.filter((s) => s.alone).map((s) => `  alone ${s.symbol}: ${budgetText(s.alone!)} (cap ${s.alone!.maxEpochs} epochs${s.alone!.reused ? '; saved earlier, reused' : ''})`);
   if (r.universalBudget || budgets.length) log(`\nbudgets (pre-training as configured for both):\n${r.universalBudget ? `  universal: ${budgetText(r.universalBudget)}\n` : ''}${budgets.join('\n')}`);
 }

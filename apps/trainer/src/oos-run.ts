@@ -13,6 +13,7 @@ import { loadData } from './data-source.js';
 import { fmt, textTable } from './format.js';
 import { backtestSharpe, barReturns, fmtInterval } from './intervals.js';
 import { evaluateOos, oosLabel, oosRanges, seriesNameInModel, type OosEvaluation, type OosRange } from './oos.js';
+import { pooledOos, type OosPooledTask } from './oos-pooled.js';
 import { compareStrategies, comparisonLines, modelVersus, versusSummary, TILT_STRATEGY } from './strategies.js';
 import { backtestLine, deflatedLine, policyTrials, readPolicyFit } from './pipeline.js';
 import { deflateSharpe, type TrialSet } from './deflation.js';
@@ -98,14 +99,27 @@ export function printOosEvaluation(evs: readonly OosEvaluation[], log: Log): voi
   }
 }
 
+/** The per-task summary over symbols (pooledOos). */
+export function printOosPooled(pooled: readonly OosPooledTask[], symbols: number, log: Log): void {
+  const rows: string[][] = [['task', 'metric', 'beats best baseline', 'significantly', 'pooled model - baseline [95% CI] (> 0 favours the model)', 'verdict']];
+  for (const t of pooled) {
+    const p = t.pooled;
+    rows.push([t.task, t.metric, `${t.beatsBaseline}/${t.symbols}`, `${t.beatsBaselineSignificant}/${t.symbols}`, p ? `${fmt(p.value)} [${fmt(p.lo)}, ${fmt(p.hi)}]` : '-', p ? p.verdict : '-']);
+  }
+  log(`\nover the ${symbols} symbols (pooled: the mean of the symbols' differences, resampled together on their common timeline):\n${textTable(rows)}`);
+}
+
 export async function runOosEvaluate(q: OosRequest, log: Log): Promise<OosEvaluation[]> {
   const o = await openOos(q);
   try {
     const evs = o.ranges.map((r, i) => evaluateOos(o.model, r, o.seenSymbols, o.cfg.seed + i));
     printOosEvaluation(evs, log);
+    const pooled = evs.length > 1 ? pooledOos(o.model, evs, o.cfg.seed) : null;
+    if (pooled) printOosPooled(pooled, evs.length, log);
     await mkdir(o.outDir, { recursive: true });
     const file = path.join(o.outDir, 'evaluation.json');
-    await writeFile(file, JSON.stringify({ data: o.ranges.map((r) => ({ symbol: r.symbol, source: r.source, from: r.from, to: r.to, warmupBars: r.warmupBars })), evaluations: evs }, jsonSafe, 2) + '\n');
+    const data = o.ranges.map((r) => ({ symbol: r.symbol, source: r.source, from: r.from, to: r.to, warmupBars: r.warmupBars }));
+    await writeFile(file, JSON.stringify({ data, evaluations: evs, ...(pooled ? { pooled } : {}) }, jsonSafe, 2) + '\n');
     log(`out-of-sample evaluation written to ${file}`);
     return evs;
   } finally {

@@ -100,6 +100,22 @@ describe('out-of-sample evaluate and backtest', () => {
     expect(lines.join('')).toMatch(/deflated Sharpe, for the \d+ threshold candidates tried on validation/);
   });
 
+  it('over several symbols: the tally and the pooled difference, resampled on their common timeline', async () => {
+    expect(await runCli(['evaluate', runDir, '--data', data, '--symbols', 'SYNAUSDT,SYNBUSDT', '--from', '2024-03-01', '--to', '2024-04-01'])).toBe(0);
+    const ev = JSON.parse(readFileSync(path.join(runDir, 'oos', 'SYNAUSDT-SYNBUSDT_2024-03-01_2024-03-31', 'evaluation.json'), 'utf8'));
+    expect(ev.evaluations).toHaveLength(2);
+    const [p] = ev.pooled;
+    const per = ev.evaluations.map((e: { tasks: { vsBestBaseline: { diff: { estimate: number }; verdict: string } }[] }) => e.tasks[0]!.vsBestBaseline);
+    expect(p.task).toBe('direction');
+    expect(p.symbols).toBe(2);
+    expect(p.beatsBaseline).toBe(per.filter((v: { diff: { estimate: number } }) => v.diff.estimate > 0).length);
+    expect(p.beatsBaselineSignificant).toBe(per.filter((v: { verdict: string }) => v.verdict === 'better').length);
+    // macro-F1: higher is better, so the pooled value is the plain mean of the two differences
+    expect(p.pooled.value).toBeCloseTo((per[0].diff.estimate + per[1].diff.estimate) / 2, 12);
+    expect(p.pooled.lo).toBeLessThan(p.pooled.hi);
+    expect(lines.join('')).toMatch(/over the 2 symbols \(pooled[^)]*\):\n.*\n-+ .*\ndirection\s+macroF1\s+\d\/2\s+\d\/2\s+-?\d\.\d+ \[/);
+  });
+
   it('names the problem in bad requests', async () => {
     await expect(runCli(['evaluate', runDir, '--data', data, '--symbols', 'SYNAUSDT', '--from', '2030-01-01'])).rejects.toThrow(
       /--from 2030-01-01 00:00 is after the data ends: SYNAUSDT's candles run from 2024-01-01 00:00 to 2024-04-09 23:00/,

@@ -107,6 +107,8 @@ export interface OosRaw {
   readonly baseline: Float32Array;
   readonly targets: Float32Array;
   readonly n: number;
+  /** Each window's timestamp (its last bar's open time), ascending. */
+  readonly ts: Float64Array;
 }
 
 /** The raw windows behind an out-of-sample task result, when there was a baseline to compare. */
@@ -194,7 +196,7 @@ export function evaluateOos(model: TaskAgnosticModel, r: OosRange, seenSymbols: 
       dieboldMariano: dm,
     };
     // The raw windows, for pooling folds (walk-forward); not enumerable, so not in the JSON.
-    if (best?.outputs) Object.defineProperty(result, 'raw', { value: { outputs, baseline: best.outputs, targets, n: rows.length } satisfies OosRaw });
+    if (best?.outputs) Object.defineProperty(result, 'raw', { value: { outputs, baseline: best.outputs, targets, n: rows.length, ts: Float64Array.from(rows, (t) => r.candles.tsMs[t]!) } satisfies OosRaw });
     tasks.push(result);
   }
   return { symbol: r.symbol, from: r.from, to: r.to, warmupBars: r.warmupBars, seenInTraining: seenSymbols.includes(r.symbol), tasks };

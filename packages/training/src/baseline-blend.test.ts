@@ -4,7 +4,7 @@ import { encoderPreset } from '@task-agnostic/encoders';
 import { applyBlend } from '@task-agnostic/heads';
 import { initBackend } from '@task-agnostic/tf';
 import { calibrateModel } from './calibrate.js';
-import { alterAfter } from './test-doubles.js';
+import { alterAfter } from '@task-agnostic/test-utils';
 import type { TrainableTask } from './contracts.js';
 import { datasetForModel, evaluateTest, forecastCalibration, modelParts } from './model-evaluation.js';
 import { trainModel } from './train-model.js';

@@ -3,7 +3,7 @@ import { generateSyntheticMarket } from '@task-agnostic/core';
 import { encoderPreset } from '@task-agnostic/encoders';
 import { initBackend } from '@task-agnostic/tf';
 import { calibrateModel } from './calibrate.js';
-import { alterAfter } from './test-doubles.js';
+import { alterAfter } from '@task-agnostic/test-utils';
 import { datasetForModel } from './model-evaluation.js';
 import { trainModel } from './train-model.js';
 

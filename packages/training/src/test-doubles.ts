@@ -145,17 +145,3 @@ export function fakeForwardReturnTask(h: number): TrainableTask {
   };
 }
 
-/**
- * A copy of the candles whose bars from `from` on follow another path (each bar's prices times a
- * zig-zag factor; volumes doubled): the same validation rows with other test rows.
- */
-export function alterAfter(c: CandleColumns, from: number): CandleColumns {
-  const cp = (a: Float64Array) => Float64Array.from(a);
-  const out = { length: c.length, tsMs: cp(c.tsMs), open: cp(c.open), high: cp(c.high), low: cp(c.low), close: cp(c.close), volume: cp(c.volume), turnover: cp(c.turnover) };
-  for (let i = from; i < c.length; i++) {
-    const f = 1 + 0.05 * Math.sin((i - from) / 7);
-    for (const k of ['open', 'high', 'low', 'close'] as const) out[k][i] = c[k][i]! * f;
-    out.volume[i] = c.volume[i]! * 2;
-  }
-  return out;
-}

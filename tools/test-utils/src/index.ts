@@ -78,3 +78,4 @@ export function freePort(): Promise<number> {
 
 export { maxAbsDiff, tensorMaxAbsDiff } from './max-abs-diff.js';
 export type { TensorLike } from './max-abs-diff.js';
+export { alterAfter, type CandleColumnsLike } from './alter-after.js';
