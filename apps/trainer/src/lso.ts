@@ -21,6 +21,7 @@ import {
   evaluateSplit,
   forecastCalibration,
   featurePipeline,
+  fuseRiskRows,
   modelParts,
   parseTrainingConfig,
   type MultiTaskDataset,
@@ -189,13 +190,21 @@ function heldOutDataset(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolD
  */
 function modelForecasts(model: TaskAgnosticModel, raw: readonly Float32Array[], d: SymbolData, states: readonly Readonly<Record<string, unknown>>[], rows: readonly number[]): Float32Array[] {
   const calibration = forecastCalibration(model);
-  return (model.tasks as unknown as TrainableTask[]).map((t, i) => {
+  const tasks = model.tasks as unknown as TrainableTask[];
+  const fusion = model.riskFusion;
+  const ri = fusion ? tasks.findIndex((t) => t.id === fusion.task) : -1;
+  const vi = fusion ? tasks.findIndex((t) => t.id === fusion.volatilityTask) : -1;
+  const riskRaw = ri >= 0 ? Float32Array.from(raw[ri]!) : null;
+  const calibrated = tasks.map((t, i) => {
     const out = raw[i]!;
     const cal = calibration.get(t.id);
     const od = t.outputDim;
     if (cal) for (let r = 0; r < rows.length; r++) for (let j = 0; j < od; j++) out[r * od + j] = cal.scale[j]! * out[r * od + j]! + cal.shift[j]!;
-    return applyTaskBlend(t, model.blends.get(t.id), out, d.candles, states[i]!, rows);
+    return out;
   });
+  // the risk fusion reads the risk head raw and the volatility head calibrated, before any blend
+  const fused = fusion && riskRaw && vi >= 0 ? fuseRiskRows(fusion, tasks[ri]!, tasks[vi]!, riskRaw, Float32Array.from(calibrated[vi]!), d.candles, states[ri]!, states[vi]!, rows) : null;
+  return tasks.map((t, i) => (fused && i === ri ? fused : applyTaskBlend(t, model.blends.get(t.id), calibrated[i]!, d.candles, states[i]!, rows)));
 }
 
 /** Evaluates the frozen `model` on every held-out symbol of `cfg`. */

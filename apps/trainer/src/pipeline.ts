@@ -151,7 +151,13 @@ export function describeCalibration(rep: CalibrationReport | undefined): string[
     const what = b.method === 'stack' ? ` (${fmtNum(b.modelWeight)} x head log-probabilities + ${fmtNum(b.baselineWeight)} x baseline's, offsets ${b.offsets.map((x) => +x.toFixed(3)).join('/')})` : b.method === 'convex' ? ` (${fmtNum(b.modelWeight)} x head + ${fmtNum(b.baselineWeight)} x baseline)` : '';
     return `blend ${b.task}: ${b.method}${what} with '${b.baseline}'; chosen on ${b.fitRows} validation windows, out-of-fold over ${b.selection.folds} time folds (score, higher is better): head ${fmtNum(s.model)}, baseline ${fmtNum(s.baseline)}, combined ${fmtNum(s.combined)}${s.tuned !== undefined ? `, combined with offsets tuned for the metric ${fmtNum(s.tuned)}` : ''}`;
   });
-  return [...lines, ...blends, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
+  const f = rep.riskFusion;
+  const fusion = f
+    ? [
+        `risk fusion (risk head + volatility head's forecast and trailing vol against the vol cuts + persistence, multinomial logistic, offsets tuned for macro-F1): ${f.chosen ? 'chosen, replacing the risk blend' : 'not chosen'}; out-of-fold over ${f.folds} time folds on ${f.fitRows} validation windows: head ${fmtNum(f.heldOut.model)}, risk blend's best ${fmtNum(f.heldOut.blend)}, fusion ${fmtNum(f.heldOut.fusion)}`,
+      ]
+    : [];
+  return [...lines, ...blends, ...fusion, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
 }
 
 function fmtNum(v: number | undefined): string {

@@ -23,6 +23,7 @@
  */
 import type { CandleColumns } from '@task-agnostic/core';
 import { softmaxRows } from './metrics.js';
+import { tuneClassOffsets } from './class-offsets.js';
 
 /** 'model': the head alone; 'baseline': the baseline alone; 'stack' / 'convex': the fitted combination. */
 export type BlendMethod = 'model' | 'baseline' | 'stack' | 'convex';
@@ -379,14 +380,10 @@ export function fitBlend(
   return { ...all, baseline: name, n, selection };
 }
 
-/** Offsets of a tuning step (added to one class's offset at a time), and sweeps over the classes. */
-const TUNE_GRID = Array.from({ length: 31 }, (_, i) => (i - 15) / 10);
-const TUNE_SWEEPS = 2;
-
 /**
  * The stack's per-class offsets tuned for the task's metric (e.g. macro-F1, which decides by the
  * argmax) on the fitted rows: coordinate ascent, one class at a time (c_0 stays 0), over shifts of
- * -1.5..1.5 in steps of 0.1, keeping a shift only when it raises the metric.
+ * -1.5..1.5 in steps of 0.1, keeping a shift only when it raises the metric (tuneClassOffsets).
  */
 export function tuneOffsets(
   stack: BaselineBlend,
@@ -398,33 +395,7 @@ export function tuneOffsets(
   score: (outputs: Float32Array, targets: Float32Array, n: number) => number,
 ): BaselineBlend {
   const base = applyBlend({ ...stack, offsets: Array.from({ length: K }, () => 0) }, 'classes', model, baseline, n, K);
-  const offsets = [...stack.offsets];
-  const z = new Float32Array(n * K);
-  const evalWith = (c: readonly number[]): number => {
-    for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) z[i * K + k] = base[i * K + k]! + c[k]!;
-    return score(z, targets, n);
-  };
-  let best = evalWith(offsets);
-  for (let sweep = 0; sweep < TUNE_SWEEPS; sweep++) {
-    let moved = false;
-    for (let k = 1; k < K; k++) {
-      const c0 = offsets[k]!;
-      let bestShift = 0;
-      for (const d of TUNE_GRID) {
-        if (d === 0) continue;
-        offsets[k] = c0 + d;
-        const v = evalWith(offsets);
-        if (v > best) {
-          best = v;
-          bestShift = d;
-        }
-      }
-      offsets[k] = c0 + bestShift;
-      if (bestShift !== 0) moved = true;
-    }
-    if (!moved) break;
-  }
-  return { ...stack, offsets };
+  return { ...stack, offsets: tuneClassOffsets(base, targets, n, K, score, stack.offsets) };
 }
 
 /** What baselineForecasts needs of a task: its horizon and its baselines. */

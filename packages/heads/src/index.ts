@@ -96,3 +96,8 @@ export {
   BLEND_FOLDS,
 } from './baseline-blend.js';
 export type { BaselineSource, BaselineBlend, BlendMethod, BlendForm, BlendFit, BlendSelection, FitBlendOptions } from './baseline-blend.js';
+export { tuneClassOffsets } from './class-offsets.js';
+export { fitMultinomialLogistic, multinomialLogits } from './multinomial-logistic.js';
+export type { MultinomialLogisticFit, MultinomialLogisticOptions } from './multinomial-logistic.js';
+export { RISK_FUSION_FEATURES, MIN_FUSION_ROWS, riskFusionFeatures, applyRiskFusion, fitRiskFusion, fusedRiskLogits } from './risk-vol-fusion.js';
+export type { RiskVolFusion, RiskFusionInputs, RiskFusionFit } from './risk-vol-fusion.js';

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod/v3';
 import { weightsManifestSchema } from './weights.js';
-import { blendsSchema, calibrationSchema, decisionPolicySchema } from './calibration.js';
+import { blendsSchema, calibrationSchema, decisionPolicySchema, riskFusionSchema } from './calibration.js';
 
 export const ARTIFACT_FORMAT = 'task-agnostic-model';
 /**
@@ -135,6 +135,8 @@ export const modelJsonSchema = z
     calibration: calibrationSchema.optional(),
     /** Per task id, each head's combination with its naive baseline, fitted on the validation split (absent: the heads alone). */
     blends: blendsSchema.optional(),
+    /** The risk answer fused from the risk and volatility heads, fitted on the validation split (absent: the risk head with its blend). */
+    riskFusion: riskFusionSchema.optional(),
     /** The fusions' thresholds fitted on the validation split (absent or null: the source values). Since format 2. */
     decisionPolicy: decisionPolicySchema.nullable().optional(),
     weights: weightsManifestSchema,

@@ -103,6 +103,7 @@ function buildUnsealed(model: TaskAgnosticModel, meta: SaveMeta, weights: ModelJ
     ...(meta.evaluation ? { evaluation: meta.evaluation } : {}),
     calibration: Object.fromEntries(model.calibration),
     ...(model.blends.size ? { blends: Object.fromEntries(model.blends) } : {}),
+    ...(model.riskFusion ? { riskFusion: model.riskFusion } : {}),
     decisionPolicy: model.decisionPolicy,
     weights,
   };
@@ -324,6 +325,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     for (const g of model.variableGroups()) assignWeights(g, groups.get(g.group), json.weights.entries);
     if (json.calibration) wrap('the artifact calibration does not fit the model', () => model.setCalibration(json.calibration!));
     if (json.blends) wrap('the artifact baseline blends do not fit the model', () => model.setBlends(json.blends!));
+    if (json.riskFusion) wrap('the artifact risk fusion does not fit the model', () => model.setRiskFusion(json.riskFusion!));
     model.setDecisionPolicy(json.decisionPolicy ?? null);
   } catch (err) {
     model.dispose();

@@ -41,6 +41,25 @@ export type HeadBlend = z.infer<typeof headBlendSchema>;
 
 export const blendsSchema = z.record(z.string(), headBlendSchema);
 
+/**
+ * The risk answer fused from the model's heads (see @task-agnostic/heads risk-vol-fusion), fitted on
+ * the validation split: a multinomial logistic of the risk head's logits, the volatility head's
+ * forecast and the trailing vol against the symbol's vol cuts, and persistence, plus offsets. When
+ * present it replaces the risk head's baseline blend.
+ */
+export const riskFusionSchema = z
+  .object({
+    task: z.string().min(1),
+    volatilityTask: z.string().min(1),
+    features: z.array(z.string()).min(1),
+    weights: z.array(finite),
+    offsets: z.array(finite).length(3),
+  })
+  .passthrough()
+  .refine((f) => f.weights.length === (f.features.length + 1) * 3, { message: 'weights must hold (features + 1) x 3 values', path: ['weights'] });
+
+export type RiskFusionData = z.infer<typeof riskFusionSchema>;
+
 export const calibrationSchema = z.record(z.string(), headCalibrationSchema);
 
 /** One fusion's fitted policy. `thresholds` and `seed` hold the same keys: the fitted and the source values. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { candleAt, generateSyntheticMarket, readCandlesCsvSync, sliceColumns, type CandleColumns } from '@task-agnostic/core';
 import { encoderPreset } from '@task-agnostic/encoders';
 import { DEFAULT_FEATURE_SET, Normalizer, StreamingFeatures, computeFeatures, makeWindows, withOptionalGroups } from '@task-agnostic/features';
-import { applyBlend, baselineForecasts, getTask } from '@task-agnostic/heads';
+import { applyBlend, baselineForecasts, fusedRiskLogits, getTask, RISK_FUSION_FEATURES } from '@task-agnostic/heads';
 import { candleFile } from '@task-agnostic/test-utils';
 import { initBackend, tf } from '@task-agnostic/tf';
 import { loadModel, readModelJson, saveModel } from './artifact.js';
@@ -223,6 +223,53 @@ describe('StreamingPredictor with the real feature engine', () => {
     // 'model' and no context: the heads alone
     expectClose(got.map((g) => g.risk), model.predict(windowsAt(ends), ends.length).map((p) => p.risk), 1e-6, 'risk');
     expect(streamVsBatch(candles, model, 300)).toBe(400);
+    model.dispose();
+  });
+
+  it('a model with a risk fusion: batch = the fusion by hand, streaming = batch, and it survives the artifact', async () => {
+    const model = build('mlp', 14);
+    perturb(model, 15);
+    const F = RISK_FUSION_FEATURES.length;
+    const weights = Array.from({ length: (F + 1) * 3 }, (_, j) => (j % 3 === 0 ? 0 : Math.sin(j) * 0.8));
+    const fusion = { task: 'risk', volatilityTask: 'volatility', features: [...RISK_FUSION_FEATURES], weights, offsets: [0, 0.3, 0.6] };
+    model.setRiskFusion(fusion);
+    // the volatility head with a blend too: the fusion reads its forecast before the blend
+    model.setBlends({ volatility: { baseline: 'garch+bias', method: 'convex', modelWeight: 0.6, baselineWeight: 0.4, offsets: [] } });
+    const ends = [300, 450, 600, 699];
+    const got = model.predictCandles(candles, ends);
+    const raw = model.predictRaw(windowsAt(ends), ends.length);
+    const risk = getTask('risk');
+    const vol = getTask('volatility');
+    const pers = baselineForecasts(risk, candles, taskStates.risk!, ends).get('persistence')!;
+    const trailing = baselineForecasts(vol, candles, taskStates.volatility!, ends).get('persistence')!;
+    const volCal = model.calibrateRaw(raw, ends.length).get('volatility')!;
+    const byHand = fusedRiskLogits(fusion, raw.get('risk')!, volCal, pers, trailing, taskStates.risk!, taskStates.volatility!, ends.length);
+    ends.forEach((_, k) => expectClose(got[k]!.risk, risk.decode(byHand.subarray(3 * k, 3 * k + 3), taskStates.risk!), 1e-6, `risk ${k}`));
+    // the fusion changes the answer (it is not the head alone)
+    const alone = model.predict(windowsAt(ends), ends.length).map((p) => p.risk!.probs.high);
+    expect(got.map((g) => g.risk!.probs.high)).not.toEqual(alone);
+    expect(streamVsBatch(candles, model, 300)).toBe(400);
+    // the fusion alone (no blend) still makes the streaming predictor keep the candles it reads
+    model.setBlends({});
+    expect(streamVsBatch(candles, model, 300)).toBe(400);
+    const dir = path.join(root, 'fused');
+    await saveModel(model, dir);
+    expect((await readModelJson(dir)).riskFusion).toEqual(fusion);
+    const back = await loadModel(dir);
+    expect(back.riskFusion).toEqual(fusion);
+    expectClose(back.predictCandles(candles, ends).map((g) => g.risk), got.map((g) => g.risk), 1e-6, 'risk after load');
+    back.dispose();
+    // an artifact without the field (every artifact before it) loads with none
+    const plain = path.join(root, 'unfused');
+    model.setRiskFusion(null);
+    await saveModel(model, plain);
+    expect('riskFusion' in (await readModelJson(plain))).toBe(false);
+    const old = await loadModel(plain);
+    expect(old.riskFusion).toBeNull();
+    old.dispose();
+    // a fusion that does not fit the model is refused with its reason
+    expect(() => model.setRiskFusion({ ...fusion, volatilityTask: 'direction' })).toThrow(/reads a volatility head 'direction'/);
+    expect(() => model.setRiskFusion({ ...fusion, features: ['a'], weights: [0, 0, 0, 0, 0, 0] })).toThrow(/features \(a\) are not the ones/);
     model.dispose();
   });
 

@@ -11,9 +11,9 @@ import { defaultComponents } from './components.js';
 import type { Encoder, Head, ModelComponents, Normalizer, Task, TaskState } from './contracts.js';
 import { describeFeatureDifference } from './feature-diff.js';
 import { assembleTaskOutputs } from './task-outputs.js';
-import { applyBlend, baselineForecasts } from '@task-agnostic/heads';
+import { applyBlend, baselineForecasts, fusedRiskLogits, RISK_FUSION_FEATURES } from '@task-agnostic/heads';
 import type { VariableGroup } from './weights.js';
-import { calibrateInPlace, type DecisionPolicy, type HeadBlend, type HeadCalibration } from './calibration.js';
+import { calibrateInPlace, type DecisionPolicy, type HeadBlend, type HeadCalibration, type RiskFusionData } from './calibration.js';
 
 export interface CreateModelOptions {
   /** The normaliser fitted on the training range; its names must equal the feature set's. */
@@ -78,6 +78,7 @@ export class TaskAgnosticModel {
   private calibrations = new Map<string, HeadCalibration>();
   private policy: DecisionPolicy | null = null;
   private headBlends = new Map<string, HeadBlend>();
+  private fusion: RiskFusionData | null = null;
 
   /** Builds a new (untrained) model from config: encoder and heads initialised from config.seed. */
   static create(configInput: ModelConfigInput | ModelConfig, options: CreateModelOptions): TaskAgnosticModel {
@@ -218,6 +219,30 @@ export class TaskAgnosticModel {
       next.set(id, b);
     }
     this.headBlends = next;
+  }
+
+  /**
+   * The risk answer fused from the risk and volatility heads (fitted on validation; null: the risk
+   * head with its blend). Like a blend it needs the candles (its baselines), so predict() on windows does not apply it.
+   */
+  get riskFusion(): RiskFusionData | null {
+    return this.fusion;
+  }
+
+  /** Sets (or clears, with null) the risk fusion; its tasks must be this model's 3-class risk and regression volatility heads. */
+  setRiskFusion(f: RiskFusionData | null): void {
+    if (f === null) {
+      this.fusion = null;
+      return;
+    }
+    const risk = this.tasks.find((x) => x.id === f.task);
+    const vol = this.tasks.find((x) => x.id === f.volatilityTask);
+    if (risk?.kind !== 'classification' || risk.outputDim !== 3) throw new ConfigError(`the risk fusion needs a 3-class risk head '${f.task}': this model has ${this.tasks.map((x) => x.id).join(', ')}`, 'riskFusion.task');
+    if (vol?.kind !== 'regression') throw new ConfigError(`the risk fusion reads a volatility head '${f.volatilityTask}', which this model does not have as a regression head`, 'riskFusion.volatilityTask');
+    if (f.features.join(',') !== RISK_FUSION_FEATURES.join(',')) throw new ConfigError(`the risk fusion's features (${f.features.join(', ')}) are not the ones this heads package computes (${RISK_FUSION_FEATURES.join(', ')})`, 'riskFusion.features');
+    if (f.weights.length !== (f.features.length + 1) * 3 || f.offsets.length !== 3) throw new ConfigError(`the risk fusion has ${f.weights.length} weights and ${f.offsets.length} offsets; want ${(f.features.length + 1) * 3} and 3`, 'riskFusion.weights');
+    if (![...f.weights, ...f.offsets].every(Number.isFinite)) throw new ConfigError('the risk fusion has a non-finite value', 'riskFusion');
+    this.fusion = { ...f, features: [...f.features], weights: [...f.weights], offsets: [...f.offsets] };
   }
 
   /** The decision policy fitted on validation (fusion thresholds beside the source values), or null (seed thresholds). */
@@ -375,9 +400,11 @@ export class TaskAgnosticModel {
    */
   forecastRaw(rawUncalibrated: ReadonlyMap<string, Float32Array>, n: number, context?: BlendContext, symbol?: string): Map<string, Float32Array> {
     const out = this.calibrateRaw(rawUncalibrated, n);
-    if (!context || this.headBlends.size === 0) return out;
+    if (!context || (this.headBlends.size === 0 && !this.fusion)) return out;
     if (context.endRows.length !== n) throw new DataError(`blend context: ${context.endRows.length} end rows for ${n} windows`);
     const states = this.taskStatesFor(symbol);
+    // the risk fusion reads the volatility head calibrated, before any blend of its own
+    const fusedRisk = this.fusion ? this.fusedRisk(this.fusion, rawUncalibrated, out, context, states, n) : null;
     for (const t of this.tasks) {
       const b = this.headBlends.get(t.id);
       const raw = rawUncalibrated.get(t.id);
@@ -387,7 +414,23 @@ export class TaskAgnosticModel {
       const input = t.kind === 'regression' ? out.get(t.id)! : raw;
       out.set(t.id, applyBlend(b, t.kind === 'classification' ? 'classes' : 'point', input, base, n, t.outputDim));
     }
+    if (this.fusion && fusedRisk) out.set(this.fusion.task, fusedRisk);
     return out;
+  }
+
+  /** The fused risk logits on the context's rows, or null when the risk or volatility outputs were not asked for. */
+  private fusedRisk(f: RiskFusionData, raw: ReadonlyMap<string, Float32Array>, calibrated: ReadonlyMap<string, Float32Array>, context: BlendContext, states: ReadonlyMap<string, TaskState>, n: number): Float32Array | null {
+    const riskRaw = raw.get(f.task);
+    const vol = calibrated.get(f.volatilityTask);
+    if (!riskRaw || !vol) return null;
+    const riskTask = this.tasks.find((t) => t.id === f.task)!;
+    const volTask = this.tasks.find((t) => t.id === f.volatilityTask)!;
+    const rs = states.get(f.task)!;
+    const vs = states.get(f.volatilityTask)!;
+    const pers = baselineForecasts(riskTask, context.candles, rs, context.endRows).get('persistence');
+    const trailing = baselineForecasts(volTask, context.candles, vs, context.endRows).get('persistence');
+    if (!pers || !trailing) throw new ConfigError(`the risk fusion reads the 'persistence' baselines of '${f.task}' and '${f.volatilityTask}', which these tasks do not have`, 'riskFusion');
+    return fusedRiskLogits(f, riskRaw, vol, pers, trailing, rs, vs, n);
   }
 
   /**

@@ -42,13 +42,16 @@ describe('baseline blends (fitted in calibrateModel, applied by evaluateTest)', 
         else if (h.method === 'baseline') expect(s.baseline).toBe(top);
         else expect(Math.max(finite(s.combined), finite(s.tuned))).toBe(top);
       }
-      expect([...r.model.blends.keys()]).toEqual(['direction', 'volatility', 'regime', 'risk']);
+      // a risk fusion chosen on validation replaces the risk blend (risk-fusion.test.ts)
+      const fusedRisk = r.calibration!.riskFusion?.chosen === true;
+      expect([...r.model.blends.keys()]).toEqual(['direction', 'volatility', 'regime', ...(fusedRisk ? [] : ['risk'])]);
       const fitted = JSON.stringify(Object.fromEntries(r.model.blends));
 
       // the test split as evaluateTest scores it = the calibrated head blended by hand with the named baseline
       const parts = modelParts(r.model);
       const raw = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model));
       for (const [i, t] of (r.model.tasks as unknown as TrainableTask[]).entries()) {
+        if (fusedRisk && t.id === 'risk') continue;
         const b = r.model.blends.get(t.id);
         const se = r.test[t.id]!.bySeries.SYN!;
         const out = (se as unknown as { outputs: Float32Array }).outputs;

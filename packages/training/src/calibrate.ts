@@ -26,6 +26,7 @@ import type { MultiTaskSplit } from './split.js';
 import { evaluateSplit } from './evaluate.js';
 import { modelParts } from './model-evaluation.js';
 import { fitBlends, type BlendReport } from './baseline-blend.js';
+import { fitRiskFusionOnSplit, type RiskFusionReport } from './risk-fusion.js';
 
 export interface SplitScore {
   /** Named scalar figures (ece, brier, nll | nll, meanZ2 | mse). */
@@ -60,6 +61,8 @@ export interface CalibrationReport {
   readonly warnings: readonly string[];
   /** Each head's combination with its best naive baseline, fitted on the same validation rows (absent with `blend: false`). */
   readonly blends?: BlendReport;
+  /** The risk answer fused from the risk and volatility heads: its out-of-fold score against the risk blend, and whether it was chosen. */
+  readonly riskFusion?: RiskFusionReport;
 }
 
 function score(form: CalibrationForm | null, out: Float32Array | Float64Array, y: Float32Array, n: number, dim: number, seriesIds: Int32Array | undefined, symbols: readonly string[]): SplitScore {
@@ -214,6 +217,7 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
   model.setCalibration(fits as Parameters<TaskAgnosticModel['setCalibration']>[0]);
   if (options.blend === false) {
     model.setBlends({});
+    model.setRiskFusion(null);
     return { split: 'validation', heads, warnings };
   }
   // the forecasts the blends combine: regression heads calibrated (as evaluateTest scores them), classifiers raw
@@ -221,6 +225,10 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
     const c = fits[t.id];
     return t.kind === 'regression' && c ? Float32Array.from(applyCalibration(val.outputs[i]!, fitSplit.n, c)) : val.outputs[i]!;
   });
-  const blends = fitBlends(model, ds, fitSplit, forecasts, timeFolds(fitSplit, ds.series) ?? undefined);
-  return { split: 'validation', heads, warnings: [...warnings, ...blends.warnings.map((w) => `blend ${w}`)], blends };
+  const blendFolds = timeFolds(fitSplit, ds.series) ?? undefined;
+  const blends = fitBlends(model, ds, fitSplit, forecasts, blendFolds);
+  // the risk answer fused from the risk and volatility heads, if it beats the risk blend out of fold on the same folds
+  const riskFusion = fitRiskFusionOnSplit(model, ds, fitSplit, val.outputs, forecasts, blendFolds, blends);
+  const fusionWarnings = riskFusion?.warning ? [`risk fusion: ${riskFusion.warning}`] : [];
+  return { split: 'validation', heads, warnings: [...warnings, ...blends.warnings.map((w) => `blend ${w}`), ...fusionWarnings], blends, ...(riskFusion ? { riskFusion } : {}) };
 }

@@ -46,6 +46,8 @@ export type { OutputAffine } from './model-evaluation.js';
 export { calibrateModel, timeFolds } from './calibrate.js';
 export { fitBlends, applyTaskBlend, blendFormOf, blendScore, seriesRows } from './baseline-blend.js';
 export type { BlendReport, HeadBlendReport } from './baseline-blend.js';
+export { fuseRiskRows, fitRiskFusionOnSplit } from './risk-fusion.js';
+export type { RiskFusionReport } from './risk-fusion.js';
 export type { CalibrationReport, HeadCalibrationReport, SplitScore } from './calibrate.js';
 export { DataParallelPool, openDataParallel, resolveWorkers, forwardCpuMs, MIN_ROWS_PER_RANK, MIN_AUTO_FORWARD_MS_PER_RANK, DEFAULT_WORKER_YOUNG_GENERATION_MB } from './data-parallel.js';
 export type { PartsRecipe, DataParallelOptions } from './data-parallel.js';

@@ -5,8 +5,9 @@
  */
 import { ConfigError } from '@task-agnostic/core';
 import type { FeatureSetConfig } from '@task-agnostic/features';
-import type { HeadBlend, TaskAgnosticModel } from '@task-agnostic/model';
+import type { HeadBlend, RiskFusionData, TaskAgnosticModel } from '@task-agnostic/model';
 import { applyTaskBlend, seriesRows } from './baseline-blend.js';
+import { fuseRiskRows } from './risk-fusion.js';
 import type { TaskStateLike, TrainableHead, TrainableTask } from './contracts.js';
 import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput, type SplitBoundaries } from './dataset.js';
 import { evaluateSplit } from './evaluate.js';
@@ -73,11 +74,14 @@ export function evaluateTest(
   batchSize = 256,
   calibration?: ReadonlyMap<string, OutputAffine>,
   blends?: ReadonlyMap<string, HeadBlend>,
+  riskFusion?: RiskFusionData | null,
 ): Record<string, TaskEvaluation> {
   const test: Record<string, TaskEvaluation> = {};
   if (ds.test.n === 0) return test;
   const ev = evaluateSplit(parts, ds.test, batchSize);
   const bySeriesRows = seriesRows(ds.test, ds.series.length);
+  // the risk fusion reads the risk head raw and the volatility head calibrated (before its blend)
+  const fusion = riskFusion ? fusionInputs(parts, ev.outputs, riskFusion, calibration) : null;
   parts.tasks.forEach((t, i) => {
     const cal = calibration?.get(t.id);
     const o = ev.outputs[i]!;
@@ -94,7 +98,10 @@ export function evaluateTest(
       // the baselines read the states the labels were made with (the series' own under taskFit 'perSymbol')
       const state = ds.symbolTaskStates?.[s.symbol]?.[i] ?? parts.taskStates![i]!;
       const baselines = t.baseline ? t.baseline(s.candles, state, rows) : [];
-      const out = applyTaskBlend(t, blend, gatherRows(o, d, idx), s.candles, state, rows, baselines);
+      const out =
+        fusion && t.id === riskFusion!.task
+          ? fuseRiskRows(riskFusion!, t, fusion.volTask, gatherRows(fusion.riskRaw, d, idx), gatherRows(fusion.vol, fusion.volTask.outputDim, idx).filter((_, j) => j % fusion.volTask.outputDim === 0), s.candles, state, ds.symbolTaskStates?.[s.symbol]?.[fusion.vi] ?? parts.taskStates![fusion.vi]!, rows, baselines)
+          : applyTaskBlend(t, blend, gatherRows(o, d, idx), s.candles, state, rows, baselines);
       // the blended rows back into the pooled outputs
       idx.forEach((r, j) => o.set(out.subarray(j * d, (j + 1) * d), r * d));
       const y = gatherRows(ds.test.targets[i]!, ds.test.targetDims[i]!, idx);
@@ -102,10 +109,23 @@ export function evaluateTest(
       Object.defineProperties(se, { outputs: { value: out }, targets: { value: y }, rows: { value: rows } });
       bySeries[s.symbol] = se;
     });
-    if (cal || (blend && blend.method !== 'model')) ev.metrics[i] = t.metrics(o, ds.test.targets[i]!, ds.test.n);
+    if (cal || (blend && blend.method !== 'model') || (fusion && t.id === riskFusion!.task)) ev.metrics[i] = t.metrics(o, ds.test.targets[i]!, ds.test.n);
     test[t.id] = { metrics: ev.metrics[i]!, bySeries };
   });
   return test;
+}
+
+/** The risk head's raw outputs and the volatility head's calibrated outputs, copied before any blend changes them. */
+function fusionInputs(parts: MultiTaskParts, outputs: readonly Float32Array[], f: RiskFusionData, calibration?: ReadonlyMap<string, OutputAffine>): { riskRaw: Float32Array; vol: Float32Array; volTask: TrainableTask; vi: number } {
+  const ri = parts.tasks.findIndex((t) => t.id === f.task);
+  const vi = parts.tasks.findIndex((t) => t.id === f.volatilityTask);
+  if (ri < 0 || vi < 0) throw new ConfigError(`the risk fusion reads heads '${f.task}' and '${f.volatilityTask}'; the model has ${parts.tasks.map((t) => t.id).join(', ')}`, 'riskFusion');
+  const volTask = parts.tasks[vi]!;
+  const d = volTask.outputDim;
+  const vol = Float32Array.from(outputs[vi]!);
+  const cal = calibration?.get(volTask.id);
+  if (cal) for (let r = 0; r < vol.length / d; r++) for (let j = 0; j < d; j++) vol[r * d + j] = cal.scale[j]! * vol[r * d + j]! + cal.shift[j]!;
+  return { riskRaw: Float32Array.from(outputs[ri]!), vol, volTask, vi };
 }
 
 function gatherRows(a: Float32Array, width: number, idx: readonly number[]): Float32Array {
