@@ -1,5 +1,7 @@
 import { defineConfig } from 'tsup';
+import { requireCjs } from '../../tools/scripts/tsup-require-cjs.mjs';
 
+// jstat is CommonJS: the ESM build requires it (0.12 -> 0.013 CPU-s per process, see the helper)
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm', 'cjs'],
@@ -9,4 +11,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   splitting: false,
+  ...requireCjs(/^jstat$/),
 });

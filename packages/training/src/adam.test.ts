@@ -7,6 +7,36 @@ beforeAll(async () => {
 });
 
 describe('Adam', () => {
+  it('gradScale is tf.mul(g, gradScale) to the bit, with no tensor per variable (gradient clipping)', () => {
+    const init = [0.5, -1.25, 2, 0.003, -7];
+    const a = tf.variable(tf.tensor1d(init), true, 'adam_scale_a');
+    const b = tf.variable(tf.tensor1d(init), true, 'adam_scale_b');
+    const oa = new Adam([a], { weightDecay: 0.01 });
+    const ob = new Adam([b], { weightDecay: 0.01 });
+    for (let s = 0; s < 6; s++) {
+      const g = tf.tensor1d([0.1 * s - 0.3, 1.7, -0.0123 * s, 3.3, -0.9]);
+      const scale = 1 / (1.3 + 0.77 * s); // not a power of two: the rounding of the product matters
+      const before = tf.memory().numTensors;
+      oa.apply([g], 0.01, scale);
+      expect(tf.memory().numTensors).toBe(before);
+      const gs = tf.mul(g, scale);
+      ob.apply([gs], 0.01);
+      tf.dispose([g, gs]);
+    }
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    const sa = oa.getState();
+    const sb = ob.getState();
+    expect(Array.from(sa.m[0]!)).toEqual(Array.from(sb.m[0]!));
+    expect(Array.from(sa.v[0]!)).toEqual(Array.from(sb.v[0]!));
+    // and the scale does change the update (a scale of 1 would not)
+    expect(Array.from(a.dataSync())).not.toEqual(init);
+    const g = tf.tensor1d([1, 1, 1, 1, 1]);
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => oa.apply([g], 0.01, bad)).toThrow(/gradScale must be a positive finite number/);
+    tf.dispose([a, b, g]);
+    oa.dispose();
+    ob.dispose();
+  });
+
   it('matches tfjs AdamOptimizer step for step (independent implementation)', () => {
     const a = tf.variable(tf.tensor1d([1, -2, 3]), true, 'adam_test_a');
     const b = tf.variable(tf.tensor1d([1, -2, 3]), true, 'adam_test_b');

@@ -58,8 +58,14 @@ export class Adam {
     return this.t;
   }
 
-  /** One update; `grads[i]` belongs to `variables[i]` (null = no gradient this step). */
-  apply(grads: readonly (tf.Tensor | null)[], learningRate: number): void {
+  /**
+   * One update; `grads[i]` belongs to `variables[i]` (null = no gradient this step). `gradScale`
+   * (default 1) multiplies every gradient value as it is read, in float32 as `tf.mul(g, gradScale)`
+   * would (the same update to the bit), without a tensor per variable: gradient clipping passes
+   * `clipScale(globalNorm(grads), maxNorm)` here.
+   */
+  apply(grads: readonly (tf.Tensor | null)[], learningRate: number, gradScale = 1): void {
+    if (!(gradScale > 0) || !Number.isFinite(gradScale)) throw new RangeError(`Adam.apply: gradScale must be a positive finite number, got ${gradScale}`);
     if (grads.length !== this.variables.length) {
       throw new RangeError(`Adam.apply: ${grads.length} gradients for ${this.variables.length} variables`);
     }
@@ -75,6 +81,8 @@ export class Adam {
     const c1 = 1 - b1;
     const c2 = 1 - b2;
     const eps = this.epsilon;
+    const scaled = gradScale !== 1;
+    const s32 = Math.fround(gradScale);
     const runner = KernelRunner.forCurrentBackend();
     for (let i = 0; i < grads.length; i++) {
       const g = grads[i];
@@ -93,7 +101,8 @@ export class Adam {
       const v = this.v[i]!;
       const keep = this.weightDecay > 0 && w.rank >= 2 ? 1 - learningRate * this.weightDecay : 1;
       for (let k = 0; k < out.length; k++) {
-        const gk = gv[k]!;
+        // a float32 product rounded once: what the float32 kernel of tf.mul(g, gradScale) gives
+        const gk = scaled ? Math.fround(gv[k]! * s32) : gv[k]!;
         m[k] = b1 * m[k]! + c1 * gk;
         v[k] = b2 * v[k]! + c2 * gk * gk;
         // from the stored (float32) moments, as the tensor-op formulation

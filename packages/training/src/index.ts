@@ -10,7 +10,7 @@ export type { GradNormOptions, GradNormState, GradNormStepInfo } from './gradnor
 export { pcgradCombine, pcgradCombineArrays, pcgradOrders } from './pcgrad.js';
 export { Harmoniser, HARMONISER_NAMES } from './harmoniser.js';
 export type { HarmoniserName, HarmoniserOptions, HarmoniserState } from './harmoniser.js';
-export { computeStepGradients, clipByGlobalNorm, trainableVariablesOf } from './step.js';
+export { computeStepGradients, clipByGlobalNorm, clipScale, globalNorm, trainableVariablesOf } from './step.js';
 export type { GradientMode, MultiTaskParts, MultiTaskBatch, StepGradients } from './step.js';
 export { TrainingConfigSchema, HarmoniserConfigSchema, ScheduleConfigSchema, parseTrainingConfig } from './config.js';
 export type { TrainingConfig, TrainingConfigInput, ScheduleConfig, HarmoniserConfig } from './config.js';

@@ -15,7 +15,7 @@ import { zodToConfigError } from './config.js';
 import type { TrainableEncoder } from './contracts.js';
 import type { MultiTaskDataset } from './dataset.js';
 import { LrSchedule } from './schedule.js';
-import { clipByGlobalNorm } from './step.js';
+import { clipScale, globalNorm } from './step.js';
 import { binaryLogitLoss, infoNceLoss, maskedReconstructionLoss } from './ssl-losses.js';
 import {
   applyMask, augment, checkSource, meanAbsNextReturn, nextStepTargets, orderPairs, positivesOf, sampleAnchors, sampleMask, windowsOf,
@@ -272,9 +272,9 @@ export async function pretrainEncoder(
           return aux ? tf.add(total!, aux) : total!;
         }, vars);
         value.dispose();
-        const clipped = clipByGlobalNorm(vars.map((v) => grads[v.name] ?? null), c.clipNorm);
-        adam.apply(clipped.grads, schedule.lrAt(step));
-        tf.dispose(clipped.grads.filter((g): g is tf.Tensor => g !== null));
+        const gs = vars.map((v) => grads[v.name] ?? null);
+        adam.apply(gs, schedule.lrAt(step), clipScale(globalNorm(gs), c.clipNorm));
+        tf.dispose(gs.filter((g): g is tf.Tensor => g !== null));
         for (const [k, v] of parts) sums.set(k, (sums.get(k) ?? 0) + v);
         step++;
         bar?.tick(1, parts.map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' | '));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@task-agnostic/core';
 import { initBackend, tf } from '@task-agnostic/tf';
 import { Harmoniser, type HarmoniserName } from './harmoniser.js';
-import { computeStepGradients, clipByGlobalNorm, trainableVariablesOf, type MultiTaskBatch, type MultiTaskParts } from './step.js';
+import { computeStepGradients, clipByGlobalNorm, clipScale, globalNorm, trainableVariablesOf, type MultiTaskBatch, type MultiTaskParts } from './step.js';
 import { pcgradCombineArrays, pcgradOrders } from './pcgrad.js';
 import { fakeClassificationTask, fakeEncoder, fakeRegressionTask } from './test-doubles.js';
 
@@ -150,6 +150,24 @@ describe('multi-task step gradients', () => {
     const c = clipByGlobalNorm([a, null, b], 1);
     expect(c.norm).toBeCloseTo(5, 6);
     expect(read(c.grads)).toEqual([[0.6000000238418579, 0], [], [0, 0.800000011920929]]);
+    // the norm without tensor ops, and the scale the training loops hand to Adam
+    const a2 = tf.tensor1d([3, 0]);
+    const b2 = tf.tensor2d([[0], [4]]);
+    const before = tf.memory().numTensors;
+    expect(globalNorm([a2, null, b2])).toBe(5);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([a2, b2]);
+    expect(globalNorm([])).toBe(0);
+    expect(clipScale(5, 1)).toBe(0.2);
+    expect(clipScale(0.5, 1)).toBe(1);
+    expect(clipScale(5, 0)).toBe(1);
+    expect(clipScale(Number.NaN, 1)).toBe(1);
+    expect(clipScale(Number.POSITIVE_INFINITY, 1)).toBe(1);
+    const w = tf.tensor2d([[1e-3, -2e-3], [0.5, 1.25]]);
+    expect(globalNorm([w])).toBeCloseTo(Math.sqrt(tf.sum(tf.square(w)).dataSync()[0]!), 6);
+    const unclipped = clipByGlobalNorm([w], 10);
+    expect(unclipped.grads[0]).toBe(w);
+    w.dispose();
     for (const name of ['equal', 'loss-ratio', 'uncertainty', 'gradnorm', 'pcgrad'] as const) {
       for (const mode of ['parameter', 'representation'] as const) {
         const h = harm(name);

@@ -17,7 +17,7 @@ import { Harmoniser, type HarmoniserState } from './harmoniser.js';
 import { LrSchedule, type ScheduleState } from './schedule.js';
 import { withInputNoise } from './augment.js';
 import { checkSplit, gatherBatch, type MultiTaskSplit } from './split.js';
-import { clipByGlobalNorm, computeStepGradients, trainableVariablesOf, type MultiTaskParts } from './step.js';
+import { clipScale, computeStepGradients, globalNorm, trainableVariablesOf, type MultiTaskParts } from './step.js';
 import { openDataParallel, type DataParallelPool, type PartsRecipe } from './data-parallel.js';
 
 export interface TrainingData {
@@ -190,14 +190,15 @@ async function trainLoop(
       const batch = config.inputNoise > 0 ? withInputNoise(gatherBatch(data.train, idx), config.inputNoise, new Rng(`${config.seed}:noise:${globalStep}`)) : gatherBatch(data.train, idx);
       const rngKey = `${config.seed}:step:${globalStep}`;
       const r = dp ? dp.computeStepGradients(parts, batch, harmoniser, config.gradientMode, rngKey) : computeStepGradients(parts, batch, harmoniser, config.gradientMode, new Rng(rngKey));
-      const clipped = clipByGlobalNorm(r.grads, config.clipNorm);
+      // clipping: the norm read from the gradients' memory, the scale applied by Adam as it reads them
+      const norm = globalNorm(r.grads);
       lr = schedule.lrAt(globalStep);
-      adam.apply(clipped.grads, lr);
-      tf.dispose(clipped.grads.filter((g): g is tf.Tensor => g !== null));
+      adam.apply(r.grads, lr, clipScale(norm, config.clipNorm));
+      tf.dispose(r.grads.filter((g): g is tf.Tensor => g !== null));
       harmoniser.afterStep(r.losses, r.gradNorms);
       r.losses.forEach((l, i) => (lossSums[i]! += l * batch.n));
       seen += batch.n;
-      normSum += clipped.norm;
+      normSum += norm;
       globalStep++;
       bar?.tick(1, parts.tasks.map((t, i) => `${t.id} ${r.losses[i]!.toFixed(4)} w${r.weights[i]!.toFixed(2)}`).join(' | '));
     }

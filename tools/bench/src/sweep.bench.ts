@@ -149,6 +149,8 @@ interface SweepRun {
   readonly tail: number;
   readonly loadBefore: string;
   readonly loadAfter: string;
+  /** Each trial's objective (the best epoch's validation loss) and epochs run: the same in every run, whatever the workers. */
+  readonly results: ReadonlyMap<number, string>;
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -183,7 +185,19 @@ async function sweepRun(space: SearchSpace, flags: string[], workers: number, re
     tail,
     loadBefore,
     loadAfter: la(),
+    results: new Map(s.trials.map((t) => [t.index, `${t.objective} after ${(t as { epochs?: number }).epochs} epochs`])),
   };
+}
+
+/** Throws unless every run produced the same trials with the same results (the comparison is like with like). */
+function assertSameResults(runs: readonly SweepRun[]): void {
+  const ref = runs[0]!;
+  for (const r of runs) {
+    if (r.results.size !== ref.results.size) throw new Error(`the ${r.workers}-worker run of rep ${r.rep} finished ${r.results.size} trials, the first run ${ref.results.size}`);
+    for (const [i, v] of ref.results) {
+      if (r.results.get(i) !== v) throw new Error(`trial ${i}: the ${r.workers}-worker run of rep ${r.rep} (${r.flags}) gave valLoss ${r.results.get(i)}, the first run ${v}: the runs do not compare like with like`);
+    }
+  }
 }
 
 async function sweepSpeedup(): Promise<void> {
@@ -209,6 +223,8 @@ async function sweepSpeedup(): Promise<void> {
       for (const n of rep % 2 === 0 ? [1, 2] : [2, 1]) runs.push(await sweepRun(space, flags, n, rep));
     }
   }
+  assertSameResults(runs);
+  console.log(`\nevery run gave the same ${TRIALS} trials with the same results (valLoss and epochs of each trial identical across all ${runs.length} runs, 1 and 2 workers): ${[...runs[0]!.results].map(([i, v]) => `${i}: ${v}`).join('; ')}`);
   console.log(`\n${TRIALS}-trial sweep (tiny MLP, ${EPOCHS} epochs with early stopping, 3,000 bars; one tfjs thread per trial), 1 vs 2 local worker processes, ${REPS} repetitions:`);
   printTable([
     ['worker flags', 'rep', 'workers', 'wall s', 'start-up s', 'start-up CPU s / worker', 'warm wall s', 'trials CPU s', 'trials wall s', 'idle tail worker-s', 'after last trial s', 'load avg before', 'load avg after'],
