@@ -237,9 +237,11 @@ const REGULARISED = { weightDecay: 0.01, inputNoise: 0.1 };
 export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
   quick: {
     name: 'quick',
-    // 36,000 bars (~4 years) thinned to every 9th window: as many windows as 4,000 bars, drawn from
-    // ~50 regime spells per symbol (the test range alone holds ~7 per symbol).
-    data: { source: 'synthetic', symbols: ['SYNTHA', 'SYNTHB'], bars: 36_000, stride: 9 },
+    // 108,000 bars (~12 years) thinned to every 27th window: as many windows as 4,000 bars, drawn from
+    // ~150 regime spells per symbol, so the validation and test ranges hold ~22 spells each per symbol
+    // (36,000 bars left them ~7: too few to tell the regime head from persistence, whose edge even the
+    // generator's own causal filter does not beat; tools/bench/src/regime-headroom.ts, trainer README).
+    data: { source: 'synthetic', symbols: ['SYNTHA', 'SYNTHB'], bars: 108_000, stride: 27 },
     model: { windowLength: 32, encoder: 'tiny', encoderType: 'transformer', tasks: QUICK_TASKS, features: labelInputFeatures() },
     training: { epochs: 8, batchSize: 64, learningRate: 1e-3, ...REGULARISED, earlyStopping: { patience: 3 } },
     evaluate: { singleTask: true, transfer: true, transferTask: 'anomaly', transferEpochs: 4 },

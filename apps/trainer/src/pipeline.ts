@@ -149,7 +149,9 @@ export function describeCalibration(rep: CalibrationReport | undefined): string[
   const blends = (rep.blends?.heads ?? []).map((b) => {
     const s = b.selection.heldOut;
     const what = b.method === 'stack' ? ` (${fmtNum(b.modelWeight)} x head log-probabilities + ${fmtNum(b.baselineWeight)} x baseline's, offsets ${b.offsets.map((x) => +x.toFixed(3)).join('/')})` : b.method === 'convex' ? ` (${fmtNum(b.modelWeight)} x head + ${fmtNum(b.baselineWeight)} x baseline)` : '';
-    return `blend ${b.task}: ${b.method}${what} with '${b.baseline}'; chosen on ${b.fitRows} validation windows, out-of-fold over ${b.selection.folds} time folds (score, higher is better): head ${fmtNum(s.model)}, baseline ${fmtNum(s.baseline)}, combined ${fmtNum(s.combined)}${s.tuned !== undefined ? `, combined with offsets tuned for the metric ${fmtNum(s.tuned)}` : ''}`;
+    const o = b.selection.oneSe;
+    const rule = o ? `; one-standard-error rule over ${o.folds} folds: best ${o.best}, chosen ${o.chosen} (mean fold score ${Object.entries(o.byCandidate).map(([c, v]) => `${c} ${fmtNum(v.mean)}${c === o.best ? '' : ` short by ${fmtNum(v.shortfall)}, se ${fmtNum(v.se)}`}`).join('; ')})` : '';
+    return `blend ${b.task}: ${b.method}${what} with '${b.baseline}'; chosen on ${b.fitRows} validation windows, out-of-fold over ${b.selection.folds} time folds (score, higher is better): head ${fmtNum(s.model)}, baseline ${fmtNum(s.baseline)}, combined ${fmtNum(s.combined)}${s.tuned !== undefined ? `, combined with offsets tuned for the metric ${fmtNum(s.tuned)}` : ''}${rule}`;
   });
   const f = rep.riskFusion;
   const fusion = f

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, generateSyntheticMarket, sliceColumns } from '@task-agnostic/core';
 import { getTask, listTasks } from './registry.js';
-import { applyBlend, baselineForecasts, baselineOnlyBlend, tuneOffsets, fitBlend, fitConvexBlend, fitStackedClassifier, modelOnlyBlend, type BaselineBlend } from './baseline-blend.js';
+import { applyBlend, baselineForecasts, baselineOnlyBlend, tuneOffsets, fitBlend, fitConvexBlend, fitStackedClassifier, modelOnlyBlend, oneStandardErrorChoice, type BaselineBlend } from './baseline-blend.js';
 import { classificationMetrics, softmaxRows } from './metrics.js';
 
 const K = 3;
@@ -163,6 +163,10 @@ describe('fitBlend: the cross-fitted choice', () => {
     expect(f.selection.folds).toBe(5);
     const h = f.selection.heldOut;
     expect(Math.max(h.combined, h.tuned!)).toBeGreaterThan(Math.max(h.model, h.baseline));
+    // a clear winner: the head and the baseline fall short of it by more than one standard error
+    const o = f.selection.oneSe!;
+    for (const c of ['model', 'baseline'] as const) expect(o.byCandidate[c]!.shortfall).toBeGreaterThan(o.byCandidate[c]!.se);
+    expect(['combined', 'tuned']).toContain(o.chosen);
   });
   it('keeps the head alone when the baseline is noise and the head is near-perfect', () => {
     const n = 3000;
@@ -219,6 +223,77 @@ describe('fitBlend: the cross-fitted choice', () => {
     const bad = fitBlend('p', 'classes', m, new Float32Array(300), new Float32Array(100), 100, K, 1, macroF1);
     expect(bad.method).toBe('model');
     expect(bad.warning).toMatch(/non-finite/);
+  });
+});
+
+describe('oneStandardErrorChoice: the simplest candidate within one standard error of the best', () => {
+  const model = [0.5, 0.52, 0.48, 0.5, 0.5];
+  it('keeps a clear winner: the combination beats the head by more than the fold-to-fold standard error', () => {
+    // d = combined - model = [0.03, -0.01, 0.05, -0.01, 0.04]: mean 0.02, sd sqrt(0.0032 / 4) = 0.028284, se 0.012649
+    const r = oneStandardErrorChoice(['model', 'combined'], { model, combined: [0.53, 0.51, 0.53, 0.49, 0.54], baseline: [], tuned: [] })!;
+    expect(r.best).toBe('combined');
+    expect(r.byCandidate.model!.shortfall).toBeCloseTo(0.02, 12);
+    expect(r.byCandidate.model!.se).toBeCloseTo(Math.sqrt(0.0032 / 4) / Math.sqrt(5), 12);
+    expect(r.byCandidate.combined).toEqual({ mean: expect.closeTo(0.52, 12), shortfall: 0, se: 0 });
+    expect(r.chosen).toBe('combined');
+  });
+  it('rejects a noisy winner: a higher mean than the head, but by less than the standard error', () => {
+    // d = [0.05, -0.05, 0.05, -0.05, 0.05]: mean 0.01, sd sqrt(0.012 / 4) = 0.054772, se 0.024495 > 0.01
+    const r = oneStandardErrorChoice(['model', 'baseline', 'combined'], { model, baseline: [0.3, 0.3, 0.3, 0.3, 0.3], combined: [0.55, 0.47, 0.53, 0.45, 0.55], tuned: [] })!;
+    expect(r.best).toBe('combined');
+    expect(r.byCandidate.model!.se).toBeCloseTo(Math.sqrt(0.012 / 4) / Math.sqrt(5), 12);
+    expect(r.chosen).toBe('model');
+  });
+  it('the simplest within the band wins, not the nearest: the baseline before the combination', () => {
+    const r = oneStandardErrorChoice(['model', 'baseline', 'combined', 'tuned'], {
+      model: [0.1, 0.1, 0.1],
+      baseline: [0.5, 0.6, 0.7],
+      combined: [0.62, 0.6, 0.58],
+      tuned: [0.6, 0.61, 0.62],
+    })!;
+    // best: tuned (mean 0.61); the baseline's shortfall 0.01 is within its se (d = [0.1, 0.01, -0.08]: sd 0.09, se 0.051962)
+    expect(r.best).toBe('tuned');
+    expect(r.byCandidate.baseline!.se).toBeCloseTo(0.09 / Math.sqrt(3), 12);
+    expect(r.chosen).toBe('baseline');
+  });
+  it('leaves out folds where a candidate has no score; fewer than 2 scored folds: null', () => {
+    const r = oneStandardErrorChoice(['model', 'combined'], { model: [0.5, Number.NaN, 0.5, 0.5], combined: [0.6, 0.9, 0.6, 0.6], baseline: [], tuned: [] })!;
+    expect(r.folds).toBe(3);
+    expect(r.byCandidate.combined!.mean).toBeCloseTo(0.6, 12);
+    expect(r.chosen).toBe('combined');
+    expect(oneStandardErrorChoice(['model', 'combined'], { model: [0.5, Number.NaN], combined: [0.6, 0.7], baseline: [], tuned: [] })).toBeNull();
+  });
+});
+
+describe('fitBlend: the one-standard-error rule on real fits', () => {
+  it('a baseline of pure noise: the combination that edges the head out by chance is rejected, the head kept', () => {
+    // the head knows the class (logit +1 on it, N(0, 1) noise), the baseline is noise; with this seed the
+    // pooled out-of-fold score of a combination is above the head's (the former rule chose it) but its
+    // fold-to-fold gain is within one standard error
+    const n = 600;
+    const rng = new Rng(2);
+    const y = new Float32Array(n);
+    const model = new Float32Array(n * K);
+    const baseline = new Float32Array(n * K);
+    for (let i = 0; i < n; i++) {
+      y[i] = rng.int(K);
+      for (let k = 0; k < K; k++) {
+        model[i * K + k] = rng.normal(0, 1) + (k === y[i] ? 1 : 0);
+        baseline[i * K + k] = rng.normal(0, 1);
+      }
+    }
+    const f = fitBlend('b', 'classes', model, baseline, y, n, K, 1, macroF1);
+    const h = f.selection.heldOut;
+    expect(h.tuned!).toBeGreaterThan(h.model);
+    const o = f.selection.oneSe!;
+    expect(o.folds).toBe(5);
+    expect(o.best).toBe('tuned');
+    expect(o.byCandidate.model!.shortfall).toBeGreaterThan(0);
+    expect(o.byCandidate.model!.shortfall).toBeLessThanOrEqual(o.byCandidate.model!.se);
+    // the head's fold scores, recomputed here: 5 contiguous blocks of 120 rows
+    const folds = Array.from({ length: 5 }, (_, f) => macroF1(model.slice(f * 120 * K, (f + 1) * 120 * K), y.slice(f * 120, (f + 1) * 120), 120));
+    expect(o.byCandidate.model!.mean).toBeCloseTo(folds.reduce((a, b) => a + b) / 5, 6);
+    expect(f.method).toBe('model');
   });
 });
 

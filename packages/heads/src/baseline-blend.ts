@@ -18,8 +18,13 @@
  * Which one a head uses is chosen by cross-fitting over folds of the validation rows (time spans):
  * each combination is fitted on all folds but one and predicts that one; the out-of-fold forecasts of
  * 'model' (the head alone), 'baseline' (the baseline alone) and the combinations are scored with the
- * task's own metric over all rows, and the best wins (ties: the simpler, in that order). Weight 0 on the
- * model is the baseline itself, so validation decides honestly whether the head adds anything.
+ * task's own metric on every fold. The choice is the one-standard-error rule (Breiman et al. 1984;
+ * Hastie, Tibshirani and Friedman, ESL 7.10): the candidates are ordered from simple to complex
+ * (head alone, baseline alone, combined, tuned); the best is the one with the highest mean fold score,
+ * and the chosen one is the simplest whose mean fold shortfall against the best is at most the
+ * fold-to-fold standard error of that paired difference (sd of the per-fold differences / sqrt(folds)).
+ * A more complex candidate thus wins only when it beats the simpler one by more than the noise of the
+ * folds. Weight 0 on the model is the baseline itself, so validation decides honestly whether the head adds anything.
  */
 import type { CandleColumns } from '@task-agnostic/core';
 import { softmaxRows } from './metrics.js';
@@ -44,6 +49,12 @@ export interface BaselineBlend {
 /** The output form a blend reads: class logits, or a point forecast in column 0. */
 export type BlendForm = 'classes' | 'point';
 
+/** A candidate of the cross-fitted choice, from the simplest to the most complex. */
+export type BlendCandidate = 'model' | 'baseline' | 'combined' | 'tuned';
+
+/** The candidates in order of complexity: the one-standard-error rule prefers the earlier. */
+export const BLEND_CANDIDATES: readonly BlendCandidate[] = ['model', 'baseline', 'combined', 'tuned'];
+
 export interface BlendSelection {
   readonly folds: number;
   /**
@@ -52,6 +63,18 @@ export interface BlendSelection {
    * classes, 'tuned' (the stack with its offsets tuned for the metric).
    */
   readonly heldOut: Readonly<{ model: number; baseline: number; combined: number; tuned?: number }>;
+  /**
+   * The one-standard-error rule's figures (absent when fewer than 2 folds could be scored: the best
+   * pooled score then decides). Per candidate: the mean of its fold scores, and the mean shortfall of
+   * its fold scores against the best candidate's with the standard error of that paired difference.
+   */
+  readonly oneSe?: Readonly<{
+    /** Folds scored (every candidate finite on them). */
+    folds: number;
+    best: BlendCandidate;
+    chosen: BlendCandidate;
+    byCandidate: Readonly<Partial<Record<BlendCandidate, Readonly<{ mean: number; shortfall: number; se: number }>>>>;
+  }>;
 }
 
 export interface BlendFit extends BaselineBlend {
@@ -363,21 +386,57 @@ export function fitBlend(
   }
   const y = Float32Array.from(targets);
   const usable = !failed && folds >= 2;
-  const heldOut: Record<string, number> = {
-    model: score(Float32Array.from(model), y, n),
-    baseline: score(applyBlend(baselineOnlyBlend(name), form, model, baseline, n, dim), y, n),
-  };
+  // the candidates' forecasts on every row (the combinations' out of fold), scored over all rows and fold by fold
+  const forecasts: Record<string, ArrayLike<number>> = { model, baseline: applyBlend(baselineOnlyBlend(name), form, model, baseline, n, dim) };
+  for (const kind of kinds) forecasts[kind] = oof.get(kind)!;
+  const heldOut: Record<string, number> = { model: score(Float32Array.from(model), y, n), baseline: score(forecasts.baseline as Float32Array, y, n) };
   for (const kind of kinds) heldOut[kind] = usable ? score(oof.get(kind)!, y, n) : Number.NaN;
-  const selection: BlendSelection = { folds, heldOut: heldOut as BlendSelection['heldOut'] };
-  // the best out-of-fold score; ties keep the earlier (simpler) candidate
-  let chosen = 'model';
-  for (const c of ['baseline', ...kinds]) if (heldOut[c]! > heldOut[chosen]!) chosen = c;
+  const candidates: BlendCandidate[] = ['model', 'baseline', ...(usable ? kinds : [])];
+  const foldRows = ids.map((f) => Array.from({ length: n }, (_, i) => i).filter((i) => foldOf(i) === f));
+  const foldScores = (c: BlendCandidate): number[] =>
+    foldRows.map((idx) => (idx.length > 0 ? score(Float32Array.from(pick(forecasts[c]!, idx, dim)), Float32Array.from(pick(targets, idx, targetDim)), idx.length) : Number.NaN));
+  const oneSe = oneStandardErrorChoice(candidates, Object.fromEntries(candidates.map((c) => [c, foldScores(c)])) as Record<BlendCandidate, number[]>);
+  const selection: BlendSelection = { folds, heldOut: heldOut as BlendSelection['heldOut'], ...(oneSe ? { oneSe } : {}) };
+  // fewer than 2 scorable folds: the best pooled out-of-fold score; ties keep the earlier (simpler) candidate
+  let chosen: BlendCandidate = 'model';
+  if (oneSe) chosen = oneSe.chosen;
+  else for (const c of candidates) if (heldOut[c]! > heldOut[chosen]!) chosen = c;
   const warn = failed ? { warning: `${failed}: chosen between the head and the baseline alone` } : {};
   if (chosen === 'model') return { ...modelOnlyBlend(name), n, selection, ...warn };
   if (chosen === 'baseline') return { ...baselineOnlyBlend(name), n, selection, ...warn };
   const all = fitOn(Array.from({ length: n }, (_, i) => i), chosen as 'combined' | 'tuned');
   if (!all) return { ...modelOnlyBlend(name), n, selection, warning: 'the combination did not converge on all the rows: the head is used alone' };
   return { ...all, baseline: name, n, selection };
+}
+
+/**
+ * The one-standard-error rule over candidates in order of complexity, given each one's scores on the
+ * same folds (higher is better). Folds where any candidate's score is not finite are left out; null
+ * when fewer than 2 remain. best = the highest mean fold score (ties: the simpler); chosen = the
+ * simplest candidate c with mean_f(best_f - c_f) <= sd_f(best_f - c_f) / sqrt(F) (sd with F - 1).
+ */
+export function oneStandardErrorChoice(candidates: readonly BlendCandidate[], scores: Readonly<Record<BlendCandidate, readonly number[]>>): NonNullable<BlendSelection['oneSe']> | null {
+  if (candidates.length === 0) return null;
+  const F = scores[candidates[0]!]!.length;
+  const keep: number[] = [];
+  for (let f = 0; f < F; f++) if (candidates.every((c) => Number.isFinite(scores[c]![f]))) keep.push(f);
+  if (keep.length < 2) return null;
+  const mean = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
+  const means = candidates.map((c) => mean(keep.map((f) => scores[c]![f]!)));
+  let b = 0;
+  for (let j = 1; j < candidates.length; j++) if (means[j]! > means[b]!) b = j;
+  const best = candidates[b]!;
+  const byCandidate: Partial<Record<BlendCandidate, { mean: number; shortfall: number; se: number }>> = {};
+  let chosen: BlendCandidate | null = null;
+  candidates.forEach((c, j) => {
+    const d = keep.map((f) => scores[best]![f]! - scores[c]![f]!);
+    const m = mean(d);
+    const sd = Math.sqrt(d.reduce((acc, x) => acc + (x - m) ** 2, 0) / (d.length - 1));
+    const se = sd / Math.sqrt(d.length);
+    byCandidate[c] = { mean: means[j]!, shortfall: m, se };
+    if (chosen === null && m <= se) chosen = c;
+  });
+  return { folds: keep.length, best, chosen: chosen ?? best, byCandidate };
 }
 
 /**

@@ -94,8 +94,10 @@ export {
   tuneOffsets,
   MIN_BLEND_ROWS,
   BLEND_FOLDS,
+  BLEND_CANDIDATES,
+  oneStandardErrorChoice,
 } from './baseline-blend.js';
-export type { BaselineSource, BaselineBlend, BlendMethod, BlendForm, BlendFit, BlendSelection, FitBlendOptions } from './baseline-blend.js';
+export type { BaselineSource, BaselineBlend, BlendCandidate, BlendMethod, BlendForm, BlendFit, BlendSelection, FitBlendOptions } from './baseline-blend.js';
 export { tuneClassOffsets } from './class-offsets.js';
 export { fitMultinomialLogistic, multinomialLogits } from './multinomial-logistic.js';
 export type { MultinomialLogisticFit, MultinomialLogisticOptions } from './multinomial-logistic.js';

@@ -34,13 +34,15 @@ describe('baseline blends (fitted in calibrateModel, applied by evaluateTest)', 
         const best = Object.entries(h.baselines).reduce((a, b) => (b[1] > a[1] ? b : a));
         expect(h.baseline).toBe(best[0]);
         expect(h.fitRows).toBe(r.dataset.val.n);
-        // the choice is the best out-of-fold validation score (ties: the head, then the baseline)
-        const s = h.selection.heldOut;
-        const finite = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? -Infinity : v);
-        const top = Math.max(s.model, s.baseline, finite(s.combined), finite(s.tuned));
-        if (h.method === 'model') expect(s.model).toBe(top);
-        else if (h.method === 'baseline') expect(s.baseline).toBe(top);
-        else expect(Math.max(finite(s.combined), finite(s.tuned))).toBe(top);
+        // the choice is the one-standard-error rule's over the time folds: the simplest candidate whose
+        // mean fold shortfall against the best is within the standard error; every simpler one falls short by more
+        const o = h.selection.oneSe!;
+        const order = ['model', 'baseline', 'combined', 'tuned'] as const;
+        const chosenAt = order.indexOf(o.chosen);
+        expect(o.byCandidate[o.chosen]!.shortfall).toBeLessThanOrEqual(o.byCandidate[o.chosen]!.se);
+        for (const c of order.slice(0, chosenAt)) expect(o.byCandidate[c]!.shortfall).toBeGreaterThan(o.byCandidate[c]!.se);
+        const method = o.chosen === 'model' || o.chosen === 'baseline' ? o.chosen : h.task === 'volatility' ? 'convex' : 'stack';
+        expect(h.method).toBe(method);
       }
       // a risk fusion chosen on validation replaces the risk blend (risk-fusion.test.ts)
       const fusedRisk = r.calibration!.riskFusion?.chosen === true;
