@@ -323,6 +323,28 @@ function pick(a: ArrayLike<number>, idx: readonly number[], dim: number): Float6
   return out;
 }
 
+/** One cross-fitting fold: its id, the rows fitted on (all others) and the rows it predicts. */
+export interface CrossFitFold {
+  readonly id: number;
+  readonly fit: number[];
+  readonly held: number[];
+}
+
+/**
+ * The folds of n rows for cross-fitting: `folds` gives each row's fold id (e.g. spans of calendar
+ * time); without it, BLEND_FOLDS contiguous blocks. In ascending id order; every fold holds >= 1 row.
+ */
+export function crossFitFolds(n: number, folds?: ArrayLike<number>): CrossFitFold[] {
+  const foldOf = (i: number): number => (folds ? folds[i]! : Math.min(BLEND_FOLDS - 1, Math.floor((i * BLEND_FOLDS) / n)));
+  const ids = [...new Set(Array.from({ length: n }, (_, i) => foldOf(i)))].sort((a, b) => a - b);
+  return ids.map((id) => {
+    const fit: number[] = [];
+    const held: number[] = [];
+    for (let i = 0; i < n; i++) (foldOf(i) === id ? held : fit).push(i);
+    return { id, fit, held };
+  });
+}
+
 function allFinite(a: ArrayLike<number>): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
   return true;
@@ -361,16 +383,11 @@ export function fitBlend(
   if (model.length !== n * dim || baseline.length !== n * dim) throw new RangeError(`fitBlend: ${model.length} head and ${baseline.length} baseline values for ${n} rows of ${dim}`);
   if (!allFinite(model) || !allFinite(baseline) || !allFinite(targets)) return alone('non-finite head outputs, baseline outputs or targets on the validation rows: the head is used alone');
   if (options.folds && options.folds.length !== n) throw new RangeError(`fitBlend: ${options.folds.length} fold ids for ${n} rows`);
-  const foldOf = (i: number): number => (options.folds ? options.folds[i]! : Math.min(BLEND_FOLDS - 1, Math.floor((i * BLEND_FOLDS) / n)));
-  const ids = [...new Set(Array.from({ length: n }, (_, i) => foldOf(i)))].sort((a, b) => a - b);
+  const cv = crossFitFolds(n, options.folds);
   const oof = new Map(kinds.map((k) => [k, new Float32Array(n * dim)] as const));
   let folds = 0;
   let failed: string | null = null;
-  for (const f of ids) {
-    const inIdx: number[] = [];
-    const outIdx: number[] = [];
-    for (let i = 0; i < n; i++) (foldOf(i) === f ? outIdx : inIdx).push(i);
-    if (outIdx.length === 0) continue;
+  for (const { id: f, fit: inIdx, held: outIdx } of cv) {
     for (const kind of kinds) {
       const fit = inIdx.length >= MIN_BLEND_ROWS ? fitOn(inIdx, kind) : null;
       if (!fit) {
@@ -392,9 +409,8 @@ export function fitBlend(
   const heldOut: Record<string, number> = { model: score(Float32Array.from(model), y, n), baseline: score(forecasts.baseline as Float32Array, y, n) };
   for (const kind of kinds) heldOut[kind] = usable ? score(oof.get(kind)!, y, n) : Number.NaN;
   const candidates: BlendCandidate[] = ['model', 'baseline', ...(usable ? kinds : [])];
-  const foldRows = ids.map((f) => Array.from({ length: n }, (_, i) => i).filter((i) => foldOf(i) === f));
   const foldScores = (c: BlendCandidate): number[] =>
-    foldRows.map((idx) => (idx.length > 0 ? score(Float32Array.from(pick(forecasts[c]!, idx, dim)), Float32Array.from(pick(targets, idx, targetDim)), idx.length) : Number.NaN));
+    cv.map(({ held: idx }) => (idx.length > 0 ? score(Float32Array.from(pick(forecasts[c]!, idx, dim)), Float32Array.from(pick(targets, idx, targetDim)), idx.length) : Number.NaN));
   const oneSe = oneStandardErrorChoice(candidates, Object.fromEntries(candidates.map((c) => [c, foldScores(c)])) as Record<BlendCandidate, number[]>);
   const selection: BlendSelection = { folds, heldOut: heldOut as BlendSelection['heldOut'], ...(oneSe ? { oneSe } : {}) };
   // fewer than 2 scorable folds: the best pooled out-of-fold score; ties keep the earlier (simpler) candidate

@@ -18,6 +18,7 @@
  */
 import { fitMultinomialLogistic, multinomialLogits } from './multinomial-logistic.js';
 import { tuneClassOffsets } from './class-offsets.js';
+import { crossFitFolds } from './baseline-blend.js';
 
 /** The fused features, in the order of the weight rows 1..F. */
 export const RISK_FUSION_FEATURES = [
@@ -133,7 +134,7 @@ export const MIN_FUSION_ROWS = 100;
 /**
  * Fits the fusion on validation rows (features from riskFusionFeatures, risk labels y) and scores it
  * out of fold: each fold's rows are predicted by the fusion fitted on the others (`folds`: a fold id
- * per row, e.g. spans of calendar time; default 5 contiguous blocks). The caller compares
+ * per row, e.g. spans of calendar time; default BLEND_FOLDS contiguous blocks: crossFitFolds). The caller compares
  * heldOut.fusion with the alternatives' out-of-fold scores on the same rows.
  */
 export function fitRiskFusion(
@@ -152,14 +153,9 @@ export function fitRiskFusion(
   const present = new Set(Array.from(y));
   if (present.size < K) return none(`the validation rows hold ${present.size} of the ${K} risk classes`);
   if (folds && folds.length !== n) throw new RangeError(`fitRiskFusion: ${folds.length} fold ids for ${n} rows`);
-  const foldOf = (i: number): number => (folds ? folds[i]! : Math.min(4, Math.floor((i * 5) / n)));
-  const ids = [...new Set(Array.from({ length: n }, (_, i) => foldOf(i)))].sort((a, b) => a - b);
   const oof = new Float32Array(n * K);
   let done = 0;
-  for (const f of ids) {
-    const inIdx: number[] = [];
-    const outIdx: number[] = [];
-    for (let i = 0; i < n; i++) (foldOf(i) === f ? outIdx : inIdx).push(i);
+  for (const { id: f, fit: inIdx, held: outIdx } of crossFitFolds(n, folds)) {
     if (inIdx.length < MIN_FUSION_ROWS) return none(`fold ${f} leaves ${inIdx.length} rows to fit on`);
     const fit = fitOn(features, y, inIdx, score);
     const Xo = new Float64Array(outIdx.length * F);
