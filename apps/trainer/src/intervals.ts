@@ -53,6 +53,30 @@ export interface MetricSource {
 const pick = (x: { estimate: number; lo: number; hi: number }): PointInterval => ({ estimate: x.estimate, lo: x.lo, hi: x.hi });
 
 /**
+ * `metric` of `outputs` against `targets` on the rows listed (with repeats; a bootstrap resample),
+ * gathered into buffers kept between calls (grown when a call lists more rows than any before).
+ */
+export function metricOnRows(task: MetricSource, metric: string, outputs: Float32Array, targets: Float32Array): (rows: Int32Array) => number {
+  const od = task.outputDim;
+  const td = task.targetDim;
+  let buf = new Float32Array(0);
+  let bufY = new Float32Array(0);
+  return (rows) => {
+    const m = rows.length;
+    if (bufY.length < m * td) {
+      buf = new Float32Array(m * od);
+      bufY = new Float32Array(m * td);
+    }
+    for (let i = 0; i < m; i++) {
+      const r = rows[i]!;
+      buf.set(outputs.subarray(r * od, (r + 1) * od), i * od);
+      bufY.set(targets.subarray(r * td, (r + 1) * td), i * td);
+    }
+    return task.metrics(buf.subarray(0, m * od), bufY.subarray(0, m * td), m)[metric] ?? NaN;
+  };
+}
+
+/**
  * Model vs another forecaster on the same n windows: both metrics and their difference with 95%
  * stationary-bootstrap intervals. The block length follows the dependence of the per-window
  * difference (hit or squared-error contributions), so overlapping windows widen the interval.
@@ -69,17 +93,6 @@ export function compareOnWindows(
 ): WindowComparison {
   const od = task.outputDim;
   const td = task.targetDim;
-  const bufA = new Float32Array(n * od);
-  const bufB = new Float32Array(n * od);
-  const bufY = new Float32Array(n * td);
-  const stat = (src: Float32Array, buf: Float32Array) => (idx: Int32Array): number => {
-    for (let i = 0; i < idx.length; i++) {
-      const r = idx[i]!;
-      buf.set(src.subarray(r * od, (r + 1) * od), i * od);
-      bufY.set(targets.subarray(r * td, (r + 1) * td), i * td);
-    }
-    return task.metrics(buf, bufY, idx.length)[metric] ?? NaN;
-  };
   // Per-window contributions: accuracy (0/1) for classifiers, the metric of one row otherwise.
   const unit = task.kind === 'classification' ? 'accuracy' : metric;
   const contrib = new Float64Array(n);
@@ -90,7 +103,7 @@ export function compareOnWindows(
     const d = (a ?? NaN) - (b ?? NaN);
     contrib[i] = Number.isFinite(d) ? d : 0;
   }
-  const r = bootstrapPairedStatistic(n, stat(model, bufA), stat(other, bufB), {
+  const r = bootstrapPairedStatistic(n, metricOnRows(task, metric, model, targets), metricOnRows(task, metric, other, targets), {
     seed: options.seed ?? 0,
     resamples: options.resamples ?? BOOTSTRAP_RESAMPLES,
     blockSeries: contrib,

@@ -6,7 +6,7 @@
  */
 import type { TaskAgnosticModel } from '@task-agnostic/model';
 import { pooledDifference, type Difference, type PooledSeries } from './bootstrap.js';
-import { BOOTSTRAP_RESAMPLES, type MetricSource } from './intervals.js';
+import { BOOTSTRAP_RESAMPLES, metricOnRows, type MetricSource } from './intervals.js';
 import { oosRaw, type OosEvaluation } from './oos.js';
 
 export interface OosPooledTask {
@@ -36,29 +36,9 @@ export function pooledOos(model: TaskAgnosticModel, evs: readonly OosEvaluation[
     for (const t of results) {
       const raw = oosRaw(t!);
       if (!raw) continue;
-      const od = task.outputDim;
-      const td = task.targetDim;
-      // a resample may draw more of this symbol's rows than it has (its months drawn more often)
-      let bufA = new Float32Array(0);
-      let bufB = new Float32Array(0);
-      let bufY = new Float32Array(0);
-      const diff = (idx: Int32Array): number => {
-        if (bufY.length < idx.length * td) {
-          bufA = new Float32Array(idx.length * od);
-          bufB = new Float32Array(idx.length * od);
-          bufY = new Float32Array(idx.length * td);
-        }
-        for (let i = 0; i < idx.length; i++) {
-          const r = idx[i]!;
-          bufA.set(raw.outputs.subarray(r * od, (r + 1) * od), i * od);
-          bufB.set(raw.baseline.subarray(r * od, (r + 1) * od), i * od);
-          bufY.set(raw.targets.subarray(r * td, (r + 1) * td), i * td);
-        }
-        const m = idx.length;
-        const a = task.metrics(bufA.subarray(0, m * od), bufY.subarray(0, m * td), m)[t!.metric] ?? NaN;
-        const b = task.metrics(bufB.subarray(0, m * od), bufY.subarray(0, m * td), m)[t!.metric] ?? NaN;
-        return sign * (a - b);
-      };
+      const a = metricOnRows(task, t!.metric, raw.outputs, raw.targets);
+      const b = metricOnRows(task, t!.metric, raw.baseline, raw.targets);
+      const diff = (idx: Int32Array): number => sign * (a(idx) - b(idx));
       series.push({ ts: raw.ts, value: sign * t!.vsBestBaseline!.diff.estimate, diff });
       blockLength = Math.max(blockLength, t!.vsBestBaseline!.blockLength);
     }
