@@ -7,7 +7,7 @@ import { calibrateModel } from './calibrate.js';
 import { alterAfter } from '@task-agnostic/test-utils';
 import type { TrainableTask } from './contracts.js';
 import { datasetForModel, evaluateTest, forecastCalibration, modelParts } from './model-evaluation.js';
-import { fuseRiskRows } from './risk-fusion.js';
+import { fuseRiskRows } from './head-fusion.js';
 import { trainModel } from './train-model.js';
 
 beforeAll(async () => {
