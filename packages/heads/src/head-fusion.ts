@@ -177,7 +177,7 @@ export function applyHeadFusion(fusion: HeadFusionWeights, features: ArrayLike<n
 type Score = (outputs: Float32Array, targets: Float32Array, n: number) => number;
 
 /** The fusion fitted on rows `idx` of the features: the regression, then its offsets tuned for `score`. */
-function fitOn(X: Float64Array, y: Float32Array, idx: readonly number[], F: number, K: number, score: Score): { weights: number[]; offsets: number[] } {
+function fitOn(X: Float64Array, y: Float32Array, idx: readonly number[], F: number, K: number, score: Score, balanced: boolean): { weights: number[]; offsets: number[] } {
   const m = idx.length;
   const Xs = new Float64Array(m * F);
   const ys = new Float32Array(m);
@@ -185,7 +185,7 @@ function fitOn(X: Float64Array, y: Float32Array, idx: readonly number[], F: numb
     Xs.set(X.subarray(r * F, (r + 1) * F), k * F);
     ys[k] = y[r]!;
   });
-  const fit = fitMultinomialLogistic(Xs, ys, m, F, K);
+  const fit = fitMultinomialLogistic(Xs, ys, m, F, K, balanced ? { weights: balancedRowWeights(ys, m, K) } : {});
   const z = multinomialLogits(fit.weights, Xs, m, F, K);
   const offsets = tuneClassOffsets(z, ys, m, K, score);
   return { weights: Array.from(fit.weights), offsets };
@@ -201,6 +201,24 @@ export interface HeadFusionFit {
   /** Per fold (crossFitFolds order): the metric of the head alone and of the fusion's out-of-fold forecasts on that fold's rows. */
   readonly foldScores: readonly { readonly model: number; readonly fusion: number }[];
   readonly warning?: string;
+}
+
+/** Row weights m / (K x count of the row's class): every class weighs the same in the cross-entropy. */
+export function balancedRowWeights(y: ArrayLike<number>, m: number, K: number): Float64Array {
+  const count = new Float64Array(K);
+  for (let i = 0; i < m; i++) count[y[i]!]!++;
+  return Float64Array.from({ length: m }, (_, i) => m / (K * count[y[i]!]!));
+}
+
+/** How a fusion is fitted. */
+export interface HeadFusionFitOptions {
+  /** The task's name in warnings (default 'task'). */
+  readonly taskName?: string;
+  /**
+   * Class-balanced cross-entropy (balancedRowWeights; default false: plain, calibrated probabilities),
+   * as the baseline blends' stacks are fitted: for a macro-averaged metric with rare classes.
+   */
+  readonly balanced?: boolean;
 }
 
 /** Minimum rows (and rows per fitting fold) of a fusion fit. */
@@ -230,8 +248,10 @@ export function fitHeadFusion(
   K: number,
   score: Score,
   folds?: ArrayLike<number>,
-  taskName = 'task',
+  options: HeadFusionFitOptions = {},
 ): HeadFusionFit {
+  const taskName = options.taskName ?? 'task';
+  const balanced = options.balanced === true;
   const F = names.length;
   if (features.length !== n * F || y.length !== n || headLogits.length !== n * K) throw new RangeError(`fitHeadFusion: ${features.length} feature values, ${y.length} labels and ${headLogits.length} logits for ${n} rows of ${F} features and ${K} classes`);
   const model = score(Float32Array.from(headLogits), y, n);
@@ -245,7 +265,7 @@ export function fitHeadFusion(
   const foldScores: { model: number; fusion: number }[] = [];
   for (const { id: f, fit: inIdx, held: outIdx } of crossFitFolds(n, folds)) {
     if (inIdx.length < MIN_FUSION_ROWS) return none(`fold ${f} leaves ${inIdx.length} rows to fit on`);
-    const fit = fitOn(features, y, inIdx, F, K, score);
+    const fit = fitOn(features, y, inIdx, F, K, score, balanced);
     const Xo = new Float64Array(outIdx.length * F);
     outIdx.forEach((r, k) => Xo.set(features.subarray(r * F, (r + 1) * F), k * F));
     const z = applyHeadFusion(fit, Xo, outIdx.length);
@@ -254,7 +274,7 @@ export function fitHeadFusion(
     foldScores.push({ model: score(gather(headLogits, outIdx, K), yo, outIdx.length), fusion: score(z, yo, outIdx.length) });
   }
   const done = foldScores.length;
-  const all = fitOn(features, y, Array.from({ length: n }, (_, i) => i), F, K, score);
+  const all = fitOn(features, y, Array.from({ length: n }, (_, i) => i), F, K, score, balanced);
   return {
     fusion: { features: [...names], weights: all.weights, offsets: all.offsets },
     n,

@@ -92,7 +92,7 @@ export function fitRiskFusion(
   score: (outputs: Float32Array, targets: Float32Array, n: number) => number,
   folds?: ArrayLike<number>,
 ): RiskFusionFit {
-  return fitHeadFusion(RISK_FUSION_FEATURES, features, y, riskLogits, n, 3, score, folds, 'risk');
+  return fitHeadFusion(RISK_FUSION_FEATURES, features, y, riskLogits, n, 3, score, folds, { taskName: 'risk' });
 }
 
 /** fusedHeadLogits for a risk fusion (see there). */

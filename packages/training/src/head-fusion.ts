@@ -114,6 +114,8 @@ export interface FusionPlan {
   readonly directionTask?: string;
   /** Fed the trailing window of the fused task's own horizon (its trend z and ln rv). */
   readonly trailingWindow?: boolean;
+  /** Fitted by class-balanced cross-entropy (as the blends' stacks; default: plain). */
+  readonly balanced?: boolean;
 }
 
 /** The fusions calibrate fits: risk as it shipped first, regime with the direction head and its trailing window. */
@@ -210,7 +212,7 @@ export function fitFusionOnSplit(
     idx.forEach((r, j) => X.set(f.subarray(j * F, (j + 1) * F), r * F));
   }
   const y = split.targets[fi]!;
-  const fit = fitHeadFusion(names, X, y, raw[fi]!, split.n, K, blendScore(ft), folds, ft.id);
+  const fit = fitHeadFusion(names, X, y, raw[fi]!, split.n, K, blendScore(ft), folds, { taskName: ft.id, balanced: plan.balanced === true });
   const head = blends?.heads.find((h) => h.task === ft.id);
   const h = head?.selection.heldOut;
   // the best out-of-fold score among the task blend's candidates (the head alone, persistence, the stack, the tuned stack)
