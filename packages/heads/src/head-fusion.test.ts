@@ -62,6 +62,13 @@ describe('headFusionFeatures', () => {
     const want = [1, -1, -2, 2, 0.7, 0, -0.05, -0.75, 0, 0, 1, 0, 0.5, -1.5, 1.5, 0.3, -0.4];
     expect(Array.from(X).length).toBe(want.length);
     want.forEach((v, j) => expect(X[j]!).toBeCloseTo(v, 12));
+    // without the head: the same features less the head's four, and names to match
+    const spec = { ...SPEC, head: false };
+    const inp = { headLogits: [1, 2, 0, -1, 3], persistence: [-9, -9, -9, 0, -9], volForecast: [0.5], trailingVol: [-0.25], volCentre: -4, volCuts: [Math.exp(-4.2), Math.exp(-3.5)] as [number, number], directionLogits: [0.5, 1, -1], trailing: { z: Float64Array.of(1.5), rv: Float64Array.of(Math.exp(-3.9)) } };
+    const Xh = headFusionFeatures(spec, inp, 1);
+    expect(headFusionFeatureNames(spec)).toEqual(headFusionFeatureNames(SPEC).slice(4));
+    want.slice(4).forEach((v, j) => expect(Xh[j]!).toBeCloseTo(v, 12));
+    expect(Xh.length).toBe(want.length - 4);
   });
 
   it('rejects missing direction logits or trailing statistics with one line', () => {

@@ -34,12 +34,14 @@ export interface HeadFusionSpec {
   readonly directionClasses?: readonly string[];
   /** Bars of the trailing window whose trend z and ln rv are fed (absent: not fed). */
   readonly trailingBars?: number;
+  /** false: the fused task's own head logits are not fed (default true). */
+  readonly head?: boolean;
 }
 
 /** The feature names of a fusion (the order of the weight rows 1..F). */
 export function headFusionFeatureNames(spec: HeadFusionSpec): string[] {
   const c = spec.classes;
-  const names = c.slice(1).map((k) => `${spec.task}Head:${k}-${c[0]}`);
+  const names = spec.head === false ? [] : c.slice(1).map((k) => `${spec.task}Head:${k}-${c[0]}`);
   names.push('volHead-ln(volCut0)', 'volHead-ln(volCut1)', 'trailingVol-ln(volCut0)', 'trailingVol-ln(volCut1)');
   names.push(...c.slice(1).map((k) => `persistence=${k}`));
   const d = spec.directionClasses;
@@ -126,12 +128,13 @@ export function headFusionFeatures(spec: HeadFusionSpec, inp: HeadFusionInputs, 
   const lc1 = Math.log(c1);
   const l0 = lc0 - inp.volCentre;
   const l1 = lc1 - inp.volCentre;
-  const F = 2 * (K - 1) + 4 + (Kd > 0 ? Kd - 1 : 0) + (spec.trailingBars !== undefined ? 3 : 0);
+  const withHead = spec.head !== false;
+  const F = (withHead ? K - 1 : 0) + (K - 1) + 4 + (Kd > 0 ? Kd - 1 : 0) + (spec.trailingBars !== undefined ? 3 : 0);
   const X = new Float64Array(n * F);
   const g = inp.headLogits;
   for (let i = 0; i < n; i++) {
     let j = i * F;
-    for (let k = 1; k < K; k++) X[j++] = g[i * K + k]! - g[i * K]!;
+    if (withHead) for (let k = 1; k < K; k++) X[j++] = g[i * K + k]! - g[i * K]!;
     const v = inp.volForecast[i]!;
     const tv = inp.trailingVol[i]!;
     X[j++] = v - l0;
@@ -293,6 +296,8 @@ export interface HeadFusionData extends HeadFusionWeights {
   readonly directionTask?: string;
   /** Bars of the trailing window whose trend z and ln rv it reads (absent: none). */
   readonly trailingBars?: number;
+  /** false: it does not read the fused task's head logits (absent: it does). */
+  readonly head?: boolean;
   readonly features: readonly string[];
 }
 
@@ -343,13 +348,14 @@ export function fusedHeadLogits(
 }
 
 /** The feature spec of a stored fusion; throws when its feature names are not the ones these classes make. */
-export function fusionSpec(fusion: Pick<HeadFusionData, 'task' | 'directionTask' | 'trailingBars' | 'features'>, classes: readonly string[], directionClasses: readonly string[] | undefined): HeadFusionSpec {
+export function fusionSpec(fusion: Pick<HeadFusionData, 'task' | 'directionTask' | 'trailingBars' | 'head' | 'features'>, classes: readonly string[], directionClasses: readonly string[] | undefined): HeadFusionSpec {
   if (fusion.directionTask !== undefined && !directionClasses) throw new RangeError(`${fusion.task} fusion: reads the direction task '${fusion.directionTask}' but its classes were not given`);
   const spec: HeadFusionSpec = {
     task: fusion.task,
     classes,
     ...(fusion.directionTask !== undefined ? { directionClasses: directionClasses! } : {}),
     ...(fusion.trailingBars !== undefined ? { trailingBars: fusion.trailingBars } : {}),
+    ...(fusion.head === false ? { head: false } : {}),
   };
   const want = headFusionFeatureNames(spec);
   if (want.join(',') !== fusion.features.join(',')) throw new RangeError(`${fusion.task} fusion: its features (${fusion.features.join(', ')}) are not the ones this heads package computes (${want.join(', ')})`);

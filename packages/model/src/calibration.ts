@@ -54,6 +54,7 @@ export const headFusionSchema = z
     volatilityTask: z.string().min(1),
     directionTask: z.string().min(1).optional(),
     trailingBars: z.number().int().positive().optional(),
+    head: z.boolean().optional(),
     features: z.array(z.string()).min(1),
     weights: z.array(finite),
     offsets: z.array(finite).min(2),

@@ -83,10 +83,17 @@ describe('risk fusion (fitted in calibrateModel on validation, applied by evalua
       expect(r.calibration!.fusions!.risk).toBeUndefined();
       expect(rep.fitRows).toBe(r.dataset.val.n);
       const tasks = r.model.tasks as unknown as TrainableTask[];
-      const names = headFusionFeatureNames({ task: 'regime', classes: taskClasses(tasks[2]!), directionClasses: taskClasses(tasks[0]!), trailingBars: 32 });
-      expect(rep.fusion!.features).toEqual(names);
-      expect(rep.fusion!.directionTask).toBe('direction');
-      expect(rep.fusion!.trailingBars).toBe(32);
+      // three candidate feature sets, the best out of fold kept; its names say what it reads
+      expect(rep.candidates.map((c) => [c.head, c.direction, c.trailingBars])).toEqual([
+        [true, true, 32],
+        [true, false, 32],
+        [false, false, 32],
+      ]);
+      expect(rep.heldOut.fusion).toBe(Math.max(...rep.candidates.map((c) => c.fusion)));
+      const f = rep.fusion!;
+      const names = headFusionFeatureNames({ task: 'regime', classes: taskClasses(tasks[2]!), ...(f.directionTask ? { directionClasses: taskClasses(tasks[0]!) } : {}), trailingBars: 32, ...(f.head === false ? { head: false } : {}) });
+      expect(f.features).toEqual(names);
+      expect(f.trailingBars).toBe(32);
       const s = r.calibration!.blends!.heads.find((h) => h.task === 'regime')!.selection.heldOut;
       expect(rep.heldOut.blend).toBe(Math.max(...[s.model, s.baseline, s.combined, s.tuned ?? Number.NaN].filter(Number.isFinite)));
       expect(rep.chosen).toBe(rep.heldOut.fusion > rep.heldOut.blend);
@@ -103,7 +110,7 @@ describe('risk fusion (fitted in calibrateModel on validation, applied by evalua
       const rows = (fused.regime!.bySeries.SYN as unknown as { rows: number[] }).rows;
       const outOf = (e: typeof raw, id: string) => (e[id]!.bySeries.SYN as unknown as { outputs: Float32Array }).outputs;
       const states = r.dataset.symbolTaskStates?.SYN ?? tasks.map((t) => r.model.taskStates.get(t.id)!);
-      const want = fuseTaskRows(rep.fusion!, tasks, { headRaw: outOf(raw, 'regime'), volForecast: outOf(cal, 'volatility'), directionRaw: outOf(raw, 'direction') }, candles, (id) => states[tasks.findIndex((t) => t.id === id)]!, rows);
+      const want = fuseTaskRows(rep.fusion!, tasks, { headRaw: outOf(raw, 'regime'), volForecast: outOf(cal, 'volatility'), ...(f.directionTask ? { directionRaw: outOf(raw, 'direction') } : {}) }, candles, (id) => states[tasks.findIndex((t) => t.id === id)]!, rows);
       expect(Array.from(outOf(fused, 'regime'))).toEqual(Array.from(want));
       expect(fused.regime!.metrics).toEqual(tasks[2]!.metrics(want, r.dataset.test.targets[2]!, r.dataset.test.n));
 

@@ -106,22 +106,48 @@ export function fuseRiskRows(
   return fuseTaskRows(fusion, tasks, { headRaw: riskRaw, volForecast }, candles, (id) => (id === riskTask.id ? riskState : volState), rows, riskBaselines);
 }
 
+/** One candidate feature set of a fusion plan. */
+export interface FusionVariant {
+  /** Feed the fused task's head logits (default true). */
+  readonly head?: boolean;
+  /** Feed the direction head's logits (when the plan names a direction task that the model has). */
+  readonly direction?: boolean;
+  /** Feed the trailing window of the fused task's own horizon (its trend z and ln rv). */
+  readonly trailingWindow?: boolean;
+}
+
 /** What a fusion of one task reads (its plan before fitting). */
 export interface FusionPlan {
   readonly task: string;
   readonly volatilityTask: string;
-  /** Fed the direction head's logits when this task is a classification head of the model. */
+  /** The direction task a variant may read (a classification head of the model). */
   readonly directionTask?: string;
-  /** Fed the trailing window of the fused task's own horizon (its trend z and ln rv). */
-  readonly trailingWindow?: boolean;
   /** Fitted by class-balanced cross-entropy (as the blends' stacks; default: plain). */
   readonly balanced?: boolean;
+  /**
+   * The candidate feature sets (default one: the head, the vol inputs and persistence). Each is
+   * cross-fitted on the same folds; the best out of fold is the fusion compared with the blend.
+   */
+  readonly variants?: readonly FusionVariant[];
 }
 
-/** The fusions calibrate fits: risk as it shipped first, regime with the direction head and its trailing window. */
+/**
+ * The fusions calibrate fits: risk as it shipped first; regime, class-balanced, with three candidate
+ * feature sets (all inputs; without the direction head; without the regime head's own logits).
+ */
 export const FUSION_PLANS: readonly FusionPlan[] = [
   { task: 'risk', volatilityTask: 'volatility' },
-  { task: 'regime', volatilityTask: 'volatility', directionTask: 'direction', trailingWindow: true },
+  {
+    task: 'regime',
+    volatilityTask: 'volatility',
+    directionTask: 'direction',
+    balanced: true,
+    variants: [
+      { head: true, direction: true, trailingWindow: true },
+      { head: true, trailingWindow: true },
+      { head: false, trailingWindow: true },
+    ],
+  },
 ];
 
 export interface FusionReport {
@@ -134,6 +160,8 @@ export interface FusionReport {
   readonly heldOut: { readonly model: number; readonly blend: number; readonly fusion: number };
   /** Per fold: the head alone and the fusion out of fold on that fold's rows. */
   readonly foldScores: readonly { readonly model: number; readonly fusion: number }[];
+  /** Every candidate feature set's out-of-fold score (the fusion is the best; NaN when not fitted). */
+  readonly candidates: readonly { readonly features: number; readonly head: boolean; readonly direction: boolean; readonly trailingBars: number | null; readonly fusion: number }[];
   /** The fusion fitted on all the validation rows (set on the model only when chosen); null when it could not be fitted. */
   readonly fusion: HeadFusionData | null;
   readonly warning?: string;
@@ -150,6 +178,39 @@ function gatherRows(a: ArrayLike<number>, width: number, idx: readonly number[],
     else for (let j = 0; j < width; j++) out[k * width + j] = a[r * width + j]!;
   });
   return out;
+}
+
+/** The features [split.n x F] of `spec` on the split's rows, series by series (each with its own task states). */
+function variantFeatures(spec: HeadFusionSpec, model: TaskAgnosticModel, ds: MultiTaskDataset, split: MultiTaskSplit, raw: readonly Float32Array[], forecasts: readonly Float32Array[], fi: number, vi: number, di: number): Float64Array {
+  const tasks = model.tasks as unknown as TrainableTask[];
+  const ft = tasks[fi]!;
+  const vt = tasks[vi]!;
+  const K = ft.outputDim;
+  const F = headFusionFeatureNames(spec).length;
+  const X = new Float64Array(split.n * F);
+  for (const [k, { idx, rows }] of seriesRows(split, ds.series.length).entries()) {
+    if (idx.length === 0) continue;
+    const s = ds.series[k]!;
+    const states = ds.symbolTaskStates?.[s.symbol];
+    const fs = states?.[fi] ?? model.taskStates.get(ft.id)!;
+    const vs = states?.[vi] ?? model.taskStates.get(vt.id)!;
+    const f = headFusionFeatures(
+      spec,
+      {
+        headLogits: gatherRows(raw[fi]!, K, idx),
+        persistence: persistenceOf(ft, s.candles, fs, rows, ft.id),
+        volForecast: gatherRows(forecasts[vi]!, vt.outputDim, idx, 0),
+        trailingVol: persistenceOf(vt, s.candles, vs, rows, ft.id),
+        volCentre: (vs as Record<string, unknown>).centre as number,
+        volCuts: (fs as Record<string, unknown>).volCuts as [number, number],
+        ...(spec.directionClasses ? { directionLogits: gatherRows(raw[di]!, tasks[di]!.outputDim, idx) } : {}),
+        ...(spec.trailingBars !== undefined ? { trailing: trailingWindowStats(s.candles.close, rows, spec.trailingBars) } : {}),
+      },
+      idx.length,
+    );
+    idx.forEach((r, j) => X.set(f.subarray(j * F, (j + 1) * F), r * F));
+  }
+  return X;
 }
 
 /**
@@ -182,49 +243,37 @@ export function fitFusionOnSplit(
   const K = ft.outputDim;
   if (!Array.isArray((model.taskStates.get(ft.id) as Record<string, unknown>).volCuts)) return null;
   const horizon = (model.taskStates.get(ft.id) as Record<string, unknown>).horizon;
-  const trailingBars = plan.trailingWindow ? (typeof horizon === 'number' ? horizon : ft.horizon) : undefined;
-  const spec: HeadFusionSpec = { task: ft.id, classes: taskClasses(ft), ...(dt ? { directionClasses: taskClasses(dt) } : {}), ...(trailingBars !== undefined ? { trailingBars } : {}) };
-  const names = headFusionFeatureNames(spec);
-  const F = names.length;
-  const X = new Float64Array(split.n * F);
-  for (const [k, { idx, rows }] of seriesRows(split, ds.series.length).entries()) {
-    if (idx.length === 0) continue;
-    const s = ds.series[k]!;
-    const states = ds.symbolTaskStates?.[s.symbol];
-    const fs = states?.[fi] ?? model.taskStates.get(ft.id)!;
-    const vs = states?.[vi] ?? model.taskStates.get(vt.id)!;
-    const cuts = (fs as Record<string, unknown>).volCuts as [number, number];
-    const centre = (vs as Record<string, unknown>).centre as number;
-    const f = headFusionFeatures(
-      spec,
-      {
-        headLogits: gatherRows(raw[fi]!, K, idx),
-        persistence: persistenceOf(ft, s.candles, fs, rows, ft.id),
-        volForecast: gatherRows(forecasts[vi]!, vt.outputDim, idx, 0),
-        trailingVol: persistenceOf(vt, s.candles, vs, rows, ft.id),
-        volCentre: centre,
-        volCuts: cuts,
-        ...(dt ? { directionLogits: gatherRows(raw[di]!, dt.outputDim, idx) } : {}),
-        ...(trailingBars !== undefined ? { trailing: trailingWindowStats(s.candles.close, rows, trailingBars) } : {}),
-      },
-      idx.length,
-    );
-    idx.forEach((r, j) => X.set(f.subarray(j * F, (j + 1) * F), r * F));
-  }
   const y = split.targets[fi]!;
-  const fit = fitHeadFusion(names, X, y, raw[fi]!, split.n, K, blendScore(ft), folds, { taskName: ft.id, balanced: plan.balanced === true });
+  const candidates: FusionReport['candidates'][number][] = [];
+  let best: { fit: ReturnType<typeof fitHeadFusion>; spec: HeadFusionSpec } | null = null;
+  for (const v of plan.variants ?? [{}]) {
+    const trailingBars = v.trailingWindow ? (typeof horizon === 'number' ? horizon : ft.horizon) : undefined;
+    const useDir = v.direction === true && dt !== undefined;
+    const spec: HeadFusionSpec = {
+      task: ft.id,
+      classes: taskClasses(ft),
+      ...(useDir ? { directionClasses: taskClasses(dt) } : {}),
+      ...(trailingBars !== undefined ? { trailingBars } : {}),
+      ...(v.head === false ? { head: false } : {}),
+    };
+    const fit = fitHeadFusion(headFusionFeatureNames(spec), variantFeatures(spec, model, ds, split, raw, forecasts, fi, vi, di), y, raw[fi]!, split.n, K, blendScore(ft), folds, { taskName: ft.id, balanced: plan.balanced === true });
+    candidates.push({ features: headFusionFeatureNames(spec).length, head: v.head !== false, direction: useDir, trailingBars: trailingBars ?? null, fusion: fit.heldOut.fusion });
+    if (!best || (fit.fusion && (!best.fit.fusion || fit.heldOut.fusion > best.fit.heldOut.fusion))) best = { fit, spec };
+  }
+  const { fit, spec } = best!;
   const head = blends?.heads.find((h) => h.task === ft.id);
   const h = head?.selection.heldOut;
   // the best out-of-fold score among the task blend's candidates (the head alone, persistence, the stack, the tuned stack)
   const blendBest = h ? Math.max(...[h.model, h.baseline, h.combined, h.tuned ?? Number.NaN].filter((v) => Number.isFinite(v))) : fit.heldOut.model;
   const heldOut = { model: fit.heldOut.model, blend: blendBest, fusion: fit.heldOut.fusion };
-  const base = { task: ft.id, fitRows: fit.n, folds: fit.folds, heldOut, foldScores: fit.foldScores, ...(fit.warning ? { warning: fit.warning } : {}) };
+  const base = { task: ft.id, fitRows: fit.n, folds: fit.folds, heldOut, foldScores: fit.foldScores, candidates, ...(fit.warning ? { warning: fit.warning } : {}) };
   if (!fit.fusion) return { chosen: false, ...base, fusion: null };
   const fusion: HeadFusionData = {
     task: ft.id,
     volatilityTask: vt.id,
-    ...(dt ? { directionTask: dt.id } : {}),
-    ...(trailingBars !== undefined ? { trailingBars } : {}),
+    ...(spec.directionClasses ? { directionTask: dt!.id } : {}),
+    ...(spec.trailingBars !== undefined ? { trailingBars: spec.trailingBars } : {}),
+    ...(spec.head === false ? { head: false } : {}),
     features: [...fit.fusion.features],
     weights: [...fit.fusion.weights],
     offsets: [...fit.fusion.offsets],
