@@ -20,7 +20,7 @@
  * 3-class, no-direction, no-trailing-window case, kept for the risk fusion's callers and artifacts.
  */
 import { RISK_LEVELS } from '@task-agnostic/core';
-import { applyHeadFusion, fitHeadFusion, fusedHeadLogits, headFusionFeatureNames, headFusionFeatures, MIN_FUSION_ROWS, type HeadFusionFit, type HeadFusionSpec } from './head-fusion.js';
+import { applyHeadFusion, fitHeadFusion, fusedHeadLogits, headFusionFeatureNames, headFusionFeatures, MIN_FUSION_ROWS, type HeadFusionFit, type HeadFusionInputs, type HeadFusionSpec } from './head-fusion.js';
 
 export { MIN_FUSION_ROWS };
 
@@ -53,21 +53,8 @@ export interface RiskVolFusion {
   readonly offsets: readonly number[];
 }
 
-/** What the features are computed from, for n rows of one symbol. */
-export interface RiskFusionInputs {
-  /** The risk head's raw logits [n x 3]. */
-  readonly riskLogits: ArrayLike<number>;
-  /** The risk task's persistence baseline outputs [n x 3] (the trailing window's class as logits). */
-  readonly persistence: ArrayLike<number>;
-  /** The volatility head's forecast [n]: ln rv - centre (after its calibration, before any blend). */
-  readonly volForecast: ArrayLike<number>;
-  /** The volatility task's persistence baseline [n]: ln(trailing rv) - centre. */
-  readonly trailingVol: ArrayLike<number>;
-  /** The volatility task state's centre (mean training ln rv) of this symbol. */
-  readonly volCentre: number;
-  /** The risk task state's vol cuts of this symbol (rv, not logs). */
-  readonly volCuts: readonly [number, number];
-}
+/** What the features are computed from, for n rows of one symbol: HeadFusionInputs with the risk head's raw logits [n x 3] as `riskLogits`. */
+export type RiskFusionInputs = Omit<HeadFusionInputs, 'headLogits' | 'directionLogits' | 'trailing'> & { readonly riskLogits: ArrayLike<number> };
 
 /** The features [n x F] of the fusion (RISK_FUSION_FEATURES order). Throws on bad shapes or cuts. */
 export function riskFusionFeatures(inp: RiskFusionInputs, n: number): Float64Array {
