@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classMixWarnings, describeClassMix, mixTasksOf, splitClassMix, totalVariation, MIX_WARN_TV, type MixSplit } from './split-mix.js';
+import { logSplitMix } from './train-run.js';
 
 /** A split of one task's class labels (targetDim 1) with the given series ids. */
 function split(labels: number[], series?: number[]): MixSplit {
@@ -120,5 +121,41 @@ describe('mixTasksOf and describeClassMix', () => {
     expect(describeClassMix(mixes)).toEqual([
       'class mix risk (low / medium / high): train (4) 50.0% / 25.0% / 25.0%; val (2) 100.0% / 0.0% / 0.0%; test (0) 0.0% / 0.0% / 0.0%; TV val-train 0.500 pooled, 0.500 mean per series; TV test-train -',
     ]);
+  });
+});
+
+describe("logSplitMix (what trainer train and the walk-forward folds log)", () => {
+  // direction at target index 0 (calm validation), volatility (regression) at 1, risk at 2 (same mix in every split)
+  const mk = (dir: number[], risk: number[], series: number[]) => ({
+    x: new Float32Array(0), n: dir.length, windowLength: 1, featureCount: 0,
+    targets: [Float32Array.from(dir), new Float32Array(dir.length), Float32Array.from(risk)], targetDims: [1, 1, 1], seriesIds: Int32Array.from(series),
+  });
+  const ds = {
+    train: mk([0, 1, 2, 2], [0, 1, 0, 1], [0, 0, 1, 1]),
+    val: mk([2, 2, 2, 2], [0, 1, 0, 1], [0, 0, 1, 1]),
+    test: mk([0], [0], [1]),
+    taskIds: ['direction', 'volatility', 'risk'],
+    series: [{ symbol: 'A' }, { symbol: 'B' }] as never,
+  };
+  const tasks = [
+    { id: 'direction', kind: 'classification', classes: ['up', 'down', 'sideways'] },
+    { id: 'volatility', kind: 'regression' },
+    { id: 'risk', kind: 'classification', classes: ['low', 'medium', 'high'] },
+  ] as never;
+
+  it("'full': one mix line per classification task, then a warning for the task whose validation moved only", () => {
+    const lines: string[] = [];
+    logSplitMix(ds, tasks, (l) => lines.push(l), true);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^class mix direction \(up \/ down \/ sideways\): train \(4\) 25\.0% \/ 25\.0% \/ 50\.0%; val \(4\) 0\.0% \/ 0\.0% \/ 100\.0%/);
+    expect(lines[1]).toMatch(/^class mix risk \(low \/ medium \/ high\): .*TV val-train 0\.000 pooled/);
+    expect(lines[2]).toMatch(/^warning: task direction: validation's class mix is far from training's \(total-variation distance 0\.500 pooled/);
+  });
+
+  it("'warnings' (the walk-forward folds): only the warnings", () => {
+    const lines: string[] = [];
+    logSplitMix(ds, tasks, (l) => lines.push(l), false);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^warning: task direction:/);
   });
 });

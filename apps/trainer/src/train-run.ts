@@ -110,11 +110,12 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
 }
 
 /** The class mix of the dataset's splits for the model's classification tasks, by the dataset's symbols. */
-export function datasetClassMix(ds: MultiTaskDataset, tasks: readonly TrainableTask[]): TaskClassMix[] {
+export function datasetClassMix(ds: Pick<MultiTaskDataset, 'train' | 'val' | 'test' | 'taskIds' | 'series'>, tasks: readonly TrainableTask[]): TaskClassMix[] {
   return splitClassMix(ds, mixTasksOf(tasks as readonly (TrainableTask & { classes?: readonly string[] })[], ds.taskIds), ds.series.map((s) => s.symbol));
 }
 
-function logSplitMix(ds: MultiTaskDataset, tasks: readonly TrainableTask[], log: Log, full: boolean): void {
+/** What `trainRun`'s `splitMix` logs: the class mix lines (`full`) and the warnings (split-mix.ts). */
+export function logSplitMix(ds: Pick<MultiTaskDataset, 'train' | 'val' | 'test' | 'taskIds' | 'series'>, tasks: readonly TrainableTask[], log: Log, full: boolean): void {
   const mix = datasetClassMix(ds, tasks);
   if (full) for (const l of describeClassMix(mix)) log(l);
   for (const w of classMixWarnings(mix)) log(`warning: ${w}`);
