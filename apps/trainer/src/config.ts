@@ -272,7 +272,11 @@ export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
       taskFit: 'perSymbol',
       policy: 'ffill',
       stride: 12,
-      // one calendar split for every series, so no series trains on the months another is tested on
+      // one calendar split for every series, so no series trains on the months another is tested on.
+      // Validation (2023-06..12) is calm: 74% 'low' risk and 48% 'low_volatility' regime against 39%
+      // and 15.5% in training (total variation 0.35, 30/30 series over train's 0.1 warning). Earlier
+      // starts were checked on training and validation rows only and are further off (2023-03-01:
+      // 0.38, 2022-12-01: 0.40; trainer README, "The validation range of the universal preset"), so it stays.
       split: { valStart: '2023-06-01', testStart: '2023-12-01' },
     },
     // class-balanced direction and regime losses and a learning rate of 3e-4: chosen on the

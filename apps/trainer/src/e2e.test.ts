@@ -22,7 +22,8 @@ const TO = Date.UTC(2024, 3, 1);
 describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tat-trainer-e2e-'));
   let sim: BybitSimulator;
-  const quiet = { write: () => true };
+  const printed: string[] = [];
+  const quiet = { write: (x: string) => printed.push(String(x)) > 0 };
   let restore: () => void;
 
   beforeAll(async () => {
@@ -63,7 +64,9 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
         evaluate: { singleTask: true, transfer: true, transferTask: 'anomaly', transferEpochs: 1 },
       }),
     );
+    const before = printed.length;
     expect(await runCli(['train', '--config', config, '--no-progress'])).toBe(0);
+    const trainLog = printed.slice(before).join('');
     const run = path.join(dir, 'runs', 'e2e');
     const modelJson = JSON.parse(readFileSync(path.join(run, 'model', 'model.json'), 'utf8'));
     expect(modelJson.tasks.map((t: { id: string }) => t.id)).toEqual(['direction', 'volatility', 'regime']);
@@ -80,6 +83,27 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     expect(training.history.length).toBeGreaterThanOrEqual(1);
     expect(training.test.volatility.bySeries.BTCUSDT.baselines.length).toBeGreaterThan(0);
     expect(readFileSync(path.join(run, 'training.jsonl'), 'utf8').trim().split('\n').length).toBe(training.history.length);
+    // the split diagnostics: every classification task's label mix on every split, pooled and per series
+    type Mix = { n: number; counts: number[]; fractions: number[] };
+    type Splits = { train: Mix; val: Mix; test: Mix; valVsTrainTv: number | null };
+    const mixes = training.classMix as { task: string; classes: string[]; pooled: Splits; bySeries: Record<string, Splits> }[];
+    expect(mixes.map((m) => m.task)).toEqual(['direction', 'regime']);
+    expect(training.classMixWarnTv).toBe(0.1);
+    for (const m of mixes) {
+      for (const k of ['train', 'val', 'test'] as const) {
+        expect(m.pooled[k].n).toBe(training.dataset.samples[k]);
+        expect(m.pooled[k].counts.length).toBe(m.classes.length);
+        const bySeries = Object.values(m.bySeries).map((s) => s[k].counts);
+        expect(m.pooled[k].counts).toEqual(m.classes.map((_, c) => bySeries.reduce((a, x) => a + x[c]!, 0)));
+      }
+      expect(Object.keys(m.bySeries)).toEqual(['BTCUSDT', 'ETHUSDT']);
+      expect(m.pooled.valVsTrainTv).toBeCloseTo(m.pooled.val.fractions.reduce((a, v, c) => a + Math.abs(v - m.pooled.train.fractions[c]!), 0) / 2, 12);
+      // logged at train time, with a warning exactly when validation's mix is far from training's (pooled or on average per series)
+      expect(trainLog).toContain(`class mix ${m.task} (${m.classes.join(' / ')}): train (${m.pooled.train.n})`);
+      const series = Object.values(m.bySeries).map((s) => s.valVsTrainTv!);
+      const far = m.pooled.valVsTrainTv! > 0.1 || series.reduce((a, b) => a + b, 0) / series.length > 0.1;
+      expect(trainLog.includes(`warning: task ${m.task}: validation's class mix is far from training's`)).toBe(far);
+    }
     // validation rows only: every evaluated bar opens before the test split starts
     for (const [i, s] of modelJson.evaluation.symbols.entries()) expect(s.toMs).toBeLessThan(Date.parse(training.dataset.boundaries[i].testStart));
 
@@ -163,7 +187,7 @@ describe.skipIf(!btc || !eth)('trainer end to end on real candles', () => {
     expect(await runCli(['report', run])).toBe(0);
     const html = readFileSync(path.join(run, 'report.html'), 'utf8');
     for (const s of ['Validation loss per task', 'Evaluation on the test range', '95% CI', 'Sharpe: strategy - buy &amp; hold', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'Calibration (fitted on validation, scored on test)', 'reliability diagram of direction', 'Decision policy (fitted on validation)']) expect(html).toContain(s);
-    for (const s of ['Validation loss per task', 'Evaluation on the test range', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'Calibration (fitted on validation, scored on test)', 'reliability diagram of direction', 'Decision policy (fitted on validation)', 'time-series momentum', 'vol-targeted buy-and-hold', 'threshold candidates tried on validation']) expect(html).toContain(s);
+    for (const s of ['Validation loss per task', 'Evaluation on the test range', 'Confusion matrices', 'Task transfer: anomaly', 'Backtest on the test range', 'BTCUSDT', 'ETHUSDT', 'Calibration (fitted on validation, scored on test)', 'reliability diagram of direction', 'Decision policy (fitted on validation)', 'Split class mix', 'regime per series', 'time-series momentum', 'vol-targeted buy-and-hold', 'threshold candidates tried on validation']) expect(html).toContain(s);
     expect(html).not.toMatch(/<script|https?:\/\//);
 
     // Reproducible: the same seed and config give the same metrics.

@@ -27,6 +27,7 @@ import { fitDecisionPolicy, fitTiltOnly, type PolicyFitReport } from './decision
 import { decisionOf, type ThresholdsMode } from './decision-setup.js';
 import type { CalibrationReport } from '@task-agnostic/training';
 import { calibrateRun } from './calibrate-run.js';
+import type { TaskClassMix } from './split-mix.js';
 import { readModelJson, saveModel, type TaskAgnosticModel } from '@task-agnostic/model';
 
 /** Loads the data a config names (held-out symbols left out unless `withHoldout`). */
@@ -183,7 +184,7 @@ export async function trainStep(cfg: TrainerConfig, o: StepOptions): Promise<Tra
   const paths = staging.paths;
   await writeFile(paths.config, JSON.stringify(cfg, null, 2) + '\n');
   const t0 = Date.now();
-  const result = await trainRun(cfg, data, { paths, progress: o.progress ?? true, log: o.log, resume: true });
+  const result = await trainRun(cfg, data, { paths, progress: o.progress ?? true, log: o.log, resume: true, splitMix: 'full' });
   const resumed = result.train?.resumedFromEpoch;
   if (resumed !== undefined && resumed !== null) o.log(`resumed after epoch ${resumed + 1} from ${paths.checkpoints}`);
   o.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${result.history.length} epochs, ${result.dataset.train.n} training windows`);
@@ -370,7 +371,7 @@ export async function readHistory(file: string): Promise<EpochLine[]> {
 export async function reportStep(runDir: string, o: StepOptions & { backtests?: BacktestSummary[] }): Promise<string> {
   const paths = runPaths(path.dirname(runDir), path.basename(runDir));
   const cfg = await readJson<TrainerConfig>(paths.config, 'run config');
-  const training = await readJson<{ symbols: { symbol: string; source: string; rows: number; from: string | null; to: string | null }[]; dataset: { samples: { train: number; val: number; test: number } } }>(paths.training, 'training summary');
+  const training = await readJson<{ symbols: { symbol: string; source: string; rows: number; from: string | null; to: string | null }[]; dataset: { samples: { train: number; val: number; test: number } }; classMix?: TaskClassMix[]; classMixWarnTv?: number }>(paths.training, 'training summary');
   if (!cfg || !training) throw new DataError(`${runDir} is not a trainer run folder (no config.json / training.json): run 'trainer train' first`);
   const model = await readJson<{ createdAt: string; backend: string; weights: { entries?: { shape: number[] }[] } }>(path.join(paths.model, 'model.json'), 'model.json');
   const evaluation = await readJson<Evaluation>(paths.evaluation, 'evaluation');
@@ -392,6 +393,8 @@ export async function reportStep(runDir: string, o: StepOptions & { backtests?: 
     backtests,
     calibration,
     policy,
+    ...(training.classMix ? { classMix: training.classMix } : {}),
+    ...(training.classMixWarnTv !== undefined ? { classMixWarnTv: training.classMixWarnTv } : {}),
   });
   await writeFile(paths.report, html);
   o.log(`report written to ${paths.report}`);

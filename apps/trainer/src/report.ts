@@ -11,6 +11,8 @@ import type { CalibrationReport } from '@task-agnostic/training';
 import type { PolicyFitReport } from './decision-policy-run.js';
 import type { DeflatedSharpeReport } from './deflation.js';
 import { calibrationSection, policySection } from './report-decisions.js';
+import { splitMixSection } from './report-split-mix.js';
+import type { TaskClassMix } from './split-mix.js';
 
 export interface EpochLine {
   readonly epoch: number;
@@ -59,6 +61,10 @@ export interface RunReportInput {
   readonly calibration?: CalibrationReport | null;
   /** decision-policy.json's fit report (null when absent). */
   readonly policy?: PolicyFitReport | null;
+  /** training.json's class mix of the splits (absent in runs from before it existed). */
+  readonly classMix?: readonly TaskClassMix[];
+  /** The warning threshold the run used (total variation). */
+  readonly classMixWarnTv?: number;
 }
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#4b5563'];
@@ -256,6 +262,7 @@ td,th{border:1px solid #e5e7eb;padding:4px 8px;text-align:right}td:first-child,t
 <div class="sub">Created ${esc(r.createdAt)} · tfjs backend ${esc(r.backend)} · ${r.paramCount.toLocaleString('en-US')} parameters · samples train ${r.samples.train}, validation ${r.samples.val}, test ${r.samples.test}</div>
 <h2>Data</h2>
 <table><tr><th>symbol</th><th>source</th><th>candles</th><th>from</th><th>to</th></tr>${r.data.map((d) => `<tr><td>${esc(d.symbol)}</td><td class="mono">${esc(d.source)}</td><td>${d.rows}</td><td>${esc(d.from)}</td><td>${esc(d.to)}</td></tr>`).join('')}</table>
+${splitMixSection(r.classMix, r.classMixWarnTv)}
 <h2>Training</h2>
 <p class="sub">${r.history.length} epochs in ${(totalMs / 1000).toFixed(1)} s${last ? `; last epoch validation loss ${esc(compact(last.valLoss))}` : ''}.</p>
 ${curves('Validation loss per task', r.history, (e) => e.valLoss)}

@@ -2,12 +2,13 @@ import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { lowerBound, type CandleColumns } from '@task-agnostic/core';
 import { encoderPreset, parseEncoderConfig, type EncoderConfig } from '@task-agnostic/encoders';
 import { saveModel, type DeploymentEvaluation, type ModelConfigInput } from '@task-agnostic/model';
-import { hasCheckpoint, trainModel, type TrainModelResult } from '@task-agnostic/training';
+import { hasCheckpoint, trainModel, type MultiTaskDataset, type TrainableTask, type TrainModelResult } from '@task-agnostic/training';
 import { initBackend } from '@task-agnostic/tf';
 import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import type { RunPaths } from './run-paths.js';
 import { calibrateRun } from './calibrate-run.js';
+import { classMixWarnings, describeClassMix, mixTasksOf, splitClassMix, MIX_WARN_TV, type TaskClassMix } from './split-mix.js';
 
 export type Log = (line: string) => void;
 
@@ -58,6 +59,12 @@ export interface TrainRunOptions {
   readonly onEpoch?: (record: TrainModelResult['history'][number]) => void;
   /** Continue from the checkpoint in `paths.checkpoints` when there is one (same training config, enforced by the training package). */
   readonly resume?: boolean;
+  /**
+   * Once the dataset is built and before training starts: 'full' logs the splits' class mix of every
+   * classification task and warns (split-mix.ts) when validation's is far from training's;
+   * 'warnings' logs only the warnings. Needs `log`.
+   */
+  readonly splitMix?: 'full' | 'warnings';
 }
 
 /** Trains a model on the loaded series with the config's model, training, pre-training and split settings. */
@@ -90,11 +97,28 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
       calibrate: cfg.calibrate === false || calibrateHere ? false : { softmax: cfg.calibrate, blend: cfg.blend },
     },
     data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
-    { ...(o.signal ? { signal: o.signal } : {}), ...(o.resume && o.paths ? { resume: true } : {}), ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}) },
+    {
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.resume && o.paths ? { resume: true } : {}),
+      ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}),
+      ...(o.splitMix && o.log ? { onDataset: (ds: MultiTaskDataset, tasks: readonly TrainableTask[]) => logSplitMix(ds, tasks, o.log!, o.splitMix === 'full') } : {}),
+    },
   );
   if (!calibrateHere) return r;
   const calibration = calibrateRun(cfg, r.model, data, r.dataset, dataset);
   return calibration ? { ...r, calibration } : r;
+}
+
+/** The class mix of the dataset's splits for the model's classification tasks, by the dataset's symbols. */
+export function datasetClassMix(ds: Pick<MultiTaskDataset, 'train' | 'val' | 'test' | 'taskIds' | 'series'>, tasks: readonly TrainableTask[]): TaskClassMix[] {
+  return splitClassMix(ds, mixTasksOf(tasks as readonly (TrainableTask & { classes?: readonly string[] })[], ds.taskIds), ds.series.map((s) => s.symbol));
+}
+
+/** What `trainRun`'s `splitMix` logs: the class mix lines (`full`) and the warnings (split-mix.ts). */
+export function logSplitMix(ds: Pick<MultiTaskDataset, 'train' | 'val' | 'test' | 'taskIds' | 'series'>, tasks: readonly TrainableTask[], log: Log, full: boolean): void {
+  const mix = datasetClassMix(ds, tasks);
+  if (full) for (const l of describeClassMix(mix)) log(l);
+  for (const w of classMixWarnings(mix)) log(`warning: ${w}`);
 }
 
 /** Saves the trained model (with its validation evaluation for the deployment gate, when there is one) and the training summary of a run. */
@@ -140,6 +164,9 @@ export async function saveTrainRun(cfg: TrainerConfig, data: readonly SymbolData
       })),
       samples: { train: r.dataset.train.n, val: r.dataset.val.n, test: r.dataset.test.n },
     },
+    // the label mix of each split (classification tasks), pooled and per series, and how far validation's is from training's
+    classMix: datasetClassMix(r.dataset, r.model.tasks as unknown as readonly TrainableTask[]),
+    classMixWarnTv: MIX_WARN_TV,
     history: r.history,
     test: r.test,
   };

@@ -122,7 +122,8 @@ export async function runFold(cfg: TrainerConfig, span: FoldSpan, o: FoldOptions
   const trainData = data.map((d) => sliceData(d, span.trainStartMs, span.testStartMs)).filter((d) => d.candles.length > 0);
   if (trainData.length === 0) throw new DataError(`fold ${k + 1}: no training candles before ${iso(span.testStartMs)}`);
   const fcfg = foldConfig(cfg, span);
-  const r = await trainRun(fcfg, trainData, { progress: o.progress ?? false });
+  // a fold whose validation mix is far from its training mix says so (its thresholds are fitted there)
+  const r = await trainRun(fcfg, trainData, { progress: o.progress ?? false, log: (l) => log(`fold ${k + 1}: ${l}`), splitMix: 'warnings' });
   const trainSeconds = (Date.now() - t0) / 1000;
   try {
     // The decision policy as `trainer train` fits it: thresholds on the fold's validation bars.

@@ -39,7 +39,7 @@ export type { TransferResult, TransferOptions } from './transfer.js';
 export { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
 export { defaultComponents } from './model-components.js';
 export { trainModel, asTrainableEncoder } from './train-model.js';
-export type { TrainModelConfig, TrainModelResult, TaskEvaluation, SeriesEvaluation } from './train-model.js';
+export type { TrainModelConfig, TrainModelHooks, TrainModelResult, TaskEvaluation, SeriesEvaluation } from './train-model.js';
 export { taskLoss } from './step.js';
 export { modelParts, datasetForModel, evaluateTest, forecastCalibration } from './model-evaluation.js';
 export type { OutputAffine } from './model-evaluation.js';

@@ -39,8 +39,24 @@ describe('trainModel on real packages', () => {
     // the strongly separated market: this proves the pipeline learns, not how learnable realistic regimes are
     const mkt = generateSyntheticMarket({ ...SEPARATED_MARKET, bars: 6000, seed: 11 });
     const before = tf.memory().numTensors;
-    const r = await trainModel(config(1), [{ symbol: 'SYN', candles: mkt.candles }]);
+    const calls: string[] = [];
+    let seen: { ds: unknown; ids: string[] } | null = null;
+    const r = await trainModel(config(1), [{ symbol: 'SYN', candles: mkt.candles }], {
+      onDataset: (ds, tasks) => {
+        calls.push('dataset');
+        seen = { ds, ids: tasks.map((t) => t.id) };
+      },
+      onEpoch: () => {
+        calls.push('epoch');
+      },
+    });
     report(r);
+    // onDataset: once, with the dataset the model trained on and its tasks in target order, before the first epoch
+    expect(calls[0]).toBe('dataset');
+    expect(calls.filter((c) => c === 'dataset')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'epoch')).toHaveLength(r.history.length);
+    expect(seen!.ds).toBe(r.dataset);
+    expect(seen!.ids).toEqual([...r.dataset.taskIds]);
     const best = r.history[r.train!.bestEpoch]!;
     // the restored best epoch has a lower validation loss than the untrained model, for every task
     for (const id of ['volatility', 'regime', 'direction']) expect(best.valLoss[id], id).toBeLessThan(r.train!.initialValLoss[id]!);

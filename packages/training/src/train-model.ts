@@ -90,7 +90,16 @@ export function asTrainableEncoder(e: unknown): TrainableEncoder {
   return x as TrainableEncoder;
 }
 
-export async function trainModel(config: TrainModelConfig, series: readonly SeriesInput[], hooks: TrainHooks = {}): Promise<TrainModelResult> {
+/** trainModel's hooks: the training loop's, plus one call once the dataset is built (before any training). */
+export interface TrainModelHooks extends TrainHooks {
+  /**
+   * Called with the built dataset and the tasks (in the dataset's target order) before pre-training
+   * and training start, e.g. to report the splits' label mix while there is still time to stop.
+   */
+  onDataset?(dataset: MultiTaskDataset, tasks: readonly TrainableTask[]): void;
+}
+
+export async function trainModel(config: TrainModelConfig, series: readonly SeriesInput[], hooks: TrainModelHooks = {}): Promise<TrainModelResult> {
   const components = defaultComponents;
   const parsedConfig = parseModelConfig(config.model);
   const parsedFeatures = components.parseFeatureSetConfig(parsedConfig.features) as FeatureSetConfig;
@@ -99,6 +108,7 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
   const modelConfig = featureConfig === parsedFeatures ? parsedConfig : { ...parsedConfig, features: featureConfig };
   const tasks = modelConfig.tasks.map((t) => components.getTask(t.id, t.config) as unknown as TrainableTask);
   const ds = buildDataset(series, tasks, featurePipeline(featureConfig), { ...config.dataset, windowLength: modelConfig.windowLength }, config.boundaries);
+  hooks.onDataset?.(ds, tasks);
   const normalizer = unwrapNormalizer(ds.fittedNormalizer);
   if (!normalizer) throw new ConfigError('the dataset was not built with the features package normaliser', 'dataset');
   const taskStates = Object.fromEntries(tasks.map((t, i) => [t.id, ds.taskStates[i]!]));
