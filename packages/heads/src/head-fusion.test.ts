@@ -4,6 +4,7 @@ import { applyHeadFusion, fitHeadFusion, fusedHeadLogits, headFusionFeatureNames
 import { RISK_FUSION_FEATURES } from './risk-vol-fusion.js';
 import { classificationMetrics, softmaxRows } from './metrics.js';
 import { multinomialLogits } from './multinomial-logistic.js';
+import { fitBlend } from './baseline-blend.js';
 
 const DIR = ['up', 'down', 'sideways'] as const;
 const SPEC: HeadFusionSpec = { task: 'regime', classes: REGIMES, directionClasses: DIR, trailingBars: 3 };
@@ -110,7 +111,7 @@ describe('fitHeadFusion', () => {
     fit.fusion!.weights.forEach((w, j) => expect(Math.abs(w - W[j]!)).toBeLessThan(0.15));
   });
 
-  it('keeps a clear fusion (the head is noise, the features carry the class) and does not gain from useless features', () => {
+  it('scores a clear fusion (the head is noise, the features carry the class) far above the head out of fold, and a noise one far below', () => {
     const F = 3;
     const K = 4;
     const W = [0, 0.3, -0.2, 0.1, 0, 1.5, -1, 0, 0, 0, 0.8, -1.2, 0, -0.5, 0, 2];
@@ -122,11 +123,56 @@ describe('fitHeadFusion', () => {
     expect(clear.folds).toBe(5);
     expect(clear.foldScores).toHaveLength(5);
     expect(clear.heldOut.fusion).toBeGreaterThan(clear.heldOut.model + 0.2);
-    // the head is the true logits and the fusion's features are noise: out of fold it gains nothing
+    // features of pure noise beside the true head: far below it out of fold
     const noise = Float64Array.from({ length: n * F }, () => rng.normal());
     const useless = fitHeadFusion(['a', 'b', 'c'], noise, y, Float32Array.from(z), n, K, macroF1(K));
-    expect(useless.heldOut.fusion).toBeLessThan(useless.heldOut.model + 0.02);
-    expect(useless.heldOut.fusion).toBeLessThan(clear.heldOut.fusion);
+    expect(useless.heldOut.fusion).toBeLessThan(useless.heldOut.model - 0.2);
+  });
+});
+
+describe('the fusion against the blend, out of fold on the same rows (the rule calibrate applies)', () => {
+  // a 4-class market: the head's logits are the truth or noise; a persistence-like baseline is noise
+  function rows(n: number, seed: number) {
+    const rng = new Rng(seed);
+    const K = 4;
+    const W = [0, 0.3, -0.2, 0.1, 0, 1.5, -1, 0, 0, 0, 0.8, -1.2, 0, -0.5, 0, 2];
+    const X = Float64Array.from({ length: n * 3 }, () => rng.normal());
+    const z = multinomialLogits(W, X, n, 3, K);
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = Array.from({ length: K }, (_, k) => Math.exp(z[i * K + k]!));
+      let u = rng.next() * p.reduce((a, b) => a + b, 0);
+      let c = 0;
+      while (c < K - 1 && (u -= p[c]!) > 0) c++;
+      y[i] = c;
+    }
+    const noise = (m: number) => Float32Array.from({ length: m }, () => rng.normal());
+    return { X, y, z: Float32Array.from(z), noise, K };
+  }
+  const blendBest = (head: Float32Array, base: Float32Array, y: Float32Array, n: number, K: number): number => {
+    const h = fitBlend('persistence', 'classes', head, base, y, n, K, 1, macroF1(K)).selection.heldOut;
+    return Math.max(...[h.model, h.baseline, h.combined, h.tuned ?? Number.NaN].filter(Number.isFinite));
+  };
+
+  it('rejects a useless fusion (noise features beside a head that already knows the class) and keeps a clear one', () => {
+    const n = 4000;
+    const { X, y, z, noise, K } = rows(n, 31);
+    const base = noise(n * K);
+    // useless: the head is the truth and the fusion reads it (its logits against class 0, as every fusion does) beside three noise features
+    const nz = noise(n * 3);
+    const F6 = Float64Array.from({ length: n * 6 }, (_, j) => {
+      const i = Math.floor(j / 6);
+      const c = j % 6;
+      return c < 3 ? z[i * K + c + 1]! - z[i * K]! : nz[i * 3 + c - 3]!;
+    });
+    const useless = fitHeadFusion(['h1', 'h2', 'h3', 'a', 'b', 'c'], F6, y, z, n, K, macroF1(K), undefined, { balanced: true });
+    // about as good as the head (it is the head, refitted), but not better than the blend out of fold: rejected
+    expect(useless.heldOut.fusion).toBeGreaterThan(useless.heldOut.model - 0.03);
+    expect(useless.heldOut.fusion > blendBest(z, base, y, n, K)).toBe(false);
+    // clear: the head is noise, the fusion's features carry the class
+    const head = noise(n * K);
+    const clear = fitHeadFusion(['a', 'b', 'c'], X, y, head, n, K, macroF1(K), undefined, { balanced: true });
+    expect(clear.heldOut.fusion).toBeGreaterThan(blendBest(head, base, y, n, K) + 0.1);
   });
 });
 
