@@ -18,7 +18,7 @@ import { jsonSafe, type Log } from './train-run.js';
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget } from './lso.js';
 import { loadRunModel } from './load-run.js';
 import { writeFile } from 'node:fs/promises';
-import { EXECUTOR_FLAGS, SWEEP_HELP, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
+import { EXECUTOR_FLAGS, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
 
 const out: Log = (l) => process.stdout.write(l + '\n');
 

@@ -164,12 +164,6 @@ function qualityOf(frozen: number | undefined, scratch: number | undefined, high
   return { qualityRatio: higher ? frozen / scratch : scratch / frozen };
 }
 
-function compare(a: number | undefined, b: number | undefined, higher: boolean): Verdict {
-  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return 'n/a';
-  if (Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b))) return 'equal';
-  return (higher ? a > b : a < b) ? 'better' : 'worse';
-}
-
 /** The fusion the config names, as a function. */
 export function fusionFn(cfg: TrainerConfig): (o: TaskOutputs, ctx: { tsMs: number; symbol?: string }) => ReturnType<typeof consistencyFusion> {
   const conf = cfg.fusion.config as never;

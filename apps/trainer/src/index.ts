@@ -8,7 +8,7 @@ export { loadData, parseCandleFileName, assertOneInterval } from './data-source.
 export type { LoadDataOptions, SymbolData } from './data-source.js';
 export { trainRun, saveTrainRun, modelConfigOf, encoderConfigOf, dateBoundaries, datasetOptions } from './train-run.js';
 export type { TrainRunOptions, Log } from './train-run.js';
-export { splitClassMix, classMixWarnings, describeClassMix, mixTasksOf, totalVariation, MIX_WARN_TV } from './split-mix.js';
+export { splitClassMix, classMixWarnings, describeClassMix, mixTasksOf, totalVariation, MIX_WARN_TV, MIX_WARN_SERIES_TV } from './split-mix.js';
 export type { ClassMix, SplitMixes, TaskClassMix, MixSplit, MixTask } from './split-mix.js';
 export { evaluateRun, primaryMetric, fusionFn } from './evaluate-run.js';
 export type { Evaluation, TaskComparison, TransferReport } from './evaluate-run.js';

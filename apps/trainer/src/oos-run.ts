@@ -14,7 +14,7 @@ import { fmt, textTable } from './format.js';
 import { backtestSharpe, barReturns, fmtInterval } from './intervals.js';
 import { evaluateOos, oosLabel, oosRanges, seriesNameInModel, type OosEvaluation, type OosRange } from './oos.js';
 import { pooledOos, type OosPooledTask } from './oos-pooled.js';
-import { compareStrategies, comparisonLines, modelVersus, versusSummary, TILT_STRATEGY } from './strategies.js';
+import { compareStrategies, comparisonLines, type modelVersus, versusSummary, TILT_STRATEGY } from './strategies.js';
 import { backtestLine, deflatedLine, policyTrials, readPolicyFit } from './pipeline.js';
 import { deflateSharpe, type TrialSet } from './deflation.js';
 import { runPaths } from './run-paths.js';

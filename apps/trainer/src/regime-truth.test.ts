@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REGIMES, type TaskOutputs } from '@task-agnostic/core';
+import type { REGIMES, TaskOutputs } from '@task-agnostic/core';
 import { forwardTrueRegime, regimeTruthAccuracy, wilsonInterval } from './regime-truth.js';
 
 const out = (label: (typeof REGIMES)[number]): TaskOutputs => ({ regime: { label, probs: {} as never, confidence: 1 } }) as TaskOutputs;

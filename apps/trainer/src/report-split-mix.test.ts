@@ -26,7 +26,11 @@ describe('splitMixSection', () => {
   });
 
   it('does not flag at or below the threshold, and is empty without a class mix', () => {
-    expect(splitMixSection(mix, 0.5)).not.toContain('class="neg"');
+    expect(splitMixSection(mix, 0.5, 0.5)).not.toContain('class="neg"');
+    // the per-series rows have their own threshold
+    const looseSeries = splitMixSection(mix, 0.1, 0.5);
+    expect(looseSeries).toContain('<td class="neg">0.250</td></tr>');
+    expect(looseSeries).toContain('<tr><td>B</td><td>50.0% / 50.0%</td><td>50.0% / 50.0%</td><td>0.0% / 100.0%</td><td>0.000</td><td>0.500</td></tr>');
     expect(splitMixSection(undefined)).toBe('');
     expect(splitMixSection([])).toBe('');
   });

@@ -4,7 +4,7 @@
  * total-variation distance of validation (and test) from training, flagged above the warning threshold.
  */
 import { escapeXml as esc } from '@task-agnostic/backtest';
-import { MIX_WARN_TV, type ClassMix, type SplitMixes, type TaskClassMix } from './split-mix.js';
+import { MIX_WARN_SERIES_TV, MIX_WARN_TV, type ClassMix, type SplitMixes, type TaskClassMix } from './split-mix.js';
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
@@ -33,10 +33,10 @@ function seriesTable(t: TaskClassMix, threshold: number): string {
 }
 
 /** The section (empty when the run's training.json has no class mix: a run from before it existed). */
-export function splitMixSection(mix: readonly TaskClassMix[] | undefined, threshold = MIX_WARN_TV): string {
+export function splitMixSection(mix: readonly TaskClassMix[] | undefined, threshold = MIX_WARN_TV, seriesThreshold = MIX_WARN_SERIES_TV): string {
   if (!mix?.length) return '';
-  const tasks = mix.map((t) => `<h3>${esc(t.task)}</h3>${pooledTable(t, threshold)}${seriesTable(t, threshold)}`).join('');
+  const tasks = mix.map((t) => `<h3>${esc(t.task)}</h3>${pooledTable(t, threshold)}${seriesTable(t, seriesThreshold)}`).join('');
   return `<h2>Split class mix</h2>
-<p class="sub">The label mix of each classification task on the training, validation and test windows. Early stopping, calibration, the baseline blends and the decision thresholds are fitted on validation: a validation mix far from training's (total-variation distance TV = half the sum of the absolute differences, in red above ${threshold}) tunes them for a mix the model will rarely meet.</p>
+<p class="sub">The label mix of each classification task on the training, validation and test windows. Early stopping, calibration, the baseline blends and the decision thresholds are fitted on validation: a validation mix far from training's (total-variation distance TV = half the sum of the absolute differences, in red above ${threshold} pooled, ${seriesThreshold} for one series) tunes them for a mix the model will rarely meet.</p>
 ${tasks}`;
 }

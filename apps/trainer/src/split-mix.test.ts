@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classMixWarnings, describeClassMix, mixTasksOf, splitClassMix, totalVariation, MIX_WARN_TV, type MixSplit } from './split-mix.js';
+import { classMixWarnings, describeClassMix, mixTasksOf, splitClassMix, totalVariation, MIX_WARN_TV, MIX_WARN_SERIES_TV, type MixSplit } from './split-mix.js';
 import { logSplitMix } from './train-run.js';
 
 /** A split of one task's class labels (targetDim 1) with the given series ids. */
@@ -81,7 +81,7 @@ describe('classMixWarnings', () => {
     const mixes = splitClassMix({ train, val: split([...rep(0, 80), ...rep(1, 17), ...rep(2, 3)]), test: split([]) }, [RISK], ['A']);
     const w = classMixWarnings(mixes);
     expect(w).toHaveLength(1);
-    expect(w[0]).toMatch(/^task risk: validation's class mix is far from training's \(total-variation distance 0\.200 pooled, 0\.200 mean per series; warning above 0\.1; 1\/1 series above it\)/);
+    expect(w[0]).toMatch(/^task risk: validation's class mix is far from training's \(total-variation distance 0\.200 pooled, 0\.200 mean per series; warning above 0\.1 pooled or 0\.25 per series; 0\/1 series above 0\.25\)/);
     expect(w[0]).toContain("'low' 80.0% vs 60.0%, 'high' 3.0% vs 15.0%, 'medium' 17.0% vs 25.0%");
   });
   it('stays quiet at or below the threshold', () => {
@@ -90,6 +90,17 @@ describe('classMixWarnings', () => {
     expect(classMixWarnings(mixes)).toEqual([]);
     expect(classMixWarnings(mixes, 0.04)).toHaveLength(1);
     expect(MIX_WARN_TV).toBe(0.1);
+    expect(MIX_WARN_SERIES_TV).toBe(0.25);
+  });
+  it('holds one series to the looser per-series threshold', () => {
+    // A's validation 7 low / 3 high, B's 3 / 7, both trained on 5 / 5: 0.2 per series, 0 pooled
+    const ab = (a: number[], b: number[]): MixSplit => split([...a, ...b], [...rep(0, a.length), ...rep(1, b.length)]);
+    const tr = ab([...rep(0, 5), ...rep(2, 5)], [...rep(0, 5), ...rep(2, 5)]);
+    const va = ab([...rep(0, 7), ...rep(2, 3)], [...rep(0, 3), ...rep(2, 7)]);
+    const mixes = splitClassMix({ train: tr, val: va, test: split([]) }, [RISK], ['A', 'B']);
+    expect(mixes[0]!.meanSeriesValVsTrainTv).toBeCloseTo(0.2, 12);
+    expect(classMixWarnings(mixes)).toEqual([]);
+    expect(classMixWarnings(mixes, 0.1, 0.15)[0]).toContain('2/2 series above 0.15');
   });
   it('fires on the series mean when the pooled mix hides opposite moves', () => {
     // A's validation is all low, B's all high; pooled they match training's 50/0/50
@@ -100,7 +111,7 @@ describe('classMixWarnings', () => {
     const w = classMixWarnings(mixes);
     expect(w).toHaveLength(1);
     expect(w[0]).toContain('0.000 pooled, 0.500 mean per series');
-    expect(w[0]).toContain('2/2 series above it');
+    expect(w[0]).toContain('2/2 series above 0.25');
   });
 });
 

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod/v3';
-import { ConfigError, Rng, parseWithSchema } from '@task-agnostic/core';
+import { ConfigError, type Rng, parseWithSchema } from '@task-agnostic/core';
 import { deepMerge, parseTrainerConfig, resolveConfig, type TrainerConfig, type TrainerConfigInput } from './config.js';
 
 /** The run-config sections a space may search. */

@@ -8,7 +8,7 @@ import type { TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import type { RunPaths } from './run-paths.js';
 import { calibrateRun } from './calibrate-run.js';
-import { classMixWarnings, describeClassMix, mixTasksOf, splitClassMix, MIX_WARN_TV, type TaskClassMix } from './split-mix.js';
+import { classMixWarnings, describeClassMix, mixTasksOf, splitClassMix, MIX_WARN_TV, MIX_WARN_SERIES_TV, type TaskClassMix } from './split-mix.js';
 
 export type Log = (line: string) => void;
 
@@ -167,6 +167,7 @@ export async function saveTrainRun(cfg: TrainerConfig, data: readonly SymbolData
     // the label mix of each split (classification tasks), pooled and per series, and how far validation's is from training's
     classMix: datasetClassMix(r.dataset, r.model.tasks as unknown as readonly TrainableTask[]),
     classMixWarnTv: MIX_WARN_TV,
+    classMixWarnSeriesTv: MIX_WARN_SERIES_TV,
     history: r.history,
     test: r.test,
   };
