@@ -56,7 +56,7 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
       datasetOptions(cfg),
       'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
     );
-    const test = evaluateTest(modelParts(model), dataset, 256, forecastCalibration(model), model.blends, model.riskFusion);
+    const test = evaluateTest(modelParts(model), dataset, 256, forecastCalibration(model), model.blends, model.fusions);
     const result = { model, history: [], dataset, test } as unknown as TrainModelResult;
     return { cfg, paths, data, result, ...(o.thresholds ? { thresholds: o.thresholds } : {}) };
   } catch (err) {

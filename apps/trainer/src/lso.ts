@@ -21,7 +21,7 @@ import {
   evaluateSplit,
   forecastCalibration,
   featurePipeline,
-  fuseRiskRows,
+  fuseTaskRows,
   modelParts,
   parseTrainingConfig,
   type MultiTaskDataset,
@@ -191,10 +191,8 @@ function heldOutDataset(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolD
 function modelForecasts(model: TaskAgnosticModel, raw: readonly Float32Array[], d: SymbolData, states: readonly Readonly<Record<string, unknown>>[], rows: readonly number[]): Float32Array[] {
   const calibration = forecastCalibration(model);
   const tasks = model.tasks as unknown as TrainableTask[];
-  const fusion = model.riskFusion;
-  const ri = fusion ? tasks.findIndex((t) => t.id === fusion.task) : -1;
-  const vi = fusion ? tasks.findIndex((t) => t.id === fusion.volatilityTask) : -1;
-  const riskRaw = ri >= 0 ? Float32Array.from(raw[ri]!) : null;
+  // a fusion reads the fused and direction heads raw and the volatility head calibrated, before any blend
+  const rawCopies = raw.map((r) => Float32Array.from(r));
   const calibrated = tasks.map((t, i) => {
     const out = raw[i]!;
     const cal = calibration.get(t.id);
@@ -202,9 +200,17 @@ function modelForecasts(model: TaskAgnosticModel, raw: readonly Float32Array[], 
     if (cal) for (let r = 0; r < rows.length; r++) for (let j = 0; j < od; j++) out[r * od + j] = cal.scale[j]! * out[r * od + j]! + cal.shift[j]!;
     return out;
   });
-  // the risk fusion reads the risk head raw and the volatility head calibrated, before any blend
-  const fused = fusion && riskRaw && vi >= 0 ? fuseRiskRows(fusion, tasks[ri]!, tasks[vi]!, riskRaw, Float32Array.from(calibrated[vi]!), d.candles, states[ri]!, states[vi]!, rows) : null;
-  return tasks.map((t, i) => (fused && i === ri ? fused : applyTaskBlend(t, model.blends.get(t.id), calibrated[i]!, d.candles, states[i]!, rows)));
+  const indexOf = (id: string): number => tasks.findIndex((t) => t.id === id);
+  const stateOf = (id: string) => states[indexOf(id)]!;
+  const fused = new Map<string, Float32Array>();
+  for (const f of model.fusions.values()) {
+    const vi = indexOf(f.volatilityTask);
+    const vd = tasks[vi]!.outputDim;
+    const volForecast = Float32Array.from({ length: rows.length }, (_, r) => calibrated[vi]![r * vd]!);
+    const directionRaw = f.directionTask === undefined ? undefined : rawCopies[indexOf(f.directionTask)]!;
+    fused.set(f.task, fuseTaskRows(f, tasks, { headRaw: rawCopies[indexOf(f.task)]!, volForecast, ...(directionRaw ? { directionRaw } : {}) }, d.candles, stateOf, rows));
+  }
+  return tasks.map((t, i) => fused.get(t.id) ?? applyTaskBlend(t, model.blends.get(t.id), calibrated[i]!, d.candles, states[i]!, rows));
 }
 
 /** Evaluates the frozen `model` on every held-out symbol of `cfg`. */

@@ -14,7 +14,7 @@
  */
 import { DataError, ConfigError, lowerBound, sliceColumns, dieboldMariano, type CandleColumns } from '@task-agnostic/core';
 import { normalizerForSeries, type TaskAgnosticModel } from '@task-agnostic/model';
-import { applyTaskBlend, forecastCalibration, fuseRiskRows } from '@task-agnostic/training';
+import { applyTaskBlend, forecastCalibration, fuseTaskRows } from '@task-agnostic/training';
 import type { Task } from '@task-agnostic/heads';
 import path from 'node:path';
 import { parseCandleFileName, type SymbolData } from './data-source.js';
@@ -149,18 +149,22 @@ export function evaluateOos(model: TaskAgnosticModel, r: OosRange, seenSymbols: 
     const td = task.targetDim;
     const outputs = new Float32Array(rows.length * od);
     const batch = 512;
-    // the risk fusion also reads the volatility head on the same rows (calibrated, before its blend)
-    const fusion = model.riskFusion?.task === task.id ? model.riskFusion : null;
+    // a fusion also reads the volatility head (calibrated, before its blend) and maybe the direction head (raw) on the same rows
+    const fusion = model.fusions.get(task.id) ?? null;
     const volTask = fusion ? (model.tasks.find((t) => t.id === fusion.volatilityTask) as unknown as Task | undefined) : undefined;
+    const dirTask = fusion?.directionTask !== undefined ? (model.tasks.find((t) => t.id === fusion.directionTask) as unknown as Task | undefined) : undefined;
     const vol = volTask ? new Float32Array(rows.length * volTask.outputDim) : null;
+    const dir = dirTask ? new Float32Array(rows.length * dirTask.outputDim) : null;
     for (let s = 0; s < rows.length; s += batch) {
       const ends = rows.slice(s, s + batch);
-      const raw = model.predictRaw(model.components.makeWindows(m, ends, model.windowLength), ends.length, volTask ? [task.id, volTask.id] : [task.id]);
+      const raw = model.predictRaw(model.components.makeWindows(m, ends, model.windowLength), ends.length, [task.id, ...(volTask ? [volTask.id] : []), ...(dirTask ? [dirTask.id] : [])]);
       outputs.set(raw.get(task.id)!, s * od);
       if (vol && volTask) vol.set(raw.get(volTask.id)!, s * volTask.outputDim);
+      if (dir && dirTask) dir.set(raw.get(dirTask.id)!, s * dirTask.outputDim);
     }
     const volCal = volTask ? calibration.get(volTask.id) : undefined;
     if (vol && volCal) for (let i = 0; i < vol.length; i++) vol[i] = volCal.scale[0]! * vol[i]! + volCal.shift[0]!;
+    const headRaw = fusion ? Float32Array.from(outputs) : null;
     const cal = calibration.get(task.id);
     if (cal) for (let i = 0; i < rows.length; i++) for (let j = 0; j < od; j++) outputs[i * od + j] = cal.scale[j]! * outputs[i * od + j]! + cal.shift[j]!;
     const targets = new Float32Array(rows.length * td);
@@ -169,8 +173,16 @@ export function evaluateOos(model: TaskAgnosticModel, r: OosRange, seenSymbols: 
     const base = task.baseline(r.candles, state, rows);
     // each head combined with its naive baseline where the model's validation chose so
     outputs.set(
-      fusion && volTask && vol
-        ? fuseRiskRows(fusion, task, volTask, outputs, vol, r.candles, state, states.get(volTask.id)!, rows, base)
+      fusion && volTask && vol && headRaw
+        ? fuseTaskRows(
+            fusion,
+            model.tasks as unknown as Task[],
+            { headRaw, volForecast: vol.filter((_, j) => j % volTask.outputDim === 0), ...(dir ? { directionRaw: dir } : {}) },
+            r.candles,
+            (id) => states.get(id)!,
+            rows,
+            base,
+          )
         : applyTaskBlend(task, model.blends.get(task.id), outputs, r.candles, state, rows, base),
     );
     const metrics = scalar(src.metrics(outputs, targets, rows.length));

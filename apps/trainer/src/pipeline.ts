@@ -154,12 +154,14 @@ export function describeCalibration(rep: CalibrationReport | undefined): string[
     const rule = o ? `; one-standard-error rule over ${o.folds} folds: best ${o.best}, chosen ${o.chosen} (mean fold score ${Object.entries(o.byCandidate).map(([c, v]) => `${c} ${fmtNum(v.mean)}${c === o.best ? '' : ` short by ${fmtNum(v.shortfall)}, se ${fmtNum(v.se)}`}`).join('; ')})` : '';
     return `blend ${b.task}: ${b.method}${what} with '${b.baseline}'; chosen on ${b.fitRows} validation windows, out-of-fold over ${b.selection.folds} time folds (score, higher is better): head ${fmtNum(s.model)}, baseline ${fmtNum(s.baseline)}, combined ${fmtNum(s.combined)}${s.tuned !== undefined ? `, combined with offsets tuned for the metric ${fmtNum(s.tuned)}` : ''}${rule}`;
   });
-  const f = rep.riskFusion;
-  const fusion = f
-    ? [
-        `risk fusion (risk head + volatility head's forecast and trailing vol against the vol cuts + persistence, multinomial logistic, offsets tuned for macro-F1): ${f.chosen ? 'chosen, replacing the risk blend' : 'not chosen'}; out-of-fold over ${f.folds} time folds on ${f.fitRows} validation windows: head ${fmtNum(f.heldOut.model)}, risk blend's best ${fmtNum(f.heldOut.blend)}, fusion ${fmtNum(f.heldOut.fusion)}`,
-      ]
-    : [];
+  const what: Record<string, string> = {
+    risk: 'risk head + volatility head\'s forecast and trailing vol against the vol cuts + persistence',
+    regime: 'class-balanced; the best of three feature sets: regime head, volatility head\'s forecast and trailing vol against the regime vol cuts, persistence, the trailing window\'s trend z and vol, with / without the direction head, without the regime head',
+  };
+  const fusion = Object.values(rep.fusions ?? (rep.riskFusion ? { risk: rep.riskFusion } : {})).map(
+    (f) =>
+      `${f.task} fusion (${what[f.task] ?? 'the task head and the vol inputs'}, multinomial logistic, offsets tuned for macro-F1): ${f.chosen ? `chosen, replacing the ${f.task} blend` : 'not chosen'}; out-of-fold over ${f.folds} time folds on ${f.fitRows} validation windows: head ${fmtNum(f.heldOut.model)}, ${f.task} blend's best ${fmtNum(f.heldOut.blend)}, fusion ${fmtNum(f.heldOut.fusion)}${f.candidates && f.candidates.length > 1 ? ` (candidates: ${f.candidates.map((c) => `${c.features} features${c.head ? '' : ' without the head'}${c.direction ? ' with direction' : ''} ${fmtNum(c.fusion)}`).join('; ')})` : ''}`,
+  );
   return [...lines, ...blends, ...fusion, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
 }
 

@@ -15,12 +15,18 @@
  * the inputs move with it and the class mix follows; offsets on the risk head's log-probabilities
  * alone (the baseline blend) carry the fitted period's class mix into every other period.
  * Whether it is used is decided by cross-fitting over folds of the validation rows, as the blends are.
+ *
+ * This is the risk instance of the generic head fusion (head-fusion.ts): these functions are its
+ * 3-class, no-direction, no-trailing-window case, kept for the risk fusion's callers and artifacts.
  */
-import { fitMultinomialLogistic, multinomialLogits } from './multinomial-logistic.js';
-import { tuneClassOffsets } from './class-offsets.js';
-import { crossFitFolds } from './baseline-blend.js';
+import { RISK_LEVELS } from '@task-agnostic/core';
+import { applyHeadFusion, fitHeadFusion, fusedHeadLogits, headFusionFeatureNames, headFusionFeatures, MIN_FUSION_ROWS, type HeadFusionFit, type HeadFusionInputs, type HeadFusionSpec } from './head-fusion.js';
 
-/** The fused features, in the order of the weight rows 1..F. */
+export { MIN_FUSION_ROWS };
+
+const RISK_SPEC: HeadFusionSpec = { task: 'risk', classes: RISK_LEVELS };
+
+/** The fused features, in the order of the weight rows 1..F (headFusionFeatureNames of the risk task). */
 export const RISK_FUSION_FEATURES = [
   'riskHead:medium-low',
   'riskHead:high-low',
@@ -32,8 +38,7 @@ export const RISK_FUSION_FEATURES = [
   'persistence=high',
 ] as const;
 
-const F = RISK_FUSION_FEATURES.length;
-const K = 3;
+if (headFusionFeatureNames(RISK_SPEC).join(',') !== RISK_FUSION_FEATURES.join(',')) throw new Error('risk fusion: the generic feature names drifted from RISK_FUSION_FEATURES');
 
 /** The fusion as it travels in the model artifact (plain JSON). */
 export interface RiskVolFusion {
@@ -48,95 +53,24 @@ export interface RiskVolFusion {
   readonly offsets: readonly number[];
 }
 
-/** What the features are computed from, for n rows of one symbol. */
-export interface RiskFusionInputs {
-  /** The risk head's raw logits [n x 3]. */
-  readonly riskLogits: ArrayLike<number>;
-  /** The risk task's persistence baseline outputs [n x 3] (the trailing window's class as logits). */
-  readonly persistence: ArrayLike<number>;
-  /** The volatility head's forecast [n]: ln rv - centre (after its calibration, before any blend). */
-  readonly volForecast: ArrayLike<number>;
-  /** The volatility task's persistence baseline [n]: ln(trailing rv) - centre. */
-  readonly trailingVol: ArrayLike<number>;
-  /** The volatility task state's centre (mean training ln rv) of this symbol. */
-  readonly volCentre: number;
-  /** The risk task state's vol cuts of this symbol (rv, not logs). */
-  readonly volCuts: readonly [number, number];
-}
-
-function argmax3(a: ArrayLike<number>, i: number): number {
-  const x = a[i * K]!;
-  const y = a[i * K + 1]!;
-  const z = a[i * K + 2]!;
-  return z > x && z > y ? 2 : y > x ? 1 : 0;
-}
+/** What the features are computed from, for n rows of one symbol: HeadFusionInputs with the risk head's raw logits [n x 3] as `riskLogits`. */
+export type RiskFusionInputs = Omit<HeadFusionInputs, 'headLogits' | 'directionLogits' | 'trailing'> & { readonly riskLogits: ArrayLike<number> };
 
 /** The features [n x F] of the fusion (RISK_FUSION_FEATURES order). Throws on bad shapes or cuts. */
 export function riskFusionFeatures(inp: RiskFusionInputs, n: number): Float64Array {
-  if (inp.riskLogits.length !== n * K || inp.persistence.length !== n * K || inp.volForecast.length !== n || inp.trailingVol.length !== n) {
-    throw new RangeError(
-      `risk fusion: ${inp.riskLogits.length} risk logits, ${inp.persistence.length} persistence values, ${inp.volForecast.length} vol forecasts and ${inp.trailingVol.length} trailing vols for ${n} rows`,
-    );
-  }
-  const [c0, c1] = inp.volCuts;
-  if (!(c0 > 0 && c1 > 0) || !Number.isFinite(inp.volCentre)) throw new RangeError(`risk fusion: vol cuts ${c0}, ${c1} must be positive and the centre finite (got ${inp.volCentre})`);
-  const l0 = Math.log(c0) - inp.volCentre;
-  const l1 = Math.log(c1) - inp.volCentre;
-  const X = new Float64Array(n * F);
-  for (let i = 0; i < n; i++) {
-    const r = inp.riskLogits;
-    const v = inp.volForecast[i]!;
-    const tv = inp.trailingVol[i]!;
-    const p = argmax3(inp.persistence, i);
-    const row = [r[i * K + 1]! - r[i * K]!, r[i * K + 2]! - r[i * K]!, v - l0, v - l1, tv - l0, tv - l1, p === 1 ? 1 : 0, p === 2 ? 1 : 0];
-    for (let j = 0; j < F; j++) X[i * F + j] = row[j]!;
-  }
-  return X;
+  const { riskLogits, ...rest } = inp;
+  return headFusionFeatures(RISK_SPEC, { headLogits: riskLogits, ...rest }, n);
 }
 
 /** The fused risk logits [n x 3] (weights, then offsets) from the features [n x F]. */
 export function applyRiskFusion(fusion: Pick<RiskVolFusion, 'weights' | 'offsets'>, features: ArrayLike<number>, n: number): Float32Array {
-  if (fusion.offsets.length !== K) throw new RangeError(`risk fusion: ${fusion.offsets.length} offsets for ${K} classes`);
-  const z = multinomialLogits(fusion.weights, features, n, F, K);
-  const out = new Float32Array(n * K);
-  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) out[i * K + k] = z[i * K + k]! + fusion.offsets[k]!;
-  return out;
+  if (fusion.offsets.length !== 3) throw new RangeError(`risk fusion: ${fusion.offsets.length} offsets for 3 classes`);
+  return applyHeadFusion(fusion, features, n);
 }
 
-/** The fusion fitted on rows `idx` of the features: the regression, then its offsets tuned for `score`. */
-function fitOn(X: Float64Array, y: Float32Array, idx: readonly number[], score: (o: Float32Array, y: Float32Array, n: number) => number): { weights: number[]; offsets: number[] } {
-  const m = idx.length;
-  const Xs = new Float64Array(m * F);
-  const ys = new Float32Array(m);
-  idx.forEach((r, k) => {
-    Xs.set(X.subarray(r * F, (r + 1) * F), k * F);
-    ys[k] = y[r]!;
-  });
-  const fit = fitMultinomialLogistic(Xs, ys, m, F, K);
-  const z = multinomialLogits(fit.weights, Xs, m, F, K);
-  const offsets = tuneClassOffsets(z, ys, m, K, score);
-  return { weights: Array.from(fit.weights), offsets };
-}
+export type RiskFusionFit = HeadFusionFit;
 
-export interface RiskFusionFit {
-  /** The fusion fitted on all the rows (null when there were too few rows or a class is missing). */
-  readonly fusion: Omit<RiskVolFusion, 'task' | 'volatilityTask'> | null;
-  readonly n: number;
-  readonly folds: number;
-  /** The metric over all rows of the head alone and of the fusion's out-of-fold forecasts (NaN when not cross-fitted). */
-  readonly heldOut: { readonly model: number; readonly fusion: number };
-  readonly warning?: string;
-}
-
-/** Minimum rows (and rows per fitting fold) of a fusion fit. */
-export const MIN_FUSION_ROWS = 100;
-
-/**
- * Fits the fusion on validation rows (features from riskFusionFeatures, risk labels y) and scores it
- * out of fold: each fold's rows are predicted by the fusion fitted on the others (`folds`: a fold id
- * per row, e.g. spans of calendar time; default BLEND_FOLDS contiguous blocks: crossFitFolds). The caller compares
- * heldOut.fusion with the alternatives' out-of-fold scores on the same rows.
- */
+/** fitHeadFusion for the risk features (see there). */
 export function fitRiskFusion(
   features: Float64Array,
   y: Float32Array,
@@ -145,40 +79,10 @@ export function fitRiskFusion(
   score: (outputs: Float32Array, targets: Float32Array, n: number) => number,
   folds?: ArrayLike<number>,
 ): RiskFusionFit {
-  if (features.length !== n * F || y.length !== n || riskLogits.length !== n * K) throw new RangeError(`fitRiskFusion: ${features.length} feature values, ${y.length} labels and ${riskLogits.length} logits for ${n} rows`);
-  const model = score(Float32Array.from(riskLogits), y, n);
-  const none = (warning: string): RiskFusionFit => ({ fusion: null, n, folds: 0, heldOut: { model, fusion: Number.NaN }, warning });
-  if (n < MIN_FUSION_ROWS) return none(`${n} validation rows, fewer than ${MIN_FUSION_ROWS}`);
-  for (const v of features) if (!Number.isFinite(v)) return none('non-finite fusion features on the validation rows');
-  const present = new Set(Array.from(y));
-  if (present.size < K) return none(`the validation rows hold ${present.size} of the ${K} risk classes`);
-  if (folds && folds.length !== n) throw new RangeError(`fitRiskFusion: ${folds.length} fold ids for ${n} rows`);
-  const oof = new Float32Array(n * K);
-  let done = 0;
-  for (const { id: f, fit: inIdx, held: outIdx } of crossFitFolds(n, folds)) {
-    if (inIdx.length < MIN_FUSION_ROWS) return none(`fold ${f} leaves ${inIdx.length} rows to fit on`);
-    const fit = fitOn(features, y, inIdx, score);
-    const Xo = new Float64Array(outIdx.length * F);
-    outIdx.forEach((r, k) => Xo.set(features.subarray(r * F, (r + 1) * F), k * F));
-    const z = applyRiskFusion(fit, Xo, outIdx.length);
-    outIdx.forEach((r, k) => oof.set(z.subarray(k * K, (k + 1) * K), r * K));
-    done++;
-  }
-  const all = fitOn(features, y, Array.from({ length: n }, (_, i) => i), score);
-  return {
-    fusion: { features: [...RISK_FUSION_FEATURES], weights: all.weights, offsets: all.offsets },
-    n,
-    folds: done,
-    heldOut: { model, fusion: done >= 2 ? score(oof, y, n) : Number.NaN },
-  };
+  return fitHeadFusion(RISK_FUSION_FEATURES, features, y, riskLogits, n, 3, score, folds, { taskName: 'risk' });
 }
 
-/**
- * The fused risk logits [n x 3] of one symbol's rows, as every evaluation and the model's own
- * predictions apply them: the vol cuts read from the risk task's state, the centre from the
- * volatility task's state (the symbol's own under per-symbol label fits), the baselines'
- * outputs on the same rows (each reads bars <= its row). Throws a RangeError naming a missing state field.
- */
+/** fusedHeadLogits for a risk fusion (see there). */
 export function fusedRiskLogits(
   fusion: Pick<RiskVolFusion, 'weights' | 'offsets'>,
   riskLogits: ArrayLike<number>,
@@ -189,9 +93,6 @@ export function fusedRiskLogits(
   volState: Readonly<Record<string, unknown>>,
   n: number,
 ): Float32Array {
-  const cuts = riskState.volCuts;
-  const centre = volState.centre;
-  if (!Array.isArray(cuts) || cuts.length !== 2 || typeof cuts[0] !== 'number' || typeof cuts[1] !== 'number') throw new RangeError('risk fusion: the risk task state has no volCuts pair');
-  if (typeof centre !== 'number') throw new RangeError('risk fusion: the volatility task state has no centre');
-  return applyRiskFusion(fusion, riskFusionFeatures({ riskLogits, persistence, volForecast, trailingVol, volCentre: centre, volCuts: [cuts[0], cuts[1]] }, n), n);
+  const f = { task: 'risk', volatilityTask: 'volatility', features: RISK_FUSION_FEATURES, weights: fusion.weights, offsets: fusion.offsets };
+  return fusedHeadLogits(f, RISK_LEVELS, undefined, { headLogits: riskLogits, volForecast, persistence, trailingVol }, riskState, volState, n);
 }

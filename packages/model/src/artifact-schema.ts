@@ -4,7 +4,7 @@
  */
 import { z } from 'zod/v3';
 import { weightsManifestSchema } from './weights.js';
-import { blendsSchema, calibrationSchema, decisionPolicySchema, riskFusionSchema } from './calibration.js';
+import { blendsSchema, calibrationSchema, decisionPolicySchema, headFusionsSchema, riskFusionSchema } from './calibration.js';
 
 export const ARTIFACT_FORMAT = 'task-agnostic-model';
 /**
@@ -137,6 +137,8 @@ export const modelJsonSchema = z
     blends: blendsSchema.optional(),
     /** The risk answer fused from the risk and volatility heads, fitted on the validation split (absent: the risk head with its blend). */
     riskFusion: riskFusionSchema.optional(),
+    /** Each task answer fused from the model's heads (head fusions: risk, regime...), fitted on the validation split; supersedes riskFusion (absent: the heads with their blends). */
+    fusions: headFusionsSchema.optional(),
     /** The fusions' thresholds fitted on the validation split (absent or null: the source values). Since format 2. */
     decisionPolicy: decisionPolicySchema.nullable().optional(),
     weights: weightsManifestSchema,

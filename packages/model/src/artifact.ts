@@ -103,7 +103,9 @@ function buildUnsealed(model: TaskAgnosticModel, meta: SaveMeta, weights: ModelJ
     ...(meta.evaluation ? { evaluation: meta.evaluation } : {}),
     calibration: Object.fromEntries(model.calibration),
     ...(model.blends.size ? { blends: Object.fromEntries(model.blends) } : {}),
+    // the risk fusion keeps its own field (readable by the releases before head fusions were generalised); the others go in `fusions`
     ...(model.riskFusion ? { riskFusion: model.riskFusion } : {}),
+    ...([...model.fusions.keys()].some((t) => t !== 'risk') ? { fusions: [...model.fusions.values()].filter((f) => f.task !== 'risk') } : {}),
     decisionPolicy: model.decisionPolicy,
     weights,
   };
@@ -325,7 +327,8 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     for (const g of model.variableGroups()) assignWeights(g, groups.get(g.group), json.weights.entries);
     if (json.calibration) wrap('the artifact calibration does not fit the model', () => model.setCalibration(json.calibration!));
     if (json.blends) wrap('the artifact baseline blends do not fit the model', () => model.setBlends(json.blends!));
-    if (json.riskFusion) wrap('the artifact risk fusion does not fit the model', () => model.setRiskFusion(json.riskFusion!));
+    if (json.riskFusion) wrap('the artifact risk fusion does not fit the model', () => model.setFusion(json.riskFusion!));
+    for (const f of json.fusions ?? []) wrap(`the artifact's ${f.task} fusion does not fit the model`, () => model.setFusion(f));
     model.setDecisionPolicy(json.decisionPolicy ?? null);
   } catch (err) {
     model.dispose();

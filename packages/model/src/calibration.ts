@@ -42,23 +42,35 @@ export type HeadBlend = z.infer<typeof headBlendSchema>;
 export const blendsSchema = z.record(z.string(), headBlendSchema);
 
 /**
- * The risk answer fused from the model's heads (see @task-agnostic/heads risk-vol-fusion), fitted on
- * the validation split: a multinomial logistic of the risk head's logits, the volatility head's
- * forecast and the trailing vol against the symbol's vol cuts, and persistence, plus offsets. When
- * present it replaces the risk head's baseline blend.
+ * A classification task's answer fused from the model's heads (see @task-agnostic/heads head-fusion),
+ * fitted on the validation split: a multinomial logistic of the task head's logits, the volatility
+ * head's forecast and the trailing vol against the symbol's vol cuts, persistence and, optionally,
+ * the direction head's logits and a trailing window's trend and vol, plus per-class offsets. When
+ * present it replaces the task head's baseline blend. K = offsets.length classes.
  */
-export const riskFusionSchema = z
+export const headFusionSchema = z
   .object({
     task: z.string().min(1),
     volatilityTask: z.string().min(1),
+    directionTask: z.string().min(1).optional(),
+    trailingBars: z.number().int().positive().optional(),
+    head: z.boolean().optional(),
     features: z.array(z.string()).min(1),
     weights: z.array(finite),
-    offsets: z.array(finite).length(3),
+    offsets: z.array(finite).min(2),
   })
   .passthrough()
-  .refine((f) => f.weights.length === (f.features.length + 1) * 3, { message: 'weights must hold (features + 1) x 3 values', path: ['weights'] });
+  .refine((f) => f.weights.length === (f.features.length + 1) * f.offsets.length, { message: 'weights must hold (features + 1) x classes values', path: ['weights'] });
 
-export type RiskFusionData = z.infer<typeof riskFusionSchema>;
+export type HeadFusionData = z.infer<typeof headFusionSchema>;
+
+/** The risk fusion of format-3 artifacts before head fusions were generalised (`riskFusion`): a 3-class head fusion. */
+export const riskFusionSchema = headFusionSchema.refine((f) => f.offsets.length === 3, { message: 'the risk fusion has 3 offsets', path: ['offsets'] });
+
+/** The list of head fusions an artifact stores (`fusions`), at most one per fused task. */
+export const headFusionsSchema = z.array(headFusionSchema).refine((l) => new Set(l.map((f) => f.task)).size === l.length, { message: 'at most one fusion per task' });
+
+export type RiskFusionData = HeadFusionData;
 
 export const calibrationSchema = z.record(z.string(), headCalibrationSchema);
 

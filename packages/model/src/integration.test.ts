@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { candleAt, generateSyntheticMarket, readCandlesCsvSync, sliceColumns, type CandleColumns } from '@task-agnostic/core';
 import { encoderPreset } from '@task-agnostic/encoders';
 import { DEFAULT_FEATURE_SET, Normalizer, StreamingFeatures, computeFeatures, makeWindows, withOptionalGroups } from '@task-agnostic/features';
-import { applyBlend, baselineForecasts, fusedRiskLogits, getTask, RISK_FUSION_FEATURES } from '@task-agnostic/heads';
+import { applyBlend, baselineForecasts, fusedHeadLogits, fusedRiskLogits, getTask, headFusionFeatureNames, RISK_FUSION_FEATURES } from '@task-agnostic/heads';
 import { candleFile } from '@task-agnostic/test-utils';
 import { initBackend, tf } from '@task-agnostic/tf';
 import { loadModel, readModelJson, saveModel } from './artifact.js';
@@ -226,6 +226,49 @@ describe('StreamingPredictor with the real feature engine', () => {
     model.dispose();
   });
 
+  it('a model with risk and regime fusions: batch = each fusion by hand, streaming = batch, and both survive the artifact', async () => {
+    const model = build('mlp', 16);
+    perturb(model, 17);
+    const regimeSpec = { task: 'regime', classes: getTask('regime').classes!, directionClasses: getTask('direction').classes!, trailingBars: 24 };
+    const names = headFusionFeatureNames(regimeSpec);
+    const rw = Array.from({ length: (names.length + 1) * 5 }, (_, j) => (j % 5 === 0 ? 0 : Math.sin(0.7 * j) * 0.6));
+    const regime = { task: 'regime', volatilityTask: 'volatility', directionTask: 'direction', trailingBars: 24, features: names, weights: rw, offsets: [0, 0.2, -0.1, 0.3, 0.1] };
+    const F = RISK_FUSION_FEATURES.length;
+    const risk = { task: 'risk', volatilityTask: 'volatility', features: [...RISK_FUSION_FEATURES], weights: Array.from({ length: (F + 1) * 3 }, (_, j) => (j % 3 === 0 ? 0 : Math.cos(j) * 0.5)), offsets: [0, 0.1, 0.2] };
+    model.setFusion(regime);
+    model.setRiskFusion(risk);
+    // the regime head with a blend too: the fusion replaces its answer, reading the head raw
+    model.setBlends({ regime: { baseline: 'persistence', method: 'stack', modelWeight: 0.5, baselineWeight: 0.2, offsets: [0, 0, 0, 0, 0] } });
+    const ends = [300, 450, 600, 699];
+    const got = model.predictCandles(candles, ends);
+    const raw = model.predictRaw(windowsAt(ends), ends.length);
+    const rt = getTask('regime');
+    const pers = baselineForecasts(rt, candles, taskStates.regime!, ends).get('persistence')!;
+    const trailing = baselineForecasts(getTask('volatility'), candles, taskStates.volatility!, ends).get('persistence')!;
+    const volCal = model.calibrateRaw(raw, ends.length).get('volatility')!;
+    const byHand = fusedHeadLogits(regime, regimeSpec.classes, regimeSpec.directionClasses, { headLogits: raw.get('regime')!, volForecast: volCal, persistence: pers, trailingVol: trailing, directionLogits: raw.get('direction')!, close: candles.close, rows: ends }, taskStates.regime!, taskStates.volatility!, ends.length);
+    ends.forEach((_, k) => expectClose(got[k]!.regime, rt.decode(byHand.subarray(5 * k, 5 * k + 5), taskStates.regime!), 1e-6, `regime ${k}`));
+    const alone = model.predict(windowsAt(ends), ends.length).map((p) => p.regime!.probs.bull);
+    expect(got.map((g) => g.regime!.probs.bull)).not.toEqual(alone);
+    expect(streamVsBatch(candles, model, 300)).toBe(400);
+    const dir = path.join(root, 'fused2');
+    await saveModel(model, dir);
+    const json = await readModelJson(dir);
+    expect(json.riskFusion).toEqual(risk);
+    expect(json.fusions).toEqual([regime]);
+    const back = await loadModel(dir);
+    expect([...back.fusions.keys()].sort()).toEqual(['regime', 'risk']);
+    expectClose(back.predictCandles(candles, ends).map((g) => g.regime), got.map((g) => g.regime), 1e-6, 'regime after load');
+    expectClose(back.predictCandles(candles, ends).map((g) => g.risk), got.map((g) => g.risk), 1e-6, 'risk after load');
+    back.dispose();
+    // refused with its reason: a direction task that is no classifier, a trailing window its features do not name
+    expect(() => model.setFusion({ ...regime, directionTask: 'volatility' })).toThrow(/reads a direction head 'volatility'/);
+    expect(() => model.setFusion({ ...regime, trailingBars: 12 })).toThrow(/regime fusion's features .* are not the ones/);
+    model.clearFusion('regime');
+    expect([...model.fusions.keys()]).toEqual(['risk']);
+    model.dispose();
+  });
+
   it('a model with a risk fusion: batch = the fusion by hand, streaming = batch, and it survives the artifact', async () => {
     const model = build('mlp', 14);
     perturb(model, 15);
@@ -254,7 +297,9 @@ describe('StreamingPredictor with the real feature engine', () => {
     expect(streamVsBatch(candles, model, 300)).toBe(400);
     const dir = path.join(root, 'fused');
     await saveModel(model, dir);
+    // a risk-only model writes the risk fusion in the field it always had, and nothing else: old readers load it unchanged
     expect((await readModelJson(dir)).riskFusion).toEqual(fusion);
+    expect('fusions' in (await readModelJson(dir))).toBe(false);
     const back = await loadModel(dir);
     expect(back.riskFusion).toEqual(fusion);
     expectClose(back.predictCandles(candles, ends).map((g) => g.risk), got.map((g) => g.risk), 1e-6, 'risk after load');

@@ -11,9 +11,9 @@ import { defaultComponents } from './components.js';
 import type { Encoder, Head, ModelComponents, Normalizer, Task, TaskState } from './contracts.js';
 import { describeFeatureDifference } from './feature-diff.js';
 import { assembleTaskOutputs } from './task-outputs.js';
-import { applyBlend, baselineForecasts, fusedRiskLogits, RISK_FUSION_FEATURES } from '@task-agnostic/heads';
+import { applyBlend, baselineForecasts, fusedHeadLogits, fusionSpec } from '@task-agnostic/heads';
 import type { VariableGroup } from './weights.js';
-import { calibrateInPlace, type DecisionPolicy, type HeadBlend, type HeadCalibration, type RiskFusionData } from './calibration.js';
+import { calibrateInPlace, type DecisionPolicy, type HeadBlend, type HeadCalibration, type HeadFusionData, type RiskFusionData } from './calibration.js';
 
 export interface CreateModelOptions {
   /** The normaliser fitted on the training range; its names must equal the feature set's. */
@@ -78,7 +78,7 @@ export class TaskAgnosticModel {
   private calibrations = new Map<string, HeadCalibration>();
   private policy: DecisionPolicy | null = null;
   private headBlends = new Map<string, HeadBlend>();
-  private fusion: RiskFusionData | null = null;
+  private headFusions = new Map<string, HeadFusionData>();
 
   /** Builds a new (untrained) model from config: encoder and heads initialised from config.seed. */
   static create(configInput: ModelConfigInput | ModelConfig, options: CreateModelOptions): TaskAgnosticModel {
@@ -222,27 +222,53 @@ export class TaskAgnosticModel {
   }
 
   /**
-   * The risk answer fused from the risk and volatility heads (fitted on validation; null: the risk
-   * head with its blend). Like a blend it needs the candles (its baselines), so predict() on windows does not apply it.
+   * The task answers fused from the model's heads (fitted on validation; a task without one: its
+   * head with its blend), by fused task id. Like a blend a fusion needs the candles (its baselines),
+   * so predict() on windows does not apply it.
    */
-  get riskFusion(): RiskFusionData | null {
-    return this.fusion;
+  get fusions(): ReadonlyMap<string, HeadFusionData> {
+    return this.headFusions;
   }
 
-  /** Sets (or clears, with null) the risk fusion; its tasks must be this model's 3-class risk and regression volatility heads. */
+  /** The risk task's fusion (fusions.get('risk')), or null. */
+  get riskFusion(): RiskFusionData | null {
+    return this.headFusions.get('risk') ?? null;
+  }
+
+  /** Sets (or clears, with null) the risk task's fusion (setFusion). */
   setRiskFusion(f: RiskFusionData | null): void {
-    if (f === null) {
-      this.fusion = null;
-      return;
-    }
-    const risk = this.tasks.find((x) => x.id === f.task);
+    if (f === null) this.clearFusion('risk');
+    else this.setFusion(f);
+  }
+
+  /** Removes the fusion of `task` (all fusions without an argument). */
+  clearFusion(task?: string): void {
+    if (task === undefined) this.headFusions.clear();
+    else this.headFusions.delete(task);
+  }
+
+  /**
+   * Sets the fusion of `f.task` (replacing one there): its task must be a classification head of this
+   * model with offsets.length classes, its volatility task a regression head, its direction task (if
+   * any) a classification head, and its features the ones the heads package computes for them.
+   */
+  setFusion(f: HeadFusionData): void {
+    const where = f.task === 'risk' ? 'riskFusion' : `fusions.${f.task}`;
+    const fused = this.tasks.find((x) => x.id === f.task);
     const vol = this.tasks.find((x) => x.id === f.volatilityTask);
-    if (risk?.kind !== 'classification' || risk.outputDim !== 3) throw new ConfigError(`the risk fusion needs a 3-class risk head '${f.task}': this model has ${this.tasks.map((x) => x.id).join(', ')}`, 'riskFusion.task');
-    if (vol?.kind !== 'regression') throw new ConfigError(`the risk fusion reads a volatility head '${f.volatilityTask}', which this model does not have as a regression head`, 'riskFusion.volatilityTask');
-    if (f.features.join(',') !== RISK_FUSION_FEATURES.join(',')) throw new ConfigError(`the risk fusion's features (${f.features.join(', ')}) are not the ones this heads package computes (${RISK_FUSION_FEATURES.join(', ')})`, 'riskFusion.features');
-    if (f.weights.length !== (f.features.length + 1) * 3 || f.offsets.length !== 3) throw new ConfigError(`the risk fusion has ${f.weights.length} weights and ${f.offsets.length} offsets; want ${(f.features.length + 1) * 3} and 3`, 'riskFusion.weights');
-    if (![...f.weights, ...f.offsets].every(Number.isFinite)) throw new ConfigError('the risk fusion has a non-finite value', 'riskFusion');
-    this.fusion = { ...f, features: [...f.features], weights: [...f.weights], offsets: [...f.offsets] };
+    const dir = f.directionTask === undefined ? undefined : this.tasks.find((x) => x.id === f.directionTask);
+    const K = f.offsets.length;
+    if (fused?.kind !== 'classification' || fused.outputDim !== K) throw new ConfigError(`the ${f.task} fusion needs a ${K}-class ${f.task} head '${f.task}': this model has ${this.tasks.map((x) => x.id).join(', ')}`, `${where}.task`);
+    if (vol?.kind !== 'regression') throw new ConfigError(`the ${f.task} fusion reads a volatility head '${f.volatilityTask}', which this model does not have as a regression head`, `${where}.volatilityTask`);
+    if (f.directionTask !== undefined && dir?.kind !== 'classification') throw new ConfigError(`the ${f.task} fusion reads a direction head '${f.directionTask}', which this model does not have as a classification head`, `${where}.directionTask`);
+    try {
+      fusionSpec(f, classesOf(fused), dir ? classesOf(dir) : undefined);
+    } catch (err) {
+      throw new ConfigError(`the ${f.task} fusion's features (${f.features.join(', ')}) are not the ones this heads package computes: ${(err as Error).message}`, `${where}.features`);
+    }
+    if (f.weights.length !== (f.features.length + 1) * K) throw new ConfigError(`the ${f.task} fusion has ${f.weights.length} weights and ${K} offsets; want ${(f.features.length + 1) * K}`, `${where}.weights`);
+    if (![...f.weights, ...f.offsets].every(Number.isFinite)) throw new ConfigError(`the ${f.task} fusion has a non-finite value`, where);
+    this.headFusions.set(f.task, { ...f, features: [...f.features], weights: [...f.weights], offsets: [...f.offsets] });
   }
 
   /** The decision policy fitted on validation (fusion thresholds beside the source values), or null (seed thresholds). */
@@ -400,11 +426,15 @@ export class TaskAgnosticModel {
    */
   forecastRaw(rawUncalibrated: ReadonlyMap<string, Float32Array>, n: number, context?: BlendContext, symbol?: string): Map<string, Float32Array> {
     const out = this.calibrateRaw(rawUncalibrated, n);
-    if (!context || (this.headBlends.size === 0 && !this.fusion)) return out;
+    if (!context || (this.headBlends.size === 0 && this.headFusions.size === 0)) return out;
     if (context.endRows.length !== n) throw new DataError(`blend context: ${context.endRows.length} end rows for ${n} windows`);
     const states = this.taskStatesFor(symbol);
-    // the risk fusion reads the volatility head calibrated, before any blend of its own
-    const fusedRisk = this.fusion ? this.fusedRisk(this.fusion, rawUncalibrated, out, context, states, n) : null;
+    // a fusion reads the fused and direction heads raw and the volatility head calibrated, before any blend
+    const fused = new Map<string, Float32Array>();
+    for (const f of this.headFusions.values()) {
+      const z = this.fusedLogits(f, rawUncalibrated, out, context, states, n);
+      if (z) fused.set(f.task, z);
+    }
     for (const t of this.tasks) {
       const b = this.headBlends.get(t.id);
       const raw = rawUncalibrated.get(t.id);
@@ -414,23 +444,34 @@ export class TaskAgnosticModel {
       const input = t.kind === 'regression' ? out.get(t.id)! : raw;
       out.set(t.id, applyBlend(b, t.kind === 'classification' ? 'classes' : 'point', input, base, n, t.outputDim));
     }
-    if (this.fusion && fusedRisk) out.set(this.fusion.task, fusedRisk);
+    for (const [id, z] of fused) out.set(id, z);
     return out;
   }
 
-  /** The fused risk logits on the context's rows, or null when the risk or volatility outputs were not asked for. */
-  private fusedRisk(f: RiskFusionData, raw: ReadonlyMap<string, Float32Array>, calibrated: ReadonlyMap<string, Float32Array>, context: BlendContext, states: ReadonlyMap<string, TaskState>, n: number): Float32Array | null {
-    const riskRaw = raw.get(f.task);
+  /** A fusion's logits on the context's rows, or null when an output it reads was not asked for. */
+  private fusedLogits(f: HeadFusionData, raw: ReadonlyMap<string, Float32Array>, calibrated: ReadonlyMap<string, Float32Array>, context: BlendContext, states: ReadonlyMap<string, TaskState>, n: number): Float32Array | null {
+    const headRaw = raw.get(f.task);
     const vol = calibrated.get(f.volatilityTask);
-    if (!riskRaw || !vol) return null;
-    const riskTask = this.tasks.find((t) => t.id === f.task)!;
+    const dirRaw = f.directionTask === undefined ? undefined : raw.get(f.directionTask);
+    if (!headRaw || !vol || (f.directionTask !== undefined && !dirRaw)) return null;
+    const fusedTask = this.tasks.find((t) => t.id === f.task)!;
     const volTask = this.tasks.find((t) => t.id === f.volatilityTask)!;
-    const rs = states.get(f.task)!;
+    const dirTask = f.directionTask === undefined ? undefined : this.tasks.find((t) => t.id === f.directionTask)!;
+    const fs = states.get(f.task)!;
     const vs = states.get(f.volatilityTask)!;
-    const pers = baselineForecasts(riskTask, context.candles, rs, context.endRows).get('persistence');
+    const pers = baselineForecasts(fusedTask, context.candles, fs, context.endRows).get('persistence');
     const trailing = baselineForecasts(volTask, context.candles, vs, context.endRows).get('persistence');
-    if (!pers || !trailing) throw new ConfigError(`the risk fusion reads the 'persistence' baselines of '${f.task}' and '${f.volatilityTask}', which these tasks do not have`, 'riskFusion');
-    return fusedRiskLogits(f, riskRaw, vol, pers, trailing, rs, vs, n);
+    if (!pers || !trailing) throw new ConfigError(`the ${f.task} fusion reads the 'persistence' baselines of '${f.task}' and '${f.volatilityTask}', which these tasks do not have`, f.task === 'risk' ? 'riskFusion' : `fusions.${f.task}`);
+    const volColumn = volTask.outputDim === 1 ? vol : vol.filter((_, j) => j % volTask.outputDim === 0);
+    return fusedHeadLogits(
+      f,
+      classesOf(fusedTask),
+      dirTask ? classesOf(dirTask) : undefined,
+      { headLogits: headRaw, volForecast: volColumn, persistence: pers, trailingVol: trailing, ...(dirRaw ? { directionLogits: dirRaw } : {}), close: context.candles.close, rows: context.endRows },
+      fs,
+      vs,
+      n,
+    );
   }
 
   /**
@@ -502,4 +543,10 @@ export class TaskAgnosticModel {
   private assertLive(): void {
     if (this.disposed) throw new DataError('this model has been disposed');
   }
+}
+
+/** A classification task's class names (the heads package's tasks carry them), or their indices. */
+function classesOf(t: Task): readonly string[] {
+  const c = (t as { classes?: readonly string[] }).classes;
+  return c && c.length === t.outputDim ? c : Array.from({ length: t.outputDim }, (_, k) => String(k));
 }

@@ -44,7 +44,7 @@ describe('baseline blends (fitted in calibrateModel, applied by evaluateTest)', 
         const method = o.chosen === 'model' || o.chosen === 'baseline' ? o.chosen : h.task === 'volatility' ? 'convex' : 'stack';
         expect(h.method).toBe(method);
       }
-      // a risk fusion chosen on validation replaces the risk blend (risk-fusion.test.ts)
+      // a risk fusion chosen on validation replaces the risk blend (head-fusion.test.ts)
       const fusedRisk = r.calibration!.riskFusion?.chosen === true;
       expect([...r.model.blends.keys()]).toEqual(['direction', 'volatility', 'regime', ...(fusedRisk ? [] : ['risk'])]);
       const fitted = JSON.stringify(Object.fromEntries(r.model.blends));

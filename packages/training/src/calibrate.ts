@@ -26,7 +26,7 @@ import type { MultiTaskSplit } from './split.js';
 import { evaluateSplit } from './evaluate.js';
 import { modelParts } from './model-evaluation.js';
 import { fitBlends, type BlendReport } from './baseline-blend.js';
-import { fitRiskFusionOnSplit, type RiskFusionReport } from './risk-fusion.js';
+import { fitFusionOnSplit, FUSION_PLANS, type FusionReport } from './head-fusion.js';
 
 export interface SplitScore {
   /** Named scalar figures (ece, brier, nll | nll, meanZ2 | mse). */
@@ -62,7 +62,10 @@ export interface CalibrationReport {
   /** Each head's combination with its best naive baseline, fitted on the same validation rows (absent with `blend: false`). */
   readonly blends?: BlendReport;
   /** The risk answer fused from the risk and volatility heads: its out-of-fold score against the risk blend, and whether it was chosen. */
-  readonly riskFusion?: RiskFusionReport;
+  /** The risk fusion's report (fusions.risk). */
+  readonly riskFusion?: FusionReport;
+  /** Each planned head fusion's report (FUSION_PLANS), by fused task id. */
+  readonly fusions?: Readonly<Record<string, FusionReport>>;
 }
 
 function score(form: CalibrationForm | null, out: Float32Array | Float64Array, y: Float32Array, n: number, dim: number, seriesIds: Int32Array | undefined, symbols: readonly string[]): SplitScore {
@@ -217,7 +220,7 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
   model.setCalibration(fits as Parameters<TaskAgnosticModel['setCalibration']>[0]);
   if (options.blend === false) {
     model.setBlends({});
-    model.setRiskFusion(null);
+    model.clearFusion();
     return { split: 'validation', heads, warnings };
   }
   // the forecasts the blends combine: regression heads calibrated (as evaluateTest scores them), classifiers raw
@@ -227,8 +230,21 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
   });
   const blendFolds = timeFolds(fitSplit, ds.series) ?? undefined;
   const blends = fitBlends(model, ds, fitSplit, forecasts, blendFolds);
-  // the risk answer fused from the risk and volatility heads, if it beats the risk blend out of fold on the same folds
-  const riskFusion = fitRiskFusionOnSplit(model, ds, fitSplit, val.outputs, forecasts, blendFolds, blends);
-  const fusionWarnings = riskFusion?.warning ? [`risk fusion: ${riskFusion.warning}`] : [];
-  return { split: 'validation', heads, warnings: [...warnings, ...blends.warnings.map((w) => `blend ${w}`), ...fusionWarnings], blends, ...(riskFusion ? { riskFusion } : {}) };
+  // each task answer fused from the model's heads (risk, regime), where it beats the task's blend out of fold on the same folds
+  model.clearFusion();
+  const fusions: Record<string, FusionReport> = {};
+  for (const plan of FUSION_PLANS) {
+    const r = fitFusionOnSplit(model, ds, fitSplit, val.outputs, forecasts, blendFolds, blends, plan);
+    if (r) fusions[r.task] = r;
+  }
+  const fusionWarnings = Object.values(fusions).flatMap((f) => (f.warning ? [`${f.task} fusion: ${f.warning}`] : []));
+  const riskFusion = fusions.risk;
+  return {
+    split: 'validation',
+    heads,
+    warnings: [...warnings, ...blends.warnings.map((w) => `blend ${w}`), ...fusionWarnings],
+    blends,
+    ...(riskFusion ? { riskFusion } : {}),
+    ...(Object.keys(fusions).length ? { fusions } : {}),
+  };
 }

@@ -5,9 +5,9 @@
  */
 import { ConfigError } from '@task-agnostic/core';
 import type { FeatureSetConfig } from '@task-agnostic/features';
-import type { HeadBlend, RiskFusionData, TaskAgnosticModel } from '@task-agnostic/model';
+import type { HeadBlend, HeadFusionData, TaskAgnosticModel } from '@task-agnostic/model';
 import { applyTaskBlend, seriesRows } from './baseline-blend.js';
-import { fuseRiskRows } from './risk-fusion.js';
+import { fuseTaskRows } from './head-fusion.js';
 import type { TaskStateLike, TrainableHead, TrainableTask } from './contracts.js';
 import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput, type SplitBoundaries } from './dataset.js';
 import { evaluateSplit } from './evaluate.js';
@@ -66,7 +66,8 @@ export function forecastCalibration(model: TaskAgnosticModel): Map<string, Outpu
  * Test-split metrics per task (pooled) and, per symbol, the model beside the task's naive baselines
  * on the same rows. With `calibration` (task id -> the head's calibration, e.g.
  * `forecastCalibration(model)`) those heads' outputs are calibrated first; with `blends` (task id ->
- * the head's baseline blend, `model.blends`) each head is then combined with its baseline, per series.
+ * the head's baseline blend, `model.blends`) each head is then combined with its baseline, per series;
+ * with `fusions` (`model.fusions`, or one fusion) a fused task's answer is its fusion instead.
  */
 export function evaluateTest(
   parts: MultiTaskParts,
@@ -74,14 +75,17 @@ export function evaluateTest(
   batchSize = 256,
   calibration?: ReadonlyMap<string, OutputAffine>,
   blends?: ReadonlyMap<string, HeadBlend>,
-  riskFusion?: RiskFusionData | null,
+  fusions?: HeadFusionData | Iterable<HeadFusionData> | ReadonlyMap<string, HeadFusionData> | null,
 ): Record<string, TaskEvaluation> {
   const test: Record<string, TaskEvaluation> = {};
   if (ds.test.n === 0) return test;
   const ev = evaluateSplit(parts, ds.test, batchSize);
   const bySeriesRows = seriesRows(ds.test, ds.series.length);
-  // the risk fusion reads the risk head raw and the volatility head calibrated (before its blend)
-  const fusion = riskFusion ? fusionInputs(parts, ev.outputs, riskFusion, calibration) : null;
+  // a fusion reads the fused and direction heads raw and the volatility head calibrated (before any blend)
+  const fusionList: HeadFusionData[] = !fusions ? [] : fusions instanceof Map ? [...fusions.values()] : Symbol.iterator in Object(fusions) ? [...(fusions as Iterable<HeadFusionData>)] : [fusions as HeadFusionData];
+  const rawCopies = parts.tasks.map((t, i) => (fusionList.some((f) => f.task === t.id || f.directionTask === t.id) ? Float32Array.from(ev.outputs[i]!) : null));
+  const volCalibrated = new Map(fusionList.map((f) => [f.task, calibratedCopy(parts, ev.outputs, f.volatilityTask, f.task, calibration)]));
+  const indexOf = (id: string): number => parts.tasks.findIndex((t) => t.id === id);
   parts.tasks.forEach((t, i) => {
     const cal = calibration?.get(t.id);
     const o = ev.outputs[i]!;
@@ -98,10 +102,23 @@ export function evaluateTest(
       // the baselines read the states the labels were made with (the series' own under taskFit 'perSymbol')
       const state = ds.symbolTaskStates?.[s.symbol]?.[i] ?? parts.taskStates![i]!;
       const baselines = t.baseline ? t.baseline(s.candles, state, rows) : [];
-      const out =
-        fusion && t.id === riskFusion!.task
-          ? fuseRiskRows(riskFusion!, t, fusion.volTask, gatherRows(fusion.riskRaw, d, idx), gatherRows(fusion.vol, fusion.volTask.outputDim, idx).filter((_, j) => j % fusion.volTask.outputDim === 0), s.candles, state, ds.symbolTaskStates?.[s.symbol]?.[fusion.vi] ?? parts.taskStates![fusion.vi]!, rows, baselines)
-          : applyTaskBlend(t, blend, gatherRows(o, d, idx), s.candles, state, rows, baselines);
+      const fusion = fusionList.find((f) => f.task === t.id);
+      const stateOf = (id: string) => ds.symbolTaskStates?.[s.symbol]?.[indexOf(id)] ?? parts.taskStates![indexOf(id)]!;
+      const out = fusion
+        ? fuseTaskRows(
+            fusion,
+            parts.tasks,
+            {
+              headRaw: gatherRows(rawCopies[i]!, d, idx),
+              volForecast: volCalibrated.get(fusion.task)!(idx),
+              ...(fusion.directionTask !== undefined ? { directionRaw: gatherRows(rawCopies[indexOf(fusion.directionTask)]!, parts.tasks[indexOf(fusion.directionTask)]!.outputDim, idx) } : {}),
+            },
+            s.candles,
+            stateOf,
+            rows,
+            baselines,
+          )
+        : applyTaskBlend(t, blend, gatherRows(o, d, idx), s.candles, state, rows, baselines);
       // the blended rows back into the pooled outputs
       idx.forEach((r, j) => o.set(out.subarray(j * d, (j + 1) * d), r * d));
       const y = gatherRows(ds.test.targets[i]!, ds.test.targetDims[i]!, idx);
@@ -109,23 +126,22 @@ export function evaluateTest(
       Object.defineProperties(se, { outputs: { value: out }, targets: { value: y }, rows: { value: rows } });
       bySeries[s.symbol] = se;
     });
-    if (cal || (blend && blend.method !== 'model') || (fusion && t.id === riskFusion!.task)) ev.metrics[i] = t.metrics(o, ds.test.targets[i]!, ds.test.n);
+    if (cal || (blend && blend.method !== 'model') || fusionList.some((f) => f.task === t.id)) ev.metrics[i] = t.metrics(o, ds.test.targets[i]!, ds.test.n);
     test[t.id] = { metrics: ev.metrics[i]!, bySeries };
   });
   return test;
 }
 
-/** The risk head's raw outputs and the volatility head's calibrated outputs, copied before any blend changes them. */
-function fusionInputs(parts: MultiTaskParts, outputs: readonly Float32Array[], f: RiskFusionData, calibration?: ReadonlyMap<string, OutputAffine>): { riskRaw: Float32Array; vol: Float32Array; volTask: TrainableTask; vi: number } {
-  const ri = parts.tasks.findIndex((t) => t.id === f.task);
-  const vi = parts.tasks.findIndex((t) => t.id === f.volatilityTask);
-  if (ri < 0 || vi < 0) throw new ConfigError(`the risk fusion reads heads '${f.task}' and '${f.volatilityTask}'; the model has ${parts.tasks.map((t) => t.id).join(', ')}`, 'riskFusion');
-  const volTask = parts.tasks[vi]!;
-  const d = volTask.outputDim;
-  const vol = Float32Array.from(outputs[vi]!);
-  const cal = calibration?.get(volTask.id);
-  if (cal) for (let r = 0; r < vol.length / d; r++) for (let j = 0; j < d; j++) vol[r * d + j] = cal.scale[j]! * vol[r * d + j]! + cal.shift[j]!;
-  return { riskRaw: Float32Array.from(outputs[ri]!), vol, volTask, vi };
+/** The volatility head's calibrated forecast (first column), copied before any blend changes it, as a gatherer of rows. */
+function calibratedCopy(parts: MultiTaskParts, outputs: readonly Float32Array[], volTask: string, fusedTask: string, calibration?: ReadonlyMap<string, OutputAffine>): (idx: readonly number[]) => Float32Array {
+  const vi = parts.tasks.findIndex((t) => t.id === volTask);
+  if (vi < 0) throw new ConfigError(`the ${fusedTask} fusion reads the head '${volTask}'; the model has ${parts.tasks.map((t) => t.id).join(', ')}`, fusedTask === 'risk' ? 'riskFusion' : `fusions.${fusedTask}`);
+  const d = parts.tasks[vi]!.outputDim;
+  const cal = calibration?.get(volTask);
+  const src = outputs[vi]!;
+  const vol = new Float32Array(src.length / d);
+  for (let r = 0; r < vol.length; r++) vol[r] = cal ? cal.scale[0]! * src[r * d]! + cal.shift[0]! : src[r * d]!;
+  return (idx) => Float32Array.from(idx, (r) => vol[r]!);
 }
 
 function gatherRows(a: Float32Array, width: number, idx: readonly number[]): Float32Array {

@@ -150,7 +150,7 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
     }
     const calibration = config.calibrate === false ? undefined : calibrateModel(model, ds, config.calibrate === true || config.calibrate === undefined ? {} : config.calibrate);
     // the test split scored on the model's forecasts: regression heads after their calibration (fitted on validation)
-    const test = evaluateTest(parts, ds, 256, forecastCalibration(model), model.blends, model.riskFusion);
+    const test = evaluateTest(parts, ds, 256, forecastCalibration(model), model.blends, model.fusions);
     const history = train?.history ?? (phases ?? []).flatMap((p) => p.history.filter((h): h is TrainResult['history'][number] => 'valLoss' in h));
     return { model, history, ...(train ? { train } : {}), ...(phases ? { phases } : {}), ...(pretrain ? { pretrain } : {}), dataset: ds, test, ...(calibration ? { calibration } : {}) };
   } catch (err) {

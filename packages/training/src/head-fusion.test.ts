@@ -1,0 +1,128 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateSyntheticMarket } from '@task-agnostic/core';
+import { encoderPreset } from '@task-agnostic/encoders';
+import { headFusionFeatureNames, RISK_FUSION_FEATURES } from '@task-agnostic/heads';
+import { initBackend } from '@task-agnostic/tf';
+import { calibrateModel } from './calibrate.js';
+import { alterAfter } from '@task-agnostic/test-utils';
+import type { TrainableTask } from './contracts.js';
+import { datasetForModel, evaluateTest, forecastCalibration, modelParts } from './model-evaluation.js';
+import { fuseRiskRows, fuseTaskRows, taskClasses } from './head-fusion.js';
+import { trainModel } from './train-model.js';
+
+beforeAll(async () => {
+  await initBackend({ quiet: true });
+});
+
+describe('risk fusion (fitted in calibrateModel on validation, applied by evaluateTest)', () => {
+  it('is fitted on validation only, chosen out of fold against the risk blend, and is what the test split is scored on', async () => {
+    const candles = generateSyntheticMarket({ bars: 3000, seed: 8 }).candles;
+    const boundaries = [{ trainEnd: 1800, valEnd: 2400 }];
+    const r = await trainModel(
+      {
+        model: { windowLength: 16, encoder: encoderPreset('tiny', 'mlp'), tasks: ['volatility', 'risk'], seed: 5 },
+        boundaries,
+        training: { epochs: 1, batchSize: 64, progress: false },
+      },
+      [{ symbol: 'SYN', candles }],
+    );
+    try {
+      const rep = r.calibration!.riskFusion!;
+      expect(rep.fitRows).toBe(r.dataset.val.n);
+      expect(rep.fusion!.features).toEqual([...RISK_FUSION_FEATURES]);
+      const blend = r.calibration!.blends!.heads.find((h) => h.task === 'risk')!;
+      const s = blend.selection.heldOut;
+      expect(rep.heldOut.blend).toBe(Math.max(...[s.model, s.baseline, s.combined, s.tuned ?? Number.NaN].filter(Number.isFinite)));
+      // chosen exactly when its out-of-fold score beats the blend's best; it then replaces the risk blend
+      expect(rep.chosen).toBe(rep.heldOut.fusion > rep.heldOut.blend);
+      expect(r.model.riskFusion !== null).toBe(rep.chosen);
+      expect(r.model.blends.has('risk')).toBe(!rep.chosen);
+      const fitted = JSON.stringify(rep.fusion);
+
+      // the test split as evaluateTest scores it with a fusion = the fusion applied by hand to the raw risk head and the calibrated vol head
+      r.model.setRiskFusion(rep.fusion);
+      const parts = modelParts(r.model);
+      const tasks = r.model.tasks as unknown as TrainableTask[];
+      const raw = evaluateTest(parts, r.dataset, 256);
+      const cal = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model));
+      const fused = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model), r.model.blends, r.model.riskFusion);
+      const rows = (fused.risk!.bySeries.SYN as unknown as { rows: number[] }).rows;
+      const outOf = (e: typeof raw, id: string) => (e[id]!.bySeries.SYN as unknown as { outputs: Float32Array }).outputs;
+      const states = r.dataset.symbolTaskStates?.SYN ?? tasks.map((t) => r.model.taskStates.get(t.id)!);
+      const want = fuseRiskRows(rep.fusion!, tasks[1]!, tasks[0]!, outOf(raw, 'risk'), outOf(cal, 'volatility'), candles, states[1]!, states[0]!, rows);
+      expect(Array.from(outOf(fused, 'risk'))).toEqual(Array.from(want));
+      expect(fused.risk!.metrics).toEqual(tasks[1]!.metrics(want, r.dataset.test.targets[1]!, r.dataset.test.n));
+      expect(Array.from(want)).not.toEqual(Array.from(outOf(raw, 'risk')));
+
+      // other candles in the test range: the refitted fusion and its out-of-fold scores do not move
+      const ds2 = datasetForModel(r.model, [{ symbol: 'SYN', candles: alterAfter(candles, 2400) }], {}, boundaries);
+      const rep2 = calibrateModel(r.model, ds2).riskFusion!;
+      expect(JSON.stringify(rep2.fusion)).toBe(fitted);
+      expect(rep2.heldOut).toEqual(rep.heldOut);
+      // blend: false leaves the risk head alone
+      expect(calibrateModel(r.model, ds2, { blend: false }).riskFusion).toBeUndefined();
+      expect(r.model.riskFusion).toBeNull();
+    } finally {
+      r.model.dispose();
+    }
+  }, 180_000);
+
+  it('regime: fitted on validation only from the regime, volatility and direction heads, chosen out of fold against the regime blend, and what the test split is scored on', async () => {
+    const candles = generateSyntheticMarket({ bars: 3000, seed: 9 }).candles;
+    const boundaries = [{ trainEnd: 1700, valEnd: 2400 }];
+    const r = await trainModel(
+      {
+        model: { windowLength: 16, encoder: encoderPreset('tiny', 'mlp'), tasks: ['direction', 'volatility', { id: 'regime', config: { horizon: 32 } }], seed: 6 },
+        boundaries,
+        training: { epochs: 1, batchSize: 64, progress: false },
+      },
+      [{ symbol: 'SYN', candles }],
+    );
+    try {
+      const rep = r.calibration!.fusions!.regime!;
+      expect(r.calibration!.fusions!.risk).toBeUndefined();
+      expect(rep.fitRows).toBe(r.dataset.val.n);
+      const tasks = r.model.tasks as unknown as TrainableTask[];
+      // three candidate feature sets, the best out of fold kept; its names say what it reads
+      expect(rep.candidates.map((c) => [c.head, c.direction, c.trailingBars])).toEqual([
+        [true, true, 32],
+        [true, false, 32],
+        [false, false, 32],
+      ]);
+      expect(rep.heldOut.fusion).toBe(Math.max(...rep.candidates.map((c) => c.fusion)));
+      const f = rep.fusion!;
+      const names = headFusionFeatureNames({ task: 'regime', classes: taskClasses(tasks[2]!), ...(f.directionTask ? { directionClasses: taskClasses(tasks[0]!) } : {}), trailingBars: 32, ...(f.head === false ? { head: false } : {}) });
+      expect(f.features).toEqual(names);
+      expect(f.trailingBars).toBe(32);
+      const s = r.calibration!.blends!.heads.find((h) => h.task === 'regime')!.selection.heldOut;
+      expect(rep.heldOut.blend).toBe(Math.max(...[s.model, s.baseline, s.combined, s.tuned ?? Number.NaN].filter(Number.isFinite)));
+      expect(rep.chosen).toBe(rep.heldOut.fusion > rep.heldOut.blend);
+      expect(r.model.fusions.has('regime')).toBe(rep.chosen);
+      expect(r.model.blends.has('regime')).toBe(!rep.chosen);
+      const fitted = JSON.stringify(rep.fusion);
+
+      // evaluateTest with the fusion = the fusion applied by hand to the raw regime and direction heads and the calibrated vol head
+      r.model.setFusion(rep.fusion!);
+      const parts = modelParts(r.model);
+      const raw = evaluateTest(parts, r.dataset, 256);
+      const cal = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model));
+      const fused = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model), r.model.blends, r.model.fusions);
+      const rows = (fused.regime!.bySeries.SYN as unknown as { rows: number[] }).rows;
+      const outOf = (e: typeof raw, id: string) => (e[id]!.bySeries.SYN as unknown as { outputs: Float32Array }).outputs;
+      const states = r.dataset.symbolTaskStates?.SYN ?? tasks.map((t) => r.model.taskStates.get(t.id)!);
+      const want = fuseTaskRows(rep.fusion!, tasks, { headRaw: outOf(raw, 'regime'), volForecast: outOf(cal, 'volatility'), ...(f.directionTask ? { directionRaw: outOf(raw, 'direction') } : {}) }, candles, (id) => states[tasks.findIndex((t) => t.id === id)]!, rows);
+      expect(Array.from(outOf(fused, 'regime'))).toEqual(Array.from(want));
+      expect(fused.regime!.metrics).toEqual(tasks[2]!.metrics(want, r.dataset.test.targets[2]!, r.dataset.test.n));
+
+      // other candles in the test range: the refitted fusion and its out-of-fold scores do not move
+      const ds2 = datasetForModel(r.model, [{ symbol: 'SYN', candles: alterAfter(candles, 2400) }], {}, boundaries);
+      const rep2 = calibrateModel(r.model, ds2).fusions!.regime!;
+      expect(JSON.stringify(rep2.fusion)).toBe(fitted);
+      expect(rep2.heldOut).toEqual(rep.heldOut);
+      expect(calibrateModel(r.model, ds2, { blend: false }).fusions).toBeUndefined();
+      expect(r.model.fusions.size).toBe(0);
+    } finally {
+      r.model.dispose();
+    }
+  }, 180_000);
+});
