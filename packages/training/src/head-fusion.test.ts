@@ -30,6 +30,13 @@ describe('risk fusion (fitted in calibrateModel on validation, applied by evalua
       const rep = r.calibration!.riskFusion!;
       expect(rep.fitRows).toBe(r.dataset.val.n);
       expect(rep.fusion!.features).toEqual([...RISK_FUSION_FEATURES]);
+      // two candidates on the same features, fitted by plain and by class-balanced cross-entropy; the better out of fold is kept
+      expect(rep.candidates.map((c) => [c.features, c.balanced])).toEqual([
+        [RISK_FUSION_FEATURES.length, false],
+        [RISK_FUSION_FEATURES.length, true],
+      ]);
+      expect(rep.candidates[0]!.fusion).not.toBe(rep.candidates[1]!.fusion);
+      expect(rep.heldOut.fusion).toBe(Math.max(...rep.candidates.map((c) => c.fusion)));
       const blend = r.calibration!.blends!.heads.find((h) => h.task === 'risk')!;
       const s = blend.selection.heldOut;
       expect(rep.heldOut.blend).toBe(Math.max(...[s.model, s.baseline, s.combined, s.tuned ?? Number.NaN].filter(Number.isFinite)));
@@ -84,10 +91,10 @@ describe('risk fusion (fitted in calibrateModel on validation, applied by evalua
       expect(rep.fitRows).toBe(r.dataset.val.n);
       const tasks = r.model.tasks as unknown as TrainableTask[];
       // three candidate feature sets, the best out of fold kept; its names say what it reads
-      expect(rep.candidates.map((c) => [c.head, c.direction, c.trailingBars])).toEqual([
-        [true, true, 32],
-        [true, false, 32],
-        [false, false, 32],
+      expect(rep.candidates.map((c) => [c.head, c.direction, c.trailingBars, c.balanced])).toEqual([
+        [true, true, 32, true],
+        [true, false, 32, true],
+        [false, false, 32, true],
       ]);
       expect(rep.heldOut.fusion).toBe(Math.max(...rep.candidates.map((c) => c.fusion)));
       const f = rep.fusion!;
