@@ -155,12 +155,12 @@ export function describeCalibration(rep: CalibrationReport | undefined): string[
     return `blend ${b.task}: ${b.method}${what} with '${b.baseline}'; chosen on ${b.fitRows} validation windows, out-of-fold over ${b.selection.folds} time folds (score, higher is better): head ${fmtNum(s.model)}, baseline ${fmtNum(s.baseline)}, combined ${fmtNum(s.combined)}${s.tuned !== undefined ? `, combined with offsets tuned for the metric ${fmtNum(s.tuned)}` : ''}${rule}`;
   });
   const what: Record<string, string> = {
-    risk: 'risk head + volatility head\'s forecast and trailing vol against the vol cuts + persistence',
+    risk: 'risk head + volatility head\'s forecast and trailing vol against the vol cuts + persistence, by plain or class-balanced cross-entropy',
     regime: 'class-balanced; the best of three feature sets: regime head, volatility head\'s forecast and trailing vol against the regime vol cuts, persistence, the trailing window\'s trend z and vol, with / without the direction head, without the regime head',
   };
   const fusion = Object.values(rep.fusions ?? (rep.riskFusion ? { risk: rep.riskFusion } : {})).map(
     (f) =>
-      `${f.task} fusion (${what[f.task] ?? 'the task head and the vol inputs'}, multinomial logistic, offsets tuned for macro-F1): ${f.chosen ? `chosen, replacing the ${f.task} blend` : 'not chosen'}; out-of-fold over ${f.folds} time folds on ${f.fitRows} validation windows: head ${fmtNum(f.heldOut.model)}, ${f.task} blend's best ${fmtNum(f.heldOut.blend)}, fusion ${fmtNum(f.heldOut.fusion)}${f.candidates && f.candidates.length > 1 ? ` (candidates: ${f.candidates.map((c) => `${c.features} features${c.head ? '' : ' without the head'}${c.direction ? ' with direction' : ''} ${fmtNum(c.fusion)}`).join('; ')})` : ''}`,
+      `${f.task} fusion (${what[f.task] ?? 'the task head and the vol inputs'}, multinomial logistic, offsets tuned for macro-F1): ${f.chosen ? `chosen, replacing the ${f.task} blend` : 'not chosen'}; out-of-fold over ${f.folds} time folds on ${f.fitRows} validation windows: head ${fmtNum(f.heldOut.model)}, ${f.task} blend's best ${fmtNum(f.heldOut.blend)}, fusion ${fmtNum(f.heldOut.fusion)}${f.candidates && f.candidates.length > 1 ? ` (candidates: ${f.candidates.map((c) => `${c.features} features${c.head ? '' : ' without the head'}${c.direction ? ' with direction' : ''}${c.balanced ? ', class-balanced' : ''} ${fmtNum(c.fusion)}`).join('; ')})` : ''}`,
   );
   return [...lines, ...blends, ...fusion, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
 }
