@@ -155,7 +155,7 @@ export function describeCalibration(rep: CalibrationReport | undefined): string[
     return `blend ${b.task}: ${b.method}${what} with '${b.baseline}'; chosen on ${b.fitRows} validation windows, out-of-fold over ${b.selection.folds} time folds (score, higher is better): head ${fmtNum(s.model)}, baseline ${fmtNum(s.baseline)}, combined ${fmtNum(s.combined)}${s.tuned !== undefined ? `, combined with offsets tuned for the metric ${fmtNum(s.tuned)}` : ''}${rule}`;
   });
   const what: Record<string, string> = {
-    risk: 'risk head + volatility head\'s forecast and trailing vol against the vol cuts + persistence, by plain or class-balanced cross-entropy',
+    risk: 'risk head + volatility head\'s forecast and trailing vol against the vol cuts + persistence, with / without the direction head, by plain or class-balanced cross-entropy',
     regime: 'class-balanced; the best of three feature sets: regime head, volatility head\'s forecast and trailing vol against the regime vol cuts, persistence, the trailing window\'s trend z and vol, with / without the direction head, without the regime head',
   };
   const fusion = Object.values(rep.fusions ?? (rep.riskFusion ? { risk: rep.riskFusion } : {})).map(

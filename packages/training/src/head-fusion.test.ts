@@ -74,6 +74,36 @@ describe('risk fusion (fitted in calibrateModel on validation, applied by evalua
     }
   }, 180_000);
 
+  it('risk with a direction head: four candidates (with / without the direction head, plain / class-balanced), the best out of fold kept', async () => {
+    const candles = generateSyntheticMarket({ bars: 3000, seed: 8 }).candles;
+    const r = await trainModel(
+      {
+        model: { windowLength: 16, encoder: encoderPreset('tiny', 'mlp'), tasks: ['direction', 'volatility', 'risk'], seed: 5 },
+        boundaries: [{ trainEnd: 1800, valEnd: 2400 }],
+        training: { epochs: 1, batchSize: 64, progress: false },
+      },
+      [{ symbol: 'SYN', candles }],
+    );
+    try {
+      const rep = r.calibration!.fusions!.risk!;
+      const tasks = r.model.tasks as unknown as TrainableTask[];
+      const withDir = headFusionFeatureNames({ task: 'risk', classes: taskClasses(tasks[2]!), directionClasses: taskClasses(tasks[0]!) }).length;
+      expect(withDir).toBeGreaterThan(RISK_FUSION_FEATURES.length);
+      expect(rep.candidates.map((c) => [c.features, c.direction, c.balanced])).toEqual([
+        [RISK_FUSION_FEATURES.length, false, false],
+        [RISK_FUSION_FEATURES.length, false, true],
+        [withDir, true, false],
+        [withDir, true, true],
+      ]);
+      expect(rep.heldOut.fusion).toBe(Math.max(...rep.candidates.map((c) => c.fusion)));
+      const best = rep.candidates.find((c) => c.fusion === rep.heldOut.fusion)!;
+      expect(rep.fusion!.features.length).toBe(best.features);
+      expect(rep.fusion!.directionTask === 'direction').toBe(best.direction);
+    } finally {
+      r.model.dispose();
+    }
+  }, 180_000);
+
   it('regime: fitted on validation only from the regime, volatility and direction heads, chosen out of fold against the regime blend, and what the test split is scored on', async () => {
     const candles = generateSyntheticMarket({ bars: 3000, seed: 9 }).candles;
     const boundaries = [{ trainEnd: 1700, valEnd: 2400 }];

@@ -134,14 +134,20 @@ export interface FusionPlan {
 }
 
 /**
- * The fusions calibrate fits: risk with its first inputs, fitted by plain and by class-balanced
- * cross-entropy (the head under-predicts 'high', the rarest class; balancing fits the rare classes'
- * boundaries as much as the common ones, as the regime plan's balanced candidates did: 0.3014 against
- * 0.2870 out of fold on universal2); regime, class-balanced, with three candidate feature sets (all
+ * The fusions calibrate fits: risk with its first inputs, with and without the direction head's
+ * logits (the risk label's drawdown grade depends on the path's direction), each fitted by plain and
+ * by class-balanced cross-entropy (the head under-predicts 'high', the rarest class; balancing fits
+ * the rare classes' boundaries as much as the common ones, as the regime plan's balanced candidates
+ * did: 0.3014 against 0.2870 out of fold on universal2); regime, class-balanced, with three candidate feature sets (all
  * inputs; without the direction head; without the regime head's own logits).
  */
 export const FUSION_PLANS: readonly FusionPlan[] = [
-  { task: 'risk', volatilityTask: 'volatility', variants: [{}, { balanced: true }] },
+  {
+    task: 'risk',
+    volatilityTask: 'volatility',
+    directionTask: 'direction',
+    variants: [{}, { balanced: true }, { direction: true }, { direction: true, balanced: true }],
+  },
   {
     task: 'regime',
     volatilityTask: 'volatility',
@@ -252,6 +258,8 @@ export function fitFusionOnSplit(
   const candidates: FusionReport['candidates'][number][] = [];
   let best: { fit: ReturnType<typeof fitHeadFusion>; spec: HeadFusionSpec } | null = null;
   for (const v of plan.variants ?? [{}]) {
+    // a candidate that reads the direction head needs the model to have one (else it would repeat another candidate)
+    if (v.direction === true && dt === undefined) continue;
     const trailingBars = v.trailingWindow ? (typeof horizon === 'number' ? horizon : ft.horizon) : undefined;
     const useDir = v.direction === true && dt !== undefined;
     const balanced = (v.balanced ?? plan.balanced) === true;
