@@ -269,6 +269,33 @@ describe('StreamingPredictor with the real feature engine', () => {
     model.dispose();
   });
 
+  it('a risk fusion that reads the direction head: batch = the fusion by hand, streaming = batch, and it survives the artifact', async () => {
+    const model = build('mlp', 16);
+    perturb(model, 19);
+    const spec = { task: 'risk', classes: getTask('risk').classes!, directionClasses: getTask('direction').classes! };
+    const names = headFusionFeatureNames(spec);
+    expect(names.length).toBeGreaterThan(RISK_FUSION_FEATURES.length);
+    const risk = { task: 'risk', volatilityTask: 'volatility', directionTask: 'direction', features: names, weights: Array.from({ length: (names.length + 1) * 3 }, (_, j) => (j % 3 === 0 ? 0 : Math.sin(1.3 * j) * 0.5)), offsets: [0, 0.1, 0.2] };
+    model.setRiskFusion(risk);
+    const ends = [300, 450, 600, 699];
+    const got = model.predictCandles(candles, ends);
+    const raw = model.predictRaw(windowsAt(ends), ends.length);
+    const rt = getTask('risk');
+    const pers = baselineForecasts(rt, candles, taskStates.risk!, ends).get('persistence')!;
+    const trailing = baselineForecasts(getTask('volatility'), candles, taskStates.volatility!, ends).get('persistence')!;
+    const volCal = model.calibrateRaw(raw, ends.length).get('volatility')!;
+    const byHand = fusedHeadLogits(risk, spec.classes, spec.directionClasses, { headLogits: raw.get('risk')!, volForecast: volCal, persistence: pers, trailingVol: trailing, directionLogits: raw.get('direction')!, close: candles.close, rows: ends }, taskStates.risk!, taskStates.volatility!, ends.length);
+    ends.forEach((_, k) => expectClose(got[k]!.risk, rt.decode(byHand.subarray(3 * k, 3 * k + 3), taskStates.risk!), 1e-6, `risk ${k}`));
+    expect(streamVsBatch(candles, model, 300)).toBe(400);
+    const dir = path.join(root, 'fused-risk-direction');
+    await saveModel(model, dir);
+    expect((await readModelJson(dir)).riskFusion).toEqual(risk);
+    const back = await loadModel(dir);
+    expectClose(back.predictCandles(candles, ends).map((g) => g.risk), got.map((g) => g.risk), 1e-6, 'risk after load');
+    back.dispose();
+    model.dispose();
+  });
+
   it('a model with a risk fusion: batch = the fusion by hand, streaming = batch, and it survives the artifact', async () => {
     const model = build('mlp', 14);
     perturb(model, 15);
