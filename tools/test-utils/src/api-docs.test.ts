@@ -30,10 +30,16 @@ export function exportedNames(indexSource: string): string[] {
 /** The names an API.md documents: its `### name` headings (typedoc-plugin-markdown, one module page). */
 export function documentedNames(page: string): string[] {
   const names = new Set<string>();
-  // Markdown escapes underscores: NAIVE\_STRATEGY\_NAMES.
-  for (const m of page.matchAll(/^### `?((?:[A-Za-z0-9$]|\\_)+)`?(?:\(\))?\s*$/gm)) names.add(m[1]!.replace(/\\_/g, '_'));
+  // Markdown escapes underscores: NAIVE\_STRATEGY\_NAMES; a @deprecated export is struck through: ### ~~OldName~~.
+  for (const m of page.matchAll(/^### (?:~~)?`?((?:[A-Za-z0-9$]|\\_)+)`?(?:\(\))?(?:~~)?\s*$/gm)) names.add(m[1]!.replace(/\\_/g, '_'));
   return [...names].sort();
 }
+
+describe('documentedNames', () => {
+  it('reads plain, escaped, called and struck-through (deprecated) headings', () => {
+    expect(documentedNames('### Plain\n### NAIVE\\_NAMES\n### `fn`()\n### ~~OldName~~\n#### Nested\n### two words\n')).toEqual(['NAIVE_NAMES', 'OldName', 'Plain', 'fn']);
+  });
+});
 
 const packages = readdirSync(path.join(root, 'packages'))
   .filter((n) => existsSync(path.join(root, 'packages', n, 'src', 'index.ts')))
