@@ -78,9 +78,10 @@ thresholds there (net Sharpe after fees and slippage, with a minimum of round tr
 artifact, calibration and decision policy inside), config.json, training.jsonl (one line per
 epoch), training.json (summary, test metrics beside baselines), calibration.json (test ECE/Brier
 before and after), decision-policy.json (the fit).
-Before training it prints each classification task's class mix on the training, validation and test
-windows (also in training.json and the report) and warns when validation's is more than 0.1 (total
-variation) from training's: everything fitted on validation is then tuned for another mix.
+Before training it prints each classification task's class mix on the training and validation
+windows (training.json and the report add the test windows') and warns when validation's is more
+than 0.1 (total variation) from training's pooled, or 0.25 on average per series: everything fitted
+on validation is then tuned for another mix.
 --config takes a preset (${Object.keys(PRESETS).join(', ')}) or a JSON file (which may say "extends": "quick").
 The run is written to <out>/.<name>.partial/ and renamed to <out>/<name>/ when complete (replacing
 an earlier run of that name only then); rerun the same command after an interruption to resume

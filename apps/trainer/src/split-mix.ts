@@ -173,10 +173,14 @@ function fmtTv(x: number | null): string {
   return x === null ? '-' : x.toFixed(3);
 }
 
-/** Lines for a log: per task, the pooled mix of each split and the distances. */
+/**
+ * Lines for the train-time log: per task, the pooled mix of the training and validation rows and
+ * their distance. The test rows' mix is left out: it is shown before anything is fitted, and test
+ * labels must not steer a choice (training.json and the report keep it, beside the test metrics).
+ */
 export function describeClassMix(mixes: readonly TaskClassMix[]): string[] {
   return mixes.map((m) => {
     const row = (name: string, x: ClassMix): string => `${name} (${x.n}) ${x.fractions.map(pct1).join(' / ')}`;
-    return `class mix ${m.task} (${m.classes.join(' / ')}): ${row('train', m.pooled.train)}; ${row('val', m.pooled.val)}; ${row('test', m.pooled.test)}; TV val-train ${fmtTv(m.pooled.valVsTrainTv)} pooled, ${fmtTv(m.meanSeriesValVsTrainTv)} mean per series; TV test-train ${fmtTv(m.pooled.testVsTrainTv)}`;
+    return `class mix ${m.task} (${m.classes.join(' / ')}): ${row('train', m.pooled.train)}; ${row('val', m.pooled.val)}; TV val-train ${fmtTv(m.pooled.valVsTrainTv)} pooled, ${fmtTv(m.meanSeriesValVsTrainTv)} mean per series`;
   });
 }
