@@ -128,6 +128,20 @@ describe('TaskAgnosticModel with the real packages', () => {
   });
 });
 
+/**
+ * A head fusion applied by hand to the model's raw heads on `ends` (the fused and direction heads raw,
+ * the volatility head calibrated, the baselines from the candles): what predictCandles must give.
+ */
+function fusedByHand(model: TaskAgnosticModel, f: Parameters<TaskAgnosticModel['setFusion']>[0], ends: number[]): Float32Array {
+  const raw = model.predictRaw(windowsAt(ends), ends.length);
+  const ft = getTask(f.task);
+  const pers = baselineForecasts(ft, candles, taskStates[f.task]!, ends).get('persistence')!;
+  const trailing = baselineForecasts(getTask('volatility'), candles, taskStates.volatility!, ends).get('persistence')!;
+  const volCal = model.calibrateRaw(raw, ends.length).get('volatility')!;
+  const dir = f.directionTask ? { directionLogits: raw.get(f.directionTask)! } : {};
+  return fusedHeadLogits(f, ft.classes!, f.directionTask ? getTask(f.directionTask).classes! : undefined, { headLogits: raw.get(f.task)!, volForecast: volCal, persistence: pers, trailingVol: trailing, ...dir, close: candles.close, rows: ends }, taskStates[f.task]!, taskStates.volatility!, ends.length);
+}
+
 function streamVsBatch(cs: CandleColumns, model: TaskAgnosticModel, from: number): number {
   // 1. streaming feature rows equal the batch matrix to 1e-6 after float32
   const batch = computeFeatures(cs, DEFAULT_FEATURE_SET);
@@ -241,12 +255,8 @@ describe('StreamingPredictor with the real feature engine', () => {
     model.setBlends({ regime: { baseline: 'persistence', method: 'stack', modelWeight: 0.5, baselineWeight: 0.2, offsets: [0, 0, 0, 0, 0] } });
     const ends = [300, 450, 600, 699];
     const got = model.predictCandles(candles, ends);
-    const raw = model.predictRaw(windowsAt(ends), ends.length);
     const rt = getTask('regime');
-    const pers = baselineForecasts(rt, candles, taskStates.regime!, ends).get('persistence')!;
-    const trailing = baselineForecasts(getTask('volatility'), candles, taskStates.volatility!, ends).get('persistence')!;
-    const volCal = model.calibrateRaw(raw, ends.length).get('volatility')!;
-    const byHand = fusedHeadLogits(regime, regimeSpec.classes, regimeSpec.directionClasses, { headLogits: raw.get('regime')!, volForecast: volCal, persistence: pers, trailingVol: trailing, directionLogits: raw.get('direction')!, close: candles.close, rows: ends }, taskStates.regime!, taskStates.volatility!, ends.length);
+    const byHand = fusedByHand(model, regime, ends);
     ends.forEach((_, k) => expectClose(got[k]!.regime, rt.decode(byHand.subarray(5 * k, 5 * k + 5), taskStates.regime!), 1e-6, `regime ${k}`));
     const alone = model.predict(windowsAt(ends), ends.length).map((p) => p.regime!.probs.bull);
     expect(got.map((g) => g.regime!.probs.bull)).not.toEqual(alone);
@@ -279,12 +289,8 @@ describe('StreamingPredictor with the real feature engine', () => {
     model.setRiskFusion(risk);
     const ends = [300, 450, 600, 699];
     const got = model.predictCandles(candles, ends);
-    const raw = model.predictRaw(windowsAt(ends), ends.length);
     const rt = getTask('risk');
-    const pers = baselineForecasts(rt, candles, taskStates.risk!, ends).get('persistence')!;
-    const trailing = baselineForecasts(getTask('volatility'), candles, taskStates.volatility!, ends).get('persistence')!;
-    const volCal = model.calibrateRaw(raw, ends.length).get('volatility')!;
-    const byHand = fusedHeadLogits(risk, spec.classes, spec.directionClasses, { headLogits: raw.get('risk')!, volForecast: volCal, persistence: pers, trailingVol: trailing, directionLogits: raw.get('direction')!, close: candles.close, rows: ends }, taskStates.risk!, taskStates.volatility!, ends.length);
+    const byHand = fusedByHand(model, risk, ends);
     ends.forEach((_, k) => expectClose(got[k]!.risk, rt.decode(byHand.subarray(3 * k, 3 * k + 3), taskStates.risk!), 1e-6, `risk ${k}`));
     expect(streamVsBatch(candles, model, 300)).toBe(400);
     const dir = path.join(root, 'fused-risk-direction');
