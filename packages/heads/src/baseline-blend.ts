@@ -136,8 +136,8 @@ export function applyBlend(blend: BaselineBlend, form: BlendForm, model: ArrayLi
   return out;
 }
 
-/** Inverse class frequency weights (each present class weighs n / present classes in total). */
-function balancedRowWeights(y: ArrayLike<number>, n: number, K: number): Float64Array {
+/** Row weights of inverse class frequency: each class present weighs n / (classes present) in total, so every class counts the same in a weighted cross-entropy. */
+export function balancedRowWeights(y: ArrayLike<number>, n: number, K: number): Float64Array {
   const counts = new Float64Array(K);
   for (let i = 0; i < n; i++) counts[y[i]!]!++;
   let present = 0;

@@ -16,7 +16,7 @@ export const horizonSchema = (defaultBars: number) => z.number().int().min(1).ma
 export const classWeightingSchema = z.enum(['none', 'balanced']).default('none');
 
 /** Rows of a label array gathered into [rows.length, targetDim]. */
-export function gatherTargets(targets: Float32Array, targetDim: number, rows: ArrayLike<number>): Float32Array {
+export function gatherTargets(targets: ArrayLike<number>, targetDim: number, rows: ArrayLike<number>): Float32Array {
   const out = new Float32Array(rows.length * targetDim);
   for (let i = 0; i < rows.length; i++) {
     const t = rows[i]!;

@@ -23,7 +23,8 @@
  */
 import { fitMultinomialLogistic, multinomialLogits } from './multinomial-logistic.js';
 import { tuneClassOffsets } from './class-offsets.js';
-import { crossFitFolds } from './baseline-blend.js';
+import { balancedRowWeights, crossFitFolds } from './baseline-blend.js';
+import { gatherTargets } from './config.js';
 
 /** What a fusion's features are built from (besides the vol inputs every fusion reads). */
 export interface HeadFusionSpec {
@@ -36,6 +37,12 @@ export interface HeadFusionSpec {
   readonly trailingBars?: number;
   /** false: the fused task's own head logits are not fed (default true). */
   readonly head?: boolean;
+}
+
+/** A task's class names (the classifiers of this package carry them), or their indices when it has none that fit its outputs. */
+export function taskClasses(t: { readonly outputDim: number; readonly classes?: readonly string[] }): readonly string[] {
+  const c = t.classes;
+  return c && c.length === t.outputDim ? c : Array.from({ length: t.outputDim }, (_, k) => String(k));
 }
 
 /** The feature names of a fusion (the order of the weight rows 1..F). */
@@ -206,13 +213,6 @@ export interface HeadFusionFit {
   readonly warning?: string;
 }
 
-/** Row weights m / (K x count of the row's class): every class weighs the same in the cross-entropy. */
-export function balancedRowWeights(y: ArrayLike<number>, m: number, K: number): Float64Array {
-  const count = new Float64Array(K);
-  for (let i = 0; i < m; i++) count[y[i]!]!++;
-  return Float64Array.from({ length: m }, (_, i) => m / (K * count[y[i]!]!));
-}
-
 /** How a fusion is fitted. */
 export interface HeadFusionFitOptions {
   /** The task's name in warnings (default 'task'). */
@@ -226,14 +226,6 @@ export interface HeadFusionFitOptions {
 
 /** Minimum rows (and rows per fitting fold) of a fusion fit. */
 export const MIN_FUSION_ROWS = 100;
-
-function gather(a: ArrayLike<number>, idx: readonly number[], w: number): Float32Array {
-  const out = new Float32Array(idx.length * w);
-  idx.forEach((r, k) => {
-    for (let j = 0; j < w; j++) out[k * w + j] = a[r * w + j]!;
-  });
-  return out;
-}
 
 /**
  * Fits a fusion on validation rows (`features` [n x names.length] from headFusionFeatures, labels y
@@ -273,8 +265,8 @@ export function fitHeadFusion(
     outIdx.forEach((r, k) => Xo.set(features.subarray(r * F, (r + 1) * F), k * F));
     const z = applyHeadFusion(fit, Xo, outIdx.length);
     outIdx.forEach((r, k) => oof.set(z.subarray(k * K, (k + 1) * K), r * K));
-    const yo = gather(y, outIdx, 1);
-    foldScores.push({ model: score(gather(headLogits, outIdx, K), yo, outIdx.length), fusion: score(z, yo, outIdx.length) });
+    const yo = gatherTargets(y, 1, outIdx);
+    foldScores.push({ model: score(gatherTargets(headLogits, K, outIdx), yo, outIdx.length), fusion: score(z, yo, outIdx.length) });
   }
   const done = foldScores.length;
   const all = fitOn(features, y, Array.from({ length: n }, (_, i) => i), F, K, score, balanced);

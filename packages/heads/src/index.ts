@@ -96,12 +96,13 @@ export {
   BLEND_FOLDS,
   BLEND_CANDIDATES,
   oneStandardErrorChoice,
+  balancedRowWeights,
 } from './baseline-blend.js';
 export type { BaselineSource, BaselineBlend, BlendCandidate, BlendMethod, BlendForm, BlendFit, BlendSelection, FitBlendOptions } from './baseline-blend.js';
 export { tuneClassOffsets } from './class-offsets.js';
 export { fitMultinomialLogistic, multinomialLogits } from './multinomial-logistic.js';
 export type { MultinomialLogisticFit, MultinomialLogisticOptions } from './multinomial-logistic.js';
-export { headFusionFeatureNames, headFusionFeatures, trailingWindowStats, applyHeadFusion, fitHeadFusion, fusedHeadLogits, fusionSpec, balancedRowWeights } from './head-fusion.js';
+export { headFusionFeatureNames, headFusionFeatures, trailingWindowStats, applyHeadFusion, fitHeadFusion, fusedHeadLogits, fusionSpec, taskClasses } from './head-fusion.js';
 export type { HeadFusionSpec, HeadFusionFitOptions, HeadFusionInputs, HeadFusionWeights, HeadFusionFit, HeadFusionData, HeadFusionRows, TrailingWindowStats } from './head-fusion.js';
 export { RISK_FUSION_FEATURES, MIN_FUSION_ROWS, riskFusionFeatures, applyRiskFusion, fitRiskFusion, fusedRiskLogits } from './risk-vol-fusion.js';
 export type { RiskVolFusion, RiskFusionInputs, RiskFusionFit } from './risk-vol-fusion.js';

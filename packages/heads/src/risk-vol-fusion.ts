@@ -20,7 +20,7 @@
  * 3-class, no-direction, no-trailing-window case, kept for the risk fusion's callers and artifacts.
  */
 import { RISK_LEVELS } from '@task-agnostic/core';
-import { applyHeadFusion, fitHeadFusion, fusedHeadLogits, headFusionFeatureNames, headFusionFeatures, MIN_FUSION_ROWS, type HeadFusionFit, type HeadFusionInputs, type HeadFusionSpec } from './head-fusion.js';
+import { applyHeadFusion, fitHeadFusion, fusedHeadLogits, headFusionFeatureNames, headFusionFeatures, MIN_FUSION_ROWS, type HeadFusionData, type HeadFusionFit, type HeadFusionInputs, type HeadFusionSpec } from './head-fusion.js';
 
 export { MIN_FUSION_ROWS };
 
@@ -40,18 +40,8 @@ export const RISK_FUSION_FEATURES = [
 
 if (headFusionFeatureNames(RISK_SPEC).join(',') !== RISK_FUSION_FEATURES.join(',')) throw new Error('risk fusion: the generic feature names drifted from RISK_FUSION_FEATURES');
 
-/** The fusion as it travels in the model artifact (plain JSON). */
-export interface RiskVolFusion {
-  /** The task whose head the fusion replaces ('risk') and the volatility task it reads. */
-  readonly task: string;
-  readonly volatilityTask: string;
-  /** Feature names (RISK_FUSION_FEATURES), so an artifact says what its weights multiply. */
-  readonly features: readonly string[];
-  /** Row-major [(features + 1) x 3]: intercepts, then one row per feature; column 0 (low) is 0. */
-  readonly weights: readonly number[];
-  /** Per-class offsets added after (tuned for macro-F1; offsets[0] = 0). */
-  readonly offsets: readonly number[];
-}
+/** The fusion as it travels in the model artifact (plain JSON): a head fusion of the risk task (features RISK_FUSION_FEATURES, 3 classes). */
+export type RiskVolFusion = Pick<HeadFusionData, 'task' | 'volatilityTask' | 'features' | 'weights' | 'offsets'>;
 
 /** What the features are computed from, for n rows of one symbol: HeadFusionInputs with the risk head's raw logits [n x 3] as `riskLogits`. */
 export type RiskFusionInputs = Omit<HeadFusionInputs, 'headLogits' | 'directionLogits' | 'trailing'> & { readonly riskLogits: ArrayLike<number> };

@@ -67,6 +67,14 @@ export type HeadFusionData = z.infer<typeof headFusionSchema>;
 /** The risk fusion of format-3 artifacts before head fusions were generalised (`riskFusion`): a 3-class head fusion. */
 export const riskFusionSchema = headFusionSchema.refine((f) => f.offsets.length === 3, { message: 'the risk fusion has 3 offsets', path: ['offsets'] });
 
+/**
+ * Where an artifact stores the fusion of `task`, for messages and ConfigError fields: `riskFusion`
+ * for risk (its field before head fusions were generalised), `fusions.<task>` for the others.
+ */
+export function fusionField(task: string): string {
+  return task === 'risk' ? 'riskFusion' : `fusions.${task}`;
+}
+
 /** The list of head fusions an artifact stores (`fusions`), at most one per fused task. */
 export const headFusionsSchema = z.array(headFusionSchema).refine((l) => new Set(l.map((f) => f.task)).size === l.length, { message: 'at most one fusion per task' });
 

@@ -29,5 +29,5 @@ export type { FusedHeads } from './fused-heads.js';
 export { defaultComponents } from './components.js';
 export { normalizerForSeries, FALLBACK_MIN_ROWS } from './series-normalizer.js';
 export type { SeriesNormalizer, SeriesNormalizerOptions } from './series-normalizer.js';
-export { headCalibrationSchema, calibrationSchema, headBlendSchema, blendsSchema, riskFusionSchema, headFusionSchema, headFusionsSchema, fusionPolicySchema, decisionPolicySchema, tiltPolicySchema, calibrateInPlace } from './calibration.js';
+export { headCalibrationSchema, calibrationSchema, headBlendSchema, blendsSchema, riskFusionSchema, headFusionSchema, headFusionsSchema, fusionPolicySchema, decisionPolicySchema, tiltPolicySchema, calibrateInPlace, fusionField } from './calibration.js';
 export type { HeadCalibration, HeadBlend, RiskFusionData, HeadFusionData, FusionPolicy, DecisionPolicy, TiltPolicyData } from './calibration.js';

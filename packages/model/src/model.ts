@@ -11,9 +11,9 @@ import { defaultComponents } from './components.js';
 import type { Encoder, Head, ModelComponents, Normalizer, Task, TaskState } from './contracts.js';
 import { describeFeatureDifference } from './feature-diff.js';
 import { assembleTaskOutputs } from './task-outputs.js';
-import { applyBlend, baselineForecasts, fusedHeadLogits, fusionSpec } from '@task-agnostic/heads';
+import { applyBlend, baselineForecasts, fusedHeadLogits, fusionSpec, taskClasses } from '@task-agnostic/heads';
 import type { VariableGroup } from './weights.js';
-import { calibrateInPlace, type DecisionPolicy, type HeadBlend, type HeadCalibration, type HeadFusionData, type RiskFusionData } from './calibration.js';
+import { calibrateInPlace, fusionField, type DecisionPolicy, type HeadBlend, type HeadCalibration, type HeadFusionData, type RiskFusionData } from './calibration.js';
 
 export interface CreateModelOptions {
   /** The normaliser fitted on the training range; its names must equal the feature set's. */
@@ -253,7 +253,7 @@ export class TaskAgnosticModel {
    * any) a classification head, and its features the ones the heads package computes for them.
    */
   setFusion(f: HeadFusionData): void {
-    const where = f.task === 'risk' ? 'riskFusion' : `fusions.${f.task}`;
+    const where = fusionField(f.task);
     const fused = this.tasks.find((x) => x.id === f.task);
     const vol = this.tasks.find((x) => x.id === f.volatilityTask);
     const dir = f.directionTask === undefined ? undefined : this.tasks.find((x) => x.id === f.directionTask);
@@ -262,7 +262,7 @@ export class TaskAgnosticModel {
     if (vol?.kind !== 'regression') throw new ConfigError(`the ${f.task} fusion reads a volatility head '${f.volatilityTask}', which this model does not have as a regression head`, `${where}.volatilityTask`);
     if (f.directionTask !== undefined && dir?.kind !== 'classification') throw new ConfigError(`the ${f.task} fusion reads a direction head '${f.directionTask}', which this model does not have as a classification head`, `${where}.directionTask`);
     try {
-      fusionSpec(f, classesOf(fused), dir ? classesOf(dir) : undefined);
+      fusionSpec(f, taskClasses(fused), dir ? taskClasses(dir) : undefined);
     } catch (err) {
       throw new ConfigError(`the ${f.task} fusion's features (${f.features.join(', ')}) are not the ones this heads package computes: ${(err as Error).message}`, `${where}.features`);
     }
@@ -461,12 +461,12 @@ export class TaskAgnosticModel {
     const vs = states.get(f.volatilityTask)!;
     const pers = baselineForecasts(fusedTask, context.candles, fs, context.endRows).get('persistence');
     const trailing = baselineForecasts(volTask, context.candles, vs, context.endRows).get('persistence');
-    if (!pers || !trailing) throw new ConfigError(`the ${f.task} fusion reads the 'persistence' baselines of '${f.task}' and '${f.volatilityTask}', which these tasks do not have`, f.task === 'risk' ? 'riskFusion' : `fusions.${f.task}`);
+    if (!pers || !trailing) throw new ConfigError(`the ${f.task} fusion reads the 'persistence' baselines of '${f.task}' and '${f.volatilityTask}', which these tasks do not have`, fusionField(f.task));
     const volColumn = volTask.outputDim === 1 ? vol : vol.filter((_, j) => j % volTask.outputDim === 0);
     return fusedHeadLogits(
       f,
-      classesOf(fusedTask),
-      dirTask ? classesOf(dirTask) : undefined,
+      taskClasses(fusedTask),
+      dirTask ? taskClasses(dirTask) : undefined,
       { headLogits: headRaw, volForecast: volColumn, persistence: pers, trailingVol: trailing, ...(dirRaw ? { directionLogits: dirRaw } : {}), close: context.candles.close, rows: context.endRows },
       fs,
       vs,
@@ -545,8 +545,3 @@ export class TaskAgnosticModel {
   }
 }
 
-/** A classification task's class names (the heads package's tasks carry them), or their indices. */
-function classesOf(t: Task): readonly string[] {
-  const c = (t as { classes?: readonly string[] }).classes;
-  return c && c.length === t.outputDim ? c : Array.from({ length: t.outputDim }, (_, k) => String(k));
-}

@@ -11,8 +11,8 @@
  * vol cuts, plus the direction head's logits and the trailing regime window's trend z and ln rv).
  */
 import { ConfigError } from '@task-agnostic/core';
-import { fitHeadFusion, fusedHeadLogits, headFusionFeatureNames, headFusionFeatures, trailingWindowStats, type HeadFusionSpec } from '@task-agnostic/heads';
-import type { HeadFusionData, TaskAgnosticModel } from '@task-agnostic/model';
+import { fitHeadFusion, fusedHeadLogits, gatherTargets, headFusionFeatureNames, headFusionFeatures, taskClasses, trailingWindowStats, type HeadFusionSpec } from '@task-agnostic/heads';
+import { fusionField, type HeadFusionData, type TaskAgnosticModel } from '@task-agnostic/model';
 import type { TaskStateLike, TrainableTask } from './contracts.js';
 import type { MultiTaskDataset } from './dataset.js';
 import type { MultiTaskSplit } from './split.js';
@@ -25,15 +25,12 @@ type FusionTask = Pick<TrainableTask, 'id' | 'baseline' | 'outputDim'>;
 function persistenceOf(task: Pick<TrainableTask, 'id' | 'baseline'>, candles: Candles, state: TaskStateLike, rows: ArrayLike<number>, fusedTask: string, given?: BaselineList): Float32Array {
   const list = given ?? (task.baseline ? task.baseline(candles, state, rows) : []);
   const p = list.find((b) => b.name === 'persistence')?.outputs;
-  if (!p) throw new ConfigError(`the ${fusedTask} fusion reads the 'persistence' baseline of '${task.id}', which this task does not have`, fusedTask === 'risk' ? 'riskFusion' : `fusions.${fusedTask}`);
+  if (!p) throw new ConfigError(`the ${fusedTask} fusion reads the 'persistence' baseline of '${task.id}', which this task does not have`, fusionField(fusedTask));
   return p;
 }
 
-/** A task's class names (the heads package's classifiers carry them), or their indices. */
-export function taskClasses(t: Pick<TrainableTask, 'outputDim'>): readonly string[] {
-  const c = (t as { classes?: readonly string[] }).classes;
-  return c && c.length === t.outputDim ? c : Array.from({ length: t.outputDim }, (_, k) => String(k));
-}
+/** A task's class names, or their indices (the heads package's taskClasses, re-exported for this package's callers). */
+export { taskClasses };
 
 /** The heads' outputs on one series' rows that a fusion reads. */
 export interface FusionRowOutputs {
@@ -61,7 +58,7 @@ export function fuseTaskRows(
 ): Float32Array {
   const find = (id: string): FusionTask => {
     const t = tasks.find((x) => x.id === id);
-    if (!t) throw new ConfigError(`the ${fusion.task} fusion reads the head '${id}'; the model has ${tasks.map((x) => x.id).join(', ')}`, fusion.task === 'risk' ? 'riskFusion' : `fusions.${fusion.task}`);
+    if (!t) throw new ConfigError(`the ${fusion.task} fusion reads the head '${id}'; the model has ${tasks.map((x) => x.id).join(', ')}`, fusionField(fusion.task));
     return t;
   };
   const ft = find(fusion.task);
@@ -181,16 +178,6 @@ export interface FusionReport {
 /** @deprecated the risk instance of FusionReport. */
 export type RiskFusionReport = FusionReport;
 
-function gatherRows(a: ArrayLike<number>, width: number, idx: readonly number[], column?: number): Float32Array {
-  const w = column === undefined ? width : 1;
-  const out = new Float32Array(idx.length * w);
-  idx.forEach((r, k) => {
-    if (column !== undefined) out[k] = a[r * width + column]!;
-    else for (let j = 0; j < width; j++) out[k * width + j] = a[r * width + j]!;
-  });
-  return out;
-}
-
 /** The features [split.n x F] of `spec` on the split's rows, series by series (each with its own task states). */
 function variantFeatures(spec: HeadFusionSpec, model: TaskAgnosticModel, ds: MultiTaskDataset, split: MultiTaskSplit, raw: readonly Float32Array[], forecasts: readonly Float32Array[], fi: number, vi: number, di: number): Float64Array {
   const tasks = model.tasks as unknown as TrainableTask[];
@@ -208,13 +195,13 @@ function variantFeatures(spec: HeadFusionSpec, model: TaskAgnosticModel, ds: Mul
     const f = headFusionFeatures(
       spec,
       {
-        headLogits: gatherRows(raw[fi]!, K, idx),
+        headLogits: gatherTargets(raw[fi]!, K, idx),
         persistence: persistenceOf(ft, s.candles, fs, rows, ft.id),
-        volForecast: gatherRows(forecasts[vi]!, vt.outputDim, idx, 0),
+        volForecast: Float32Array.from(idx, (r) => forecasts[vi]![r * vt.outputDim]!),
         trailingVol: persistenceOf(vt, s.candles, vs, rows, ft.id),
         volCentre: (vs as Record<string, unknown>).centre as number,
         volCuts: (fs as Record<string, unknown>).volCuts as [number, number],
-        ...(spec.directionClasses ? { directionLogits: gatherRows(raw[di]!, tasks[di]!.outputDim, idx) } : {}),
+        ...(spec.directionClasses ? { directionLogits: gatherTargets(raw[di]!, tasks[di]!.outputDim, idx) } : {}),
         ...(spec.trailingBars !== undefined ? { trailing: trailingWindowStats(s.candles.close, rows, spec.trailingBars) } : {}),
       },
       idx.length,

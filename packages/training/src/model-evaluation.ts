@@ -4,8 +4,9 @@
  * each task's naive baselines. `trainer evaluate` / `trainer backtest` use it on a saved artifact.
  */
 import { ConfigError } from '@task-agnostic/core';
+import { gatherTargets } from '@task-agnostic/heads';
 import type { FeatureSetConfig } from '@task-agnostic/features';
-import type { HeadBlend, HeadFusionData, TaskAgnosticModel } from '@task-agnostic/model';
+import { fusionField, type HeadBlend, type HeadFusionData, type TaskAgnosticModel } from '@task-agnostic/model';
 import { applyTaskBlend, seriesRows } from './baseline-blend.js';
 import { fuseTaskRows } from './head-fusion.js';
 import type { TaskStateLike, TrainableHead, TrainableTask } from './contracts.js';
@@ -82,7 +83,7 @@ export function evaluateTest(
   const ev = evaluateSplit(parts, ds.test, batchSize);
   const bySeriesRows = seriesRows(ds.test, ds.series.length);
   // a fusion reads the fused and direction heads raw and the volatility head calibrated (before any blend)
-  const fusionList: HeadFusionData[] = !fusions ? [] : fusions instanceof Map ? [...fusions.values()] : Symbol.iterator in Object(fusions) ? [...(fusions as Iterable<HeadFusionData>)] : [fusions as HeadFusionData];
+  const fusionList = listFusions(fusions);
   const rawCopies = parts.tasks.map((t, i) => (fusionList.some((f) => f.task === t.id || f.directionTask === t.id) ? Float32Array.from(ev.outputs[i]!) : null));
   const volCalibrated = new Map(fusionList.map((f) => [f.task, calibratedCopy(parts, ev.outputs, f.volatilityTask, f.task, calibration)]));
   const indexOf = (id: string): number => parts.tasks.findIndex((t) => t.id === id);
@@ -109,19 +110,19 @@ export function evaluateTest(
             fusion,
             parts.tasks,
             {
-              headRaw: gatherRows(rawCopies[i]!, d, idx),
+              headRaw: gatherTargets(rawCopies[i]!, d, idx),
               volForecast: volCalibrated.get(fusion.task)!(idx),
-              ...(fusion.directionTask !== undefined ? { directionRaw: gatherRows(rawCopies[indexOf(fusion.directionTask)]!, parts.tasks[indexOf(fusion.directionTask)]!.outputDim, idx) } : {}),
+              ...(fusion.directionTask !== undefined ? { directionRaw: gatherTargets(rawCopies[indexOf(fusion.directionTask)]!, parts.tasks[indexOf(fusion.directionTask)]!.outputDim, idx) } : {}),
             },
             s.candles,
             stateOf,
             rows,
             baselines,
           )
-        : applyTaskBlend(t, blend, gatherRows(o, d, idx), s.candles, state, rows, baselines);
+        : applyTaskBlend(t, blend, gatherTargets(o, d, idx), s.candles, state, rows, baselines);
       // the blended rows back into the pooled outputs
       idx.forEach((r, j) => o.set(out.subarray(j * d, (j + 1) * d), r * d));
-      const y = gatherRows(ds.test.targets[i]!, ds.test.targetDims[i]!, idx);
+      const y = gatherTargets(ds.test.targets[i]!, ds.test.targetDims[i]!, idx);
       const se: SeriesEvaluation = { metrics: t.metrics(out, y, idx.length), baselines };
       Object.defineProperties(se, { outputs: { value: out }, targets: { value: y }, rows: { value: rows } });
       bySeries[s.symbol] = se;
@@ -132,20 +133,21 @@ export function evaluateTest(
   return test;
 }
 
+/** evaluateTest's `fusions` as a list: none, a map by task (model.fusions), any iterable, or one fusion. */
+function listFusions(fusions: HeadFusionData | Iterable<HeadFusionData> | ReadonlyMap<string, HeadFusionData> | null | undefined): HeadFusionData[] {
+  if (!fusions) return [];
+  if (fusions instanceof Map) return [...fusions.values()];
+  return Symbol.iterator in Object(fusions) ? [...(fusions as Iterable<HeadFusionData>)] : [fusions as HeadFusionData];
+}
+
 /** The volatility head's calibrated forecast (first column), copied before any blend changes it, as a gatherer of rows. */
 function calibratedCopy(parts: MultiTaskParts, outputs: readonly Float32Array[], volTask: string, fusedTask: string, calibration?: ReadonlyMap<string, OutputAffine>): (idx: readonly number[]) => Float32Array {
   const vi = parts.tasks.findIndex((t) => t.id === volTask);
-  if (vi < 0) throw new ConfigError(`the ${fusedTask} fusion reads the head '${volTask}'; the model has ${parts.tasks.map((t) => t.id).join(', ')}`, fusedTask === 'risk' ? 'riskFusion' : `fusions.${fusedTask}`);
+  if (vi < 0) throw new ConfigError(`the ${fusedTask} fusion reads the head '${volTask}'; the model has ${parts.tasks.map((t) => t.id).join(', ')}`, fusionField(fusedTask));
   const d = parts.tasks[vi]!.outputDim;
   const cal = calibration?.get(volTask);
   const src = outputs[vi]!;
   const vol = new Float32Array(src.length / d);
   for (let r = 0; r < vol.length; r++) vol[r] = cal ? cal.scale[0]! * src[r * d]! + cal.shift[0]! : src[r * d]!;
   return (idx) => Float32Array.from(idx, (r) => vol[r]!);
-}
-
-function gatherRows(a: Float32Array, width: number, idx: readonly number[]): Float32Array {
-  const out = new Float32Array(idx.length * width);
-  idx.forEach((r, k) => out.set(a.subarray(r * width, (r + 1) * width), k * width));
-  return out;
 }
