@@ -4,9 +4,7 @@
  * total-variation distance of validation (and test) from training, flagged above the warning threshold.
  */
 import { escapeXml as esc } from '@task-agnostic/backtest';
-import { MIX_WARN_SERIES_TV, MIX_WARN_TV, type ClassMix, type SplitMixes, type TaskClassMix } from './split-mix.js';
-
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+import { MIX_WARN_SERIES_TV, MIX_WARN_TV, pct1, type ClassMix, type SplitMixes, type TaskClassMix } from './split-mix.js';
 
 function tvCell(x: number | null, threshold: number): string {
   if (x === null) return '<td>-</td>';
@@ -14,7 +12,7 @@ function tvCell(x: number | null, threshold: number): string {
 }
 
 function mixCells(m: ClassMix): string {
-  return `<td>${m.n}</td>${m.fractions.map((v) => `<td>${pct(v)}</td>`).join('')}`;
+  return `<td>${m.n}</td>${m.fractions.map((v) => `<td>${pct1(v)}</td>`).join('')}`;
 }
 
 function pooledTable(t: TaskClassMix, threshold: number): string {
@@ -27,7 +25,7 @@ function pooledTable(t: TaskClassMix, threshold: number): string {
 function seriesTable(t: TaskClassMix, threshold: number): string {
   const cls = t.classes.map((c) => esc(c)).join(' / ');
   const rows = Object.entries(t.bySeries)
-    .map(([sym, s]: [string, SplitMixes]) => `<tr><td>${esc(sym)}</td><td>${s.train.fractions.map(pct).join(' / ')}</td><td>${s.val.fractions.map(pct).join(' / ')}</td><td>${s.test.fractions.map(pct).join(' / ')}</td>${tvCell(s.valVsTrainTv, threshold)}${tvCell(s.testVsTrainTv, threshold)}</tr>`)
+    .map(([sym, s]: [string, SplitMixes]) => `<tr><td>${esc(sym)}</td><td>${s.train.fractions.map(pct1).join(' / ')}</td><td>${s.val.fractions.map(pct1).join(' / ')}</td><td>${s.test.fractions.map(pct1).join(' / ')}</td>${tvCell(s.valVsTrainTv, threshold)}${tvCell(s.testVsTrainTv, threshold)}</tr>`)
     .join('');
   return `<details><summary>${esc(t.task)} per series (mean TV validation vs training ${t.meanSeriesValVsTrainTv === null ? '-' : t.meanSeriesValVsTrainTv.toFixed(3)})</summary><table><tr><th>series</th><th>training (${cls})</th><th>validation</th><th>test</th><th>TV val vs train</th><th>TV test vs train</th></tr>${rows}</table></details>`;
 }

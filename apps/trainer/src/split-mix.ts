@@ -9,6 +9,7 @@
  * (0 = the same mix, 1 = no class in common), per task on the pooled rows and, per series, averaged.
  */
 import { DataError } from '@task-agnostic/core';
+import { pct } from './format.js';
 
 /** Above this total-variation distance between validation's and training's pooled class mix, train warns. */
 export const MIX_WARN_TV = 0.1;
@@ -141,7 +142,8 @@ export function mixTasksOf(tasks: readonly { readonly id: string; readonly kind:
   return out;
 }
 
-const pct1 = (x: number): string => `${(x * 100).toFixed(1)}%`;
+/** A class share as the split diagnostics print it (one decimal). */
+export const pct1 = (x: number): string => pct(x, 1);
 
 /**
  * One warning per task whose pooled validation mix is more than `threshold` (total variation) from
