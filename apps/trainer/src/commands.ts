@@ -172,11 +172,11 @@ Example:
 `,
   calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed] [--tilt-only] [--no-policy]
 
-Refits a saved run's head calibration, baseline blends and decision policy on its validation split
+Refits a saved run's head calibration, baseline blends, head fusions (risk, regime) and decision policy on its validation split
 (e.g. an artifact written before calibration existed) and saves them into its model artifact.
 --tilt-only refits only the tilt policy (with its turnover control and the per-symbol GARCH fits
 the trader needs to run it: \`trader paper --policy tilt\`), keeping calibration and thresholds.
---no-policy refits the heads' calibration and blends only and keeps the saved decision policy.
+--no-policy refits the heads' calibration, blends and fusions only and keeps the saved decision policy.
 
 Example:
   trainer calibrate runs/btc-eth
