@@ -17,6 +17,7 @@ import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js
 import { jsonSafe, type Log } from './train-run.js';
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget } from './lso.js';
 import { loadRunModel } from './load-run.js';
+import { buildEnsembleRun } from './ensemble-run.js';
 import { writeFile } from 'node:fs/promises';
 import { EXECUTOR_FLAGS, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
 
@@ -34,6 +35,7 @@ Commands:
   evaluate   every task vs its naive baseline and a single-task model; transfer; consistency
   backtest   model -> fusion -> risk -> backtest over the test range, with HTML/JSON reports
   calibrate  refit a saved run's head calibration and decision policy on its validation split
+  ensemble   a seed ensemble run folder from runs of one config (seeds apart), calibrated on validation
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
   walk-forward  retrain per fold, test on the next period; stitched out-of-sample metrics with intervals
   lso        leave-symbols-out: the frozen model on held-out symbols vs baselines and single-symbol models
@@ -182,6 +184,24 @@ Example:
   trainer calibrate runs/btc-eth
   trainer calibrate runs/btc-eth --tilt-only
 `,
+  ensemble: `trainer ensemble <run-dir> <run-dir> [<run-dir>...] --out <dir> [--no-calibrate]
+
+Builds a seed ensemble run folder from trained runs of the same config apart from the seed (their
+data, model, training, pretrain and curriculum sections must be equal; features, normalisers and
+task states too: an error names what differs). Each member keeps its encoder and heads; the
+ensemble's answer per task combines the members' raw outputs: softmax heads by the mean member
+probability, one-logit heads likewise, Gaussian (mean, log-std) heads as the mixture, point
+regressions (volatility) by the mean. <dir> gets member 0's config.json, the ensemble's model/ (one
+artifact, every member's weights) and ensemble.json (members, combination rules, and every
+member's and the ensemble's raw heads scored on the validation rows); then the calibration, baseline
+blends, head fusions and decision policy are refitted on the ensemble's validation outputs, as
+\`trainer calibrate\` does (--no-calibrate skips that). lso, evaluate, backtest and the trader's
+paper mode then work on <dir> as on any run. Inference costs about one member's time per member.
+
+Example:
+  trainer ensemble runs/u-s42 runs/u-s7 runs/u-s1234 --out runs/u-ens3
+  trainer lso runs/u-ens3 --no-alone
+`,
   report: `trainer report <run-dir>
 
 Writes <run-dir>/report.html from what the run folder holds: training curves (per-task losses and
@@ -205,7 +225,7 @@ function parse(args: readonly string[], options: ParseArgsConfig['options'], com
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n\n${HELP[command]}`, 'arguments');
   }
-  const allowed = RUN_DIR_COMMANDS.has(command) ? 1 : 0;
+  const allowed = command === 'ensemble' ? Number.POSITIVE_INFINITY : RUN_DIR_COMMANDS.has(command) ? 1 : 0;
   if (!r.values.help && r.positionals.length > allowed) {
     const extra = r.positionals.slice(allowed).map((x) => `'${x}'`).join(', ');
     throw new ConfigError(`unexpected argument${r.positionals.length - allowed > 1 ? 's' : ''} ${extra} (trainer ${command} takes ${allowed ? 'one run folder' : 'only --flags'})\n\n${HELP[command]}`, 'arguments');
@@ -624,6 +644,18 @@ async function cmdCalibrate(args: readonly string[]): Promise<number> {
   return 0;
 }
 
+async function cmdEnsemble(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args, { out: { type: 'string' }, 'no-calibrate': { type: 'boolean' } }, 'ensemble');
+  if (values.help) return help('ensemble');
+  const outDir = values.out as string | undefined;
+  if (!outDir) throw new ConfigError(`trainer ensemble needs --out <dir>, the ensemble run folder to write\n\n${HELP.ensemble}`, 'out');
+  if (positionals.length < 2) throw new ConfigError(`trainer ensemble needs at least two run folders, got ${positionals.length}\n\n${HELP.ensemble}`, 'runs');
+  for (const p of positionals) if (!existsSync(p)) throw new ConfigError(`run folder '${p}' does not exist`, 'runs');
+  await initBackend();
+  await buildEnsembleRun({ runs: positionals, out: outDir, calibrate: values['no-calibrate'] !== true }, out);
+  return 0;
+}
+
 async function cmdReport(args: readonly string[]): Promise<number> {
   const { values, positionals } = parse(args, {}, 'report');
   if (values.help) return help('report');
@@ -643,6 +675,7 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   evaluate: cmdEvaluate,
   backtest: cmdBacktest,
   calibrate: cmdCalibrate,
+  ensemble: cmdEnsemble,
   report: cmdReport,
   'walk-forward': cmdWalkForward,
   lso: cmdLso,
