@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket } from '@task-agnostic/core';
-import { loadModel } from '@task-agnostic/model';
 import { evaluateSplit, modelParts } from '@task-agnostic/training';
 import { initBackend } from '@task-agnostic/tf';
 import { resolveConfig, type TrainerConfigInput } from './config.js';
