@@ -73,6 +73,7 @@ Example:
   train: `trainer train [--config <file|preset>] [--data <csv|dir> | --synthetic] [--symbols A,B] [--interval 1h]
                [--exchange bybit] [--val-start DATE --test-start DATE] [--epochs N] [--seed N]
                [--name NAME] [--out runs] [--thresholds fitted|seed] [--workers N] [--no-progress]
+               [--seeds 42,7,1234]
 
 Trains a multi-task model, calibrates every head on the validation split, fits both fusions'
 thresholds there (net Sharpe after fees and slippage, with a minimum of round trips per day;
@@ -90,6 +91,8 @@ an earlier run of that name only then); rerun the same command after an interrup
 from the last checkpoint.
 --workers N trains data-parallel on N threads (the main thread + N-1 workers, each its own engine on
 a slice of every batch; default: the core count; 1 = one thread; more than the cores is clamped).
+--seeds A,B[,...] trains one run per seed (<out>/<name>-s<seed>/, everything else equal) and then
+the seed ensemble of them as <out>/<name>/ (what \`trainer ensemble\` builds; see its --help).
 
 Examples:
   trainer train --config quick --synthetic
@@ -419,6 +422,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
       config: { type: 'string' }, data: { type: 'string' }, synthetic: { type: 'boolean' }, symbols: { type: 'string' }, interval: { type: 'string' },
       exchange: { type: 'string' }, 'val-start': { type: 'string' }, 'test-start': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
       name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, holdout: { type: 'string' }, thresholds: { type: 'string' }, workers: { type: 'string' },
+      seeds: { type: 'string' },
     },
     'train',
   );
@@ -453,12 +457,41 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     ...(values.out ? { out: values.out } : {}),
     ...(thresholds ? { policy: { thresholds } } : {}),
   } as TrainerConfigInput;
+  const seeds = seedsFlag(values.seeds as string | undefined);
+  if (seeds && values.seed !== undefined) throw new ConfigError('choose one of --seed and --seeds', 'seeds');
   const cfg: TrainerConfig = resolveConfig(values.config as string | undefined, overrides);
+  if (seeds) return trainEnsemble(values.config as string | undefined, overrides, cfg, seeds, !values['no-progress']);
   const backend = await initBackend();
   out(`train '${cfg.name}': ${cfg.data.source} data (${describeSymbols(cfg.data)}), encoder ${typeof cfg.model.encoder === 'string' ? `${cfg.model.encoder} ${cfg.model.encoderType}` : 'custom'}, tasks ${cfg.model.tasks.map((t) => (typeof t === 'string' ? t : t.id)).join(', ')}, backend ${backend.name}`);
   const run = await trainStep(cfg, { log: out, progress: !values['no-progress'] });
   printTrainSummary(run, out);
   run.result.model.dispose();
+  return 0;
+}
+
+/** --seeds: two or more different non-negative integers, comma-separated. */
+function seedsFlag(s: string | undefined): number[] | undefined {
+  if (s === undefined) return undefined;
+  const seeds = s.split(',').map((x) => intFlag(x.trim(), 'seeds')!);
+  if (seeds.length < 2) throw new ConfigError(`--seeds needs at least two seeds (an ensemble), got '${s}'`, 'seeds');
+  const dup = seeds.find((x, i) => seeds.indexOf(x) !== i);
+  if (dup !== undefined) throw new ConfigError(`--seeds lists seed ${dup} twice`, 'seeds');
+  return seeds;
+}
+
+/** train --seeds: one run per seed (<name>-s<seed>), then the ensemble of them as <name> (trainer ensemble). */
+async function trainEnsemble(config: string | undefined, overrides: TrainerConfigInput, cfg: TrainerConfig, seeds: readonly number[], progress: boolean): Promise<number> {
+  const backend = await initBackend();
+  const dirs: string[] = [];
+  for (const [k, seed] of seeds.entries()) {
+    const member = resolveConfig(config, { ...overrides, seed, name: `${cfg.name}-s${seed}` } as TrainerConfigInput);
+    out(`train member ${k + 1}/${seeds.length} '${member.name}' (seed ${seed}), backend ${backend.name}`);
+    const run = await trainStep(member, { log: out, progress });
+    printTrainSummary(run, out);
+    run.result.model.dispose();
+    dirs.push(run.paths.dir);
+  }
+  await buildEnsembleRun({ runs: dirs, out: path.join(path.resolve(cfg.out), cfg.name) }, out);
   return 0;
 }
 

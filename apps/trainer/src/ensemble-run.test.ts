@@ -124,6 +124,21 @@ describe('trainer ensemble', () => {
     expect(l.symbols.map((s) => s.symbol)).toEqual(['CCCUSDT']);
   }, 600_000);
 
+  it('train --seeds trains one run per seed and their ensemble', async () => {
+    const file = path.join(root, 'tiny.json');
+    writeFileSync(file, JSON.stringify(config('tiny', 0)));
+    const r = await cli(['train', '--config', file, '--seeds', '7,8', '--name', 'tens', '--no-progress']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    for (const seed of [7, 8]) expect(JSON.parse(readFileSync(path.join(runs, `tens-s${seed}`, 'config.json'), 'utf8'))).toMatchObject({ name: `tens-s${seed}`, seed });
+    const mj = JSON.parse(readFileSync(path.join(runs, 'tens', 'model', 'model.json'), 'utf8')) as { members: { seed: number }[] };
+    expect(mj.members).toEqual([{ seed: 7 }, { seed: 8 }]);
+    expect((await cli(['train', '--config', file, '--seeds', '7'])).err).toBe("error: --seeds needs at least two seeds (an ensemble), got '7'\n");
+    expect((await cli(['train', '--config', file, '--seeds', '7,x'])).err).toBe("error: --seeds must be a non-negative integer, got 'x'\n");
+    expect((await cli(['train', '--config', file, '--seeds', '7,8,7'])).err).toBe('error: --seeds lists seed 7 twice\n');
+    expect((await cli(['train', '--config', file, '--seeds', '7,8', '--seed', '3'])).err).toBe('error: choose one of --seed and --seeds\n');
+  }, 600_000);
+
   it('rejects runs trained differently, too few runs, a missing or used --out, naming the problem in one line', async () => {
     const s3 = path.join(runs, 's3');
     const s4 = path.join(runs, 's4');
