@@ -187,7 +187,7 @@ Example:
   trainer calibrate runs/btc-eth
   trainer calibrate runs/btc-eth --tilt-only
 `,
-  ensemble: `trainer ensemble <run-dir> <run-dir> [<run-dir>...] --out <dir> [--no-calibrate]
+  ensemble: `trainer ensemble <run-dir> <run-dir> [<run-dir>...] --out <dir> [--no-policy | --no-calibrate]
 
 Builds a seed ensemble run folder from trained runs of the same config apart from the seed (their
 data, model, training, pretrain and curriculum sections must be equal; features, normalisers and
@@ -198,7 +198,8 @@ regressions (volatility) by the mean. <dir> gets member 0's config.json, the ens
 artifact, every member's weights) and ensemble.json (members, combination rules, and every
 member's and the ensemble's raw heads scored on the validation rows); then the calibration, baseline
 blends, head fusions and decision policy are refitted on the ensemble's validation outputs, as
-\`trainer calibrate\` does (--no-calibrate skips that). lso, evaluate, backtest and the trader's
+\`trainer calibrate\` does (--no-policy: all but the decision policy, whose threshold search takes the
+longest, so the fusions use the seed thresholds; --no-calibrate skips all of it). lso, evaluate, backtest and the trader's
 paper mode then work on <dir> as on any run. Inference costs about one member's time per member.
 
 Example:
@@ -678,14 +679,15 @@ async function cmdCalibrate(args: readonly string[]): Promise<number> {
 }
 
 async function cmdEnsemble(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { out: { type: 'string' }, 'no-calibrate': { type: 'boolean' } }, 'ensemble');
+  const { values, positionals } = parse(args, { out: { type: 'string' }, 'no-calibrate': { type: 'boolean' }, 'no-policy': { type: 'boolean' } }, 'ensemble');
   if (values.help) return help('ensemble');
   const outDir = values.out as string | undefined;
   if (!outDir) throw new ConfigError(`trainer ensemble needs --out <dir>, the ensemble run folder to write\n\n${HELP.ensemble}`, 'out');
   if (positionals.length < 2) throw new ConfigError(`trainer ensemble needs at least two run folders, got ${positionals.length}\n\n${HELP.ensemble}`, 'runs');
   for (const p of positionals) if (!existsSync(p)) throw new ConfigError(`run folder '${p}' does not exist`, 'runs');
   await initBackend();
-  await buildEnsembleRun({ runs: positionals, out: outDir, calibrate: values['no-calibrate'] !== true }, out);
+  if (values['no-calibrate'] && values['no-policy']) throw new ConfigError('choose one of --no-calibrate and --no-policy', 'no-policy');
+  await buildEnsembleRun({ runs: positionals, out: outDir, calibrate: values['no-calibrate'] !== true, policy: values['no-policy'] !== true }, out);
   return 0;
 }
 

@@ -154,6 +154,7 @@ describe('trainer ensemble', () => {
     expect((await cli(['ensemble', s3, s4, '--out', s4])).err).toBe(`error: --out ${s4} is one of the member runs: choose a new folder\n`);
     expect((await cli(['ensemble', s3, s4, '--out', path.join(runs, 'ens')])).err).toBe(`error: --out ${path.join(runs, 'ens')} exists and is not empty: choose a new folder for the ensemble run\n`);
     expect((await cli(['ensemble', s3, path.join(runs, 'nope'), '--out', path.join(runs, 'x4')])).err).toBe(`error: run folder '${path.join(runs, 'nope')}' does not exist\n`);
+    expect((await cli(['ensemble', s3, s4, '--out', path.join(runs, 'x5'), '--no-policy', '--no-calibrate'])).err).toBe('error: choose one of --no-calibrate and --no-policy\n');
     const help = await cli(['ensemble', '--help']);
     expect(help.code).toBe(0);
     expect(printed.join('')).toContain('trainer ensemble <run-dir> <run-dir> [<run-dir>...] --out <dir>');

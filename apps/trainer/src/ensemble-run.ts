@@ -30,6 +30,8 @@ export interface EnsembleRequest {
   readonly out: string;
   /** Refit calibration, blends, fusions and policy on the ensemble's validation outputs (default true). */
   readonly calibrate?: boolean;
+  /** With calibrate: fit the decision policy too (default true; false leaves none, i.e. the seed thresholds). */
+  readonly policy?: boolean;
 }
 
 /** One row of the validation table: a member's (by seed) or the ensemble's raw-head metrics. */
@@ -167,8 +169,8 @@ export async function buildEnsembleRun(req: EnsembleRequest, log: Log): Promise<
     const report: EnsembleReport = { members, rule, validation: { windows: run.result.dataset.val.n, rows } };
     await writeFile(path.join(outDir, 'ensemble.json'), JSON.stringify(report, jsonSafe, 2) + '\n');
     if (req.calibrate !== false) {
-      log('ensemble: refitting calibration, blends, fusions and the decision policy on the ensemble\'s validation outputs');
-      await recalibrateStep(run, { log });
+      log(`ensemble: refitting calibration, blends, fusions${req.policy === false ? '' : ' and the decision policy'} on the ensemble's validation outputs`);
+      await recalibrateStep(run, { log }, { policy: req.policy !== false });
     } else {
       log('ensemble: not calibrated (--no-calibrate): run `trainer calibrate` on the folder before lso / evaluate');
     }
