@@ -122,6 +122,14 @@ describe('trainer ensemble', () => {
     expect(lso.code).toBe(0);
     const l = JSON.parse(readFileSync(path.join(out, 'lso.json'), 'utf8')) as { symbols: { symbol: string }[] };
     expect(l.symbols.map((s) => s.symbol)).toEqual(['CCCUSDT']);
+    // evaluate (test metrics, representation on member 0's embedding) and backtest run on it as on any run
+    const ev = await cli(['evaluate', out]);
+    expect(ev.err).toBe('');
+    expect(ev.code).toBe(0);
+    expect(existsSync(path.join(out, 'evaluation.json'))).toBe(true);
+    const bt = await cli(['backtest', out]);
+    expect(bt.err).toBe('');
+    expect(bt.code).toBe(0);
   }, 600_000);
 
   it('train --seeds trains one run per seed and their ensemble', async () => {
