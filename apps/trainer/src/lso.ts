@@ -13,6 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { DataError, Rng } from '@task-agnostic/core';
 import { blockBootstrap, difference, pooledDifference, type Difference, type PooledSeries } from './bootstrap.js';
+import { gatherTargets } from '@task-agnostic/heads';
 import { normalizerForSeries, type TaskAgnosticModel } from '@task-agnostic/model';
 import {
   applyTaskBlend,
@@ -155,12 +156,6 @@ function compare(a: number | undefined, b: number | undefined, higher: boolean):
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return 'n/a';
   if (Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b))) return 'equal';
   return (higher ? a > b : a < b) ? 'better' : 'worse';
-}
-
-function gather(a: Float32Array, width: number, idx: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(idx.length * width);
-  for (let k = 0; k < idx.length; k++) out.set(a.subarray(idx[k]! * width, (idx[k]! + 1) * width), k * width);
-  return out;
 }
 
 /** The held-out symbols' candles, loaded the way the run loads its own. */
@@ -307,7 +302,7 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
       const dim = ds.test.targetDims[i]!;
       const y = ds.test.targets[i]!;
       const metricOf = (out: Float32Array, idx: Int32Array | null): number => {
-        const m = idx ? t.metrics(gather(out, t.outputDim, idx), gather(y, dim, idx), idx.length) : t.metrics(out, y, ds.test.n);
+        const m = idx ? t.metrics(gatherTargets(out, t.outputDim, idx), gatherTargets(y, dim, idx), idx.length) : t.metrics(out, y, ds.test.n);
         return m[pm.name] as number;
       };
       const universal = metricOf(uni.outputs[i]!, null);
