@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classCounts, classRowWeights, isUnitWeights, priorShiftWeights, weightedMacroF1 } from './prior-shift.js';
 import { classificationMetrics, softmaxRows } from './metrics.js';
-import { fitSoftmaxCalibration } from './calibration.js';
+import { fitSigmoidCalibration, fitSoftmaxCalibration } from './calibration.js';
 import { tuneClassOffsets } from './class-offsets.js';
 import { fitMultinomialLogistic } from './multinomial-logistic.js';
 import { fitHeadFusion } from './head-fusion.js';
@@ -147,6 +147,23 @@ describe('prior-shift correction of the validation-fitted layers', () => {
     expect(a.shift[1]!).toBeCloseTo(b.shift[1]!, 4);
     expect(a.before).toBeCloseTo(b.before, 10);
     expect(() => fitSoftmaxCalibration(z, y, n, 2, { classWeights: [1, -1] })).toThrow(/must be 2 finite non-negative numbers/);
+  });
+
+  it('sigmoid calibration: class weights = the rows repeated; weights of 1 = the unweighted fit', () => {
+    const n = 2000;
+    const logit = Float64Array.from({ length: n }, (_, i) => 2 * (val.z[2 * i + 1]! - val.z[2 * i]!));
+    const y = val.y.subarray(0, n);
+    expect(fitSigmoidCalibration(logit, y, n, { classWeights: [1, 1] })).toEqual(fitSigmoidCalibration(logit, y, n));
+    const rl: number[] = [];
+    const ry: number[] = [];
+    for (let i = 0; i < n; i++) for (let k = 0; k < (y[i] === 1 ? 4 : 1); k++) {
+      rl.push(logit[i]!);
+      ry.push(y[i]!);
+    }
+    const a = fitSigmoidCalibration(logit, y, n, { classWeights: [1, 4] });
+    expect(a.scale[0]!).toBeCloseTo(fitSigmoidCalibration(rl, ry, ry.length).scale[0]!, 5);
+    expect(a.scale[0]!).not.toBeCloseTo(fitSigmoidCalibration(logit, y, n).scale[0]!, 2);
+    expect(() => fitSigmoidCalibration(logit, Float64Array.from(y, (v) => v * 0.5), n, { classWeights: [1, 4] })).toThrow(/is not 0 or 1/);
   });
 
   it('offsets tuned for macro-F1: on the weighted confusion matrix they land where a training-mix sample puts them, unweighted they do not', () => {
