@@ -182,6 +182,8 @@ Refits a saved run's head calibration, baseline blends, head fusions (risk, regi
 --tilt-only refits only the tilt policy (with its turnover control and the per-symbol GARCH fits
 the trader needs to run it: \`trader paper --policy tilt\`), keeping calibration and thresholds.
 --no-policy refits the heads' calibration, blends and fusions only and keeps the saved decision policy.
+The run config's classMix ('validation' by default) decides, per classification task, whether those layers
+are fitted for the validation rows' class mix or, reweighted, for the training rows' (the log says which).
 
 Example:
   trainer calibrate runs/btc-eth

@@ -24,6 +24,9 @@ describe('trainer config', () => {
     expect(() => parseTrainerConfig({ data: { symbols: ['btc'] } })).toThrow(/data\.symbols\.0: symbols are upper-case/);
     expect(() => parseTrainerConfig({ model: { windowLength: 1 } })).toThrow(/model\.windowLength/);
     expect(() => parseTrainerConfig({ typo: 1 })).toThrow(/typo|Unrecognized/);
+    // the class mix of the validation-fitted layers: 'validation' by default, a bad value named in one line
+    expect(parseTrainerConfig({}).classMix).toBe('validation');
+    expect(() => parseTrainerConfig({ classMix: 'train' })).toThrow(/^invalid config: classMix: Invalid enum value\. Expected 'validation' \| 'training' \| 'auto', received 'train'$/);
     expect(() => parseTrainerConfig({ data: { split: { valStart: 'yesterday', testStart: '2025-01-01' } } })).toThrow(/data\.split/);
   });
 

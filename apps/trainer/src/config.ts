@@ -147,6 +147,16 @@ export const TrainerConfigSchema = z
      */
     calibrateStride: z.number().int().min(1).optional(),
     /**
+     * The class mix the validation-fitted classification layers (calibration, blends and their tuned
+     * offsets, head fusions, and the out-of-fold scores choosing among them) are fitted for:
+     * 'validation' (the validation rows as they are), 'training' (each validation row of class k
+     * weighs p_train(k) / p_val(k), pooled over the series: the prior-shift correction) or 'auto'
+     * ('training' for a task whose pooled total-variation distance, validation vs training, exceeds
+     * MIX_WARN_TV, the class-mix warning's threshold). Default 'validation': on the universal preset
+     * 'auto' made both test periods worse (README, "Validation class mix").
+     */
+    classMix: z.enum(['validation', 'training', 'auto']).default('validation'),
+    /**
      * Combine each head with its task's best naive baseline (persistence, GARCH, momentum), fitted on the
      * same validation rows as the calibration and chosen against the head alone and the baseline alone
      * by cross-fitting over five spans of validation time (training's baseline-blend). Applied by the

@@ -25,7 +25,7 @@ import { deflateSharpe, type DeflatedSharpeReport, type TrialSet } from './defla
 import { describeRepairs, screenSeries } from './universe.js';
 import { fitDecisionPolicy, fitTiltOnly, type PolicyFitReport } from './decision-policy-run.js';
 import { decisionOf, type ThresholdsMode } from './decision-setup.js';
-import type { CalibrationReport } from '@task-agnostic/training';
+import { describeClassMixChoices, type CalibrationReport } from '@task-agnostic/training';
 import { calibrateRun } from './calibrate-run.js';
 import type { TaskClassMix } from './split-mix.js';
 import { readModelJson, saveModel, type TaskAgnosticModel } from '@task-agnostic/model';
@@ -135,6 +135,7 @@ export async function recalibrateStep(run: TrainedRun, o: StepOptions, options: 
 /** One line per calibrated head: method and the test split's figures before -> after. */
 export function describeCalibration(rep: CalibrationReport | undefined): string[] {
   if (!rep) return ['calibration: off'];
+  const mix = describeClassMixChoices(rep.classMix ?? []);
   const lines = rep.heads.map((h) => {
     const b = h.test?.before.metrics ?? {};
     const a = h.test?.after.metrics ?? {};
@@ -162,7 +163,7 @@ export function describeCalibration(rep: CalibrationReport | undefined): string[
     (f) =>
       `${f.task} fusion (${what[f.task] ?? 'the task head and the vol inputs'}, multinomial logistic, offsets tuned for macro-F1): ${f.chosen ? `chosen, replacing the ${f.task} blend` : 'not chosen'}; out-of-fold over ${f.folds} time folds on ${f.fitRows} validation windows: head ${fmtNum(f.heldOut.model)}, ${f.task} blend's best ${fmtNum(f.heldOut.blend)}, fusion ${fmtNum(f.heldOut.fusion)}${f.candidates && f.candidates.length > 1 ? ` (candidates: ${f.candidates.map((c) => `${c.features} features${c.head ? '' : ' without the head'}${c.direction ? ' with direction' : ''}${c.balanced ? ', class-balanced' : ''} ${fmtNum(c.fusion)}`).join('; ')})` : ''}`,
   );
-  return [...lines, ...blends, ...fusion, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
+  return [...mix, ...lines, ...blends, ...fusion, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
 }
 
 function fmtNum(v: number | undefined): string {

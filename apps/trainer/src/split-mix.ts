@@ -9,10 +9,14 @@
  * (0 = the same mix, 1 = no class in common), per task on the pooled rows and, per series, averaged.
  */
 import { DataError } from '@task-agnostic/core';
+import { CLASS_MIX_AUTO_TV, classMixDistance } from '@task-agnostic/training';
 import { pct } from './format.js';
 
-/** Above this total-variation distance between validation's and training's pooled class mix, train warns. */
-export const MIX_WARN_TV = 0.1;
+/**
+ * Above this total-variation distance between validation's and training's pooled class mix, train
+ * warns, and the config's classMix 'auto' fits that task's validation layers for the training mix.
+ */
+export const MIX_WARN_TV = CLASS_MIX_AUTO_TV;
 /**
  * Above this mean per-series distance, train warns too (a mix whose classes move in opposite
  * directions on different series can look fine pooled). Higher than the pooled threshold: one
@@ -67,9 +71,7 @@ export interface TaskClassMix {
 /** Total-variation distance between two distributions over the same classes: 1/2 sum |p - q|. */
 export function totalVariation(p: readonly number[], q: readonly number[]): number {
   if (p.length !== q.length) throw new DataError(`totalVariation: ${p.length} classes against ${q.length}`);
-  let s = 0;
-  for (let k = 0; k < p.length; k++) s += Math.abs(p[k]! - q[k]!);
-  return s / 2;
+  return classMixDistance(p, q);
 }
 
 function mixOf(counts: number[]): ClassMix {
@@ -165,7 +167,7 @@ export function classMixWarnings(mixes: readonly TaskClassMix[], threshold = MIX
     const over = Object.entries(m.bySeries).filter(([, s]) => (s.valVsTrainTv ?? 0) > seriesThreshold).length;
     out.push(
       `task ${m.task}: validation's class mix is far from training's (total-variation distance ${fmtTv(pooled)} pooled, ${fmtTv(series)} mean per series; warning above ${threshold} pooled or ${seriesThreshold} per series; ${over}/${Object.keys(m.bySeries).length} series above ${seriesThreshold}): ` +
-        `${classes || 'no class differs by 1 point or more pooled'} (validation vs training). Everything fitted on validation (early stopping, calibration, blends, decision thresholds) is tuned for that mix: consider another validation range (--val-start)`,
+        `${classes || 'no class differs by 1 point or more pooled'} (validation vs training). Everything fitted on validation (early stopping, calibration, blends, decision thresholds) is tuned for that mix, except the classification layers that the config's classMix ('auto' by default) refits for the training mix: consider another validation range (--val-start)`,
     );
   }
   return out;

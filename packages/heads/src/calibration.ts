@@ -89,6 +89,12 @@ export interface FitCalibrationOptions {
   /** Gaussian heads: 'shrink' (default: mean shrunk toward 0, then the spread) or 'spread' (the spread only). */
   readonly gaussian?: 'shrink' | 'spread';
   readonly maxIterations?: number;
+  /**
+   * Classifiers: the weight of a validation row of class k (prior-shift correction, prior-shift.ts:
+   * p_train(k) / p_val(k)), in the NLL fitted and in every NLL that chooses the method (the 'auto'
+   * hold-out, the 'crossfit' folds). Default: every row weighs 1.
+   */
+  readonly classWeights?: readonly number[];
 }
 
 function allFinite(a: ArrayLike<number>): boolean {
@@ -100,9 +106,13 @@ function identityFit(dim: number, n: number, before: number, warning: string): C
   return { ...identityCalibration(dim), n, before, after: before, warning };
 }
 
-/** Mean softmax cross-entropy of logits scaled by w and shifted by b (per class), with gradients. */
-function softmaxNll(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: number, w: ArrayLike<number>, b: ArrayLike<number>, grad?: { w: Float64Array; b: Float64Array }): number {
+/**
+ * Mean softmax cross-entropy of logits scaled by w and shifted by b (per class), with gradients; with
+ * class weights `cw`, the weighted mean (a row of class c weighs cw[c]).
+ */
+function softmaxNll(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: number, w: ArrayLike<number>, b: ArrayLike<number>, grad?: { w: Float64Array; b: Float64Array }, cw?: readonly number[]): number {
   let loss = 0;
+  let wsum = 0;
   const zz = new Float64Array(K);
   if (grad) {
     grad.w.fill(0);
@@ -118,10 +128,12 @@ function softmaxNll(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: nu
     for (let k = 0; k < K; k++) s += Math.exp(zz[k]! - m);
     const lse = m + Math.log(s);
     const c = y[i]!;
-    loss += lse - zz[c]!;
+    const ri = cw ? cw[c]! : 1;
+    wsum += ri;
+    loss += ri * (lse - zz[c]!);
     if (grad) {
       for (let k = 0; k < K; k++) {
-        const g = Math.exp(zz[k]! - lse) - (k === c ? 1 : 0);
+        const g = ri * (Math.exp(zz[k]! - lse) - (k === c ? 1 : 0));
         grad.w[k]! += g * z[i * K + k]!;
         grad.b[k]! += g;
       }
@@ -129,11 +141,11 @@ function softmaxNll(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: nu
   }
   if (grad) {
     for (let k = 0; k < K; k++) {
-      grad.w[k]! /= n;
-      grad.b[k]! /= n;
+      grad.w[k]! /= wsum;
+      grad.b[k]! /= wsum;
     }
   }
-  return loss / n;
+  return loss / wsum;
 }
 
 /**
@@ -174,7 +186,7 @@ function fitInverseTemperature(nll: (a: number) => number, maxIterations: number
  * backtracking (Armijo) from a start; null when it does not converge. The first bias is pinned at 0
  * (softmax is unchanged by a common shift), so vector has 2K - 1 free parameters and tied K.
  */
-function fitVector(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: number, a0: number, maxIterations: number, tied = false): { w: number[]; b: number[]; loss: number } | null {
+function fitVector(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: number, a0: number, maxIterations: number, tied = false, cw?: readonly number[]): { w: number[]; b: number[]; loss: number } | null {
   const w = new Float64Array(K).fill(a0);
   const b = new Float64Array(K);
   const rawGrad = { w: new Float64Array(K), b: new Float64Array(K) };
@@ -187,7 +199,7 @@ function fitVector(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: num
       grad.b[k] = k === 0 ? 0 : rawGrad.b[k]!;
     }
   };
-  let loss = softmaxNll(z, y, n, K, w, b, rawGrad);
+  let loss = softmaxNll(z, y, n, K, w, b, rawGrad, cw);
   project();
   let step = 1;
   const tw = new Float64Array(K);
@@ -202,12 +214,12 @@ function fitVector(z: ArrayLike<number>, y: ArrayLike<number>, n: number, K: num
         tw[k] = w[k]! - step * grad.w[k]!;
         tb[k] = b[k]! - step * grad.b[k]!;
       }
-      const l = softmaxNll(z, y, n, K, tw, tb);
+      const l = softmaxNll(z, y, n, K, tw, tb, undefined, cw);
       if (Number.isFinite(l) && l <= loss - 1e-4 * step * g2) {
         w.set(tw);
         b.set(tb);
         const prev = loss;
-        loss = softmaxNll(z, y, n, K, w, b, rawGrad);
+        loss = softmaxNll(z, y, n, K, w, b, rawGrad, cw);
         project();
         step *= 2;
         accepted = true;
@@ -232,18 +244,20 @@ export function fitSoftmaxCalibration(logits: ArrayLike<number>, labels: ArrayLi
   const maxIt = options.maxIterations ?? 500;
   const ones = new Float64Array(K).fill(1);
   const zeros = new Float64Array(K);
+  const cw = options.classWeights;
+  if (cw && (cw.length !== K || !cw.every((v) => Number.isFinite(v) && v >= 0))) throw new RangeError(`fitSoftmaxCalibration: class weights ${cw.join(', ')} must be ${K} finite non-negative numbers`);
   if (n < MIN_CALIBRATION_ROWS) return identityFit(K, n, Number.NaN, `${n} validation rows, fewer than ${MIN_CALIBRATION_ROWS}: calibration left at identity`);
   if (!allFinite(logits)) return identityFit(K, n, Number.NaN, 'non-finite head outputs on the validation rows: calibration left at identity');
   for (let i = 0; i < n; i++) {
     const c = labels[i]!;
     if (!Number.isInteger(c) || c < 0 || c >= K) return identityFit(K, n, Number.NaN, `label ${c} at row ${i} is not a class index 0..${K - 1}: calibration left at identity`);
   }
-  const before = softmaxNll(logits, labels, n, K, ones, zeros);
+  const before = softmaxNll(logits, labels, n, K, ones, zeros, undefined, cw);
   const fitRows = (z: Float64Array, y: Float64Array, nn: number, kind: SoftmaxMethod): { w: number[]; b: number[]; loss: number } | null => {
-    const a = fitInverseTemperature((x) => softmaxNll(z, y, nn, K, new Float64Array(K).fill(x), zeros), maxIt);
+    const a = fitInverseTemperature((x) => softmaxNll(z, y, nn, K, new Float64Array(K).fill(x), zeros, undefined, cw), maxIt);
     if (!Number.isFinite(a)) return null;
-    if (kind === 'temperature') return { w: Array.from({ length: K }, () => a), b: Array.from({ length: K }, () => 0), loss: softmaxNll(z, y, nn, K, new Float64Array(K).fill(a), zeros) };
-    return fitVector(z, y, nn, K, a, maxIt, kind === 'bias-temperature');
+    if (kind === 'temperature') return { w: Array.from({ length: K }, () => a), b: Array.from({ length: K }, () => 0), loss: softmaxNll(z, y, nn, K, new Float64Array(K).fill(a), zeros, undefined, cw) };
+    return fitVector(z, y, nn, K, a, maxIt, kind === 'bias-temperature', cw);
   };
   const fitOn = (nn: number, off: number, kind: SoftmaxMethod) => fitRows(subRows(logits, off, nn, K), subRows(labels, off, nn, 1), nn, kind);
   const mode = options.softmax ?? 'auto';
@@ -256,13 +270,13 @@ export function fitSoftmaxCalibration(logits: ArrayLike<number>, labels: ArrayLi
     if (t && v) {
       const zh = subRows(logits, cut, n - cut, K);
       const yh = subRows(labels, cut, n - cut, 1);
-      const lt = softmaxNll(zh, yh, n - cut, K, t.w, t.b);
-      const lv = softmaxNll(zh, yh, n - cut, K, v.w, v.b);
+      const lt = softmaxNll(zh, yh, n - cut, K, t.w, t.b, undefined, cw);
+      const lv = softmaxNll(zh, yh, n - cut, K, v.w, v.b, undefined, cw);
       // Vector scaling has 2K - 2 more free parameters: ask it to win by more than their AIC cost per row.
       kind = lv < lt - (2 * K - 2) / (n - cut) ? 'vector' : 'temperature';
     }
   } else if (mode === 'crossfit') {
-    selection = crossFitSelection(logits, labels, n, K, options.folds, fitRows);
+    selection = crossFitSelection(logits, labels, n, K, options.folds, fitRows, cw);
     let best = Infinity;
     // simplest first, so a tie keeps the simpler method
     for (const m of SOFTMAX_METHODS) {
@@ -292,6 +306,7 @@ function crossFitSelection(
   K: number,
   folds: ArrayLike<number> | undefined,
   fitRows: (z: Float64Array, y: Float64Array, nn: number, kind: SoftmaxMethod) => { w: number[]; b: number[]; loss: number } | null,
+  cw?: readonly number[],
 ): CalibrationSelection {
   if (folds && folds.length !== n) throw new RangeError(`crossfit: ${folds.length} fold ids for ${n} rows`);
   const foldOf = (i: number): number => (folds ? folds[i]! : Math.min(CROSSFIT_FOLDS - 1, Math.floor((i * CROSSFIT_FOLDS) / n)));
@@ -310,13 +325,19 @@ function crossFitSelection(
     const yi = pickRows(labels, inIdx, 1);
     const zo = pickRows(logits, outIdx, K);
     const yo = pickRows(labels, outIdx, 1);
+    // the fold's weight in the mean: its rows (weighted rows with class weights), so the mean is over all held-out rows
+    let foldWeight = outIdx.length;
+    if (cw) {
+      foldWeight = 0;
+      for (const i of outIdx) foldWeight += cw[labels[i]!]!;
+    }
     for (const m of SOFTMAX_METHODS) {
       const r = fitRows(zi, yi, inIdx.length, m);
       // a fold whose fit fails makes the method unusable (NaN), never silently better
-      sums[m] += r ? softmaxNll(zo, yo, outIdx.length, K, r.w, r.b) * outIdx.length : Number.NaN;
+      sums[m] += r ? softmaxNll(zo, yo, outIdx.length, K, r.w, r.b, undefined, cw) * foldWeight : Number.NaN;
     }
-    identity += softmaxNll(zo, yo, outIdx.length, K, ones, zeros) * outIdx.length;
-    scored += outIdx.length;
+    identity += softmaxNll(zo, yo, outIdx.length, K, ones, zeros, undefined, cw) * foldWeight;
+    scored += foldWeight;
   }
   const mean = (x: number) => (scored > 0 ? x / scored : Number.NaN);
   return {
@@ -340,23 +361,31 @@ function subRows(a: ArrayLike<number>, start: number, n: number, dim: number): F
   return out;
 }
 
-function binaryNll(z: ArrayLike<number>, y: ArrayLike<number>, n: number, a: number): number {
+function binaryNll(z: ArrayLike<number>, y: ArrayLike<number>, n: number, a: number, cw?: readonly number[]): number {
   let s = 0;
+  let wsum = 0;
   for (let i = 0; i < n; i++) {
     const x = a * z[i]!;
+    const ri = cw ? cw[y[i]!]! : 1;
+    wsum += ri;
     // -[y ln sig(x) + (1-y) ln(1 - sig(x))] = softplus(x) - y x, computed stably.
-    s += Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))) - y[i]! * x;
+    s += ri * (Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))) - y[i]! * x);
   }
-  return s / n;
+  return s / wsum;
 }
 
 /** Temperature scaling of a sigmoid (one-logit) classifier; labels 0/1. */
 export function fitSigmoidCalibration(logits: ArrayLike<number>, labels: ArrayLike<number>, n: number, options: FitCalibrationOptions = {}): CalibrationFit {
   if (n < MIN_CALIBRATION_ROWS) return identityFit(1, n, Number.NaN, `${n} validation rows, fewer than ${MIN_CALIBRATION_ROWS}: calibration left at identity`);
   if (!allFinite(logits) || !allFinite(labels)) return identityFit(1, n, Number.NaN, 'non-finite head outputs or labels on the validation rows: calibration left at identity');
-  const before = binaryNll(logits, labels, n, 1);
-  const a = fitInverseTemperature((x) => binaryNll(logits, labels, n, x), options.maxIterations ?? 500);
-  const after = Number.isFinite(a) ? binaryNll(logits, labels, n, a) : Number.NaN;
+  const cw = options.classWeights;
+  if (cw && (cw.length !== 2 || !cw.every((v) => Number.isFinite(v) && v >= 0))) throw new RangeError(`fitSigmoidCalibration: class weights ${cw.join(', ')} must be 2 finite non-negative numbers`);
+  if (cw) {
+    for (let i = 0; i < n; i++) if (labels[i] !== 0 && labels[i] !== 1) throw new RangeError(`fitSigmoidCalibration: label ${labels[i]} at row ${i} is not 0 or 1 (class weights given)`);
+  }
+  const before = binaryNll(logits, labels, n, 1, cw);
+  const a = fitInverseTemperature((x) => binaryNll(logits, labels, n, x, cw), options.maxIterations ?? 500);
+  const after = Number.isFinite(a) ? binaryNll(logits, labels, n, a, cw) : Number.NaN;
   if (!Number.isFinite(after)) return identityFit(1, n, before, 'temperature scaling did not converge: calibration left at identity');
   if (after > before) return identityFit(1, n, before, 'temperature scaling did not improve the validation NLL: calibration left at identity');
   return { method: 'temperature', scale: [a], shift: [0], n, before, after };

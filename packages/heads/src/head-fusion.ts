@@ -25,6 +25,7 @@ import { fitMultinomialLogistic, multinomialLogits } from './multinomial-logisti
 import { tuneClassOffsets } from './class-offsets.js';
 import { balancedRowWeights, crossFitFolds } from './baseline-blend.js';
 import { gatherTargets } from './config.js';
+import { classRowWeights } from './prior-shift.js';
 
 /** What a fusion's features are built from (besides the vol inputs every fusion reads). */
 export interface HeadFusionSpec {
@@ -187,7 +188,7 @@ export function applyHeadFusion(fusion: HeadFusionWeights, features: ArrayLike<n
 type Score = (outputs: Float32Array, targets: Float32Array, n: number) => number;
 
 /** The fusion fitted on rows `idx` of the features: the regression, then its offsets tuned for `score`. */
-function fitOn(X: Float64Array, y: Float32Array, idx: readonly number[], F: number, K: number, score: Score, balanced: boolean): { weights: number[]; offsets: number[] } {
+function fitOn(X: Float64Array, y: Float32Array, idx: readonly number[], F: number, K: number, score: Score, balanced: boolean, classWeights?: readonly number[]): { weights: number[]; offsets: number[] } {
   const m = idx.length;
   const Xs = new Float64Array(m * F);
   const ys = new Float32Array(m);
@@ -195,7 +196,8 @@ function fitOn(X: Float64Array, y: Float32Array, idx: readonly number[], F: numb
     Xs.set(X.subarray(r * F, (r + 1) * F), k * F);
     ys[k] = y[r]!;
   });
-  const fit = fitMultinomialLogistic(Xs, ys, m, F, K, balanced ? { weights: balancedRowWeights(ys, m, K) } : {});
+  // class-balanced weights are the same whatever the rows' class mix (each class totals m / classes present), so prior-shift weights only enter the plain fit
+  const fit = fitMultinomialLogistic(Xs, ys, m, F, K, balanced ? { weights: balancedRowWeights(ys, m, K) } : classWeights ? { weights: classRowWeights(ys, m, classWeights) } : {});
   const z = multinomialLogits(fit.weights, Xs, m, F, K);
   const offsets = tuneClassOffsets(z, ys, m, K, score);
   return { weights: Array.from(fit.weights), offsets };
@@ -222,6 +224,12 @@ export interface HeadFusionFitOptions {
    * as the baseline blends' stacks are fitted: for a macro-averaged metric with rare classes.
    */
   readonly balanced?: boolean;
+  /**
+   * Prior-shift weights (prior-shift.ts): a row of class k weighs classWeights[k] in the plain
+   * cross-entropy (a balanced fit is unchanged by them). The metric that tunes the offsets and scores
+   * the folds is the caller's `score`: pass a weighted one (weightedMacroF1) with the same weights.
+   */
+  readonly classWeights?: readonly number[];
 }
 
 /** Minimum rows (and rows per fitting fold) of a fusion fit. */
@@ -260,7 +268,7 @@ export function fitHeadFusion(
   const foldScores: { model: number; fusion: number }[] = [];
   for (const { id: f, fit: inIdx, held: outIdx } of crossFitFolds(n, folds)) {
     if (inIdx.length < MIN_FUSION_ROWS) return none(`fold ${f} leaves ${inIdx.length} rows to fit on`);
-    const fit = fitOn(features, y, inIdx, F, K, score, balanced);
+    const fit = fitOn(features, y, inIdx, F, K, score, balanced, options.classWeights);
     const Xo = new Float64Array(outIdx.length * F);
     outIdx.forEach((r, k) => Xo.set(features.subarray(r * F, (r + 1) * F), k * F));
     const z = applyHeadFusion(fit, Xo, outIdx.length);
@@ -269,7 +277,7 @@ export function fitHeadFusion(
     foldScores.push({ model: score(gatherTargets(headLogits, K, outIdx), yo, outIdx.length), fusion: score(z, yo, outIdx.length) });
   }
   const done = foldScores.length;
-  const all = fitOn(features, y, Array.from({ length: n }, (_, i) => i), F, K, score, balanced);
+  const all = fitOn(features, y, Array.from({ length: n }, (_, i) => i), F, K, score, balanced, options.classWeights);
   return {
     fusion: { features: [...names], weights: all.weights, offsets: all.offsets },
     n,

@@ -100,6 +100,7 @@ export {
 } from './baseline-blend.js';
 export type { BaselineSource, BaselineBlend, BlendCandidate, BlendMethod, BlendForm, BlendFit, BlendSelection, FitBlendOptions } from './baseline-blend.js';
 export { tuneClassOffsets } from './class-offsets.js';
+export { classCounts, priorShiftWeights, classRowWeights, isUnitWeights, weightedMacroF1 } from './prior-shift.js';
 export { fitMultinomialLogistic, multinomialLogits } from './multinomial-logistic.js';
 export type { MultinomialLogisticFit, MultinomialLogisticOptions } from './multinomial-logistic.js';
 export { headFusionFeatureNames, headFusionFeatures, trailingWindowStats, applyHeadFusion, fitHeadFusion, fusedHeadLogits, fusionSpec, taskClasses } from './head-fusion.js';

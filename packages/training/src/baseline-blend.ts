@@ -9,7 +9,7 @@
  */
 import type { CandleColumns } from '@task-agnostic/core';
 import { ConfigError } from '@task-agnostic/core';
-import { applyBlend, fitBlend, type BlendForm, type BlendSelection } from '@task-agnostic/heads';
+import { applyBlend, fitBlend, isUnitWeights, weightedMacroF1, type BlendForm, type BlendSelection } from '@task-agnostic/heads';
 import type { HeadBlend, TaskAgnosticModel } from '@task-agnostic/model';
 import type { TaskStateLike, TrainableTask } from './contracts.js';
 import type { MultiTaskDataset } from './dataset.js';
@@ -17,8 +17,16 @@ import type { MultiTaskSplit } from './split.js';
 
 type BaselineList = ReturnType<NonNullable<TrainableTask['baseline']>>;
 
-/** The metric a blend is chosen on: the task's primary metric, as higher-is-better. */
-export function blendScore(task: Pick<TrainableTask, 'kind' | 'metrics'>): (outputs: Float32Array, targets: Float32Array, n: number) => number {
+/**
+ * The metric a blend is chosen on: the task's primary metric, as higher-is-better. With class weights
+ * (a classifier's prior-shift weights, class-mix.ts), the macro-F1 of the weighted confusion matrix:
+ * the macro-F1 expected under the class mix the weights reweight to.
+ */
+export function blendScore(task: Pick<TrainableTask, 'kind' | 'metrics' | 'outputDim'>, classWeights?: readonly number[]): (outputs: Float32Array, targets: Float32Array, n: number) => number {
+  if (task.kind === 'classification' && classWeights && !isUnitWeights(classWeights)) {
+    if (task.outputDim < 2) throw new ConfigError(`class weights for a one-logit classifier: its blend metric reads softmax classes`, 'classMix');
+    return (o, y, n) => weightedMacroF1(o, y, n, task.outputDim, classWeights);
+  }
   return task.kind === 'classification' ? (o, y, n) => task.metrics(o, y, n).macroF1 ?? Number.NaN : (o, y, n) => -(task.metrics(o, y, n).mse ?? Number.NaN);
 }
 
@@ -89,7 +97,15 @@ export interface BlendReport {
  * scores), sets them on the model and returns what was chosen and why. `folds`: the fold of every
  * row for the cross-fitted choice (timeFolds: spans of calendar time).
  */
-export function fitBlends(model: TaskAgnosticModel, ds: MultiTaskDataset, split: MultiTaskSplit, outputs: readonly Float32Array[], folds?: ArrayLike<number>): BlendReport {
+export function fitBlends(
+  model: TaskAgnosticModel,
+  ds: MultiTaskDataset,
+  split: MultiTaskSplit,
+  outputs: readonly Float32Array[],
+  folds?: ArrayLike<number>,
+  /** Prior-shift class weights by task id (class-mix.ts): they weigh the metric that picks the baseline, tunes the offsets and scores the folds. */
+  classWeights: Readonly<Record<string, readonly number[]>> = {},
+): BlendReport {
   const warnings: string[] = [];
   const tasks = model.tasks as unknown as TrainableTask[];
   const blends: Record<string, HeadBlend> = {};
@@ -116,7 +132,7 @@ export function fitBlends(model: TaskAgnosticModel, ds: MultiTaskDataset, split:
         idx.forEach((r, j) => a!.set(b.outputs!.subarray(j * dim, (j + 1) * dim), r * dim));
       }
     });
-    const score = blendScore(t);
+    const score = blendScore(t, classWeights[t.id]);
     const y = split.targets[i]!;
     const scores: Record<string, number> = {};
     let best: string | null = null;

@@ -27,6 +27,7 @@ import { evaluateSplit } from './evaluate.js';
 import { modelParts } from './model-evaluation.js';
 import { fitBlends, type BlendReport } from './baseline-blend.js';
 import { fitFusionOnSplit, FUSION_PLANS, type FusionReport } from './head-fusion.js';
+import { CLASS_MIX_AUTO_TV, classMixChoices, classWeightsByTask, type ClassMixMode, type TaskClassMixChoice } from './class-mix.js';
 
 export interface SplitScore {
   /** Named scalar figures (ece, brier, nll | nll, meanZ2 | mse). */
@@ -66,6 +67,8 @@ export interface CalibrationReport {
   readonly riskFusion?: FusionReport;
   /** Each planned head fusion's report (FUSION_PLANS), by fused task id. */
   readonly fusions?: Readonly<Record<string, FusionReport>>;
+  /** Per classification task: the class mix its layers were fitted for and the weights (class-mix.ts). */
+  readonly classMix?: readonly TaskClassMixChoice[];
 }
 
 function score(form: CalibrationForm | null, out: Float32Array | Float64Array, y: Float32Array, n: number, dim: number, seriesIds: Int32Array | undefined, symbols: readonly string[]): SplitScore {
@@ -160,6 +163,14 @@ export interface CalibrateModelOptions extends FitCalibrationOptions {
    * fitted here, classifiers raw. false leaves the heads alone (no blends).
    */
   readonly blend?: boolean;
+  /**
+   * The class mix the classification layers are fitted for (class-mix.ts): 'validation' (default: the
+   * validation rows as they are), 'training' (prior-shift weights p_train(k) / p_val(k) from the
+   * pooled training and fitted validation rows) or 'auto' ('training' where the pooled TV distance
+   * exceeds `classMixThreshold`, default CLASS_MIX_AUTO_TV).
+   */
+  readonly classMix?: ClassMixMode;
+  readonly classMixThreshold?: number;
 }
 
 /**
@@ -178,9 +189,13 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
   const parts = modelParts(model);
   const batch = options.batchSize ?? 256;
   const val = evaluateSplit(parts, fitSplit, batch);
+  const { classMix: _mode, classMixThreshold: _threshold, ...calOptions } = options;
   const folds = options.softmax === 'crossfit' && !options.folds ? timeFolds(fitSplit, ds.series) : null;
-  const fitOptions: FitCalibrationOptions = { ...options, ...(folds ? { folds } : {}) };
+  const fitOptions: FitCalibrationOptions = { ...calOptions, ...(folds ? { folds } : {}) };
   const test = ds.test.n > 0 ? evaluateSplit(parts, ds.test, batch) : null;
+  // the class mix each classifier's layers are fitted for: training and validation labels only
+  const classMix = classMixChoices(model.tasks, ds.train, fitSplit, options.classMix ?? 'validation', options.classMixThreshold ?? CLASS_MIX_AUTO_TV);
+  const classWeights = classWeightsByTask(classMix);
   const symbols = ds.series.map((s) => s.symbol);
   const fits: Record<string, { method: CalibrationMethod; scale: number[]; shift: number[] }> = {};
   const heads: HeadCalibrationReport[] = model.tasks.map((t, i) => {
@@ -191,7 +206,8 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
       warnings.push(w);
       return { task: t.id, form, method: 'identity', scale: Array(dim).fill(1), shift: Array(dim).fill(0), fitRows: 0, validation: { before: Number.NaN, after: Number.NaN }, warning: w, test: null };
     }
-    const fit = fitCalibration(form, val.outputs[i]!, fitSplit.targets[i]!, fitSplit.n, dim, fitOptions);
+    const cw = classWeights[t.id];
+    const fit = fitCalibration(form, val.outputs[i]!, fitSplit.targets[i]!, fitSplit.n, dim, cw ? { ...fitOptions, classWeights: cw } : fitOptions);
     if (fit.warning) warnings.push(`'${t.id}': ${fit.warning}`);
     fits[t.id] = { method: fit.method, scale: [...fit.scale], shift: [...fit.shift] };
     let testReport: HeadCalibrationReport['test'] = null;
@@ -221,7 +237,7 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
   if (options.blend === false) {
     model.setBlends({});
     model.clearFusion();
-    return { split: 'validation', heads, warnings };
+    return { split: 'validation', heads, warnings, classMix };
   }
   // the forecasts the blends combine: regression heads calibrated (as evaluateTest scores them), classifiers raw
   const forecasts = model.tasks.map((t, i) => {
@@ -229,12 +245,12 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
     return t.kind === 'regression' && c ? Float32Array.from(applyCalibration(val.outputs[i]!, fitSplit.n, c)) : val.outputs[i]!;
   });
   const blendFolds = timeFolds(fitSplit, ds.series) ?? undefined;
-  const blends = fitBlends(model, ds, fitSplit, forecasts, blendFolds);
+  const blends = fitBlends(model, ds, fitSplit, forecasts, blendFolds, classWeights);
   // each task answer fused from the model's heads (risk, regime), where it beats the task's blend out of fold on the same folds
   model.clearFusion();
   const fusions: Record<string, FusionReport> = {};
   for (const plan of FUSION_PLANS) {
-    const r = fitFusionOnSplit(model, ds, fitSplit, val.outputs, forecasts, blendFolds, blends, plan);
+    const r = fitFusionOnSplit(model, ds, fitSplit, val.outputs, forecasts, blendFolds, blends, plan, classWeights);
     if (r) fusions[r.task] = r;
   }
   const fusionWarnings = Object.values(fusions).flatMap((f) => (f.warning ? [`${f.task} fusion: ${f.warning}`] : []));
@@ -246,5 +262,6 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
     blends,
     ...(riskFusion ? { riskFusion } : {}),
     ...(Object.keys(fusions).length ? { fusions } : {}),
+    classMix,
   };
 }

@@ -228,6 +228,8 @@ export function fitFusionOnSplit(
   folds: ArrayLike<number> | undefined,
   blends: BlendReport | undefined,
   plan: FusionPlan,
+  /** Prior-shift class weights by task id (class-mix.ts): the plain fits' row weights and the weighted metric of the offsets and folds. */
+  classWeights: Readonly<Record<string, readonly number[]>> = {},
 ): FusionReport | null {
   const tasks = model.tasks as unknown as TrainableTask[];
   const fi = tasks.findIndex((t) => t.id === plan.task);
@@ -257,7 +259,8 @@ export function fitFusionOnSplit(
       ...(trailingBars !== undefined ? { trailingBars } : {}),
       ...(v.head === false ? { head: false } : {}),
     };
-    const fit = fitHeadFusion(headFusionFeatureNames(spec), variantFeatures(spec, model, ds, split, raw, forecasts, fi, vi, di), y, raw[fi]!, split.n, K, blendScore(ft), folds, { taskName: ft.id, balanced });
+    const cw = classWeights[ft.id];
+    const fit = fitHeadFusion(headFusionFeatureNames(spec), variantFeatures(spec, model, ds, split, raw, forecasts, fi, vi, di), y, raw[fi]!, split.n, K, blendScore(ft, cw), folds, { taskName: ft.id, balanced, ...(cw ? { classWeights: cw } : {}) });
     candidates.push({ features: headFusionFeatureNames(spec).length, head: v.head !== false, direction: useDir, trailingBars: trailingBars ?? null, balanced, fusion: fit.heldOut.fusion });
     if (!best || (fit.fusion && (!best.fit.fusion || fit.heldOut.fusion > best.fit.heldOut.fusion))) best = { fit, spec };
   }
@@ -286,7 +289,7 @@ export function fitFusionOnSplit(
   return { chosen: true, ...base, fusion };
 }
 
-/** fitFusionOnSplit for the risk plan (FUSION_PLANS[0]): the same arguments but the plan. */
-export function fitRiskFusionOnSplit(...args: Parameters<typeof fitFusionOnSplit> extends [...infer A, FusionPlan] ? A : never): FusionReport | null {
+/** fitFusionOnSplit for the risk plan (FUSION_PLANS[0]): the same arguments but the plan (and the class weights). */
+export function fitRiskFusionOnSplit(...args: Parameters<typeof fitFusionOnSplit> extends [...infer A, FusionPlan, unknown?] ? A : never): FusionReport | null {
   return fitFusionOnSplit(...args, FUSION_PLANS[0]!);
 }

@@ -49,6 +49,8 @@ export type { BlendReport, HeadBlendReport } from './baseline-blend.js';
 export { fuseRiskRows, fuseTaskRows, fitRiskFusionOnSplit, fitFusionOnSplit, taskClasses, FUSION_PLANS } from './head-fusion.js';
 export type { RiskFusionReport, FusionReport, FusionPlan, FusionRowOutputs } from './head-fusion.js';
 export type { CalibrationReport, HeadCalibrationReport, SplitScore } from './calibrate.js';
+export { CLASS_MIX_AUTO_TV, classMixChoices, classMixDistance, classWeightsByTask, describeClassMixChoices } from './class-mix.js';
+export type { ClassMixMode, TaskClassMixChoice } from './class-mix.js';
 export { DataParallelPool, openDataParallel, resolveWorkers, forwardCpuMs, MIN_ROWS_PER_RANK, MIN_AUTO_FORWARD_MS_PER_RANK, DEFAULT_WORKER_YOUNG_GENERATION_MB } from './data-parallel.js';
 export type { PartsRecipe, DataParallelOptions } from './data-parallel.js';
 export { DataParallelError, SharedCollective, sliceOf, spinUntilChange, DEFAULT_SPIN_MS } from './collective.js';

@@ -13,6 +13,7 @@ import { runCurriculum, standardCurriculum, type CurriculumInput, type PhaseResu
 import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput, type SplitBoundaries } from './dataset.js';
 import { evaluateTest, forecastCalibration } from './model-evaluation.js';
 import { calibrateModel, type CalibrationReport } from './calibrate.js';
+import type { ClassMixMode } from './class-mix.js';
 import type { FitCalibrationOptions } from '@task-agnostic/heads';
 import { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
 import { fitFeatureParameters } from './fitted-features.js';
@@ -39,7 +40,7 @@ export interface TrainModelConfig {
    * Calibrate every head on the validation split after training (default true; options choose the
    * softmax method; `blend: false` fits no baseline blends). false leaves the heads uncalibrated.
    */
-  readonly calibrate?: boolean | (FitCalibrationOptions & { readonly blend?: boolean });
+  readonly calibrate?: boolean | (FitCalibrationOptions & { readonly blend?: boolean; readonly classMix?: ClassMixMode; readonly classMixThreshold?: number });
 }
 
 export interface SeriesEvaluation {
