@@ -17,6 +17,7 @@ import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js
 import { jsonSafe, type Log } from './train-run.js';
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget } from './lso.js';
 import { loadRunModel } from './load-run.js';
+import { buildEnsembleRun } from './ensemble-run.js';
 import { writeFile } from 'node:fs/promises';
 import { EXECUTOR_FLAGS, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
 
@@ -34,6 +35,7 @@ Commands:
   evaluate   every task vs its naive baseline and a single-task model; transfer; consistency
   backtest   model -> fusion -> risk -> backtest over the test range, with HTML/JSON reports
   calibrate  refit a saved run's head calibration and decision policy on its validation split
+  ensemble   a seed ensemble run folder from runs of one config (seeds apart), calibrated on validation
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
   walk-forward  retrain per fold, test on the next period; stitched out-of-sample metrics with intervals
   lso        leave-symbols-out: the frozen model on held-out symbols vs baselines and single-symbol models
@@ -71,6 +73,7 @@ Example:
   train: `trainer train [--config <file|preset>] [--data <csv|dir> | --synthetic] [--symbols A,B] [--interval 1h]
                [--exchange bybit] [--val-start DATE --test-start DATE] [--epochs N] [--seed N]
                [--name NAME] [--out runs] [--thresholds fitted|seed] [--workers N] [--no-progress]
+               [--seeds 42,7,1234]
 
 Trains a multi-task model, calibrates every head on the validation split, fits both fusions'
 thresholds there (net Sharpe after fees and slippage, with a minimum of round trips per day;
@@ -88,6 +91,8 @@ an earlier run of that name only then); rerun the same command after an interrup
 from the last checkpoint.
 --workers N trains data-parallel on N threads (the main thread + N-1 workers, each its own engine on
 a slice of every batch; default: the core count; 1 = one thread; more than the cores is clamped).
+--seeds A,B[,...] trains one run per seed (<out>/<name>-s<seed>/, everything else equal) and then
+the seed ensemble of them as <out>/<name>/ (what \`trainer ensemble\` builds; see its --help).
 
 Examples:
   trainer train --config quick --synthetic
@@ -184,6 +189,25 @@ Example:
   trainer calibrate runs/btc-eth
   trainer calibrate runs/btc-eth --tilt-only
 `,
+  ensemble: `trainer ensemble <run-dir> <run-dir> [<run-dir>...] --out <dir> [--no-policy | --no-calibrate]
+
+Builds a seed ensemble run folder from trained runs of the same config apart from the seed (their
+data, model, training, pretrain and curriculum sections must be equal; features, normalisers and
+task states too: an error names what differs). Each member keeps its encoder and heads; the
+ensemble's answer per task combines the members' raw outputs: softmax heads by the mean member
+probability, one-logit heads likewise, Gaussian (mean, log-std) heads as the mixture, point
+regressions (volatility) by the mean. <dir> gets member 0's config.json, the ensemble's model/ (one
+artifact, every member's weights) and ensemble.json (members, combination rules, and every
+member's and the ensemble's raw heads scored on the validation rows); then the calibration, baseline
+blends, head fusions and decision policy are refitted on the ensemble's validation outputs, as
+\`trainer calibrate\` does (--no-policy: all but the decision policy, whose threshold search takes the
+longest, so the fusions use the seed thresholds; --no-calibrate skips all of it). lso, evaluate, backtest and the trader's
+paper mode then work on <dir> as on any run. Inference costs about one member's time per member.
+
+Example:
+  trainer ensemble runs/u-s42 runs/u-s7 runs/u-s1234 --out runs/u-ens3
+  trainer lso runs/u-ens3 --no-alone
+`,
   report: `trainer report <run-dir>
 
 Writes <run-dir>/report.html from what the run folder holds: training curves (per-task losses and
@@ -207,7 +231,7 @@ function parse(args: readonly string[], options: ParseArgsConfig['options'], com
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n\n${HELP[command]}`, 'arguments');
   }
-  const allowed = RUN_DIR_COMMANDS.has(command) ? 1 : 0;
+  const allowed = command === 'ensemble' ? Number.POSITIVE_INFINITY : RUN_DIR_COMMANDS.has(command) ? 1 : 0;
   if (!r.values.help && r.positionals.length > allowed) {
     const extra = r.positionals.slice(allowed).map((x) => `'${x}'`).join(', ');
     throw new ConfigError(`unexpected argument${r.positionals.length - allowed > 1 ? 's' : ''} ${extra} (trainer ${command} takes ${allowed ? 'one run folder' : 'only --flags'})\n\n${HELP[command]}`, 'arguments');
@@ -401,6 +425,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
       config: { type: 'string' }, data: { type: 'string' }, synthetic: { type: 'boolean' }, symbols: { type: 'string' }, interval: { type: 'string' },
       exchange: { type: 'string' }, 'val-start': { type: 'string' }, 'test-start': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
       name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, holdout: { type: 'string' }, thresholds: { type: 'string' }, workers: { type: 'string' },
+      seeds: { type: 'string' },
     },
     'train',
   );
@@ -435,12 +460,41 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     ...(values.out ? { out: values.out } : {}),
     ...(thresholds ? { policy: { thresholds } } : {}),
   } as TrainerConfigInput;
+  const seeds = seedsFlag(values.seeds as string | undefined);
+  if (seeds && values.seed !== undefined) throw new ConfigError('choose one of --seed and --seeds', 'seeds');
   const cfg: TrainerConfig = resolveConfig(values.config as string | undefined, overrides);
+  if (seeds) return trainEnsemble(values.config as string | undefined, overrides, cfg, seeds, !values['no-progress']);
   const backend = await initBackend();
   out(`train '${cfg.name}': ${cfg.data.source} data (${describeSymbols(cfg.data)}), encoder ${typeof cfg.model.encoder === 'string' ? `${cfg.model.encoder} ${cfg.model.encoderType}` : 'custom'}, tasks ${cfg.model.tasks.map((t) => (typeof t === 'string' ? t : t.id)).join(', ')}, backend ${backend.name}`);
   const run = await trainStep(cfg, { log: out, progress: !values['no-progress'] });
   printTrainSummary(run, out);
   run.result.model.dispose();
+  return 0;
+}
+
+/** --seeds: two or more different non-negative integers, comma-separated. */
+function seedsFlag(s: string | undefined): number[] | undefined {
+  if (s === undefined) return undefined;
+  const seeds = s.split(',').map((x) => intFlag(x.trim(), 'seeds')!);
+  if (seeds.length < 2) throw new ConfigError(`--seeds needs at least two seeds (an ensemble), got '${s}'`, 'seeds');
+  const dup = seeds.find((x, i) => seeds.indexOf(x) !== i);
+  if (dup !== undefined) throw new ConfigError(`--seeds lists seed ${dup} twice`, 'seeds');
+  return seeds;
+}
+
+/** train --seeds: one run per seed (<name>-s<seed>), then the ensemble of them as <name> (trainer ensemble). */
+async function trainEnsemble(config: string | undefined, overrides: TrainerConfigInput, cfg: TrainerConfig, seeds: readonly number[], progress: boolean): Promise<number> {
+  const backend = await initBackend();
+  const dirs: string[] = [];
+  for (const [k, seed] of seeds.entries()) {
+    const member = resolveConfig(config, { ...overrides, seed, name: `${cfg.name}-s${seed}` } as TrainerConfigInput);
+    out(`train member ${k + 1}/${seeds.length} '${member.name}' (seed ${seed}), backend ${backend.name}`);
+    const run = await trainStep(member, { log: out, progress });
+    printTrainSummary(run, out);
+    run.result.model.dispose();
+    dirs.push(run.paths.dir);
+  }
+  await buildEnsembleRun({ runs: dirs, out: path.join(path.resolve(cfg.out), cfg.name) }, out);
   return 0;
 }
 
@@ -626,6 +680,19 @@ async function cmdCalibrate(args: readonly string[]): Promise<number> {
   return 0;
 }
 
+async function cmdEnsemble(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args, { out: { type: 'string' }, 'no-calibrate': { type: 'boolean' }, 'no-policy': { type: 'boolean' } }, 'ensemble');
+  if (values.help) return help('ensemble');
+  const outDir = values.out as string | undefined;
+  if (!outDir) throw new ConfigError(`trainer ensemble needs --out <dir>, the ensemble run folder to write\n\n${HELP.ensemble}`, 'out');
+  if (positionals.length < 2) throw new ConfigError(`trainer ensemble needs at least two run folders, got ${positionals.length}\n\n${HELP.ensemble}`, 'runs');
+  for (const p of positionals) if (!existsSync(p)) throw new ConfigError(`run folder '${p}' does not exist`, 'runs');
+  await initBackend();
+  if (values['no-calibrate'] && values['no-policy']) throw new ConfigError('choose one of --no-calibrate and --no-policy', 'no-policy');
+  await buildEnsembleRun({ runs: positionals, out: outDir, calibrate: values['no-calibrate'] !== true, policy: values['no-policy'] !== true }, out);
+  return 0;
+}
+
 async function cmdReport(args: readonly string[]): Promise<number> {
   const { values, positionals } = parse(args, {}, 'report');
   if (values.help) return help('report');
@@ -645,6 +712,7 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   evaluate: cmdEvaluate,
   backtest: cmdBacktest,
   calibrate: cmdCalibrate,
+  ensemble: cmdEnsemble,
   report: cmdReport,
   'walk-forward': cmdWalkForward,
   lso: cmdLso,

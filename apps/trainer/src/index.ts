@@ -74,3 +74,5 @@ export type { QueueExecutorOptions } from './queue-executor.js';
 export { runQueueWorker } from './queue-worker.js';
 export type { QueueWorkerOptions } from './queue-worker.js';
 export { maskUrl, probeRedis, QueueUnavailableError } from './redis-connection.js';
+export { buildEnsembleRun, ensembleValidation, ensembleTable, memberConfigDifference, MEMBER_CONFIG_SECTIONS } from './ensemble-run.js';
+export type { EnsembleRequest, EnsembleReport, EnsembleValidationRow } from './ensemble-run.js';

@@ -16,8 +16,14 @@ export const ARTIFACT_FORMAT = 'task-agnostic-model';
  * their model.json cannot be detected (re-save them to add it).
  */
 export const ARTIFACT_FORMAT_VERSION = 3;
+/**
+ * 4: adds `members` (a seed ensemble: the seed of each member, member 0's = config.seed) and the
+ * weight groups `member<k>/...`. Only ensembles are written as 4, so a one-member model stays
+ * loadable by a version-3 reader, and an older reader told about an ensemble says to upgrade.
+ */
+export const ENSEMBLE_FORMAT_VERSION = 4;
 /** Every format version this reader loads. */
-export const SUPPORTED_FORMAT_VERSIONS: readonly number[] = [1, 2, 3];
+export const SUPPORTED_FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4];
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 
@@ -104,7 +110,7 @@ export type DeploymentEvaluation = z.infer<typeof deploymentEvaluationSchema>;
 export const modelJsonSchema = z
   .object({
     format: z.literal(ARTIFACT_FORMAT),
-    formatVersion: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+    formatVersion: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
     createdAt: z.string().datetime(),
     seed: z.number().int().min(0),
     /** The tfjs backend the weights were saved from (bitwise equality holds on the same backend). */
@@ -125,7 +131,10 @@ export const modelJsonSchema = z
     symbolNormalizers: z.record(z.unknown()).optional(),
     /** Per-symbol task states (labels fitted per symbol), by symbol then task id; absent otherwise. */
     symbolTaskStates: z.record(z.record(z.record(z.unknown()))).optional(),
+    /** Per member (member 0's for an ensemble: every member's encoder has the same shape). */
     encoder: z.object({ outputDim: z.number().int().min(1), paramCount: z.number().int().min(0) }).strict(),
+    /** A seed ensemble's members in order, member 0's seed = config.seed (format 4; absent: one member). */
+    members: z.array(z.object({ seed: z.number().int().min(0) }).strict()).min(2).optional(),
     tasks: z.array(artifactTaskSchema).min(1),
     training: trainingRangeSchema.nullable(),
     metrics: z.record(z.unknown()),

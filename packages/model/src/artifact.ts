@@ -13,6 +13,7 @@ import { tf } from '@task-agnostic/tf';
 import {
   ARTIFACT_FORMAT,
   ARTIFACT_FORMAT_VERSION,
+  ENSEMBLE_FORMAT_VERSION,
   SUPPORTED_FORMAT_VERSIONS,
   MODEL_JSON,
   WEIGHTS_FILE,
@@ -68,7 +69,7 @@ export function buildModelJson(model: TaskAgnosticModel, meta: SaveMeta, weights
 function buildUnsealed(model: TaskAgnosticModel, meta: SaveMeta, weights: ModelJson['weights']): ModelJson {
   return {
     format: ARTIFACT_FORMAT,
-    formatVersion: ARTIFACT_FORMAT_VERSION,
+    formatVersion: model.isEnsemble ? ENSEMBLE_FORMAT_VERSION : ARTIFACT_FORMAT_VERSION,
     createdAt: (meta.createdAt ?? new Date()).toISOString(),
     seed: model.config.seed,
     backend: tf.getBackend(),
@@ -86,7 +87,8 @@ function buildUnsealed(model: TaskAgnosticModel, meta: SaveMeta, weights: ModelJ
       ? { symbolTaskStates: Object.fromEntries([...model.symbolTaskStates].map(([sym, m]) => [sym, Object.fromEntries([...m].map(([id, st]) => [id, { ...st }]))])) }
       : {}),
     ...(model.symbolNormalizers.size ? { symbolNormalizers: Object.fromEntries([...model.symbolNormalizers].map(([sym, n]) => [sym, n.toJSON()])) } : {}),
-    encoder: { outputDim: model.encoder.outputDim, paramCount: model.encoder.paramCount() },
+    encoder: { outputDim: model.members[0]!.encoder.outputDim, paramCount: model.members[0]!.encoder.paramCount() },
+    ...(model.isEnsemble ? { members: model.members.map((m) => ({ seed: m.seed })) } : {}),
     tasks: model.tasks.map((t) => {
       const spec = model.config.tasks.find((s) => s.id === t.id);
       return {
@@ -309,9 +311,23 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   }
   const groups = decodeWeights(bytes, json.weights);
 
-  const model = wrap('the model cannot be rebuilt from model.json', () =>
-    TaskAgnosticModel.create(json.config, { normalizer, taskStates, components: c, symbolNormalizers, ...(json.symbolTaskStates ? { symbolTaskStates: json.symbolTaskStates } : {}) }),
-  );
+  const members = json.members ?? [{ seed: json.config.seed }];
+  if ((json.formatVersion === ENSEMBLE_FORMAT_VERSION) !== (json.members !== undefined)) {
+    throw new ArtifactError(`model.json is inconsistent: format version ${json.formatVersion} ${json.members ? 'has' : 'needs'} a members list (format ${ENSEMBLE_FORMAT_VERSION} is a seed ensemble's, with members)`);
+  }
+  if (members[0]!.seed !== json.config.seed) throw new ArtifactError(`model.json is inconsistent: member 0 has seed ${members[0]!.seed} but config.seed is ${json.config.seed}`);
+  const model = wrap('the model cannot be rebuilt from model.json', () => {
+    const built: TaskAgnosticModel[] = [];
+    try {
+      for (const m of members) {
+        built.push(TaskAgnosticModel.create({ ...json.config, seed: m.seed }, { normalizer, taskStates, components: c, symbolNormalizers, ...(json.symbolTaskStates ? { symbolTaskStates: json.symbolTaskStates } : {}) }));
+      }
+      return built.length === 1 ? built[0]! : TaskAgnosticModel.ensemble(built);
+    } catch (err) {
+      for (const b of built) b.dispose();
+      throw err;
+    }
+  });
   try {
     for (const t of model.tasks) {
       const saved = json.tasks.find((x) => x.id === t.id)!;
@@ -319,8 +335,8 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
         throw new ArtifactError(`task '${t.id}' has ${saved.outputDim} outputs in the artifact but ${t.outputDim} in this heads package`);
       }
     }
-    if (json.encoder.outputDim !== model.encoder.outputDim) {
-      throw new ArtifactError(`the encoder outputs ${json.encoder.outputDim} values in the artifact but ${model.encoder.outputDim} when built here`);
+    if (json.encoder.outputDim !== model.embeddingDim) {
+      throw new ArtifactError(`the encoder outputs ${json.encoder.outputDim} values in the artifact but ${model.embeddingDim} when built here`);
     }
     const known = new Set(model.variableGroups().map((g) => g.group));
     for (const g of groups.keys()) if (!known.has(g)) throw new ArtifactError(`weights for '${g}', which this model does not have`);

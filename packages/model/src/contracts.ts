@@ -36,6 +36,8 @@ export interface Task {
   readonly kind: 'classification' | 'regression';
   readonly horizon: number;
   readonly outputDim: number;
+  /** The output's form where the kind and width do not say it ('gaussian': (mean, log-std) columns). */
+  readonly calibrationForm?: 'softmax' | 'sigmoid' | 'gaussian' | 'affine';
   buildHead(inputDim: number, seed: number): Head;
   decode(output: ArrayLike<number>, state: TaskState): unknown;
   /** The naive baselines on candle rows (their outputs shaped like the head's); what a baseline blend combines with. */

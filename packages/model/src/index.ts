@@ -8,6 +8,7 @@ export { manifestChecksum, MANIFEST_CHECKSUM_FIELD } from './manifest-checksum.j
 export {
   ARTIFACT_FORMAT,
   ARTIFACT_FORMAT_VERSION,
+  ENSEMBLE_FORMAT_VERSION,
   SUPPORTED_FORMAT_VERSIONS,
   MODEL_JSON,
   WEIGHTS_FILE,
@@ -25,6 +26,9 @@ export { PACKAGE_VERSIONS, versionsCompatible, incompatibleVersions } from './ve
 export { assembleTaskOutputs, isBuiltinTask } from './task-outputs.js';
 export type { Encoder, Head, Task, TaskState, FeatureMatrix, Normalizer, StreamingFeatures, ModelComponents } from './contracts.js';
 export { tryFuseHeads } from './fused-heads.js';
+export { ensembleRule, combineMemberOutputs, ensembleEncoder, ensembleHead } from './ensemble.js';
+export type { EnsembleRule, ModelMember } from './ensemble.js';
+export { jsonDifference } from './json-difference.js';
 export type { FusedHeads } from './fused-heads.js';
 export { defaultComponents } from './components.js';
 export { normalizerForSeries, FALLBACK_MIN_ROWS } from './series-normalizer.js';

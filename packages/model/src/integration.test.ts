@@ -398,3 +398,54 @@ describe('StreamingPredictor with the real feature engine', () => {
     model.dispose();
   });
 });
+
+describe('seed ensembles with the real packages', () => {
+  it('round-trip bit for bit and stream as they predict in batch (per-head path); return mixes as a Gaussian', async () => {
+    const states = { ...taskStates, return: getTask('return').fit(candles, trainEnd) };
+    const make = (seed: number): TaskAgnosticModel => {
+      const m = TaskAgnosticModel.create({ windowLength: T, encoder: encoderPreset('tiny', 'transformer'), tasks: [...DEFAULT_TASK_IDS, 'return'], seed }, { normalizer, taskStates: states });
+      perturb(m, 10 * seed);
+      return m;
+    };
+    const ends = [200, 201, 350, 699];
+    const w = windowsAt(ends);
+    const members = [make(1), make(2)];
+    const alone = members.map((m) => m.predictRaw(w, ends.length).get('return')!);
+    const ens = TaskAgnosticModel.ensemble(members);
+    try {
+      const ret = ens.predictRaw(w, ends.length).get('return')!;
+      for (let i = 0; i < ends.length; i++) {
+        const [m0, m1] = [alone[0]![2 * i]!, alone[1]![2 * i]!];
+        const mu = (m0 + m1) / 2;
+        const v = (Math.exp(2 * alone[0]![2 * i + 1]!) + Math.exp(2 * alone[1]![2 * i + 1]!)) / 2 + ((m0 - mu) ** 2 + (m1 - mu) ** 2) / 2;
+        expect(ret[2 * i]!).toBeCloseTo(mu, 5);
+        expect(ret[2 * i + 1]!).toBeCloseTo(0.5 * Math.log(v), 4);
+      }
+      const dir = path.join(root, 'ensemble');
+      await saveModel(ens, dir);
+      const loaded = await loadModel(dir);
+      try {
+        for (const [id, raw] of ens.predictRaw(w, ends.length)) expect(bits(loaded.predictRaw(w, ends.length).get(id)!), id).toEqual(bits(raw));
+      } finally {
+        loaded.dispose();
+      }
+      const sp = new StreamingPredictor(ens);
+      expect(sp.headsPath).toBe('per-head');
+      const got: number[] = [];
+      const streamed = [];
+      for (let i = 0; i < candles.length; i++) {
+        const r = sp.onCandle(candleAt(candles, i));
+        if (r && i >= 600) {
+          got.push(i);
+          streamed.push(r.outputs);
+        }
+      }
+      const ref = ens.predictCandles(candles, got);
+      for (let k = 0; k < got.length; k++) expectClose(streamed[k], ref[k], 1e-5, `row ${got[k]}`);
+      expect(got.length).toBe(100);
+      sp.dispose();
+    } finally {
+      ens.dispose();
+    }
+  });
+});

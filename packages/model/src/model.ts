@@ -9,7 +9,9 @@ import { tf } from '@task-agnostic/tf';
 import { parseModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
 import { defaultComponents } from './components.js';
 import type { Encoder, Head, ModelComponents, Normalizer, Task, TaskState } from './contracts.js';
+import { ensembleEncoder, ensembleHead, type ModelMember } from './ensemble.js';
 import { describeFeatureDifference } from './feature-diff.js';
+import { jsonDifference } from './json-difference.js';
 import { assembleTaskOutputs } from './task-outputs.js';
 import { applyBlend, baselineForecasts, fusedHeadLogits, fusionSpec, taskClasses } from '@task-agnostic/heads';
 import type { VariableGroup } from './weights.js';
@@ -49,6 +51,11 @@ export interface ModelParts {
   readonly components: ModelComponents;
   readonly symbolNormalizers?: ReadonlyMap<string, Normalizer>;
   readonly symbolTaskStates?: ReadonlyMap<string, ReadonlyMap<string, TaskState>>;
+  /**
+   * A seed ensemble's members (member 0 first; `encoder` and `heads` must be member 0's). With more
+   * than one the model's encoder and heads are the ensemble's (ensemble.ts). Absent: one member.
+   */
+  readonly members?: readonly ModelMember[];
 }
 
 /** The seeds of the encoder and of each head: independent child streams of the model seed. */
@@ -74,6 +81,12 @@ export class TaskAgnosticModel {
   readonly symbolNormalizers: ReadonlyMap<string, Normalizer>;
   /** Per-symbol task states (empty for a model whose labels were fitted pooled). */
   readonly symbolTaskStates: ReadonlyMap<string, ReadonlyMap<string, TaskState>>;
+  /**
+   * The members (encoder and heads each), member 0 first: one for a plain model, several for a seed
+   * ensemble, whose `encoder` / `heads` combine them (ensemble.ts: the embeddings side by side, each
+   * task's outputs combined by its ensembleRule).
+   */
+  readonly members: readonly ModelMember[];
   private disposed = false;
   private calibrations = new Map<string, HeadCalibration>();
   private policy: DecisionPolicy | null = null;
@@ -147,17 +160,86 @@ export class TaskAgnosticModel {
       if (!parts.heads.has(t.id)) throw new ConfigError(`task '${t.id}' has no head`, `tasks.${t.id}`);
       if (!parts.taskStates.has(t.id)) throw new ConfigError(`task '${t.id}' has no fitted state`, `taskStates.${t.id}`);
     }
+    const members = parts.members ?? [{ seed: parts.config.seed, encoder: parts.encoder, heads: parts.heads }];
+    if (members.length === 0) throw new ConfigError('an ensemble needs at least one member', 'members');
+    if (members[0]!.encoder !== parts.encoder || members[0]!.heads !== parts.heads) throw new ConfigError("the model's encoder and heads must be member 0's", 'members');
+    for (const [k, m] of members.entries()) {
+      const [Tm, Fm] = m.encoder.inputShape;
+      if (Tm !== T || Fm !== F) throw new ConfigError(`member ${k}'s encoder input [${Tm}, ${Fm}] differs from member 0's [${T}, ${F}]`, 'members');
+      for (const t of parts.tasks) if (!m.heads.has(t.id)) throw new ConfigError(`member ${k} has no head for task '${t.id}'`, 'members');
+    }
+    this.members = members;
     this.config = parts.config;
     this.featureConfig = parts.featureConfig;
     this.featureNames = parts.featureNames;
-    this.encoder = parts.encoder;
+    this.encoder = members.length === 1 ? parts.encoder : ensembleEncoder(members);
     this.tasks = parts.tasks;
-    this.heads = parts.heads;
+    this.heads = members.length === 1 ? parts.heads : new Map(parts.tasks.map((t) => [t.id, ensembleHead(t, members)] as const));
     this.normalizer = parts.normalizer;
     this.taskStates = parts.taskStates;
     this.components = parts.components;
     this.symbolNormalizers = parts.symbolNormalizers ?? new Map();
     this.symbolTaskStates = parts.symbolTaskStates ?? new Map();
+  }
+
+  /**
+   * A seed ensemble of `models` (same config apart from the seed, same features, normalisers and
+   * task states; else a ConfigError naming what differs). The members' encoders and heads MOVE into
+   * the ensemble (the given models read as disposed afterwards; dispose the ensemble). An ensemble
+   * given as a member contributes all its members. Calibration, blends, fusions and the decision
+   * policy start empty: they were fitted on one member's outputs (refit them on the ensemble's,
+   * e.g. `trainer ensemble`).
+   */
+  static ensemble(models: readonly TaskAgnosticModel[]): TaskAgnosticModel {
+    if (models.length === 0) throw new ConfigError('an ensemble needs at least one member model, got none', 'members');
+    const first = models[0]!;
+    const sansSeed = (m: TaskAgnosticModel) => ({ ...m.config, seed: undefined });
+    const stateJson = (m: ReadonlyMap<string, TaskState>) => Object.fromEntries(m);
+    const symbolStates = (m: TaskAgnosticModel) => Object.fromEntries([...m.symbolTaskStates].map(([sym, st]) => [sym, stateJson(st)]));
+    const symbolNorms = (m: TaskAgnosticModel) => Object.fromEntries([...m.symbolNormalizers].map(([sym, n]) => [sym, n.toJSON()]));
+    for (const [k, m] of models.entries()) {
+      if (m.isDisposed) throw new ConfigError(`member model ${k} has been disposed (or already moved into an ensemble)`, `members.${k}`);
+      if (k === 0) continue;
+      const checks: [string, unknown, unknown][] = [
+        ['config (apart from the seed)', sansSeed(first), sansSeed(m)],
+        ['feature names', first.featureNames, m.featureNames],
+        ['normaliser', first.normalizer.toJSON(), m.normalizer.toJSON()],
+        ['task states', stateJson(first.taskStates), stateJson(m.taskStates)],
+        ['per-symbol normalisers', symbolNorms(first), symbolNorms(m)],
+        ['per-symbol task states', symbolStates(first), symbolStates(m)],
+      ];
+      for (const [what, a, b] of checks) {
+        const d = jsonDifference(a, b);
+        if (d) throw new ConfigError(`member ${k} differs from member 0 in its ${what}: ${d}`, `members.${k}`);
+      }
+    }
+    const members = models.flatMap((m) => m.members);
+    const seen = new Map<number, number>();
+    for (const [k, m] of members.entries()) {
+      const j = seen.get(m.seed);
+      if (j !== undefined) throw new ConfigError(`members ${j} and ${k} both have seed ${m.seed}: an ensemble's members need different seeds`, `members.${k}`);
+      seen.set(m.seed, k);
+    }
+    for (const m of models) m.disposed = true;
+    return new TaskAgnosticModel({
+      config: first.config,
+      featureConfig: first.featureConfig,
+      featureNames: first.featureNames,
+      encoder: members[0]!.encoder,
+      tasks: first.tasks,
+      heads: members[0]!.heads,
+      normalizer: first.normalizer,
+      taskStates: first.taskStates,
+      components: first.components,
+      symbolNormalizers: first.symbolNormalizers,
+      symbolTaskStates: first.symbolTaskStates,
+      members,
+    });
+  }
+
+  /** True for a seed ensemble (more than one member). */
+  get isEnsemble(): boolean {
+    return this.members.length > 1;
   }
 
   /** The task states outputs of `symbol` decode with: its own when the model has them, else the pooled ones. */
@@ -286,20 +368,23 @@ export class TaskAgnosticModel {
   get featureCount(): number {
     return this.featureNames.length;
   }
+  /** The width of embed()'s rows: member 0's embedding (a seed ensemble's encoder outputs all members', M x this). */
   get embeddingDim(): number {
-    return this.encoder.outputDim;
+    return this.members[0]!.encoder.outputDim;
   }
 
-  /** Every variable to save, grouped: the encoder's, then each task head's, in task order. */
+  /**
+   * Every variable to save, grouped: the encoder's, then each task head's, in task order; for an
+   * ensemble, member 0's so, then member k's as `member<k>/encoder`, `member<k>/head:<task>`.
+   */
   variableGroups(): VariableGroup[] {
-    return [
-      {
-        group: 'encoder',
-        variables: this.encoder.variables,
-        ...(this.encoder.variableNames ? { names: this.encoder.variableNames } : {}),
-      },
-      ...this.tasks.map((t) => ({ group: `head:${t.id}`, variables: this.heads.get(t.id)!.variables })),
-    ];
+    return this.members.flatMap((m, k) => {
+      const prefix = k === 0 ? '' : `member${k}/`;
+      return [
+        { group: `${prefix}encoder`, variables: m.encoder.variables, ...(m.encoder.variableNames ? { names: m.encoder.variableNames } : {}) },
+        ...this.tasks.map((t) => ({ group: `${prefix}head:${t.id}`, variables: m.heads.get(t.id)!.variables })),
+      ];
+    });
   }
 
   paramCount(): number {
@@ -331,12 +416,16 @@ export class TaskAgnosticModel {
     return tf.tensor3d(windows, [n, T, F], 'float32');
   }
 
-  /** Embeddings [n, D], row-major. `n` defaults to the number of windows in `windows`. */
+  /**
+   * Embeddings [n, D], row-major. `n` defaults to the number of windows in `windows`. For a seed
+   * ensemble, member 0's embedding (D = embeddingDim): the members' embeddings live in different
+   * bases, so neither their mean nor a single "ensemble embedding" is meaningful.
+   */
   embed(windows: Float32Array, nWindows?: number): Float32Array {
     const n = this.batchSize(windows, nWindows);
     const x = this.inputTensor(windows, n);
     try {
-      const z = tf.tidy(() => this.encoder.apply(x, { training: false }));
+      const z = tf.tidy(() => this.members[0]!.encoder.apply(x, { training: false }));
       const out = z.dataSync() as Float32Array;
       z.dispose();
       return Float32Array.from(out);

@@ -102,7 +102,7 @@ export class StreamingPredictor {
     this.ring = new Float32Array(this.T * this.F);
     this.window = new Float32Array(this.T * this.F);
     this.row = new Float32Array(this.F);
-    this.fused = options.fuseHeads === false ? null : tryFuseHeads(model.tasks, model.heads, model.embeddingDim);
+    this.fused = options.fuseHeads === false ? null : tryFuseHeads(model.tasks, model.heads, model.encoder.outputDim);
     const blended = [...model.blends.values()].some((b) => b.method !== 'model') || model.fusions.size > 0;
     this.history = blended ? new CandleHistory(Math.max(2, options.blendHistoryBars ?? 5000)) : null;
   }

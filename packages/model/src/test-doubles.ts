@@ -156,6 +156,8 @@ export function fakeGetTask(id: string, config?: unknown): Task {
   return {
     id,
     kind: id === 'direction' ? 'classification' : 'regression',
+    // 'return' outputs (mean, log-std): a Gaussian head (what a seed ensemble mixes as a Gaussian)
+    ...(id === 'return' && (width ?? outputDim) === 2 ? { calibrationForm: 'gaussian' as const } : {}),
     horizon: 4,
     outputDim: width ?? outputDim,
     buildHead: (inputDim, seed) => denseHead(inputDim, width ?? outputDim, seed),

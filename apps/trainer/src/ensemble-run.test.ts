@@ -1,0 +1,170 @@
+/**
+ * `trainer ensemble` end to end on tiny models: two runs of one config (seeds apart) -> an ensemble
+ * run folder (format-4 artifact, ensemble.json, calibrated) -> lso on it; the validation figures and
+ * the combined outputs recomputed independently; mismatched runs and bad flags rejected in one line.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { formatCandlesCsv, generateSyntheticMarket } from '@task-agnostic/core';
+import { evaluateSplit, modelParts } from '@task-agnostic/training';
+import { initBackend } from '@task-agnostic/tf';
+import { resolveConfig, type TrainerConfigInput } from './config.js';
+import { main } from './commands.js';
+import type { EnsembleReport } from './ensemble-run.js';
+import { loadRun } from './load-run.js';
+import { trainStep } from './pipeline.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'tat-ensemble-'));
+const dataDir = path.join(root, 'data');
+const runs = path.join(root, 'runs');
+const printed: string[] = [];
+let restore: () => void;
+
+function config(name: string, seed: number, over: Partial<TrainerConfigInput> = {}): TrainerConfigInput {
+  return {
+    name,
+    seed,
+    out: runs,
+    data: { source: 'csv', path: dataDir, symbols: 'all', holdout: ['CCCUSDT'], normalisation: 'perSymbol', taskFit: 'perSymbol', stride: 2 },
+    model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction', 'volatility', 'return'] },
+    training: { epochs: 1, batchSize: 64 },
+    evaluate: { singleTask: false, transfer: false },
+    policy: { thresholds: 'seed' },
+    ...over,
+  };
+}
+
+async function cli(argv: string[]): Promise<{ code: number; err: string }> {
+  let err = '';
+  const code = await main(argv, { write: (s: string) => (err += s) });
+  return { code, err };
+}
+
+beforeAll(async () => {
+  await initBackend({ quiet: true });
+  mkdirSync(dataDir);
+  ['AAAUSDT', 'BBBUSDT', 'CCCUSDT'].forEach((s, k) => writeFileSync(path.join(dataDir, `x_${s}_1h.csv`), formatCandlesCsv(generateSyntheticMarket({ bars: 1400, seed: 30 + k, symbol: s }).candles)));
+  const quiet = (l: string) => printed.push(l);
+  for (const [name, seed, over] of [['s3', 3, {}], ['s4', 4, {}], ['w12', 5, { model: { windowLength: 12, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction', 'volatility', 'return'] } }]] as const) {
+    const run = await trainStep(resolveConfig(undefined, config(name, seed, over as Partial<TrainerConfigInput>)), { log: quiet, progress: false });
+    run.result.model.dispose();
+  }
+  const orig = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((x: string) => printed.push(String(x)) > 0) as typeof process.stdout.write;
+  restore = () => (process.stdout.write = orig);
+}, 600_000);
+
+afterAll(() => {
+  restore?.();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('trainer ensemble', () => {
+  it('builds a calibrated ensemble run folder whose raw heads combine the members, and lso runs on it', async () => {
+    const out = path.join(runs, 'ens');
+    const r = await cli(['ensemble', path.join(runs, 's3'), path.join(runs, 's4'), '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const mj = JSON.parse(readFileSync(path.join(out, 'model', 'model.json'), 'utf8')) as { formatVersion: number; members: { seed: number }[]; calibration: Record<string, unknown> };
+    expect(mj.formatVersion).toBe(4);
+    expect(mj.members).toEqual([{ seed: 3 }, { seed: 4 }]);
+    expect(Object.keys(mj.calibration).length).toBeGreaterThan(0);
+    expect(existsSync(path.join(out, 'calibration.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'))).toMatchObject({ name: 'ens', seed: 3 });
+    const rep = JSON.parse(readFileSync(path.join(out, 'ensemble.json'), 'utf8')) as EnsembleReport;
+    expect(rep.members.map((m) => m.seed)).toEqual([3, 4]);
+    expect(rep.rule).toEqual({ direction: 'softmax-mean', volatility: 'mean', return: 'gaussian-mixture' });
+    expect(rep.validation.rows.map((x) => x.who)).toEqual(['seed 3', 'seed 4', 'ensemble of 2']);
+
+    // independently: each member run reopened on its own, its raw heads on the validation rows
+    const members = [];
+    for (const name of ['s3', 's4']) {
+      const run = await loadRun(path.join(runs, name));
+      members.push(evaluateSplit(modelParts(run.result.model), run.result.dataset.val, 256));
+      run.result.model.dispose();
+    }
+    for (const [k, m] of members.entries()) {
+      for (const [i, id] of ['direction', 'volatility', 'return'].entries()) {
+        for (const [key, v] of Object.entries(m.metrics[i]!)) expect(rep.validation.rows[k]!.metrics[id]![key]).toBeCloseTo(v, 6);
+      }
+    }
+    // the ensemble's raw outputs on those rows: mean probability / mean / Gaussian mixture of the members'
+    const ens = await loadRun(out);
+    try {
+      const ev = evaluateSplit(modelParts(ens.result.model), ens.result.dataset.val, 256);
+      const n = ens.result.dataset.val.n;
+      expect(n).toBe(rep.validation.windows);
+      for (let i = 0; i < n; i += 7) {
+        const probs = members.map((m) => {
+          const z = Array.from(m.outputs[0]!.subarray(i * 3, i * 3 + 3)).map(Math.exp);
+          const s = z[0]! + z[1]! + z[2]!;
+          return z.map((v) => v / s);
+        });
+        for (let j = 0; j < 3; j++) expect(ev.outputs[0]![i * 3 + j]!).toBeCloseTo(Math.log((probs[0]![j]! + probs[1]![j]!) / 2), 4);
+        expect(ev.outputs[1]![i]!).toBeCloseTo((members[0]!.outputs[1]![i]! + members[1]!.outputs[1]![i]!) / 2, 5);
+        const mu = members.map((m) => m.outputs[2]![i * 2]!);
+        const va = members.map((m) => Math.exp(2 * m.outputs[2]![i * 2 + 1]!));
+        const mean = (mu[0]! + mu[1]!) / 2;
+        expect(ev.outputs[2]![i * 2]!).toBeCloseTo(mean, 5);
+        expect(ev.outputs[2]![i * 2 + 1]!).toBeCloseTo(0.5 * Math.log((va[0]! + va[1]!) / 2 + ((mu[0]! - mean) ** 2 + (mu[1]! - mean) ** 2) / 2), 4);
+      }
+      for (const [i, id] of ['direction', 'volatility', 'return'].entries()) {
+        for (const [key, v] of Object.entries(ev.metrics[i]!)) expect(rep.validation.rows[2]!.metrics[id]![key]).toBeCloseTo(v, 6);
+      }
+    } finally {
+      ens.result.model.dispose();
+    }
+
+    const lso = await cli(['lso', out, '--no-alone', '--resamples', '40']);
+    expect(lso.err).toBe('');
+    expect(lso.code).toBe(0);
+    const l = JSON.parse(readFileSync(path.join(out, 'lso.json'), 'utf8')) as { symbols: { symbol: string }[] };
+    expect(l.symbols.map((s) => s.symbol)).toEqual(['CCCUSDT']);
+    // evaluate (test metrics, representation on member 0's embedding) and backtest run on it as on any run
+    const ev = await cli(['evaluate', out]);
+    expect(ev.err).toBe('');
+    expect(ev.code).toBe(0);
+    expect(existsSync(path.join(out, 'evaluation.json'))).toBe(true);
+    const bt = await cli(['backtest', out]);
+    expect(bt.err).toBe('');
+    expect(bt.code).toBe(0);
+  }, 600_000);
+
+  it('train --seeds trains one run per seed and their ensemble', async () => {
+    const file = path.join(root, 'tiny.json');
+    writeFileSync(file, JSON.stringify(config('tiny', 0)));
+    const r = await cli(['train', '--config', file, '--seeds', '7,8', '--name', 'tens', '--no-progress']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    for (const seed of [7, 8]) expect(JSON.parse(readFileSync(path.join(runs, `tens-s${seed}`, 'config.json'), 'utf8'))).toMatchObject({ name: `tens-s${seed}`, seed });
+    const mj = JSON.parse(readFileSync(path.join(runs, 'tens', 'model', 'model.json'), 'utf8')) as { members: { seed: number }[] };
+    expect(mj.members).toEqual([{ seed: 7 }, { seed: 8 }]);
+    expect((await cli(['train', '--config', file, '--seeds', '7'])).err).toBe("error: --seeds needs at least two seeds (an ensemble), got '7'\n");
+    expect((await cli(['train', '--config', file, '--seeds', '7,x'])).err).toBe("error: --seeds must be a non-negative integer, got 'x'\n");
+    expect((await cli(['train', '--config', file, '--seeds', '7,8,7'])).err).toBe('error: --seeds lists seed 7 twice\n');
+    expect((await cli(['train', '--config', file, '--seeds', '7,8', '--seed', '3'])).err).toBe('error: choose one of --seed and --seeds\n');
+  }, 600_000);
+
+  it('rejects runs trained differently, too few runs, a missing or used --out, naming the problem in one line', async () => {
+    const s3 = path.join(runs, 's3');
+    const s4 = path.join(runs, 's4');
+    const bad = await cli(['ensemble', s3, path.join(runs, 'w12'), '--out', path.join(runs, 'x1')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe(`error: run ${path.join(runs, 'w12')} was not trained like ${s3} (apart from the seed): model.windowLength: 16 vs 12\n`);
+    expect(existsSync(path.join(runs, 'x1'))).toBe(false);
+    const one = await cli(['ensemble', s3, '--out', path.join(runs, 'x2')]);
+    expect(one.code).toBe(2);
+    expect(one.err).toMatch(/^error: trainer ensemble needs at least two run folders, got 1\n/);
+    expect((await cli(['ensemble', s3, s4])).err).toMatch(/^error: trainer ensemble needs --out <dir>/);
+    expect((await cli(['ensemble', s3, s3, '--out', path.join(runs, 'x3')])).err).toBe(`error: run folder ${s3} is given twice\n`);
+    expect((await cli(['ensemble', s3, s4, '--out', s4])).err).toBe(`error: --out ${s4} is one of the member runs: choose a new folder\n`);
+    expect((await cli(['ensemble', s3, s4, '--out', path.join(runs, 'ens')])).err).toBe(`error: --out ${path.join(runs, 'ens')} exists and is not empty: choose a new folder for the ensemble run\n`);
+    expect((await cli(['ensemble', s3, path.join(runs, 'nope'), '--out', path.join(runs, 'x4')])).err).toBe(`error: run folder '${path.join(runs, 'nope')}' does not exist\n`);
+    expect((await cli(['ensemble', s3, s4, '--out', path.join(runs, 'x5'), '--no-policy', '--no-calibrate'])).err).toBe('error: choose one of --no-calibrate and --no-policy\n');
+    const help = await cli(['ensemble', '--help']);
+    expect(help.code).toBe(0);
+    expect(printed.join('')).toContain('trainer ensemble <run-dir> <run-dir> [<run-dir>...] --out <dir>');
+  }, 120_000);
+});
