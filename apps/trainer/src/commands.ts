@@ -93,6 +93,7 @@ from the last checkpoint.
 a slice of every batch; default: the core count; 1 = one thread; more than the cores is clamped).
 --seeds A,B[,...] trains one run per seed (<out>/<name>-s<seed>/, everything else equal) and then
 the seed ensemble of them as <out>/<name>/ (what \`trainer ensemble\` builds; see its --help).
+A config's "seeds" does the same (the universal preset's: 42, 7, 1234); --seed N trains one run instead.
 
 Examples:
   trainer train --config quick --synthetic
@@ -460,9 +461,11 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     ...(values.out ? { out: values.out } : {}),
     ...(thresholds ? { policy: { thresholds } } : {}),
   } as TrainerConfigInput;
-  const seeds = seedsFlag(values.seeds as string | undefined);
-  if (seeds && values.seed !== undefined) throw new ConfigError('choose one of --seed and --seeds', 'seeds');
+  const flagSeeds = seedsFlag(values.seeds as string | undefined);
+  if (flagSeeds && values.seed !== undefined) throw new ConfigError('choose one of --seed and --seeds', 'seeds');
   const cfg: TrainerConfig = resolveConfig(values.config as string | undefined, overrides);
+  // the config's seed ensemble unless the command line names one seed (--seed) or other seeds (--seeds)
+  const seeds = flagSeeds ?? (values.seed === undefined ? cfg.seeds : undefined);
   if (seeds) return trainEnsemble(values.config as string | undefined, overrides, cfg, seeds, !values['no-progress']);
   const backend = await initBackend();
   out(`train '${cfg.name}': ${cfg.data.source} data (${describeSymbols(cfg.data)}), encoder ${typeof cfg.model.encoder === 'string' ? `${cfg.model.encoder} ${cfg.model.encoderType}` : 'custom'}, tasks ${cfg.model.tasks.map((t) => (typeof t === 'string' ? t : t.id)).join(', ')}, backend ${backend.name}`);
@@ -487,7 +490,8 @@ async function trainEnsemble(config: string | undefined, overrides: TrainerConfi
   const backend = await initBackend();
   const dirs: string[] = [];
   for (const [k, seed] of seeds.entries()) {
-    const member = resolveConfig(config, { ...overrides, seed, name: `${cfg.name}-s${seed}` } as TrainerConfigInput);
+    // a member is one run: without the config's `seeds`, so its config.json retrains that run alone
+    const { seeds: _seeds, ...member } = resolveConfig(config, { ...overrides, seed, name: `${cfg.name}-s${seed}` } as TrainerConfigInput);
     out(`train member ${k + 1}/${seeds.length} '${member.name}' (seed ${seed}), backend ${backend.name}`);
     const run = await trainStep(member, { log: out, progress });
     printTrainSummary(run, out);

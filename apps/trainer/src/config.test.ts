@@ -28,6 +28,13 @@ describe('trainer config', () => {
     expect(parseTrainerConfig({}).classMix).toBe('validation');
     expect(() => parseTrainerConfig({ classMix: 'train' })).toThrow(/^invalid config: classMix: Invalid enum value\. Expected 'validation' \| 'training' \| 'auto', received 'train'$/);
     expect(() => parseTrainerConfig({ data: { split: { valStart: 'yesterday', testStart: '2025-01-01' } } })).toThrow(/data\.split/);
+    // a seed ensemble: two or more different seeds; the universal preset's is the one chosen on validation
+    expect(parseTrainerConfig({ seeds: [1, 2] }).seeds).toEqual([1, 2]);
+    expect(parseTrainerConfig({}).seeds).toBeUndefined();
+    expect(resolveConfig('universal', {}).seeds).toEqual([42, 7, 1234]);
+    expect(() => parseTrainerConfig({ seeds: [3] })).toThrow(/^invalid config: seeds: a seed ensemble needs at least two seeds$/);
+    expect(() => parseTrainerConfig({ seeds: [3, 4, 3] })).toThrow(/^invalid config: seeds: lists seed 3 twice$/);
+    expect(() => parseTrainerConfig({ seeds: [3, -1] })).toThrow(/^invalid config: seeds\.1: /);
   });
 
   it('parses date splits to milliseconds', () => {

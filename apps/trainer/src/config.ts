@@ -95,6 +95,16 @@ export const TrainerConfigSchema = z
     /** The run folder's name under `out`: no path separators, no '.' or '..', no leading dot (the staging folder's). */
     name: runNameSchema.default('run'),
     seed: z.number().int().min(0).default(42),
+    /**
+     * A seed ensemble: `trainer train` trains one run per seed (everything else equal) and then their
+     * ensemble (`trainer ensemble`), as `--seeds` does; `--seed N` on the command line trains one run
+     * instead. At least two different seeds.
+     */
+    seeds: z
+      .array(z.number().int().min(0))
+      .min(2, 'a seed ensemble needs at least two seeds')
+      .refine((s) => new Set(s).size === s.length, (s) => ({ message: `lists seed ${s.find((x, i) => s.indexOf(x) !== i)} twice` }))
+      .optional(),
     data: DataConfigSchema.default({}),
     /** windowLength, encoder (a config, or a preset name: tiny | default | paper), tasks, features. */
     model: z
@@ -272,6 +282,8 @@ export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
    */
   universal: {
     name: 'universal',
+    // the deployed model is a seed ensemble of three runs, chosen on validation (trainer README, "Seed ensembles")
+    seeds: [42, 7, 1234],
     data: {
       source: 'csv',
       path: path.join(process.env.TAT_DATA_DIR ?? '../shared/data', 'candles'),

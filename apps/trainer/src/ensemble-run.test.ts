@@ -147,6 +147,24 @@ describe('trainer ensemble', () => {
     expect((await cli(['train', '--config', file, '--seeds', '7,8', '--seed', '3'])).err).toBe('error: choose one of --seed and --seeds\n');
   }, 600_000);
 
+  it("a config's seeds train the ensemble; --seed N trains that one run", async () => {
+    const file = path.join(root, 'tiny-seeds.json');
+    writeFileSync(file, JSON.stringify({ ...config('tcfg', 0), seeds: [5, 6] }));
+    const r = await cli(['train', '--config', file, '--no-progress']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const mj = JSON.parse(readFileSync(path.join(runs, 'tcfg', 'model', 'model.json'), 'utf8')) as { members: { seed: number }[] };
+    expect(mj.members).toEqual([{ seed: 5 }, { seed: 6 }]);
+    // each member's config.json is one run's: no `seeds`, so retraining from it trains that run alone
+    const member = JSON.parse(readFileSync(path.join(runs, 'tcfg-s5', 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(member).toMatchObject({ name: 'tcfg-s5', seed: 5 });
+    expect(member.seeds).toBeUndefined();
+    const one = await cli(['train', '--config', file, '--seed', '9', '--name', 'tone', '--no-progress']);
+    expect(one.code).toBe(0);
+    expect(existsSync(path.join(runs, 'tone-s9'))).toBe(false);
+    expect(JSON.parse(readFileSync(path.join(runs, 'tone', 'model', 'model.json'), 'utf8')).members).toBeUndefined();
+  }, 600_000);
+
   it('rejects runs trained differently, too few runs, a missing or used --out, naming the problem in one line', async () => {
     const s3 = path.join(runs, 's3');
     const s4 = path.join(runs, 's4');
