@@ -36,17 +36,40 @@ export function binaryToTwoClass(p: ArrayLike<number>, n: number): Float64Array 
   return out;
 }
 
-/** Confusion matrix m[true][pred] from class probabilities [n, k] (prediction = argmax) and class indices. */
-export function confusionMatrix(probs: ArrayLike<number>, targets: ArrayLike<number>, n: number, k: number): number[][] {
+/**
+ * Confusion matrix m[true][pred] from class probabilities [n, k] (prediction = argmax) and class
+ * indices. With `classWeights` a row of true class y counts classWeights[y] instead of 1 (prior-shift.ts).
+ */
+export function confusionMatrix(probs: ArrayLike<number>, targets: ArrayLike<number>, n: number, k: number, classWeights?: readonly number[]): number[][] {
   const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   for (let i = 0; i < n; i++) {
     let best = 0;
     for (let j = 1; j < k; j++) if (probs[i * k + j]! > probs[i * k + best]!) best = j;
     const y = targets[i]!;
     if (!Number.isInteger(y) || y < 0 || y >= k) throw new RangeError(`targets[${i}] = ${y} is not a class index in [0, ${k})`);
-    m[y]![best]! += 1;
+    m[y]![best]! += classWeights ? classWeights[y]! : 1;
   }
   return m;
+}
+
+/** Macro-F1 of a confusion matrix m[true][pred]: the mean F1 over the classes that are true or predicted at least once (NaN when none is). */
+export function macroF1OfConfusion(m: readonly (readonly number[])[]): number {
+  const k = m.length;
+  let f1Sum = 0;
+  let f1Count = 0;
+  for (let c = 0; c < k; c++) {
+    let truePos = 0;
+    let predPos = 0;
+    for (let j = 0; j < k; j++) {
+      truePos += m[c]![j]!;
+      predPos += m[j]![c]!;
+    }
+    if (truePos + predPos > 0) {
+      f1Sum += (2 * m[c]![c]!) / (truePos + predPos);
+      f1Count++;
+    }
+  }
+  return f1Count ? f1Sum / f1Count : NaN;
 }
 
 /**
@@ -66,23 +89,13 @@ export function classificationMetrics(
   let correct = 0;
   let logLoss = 0;
   for (let i = 0; i < n; i++) logLoss -= Math.log(Math.max(EPS, probs[i * k + targets[i]!]!));
-  let f1Sum = 0;
-  let f1Count = 0;
   let recallSum = 0;
   let recallCount = 0;
   const out: Record<string, number> = {};
   for (let c = 0; c < k; c++) {
     correct += m[c]![c]!;
     let truePos = 0;
-    let predPos = 0;
-    for (let j = 0; j < k; j++) {
-      truePos += m[c]![j]!;
-      predPos += m[j]![c]!;
-    }
-    if (truePos + predPos > 0) {
-      f1Sum += (2 * m[c]![c]!) / (truePos + predPos);
-      f1Count++;
-    }
+    for (let j = 0; j < k; j++) truePos += m[c]![j]!;
     if (truePos > 0) {
       recallSum += m[c]![c]! / truePos;
       recallCount++;
@@ -92,7 +105,7 @@ export function classificationMetrics(
   return {
     n,
     accuracy: n ? correct / n : NaN,
-    macroF1: f1Count ? f1Sum / f1Count : NaN,
+    macroF1: macroF1OfConfusion(m),
     balancedAccuracy: recallCount ? recallSum / recallCount : NaN,
     logLoss: n ? logLoss / n : NaN,
     ...out,

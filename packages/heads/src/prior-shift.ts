@@ -11,7 +11,7 @@
  * - The mean weight over the validation rows is sum_k p_val(k) w_k = 1 (over the classes both hold),
  *   so a weighted mean has the scale of the unweighted one.
  */
-import { softmaxRows } from './metrics.js';
+import { confusionMatrix, macroF1OfConfusion, softmaxRows } from './metrics.js';
 
 /** Rows by class: counts[k] = rows whose label is k (labels must be class indices 0..K-1). */
 export function classCounts(labels: ArrayLike<number>, n: number, K: number): number[] {
@@ -67,28 +67,5 @@ export function isUnitWeights(classWeights: readonly number[] | undefined): bool
 export function weightedMacroF1(outputs: ArrayLike<number>, targets: ArrayLike<number>, n: number, K: number, classWeights: readonly number[]): number {
   if (outputs.length !== n * K) throw new RangeError(`weightedMacroF1: ${outputs.length} outputs for ${n} rows of ${K} classes`);
   if (classWeights.length !== K) throw new RangeError(`weightedMacroF1: ${classWeights.length} class weights for ${K} classes`);
-  const p = softmaxRows(outputs, n, K);
-  const m = new Float64Array(K * K);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < K; j++) if (p[i * K + j]! > p[i * K + best]!) best = j;
-    const y = targets[i]!;
-    if (!Number.isInteger(y) || y < 0 || y >= K) throw new RangeError(`targets[${i}] = ${y} is not a class index in [0, ${K})`);
-    m[y * K + best]! += classWeights[y]!;
-  }
-  let f1Sum = 0;
-  let f1Count = 0;
-  for (let c = 0; c < K; c++) {
-    let truePos = 0;
-    let predPos = 0;
-    for (let j = 0; j < K; j++) {
-      truePos += m[c * K + j]!;
-      predPos += m[j * K + c]!;
-    }
-    if (truePos + predPos > 0) {
-      f1Sum += (2 * m[c * K + c]!) / (truePos + predPos);
-      f1Count++;
-    }
-  }
-  return f1Count ? f1Sum / f1Count : Number.NaN;
+  return macroF1OfConfusion(confusionMatrix(softmaxRows(outputs, n, K), targets, n, K, classWeights));
 }
