@@ -14,6 +14,27 @@ beforeAll(async () => {
   await initBackend({ quiet: true });
 });
 
+/**
+ * The SYN test series as evaluateTest scores it three ways: raw heads, calibrated heads, and
+ * calibrated with the model's blends and `fusions`; `task`'s scored rows and each series' task states.
+ */
+function scoredTest(r: Awaited<ReturnType<typeof trainModel>>, fusions: Parameters<typeof evaluateTest>[5], task: string) {
+  const parts = modelParts(r.model);
+  const tasks = r.model.tasks as unknown as TrainableTask[];
+  const raw = evaluateTest(parts, r.dataset, 256);
+  const cal = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model));
+  const fused = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model), r.model.blends, fusions);
+  const outOf = (e: typeof raw) => (id: string) => (e[id]!.bySeries.SYN as unknown as { outputs: Float32Array }).outputs;
+  return {
+    fused,
+    rows: (fused[task]!.bySeries.SYN as unknown as { rows: number[] }).rows,
+    raw: outOf(raw),
+    cal: outOf(cal),
+    fusedOut: outOf(fused),
+    states: r.dataset.symbolTaskStates?.SYN ?? tasks.map((t) => r.model.taskStates.get(t.id)!),
+  };
+}
+
 describe('risk fusion (fitted in calibrateModel on validation, applied by evaluateTest)', () => {
   it('is fitted on validation only, chosen out of fold against the risk blend, and is what the test split is scored on', async () => {
     const candles = generateSyntheticMarket({ bars: 3000, seed: 8 }).candles;
@@ -48,18 +69,12 @@ describe('risk fusion (fitted in calibrateModel on validation, applied by evalua
 
       // the test split as evaluateTest scores it with a fusion = the fusion applied by hand to the raw risk head and the calibrated vol head
       r.model.setRiskFusion(rep.fusion);
-      const parts = modelParts(r.model);
       const tasks = r.model.tasks as unknown as TrainableTask[];
-      const raw = evaluateTest(parts, r.dataset, 256);
-      const cal = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model));
-      const fused = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model), r.model.blends, r.model.riskFusion);
-      const rows = (fused.risk!.bySeries.SYN as unknown as { rows: number[] }).rows;
-      const outOf = (e: typeof raw, id: string) => (e[id]!.bySeries.SYN as unknown as { outputs: Float32Array }).outputs;
-      const states = r.dataset.symbolTaskStates?.SYN ?? tasks.map((t) => r.model.taskStates.get(t.id)!);
-      const want = fuseRiskRows(rep.fusion!, tasks[1]!, tasks[0]!, outOf(raw, 'risk'), outOf(cal, 'volatility'), candles, states[1]!, states[0]!, rows);
-      expect(Array.from(outOf(fused, 'risk'))).toEqual(Array.from(want));
+      const { fused, rows, raw, cal, fusedOut, states } = scoredTest(r, r.model.riskFusion, 'risk');
+      const want = fuseRiskRows(rep.fusion!, tasks[1]!, tasks[0]!, raw('risk'), cal('volatility'), candles, states[1]!, states[0]!, rows);
+      expect(Array.from(fusedOut('risk'))).toEqual(Array.from(want));
       expect(fused.risk!.metrics).toEqual(tasks[1]!.metrics(want, r.dataset.test.targets[1]!, r.dataset.test.n));
-      expect(Array.from(want)).not.toEqual(Array.from(outOf(raw, 'risk')));
+      expect(Array.from(want)).not.toEqual(Array.from(raw('risk')));
 
       // other candles in the test range: the refitted fusion and its out-of-fold scores do not move
       const ds2 = datasetForModel(r.model, [{ symbol: 'SYN', candles: alterAfter(candles, 2400) }], {}, boundaries);
@@ -140,15 +155,9 @@ describe('risk fusion (fitted in calibrateModel on validation, applied by evalua
 
       // evaluateTest with the fusion = the fusion applied by hand to the raw regime and direction heads and the calibrated vol head
       r.model.setFusion(rep.fusion!);
-      const parts = modelParts(r.model);
-      const raw = evaluateTest(parts, r.dataset, 256);
-      const cal = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model));
-      const fused = evaluateTest(parts, r.dataset, 256, forecastCalibration(r.model), r.model.blends, r.model.fusions);
-      const rows = (fused.regime!.bySeries.SYN as unknown as { rows: number[] }).rows;
-      const outOf = (e: typeof raw, id: string) => (e[id]!.bySeries.SYN as unknown as { outputs: Float32Array }).outputs;
-      const states = r.dataset.symbolTaskStates?.SYN ?? tasks.map((t) => r.model.taskStates.get(t.id)!);
-      const want = fuseTaskRows(rep.fusion!, tasks, { headRaw: outOf(raw, 'regime'), volForecast: outOf(cal, 'volatility'), ...(f.directionTask ? { directionRaw: outOf(raw, 'direction') } : {}) }, candles, (id) => states[tasks.findIndex((t) => t.id === id)]!, rows);
-      expect(Array.from(outOf(fused, 'regime'))).toEqual(Array.from(want));
+      const { fused, rows, raw, cal, fusedOut, states } = scoredTest(r, r.model.fusions, 'regime');
+      const want = fuseTaskRows(rep.fusion!, tasks, { headRaw: raw('regime'), volForecast: cal('volatility'), ...(f.directionTask ? { directionRaw: raw('direction') } : {}) }, candles, (id) => states[tasks.findIndex((t) => t.id === id)]!, rows);
+      expect(Array.from(fusedOut('regime'))).toEqual(Array.from(want));
       expect(fused.regime!.metrics).toEqual(tasks[2]!.metrics(want, r.dataset.test.targets[2]!, r.dataset.test.n));
 
       // other candles in the test range: the refitted fusion and its out-of-fold scores do not move
