@@ -17,7 +17,7 @@ import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js
 import { jsonSafe, type Log } from './train-run.js';
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget } from './lso.js';
 import { loadRunModel } from './load-run.js';
-import { buildEnsembleRun } from './ensemble-run.js';
+import { assertEmptyTarget, buildEnsembleRun } from './ensemble-run.js';
 import { writeFile } from 'node:fs/promises';
 import { EXECUTOR_FLAGS, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
 
@@ -487,6 +487,9 @@ function seedsFlag(s: string | undefined): number[] | undefined {
 
 /** train --seeds: one run per seed (<name>-s<seed>), then the ensemble of them as <name> (trainer ensemble). */
 async function trainEnsemble(config: string | undefined, overrides: TrainerConfigInput, cfg: TrainerConfig, seeds: readonly number[], progress: boolean): Promise<number> {
+  // before the members train (minutes to hours), not after: the ensemble's folder must be free
+  const target = path.join(path.resolve(cfg.out), cfg.name);
+  await assertEmptyTarget(target, `the ensemble run folder ${target} exists and is not empty: choose another --name, or remove it`, 'name');
   const backend = await initBackend();
   const dirs: string[] = [];
   for (const [k, seed] of seeds.entries()) {
@@ -498,7 +501,7 @@ async function trainEnsemble(config: string | undefined, overrides: TrainerConfi
     run.result.model.dispose();
     dirs.push(run.paths.dir);
   }
-  await buildEnsembleRun({ runs: dirs, out: path.join(path.resolve(cfg.out), cfg.name) }, out);
+  await buildEnsembleRun({ runs: dirs, out: target }, out);
   return 0;
 }
 
@@ -691,8 +694,8 @@ async function cmdEnsemble(args: readonly string[]): Promise<number> {
   if (!outDir) throw new ConfigError(`trainer ensemble needs --out <dir>, the ensemble run folder to write\n\n${HELP.ensemble}`, 'out');
   if (positionals.length < 2) throw new ConfigError(`trainer ensemble needs at least two run folders, got ${positionals.length}\n\n${HELP.ensemble}`, 'runs');
   for (const p of positionals) if (!existsSync(p)) throw new ConfigError(`run folder '${p}' does not exist`, 'runs');
-  await initBackend();
   if (values['no-calibrate'] && values['no-policy']) throw new ConfigError('choose one of --no-calibrate and --no-policy', 'no-policy');
+  await initBackend();
   await buildEnsembleRun({ runs: positionals, out: outDir, calibrate: values['no-calibrate'] !== true, policy: values['no-policy'] !== true }, out);
   return 0;
 }

@@ -141,6 +141,11 @@ describe('trainer ensemble', () => {
     for (const seed of [7, 8]) expect(JSON.parse(readFileSync(path.join(runs, `tens-s${seed}`, 'config.json'), 'utf8'))).toMatchObject({ name: `tens-s${seed}`, seed });
     const mj = JSON.parse(readFileSync(path.join(runs, 'tens', 'model', 'model.json'), 'utf8')) as { members: { seed: number }[] };
     expect(mj.members).toEqual([{ seed: 7 }, { seed: 8 }]);
+    // the same name again: refused before any member trains, not after
+    const again = await cli(['train', '--config', file, '--seeds', '7,9', '--name', 'tens', '--no-progress']);
+    expect(again.code).toBe(2);
+    expect(again.err).toBe(`error: the ensemble run folder ${path.join(runs, 'tens')} exists and is not empty: choose another --name, or remove it\n`);
+    expect(existsSync(path.join(runs, 'tens-s9'))).toBe(false);
     expect((await cli(['train', '--config', file, '--seeds', '7'])).err).toBe("error: --seeds needs at least two seeds (an ensemble), got '7'\n");
     expect((await cli(['train', '--config', file, '--seeds', '7,x'])).err).toBe("error: --seeds must be a non-negative integer, got 'x'\n");
     expect((await cli(['train', '--config', file, '--seeds', '7,8,7'])).err).toBe('error: --seeds lists seed 7 twice\n');

@@ -104,14 +104,15 @@ export function ensembleTable(rows: readonly EnsembleValidationRow[], taskIds: r
   ]);
 }
 
-async function assertEmptyTarget(out: string): Promise<void> {
+/** Throws a ConfigError (`why`, about the flag `field`) when the ensemble run folder `out` exists and is not empty. */
+export async function assertEmptyTarget(out: string, why = `--out ${out} exists and is not empty: choose a new folder for the ensemble run`, field = 'out'): Promise<void> {
   let entries: string[];
   try {
     entries = await readdir(out);
   } catch {
     return;
   }
-  if (entries.length > 0) throw new ConfigError(`--out ${out} exists and is not empty: choose a new folder for the ensemble run`, 'out');
+  if (entries.length > 0) throw new ConfigError(why, field);
 }
 
 /** Builds the ensemble run folder (see the file comment); returns what it wrote to ensemble.json. */
