@@ -12,8 +12,7 @@ import type { TrainingConfigInput } from './config.js';
 import { runCurriculum, standardCurriculum, type CurriculumInput, type PhaseResult } from './curriculum.js';
 import { buildDataset, type DatasetConfigInput, type MultiTaskDataset, type SeriesInput, type SplitBoundaries } from './dataset.js';
 import { evaluateTest, forecastCalibration } from './model-evaluation.js';
-import { calibrateModel, type CalibrationReport } from './calibrate.js';
-import type { ClassMixMode } from './class-mix.js';
+import { calibrateModel, type CalibrateModelOptions, type CalibrationReport } from './calibrate.js';
 import type { FitCalibrationOptions } from '@task-agnostic/heads';
 import { featurePipeline, unwrapNormalizer } from './features-pipeline.js';
 import { fitFeatureParameters } from './fitted-features.js';
@@ -40,7 +39,7 @@ export interface TrainModelConfig {
    * Calibrate every head on the validation split after training (default true; options choose the
    * softmax method; `blend: false` fits no baseline blends). false leaves the heads uncalibrated.
    */
-  readonly calibrate?: boolean | (FitCalibrationOptions & { readonly blend?: boolean; readonly classMix?: ClassMixMode; readonly classMixThreshold?: number });
+  readonly calibrate?: boolean | (FitCalibrationOptions & Pick<CalibrateModelOptions, 'blend' | 'classMix' | 'classMixThreshold'>);
 }
 
 export interface SeriesEvaluation {
