@@ -15,7 +15,7 @@ import { parsePeriod, runWalkForward } from './walk-forward.js';
 import type { Evaluation } from './evaluate-run.js';
 import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js';
 import { jsonSafe, type Log } from './train-run.js';
-import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget } from './lso.js';
+import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, stepsToMatch } from './lso.js';
 import { loadRunModel } from './load-run.js';
 import { assertEmptyTarget, buildEnsembleRun } from './ensemble-run.js';
 import { writeFile } from 'node:fs/promises';
@@ -167,7 +167,8 @@ scored beside each task's naive baselines and beside a model of the same config 
 symbol alone (--no-alone skips it), with paired block-bootstrap 95% intervals. Writes lso.json.
 --alone-epochs match caps each alone model at the epochs that give it about the universal run's
 optimiser steps (read from its training.json); early stopping on its own validation rows still
-applies. The budgets (windows, epochs, steps, CPU seconds) are printed and saved.
+applies. On a seed ensemble (trainer ensemble, train --seeds) the universal budget printed is the
+SUM of its members' steps, and match gives the alone model ONE member's: their mean. The budgets (windows, epochs, steps, CPU seconds) are printed and saved.
 Each alone model is saved in <run-dir>/alone/<SYMBOL>/ and reused by the next lso with the same
 --alone-stride and epoch cap (an error names the difference otherwise; --retrain-alone replaces it).
 --symbols evaluates some of the held-out symbols only (written to lso-<SYMBOLS>.json), e.g. to train
@@ -645,6 +646,9 @@ async function cmdLso(args: readonly string[]): Promise<number> {
   try {
     const universalBudget = await readTrainingBudget(paths.training, parseTrainingConfig(cfg.training).batchSize);
     if (!universalBudget) out(`lso: ${paths.training} is missing or has no history, so the universal run's budget is not reported`);
+    else if (universalBudget.members && aloneEpochs === 'matchSteps') {
+      out(`lso: a seed ensemble of ${universalBudget.members.length} (${universalBudget.steps} optimiser steps in all): --alone-epochs match gives each alone model one member's steps, their mean, ${stepsToMatch(universalBudget)}`);
+    }
     const report = await evaluateLeaveSymbolsOut(cfg, model, {
       ...(universalBudget ? { universalBudget } : {}),
       log: out,
