@@ -35,3 +35,5 @@ export { normalizerForSeries, FALLBACK_MIN_ROWS } from './series-normalizer.js';
 export type { SeriesNormalizer, SeriesNormalizerOptions } from './series-normalizer.js';
 export { headCalibrationSchema, calibrationSchema, headBlendSchema, blendsSchema, riskFusionSchema, headFusionSchema, headFusionsSchema, fusionPolicySchema, decisionPolicySchema, tiltPolicySchema, calibrateInPlace, fusionField } from './calibration.js';
 export type { HeadCalibration, HeadBlend, RiskFusionData, HeadFusionData, FusionPolicy, DecisionPolicy, TiltPolicyData } from './calibration.js';
+export { fuseTaskRows } from './fusion-rows.js';
+export type { FusionTask, FusionRowOutputs, FusionBaselines } from './fusion-rows.js';
