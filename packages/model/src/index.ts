@@ -25,7 +25,7 @@ export type { StreamingLatency, StreamingPrediction, StreamingPredictorOptions }
 export { PACKAGE_VERSIONS, versionsCompatible, incompatibleVersions } from './versions.js';
 export { assembleTaskOutputs, isBuiltinTask } from './task-outputs.js';
 export type { Encoder, Head, Task, TaskState, FeatureMatrix, Normalizer, StreamingFeatures, ModelComponents } from './contracts.js';
-export { tryFuseHeads } from './fused-heads.js';
+export { tryFuseEnsembleHeads, tryFuseHeads } from './fused-heads.js';
 export { ensembleRule, combineMemberOutputs, ensembleEncoder, ensembleHead } from './ensemble.js';
 export type { EnsembleRule, ModelMember } from './ensemble.js';
 export { jsonDifference } from './json-difference.js';
