@@ -3,7 +3,7 @@ import { Rng } from '@task-agnostic/core';
 import { initBackend, tf } from '@task-agnostic/tf';
 import type { Head, Task } from './contracts.js';
 import { ensembleHead, type ModelMember } from './ensemble.js';
-import { tryFuseEnsembleHeads, tryFuseHeads } from './fused-heads.js';
+import { tryFuseEnsembleHeads, tryFuseHeads, type FusedHeads } from './fused-heads.js';
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
@@ -27,6 +27,25 @@ function mlpHead(D: number, H: number, O: number, seed: number, act: 'relu' | 't
 }
 const task = (id: string, outputDim: number): Task => ({ id, kind: 'regression', horizon: 1, outputDim, buildHead: () => { throw new Error('unused'); }, decode: (o) => o });
 
+/**
+ * `fused` against the heads run one by one and concatenated on n random rows of width D: equal to 5
+ * digits, no tensor left behind; then disposed (its four weight tensors freed).
+ */
+function expectFusedEqualsHeads(fused: FusedHeads, tasks: readonly Task[], heads: ReadonlyMap<string, Head>, n: number, D: number, seed: number): void {
+  const rng = new Rng(seed);
+  const zs = Float32Array.from({ length: n * D }, () => rng.normal());
+  const before = tf.memory().numTensors;
+  const [got, want] = tf.tidy(() => {
+    const z = tf.tensor2d(zs, [n, D]);
+    return [Array.from(fused.apply(z).dataSync()), Array.from(tf.concat(tasks.map((t) => heads.get(t.id)!.apply(z)), 1).dataSync())];
+  });
+  expect(tf.memory().numTensors).toBe(before);
+  expect(got).toHaveLength(n * tasks.reduce((a, t) => a + t.outputDim, 0));
+  for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 5);
+  fused.dispose();
+  expect(tf.memory().numTensors).toBe(before - 4);
+}
+
 describe('tryFuseHeads', () => {
   it('equals the heads run one by one and concatenated', () => {
     const D = 12;
@@ -34,18 +53,7 @@ describe('tryFuseHeads', () => {
     const heads = new Map([['a', mlpHead(D, 8, 3, 1)], ['b', mlpHead(D, 4, 1, 2)], ['c', mlpHead(D, 8, 5, 3)]]);
     const fused = tryFuseHeads(tasks, heads, D)!;
     expect(fused).not.toBeNull();
-    const rng = new Rng(7);
-    const zs = Float32Array.from({ length: 5 * D }, () => rng.normal());
-    const before = tf.memory().numTensors;
-    const [got, want] = tf.tidy(() => {
-      const z = tf.tensor2d(zs, [5, D]);
-      return [Array.from(fused.apply(z).dataSync()), Array.from(tf.concat(tasks.map((t) => heads.get(t.id)!.apply(z)), 1).dataSync())];
-    });
-    expect(tf.memory().numTensors).toBe(before);
-    expect(got).toHaveLength(5 * 9);
-    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 5);
-    fused.dispose();
-    expect(tf.memory().numTensors).toBe(before - 4);
+    expectFusedEqualsHeads(fused, tasks, heads, 5, D, 7);
     heads.forEach((h) => h.dispose());
   });
 
@@ -77,18 +85,7 @@ describe('tryFuseHeads', () => {
     const heads = new Map(tasks.map((t) => [t.id, ensembleHead(t, members)] as const));
     const fused = tryFuseEnsembleHeads(tasks, members, heads)!;
     expect(fused).not.toBeNull();
-    const rng = new Rng(11);
-    const zs = Float32Array.from({ length: 7 * 18 }, () => rng.normal());
-    const before = tf.memory().numTensors;
-    const [got, want] = tf.tidy(() => {
-      const z = tf.tensor2d(zs, [7, 18]);
-      return [Array.from(fused.apply(z).dataSync()), Array.from(tf.concat(tasks.map((t) => heads.get(t.id)!.apply(z)), 1).dataSync())];
-    });
-    expect(tf.memory().numTensors).toBe(before);
-    expect(got).toHaveLength(7 * 7);
-    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 5);
-    fused.dispose();
-    expect(tf.memory().numTensors).toBe(before - 4);
+    expectFusedEqualsHeads(fused, tasks, heads, 7, 18, 11);
     // a member head that is not a 2-layer ReLU MLP: no fusion
     const w = tf.variable(tf.ones([6, 1]), true, `fh_${uid++}`);
     const single: Head = { variables: [w], apply: (z) => tf.matMul(z, w) as tf.Tensor2D, dispose: () => w.dispose() };
