@@ -17,7 +17,7 @@ import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js
 import { jsonSafe, type Log } from './train-run.js';
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, stepsToMatch } from './lso.js';
 import { loadRunModel } from './load-run.js';
-import { assertEmptyTarget, buildEnsembleRun } from './ensemble-run.js';
+import { assertEmptyTarget, buildEnsembleRun, ensembleBudgetFromMembers } from './ensemble-run.js';
 import { writeFile } from 'node:fs/promises';
 import { EXECUTOR_FLAGS, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
 
@@ -644,7 +644,13 @@ async function cmdLso(args: readonly string[]): Promise<number> {
   await initBackend();
   const { cfg, model, paths } = await loadRunModel(dir);
   try {
-    const universalBudget = await readTrainingBudget(paths.training, parseTrainingConfig(cfg.training).batchSize);
+    const batchSize = parseTrainingConfig(cfg.training).batchSize;
+    let universalBudget = await readTrainingBudget(paths.training, batchSize);
+    if (!universalBudget && model.isEnsemble) {
+      // an ensemble folder from before trainer ensemble wrote its training.json: the members' runs' own
+      universalBudget = await ensembleBudgetFromMembers(paths.model, batchSize, out);
+      if (universalBudget) out(`lso: ${paths.training} is missing or has no members' histories; the ensemble's budget is read from its members' runs (model.json metrics.ensemble.members)`);
+    }
     if (!universalBudget) out(`lso: ${paths.training} is missing or has no history, so the universal run's budget is not reported`);
     else if (universalBudget.members && aloneEpochs === 'matchSteps') {
       out(`lso: a seed ensemble of ${universalBudget.members.length} (${universalBudget.steps} optimiser steps in all): --alone-epochs match gives each alone model one member's steps, their mean, ${stepsToMatch(universalBudget)}`);

@@ -4,7 +4,7 @@
  * the combined outputs recomputed independently; mismatched runs and bad flags rejected in one line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket } from '@task-agnostic/core';
@@ -164,6 +164,19 @@ describe('trainer ensemble', () => {
     expect(a.maxEpochs).toBe(epochsForSteps(mean, a.trainWindows, 64));
     expect(epochsForSteps(sum, a.trainWindows, 64)).toBeGreaterThan(a.maxEpochs);
     expect(a.epochs).toBeLessThanOrEqual(a.maxEpochs);
+
+    // an ensemble folder without training.json (written before it existed): the budget from the members' runs model.json names
+    renameSync(path.join(out, 'training.json'), path.join(out, 'training.json.bak'));
+    try {
+      printed.length = 0;
+      const old = await cli(['lso', out, '--no-alone', '--resamples', '20']);
+      expect(old.err).toBe('');
+      expect(old.code).toBe(0);
+      expect(printed.join('')).toContain("the ensemble's budget is read from its members' runs");
+      expect((JSON.parse(readFileSync(path.join(out, 'lso.json'), 'utf8')) as LsoReport).universalBudget).toEqual(l.universalBudget);
+    } finally {
+      renameSync(path.join(out, 'training.json.bak'), path.join(out, 'training.json'));
+    }
   }, 600_000);
 
   it('train --seeds trains one run per seed and their ensemble', async () => {

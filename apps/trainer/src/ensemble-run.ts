@@ -20,6 +20,7 @@ import { loadRun } from './load-run.js';
 import { recalibrateStep } from './pipeline.js';
 import { runPaths } from './run-paths.js';
 import { jsonSafe, type Log } from './train-run.js';
+import { trainingBudget, type TrainingBudget } from './lso.js';
 
 /** The config sections that shape a member (must be equal across members); the rest (evaluation, fusion, policy, ...) is member 0's. */
 export const MEMBER_CONFIG_SECTIONS = ['data', 'model', 'training', 'pretrain', 'curriculum'] as const;
@@ -103,6 +104,19 @@ export async function ensembleTrainingSummary(name: string, members: readonly { 
       return { seed: m.seed, run: m.run, trainWindows: typeof trainWindows === 'number' ? trainWindows : null, history: Array.isArray(s?.history) ? s.history : null };
     }),
   };
+}
+
+/**
+ * A seed ensemble's training budget from its members' runs, named by its artifact's
+ * `metrics.ensemble.members` (for an ensemble folder written before trainer ensemble wrote a
+ * training.json); null when the artifact names no members or a member's history is unknown.
+ */
+export async function ensembleBudgetFromMembers(modelDir: string, batchSize: number, log: Log): Promise<TrainingBudget | null> {
+  const metrics = (await readModelJson(modelDir)).metrics as { ensemble?: { members?: unknown } };
+  const members = metrics.ensemble?.members;
+  if (!Array.isArray(members) || members.length === 0) return null;
+  if (!members.every((m): m is { run: string; seed: number } => typeof m?.run === 'string' && typeof m?.seed === 'number')) return null;
+  return trainingBudget(await ensembleTrainingSummary('', members, log), batchSize);
 }
 
 /** The metrics the table shows per task (the core tasks' yardsticks). */

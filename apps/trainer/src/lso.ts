@@ -406,6 +406,11 @@ export async function readTrainingBudget(trainingJson: string, batchSize: number
   } catch {
     return null;
   }
+  return trainingBudget(raw, batchSize);
+}
+
+/** readTrainingBudget of a training.json already parsed (or built: ensembleTrainingSummary). */
+export function trainingBudget(raw: unknown, batchSize: number): TrainingBudget | null {
   const one = (history: unknown, trainWindows: unknown): TrainingBudget | null => {
     const epochs = Array.isArray(history) ? history.length : 0;
     if (epochs === 0 || typeof trainWindows !== 'number' || !(trainWindows > 0)) return null;
