@@ -168,7 +168,8 @@ symbol alone (--no-alone skips it), with paired block-bootstrap 95% intervals. W
 --alone-epochs match caps each alone model at the epochs that give it about the universal run's
 optimiser steps (read from its training.json); early stopping on its own validation rows still
 applies. On a seed ensemble (trainer ensemble, train --seeds) the universal budget printed is the
-SUM of its members' steps, and match gives the alone model ONE member's: their mean. The budgets (windows, epochs, steps, CPU seconds) are printed and saved.
+SUM of its members' steps, and match gives the alone model ONE member's: their mean. The budgets
+(windows, epochs, steps, CPU seconds) are printed and saved.
 Each alone model is saved in <run-dir>/alone/<SYMBOL>/ and reused by the next lso with the same
 --alone-stride and epoch cap (an error names the difference otherwise; --retrain-alone replaces it).
 --symbols evaluates some of the held-out symbols only (written to lso-<SYMBOLS>.json), e.g. to train
