@@ -15,9 +15,9 @@ import { parsePeriod, runWalkForward } from './walk-forward.js';
 import type { Evaluation } from './evaluate-run.js';
 import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js';
 import { jsonSafe, type Log } from './train-run.js';
-import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget } from './lso.js';
+import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, stepsToMatch } from './lso.js';
 import { loadRunModel } from './load-run.js';
-import { assertEmptyTarget, buildEnsembleRun } from './ensemble-run.js';
+import { assertEmptyTarget, buildEnsembleRun, ensembleBudgetFromMembers } from './ensemble-run.js';
 import { writeFile } from 'node:fs/promises';
 import { EXECUTOR_FLAGS, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
 
@@ -167,7 +167,9 @@ scored beside each task's naive baselines and beside a model of the same config 
 symbol alone (--no-alone skips it), with paired block-bootstrap 95% intervals. Writes lso.json.
 --alone-epochs match caps each alone model at the epochs that give it about the universal run's
 optimiser steps (read from its training.json); early stopping on its own validation rows still
-applies. The budgets (windows, epochs, steps, CPU seconds) are printed and saved.
+applies. On a seed ensemble (trainer ensemble, train --seeds) the universal budget printed is the
+SUM of its members' steps, and match gives the alone model ONE member's: their mean. The budgets
+(windows, epochs, steps, CPU seconds) are printed and saved.
 Each alone model is saved in <run-dir>/alone/<SYMBOL>/ and reused by the next lso with the same
 --alone-stride and epoch cap (an error names the difference otherwise; --retrain-alone replaces it).
 --symbols evaluates some of the held-out symbols only (written to lso-<SYMBOLS>.json), e.g. to train
@@ -643,8 +645,17 @@ async function cmdLso(args: readonly string[]): Promise<number> {
   await initBackend();
   const { cfg, model, paths } = await loadRunModel(dir);
   try {
-    const universalBudget = await readTrainingBudget(paths.training, parseTrainingConfig(cfg.training).batchSize);
+    const batchSize = parseTrainingConfig(cfg.training).batchSize;
+    let universalBudget = await readTrainingBudget(paths.training, batchSize);
+    if (!universalBudget && model.isEnsemble) {
+      // an ensemble folder from before trainer ensemble wrote its training.json: the members' runs' own
+      universalBudget = await ensembleBudgetFromMembers(paths.model, batchSize, out);
+      if (universalBudget) out(`lso: ${paths.training} is missing or has no members' histories; the ensemble's budget is read from its members' runs (model.json metrics.ensemble.members)`);
+    }
     if (!universalBudget) out(`lso: ${paths.training} is missing or has no history, so the universal run's budget is not reported`);
+    else if (universalBudget.members && aloneEpochs === 'matchSteps') {
+      out(`lso: a seed ensemble of ${universalBudget.members.length} (${universalBudget.steps} optimiser steps in all): --alone-epochs match gives each alone model one member's steps, their mean, ${stepsToMatch(universalBudget)}`);
+    }
     const report = await evaluateLeaveSymbolsOut(cfg, model, {
       ...(universalBudget ? { universalBudget } : {}),
       log: out,

@@ -4,7 +4,7 @@
  * the combined outputs recomputed independently; mismatched runs and bad flags rejected in one line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket } from '@task-agnostic/core';
@@ -13,6 +13,7 @@ import { initBackend } from '@task-agnostic/tf';
 import { resolveConfig, type TrainerConfigInput } from './config.js';
 import { main } from './commands.js';
 import type { EnsembleReport } from './ensemble-run.js';
+import { epochsForSteps, type LsoReport } from './lso.js';
 import { loadRun } from './load-run.js';
 import { trainStep } from './pipeline.js';
 
@@ -130,6 +131,52 @@ describe('trainer ensemble', () => {
     const bt = await cli(['backtest', out]);
     expect(bt.err).toBe('');
     expect(bt.code).toBe(0);
+    // training.json holds the members' data and histories, so the report runs on it too
+    const rp = await cli(['report', out]);
+    expect(rp.err).toBe('');
+    expect(rp.code).toBe(0);
+    expect(existsSync(path.join(out, 'report.html'))).toBe(true);
+  }, 600_000);
+
+  it("training.json keeps every member's history; lso prints the ensemble's budget (the members' sum) and --alone-epochs match caps the alone model at one member's steps", async () => {
+    const out = path.join(runs, 'ens');
+    const tj = JSON.parse(readFileSync(path.join(out, 'training.json'), 'utf8')) as { history?: unknown; symbols: { symbol: string }[]; members: { seed: number; run: string; trainWindows: number; history: unknown[] }[] };
+    expect(tj.history).toBeUndefined();
+    const memberJson = ['s3', 's4'].map((n) => JSON.parse(readFileSync(path.join(runs, n, 'training.json'), 'utf8')) as { symbols: unknown; history: unknown[]; dataset: { samples: { train: number } } });
+    expect(tj.symbols).toEqual(memberJson[0]!.symbols);
+    expect(tj.members).toEqual(memberJson.map((m, k) => ({ seed: 3 + k, run: path.join(runs, `s${3 + k}`), trainWindows: m.dataset.samples.train, history: m.history })));
+    const memberSteps = memberJson.map((m) => m.history.length * Math.ceil(m.dataset.samples.train / 64));
+    const sum = memberSteps[0]! + memberSteps[1]!;
+    const mean = Math.round(sum / 2);
+
+    printed.length = 0;
+    const r = await cli(['lso', out, '--alone-epochs', 'match', '--alone-stride', '2', '--resamples', '20']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const text = printed.join('');
+    expect(text).not.toMatch(/budget is not reported/);
+    expect(text).toContain(`--alone-epochs match gives each alone model one member's steps, their mean, ${mean}`);
+    expect(text).toMatch(new RegExp(`universal: ${memberJson[0]!.dataset.samples.train} training windows, 2 epochs, ${sum} optimiser steps \\(seed ensemble: the sum of its 2 members'; seed 3 1 epochs, ${memberSteps[0]} steps; seed 4 1 epochs, ${memberSteps[1]} steps`));
+    const l = JSON.parse(readFileSync(path.join(out, 'lso.json'), 'utf8')) as LsoReport;
+    expect(l.universalBudget).toMatchObject({ epochs: 2, steps: sum, members: [{ seed: 3, steps: memberSteps[0] }, { seed: 4, steps: memberSteps[1] }] });
+    const a = l.symbols[0]!.alone!;
+    // one member's steps, not the ensemble's sum (which would allow about twice the epochs)
+    expect(a.maxEpochs).toBe(epochsForSteps(mean, a.trainWindows, 64));
+    expect(epochsForSteps(sum, a.trainWindows, 64)).toBeGreaterThan(a.maxEpochs);
+    expect(a.epochs).toBeLessThanOrEqual(a.maxEpochs);
+
+    // an ensemble folder without training.json (written before it existed): the budget from the members' runs model.json names
+    renameSync(path.join(out, 'training.json'), path.join(out, 'training.json.bak'));
+    try {
+      printed.length = 0;
+      const old = await cli(['lso', out, '--no-alone', '--resamples', '20']);
+      expect(old.err).toBe('');
+      expect(old.code).toBe(0);
+      expect(printed.join('')).toContain("the ensemble's budget is read from its members' runs");
+      expect((JSON.parse(readFileSync(path.join(out, 'lso.json'), 'utf8')) as LsoReport).universalBudget).toEqual(l.universalBudget);
+    } finally {
+      renameSync(path.join(out, 'training.json.bak'), path.join(out, 'training.json'));
+    }
   }, 600_000);
 
   it('train --seeds trains one run per seed and their ensemble', async () => {
@@ -141,6 +188,8 @@ describe('trainer ensemble', () => {
     for (const seed of [7, 8]) expect(JSON.parse(readFileSync(path.join(runs, `tens-s${seed}`, 'config.json'), 'utf8'))).toMatchObject({ name: `tens-s${seed}`, seed });
     const mj = JSON.parse(readFileSync(path.join(runs, 'tens', 'model', 'model.json'), 'utf8')) as { members: { seed: number }[] };
     expect(mj.members).toEqual([{ seed: 7 }, { seed: 8 }]);
+    const tj = JSON.parse(readFileSync(path.join(runs, 'tens', 'training.json'), 'utf8')) as { members: { seed: number; history: unknown[] }[] };
+    expect(tj.members.map((m) => [m.seed, m.history.length])).toEqual([[7, 1], [8, 1]]);
     // the same name again: refused before any member trains, not after
     const again = await cli(['train', '--config', file, '--seeds', '7,9', '--name', 'tens', '--no-progress']);
     expect(again.code).toBe(2);

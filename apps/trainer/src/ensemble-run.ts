@@ -3,7 +3,8 @@
  * Checks that the runs were trained alike (config sections that shape the members: data, model,
  * training, pretrain, curriculum), builds the ensemble model (TaskAgnosticModel.ensemble checks
  * features, normalisers and task states), writes the folder (member 0's config.json, the ensemble's
- * model/, ensemble.json), scores every member's and the ensemble's RAW heads on the validation rows,
+ * model/, training.json with every member's history, ensemble.json), scores every member's and the
+ * ensemble's RAW heads on the validation rows,
  * and refits the validation-fitted layers (calibration, blends, fusions, decision policy) on the
  * ensemble's outputs as `trainer calibrate` does. lso / evaluate / backtest / the trader then work
  * on the folder as on any run.
@@ -19,6 +20,7 @@ import { loadRun } from './load-run.js';
 import { recalibrateStep } from './pipeline.js';
 import { runPaths } from './run-paths.js';
 import { jsonSafe, type Log } from './train-run.js';
+import { trainingBudget, type TrainingBudget } from './lso.js';
 
 /** The config sections that shape a member (must be equal across members); the rest (evaluation, fusion, policy, ...) is member 0's. */
 export const MEMBER_CONFIG_SECTIONS = ['data', 'model', 'training', 'pretrain', 'curriculum'] as const;
@@ -64,6 +66,57 @@ export function memberConfigDifference(a: TrainerConfig, b: TrainerConfig): stri
     if (d) return d;
   }
   return null;
+}
+
+/** A member's entry in the ensemble's training.json: its run, its training windows and per-epoch history (null when its run folder has no training.json). */
+export interface EnsembleMemberTraining {
+  readonly seed: number;
+  readonly run: string;
+  readonly trainWindows: number | null;
+  readonly history: readonly unknown[] | null;
+}
+
+/**
+ * The ensemble run's training.json: the data the members trained on (member 0's symbols, dataset
+ * and class mix; the members share the config's data section) and, instead of one history, each
+ * member's (`members`). Its budget is the SUM of the members' optimiser steps (lso's
+ * readTrainingBudget); no key `history` (the ensemble itself was never trained).
+ */
+export async function ensembleTrainingSummary(name: string, members: readonly { readonly run: string; readonly seed: number }[], log: Log): Promise<Record<string, unknown>> {
+  const read = async (run: string): Promise<Record<string, unknown> | null> => {
+    const file = runPaths(path.dirname(run), path.basename(run)).training;
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      log(`ensemble: ${file} is missing or unreadable (${(err as Error).message.split('\n')[0]}), so that member's training budget is unknown`);
+      return null;
+    }
+  };
+  const summaries = await Promise.all(members.map((m) => read(m.run)));
+  const first = summaries[0];
+  const shared = first ? Object.fromEntries(['symbols', 'dataset', 'classMix', 'classMixWarnTv', 'classMixWarnSeriesTv'].filter((k) => first[k] !== undefined).map((k) => [k, first[k]])) : {};
+  return {
+    name,
+    ...shared,
+    members: members.map((m, k): EnsembleMemberTraining => {
+      const s = summaries[k] as { history?: unknown; dataset?: { samples?: { train?: unknown } } } | null;
+      const trainWindows = s?.dataset?.samples?.train;
+      return { seed: m.seed, run: m.run, trainWindows: typeof trainWindows === 'number' ? trainWindows : null, history: Array.isArray(s?.history) ? s.history : null };
+    }),
+  };
+}
+
+/**
+ * A seed ensemble's training budget from its members' runs, named by its artifact's
+ * `metrics.ensemble.members` (for an ensemble folder written before trainer ensemble wrote a
+ * training.json); null when the artifact names no members or a member's history is unknown.
+ */
+export async function ensembleBudgetFromMembers(modelDir: string, batchSize: number, log: Log): Promise<TrainingBudget | null> {
+  const metrics = (await readModelJson(modelDir)).metrics as { ensemble?: { members?: unknown } };
+  const members = metrics.ensemble?.members;
+  if (!Array.isArray(members) || members.length === 0) return null;
+  if (!members.every((m): m is { run: string; seed: number } => typeof m?.run === 'string' && typeof m?.seed === 'number')) return null;
+  return trainingBudget(await ensembleTrainingSummary('', members, log), batchSize);
 }
 
 /** The metrics the table shows per task (the core tasks' yardsticks). */
@@ -153,6 +206,7 @@ export async function buildEnsembleRun(req: EnsembleRequest, log: Log): Promise<
     const cfg = { ...configs[0]!, name: path.basename(outDir), out: path.dirname(outDir) };
     await writeFile(paths.config, JSON.stringify(cfg, null, 2) + '\n');
     await saveModel(ensemble, paths.model, { training: first.training, metrics: { ensemble: { members } } });
+    await writeFile(paths.training, JSON.stringify(await ensembleTrainingSummary(path.basename(outDir), members, log), jsonSafe, 2) + '\n');
     log(`ensemble: ${members.length} members (seeds ${members.map((m) => m.seed).join(', ')}) saved to ${paths.model}`);
   } catch (err) {
     await rm(outDir, { recursive: true, force: true });

@@ -47,8 +47,8 @@ export type { RegimeTruthReport, RegimeTruthBySymbol, RegimeTruthInput } from '.
 export type { SyntheticTruth } from './data-source.js';
 export { screenSeries, seriesNeeds, splitCapacity, minBarsForFractions, describeRepairs } from './universe.js';
 export type { SeriesNeeds } from './universe.js';
-export { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, trainingSteps, epochsForSteps } from './lso.js';
-export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoTaskSummary, LsoOptions, TrainingBudget, AloneBudget } from './lso.js';
+export { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, trainingSteps, epochsForSteps, stepsToMatch, trainingBudget } from './lso.js';
+export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoTaskSummary, LsoOptions, TrainingBudget, MemberBudget, AloneBudget } from './lso.js';
 export { aloneDir, saveAloneModel, loadAloneModel } from './alone-store.js';
 export type { AloneRecord } from './alone-store.js';
 export { blockBootstrap, difference } from './bootstrap.js';
@@ -74,5 +74,5 @@ export type { QueueExecutorOptions } from './queue-executor.js';
 export { runQueueWorker } from './queue-worker.js';
 export type { QueueWorkerOptions } from './queue-worker.js';
 export { maskUrl, probeRedis, QueueUnavailableError } from './redis-connection.js';
-export { buildEnsembleRun, ensembleValidation, ensembleTable, memberConfigDifference, MEMBER_CONFIG_SECTIONS } from './ensemble-run.js';
-export type { EnsembleRequest, EnsembleReport, EnsembleValidationRow } from './ensemble-run.js';
+export { buildEnsembleRun, ensembleBudgetFromMembers, ensembleValidation, ensembleTable, memberConfigDifference, MEMBER_CONFIG_SECTIONS } from './ensemble-run.js';
+export type { EnsembleRequest, EnsembleReport, EnsembleValidationRow, EnsembleMemberTraining } from './ensemble-run.js';

@@ -68,6 +68,16 @@ export interface TrainingBudget {
   readonly epochs: number;
   /** epochs x ceil(trainWindows / batchSize): one optimiser step per batch. */
   readonly steps: number;
+  /**
+   * A seed ensemble's members, each with its own budget; the ensemble's epochs and steps above are
+   * their SUMS (trainWindows: member 0's, the members train on the same windows).
+   */
+  readonly members?: readonly MemberBudget[];
+}
+
+/** One ensemble member's training budget. */
+export interface MemberBudget extends TrainingBudget {
+  readonly seed: number;
 }
 
 export interface AloneBudget extends TrainingBudget {
@@ -83,6 +93,15 @@ export interface AloneBudget extends TrainingBudget {
 /** Optimiser steps of `epochs` epochs over `trainWindows` windows in batches of `batchSize`. */
 export function trainingSteps(trainWindows: number, epochs: number, batchSize: number): number {
   return epochs * Math.ceil(trainWindows / batchSize);
+}
+
+/**
+ * The optimiser steps `--alone-epochs match` gives an alone model: a run's steps, or for a seed
+ * ensemble ONE member's, the members' mean (rounded), not their sum (the alone model is one model).
+ */
+export function stepsToMatch(b: TrainingBudget): number {
+  if (!b.members?.length) return b.steps;
+  return Math.round(b.members.reduce((a, m) => a + m.steps, 0) / b.members.length);
 }
 
 /**
@@ -131,7 +150,8 @@ export interface LsoOptions {
   readonly alone?: boolean;
   /**
    * Epochs of the alone models (default: the config's training epochs), or 'matchSteps': as many
-   * epochs as give the alone model the universal run's optimiser steps (needs universalBudget).
+   * epochs as give the alone model the universal run's optimiser steps (needs universalBudget; of a
+   * seed ensemble, one member's: stepsToMatch).
    */
   readonly aloneEpochs?: number | 'matchSteps';
   /** The universal run's budget (reported, and what 'matchSteps' matches). */
@@ -254,7 +274,7 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
       if (o.aloneEpochs === 'matchSteps') {
         if (!o.universalBudget) throw new DataError("--alone-epochs match needs the universal run's budget (the run folder's training.json with its history)");
         // the alone model's training windows: the stride-1 training rows above, thinned like training thins them
-        maxEpochs = epochsForSteps(o.universalBudget.steps, Math.ceil(ds.train.n / stride), batch);
+        maxEpochs = epochsForSteps(stepsToMatch(o.universalBudget), Math.ceil(ds.train.n / stride), batch);
       } else if (o.aloneEpochs !== undefined) maxEpochs = o.aloneEpochs;
       const aloneCfg: TrainerConfig = {
         ...cfg,
@@ -374,7 +394,10 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
 
 /**
  * A run's training budget from its training.json (`history`, `dataset.samples.train`), or null
- * when the file is missing, unreadable or has no history (an artifact trained elsewhere).
+ * when the file is missing, unreadable or has no history (an artifact trained elsewhere). A seed
+ * ensemble's training.json (`members`, each with its `history` and `trainWindows`; trainer
+ * ensemble) gives the SUM of its members' epochs and steps, each member's budget in `members`;
+ * null when any member's history is unknown.
  */
 export async function readTrainingBudget(trainingJson: string, batchSize: number): Promise<TrainingBudget | null> {
   let raw: unknown;
@@ -383,11 +406,30 @@ export async function readTrainingBudget(trainingJson: string, batchSize: number
   } catch {
     return null;
   }
-  const t = raw as { history?: unknown; dataset?: { samples?: { train?: unknown } } };
-  const epochs = Array.isArray(t.history) ? t.history.length : 0;
-  const trainWindows = t.dataset?.samples?.train;
-  if (epochs === 0 || typeof trainWindows !== 'number' || !(trainWindows > 0)) return null;
-  return { trainWindows, epochs, steps: trainingSteps(trainWindows, epochs, batchSize) };
+  return trainingBudget(raw, batchSize);
+}
+
+/** readTrainingBudget of a training.json already parsed (or built: ensembleTrainingSummary). */
+export function trainingBudget(raw: unknown, batchSize: number): TrainingBudget | null {
+  const one = (history: unknown, trainWindows: unknown): TrainingBudget | null => {
+    const epochs = Array.isArray(history) ? history.length : 0;
+    if (epochs === 0 || typeof trainWindows !== 'number' || !(trainWindows > 0)) return null;
+    return { trainWindows, epochs, steps: trainingSteps(trainWindows, epochs, batchSize) };
+  };
+  const t = raw as { history?: unknown; dataset?: { samples?: { train?: unknown } }; members?: unknown };
+  if (t.history === undefined && Array.isArray(t.members)) {
+    const entries = t.members as { seed?: unknown; history?: unknown; trainWindows?: unknown }[];
+    const members: MemberBudget[] = [];
+    for (const m of entries) {
+      const b = one(m?.history, m?.trainWindows);
+      if (!b || typeof m.seed !== 'number') return null;
+      members.push({ seed: m.seed, ...b });
+    }
+    if (members.length === 0) return null;
+    const sum = (f: (m: MemberBudget) => number) => members.reduce((a, m) => a + f(m), 0);
+    return { trainWindows: members[0]!.trainWindows, epochs: sum((m) => m.epochs), steps: sum((m) => m.steps), members };
+  }
+  return one(t.history, t.dataset?.samples?.train);
 }
 
 function cpuSeconds(): number {
@@ -397,7 +439,10 @@ function cpuSeconds(): number {
 
 function budgetText(b: TrainingBudget & { cpuSeconds?: number; seconds?: number }): string {
   const cost = b.cpuSeconds !== undefined ? `, ${b.cpuSeconds.toFixed(0)} CPU s (${(b.seconds ?? 0).toFixed(0)} s wall)` : '';
-  return `${b.trainWindows} training windows, ${b.epochs} epochs, ${b.steps} optimiser steps${cost}`;
+  const members = b.members?.length
+    ? ` (seed ensemble: the sum of its ${b.members.length} members'; ${b.members.map((m) => `seed ${m.seed} ${m.epochs} epochs, ${m.steps} steps`).join('; ')}; --alone-epochs match gives one member's mean, ${stepsToMatch(b)} steps)`
+    : '';
+  return `${b.trainWindows} training windows, ${b.epochs} epochs, ${b.steps} optimiser steps${cost}${members}`;
 }
 
 function num(v: number | null | undefined, digits = 4): string {

@@ -16,6 +16,15 @@ export interface Encoder {
   readonly variables: readonly tf.Variable[];
   /** Stable role names parallel to `variables` (e.g. "layer0/attn/qkv/w"), where the encoder has them. */
   readonly variableNames?: readonly string[];
+  /**
+   * The variables an optimiser updates (a subset of `variables`: e.g. without frozen statistics),
+   * where the encoder distinguishes them; training's TrainableEncoder reads it.
+   */
+  readonly trainableVariables?: readonly tf.Variable[];
+  /** The last shared layer's weight W, on which training's GradNorm measures the tasks' gradient norms. */
+  readonly lastSharedWeights?: tf.Variable;
+  /** The auxiliary loss of the last apply (a mixture of experts' load balance), or null; training adds it to the loss. */
+  auxLoss?(): tf.Scalar | null;
   paramCount(): number;
   dispose(): void;
 }

@@ -6,7 +6,8 @@ import { ArtifactError, ConfigError, candleAt, generateSyntheticMarket } from '@
 import { initBackend, tf } from '@task-agnostic/tf';
 import { ARTIFACT_FORMAT_VERSION, ENSEMBLE_FORMAT_VERSION, type ModelJson } from './artifact-schema.js';
 import { loadModel, saveModel } from './artifact.js';
-import { combineMemberOutputs, ensembleRule, type EnsembleRule } from './ensemble.js';
+import type { Encoder } from './contracts.js';
+import { combineMemberOutputs, ensembleEncoder, ensembleRule, type EnsembleRule } from './ensemble.js';
 import { manifestChecksum } from './manifest-checksum.js';
 import { TaskAgnosticModel } from './model.js';
 import { StreamingPredictor } from './streaming.js';
@@ -91,6 +92,41 @@ describe('combineMemberOutputs (hand-computed)', () => {
     expect(ensembleRule({ id: 'v', kind: 'regression', outputDim: 1, calibrationForm: 'affine' })).toBe('mean');
     expect(() => ensembleRule({ id: 'g', kind: 'regression', outputDim: 3, calibrationForm: 'gaussian' })).toThrow(/Gaussian head with 3 outputs/);
     expect(() => combineMemberOutputs('mean', [])).toThrow(/at least one member/);
+  });
+});
+
+describe('ensembleEncoder: what training reads of an encoder', () => {
+  it("concatenates the members' trainable variables (their variables where they do not say), takes member 0's last shared weights and sums the auxiliary losses", () => {
+    const v = (x: number) => tf.variable(tf.scalar(x));
+    const enc = (vars: tf.Variable[], extra: Partial<Encoder>): Encoder => ({
+      config: {},
+      inputShape: [T, 2],
+      outputDim: 1,
+      apply: () => tf.zeros([1, 1]),
+      variables: vars,
+      paramCount: () => vars.length,
+      dispose: () => vars.forEach((x) => x.dispose()),
+      ...extra,
+    });
+    const a = [v(1), v(2)];
+    const b = [v(3)];
+    const moe = ensembleEncoder([
+      { seed: 1, encoder: enc(a, { trainableVariables: [a[1]!], lastSharedWeights: a[0]!, auxLoss: () => tf.scalar(0.25) }), heads: new Map() },
+      { seed: 2, encoder: enc(b, { auxLoss: () => tf.scalar(0.5) }), heads: new Map() },
+    ]);
+    expect(moe.trainableVariables).toEqual([a[1], b[0]]);
+    expect(moe.lastSharedWeights).toBe(a[0]);
+    const loss = moe.auxLoss!()!;
+    expect(loss.dataSync()[0]).toBeCloseTo(0.75, 6);
+    loss.dispose();
+    const plain = ensembleEncoder([
+      { seed: 1, encoder: enc(b, {}), heads: new Map() },
+      { seed: 2, encoder: enc(a, { auxLoss: () => null }), heads: new Map() },
+    ]);
+    expect(plain.trainableVariables).toEqual([b[0], a[0], a[1]]);
+    expect(plain.lastSharedWeights).toBeUndefined();
+    expect(plain.auxLoss!()).toBeNull();
+    moe.dispose();
   });
 });
 

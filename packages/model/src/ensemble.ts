@@ -70,8 +70,6 @@ export function ensembleEncoder(members: readonly ModelMember[]): Encoder & { re
   const encoders = members.map((m) => m.encoder);
   const first = encoders[0]!;
   const variables = encoders.flatMap((e) => [...e.variables]);
-  const trainable = (e: Encoder) => (e as Encoder & { trainableVariables?: readonly tf.Variable[] }).trainableVariables ?? e.variables;
-  const auxLoss = (e: Encoder) => (e as Encoder & { auxLoss?: () => tf.Scalar | null }).auxLoss?.() ?? null;
   return {
     members: encoders,
     config: first.config,
@@ -79,14 +77,12 @@ export function ensembleEncoder(members: readonly ModelMember[]): Encoder & { re
     outputDim: encoders.reduce((a, e) => a + e.outputDim, 0),
     variables,
     // what training's parts read (an ensemble is evaluated, not trained: a frozen-encoder head on it trains on all M embeddings)
-    ...({
-      trainableVariables: encoders.flatMap((e) => [...trainable(e)]),
-      lastSharedWeights: (first as Encoder & { lastSharedWeights?: tf.Variable }).lastSharedWeights,
-      auxLoss: () => {
-        const losses = encoders.map(auxLoss).filter((l): l is tf.Scalar => l !== null);
-        return losses.length ? (tf.addN(losses) as tf.Scalar) : null;
-      },
-    } as object),
+    trainableVariables: encoders.flatMap((e) => [...(e.trainableVariables ?? e.variables)]),
+    lastSharedWeights: first.lastSharedWeights,
+    auxLoss: () => {
+      const losses = encoders.map((e) => e.auxLoss?.() ?? null).filter((l): l is tf.Scalar => l !== null);
+      return losses.length ? (tf.addN(losses) as tf.Scalar) : null;
+    },
     apply(x: tf.Tensor3D, options?: { training?: boolean }): tf.Tensor2D {
       return tf.tidy(() => tf.concat(encoders.map((e) => e.apply(x, options)), 1));
     },

@@ -25,7 +25,7 @@ export type { StreamingLatency, StreamingPrediction, StreamingPredictorOptions }
 export { PACKAGE_VERSIONS, versionsCompatible, incompatibleVersions } from './versions.js';
 export { assembleTaskOutputs, isBuiltinTask } from './task-outputs.js';
 export type { Encoder, Head, Task, TaskState, FeatureMatrix, Normalizer, StreamingFeatures, ModelComponents } from './contracts.js';
-export { tryFuseHeads } from './fused-heads.js';
+export { tryFuseEnsembleHeads, tryFuseHeads } from './fused-heads.js';
 export { ensembleRule, combineMemberOutputs, ensembleEncoder, ensembleHead } from './ensemble.js';
 export type { EnsembleRule, ModelMember } from './ensemble.js';
 export { jsonDifference } from './json-difference.js';
@@ -35,3 +35,5 @@ export { normalizerForSeries, FALLBACK_MIN_ROWS } from './series-normalizer.js';
 export type { SeriesNormalizer, SeriesNormalizerOptions } from './series-normalizer.js';
 export { headCalibrationSchema, calibrationSchema, headBlendSchema, blendsSchema, riskFusionSchema, headFusionSchema, headFusionsSchema, fusionPolicySchema, decisionPolicySchema, tiltPolicySchema, calibrateInPlace, fusionField } from './calibration.js';
 export type { HeadCalibration, HeadBlend, RiskFusionData, HeadFusionData, FusionPolicy, DecisionPolicy, TiltPolicyData } from './calibration.js';
+export { fuseTaskRows } from './fusion-rows.js';
+export type { FusionTask, FusionRowOutputs, FusionBaselines } from './fusion-rows.js';

@@ -400,7 +400,7 @@ describe('StreamingPredictor with the real feature engine', () => {
 });
 
 describe('seed ensembles with the real packages', () => {
-  it('round-trip bit for bit and stream as they predict in batch (per-head path); return mixes as a Gaussian', async () => {
+  it('round-trip bit for bit and stream as they predict in batch (fused and per-head paths); return mixes as a Gaussian', async () => {
     const states = { ...taskStates, return: getTask('return').fit(candles, trainEnd) };
     const make = (seed: number): TaskAgnosticModel => {
       const m = TaskAgnosticModel.create({ windowLength: T, encoder: encoderPreset('tiny', 'transformer'), tasks: [...DEFAULT_TASK_IDS, 'return'], seed }, { normalizer, taskStates: states });
@@ -429,21 +429,24 @@ describe('seed ensembles with the real packages', () => {
       } finally {
         loaded.dispose();
       }
-      const sp = new StreamingPredictor(ens);
-      expect(sp.headsPath).toBe('per-head');
-      const got: number[] = [];
-      const streamed = [];
-      for (let i = 0; i < candles.length; i++) {
-        const r = sp.onCandle(candleAt(candles, i));
-        if (r && i >= 600) {
-          got.push(i);
-          streamed.push(r.outputs);
+      // the members' heads fused (tryFuseEnsembleHeads) by default, the ensemble's heads one by one without
+      for (const fuseHeads of [true, false]) {
+        const sp = new StreamingPredictor(ens, { fuseHeads });
+        expect(sp.headsPath).toBe(fuseHeads ? 'fused' : 'per-head');
+        const got: number[] = [];
+        const streamed = [];
+        for (let i = 0; i < candles.length; i++) {
+          const r = sp.onCandle(candleAt(candles, i));
+          if (r && i >= 600) {
+            got.push(i);
+            streamed.push(r.outputs);
+          }
         }
+        const ref = ens.predictCandles(candles, got);
+        for (let k = 0; k < got.length; k++) expectClose(streamed[k], ref[k], 1e-5, `row ${got[k]}`);
+        expect(got.length).toBe(100);
+        sp.dispose();
       }
-      const ref = ens.predictCandles(candles, got);
-      for (let k = 0; k < got.length; k++) expectClose(streamed[k], ref[k], 1e-5, `row ${got[k]}`);
-      expect(got.length).toBe(100);
-      sp.dispose();
     } finally {
       ens.dispose();
     }

@@ -13,7 +13,8 @@ import { ensembleEncoder, ensembleHead, type ModelMember } from './ensemble.js';
 import { describeFeatureDifference } from './feature-diff.js';
 import { jsonDifference } from './json-difference.js';
 import { assembleTaskOutputs } from './task-outputs.js';
-import { applyBlend, baselineForecasts, fusedHeadLogits, fusionSpec, taskClasses } from '@task-agnostic/heads';
+import { applyBlend, baselineForecasts, fusionSpec, taskClasses } from '@task-agnostic/heads';
+import { fuseTaskRows } from './fusion-rows.js';
 import type { VariableGroup } from './weights.js';
 import { calibrateInPlace, fusionField, type DecisionPolicy, type HeadBlend, type HeadCalibration, type HeadFusionData, type RiskFusionData } from './calibration.js';
 
@@ -521,7 +522,7 @@ export class TaskAgnosticModel {
     // a fusion reads the fused and direction heads raw and the volatility head calibrated, before any blend
     const fused = new Map<string, Float32Array>();
     for (const f of this.headFusions.values()) {
-      const z = this.fusedLogits(f, rawUncalibrated, out, context, states, n);
+      const z = this.fusedLogits(f, rawUncalibrated, out, context, states);
       if (z) fused.set(f.task, z);
     }
     for (const t of this.tasks) {
@@ -537,30 +538,15 @@ export class TaskAgnosticModel {
     return out;
   }
 
-  /** A fusion's logits on the context's rows, or null when an output it reads was not asked for. */
-  private fusedLogits(f: HeadFusionData, raw: ReadonlyMap<string, Float32Array>, calibrated: ReadonlyMap<string, Float32Array>, context: BlendContext, states: ReadonlyMap<string, TaskState>, n: number): Float32Array | null {
+  /** A fusion's logits on the context's rows (fuseTaskRows), or null when an output it reads was not asked for. */
+  private fusedLogits(f: HeadFusionData, raw: ReadonlyMap<string, Float32Array>, calibrated: ReadonlyMap<string, Float32Array>, context: BlendContext, states: ReadonlyMap<string, TaskState>): Float32Array | null {
     const headRaw = raw.get(f.task);
     const vol = calibrated.get(f.volatilityTask);
     const dirRaw = f.directionTask === undefined ? undefined : raw.get(f.directionTask);
     if (!headRaw || !vol || (f.directionTask !== undefined && !dirRaw)) return null;
-    const fusedTask = this.tasks.find((t) => t.id === f.task)!;
-    const volTask = this.tasks.find((t) => t.id === f.volatilityTask)!;
-    const dirTask = f.directionTask === undefined ? undefined : this.tasks.find((t) => t.id === f.directionTask)!;
-    const fs = states.get(f.task)!;
-    const vs = states.get(f.volatilityTask)!;
-    const pers = baselineForecasts(fusedTask, context.candles, fs, context.endRows).get('persistence');
-    const trailing = baselineForecasts(volTask, context.candles, vs, context.endRows).get('persistence');
-    if (!pers || !trailing) throw new ConfigError(`the ${f.task} fusion reads the 'persistence' baselines of '${f.task}' and '${f.volatilityTask}', which these tasks do not have`, fusionField(f.task));
-    const volColumn = volTask.outputDim === 1 ? vol : vol.filter((_, j) => j % volTask.outputDim === 0);
-    return fusedHeadLogits(
-      f,
-      taskClasses(fusedTask),
-      dirTask ? taskClasses(dirTask) : undefined,
-      { headLogits: headRaw, volForecast: volColumn, persistence: pers, trailingVol: trailing, ...(dirRaw ? { directionLogits: dirRaw } : {}), close: context.candles.close, rows: context.endRows },
-      fs,
-      vs,
-      n,
-    );
+    const vd = this.tasks.find((t) => t.id === f.volatilityTask)!.outputDim;
+    const volForecast = vd === 1 ? vol : vol.filter((_, j) => j % vd === 0);
+    return fuseTaskRows(f, this.tasks, { headRaw, volForecast, ...(dirRaw ? { directionRaw: dirRaw } : {}) }, context.candles, (id) => states.get(id)!, context.endRows);
   }
 
   /**

@@ -10,7 +10,7 @@ import type { StreamingExtras } from '@task-agnostic/features';
 import { tf } from '@task-agnostic/tf';
 import type { Normalizer, StreamingFeatures } from './contracts.js';
 import { describeFeatureDifference } from './feature-diff.js';
-import { tryFuseHeads, type FusedHeads } from './fused-heads.js';
+import { tryFuseEnsembleHeads, tryFuseHeads, type FusedHeads } from './fused-heads.js';
 import type { TaskAgnosticModel } from './model.js';
 
 export interface StreamingLatency {
@@ -102,7 +102,8 @@ export class StreamingPredictor {
     this.ring = new Float32Array(this.T * this.F);
     this.window = new Float32Array(this.T * this.F);
     this.row = new Float32Array(this.F);
-    this.fused = options.fuseHeads === false ? null : tryFuseHeads(model.tasks, model.heads, model.encoder.outputDim);
+    this.fused =
+      options.fuseHeads === false ? null : model.isEnsemble ? tryFuseEnsembleHeads(model.tasks, model.members, model.heads) : tryFuseHeads(model.tasks, model.heads, model.encoder.outputDim);
     const blended = [...model.blends.values()].some((b) => b.method !== 'model') || model.fusions.size > 0;
     this.history = blended ? new CandleHistory(Math.max(2, options.blendHistoryBars ?? 5000)) : null;
   }

@@ -35,6 +35,19 @@ function scoredTest(r: Awaited<ReturnType<typeof trainModel>>, fusions: Paramete
   };
 }
 
+/**
+ * The model's own fused logits of `task` on the test rows (forecastRaw: what predictCandles and the
+ * streaming predictor apply) from the same raw heads that scoredTest read.
+ */
+function modelFused(r: Awaited<ReturnType<typeof trainModel>>, raw: (id: string) => Float32Array, rows: readonly number[], candles: Parameters<typeof fuseTaskRows>[3], task: string): Float32Array {
+  const rawMap = new Map(r.model.tasks.map((t) => [t.id, Float32Array.from(raw(t.id))]));
+  return r.model.forecastRaw(rawMap, rows.length, { candles, endRows: rows }, 'SYN').get(task)!;
+}
+
+function bits(a: Float32Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length);
+}
+
 describe('risk fusion (fitted in calibrateModel on validation, applied by evaluateTest)', () => {
   it('is fitted on validation only, chosen out of fold against the risk blend, and is what the test split is scored on', async () => {
     const candles = generateSyntheticMarket({ bars: 3000, seed: 8 }).candles;
@@ -74,6 +87,8 @@ describe('risk fusion (fitted in calibrateModel on validation, applied by evalua
       const want = fuseRiskRows(rep.fusion!, tasks[1]!, tasks[0]!, raw('risk'), cal('volatility'), candles, states[1]!, states[0]!, rows);
       expect(Array.from(fusedOut('risk'))).toEqual(Array.from(want));
       expect(fused.risk!.metrics).toEqual(tasks[1]!.metrics(want, r.dataset.test.targets[1]!, r.dataset.test.n));
+      // the model's own forecasts on the same rows: bit for bit the same fusion
+      expect(bits(modelFused(r, raw, rows, candles, 'risk'))).toEqual(bits(want));
       expect(Array.from(want)).not.toEqual(Array.from(raw('risk')));
 
       // other candles in the test range: the refitted fusion and its out-of-fold scores do not move
@@ -159,6 +174,19 @@ describe('risk fusion (fitted in calibrateModel on validation, applied by evalua
       const want = fuseTaskRows(rep.fusion!, tasks, { headRaw: raw('regime'), volForecast: cal('volatility'), ...(f.directionTask ? { directionRaw: raw('direction') } : {}) }, candles, (id) => states[tasks.findIndex((t) => t.id === id)]!, rows);
       expect(Array.from(fusedOut('regime'))).toEqual(Array.from(want));
       expect(fused.regime!.metrics).toEqual(tasks[2]!.metrics(want, r.dataset.test.targets[2]!, r.dataset.test.n));
+      expect(bits(modelFused(r, raw, rows, candles, 'regime'))).toEqual(bits(want));
+      // a regime fusion that reads the direction head (whichever candidate was chosen above): evaluateTest,
+      // fuseTaskRows and the model's own forecasts agree bit for bit
+      const dirNames = headFusionFeatureNames({ task: 'regime', classes: taskClasses(tasks[2]!), directionClasses: taskClasses(tasks[0]!), trailingBars: 32 });
+      const K = tasks[2]!.outputDim;
+      const withDir = { task: 'regime', volatilityTask: 'volatility', directionTask: 'direction', trailingBars: 32, features: dirNames, weights: Array.from({ length: (dirNames.length + 1) * K }, (_, j) => (j % K === 0 ? 0 : Math.sin(0.7 * j) * 0.6)), offsets: Array.from({ length: K }, (_, k) => 0.1 * k) };
+      r.model.setFusion(withDir);
+      const d = scoredTest(r, r.model.fusions, 'regime');
+      const wantDir = fuseTaskRows(withDir, tasks, { headRaw: d.raw('regime'), volForecast: d.cal('volatility'), directionRaw: d.raw('direction') }, candles, (id) => d.states[tasks.findIndex((t) => t.id === id)]!, d.rows);
+      expect(bits(d.fusedOut('regime'))).toEqual(bits(wantDir));
+      expect(bits(modelFused(r, d.raw, d.rows, candles, 'regime'))).toEqual(bits(wantDir));
+      expect(Array.from(wantDir)).not.toEqual(Array.from(want));
+      r.model.clearFusion('regime');
 
       // other candles in the test range: the refitted fusion and its out-of-fold scores do not move
       const ds2 = datasetForModel(r.model, [{ symbol: 'SYN', candles: alterAfter(candles, 2400) }], {}, boundaries);

@@ -11,8 +11,8 @@
  * vol cuts, plus the direction head's logits and the trailing regime window's trend z and ln rv).
  */
 import { ConfigError } from '@task-agnostic/core';
-import { fitHeadFusion, fusedHeadLogits, gatherTargets, headFusionFeatureNames, headFusionFeatures, taskClasses, trailingWindowStats, type HeadFusionSpec } from '@task-agnostic/heads';
-import { fusionField, type HeadFusionData, type TaskAgnosticModel } from '@task-agnostic/model';
+import { fitHeadFusion, gatherTargets, headFusionFeatureNames, headFusionFeatures, taskClasses, trailingWindowStats, type HeadFusionSpec } from '@task-agnostic/heads';
+import { fuseTaskRows, fusionField, type HeadFusionData, type TaskAgnosticModel } from '@task-agnostic/model';
 import type { TaskStateLike, TrainableTask } from './contracts.js';
 import type { MultiTaskDataset } from './dataset.js';
 import type { MultiTaskSplit } from './split.js';
@@ -20,10 +20,10 @@ import { blendScore, seriesRows, type BlendReport } from './baseline-blend.js';
 
 type BaselineList = ReturnType<NonNullable<TrainableTask['baseline']>>;
 type Candles = Parameters<NonNullable<TrainableTask['baseline']>>[0];
-type FusionTask = Pick<TrainableTask, 'id' | 'baseline' | 'outputDim'>;
 
-function persistenceOf(task: Pick<TrainableTask, 'id' | 'baseline'>, candles: Candles, state: TaskStateLike, rows: ArrayLike<number>, fusedTask: string, given?: BaselineList): Float32Array {
-  const list = given ?? (task.baseline ? task.baseline(candles, state, rows) : []);
+/** A task's 'persistence' baseline on rows with labels (what the fusion fits read on validation). */
+function persistenceOf(task: Pick<TrainableTask, 'id' | 'baseline'>, candles: Candles, state: TaskStateLike, rows: ArrayLike<number>, fusedTask: string): Float32Array {
+  const list = task.baseline ? task.baseline(candles, state, rows) : [];
   const p = list.find((b) => b.name === 'persistence')?.outputs;
   if (!p) throw new ConfigError(`the ${fusedTask} fusion reads the 'persistence' baseline of '${task.id}', which this task does not have`, fusionField(fusedTask));
   return p;
@@ -32,52 +32,11 @@ function persistenceOf(task: Pick<TrainableTask, 'id' | 'baseline'>, candles: Ca
 /** A task's class names, or their indices (the heads package's taskClasses, re-exported for this package's callers). */
 export { taskClasses };
 
-/** The heads' outputs on one series' rows that a fusion reads. */
-export interface FusionRowOutputs {
-  /** The fused task's head raw logits [rows x K]. */
-  readonly headRaw: ArrayLike<number>;
-  /** The volatility head's calibrated forecast [rows] (its first column, before its blend). */
-  readonly volForecast: ArrayLike<number>;
-  /** The direction head's raw logits [rows x Kd] (when the fusion reads a direction task). */
-  readonly directionRaw?: ArrayLike<number>;
-}
-
 /**
- * The fused logits on one series' rows: the heads' outputs on those rows, the baselines computed on
- * the same candles and rows with the series' task states (`stateOf(task id)`; `fusedBaselines`: the
- * fused task's baseline() on those rows, when the caller has it).
+ * The fused logits on one series' rows (the model package's fuseTaskRows: the one implementation the
+ * model's own forecasts use too), re-exported with its types for this package's callers.
  */
-export function fuseTaskRows(
-  fusion: HeadFusionData,
-  tasks: readonly FusionTask[],
-  outputs: FusionRowOutputs,
-  candles: Candles,
-  stateOf: (taskId: string) => TaskStateLike,
-  rows: ArrayLike<number>,
-  fusedBaselines?: BaselineList,
-): Float32Array {
-  const find = (id: string): FusionTask => {
-    const t = tasks.find((x) => x.id === id);
-    if (!t) throw new ConfigError(`the ${fusion.task} fusion reads the head '${id}'; the model has ${tasks.map((x) => x.id).join(', ')}`, fusionField(fusion.task));
-    return t;
-  };
-  const ft = find(fusion.task);
-  const vt = find(fusion.volatilityTask);
-  const dt = fusion.directionTask === undefined ? undefined : find(fusion.directionTask);
-  const fs = stateOf(ft.id);
-  const vs = stateOf(vt.id);
-  const pers = persistenceOf(ft, candles, fs, rows, fusion.task, fusedBaselines);
-  const trailing = persistenceOf(vt, candles, vs, rows, fusion.task);
-  return fusedHeadLogits(
-    fusion,
-    taskClasses(ft),
-    dt ? taskClasses(dt) : undefined,
-    { headLogits: outputs.headRaw, volForecast: outputs.volForecast, persistence: pers, trailingVol: trailing, ...(outputs.directionRaw ? { directionLogits: outputs.directionRaw } : {}), close: candles.close, rows },
-    fs as Record<string, unknown>,
-    vs as Record<string, unknown>,
-    rows.length,
-  );
-}
+export { fuseTaskRows, type FusionRowOutputs } from '@task-agnostic/model';
 
 /**
  * The risk fusion on one series' rows (fuseTaskRows for a fusion reading only the risk and volatility
@@ -86,8 +45,8 @@ export function fuseTaskRows(
  */
 export function fuseRiskRows(
   fusion: HeadFusionData,
-  riskTask: Pick<TrainableTask, 'id' | 'baseline'>,
-  volTask: Pick<TrainableTask, 'id' | 'baseline'>,
+  riskTask: Pick<TrainableTask, 'id' | 'baseline' | 'horizon'>,
+  volTask: Pick<TrainableTask, 'id' | 'baseline' | 'horizon'>,
   riskRaw: ArrayLike<number>,
   volForecast: ArrayLike<number>,
   candles: Candles,

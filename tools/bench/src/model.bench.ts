@@ -73,12 +73,8 @@ console.log('total = wall time of onCandle (the latency; the goal is judged on i
 const rows: (string | number)[][] = [
   ['encoder (default preset)', 'heads path', 'features med/p99 ms', 'encoder med/p99 ms', 'heads med/p99 ms', 'total med/p99 ms', 'process CPU med/p99 ms', 'budget (source)', 'goal p99 < 2 ms (wall)', 'PyTorch batch-1 med/p99 ms', 'ratio p99 (ours/torch)'],
 ];
-for (const type of ['transformer', 'cnn'] as const) {
-  const model = TaskAgnosticModel.create(
-    { windowLength: T, encoder: encoderPreset('default', type), tasks: [...DEFAULT_TASK_IDS], seed: 1 },
-    { normalizer, taskStates, components: defaultComponents },
-  );
-  const torch = pytorchReference(type);
+/** The latency rows of `model` on each heads path (per-head, fused, fused + idle minor GC). */
+function measure(name: string, model: TaskAgnosticModel, torch: { median: number; p99: number; source: string } | null): void {
   for (const [fuseHeads, idleGc] of [[false, false], [true, false], [true, true]] as [boolean, boolean][]) {
     const sp = new StreamingPredictor(model, { fuseHeads });
     fullGc({ type: 'major' });
@@ -110,7 +106,7 @@ for (const type of ['transformer', 'cnn'] as const) {
     const [pf, pe, ph, pt, pc] = [f, e, h, tot, cpu].map(percentiles);
     const fmt = (p: { median: number; p99: number }) => `${p.median.toFixed(3)} / ${p.p99.toFixed(3)}`;
     rows.push([
-      `${type} (${model.paramCount()} params)`,
+      `${name} (${model.paramCount()} params)`,
       sp.headsPath + (idleGc ? ' + idle minor GC' : ''),
       fmt(pf!),
       fmt(pe!),
@@ -119,12 +115,31 @@ for (const type of ['transformer', 'cnn'] as const) {
       fmt(pc!),
       pf!.p99 < 10 && pe!.p99 < 15 && ph!.p99 < 5 && pt!.p99 < 32 ? '< 10 / 15 / 5 / 32: met' : 'MISSED',
       pt!.p99 < 2 ? 'met' : 'MISSED',
-      `${torch.median} / ${torch.p99} (${torch.source})`,
-      (pt!.p99 / torch.p99).toFixed(2),
+      torch ? `${torch.median} / ${torch.p99} (${torch.source})` : '-',
+      torch ? (pt!.p99 / torch.p99).toFixed(2) : '-',
     ]);
     sp.dispose();
   }
-  model.dispose();
+}
+
+const create = (type: 'transformer' | 'cnn', seed: number) =>
+  TaskAgnosticModel.create({ windowLength: T, encoder: encoderPreset('default', type), tasks: [...DEFAULT_TASK_IDS], seed }, { normalizer, taskStates, components: defaultComponents });
+// TAT_BENCH_MODEL_ONLY=ensemble: only the seed ensemble's rows
+const only = process.env.TAT_BENCH_MODEL_ONLY;
+if (only !== 'ensemble') {
+  for (const type of ['transformer', 'cnn'] as const) {
+    const model = create(type, 1);
+    measure(type, model, pytorchReference(type));
+    model.dispose();
+  }
+}
+// a seed ensemble of three default transformers (the universal preset deploys three seeds): per-head
+// runs the ensemble's heads (each member's heads, then the combination); fused runs every member's
+// heads as two matMuls, then the combination (tryFuseEnsembleHeads)
+{
+  const ensemble = TaskAgnosticModel.ensemble([1, 2, 3].map((seed) => create('transformer', seed)));
+  measure('ensemble of 3 transformers', ensemble, null);
+  ensemble.dispose();
 }
 printTable(rows);
 console.log("'+ idle minor GC': idleMinorGc() after each decision, outside the timed call (a trader has the time between candles; needs node --expose-gc)");
