@@ -100,7 +100,7 @@ Examples:
   trainer train --config default --data ../shared/data/candles --exchange bybit \\
       --symbols BTCUSDT,ETHUSDT,SOLUSDT --val-start 2024-10-01 --test-start 2025-01-01 --name real
 `,
-  evaluate: `trainer evaluate <run-dir> [--no-single-task] [--no-transfer]
+  evaluate: `trainer evaluate <run-dir> [--single-task | --no-single-task] [--no-transfer]
 trainer evaluate <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit]
 
 Per-task test metrics beside each task's naive baselines and a single-task model trained with the
@@ -108,6 +108,11 @@ same encoder and budget (does sharing help?); transfer (frozen encoder + new hea
 the consistency score of the fused decisions; representation quality. Every comparison has a 95%
 stationary-block-bootstrap interval and a verdict: "better (95% CI excludes 0)", "no significant
 difference", "worse", or "too few to judge" (< 30 windows). Writes evaluation.json.
+
+--single-task / --no-single-task override the run config's evaluate.singleTask (the universal
+preset's is off: five more trainings). On a seed ensemble (trainer ensemble, train --seeds) the
+single-task side is an ensemble of the same seeds per task, refitted on its own validation outputs
+as the multi-task ensemble was: equal budget, one interval over the pooled test windows.
 
 Out of sample (any of --data, --symbols, --from, --to): the saved artifact as it is (normaliser,
 label thresholds, calibration; nothing refitted) on other candles, e.g. newer ones or a symbol the
@@ -344,7 +349,8 @@ export function printEvaluation(ev: Evaluation, log: Log): void {
     ]);
   }
   log(`\nevaluation (${ev.testSamples} test windows), each symbol against each task's best naive baseline on the same windows (95% stationary-block-bootstrap intervals; 'better' only when the interval of the difference excludes 0):\n${textTable(rows)}`);
-  log(`\ndoes sharing help? the multi-task model against single-task models with the same encoder and budget, on the same pooled windows:\n${textTable(shared)}`);
+  const ens = ev.singleTaskSeeds && ev.singleTaskSeeds.length > 1 ? `seed ensembles (seeds ${ev.singleTaskSeeds.join(', ')}) against single-task ensembles of the same seeds, each` : 'the multi-task model against single-task models';
+  log(`\ndoes sharing help? ${ens} with the same encoder and budget, on the same pooled windows:\n${textTable(shared)}`);
   if (ev.transfer) {
     const t = ev.transfer;
     const cost = t.compute ? `; quality ${t.qualityRatio !== undefined ? pct(t.qualityRatio) : '-'} of from scratch at ${pct(t.compute.ratio)} of its CPU time (${t.compute.frozenCpuSeconds.toFixed(0)} s vs ${t.compute.scratchCpuSeconds.toFixed(0)} s)` : '';
@@ -533,8 +539,9 @@ function oosRequest(dir: string, values: Flags): OosRequest | null {
 }
 
 async function cmdEvaluate(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...OOS_FLAGS, 'no-single-task': { type: 'boolean' }, 'no-transfer': { type: 'boolean' } }, 'evaluate');
+  const { values, positionals } = parse(args, { ...OOS_FLAGS, 'single-task': { type: 'boolean' }, 'no-single-task': { type: 'boolean' }, 'no-transfer': { type: 'boolean' } }, 'evaluate');
   if (values.help) return help('evaluate');
+  if (values['single-task'] && values['no-single-task']) throw new ConfigError('choose one of --single-task and --no-single-task', 'single-task');
   const dir = runDirArg(positionals, 'evaluate');
   const oos = oosRequest(dir, values);
   await initBackend();
@@ -544,7 +551,7 @@ async function cmdEvaluate(args: readonly string[]): Promise<number> {
   }
   const run = await loadRun(dir, {
     ...(values.data ? { dataPath: values.data as string } : {}),
-    evaluate: { ...(values['no-single-task'] ? { singleTask: false } : {}), ...(values['no-transfer'] ? { transfer: false } : {}) },
+    evaluate: { ...(values['single-task'] ? { singleTask: true } : {}), ...(values['no-single-task'] ? { singleTask: false } : {}), ...(values['no-transfer'] ? { transfer: false } : {}) },
   });
   printEvaluation(await evaluateStep(run, { log: out }), out);
   run.result.model.dispose();

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket } from '@task-agnostic/core';
-import { evaluateSplit, modelParts } from '@task-agnostic/training';
+import { evaluateSplit, evaluateTest, forecastCalibration, modelParts } from '@task-agnostic/training';
+import { TaskAgnosticModel } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
 import { resolveConfig, type TrainerConfigInput } from './config.js';
 import { main } from './commands.js';
@@ -16,6 +17,9 @@ import type { EnsembleReport } from './ensemble-run.js';
 import { epochsForSteps, type LsoReport } from './lso.js';
 import { loadRun } from './load-run.js';
 import { trainStep } from './pipeline.js';
+import { calibrateRun } from './calibrate-run.js';
+import type { Evaluation } from './evaluate-run.js';
+import { datasetOptions, trainRun } from './train-run.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'tat-ensemble-'));
 const dataDir = path.join(root, 'data');
@@ -177,6 +181,38 @@ describe('trainer ensemble', () => {
     } finally {
       renameSync(path.join(out, 'training.json.bak'), path.join(out, 'training.json'));
     }
+  }, 600_000);
+
+  it('evaluate --single-task on an ensemble compares it with single-task ensembles of the same seeds', async () => {
+    const out = path.join(runs, 'ens-share');
+    expect((await cli(['ensemble', path.join(runs, 's3'), path.join(runs, 's4'), '--out', out])).code).toBe(0);
+    printed.length = 0;
+    const r = await cli(['evaluate', out, '--single-task', '--no-transfer']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const ev = JSON.parse(readFileSync(path.join(out, 'evaluation.json'), 'utf8')) as Evaluation;
+    expect(ev.singleTaskSeeds).toEqual([3, 4]);
+    expect(printed.join('')).toContain('does sharing help? seed ensembles (seeds 3, 4) against single-task ensembles of the same seeds');
+    // independently: the direction-only model at seeds 3 and 4, ensembled and calibrated on its validation outputs
+    const run = await loadRun(out);
+    const cfg = run.cfg;
+    run.result.model.dispose();
+    const members = [];
+    for (const seed of [3, 4]) members.push(await trainRun({ ...cfg, seed }, run.data, { tasks: ['direction'], progress: false }));
+    const ens = TaskAgnosticModel.ensemble(members.map((m) => m.model));
+    try {
+      calibrateRun(cfg, ens, run.data, members[0]!.dataset, datasetOptions(cfg));
+      const test = evaluateTest(modelParts(ens), members[0]!.dataset, 256, forecastCalibration(ens), ens.blends, ens.fusions);
+      const direction = ev.tasks.find((t) => t.task === 'direction')!;
+      expect(direction.singleTask!.macroF1).toBeCloseTo(test.direction!.metrics.macroF1 as number, 6);
+      expect(direction.vsSingleTaskInterval!.other.estimate).toBeCloseTo(test.direction!.metrics.macroF1 as number, 6);
+      // and not the seed-3 model alone (the check above could not tell them apart if they agreed)
+      expect(members[0]!.test.direction!.metrics.macroF1).not.toBeCloseTo(test.direction!.metrics.macroF1 as number, 6);
+    } finally {
+      ens.dispose();
+    }
+    // one answer per run: both flags at once is a one-line error
+    expect((await cli(['evaluate', out, '--single-task', '--no-single-task'])).err).toBe('error: choose one of --single-task and --no-single-task\n');
   }, 600_000);
 
   it('train --seeds trains one run per seed and their ensemble', async () => {

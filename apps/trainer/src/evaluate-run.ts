@@ -11,6 +11,8 @@ import { getTask } from '@task-agnostic/heads';
 import {
   buildDataset,
   evaluateSplit,
+  evaluateTest,
+  forecastCalibration,
   defaultComponents,
   featurePipeline,
   trainNewHead,
@@ -19,6 +21,7 @@ import {
   type TrainModelResult,
   type MultiTaskParts,
 } from '@task-agnostic/training';
+import { TaskAgnosticModel } from '@task-agnostic/model';
 import { tf } from '@task-agnostic/tf';
 import type { TaskOutputs } from '@task-agnostic/core';
 import type { TrainerConfig } from './config.js';
@@ -28,6 +31,7 @@ import { classSeparation, type ClassSeparation } from './representation.js';
 import { compareOnWindows, type MetricSource, type WindowComparison } from './intervals.js';
 import { regimeTruthAccuracy, type RegimeTruthReport } from './regime-truth.js';
 import { decisionOf } from './decision-setup.js';
+import { calibrateRun } from './calibrate-run.js';
 import { encoderConfigOf, scalarMetrics, trainRun, dateBoundaries, datasetOptions, type Log } from './train-run.js';
 
 /** The metric a comparison is made on, and whether higher is better. */
@@ -101,6 +105,12 @@ export interface Evaluation {
   /** Synthetic data: the regime head against the generator's true regimes (null otherwise). */
   readonly regimeTruth?: RegimeTruthReport | null;
   readonly testSamples: number;
+  /**
+   * The seeds of the single-task side: one (the config's) for a single model; a seed ensemble's
+   * members' for an ensemble, whose single-task models are ensembles of those seeds. Absent when
+   * no single-task models were trained.
+   */
+  readonly singleTaskSeeds?: readonly number[];
 }
 
 /**
@@ -170,6 +180,43 @@ export function fusionFn(cfg: TrainerConfig): (o: TaskOutputs, ctx: { tsMs: numb
   return cfg.fusion.method === 'weighted' ? (o, ctx) => weightedSignalFusion(o, conf, ctx) : (o, ctx) => consistencyFusion(o, conf, ctx);
 }
 
+type TaskTest = TrainModelResult['test'][string];
+
+/**
+ * The test evaluation of a single-task model for `id` (its spec `spec`), as deployed: one run at
+ * the config's seed, or, for several seeds, the seed ensemble of one run per seed with its
+ * calibration, blends and fusions refitted on the ensemble's validation outputs.
+ */
+async function singleTaskTest(
+  cfg: TrainerConfig,
+  data: readonly SymbolData[],
+  spec: TrainerConfig['model']['tasks'][number],
+  id: string,
+  seeds: readonly number[],
+  log: Log,
+  progress: boolean,
+): Promise<TaskTest | undefined> {
+  const runs: TrainModelResult[] = [];
+  try {
+    for (const seed of seeds) {
+      log(`evaluate: single-task model for '${id}' (same encoder and budget${seeds.length > 1 ? `; seed ${seed}, member ${runs.length + 1} of ${seeds.length}` : ''})`);
+      runs.push(await trainRun({ ...cfg, seed }, data, { tasks: [spec], progress }));
+    }
+    if (runs.length === 1) return runs[0]!.test[id];
+    const ds = runs[0]!.dataset;
+    const ens = TaskAgnosticModel.ensemble(runs.map((r) => r.model));
+    try {
+      log(`evaluate: single-task ensemble for '${id}' (seeds ${seeds.join(', ')}), calibrated on its validation outputs`);
+      calibrateRun(cfg, ens, data, ds, datasetOptions(cfg));
+      return evaluateTest(modelParts(ens), ds, 256, forecastCalibration(ens), ens.blends, ens.fusions)[id];
+    } finally {
+      ens.dispose();
+    }
+  } finally {
+    for (const r of runs) r.model.dispose();
+  }
+}
+
 export interface EvaluateOptions {
   readonly log?: Log;
   readonly progress?: boolean;
@@ -181,17 +228,18 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
   const ds = r.dataset;
   const taskIds = model.tasks.map((t) => t.id);
 
-  // 1. Single-task models: the same encoder config, data and budget, one task each.
+  // 1. Single-task models: the same encoder config, data and budget, one task each. A seed ensemble
+  // is compared with single-task ensembles of the same seeds (equal budget: as many members, each
+  // trained alike), refitted on their ensemble's validation outputs as `trainer ensemble` does.
+  const seeds = model.isEnsemble ? model.members.map((m) => m.seed) : [cfg.seed];
   const single: Record<string, Record<string, number>> = {};
   const singleWindows: Record<string, Record<string, WindowData | null>> = {};
   if (cfg.evaluate.singleTask && taskIds.length > 1) {
     for (const id of taskIds) {
-      log(`evaluate: single-task model for '${id}' (same encoder and budget)`);
       const spec = cfg.model.tasks.find((t) => (typeof t === 'string' ? t : t.id) === id)!;
-      const one = await trainRun(cfg, data, { tasks: [spec], progress: o.progress ?? false });
-      single[id] = scalarMetrics(one.test[id]?.metrics ?? {});
-      singleWindows[id] = Object.fromEntries(Object.entries(one.test[id]?.bySeries ?? {}).map(([sym, s]) => [sym, windowsOf(s)]));
-      one.model.dispose();
+      const test = await singleTaskTest(cfg, data, spec, id, seeds, log, o.progress ?? false);
+      single[id] = scalarMetrics(test?.metrics ?? {});
+      singleWindows[id] = Object.fromEntries(Object.entries(test?.bySeries ?? {}).map(([sym, s]) => [sym, windowsOf(s)]));
     }
   }
 
@@ -367,5 +415,6 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
     ? regimeTruthAccuracy({ seriesIds: test.seriesIds, endRows: test.endRows, outputs: allOuts, series: data, horizon: regimeTask.horizon })
     : null;
 
-  return { tasks, transfer, consistency, representation, regimeTruth, testSamples: test.n };
+  const trainedSingle = Object.keys(single).length > 0;
+  return { tasks, transfer, consistency, representation, regimeTruth, testSamples: test.n, ...(trainedSingle ? { singleTaskSeeds: seeds } : {}) };
 }
