@@ -18,7 +18,7 @@ import { epochsForSteps, type LsoReport } from './lso.js';
 import { loadRun } from './load-run.js';
 import { trainStep } from './pipeline.js';
 import { calibrateRun } from './calibrate-run.js';
-import type { Evaluation } from './evaluate-run.js';
+import { countText, type Evaluation } from './evaluate-run.js';
 import { datasetOptions, trainRun } from './train-run.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'tat-ensemble-'));
@@ -193,6 +193,8 @@ describe('trainer ensemble', () => {
     const ev = JSON.parse(readFileSync(path.join(out, 'evaluation.json'), 'utf8')) as Evaluation;
     expect(ev.singleTaskSeeds).toEqual([3, 4]);
     expect(printed.join('')).toContain('does sharing help? seed ensembles (seeds 3, 4) against single-task ensembles of the same seeds');
+    // one progress line per training, counted over all of them: 3 tasks x 2 seeds
+    expect(printed.join('')).toMatch(/single-task model for 'return' \(same encoder and budget; seed 4, member 2 of 2; training 6 of 6, [0-9.]+ min so far, about [0-9.]+ min left\)/);
     // independently: the direction-only model at seeds 3 and 4, ensembled and calibrated on its validation outputs
     const run = await loadRun(out);
     const cfg = run.cfg;
@@ -214,6 +216,12 @@ describe('trainer ensemble', () => {
     // one answer per run: both flags at once is a one-line error
     expect((await cli(['evaluate', out, '--single-task', '--no-single-task'])).err).toBe('error: choose one of --single-task and --no-single-task\n');
   }, 600_000);
+
+  it('the single-task progress text counts trainings and extrapolates the time left', () => {
+    expect(countText({ done: 0, total: 1, startMs: 0 }, 60_000)).toBe('');
+    expect(countText({ done: 0, total: 15, startMs: 0 }, 0)).toBe('; training 1 of 15');
+    expect(countText({ done: 3, total: 15, startMs: 0 }, 6 * 60_000)).toBe('; training 4 of 15, 6.0 min so far, about 24.0 min left');
+  });
 
   it('train --seeds trains one run per seed and their ensemble', async () => {
     const file = path.join(root, 'tiny.json');

@@ -182,6 +182,21 @@ export function fusionFn(cfg: TrainerConfig): (o: TaskOutputs, ctx: { tsMs: numb
 
 type TaskTest = TrainModelResult['test'][string];
 
+/** How many of the single-task trainings are done, of how many, since when (for the progress lines). */
+interface TrainingCount {
+  done: number;
+  readonly total: number;
+  readonly startMs: number;
+}
+
+/** '; training k of N, m min so far, about m min left' (nothing for a single training). */
+export function countText(c: TrainingCount, nowMs = Date.now()): string {
+  if (c.total < 2) return '';
+  const min = (nowMs - c.startMs) / 60_000;
+  const left = c.done > 0 ? `, about ${((min / c.done) * (c.total - c.done)).toFixed(1)} min left` : '';
+  return `; training ${c.done + 1} of ${c.total}${c.done > 0 ? `, ${min.toFixed(1)} min so far${left}` : ''}`;
+}
+
 /**
  * The test evaluation of a single-task model for `id` (its spec `spec`), as deployed: one run at
  * the config's seed, or, for several seeds, the seed ensemble of one run per seed with its
@@ -195,12 +210,14 @@ async function singleTaskTest(
   seeds: readonly number[],
   log: Log,
   progress: boolean,
+  count: TrainingCount,
 ): Promise<TaskTest | undefined> {
   const runs: TrainModelResult[] = [];
   try {
     for (const seed of seeds) {
-      log(`evaluate: single-task model for '${id}' (same encoder and budget${seeds.length > 1 ? `; seed ${seed}, member ${runs.length + 1} of ${seeds.length}` : ''})`);
+      log(`evaluate: single-task model for '${id}' (same encoder and budget${seeds.length > 1 ? `; seed ${seed}, member ${runs.length + 1} of ${seeds.length}` : ''}${countText(count)})`);
       runs.push(await trainRun({ ...cfg, seed }, data, { tasks: [spec], progress }));
+      count.done++;
     }
     if (runs.length === 1) return runs[0]!.test[id];
     const ds = runs[0]!.dataset;
@@ -235,9 +252,10 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
   const single: Record<string, Record<string, number>> = {};
   const singleWindows: Record<string, Record<string, WindowData | null>> = {};
   if (cfg.evaluate.singleTask && taskIds.length > 1) {
+    const count: TrainingCount = { done: 0, total: taskIds.length * seeds.length, startMs: Date.now() };
     for (const id of taskIds) {
       const spec = cfg.model.tasks.find((t) => (typeof t === 'string' ? t : t.id) === id)!;
-      const test = await singleTaskTest(cfg, data, spec, id, seeds, log, o.progress ?? false);
+      const test = await singleTaskTest(cfg, data, spec, id, seeds, log, o.progress ?? false, count);
       single[id] = scalarMetrics(test?.metrics ?? {});
       singleWindows[id] = Object.fromEntries(Object.entries(test?.bySeries ?? {}).map(([sym, s]) => [sym, windowsOf(s)]));
     }
