@@ -544,6 +544,7 @@ async function cmdEvaluate(args: readonly string[]): Promise<number> {
   if (values['single-task'] && values['no-single-task']) throw new ConfigError('choose one of --single-task and --no-single-task', 'single-task');
   const dir = runDirArg(positionals, 'evaluate');
   const oos = oosRequest(dir, values);
+  if (oos && values['single-task']) throw new ConfigError('--single-task trains models on the run\'s own splits; an out-of-sample evaluation (--data, --symbols, --from, --to) scores the saved model only', 'single-task');
   await initBackend();
   if (oos) {
     await runOosEvaluate(oos, out);

@@ -215,6 +215,7 @@ describe('trainer ensemble', () => {
     }
     // one answer per run: both flags at once is a one-line error
     expect((await cli(['evaluate', out, '--single-task', '--no-single-task'])).err).toBe('error: choose one of --single-task and --no-single-task\n');
+    expect((await cli(['evaluate', out, '--single-task', '--from', '2020-01-01'])).err).toBe("error: --single-task trains models on the run's own splits; an out-of-sample evaluation (--data, --symbols, --from, --to) scores the saved model only\n");
   }, 600_000);
 
   it('the single-task progress text counts trainings and extrapolates the time left', () => {
