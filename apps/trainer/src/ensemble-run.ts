@@ -13,7 +13,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, DataError } from '@task-agnostic/core';
 import { ensembleRule, jsonDifference, loadModel, readModelJson, saveModel, TaskAgnosticModel, type ModelMember } from '@task-agnostic/model';
-import { evaluateSplit, type MultiTaskParts, type MultiTaskSplit } from '@task-agnostic/training';
+import { evaluateSplit, modelParts, type MultiTaskParts, type MultiTaskSplit } from '@task-agnostic/training';
 import { parseTrainerConfig, type TrainerConfig } from './config.js';
 import { fmt, textTable } from './format.js';
 import { loadRun } from './load-run.js';
@@ -138,13 +138,7 @@ export function ensembleValidation(model: TaskAgnosticModel, val: MultiTaskSplit
     return Object.fromEntries(model.tasks.map((t, i) => [t.id, ev.metrics[i]!]));
   };
   const rows: EnsembleValidationRow[] = model.members.map((m) => ({ who: `seed ${m.seed}`, metrics: score(memberParts(m, model)) }));
-  const whole: MultiTaskParts = {
-    encoder: model.encoder as unknown as MultiTaskParts['encoder'],
-    tasks: model.tasks as unknown as MultiTaskParts['tasks'],
-    heads: model.tasks.map((t) => model.heads.get(t.id)! as unknown as MultiTaskParts['heads'][number]),
-    taskStates: model.tasks.map((t) => model.taskStates.get(t.id)!),
-  };
-  if (model.isEnsemble) rows.push({ who: `ensemble of ${model.members.length}`, metrics: score(whole) });
+  if (model.isEnsemble) rows.push({ who: `ensemble of ${model.members.length}`, metrics: score(modelParts(model)) });
   return rows;
 }
 

@@ -91,12 +91,23 @@ export function ensembleEncoder(members: readonly ModelMember[]): Encoder & { re
   };
 }
 
+/** Member m's columns of the ensemble encoder's [N, M x D] embedding: [offsets[m], offsets[m] + dims[m]); `width` = sum of dims. */
+export function memberColumns(members: readonly ModelMember[]): { readonly dims: readonly number[]; readonly offsets: readonly number[]; readonly width: number } {
+  const dims = members.map((m) => m.encoder.outputDim);
+  const offsets: number[] = [];
+  let width = 0;
+  for (const d of dims) {
+    offsets.push(width);
+    width += d;
+  }
+  return { dims, offsets, width };
+}
+
 /** The members' heads of `task` as one head over the ensemble encoder's [N, M x D] embedding, combined by ensembleRule(task). */
 export function ensembleHead(task: Pick<Task, 'id' | 'kind' | 'outputDim' | 'calibrationForm'>, members: readonly ModelMember[]): Head {
   const rule = ensembleRule(task);
   const heads = members.map((m) => m.heads.get(task.id)!);
-  const dims = members.map((m) => m.encoder.outputDim);
-  const offsets = dims.map((_, k) => dims.slice(0, k).reduce((a, b) => a + b, 0));
+  const { dims, offsets } = memberColumns(members);
   return {
     variables: heads.flatMap((h) => [...h.variables]),
     apply(embedding: tf.Tensor2D, options?: { training?: boolean }): tf.Tensor2D {

@@ -12,7 +12,7 @@
 import { Rng } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
 import type { Head, Task } from './contracts.js';
-import { combineMemberOutputs, ensembleRule, type ModelMember } from './ensemble.js';
+import { combineMemberOutputs, ensembleRule, memberColumns, type ModelMember } from './ensemble.js';
 
 export interface FusedHeads {
   /** [N, D] -> [N, sum of outputDim], tasks in order. The result belongs to the caller. */
@@ -136,9 +136,7 @@ export function tryFuseEnsembleHeads(
   heads: ReadonlyMap<string, Head>,
   tolerance = 1e-4,
 ): FusedHeads | null {
-  const dims = members.map((m) => m.encoder.outputDim);
-  const offsets = dims.map((_, k) => dims.slice(0, k).reduce((a, b) => a + b, 0));
-  const inputDim = dims.reduce((a, b) => a + b, 0);
+  const { dims, offsets, width: inputDim } = memberColumns(members);
   const blocks: MlpBlock[] = [];
   for (const [m, member] of members.entries()) {
     for (const t of tasks) {
