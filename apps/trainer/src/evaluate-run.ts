@@ -213,10 +213,12 @@ async function singleTaskTest(
   count: TrainingCount,
 ): Promise<TaskTest | undefined> {
   const runs: TrainModelResult[] = [];
+  // an ensemble's members are calibrated together below, so each member skips its own calibration, blends and fusions
+  const memberCfg: TrainerConfig = seeds.length > 1 ? { ...cfg, calibrate: false } : cfg;
   try {
     for (const seed of seeds) {
       log(`evaluate: single-task model for '${id}' (same encoder and budget${seeds.length > 1 ? `; seed ${seed}, member ${runs.length + 1} of ${seeds.length}` : ''}${countText(count)})`);
-      runs.push(await trainRun({ ...cfg, seed }, data, { tasks: [spec], progress }));
+      runs.push(await trainRun({ ...memberCfg, seed }, data, { tasks: [spec], progress }));
       count.done++;
     }
     if (runs.length === 1) return runs[0]!.test[id];
