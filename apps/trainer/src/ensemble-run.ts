@@ -11,12 +11,12 @@
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, DataError } from '@task-agnostic/core';
+import { ConfigError } from '@task-agnostic/core';
 import { ensembleRule, jsonDifference, loadModel, readModelJson, saveModel, TaskAgnosticModel, type ModelMember } from '@task-agnostic/model';
 import { evaluateSplit, modelParts, type MultiTaskParts, type MultiTaskSplit } from '@task-agnostic/training';
-import { parseTrainerConfig, type TrainerConfig } from './config.js';
+import type { TrainerConfig } from './config.js';
 import { fmt, textTable } from './format.js';
-import { loadRun } from './load-run.js';
+import { loadRun, readRunConfig } from './load-run.js';
 import { recalibrateStep } from './pipeline.js';
 import { runPaths } from './run-paths.js';
 import { jsonSafe, type Log } from './train-run.js';
@@ -46,17 +46,6 @@ export interface EnsembleReport {
   readonly members: { readonly run: string; readonly seed: number }[];
   readonly rule: Record<string, string>;
   readonly validation: { readonly windows: number; readonly rows: EnsembleValidationRow[] };
-}
-
-async function readConfig(dir: string): Promise<TrainerConfig> {
-  const file = path.join(dir, 'config.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new DataError(`${dir} is not a trainer run folder: cannot read ${file} (${(err as Error).message})`);
-  }
-  return parseTrainerConfig(raw, file);
 }
 
 /** The first difference between two members' configs in the sections that shape a member, or null. */
@@ -172,7 +161,7 @@ export async function buildEnsembleRun(req: EnsembleRequest, log: Log): Promise<
   if (dirs.includes(outDir)) throw new ConfigError(`--out ${outDir} is one of the member runs: choose a new folder`, 'out');
   await assertEmptyTarget(outDir);
 
-  const configs = await Promise.all(dirs.map(readConfig));
+  const configs = await Promise.all(dirs.map(async (d) => (await readRunConfig(d)).cfg));
   configs.forEach((c, k) => {
     if (k === 0) return;
     const d = memberConfigDifference(configs[0]!, c);

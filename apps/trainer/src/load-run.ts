@@ -25,7 +25,7 @@ export interface LoadRunOptions {
 }
 
 /** A run folder's paths and its validated config.json (a clear DataError when it is no run folder). */
-async function readRunConfig(runDir: string): Promise<{ paths: ReturnType<typeof runPaths>; cfg: TrainerConfig }> {
+export async function readRunConfig(runDir: string): Promise<{ paths: ReturnType<typeof runPaths>; cfg: TrainerConfig }> {
   const paths = runPaths(path.dirname(runDir), path.basename(runDir));
   let raw: unknown;
   try {
