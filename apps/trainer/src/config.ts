@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod/v3';
 import { ConfigError, INTERVALS, parseWithSchema } from '@task-agnostic/core';
-import { labelInputFeatures, multiTimeframeFeatures } from './feature-presets.js';
+import { baselineInputFeatures, labelInputFeatures, multiTimeframeFeatures } from './feature-presets.js';
 import { validateConfigSections } from './config-sections.js';
 
 /** A date: an ISO string (as written by people) or epoch milliseconds (as a saved run config holds it). */
@@ -305,7 +305,12 @@ export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
     // validation split of every series (packages/training/README.md, block U): balanced, the
     // direction head beat momentum on 24 of 30 series instead of 6; at 3e-4 the validation loss
     // falls for 6 epochs instead of 2.
-    model: { windowLength: 32, encoder: 'default', encoderType: 'transformer', tasks: UNIVERSAL_TASKS },
+    // features: the defaults (lookbacks <= 30 bars) plus multi-timeframe context (96/168-bar returns,
+    // 96-bar vols, trend, distance to the 200-bar mean) and the naive baselines' inputs (EWMA vol,
+    // realised vol 24/64, drawdown 24, log return 64: what the risk and regime persistence read),
+    // chosen on validation by a rule fixed before the run (the ensemble's raw heads better on 3 of 4
+    // core tasks: trainer README, "Multi-timeframe and baseline-input features").
+    model: { windowLength: 32, encoder: 'default', encoderType: 'transformer', tasks: UNIVERSAL_TASKS, features: baselineInputFeatures() },
     pretrain: { epochs: 4, stepsPerEpoch: 100, batchSize: 64 },
     training: { epochs: 8, batchSize: 128, learningRate: 3e-4, earlyStopping: { patience: 3 } },
     evaluate: { singleTask: false, transfer: true, transferTask: 'anomaly', transferEpochs: 2 },
