@@ -15,6 +15,7 @@ import { parsePeriod, runWalkForward } from './walk-forward.js';
 import type { Evaluation } from './evaluate-run.js';
 import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js';
 import { jsonSafe, type Log } from './train-run.js';
+import { openAgainst, type AgainstRun } from './against.js';
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, stepsToMatch } from './lso.js';
 import { loadRunModel } from './load-run.js';
 import { assertEmptyTarget, buildEnsembleRun, ensembleBudgetFromMembers } from './ensemble-run.js';
@@ -520,6 +521,12 @@ function runDirArg(positionals: readonly string[], command: string): string {
   return path.resolve(dir);
 }
 
+/** The --against run folder, resolved (an empty value is an error). */
+function againstFlag(v: unknown): string {
+  if (typeof v !== 'string' || v.trim() === '') throw new ConfigError('--against needs a run folder, e.g. --against runs/other', 'against');
+  return path.resolve(v);
+}
+
 const OOS_FLAGS = { data: { type: 'string' }, symbols: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, exchange: { type: 'string' } } as const;
 
 /** The out-of-sample request the flags describe, or null when none of them is given. */
@@ -539,15 +546,17 @@ function oosRequest(dir: string, values: Flags): OosRequest | null {
 }
 
 async function cmdEvaluate(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...OOS_FLAGS, 'single-task': { type: 'boolean' }, 'no-single-task': { type: 'boolean' }, 'no-transfer': { type: 'boolean' } }, 'evaluate');
+  const { values, positionals } = parse(args, { ...OOS_FLAGS, 'single-task': { type: 'boolean' }, 'no-single-task': { type: 'boolean' }, 'no-transfer': { type: 'boolean' }, against: { type: 'string' } }, 'evaluate');
   if (values.help) return help('evaluate');
   if (values['single-task'] && values['no-single-task']) throw new ConfigError('choose one of --single-task and --no-single-task', 'single-task');
   const dir = runDirArg(positionals, 'evaluate');
   const oos = oosRequest(dir, values);
+  if (values.against !== undefined && values['single-task']) throw new ConfigError('--against compares two saved runs out of sample; it cannot be combined with --single-task', 'against');
   if (oos && values['single-task']) throw new ConfigError('--single-task trains models on the run\'s own splits; an out-of-sample evaluation (--data, --symbols, --from, --to) scores the saved model only', 'single-task');
+  if (values.against !== undefined && !oos) throw new ConfigError('--against compares two runs out of sample: give --data, --symbols, --from or --to (for held-out symbols: trainer lso --against)', 'against');
   await initBackend();
   if (oos) {
-    await runOosEvaluate(oos, out);
+    await runOosEvaluate({ ...oos, ...(values.against !== undefined ? { against: againstFlag(values.against) } : {}) }, out);
     return 0;
   }
   const run = await loadRun(dir, {
@@ -636,7 +645,7 @@ async function cmdLso(args: readonly string[]): Promise<number> {
     args,
     {
       'no-alone': { type: 'boolean' }, 'alone-epochs': { type: 'string' }, 'alone-stride': { type: 'string' }, 'retrain-alone': { type: 'boolean' },
-      symbols: { type: 'string' }, resamples: { type: 'string' }, 'no-progress': { type: 'boolean' },
+      symbols: { type: 'string' }, resamples: { type: 'string' }, 'no-progress': { type: 'boolean' }, against: { type: 'string' },
     },
     'lso',
   );
@@ -652,7 +661,9 @@ async function cmdLso(args: readonly string[]): Promise<number> {
   const symbols = symbolsFlag(values.symbols as string | undefined);
   await initBackend();
   const { cfg, model, paths } = await loadRunModel(dir);
+  let against: AgainstRun | null = null;
   try {
+    if (values.against !== undefined) against = await openAgainst(dir, againstFlag(values.against), model);
     const batchSize = parseTrainingConfig(cfg.training).batchSize;
     let universalBudget = await readTrainingBudget(paths.training, batchSize);
     if (!universalBudget && model.isEnsemble) {
@@ -675,6 +686,7 @@ async function cmdLso(args: readonly string[]): Promise<number> {
       ...(aloneEpochs !== undefined ? { aloneEpochs } : {}),
       ...(aloneStride !== undefined ? { aloneStride } : {}),
       ...(resamples !== undefined ? { resamples } : {}),
+      ...(against ? { against: { run: against.dir, model: against.model } } : {}),
     });
     // a subset (--symbols) gets its own file, so it never replaces the report over every held-out symbol
     const file = path.join(paths.dir, symbols ? `lso-${report.heldOut.join('-')}.json` : 'lso.json');
@@ -683,6 +695,7 @@ async function cmdLso(args: readonly string[]): Promise<number> {
     out(`leave-symbols-out report written to ${file}`);
   } finally {
     model.dispose();
+    against?.model.dispose();
   }
   return 0;
 }
