@@ -53,8 +53,16 @@ export function compareOosRuns(model: TaskAgnosticModel, runEvs: readonly OosEva
       const [od, td] = [task.outputDim, task.targetDim];
       const y = gatherTargets(sa!.targets, td, ia);
       const yOther = gatherTargets(sb!.targets, td, ib);
-      const differ = y.reduce((k, v, j) => k + (Object.is(v, yOther[j]) ? 0 : 1), 0);
-      if (differ) throw new DataError(`--against: ${what}: the two runs' saved label fits give different labels on ${Math.ceil(differ / td)} of ${ia.length} common windows; compare runs trained on the same data and task settings`);
+      let differ = 0;
+      for (let w = 0; w < ia.length; w++) {
+        for (let j = w * td; j < (w + 1) * td; j++) {
+          if (!Object.is(y[j], yOther[j])) {
+            differ++;
+            break;
+          }
+        }
+      }
+      if (differ) throw new DataError(`--against: ${what}: the two runs' saved label fits give different labels on ${differ} of ${ia.length} common windows; compare runs trained on the same data and task settings`);
       const a = gatherTargets(sa!.outputs, od, ia);
       const b = gatherTargets(sb!.outputs, od, ib);
       const comparison = compareOnWindows(task, mine.metric, mine.higherIsBetter, a, b, y, ia.length, { seed: seed + 2000 + ti, ...(resamples ? { resamples } : {}) });
