@@ -102,7 +102,7 @@ Examples:
       --symbols BTCUSDT,ETHUSDT,SOLUSDT --val-start 2024-10-01 --test-start 2025-01-01 --name real
 `,
   evaluate: `trainer evaluate <run-dir> [--single-task | --no-single-task] [--no-transfer]
-trainer evaluate <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit]
+trainer evaluate <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit] [--against <run-dir>]
 
 Per-task test metrics beside each task's naive baselines and a single-task model trained with the
 same encoder and budget (does sharing help?); transfer (frozen encoder + new head vs from scratch);
@@ -119,10 +119,16 @@ Out of sample (any of --data, --symbols, --from, --to): the saved artifact as it
 label thresholds, calibration; nothing refitted) on other candles, e.g. newer ones or a symbol the
 model never saw. Bars before --from are feature warm-up only; --to is exclusive. Forecast tasks add
 Diebold-Mariano (HLN). Writes <run-dir>/oos/<symbols>_<from>_<to>/evaluation.json.
+--against <other-run> (out of sample only): the other run's artifact (a single run or a seed
+ensemble; same tasks and label settings) as saved on the same candles, compared on the windows both
+scored (aligned on timestamps: a longer feature warm-up starts later) with the run's labels: per
+symbol and task n, each run's metric and run - other with a paired 95% interval and verdict; pooled
+over symbols (> 0 favours the run). Saved as evaluation.json's 'against'.
 
 Examples:
   trainer evaluate runs/quick
   trainer evaluate runs/real --data data/ --symbols BTCUSDT --from 2025-06-01
+  trainer evaluate runs/new --data data/ --symbols BTCUSDT,ETHUSDT --from 2025-06-01 --against runs/real
 `,
   backtest: `trainer backtest <run-dir> [--fusion consistency|weighted] [--thresholds fitted|seed]
 trainer backtest <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit]
@@ -163,7 +169,7 @@ Example:
       --from 2021-01-01 --to 2025-10-01 --folds 11 --test-length 3mo --retrain expanding --name wf-btc
 `,
   lso: `trainer lso <run-dir> [--no-alone] [--alone-epochs N|match] [--alone-stride N] [--retrain-alone]
-              [--symbols A,B] [--resamples N]
+              [--symbols A,B] [--resamples N] [--against <run-dir>]
 
 Leave-symbols-out evaluation of a run trained with held-out symbols (config data.holdout, e.g. the
 universal preset or train --holdout A,B). Each held-out symbol, never seen in training, is scaled
@@ -180,9 +186,15 @@ Each alone model is saved in <run-dir>/alone/<SYMBOL>/ and reused by the next ls
 --alone-stride and epoch cap (an error names the difference otherwise; --retrain-alone replaces it).
 --symbols evaluates some of the held-out symbols only (written to lso-<SYMBOLS>.json), e.g. to train
 the alone models in several processes; a later lso over all of them reuses the saved models.
+--against <other-run>: the other run's model (a single run or a seed ensemble; same tasks and label
+settings; its own features and a normaliser fitted on each symbol's history) on the same test rows
+(aligned on timestamps; only rows both scored) and labels: per symbol and task n, each run's metric
+and run - other [95%] (> 0 favours the run; for a loss, other - run), and pooled per task. Saved as
+lso.json's 'against'; combines with --no-alone.
 
-Example:
+Examples:
   trainer train --config universal --name universal && trainer lso runs/universal --alone-epochs match
+  trainer lso runs/ufeat --no-alone --against runs/uens
 `,
   calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed] [--tilt-only] [--no-policy]
 
