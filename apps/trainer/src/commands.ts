@@ -15,6 +15,7 @@ import { parsePeriod, runWalkForward } from './walk-forward.js';
 import type { Evaluation } from './evaluate-run.js';
 import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js';
 import { jsonSafe, type Log } from './train-run.js';
+import { openAgainst, type AgainstRun } from './against.js';
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, stepsToMatch } from './lso.js';
 import { loadRunModel } from './load-run.js';
 import { assertEmptyTarget, buildEnsembleRun, ensembleBudgetFromMembers } from './ensemble-run.js';
@@ -101,7 +102,7 @@ Examples:
       --symbols BTCUSDT,ETHUSDT,SOLUSDT --val-start 2024-10-01 --test-start 2025-01-01 --name real
 `,
   evaluate: `trainer evaluate <run-dir> [--single-task | --no-single-task] [--no-transfer]
-trainer evaluate <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit]
+trainer evaluate <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit] [--against <run-dir>]
 
 Per-task test metrics beside each task's naive baselines and a single-task model trained with the
 same encoder and budget (does sharing help?); transfer (frozen encoder + new head vs from scratch);
@@ -118,10 +119,16 @@ Out of sample (any of --data, --symbols, --from, --to): the saved artifact as it
 label thresholds, calibration; nothing refitted) on other candles, e.g. newer ones or a symbol the
 model never saw. Bars before --from are feature warm-up only; --to is exclusive. Forecast tasks add
 Diebold-Mariano (HLN). Writes <run-dir>/oos/<symbols>_<from>_<to>/evaluation.json.
+--against <other-run> (out of sample only): the other run's artifact (a single run or a seed
+ensemble; same tasks and label settings) as saved on the same candles, compared on the windows both
+scored (aligned on timestamps: a longer feature warm-up starts later) with the run's labels: per
+symbol and task n, each run's metric and run - other with a paired 95% interval and verdict; pooled
+over symbols (> 0 favours the run). Saved as evaluation.json's 'against'.
 
 Examples:
   trainer evaluate runs/quick
   trainer evaluate runs/real --data data/ --symbols BTCUSDT --from 2025-06-01
+  trainer evaluate runs/new --data data/ --symbols BTCUSDT,ETHUSDT --from 2025-06-01 --against runs/real
 `,
   backtest: `trainer backtest <run-dir> [--fusion consistency|weighted] [--thresholds fitted|seed]
 trainer backtest <run-dir> --data <csv|dir> [--symbols A,B] [--from DATE] [--to DATE] [--exchange bybit]
@@ -162,7 +169,7 @@ Example:
       --from 2021-01-01 --to 2025-10-01 --folds 11 --test-length 3mo --retrain expanding --name wf-btc
 `,
   lso: `trainer lso <run-dir> [--no-alone] [--alone-epochs N|match] [--alone-stride N] [--retrain-alone]
-              [--symbols A,B] [--resamples N]
+              [--symbols A,B] [--resamples N] [--against <run-dir>]
 
 Leave-symbols-out evaluation of a run trained with held-out symbols (config data.holdout, e.g. the
 universal preset or train --holdout A,B). Each held-out symbol, never seen in training, is scaled
@@ -179,9 +186,15 @@ Each alone model is saved in <run-dir>/alone/<SYMBOL>/ and reused by the next ls
 --alone-stride and epoch cap (an error names the difference otherwise; --retrain-alone replaces it).
 --symbols evaluates some of the held-out symbols only (written to lso-<SYMBOLS>.json), e.g. to train
 the alone models in several processes; a later lso over all of them reuses the saved models.
+--against <other-run>: the other run's model (a single run or a seed ensemble; same tasks and label
+settings; its own features and a normaliser fitted on each symbol's history) on the same test rows
+(aligned on timestamps; only rows both scored) and labels: per symbol and task n, each run's metric
+and run - other [95%] (> 0 favours the run; for a loss, other - run), and pooled per task. Saved as
+lso.json's 'against'; combines with --no-alone.
 
-Example:
+Examples:
   trainer train --config universal --name universal && trainer lso runs/universal --alone-epochs match
+  trainer lso runs/ufeat --no-alone --against runs/uens
 `,
   calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed] [--tilt-only] [--no-policy]
 
@@ -520,6 +533,12 @@ function runDirArg(positionals: readonly string[], command: string): string {
   return path.resolve(dir);
 }
 
+/** The --against run folder, resolved (an empty value is an error). */
+function againstFlag(v: unknown): string {
+  if (typeof v !== 'string' || v.trim() === '') throw new ConfigError('--against needs a run folder, e.g. --against runs/other', 'against');
+  return path.resolve(v);
+}
+
 const OOS_FLAGS = { data: { type: 'string' }, symbols: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, exchange: { type: 'string' } } as const;
 
 /** The out-of-sample request the flags describe, or null when none of them is given. */
@@ -539,15 +558,17 @@ function oosRequest(dir: string, values: Flags): OosRequest | null {
 }
 
 async function cmdEvaluate(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...OOS_FLAGS, 'single-task': { type: 'boolean' }, 'no-single-task': { type: 'boolean' }, 'no-transfer': { type: 'boolean' } }, 'evaluate');
+  const { values, positionals } = parse(args, { ...OOS_FLAGS, 'single-task': { type: 'boolean' }, 'no-single-task': { type: 'boolean' }, 'no-transfer': { type: 'boolean' }, against: { type: 'string' } }, 'evaluate');
   if (values.help) return help('evaluate');
   if (values['single-task'] && values['no-single-task']) throw new ConfigError('choose one of --single-task and --no-single-task', 'single-task');
   const dir = runDirArg(positionals, 'evaluate');
   const oos = oosRequest(dir, values);
+  if (values.against !== undefined && values['single-task']) throw new ConfigError('--against compares two saved runs out of sample; it cannot be combined with --single-task', 'against');
   if (oos && values['single-task']) throw new ConfigError('--single-task trains models on the run\'s own splits; an out-of-sample evaluation (--data, --symbols, --from, --to) scores the saved model only', 'single-task');
+  if (values.against !== undefined && !oos) throw new ConfigError('--against compares two runs out of sample: give --data, --symbols, --from or --to (for held-out symbols: trainer lso --against)', 'against');
   await initBackend();
   if (oos) {
-    await runOosEvaluate(oos, out);
+    await runOosEvaluate({ ...oos, ...(values.against !== undefined ? { against: againstFlag(values.against) } : {}) }, out);
     return 0;
   }
   const run = await loadRun(dir, {
@@ -636,7 +657,7 @@ async function cmdLso(args: readonly string[]): Promise<number> {
     args,
     {
       'no-alone': { type: 'boolean' }, 'alone-epochs': { type: 'string' }, 'alone-stride': { type: 'string' }, 'retrain-alone': { type: 'boolean' },
-      symbols: { type: 'string' }, resamples: { type: 'string' }, 'no-progress': { type: 'boolean' },
+      symbols: { type: 'string' }, resamples: { type: 'string' }, 'no-progress': { type: 'boolean' }, against: { type: 'string' },
     },
     'lso',
   );
@@ -652,7 +673,9 @@ async function cmdLso(args: readonly string[]): Promise<number> {
   const symbols = symbolsFlag(values.symbols as string | undefined);
   await initBackend();
   const { cfg, model, paths } = await loadRunModel(dir);
+  let against: AgainstRun | null = null;
   try {
+    if (values.against !== undefined) against = await openAgainst(dir, againstFlag(values.against), model);
     const batchSize = parseTrainingConfig(cfg.training).batchSize;
     let universalBudget = await readTrainingBudget(paths.training, batchSize);
     if (!universalBudget && model.isEnsemble) {
@@ -675,6 +698,7 @@ async function cmdLso(args: readonly string[]): Promise<number> {
       ...(aloneEpochs !== undefined ? { aloneEpochs } : {}),
       ...(aloneStride !== undefined ? { aloneStride } : {}),
       ...(resamples !== undefined ? { resamples } : {}),
+      ...(against ? { against: { run: against.dir, model: against.model } } : {}),
     });
     // a subset (--symbols) gets its own file, so it never replaces the report over every held-out symbol
     const file = path.join(paths.dir, symbols ? `lso-${report.heldOut.join('-')}.json` : 'lso.json');
@@ -683,6 +707,7 @@ async function cmdLso(args: readonly string[]): Promise<number> {
     out(`leave-symbols-out report written to ${file}`);
   } finally {
     model.dispose();
+    against?.model.dispose();
   }
   return 0;
 }

@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket, Rng } from '@task-agnostic/core';
 import { computeFeatures, makeWindows, type FeatureSetConfig } from '@task-agnostic/features';
 import { applyBlend, getTask } from '@task-agnostic/heads';
-import { normalizerForSeries } from '@task-agnostic/model';
+import { normalizerForSeries, type TaskAgnosticModel } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
 import { resolveConfig, type TrainerConfig } from './config.js';
 import { blockBootstrap } from './bootstrap.js';
 import { epochsForSteps, evaluateLeaveSymbolsOut, printLso, readTrainingBudget, trainingSteps, type LsoReport } from './lso.js';
 import { trainStep, type TrainedRun } from './pipeline.js';
 import { runCli } from './commands.js';
+import { alignOnTimestamps, assertSameLabels } from './against.js';
+import { multiTimeframeFeatures } from './feature-presets.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'tat-lso-'));
 const dataDir = path.join(root, 'data');
@@ -241,5 +243,90 @@ describe('blockBootstrap', () => {
     expect(ci.lo).toBeLessThan(all);
     expect(ci.hi).toBeGreaterThan(all);
     expect(() => blockBootstrap(1, mean, { resamples: 10, blockLength: 1, level: 0.95, seed: 1 })).toThrow(/at least 2 rows/);
+  });
+});
+
+describe('lso --against: the run against another run on the same test rows and labels', () => {
+  let other: TrainedRun;
+  beforeAll(async () => {
+    // another seed and a feature set with a 200-bar warm-up (the default set's is about 30)
+    const cfg2: TrainerConfig = { ...cfg, name: 'lso-test-mtf', seed: cfg.seed + 1, model: { ...cfg.model, features: multiTimeframeFeatures() } };
+    other = await trainStep(cfg2, { log: () => {}, progress: false });
+  }, 300_000);
+  afterAll(() => other?.result.model.dispose());
+
+  it('a run against a copy of itself: every difference exactly 0 with the interval [0, 0], on all its test rows', async () => {
+    const copy = path.join(root, 'copy-of-run');
+    cpSync(run.paths.dir, copy, { recursive: true });
+    expect(await runCli(['lso', copy, '--no-alone', '--no-progress', '--symbols', 'CCCUSDT', '--resamples', '20', '--against', run.paths.dir])).toBe(0);
+    const r = JSON.parse(readFileSync(path.join(copy, 'lso-CCCUSDT.json'), 'utf8')) as LsoReport;
+    const v = r.against!;
+    expect(v.run).toBe(run.paths.dir);
+    expect(v.symbols).toHaveLength(1);
+    expect(v.symbols[0]!.n).toBe(r.symbols[0]!.testWindows);
+    expect(v.symbols[0]!.otherRows).toBe(r.symbols[0]!.testWindows);
+    for (const t of v.symbols[0]!.tasks) {
+      expect(t.run).toBe(t.other);
+      expect(t.diff).toEqual({ value: 0, lo: 0, hi: 0, verdict: 'no significant difference' });
+    }
+    for (const p of v.pooled) expect(p.pooled).toEqual({ value: 0, lo: 0, hi: 0, verdict: 'no significant difference' });
+    // the usual baseline comparison is still there
+    expect(r.symbols[0]!.tasks.every((t) => t.vsBaselineDiff !== null && t.vsAloneDiff === null)).toBe(true);
+  }, 120_000);
+
+  it("against a run with other features: each run's metric is its own lso figure on the same rows; the difference is theirs, signed for the run", async () => {
+    const only = { ...cfg, data: { ...cfg.data, holdout: ['CCCUSDT'] } };
+    const r = await evaluateLeaveSymbolsOut(only, run.result.model, { alone: false, resamples: 40, against: { run: 'mtf', model: other.result.model } });
+    // the other run's own lso (its own pipeline, features and window), independently of --against
+    const own = await evaluateLeaveSymbolsOut({ ...only, model: other.cfg.model }, other.result.model, { alone: false, resamples: 20 });
+    const s = r.against!.symbols[0]!;
+    // the 200-bar warm-up ends long before the test range: both runs score the same test rows
+    expect(s.n).toBe(r.symbols[0]!.testWindows);
+    expect(s.otherRows).toBe(own.symbols[0]!.testWindows);
+    for (const [k, t] of s.tasks.entries()) {
+      const a = r.symbols[0]!.tasks[k]!.universal;
+      const b = own.symbols[0]!.tasks[k]!.universal;
+      expect(t.run).toBeCloseTo(a, 10);
+      expect(t.other).toBeCloseTo(b, 10);
+      expect(t.diff.value).toBeCloseTo(t.higherIsBetter ? a - b : b - a, 10);
+      expect(t.diff.lo).toBeLessThanOrEqual(t.diff.hi);
+      expect(['better', 'worse', 'no significant difference']).toContain(t.diff.verdict);
+    }
+    expect(s.tasks.map((t) => t.metric)).toEqual(['macroF1', 'mse']);
+    expect(s.tasks.some((t) => t.diff.lo < t.diff.hi)).toBe(true);
+    // one held-out symbol: the pooled difference is its difference
+    for (const [k, p] of r.against!.pooled.entries()) {
+      expect(p.pooled!.value).toBe(s.tasks[k]!.diff.value);
+      expect(p.symbols).toBe(1);
+      expect(p.better).toBe(s.tasks[k]!.diff.value > 0 ? 1 : 0);
+    }
+    const out: string[] = [];
+    printLso(r, (l) => out.push(l));
+    expect(out.join('\n')).toMatch(/the run against mtf .*\nsymbol .*run - other \[95%\]\s*\nCCCUSDT\s+direction\s+macroF1\s+\d+\s+\d\.\d{4}\s+\d\.\d{4}\s+-?\d\.\d{4} \[/);
+    expect(out.join('\n')).toMatch(/pooled run - other \[95%\]\s*\ndirection .*\nvolatility\s+mse\s+\d\/1\s+\d\/1\s+-?\d\.\d{4} \[/);
+  }, 120_000);
+
+  it('rows are aligned on timestamps: only those both runs scored, and none is an error', () => {
+    expect(alignOnTimestamps([10, 20, 30, 40], [30, 40, 50], 'X')).toEqual({ ia: Int32Array.from([2, 3]), ib: Int32Array.from([0, 1]), ts: Float64Array.from([30, 40]) });
+    expect(alignOnTimestamps([10, 20, 30], [5, 20, 25, 30, 35], 'X').ts).toEqual(Float64Array.from([20, 30]));
+    expect(() => alignOnTimestamps([0, 3_600_000], [7_200_000], 'CCCUSDT test rows')).toThrow(
+      /--against: CCCUSDT test rows: the two runs share no scored row \(the run's 2 rows: 1970-01-01T00:00 \.\. 1970-01-01T01:00; the other's 1: 1970-01-01T02:00/,
+    );
+  });
+
+  it('bad input: a missing run, the run itself, other tasks or label settings', async () => {
+    await expect(runCli(['lso', run.paths.dir, '--no-alone', '--against', path.join(root, 'nope')])).rejects.toThrow(/^--against .*nope: .*nope is not a trainer run folder: cannot read/);
+    await expect(runCli(['lso', run.paths.dir, '--no-alone', '--against', run.paths.dir])).rejects.toThrow(/--against .* is the run itself: name another run folder/);
+    const fake = (tasks: { id: string; config: Record<string, unknown> }[]) => ({ tasks }) as unknown as TaskAgnosticModel;
+    const dir = (config: Record<string, unknown>) => fake([{ id: 'direction', config }, { id: 'volatility', config: {} }]);
+    expect(() => assertSameLabels(dir({ horizon: 24 }), fake([{ id: 'direction', config: { horizon: 24 } }]), 'runs/a', 'runs/b')).toThrow(
+      /--against: runs\/a has tasks direction,volatility and runs\/b direction; the runs must predict the same labels/,
+    );
+    expect(() => assertSameLabels(dir({ horizon: 24, thresholdSigmas: 0.5 }), dir({ horizon: 24, thresholdSigmas: 1 }), 'runs/a', 'runs/b')).toThrow(
+      /--against: task direction's label settings differ \(thresholdSigmas: 0.5 vs 1, runs\/a vs runs\/b\)/,
+    );
+    // class weighting changes the loss, not the labels
+    expect(() => assertSameLabels(dir({ horizon: 24, classWeighting: 'balanced' }), dir({ horizon: 24, classWeighting: 'none' }), 'a', 'b')).not.toThrow();
+    expect(() => assertSameLabels(run.result.model, other.result.model, 'a', 'b')).not.toThrow();
   });
 });

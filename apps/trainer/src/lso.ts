@@ -35,6 +35,8 @@ import { primaryMetric, type Verdict } from './evaluate-run.js';
 import { datasetOptions, dateBoundaries, scalarMetrics, trainRun, type Log } from './train-run.js';
 import { screenSeries } from './universe.js';
 import { aloneDir, loadAloneModel, saveAloneModel } from './alone-store.js';
+import { alignOnTimestamps } from './against.js';
+import { metricOnRows } from './intervals.js';
 
 export interface LsoTaskResult {
   readonly task: string;
@@ -128,6 +130,33 @@ export interface LsoReport {
   readonly bootstrap: { readonly resamples: number; readonly blockLength: number; readonly level: number };
   /** The universal run's budget, when known (from its training.json). */
   readonly universalBudget: TrainingBudget | null;
+  /** `--against <run>`: the run vs another run on the same test rows and labels (null without it). */
+  readonly against: LsoAgainst | null;
+}
+
+/** The run vs another run (lso --against), per held-out symbol and pooled per task. */
+export interface LsoAgainst {
+  /** The other run's folder. */
+  readonly run: string;
+  readonly symbols: readonly {
+    readonly symbol: string;
+    /** Test rows compared: those both runs scored (same end timestamps). */
+    readonly n: number;
+    readonly runRows: number;
+    readonly otherRows: number;
+    readonly tasks: readonly {
+      readonly task: string;
+      readonly metric: string;
+      readonly higherIsBetter: boolean;
+      /** Each run's metric on the n common rows. */
+      readonly run: number;
+      readonly other: number;
+      /** run - other, signed so that > 0 favours the run (for a loss: other - run), with its interval. */
+      readonly diff: Difference;
+    }[];
+  }[];
+  /** Per task: on how many symbols the run is better (point, significant) and the pooled difference (pooledDifference). */
+  readonly pooled: readonly { readonly task: string; readonly metric: string; readonly symbols: number; readonly better: number; readonly betterSignificant: number; readonly pooled: Difference | null }[];
 }
 
 export interface LsoTaskSummary {
@@ -170,6 +199,11 @@ export interface LsoOptions {
   readonly retrainAlone?: boolean;
   /** Only these held-out symbols (default: all of data.holdout). */
   readonly symbols?: readonly string[];
+  /**
+   * Another run's model (a single run or a seed ensemble; same tasks and label settings: openAgainst)
+   * scored on the same test rows and labels, with its own normaliser fitted on each symbol's history.
+   */
+  readonly against?: { readonly run: string; readonly model: TaskAgnosticModel };
 }
 
 function compare(a: number | undefined, b: number | undefined, higher: boolean): Verdict {
@@ -242,7 +276,8 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
   const skipped: string[] = [];
   let blockLength = 1;
   // per task, each symbol's differences for the pooled figures
-  const pooled = model.tasks.map(() => ({ baseline: [] as PooledSeries[], alone: [] as PooledSeries[] }));
+  const pooled = model.tasks.map(() => ({ baseline: [] as PooledSeries[], alone: [] as PooledSeries[], against: [] as PooledSeries[] }));
+  const againstSymbols: LsoAgainst['symbols'][number][] = [];
   for (const symbol of heldOut) {
     const d = await loadHeldOut(cfg, symbol);
     if (screenSeries(cfg, [d], log, { throwWhenEmpty: false }).length === 0) {
@@ -262,6 +297,20 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
     const frozen: MultiTaskParts = { ...modelParts(model), taskStates: [...states] };
     const rows = Array.from(ds.test.endRows!);
     const uni = { outputs: modelForecasts(model, evaluateSplit(frozen, ds.test, 256).outputs, d, states, rows) };
+    const testTs = Float64Array.from(rows, (r) => d.candles.tsMs[r]!);
+    // the other run (--against): its own features, window and normaliser on the symbol's history; the run's label states
+    let vs: { outputs: Float32Array[]; otherRows: number; ia: Int32Array; ib: Int32Array; ts: Float64Array } | null = null;
+    if (o.against) {
+      const om = o.against.model;
+      const ods = heldOutDataset(cfg, om, d);
+      const orows = Array.from(ods.test.endRows!);
+      const parts: MultiTaskParts = { ...modelParts(om), taskStates: [...states] };
+      const outputs = modelForecasts(om, evaluateSplit(parts, ods.test, 256).outputs, d, states, orows);
+      const aligned = alignOnTimestamps(testTs, Float64Array.from(orows, (r) => d.candles.tsMs[r]!), `${symbol}'s test rows`);
+      vs = { outputs, otherRows: orows.length, ...aligned };
+      log(`lso ${symbol}: against ${o.against.run} on ${aligned.ia.length} common test rows (the run ${rows.length}, the other ${orows.length})`);
+    }
+    const againstTasks: LsoAgainst['symbols'][number]['tasks'][number][] = [];
     // the model trained on this symbol alone, scored on the same rows and labels
     let alone: ({ outputs: Float32Array[] } & AloneBudget) | null = null;
     if (o.alone ?? true) {
@@ -315,7 +364,6 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
         aloneModel.dispose();
       }
     }
-    const testTs = Float64Array.from(rows, (r) => d.candles.tsMs[r]!);
     const tasks: LsoTaskResult[] = (model.tasks as unknown as TrainableTask[]).map((t, i) => {
       const pm = primaryMetric(t.kind);
       const sign = pm.higherIsBetter ? 1 : -1;
@@ -355,6 +403,22 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
         vsAloneDiff = difference(sign * (universal - aloneValue), ci);
         pooled[i]!.alone.push({ ts: testTs, value: vsAloneDiff.value, diff });
       }
+      if (vs) {
+        // both runs on the common rows, against the run's labels
+        const n = vs.ia.length;
+        const src = { kind: t.kind, outputDim: t.outputDim, targetDim: dim, metrics: t.metrics.bind(t) };
+        const yc = gatherTargets(y, dim, vs.ia);
+        const a = metricOnRows(src, pm.name, gatherTargets(uni.outputs[i]!, t.outputDim, vs.ia), yc);
+        const b = metricOnRows(src, pm.name, gatherTargets(vs.outputs[i]!, t.outputDim, vs.ib), yc);
+        // > 0 favours the run: run - other, or other - run for a loss (no -0 when they agree)
+        const diff = (idx: Int32Array) => (pm.higherIsBetter ? a(idx) - b(idx) : b(idx) - a(idx));
+        const all = Int32Array.from({ length: n }, (_, k) => k);
+        const [runValue, otherValue] = [a(all), b(all)];
+        const ci = blockBootstrap(n, diff, { resamples, blockLength, level, seed: new Rng(seed + ':v').seedInt() });
+        const d2 = difference(pm.higherIsBetter ? runValue - otherValue : otherValue - runValue, ci);
+        pooled[i]!.against.push({ ts: vs.ts, value: d2.value, diff });
+        againstTasks.push({ task: t.id, metric: pm.name, higherIsBetter: pm.higherIsBetter, run: runValue, other: otherValue, diff: d2 });
+      }
       return {
         task: t.id,
         metric: pm.name,
@@ -372,11 +436,12 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
       ? { trainWindows: alone.trainWindows, epochs: alone.epochs, maxEpochs: alone.maxEpochs, steps: alone.steps, seconds: alone.seconds, cpuSeconds: alone.cpuSeconds, reused: alone.reused }
       : null;
     symbols.push({ symbol, bars: d.candles.length, source: d.source, testWindows: ds.test.n, normaliser: note, tasks, alone: aloneBudget });
+    if (vs) againstSymbols.push({ symbol, n: vs.ia.length, runRows: rows.length, otherRows: vs.otherRows, tasks: againstTasks });
   }
+  const pool = (series: PooledSeries[], task: string, what: string) =>
+    series.length ? pooledDifference(series, { resamples, blockLength, level, seed: new Rng(`${cfg.seed}:lso:pooled:${task}:${what}`).seedInt() }) : null;
   const summary = model.tasks.map((t, i): LsoTaskSummary => {
     const rs = symbols.map((s) => s.tasks.find((x) => x.task === t.id)!);
-    const pool = (series: PooledSeries[], what: string) =>
-      series.length ? pooledDifference(series, { resamples, blockLength, level, seed: new Rng(`${cfg.seed}:lso:pooled:${t.id}:${what}`).seedInt() }) : null;
     return {
       task: t.id,
       metric: rs[0]?.metric ?? '',
@@ -385,11 +450,28 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
       beatsAlone: rs.filter((r) => r.vsAlone === 'better').length,
       beatsAloneSignificant: rs.filter((r) => r.vsAloneDiff?.verdict === 'better').length,
       symbols: rs.length,
-      pooledVsBaseline: pool(pooled[i]!.baseline, 'b'),
-      pooledVsAlone: pool(pooled[i]!.alone, 'a'),
+      pooledVsBaseline: pool(pooled[i]!.baseline, t.id, 'b'),
+      pooledVsAlone: pool(pooled[i]!.alone, t.id, 'a'),
     };
   });
-  return { heldOut, skipped, symbols, summary, bootstrap: { resamples, blockLength, level }, universalBudget: o.universalBudget ?? null };
+  const against: LsoAgainst | null = o.against
+    ? {
+        run: o.against.run,
+        symbols: againstSymbols,
+        pooled: model.tasks.map((t, i) => {
+          const rs = againstSymbols.map((s) => s.tasks[i]!);
+          return {
+            task: t.id,
+            metric: rs[0]?.metric ?? '',
+            symbols: rs.length,
+            better: rs.filter((r) => r.diff.value > 0).length,
+            betterSignificant: rs.filter((r) => r.diff.verdict === 'better').length,
+            pooled: pool(pooled[i]!.against, t.id, 'v'),
+          };
+        }),
+      }
+    : null;
+  return { heldOut, skipped, symbols, summary, bootstrap: { resamples, blockLength, level }, universalBudget: o.universalBudget ?? null, against };
 }
 
 /**
@@ -471,6 +553,14 @@ export function printLso(r: LsoReport, log: Log): void {
   };
   log(`\nleave-symbols-out (held out: ${r.heldOut.join(', ')}${r.skipped.length ? `; skipped ${r.skipped.join(', ')}` : ''}); differences signed so that > 0 favours the universal model; paired block bootstrap, ${r.bootstrap.resamples} resamples, blocks of ${r.bootstrap.blockLength} rows:\n${table(rows)}`);
   log(`\nsummary over held-out symbols (pooled: the mean of the symbols' differences, resampled on their common timeline):\n${table(sum)}`);
+  if (r.against) {
+    const vs: string[][] = [['symbol', 'task', 'metric', 'n', 'run', 'other', 'run - other [95%]']];
+    for (const s of r.against.symbols) for (const t of s.tasks) vs.push([s.symbol, t.task, t.metric, String(s.n), num(t.run), num(t.other), diffText(t.diff)]);
+    const pv: string[][] = [['task', 'metric', 'run better', 'significantly', 'pooled run - other [95%]']];
+    for (const t of r.against.pooled) pv.push([t.task, t.metric, `${t.better}/${t.symbols}`, `${t.betterSignificant}/${t.symbols}`, diffText(t.pooled)]);
+    log(`\nthe run against ${r.against.run} on the same test rows (n: rows both scored) and labels; > 0 favours the run (for a loss: other - run):\n${table(vs)}`);
+    log(`\npooled over held-out symbols (the mean of the symbols' differences, resampled on their common timeline):\n${table(pv)}`);
+  }
   const budgets = r.symbols.filter((s) => s.alone).map((s) => `  alone ${s.symbol}: ${budgetText(s.alone!)} (cap ${s.alone!.maxEpochs} epochs${s.alone!.reused ? '; saved earlier, reused' : ''})`);
   if (r.universalBudget || budgets.length) log(`\nbudgets (pre-training as configured for both):\n${r.universalBudget ? `  universal: ${budgetText(r.universalBudget)}\n` : ''}${budgets.join('\n')}`);
 }

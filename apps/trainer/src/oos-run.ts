@@ -14,6 +14,8 @@ import { fmt, textTable } from './format.js';
 import { backtestSharpe, barReturns, fmtInterval } from './intervals.js';
 import { evaluateOos, oosLabel, oosRanges, seriesNameInModel, type OosEvaluation, type OosRange } from './oos.js';
 import { pooledOos, type OosPooledTask } from './oos-pooled.js';
+import { compareOosRuns, printOosAgainst, type OosAgainst } from './oos-against.js';
+import { openAgainst, type AgainstRun } from './against.js';
 import { compareStrategies, comparisonLines, type modelVersus, versusSummary, TILT_STRATEGY } from './strategies.js';
 import { backtestLine, deflatedLine, policyTrials, readPolicyFit } from './pipeline.js';
 import { deflateSharpe, type TrialSet } from './deflation.js';
@@ -29,6 +31,8 @@ export interface OosRequest {
   readonly toMs?: number;
   readonly exchange?: string;
   readonly fusion?: 'consistency' | 'weighted';
+  /** Another run folder to compare with on the same windows and labels (evaluate --against). */
+  readonly against?: string;
 }
 
 export interface OpenedOos {
@@ -111,19 +115,37 @@ export function printOosPooled(pooled: readonly OosPooledTask[], symbols: number
 
 export async function runOosEvaluate(q: OosRequest, log: Log): Promise<OosEvaluation[]> {
   const o = await openOos(q);
+  let other: AgainstRun | null = null;
   try {
+    if (q.against) other = await openAgainst(q.runDir, q.against, o.model);
     const evs = o.ranges.map((r, i) => evaluateOos(o.model, r, o.seenSymbols, o.cfg.seed + i));
     printOosEvaluation(evs, log);
     const pooled = evs.length > 1 ? pooledOos(o.model, evs, o.cfg.seed) : null;
     if (pooled) printOosPooled(pooled, evs.length, log);
+    let against: OosAgainst | null = null;
+    if (other) {
+      // the other artifact as saved on the same candles; its own warm-up decides its first row
+      const data = o.ranges.map((r) => ({ symbol: r.symbol, interval: r.interval, candles: r.candles, source: r.source, dropped: 0, filled: 0 }));
+      let ranges: OosRange[];
+      try {
+        ranges = oosRanges(other.model, data, q.fromMs, q.toMs);
+      } catch (err) {
+        throw new DataError(`--against ${other.dir}: ${(err as Error).message}`);
+      }
+      const seen = Array.isArray(other.cfg.data.symbols) ? other.cfg.data.symbols : [...other.model.symbolNormalizers.keys()];
+      const otherEvs = ranges.map((r, i) => evaluateOos(other!.model, r, seen, o.cfg.seed + i));
+      against = compareOosRuns(o.model, evs, otherEvs, other.dir, o.cfg.seed);
+      printOosAgainst(against, log);
+    }
     await mkdir(o.outDir, { recursive: true });
     const file = path.join(o.outDir, 'evaluation.json');
     const data = o.ranges.map((r) => ({ symbol: r.symbol, source: r.source, from: r.from, to: r.to, warmupBars: r.warmupBars }));
-    await writeFile(file, JSON.stringify({ data, evaluations: evs, ...(pooled ? { pooled } : {}) }, jsonSafe, 2) + '\n');
+    await writeFile(file, JSON.stringify({ data, evaluations: evs, ...(pooled ? { pooled } : {}), ...(against ? { against } : {}) }, jsonSafe, 2) + '\n');
     log(`out-of-sample evaluation written to ${file}`);
     return evs;
   } finally {
     o.model.dispose();
+    other?.model.dispose();
   }
 }
 

@@ -4,12 +4,17 @@
  * a symbol the model never saw, outputs kept apart from the run's reports, and clear errors.
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { formatCandlesCsv, generateSyntheticMarket } from '@task-agnostic/core';
+import { formatCandlesCsv, generateSyntheticMarket, Rng } from '@task-agnostic/core';
+import { getTask } from '@task-agnostic/heads';
+import type { TaskAgnosticModel } from '@task-agnostic/model';
+import { DEFAULT_FEATURE_SET } from '@task-agnostic/features';
 import { initBackend } from '@task-agnostic/tf';
 import { runCli } from './commands.js';
+import { compareOosRuns } from './oos-against.js';
+import type { OosEvaluation, OosTaskResult } from './oos.js';
 import { resolveConfig } from './config.js';
 import { testStartRow, trainStep, type TrainedRun } from './pipeline.js';
 
@@ -127,6 +132,75 @@ describe('out-of-sample evaluate and backtest', () => {
     );
     await expect(runCli(['evaluate', runDir, '--from', 'someday'])).rejects.toThrow(/--from 'someday' is not a date/);
   });
+
+  describe('--against: the run against another run on the same windows and labels', () => {
+    let otherDir: string;
+    const evaluation = (run: string, label: string) => JSON.parse(readFileSync(path.join(run, 'oos', label, 'evaluation.json'), 'utf8'));
+    beforeAll(async () => {
+      // another seed and the default feature set: a warm-up of about 30 bars where the quick preset's is 200
+      const other = await trainStep({ ...run.cfg, name: 'oos-default-features', seed: 9, model: { ...run.cfg.model, features: DEFAULT_FEATURE_SET } }, { log: () => {}, progress: false });
+      other.result.model.dispose();
+      otherDir = other.paths.dir;
+    }, 300_000);
+
+    it('a run against a copy of itself: differences exactly 0 with intervals [0, 0], per symbol and pooled', async () => {
+      const copy = path.join(dir, 'copy-of-oos');
+      cpSync(runDir, copy, { recursive: true });
+      expect(await runCli(['evaluate', runDir, '--data', data, '--symbols', 'SYNAUSDT,SYNBUSDT', '--from', '2024-03-01', '--to', '2024-04-01', '--against', copy])).toBe(0);
+      const ev = evaluation(runDir, 'SYNAUSDT-SYNBUSDT_2024-03-01_2024-03-31');
+      expect(ev.against.run).toBe(copy);
+      for (const [k, s] of ev.against.symbols.entries()) {
+        const t = s.tasks[0];
+        expect(t.n).toBe(ev.evaluations[k].tasks[0].windows);
+        expect(t.comparison.diff).toEqual({ estimate: 0, lo: 0, hi: 0 });
+        expect(t.comparison.model).toEqual(t.comparison.other);
+      }
+      expect(ev.against.pooled[0]).toMatchObject({ task: 'direction', symbols: 2, better: 0, pooled: { value: 0, lo: 0, hi: 0, verdict: 'no significant difference' } });
+      expect(lines.join('')).toMatch(/the run against .*copy-of-oos over the 2 symbols/);
+    });
+
+    it("against a run with other features, same rows: each run's metric is its own out-of-sample figure, the difference theirs", async () => {
+      const args = ['--data', data, '--symbols', 'SYNBUSDT', '--from', '2024-03-01', '--to', '2024-04-01'];
+      expect(await runCli(['evaluate', otherDir, ...args])).toBe(0);
+      expect(await runCli(['evaluate', runDir, ...args, '--against', otherDir])).toBe(0);
+      const mine = evaluation(runDir, 'SYNBUSDT_2024-03-01_2024-03-31');
+      const theirs = evaluation(otherDir, 'SYNBUSDT_2024-03-01_2024-03-31');
+      const t = mine.against.symbols[0].tasks[0];
+      const [a, b] = [mine.evaluations[0].tasks[0], theirs.evaluations[0].tasks[0]];
+      expect(t.n).toBe(a.windows);
+      expect(t.n).toBe(b.windows);
+      expect(t.comparison.model.estimate).toBeCloseTo(a.model.macroF1, 10);
+      expect(t.comparison.other.estimate).toBeCloseTo(b.model.macroF1, 10);
+      expect(t.comparison.diff.estimate).toBeCloseTo(a.model.macroF1 - b.model.macroF1, 10);
+      expect(t.comparison.diff.lo).toBeLessThan(t.comparison.diff.hi);
+      expect(lines.join('')).toMatch(/out-of-sample SYNBUSDT: the run against .*oos-default-features on the windows both scored \(n\), the run's labels:\n.*\n-+ .*\ndirection\s+macroF1\s+\d+ \(of \d+ \/ \d+\)\s+\d\.\d{4} \[/);
+    });
+
+    it('without --from each run starts after its own warm-up: only the windows both scored are compared', async () => {
+      const args = ['--data', data, '--symbols', 'SYNBUSDT', '--to', '2024-04-01'];
+      expect(await runCli(['evaluate', otherDir, ...args])).toBe(0);
+      expect(await runCli(['evaluate', runDir, ...args, '--against', otherDir])).toBe(0);
+      const label = (r: string) => readdirSync(path.join(r, 'oos')).find((f) => f.startsWith('SYNBUSDT_2024-01-'))!;
+      const mine = evaluation(runDir, label(runDir));
+      const theirs = evaluation(otherDir, label(otherDir));
+      const t = mine.against.symbols[0].tasks[0];
+      // the quick preset's 200-bar warm-up starts the run later: the common windows are its own
+      expect(mine.evaluations[0].warmupBars).toBeGreaterThan(theirs.evaluations[0].warmupBars);
+      expect(t.runWindows).toBe(mine.evaluations[0].tasks[0].windows);
+      expect(t.otherWindows).toBe(theirs.evaluations[0].tasks[0].windows);
+      expect(t.otherWindows - t.runWindows).toBe(mine.evaluations[0].warmupBars - theirs.evaluations[0].warmupBars);
+      expect(t.n).toBe(t.runWindows);
+      expect(t.comparison.model.estimate).toBeCloseTo(mine.evaluations[0].tasks[0].model.macroF1, 10);
+    });
+
+    it('names the problem: the run itself, a missing run, --single-task, no out-of-sample range', async () => {
+      const oos = ['--data', data, '--symbols', 'SYNBUSDT', '--from', '2024-03-01'];
+      await expect(runCli(['evaluate', runDir, ...oos, '--against', runDir])).rejects.toThrow(/--against .* is the run itself: name another run folder/);
+      await expect(runCli(['evaluate', runDir, ...oos, '--against', path.join(dir, 'nope')])).rejects.toThrow(/--against .*nope: .*nope is not a trainer run folder/);
+      await expect(runCli(['evaluate', runDir, ...oos, '--single-task', '--against', otherDir])).rejects.toThrow(/--against compares two saved runs out of sample; it cannot be combined with --single-task/);
+      await expect(runCli(['evaluate', runDir, '--against', otherDir])).rejects.toThrow(/--against compares two runs out of sample: give --data, --symbols, --from or --to/);
+    });
+  });
 });
 
 describe('out of sample with a model trained per symbol on two exchanges of one symbol', () => {
@@ -185,5 +259,42 @@ describe('out of sample with a model trained per symbol on two exchanges of one 
         else expect(t.model.macroF1).toBeCloseTo(trained.metrics.macroF1!, 6);
       }
     }
+  });
+});
+
+describe('compareOosRuns', () => {
+  const task = getTask('direction');
+  const model = { tasks: [task] } as unknown as TaskAgnosticModel;
+  const hour = 3_600_000;
+  // an evaluation of `n` windows from hour `first`, with given outputs (3 logits a row) and labels
+  const ev = (first: number, outputs: number[], labels: number[]) => {
+    const t = { task: 'direction', metric: 'macroF1', higherIsBetter: true, windows: labels.length } as unknown as OosTaskResult;
+    Object.defineProperty(t, 'scored', { value: { outputs: Float32Array.from(outputs), targets: Float32Array.from(labels), ts: Float64Array.from(labels, (_, i) => (first + i) * hour) } });
+    return { symbol: 'SYNX', from: '', to: '', warmupBars: 0, seenInTraining: false, tasks: [t] } as OosEvaluation;
+  };
+  const logits = (classes: number[]) => classes.flatMap((c) => [0, 1, 2].map((k) => (k === c ? 2 : 0)));
+  const rng = new Rng(5);
+  const y = Array.from({ length: 60 }, () => Math.floor(rng.next() * 3));
+  const pa = Array.from({ length: 60 }, () => Math.floor(rng.next() * 3));
+  const pb = Array.from({ length: 60 }, () => Math.floor(rng.next() * 3));
+
+  it('compares on the windows both scored: the metric of each on those windows, computed directly', () => {
+    // the run scores hours 0..49, the other hours 10..59: 40 common windows, hours 10..49
+    const r = compareOosRuns(model, [ev(0, logits(pa.slice(0, 50)), y.slice(0, 50))], [ev(10, logits(pb.slice(10)), y.slice(10))], 'runs/b', 1, 200);
+    const t = r.symbols[0]!.tasks[0]!;
+    expect([t.n, t.runWindows, t.otherWindows]).toEqual([40, 50, 50]);
+    const f1 = (p: number[]) => task.metrics(Float32Array.from(logits(p.slice(10, 50))), Float32Array.from(y.slice(10, 50)), 40).macroF1!;
+    expect(t.comparison.model.estimate).toBeCloseTo(f1(pa), 12);
+    expect(t.comparison.other.estimate).toBeCloseTo(f1(pb), 12);
+    expect(t.comparison.diff.estimate).toBeCloseTo(f1(pa) - f1(pb), 12);
+    expect(r.pooled[0]!.pooled!.value).toBeCloseTo(f1(pa) - f1(pb), 12);
+  });
+
+  it('the two runs must label the common windows alike, and share at least one', () => {
+    const relabelled = y.map((c, i) => (i === 20 || i === 30 ? (c + 1) % 3 : c));
+    expect(() => compareOosRuns(model, [ev(0, logits(pa), y)], [ev(0, logits(pb), relabelled)], 'runs/b')).toThrow(
+      /--against: SYNX direction: the two runs' saved label fits give different labels on 2 of 60 common windows/,
+    );
+    expect(() => compareOosRuns(model, [ev(0, logits(pa.slice(0, 5)), y.slice(0, 5))], [ev(100, logits(pb.slice(0, 5)), y.slice(0, 5))], 'runs/b')).toThrow(/--against: SYNX direction: the two runs share no scored row/);
   });
 });

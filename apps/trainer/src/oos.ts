@@ -111,6 +111,18 @@ export interface OosRaw {
   readonly ts: Float64Array;
 }
 
+/** The model's scored windows of a task result (none when no row had a label): outputs, targets, timestamps. */
+export interface OosScored {
+  readonly outputs: Float32Array;
+  readonly targets: Float32Array;
+  readonly ts: Float64Array;
+}
+
+/** The scored windows behind an out-of-sample task result (for comparing two runs: trainer evaluate --against). */
+export function oosScored(t: OosTaskResult): OosScored | null {
+  return (t as { scored?: OosScored }).scored ?? null;
+}
+
 /** The raw windows behind an out-of-sample task result, when there was a baseline to compare. */
 export function oosRaw(t: OosTaskResult): OosRaw | null {
   return (t as { raw?: OosRaw }).raw ?? null;
@@ -218,8 +230,10 @@ export function evaluateOos(model: TaskAgnosticModel, r: OosRange, seenSymbols: 
       vsBestBaseline: iv,
       dieboldMariano: dm,
     };
-    // The raw windows, for pooling folds (walk-forward); not enumerable, so not in the JSON.
-    if (best?.outputs) Object.defineProperty(result, 'raw', { value: { outputs, baseline: best.outputs, targets, n: rows.length, ts: Float64Array.from(rows, (t) => r.candles.tsMs[t]!) } satisfies OosRaw });
+    // The raw windows, for pooling folds (walk-forward) and comparing runs; not enumerable, so not in the JSON.
+    const ts = Float64Array.from(rows, (t) => r.candles.tsMs[t]!);
+    Object.defineProperty(result, 'scored', { value: { outputs, targets, ts } satisfies OosScored });
+    if (best?.outputs) Object.defineProperty(result, 'raw', { value: { outputs, baseline: best.outputs, targets, n: rows.length, ts } satisfies OosRaw });
     tasks.push(result);
   }
   return { symbol: r.symbol, from: r.from, to: r.to, warmupBars: r.warmupBars, seenInTraining: seenSymbols.includes(r.symbol), tasks };
