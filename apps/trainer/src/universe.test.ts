@@ -7,7 +7,6 @@ import { buildDataset, featurePipeline } from '@task-agnostic/training';
 import { DEFAULT_FEATURE_SET, computeFeatures } from '@task-agnostic/features';
 import { getTask } from '@task-agnostic/heads';
 import { parseTrainerConfig, resolveConfig, UNIVERSAL_HOLDOUT } from './config.js';
-import { baselineInputFeatures } from './feature-presets.js';
 import { loadData } from './data-source.js';
 import { describeRepairs, minBarsForFractions, screenSeries, seriesNeeds, splitCapacity } from './universe.js';
 
@@ -65,10 +64,8 @@ describe("symbols 'all': every symbol of a folder", () => {
       'return',
       'risk',
     ]);
-    // multi-timeframe context and the naive baselines' inputs (session 10, chosen on validation)
-    const kinds = (u.model.features as { features: { kind: string; period?: number }[] }).features.map((f) => `${f.kind}${f.period ?? ''}`);
-    for (const k of ['log_return168', 'realized_vol96', 'realized_vol24', 'realized_vol64', 'log_return64', 'max_drawdown24', 'log_ewma_vol']) expect(kinds).toContain(k);
-    expect(u.model.features).toEqual(baselineInputFeatures());
+    // the default feature set (session 10's baselineInputFeatures() was reverted: trainer README)
+    expect(u.model.features).toBeUndefined();
   });
 });
 
