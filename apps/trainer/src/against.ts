@@ -31,11 +31,8 @@ export function assertSameLabels(a: TaskAgnosticModel, b: TaskAgnosticModel, nam
   }
 }
 
-/**
- * Opens `otherDir` as lso and evaluate open a run (config.json and model/) and checks it can be
- * compared with `model` (the run in `runDir`): not the same folder, readable, the same labels.
- */
-export async function openAgainst(runDir: string, otherDir: string, model: TaskAgnosticModel): Promise<AgainstRun> {
+/** `--against` names another folder than the run's own (symbolic links resolved): a ConfigError otherwise. */
+export function assertOtherFolder(runDir: string, otherDir: string): void {
   const real = (p: string): string => {
     try {
       return realpathSync(p);
@@ -44,6 +41,14 @@ export async function openAgainst(runDir: string, otherDir: string, model: TaskA
     }
   };
   if (real(runDir) === real(otherDir)) throw new ConfigError(`--against ${otherDir} is the run itself: name another run folder`, 'against');
+}
+
+/**
+ * Opens `otherDir` as lso and evaluate open a run (config.json and model/) and checks it can be
+ * compared with `model` (the run in `runDir`): not the same folder, readable, the same labels.
+ */
+export async function openAgainst(runDir: string, otherDir: string, model: TaskAgnosticModel): Promise<AgainstRun> {
+  assertOtherFolder(runDir, otherDir);
   let other: Awaited<ReturnType<typeof loadRunModel>>;
   try {
     other = await loadRunModel(otherDir);

@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, INTERVALS, isInterval, isTaError, packageVersion, type Interval } from '@task-agnostic/core';
+import { ConfigError, DataError, INTERVALS, isInterval, isTaError, packageVersion, type Interval } from '@task-agnostic/core';
 import { initBackend } from '@task-agnostic/tf';
 import { parseTrainingConfig } from '@task-agnostic/training';
 import { describeSymbols, resolveConfig, runNameSchema, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
@@ -15,9 +15,10 @@ import { parsePeriod, runWalkForward } from './walk-forward.js';
 import type { Evaluation } from './evaluate-run.js';
 import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js';
 import { jsonSafe, type Log } from './train-run.js';
-import { openAgainst, type AgainstRun } from './against.js';
+import { assertOtherFolder, openAgainst, type AgainstRun } from './against.js';
+import { compareOnValidation, printValidationComparison } from './compare-validation.js';
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, stepsToMatch } from './lso.js';
-import { loadRunModel } from './load-run.js';
+import { loadRunDataset, loadRunModel, readRunConfig } from './load-run.js';
 import { assertEmptyTarget, buildEnsembleRun, ensembleBudgetFromMembers } from './ensemble-run.js';
 import { writeFile } from 'node:fs/promises';
 import { EXECUTOR_FLAGS, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
@@ -40,6 +41,7 @@ Commands:
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
   walk-forward  retrain per fold, test on the next period; stitched out-of-sample metrics with intervals
   lso        leave-symbols-out: the frozen model on held-out symbols vs baselines and single-symbol models
+  compare    two trained runs on the validation split only, paired per task with 95% intervals
   sweep      hyperparameter search (random or TPE) in local worker processes or on a BullMQ queue
   worker     take sweep trials and walk-forward folds from a BullMQ queue (Redis) and run them
 
@@ -196,6 +198,20 @@ Examples:
   trainer train --config universal --name universal && trainer lso runs/universal --alone-epochs match
   trainer lso runs/ufeat --no-alone --against runs/uens
 `,
+  compare: `trainer compare <run-dir> --against <other-run> [--from DATE] [--to DATE]
+
+Two trained runs (single runs or seed ensembles, any feature sets; the same data, split, tasks and
+label settings) on the VALIDATION split only, to choose between them without reading a test row:
+each run's raw heads on its own validation windows, paired on the windows both have (same series and
+last bar) and judged on the run's labels. Per task: each run's metric and run - other with a 95%
+stationary block-bootstrap interval and a verdict (for mse, < 0 favours the run). --from / --to keep
+the windows whose last bar is in [from, to), e.g. the later half of the validation range (the months
+nearest deployment). Writes <run-dir>/compare-<other-run's folder name>.json.
+
+Examples:
+  trainer compare runs/ufeat --against runs/uens
+  trainer compare runs/ufeat --against runs/uens --from 2023-09-01
+`,
   calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed] [--tilt-only] [--no-policy]
 
 Refits a saved run's head calibration, baseline blends, head fusions (risk, regime) and decision policy on its validation split
@@ -242,7 +258,7 @@ Example:
 type Flags = Record<string, string | boolean | undefined>;
 
 /** Commands that take a run folder (one positional); the others take none. */
-const RUN_DIR_COMMANDS = new Set(['evaluate', 'backtest', 'calibrate', 'report', 'lso']);
+const RUN_DIR_COMMANDS = new Set(['evaluate', 'backtest', 'calibrate', 'report', 'lso', 'compare']);
 
 function parse(args: readonly string[], options: ParseArgsConfig['options'], command: string): { values: Flags; positionals: string[] } {
   let r: { values: Flags; positionals: string[] };
@@ -652,6 +668,43 @@ async function cmdWalkForward(args: readonly string[]): Promise<number> {
   return 0;
 }
 
+async function cmdCompare(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args, { against: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } }, 'compare');
+  if (values.help) return help('compare');
+  const dir = runDirArg(positionals, 'compare');
+  if (values.against === undefined) throw new ConfigError('trainer compare needs --against <other-run>: the run to compare with', 'against');
+  const otherDir = againstFlag(values.against);
+  assertOtherFolder(dir, otherDir);
+  const fromMs = dateMs(values.from as string | undefined, 'from');
+  const toMs = dateMs(values.to as string | undefined, 'to');
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new ConfigError(`--to ${values.to} is not after --from ${values.from}`, 'to');
+  await initBackend();
+  const a = await readRunConfig(dir);
+  const b = await readRunConfig(otherDir).catch((err: Error) => {
+    throw new DataError(`--against ${otherDir}: ${err.message.split('\n')[0]}`);
+  });
+  const ra = await loadRunDataset(a.cfg, a.paths);
+  try {
+    const rb = await loadRunDataset(b.cfg, b.paths);
+    try {
+      const r = compareOnValidation(
+        { paths: a.paths, data: ra.data, result: { model: ra.model, dataset: ra.dataset } as TrainedRun['result'] },
+        { paths: b.paths, data: rb.data, result: { model: rb.model, dataset: rb.dataset } as TrainedRun['result'] },
+        { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}), seed: a.cfg.seed },
+      );
+      printValidationComparison(r, out);
+      const file = path.join(a.paths.dir, `compare-${path.basename(otherDir)}.json`);
+      await writeFile(file, JSON.stringify(r, jsonSafe, 2) + '\n');
+      out(`validation comparison written to ${file}`);
+    } finally {
+      rb.model.dispose();
+    }
+  } finally {
+    ra.model.dispose();
+  }
+  return 0;
+}
+
 async function cmdLso(args: readonly string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
@@ -767,6 +820,7 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   report: cmdReport,
   'walk-forward': cmdWalkForward,
   lso: cmdLso,
+  compare: cmdCompare,
   sweep: (args) => cmdSweep(args, out),
   worker: (args) => cmdWorker(args, out),
 };

@@ -6,12 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DataError } from '@task-agnostic/core';
-import { loadModel } from '@task-agnostic/model';
-import { datasetForModel, evaluateTest, forecastCalibration, modelParts, type TrainModelResult } from '@task-agnostic/training';
+import { loadModel, type TaskAgnosticModel } from '@task-agnostic/model';
+import { datasetForModel, evaluateTest, forecastCalibration, modelParts, type MultiTaskDataset, type TrainModelResult } from '@task-agnostic/training';
 import { parseTrainerConfig, type TrainerConfig } from './config.js';
 import { loadConfigData, type TrainedRun } from './pipeline.js';
 import { runPaths } from './run-paths.js';
 import { screenSeries } from './universe.js';
+import type { SymbolData } from './data-source.js';
 import { dateBoundaries, datasetOptions } from './train-run.js';
 import type { ThresholdsMode } from './decision-setup.js';
 
@@ -44,7 +45,23 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
     fusion: o.fusion ? { ...base.fusion, method: o.fusion } : base.fusion,
     evaluate: { ...base.evaluate, ...(o.evaluate ?? {}) },
   };
-  // the series training kept (too-short ones are skipped the same way, quietly)
+  const { data, model, dataset } = await loadRunDataset(cfg, paths);
+  try {
+    const test = evaluateTest(modelParts(model), dataset, 256, forecastCalibration(model), model.blends, model.fusions);
+    const result = { model, history: [], dataset, test } as unknown as TrainModelResult;
+    return { cfg, paths, data, result, ...(o.thresholds ? { thresholds: o.thresholds } : {}) };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+/**
+ * A run's data (the series training kept; too-short ones are skipped the same way, quietly), its saved
+ * model and the dataset rebuilt as in training, without scoring anything (trainer compare reads
+ * validation only).
+ */
+export async function loadRunDataset(cfg: TrainerConfig, paths: ReturnType<typeof runPaths>): Promise<{ data: SymbolData[]; model: TaskAgnosticModel; dataset: MultiTaskDataset }> {
   const data = screenSeries(cfg, await loadConfigData(cfg), () => {});
   const model = await loadModel(paths.model);
   try {
@@ -56,9 +73,7 @@ export async function loadRun(runDir: string, o: LoadRunOptions = {}): Promise<T
       datasetOptions(cfg),
       'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
     );
-    const test = evaluateTest(modelParts(model), dataset, 256, forecastCalibration(model), model.blends, model.fusions);
-    const result = { model, history: [], dataset, test } as unknown as TrainModelResult;
-    return { cfg, paths, data, result, ...(o.thresholds ? { thresholds: o.thresholds } : {}) };
+    return { data, model, dataset };
   } catch (err) {
     model.dispose();
     throw err;

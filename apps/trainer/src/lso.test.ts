@@ -13,6 +13,8 @@ import { epochsForSteps, evaluateLeaveSymbolsOut, printLso, readTrainingBudget, 
 import { trainStep, type TrainedRun } from './pipeline.js';
 import { runCli } from './commands.js';
 import { alignOnTimestamps, assertSameLabels } from './against.js';
+import { compareOnValidation, printValidationComparison, type ValidationComparison } from './compare-validation.js';
+import { evaluateSplit, modelParts } from '@task-agnostic/training';
 import { multiTimeframeFeatures } from './feature-presets.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'tat-lso-'));
@@ -312,6 +314,54 @@ describe('lso --against: the run against another run on the same test rows and l
     expect(() => alignOnTimestamps([0, 3_600_000], [7_200_000], 'CCCUSDT test rows')).toThrow(
       /--against: CCCUSDT test rows: the two runs share no scored row \(the run's 2 rows: 1970-01-01T00:00 \.\. 1970-01-01T01:00; the other's 1: 1970-01-01T02:00/,
     );
+  });
+
+  it('trainer compare: validation only; a run against its copy is level to the last digit, against another run each side is its own metric', async () => {
+    const copy = path.join(root, 'copy-for-compare');
+    cpSync(run.paths.dir, copy, { recursive: true });
+    expect(await runCli(['compare', copy, '--against', run.paths.dir])).toBe(0);
+    const self = JSON.parse(readFileSync(path.join(copy, `compare-${path.basename(run.paths.dir)}.json`), 'utf8')) as ValidationComparison;
+    const valN = run.result.dataset.val.n;
+    expect(self.windows).toEqual({ run: valN, other: valN, compared: valN });
+    expect(self.tasks.map((t) => t.task)).toEqual(['direction', 'volatility']);
+    for (const t of self.tasks) {
+      expect(t.comparison.diff.estimate).toBe(0);
+      expect([t.comparison.diff.lo, t.comparison.diff.hi]).toEqual([0, 0]);
+    }
+    const out: string[] = [];
+    printValidationComparison(self, (l) => out.push(l));
+    expect(out.join('\n')).toMatch(/validation only: .* raw heads on the \d+ validation windows both have \(of \d+ \/ \d+\).*\ntask .*run - other \[95% CI\]\s+verdict\s*\n-+.*\ndirection\s+macroF1\s+\d\.\d{4} \[/);
+
+    // another run (other features and seed): each side equals its own raw heads' metric on its validation split
+    const r = compareOnValidation(run, other);
+    const own = (x: TrainedRun) => evaluateSplit(modelParts(x.result.model), x.result.dataset.val, 256).metrics;
+    const [ma, mb] = [own(run), own(other)];
+    expect(r.windows.compared).toBe(valN);
+    for (const [ti, t] of r.tasks.entries()) {
+      expect(t.comparison.model.estimate).toBeCloseTo(ma[ti]![t.metric] as number, 10);
+      expect(t.comparison.other.estimate).toBeCloseTo(mb[ti]![t.metric] as number, 10);
+      expect(t.comparison.diff.estimate).toBeCloseTo((ma[ti]![t.metric] as number) - (mb[ti]![t.metric] as number), 10);
+    }
+    expect(r.tasks.some((t) => t.comparison.diff.lo < t.comparison.diff.hi)).toBe(true);
+
+    // --from / --to split the windows by their last bar: the two halves add up to the whole
+    const v = run.result.dataset.val;
+    const ts = Array.from(v.endRows!, (row, i) => run.data[v.seriesIds![i]!]!.candles.tsMs[row]!).sort((x, y) => x - y);
+    const mid = ts[Math.floor(ts.length / 2)]!;
+    const late = compareOnValidation(run, other, { fromMs: mid });
+    const early = compareOnValidation(run, other, { toMs: mid });
+    expect(late.windows.compared).toBe(ts.filter((t) => t >= mid).length);
+    expect(early.windows.compared + late.windows.compared).toBe(valN);
+    expect(late.from).toBe(new Date(mid).toISOString().slice(0, 10));
+    expect(() => compareOnValidation(run, other, { fromMs: ts[ts.length - 1]! + 1 })).toThrow(/share no validation window ending in \[\d{4}-\d{2}-\d{2}, -\)/);
+  }, 120_000);
+
+  it('trainer compare: bad flags are one-line errors', async () => {
+    await expect(runCli(['compare', run.paths.dir])).rejects.toThrow(/trainer compare needs --against <other-run>/);
+    await expect(runCli(['compare', run.paths.dir, '--against', run.paths.dir])).rejects.toThrow(/--against .* is the run itself/);
+    await expect(runCli(['compare', run.paths.dir, '--against', path.join(root, 'nope')])).rejects.toThrow(/^--against .*nope: .*nope is not a trainer run folder/);
+    await expect(runCli(['compare', run.paths.dir, '--against', other.paths.dir, '--from', '2024-02-01', '--to', '2024-01-01'])).rejects.toThrow(/--to 2024-01-01 is not after --from 2024-02-01/);
+    await expect(runCli(['compare', run.paths.dir, '--against', other.paths.dir, '--from', 'soon'])).rejects.toThrow(/--from 'soon' is not a date/);
   });
 
   it('bad input: a missing run, the run itself, other tasks or label settings', async () => {

@@ -1,0 +1,122 @@
+/**
+ * `trainer compare <run> --against <other-run> [--from DATE] [--to DATE]`: two trained runs (single
+ * runs or seed ensembles, any feature sets) compared on the VALIDATION split only, for choosing
+ * between them without reading a test row. Each run's raw heads on its own rebuilt validation
+ * windows, paired on the windows both have (same series, same last bar) and judged on the run's
+ * labels: per task run - other with a 95% stationary block-bootstrap interval (compareOnWindows).
+ * --from / --to keep the windows whose last bar is in [from, to), e.g. the months nearest deployment.
+ */
+import { DataError } from '@task-agnostic/core';
+import { gatherTargets } from '@task-agnostic/heads';
+import { evaluateSplit, modelParts } from '@task-agnostic/training';
+import { alignOnTimestamps, assertSameLabels } from './against.js';
+import { fmt, textTable } from './format.js';
+import { compareOnWindows, fmtInterval, type MetricSource, type WindowComparison } from './intervals.js';
+import { primaryMetric } from './evaluate-run.js';
+import type { TrainedRun } from './pipeline.js';
+import type { Log } from './train-run.js';
+
+export interface ValidationComparisonTask {
+  readonly task: string;
+  readonly metric: string;
+  readonly higherIsBetter: boolean;
+  /** model: the run, other: the other run, diff: run - other (unsigned: for a loss < 0 favours the run). */
+  readonly comparison: WindowComparison;
+}
+
+export interface ValidationComparison {
+  readonly run: string;
+  readonly other: string;
+  /** The windows' last-bar range kept (ISO dates, null = open). */
+  readonly from: string | null;
+  readonly to: string | null;
+  /** Validation windows of each run, and those compared (both have them, inside the range). */
+  readonly windows: { readonly run: number; readonly other: number; readonly compared: number };
+  readonly tasks: readonly ValidationComparisonTask[];
+}
+
+type RunLike = Pick<TrainedRun, 'data' | 'result'> & { readonly paths: { readonly dir: string } };
+
+/** One key per validation window: the series' symbol and the timestamp of its last bar, in time order per series. */
+function windowKeys(r: RunLike): { symbol: string[]; ts: Float64Array } {
+  const v = r.result.dataset.val;
+  if (!v.seriesIds || !v.endRows) throw new DataError(`${r.paths.dir}: its validation windows carry no series or end rows`);
+  const symbol = Array.from(v.seriesIds, (s) => r.data[s]!.symbol);
+  const ts = Float64Array.from(v.endRows, (row, i) => r.data[v.seriesIds![i]!]!.candles.tsMs[row]!);
+  return { symbol, ts };
+}
+
+/**
+ * The run against the other on their validation windows (see the file comment). Same tasks and label
+ * settings (assertSameLabels); the labels must agree on every compared window (a DataError otherwise);
+ * no window in common (or in the range) is a DataError naming the counts.
+ */
+export function compareOnValidation(a: RunLike, b: RunLike, o: { fromMs?: number; toMs?: number; seed?: number } = {}): ValidationComparison {
+  const ma = a.result.model;
+  const mb = b.result.model;
+  assertSameLabels(ma, mb, a.paths.dir, b.paths.dir);
+  const from = o.fromMs ?? Number.NEGATIVE_INFINITY;
+  const to = o.toMs ?? Number.POSITIVE_INFINITY;
+  const ka = windowKeys(a);
+  const kb = windowKeys(b);
+  // per symbol, align the two runs' windows on their last bar's timestamp, inside [from, to)
+  const ia: number[] = [];
+  const ib: number[] = [];
+  const bySymbol = (k: { symbol: string[]; ts: Float64Array }) => {
+    const m = new Map<string, number[]>();
+    k.symbol.forEach((s, i) => {
+      if (k.ts[i]! >= from && k.ts[i]! < to) (m.get(s) ?? m.set(s, []).get(s)!).push(i);
+    });
+    return m;
+  };
+  const sa = bySymbol(ka);
+  const sb = bySymbol(kb);
+  for (const [symbol, rowsA] of sa) {
+    const rowsB = sb.get(symbol);
+    if (!rowsB) continue;
+    const order = (rows: number[], ts: Float64Array) => rows.sort((x, y) => ts[x]! - ts[y]!);
+    order(rowsA, ka.ts);
+    order(rowsB, kb.ts);
+    let al: { ia: Int32Array; ib: Int32Array };
+    try {
+      al = alignOnTimestamps(rowsA.map((i) => ka.ts[i]!), rowsB.map((i) => kb.ts[i]!), symbol);
+    } catch {
+      continue;
+    }
+    for (const i of al.ia) ia.push(rowsA[i]!);
+    for (const i of al.ib) ib.push(rowsB[i]!);
+  }
+  const va = a.result.dataset.val;
+  const vb = b.result.dataset.val;
+  const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 10) : null);
+  if (ia.length === 0) {
+    throw new DataError(
+      `compare: ${a.paths.dir} (${va.n} validation windows) and ${b.paths.dir} (${vb.n}) share no validation window${Number.isFinite(from) || Number.isFinite(to) ? ` ending in [${iso(from) ?? '-'}, ${iso(to) ?? '-'})` : ''}: compare runs of the same data and split`,
+    );
+  }
+  const IA = Int32Array.from(ia);
+  const IB = Int32Array.from(ib);
+  const ea = evaluateSplit(modelParts(ma), va, 256);
+  const eb = evaluateSplit(modelParts(mb), vb, 256);
+  const tasks = ma.tasks.map((t, ti): ValidationComparisonTask => {
+    const task = t as unknown as MetricSource & { id: string; kind: 'classification' | 'regression' };
+    const pm = primaryMetric(task.kind);
+    const y = gatherTargets(va.targets[ti]!, task.targetDim, IA);
+    const yb = gatherTargets(vb.targets[ti]!, task.targetDim, IB);
+    let differ = 0;
+    for (let k = 0; k < y.length; k++) if (!Object.is(y[k], yb[k])) differ++;
+    if (differ) throw new DataError(`compare: task ${task.id}'s validation labels differ on ${differ} of ${y.length} values between ${a.paths.dir} and ${b.paths.dir}: compare runs of the same data, split and label settings`);
+    const comparison = compareOnWindows(task, pm.name, pm.higherIsBetter, gatherTargets(ea.outputs[ti]!, task.outputDim, IA), gatherTargets(eb.outputs[ti]!, task.outputDim, IB), y, ia.length, { seed: (o.seed ?? 42) + ti });
+    return { task: task.id, metric: pm.name, higherIsBetter: pm.higherIsBetter, comparison };
+  });
+  return { run: a.paths.dir, other: b.paths.dir, from: iso(from), to: iso(to), windows: { run: va.n, other: vb.n, compared: ia.length }, tasks };
+}
+
+export function printValidationComparison(r: ValidationComparison, log: Log): void {
+  const rows: string[][] = [['task', 'metric', 'run [95% CI]', 'other [95% CI]', 'run - other [95% CI]', 'verdict']];
+  for (const t of r.tasks) rows.push([t.task, t.metric, fmtInterval(t.comparison.model), fmtInterval(t.comparison.other), fmtInterval(t.comparison.diff), t.comparison.verdictText]);
+  const range = r.from || r.to ? `, windows ending in [${r.from ?? '-'}, ${r.to ?? '-'})` : '';
+  log(
+    `validation only: ${r.run} against ${r.other}, raw heads on the ${fmt(r.windows.compared, 0)} validation windows both have (of ${r.windows.run} / ${r.windows.other}${range}), the run's labels; for a loss (mse) run - other < 0 favours the run:\n${textTable(rows)}`,
+  );
+}
