@@ -85,3 +85,20 @@ export function alignOnTimestamps(a: ArrayLike<number>, b: ArrayLike<number>, wh
   }
   return { ia: Int32Array.from(ia), ib: Int32Array.from(ib), ts: Float64Array.from(ia, (i) => a[i]!) };
 }
+
+/**
+ * How many of the windows of two label arrays (the same windows, `dim` values each) differ in any
+ * value (Object.is: NaN equals NaN): both runs of a comparison must be judged on the same labels.
+ */
+export function differingWindows(a: Float32Array, b: Float32Array, dim: number): number {
+  let n = 0;
+  for (let w = 0; w * dim < a.length; w++) {
+    for (let j = w * dim; j < (w + 1) * dim; j++) {
+      if (!Object.is(a[j], b[j])) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
+}

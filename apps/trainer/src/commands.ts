@@ -688,8 +688,8 @@ async function cmdCompare(args: readonly string[]): Promise<number> {
     const rb = await loadRunDataset(b.cfg, b.paths);
     try {
       const r = compareOnValidation(
-        { paths: a.paths, data: ra.data, result: { model: ra.model, dataset: ra.dataset } as TrainedRun['result'] },
-        { paths: b.paths, data: rb.data, result: { model: rb.model, dataset: rb.dataset } as TrainedRun['result'] },
+        { paths: a.paths, data: ra.data, result: { model: ra.model, dataset: ra.dataset } },
+        { paths: b.paths, data: rb.data, result: { model: rb.model, dataset: rb.dataset } },
         { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}), seed: a.cfg.seed },
       );
       printValidationComparison(r, out);

@@ -9,11 +9,13 @@
 import { DataError } from '@task-agnostic/core';
 import { gatherTargets } from '@task-agnostic/heads';
 import { evaluateSplit, modelParts } from '@task-agnostic/training';
-import { alignOnTimestamps, assertSameLabels } from './against.js';
+import { assertSameLabels, differingWindows } from './against.js';
 import { fmt, textTable } from './format.js';
 import { compareOnWindows, fmtInterval, type MetricSource, type WindowComparison } from './intervals.js';
 import { primaryMetric } from './evaluate-run.js';
-import type { TrainedRun } from './pipeline.js';
+import type { TaskAgnosticModel } from '@task-agnostic/model';
+import type { MultiTaskDataset } from '@task-agnostic/training';
+import type { SymbolData } from './data-source.js';
 import type { Log } from './train-run.js';
 
 export interface ValidationComparisonTask {
@@ -35,15 +37,22 @@ export interface ValidationComparison {
   readonly tasks: readonly ValidationComparisonTask[];
 }
 
-type RunLike = Pick<TrainedRun, 'data' | 'result'> & { readonly paths: { readonly dir: string } };
+/** What a comparison reads of a run: its folder (for messages), its series and its model with the rebuilt dataset. */
+export interface ComparedRun {
+  readonly paths: { readonly dir: string };
+  readonly data: readonly Pick<SymbolData, 'symbol' | 'candles'>[];
+  readonly result: { readonly model: TaskAgnosticModel; readonly dataset: MultiTaskDataset };
+}
 
-/** One key per validation window: the series' symbol and the timestamp of its last bar, in time order per series. */
-function windowKeys(r: RunLike): { symbol: string[]; ts: Float64Array } {
+/** Each validation window's key: its series' symbol and the timestamp of its last bar (null when out of [from, to)). */
+function windowKeys(r: ComparedRun, from: number, to: number): (string | null)[] {
   const v = r.result.dataset.val;
   if (!v.seriesIds || !v.endRows) throw new DataError(`${r.paths.dir}: its validation windows carry no series or end rows`);
-  const symbol = Array.from(v.seriesIds, (s) => r.data[s]!.symbol);
-  const ts = Float64Array.from(v.endRows, (row, i) => r.data[v.seriesIds![i]!]!.candles.tsMs[row]!);
-  return { symbol, ts };
+  return Array.from(v.endRows, (row, i) => {
+    const d = r.data[v.seriesIds![i]!]!;
+    const ts = d.candles.tsMs[row]!;
+    return ts >= from && ts < to ? `${d.symbol}\u0000${ts}` : null;
+  });
 }
 
 /**
@@ -51,41 +60,26 @@ function windowKeys(r: RunLike): { symbol: string[]; ts: Float64Array } {
  * settings (assertSameLabels); the labels must agree on every compared window (a DataError otherwise);
  * no window in common (or in the range) is a DataError naming the counts.
  */
-export function compareOnValidation(a: RunLike, b: RunLike, o: { fromMs?: number; toMs?: number; seed?: number } = {}): ValidationComparison {
+export function compareOnValidation(a: ComparedRun, b: ComparedRun, o: { fromMs?: number; toMs?: number; seed?: number } = {}): ValidationComparison {
   const ma = a.result.model;
   const mb = b.result.model;
   assertSameLabels(ma, mb, a.paths.dir, b.paths.dir);
   const from = o.fromMs ?? Number.NEGATIVE_INFINITY;
   const to = o.toMs ?? Number.POSITIVE_INFINITY;
-  const ka = windowKeys(a);
-  const kb = windowKeys(b);
-  // per symbol, align the two runs' windows on their last bar's timestamp, inside [from, to)
+  // the windows both runs have (same series, same last bar), in the run's order
+  const inB = new Map<string, number>();
+  windowKeys(b, from, to).forEach((k, j) => {
+    if (k !== null) inB.set(k, j);
+  });
   const ia: number[] = [];
   const ib: number[] = [];
-  const bySymbol = (k: { symbol: string[]; ts: Float64Array }) => {
-    const m = new Map<string, number[]>();
-    k.symbol.forEach((s, i) => {
-      if (k.ts[i]! >= from && k.ts[i]! < to) (m.get(s) ?? m.set(s, []).get(s)!).push(i);
-    });
-    return m;
-  };
-  const sa = bySymbol(ka);
-  const sb = bySymbol(kb);
-  for (const [symbol, rowsA] of sa) {
-    const rowsB = sb.get(symbol);
-    if (!rowsB) continue;
-    const order = (rows: number[], ts: Float64Array) => rows.sort((x, y) => ts[x]! - ts[y]!);
-    order(rowsA, ka.ts);
-    order(rowsB, kb.ts);
-    let al: { ia: Int32Array; ib: Int32Array };
-    try {
-      al = alignOnTimestamps(rowsA.map((i) => ka.ts[i]!), rowsB.map((i) => kb.ts[i]!), symbol);
-    } catch {
-      continue;
+  windowKeys(a, from, to).forEach((k, i) => {
+    const j = k === null ? undefined : inB.get(k);
+    if (j !== undefined) {
+      ia.push(i);
+      ib.push(j);
     }
-    for (const i of al.ia) ia.push(rowsA[i]!);
-    for (const i of al.ib) ib.push(rowsB[i]!);
-  }
+  });
   const va = a.result.dataset.val;
   const vb = b.result.dataset.val;
   const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 10) : null);
@@ -103,9 +97,8 @@ export function compareOnValidation(a: RunLike, b: RunLike, o: { fromMs?: number
     const pm = primaryMetric(task.kind);
     const y = gatherTargets(va.targets[ti]!, task.targetDim, IA);
     const yb = gatherTargets(vb.targets[ti]!, task.targetDim, IB);
-    let differ = 0;
-    for (let k = 0; k < y.length; k++) if (!Object.is(y[k], yb[k])) differ++;
-    if (differ) throw new DataError(`compare: task ${task.id}'s validation labels differ on ${differ} of ${y.length} values between ${a.paths.dir} and ${b.paths.dir}: compare runs of the same data, split and label settings`);
+    const differ = differingWindows(y, yb, task.targetDim);
+    if (differ) throw new DataError(`compare: task ${task.id}'s validation labels differ on ${differ} of ${ia.length} windows between ${a.paths.dir} and ${b.paths.dir}: compare runs of the same data, split and label settings`);
     const comparison = compareOnWindows(task, pm.name, pm.higherIsBetter, gatherTargets(ea.outputs[ti]!, task.outputDim, IA), gatherTargets(eb.outputs[ti]!, task.outputDim, IB), y, ia.length, { seed: (o.seed ?? 42) + ti });
     return { task: task.id, metric: pm.name, higherIsBetter: pm.higherIsBetter, comparison };
   });

@@ -7,7 +7,7 @@
 import { DataError } from '@task-agnostic/core';
 import { gatherTargets } from '@task-agnostic/heads';
 import type { TaskAgnosticModel } from '@task-agnostic/model';
-import { alignOnTimestamps } from './against.js';
+import { alignOnTimestamps, differingWindows } from './against.js';
 import { fmt, textTable } from './format.js';
 import { compareOnWindows, fmtInterval, type MetricSource, type WindowComparison } from './intervals.js';
 import { oosScored, type OosEvaluation } from './oos.js';
@@ -53,15 +53,7 @@ export function compareOosRuns(model: TaskAgnosticModel, runEvs: readonly OosEva
       const [od, td] = [task.outputDim, task.targetDim];
       const y = gatherTargets(sa!.targets, td, ia);
       const yOther = gatherTargets(sb!.targets, td, ib);
-      let differ = 0;
-      for (let w = 0; w < ia.length; w++) {
-        for (let j = w * td; j < (w + 1) * td; j++) {
-          if (!Object.is(y[j], yOther[j])) {
-            differ++;
-            break;
-          }
-        }
-      }
+      const differ = differingWindows(y, yOther, td);
       if (differ) throw new DataError(`--against: ${what}: the two runs' saved label fits give different labels on ${differ} of ${ia.length} common windows; compare runs trained on the same data and task settings`);
       const a = gatherTargets(sa!.outputs, od, ia);
       const b = gatherTargets(sb!.outputs, od, ib);
