@@ -6,7 +6,7 @@
  */
 import { calibrateModel, datasetForModel, type CalibrationReport, type MultiTaskDataset } from '@task-agnostic/training';
 import type { TaskAgnosticModel } from '@task-agnostic/model';
-import type { TrainerConfig } from './config.js';
+import { validationStride, type TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 
 /** Calibrates `model` per the config; undefined (and the identity) when calibration is off. */
@@ -24,7 +24,7 @@ export function calibrateRun(
   }
   const stride = cfg.calibrateStride;
   const fitOn =
-    stride !== undefined && stride !== cfg.data.stride
+    stride !== undefined && stride !== validationStride(cfg)
       ? datasetForModel(
           model,
           data.map((d) => ({ symbol: d.symbol, candles: d.candles })),

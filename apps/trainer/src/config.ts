@@ -51,6 +51,12 @@ export const DataConfigSchema = z
     bars: z.number().int().min(500).max(2_000_000).default(20_000),
     /** Keep every stride-th window (1 = all): thins out long histories, whose neighbouring windows overlap almost fully. */
     stride: z.number().int().min(1).max(1000).default(1),
+    /**
+     * Keep every n-th validation window (default: stride). A finer training stride with the validation
+     * stride of a coarser run keeps early stopping, calibration and `trainer compare` on the same rows
+     * (validation windows end at rows with row % valStride === 0, as training's at row % stride === 0).
+     */
+    valStride: z.number().int().min(1).max(1000).optional(),
     /** What to do with invalid rows in files. */
     policy: z.enum(['reject', 'drop', 'ffill']).default('reject'),
     /** 'ffill': the longest gap (bars) it fills; longer gaps are an error naming them (core's default 1,000). */
@@ -152,8 +158,8 @@ export const TrainerConfigSchema = z
      */
     calibrate: z.union([z.literal(false), z.enum(['crossfit', 'auto', 'temperature', 'bias-temperature', 'vector'])]).default('crossfit'),
     /**
-     * Fit the calibration on every n-th validation window (default: data.stride, the windows training
-     * validated on). A finer stride gives the fit more rows of the same validation range.
+     * Fit the calibration on every n-th validation window (default: data.valStride, else data.stride:
+     * the windows training validated on). A finer stride gives the fit more rows of the same validation range.
      */
     calibrateStride: z.number().int().min(1).optional(),
     /**
@@ -383,4 +389,9 @@ export function resolveConfig(spec: string | undefined, overrides: TrainerConfig
   const cfg = parseTrainerConfig(deepMerge(base, overrides), source);
   validateConfigSections(cfg, source);
   return cfg;
+}
+
+/** The stride of a run's validation windows: data.valStride, else data.stride. */
+export function validationStride(cfg: Pick<TrainerConfig, 'data'>): number {
+  return cfg.data.valStride ?? cfg.data.stride;
 }

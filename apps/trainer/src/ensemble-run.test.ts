@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket } from '@task-agnostic/core';
-import { evaluateSplit, evaluateTest, forecastCalibration, modelParts } from '@task-agnostic/training';
+import { datasetForModel, evaluateSplit, evaluateTest, forecastCalibration, modelParts } from '@task-agnostic/training';
 import { TaskAgnosticModel } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
 import { resolveConfig, type TrainerConfigInput } from './config.js';
@@ -244,6 +244,44 @@ describe('trainer ensemble', () => {
     expect((await cli(['train', '--config', file, '--seeds', '7,x'])).err).toBe("error: --seeds must be a non-negative integer, got 'x'\n");
     expect((await cli(['train', '--config', file, '--seeds', '7,8,7'])).err).toBe('error: --seeds lists seed 7 twice\n');
     expect((await cli(['train', '--config', file, '--seeds', '7,8', '--seed', '3'])).err).toBe('error: choose one of --seed and --seeds\n');
+  }, 600_000);
+
+  it('train --seeds: the members fit no decision policy (the ensemble fits its own); data.valStride keeps validation on its own rows', async () => {
+    const file = path.join(root, 'tiny-lean.json');
+    // a fitted policy (not the seed thresholds) and every training window, but every 3rd validation window
+    const base = config('lean', 0);
+    writeFileSync(file, JSON.stringify({ ...base, data: { ...base.data, stride: 1, valStride: 3 }, policy: { thresholds: 'fitted', minValidationDays: 1 } }));
+    printed.length = 0;
+    const r = await cli(['train', '--config', file, '--seeds', '7,8', '--no-progress']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const text = printed.join('');
+    expect(text.match(/decision policy: not fitted \(an ensemble member: the ensemble fits its own; 'trainer calibrate' on this folder fits one\)/g)).toHaveLength(2);
+    for (const seed of [7, 8]) {
+      expect(existsSync(path.join(runs, `lean-s${seed}`, 'decision-policy.json'))).toBe(false);
+      const mj = JSON.parse(readFileSync(path.join(runs, `lean-s${seed}`, 'model', 'model.json'), 'utf8')) as { decisionPolicy?: unknown; evaluation?: unknown };
+      expect(mj.decisionPolicy ?? null).toBeNull();
+      expect(mj.evaluation).toBeUndefined();
+    }
+    // the ensemble: its policy fitted on its own validation outputs, saved in its artifact
+    expect(existsSync(path.join(runs, 'lean', 'decision-policy.json'))).toBe(true);
+    const ej = JSON.parse(readFileSync(path.join(runs, 'lean', 'model', 'model.json'), 'utf8')) as { decisionPolicy?: unknown };
+    expect(ej.decisionPolicy).toBeTruthy();
+    // valStride 3: validation windows end on rows divisible by 3; training's on every row
+    const run = await loadRun(path.join(runs, 'lean'));
+    try {
+      const { train, val } = run.result.dataset;
+      expect(val.n).toBeGreaterThan(10);
+      expect(Array.from(val.endRows!).every((e) => e % 3 === 0)).toBe(true);
+      expect(Array.from(train.endRows!).some((e) => e % 3 !== 0)).toBe(true);
+      // the same config at stride 3 throughout: the same validation rows, a third of the training rows
+      const coarse = resolveConfig(file, { data: { ...base.data, stride: 3 } } as TrainerConfigInput);
+      const ds3 = datasetForModel(run.result.model, run.data.map((d) => ({ symbol: d.symbol, candles: d.candles })), datasetOptions(coarse), run.result.dataset.boundaries);
+      expect(Array.from(ds3.val.endRows!)).toEqual(Array.from(val.endRows!));
+      expect(ds3.train.n).toBeLessThan(train.n / 2.5);
+    } finally {
+      run.result.model.dispose();
+    }
   }, 600_000);
 
   it("a config's seeds train the ensemble; --seed N trains that one run", async () => {

@@ -28,7 +28,7 @@ import { decisionOf, type ThresholdsMode } from './decision-setup.js';
 import { describeClassMixChoices, type CalibrationReport } from '@task-agnostic/training';
 import { calibrateRun } from './calibrate-run.js';
 import type { TaskClassMix } from './split-mix.js';
-import { readModelJson, saveModel, type TaskAgnosticModel } from '@task-agnostic/model';
+import { readModelJson, saveModel, type DeploymentEvaluation, type TaskAgnosticModel } from '@task-agnostic/model';
 
 /** Loads the data a config names (held-out symbols left out unless `withHoldout`). */
 export function loadConfigData(cfg: TrainerConfig, o: { log?: Log; withHoldout?: boolean } = {}): Promise<SymbolData[]> {
@@ -174,9 +174,10 @@ function fmtNum(v: number | undefined): string {
  * Step 1: train and save the model and the training summary. The run is written into its staging
  * folder (see run-folder.ts: an interrupted run of the same config and data resumes from its last
  * checkpoint) and moved to `<out>/<name>/` once saved; an existing run of that name is replaced
- * only then, and a failure leaves it untouched.
+ * only then, and a failure leaves it untouched. `policy: false` (an ensemble member) skips the decision
+ * policy and the deployment evaluation that reads it: the ensemble refits both on its own outputs.
  */
-export async function trainStep(cfg: TrainerConfig, o: StepOptions): Promise<TrainedRun> {
+export async function trainStep(cfg: TrainerConfig, o: StepOptions, options: { policy?: boolean } = {}): Promise<TrainedRun> {
   const final = runPaths(cfg.out, cfg.name);
   const loaded = await loadConfigData(cfg, { log: o.log });
   for (const d of loaded) o.log(`data ${d.symbol}: ${d.candles.length} candles from ${d.source}${describeRepairs(d, cfg.data.policy)}`);
@@ -191,10 +192,16 @@ export async function trainStep(cfg: TrainerConfig, o: StepOptions): Promise<Tra
   o.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${result.history.length} epochs, ${result.dataset.train.n} training windows`);
   for (const l of describeCalibration(result.calibration)) o.log(l);
   try {
-    await fitPolicyStep({ cfg, paths, data, result }, o);
-    // The deployment gate's evaluation: validation rows only, with the fitted policy, written into the artifact.
-    const validation = validateStrategies(cfg, result.model, data, result, o.log);
-    await saveTrainRun(cfg, data, result, paths, validation?.evaluation);
+    let evaluation: DeploymentEvaluation | undefined;
+    if (options.policy === false) {
+      // an ensemble member: the ensemble fits its own policy on its own outputs, so this one would be discarded
+      o.log("decision policy: not fitted (an ensemble member: the ensemble fits its own; 'trainer calibrate' on this folder fits one)");
+    } else {
+      await fitPolicyStep({ cfg, paths, data, result }, o);
+      // The deployment gate's evaluation: validation rows only, with the fitted policy, written into the artifact.
+      evaluation = validateStrategies(cfg, result.model, data, result, o.log)?.evaluation;
+    }
+    await saveTrainRun(cfg, data, result, paths, evaluation);
     await publishRun(paths, final, o.log);
   } catch (err) {
     result.model.dispose();

@@ -4,7 +4,7 @@ import { encoderPreset, parseEncoderConfig, type EncoderConfig } from '@task-agn
 import { saveModel, type DeploymentEvaluation, type ModelConfigInput } from '@task-agnostic/model';
 import { hasCheckpoint, trainModel, type MultiTaskDataset, type TrainableTask, type TrainModelResult } from '@task-agnostic/training';
 import { initBackend } from '@task-agnostic/tf';
-import type { TrainerConfig } from './config.js';
+import { validationStride, type TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import type { RunPaths } from './run-paths.js';
 import { calibrateRun } from './calibrate-run.js';
@@ -34,11 +34,12 @@ export function datasetOptions(cfg: TrainerConfig): {
   valFraction?: number;
   testFraction?: number;
   stride: number;
+  valStride?: number;
   normalisation: 'pooled' | 'perSymbol';
   taskFit: 'pooled' | 'first' | 'perSymbol';
 } {
   const split = cfg.data.split;
-  const common = { stride: cfg.data.stride, normalisation: cfg.data.normalisation, taskFit: cfg.data.taskFit };
+  const common = { stride: cfg.data.stride, ...(cfg.data.valStride !== undefined ? { valStride: cfg.data.valStride } : {}), normalisation: cfg.data.normalisation, taskFit: cfg.data.taskFit };
   return 'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, ...common } : common;
 }
 
@@ -85,7 +86,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
     ...(o.paths ? { logPath: o.paths.history, checkpointDir: o.paths.checkpoints } : {}),
   };
   // a finer calibration stride: calibrated below on its own validation windows, not inside trainModel
-  const calibrateHere = cfg.calibrate !== false && cfg.calibrateStride !== undefined && cfg.calibrateStride !== cfg.data.stride;
+  const calibrateHere = cfg.calibrate !== false && cfg.calibrateStride !== undefined && cfg.calibrateStride !== validationStride(cfg);
   const r = await trainModel(
     {
       model: modelConfigOf(cfg, o.tasks),
