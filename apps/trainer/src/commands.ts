@@ -76,7 +76,7 @@ Example:
   train: `trainer train [--config <file|preset>] [--data <csv|dir> | --synthetic] [--symbols A,B] [--interval 1h]
                [--exchange bybit] [--val-start DATE --test-start DATE] [--epochs N] [--seed N]
                [--name NAME] [--out runs] [--thresholds fitted|seed] [--workers N] [--no-progress]
-               [--seeds 42,7,1234]
+               [--seeds 42,7,1234] [--no-policy]
 
 Trains a multi-task model, calibrates every head on the validation split, fits both fusions'
 thresholds there (net Sharpe after fees and slippage, with a minimum of round trips per day;
@@ -97,6 +97,9 @@ a slice of every batch; default: the core count; 1 = one thread; more than the c
 --seeds A,B[,...] trains one run per seed (<out>/<name>-s<seed>/, everything else equal) and then
 the seed ensemble of them as <out>/<name>/ (what \`trainer ensemble\` builds; see its --help).
 A config's "seeds" does the same (the universal preset's: 42, 7, 1234); --seed N trains one run instead.
+The members of a seed ensemble fit no decision policy (the ensemble fits its own on its outputs);
+--no-policy does the same for one run, e.g. a member added later with \`trainer ensemble\`
+(\`trainer calibrate <run>\` fits one afterwards).
 
 Examples:
   trainer train --config quick --synthetic
@@ -463,7 +466,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
       config: { type: 'string' }, data: { type: 'string' }, synthetic: { type: 'boolean' }, symbols: { type: 'string' }, interval: { type: 'string' },
       exchange: { type: 'string' }, 'val-start': { type: 'string' }, 'test-start': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
       name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, holdout: { type: 'string' }, thresholds: { type: 'string' }, workers: { type: 'string' },
-      seeds: { type: 'string' },
+      seeds: { type: 'string' }, 'no-policy': { type: 'boolean' },
     },
     'train',
   );
@@ -479,6 +482,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   const holdout = symbolsFlag(values.holdout as string | undefined);
   const epochs = intFlag(values.epochs as string | undefined, 'epochs', 1);
   const thresholds = thresholdsFlag(values.thresholds as string | undefined);
+  if (thresholds && values['no-policy']) throw new ConfigError('choose one of --thresholds and --no-policy', 'no-policy');
   const workers = intFlag(values.workers as string | undefined, 'workers');
   if (workers === 0) throw new ConfigError('--workers must be 1 or more (1 = one thread; default: the core count)', 'workers');
   const data: Record<string, unknown> = {
@@ -503,10 +507,11 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   const cfg: TrainerConfig = resolveConfig(values.config as string | undefined, overrides);
   // the config's seed ensemble unless the command line names one seed (--seed) or other seeds (--seeds)
   const seeds = flagSeeds ?? (values.seed === undefined ? cfg.seeds : undefined);
+  if (seeds && values['no-policy']) throw new ConfigError("--no-policy is for one run (e.g. a member for trainer ensemble): a seed ensemble's members fit none already, and the ensemble fits its own", 'no-policy');
   if (seeds) return trainEnsemble(values.config as string | undefined, overrides, cfg, seeds, !values['no-progress']);
   const backend = await initBackend();
   out(`train '${cfg.name}': ${cfg.data.source} data (${describeSymbols(cfg.data)}), encoder ${typeof cfg.model.encoder === 'string' ? `${cfg.model.encoder} ${cfg.model.encoderType}` : 'custom'}, tasks ${cfg.model.tasks.map((t) => (typeof t === 'string' ? t : t.id)).join(', ')}, backend ${backend.name}`);
-  const run = await trainStep(cfg, { log: out, progress: !values['no-progress'] });
+  const run = await trainStep(cfg, { log: out, progress: !values['no-progress'] }, values['no-policy'] ? { skipPolicy: '--no-policy' } : {});
   printTrainSummary(run, out);
   run.result.model.dispose();
   return 0;
@@ -534,7 +539,7 @@ async function trainEnsemble(config: string | undefined, overrides: TrainerConfi
     const { seeds: _seeds, ...member } = resolveConfig(config, { ...overrides, seed, name: `${cfg.name}-s${seed}` } as TrainerConfigInput);
     out(`train member ${k + 1}/${seeds.length} '${member.name}' (seed ${seed}), backend ${backend.name}`);
     // no decision policy per member: the ensemble fits its own on its outputs (about 5 of a member's 10 min on 30 series)
-    const run = await trainStep(member, { log: out, progress }, { policy: false });
+    const run = await trainStep(member, { log: out, progress }, { skipPolicy: 'an ensemble member: the ensemble fits its own' });
     printTrainSummary(run, out);
     run.result.model.dispose();
     dirs.push(run.paths.dir);

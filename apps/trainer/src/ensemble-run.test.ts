@@ -282,6 +282,21 @@ describe('trainer ensemble', () => {
     } finally {
       run.result.model.dispose();
     }
+    // one more member later: --no-policy trains one run without a policy; the ensemble of three fits its own
+    printed.length = 0;
+    const one = await cli(['train', '--config', file, '--seed', '9', '--name', 'lean-s9', '--no-policy', '--no-progress']);
+    expect(one.err).toBe('');
+    expect(one.code).toBe(0);
+    expect(printed.join('')).toContain("decision policy: not fitted (--no-policy; 'trainer calibrate' on this folder fits one)");
+    expect(existsSync(path.join(runs, 'lean-s9', 'decision-policy.json'))).toBe(false);
+    const three = await cli(['ensemble', ...[7, 8, 9].map((k) => path.join(runs, `lean-s${k}`)), '--out', path.join(runs, 'lean3')]);
+    expect(three.err).toBe('');
+    expect(three.code).toBe(0);
+    expect(existsSync(path.join(runs, 'lean3', 'decision-policy.json'))).toBe(true);
+    expect((await cli(['train', '--config', file, '--seeds', '7,8', '--no-policy'])).err).toBe(
+      "error: --no-policy is for one run (e.g. a member for trainer ensemble): a seed ensemble's members fit none already, and the ensemble fits its own\n",
+    );
+    expect((await cli(['train', '--config', file, '--seed', '9', '--no-policy', '--thresholds', 'seed'])).err).toBe('error: choose one of --thresholds and --no-policy\n');
   }, 600_000);
 
   it("a config's seeds train the ensemble; --seed N trains that one run", async () => {

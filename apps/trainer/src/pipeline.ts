@@ -174,10 +174,10 @@ function fmtNum(v: number | undefined): string {
  * Step 1: train and save the model and the training summary. The run is written into its staging
  * folder (see run-folder.ts: an interrupted run of the same config and data resumes from its last
  * checkpoint) and moved to `<out>/<name>/` once saved; an existing run of that name is replaced
- * only then, and a failure leaves it untouched. `policy: false` (an ensemble member) skips the decision
- * policy and the deployment evaluation that reads it: the ensemble refits both on its own outputs.
+ * only then, and a failure leaves it untouched. `skipPolicy` (why; e.g. an ensemble member, whose
+ * ensemble refits its own) skips the decision policy and the deployment evaluation that reads it.
  */
-export async function trainStep(cfg: TrainerConfig, o: StepOptions, options: { policy?: boolean } = {}): Promise<TrainedRun> {
+export async function trainStep(cfg: TrainerConfig, o: StepOptions, options: { skipPolicy?: string } = {}): Promise<TrainedRun> {
   const final = runPaths(cfg.out, cfg.name);
   const loaded = await loadConfigData(cfg, { log: o.log });
   for (const d of loaded) o.log(`data ${d.symbol}: ${d.candles.length} candles from ${d.source}${describeRepairs(d, cfg.data.policy)}`);
@@ -193,9 +193,9 @@ export async function trainStep(cfg: TrainerConfig, o: StepOptions, options: { p
   for (const l of describeCalibration(result.calibration)) o.log(l);
   try {
     let evaluation: DeploymentEvaluation | undefined;
-    if (options.policy === false) {
-      // an ensemble member: the ensemble fits its own policy on its own outputs, so this one would be discarded
-      o.log("decision policy: not fitted (an ensemble member: the ensemble fits its own; 'trainer calibrate' on this folder fits one)");
+    if (options.skipPolicy !== undefined) {
+      // e.g. an ensemble member: the ensemble fits its own policy on its own outputs, so this one would be discarded
+      o.log(`decision policy: not fitted (${options.skipPolicy}; 'trainer calibrate' on this folder fits one)`);
     } else {
       await fitPolicyStep({ cfg, paths, data, result }, o);
       // The deployment gate's evaluation: validation rows only, with the fitted policy, written into the artifact.
