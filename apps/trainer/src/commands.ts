@@ -735,11 +735,11 @@ async function cmdLso(args: readonly string[]): Promise<number> {
   let against: AgainstRun | null = null;
   try {
     if (values.against !== undefined) against = await openAgainst(dir, againstFlag(values.against), model);
-    const batchSize = parseTrainingConfig(cfg.training).batchSize;
-    let universalBudget = await readTrainingBudget(paths.training, batchSize);
+    const epochSteps = parseTrainingConfig(cfg.training);
+    let universalBudget = await readTrainingBudget(paths.training, epochSteps);
     if (!universalBudget && model.isEnsemble) {
       // an ensemble folder from before trainer ensemble wrote its training.json: the members' runs' own
-      universalBudget = await ensembleBudgetFromMembers(paths.model, batchSize, out);
+      universalBudget = await ensembleBudgetFromMembers(paths.model, epochSteps, out);
       if (universalBudget) out(`lso: ${paths.training} is missing or has no members' histories; the ensemble's budget is read from its members' runs (model.json metrics.ensemble.members)`);
     }
     if (!universalBudget) out(`lso: ${paths.training} is missing or has no history, so the universal run's budget is not reported`);

@@ -20,7 +20,7 @@ import { loadRun, readRunConfig } from './load-run.js';
 import { recalibrateStep } from './pipeline.js';
 import { runPaths } from './run-paths.js';
 import { jsonSafe, type Log } from './train-run.js';
-import { trainingBudget, type TrainingBudget } from './lso.js';
+import { trainingBudget, type EpochSteps, type TrainingBudget } from './lso.js';
 
 /** The config sections that shape a member (must be equal across members); the rest (evaluation, fusion, policy, ...) is member 0's. */
 export const MEMBER_CONFIG_SECTIONS = ['data', 'model', 'training', 'pretrain', 'curriculum'] as const;
@@ -100,7 +100,7 @@ export async function ensembleTrainingSummary(name: string, members: readonly { 
  * `metrics.ensemble.members` (for an ensemble folder written before trainer ensemble wrote a
  * training.json); null when the artifact names no members or a member's history is unknown.
  */
-export async function ensembleBudgetFromMembers(modelDir: string, batchSize: number, log: Log): Promise<TrainingBudget | null> {
+export async function ensembleBudgetFromMembers(modelDir: string, batchSize: EpochSteps, log: Log): Promise<TrainingBudget | null> {
   const metrics = (await readModelJson(modelDir)).metrics as { ensemble?: { members?: unknown } };
   const members = metrics.ensemble?.members;
   if (!Array.isArray(members) || members.length === 0) return null;

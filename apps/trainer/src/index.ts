@@ -50,8 +50,8 @@ export type { RegimeTruthReport, RegimeTruthBySymbol, RegimeTruthInput } from '.
 export type { SyntheticTruth } from './data-source.js';
 export { screenSeries, seriesNeeds, splitCapacity, minBarsForFractions, describeRepairs } from './universe.js';
 export type { SeriesNeeds } from './universe.js';
-export { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, trainingSteps, epochsForSteps, stepsToMatch, trainingBudget } from './lso.js';
-export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoTaskSummary, LsoOptions, LsoAgainst, TrainingBudget, MemberBudget, AloneBudget } from './lso.js';
+export { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, trainingSteps, stepsPerEpochOf, epochsForSteps, stepsToMatch, trainingBudget } from './lso.js';
+export type { LsoReport, LsoSymbolResult, LsoTaskResult, LsoTaskSummary, LsoOptions, LsoAgainst, TrainingBudget, MemberBudget, AloneBudget, EpochSteps } from './lso.js';
 export { aloneDir, saveAloneModel, loadAloneModel } from './alone-store.js';
 export type { AloneRecord } from './alone-store.js';
 export { blockBootstrap, difference } from './bootstrap.js';

@@ -209,6 +209,9 @@ describe('training budgets', () => {
     expect(trainingSteps(1000, 3, 128)).toBe(24); // 7 full batches + 1 of 104, 3 times
     expect(trainingSteps(1024, 3, 128)).toBe(24);
     expect(trainingSteps(1025, 1, 128)).toBe(9);
+    // training.stepsPerEpoch: that many steps an epoch whatever the windows; without it, one pass
+    expect(trainingSteps(171_366, 8, { batchSize: 128, stepsPerEpoch: 447 })).toBe(3576);
+    expect(trainingSteps(1000, 3, { batchSize: 128 })).toBe(24);
   });
 
   it('the epoch cap that reaches a step budget', () => {
@@ -218,6 +221,9 @@ describe('training budgets', () => {
     expect(epochsForSteps(17, 1000, 128)).toBe(3);
     expect(epochsForSteps(0, 1000, 128)).toBe(1);
     expect(() => epochsForSteps(10, 0, 128)).toThrow(/0 training windows/);
+    // an alone model trained with the run's stepsPerEpoch: epochs of that many steps
+    expect(epochsForSteps(3576, 29_000, { batchSize: 128, stepsPerEpoch: 447 })).toBe(8);
+    expect(epochsForSteps(3577, 29_000, { batchSize: 128, stepsPerEpoch: 447 })).toBe(9);
   });
 
   it('a missing training.json or one without history gives no budget', async () => {

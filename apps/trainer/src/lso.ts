@@ -68,7 +68,7 @@ export interface LsoSymbolResult {
 export interface TrainingBudget {
   readonly trainWindows: number;
   readonly epochs: number;
-  /** epochs x ceil(trainWindows / batchSize): one optimiser step per batch. */
+  /** epochs x the steps of an epoch (training.stepsPerEpoch, else ceil(trainWindows / batchSize)): one optimiser step per batch. */
   readonly steps: number;
   /**
    * A seed ensemble's members, each with its own budget; the ensemble's epochs and steps above are
@@ -92,9 +92,17 @@ export interface AloneBudget extends TrainingBudget {
   readonly reused: boolean;
 }
 
-/** Optimiser steps of `epochs` epochs over `trainWindows` windows in batches of `batchSize`. */
-export function trainingSteps(trainWindows: number, epochs: number, batchSize: number): number {
-  return epochs * Math.ceil(trainWindows / batchSize);
+/** How a run counts optimiser steps per epoch: a batch size (one pass), or the training config (its stepsPerEpoch, else one pass). */
+export type EpochSteps = number | { readonly batchSize: number; readonly stepsPerEpoch?: number | undefined };
+
+/** Optimiser steps in one epoch over `trainWindows` windows: training.stepsPerEpoch, else ceil(windows / batchSize). */
+export function stepsPerEpochOf(trainWindows: number, batch: EpochSteps): number {
+  return typeof batch === 'number' ? Math.ceil(trainWindows / batch) : (batch.stepsPerEpoch ?? Math.ceil(trainWindows / batch.batchSize));
+}
+
+/** Optimiser steps of `epochs` epochs over `trainWindows` windows (stepsPerEpochOf). */
+export function trainingSteps(trainWindows: number, epochs: number, batch: EpochSteps): number {
+  return epochs * stepsPerEpochOf(trainWindows, batch);
 }
 
 /**
@@ -112,9 +120,9 @@ export function stepsToMatch(b: TrainingBudget): number {
  * may train as long as the universal one did; early stopping on its own validation rows still
  * decides when it stops. At least 1.
  */
-export function epochsForSteps(steps: number, trainWindows: number, batchSize: number): number {
+export function epochsForSteps(steps: number, trainWindows: number, batch: EpochSteps): number {
   if (!(trainWindows > 0)) throw new DataError(`cannot match a step budget with ${trainWindows} training windows`);
-  return Math.max(1, Math.ceil(steps / Math.ceil(trainWindows / batchSize)));
+  return Math.max(1, Math.ceil(steps / stepsPerEpochOf(trainWindows, batch)));
 }
 
 export interface LsoReport {
@@ -318,12 +326,13 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
       const cpu0 = cpuSeconds();
       const stride = o.aloneStride ?? 1;
       // the run's training settings with the training package's defaults filled in
-      const { batchSize: batch, epochs: configEpochs } = parseTrainingConfig(cfg.training);
+      const training = parseTrainingConfig(cfg.training);
+      const configEpochs = training.epochs;
       let maxEpochs = configEpochs;
       if (o.aloneEpochs === 'matchSteps') {
         if (!o.universalBudget) throw new DataError("--alone-epochs match needs the universal run's budget (the run folder's training.json with its history)");
         // the alone model's training windows: the stride-1 training rows above, thinned like training thins them
-        maxEpochs = epochsForSteps(stepsToMatch(o.universalBudget), Math.ceil(ds.train.n / stride), batch);
+        maxEpochs = epochsForSteps(stepsToMatch(o.universalBudget), Math.ceil(ds.train.n / stride), training);
       } else if (o.aloneEpochs !== undefined) maxEpochs = o.aloneEpochs;
       const aloneCfg: TrainerConfig = {
         ...cfg,
@@ -345,7 +354,7 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
         aloneModel = r.model;
         const trainWindows = r.dataset.train.n;
         const epochs = r.history.length;
-        budget = { trainWindows, epochs, maxEpochs, steps: trainingSteps(trainWindows, epochs, batch), seconds: (Date.now() - t0) / 1000, cpuSeconds: cpuSeconds() - cpu0, reused: false };
+        budget = { trainWindows, epochs, maxEpochs, steps: trainingSteps(trainWindows, epochs, training), seconds: (Date.now() - t0) / 1000, cpuSeconds: cpuSeconds() - cpu0, reused: false };
         if (dir) {
           const { trainWindows: w, epochs: e, steps, seconds, cpuSeconds: cpu } = budget;
           await saveAloneModel(dir, aloneModel, { symbol, stride, maxEpochs, trainWindows: w, epochs: e, steps, seconds, cpuSeconds: cpu, createdAt: new Date().toISOString() });
@@ -481,7 +490,7 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
  * ensemble) gives the SUM of its members' epochs and steps, each member's budget in `members`;
  * null when any member's history is unknown.
  */
-export async function readTrainingBudget(trainingJson: string, batchSize: number): Promise<TrainingBudget | null> {
+export async function readTrainingBudget(trainingJson: string, batchSize: EpochSteps): Promise<TrainingBudget | null> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(trainingJson, 'utf8'));
@@ -492,7 +501,7 @@ export async function readTrainingBudget(trainingJson: string, batchSize: number
 }
 
 /** readTrainingBudget of a training.json already parsed (or built: ensembleTrainingSummary). */
-export function trainingBudget(raw: unknown, batchSize: number): TrainingBudget | null {
+export function trainingBudget(raw: unknown, batchSize: EpochSteps): TrainingBudget | null {
   const one = (history: unknown, trainWindows: unknown): TrainingBudget | null => {
     const epochs = Array.isArray(history) ? history.length : 0;
     if (epochs === 0 || typeof trainWindows !== 'number' || !(trainWindows > 0)) return null;

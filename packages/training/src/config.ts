@@ -42,6 +42,13 @@ export const TrainingConfigSchema = z
     seed: z.number().int().default(42),
     epochs: z.number().int().positive().max(100_000).default(50),
     batchSize: z.number().int().positive().max(65_536).default(64),
+    /**
+     * Optimiser steps per "epoch" (between validations, checkpoints and early-stopping checks): that many
+     * full batches drawn from one continuing stream of seeded shuffles of the training windows (pass after
+     * pass, each window once per pass) instead of one pass per epoch. A large training set (a fine stride)
+     * is then validated as often as a small one. Default: one pass (ceil(windows / batchSize) steps).
+     */
+    stepsPerEpoch: z.number().int().positive().max(10_000_000).optional(),
     learningRate: z.number().positive().max(1).default(1e-3),
     beta1: z.number().min(0).lt(1).default(0.9),
     beta2: z.number().min(0).lt(1).default(0.999),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@task-agnostic/tf';
-import { trainMultiTask, type TrainingData } from './trainer.js';
+import { BatchStream, trainMultiTask, type TrainingData } from './trainer.js';
 import type { MultiTaskParts } from './step.js';
 import { fakeClassificationTask, fakeEncoder, fakeRegressionTask } from './test-doubles.js';
 import { toySplit } from './toy-data.js';
@@ -135,6 +135,47 @@ describe('trainMultiTask', () => {
     // the best epoch's weights, restored as in the first run
     weights(q).forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(want[i]!.buffer)), `variable ${i}`).toBe(true));
     q.dispose();
+  });
+
+  it('stepsPerEpoch: full batches from a continuing stream of passes, each window once per pass, the same batches after a resume', async () => {
+    // the stream: 10 windows in batches of 4; positions 0-9 are pass 0, 10-19 pass 1 (step 2 spans both)
+    const s = new BatchStream(5, 10, 4);
+    const steps = [0, 1, 2, 3, 4].map((k) => Array.from(s.batch(k)));
+    expect(steps.every((b) => b.length === 4)).toBe(true);
+    const flat = steps.flat();
+    for (const pass of [flat.slice(0, 10), flat.slice(10, 20)]) expect([...pass].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(flat.slice(0, 10)).not.toEqual(flat.slice(10, 20));
+    // a step's batch depends on (seed, n, batchSize, step) only: asked first, on a fresh stream
+    expect(Array.from(new BatchStream(5, 10, 4).batch(3))).toEqual(steps[3]);
+    expect(Array.from(new BatchStream(6, 10, 4).batch(0))).not.toEqual(steps[0]);
+    expect(() => new BatchStream(5, 0, 4)).toThrow(/at least one training window/);
+
+    // training: 3 steps an epoch (256 windows would be 8 batches of 32), shown in the progress bar
+    const config = { epochs: 3, batchSize: 32, stepsPerEpoch: 3, learningRate: 0.01, seed: 4, progress: false, harmoniser: { name: 'equal' as const }, earlyStopping: { patience: 10 } };
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (x: string) => (lines.push(x), true) } as unknown as NodeJS.WritableStream;
+    const a = build(1);
+    const full = await trainMultiTask(a, data, { ...config, progress: true, checkpointDir: tmp() }, { progressStream: stream });
+    expect(lines.join('')).toMatch(/epoch 1\/3 \[#+\] 100% 3\/3 batches/);
+    expect(full.history.length).toBe(3);
+    const want = weights(a);
+    a.dispose();
+    // stopped after epoch 1 and resumed in a fresh process: the remaining steps draw the same batches
+    const dir = tmp();
+    const b = build(1);
+    const ctl = new AbortController();
+    await trainMultiTask(b, data, { ...config, checkpointDir: dir }, { signal: ctl.signal, onEpoch: (e) => { if (e.epoch === 0) ctl.abort(); } });
+    b.dispose();
+    const c = build(77);
+    const rest = await trainMultiTask(c, data, { ...config, checkpointDir: dir }, { resume: true });
+    expect(rest.history.map((e) => e.valTotal)).toEqual(full.history.map((e) => e.valTotal));
+    weights(c).forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(want[i]!.buffer)), `variable ${i}`).toBe(true));
+    c.dispose();
+    // one pass an epoch (the default) trains on other batches: the option is not ignored
+    const d = build(1);
+    const onePass = await trainMultiTask(d, data, { ...config, stepsPerEpoch: undefined });
+    expect(onePass.history[0]!.valTotal).not.toBe(full.history[0]!.valTotal);
+    d.dispose();
   });
 
   it('shows a progress bar with phase, epoch, batch count, per-task losses and weights', async () => {

@@ -138,7 +138,8 @@ async function trainLoop(
   }
   const scale = config.taskWeights ? parts.tasks.map((t) => config.taskWeights![t.id] ?? 1) : undefined;
   const harmoniser = new Harmoniser(config.harmoniser, parts.tasks.map((t) => t.kind), scale);
-  const batchesPerEpoch = Math.ceil(data.train.n / config.batchSize);
+  const batchesPerEpoch = config.stepsPerEpoch ?? Math.ceil(data.train.n / config.batchSize);
+  const stream = config.stepsPerEpoch === undefined ? null : new BatchStream(config.seed, data.train.n, config.batchSize);
   const schedule = new LrSchedule(config.schedule, config.learningRate, batchesPerEpoch * config.epochs);
   const st: LoopState = { initial: {}, history: [], best: Number.POSITIVE_INFINITY, bestEpoch: -1, bad: 0 };
   let bestWeights: TensorBlock[] | null = null;
@@ -175,7 +176,7 @@ async function trainLoop(
   let aborted = false;
   for (let epoch = startEpoch; epoch < config.epochs && !stoppedEarly; epoch++) {
     const t0 = Date.now();
-    const perm = new Rng(`${config.seed}:shuffle:${epoch}`).permutation(data.train.n);
+    const perm = stream ? null : new Rng(`${config.seed}:shuffle:${epoch}`).permutation(data.train.n);
     const bar = config.progress ? new ProgressBar({ total: batchesPerEpoch, label: `${hooks.phase ? hooks.phase + ' ' : ''}epoch ${epoch + 1}/${config.epochs}`, unit: 'batches', stream: hooks.progressStream }) : null;
     const lossSums = new Float64Array(T);
     let seen = 0;
@@ -186,7 +187,7 @@ async function trainLoop(
         aborted = true;
         break;
       }
-      const idx = perm.subarray(b * config.batchSize, Math.min(data.train.n, (b + 1) * config.batchSize));
+      const idx = perm ? perm.subarray(b * config.batchSize, Math.min(data.train.n, (b + 1) * config.batchSize)) : stream!.batch(epoch * batchesPerEpoch + b);
       const batch = config.inputNoise > 0 ? withInputNoise(gatherBatch(data.train, idx), config.inputNoise, new Rng(`${config.seed}:noise:${globalStep}`)) : gatherBatch(data.train, idx);
       const rngKey = `${config.seed}:step:${globalStep}`;
       const r = dp ? dp.computeStepGradients(parts, batch, harmoniser, config.gradientMode, rngKey) : computeStepGradients(parts, batch, harmoniser, config.gradientMode, new Rng(rngKey));
@@ -278,4 +279,45 @@ async function truncateLog(file: string, lastEpoch: number, phase: string | unde
   if (kept.length === lines.length) return;
   await writeFile(file + '.tmp', kept.map((l) => l + '\n').join(''));
   await rename(file + '.tmp', file);
+}
+
+/**
+ * training.stepsPerEpoch's batches: step s takes the windows at positions [s * batchSize, (s + 1) *
+ * batchSize) of the endless sequence pass 0, pass 1, ... where pass k is the seeded permutation
+ * `${seed}:stream:${k}` of the n training windows. Every batch is full (one may span two passes), each
+ * window comes once per pass, and a step's batch depends only on (seed, n, batchSize, step): a resumed
+ * run draws the batches the uninterrupted one would have.
+ */
+export class BatchStream {
+  private readonly passes = new Map<number, Int32Array>();
+
+  constructor(
+    private readonly seed: number,
+    private readonly n: number,
+    private readonly batchSize: number,
+  ) {
+    if (!(n > 0)) throw new DataError('a batch stream needs at least one training window');
+  }
+
+  /** The window indices of optimiser step `step` (0-based, counted over the whole run). */
+  batch(step: number): Int32Array {
+    const out = new Int32Array(this.batchSize);
+    let pos = step * this.batchSize;
+    for (let i = 0; i < this.batchSize; i++, pos++) {
+      const k = Math.floor(pos / this.n);
+      out[i] = this.pass(k)[pos - k * this.n]!;
+    }
+    return out;
+  }
+
+  private pass(k: number): Int32Array {
+    let p = this.passes.get(k);
+    if (!p) {
+      p = new Rng(`${this.seed}:stream:${k}`).permutation(this.n);
+      // a batch reads at most two passes in a row: keep the newest two
+      for (const old of this.passes.keys()) if (old < k - 1) this.passes.delete(old);
+      this.passes.set(k, p);
+    }
+    return p;
+  }
 }
