@@ -16,11 +16,11 @@ import type { Evaluation } from './evaluate-run.js';
 import { compareOnWindows, fmtInterval, type MetricSource } from './intervals.js';
 import { jsonSafe, type Log } from './train-run.js';
 import { assertOtherFolder, openAgainst, type AgainstRun } from './against.js';
-import { compareOnValidation, printValidationComparison } from './compare-validation.js';
+import { compareDeployed, compareOnValidation, printDeployedComparison, printValidationComparison } from './compare-validation.js';
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, stepsToMatch } from './lso.js';
 import { loadRunDataset, loadRunModel, readRunConfig } from './load-run.js';
 import { assertEmptyTarget, buildEnsembleRun, ensembleBudgetFromMembers } from './ensemble-run.js';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { EXECUTOR_FLAGS, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
 
 const out: Log = (l) => process.stdout.write(l + '\n');
@@ -699,8 +699,19 @@ async function cmdCompare(args: readonly string[]): Promise<number> {
         { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}), seed: a.cfg.seed },
       );
       printValidationComparison(r, out);
+      // the raw heads are not what trades: each run's deployed layers, scored out of fold on validation
+      const report = async (file: string): Promise<unknown> => {
+        if (!existsSync(file)) return null;
+        try {
+          return JSON.parse(await readFile(file, 'utf8')) as unknown;
+        } catch (err) {
+          throw new DataError(`${file} is not valid JSON (${(err as Error).message}): rerun 'trainer calibrate' on that run to rewrite it`);
+        }
+      };
+      const deployed = compareDeployed(r, await report(a.paths.calibration), await report(b.paths.calibration));
+      printDeployedComparison(deployed, out);
       const file = path.join(a.paths.dir, `compare-${path.basename(otherDir)}.json`);
-      await writeFile(file, JSON.stringify(r, jsonSafe, 2) + '\n');
+      await writeFile(file, JSON.stringify({ ...r, deployed }, jsonSafe, 2) + '\n');
       out(`validation comparison written to ${file}`);
     } finally {
       rb.model.dispose();

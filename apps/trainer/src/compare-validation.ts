@@ -105,6 +105,91 @@ export function compareOnValidation(a: ComparedRun, b: ComparedRun, o: { fromMs?
   return { run: a.paths.dir, other: b.paths.dir, from: iso(from), to: iso(to), windows: { run: va.n, other: vb.n, compared: ia.length }, tasks };
 }
 
+/** A task's deployed validation-fitted layer (after calibration) and its out-of-fold score on validation. */
+export interface DeployedLayer {
+  readonly task: string;
+  /** 'fusion' (a head fusion replaced the blend), else the blend's chosen candidate: 'model', 'baseline', 'combined', 'tuned'. */
+  readonly layer: string;
+  /**
+   * The layer's score out of fold over the validation time folds (calibration.json's `heldOut`), as the
+   * report keeps it: higher is better (a classifier's macro-F1, a regression head's -MSE); null when the report does not say.
+   */
+  readonly score: number | null;
+}
+
+/** A deployed layer with its score as the task's metric (MSE for a regression head). */
+export interface DeployedMetric {
+  readonly layer: string;
+  readonly outOfFold: number | null;
+}
+
+/** One task's deployed layers side by side (DeployedLayer of each run; null when its run folder has no calibration.json). */
+export interface DeployedComparison {
+  readonly task: string;
+  readonly metric: string;
+  readonly run: DeployedMetric | null;
+  readonly other: DeployedMetric | null;
+}
+
+type HeldOut = Record<string, number | undefined>;
+interface BlendJson {
+  task?: unknown;
+  method?: unknown;
+  selection?: { heldOut?: HeldOut; oneSe?: { chosen?: unknown } };
+}
+interface FusionJson {
+  chosen?: unknown;
+  heldOut?: HeldOut;
+}
+
+/**
+ * What a run deploys per task, read from its calibration report (calibration.json): a chosen head
+ * fusion, else the baseline blend's candidate picked by the one-standard-error rule, each with its
+ * out-of-fold validation score (higher is better: a regression head's -MSE). The raw heads `compareOnValidation` pairs are not what trades: two runs whose
+ * heads are level can deploy different layers, whose out-of-fold scores differ far more.
+ */
+export function deployedLayers(report: unknown): DeployedLayer[] {
+  const r = report as { blends?: { heads?: BlendJson[] }; fusions?: Record<string, FusionJson> } | null;
+  const heads = Array.isArray(r?.blends?.heads) ? r.blends.heads : [];
+  const out: DeployedLayer[] = [];
+  for (const h of heads) {
+    if (typeof h.task !== 'string') continue;
+    const fusion = r?.fusions?.[h.task];
+    if (fusion?.chosen === true) {
+      const v = fusion.heldOut?.fusion;
+      out.push({ task: h.task, layer: 'fusion', score: typeof v === 'number' ? v : null });
+      continue;
+    }
+    const chosen = typeof h.selection?.oneSe?.chosen === 'string' ? h.selection.oneSe.chosen : h.method === 'model' || h.method === 'baseline' ? h.method : null;
+    const v = chosen ? h.selection?.heldOut?.[chosen] : undefined;
+    out.push({ task: h.task, layer: chosen ?? String(h.method), score: typeof v === 'number' ? v : null });
+  }
+  return out;
+}
+
+/** The two runs' deployed layers per task of the comparison (from their calibration.json reports, parsed). */
+export function compareDeployed(r: ValidationComparison, run: unknown, other: unknown): DeployedComparison[] {
+  const a = new Map(deployedLayers(run).map((d) => [d.task, d]));
+  const b = new Map(deployedLayers(other).map((d) => [d.task, d]));
+  // the reports' scores are higher-is-better: a loss (mse) is the score negated
+  const asMetric = (d: DeployedLayer | undefined, higherIsBetter: boolean): DeployedMetric | null =>
+    d ? { layer: d.layer, outOfFold: d.score === null ? null : higherIsBetter ? d.score : -d.score } : null;
+  return r.tasks.map((t) => ({ task: t.task, metric: t.metric, run: asMetric(a.get(t.task), t.higherIsBetter), other: asMetric(b.get(t.task), t.higherIsBetter) }));
+}
+
+/** The deployed-layer table: each run's layer and out-of-fold score, and run - other (no interval: fold scores only). */
+export function printDeployedComparison(rows: readonly DeployedComparison[], log: Log): void {
+  const cell = (d: DeployedMetric | null) => (d ? `${d.layer} ${d.outOfFold === null ? '-' : fmt(d.outOfFold)}` : '- (no calibration.json)');
+  const table: string[][] = [['task', 'metric', 'run: layer, out of fold', 'other: layer, out of fold', 'run - other']];
+  for (const d of rows) {
+    const diff = d.run?.outOfFold != null && d.other?.outOfFold != null ? fmt(d.run.outOfFold - d.other.outOfFold) : '-';
+    table.push([d.task, d.metric, cell(d.run), cell(d.other), diff]);
+  }
+  log(
+    `what each run deploys (calibration.json: a head fusion, else the blend candidate the one-SE rule chose), scored out of fold over the validation time folds on each run's own validation rows; no interval (fold scores only); for mse run - other < 0 favours the run:\n${textTable(table)}`,
+  );
+}
+
 export function printValidationComparison(r: ValidationComparison, log: Log): void {
   const rows: string[][] = [['task', 'metric', 'run [95% CI]', 'other [95% CI]', 'run - other [95% CI]', 'verdict']];
   for (const t of r.tasks) rows.push([t.task, t.metric, fmtInterval(t.comparison.model), fmtInterval(t.comparison.other), fmtInterval(t.comparison.diff), t.comparison.verdictText]);

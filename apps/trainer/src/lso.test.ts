@@ -13,7 +13,7 @@ import { epochsForSteps, evaluateLeaveSymbolsOut, printLso, readTrainingBudget, 
 import { trainStep, type TrainedRun } from './pipeline.js';
 import { runCli } from './commands.js';
 import { alignOnTimestamps, assertSameLabels } from './against.js';
-import { compareOnValidation, printValidationComparison, type ValidationComparison } from './compare-validation.js';
+import { compareOnValidation, deployedLayers, printDeployedComparison, printValidationComparison, type DeployedComparison, type ValidationComparison } from './compare-validation.js';
 import { evaluateSplit, modelParts } from '@task-agnostic/training';
 import { multiTimeframeFeatures } from './feature-presets.js';
 
@@ -334,7 +334,21 @@ describe('lso --against: the run against another run on the same test rows and l
       expect(t.comparison.diff.estimate).toBe(0);
       expect([t.comparison.diff.lo, t.comparison.diff.hi]).toEqual([0, 0]);
     }
+    // what each run deploys, from its calibration.json: the same layers and scores on a copy
+    const deployed = (self as ValidationComparison & { deployed: DeployedComparison[] }).deployed;
+    expect(deployed.map((d) => d.task)).toEqual(['direction', 'volatility']);
+    for (const d of deployed) {
+      expect(d.run).not.toBeNull();
+      expect(d.run).toEqual(d.other);
+    }
+    const cal = JSON.parse(readFileSync(path.join(run.paths.dir, 'calibration.json'), 'utf8')) as { blends: { heads: { task: string; selection: { heldOut: Record<string, number>; oneSe: { chosen: string } } }[] } };
+    const vol = cal.blends.heads.find((h) => h.task === 'volatility')!;
+    // the report keeps -MSE (higher is better); the table shows MSE
+    expect(deployed[1]!.run).toEqual({ layer: vol.selection.oneSe.chosen, outOfFold: -vol.selection.heldOut[vol.selection.oneSe.chosen]! });
     const out: string[] = [];
+    printDeployedComparison(deployed, (l) => out.push(l));
+    expect(out.join('\n')).toMatch(/what each run deploys .*\n.*\n-+.*\ndirection\s+macroF1\s+\w+ \d\.\d{4}\s+\w+ \d\.\d{4}\s+0\.0000/);
+    out.length = 0;
     printValidationComparison(self, (l) => out.push(l));
     expect(out.join('\n')).toMatch(/validation only: .* raw heads on the \d+ validation windows both have \(of \d+ \/ \d+\).*\ntask .*run - other \[95% CI\]\s+verdict\s*\n-+.*\ndirection\s+macroF1\s+\d\.\d{4} \[/);
 
@@ -361,6 +375,31 @@ describe('lso --against: the run against another run on the same test rows and l
     expect(late.from).toBe(new Date(mid).toISOString().slice(0, 10));
     expect(() => compareOnValidation(run, other, { fromMs: ts[ts.length - 1]! + 1 })).toThrow(/share no validation window ending in \[\d{4}-\d{2}-\d{2}, -\)/);
   }, 120_000);
+
+  it("deployedLayers: a chosen fusion, else the blend's one-SE choice, with its out-of-fold score", () => {
+    const report = {
+      blends: {
+        heads: [
+          { task: 'direction', method: 'model', selection: { heldOut: { model: 0.39, tuned: 0.4 }, oneSe: { chosen: 'model' } } },
+          { task: 'volatility', method: 'convex', selection: { heldOut: { model: -0.18, combined: -0.176 }, oneSe: { chosen: 'combined' } } },
+          { task: 'regime', method: 'stack', selection: { heldOut: { tuned: 0.3218, combined: 0.2922 }, oneSe: { chosen: 'combined' } } },
+          { task: 'risk', method: 'model', selection: { heldOut: { model: 0.4769, tuned: 0.5069 }, oneSe: { chosen: 'model' } } },
+          // a report from before the one-SE rule: the method names the layer
+          { task: 'return', method: 'baseline', selection: { heldOut: { baseline: -0.35 } } },
+        ],
+      },
+      fusions: { risk: { chosen: true, heldOut: { fusion: 0.5097 } }, regime: { chosen: false, heldOut: { fusion: 0.3187 } } },
+    };
+    expect(deployedLayers(report)).toEqual([
+      { task: 'direction', layer: 'model', score: 0.39 },
+      { task: 'volatility', layer: 'combined', score: -0.176 },
+      { task: 'regime', layer: 'combined', score: 0.2922 },
+      { task: 'risk', layer: 'fusion', score: 0.5097 },
+      { task: 'return', layer: 'baseline', score: -0.35 },
+    ]);
+    expect(deployedLayers(null)).toEqual([]);
+    expect(deployedLayers({ blends: { heads: [{ task: 'x', method: 'stack', selection: {} }] } })).toEqual([{ task: 'x', layer: 'stack', score: null }]);
+  });
 
   it('trainer compare: bad flags are one-line errors', async () => {
     await expect(runCli(['compare', run.paths.dir])).rejects.toThrow(/trainer compare needs --against <other-run>/);

@@ -91,7 +91,8 @@ const preT = await timed(() => pretrainEncoder(parts.encoder, sslSourcesFromData
 
 const step = percentiles(stepCpu).median;
 const stepW = percentiles(stepWall).median;
-const stepsPerEpoch = Math.ceil(ds.train.n / training.batchSize);
+// training.stepsPerEpoch (the preset's: one pass over every 12th window), else one pass
+const stepsPerEpoch = training.stepsPerEpoch ?? Math.ceil(ds.train.n / training.batchSize);
 const valPerWin = val.cpu / valN;
 const epochCpu = step * stepsPerEpoch + valPerWin * ds.val.n;
 const preStepCpu = preT.cpu / (preSteps + 1); // + one validation pass of valBatches=1
