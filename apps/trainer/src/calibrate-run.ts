@@ -6,7 +6,7 @@
  */
 import { calibrateModel, datasetForModel, type CalibrationReport, type MultiTaskDataset } from '@task-agnostic/training';
 import type { TaskAgnosticModel } from '@task-agnostic/model';
-import { validationStride, type TrainerConfig } from './config.js';
+import { separateCalibrationStride, type TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 
 /** Calibrates `model` per the config; undefined (and the identity) when calibration is off. */
@@ -22,9 +22,9 @@ export function calibrateRun(
     model.setCalibration({});
     return undefined;
   }
-  const stride = cfg.calibrateStride;
+  const stride = separateCalibrationStride(cfg);
   const fitOn =
-    stride !== undefined && stride !== validationStride(cfg)
+    stride !== undefined
       ? datasetForModel(
           model,
           data.map((d) => ({ symbol: d.symbol, candles: d.candles })),

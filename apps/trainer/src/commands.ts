@@ -8,7 +8,7 @@ import { parseTrainingConfig } from '@task-agnostic/training';
 import { describeSymbols, resolveConfig, runNameSchema, PRESETS, type TrainerConfig, type TrainerConfigInput } from './config.js';
 import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
-import { backtestStep, evaluateStep, recalibrateStep, refitTiltStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
+import { backtestStep, evaluateStep, readJson, recalibrateStep, refitTiltStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
 import { loadRun } from './load-run.js';
 import { runOosBacktest, runOosEvaluate, type OosRequest } from './oos-run.js';
 import { parsePeriod, runWalkForward } from './walk-forward.js';
@@ -20,7 +20,7 @@ import { compareDeployed, compareOnValidation, printDeployedComparison, printVal
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, stepsToMatch } from './lso.js';
 import { loadRunDataset, loadRunModel, readRunConfig } from './load-run.js';
 import { assertEmptyTarget, buildEnsembleRun, ensembleBudgetFromMembers } from './ensemble-run.js';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { EXECUTOR_FLAGS, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
 
 const out: Log = (l) => process.stdout.write(l + '\n');
@@ -209,7 +209,9 @@ each run's raw heads on its own validation windows, paired on the windows both h
 last bar) and judged on the run's labels. Per task: each run's metric and run - other with a 95%
 stationary block-bootstrap interval and a verdict (for mse, < 0 favours the run). --from / --to keep
 the windows whose last bar is in [from, to), e.g. the later half of the validation range (the months
-nearest deployment). Writes <run-dir>/compare-<other-run's folder name>.json.
+nearest deployment). A second table shows what each run deploys per task (its calibration.json: a
+chosen head fusion, else the blend candidate the one-SE rule chose) and that layer's out-of-fold score
+on its validation rows (no interval). Writes <run-dir>/compare-<other-run's folder name>.json.
 
 Examples:
   trainer compare runs/ufeat --against runs/uens
@@ -700,14 +702,7 @@ async function cmdCompare(args: readonly string[]): Promise<number> {
       );
       printValidationComparison(r, out);
       // the raw heads are not what trades: each run's deployed layers, scored out of fold on validation
-      const report = async (file: string): Promise<unknown> => {
-        if (!existsSync(file)) return null;
-        try {
-          return JSON.parse(await readFile(file, 'utf8')) as unknown;
-        } catch (err) {
-          throw new DataError(`${file} is not valid JSON (${(err as Error).message}): rerun 'trainer calibrate' on that run to rewrite it`);
-        }
-      };
+      const report = (file: string) => readJson<unknown>(file, 'calibration report');
       const deployed = compareDeployed(r, await report(a.paths.calibration), await report(b.paths.calibration));
       printDeployedComparison(deployed, out);
       const file = path.join(a.paths.dir, `compare-${path.basename(otherDir)}.json`);

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '@task-agnostic/core';
-import { PRESETS, deepMerge, parseTrainerConfig, resolveConfig } from './config.js';
+import { PRESETS, deepMerge, parseTrainerConfig, resolveConfig, separateCalibrationStride, validationStride } from './config.js';
 
 describe('trainer config', () => {
   it('fills defaults and validates every preset', () => {
@@ -15,6 +15,19 @@ describe('trainer config', () => {
       expect(c.name).toBe(name);
       expect(parseTrainerConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
     }
+  });
+
+  it('the validation stride, and a calibration stride that differs from it', () => {
+    const cfg = (data: Record<string, unknown>, calibrateStride?: number) =>
+      parseTrainerConfig({ data: { source: 'synthetic', ...data }, ...(calibrateStride !== undefined ? { calibrateStride } : {}) });
+    expect(validationStride(cfg({ stride: 4 }))).toBe(4);
+    expect(validationStride(cfg({ stride: 4, valStride: 12 }))).toBe(12);
+    // calibration fits on its own windows only when its stride is not the one validation already has
+    expect(separateCalibrationStride(cfg({ stride: 12 }))).toBeUndefined();
+    expect(separateCalibrationStride(cfg({ stride: 12 }, 4))).toBe(4);
+    expect(separateCalibrationStride(cfg({ stride: 12 }, 12))).toBeUndefined();
+    expect(separateCalibrationStride(cfg({ stride: 4, valStride: 12 }, 12))).toBeUndefined();
+    expect(separateCalibrationStride(cfg({ stride: 4, valStride: 12 }, 4))).toBe(4);
   });
 
   it('names the bad field', () => {

@@ -398,3 +398,9 @@ export function resolveConfig(spec: string | undefined, overrides: TrainerConfig
 export function validationStride(cfg: Pick<TrainerConfig, 'data'>): number {
   return cfg.data.valStride ?? cfg.data.stride;
 }
+
+/** calibrateStride when it differs from the validation stride (calibration then fits on its own, finer validation windows), else undefined. */
+export function separateCalibrationStride(cfg: Pick<TrainerConfig, 'data' | 'calibrateStride'>): number | undefined {
+  const s = cfg.calibrateStride;
+  return s !== undefined && s !== validationStride(cfg) ? s : undefined;
+}

@@ -100,12 +100,12 @@ export async function ensembleTrainingSummary(name: string, members: readonly { 
  * `metrics.ensemble.members` (for an ensemble folder written before trainer ensemble wrote a
  * training.json); null when the artifact names no members or a member's history is unknown.
  */
-export async function ensembleBudgetFromMembers(modelDir: string, batchSize: EpochSteps, log: Log): Promise<TrainingBudget | null> {
+export async function ensembleBudgetFromMembers(modelDir: string, epochSteps: EpochSteps, log: Log): Promise<TrainingBudget | null> {
   const metrics = (await readModelJson(modelDir)).metrics as { ensemble?: { members?: unknown } };
   const members = metrics.ensemble?.members;
   if (!Array.isArray(members) || members.length === 0) return null;
   if (!members.every((m): m is { run: string; seed: number } => typeof m?.run === 'string' && typeof m?.seed === 'number')) return null;
-  return trainingBudget(await ensembleTrainingSummary('', members, log), batchSize);
+  return trainingBudget(await ensembleTrainingSummary('', members, log), epochSteps);
 }
 
 /** The metrics the table shows per task (the core tasks' yardsticks). */

@@ -25,6 +25,7 @@ import {
   fuseTaskRows,
   modelParts,
   parseTrainingConfig,
+  epochStepCount,
   type MultiTaskDataset,
   type MultiTaskParts,
   type TrainableTask,
@@ -97,7 +98,7 @@ export type EpochSteps = number | { readonly batchSize: number; readonly stepsPe
 
 /** Optimiser steps in one epoch over `trainWindows` windows: training.stepsPerEpoch, else ceil(windows / batchSize). */
 export function stepsPerEpochOf(trainWindows: number, batch: EpochSteps): number {
-  return typeof batch === 'number' ? Math.ceil(trainWindows / batch) : (batch.stepsPerEpoch ?? Math.ceil(trainWindows / batch.batchSize));
+  return epochStepCount(trainWindows, typeof batch === 'number' ? { batchSize: batch } : batch);
 }
 
 /** Optimiser steps of `epochs` epochs over `trainWindows` windows (stepsPerEpochOf). */
@@ -490,22 +491,22 @@ export async function evaluateLeaveSymbolsOut(cfg: TrainerConfig, model: TaskAgn
  * ensemble) gives the SUM of its members' epochs and steps, each member's budget in `members`;
  * null when any member's history is unknown.
  */
-export async function readTrainingBudget(trainingJson: string, batchSize: EpochSteps): Promise<TrainingBudget | null> {
+export async function readTrainingBudget(trainingJson: string, epochSteps: EpochSteps): Promise<TrainingBudget | null> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(trainingJson, 'utf8'));
   } catch {
     return null;
   }
-  return trainingBudget(raw, batchSize);
+  return trainingBudget(raw, epochSteps);
 }
 
 /** readTrainingBudget of a training.json already parsed (or built: ensembleTrainingSummary). */
-export function trainingBudget(raw: unknown, batchSize: EpochSteps): TrainingBudget | null {
+export function trainingBudget(raw: unknown, epochSteps: EpochSteps): TrainingBudget | null {
   const one = (history: unknown, trainWindows: unknown): TrainingBudget | null => {
     const epochs = Array.isArray(history) ? history.length : 0;
     if (epochs === 0 || typeof trainWindows !== 'number' || !(trainWindows > 0)) return null;
-    return { trainWindows, epochs, steps: trainingSteps(trainWindows, epochs, batchSize) };
+    return { trainWindows, epochs, steps: trainingSteps(trainWindows, epochs, epochSteps) };
   };
   const t = raw as { history?: unknown; dataset?: { samples?: { train?: unknown } }; members?: unknown };
   if (t.history === undefined && Array.isArray(t.members)) {

@@ -350,7 +350,8 @@ function downsampleCurve(ts: ArrayLike<number>, equity: ArrayLike<number>, bench
   return out;
 }
 
-async function readJson<T>(file: string, what: string): Promise<T | null> {
+/** A JSON file of a run folder: null when absent, a DataError naming it (`what`, the path) when malformed. */
+export async function readJson<T>(file: string, what: string): Promise<T | null> {
   if (!existsSync(file)) return null;
   try {
     return JSON.parse(await readFile(file, 'utf8')) as T;

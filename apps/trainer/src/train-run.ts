@@ -4,7 +4,7 @@ import { encoderPreset, parseEncoderConfig, type EncoderConfig } from '@task-agn
 import { saveModel, type DeploymentEvaluation, type ModelConfigInput } from '@task-agnostic/model';
 import { hasCheckpoint, trainModel, type MultiTaskDataset, type TrainableTask, type TrainModelResult } from '@task-agnostic/training';
 import { initBackend } from '@task-agnostic/tf';
-import { validationStride, type TrainerConfig } from './config.js';
+import { separateCalibrationStride, type TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
 import type { RunPaths } from './run-paths.js';
 import { calibrateRun } from './calibrate-run.js';
@@ -86,7 +86,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
     ...(o.paths ? { logPath: o.paths.history, checkpointDir: o.paths.checkpoints } : {}),
   };
   // a finer calibration stride: calibrated below on its own validation windows, not inside trainModel
-  const calibrateHere = cfg.calibrate !== false && cfg.calibrateStride !== undefined && cfg.calibrateStride !== validationStride(cfg);
+  const calibrateHere = cfg.calibrate !== false && separateCalibrationStride(cfg) !== undefined;
   const r = await trainModel(
     {
       model: modelConfigOf(cfg, o.tasks),

@@ -106,3 +106,8 @@ export function parseTrainingConfig(json: unknown): TrainingConfig {
   if (c.harmoniser.sMin >= c.harmoniser.sMax) throw new ConfigError(`sMin (${c.harmoniser.sMin}) must be below sMax (${c.harmoniser.sMax})`, 'training.harmoniser.sMin');
   return c;
 }
+
+/** Optimiser steps in one epoch over `trainWindows` windows: `stepsPerEpoch`, else one pass (ceil(windows / batchSize)). */
+export function epochStepCount(trainWindows: number, config: { readonly batchSize: number; readonly stepsPerEpoch?: number | undefined }): number {
+  return config.stepsPerEpoch ?? Math.ceil(trainWindows / config.batchSize);
+}

@@ -12,7 +12,7 @@ export { Harmoniser, HARMONISER_NAMES } from './harmoniser.js';
 export type { HarmoniserName, HarmoniserOptions, HarmoniserState } from './harmoniser.js';
 export { computeStepGradients, clipByGlobalNorm, clipScale, globalNorm, trainableVariablesOf } from './step.js';
 export type { GradientMode, MultiTaskParts, MultiTaskBatch, StepGradients } from './step.js';
-export { TrainingConfigSchema, HarmoniserConfigSchema, ScheduleConfigSchema, parseTrainingConfig } from './config.js';
+export { TrainingConfigSchema, HarmoniserConfigSchema, ScheduleConfigSchema, parseTrainingConfig, epochStepCount } from './config.js';
 export type { TrainingConfig, TrainingConfigInput, ScheduleConfig, HarmoniserConfig } from './config.js';
 export { LrSchedule } from './schedule.js';
 export type { ScheduleState } from './schedule.js';

@@ -11,7 +11,7 @@ import { ArtifactError, ConfigError, DataError, ProgressBar, Rng } from '@task-a
 import { tf } from '@task-agnostic/tf';
 import { Adam } from './adam.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TensorBlock } from './checkpoint.js';
-import { parseTrainingConfig, type TrainingConfig, type TrainingConfigInput } from './config.js';
+import { epochStepCount, parseTrainingConfig, type TrainingConfig, type TrainingConfigInput } from './config.js';
 import { evaluateSplit } from './evaluate.js';
 import { Harmoniser, type HarmoniserState } from './harmoniser.js';
 import { LrSchedule, type ScheduleState } from './schedule.js';
@@ -138,7 +138,7 @@ async function trainLoop(
   }
   const scale = config.taskWeights ? parts.tasks.map((t) => config.taskWeights![t.id] ?? 1) : undefined;
   const harmoniser = new Harmoniser(config.harmoniser, parts.tasks.map((t) => t.kind), scale);
-  const batchesPerEpoch = config.stepsPerEpoch ?? Math.ceil(data.train.n / config.batchSize);
+  const batchesPerEpoch = epochStepCount(data.train.n, config);
   const stream = config.stepsPerEpoch === undefined ? null : new BatchStream(config.seed, data.train.n, config.batchSize);
   const schedule = new LrSchedule(config.schedule, config.learningRate, batchesPerEpoch * config.epochs);
   const st: LoopState = { initial: {}, history: [], best: Number.POSITIVE_INFINITY, bestEpoch: -1, bad: 0 };

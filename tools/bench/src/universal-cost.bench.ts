@@ -12,7 +12,7 @@ import { Rng } from '@task-agnostic/core';
 import { TaskAgnosticModel, parseModelConfig } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
 import {
-  Adam, Harmoniser, asTrainableEncoder, buildDataset, clipByGlobalNorm, computeStepGradients, defaultComponents, evaluateSplit,
+  Adam, Harmoniser, asTrainableEncoder, buildDataset, clipByGlobalNorm, computeStepGradients, defaultComponents, epochStepCount, evaluateSplit,
   featurePipeline, gatherBatch, parsePretrainConfig, parseTrainingConfig, pretrainEncoder, sliceBatch, sslSourcesFromDataset, trainableVariablesOf, unwrapNormalizer,
   type TrainableHead, type TrainableTask,
 } from '@task-agnostic/training';
@@ -91,8 +91,7 @@ const preT = await timed(() => pretrainEncoder(parts.encoder, sslSourcesFromData
 
 const step = percentiles(stepCpu).median;
 const stepW = percentiles(stepWall).median;
-// training.stepsPerEpoch (the preset's: one pass over every 12th window), else one pass
-const stepsPerEpoch = training.stepsPerEpoch ?? Math.ceil(ds.train.n / training.batchSize);
+const stepsPerEpoch = epochStepCount(ds.train.n, training);
 const valPerWin = val.cpu / valN;
 const epochCpu = step * stepsPerEpoch + valPerWin * ds.val.n;
 const preStepCpu = preT.cpu / (preSteps + 1); // + one validation pass of valBatches=1
