@@ -32,5 +32,5 @@ export function calibrateRun(
           ds.boundaries,
         ).val
       : undefined;
-  return calibrateModel(model, ds, { softmax: cfg.calibrate, blend: cfg.blend, classMix: cfg.classMix, ...(fitOn ? { fitOn } : {}) });
+  return calibrateModel(model, ds, { softmax: cfg.calibrate, blend: cfg.blend, classMix: cfg.classMix, blendRule: cfg.blendRule, ...(fitOn ? { fitOn } : {}) });
 }

@@ -20,7 +20,7 @@ import { compareDeployed, compareOnValidation, printDeployedComparison, printVal
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, stepsToMatch } from './lso.js';
 import { loadRunDataset, loadRunModel, readRunConfig } from './load-run.js';
 import { assertEmptyTarget, buildEnsembleRun, ensembleBudgetFromMembers } from './ensemble-run.js';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { EXECUTOR_FLAGS, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
 
 const out: Log = (l) => process.stdout.write(l + '\n');
@@ -217,13 +217,16 @@ Examples:
   trainer compare runs/ufeat --against runs/uens
   trainer compare runs/ufeat --against runs/uens --from 2023-09-01
 `,
-  calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed] [--tilt-only] [--no-policy]
+  calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed] [--tilt-only] [--no-policy] [--blend-rule oneSe|best]
 
 Refits a saved run's head calibration, baseline blends, head fusions (risk, regime) and decision policy on its validation split
 (e.g. an artifact written before calibration existed) and saves them into its model artifact.
 --tilt-only refits only the tilt policy (with its turnover control and the per-symbol GARCH fits
 the trader needs to run it: \`trader paper --policy tilt\`), keeping calibration and thresholds.
 --no-policy refits the heads' calibration, blends and fusions only and keeps the saved decision policy.
+--blend-rule oneSe|best chooses each task's deployed layer (head alone, baseline, blends, fusions) by the
+one-standard-error rule or by the best mean fold score (the universal preset's), and records it in the
+run's config.json (default: the config's blendRule).
 The run config's classMix ('validation' by default) decides, per classification task, whether those layers
 are fitted for the validation rows' class mix or, reweighted, for the training rows' (the log says which).
 
@@ -778,20 +781,35 @@ async function cmdLso(args: readonly string[]): Promise<number> {
 }
 
 async function cmdCalibrate(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { thresholds: { type: 'string' }, 'tilt-only': { type: 'boolean', default: false }, 'no-policy': { type: 'boolean' } }, 'calibrate');
+  const { values, positionals } = parse(
+    args,
+    { thresholds: { type: 'string' }, 'tilt-only': { type: 'boolean', default: false }, 'no-policy': { type: 'boolean' }, 'blend-rule': { type: 'string' } },
+    'calibrate',
+  );
   if (values.help) return help('calibrate');
   const dir = runDirArg(positionals, 'calibrate');
   const thresholds = thresholdsFlag(values.thresholds as string | undefined);
   const tiltOnly = values['tilt-only'] === true;
   if (tiltOnly && thresholds) throw new ConfigError('--tilt-only keeps the fusions\' thresholds as they are: drop --thresholds', 'tilt-only');
+  const rule = values['blend-rule'] as string | undefined;
+  if (rule !== undefined && rule !== 'oneSe' && rule !== 'best') throw new ConfigError(`--blend-rule takes oneSe or best, got '${rule}'`, 'blend-rule');
+  if (rule !== undefined && tiltOnly) throw new ConfigError('--tilt-only keeps the calibration, blends and fusions as they are: drop --blend-rule', 'blend-rule');
   await initBackend();
   const loaded = await loadRun(dir);
-  const run: TrainedRun = thresholds ? { ...loaded, cfg: { ...loaded.cfg, policy: { ...loaded.cfg.policy, thresholds } } } : loaded;
+  let cfg = thresholds ? { ...loaded.cfg, policy: { ...loaded.cfg.policy, thresholds } } : loaded.cfg;
+  if (rule !== undefined) cfg = { ...cfg, blendRule: rule as 'oneSe' | 'best' };
+  const run: TrainedRun = { ...loaded, cfg };
   try {
     if (tiltOnly) await refitTiltStep(run, { log: out });
     else await recalibrateStep(run, { log: out }, { policy: values['no-policy'] !== true });
   } finally {
     run.result.model.dispose();
+  }
+  // the run's config records the rule its deployed layers were chosen by (evaluate's single-task models follow it)
+  if (rule !== undefined && rule !== loaded.cfg.blendRule) {
+    const saved = JSON.parse(await readFile(run.paths.config, 'utf8')) as Record<string, unknown>;
+    await writeFile(run.paths.config, `${JSON.stringify({ ...saved, blendRule: rule }, null, 2)}\n`);
+    out(`config.json: blendRule '${loaded.cfg.blendRule}' -> '${rule}'`);
   }
   return 0;
 }

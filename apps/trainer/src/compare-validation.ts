@@ -135,7 +135,7 @@ type HeldOut = Record<string, number | undefined>;
 interface BlendJson {
   task?: unknown;
   method?: unknown;
-  selection?: { heldOut?: HeldOut; oneSe?: { chosen?: unknown } };
+  selection?: { heldOut?: HeldOut; rule?: unknown; oneSe?: { chosen?: unknown; best?: unknown } };
 }
 interface FusionJson {
   chosen?: unknown;
@@ -144,7 +144,7 @@ interface FusionJson {
 
 /**
  * What a run deploys per task, read from its calibration report (calibration.json): a chosen head
- * fusion, else the baseline blend's candidate picked by the one-standard-error rule, each with its
+ * fusion, else the baseline blend's candidate picked by its rule (one-SE, or 'best'), each with its
  * out-of-fold validation score (higher is better: a regression head's -MSE). The raw heads `compareOnValidation` pairs are not what trades: two runs whose
  * heads are level can deploy different layers, whose out-of-fold scores differ far more.
  */
@@ -160,7 +160,9 @@ export function deployedLayers(report: unknown): DeployedLayer[] {
       out.push({ task: h.task, layer: 'fusion', score: typeof v === 'number' ? v : null });
       continue;
     }
-    const chosen = typeof h.selection?.oneSe?.chosen === 'string' ? h.selection.oneSe.chosen : h.method === 'model' || h.method === 'baseline' ? h.method : null;
+    // the candidate the blend's rule deployed: the one-SE choice, or with the rule 'best' the best
+    const picked = h.selection?.rule === 'best' ? h.selection.oneSe?.best : h.selection?.oneSe?.chosen;
+    const chosen = typeof picked === 'string' ? picked : h.method === 'model' || h.method === 'baseline' ? h.method : null;
     const v = chosen ? h.selection?.heldOut?.[chosen] : undefined;
     out.push({ task: h.task, layer: chosen ?? String(h.method), score: typeof v === 'number' ? v : null });
   }
@@ -186,7 +188,7 @@ export function printDeployedComparison(rows: readonly DeployedComparison[], log
     table.push([d.task, d.metric, cell(d.run), cell(d.other), diff]);
   }
   log(
-    `what each run deploys (calibration.json: a head fusion, else the blend candidate the one-SE rule chose), scored out of fold over the validation time folds on each run's own validation rows; no interval (fold scores only); for mse run - other < 0 favours the run:\n${textTable(table)}`,
+    `what each run deploys (calibration.json: a head fusion, else the blend candidate its rule chose: one-SE or best), scored out of fold over the validation time folds on each run's own validation rows; no interval (fold scores only); for mse run - other < 0 favours the run:\n${textTable(table)}`,
   );
 }
 

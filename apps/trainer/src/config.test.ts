@@ -48,6 +48,11 @@ describe('trainer config', () => {
     // every 12th window, one pass an epoch (session 11's finer stride was reverted: trainer README, "More training windows")
     const u = resolveConfig('universal', {});
     expect([u.data.stride, u.data.valStride, u.training.stepsPerEpoch]).toEqual([12, undefined, undefined]);
+    // the deployed layer's rule: one-SE by default (and for quick), the best mean fold score for universal
+    expect(parseTrainerConfig({}).blendRule).toBe('oneSe');
+    expect(resolveConfig('quick', {}).blendRule).toBe('oneSe');
+    expect(u.blendRule).toBe('best');
+    expect(() => parseTrainerConfig({ blendRule: 'max' })).toThrow(/^invalid config: blendRule: Invalid enum value\. Expected 'oneSe' \| 'best', received 'max'$/);
     expect(() => parseTrainerConfig({ seeds: [3] })).toThrow(/^invalid config: seeds: a seed ensemble needs at least two seeds$/);
     expect(() => parseTrainerConfig({ seeds: [3, 4, 3] })).toThrow(/^invalid config: seeds: lists seed 3 twice$/);
     expect(() => parseTrainerConfig({ seeds: [3, -1] })).toThrow(/^invalid config: seeds\.1: /);

@@ -180,6 +180,14 @@ export const TrainerConfigSchema = z
      */
     blend: z.boolean().default(true),
     /**
+     * How each task's deployed layer (the head alone, the baseline alone, the blends, the head fusions)
+     * is chosen from its out-of-fold scores over the validation time folds: 'oneSe' (the simplest blend
+     * within one fold-to-fold standard error of the best; a fusion replaces it when its pooled score
+     * beats the blends' best) or 'best' (the highest mean fold score over all of them). The universal
+     * preset uses 'best': README, "Choosing the deployed layer".
+     */
+    blendRule: z.enum(['oneSe', 'best']).default('oneSe'),
+    /**
      * The decision policy: 'fitted' fits both fusions' thresholds on the validation split (net Sharpe
      * of the fused strategy after fees and slippage, with at least minRoundTripsPerDay round trips per
      * day on every symbol); 'seed' keeps the source design's numbers.
@@ -322,6 +330,10 @@ export const PRESETS: Readonly<Record<string, TrainerConfigInput>> = {
     pretrain: { epochs: 4, stepsPerEpoch: 100, batchSize: 64 },
     training: { epochs: 8, batchSize: 128, learningRate: 3e-4, earlyStopping: { patience: 3 } },
     evaluate: { singleTask: false, transfer: true, transferTask: 'anomaly', transferEpochs: 2 },
+    // the deployed layer per task is the best candidate by mean fold score, fusions included: a nested
+    // cross-validation over the validation time folds of four universal ensembles preferred it to the
+    // one-SE rule (trainer README, "Choosing the deployed layer"); uens deploys the same layers under both.
+    blendRule: 'best',
   },
   paper: {
     name: 'paper',

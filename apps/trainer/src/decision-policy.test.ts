@@ -13,7 +13,7 @@ import { runCli } from './commands.js';
 import { resolveConfig } from './config.js';
 import { fitDecisionPolicy } from './decision-policy-run.js';
 import { decisionSetup } from './decision-setup.js';
-import { loadRun } from './load-run.js';
+import { loadRun, readRunConfig } from './load-run.js';
 import { holdingVariants } from './holding-variants.js';
 import { alterAfter } from '@task-agnostic/test-utils';
 
@@ -131,6 +131,22 @@ describe('calibration and decision policy are fitted on validation only', () => 
     expect(pt.report.tilt).toEqual(pa.report.tilt);
     expect(pt.report.methods).toEqual(pa.report.methods);
     await expect(runCli(['calibrate', path.join(dir, 'runs', 'run-a'), '--tilt-only', '--thresholds', 'seed'])).rejects.toThrow(/--tilt-only keeps the fusions' thresholds/);
+    await expect(runCli(['calibrate', path.join(dir, 'runs', 'run-a'), '--blend-rule', 'max'])).rejects.toThrow("--blend-rule takes oneSe or best, got 'max'");
+    await expect(runCli(['calibrate', path.join(dir, 'runs', 'run-a'), '--tilt-only', '--blend-rule', 'best'])).rejects.toThrow(/--tilt-only keeps the calibration, blends and fusions as they are: drop --blend-rule/);
+
+    // --blend-rule best: every blend deploys its best candidate by mean fold score, and the run's config records the rule
+    const bDir = path.join(dir, 'runs', 'run-b');
+    expect(JSON.parse(readFileSync(path.join(bDir, 'config.json'), 'utf8')).blendRule).toBe('oneSe');
+    expect(await runCli(['calibrate', bDir, '--no-policy', '--blend-rule', 'best'])).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(bDir, 'config.json'), 'utf8')).blendRule).toBe('best');
+    const cbest = JSON.parse(readFileSync(path.join(bDir, 'calibration.json'), 'utf8'));
+    expect(cbest.blends.heads.length).toBeGreaterThan(0);
+    const methodOf = (c: string, m: string) => (c === 'model' || c === 'baseline' ? c : m === 'model' || m === 'baseline' ? 'a combination' : m);
+    for (const h of cbest.blends.heads) {
+      expect(h.selection.rule).toBe('best');
+      expect(h.method).toBe(methodOf(h.selection.oneSe.best, h.method));
+    }
+    expect((await readRunConfig(bDir)).cfg.blendRule).toBe('best');
 
     // The backtest uses the fitted thresholds; --thresholds seed the source's.
     expect(await runCli(['backtest', path.join(dir, 'runs', 'run-a')])).toBe(0);

@@ -23,7 +23,7 @@ describe('describeCalibration: the blends', () => {
             selection: {
               folds: 5,
               heldOut: { model: 0.8473, baseline: 0.838, combined: 0.8474 },
-              oneSe: { folds: 5, best: 'combined', chosen: 'model', byCandidate: { model: { mean: 0.7854, shortfall: 0.0295, se: 0.0528 }, combined: { mean: 0.7884, shortfall: 0, se: 0 } } },
+              oneSe: { folds: 5, best: 'combined', chosen: 'model', byCandidate: { model: { mean: 0.7854, shortfall: 0.0295, se: 0.0528, scores: [] }, combined: { mean: 0.7884, shortfall: 0, se: 0, scores: [] } } },
             },
           },
         ],
@@ -32,5 +32,40 @@ describe('describeCalibration: the blends', () => {
     expect(lines).toEqual([
       "blend regime: model with 'persistence'; chosen on 1188 validation windows, out-of-fold over 5 time folds (score, higher is better): head 0.8473, baseline 0.8380, combined 0.8474; one-standard-error rule over 5 folds: best combined, chosen model (mean fold score model 0.7854 short by 0.0295, se 0.0528; combined 0.7884)",
     ]);
+  });
+  it("the rule 'best': the best candidate is the choice, and a fusion says it was decided by mean fold scores", () => {
+    const lines = describeCalibration({
+      split: 'validation',
+      heads: [],
+      warnings: [],
+      blends: {
+        split: 'validation',
+        warnings: [],
+        heads: [
+          {
+            task: 'risk',
+            baseline: 'persistence',
+            method: 'stack',
+            modelWeight: 1,
+            baselineWeight: 0.5,
+            offsets: [0, 0.5, 1],
+            fitRows: 1000,
+            baselines: { persistence: 0.45 },
+            selection: {
+              folds: 5,
+              rule: 'best',
+              heldOut: { model: 0.48, baseline: 0.45, combined: 0.46, tuned: 0.5 },
+              oneSe: { folds: 5, best: 'tuned', chosen: 'model', byCandidate: { model: { mean: 0.44, shortfall: 0.01, se: 0.02, scores: [] }, tuned: { mean: 0.45, shortfall: 0, se: 0, scores: [] } } },
+            },
+          },
+        ],
+      },
+      fusions: {
+        risk: { task: 'risk', chosen: false, fitRows: 1000, folds: 5, heldOut: { model: 0.48, blend: 0.5, fusion: 0.49 }, foldMean: { blend: 0.45, fusion: 0.44 }, foldScores: [], candidates: [], fusion: null },
+      },
+    });
+    expect(lines[0]).toContain('best mean fold score over 5 folds: best tuned, chosen tuned');
+    expect(lines[1]).toContain('not chosen');
+    expect(lines[1]).toContain("(decided by mean fold score: blend's best 0.4500, fusion 0.4400)");
   });
 });

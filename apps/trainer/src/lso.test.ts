@@ -397,6 +397,9 @@ describe('lso --against: the run against another run on the same test rows and l
       { task: 'risk', layer: 'fusion', score: 0.5097 },
       { task: 'return', layer: 'baseline', score: -0.35 },
     ]);
+    // the rule 'best': the blend deploys the best candidate, not the one-SE choice
+    const best = { blends: { heads: [{ task: 'risk', method: 'stack', selection: { rule: 'best', heldOut: { model: 0.4769, tuned: 0.5069 }, oneSe: { best: 'tuned', chosen: 'model' } } }] } };
+    expect(deployedLayers(best)).toEqual([{ task: 'risk', layer: 'tuned', score: 0.5069 }]);
     expect(deployedLayers(null)).toEqual([]);
     expect(deployedLayers({ blends: { heads: [{ task: 'x', method: 'stack', selection: {} }] } })).toEqual([{ task: 'x', layer: 'stack', score: null }]);
   });

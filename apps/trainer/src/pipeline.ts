@@ -152,7 +152,7 @@ export function describeCalibration(rep: CalibrationReport | undefined): string[
     const s = b.selection.heldOut;
     const what = b.method === 'stack' ? ` (${fmtNum(b.modelWeight)} x head log-probabilities + ${fmtNum(b.baselineWeight)} x baseline's, offsets ${b.offsets.map((x) => +x.toFixed(3)).join('/')})` : b.method === 'convex' ? ` (${fmtNum(b.modelWeight)} x head + ${fmtNum(b.baselineWeight)} x baseline)` : '';
     const o = b.selection.oneSe;
-    const rule = o ? `; one-standard-error rule over ${o.folds} folds: best ${o.best}, chosen ${o.chosen} (mean fold score ${Object.entries(o.byCandidate).map(([c, v]) => `${c} ${fmtNum(v.mean)}${c === o.best ? '' : ` short by ${fmtNum(v.shortfall)}, se ${fmtNum(v.se)}`}`).join('; ')})` : '';
+    const rule = o ? `; ${b.selection.rule === 'best' ? 'best mean fold score' : 'one-standard-error rule'} over ${o.folds} folds: best ${o.best}, chosen ${b.selection.rule === 'best' ? o.best : o.chosen} (mean fold score ${Object.entries(o.byCandidate).map(([c, v]) => `${c} ${fmtNum(v.mean)}${c === o.best ? '' : ` short by ${fmtNum(v.shortfall)}, se ${fmtNum(v.se)}`}`).join('; ')})` : '';
     return `blend ${b.task}: ${b.method}${what} with '${b.baseline}'; chosen on ${b.fitRows} validation windows, out-of-fold over ${b.selection.folds} time folds (score, higher is better): head ${fmtNum(s.model)}, baseline ${fmtNum(s.baseline)}, combined ${fmtNum(s.combined)}${s.tuned !== undefined ? `, combined with offsets tuned for the metric ${fmtNum(s.tuned)}` : ''}${rule}`;
   });
   const what: Record<string, string> = {
@@ -161,7 +161,7 @@ export function describeCalibration(rep: CalibrationReport | undefined): string[
   };
   const fusion = Object.values(rep.fusions ?? (rep.riskFusion ? { risk: rep.riskFusion } : {})).map(
     (f) =>
-      `${f.task} fusion (${what[f.task] ?? 'the task head and the vol inputs'}, multinomial logistic, offsets tuned for macro-F1): ${f.chosen ? `chosen, replacing the ${f.task} blend` : 'not chosen'}; out-of-fold over ${f.folds} time folds on ${f.fitRows} validation windows: head ${fmtNum(f.heldOut.model)}, ${f.task} blend's best ${fmtNum(f.heldOut.blend)}, fusion ${fmtNum(f.heldOut.fusion)}${f.candidates && f.candidates.length > 1 ? ` (candidates: ${f.candidates.map((c) => `${c.features} features${c.head ? '' : ' without the head'}${c.direction ? ' with direction' : ''}${c.balanced ? ', class-balanced' : ''} ${fmtNum(c.fusion)}`).join('; ')})` : ''}`,
+      `${f.task} fusion (${what[f.task] ?? 'the task head and the vol inputs'}, multinomial logistic, offsets tuned for macro-F1): ${f.chosen ? `chosen, replacing the ${f.task} blend` : 'not chosen'}; out-of-fold over ${f.folds} time folds on ${f.fitRows} validation windows: head ${fmtNum(f.heldOut.model)}, ${f.task} blend's best ${fmtNum(f.heldOut.blend)}, fusion ${fmtNum(f.heldOut.fusion)}${f.foldMean ? ` (decided by mean fold score: blend's best ${fmtNum(f.foldMean.blend)}, fusion ${fmtNum(f.foldMean.fusion)})` : ''}${f.candidates && f.candidates.length > 1 ? ` (candidates: ${f.candidates.map((c) => `${c.features} features${c.head ? '' : ' without the head'}${c.direction ? ' with direction' : ''}${c.balanced ? ', class-balanced' : ''} ${fmtNum(c.fusion)}`).join('; ')})` : ''}`,
   );
   return [...mix, ...lines, ...blends, ...fusion, ...rep.warnings.map((w) => `calibration warning: ${w}`)];
 }

@@ -95,7 +95,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
       training,
       ...(cfg.pretrain ? { pretrain: { seed: cfg.seed, progress: o.progress ?? true, ...cfg.pretrain } } : {}),
       ...(cfg.curriculum ? { curriculum: cfg.curriculum } : {}),
-      calibrate: cfg.calibrate === false || calibrateHere ? false : { softmax: cfg.calibrate, blend: cfg.blend, classMix: cfg.classMix },
+      calibrate: cfg.calibrate === false || calibrateHere ? false : { softmax: cfg.calibrate, blend: cfg.blend, classMix: cfg.classMix, blendRule: cfg.blendRule },
     },
     data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
     {

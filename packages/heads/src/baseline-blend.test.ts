@@ -234,7 +234,7 @@ describe('oneStandardErrorChoice: the simplest candidate within one standard err
     expect(r.best).toBe('combined');
     expect(r.byCandidate.model!.shortfall).toBeCloseTo(0.02, 12);
     expect(r.byCandidate.model!.se).toBeCloseTo(Math.sqrt(0.0032 / 4) / Math.sqrt(5), 12);
-    expect(r.byCandidate.combined).toEqual({ mean: expect.closeTo(0.52, 12), shortfall: 0, se: 0 });
+    expect(r.byCandidate.combined).toEqual({ mean: expect.closeTo(0.52, 12), shortfall: 0, se: 0, scores: [0.53, 0.51, 0.53, 0.49, 0.54] });
     expect(r.chosen).toBe('combined');
   });
   it('rejects a noisy winner: a higher mean than the head, but by less than the standard error', () => {
@@ -260,6 +260,9 @@ describe('oneStandardErrorChoice: the simplest candidate within one standard err
     const r = oneStandardErrorChoice(['model', 'combined'], { model: [0.5, Number.NaN, 0.5, 0.5], combined: [0.6, 0.9, 0.6, 0.6], baseline: [], tuned: [] })!;
     expect(r.folds).toBe(3);
     expect(r.byCandidate.combined!.mean).toBeCloseTo(0.6, 12);
+    // the fold scores recorded are those of the folds scored, in fold order
+    expect(r.byCandidate.combined!.scores).toEqual([0.6, 0.6, 0.6]);
+    expect(r.byCandidate.model!.scores).toEqual([0.5, 0.5, 0.5]);
     expect(r.chosen).toBe('combined');
     expect(oneStandardErrorChoice(['model', 'combined'], { model: [0.5, Number.NaN], combined: [0.6, 0.7], baseline: [], tuned: [] })).toBeNull();
   });
@@ -294,6 +297,13 @@ describe('fitBlend: the one-standard-error rule on real fits', () => {
     const folds = Array.from({ length: 5 }, (_, f) => macroF1(model.slice(f * 120 * K, (f + 1) * 120 * K), y.slice(f * 120, (f + 1) * 120), 120));
     expect(o.byCandidate.model!.mean).toBeCloseTo(folds.reduce((a, b) => a + b) / 5, 6);
     expect(f.method).toBe('model');
+    expect(f.selection.rule).toBe('oneSe');
+    // the rule 'best': the same fits and fold scores, the best candidate deployed (the tuned stack, refitted on all rows)
+    const b = fitBlend('b', 'classes', model, baseline, y, n, K, 1, macroF1, { rule: 'best' });
+    expect(b.selection.rule).toBe('best');
+    expect(b.selection.oneSe).toEqual(o);
+    expect(b.method).toBe('stack');
+    expect(b.offsets.some((c) => c !== 0)).toBe(true);
   });
 });
 

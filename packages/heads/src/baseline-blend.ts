@@ -24,7 +24,10 @@
  * and the chosen one is the simplest whose mean fold shortfall against the best is at most the
  * fold-to-fold standard error of that paired difference (sd of the per-fold differences / sqrt(folds)).
  * A more complex candidate thus wins only when it beats the simpler one by more than the noise of the
- * folds. Weight 0 on the model is the baseline itself, so validation decides honestly whether the head adds anything.
+ * folds. With the rule 'best' (FitBlendOptions.rule) the chosen one is the best itself: on the
+ * universal preset's runs, a nested cross-validation over the validation time folds found the best
+ * choice generalising to the held-out fold at least as well (trainer README, "Choosing the deployed
+ * layer"). Weight 0 on the model is the baseline itself, so validation decides honestly whether the head adds anything.
  */
 import type { CandleColumns } from '@task-agnostic/core';
 import { softmaxRows } from './metrics.js';
@@ -63,17 +66,20 @@ export interface BlendSelection {
    * classes, 'tuned' (the stack with its offsets tuned for the metric).
    */
   readonly heldOut: Readonly<{ model: number; baseline: number; combined: number; tuned?: number }>;
+  /** The rule that chose (FitBlendOptions.rule): with 'oneSe' the blend is oneSe.chosen, with 'best' oneSe.best. */
+  readonly rule?: BlendRule;
   /**
    * The one-standard-error rule's figures (absent when fewer than 2 folds could be scored: the best
    * pooled score then decides). Per candidate: the mean of its fold scores, and the mean shortfall of
-   * its fold scores against the best candidate's with the standard error of that paired difference.
+   * its fold scores against the best candidate's with the standard error of that paired difference,
+   * and the fold scores themselves (`scores`, one per fold scored, in fold order).
    */
   readonly oneSe?: Readonly<{
     /** Folds scored (every candidate finite on them). */
     folds: number;
     best: BlendCandidate;
     chosen: BlendCandidate;
-    byCandidate: Readonly<Partial<Record<BlendCandidate, Readonly<{ mean: number; shortfall: number; se: number }>>>>;
+    byCandidate: Readonly<Partial<Record<BlendCandidate, Readonly<{ mean: number; shortfall: number; se: number; scores: readonly number[] }>>>>;
   }>;
 }
 
@@ -310,9 +316,18 @@ export function fitConvexBlend(model: ArrayLike<number>, baseline: ArrayLike<num
   return { baseline: '', method: 'convex', modelWeight: w, baselineWeight: 1 - w, offsets: [] };
 }
 
+/**
+ * How the cross-fitted choice picks among the candidates from their fold scores: 'oneSe' (the
+ * one-standard-error rule: the simplest within one fold-to-fold standard error of the best) or
+ * 'best' (the highest mean fold score; ties keep the simpler).
+ */
+export type BlendRule = 'oneSe' | 'best';
+
 export interface FitBlendOptions {
   /** Fold id of every row (e.g. spans of calendar time); default BLEND_FOLDS contiguous blocks. */
   readonly folds?: ArrayLike<number>;
+  /** The choice's rule (default 'oneSe'). */
+  readonly rule?: BlendRule;
 }
 
 function pick(a: ArrayLike<number>, idx: readonly number[], dim: number): Float64Array {
@@ -377,7 +392,7 @@ export function fitBlend(
     const stack = fitStackedClassifier(m, b, y, idx.length, dim);
     return stack && kind === 'tuned' ? tuneOffsets(stack, m, b, Float32Array.from(y), idx.length, dim, score) : stack;
   };
-  const none: BlendSelection = { folds: 0, heldOut: { model: Number.NaN, baseline: Number.NaN, combined: Number.NaN } };
+  const none: BlendSelection = { folds: 0, heldOut: { model: Number.NaN, baseline: Number.NaN, combined: Number.NaN }, rule: options.rule ?? 'oneSe' };
   const alone = (warning: string): BlendFit => ({ ...modelOnlyBlend(name), n, selection: none, warning });
   if (n < MIN_BLEND_ROWS) return alone(`${n} validation rows, fewer than ${MIN_BLEND_ROWS}: the head is used alone`);
   if (model.length !== n * dim || baseline.length !== n * dim) throw new RangeError(`fitBlend: ${model.length} head and ${baseline.length} baseline values for ${n} rows of ${dim}`);
@@ -412,10 +427,10 @@ export function fitBlend(
   const foldScores = (c: BlendCandidate): number[] =>
     cv.map(({ held: idx }) => (idx.length > 0 ? score(Float32Array.from(pick(forecasts[c]!, idx, dim)), Float32Array.from(pick(targets, idx, targetDim)), idx.length) : Number.NaN));
   const oneSe = oneStandardErrorChoice(candidates, Object.fromEntries(candidates.map((c) => [c, foldScores(c)])) as Record<BlendCandidate, number[]>);
-  const selection: BlendSelection = { folds, heldOut: heldOut as BlendSelection['heldOut'], ...(oneSe ? { oneSe } : {}) };
+  const selection: BlendSelection = { folds, heldOut: heldOut as BlendSelection['heldOut'], rule: options.rule ?? 'oneSe', ...(oneSe ? { oneSe } : {}) };
   // fewer than 2 scorable folds: the best pooled out-of-fold score; ties keep the earlier (simpler) candidate
   let chosen: BlendCandidate = 'model';
-  if (oneSe) chosen = oneSe.chosen;
+  if (oneSe) chosen = options.rule === 'best' ? oneSe.best : oneSe.chosen;
   else for (const c of candidates) if (heldOut[c]! > heldOut[chosen]!) chosen = c;
   const warn = failed ? { warning: `${failed}: chosen between the head and the baseline alone` } : {};
   if (chosen === 'model') return { ...modelOnlyBlend(name), n, selection, ...warn };
@@ -442,14 +457,14 @@ export function oneStandardErrorChoice(candidates: readonly BlendCandidate[], sc
   let b = 0;
   for (let j = 1; j < candidates.length; j++) if (means[j]! > means[b]!) b = j;
   const best = candidates[b]!;
-  const byCandidate: Partial<Record<BlendCandidate, { mean: number; shortfall: number; se: number }>> = {};
+  const byCandidate: Partial<Record<BlendCandidate, { mean: number; shortfall: number; se: number; scores: number[] }>> = {};
   let chosen: BlendCandidate | null = null;
   candidates.forEach((c, j) => {
     const d = keep.map((f) => scores[best]![f]! - scores[c]![f]!);
     const m = mean(d);
     const sd = Math.sqrt(d.reduce((acc, x) => acc + (x - m) ** 2, 0) / (d.length - 1));
     const se = sd / Math.sqrt(d.length);
-    byCandidate[c] = { mean: means[j]!, shortfall: m, se };
+    byCandidate[c] = { mean: means[j]!, shortfall: m, se, scores: keep.map((f) => scores[c]![f]!) };
     if (chosen === null && m <= se) chosen = c;
   });
   return { folds: keep.length, best, chosen: chosen ?? best, byCandidate };

@@ -98,7 +98,7 @@ export {
   oneStandardErrorChoice,
   balancedRowWeights,
 } from './baseline-blend.js';
-export type { BaselineSource, BaselineBlend, BlendCandidate, BlendMethod, BlendForm, BlendFit, BlendSelection, FitBlendOptions } from './baseline-blend.js';
+export type { BaselineSource, BaselineBlend, BlendCandidate, BlendMethod, BlendForm, BlendFit, BlendRule, BlendSelection, FitBlendOptions } from './baseline-blend.js';
 export { tuneClassOffsets } from './class-offsets.js';
 export { classCounts, priorShiftWeights, classRowWeights, isUnitWeights, weightedMacroF1 } from './prior-shift.js';
 export { fitMultinomialLogistic, multinomialLogits } from './multinomial-logistic.js';

@@ -9,7 +9,7 @@
  */
 import type { CandleColumns } from '@task-agnostic/core';
 import { ConfigError } from '@task-agnostic/core';
-import { applyBlend, fitBlend, isUnitWeights, weightedMacroF1, type BlendForm, type BlendSelection } from '@task-agnostic/heads';
+import { applyBlend, fitBlend, isUnitWeights, weightedMacroF1, type BlendForm, type BlendRule, type BlendSelection } from '@task-agnostic/heads';
 import type { HeadBlend, TaskAgnosticModel } from '@task-agnostic/model';
 import type { TaskStateLike, TrainableTask } from './contracts.js';
 import type { MultiTaskDataset } from './dataset.js';
@@ -105,6 +105,8 @@ export function fitBlends(
   folds?: ArrayLike<number>,
   /** Prior-shift class weights by task id (class-mix.ts): they weigh the metric that picks the baseline, tunes the offsets and scores the folds. */
   classWeights: Readonly<Record<string, readonly number[]>> = {},
+  /** The cross-fitted choice's rule (heads' BlendRule; default 'oneSe'). */
+  rule: BlendRule = 'oneSe',
 ): BlendReport {
   const warnings: string[] = [];
   const tasks = model.tasks as unknown as TrainableTask[];
@@ -141,7 +143,7 @@ export function fitBlends(
       if (Number.isFinite(scores[name]) && (best === null || scores[name]! > scores[best]!)) best = name;
     }
     if (best === null) return;
-    const fit = fitBlend(best, form, outputs[i]!, stitched.get(best)!, y, split.n, dim, split.targetDims[i]!, score, folds ? { folds } : {});
+    const fit = fitBlend(best, form, outputs[i]!, stitched.get(best)!, y, split.n, dim, split.targetDims[i]!, score, { rule, ...(folds ? { folds } : {}) });
     if (fit.warning) warnings.push(`'${t.id}': ${fit.warning}`);
     blends[t.id] = { baseline: fit.baseline, method: fit.method, modelWeight: fit.modelWeight, baselineWeight: fit.baselineWeight, offsets: [...fit.offsets] };
     heads.push({

@@ -13,6 +13,7 @@ import {
   eceInterval,
   fitCalibration,
   reliability,
+  type BlendRule,
   type CalibrationForm,
   type CalibrationMethod,
   type CalibrationSelection,
@@ -171,6 +172,13 @@ export interface CalibrateModelOptions extends FitCalibrationOptions {
    */
   readonly classMix?: ClassMixMode;
   readonly classMixThreshold?: number;
+  /**
+   * How each task's deployed layer is chosen among the head alone, the baseline alone, the blends
+   * and the head fusions from their out-of-fold fold scores (heads' BlendRule): 'oneSe' (default: the
+   * simplest blend within one standard error of the best; a fusion replaces it when its pooled score
+   * beats the blends' best) or 'best' (the highest mean fold score over all of them).
+   */
+  readonly blendRule?: BlendRule;
 }
 
 /**
@@ -189,7 +197,7 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
   const parts = modelParts(model);
   const batch = options.batchSize ?? 256;
   const val = evaluateSplit(parts, fitSplit, batch);
-  const { classMix: _mode, classMixThreshold: _threshold, ...calOptions } = options;
+  const { classMix: _mode, classMixThreshold: _threshold, blendRule: _rule, ...calOptions } = options;
   const folds = options.softmax === 'crossfit' && !options.folds ? timeFolds(fitSplit, ds.series) : null;
   const fitOptions: FitCalibrationOptions = { ...calOptions, ...(folds ? { folds } : {}) };
   const test = ds.test.n > 0 ? evaluateSplit(parts, ds.test, batch) : null;
@@ -245,12 +253,12 @@ export function calibrateModel(model: TaskAgnosticModel, ds: MultiTaskDataset, o
     return t.kind === 'regression' && c ? Float32Array.from(applyCalibration(val.outputs[i]!, fitSplit.n, c)) : val.outputs[i]!;
   });
   const blendFolds = timeFolds(fitSplit, ds.series) ?? undefined;
-  const blends = fitBlends(model, ds, fitSplit, forecasts, blendFolds, classWeights);
+  const blends = fitBlends(model, ds, fitSplit, forecasts, blendFolds, classWeights, options.blendRule);
   // each task answer fused from the model's heads (risk, regime), where it beats the task's blend out of fold on the same folds
   model.clearFusion();
   const fusions: Record<string, FusionReport> = {};
   for (const plan of FUSION_PLANS) {
-    const r = fitFusionOnSplit(model, ds, fitSplit, val.outputs, forecasts, blendFolds, blends, plan, classWeights);
+    const r = fitFusionOnSplit(model, ds, fitSplit, val.outputs, forecasts, blendFolds, blends, plan, classWeights, options.blendRule);
     if (r) fusions[r.task] = r;
   }
   const fusionWarnings = Object.values(fusions).flatMap((f) => (f.warning ? [`${f.task} fusion: ${f.warning}`] : []));

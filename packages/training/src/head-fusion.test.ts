@@ -96,6 +96,25 @@ describe('risk fusion (fitted in calibrateModel on validation, applied by evalua
       const rep2 = calibrateModel(r.model, ds2).riskFusion!;
       expect(JSON.stringify(rep2.fusion)).toBe(fitted);
       expect(rep2.heldOut).toEqual(rep.heldOut);
+      expect(rep2.foldMean).toBeUndefined();
+      // the rule 'best': every blend deploys its best candidate by mean fold score, and the fusion is chosen
+      // exactly when its mean fold score beats that candidate's (the same fits: the pooled scores do not move)
+      const best = calibrateModel(r.model, ds2, { blendRule: 'best' });
+      const rb = best.riskFusion!;
+      const bb = best.blends!.heads.find((h) => h.task === 'risk')!.selection;
+      expect(rb.heldOut).toEqual(rep.heldOut);
+      expect(bb.rule).toBe('best');
+      const o = bb.oneSe!;
+      const mean = (a: readonly number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+      expect(rb.foldMean).toEqual({ blend: o.byCandidate[o.best]!.mean, fusion: mean(rb.foldScores.map((f) => f.fusion)) });
+      expect(rb.foldMean!.blend).toBe(Math.max(...Object.values(o.byCandidate).map((c) => c!.mean)));
+      expect(rb.chosen).toBe(rb.foldMean!.fusion > rb.foldMean!.blend);
+      expect(r.model.blends.has('risk')).toBe(!rb.chosen);
+      for (const h of best.blends!.heads) {
+        const m = h.selection.oneSe!.best;
+        expect(h.method).toBe(m === 'model' ? 'model' : m === 'baseline' ? 'baseline' : h.method);
+        if (m === 'combined' || m === 'tuned') expect(['stack', 'convex']).toContain(h.method);
+      }
       // blend: false leaves the risk head alone
       expect(calibrateModel(r.model, ds2, { blend: false }).riskFusion).toBeUndefined();
       expect(r.model.riskFusion).toBeNull();

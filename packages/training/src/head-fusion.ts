@@ -11,7 +11,7 @@
  * vol cuts, plus the direction head's logits and the trailing regime window's trend z and ln rv).
  */
 import { ConfigError } from '@task-agnostic/core';
-import { fitHeadFusion, gatherTargets, headFusionFeatureNames, headFusionFeatures, taskClasses, trailingWindowStats, type HeadFusionSpec } from '@task-agnostic/heads';
+import { fitHeadFusion, gatherTargets, headFusionFeatureNames, headFusionFeatures, taskClasses, trailingWindowStats, type BlendRule, type HeadFusionSpec } from '@task-agnostic/heads';
 import { fuseTaskRows, fusionField, type HeadFusionData, type TaskAgnosticModel } from '@task-agnostic/model';
 import type { TaskStateLike, TrainableTask } from './contracts.js';
 import type { MultiTaskDataset } from './dataset.js';
@@ -125,6 +125,11 @@ export interface FusionReport {
   readonly folds: number;
   /** Out-of-fold validation score (macro-F1) over the same rows and folds: the head alone, the task's blend as chosen (its best), the fusion. */
   readonly heldOut: { readonly model: number; readonly blend: number; readonly fusion: number };
+  /**
+   * With the rule 'best' (and the blend scored on the same folds): the mean fold score of the blend's
+   * best candidate and of the fusion, which decided; absent when the pooled scores decided.
+   */
+  readonly foldMean?: { readonly blend: number; readonly fusion: number };
   /** Per fold: the head alone and the fusion out of fold on that fold's rows. */
   readonly foldScores: readonly { readonly model: number; readonly fusion: number }[];
   /** Every candidate feature set's out-of-fold score (the fusion is the best; NaN when not fitted). */
@@ -174,7 +179,7 @@ function variantFeatures(spec: HeadFusionSpec, model: TaskAgnosticModel, ds: Mul
  * Fits the fusion `plan` on `split` (validation windows of `ds.series`) from the heads' raw outputs
  * (`raw`) and the calibrated volatility forecast (`forecasts`, regression heads calibrated), scores
  * it out of fold on `folds`, and sets it on the model when it beats the task's blend choice (its best
- * out-of-fold score in `blends`, or the head alone) on the same rows; the task's blend is then
+ * out-of-fold score in `blends`, or the head alone; pooled, or with `rule` 'best' the mean fold score) on the same rows; the task's blend is then
  * removed. Null when the model lacks the plan's classification task (with vol cuts in its state) or
  * regression volatility head.
  */
@@ -189,6 +194,12 @@ export function fitFusionOnSplit(
   plan: FusionPlan,
   /** Prior-shift class weights by task id (class-mix.ts): the plain fits' row weights and the weighted metric of the offsets and folds. */
   classWeights: Readonly<Record<string, readonly number[]>> = {},
+  /**
+   * How the fusion is weighed against the task's blend: 'oneSe' (default) compares pooled out-of-fold
+   * scores with the blend's best candidate; 'best' compares mean fold scores, the criterion the blends'
+   * rule 'best' picks by, so the deployed layer is the best of all candidates by one measure.
+   */
+  rule: BlendRule = 'oneSe',
 ): FusionReport | null {
   const tasks = model.tasks as unknown as TrainableTask[];
   const fi = tasks.findIndex((t) => t.id === plan.task);
@@ -229,7 +240,21 @@ export function fitFusionOnSplit(
   // the best out-of-fold score among the task blend's candidates (the head alone, persistence, the stack, the tuned stack)
   const blendBest = h ? Math.max(...[h.model, h.baseline, h.combined, h.tuned ?? Number.NaN].filter((v) => Number.isFinite(v))) : fit.heldOut.model;
   const heldOut = { model: fit.heldOut.model, blend: blendBest, fusion: fit.heldOut.fusion };
-  const base = { task: ft.id, fitRows: fit.n, folds: fit.folds, heldOut, foldScores: fit.foldScores, candidates, ...(fit.warning ? { warning: fit.warning } : {}) };
+  // rule 'best': mean fold scores over the same folds (the blend's candidates were all scored on every fold)
+  const o = head?.selection.oneSe;
+  const bestMean = o?.byCandidate[o.best]?.mean;
+  const comparable = rule === 'best' && o !== undefined && bestMean !== undefined && o.folds === fit.foldScores.length && fit.foldScores.every((f) => Number.isFinite(f.fusion));
+  const foldMean = comparable ? { blend: bestMean, fusion: fit.foldScores.reduce((a, f) => a + f.fusion, 0) / fit.foldScores.length } : undefined;
+  const base = {
+    task: ft.id,
+    fitRows: fit.n,
+    folds: fit.folds,
+    heldOut,
+    ...(foldMean ? { foldMean } : {}),
+    foldScores: fit.foldScores,
+    candidates,
+    ...(fit.warning ? { warning: fit.warning } : {}),
+  };
   if (!fit.fusion) return { chosen: false, ...base, fusion: null };
   const fusion: HeadFusionData = {
     task: ft.id,
@@ -241,7 +266,7 @@ export function fitFusionOnSplit(
     weights: [...fit.fusion.weights],
     offsets: [...fit.fusion.offsets],
   };
-  if (!(fit.heldOut.fusion > blendBest)) return { chosen: false, ...base, fusion };
+  if (!(foldMean ? foldMean.fusion > foldMean.blend : fit.heldOut.fusion > blendBest)) return { chosen: false, ...base, fusion };
   model.setFusion(fusion);
   // the fusion replaces the task's blend (it reads persistence itself)
   model.setBlends(Object.fromEntries([...model.blends].filter(([id]) => id !== ft.id)));
@@ -249,6 +274,14 @@ export function fitFusionOnSplit(
 }
 
 /** fitFusionOnSplit for the risk plan (FUSION_PLANS[0]): the same arguments but the plan (and the class weights). */
-export function fitRiskFusionOnSplit(...args: Parameters<typeof fitFusionOnSplit> extends [...infer A, FusionPlan, unknown?] ? A : never): FusionReport | null {
-  return fitFusionOnSplit(...args, FUSION_PLANS[0]!);
+export function fitRiskFusionOnSplit(
+  model: TaskAgnosticModel,
+  ds: MultiTaskDataset,
+  split: MultiTaskSplit,
+  raw: readonly Float32Array[],
+  forecasts: readonly Float32Array[],
+  folds: ArrayLike<number> | undefined,
+  blends: BlendReport | undefined,
+): FusionReport | null {
+  return fitFusionOnSplit(model, ds, split, raw, forecasts, folds, blends, FUSION_PLANS[0]!);
 }

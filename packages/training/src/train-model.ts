@@ -39,7 +39,7 @@ export interface TrainModelConfig {
    * Calibrate every head on the validation split after training (default true; options choose the
    * softmax method; `blend: false` fits no baseline blends). false leaves the heads uncalibrated.
    */
-  readonly calibrate?: boolean | (FitCalibrationOptions & Pick<CalibrateModelOptions, 'blend' | 'classMix' | 'classMixThreshold'>);
+  readonly calibrate?: boolean | (FitCalibrationOptions & Pick<CalibrateModelOptions, 'blend' | 'classMix' | 'classMixThreshold' | 'blendRule'>);
 }
 
 export interface SeriesEvaluation {
