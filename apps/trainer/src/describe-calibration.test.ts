@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { describeCalibration } from './pipeline.js';
 
+type Report = NonNullable<Parameters<typeof describeCalibration>[0]>;
+type Head = NonNullable<Report['blends']>['heads'][number];
+
+/** A calibration report holding only the given blend heads (and fusions). */
+function report(heads: Head[], fusions?: Report['fusions']): Report {
+  return { split: 'validation', heads: [], warnings: [], blends: { split: 'validation', warnings: [], heads }, ...(fusions ? { fusions } : {}) };
+}
+
 describe('describeCalibration: the blends', () => {
   it("prints the one-standard-error rule's best, choice and every candidate's shortfall with its standard error", () => {
-    const lines = describeCalibration({
-      split: 'validation',
-      heads: [],
-      warnings: [],
-      blends: {
-        split: 'validation',
-        warnings: [],
-        heads: [
+    const lines = describeCalibration(
+      report([
           {
             task: 'regime',
             baseline: 'persistence',
@@ -26,22 +28,16 @@ describe('describeCalibration: the blends', () => {
               oneSe: { folds: 5, best: 'combined', chosen: 'model', byCandidate: { model: { mean: 0.7854, shortfall: 0.0295, se: 0.0528, scores: [] }, combined: { mean: 0.7884, shortfall: 0, se: 0, scores: [] } } },
             },
           },
-        ],
-      },
-    });
+      ]),
+    );
     expect(lines).toEqual([
       "blend regime: model with 'persistence'; chosen on 1188 validation windows, out-of-fold over 5 time folds (score, higher is better): head 0.8473, baseline 0.8380, combined 0.8474; one-standard-error rule over 5 folds: best combined, chosen model (mean fold score model 0.7854 short by 0.0295, se 0.0528; combined 0.7884)",
     ]);
   });
   it("the rule 'best': the best candidate is the choice, and a fusion says it was decided by mean fold scores", () => {
-    const lines = describeCalibration({
-      split: 'validation',
-      heads: [],
-      warnings: [],
-      blends: {
-        split: 'validation',
-        warnings: [],
-        heads: [
+    const lines = describeCalibration(
+      report(
+        [
           {
             task: 'risk',
             baseline: 'persistence',
@@ -59,11 +55,9 @@ describe('describeCalibration: the blends', () => {
             },
           },
         ],
-      },
-      fusions: {
-        risk: { task: 'risk', chosen: false, fitRows: 1000, folds: 5, heldOut: { model: 0.48, blend: 0.5, fusion: 0.49 }, foldMean: { blend: 0.45, fusion: 0.44 }, foldScores: [], candidates: [], fusion: null },
-      },
-    });
+        { risk: { task: 'risk', chosen: false, fitRows: 1000, folds: 5, heldOut: { model: 0.48, blend: 0.5, fusion: 0.49 }, foldMean: { blend: 0.45, fusion: 0.44 }, foldScores: [], candidates: [], fusion: null } },
+      ),
+    );
     expect(lines[0]).toContain('best mean fold score over 5 folds: best tuned, chosen tuned');
     expect(lines[1]).toContain('not chosen');
     expect(lines[1]).toContain("(decided by mean fold score: blend's best 0.4500, fusion 0.4400)");

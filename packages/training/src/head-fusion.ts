@@ -274,14 +274,6 @@ export function fitFusionOnSplit(
 }
 
 /** fitFusionOnSplit for the risk plan (FUSION_PLANS[0]): the same arguments but the plan (and the class weights). */
-export function fitRiskFusionOnSplit(
-  model: TaskAgnosticModel,
-  ds: MultiTaskDataset,
-  split: MultiTaskSplit,
-  raw: readonly Float32Array[],
-  forecasts: readonly Float32Array[],
-  folds: ArrayLike<number> | undefined,
-  blends: BlendReport | undefined,
-): FusionReport | null {
-  return fitFusionOnSplit(model, ds, split, raw, forecasts, folds, blends, FUSION_PLANS[0]!);
+export function fitRiskFusionOnSplit(...args: Parameters<typeof fitFusionOnSplit> extends [...infer A, FusionPlan, unknown?, unknown?] ? A : never): FusionReport | null {
+  return fitFusionOnSplit(...args, FUSION_PLANS[0]!);
 }
