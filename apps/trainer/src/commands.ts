@@ -210,8 +210,8 @@ last bar) and judged on the run's labels. Per task: each run's metric and run - 
 stationary block-bootstrap interval and a verdict (for mse, < 0 favours the run). --from / --to keep
 the windows whose last bar is in [from, to), e.g. the later half of the validation range (the months
 nearest deployment). A second table shows what each run deploys per task (its calibration.json: a
-chosen head fusion, else the blend candidate the one-SE rule chose) and that layer's out-of-fold score
-on its validation rows (no interval). Writes <run-dir>/compare-<other-run's folder name>.json.
+chosen head fusion, else the blend candidate its blendRule chose) and that layer's out-of-fold score
+on its validation rows, pooled and as the mean of its fold scores (no interval). Writes <run-dir>/compare-<other-run's folder name>.json.
 
 Examples:
   trainer compare runs/ufeat --against runs/uens

@@ -115,12 +115,20 @@ export interface DeployedLayer {
    * report keeps it: higher is better (a classifier's macro-F1, a regression head's -MSE); null when the report does not say.
    */
   readonly score: number | null;
+  /**
+   * The mean of the layer's fold scores (what the rule 'best' deploys by; the one-SE rule's means too),
+   * higher is better; null when the report has no fold scores.
+   */
+  readonly foldMean: number | null;
 }
 
-/** A deployed layer with its score as the task's metric (MSE for a regression head). */
+/** A deployed layer with its scores as the task's metric (MSE for a regression head). */
 export interface DeployedMetric {
   readonly layer: string;
+  /** Pooled out of fold over all the validation rows. */
   readonly outOfFold: number | null;
+  /** The mean of the per-fold scores. */
+  readonly foldMean: number | null;
 }
 
 /** One task's deployed layers side by side (DeployedLayer of each run; null when its run folder has no calibration.json). */
@@ -135,11 +143,20 @@ type HeldOut = Record<string, number | undefined>;
 interface BlendJson {
   task?: unknown;
   method?: unknown;
-  selection?: { heldOut?: HeldOut; rule?: unknown; oneSe?: { chosen?: unknown; best?: unknown } };
+  selection?: { heldOut?: HeldOut; rule?: unknown; oneSe?: { chosen?: unknown; best?: unknown; byCandidate?: Record<string, { mean?: unknown } | undefined> } };
 }
 interface FusionJson {
   chosen?: unknown;
   heldOut?: HeldOut;
+  foldScores?: { fusion?: unknown }[];
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** A fusion's mean fold score from its per-fold scores (null without them or with one not finite). */
+function fusionFoldMean(f: FusionJson): number | null {
+  const xs = Array.isArray(f.foldScores) ? f.foldScores.map((x) => num(x?.fusion)) : [];
+  return xs.length > 0 && xs.every((x) => x !== null) ? (xs as number[]).reduce((a, b) => a + b, 0) / xs.length : null;
 }
 
 /**
@@ -156,15 +173,15 @@ export function deployedLayers(report: unknown): DeployedLayer[] {
     if (typeof h.task !== 'string') continue;
     const fusion = r?.fusions?.[h.task];
     if (fusion?.chosen === true) {
-      const v = fusion.heldOut?.fusion;
-      out.push({ task: h.task, layer: 'fusion', score: typeof v === 'number' ? v : null });
+      out.push({ task: h.task, layer: 'fusion', score: num(fusion.heldOut?.fusion), foldMean: fusionFoldMean(fusion) });
       continue;
     }
     // the candidate the blend's rule deployed: the one-SE choice, or with the rule 'best' the best
     const picked = h.selection?.rule === 'best' ? h.selection.oneSe?.best : h.selection?.oneSe?.chosen;
     const chosen = typeof picked === 'string' ? picked : h.method === 'model' || h.method === 'baseline' ? h.method : null;
     const v = chosen ? h.selection?.heldOut?.[chosen] : undefined;
-    out.push({ task: h.task, layer: chosen ?? String(h.method), score: typeof v === 'number' ? v : null });
+    const m = chosen ? h.selection?.oneSe?.byCandidate?.[chosen]?.mean : undefined;
+    out.push({ task: h.task, layer: chosen ?? String(h.method), score: num(v), foldMean: num(m) });
   }
   return out;
 }
@@ -174,21 +191,21 @@ export function compareDeployed(r: ValidationComparison, run: unknown, other: un
   const a = new Map(deployedLayers(run).map((d) => [d.task, d]));
   const b = new Map(deployedLayers(other).map((d) => [d.task, d]));
   // the reports' scores are higher-is-better: a loss (mse) is the score negated
+  const sign = (v: number | null, higherIsBetter: boolean): number | null => (v === null ? null : higherIsBetter ? v : -v);
   const asMetric = (d: DeployedLayer | undefined, higherIsBetter: boolean): DeployedMetric | null =>
-    d ? { layer: d.layer, outOfFold: d.score === null ? null : higherIsBetter ? d.score : -d.score } : null;
+    d ? { layer: d.layer, outOfFold: sign(d.score, higherIsBetter), foldMean: sign(d.foldMean, higherIsBetter) } : null;
   return r.tasks.map((t) => ({ task: t.task, metric: t.metric, run: asMetric(a.get(t.task), t.higherIsBetter), other: asMetric(b.get(t.task), t.higherIsBetter) }));
 }
 
 /** The deployed-layer table: each run's layer and out-of-fold score, and run - other (no interval: fold scores only). */
 export function printDeployedComparison(rows: readonly DeployedComparison[], log: Log): void {
-  const cell = (d: DeployedMetric | null) => (d ? `${d.layer} ${d.outOfFold === null ? '-' : fmt(d.outOfFold)}` : '- (no calibration.json)');
-  const table: string[][] = [['task', 'metric', 'run: layer, out of fold', 'other: layer, out of fold', 'run - other']];
-  for (const d of rows) {
-    const diff = d.run?.outOfFold != null && d.other?.outOfFold != null ? fmt(d.run.outOfFold - d.other.outOfFold) : '-';
-    table.push([d.task, d.metric, cell(d.run), cell(d.other), diff]);
-  }
+  const f = (v: number | null) => (v === null ? '-' : fmt(v));
+  const cell = (d: DeployedMetric | null) => (d ? `${d.layer} ${f(d.outOfFold)} / ${f(d.foldMean)}` : '- (no calibration.json)');
+  const diff = (a: number | null | undefined, b: number | null | undefined) => (a != null && b != null ? fmt(a - b) : '-');
+  const table: string[][] = [['task', 'metric', 'run: layer, pooled / fold mean', 'other: layer, pooled / fold mean', 'run - other, pooled / fold mean']];
+  for (const d of rows) table.push([d.task, d.metric, cell(d.run), cell(d.other), `${diff(d.run?.outOfFold, d.other?.outOfFold)} / ${diff(d.run?.foldMean, d.other?.foldMean)}`]);
   log(
-    `what each run deploys (calibration.json: a head fusion, else the blend candidate its rule chose: one-SE or best), scored out of fold over the validation time folds on each run's own validation rows; no interval (fold scores only); for mse run - other < 0 favours the run:\n${textTable(table)}`,
+    `what each run deploys (calibration.json: a head fusion, else the blend candidate its rule chose: one-SE or best), scored out of fold over the validation time folds on each run's own validation rows, pooled over all of them and as the mean of the fold scores (the rule 'best' deploys by the latter); no interval (fold scores only); for mse run - other < 0 favours the run:\n${textTable(table)}`,
   );
 }
 

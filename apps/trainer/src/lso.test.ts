@@ -341,13 +341,16 @@ describe('lso --against: the run against another run on the same test rows and l
       expect(d.run).not.toBeNull();
       expect(d.run).toEqual(d.other);
     }
-    const cal = JSON.parse(readFileSync(path.join(run.paths.dir, 'calibration.json'), 'utf8')) as { blends: { heads: { task: string; selection: { heldOut: Record<string, number>; oneSe: { chosen: string } } }[] } };
+    const cal = JSON.parse(readFileSync(path.join(run.paths.dir, 'calibration.json'), 'utf8')) as {
+      blends: { heads: { task: string; selection: { heldOut: Record<string, number>; oneSe: { chosen: string; byCandidate: Record<string, { mean: number }> } } }[] };
+    };
     const vol = cal.blends.heads.find((h) => h.task === 'volatility')!;
-    // the report keeps -MSE (higher is better); the table shows MSE
-    expect(deployed[1]!.run).toEqual({ layer: vol.selection.oneSe.chosen, outOfFold: -vol.selection.heldOut[vol.selection.oneSe.chosen]! });
+    // the report keeps -MSE (higher is better); the table shows MSE, pooled and as the mean of the fold scores
+    const c = vol.selection.oneSe.chosen;
+    expect(deployed[1]!.run).toEqual({ layer: c, outOfFold: -vol.selection.heldOut[c]!, foldMean: -vol.selection.oneSe.byCandidate[c]!.mean });
     const out: string[] = [];
     printDeployedComparison(deployed, (l) => out.push(l));
-    expect(out.join('\n')).toMatch(/what each run deploys .*\n.*\n-+.*\ndirection\s+macroF1\s+\w+ \d\.\d{4}\s+\w+ \d\.\d{4}\s+0\.0000/);
+    expect(out.join('\n')).toMatch(/what each run deploys .*\n.*\n-+.*\ndirection\s+macroF1\s+\w+ \d\.\d{4} \/ \d\.\d{4}\s+\w+ \d\.\d{4} \/ \d\.\d{4}\s+0\.0000 \/ 0\.0000/);
     out.length = 0;
     printValidationComparison(self, (l) => out.push(l));
     expect(out.join('\n')).toMatch(/validation only: .* raw heads on the \d+ validation windows both have \(of \d+ \/ \d+\).*\ntask .*run - other \[95% CI\]\s+verdict\s*\n-+.*\ndirection\s+macroF1\s+\d\.\d{4} \[/);
@@ -380,7 +383,7 @@ describe('lso --against: the run against another run on the same test rows and l
     const report = {
       blends: {
         heads: [
-          { task: 'direction', method: 'model', selection: { heldOut: { model: 0.39, tuned: 0.4 }, oneSe: { chosen: 'model' } } },
+          { task: 'direction', method: 'model', selection: { heldOut: { model: 0.39, tuned: 0.4 }, oneSe: { chosen: 'model', byCandidate: { model: { mean: 0.37 } } } } },
           { task: 'volatility', method: 'convex', selection: { heldOut: { model: -0.18, combined: -0.176 }, oneSe: { chosen: 'combined' } } },
           { task: 'regime', method: 'stack', selection: { heldOut: { tuned: 0.3218, combined: 0.2922 }, oneSe: { chosen: 'combined' } } },
           { task: 'risk', method: 'model', selection: { heldOut: { model: 0.4769, tuned: 0.5069 }, oneSe: { chosen: 'model' } } },
@@ -388,20 +391,21 @@ describe('lso --against: the run against another run on the same test rows and l
           { task: 'return', method: 'baseline', selection: { heldOut: { baseline: -0.35 } } },
         ],
       },
-      fusions: { risk: { chosen: true, heldOut: { fusion: 0.5097 } }, regime: { chosen: false, heldOut: { fusion: 0.3187 } } },
+      fusions: { risk: { chosen: true, heldOut: { fusion: 0.5097 }, foldScores: [{ fusion: 0.4 }, { fusion: 0.5 }] }, regime: { chosen: false, heldOut: { fusion: 0.3187 } } },
     };
     expect(deployedLayers(report)).toEqual([
-      { task: 'direction', layer: 'model', score: 0.39 },
-      { task: 'volatility', layer: 'combined', score: -0.176 },
-      { task: 'regime', layer: 'combined', score: 0.2922 },
-      { task: 'risk', layer: 'fusion', score: 0.5097 },
-      { task: 'return', layer: 'baseline', score: -0.35 },
+      { task: 'direction', layer: 'model', score: 0.39, foldMean: 0.37 },
+      { task: 'volatility', layer: 'combined', score: -0.176, foldMean: null },
+      { task: 'regime', layer: 'combined', score: 0.2922, foldMean: null },
+      // a fusion's fold mean from its per-fold scores
+      { task: 'risk', layer: 'fusion', score: 0.5097, foldMean: 0.45 },
+      { task: 'return', layer: 'baseline', score: -0.35, foldMean: null },
     ]);
     // the rule 'best': the blend deploys the best candidate, not the one-SE choice
     const best = { blends: { heads: [{ task: 'risk', method: 'stack', selection: { rule: 'best', heldOut: { model: 0.4769, tuned: 0.5069 }, oneSe: { best: 'tuned', chosen: 'model' } } }] } };
-    expect(deployedLayers(best)).toEqual([{ task: 'risk', layer: 'tuned', score: 0.5069 }]);
+    expect(deployedLayers(best)).toEqual([{ task: 'risk', layer: 'tuned', score: 0.5069, foldMean: null }]);
     expect(deployedLayers(null)).toEqual([]);
-    expect(deployedLayers({ blends: { heads: [{ task: 'x', method: 'stack', selection: {} }] } })).toEqual([{ task: 'x', layer: 'stack', score: null }]);
+    expect(deployedLayers({ blends: { heads: [{ task: 'x', method: 'stack', selection: {} }] } })).toEqual([{ task: 'x', layer: 'stack', score: null, foldMean: null }]);
   });
 
   it('trainer compare: bad flags are one-line errors', async () => {
