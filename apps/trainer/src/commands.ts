@@ -20,7 +20,7 @@ import { compareDeployed, compareOnValidation, printDeployedComparison, printVal
 import { evaluateLeaveSymbolsOut, printLso, readTrainingBudget, stepsToMatch } from './lso.js';
 import { loadRunDataset, loadRunModel, readRunConfig } from './load-run.js';
 import { assertEmptyTarget, buildEnsembleRun, ensembleBudgetFromMembers } from './ensemble-run.js';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { EXECUTOR_FLAGS, cmdSweep, cmdWorker, executorFromFlags } from './sweep-commands.js';
 
 const out: Log = (l) => process.stdout.write(l + '\n');
@@ -807,7 +807,7 @@ async function cmdCalibrate(args: readonly string[]): Promise<number> {
   }
   // the run's config records the rule its deployed layers were chosen by (evaluate's single-task models follow it)
   if (rule !== undefined && rule !== loaded.cfg.blendRule) {
-    const saved = JSON.parse(await readFile(run.paths.config, 'utf8')) as Record<string, unknown>;
+    const saved = await readJson<Record<string, unknown>>(run.paths.config, 'run config');
     await writeFile(run.paths.config, `${JSON.stringify({ ...saved, blendRule: rule }, null, 2)}\n`);
     out(`config.json: blendRule '${loaded.cfg.blendRule}' -> '${rule}'`);
   }

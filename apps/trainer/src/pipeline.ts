@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { backtestReportJson, comparisonRows, describeIntrabar, renderReportHtml, type BacktestResult } from '@task-agnostic/backtest';
 import { ConfigError, DataError } from '@task-agnostic/core';
+import { ruleChoice } from '@task-agnostic/heads';
 import { writeModelEvaluation } from '@task-agnostic/model';
 import { currentBackend } from '@task-agnostic/tf';
 import type { TrainModelResult } from '@task-agnostic/training';
@@ -152,7 +153,7 @@ export function describeCalibration(rep: CalibrationReport | undefined): string[
     const s = b.selection.heldOut;
     const what = b.method === 'stack' ? ` (${fmtNum(b.modelWeight)} x head log-probabilities + ${fmtNum(b.baselineWeight)} x baseline's, offsets ${b.offsets.map((x) => +x.toFixed(3)).join('/')})` : b.method === 'convex' ? ` (${fmtNum(b.modelWeight)} x head + ${fmtNum(b.baselineWeight)} x baseline)` : '';
     const o = b.selection.oneSe;
-    const rule = o ? `; ${b.selection.rule === 'best' ? 'best mean fold score' : 'one-standard-error rule'} over ${o.folds} folds: best ${o.best}, chosen ${b.selection.rule === 'best' ? o.best : o.chosen} (mean fold score ${Object.entries(o.byCandidate).map(([c, v]) => `${c} ${fmtNum(v.mean)}${c === o.best ? '' : ` short by ${fmtNum(v.shortfall)}, se ${fmtNum(v.se)}`}`).join('; ')})` : '';
+    const rule = o ? `; ${b.selection.rule === 'best' ? 'best mean fold score' : 'one-standard-error rule'} over ${o.folds} folds: best ${o.best}, chosen ${ruleChoice(o, b.selection.rule)} (mean fold score ${Object.entries(o.byCandidate).map(([c, v]) => `${c} ${fmtNum(v.mean)}${c === o.best ? '' : ` short by ${fmtNum(v.shortfall)}, se ${fmtNum(v.se)}`}`).join('; ')})` : '';
     return `blend ${b.task}: ${b.method}${what} with '${b.baseline}'; chosen on ${b.fitRows} validation windows, out-of-fold over ${b.selection.folds} time folds (score, higher is better): head ${fmtNum(s.model)}, baseline ${fmtNum(s.baseline)}, combined ${fmtNum(s.combined)}${s.tuned !== undefined ? `, combined with offsets tuned for the metric ${fmtNum(s.tuned)}` : ''}${rule}`;
   });
   const what: Record<string, string> = {

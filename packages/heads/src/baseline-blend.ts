@@ -430,7 +430,7 @@ export function fitBlend(
   const selection: BlendSelection = { folds, heldOut: heldOut as BlendSelection['heldOut'], rule: options.rule ?? 'oneSe', ...(oneSe ? { oneSe } : {}) };
   // fewer than 2 scorable folds: the best pooled out-of-fold score; ties keep the earlier (simpler) candidate
   let chosen: BlendCandidate = 'model';
-  if (oneSe) chosen = options.rule === 'best' ? oneSe.best : oneSe.chosen;
+  if (oneSe) chosen = ruleChoice(oneSe, options.rule);
   else for (const c of candidates) if (heldOut[c]! > heldOut[chosen]!) chosen = c;
   const warn = failed ? { warning: `${failed}: chosen between the head and the baseline alone` } : {};
   if (chosen === 'model') return { ...modelOnlyBlend(name), n, selection, ...warn };
@@ -438,6 +438,11 @@ export function fitBlend(
   const all = fitOn(Array.from({ length: n }, (_, i) => i), chosen as 'combined' | 'tuned');
   if (!all) return { ...modelOnlyBlend(name), n, selection, warning: 'the combination did not converge on all the rows: the head is used alone' };
   return { ...all, baseline: name, n, selection };
+}
+
+/** The candidate a rule deploys from the one-SE figures: the best with 'best', else the one-SE choice. */
+export function ruleChoice(oneSe: Pick<NonNullable<BlendSelection['oneSe']>, 'best' | 'chosen'>, rule: BlendRule = 'oneSe'): BlendCandidate {
+  return rule === 'best' ? oneSe.best : oneSe.chosen;
 }
 
 /**

@@ -96,6 +96,7 @@ export {
   BLEND_FOLDS,
   BLEND_CANDIDATES,
   oneStandardErrorChoice,
+  ruleChoice,
   balancedRowWeights,
 } from './baseline-blend.js';
 export type { BaselineSource, BaselineBlend, BlendCandidate, BlendMethod, BlendForm, BlendFit, BlendRule, BlendSelection, FitBlendOptions } from './baseline-blend.js';
