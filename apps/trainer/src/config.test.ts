@@ -65,6 +65,25 @@ describe('trainer config', () => {
     expect(parseTrainerConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
   });
 
+  it('parses validation blocks and rejects blocks out of order, overlapping, empty or after valStart, naming the block', () => {
+    const split = (valBlocks: unknown) => ({ data: { split: { valStart: '2023-06-01', testStart: '2023-12-01', valBlocks } } });
+    const c = parseTrainerConfig(split([{ from: '2021-01-01', to: '2021-02-01' }, { from: '2022-01-01', to: '2022-02-01' }]));
+    expect(c.data.split).toEqual({
+      valStart: Date.UTC(2023, 5, 1),
+      testStart: Date.UTC(2023, 11, 1),
+      valBlocks: [
+        { from: Date.UTC(2021, 0, 1), to: Date.UTC(2021, 1, 1) },
+        { from: Date.UTC(2022, 0, 1), to: Date.UTC(2022, 1, 1) },
+      ],
+    });
+    expect(parseTrainerConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
+    expect(() => parseTrainerConfig(split([{ from: '2022-01-01', to: '2022-02-01' }, { from: '2021-01-01', to: '2021-02-01' }]))).toThrow(/data\.split\.valBlocks\.1\.from: blocks must be in time order and not overlap/);
+    expect(() => parseTrainerConfig(split([{ from: '2022-01-01', to: '2022-03-01' }, { from: '2022-02-01', to: '2022-04-01' }]))).toThrow(/data\.split\.valBlocks\.1\.from/);
+    expect(() => parseTrainerConfig(split([{ from: '2022-01-01', to: '2022-01-01' }]))).toThrow(/data\.split\.valBlocks\.0\.to: must be after from/);
+    expect(() => parseTrainerConfig(split([{ from: '2023-05-01', to: '2023-07-01' }]))).toThrow(/data\.split\.valBlocks\.0\.to: must not be after valStart/);
+    expect(() => parseTrainerConfig(split([{ from: '2021-01-01' }]))).toThrow(/data\.split/);
+  });
+
   it('reads a file that extends a preset, and applies overrides last', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tat-cfg-'));
     const f = path.join(dir, 'my.json');

@@ -71,7 +71,18 @@ export const DataConfigSchema = z
     split: z
       .union([
         z.object({ valFraction: z.number().min(0).lt(1).default(0.15), testFraction: z.number().min(0).lt(1).default(0.15) }).strict(),
-        z.object({ valStart: isoDate, testStart: isoDate }).strict(),
+        z
+          .object({
+            valStart: isoDate,
+            testStart: isoDate,
+            /**
+             * Validation blocks before valStart, [from, to) each: taken out of training into the validation
+             * split with the purge gap on both sides, so that validation (early stopping, calibration, the
+             * blends and fusions) spans the history's conditions and not only its last months.
+             */
+            valBlocks: z.array(z.object({ from: isoDate, to: isoDate }).strict()).optional(),
+          })
+          .strict(),
       ])
       .default({}),
   })
@@ -81,6 +92,17 @@ export const DataConfigSchema = z
     if (d.symbols === 'all' && d.source !== 'csv') ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['symbols'], message: "'all' needs a data folder (source 'csv' with a path)" });
     const both = Array.isArray(d.symbols) ? d.holdout.filter((s) => d.symbols.includes(s)) : [];
     if (both.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['holdout'], message: `${both.join(', ')} cannot be both trained on and held out` });
+    const sp = d.split;
+    if ('valStart' in sp) {
+      let prev = -Infinity;
+      for (const [i, b] of (sp.valBlocks ?? []).entries()) {
+        const at = (k: string) => ['split', 'valBlocks', i, k];
+        if (!(b.from < b.to)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: at('to'), message: 'must be after from' });
+        else if (b.from < prev) ctx.addIssue({ code: z.ZodIssueCode.custom, path: at('from'), message: 'blocks must be in time order and not overlap' });
+        else if (b.to > sp.valStart) ctx.addIssue({ code: z.ZodIssueCode.custom, path: at('to'), message: 'must not be after valStart' });
+        prev = Math.max(prev, b.to);
+      }
+    }
   });
 
 export const EvaluateConfigSchema = z

@@ -323,7 +323,7 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
       [task as never],
       featurePipeline(featureConfig),
       { windowLength: cfg.model.windowLength, ...datasetOptions(cfg) },
-      'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
+      'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)) : undefined,
     );
     const budget = { ...cfg.training, epochs: cfg.evaluate.transferEpochs, seed: cfg.seed, progress: o.progress ?? false };
     log(`evaluate: transfer to '${id}' with the encoder frozen`);

@@ -71,7 +71,7 @@ export async function loadRunDataset(cfg: TrainerConfig, paths: ReturnType<typeo
       model,
       series,
       datasetOptions(cfg),
-      'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
+      'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)) : undefined,
     );
     return { data, model, dataset };
   } catch (err) {

@@ -237,7 +237,7 @@ function heldOutDataset(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolD
     model.tasks as unknown as TrainableTask[],
     featurePipeline(featureConfig),
     { ...datasetOptions(cfg), stride: 1, normalisation: 'perSymbol', taskFit: 'perSymbol', windowLength: model.windowLength },
-    'valStart' in split ? [dateBoundaries(d.candles, split.valStart, split.testStart)] : undefined,
+    'valStart' in split ? [dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)] : undefined,
   );
 }
 

@@ -167,7 +167,7 @@ export function classMixWarnings(mixes: readonly TaskClassMix[], threshold = MIX
     const over = Object.entries(m.bySeries).filter(([, s]) => (s.valVsTrainTv ?? 0) > seriesThreshold).length;
     out.push(
       `task ${m.task}: validation's class mix is far from training's (total-variation distance ${fmtTv(pooled)} pooled, ${fmtTv(series)} mean per series; warning above ${threshold} pooled or ${seriesThreshold} per series; ${over}/${Object.keys(m.bySeries).length} series above ${seriesThreshold}): ` +
-        `${classes || 'no class differs by 1 point or more pooled'} (validation vs training). Everything fitted on validation (early stopping, calibration, blends, decision thresholds) is tuned for that mix (the classification layers are refitted for the training mix only with the config's classMix 'training' or 'auto'): consider another validation range (--val-start)`,
+        `${classes || 'no class differs by 1 point or more pooled'} (validation vs training). Everything fitted on validation (early stopping, calibration, blends, decision thresholds) is tuned for that mix (the classification layers are refitted for the training mix only with the config's classMix 'training' or 'auto'): consider another validation range (--val-start) or validation blocks spread over the history (data.split.valBlocks)`,
     );
   }
   return out;

@@ -2,7 +2,7 @@ import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { lowerBound, type CandleColumns } from '@task-agnostic/core';
 import { encoderPreset, parseEncoderConfig, type EncoderConfig } from '@task-agnostic/encoders';
 import { saveModel, type DeploymentEvaluation, type ModelConfigInput } from '@task-agnostic/model';
-import { hasCheckpoint, trainModel, type MultiTaskDataset, type TrainableTask, type TrainModelResult } from '@task-agnostic/training';
+import { hasCheckpoint, trainModel, type MultiTaskDataset, type SplitBoundaries, type TrainableTask, type TrainModelResult } from '@task-agnostic/training';
 import { initBackend } from '@task-agnostic/tf';
 import { separateCalibrationStride, type TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
@@ -43,9 +43,20 @@ export function datasetOptions(cfg: TrainerConfig): {
   return 'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, ...common } : common;
 }
 
-/** Split rows of one series for a date split: train [0, trainEnd), val [trainEnd, valEnd), test [valEnd, n). */
-export function dateBoundaries(c: CandleColumns, valStartMs: number, testStartMs: number): { trainEnd: number; valEnd: number } {
-  return { trainEnd: lowerBound(c, valStartMs), valEnd: lowerBound(c, testStartMs) };
+/**
+ * Split rows of one series for a date split: train [0, trainEnd), val [trainEnd, valEnd), test [valEnd, n),
+ * and each validation block [from, to) as rows (clipped to the training range; a block the series has no
+ * candles in is left out).
+ */
+export function dateBoundaries(
+  c: CandleColumns,
+  valStartMs: number,
+  testStartMs: number,
+  valBlocks?: readonly { readonly from: number; readonly to: number }[],
+): SplitBoundaries {
+  const trainEnd = lowerBound(c, valStartMs);
+  const blocks = (valBlocks ?? []).map((b) => ({ start: Math.min(lowerBound(c, b.from), trainEnd), end: Math.min(lowerBound(c, b.to), trainEnd) })).filter((b) => b.end > b.start);
+  return { trainEnd, valEnd: lowerBound(c, testStartMs), ...(blocks.length > 0 ? { valBlocks: blocks } : {}) };
 }
 
 export interface TrainRunOptions {
@@ -73,7 +84,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
   await initBackend();
   const split = cfg.data.split;
   const dataset = datasetOptions(cfg);
-  const boundaries = 'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined;
+  const boundaries = 'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)) : undefined;
   if (o.paths) {
     await mkdir(o.paths.dir, { recursive: true });
     // a fresh start logs from epoch 0; a resumed one keeps the log up to its checkpoint (the training package trims it)
@@ -162,6 +173,7 @@ export async function saveTrainRun(cfg: TrainerConfig, data: readonly SymbolData
         ...b,
         valStart: iso(data[i]!.candles, b.trainEnd),
         testStart: iso(data[i]!.candles, b.valEnd),
+        ...(b.valBlocks ? { valBlocks: b.valBlocks.map((k) => ({ ...k, from: iso(data[i]!.candles, k.start), to: iso(data[i]!.candles, k.end) })) } : {}),
       })),
       samples: { train: r.dataset.train.n, val: r.dataset.val.n, test: r.dataset.test.n },
     },

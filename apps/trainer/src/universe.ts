@@ -73,7 +73,7 @@ export function screenSeries(cfg: TrainerConfig, data: readonly SymbolData[], lo
       const need = minBarsForFractions(needs, split.valFraction, split.testFraction);
       if (n < need) why = `${n} bars, needs at least ${need}`;
     } else {
-      const b = dateBoundaries(d.candles, split.valStart, split.testStart);
+      const b = dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks);
       if (splitCapacity(n, b, needs).train <= 0) why = `${n} bars (${b.trainEnd} before the validation start), needs at least ${needs.warmup + needs.windowLength + needs.horizon} before it`;
     }
     if (why) {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticMarket } from '@task-agnostic/core';
 import { encoderPreset } from '@task-agnostic/encoders';
 import { initBackend } from '@task-agnostic/tf';
-import { calibrateModel } from './calibrate.js';
+import { calibrateModel, timeFolds } from './calibrate.js';
 import { alterAfter } from '@task-agnostic/test-utils';
 import { datasetForModel } from './model-evaluation.js';
 import { trainModel } from './train-model.js';
@@ -65,4 +65,22 @@ describe('calibrateModel', () => {
     }
   }, 120_000);
 
+});
+
+describe('timeFolds', () => {
+  const series = [{ symbol: 'A', candles: { tsMs: Float64Array.from({ length: 1000 }, (_, i) => i * 3_600_000) } }] as unknown as Parameters<typeof timeFolds>[1];
+  const splitOf = (endRows: number[]) => ({ n: endRows.length, endRows: Int32Array.from(endRows), seriesIds: new Int32Array(endRows.length) }) as unknown as Parameters<typeof timeFolds>[0];
+
+  it('cuts contiguous windows into equal spans of time', () => {
+    const f = timeFolds(splitOf(Array.from({ length: 100 }, (_, i) => 500 + i)), series, 5)!;
+    expect(Array.from(f)).toEqual(Array.from({ length: 100 }, (_, i) => Math.min(4, Math.floor((i / 99) * 5))));
+  });
+
+  it('falls back to equal shares in time order when a span holds no window (validation blocks)', () => {
+    // two blocks far apart: equal spans would leave the middle three folds empty
+    const rows = [...Array.from({ length: 40 }, (_, i) => 10 + i), ...Array.from({ length: 60 }, (_, i) => 900 + i)];
+    const f = Array.from(timeFolds(splitOf(rows), series, 5)!);
+    expect(f).toEqual(Array.from({ length: 100 }, (_, k) => Math.floor(k / 20)));
+    expect(new Set(f).size).toBe(5);
+  });
 });

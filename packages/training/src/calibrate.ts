@@ -134,6 +134,7 @@ const MIN_ROWS_FOR_ECE_INTERVAL = 100;
 /**
  * Fold ids for the cross-fitted choice: `folds` equal spans of calendar time over the split's windows
  * (every series' windows of one span in one fold), so a method is scored on a period it was not fitted on.
+ * When a span holds no window (validation blocks far apart), equal shares of the windows in time order.
  * Null without the windows' end rows.
  */
 export function timeFolds(split: MultiTaskSplit, series: MultiTaskDataset['series'], folds = 5): Int32Array | null {
@@ -148,6 +149,21 @@ export function timeFolds(split: MultiTaskSplit, series: MultiTaskDataset['serie
   }
   const out = new Int32Array(split.n);
   for (let r = 0; r < split.n; r++) out[r] = hi > lo ? Math.min(folds - 1, Math.floor(((t[r]! - lo) / (hi - lo)) * folds)) : 0;
+  if (hi > lo && split.n >= folds) {
+    // validation made of blocks (SplitBoundaries.valBlocks) can leave a span without windows: then
+    // the folds are equal shares of the windows in time order instead (ties in time stay together)
+    const counts = new Int32Array(folds);
+    for (const f of out) counts[f]!++;
+    if (counts.some((c) => c === 0)) {
+      const order = Array.from(t.keys()).sort((a, b) => t[a]! - t[b]! || a - b);
+      let f = 0;
+      for (let k = 0; k < order.length; k++) {
+        const want = Math.min(folds - 1, Math.floor((k * folds) / order.length));
+        if (want > f && t[order[k]!]! > t[order[k - 1]!]!) f = want;
+        out[order[k]!] = f;
+      }
+    }
+  }
   return out;
 }
 

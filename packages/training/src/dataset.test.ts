@@ -96,6 +96,47 @@ describe('buildDataset', () => {
     expect(() => buildDataset([{ symbol: 'EMPTY', candles: empty }], tasks, fakePipeline(), { windowLength: 8 })).toThrow(/^series EMPTY: no candles$/);
   });
 
+  it('validation blocks inside the training range: purged on both sides, their windows in validation, none in training', () => {
+    const W = 16;
+    const h = 8;
+    const tasks = [fakeForwardReturnTask(3), fakeForwardReturnTask(h)];
+    const bounds = [{ trainEnd: 400, valEnd: 500, valBlocks: [{ start: 100, end: 180 }, { start: 250, end: 320 }] }];
+    const ds = buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { windowLength: W }, bounds);
+    const g = ds.purgeGap;
+    const plain = buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { windowLength: W }, [{ trainEnd: 400, valEnd: 500 }]);
+    const inBlock = (e: number, blk: { start: number; end: number }) => e >= blk.start + g && e + h < blk.end;
+    // every validation window is a block window or one of the plain split's, and each block gives some
+    const v = Array.from(ds.val.endRows!);
+    for (const blk of bounds[0]!.valBlocks) expect(v.filter((e) => inBlock(e, blk)).length).toBe(blk.end - h - (blk.start + g));
+    expect(v.filter((e) => e >= 400)).toEqual(Array.from(plain.val.endRows!));
+    expect(v).toEqual([...v].sort((x, y) => x - y));
+    // no training window reads a row of a block window or its labels: [e-W+1, e+h] never meets [a+g-W+1, b)
+    for (const e of ds.train.endRows!) {
+      for (const blk of bounds[0]!.valBlocks) {
+        const lo = blk.start + g - W + 1;
+        expect(e + h < lo || e - W + 1 >= blk.end).toBe(true);
+        // and the labels of training end before the block starts, or the window starts after its gap
+        expect(e + h < blk.start || e >= blk.end + g).toBe(true);
+      }
+    }
+    // the training windows are the plain split's minus those near a block
+    const near = (e: number) => bounds[0]!.valBlocks.some((blk) => e + h >= blk.start && e < blk.end + g);
+    expect(Array.from(ds.train.endRows!)).toEqual(Array.from(plain.train.endRows!).filter((e) => !near(e)));
+    // targets follow their windows
+    const i = ds.val.endRows!.indexOf(v.find((e) => e < 200)!);
+    expect(ds.val.targets[1]![i]).toBeCloseTo(Math.log(a.candles.close[v[i]! + h]! / a.candles.close[v[i]!]!) * 100, 4);
+  });
+
+  it('rejects validation blocks that overlap, are empty or leave the training range, naming the series', () => {
+    const tasks = [fakeForwardReturnTask(4)];
+    const build = (valBlocks: { start: number; end: number }[]) =>
+      buildDataset([{ symbol: 'AAA', candles: a.candles }], tasks, fakePipeline(), { windowLength: 8 }, [{ trainEnd: 400, valEnd: 500, valBlocks }]);
+    expect(() => build([{ start: 100, end: 200 }, { start: 150, end: 250 }])).toThrow(/^series AAA: validation block 1 \[150, 250\) must be non-empty, after block 0/);
+    expect(() => build([{ start: 100, end: 100 }])).toThrow(/validation block 0 \[100, 100\)/);
+    expect(() => build([{ start: 300, end: 450 }])).toThrow(/inside the training range \[0, 400\)/);
+    expect(() => build([{ start: 100, end: 150 }, { start: 150, end: 200 }])).not.toThrow();
+  });
+
   it('walk-forward folds expand the training range and keep the gap', () => {
     const f = walkForwardBoundaries(1000, { folds: 4, valBars: 100, minTrainBars: 400, purgeGap: 30 });
     expect(f).toEqual([

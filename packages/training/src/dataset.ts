@@ -10,6 +10,11 @@
  *   test:  e >= valEnd + g,             e + h < n
  * with h the longest task horizon (at least 1) and the purge gap g >= h + W, so the rows any
  * window or label reads in one split never meet those of another split.
+ * Optional validation blocks [a, b) inside the training range (`SplitBoundaries.valBlocks`: validation
+ * spread over the history, not only its last months) are purged alike: their windows end at
+ * e >= a + g with e + h < b and join the validation split; a training window's labels end before a
+ * (e + h < a) or it starts after the block's labels (e >= b + g). The normaliser and task fits still
+ * read every row before trainEnd, blocks included (statistics of validation rows, never of test).
  * Tasks are fitted (thresholds, quantiles) on the training ranges of every series chained end to
  * end (or on the first series only, `taskFit: 'first'`); the normaliser on the training rows of
  * every series pooled, or (`normalisation: 'perSymbol'`) one per series on its own training rows.
@@ -56,10 +61,21 @@ export interface SeriesInput {
   readonly candles: CandleColumns;
 }
 
-/** Row boundaries of one series: train [0, trainEnd), val [trainEnd, valEnd), test [valEnd, n). */
+/** A block of rows [start, end) of one series. */
+export interface RowBlock {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Row boundaries of one series: train [0, trainEnd), val [trainEnd, valEnd), test [valEnd, n);
+ * `valBlocks` (sorted, disjoint, inside [0, trainEnd)) are taken out of training into validation,
+ * each with purge gaps on both sides (see the file comment).
+ */
 export interface SplitBoundaries {
   readonly trainEnd: number;
   readonly valEnd: number;
+  readonly valBlocks?: readonly RowBlock[];
 }
 
 export interface MultiTaskDataset {
@@ -180,6 +196,7 @@ export function buildDataset(
     if (!(b.trainEnd > 0 && b.trainEnd <= b.valEnd && b.valEnd <= n)) {
       throw new DataError(`series ${series[s]!.symbol}: split boundaries trainEnd=${b.trainEnd}, valEnd=${b.valEnd} do not fit ${n} candles`);
     }
+    checkValBlocks(b, series[s]!.symbol);
   });
 
   const raw = series.map((s) => pipeline.compute(s.candles));
@@ -218,8 +235,15 @@ export function buildDataset(
     const n = s.candles.length;
     const b = bounds[k]!;
     const minEnd = raw[k]!.warmup + W - 1;
-    pickRows(0, b.trainEnd - horizon, minEnd, config.stride, labels[k]!, k, train);
-    pickRows(b.trainEnd + gap, b.valEnd - horizon, minEnd, config.valStride ?? config.stride, labels[k]!, k, val);
+    const valStride = config.valStride ?? config.stride;
+    let from = 0;
+    for (const blk of b.valBlocks ?? []) {
+      pickRows(from, blk.start - horizon, minEnd, config.stride, labels[k]!, k, train);
+      pickRows(blk.start + gap, blk.end - horizon, minEnd, valStride, labels[k]!, k, val);
+      from = blk.end + gap;
+    }
+    pickRows(from, b.trainEnd - horizon, minEnd, config.stride, labels[k]!, k, train);
+    pickRows(b.trainEnd + gap, b.valEnd - horizon, minEnd, valStride, labels[k]!, k, val);
     pickRows(b.valEnd + gap, n - horizon, minEnd, config.stride, labels[k]!, k, test);
   });
   if (train.length === 0) throw new DataError(`no training windows: the series are too short for window ${W}, horizon ${horizon} and the warm-up`);
@@ -282,6 +306,19 @@ export function chainTrainingRanges(series: readonly SeriesInput[], bounds: read
   });
   const candles = concatColumns(parts);
   return { candles, end: candles.length };
+}
+
+/** Throws a DataError naming the series when its validation blocks are not sorted, disjoint, non-empty and inside [0, trainEnd). */
+function checkValBlocks(b: SplitBoundaries, symbol: string): void {
+  let prev = 0;
+  for (const [i, blk] of (b.valBlocks ?? []).entries()) {
+    if (!(Number.isInteger(blk.start) && Number.isInteger(blk.end) && blk.start >= prev && blk.start < blk.end && blk.end <= b.trainEnd)) {
+      throw new DataError(
+        `series ${symbol}: validation block ${i} [${blk.start}, ${blk.end}) must be non-empty, after block ${i - 1} and inside the training range [0, ${b.trainEnd})`,
+      );
+    }
+    prev = blk.end;
+  }
 }
 
 function poolTrainingRows(ms: readonly FeatureMatrixLike[], bounds: readonly SplitBoundaries[]): FeatureMatrixLike {

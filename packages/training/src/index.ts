@@ -26,7 +26,7 @@ export { trainMultiTask } from './trainer.js';
 export type { TrainingData, EpochRecord, TrainHooks, TrainResult } from './trainer.js';
 export { buildDataset, parseDatasetConfig, walkForwardBoundaries, DatasetConfigSchema, splitBoundaries, taskFitRange } from './dataset.js';
 export { fitFeatureParameters } from './fitted-features.js';
-export type { DatasetConfig, DatasetConfigInput, SeriesInput, SplitBoundaries, MultiTaskDataset, WalkForwardOptions } from './dataset.js';
+export type { DatasetConfig, DatasetConfigInput, SeriesInput, SplitBoundaries, RowBlock, MultiTaskDataset, WalkForwardOptions } from './dataset.js';
 export { infoNceLoss, maskedReconstructionLoss, binaryLogitLoss, l2Normalize } from './ssl-losses.js';
 export { sampleAnchors, sampleMask, applyMask, augment, positivesOf, orderPairs, nextStepTargets, meanAbsNextReturn, windowsOf } from './ssl-sampler.js';
 export type { SslSource, EndRange, SamplerOptions, Anchor } from './ssl-sampler.js';

@@ -77,3 +77,24 @@ describe('pretrainEncoder', () => {
     expect(() => parsePretrainConfig({ maskRatio: 1.5 })).toThrow(/pretrain\.maskRatio/);
   });
 });
+
+describe('sslSourcesFromDataset with validation blocks', () => {
+  it('keeps every training window and its next bar out of the blocks, and validates on them', () => {
+    const c = generateSyntheticMarket({ bars: 700, seed: 5 }).candles;
+    const W = 16;
+    const blocks = [{ start: 150, end: 230 }, { start: 400, end: 470 }];
+    const d = buildDataset([{ symbol: 'S', candles: c }], [fakeForwardReturnTask(4)], fakePipeline(), { windowLength: W }, [{ trainEnd: 550, valEnd: 620, valBlocks: blocks }]);
+    const s = sslSourcesFromDataset(d);
+    expect(s.train.ranges).toHaveLength(3);
+    expect(s.val.ranges).toHaveLength(3);
+    expect(s.train.matrices.every((m) => m === d.matrices[0])).toBe(true);
+    for (const r of s.train.ranges) {
+      for (const b of blocks) expect(r.maxEnd + 1 < b.start || r.minEnd - W + 1 >= b.end).toBe(true);
+      expect(r.maxEnd + 1).toBeLessThan(550);
+    }
+    expect(s.val.ranges.slice(0, 2).map((r) => [r.minEnd, r.maxEnd])).toEqual(blocks.map((b) => [b.start + d.purgeGap, b.end - 2]));
+    // anchors sampled from the training source never land in a block
+    const anchors = sampleAnchors(s.train, 200, 1, new Rng(3));
+    for (const a of anchors) for (const b of blocks) expect(a.end + 1 < b.start || a.end - W + 1 >= b.end).toBe(true);
+  });
+});

@@ -79,13 +79,41 @@ export interface PretrainHooks {
   readonly minEpochs?: number;
 }
 
-/** Training and validation sources from a dataset: window ends inside each split, next bar included. */
+/**
+ * Training and validation sources from a dataset: window ends inside each split, next bar included.
+ * A series with validation blocks (SplitBoundaries.valBlocks) gives one range per stretch of its
+ * training rows between the blocks (purged as the dataset's windows are) and one per block to
+ * validation; without blocks, one range per series (the sources' arrays are then the dataset's).
+ */
 export function sslSourcesFromDataset(ds: MultiTaskDataset): { train: SslSource; val: SslSource } {
   const W = ds.windowLength;
+  const g = ds.purgeGap;
   const closes = ds.series.map((s) => s.candles.close);
-  const train = ds.boundaries.map((b, s) => ({ minEnd: ds.matrices[s]!.warmup + W - 1, maxEnd: b.trainEnd - 2 }));
-  const val = ds.boundaries.map((b, s) => ({ minEnd: Math.max(b.trainEnd + ds.purgeGap, ds.matrices[s]!.warmup + W - 1), maxEnd: b.valEnd - 2 }));
-  return { train: { matrices: ds.matrices, closes, ranges: train }, val: { matrices: ds.matrices, closes, ranges: val } };
+  if (!ds.boundaries.some((b) => b.valBlocks?.length)) {
+    const train = ds.boundaries.map((b, s) => ({ minEnd: ds.matrices[s]!.warmup + W - 1, maxEnd: b.trainEnd - 2 }));
+    const val = ds.boundaries.map((b, s) => ({ minEnd: Math.max(b.trainEnd + g, ds.matrices[s]!.warmup + W - 1), maxEnd: b.valEnd - 2 }));
+    return { train: { matrices: ds.matrices, closes, ranges: train }, val: { matrices: ds.matrices, closes, ranges: val } };
+  }
+  type Parts = { matrices: MultiTaskDataset['matrices'][number][]; closes: (typeof closes)[number][]; ranges: { minEnd: number; maxEnd: number }[] };
+  const train: Parts = { matrices: [], closes: [], ranges: [] };
+  const val: Parts = { matrices: [], closes: [], ranges: [] };
+  const add = (to: Parts, s: number, from: number, end: number) => {
+    to.matrices.push(ds.matrices[s]!);
+    to.closes.push(closes[s]!);
+    to.ranges.push({ minEnd: Math.max(from, ds.matrices[s]!.warmup + W - 1), maxEnd: end });
+  };
+  ds.boundaries.forEach((b, s) => {
+    let from = 0;
+    for (const blk of b.valBlocks ?? []) {
+      // the next bar of a training window's end stays before the block's first row
+      add(train, s, from, blk.start - 2);
+      add(val, s, blk.start + g, blk.end - 2);
+      from = blk.end + g;
+    }
+    add(train, s, from, b.trainEnd - 2);
+    add(val, s, b.trainEnd + g, b.valEnd - 2);
+  });
+  return { train, val };
 }
 
 function glorot(shape: [number, number], seed: number, name: string): tf.Variable {
