@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateSyntheticMarket, type CandleColumns } from '@task-agnostic/core';
 import { buildDataset, walkForwardBoundaries } from './dataset.js';
-import type { MultiTaskSplit } from './split.js';
+import { gatherSplit, type MultiTaskSplit } from './split.js';
 import { fakeForwardReturnTask, fakePipeline } from './test-doubles.js';
 
 const a = generateSyntheticMarket({ bars: 600, seed: 1, symbol: 'AAA' });
@@ -125,6 +125,23 @@ describe('buildDataset', () => {
     // targets follow their windows
     const i = ds.val.endRows!.indexOf(v.find((e) => e < 200)!);
     expect(ds.val.targets[1]![i]).toBeCloseTo(Math.log(a.candles.close[v[i]! + h]! / a.candles.close[v[i]!]!) * 100, 4);
+  });
+
+  it('gatherSplit copies the listed windows with their targets, end rows and series ids', () => {
+    const W = 8;
+    const ds = buildDataset([{ symbol: 'AAA', candles: a.candles }, { symbol: 'BBB', candles: b.candles }], [fakeForwardReturnTask(2), fakeForwardReturnTask(5)], fakePipeline(), { windowLength: W });
+    const idx = [ds.val.n - 1, 0, 3];
+    const g = gatherSplit(ds.val, idx);
+    expect(g.n).toBe(3);
+    expect([g.windowLength, g.featureCount]).toEqual([W, ds.val.featureCount]);
+    const per = W * ds.val.featureCount;
+    idx.forEach((r, k) => {
+      expect(Array.from(g.x.subarray(k * per, (k + 1) * per))).toEqual(Array.from(ds.val.x.subarray(r * per, (r + 1) * per)));
+      expect([g.targets[0]![k], g.targets[1]![k]]).toEqual([ds.val.targets[0]![r], ds.val.targets[1]![r]]);
+      expect([g.endRows![k], g.seriesIds![k]]).toEqual([ds.val.endRows![r], ds.val.seriesIds![r]]);
+    });
+    expect(g.seriesIds![0]).toBe(1);
+    expect(gatherSplit(ds.val, []).n).toBe(0);
   });
 
   it('rejects validation blocks that overlap, are empty or leave the training range, naming the series', () => {

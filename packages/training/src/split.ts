@@ -55,6 +55,18 @@ export function gatherBatch(s: MultiTaskSplit, idx: ArrayLike<number>): MultiTas
   return { x, n, targets, targetDims: s.targetDims };
 }
 
+/** The rows listed in `idx` as a split (copies), with their end rows and series ids when `s` has them. */
+export function gatherSplit(s: MultiTaskSplit, idx: ArrayLike<number>): MultiTaskSplit {
+  const b = gatherBatch(s, idx);
+  return {
+    ...b,
+    windowLength: s.windowLength,
+    featureCount: s.featureCount,
+    ...(s.endRows ? { endRows: Int32Array.from(idx, (r) => s.endRows![r]!) } : {}),
+    ...(s.seriesIds ? { seriesIds: Int32Array.from(idx, (r) => s.seriesIds![r]!) } : {}),
+  };
+}
+
 /** Keeps only the listed tasks' targets (curriculum phases train subsets). */
 export function selectTasks(s: MultiTaskSplit, taskIdx: readonly number[]): MultiTaskSplit {
   return { ...s, targets: taskIdx.map((i) => s.targets[i]!), targetDims: taskIdx.map((i) => s.targetDims[i]!) };

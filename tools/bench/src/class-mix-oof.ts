@@ -15,33 +15,12 @@
 import { weightedMacroF1 } from '@task-agnostic/heads';
 import { initBackend } from '@task-agnostic/tf';
 import { dateBoundaries, datasetOptions, loadConfigData, loadRunModel, screenSeries } from '@task-agnostic/trainer';
-import { calibrateModel, classMixChoices, datasetForModel, evaluateTest, forecastCalibration, modelParts, timeFolds, type MultiTaskSplit } from '@task-agnostic/training';
+import { calibrateModel, classMixChoices, datasetForModel, evaluateTest, forecastCalibration, gatherSplit, modelParts, timeFolds } from '@task-agnostic/training';
 
 const runDir = process.argv[2];
 if (!runDir) {
   console.error('usage: class-mix-oof.ts <run-dir>');
   process.exit(2);
-}
-
-function subset(s: MultiTaskSplit, idx: readonly number[]): MultiTaskSplit {
-  const per = s.windowLength * s.featureCount;
-  const x = new Float32Array(idx.length * per);
-  idx.forEach((r, k) => x.set(s.x.subarray(r * per, (r + 1) * per), k * per));
-  return {
-    x,
-    n: idx.length,
-    windowLength: s.windowLength,
-    featureCount: s.featureCount,
-    targets: s.targets.map((t, i) => {
-      const d = s.targetDims[i]!;
-      const out = new Float32Array(idx.length * d);
-      idx.forEach((r, k) => out.set(t.subarray(r * d, (r + 1) * d), k * d));
-      return out;
-    }),
-    targetDims: s.targetDims,
-    ...(s.endRows ? { endRows: Int32Array.from(idx, (r) => s.endRows![r]!) } : {}),
-    ...(s.seriesIds ? { seriesIds: Int32Array.from(idx, (r) => s.seriesIds![r]!) } : {}),
-  };
 }
 
 await initBackend({ quiet: true });
@@ -55,7 +34,7 @@ const ds = datasetForModel(
   datasetOptions(cfg),
   'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
 );
-const noTest = subset(ds.test, []);
+const noTest = gatherSplit(ds.test, []);
 const tasks = model.tasks.filter((t) => t.kind === 'classification' && t.outputDim > 1);
 const weights = Object.fromEntries(classMixChoices(model.tasks, ds.train, ds.val, 'training').map((c) => [c.task, c.weights ?? []]));
 const folds = timeFolds(ds.val, ds.series)!;
@@ -69,9 +48,9 @@ for (const f of ids) {
   const fit: number[] = [];
   const out: number[] = [];
   for (let r = 0; r < ds.val.n; r++) (folds[r] === f ? out : fit).push(r);
-  const heldSplit = subset(ds.val, out);
+  const heldSplit = gatherSplit(ds.val, out);
   for (const mode of modes) {
-    calibrateModel(model, { ...ds, test: noTest }, { softmax: cfg.calibrate === false ? 'crossfit' : cfg.calibrate, blend: cfg.blend, classMix: mode, fitOn: subset(ds.val, fit) });
+    calibrateModel(model, { ...ds, test: noTest }, { softmax: cfg.calibrate === false ? 'crossfit' : cfg.calibrate, blend: cfg.blend, classMix: mode, fitOn: gatherSplit(ds.val, fit) });
     const ev = evaluateTest(modelParts(model), { ...ds, test: heldSplit }, 256, forecastCalibration(model), model.blends, model.fusions);
     for (const t of tasks) {
       const h = held[mode]![t.id]![f]!;

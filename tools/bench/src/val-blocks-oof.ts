@@ -21,33 +21,12 @@
 import { weightedMacroF1 } from '@task-agnostic/heads';
 import { initBackend } from '@task-agnostic/tf';
 import { dateBoundaries, datasetOptions, loadConfigData, loadRunModel, screenSeries } from '@task-agnostic/trainer';
-import { calibrateModel, datasetForModel, evaluateTest, forecastCalibration, modelParts, type MultiTaskSplit } from '@task-agnostic/training';
+import { calibrateModel, datasetForModel, evaluateTest, forecastCalibration, gatherSplit, modelParts } from '@task-agnostic/training';
 
 const runDir = process.argv[2];
 if (!runDir) {
   console.error('usage: val-blocks-oof.ts <run-dir>');
   process.exit(2);
-}
-
-function subset(s: MultiTaskSplit, idx: readonly number[]): MultiTaskSplit {
-  const per = s.windowLength * s.featureCount;
-  const x = new Float32Array(idx.length * per);
-  idx.forEach((r, k) => x.set(s.x.subarray(r * per, (r + 1) * per), k * per));
-  return {
-    x,
-    n: idx.length,
-    windowLength: s.windowLength,
-    featureCount: s.featureCount,
-    targets: s.targets.map((t, i) => {
-      const d = s.targetDims[i]!;
-      const out = new Float32Array(idx.length * d);
-      idx.forEach((r, k) => out.set(t.subarray(r * d, (r + 1) * d), k * d));
-      return out;
-    }),
-    targetDims: s.targetDims,
-    ...(s.endRows ? { endRows: Int32Array.from(idx, (r) => s.endRows![r]!) } : {}),
-    ...(s.seriesIds ? { seriesIds: Int32Array.from(idx, (r) => s.seriesIds![r]!) } : {}),
-  };
 }
 
 await initBackend({ quiet: true });
@@ -66,7 +45,7 @@ const ds = datasetForModel(
   datasetOptions(cfg),
   data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)),
 );
-const noTest = subset(ds.test, []);
+const noTest = gatherSplit(ds.test, []);
 // each validation window's block by the time its window ends (-1: the contiguous range)
 const blockOf = Int32Array.from({ length: ds.val.n }, (_, r) => {
   const ts = ds.series[ds.val.seriesIds![r]!]!.candles.tsMs[ds.val.endRows![r]!]!;
@@ -83,10 +62,10 @@ console.log(
 for (const [k] of blocks.entries()) {
   const out = Array.from(blockOf.keys()).filter((r) => blockOf[r] === k);
   if (out.length === 0) continue;
-  const heldSplit = subset(ds.val, out);
+  const heldSplit = gatherSplit(ds.val, out);
   for (const mode of modes) {
     const fit = mode === 'range' ? range : Array.from(blockOf.keys()).filter((r) => blockOf[r] !== k);
-    calibrateModel(model, { ...ds, test: noTest }, { softmax: cfg.calibrate === false ? 'crossfit' : cfg.calibrate, blend: cfg.blend, classMix: cfg.classMix, blendRule: cfg.blendRule, fitOn: subset(ds.val, fit) });
+    calibrateModel(model, { ...ds, test: noTest }, { softmax: cfg.calibrate === false ? 'crossfit' : cfg.calibrate, blend: cfg.blend, classMix: cfg.classMix, blendRule: cfg.blendRule, fitOn: gatherSplit(ds.val, fit) });
     const ev = evaluateTest(modelParts(model), { ...ds, test: heldSplit }, 256, forecastCalibration(model), model.blends, model.fusions);
     for (const id of core) {
       const h = held[mode]![id]![k]!;
