@@ -74,7 +74,7 @@ Example:
   trainer fetch --symbols BTCUSDT,ETHUSDT --interval 1h --since 2022-01-01 --out data/
 `,
   train: `trainer train [--config <file|preset>] [--data <csv|dir> | --synthetic] [--symbols A,B] [--interval 1h]
-               [--exchange bybit] [--val-start DATE --test-start DATE] [--epochs N] [--seed N]
+               [--exchange bybit] [--val-start DATE --test-start DATE [--val-blocks FROM..TO,...]] [--epochs N] [--seed N]
                [--name NAME] [--out runs] [--thresholds fitted|seed] [--workers N] [--no-progress]
                [--seeds 42,7,1234] [--no-policy]
 
@@ -88,6 +88,8 @@ Before training it prints each classification task's class mix on the training a
 windows (training.json and the report add the test windows') and warns when validation's is more
 than 0.1 (total variation) from training's pooled, or 0.25 on average per series: everything fitted
 on validation is then tuned for another mix.
+--val-blocks 2021-01-01..2021-02-01,2022-01-01..2022-02-01 (with --val-start/--test-start) also validates on those
+months of the training range, taken out of training with a purge gap on both sides (config data.split.valBlocks).
 --config takes a preset (${Object.keys(PRESETS).join(', ')}) or a JSON file (which may say "extends": "quick").
 The run is written to <out>/.<name>.partial/ and renamed to <out>/<name>/ when complete (replacing
 an earlier run of that name only then); rerun the same command after an interruption to resume
@@ -306,6 +308,16 @@ function dateMs(s: string | undefined, flag: string): number | undefined {
   return ms;
 }
 
+/** --val-blocks FROM..TO[,FROM..TO...]: validation blocks as dates (order and overlap are checked by the config). */
+function valBlocksFlag(s: string | undefined): { from: number; to: number }[] | undefined {
+  if (s === undefined) return undefined;
+  return s.split(',').map((part) => {
+    const m = /^\s*([^.\s]+)\.\.([^.\s]+)\s*$/.exec(part);
+    if (!m) throw new ConfigError(`--val-blocks: '${part}' is not FROM..TO, e.g. 2021-01-01..2021-02-01`, 'val-blocks');
+    return { from: dateMs(m[1], 'val-blocks')!, to: dateMs(m[2], 'val-blocks')! };
+  });
+}
+
 function intFlag(s: string | undefined, flag: string, min = 0): number | undefined {
   if (s === undefined) return undefined;
   const v = Number(s);
@@ -471,7 +483,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
       config: { type: 'string' }, data: { type: 'string' }, synthetic: { type: 'boolean' }, symbols: { type: 'string' }, interval: { type: 'string' },
       exchange: { type: 'string' }, 'val-start': { type: 'string' }, 'test-start': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
       name: { type: 'string' }, out: { type: 'string' }, 'no-progress': { type: 'boolean' }, holdout: { type: 'string' }, thresholds: { type: 'string' }, workers: { type: 'string' },
-      seeds: { type: 'string' }, 'no-policy': { type: 'boolean' },
+      seeds: { type: 'string' }, 'no-policy': { type: 'boolean' }, 'val-blocks': { type: 'string' },
     },
     'train',
   );
@@ -481,6 +493,8 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
   const valStart = dateMs(values['val-start'] as string | undefined, 'val-start');
   const testStart = dateMs(values['test-start'] as string | undefined, 'test-start');
   if (valStart !== undefined && testStart !== undefined && testStart <= valStart) throw new ConfigError(`--test-start ${values['test-start']} is not after --val-start ${values['val-start']}`, 'test-start');
+  const valBlocks = valBlocksFlag(values['val-blocks'] as string | undefined);
+  if (valBlocks && valStart === undefined) throw new ConfigError('--val-blocks needs --val-start and --test-start', 'val-blocks');
   const interval = intervalFlag(values.interval as string | undefined);
   const name = nameFlag(values.name as string | undefined);
   const symbols = symbolsOrAll(values.symbols as string | undefined);
@@ -497,7 +511,7 @@ async function cmdTrain(args: readonly string[]): Promise<number> {
     ...(holdout ? { holdout } : {}),
     ...(interval ? { interval } : {}),
     ...(values.exchange ? { exchange: values.exchange } : {}),
-    ...(valStart !== undefined && testStart !== undefined ? { split: { valStart, testStart } } : {}),
+    ...(valStart !== undefined && testStart !== undefined ? { split: { valStart, testStart, ...(valBlocks ? { valBlocks } : {}) } } : {}),
   };
   const overrides = {
     ...(Object.keys(data).length ? { data } : {}),

@@ -7,7 +7,7 @@
  * --from / --to keep the windows whose last bar is in [from, to), e.g. the months nearest deployment.
  */
 import { DataError } from '@task-agnostic/core';
-import { gatherTargets } from '@task-agnostic/heads';
+import { gatherTargets, ruleChoice } from '@task-agnostic/heads';
 import { evaluateSplit, modelParts } from '@task-agnostic/training';
 import { assertSameLabels, differingWindows } from './against.js';
 import { fmt, textTable } from './format.js';
@@ -176,8 +176,10 @@ export function deployedLayers(report: unknown): DeployedLayer[] {
       out.push({ task: h.task, layer: 'fusion', score: num(fusion.heldOut?.fusion), foldMean: fusionFoldMean(fusion) });
       continue;
     }
-    // the candidate the blend's rule deployed: the one-SE choice, or with the rule 'best' the best
-    const picked = h.selection?.rule === 'best' ? h.selection.oneSe?.best : h.selection?.oneSe?.chosen;
+    // the candidate the blend's rule deployed (heads' ruleChoice: the one-SE choice, or with the rule 'best' the best);
+    // reports from before the rule existed have no selection.rule (the one-SE rule) and may lack oneSe
+    const oneSe = h.selection?.oneSe;
+    const picked = oneSe ? ruleChoice(oneSe as Parameters<typeof ruleChoice>[0], h.selection?.rule === 'best' ? 'best' : 'oneSe') : undefined;
     const chosen = typeof picked === 'string' ? picked : h.method === 'model' || h.method === 'baseline' ? h.method : null;
     const v = chosen ? h.selection?.heldOut?.[chosen] : undefined;
     const m = chosen ? h.selection?.oneSe?.byCandidate?.[chosen]?.mean : undefined;

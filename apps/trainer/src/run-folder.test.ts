@@ -166,6 +166,34 @@ describe('errors: one line, exit 2 for usage, 1 for failures, never a stack trac
     expect(stderr.join('')).toMatch(/--test-start 2024-01-01 is not after --val-start 2025-01-01/);
   });
 
+  it('--val-blocks: needs the date split, FROM..TO pairs, and blocks the config accepts', async () => {
+    const f = config('tiny.json', tiny);
+    expect(await cli('train', '--config', f, '--val-blocks', '2021-01-01..2021-02-01')).toBe(2);
+    expect(stderr.join('')).toBe('error: --val-blocks needs --val-start and --test-start\n');
+    const split = ['--val-start', '2024-06-01', '--test-start', '2024-09-01'];
+    expect(await cli('train', '--config', f, ...split, '--val-blocks', '2021-01-01-2021-02-01')).toBe(2);
+    expect(stderr.join('')).toBe("error: --val-blocks: '2021-01-01-2021-02-01' is not FROM..TO, e.g. 2021-01-01..2021-02-01\n");
+    expect(await cli('train', '--config', f, ...split, '--val-blocks', '2021-01-01..soon')).toBe(2);
+    expect(stderr.join('')).toBe("error: --val-blocks 'soon' is not a date such as 2024-01-01\n");
+    expect(await cli('train', '--config', f, ...split, '--val-blocks', '2024-05-01..2024-07-01')).toBe(2);
+    expect(stderr.join('')).toMatch(/^error: invalid .*tiny\.json: data\.split\.valBlocks\.0\.to: must not be after valStart\n$/);
+  });
+
+  it('--val-blocks trains with the block in validation: training.json lists it and counts its windows there, not in training', async () => {
+    const f = config('tiny.json', tiny);
+    // the synthetic market starts 2022-01-01, hourly: 1,500 bars to 2022-03-04
+    const split = ['--val-start', '2022-02-10', '--test-start', '2022-02-22'];
+    const read = (name: string) => JSON.parse(readFileSync(path.join(out, name, 'training.json'), 'utf8')) as { dataset: { boundaries: { valBlocks?: { start: number; end: number; from: string; to: string }[] }[]; samples: { train: number; val: number; test: number } } };
+    expect(await cli('train', '--config', f, ...split, '--name', 'plain', '--no-progress')).toBe(0);
+    expect(await cli('train', '--config', f, ...split, '--val-blocks', '2022-01-15..2022-01-25', '--name', 'blocks', '--no-progress')).toBe(0);
+    const [plain, blocks] = [read('plain'), read('blocks')];
+    expect(plain.dataset.boundaries[0]!.valBlocks).toBeUndefined();
+    expect(blocks.dataset.boundaries[0]!.valBlocks).toEqual([{ start: 14 * 24, end: 24 * 24, from: '2022-01-15T00:00:00.000Z', to: '2022-01-25T00:00:00.000Z' }]);
+    expect(blocks.dataset.samples.val).toBeGreaterThan(plain.dataset.samples.val);
+    expect(blocks.dataset.samples.train).toBeLessThan(plain.dataset.samples.train);
+    expect(blocks.dataset.samples.test).toBe(plain.dataset.samples.test);
+  }, 60_000);
+
   it('every command: an unknown flag, a stray argument or a bad value gives its usage and exit 2', async () => {
     const commands = ['main', 'fetch', 'train', 'evaluate', 'backtest', 'calibrate', 'report', 'walk-forward', 'lso'];
     for (const c of commands) {
