@@ -384,7 +384,7 @@ export function printEvaluation(ev: Evaluation, log: Log): void {
       ]);
     }
   }
-  const shared: string[][] = [['task', 'metric', 'beats best baseline', 'multi-task (pooled) [95% CI]', 'single-task (pooled) [95% CI]', 'multi - single [95% CI]', 'sharing']];
+  const shared: string[][] = [['task', 'metric', 'beats best baseline (significantly)', 'multi-task (pooled) [95% CI]', 'single-task (pooled) [95% CI]', 'multi - single [95% CI]', 'sharing']];
   for (const t of ev.tasks) {
     const iv = t.vsSingleTaskInterval;
     shared.push([
