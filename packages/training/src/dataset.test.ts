@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateSyntheticMarket, type CandleColumns } from '@task-agnostic/core';
-import { buildDataset, walkForwardBoundaries } from './dataset.js';
+import { buildDataset, splitSegments, walkForwardBoundaries } from './dataset.js';
 import { gatherSplit, type MultiTaskSplit } from './split.js';
 import { fakeForwardReturnTask, fakePipeline } from './test-doubles.js';
 
@@ -142,6 +142,14 @@ describe('buildDataset', () => {
     });
     expect(g.seriesIds![0]).toBe(1);
     expect(gatherSplit(ds.val, []).n).toBe(0);
+  });
+
+  it('splitSegments: training less each block and the gap after it; validation from each gap on', () => {
+    expect(splitSegments({ trainEnd: 400, valEnd: 500 }, 24)).toEqual({ train: [{ start: 0, end: 400 }], val: [{ start: 424, end: 500 }] });
+    expect(splitSegments({ trainEnd: 400, valEnd: 500, valBlocks: [{ start: 100, end: 180 }, { start: 250, end: 320 }] }, 24)).toEqual({
+      train: [{ start: 0, end: 100 }, { start: 204, end: 250 }, { start: 344, end: 400 }],
+      val: [{ start: 124, end: 180 }, { start: 274, end: 320 }, { start: 424, end: 500 }],
+    });
   });
 
   it('rejects validation blocks that overlap, are empty or leave the training range, naming the series', () => {

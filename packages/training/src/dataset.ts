@@ -235,15 +235,9 @@ export function buildDataset(
     const n = s.candles.length;
     const b = bounds[k]!;
     const minEnd = raw[k]!.warmup + W - 1;
-    const valStride = config.valStride ?? config.stride;
-    let from = 0;
-    for (const blk of b.valBlocks ?? []) {
-      pickRows(from, blk.start - horizon, minEnd, config.stride, labels[k]!, k, train);
-      pickRows(blk.start + gap, blk.end - horizon, minEnd, valStride, labels[k]!, k, val);
-      from = blk.end + gap;
-    }
-    pickRows(from, b.trainEnd - horizon, minEnd, config.stride, labels[k]!, k, train);
-    pickRows(b.trainEnd + gap, b.valEnd - horizon, minEnd, valStride, labels[k]!, k, val);
+    const seg = splitSegments(b, gap);
+    for (const r of seg.train) pickRows(r.start, r.end - horizon, minEnd, config.stride, labels[k]!, k, train);
+    for (const r of seg.val) pickRows(r.start, r.end - horizon, minEnd, config.valStride ?? config.stride, labels[k]!, k, val);
     pickRows(b.valEnd + gap, n - horizon, minEnd, config.stride, labels[k]!, k, test);
   });
   if (train.length === 0) throw new DataError(`no training windows: the series are too short for window ${W}, horizon ${horizon} and the warm-up`);
@@ -306,6 +300,27 @@ export function chainTrainingRanges(series: readonly SeriesInput[], bounds: read
   });
   const candles = concatColumns(parts);
   return { candles, end: candles.length };
+}
+
+/**
+ * The rows of one series' training and validation splits as segments, in time order: a window ending
+ * at e belongs to a segment [start, end) when e >= start and its label or next bar stays before end.
+ * Training: [0, trainEnd) less each validation block and the purge gap after it; validation: each block
+ * from its purge gap on, then [trainEnd + gap, valEnd). What buildDataset and the self-supervised
+ * sources both split by.
+ */
+export function splitSegments(b: SplitBoundaries, gap: number): { train: RowBlock[]; val: RowBlock[] } {
+  const train: RowBlock[] = [];
+  const val: RowBlock[] = [];
+  let from = 0;
+  for (const blk of b.valBlocks ?? []) {
+    train.push({ start: from, end: blk.start });
+    val.push({ start: blk.start + gap, end: blk.end });
+    from = blk.end + gap;
+  }
+  train.push({ start: from, end: b.trainEnd });
+  val.push({ start: b.trainEnd + gap, end: b.valEnd });
+  return { train, val };
 }
 
 /** Throws a DataError naming the series when its validation blocks are not sorted, disjoint, non-empty and inside [0, trainEnd). */

@@ -24,7 +24,7 @@ export { checkSplit, sliceBatch, gatherBatch, gatherSplit, selectTasks } from '.
 export type { MultiTaskSplit } from './split.js';
 export { trainMultiTask } from './trainer.js';
 export type { TrainingData, EpochRecord, TrainHooks, TrainResult } from './trainer.js';
-export { buildDataset, parseDatasetConfig, walkForwardBoundaries, DatasetConfigSchema, splitBoundaries, taskFitRange } from './dataset.js';
+export { buildDataset, parseDatasetConfig, walkForwardBoundaries, DatasetConfigSchema, splitBoundaries, splitSegments, taskFitRange } from './dataset.js';
 export { fitFeatureParameters } from './fitted-features.js';
 export type { DatasetConfig, DatasetConfigInput, SeriesInput, SplitBoundaries, RowBlock, MultiTaskDataset, WalkForwardOptions } from './dataset.js';
 export { infoNceLoss, maskedReconstructionLoss, binaryLogitLoss, l2Normalize } from './ssl-losses.js';

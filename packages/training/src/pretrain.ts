@@ -13,7 +13,7 @@ import { z } from 'zod/v3';
 import { Adam } from './adam.js';
 import { zodToConfigError } from './config.js';
 import type { TrainableEncoder } from './contracts.js';
-import type { MultiTaskDataset } from './dataset.js';
+import { splitSegments, type MultiTaskDataset } from './dataset.js';
 import { LrSchedule } from './schedule.js';
 import { clipScale, globalNorm } from './step.js';
 import { binaryLogitLoss, infoNceLoss, maskedReconstructionLoss } from './ssl-losses.js';
@@ -81,37 +81,26 @@ export interface PretrainHooks {
 
 /**
  * Training and validation sources from a dataset: window ends inside each split, next bar included.
- * A series with validation blocks (SplitBoundaries.valBlocks) gives one range per stretch of its
- * training rows between the blocks (purged as the dataset's windows are) and one per block to
- * validation; without blocks, one range per series (the sources' arrays are then the dataset's).
+ * One range per segment of each series' splits (dataset's splitSegments: one training and one
+ * validation range per series, plus one more of each per validation block), so the sources hold a
+ * series' matrix once per segment.
  */
 export function sslSourcesFromDataset(ds: MultiTaskDataset): { train: SslSource; val: SslSource } {
   const W = ds.windowLength;
-  const g = ds.purgeGap;
-  const closes = ds.series.map((s) => s.candles.close);
-  if (!ds.boundaries.some((b) => b.valBlocks?.length)) {
-    const train = ds.boundaries.map((b, s) => ({ minEnd: ds.matrices[s]!.warmup + W - 1, maxEnd: b.trainEnd - 2 }));
-    const val = ds.boundaries.map((b, s) => ({ minEnd: Math.max(b.trainEnd + g, ds.matrices[s]!.warmup + W - 1), maxEnd: b.valEnd - 2 }));
-    return { train: { matrices: ds.matrices, closes, ranges: train }, val: { matrices: ds.matrices, closes, ranges: val } };
-  }
-  type Parts = { matrices: MultiTaskDataset['matrices'][number][]; closes: (typeof closes)[number][]; ranges: { minEnd: number; maxEnd: number }[] };
+  type Parts = { matrices: MultiTaskDataset['matrices'][number][]; closes: MultiTaskDataset['series'][number]['candles']['close'][]; ranges: { minEnd: number; maxEnd: number }[] };
   const train: Parts = { matrices: [], closes: [], ranges: [] };
   const val: Parts = { matrices: [], closes: [], ranges: [] };
-  const add = (to: Parts, s: number, from: number, end: number) => {
-    to.matrices.push(ds.matrices[s]!);
-    to.closes.push(closes[s]!);
-    to.ranges.push({ minEnd: Math.max(from, ds.matrices[s]!.warmup + W - 1), maxEnd: end });
-  };
   ds.boundaries.forEach((b, s) => {
-    let from = 0;
-    for (const blk of b.valBlocks ?? []) {
-      // the next bar of a training window's end stays before the block's first row
-      add(train, s, from, blk.start - 2);
-      add(val, s, blk.start + g, blk.end - 2);
-      from = blk.end + g;
+    const m = ds.matrices[s]!;
+    const seg = splitSegments(b, ds.purgeGap);
+    for (const [to, rows] of [[train, seg.train], [val, seg.val]] as const) {
+      for (const r of rows) {
+        to.matrices.push(m);
+        to.closes.push(ds.series[s]!.candles.close);
+        // the next bar of a window's end stays inside the segment
+        to.ranges.push({ minEnd: Math.max(r.start, m.warmup + W - 1), maxEnd: r.end - 2 });
+      }
     }
-    add(train, s, from, b.trainEnd - 2);
-    add(val, s, b.trainEnd + g, b.valEnd - 2);
   });
   return { train, val };
 }
