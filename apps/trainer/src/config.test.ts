@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '@task-agnostic/core';
+import { ConfigError, type CandleColumns } from '@task-agnostic/core';
 import { PRESETS, deepMerge, parseTrainerConfig, resolveConfig, separateCalibrationStride, validationStride } from './config.js';
+import { configBoundaries } from './train-run.js';
 
 describe('trainer config', () => {
   it('fills defaults and validates every preset', () => {
@@ -102,5 +103,19 @@ describe('trainer config', () => {
 
   it('deep-merges objects and replaces arrays', () => {
     expect(deepMerge({ a: { b: 1, c: [1, 2] } }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] } });
+  });
+});
+
+describe('configBoundaries', () => {
+  const hourly = (fromMs: number, n: number) => ({ candles: { length: n, tsMs: Float64Array.from({ length: n }, (_, i) => fromMs + i * 3_600_000) } as unknown as CandleColumns });
+  it('a date split gives each series its rows, its blocks clipped to training and left out where it has no candles; a fraction split none', () => {
+    const cfg = parseTrainerConfig({ data: { split: { valStart: '2022-01-20', testStart: '2022-01-25', valBlocks: [{ from: '2021-12-01', to: '2021-12-02' }, { from: '2022-01-05', to: '2022-01-06' }] } } });
+    const early = hourly(Date.UTC(2021, 11, 1), 2000); // from 2021-12-01
+    const late = hourly(Date.UTC(2022, 0, 1), 1000); // from 2022-01-01: no candle in the first block
+    expect(configBoundaries(cfg.data.split, [early, late])).toEqual([
+      { trainEnd: 50 * 24, valEnd: 55 * 24, valBlocks: [{ start: 0, end: 24 }, { start: 35 * 24, end: 36 * 24 }] },
+      { trainEnd: 19 * 24, valEnd: 24 * 24, valBlocks: [{ start: 4 * 24, end: 5 * 24 }] },
+    ]);
+    expect(configBoundaries(parseTrainerConfig({}).data.split, [early])).toBeUndefined();
   });
 });

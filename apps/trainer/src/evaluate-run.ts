@@ -32,7 +32,7 @@ import { compareOnWindows, type MetricSource, type WindowComparison } from './in
 import { regimeTruthAccuracy, type RegimeTruthReport } from './regime-truth.js';
 import { decisionOf } from './decision-setup.js';
 import { calibrateRun } from './calibrate-run.js';
-import { encoderConfigOf, scalarMetrics, trainRun, dateBoundaries, datasetOptions, type Log } from './train-run.js';
+import { configBoundaries, encoderConfigOf, scalarMetrics, trainRun, datasetOptions, type Log } from './train-run.js';
 
 /** The metric a comparison is made on, and whether higher is better. */
 export function primaryMetric(kind: 'classification' | 'regression'): { name: string; higherIsBetter: boolean } {
@@ -317,13 +317,12 @@ export async function evaluateRun(cfg: TrainerConfig, data: readonly SymbolData[
     const pm = primaryMetric(task.kind as 'classification' | 'regression');
     // The model's own feature set (its defaults filled in), so the transfer head sees the same inputs.
     const featureConfig = defaultComponents.parseFeatureSetConfig(model.config.features) as Parameters<typeof featurePipeline>[0];
-    const split = cfg.data.split;
     const tds = buildDataset(
       data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
       [task as never],
       featurePipeline(featureConfig),
       { windowLength: cfg.model.windowLength, ...datasetOptions(cfg) },
-      'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)) : undefined,
+      configBoundaries(cfg.data.split, data),
     );
     const budget = { ...cfg.training, epochs: cfg.evaluate.transferEpochs, seed: cfg.seed, progress: o.progress ?? false };
     log(`evaluate: transfer to '${id}' with the encoder frozen`);

@@ -6,7 +6,7 @@ export { multiTimeframeFeatures, MULTI_TIMEFRAME_EXTRAS, baselineInputFeatures, 
 export type { TrainerConfig, TrainerConfigInput } from './config.js';
 export { loadData, parseCandleFileName, assertOneInterval } from './data-source.js';
 export type { LoadDataOptions, SymbolData } from './data-source.js';
-export { trainRun, saveTrainRun, modelConfigOf, encoderConfigOf, dateBoundaries, datasetOptions } from './train-run.js';
+export { trainRun, saveTrainRun, modelConfigOf, encoderConfigOf, configBoundaries, dateBoundaries, datasetOptions } from './train-run.js';
 export type { TrainRunOptions, Log } from './train-run.js';
 export { splitClassMix, classMixWarnings, describeClassMix, mixTasksOf, totalVariation, MIX_WARN_TV, MIX_WARN_SERIES_TV } from './split-mix.js';
 export type { ClassMix, SplitMixes, TaskClassMix, MixSplit, MixTask } from './split-mix.js';

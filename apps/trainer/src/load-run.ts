@@ -13,7 +13,7 @@ import { loadConfigData, type TrainedRun } from './pipeline.js';
 import { runPaths } from './run-paths.js';
 import { screenSeries } from './universe.js';
 import type { SymbolData } from './data-source.js';
-import { dateBoundaries, datasetOptions } from './train-run.js';
+import { configBoundaries, datasetOptions } from './train-run.js';
 import type { ThresholdsMode } from './decision-setup.js';
 
 export interface LoadRunOptions {
@@ -65,13 +65,12 @@ export async function loadRunDataset(cfg: TrainerConfig, paths: ReturnType<typeo
   const data = screenSeries(cfg, await loadConfigData(cfg), () => {});
   const model = await loadModel(paths.model);
   try {
-    const split = cfg.data.split;
     const series = data.map((d) => ({ symbol: d.symbol, candles: d.candles }));
     const dataset = datasetForModel(
       model,
       series,
       datasetOptions(cfg),
-      'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)) : undefined,
+      configBoundaries(cfg.data.split, data),
     );
     return { data, model, dataset };
   } catch (err) {

@@ -33,7 +33,7 @@ import {
 import type { TrainerConfig } from './config.js';
 import { loadData, type SymbolData } from './data-source.js';
 import { primaryMetric, type Verdict } from './evaluate-run.js';
-import { datasetOptions, dateBoundaries, scalarMetrics, trainRun, type Log } from './train-run.js';
+import { configBoundaries, datasetOptions, scalarMetrics, trainRun, type Log } from './train-run.js';
 import { screenSeries } from './universe.js';
 import { aloneDir, loadAloneModel, saveAloneModel } from './alone-store.js';
 import { alignOnTimestamps } from './against.js';
@@ -230,14 +230,13 @@ async function loadHeldOut(cfg: TrainerConfig, symbol: string): Promise<SymbolDa
 
 /** The held-out symbol's dataset: its own normaliser and label fits (training range), every test window. */
 function heldOutDataset(cfg: TrainerConfig, model: TaskAgnosticModel, d: SymbolData): MultiTaskDataset {
-  const split = cfg.data.split;
   const featureConfig = defaultComponents.parseFeatureSetConfig(model.config.features) as Parameters<typeof featurePipeline>[0];
   return buildDataset(
     [{ symbol: d.symbol, candles: d.candles }],
     model.tasks as unknown as TrainableTask[],
     featurePipeline(featureConfig),
     { ...datasetOptions(cfg), stride: 1, normalisation: 'perSymbol', taskFit: 'perSymbol', windowLength: model.windowLength },
-    'valStart' in split ? [dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)] : undefined,
+    configBoundaries(cfg.data.split, [d]),
   );
 }
 

@@ -59,6 +59,11 @@ export function dateBoundaries(
   return { trainEnd, valEnd: lowerBound(c, testStartMs), ...(blocks.length > 0 ? { valBlocks: blocks } : {}) };
 }
 
+/** Each series' split boundaries under the config's date split (validation blocks included), or undefined for a fraction split. */
+export function configBoundaries(split: TrainerConfig['data']['split'], data: readonly { readonly candles: CandleColumns }[]): SplitBoundaries[] | undefined {
+  return 'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)) : undefined;
+}
+
 export interface TrainRunOptions {
   readonly log?: Log;
   /** Train only these tasks (single-task baselines). */
@@ -82,9 +87,8 @@ export interface TrainRunOptions {
 /** Trains a model on the loaded series with the config's model, training, pre-training and split settings. */
 export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], o: TrainRunOptions = {}): Promise<TrainModelResult> {
   await initBackend();
-  const split = cfg.data.split;
   const dataset = datasetOptions(cfg);
-  const boundaries = 'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)) : undefined;
+  const boundaries = configBoundaries(cfg.data.split, data);
   if (o.paths) {
     await mkdir(o.paths.dir, { recursive: true });
     // a fresh start logs from epoch 0; a resumed one keeps the log up to its checkpoint (the training package trims it)

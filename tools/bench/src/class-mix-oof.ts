@@ -14,7 +14,7 @@
  */
 import { weightedMacroF1 } from '@task-agnostic/heads';
 import { initBackend } from '@task-agnostic/tf';
-import { dateBoundaries, datasetOptions, loadConfigData, loadRunModel, screenSeries } from '@task-agnostic/trainer';
+import { configBoundaries, datasetOptions, loadConfigData, loadRunModel, screenSeries } from '@task-agnostic/trainer';
 import { calibrateModel, classMixChoices, datasetForModel, evaluateTest, forecastCalibration, gatherSplit, modelParts, timeFolds } from '@task-agnostic/training';
 
 const runDir = process.argv[2];
@@ -27,12 +27,11 @@ await initBackend({ quiet: true });
 const t0 = Date.now();
 const { cfg, model } = await loadRunModel(runDir);
 const data = screenSeries(cfg, await loadConfigData(cfg), () => {});
-const split = cfg.data.split;
 const ds = datasetForModel(
   model,
   data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
   datasetOptions(cfg),
-  'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart)) : undefined,
+  configBoundaries(cfg.data.split, data),
 );
 const noTest = gatherSplit(ds.test, []);
 const tasks = model.tasks.filter((t) => t.kind === 'classification' && t.outputDim > 1);

@@ -20,7 +20,7 @@
  */
 import { weightedMacroF1 } from '@task-agnostic/heads';
 import { initBackend } from '@task-agnostic/tf';
-import { dateBoundaries, datasetOptions, loadConfigData, loadRunModel, screenSeries } from '@task-agnostic/trainer';
+import { configBoundaries, datasetOptions, loadConfigData, loadRunModel, screenSeries } from '@task-agnostic/trainer';
 import { calibrateModel, datasetForModel, evaluateTest, forecastCalibration, gatherSplit, modelParts } from '@task-agnostic/training';
 
 const runDir = process.argv[2];
@@ -43,7 +43,7 @@ const ds = datasetForModel(
   model,
   data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
   datasetOptions(cfg),
-  data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)),
+  configBoundaries(split, data),
 );
 const noTest = gatherSplit(ds.test, []);
 // each validation window's block by the time its window ends (-1: the contiguous range)
