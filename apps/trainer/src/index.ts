@@ -56,7 +56,7 @@ export { aloneDir, saveAloneModel, loadAloneModel } from './alone-store.js';
 export type { AloneRecord } from './alone-store.js';
 export { blockBootstrap, difference } from './bootstrap.js';
 export type { Difference } from './bootstrap.js';
-export { loadRunModel } from './load-run.js';
+export { loadRunDataset, loadRunModel, readRunConfig } from './load-run.js';
 export { runSweep, summariseSweep, printSweep, sweepKey, randomParams } from './sweep.js';
 export type { SweepOptions, SweepSummary, TrialRecord, SweepStrategy } from './sweep.js';
 export { parseSpace, readSpace, configFor, decode as decodeParam, encode as encodeParam, samplePoint, SpaceSchema, SEARCHABLE_SECTIONS } from './sweep-space.js';

@@ -14,8 +14,8 @@
  */
 import { weightedMacroF1 } from '@task-agnostic/heads';
 import { initBackend } from '@task-agnostic/tf';
-import { configBoundaries, datasetOptions, loadConfigData, loadRunModel, screenSeries } from '@task-agnostic/trainer';
-import { calibrateModel, classMixChoices, datasetForModel, evaluateTest, forecastCalibration, gatherSplit, modelParts, timeFolds } from '@task-agnostic/training';
+import { loadRunDataset, readRunConfig } from '@task-agnostic/trainer';
+import { calibrateModel, classMixChoices, evaluateTest, forecastCalibration, gatherSplit, modelParts, timeFolds } from '@task-agnostic/training';
 
 const runDir = process.argv[2];
 if (!runDir) {
@@ -25,14 +25,8 @@ if (!runDir) {
 
 await initBackend({ quiet: true });
 const t0 = Date.now();
-const { cfg, model } = await loadRunModel(runDir);
-const data = screenSeries(cfg, await loadConfigData(cfg), () => {});
-const ds = datasetForModel(
-  model,
-  data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
-  datasetOptions(cfg),
-  configBoundaries(cfg.data.split, data),
-);
+const { cfg, paths } = await readRunConfig(runDir);
+const { model, dataset: ds } = await loadRunDataset(cfg, paths);
 const noTest = gatherSplit(ds.test, []);
 const tasks = model.tasks.filter((t) => t.kind === 'classification' && t.outputDim > 1);
 const weights = Object.fromEntries(classMixChoices(model.tasks, ds.train, ds.val, 'training').map((c) => [c.task, c.weights ?? []]));

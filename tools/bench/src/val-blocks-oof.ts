@@ -20,8 +20,8 @@
  */
 import { weightedMacroF1 } from '@task-agnostic/heads';
 import { initBackend } from '@task-agnostic/tf';
-import { configBoundaries, datasetOptions, loadConfigData, loadRunModel, screenSeries } from '@task-agnostic/trainer';
-import { calibrateModel, datasetForModel, evaluateTest, forecastCalibration, gatherSplit, modelParts } from '@task-agnostic/training';
+import { loadRunDataset, readRunConfig } from '@task-agnostic/trainer';
+import { calibrateModel, evaluateTest, forecastCalibration, gatherSplit, modelParts } from '@task-agnostic/training';
 
 const runDir = process.argv[2];
 if (!runDir) {
@@ -31,20 +31,14 @@ if (!runDir) {
 
 await initBackend({ quiet: true });
 const t0 = Date.now();
-const { cfg, model } = await loadRunModel(runDir);
+const { cfg, paths } = await readRunConfig(runDir);
 const split = cfg.data.split;
 if (!('valStart' in split) || !split.valBlocks?.length) {
   console.error(`${runDir}: its config has no data.split.valBlocks; this check needs a run trained with validation blocks`);
   process.exit(2);
 }
 const blocks = split.valBlocks;
-const data = screenSeries(cfg, await loadConfigData(cfg), () => {});
-const ds = datasetForModel(
-  model,
-  data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
-  datasetOptions(cfg),
-  configBoundaries(split, data),
-);
+const { model, dataset: ds } = await loadRunDataset(cfg, paths);
 const noTest = gatherSplit(ds.test, []);
 // each validation window's block by the time its window ends (-1: the contiguous range)
 const blockOf = Int32Array.from({ length: ds.val.n }, (_, r) => {
