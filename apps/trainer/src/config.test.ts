@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, type CandleColumns } from '@task-agnostic/core';
 import { PRESETS, deepMerge, parseTrainerConfig, resolveConfig, separateCalibrationStride, validationStride } from './config.js';
-import { configBoundaries } from './train-run.js';
+import { configBoundaries, datasetOptions } from './train-run.js';
 
 describe('trainer config', () => {
   it('fills defaults and validates every preset', () => {
@@ -29,6 +29,15 @@ describe('trainer config', () => {
     expect(separateCalibrationStride(cfg({ stride: 12 }, 12))).toBeUndefined();
     expect(separateCalibrationStride(cfg({ stride: 4, valStride: 12 }, 12))).toBeUndefined();
     expect(separateCalibrationStride(cfg({ stride: 4, valStride: 12 }, 4))).toBe(4);
+  });
+
+  it('data.recencyHalfLifeDays reaches the dataset options; unset by default; a bad value is named', () => {
+    expect(datasetOptions(parseTrainerConfig({})).recencyHalfLifeDays).toBeUndefined();
+    expect(resolveConfig('universal', {}).data.recencyHalfLifeDays).toBeUndefined();
+    expect(datasetOptions(parseTrainerConfig({ data: { recencyHalfLifeDays: 365 } })).recencyHalfLifeDays).toBe(365);
+    expect(datasetOptions(parseTrainerConfig({ data: { recencyHalfLifeDays: 90, split: { valStart: '2023-06-01', testStart: '2024-01-01' } } })).recencyHalfLifeDays).toBe(90);
+    expect(() => parseTrainerConfig({ data: { recencyHalfLifeDays: 0 } })).toThrow(/^invalid config: data\.recencyHalfLifeDays: /);
+    expect(() => parseTrainerConfig({ data: { recencyHalfLifeDays: 'year' } })).toThrow(/data\.recencyHalfLifeDays/);
   });
 
   it('names the bad field', () => {

@@ -57,6 +57,12 @@ export const DataConfigSchema = z
      * (validation windows end at rows with row % valStride === 0, as training's at row % stride === 0).
      */
     valStride: z.number().int().min(1).max(1000).optional(),
+    /**
+     * Time-decay weights of the training windows, in days (unset: every window weighs 1): supervised
+     * training draws a window ending at t with probability proportional to 0.5^((tLast - t) / days),
+     * tLast the latest training window's end (FreqAI's weight_factor, as sampling). Training rows only.
+     */
+    recencyHalfLifeDays: z.number().positive().max(36_500).optional(),
     /** What to do with invalid rows in files. */
     policy: z.enum(['reject', 'drop', 'ffill']).default('reject'),
     /** 'ffill': the longest gap (bars) it fills; longer gaps are an error naming them (core's default 1,000). */

@@ -191,6 +191,8 @@ export async function trainStep(cfg: TrainerConfig, o: StepOptions, options: { s
   const resumed = result.train?.resumedFromEpoch;
   if (resumed !== undefined && resumed !== null) o.log(`resumed after epoch ${resumed + 1} from ${paths.checkpoints}`);
   o.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${result.history.length} epochs, ${result.dataset.train.n} training windows`);
+  const w = result.dataset.train.sampleWeights;
+  if (w) o.log(`recency weights (half-life ${cfg.data.recencyHalfLifeDays} days): batches drawn by weight, ${effectiveSampleSize(w).toFixed(0)} effective windows of ${w.length} (Kish)`);
   for (const l of describeCalibration(result.calibration)) o.log(l);
   try {
     let evaluation: DeploymentEvaluation | undefined;
@@ -414,4 +416,15 @@ export async function reportStep(runDir: string, o: StepOptions & { backtests?: 
 /** Saves the backtest summaries the report reads (so `trainer report` can rebuild the page later). */
 export async function saveBacktestSummaries(paths: RunPaths, summaries: readonly BacktestSummary[]): Promise<void> {
   await writeFile(path.join(paths.dir, 'backtest-summary.json'), JSON.stringify({ summaries }, jsonSafe) + '\n');
+}
+
+/** Kish's effective sample size of weights: (sum w)^2 / sum w^2 (n for equal weights). */
+export function effectiveSampleSize(w: ArrayLike<number>): number {
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < w.length; i++) {
+    s += w[i]!;
+    s2 += w[i]! * w[i]!;
+  }
+  return s2 > 0 ? (s * s) / s2 : 0;
 }

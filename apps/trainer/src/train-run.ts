@@ -35,11 +35,18 @@ export function datasetOptions(cfg: TrainerConfig): {
   testFraction?: number;
   stride: number;
   valStride?: number;
+  recencyHalfLifeDays?: number;
   normalisation: 'pooled' | 'perSymbol';
   taskFit: 'pooled' | 'first' | 'perSymbol';
 } {
   const split = cfg.data.split;
-  const common = { stride: cfg.data.stride, ...(cfg.data.valStride !== undefined ? { valStride: cfg.data.valStride } : {}), normalisation: cfg.data.normalisation, taskFit: cfg.data.taskFit };
+  const common = {
+    stride: cfg.data.stride,
+    ...(cfg.data.valStride !== undefined ? { valStride: cfg.data.valStride } : {}),
+    ...(cfg.data.recencyHalfLifeDays !== undefined ? { recencyHalfLifeDays: cfg.data.recencyHalfLifeDays } : {}),
+    normalisation: cfg.data.normalisation,
+    taskFit: cfg.data.taskFit,
+  };
   return 'valFraction' in split ? { valFraction: split.valFraction, testFraction: split.testFraction, ...common } : common;
 }
 

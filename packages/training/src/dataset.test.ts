@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateSyntheticMarket, type CandleColumns } from '@task-agnostic/core';
-import { buildDataset, splitSegments, walkForwardBoundaries } from './dataset.js';
-import { gatherSplit, type MultiTaskSplit } from './split.js';
+import { buildDataset, recencyWeights, splitSegments, walkForwardBoundaries } from './dataset.js';
+import { checkSplit, gatherSplit, type MultiTaskSplit } from './split.js';
 import { fakeForwardReturnTask, fakePipeline } from './test-doubles.js';
 
 const a = generateSyntheticMarket({ bars: 600, seed: 1, symbol: 'AAA' });
@@ -125,6 +125,40 @@ describe('buildDataset', () => {
     // targets follow their windows
     const i = ds.val.endRows!.indexOf(v.find((e) => e < 200)!);
     expect(ds.val.targets[1]![i]).toBeCloseTo(Math.log(a.candles.close[v[i]! + h]! / a.candles.close[v[i]!]!) * 100, 4);
+  });
+
+  it('recencyHalfLifeDays: training windows weigh 0.5^(age / half-life) from the latest training end over every series; other splits carry no weights', () => {
+    const W = 8;
+    const series = [{ symbol: 'AAA', candles: a.candles }, { symbol: 'BBB', candles: b.candles }];
+    const tasks = [fakeForwardReturnTask(2)];
+    const plain = buildDataset(series, tasks, fakePipeline(), { windowLength: W });
+    expect(plain.train.sampleWeights).toBeUndefined();
+    const days = 3;
+    const ds = buildDataset(series, tasks, fakePipeline(), { windowLength: W, recencyHalfLifeDays: days });
+    const w = ds.train.sampleWeights!;
+    expect(w.length).toBe(ds.train.n);
+    expect(ds.val.sampleWeights).toBeUndefined();
+    expect(ds.test.sampleWeights).toBeUndefined();
+    // the windows themselves are those of the unweighted build
+    expect(Array.from(ds.train.endRows!)).toEqual(Array.from(plain.train.endRows!));
+    const ts = (r: number): number => series[ds.train.seriesIds![r]!]!.candles.tsMs[ds.train.endRows![r]!]!;
+    let last = -Infinity;
+    for (let r = 0; r < ds.train.n; r++) last = Math.max(last, ts(r));
+    for (let r = 0; r < ds.train.n; r++) expect(w[r]).toBeCloseTo(Math.pow(0.5, (last - ts(r)) / (days * 86_400_000)), 12);
+    // the newest window weighs 1, one half-life older 0.5 (hourly bars: 72 rows = 3 days)
+    expect(Math.max(...w)).toBe(1);
+    const newest = Array.from(w).indexOf(1);
+    const older = Array.from(ds.train.endRows!).findIndex((e, r) => ds.train.seriesIds![r] === ds.train.seriesIds![newest] && e === ds.train.endRows![newest]! - 72);
+    expect(older).toBeGreaterThanOrEqual(0);
+    expect(w[older]).toBeCloseTo(0.5, 12);
+    // the weights follow gatherSplit and pass checkSplit; bad weights are named
+    expect(Array.from(gatherSplit(ds.train, [3, 0]).sampleWeights!)).toEqual([w[3], w[0]]);
+    expect(() => checkSplit(ds.train, 'train split')).not.toThrow();
+    expect(() => checkSplit({ ...ds.train, sampleWeights: w.slice(1) }, 'train split')).toThrow(`train split: ${w.length - 1} sample weights for ${w.length} windows`);
+    expect(() => checkSplit({ ...ds.train, sampleWeights: Float64Array.from(w, (v, i) => (i === 4 ? Number.NaN : v)) }, 'train split')).toThrow('train split: sample weight 4 is NaN');
+    expect(() => checkSplit({ ...ds.train, sampleWeights: new Float64Array(w.length) }, 'train split')).toThrow('every sample weight is 0');
+    expect(() => buildDataset(series, tasks, fakePipeline(), { windowLength: W, recencyHalfLifeDays: -1 })).toThrow(/recencyHalfLifeDays/);
+    expect(() => recencyWeights(series, ds.train, 0)).toThrow(/positive number of days/);
   });
 
   it('gatherSplit copies the listed windows with their targets, end rows and series ids', () => {

@@ -51,6 +51,13 @@ export const DatasetConfigSchema = z
      * (the pooled one is still fitted, as the fallback for symbols without their own).
      */
     normalisation: z.enum(['pooled', 'perSymbol']).default('pooled'),
+    /**
+     * Time-decay weights for the training windows (days; unset = every window weighs 1): a window
+     * ending at time t weighs 0.5^((tLast - t) / halfLife), tLast the latest training window's end
+     * over every series. The split carries them as `sampleWeights`; trainMultiTask then draws its
+     * batches with probability proportional to them. Training rows only.
+     */
+    recencyHalfLifeDays: z.number().positive().max(36_500).optional(),
   })
   .strict();
 export type DatasetConfig = z.infer<typeof DatasetConfigSchema>;
@@ -241,8 +248,9 @@ export function buildDataset(
     pickRows(b.valEnd + gap, n - horizon, minEnd, config.stride, labels[k]!, k, test);
   });
   if (train.length === 0) throw new DataError(`no training windows: the series are too short for window ${W}, horizon ${horizon} and the warm-up`);
+  const trainSplit = assemble(train, matrices, labels, tasks, pipeline, W, F);
   return {
-    train: assemble(train, matrices, labels, tasks, pipeline, W, F),
+    train: config.recencyHalfLifeDays === undefined ? trainSplit : { ...trainSplit, sampleWeights: recencyWeights(series, trainSplit, config.recencyHalfLifeDays) },
     val: assemble(val, matrices, labels, tasks, pipeline, W, F),
     test: assemble(test, matrices, labels, tasks, pipeline, W, F),
     featureNames: raw[0]!.names,
@@ -259,6 +267,28 @@ export function buildDataset(
     boundaries: bounds,
     matrices,
   };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Time-decay weights of a split's windows: 0.5^((tLast - t) / halfLife), t the end time of the
+ * window (its series' candle at its end row), tLast the latest end time in the split. The newest
+ * window weighs 1; a window halfLife days older weighs 0.5.
+ */
+export function recencyWeights(series: readonly SeriesInput[], split: { readonly n: number; readonly endRows?: Int32Array; readonly seriesIds?: Int32Array }, halfLifeDays: number): Float64Array {
+  if (!(halfLifeDays > 0 && Number.isFinite(halfLifeDays))) throw new ConfigError(`recencyHalfLifeDays must be a positive number of days, got ${halfLifeDays}`, 'dataset.recencyHalfLifeDays');
+  if (!split.endRows || !split.seriesIds) throw new DataError('recency weights need the windows\' end rows and series ids');
+  const t = new Float64Array(split.n);
+  let last = Number.NEGATIVE_INFINITY;
+  for (let r = 0; r < split.n; r++) {
+    const c = series[split.seriesIds[r]!]!.candles;
+    t[r] = c.tsMs[split.endRows[r]!]!;
+    if (t[r]! > last) last = t[r]!;
+  }
+  const w = new Float64Array(split.n);
+  for (let r = 0; r < split.n; r++) w[r] = Math.pow(0.5, (last - t[r]!) / (halfLifeDays * DAY_MS));
+  return w;
 }
 
 /**

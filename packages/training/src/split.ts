@@ -16,6 +16,12 @@ export interface MultiTaskSplit {
   readonly endRows?: Int32Array;
   /** Which series (symbol) each window comes from, when several are pooled. */
   readonly seriesIds?: Int32Array;
+  /**
+   * Sampling weights of the windows (training split only, e.g. dataset.recencyHalfLifeDays): when
+   * present, trainMultiTask draws each batch's windows with probability proportional to them, with
+   * replacement. Finite, >= 0, at least one > 0.
+   */
+  readonly sampleWeights?: Float64Array;
 }
 
 export function checkSplit(s: MultiTaskSplit, what: string): void {
@@ -25,6 +31,16 @@ export function checkSplit(s: MultiTaskSplit, what: string): void {
     if (t.length !== s.n * s.targetDims[i]!) throw new DataError(`${what}: targets of task ${i} hold ${t.length} values, expected ${s.n}*${s.targetDims[i]}`);
   });
   for (let k = 0; k < s.x.length; k++) if (!Number.isFinite(s.x[k]!)) throw new DataError(`${what}: window value ${k} is ${s.x[k]}`);
+  if (s.sampleWeights) {
+    const w = s.sampleWeights;
+    if (w.length !== s.n) throw new DataError(`${what}: ${w.length} sample weights for ${s.n} windows`);
+    let sum = 0;
+    for (let r = 0; r < w.length; r++) {
+      if (!(Number.isFinite(w[r]!) && w[r]! >= 0)) throw new DataError(`${what}: sample weight ${r} is ${w[r]} (weights must be finite and >= 0)`);
+      sum += w[r]!;
+    }
+    if (s.n > 0 && !(sum > 0)) throw new DataError(`${what}: every sample weight is 0`);
+  }
 }
 
 /** Rows [start, end) as a batch (copies). */
@@ -64,6 +80,7 @@ export function gatherSplit(s: MultiTaskSplit, idx: ArrayLike<number>): MultiTas
     featureCount: s.featureCount,
     ...(s.endRows ? { endRows: Int32Array.from(idx, (r) => s.endRows![r]!) } : {}),
     ...(s.seriesIds ? { seriesIds: Int32Array.from(idx, (r) => s.seriesIds![r]!) } : {}),
+    ...(s.sampleWeights ? { sampleWeights: Float64Array.from(idx, (r) => s.sampleWeights![r]!) } : {}),
   };
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@task-agnostic/tf';
-import { BatchStream, trainMultiTask, type TrainingData } from './trainer.js';
+import { BatchStream, trainMultiTask, WeightedBatchStream, type TrainingData } from './trainer.js';
 import type { MultiTaskParts } from './step.js';
 import { fakeClassificationTask, fakeEncoder, fakeRegressionTask } from './test-doubles.js';
 import { toySplit } from './toy-data.js';
@@ -176,6 +176,44 @@ describe('trainMultiTask', () => {
     const onePass = await trainMultiTask(d, data, { ...config, stepsPerEpoch: undefined });
     expect(onePass.history[0]!.valTotal).not.toBe(full.history[0]!.valTotal);
     d.dispose();
+  });
+
+  it('sample weights: batches drawn in proportion to the weights, never a window of weight 0, the same batches for the same seed and step', async () => {
+    const w = [0, 1, 3, 0, 6];
+    const s = new WeightedBatchStream(3, w, 2000);
+    const counts = [0, 0, 0, 0, 0];
+    for (const i of s.batch(0)) counts[i]!++;
+    expect(counts[0]).toBe(0);
+    expect(counts[3]).toBe(0);
+    // binomial sd of 2000 draws at p = 0.1 / 0.3 / 0.6 is <= 22: 5 sd bounds
+    [0.1, 0.3, 0.6].forEach((p, k) => expect(Math.abs(counts[[1, 2, 4][k]!]! - 2000 * p)).toBeLessThan(110));
+    expect(Array.from(new WeightedBatchStream(3, w, 2000).batch(0))).toEqual(Array.from(s.batch(0)));
+    expect(Array.from(s.batch(1))).not.toEqual(Array.from(s.batch(0)));
+    expect(() => new WeightedBatchStream(3, [0, 0], 4)).toThrow(/every sample weight is 0/);
+    expect(() => new WeightedBatchStream(3, [1, -1], 4)).toThrow(/sample weight 1 is -1/);
+    expect(() => new WeightedBatchStream(3, [], 4)).toThrow(/at least one training window/);
+
+    // training: the windows of weight 0 hold NaN targets, so a loss is finite only if none is ever drawn
+    const poisoned = { ...data.train, targets: data.train.targets.map((t) => t.slice()) };
+    const sampleWeights = new Float64Array(data.train.n);
+    for (let r = 0; r < data.train.n; r++) {
+      if (r % 2 === 0) poisoned.targets.forEach((t) => (t[r] = Number.NaN));
+      else sampleWeights[r] = 1 + (r % 5);
+    }
+    const config = { epochs: 2, batchSize: 32, learningRate: 0.01, seed: 4, progress: false, harmoniser: { name: 'equal' as const }, earlyStopping: { patience: 10 } };
+    const a = build(1);
+    const weighted = await trainMultiTask(a, { train: { ...poisoned, sampleWeights }, val: data.val }, config);
+    a.dispose();
+    for (const e of weighted.history) for (const id of ['reg', 'cls']) expect(Number.isFinite(e.trainLoss[id]!), `epoch ${e.epoch} ${id}`).toBe(true);
+    expect(weighted.history[1]!.valTotal).toBeLessThan(weighted.history[0]!.valTotal + 1);
+    // without the weights the same run draws them and stops on the NaN loss
+    const b = build(1);
+    await expect(trainMultiTask(b, { train: poisoned, val: data.val }, config)).rejects.toThrow(/a training loss became NaN/);
+    b.dispose();
+    // bad weights are a clear error before training
+    const c = build(1);
+    await expect(trainMultiTask(c, { train: { ...data.train, sampleWeights: new Float64Array(3) }, val: data.val }, config)).rejects.toThrow('train split: 3 sample weights for 256 windows');
+    c.dispose();
   });
 
   it('shows a progress bar with phase, epoch, batch count, per-task losses and weights', async () => {

@@ -139,7 +139,11 @@ async function trainLoop(
   const scale = config.taskWeights ? parts.tasks.map((t) => config.taskWeights![t.id] ?? 1) : undefined;
   const harmoniser = new Harmoniser(config.harmoniser, parts.tasks.map((t) => t.kind), scale);
   const batchesPerEpoch = epochStepCount(data.train.n, config);
-  const stream = config.stepsPerEpoch === undefined ? null : new BatchStream(config.seed, data.train.n, config.batchSize);
+  const stream = data.train.sampleWeights
+    ? new WeightedBatchStream(config.seed, data.train.sampleWeights, config.batchSize)
+    : config.stepsPerEpoch === undefined
+      ? null
+      : new BatchStream(config.seed, data.train.n, config.batchSize);
   const schedule = new LrSchedule(config.schedule, config.learningRate, batchesPerEpoch * config.epochs);
   const st: LoopState = { initial: {}, history: [], best: Number.POSITIVE_INFINITY, bestEpoch: -1, bad: 0 };
   let bestWeights: TensorBlock[] | null = null;
@@ -319,5 +323,55 @@ export class BatchStream {
       this.passes.set(k, p);
     }
     return p;
+  }
+}
+
+/**
+ * The batches of a training split with sample weights (MultiTaskSplit.sampleWeights): step s draws
+ * batchSize windows independently, with replacement, window i with probability w_i / sum(w), from
+ * the seeded stream `${seed}:weighted:${s}`. A step's batch depends only on (seed, weights,
+ * batchSize, step), so a resumed run draws the batches the uninterrupted one would have. Windows of
+ * weight 0 are never drawn.
+ */
+export class WeightedBatchStream {
+  private readonly cdf: Float64Array;
+
+  constructor(
+    private readonly seed: number,
+    weights: ArrayLike<number>,
+    private readonly batchSize: number,
+  ) {
+    const n = weights.length;
+    if (!(n > 0)) throw new DataError('a weighted batch stream needs at least one training window');
+    this.cdf = new Float64Array(n);
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const w = weights[i]!;
+      if (!(Number.isFinite(w) && w >= 0)) throw new DataError(`sample weight ${i} is ${w} (weights must be finite and >= 0)`);
+      sum += w;
+      this.cdf[i] = sum;
+    }
+    if (!(sum > 0)) throw new DataError('every sample weight is 0: no window can be drawn');
+  }
+
+  /** The window indices of optimiser step `step` (0-based, counted over the whole run). */
+  batch(step: number): Int32Array {
+    const rng = new Rng(`${this.seed}:weighted:${step}`);
+    const cdf = this.cdf;
+    const total = cdf[cdf.length - 1]!;
+    const out = new Int32Array(this.batchSize);
+    for (let k = 0; k < this.batchSize; k++) {
+      const u = rng.next() * total;
+      // the first i with cdf[i] > u (so a window of weight 0, whose cdf equals its predecessor's, is skipped)
+      let lo = 0;
+      let hi = cdf.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (cdf[mid]! > u) hi = mid;
+        else lo = mid + 1;
+      }
+      out[k] = lo;
+    }
+    return out;
   }
 }
