@@ -210,6 +210,19 @@ describe('trainMultiTask', () => {
     const b = build(1);
     await expect(trainMultiTask(b, { train: poisoned, val: data.val }, config)).rejects.toThrow(/a training loss became NaN/);
     b.dispose();
+    // a checkpoint made under other weights is not resumed
+    const dir = tmp();
+    const e = build(1);
+    const ctl = new AbortController();
+    await trainMultiTask(e, { train: { ...poisoned, sampleWeights }, val: data.val }, { ...config, checkpointDir: dir }, { signal: ctl.signal, onEpoch: (r) => { if (r.epoch === 0) ctl.abort(); } });
+    e.dispose();
+    const f = build(1);
+    const other = Float64Array.from(sampleWeights, (v, r) => (r % 3 === 1 ? 0 : v));
+    await expect(trainMultiTask(f, { train: { ...poisoned, sampleWeights: other }, val: data.val }, { ...config, checkpointDir: dir }, { resume: true })).rejects.toThrow(/different training config, task list or sample weights/);
+    const resumed = await trainMultiTask(f, { train: { ...poisoned, sampleWeights }, val: data.val }, { ...config, checkpointDir: dir }, { resume: true });
+    expect(resumed.resumedFromEpoch).toBe(0);
+    expect(resumed.history.map((r) => r.valTotal)).toEqual(weighted.history.map((r) => r.valTotal));
+    f.dispose();
     // bad weights are a clear error before training
     const c = build(1);
     await expect(trainMultiTask(c, { train: { ...data.train, sampleWeights: new Float64Array(3) }, val: data.val }, config)).rejects.toThrow('train split: 3 sample weights for 256 windows');

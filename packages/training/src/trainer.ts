@@ -150,12 +150,14 @@ async function trainLoop(
   let startEpoch = 0;
   let globalStep = 0;
   let resumedFromEpoch: number | null = null;
-  const fingerprint = JSON.stringify({ ...config, checkpointDir: undefined, logPath: undefined, progress: undefined, workers: undefined, tasks: parts.tasks.map((t) => t.id) });
+  // sample weights draw other batches: a checkpoint made under other weights (or none) must not be resumed
+  const sw = data.train.sampleWeights ? weightDigest(data.train.sampleWeights) : undefined;
+  const fingerprint = JSON.stringify({ ...config, checkpointDir: undefined, logPath: undefined, progress: undefined, workers: undefined, tasks: parts.tasks.map((t) => t.id), ...(sw ? { sampleWeights: sw } : {}) });
 
   if (hooks.resume && config.checkpointDir && hasCheckpoint(config.checkpointDir)) {
     const ck = await loadCheckpoint(config.checkpointDir);
     if (ck.meta.state.fingerprint !== fingerprint) {
-      throw new ArtifactError(`the checkpoint in ${config.checkpointDir} was made with a different training config or task list; remove it or use the same config`);
+      throw new ArtifactError(`the checkpoint in ${config.checkpointDir} was made with a different training config, task list or sample weights; remove it or use the same config`);
     }
     restore(vars, ck.groups.variables ?? [], 'checkpoint variables');
     const mBlocks = ck.groups['adam.m'] ?? [];
@@ -263,6 +265,17 @@ async function trainLoop(
   if (!aborted && config.earlyStopping.restoreBest && bestWeights) restore(vars, bestWeights, 'best weights');
   adam.dispose();
   return { history: st.history, bestEpoch: st.bestEpoch, bestValLoss: st.best, stoppedEarly, aborted, resumedFromEpoch, initialValLoss: st.initial };
+}
+
+/** A short digest of sample weights for the checkpoint fingerprint: count, sum and sum of squares (12 significant digits). */
+function weightDigest(w: Float64Array): string {
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < w.length; i++) {
+    s += w[i]!;
+    s2 += w[i]! * w[i]!;
+  }
+  return `${w.length}:${s.toPrecision(12)}:${s2.toPrecision(12)}`;
 }
 
 /**
