@@ -6,7 +6,7 @@
  * labels: per task run - other with a 95% stationary block-bootstrap interval (compareOnWindows).
  * --from / --to keep the windows whose last bar is in [from, to), e.g. the months nearest deployment.
  */
-import { DataError } from '@task-agnostic/core';
+import { DataError, studentTQuantile } from '@task-agnostic/core';
 import { gatherTargets, ruleChoice } from '@task-agnostic/heads';
 import { evaluateSplit, modelParts } from '@task-agnostic/training';
 import { assertSameLabels, differingWindows } from './against.js';
@@ -120,6 +120,8 @@ export interface DeployedLayer {
    * higher is better; null when the report has no fold scores.
    */
   readonly foldMean: number | null;
+  /** The layer's score on each validation time fold (higher is better), in fold order; null when the report has none. */
+  readonly foldScores: readonly number[] | null;
 }
 
 /** A deployed layer with its scores as the task's metric (MSE for a regression head). */
@@ -129,21 +131,38 @@ export interface DeployedMetric {
   readonly outOfFold: number | null;
   /** The mean of the per-fold scores. */
   readonly foldMean: number | null;
+  /** The per-fold scores (the task's metric), in fold order. */
+  readonly foldScores: readonly number[] | null;
+}
+
+/**
+ * run - other over the validation time folds, paired by fold: the mean of the k per-fold differences
+ * (the fold-mean difference) with its 95% Student-t interval (k - 1 degrees of freedom). Folds are
+ * few (5 by default), so the interval is wide; it is what the fold-mean difference can claim.
+ */
+export interface FoldPairedDiff {
+  readonly folds: number;
+  readonly estimate: number;
+  readonly lo: number;
+  readonly hi: number;
 }
 
 /** One task's deployed layers side by side (DeployedLayer of each run; null when its run folder has no calibration.json). */
 export interface DeployedComparison {
   readonly task: string;
   readonly metric: string;
+  readonly higherIsBetter: boolean;
   readonly run: DeployedMetric | null;
   readonly other: DeployedMetric | null;
+  /** Paired by fold (null: a side lacks fold scores, the fold counts differ, or the runs' validation windows differ). */
+  readonly byFold: FoldPairedDiff | null;
 }
 
 type HeldOut = Record<string, number | undefined>;
 interface BlendJson {
   task?: unknown;
   method?: unknown;
-  selection?: { heldOut?: HeldOut; rule?: unknown; oneSe?: { chosen?: unknown; best?: unknown; byCandidate?: Record<string, { mean?: unknown } | undefined> } };
+  selection?: { heldOut?: HeldOut; rule?: unknown; oneSe?: { chosen?: unknown; best?: unknown; byCandidate?: Record<string, { mean?: unknown; scores?: unknown[] } | undefined> } };
 }
 interface FusionJson {
   chosen?: unknown;
@@ -153,10 +172,23 @@ interface FusionJson {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** A fusion's mean fold score from its per-fold scores (null without them or with one not finite). */
-function fusionFoldMean(f: FusionJson): number | null {
-  const xs = Array.isArray(f.foldScores) ? f.foldScores.map((x) => num(x?.fusion)) : [];
-  return xs.length > 0 && xs.every((x) => x !== null) ? (xs as number[]).reduce((a, b) => a + b, 0) / xs.length : null;
+/** Finite numbers only, else null (an empty or partial list is no fold scores). */
+function scoresOf(xs: readonly unknown[] | undefined): number[] | null {
+  const v = Array.isArray(xs) ? xs.map(num) : [];
+  return v.length > 0 && v.every((x) => x !== null) ? (v as number[]) : null;
+}
+
+const meanOf = (xs: readonly number[] | null): number | null => (xs ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+
+/** run - other paired by fold with a 95% t interval (null without two or more folds on both sides, equal in number). */
+export function foldPairedDiff(run: readonly number[] | null, other: readonly number[] | null): FoldPairedDiff | null {
+  if (!run || !other || run.length !== other.length || run.length < 2) return null;
+  const k = run.length;
+  const d = run.map((v, i) => v - other[i]!);
+  const m = d.reduce((a, b) => a + b, 0) / k;
+  const sd = Math.sqrt(d.reduce((a, x) => a + (x - m) * (x - m), 0) / (k - 1));
+  const half = studentTQuantile(0.975, k - 1) * (sd / Math.sqrt(k));
+  return { folds: k, estimate: m, lo: m - half, hi: m + half };
 }
 
 /**
@@ -173,7 +205,8 @@ export function deployedLayers(report: unknown): DeployedLayer[] {
     if (typeof h.task !== 'string') continue;
     const fusion = r?.fusions?.[h.task];
     if (fusion?.chosen === true) {
-      out.push({ task: h.task, layer: 'fusion', score: num(fusion.heldOut?.fusion), foldMean: fusionFoldMean(fusion) });
+      const fs = scoresOf(Array.isArray(fusion.foldScores) ? fusion.foldScores.map((x) => x?.fusion) : undefined);
+      out.push({ task: h.task, layer: 'fusion', score: num(fusion.heldOut?.fusion), foldMean: meanOf(fs), foldScores: fs });
       continue;
     }
     // the candidate the blend's rule deployed (heads' ruleChoice: the one-SE choice, or with the rule 'best' the best);
@@ -182,8 +215,8 @@ export function deployedLayers(report: unknown): DeployedLayer[] {
     const picked = oneSe ? ruleChoice(oneSe as Parameters<typeof ruleChoice>[0], h.selection?.rule === 'best' ? 'best' : 'oneSe') : undefined;
     const chosen = typeof picked === 'string' ? picked : h.method === 'model' || h.method === 'baseline' ? h.method : null;
     const v = chosen ? h.selection?.heldOut?.[chosen] : undefined;
-    const m = chosen ? h.selection?.oneSe?.byCandidate?.[chosen]?.mean : undefined;
-    out.push({ task: h.task, layer: chosen ?? String(h.method), score: num(v), foldMean: num(m) });
+    const c = chosen ? h.selection?.oneSe?.byCandidate?.[chosen] : undefined;
+    out.push({ task: h.task, layer: chosen ?? String(h.method), score: num(v), foldMean: num(c?.mean), foldScores: scoresOf(c?.scores) });
   }
   return out;
 }
@@ -195,19 +228,31 @@ export function compareDeployed(r: ValidationComparison, run: unknown, other: un
   // the reports' scores are higher-is-better: a loss (mse) is the score negated
   const sign = (v: number | null, higherIsBetter: boolean): number | null => (v === null ? null : higherIsBetter ? v : -v);
   const asMetric = (d: DeployedLayer | undefined, higherIsBetter: boolean): DeployedMetric | null =>
-    d ? { layer: d.layer, outOfFold: sign(d.score, higherIsBetter), foldMean: sign(d.foldMean, higherIsBetter) } : null;
-  return r.tasks.map((t) => ({ task: t.task, metric: t.metric, run: asMetric(a.get(t.task), t.higherIsBetter), other: asMetric(b.get(t.task), t.higherIsBetter) }));
+    d ? { layer: d.layer, outOfFold: sign(d.score, higherIsBetter), foldMean: sign(d.foldMean, higherIsBetter), foldScores: d.foldScores ? d.foldScores.map((v) => (higherIsBetter ? v : -v)) : null } : null;
+  // the folds pair only when both runs' validation windows are the same ones (then so are their time folds)
+  const same = r.windows.run === r.windows.compared && r.windows.other === r.windows.compared;
+  return r.tasks.map((t) => {
+    const run = asMetric(a.get(t.task), t.higherIsBetter);
+    const other = asMetric(b.get(t.task), t.higherIsBetter);
+    return { task: t.task, metric: t.metric, higherIsBetter: t.higherIsBetter, run, other, byFold: same ? foldPairedDiff(run?.foldScores ?? null, other?.foldScores ?? null) : null };
+  });
 }
 
-/** The deployed-layer table: each run's layer and out-of-fold score, and run - other (no interval: fold scores only). */
+/** The deployed-layer table: each run's layer and out-of-fold score, run - other, and the fold-paired interval of the fold-mean difference. */
 export function printDeployedComparison(rows: readonly DeployedComparison[], log: Log): void {
   const f = (v: number | null) => (v === null ? '-' : fmt(v));
   const cell = (d: DeployedMetric | null) => (d ? `${d.layer} ${f(d.outOfFold)} / ${f(d.foldMean)}` : '- (no calibration.json)');
   const diff = (a: number | null | undefined, b: number | null | undefined) => (a != null && b != null ? fmt(a - b) : '-');
-  const table: string[][] = [['task', 'metric', 'run: layer, pooled / fold mean', 'other: layer, pooled / fold mean', 'run - other, pooled / fold mean']];
-  for (const d of rows) table.push([d.task, d.metric, cell(d.run), cell(d.other), `${diff(d.run?.outOfFold, d.other?.outOfFold)} / ${diff(d.run?.foldMean, d.other?.foldMean)}`]);
+  const paired = (p: FoldPairedDiff | null) => (p ? `${fmt(p.estimate)} [${fmt(p.lo)}, ${fmt(p.hi)}] (${p.folds} folds)` : '-');
+  const verdict = (p: FoldPairedDiff | null, higherIsBetter: boolean) => {
+    if (!p) return '-';
+    if (p.lo > 0 || p.hi < 0) return p.lo > 0 === higherIsBetter ? 'better (95% CI excludes 0)' : 'worse (95% CI excludes 0)';
+    return 'no significant difference';
+  };
+  const table: string[][] = [['task', 'metric', 'run: layer, pooled / fold mean', 'other: layer, pooled / fold mean', 'run - other, pooled / fold mean', 'fold-paired run - other [95% t CI]', 'verdict']];
+  for (const d of rows) table.push([d.task, d.metric, cell(d.run), cell(d.other), `${diff(d.run?.outOfFold, d.other?.outOfFold)} / ${diff(d.run?.foldMean, d.other?.foldMean)}`, paired(d.byFold), verdict(d.byFold, d.higherIsBetter)]);
   log(
-    `what each run deploys (calibration.json: a head fusion, else the blend candidate its rule chose: one-SE or best), scored out of fold over the validation time folds on each run's own validation rows, pooled over all of them and as the mean of the fold scores (the rule 'best' deploys by the latter); no interval (fold scores only); for mse run - other < 0 favours the run:\n${textTable(table)}`,
+    `what each run deploys (calibration.json: a head fusion, else the blend candidate its rule chose: one-SE or best), scored out of fold over the validation time folds on each run's own validation rows, pooled over all of them and as the mean of the fold scores (the rule 'best' deploys by the latter); the pooled difference has no interval; the fold-mean difference has a Student-t interval over the per-fold differences (paired by fold, only when both runs have the same validation windows; few folds, so wide); for a loss (mse) run - other < 0 favours the run:\n${textTable(table)}`,
   );
 }
 

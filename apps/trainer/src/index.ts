@@ -33,7 +33,7 @@ export { pooledOos, poolPairs, type OosPooledTask, type PairedWindows, type Pool
 export type { OosRange, OosEvaluation, OosTaskResult, OosRaw, OosScored } from './oos.js';
 export { compareOosRuns, printOosAgainst, type OosAgainst, type OosAgainstTask } from './oos-against.js';
 export { openAgainst, assertSameLabels, assertOtherFolder, alignOnTimestamps, differingWindows, type AgainstRun } from './against.js';
-export { compareOnValidation, printValidationComparison, deployedLayers, compareDeployed, printDeployedComparison, type ComparedRun, type ValidationComparison, type ValidationComparisonTask, type DeployedLayer, type DeployedMetric, type DeployedComparison } from './compare-validation.js';
+export { compareOnValidation, printValidationComparison, deployedLayers, compareDeployed, foldPairedDiff, printDeployedComparison, type ComparedRun, type ValidationComparison, type ValidationComparisonTask, type DeployedLayer, type DeployedMetric, type DeployedComparison, type FoldPairedDiff } from './compare-validation.js';
 export { openOos, runOosEvaluate, runOosBacktest, printOosEvaluation } from './oos-run.js';
 export type { OosRequest, OpenedOos } from './oos-run.js';
 export { runWalkForward, foldSpans, parsePeriod, walkForwardKey } from './walk-forward.js';

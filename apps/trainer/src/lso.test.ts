@@ -13,7 +13,7 @@ import { epochsForSteps, evaluateLeaveSymbolsOut, printLso, readTrainingBudget, 
 import { trainStep, type TrainedRun } from './pipeline.js';
 import { runCli } from './commands.js';
 import { alignOnTimestamps, assertSameLabels } from './against.js';
-import { compareOnValidation, deployedLayers, printDeployedComparison, printValidationComparison, type DeployedComparison, type ValidationComparison } from './compare-validation.js';
+import { compareOnValidation, deployedLayers, foldPairedDiff, printDeployedComparison, printValidationComparison, type DeployedComparison, type ValidationComparison } from './compare-validation.js';
 import { evaluateSplit, modelParts } from '@task-agnostic/training';
 import { multiTimeframeFeatures } from './feature-presets.js';
 
@@ -347,10 +347,13 @@ describe('lso --against: the run against another run on the same test rows and l
     const vol = cal.blends.heads.find((h) => h.task === 'volatility')!;
     // the report keeps -MSE (higher is better); the table shows MSE, pooled and as the mean of the fold scores
     const c = vol.selection.oneSe.chosen;
-    expect(deployed[1]!.run).toEqual({ layer: c, outOfFold: -vol.selection.heldOut[c]!, foldMean: -vol.selection.oneSe.byCandidate[c]!.mean });
+    const folds = (vol.selection.oneSe.byCandidate[c]! as unknown as { scores: number[] }).scores;
+    expect(deployed[1]!.run).toEqual({ layer: c, outOfFold: -vol.selection.heldOut[c]!, foldMean: -vol.selection.oneSe.byCandidate[c]!.mean, foldScores: folds.map((v) => -v) });
+    // a copy: paired by fold, every difference 0
+    for (const d of deployed) expect(d.byFold).toEqual({ folds: folds.length, estimate: 0, lo: 0, hi: 0 });
     const out: string[] = [];
     printDeployedComparison(deployed, (l) => out.push(l));
-    expect(out.join('\n')).toMatch(/what each run deploys .*\n.*\n-+.*\ndirection\s+macroF1\s+\w+ \d\.\d{4} \/ \d\.\d{4}\s+\w+ \d\.\d{4} \/ \d\.\d{4}\s+0\.0000 \/ 0\.0000/);
+    expect(out.join('\n')).toMatch(/what each run deploys .*\n.*\n-+.*\ndirection\s+macroF1\s+\w+ \d\.\d{4} \/ \d\.\d{4}\s+\w+ \d\.\d{4} \/ \d\.\d{4}\s+0\.0000 \/ 0\.0000\s+0\.0000 \[0\.0000, 0\.0000\] \(\d folds\)\s+no significant difference/);
     out.length = 0;
     printValidationComparison(self, (l) => out.push(l));
     expect(out.join('\n')).toMatch(/validation only: .* raw heads on the \d+ validation windows both have \(of \d+ \/ \d+\).*\ntask .*run - other \[95% CI\]\s+verdict\s*\n-+.*\ndirection\s+macroF1\s+\d\.\d{4} \[/);
@@ -394,18 +397,49 @@ describe('lso --against: the run against another run on the same test rows and l
       fusions: { risk: { chosen: true, heldOut: { fusion: 0.5097 }, foldScores: [{ fusion: 0.4 }, { fusion: 0.5 }] }, regime: { chosen: false, heldOut: { fusion: 0.3187 } } },
     };
     expect(deployedLayers(report)).toEqual([
-      { task: 'direction', layer: 'model', score: 0.39, foldMean: 0.37 },
-      { task: 'volatility', layer: 'combined', score: -0.176, foldMean: null },
-      { task: 'regime', layer: 'combined', score: 0.2922, foldMean: null },
+      { task: 'direction', layer: 'model', score: 0.39, foldMean: 0.37, foldScores: null },
+      { task: 'volatility', layer: 'combined', score: -0.176, foldMean: null, foldScores: null },
+      { task: 'regime', layer: 'combined', score: 0.2922, foldMean: null, foldScores: null },
       // a fusion's fold mean from its per-fold scores
-      { task: 'risk', layer: 'fusion', score: 0.5097, foldMean: 0.45 },
-      { task: 'return', layer: 'baseline', score: -0.35, foldMean: null },
+      { task: 'risk', layer: 'fusion', score: 0.5097, foldMean: 0.45, foldScores: [0.4, 0.5] },
+      { task: 'return', layer: 'baseline', score: -0.35, foldMean: null, foldScores: null },
     ]);
-    // the rule 'best': the blend deploys the best candidate, not the one-SE choice
-    const best = { blends: { heads: [{ task: 'risk', method: 'stack', selection: { rule: 'best', heldOut: { model: 0.4769, tuned: 0.5069 }, oneSe: { best: 'tuned', chosen: 'model' } } }] } };
-    expect(deployedLayers(best)).toEqual([{ task: 'risk', layer: 'tuned', score: 0.5069, foldMean: null }]);
+    // the rule 'best': the blend deploys the best candidate, not the one-SE choice, with that candidate's fold scores
+    const best = { blends: { heads: [{ task: 'risk', method: 'stack', selection: { rule: 'best', heldOut: { model: 0.4769, tuned: 0.5069 }, oneSe: { best: 'tuned', chosen: 'model', byCandidate: { tuned: { mean: 0.45, scores: [0.4, 0.5] }, model: { mean: 0.44, scores: [0.42, 0.46] } } } } }] } };
+    expect(deployedLayers(best)).toEqual([{ task: 'risk', layer: 'tuned', score: 0.5069, foldMean: 0.45, foldScores: [0.4, 0.5] }]);
     expect(deployedLayers(null)).toEqual([]);
-    expect(deployedLayers({ blends: { heads: [{ task: 'x', method: 'stack', selection: {} }] } })).toEqual([{ task: 'x', layer: 'stack', score: null, foldMean: null }]);
+    expect(deployedLayers({ blends: { heads: [{ task: 'x', method: 'stack', selection: {} }] } })).toEqual([{ task: 'x', layer: 'stack', score: null, foldMean: null, foldScores: null }]);
+  });
+
+  it('foldPairedDiff: the fold-mean difference with a Student-t interval over the paired fold differences; the table gives its verdict', () => {
+    // differences 0.01, 0.03, 0.02, 0.00, 0.04: mean 0.02, sd sqrt(0.001 / 4) = 0.0158114, t(0.975, 4) = 2.776445
+    const p = foldPairedDiff([0.51, 0.53, 0.52, 0.5, 0.54], [0.5, 0.5, 0.5, 0.5, 0.5])!;
+    const half = 2.776445 * (Math.sqrt(0.001 / 4) / Math.sqrt(5));
+    expect(p.folds).toBe(5);
+    expect(p.estimate).toBeCloseTo(0.02, 12);
+    expect(p.lo).toBeCloseTo(0.02 - half, 5);
+    expect(p.hi).toBeCloseTo(0.02 + half, 5);
+    // not pairable: a side without fold scores, unequal fold counts, one fold
+    expect(foldPairedDiff(null, [0.5, 0.5])).toBeNull();
+    expect(foldPairedDiff([0.5, 0.5, 0.5], [0.5, 0.5])).toBeNull();
+    expect(foldPairedDiff([0.5], [0.4])).toBeNull();
+    const row = (task: string, metric: string, higherIsBetter: boolean, byFold: ReturnType<typeof foldPairedDiff>): DeployedComparison => ({ task, metric, higherIsBetter, run: null, other: null, byFold });
+    const out: string[] = [];
+    printDeployedComparison(
+      [
+        row('risk', 'macroF1', true, p),
+        row('volatility', 'mse', false, { folds: 5, estimate: 0.002, lo: 0.001, hi: 0.003 }),
+        row('regime', 'macroF1', true, { folds: 5, estimate: -0.003, lo: -0.009, hi: 0.003 }),
+        row('direction', 'macroF1', true, null),
+      ],
+      (l) => out.push(l),
+    );
+    const text = out.join('\n');
+    expect(text).toMatch(/\nrisk\s+macroF1\s+.*0\.0200 \[3\.68e-4, 0\.0396\] \(5 folds\)\s+better \(95% CI excludes 0\)/);
+    // a loss: a positive difference is worse
+    expect(text).toMatch(/\nvolatility\s+mse\s+.*0\.0020 \[0\.0010, 0\.0030\] \(5 folds\)\s+worse \(95% CI excludes 0\)/);
+    expect(text).toMatch(/\nregime\s+macroF1\s+.*-0\.0030 \[-0\.0090, 0\.0030\] \(5 folds\)\s+no significant difference/);
+    expect(text).toMatch(/\ndirection\s+macroF1\s+.*\s-\s+-\s*$/m);
   });
 
   it('trainer compare: bad flags are one-line errors', async () => {
