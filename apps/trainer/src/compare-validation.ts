@@ -6,7 +6,7 @@
  * labels: per task run - other with a 95% stationary block-bootstrap interval (compareOnWindows).
  * --from / --to keep the windows whose last bar is in [from, to), e.g. the months nearest deployment.
  */
-import { DataError, studentTQuantile } from '@task-agnostic/core';
+import { DataError, mean, std, studentTQuantile } from '@task-agnostic/core';
 import { gatherTargets, ruleChoice } from '@task-agnostic/heads';
 import { evaluateSplit, modelParts } from '@task-agnostic/training';
 import { assertSameLabels, differingWindows } from './against.js';
@@ -178,16 +178,13 @@ function scoresOf(xs: readonly unknown[] | undefined): number[] | null {
   return v.length > 0 && v.every((x) => x !== null) ? (v as number[]) : null;
 }
 
-const meanOf = (xs: readonly number[] | null): number | null => (xs ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-
 /** run - other paired by fold with a 95% t interval (null without two or more folds on both sides, equal in number). */
 export function foldPairedDiff(run: readonly number[] | null, other: readonly number[] | null): FoldPairedDiff | null {
   if (!run || !other || run.length !== other.length || run.length < 2) return null;
   const k = run.length;
   const d = run.map((v, i) => v - other[i]!);
-  const m = d.reduce((a, b) => a + b, 0) / k;
-  const sd = Math.sqrt(d.reduce((a, x) => a + (x - m) * (x - m), 0) / (k - 1));
-  const half = studentTQuantile(0.975, k - 1) * (sd / Math.sqrt(k));
+  const m = mean(d);
+  const half = studentTQuantile(0.975, k - 1) * (std(d) / Math.sqrt(k));
   return { folds: k, estimate: m, lo: m - half, hi: m + half };
 }
 
@@ -206,7 +203,7 @@ export function deployedLayers(report: unknown): DeployedLayer[] {
     const fusion = r?.fusions?.[h.task];
     if (fusion?.chosen === true) {
       const fs = scoresOf(Array.isArray(fusion.foldScores) ? fusion.foldScores.map((x) => x?.fusion) : undefined);
-      out.push({ task: h.task, layer: 'fusion', score: num(fusion.heldOut?.fusion), foldMean: meanOf(fs), foldScores: fs });
+      out.push({ task: h.task, layer: 'fusion', score: num(fusion.heldOut?.fusion), foldMean: fs ? mean(fs) : null, foldScores: fs });
       continue;
     }
     // the candidate the blend's rule deployed (heads' ruleChoice: the one-SE choice, or with the rule 'best' the best);

@@ -26,7 +26,7 @@ import { deflateSharpe, type DeflatedSharpeReport, type TrialSet } from './defla
 import { describeRepairs, screenSeries } from './universe.js';
 import { fitDecisionPolicy, fitTiltOnly, type PolicyFitReport } from './decision-policy-run.js';
 import { decisionOf, type ThresholdsMode } from './decision-setup.js';
-import { describeClassMixChoices, type CalibrationReport } from '@task-agnostic/training';
+import { describeClassMixChoices, effectiveSampleSize, type CalibrationReport } from '@task-agnostic/training';
 import { calibrateRun } from './calibrate-run.js';
 import type { TaskClassMix } from './split-mix.js';
 import { readModelJson, saveModel, type DeploymentEvaluation, type TaskAgnosticModel } from '@task-agnostic/model';
@@ -416,15 +416,4 @@ export async function reportStep(runDir: string, o: StepOptions & { backtests?: 
 /** Saves the backtest summaries the report reads (so `trainer report` can rebuild the page later). */
 export async function saveBacktestSummaries(paths: RunPaths, summaries: readonly BacktestSummary[]): Promise<void> {
   await writeFile(path.join(paths.dir, 'backtest-summary.json'), JSON.stringify({ summaries }, jsonSafe) + '\n');
-}
-
-/** Kish's effective sample size of weights: (sum w)^2 / sum w^2 (n for equal weights). */
-export function effectiveSampleSize(w: ArrayLike<number>): number {
-  let s = 0;
-  let s2 = 0;
-  for (let i = 0; i < w.length; i++) {
-    s += w[i]!;
-    s2 += w[i]! * w[i]!;
-  }
-  return s2 > 0 ? (s * s) / s2 : 0;
 }

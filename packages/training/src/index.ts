@@ -20,7 +20,7 @@ export { saveCheckpoint, loadCheckpoint, hasCheckpoint, CHECKPOINT_VERSION } fro
 export type { Checkpoint, CheckpointMeta, TensorBlock } from './checkpoint.js';
 export { evaluateSplit } from './evaluate.js';
 export type { Evaluation } from './evaluate.js';
-export { checkSplit, sliceBatch, gatherBatch, gatherSplit, selectTasks } from './split.js';
+export { checkSplit, sampleWeightSums, effectiveSampleSize, sliceBatch, gatherBatch, gatherSplit, selectTasks } from './split.js';
 export type { MultiTaskSplit } from './split.js';
 export { trainMultiTask, WeightedBatchStream } from './trainer.js';
 export type { TrainingData, EpochRecord, TrainHooks, TrainResult } from './trainer.js';

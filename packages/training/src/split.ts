@@ -32,15 +32,32 @@ export function checkSplit(s: MultiTaskSplit, what: string): void {
   });
   for (let k = 0; k < s.x.length; k++) if (!Number.isFinite(s.x[k]!)) throw new DataError(`${what}: window value ${k} is ${s.x[k]}`);
   if (s.sampleWeights) {
-    const w = s.sampleWeights;
-    if (w.length !== s.n) throw new DataError(`${what}: ${w.length} sample weights for ${s.n} windows`);
-    let sum = 0;
-    for (let r = 0; r < w.length; r++) {
-      if (!(Number.isFinite(w[r]!) && w[r]! >= 0)) throw new DataError(`${what}: sample weight ${r} is ${w[r]} (weights must be finite and >= 0)`);
-      sum += w[r]!;
-    }
-    if (s.n > 0 && !(sum > 0)) throw new DataError(`${what}: every sample weight is 0`);
+    if (s.sampleWeights.length !== s.n) throw new DataError(`${what}: ${s.sampleWeights.length} sample weights for ${s.n} windows`);
+    sampleWeightSums(s.sampleWeights, `${what}: `);
   }
+}
+
+/**
+ * Checks sample weights (each finite and >= 0, not all 0 unless there are none; errors start with
+ * `prefix`) and returns their sum and sum of squares.
+ */
+export function sampleWeightSums(w: ArrayLike<number>, prefix = ''): { sum: number; sumSq: number } {
+  let sum = 0;
+  let sumSq = 0;
+  for (let r = 0; r < w.length; r++) {
+    const v = w[r]!;
+    if (!(Number.isFinite(v) && v >= 0)) throw new DataError(`${prefix}sample weight ${r} is ${v} (weights must be finite and >= 0)`);
+    sum += v;
+    sumSq += v * v;
+  }
+  if (w.length > 0 && !(sum > 0)) throw new DataError(`${prefix}every sample weight is 0: no window can be drawn`);
+  return { sum, sumSq };
+}
+
+/** Kish's effective sample size of weights: (sum w)^2 / sum w^2 (n for equal weights). */
+export function effectiveSampleSize(w: ArrayLike<number>): number {
+  const { sum, sumSq } = sampleWeightSums(w);
+  return sumSq > 0 ? (sum * sum) / sumSq : 0;
 }
 
 /** Rows [start, end) as a batch (copies). */

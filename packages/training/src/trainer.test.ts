@@ -7,6 +7,7 @@ import { BatchStream, trainMultiTask, WeightedBatchStream, type TrainingData } f
 import type { MultiTaskParts } from './step.js';
 import { fakeClassificationTask, fakeEncoder, fakeRegressionTask } from './test-doubles.js';
 import { toySplit } from './toy-data.js';
+import { effectiveSampleSize } from './split.js';
 
 const T = 5, F = 3, D = 8;
 const dirs: string[] = [];
@@ -192,6 +193,10 @@ describe('trainMultiTask', () => {
     expect(() => new WeightedBatchStream(3, [0, 0], 4)).toThrow(/every sample weight is 0/);
     expect(() => new WeightedBatchStream(3, [1, -1], 4)).toThrow(/sample weight 1 is -1/);
     expect(() => new WeightedBatchStream(3, [], 4)).toThrow(/at least one training window/);
+    // Kish's effective sample size: n for equal weights, (sum w)^2 / sum w^2 otherwise
+    expect(effectiveSampleSize([2, 2, 2, 2])).toBe(4);
+    expect(effectiveSampleSize(w)).toBeCloseTo(100 / 46, 12);
+    expect(() => effectiveSampleSize([1, Number.NaN])).toThrow(/sample weight 1 is NaN/);
 
     // training: the windows of weight 0 hold NaN targets, so a loss is finite only if none is ever drawn
     const poisoned = { ...data.train, targets: data.train.targets.map((t) => t.slice()) };

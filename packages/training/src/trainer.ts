@@ -16,7 +16,7 @@ import { evaluateSplit } from './evaluate.js';
 import { Harmoniser, type HarmoniserState } from './harmoniser.js';
 import { LrSchedule, type ScheduleState } from './schedule.js';
 import { withInputNoise } from './augment.js';
-import { checkSplit, gatherBatch, type MultiTaskSplit } from './split.js';
+import { checkSplit, gatherBatch, sampleWeightSums, type MultiTaskSplit } from './split.js';
 import { clipScale, computeStepGradients, globalNorm, trainableVariablesOf, type MultiTaskParts } from './step.js';
 import { openDataParallel, type DataParallelPool, type PartsRecipe } from './data-parallel.js';
 
@@ -269,13 +269,8 @@ async function trainLoop(
 
 /** A short digest of sample weights for the checkpoint fingerprint: count, sum and sum of squares (12 significant digits). */
 function weightDigest(w: Float64Array): string {
-  let s = 0;
-  let s2 = 0;
-  for (let i = 0; i < w.length; i++) {
-    s += w[i]!;
-    s2 += w[i]! * w[i]!;
-  }
-  return `${w.length}:${s.toPrecision(12)}:${s2.toPrecision(12)}`;
+  const { sum, sumSq } = sampleWeightSums(w);
+  return `${w.length}:${sum.toPrecision(12)}:${sumSq.toPrecision(12)}`;
 }
 
 /**
@@ -356,15 +351,10 @@ export class WeightedBatchStream {
   ) {
     const n = weights.length;
     if (!(n > 0)) throw new DataError('a weighted batch stream needs at least one training window');
+    sampleWeightSums(weights);
     this.cdf = new Float64Array(n);
     let sum = 0;
-    for (let i = 0; i < n; i++) {
-      const w = weights[i]!;
-      if (!(Number.isFinite(w) && w >= 0)) throw new DataError(`sample weight ${i} is ${w} (weights must be finite and >= 0)`);
-      sum += w;
-      this.cdf[i] = sum;
-    }
-    if (!(sum > 0)) throw new DataError('every sample weight is 0: no window can be drawn');
+    for (let i = 0; i < n; i++) this.cdf[i] = sum += weights[i]!;
   }
 
   /** The window indices of optimiser step `step` (0-based, counted over the whole run). */
