@@ -60,6 +60,12 @@ export const TrainingConfigSchema = z
      * deterministic in the seed and step; 0 = none. Validation and test windows are never noised.
      */
     inputNoise: z.number().min(0).max(5).default(0),
+    /**
+     * Exponential moving average of the weights (Polyak averaging), decay per optimiser step (e.g. 0.998:
+     * a time constant of ~500 steps); unset = off. The validation loss, early stopping, the best-epoch
+     * weights and the final model are those of the average (weight-average.ts); training steps on the raw weights.
+     */
+    emaDecay: z.number().gt(0).lt(1).optional(),
     /** Global-norm gradient clipping; 0 turns it off. */
     clipNorm: z.number().min(0).default(1),
     earlyStopping: z

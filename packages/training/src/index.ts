@@ -2,6 +2,7 @@ export type { TrainableEncoder, TrainableHead, TrainableTask, TaskLabelsLike, Ta
 export { Adam } from './adam.js';
 export type { AdamOptions, AdamStateTensors } from './adam.js';
 export { withInputNoise } from './augment.js';
+export { WeightAverage, type WeightAverageState } from './weight-average.js';
 export { equalWeights, lossRatioWeights } from './weighting.js';
 export { UncertaintyWeighting } from './uncertainty.js';
 export type { UncertaintyOptions, UncertaintyState } from './uncertainty.js';

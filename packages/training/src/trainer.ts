@@ -19,6 +19,7 @@ import { withInputNoise } from './augment.js';
 import { checkSplit, gatherBatch, sampleWeightSums, type MultiTaskSplit } from './split.js';
 import { clipScale, computeStepGradients, globalNorm, trainableVariablesOf, type MultiTaskParts } from './step.js';
 import { openDataParallel, type DataParallelPool, type PartsRecipe } from './data-parallel.js';
+import { WeightAverage } from './weight-average.js';
 
 export interface TrainingData {
   readonly train: MultiTaskSplit;
@@ -133,6 +134,8 @@ async function trainLoop(
   const trainVars = trainableVariablesOf(parts);
   const vars = allVariables(parts);
   const adam = new Adam(trainVars, { beta1: config.beta1, beta2: config.beta2, weightDecay: config.weightDecay });
+  // the averaged weights (training.emaDecay) are what validation, early stopping and the final model see
+  const ema = config.emaDecay !== undefined ? new WeightAverage(trainVars, config.emaDecay) : null;
   if (config.taskWeights) {
     for (const id of Object.keys(config.taskWeights)) if (!parts.tasks.some((t) => t.id === id)) throw new ConfigError(`no task '${id}' in this run`, `training.taskWeights.${id}`);
   }
@@ -164,6 +167,7 @@ async function trainLoop(
     const vBlocks = ck.groups['adam.v'] ?? [];
     adam.setState({ step: ck.meta.state.adamStep as number, m: mBlocks.map((b) => b.data), v: vBlocks.map((b) => b.data) });
     harmoniser.setState(ck.meta.state.harmoniser as HarmoniserState);
+    if (ema) ema.setState({ updates: ck.meta.state.emaUpdates as number, values: (ck.groups.ema ?? []).map((b) => b.data) });
     schedule.setState(ck.meta.state.schedule as ScheduleState);
     const loop = ck.meta.state.loop as LoopState;
     // JSON writes Infinity as null
@@ -201,6 +205,7 @@ async function trainLoop(
       const norm = globalNorm(r.grads);
       lr = schedule.lrAt(globalStep);
       adam.apply(r.grads, lr, clipScale(norm, config.clipNorm));
+      ema?.update();
       tf.dispose(r.grads.filter((g): g is tf.Tensor => g !== null));
       harmoniser.afterStep(r.losses, r.gradNorms);
       r.losses.forEach((l, i) => (lossSums[i]! += l * batch.n));
@@ -210,6 +215,8 @@ async function trainLoop(
       bar?.tick(1, parts.tasks.map((t, i) => `${t.id} ${r.losses[i]!.toFixed(4)} w${r.weights[i]!.toFixed(2)}`).join(' | '));
     }
     if (aborted) break;
+    // validated (and, when best, kept) with the averaged weights; the raw ones go back before the checkpoint
+    const raw = ema ? ema.swapIn() : null;
     const ev = evaluateSplit(parts, data.val, config.batchSize);
     const valTotal = ev.losses.reduce((a, c) => a + c, 0);
     schedule.onEpochEnd(valTotal);
@@ -238,6 +245,7 @@ async function trainLoop(
       st.bad++;
       if (st.bad > config.earlyStopping.patience) stoppedEarly = true;
     }
+    if (raw) ema!.restore(raw);
     if (config.logPath) {
       await mkdir(path.dirname(config.logPath), { recursive: true });
       await appendFile(config.logPath, JSON.stringify(record) + '\n');
@@ -250,19 +258,21 @@ async function trainLoop(
           epoch,
           globalStep,
           rng: { seed: config.seed, epoch: epoch + 1, step: globalStep },
-          state: { fingerprint, adamStep: a.step, harmoniser: harmoniser.getState(), schedule: schedule.getState(), loop: st },
+          state: { fingerprint, adamStep: a.step, harmoniser: harmoniser.getState(), schedule: schedule.getState(), loop: st, ...(ema ? { emaUpdates: ema.updates } : {}) },
         },
         {
           variables: snapshot(vars),
           'adam.m': a.m.map((d, i) => ({ name: `${trainVars[i]!.name}/m`, shape: trainVars[i]!.shape, data: d })),
           'adam.v': a.v.map((d, i) => ({ name: `${trainVars[i]!.name}/v`, shape: trainVars[i]!.shape, data: d })),
           ...(bestWeights ? { best: bestWeights } : {}),
+          ...(ema ? { ema: ema.values().map((d, i) => ({ name: `${trainVars[i]!.name}/ema`, shape: trainVars[i]!.shape, data: d })) } : {}),
         },
       );
     }
     if ((await hooks.onEpoch?.(record)) === 'stop') break;
   }
   if (!aborted && config.earlyStopping.restoreBest && bestWeights) restore(vars, bestWeights, 'best weights');
+  else if (!aborted && ema) ema.swapIn(); // no best epoch to restore: the model ends on the average
   adam.dispose();
   return { history: st.history, bestEpoch: st.bestEpoch, bestValLoss: st.best, stoppedEarly, aborted, resumedFromEpoch, initialValLoss: st.initial };
 }
