@@ -193,6 +193,8 @@ export async function trainStep(cfg: TrainerConfig, o: StepOptions, options: { s
   o.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${result.history.length} epochs, ${result.dataset.train.n} training windows`);
   const w = result.dataset.train.sampleWeights;
   if (w) o.log(`recency weights (half-life ${cfg.data.recencyHalfLifeDays} days): batches drawn by weight, ${effectiveSampleSize(w).toFixed(0)} effective windows of ${w.length} (Kish)`);
+  const ema = (cfg.training as { emaDecay?: unknown }).emaDecay;
+  if (typeof ema === 'number') o.log(`weight averaging (training.emaDecay ${ema}): validation, early stopping and the saved model use the averaged weights`);
   for (const l of describeCalibration(result.calibration)) o.log(l);
   try {
     let evaluation: DeploymentEvaluation | undefined;
