@@ -136,6 +136,7 @@ async function trainLoop(
   const adam = new Adam(trainVars, { beta1: config.beta1, beta2: config.beta2, weightDecay: config.weightDecay });
   // the averaged weights (training.emaDecay) are what validation, early stopping and the final model see
   const ema = config.emaDecay !== undefined ? new WeightAverage(trainVars, config.emaDecay) : null;
+  const averaged = (): TensorBlock[] => ema!.values().map((data, i) => ({ name: `${trainVars[i]!.name}/ema`, shape: trainVars[i]!.shape, data }));
   if (config.taskWeights) {
     for (const id of Object.keys(config.taskWeights)) if (!parts.tasks.some((t) => t.id === id)) throw new ConfigError(`no task '${id}' in this run`, `training.taskWeights.${id}`);
   }
@@ -216,7 +217,8 @@ async function trainLoop(
     }
     if (aborted) break;
     // validated (and, when best, kept) with the averaged weights; the raw ones go back before the checkpoint
-    const raw = ema ? ema.swapIn() : null;
+    const raw = ema ? snapshot(trainVars) : null;
+    if (ema) restore(trainVars, averaged(), 'averaged weights');
     const ev = evaluateSplit(parts, data.val, config.batchSize);
     const valTotal = ev.losses.reduce((a, c) => a + c, 0);
     schedule.onEpochEnd(valTotal);
@@ -245,7 +247,7 @@ async function trainLoop(
       st.bad++;
       if (st.bad > config.earlyStopping.patience) stoppedEarly = true;
     }
-    if (raw) ema!.restore(raw);
+    if (raw) restore(trainVars, raw, 'raw weights');
     if (config.logPath) {
       await mkdir(path.dirname(config.logPath), { recursive: true });
       await appendFile(config.logPath, JSON.stringify(record) + '\n');
@@ -265,14 +267,14 @@ async function trainLoop(
           'adam.m': a.m.map((d, i) => ({ name: `${trainVars[i]!.name}/m`, shape: trainVars[i]!.shape, data: d })),
           'adam.v': a.v.map((d, i) => ({ name: `${trainVars[i]!.name}/v`, shape: trainVars[i]!.shape, data: d })),
           ...(bestWeights ? { best: bestWeights } : {}),
-          ...(ema ? { ema: ema.values().map((d, i) => ({ name: `${trainVars[i]!.name}/ema`, shape: trainVars[i]!.shape, data: d })) } : {}),
+          ...(ema ? { ema: averaged() } : {}),
         },
       );
     }
     if ((await hooks.onEpoch?.(record)) === 'stop') break;
   }
   if (!aborted && config.earlyStopping.restoreBest && bestWeights) restore(vars, bestWeights, 'best weights');
-  else if (!aborted && ema) ema.swapIn(); // no best epoch to restore: the model ends on the average
+  else if (!aborted && ema) restore(trainVars, averaged(), 'averaged weights'); // no best epoch to restore: the model ends on the average
   adam.dispose();
   return { history: st.history, bestEpoch: st.bestEpoch, bestValLoss: st.best, stoppedEarly, aborted, resumedFromEpoch, initialValLoss: st.initial };
 }

@@ -7,11 +7,10 @@
  * t the number of updates so far (the warm-up keeps the average from clinging to the initial
  * weights, as TensorFlow's num_updates does). The average is kept in float32 arrays beside the
  * variables (the update is a plain loop, read from the backend's memory without a copy on cpu and
- * wasm); `swapIn` puts it into the variables for evaluation and hands back the raw weights to put
- * back before the next step. trainMultiTask validates, early-stops and ends on the averaged weights
- * when `training.emaDecay` is set.
+ * wasm); trainMultiTask puts `values()` into the variables to validate, early-stop and end on the
+ * averaged weights when `training.emaDecay` is set (and its raw weights back before the next step).
  */
-import { KernelRunner, tf } from '@task-agnostic/tf';
+import { KernelRunner, type tf } from '@task-agnostic/tf';
 import { tensorValues } from './collective.js';
 
 /** A serialisable average: the update count and one array per variable (the constructor's order). */
@@ -61,18 +60,6 @@ export class WeightAverage {
     return this.avg.map((a) => new Float32Array(a));
   }
 
-  /** Puts the average into the variables; returns their raw values, to pass to `restore` afterwards. */
-  swapIn(): Float32Array[] {
-    const raw = this.variables.map((v) => new Float32Array(v.dataSync() as Float32Array));
-    this.assign(this.avg);
-    return raw;
-  }
-
-  /** Puts `values` (from swapIn) back into the variables. */
-  restore(values: readonly Float32Array[]): void {
-    this.assign(values);
-  }
-
   getState(): WeightAverageState {
     return { updates: this.t, values: this.values() };
   }
@@ -85,10 +72,5 @@ export class WeightAverage {
     });
     s.values.forEach((v, i) => this.avg[i]!.set(v));
     this.t = s.updates;
-  }
-
-  private assign(values: readonly Float32Array[]): void {
-    if (values.length !== this.variables.length) throw new RangeError(`WeightAverage: ${values.length} arrays for ${this.variables.length} variables`);
-    this.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(values[i]!, v.shape, 'float32'))));
   }
 }
