@@ -27,6 +27,21 @@ function weights(p: MultiTaskParts): Float32Array[] {
   return [...p.encoder.variables, ...p.heads.flatMap((h) => h.variables)].map((v) => new Float32Array(v.dataSync()));
 }
 const data: TrainingData = { train: toySplit(256, T, F, 'train'), val: toySplit(128, T, F, 'val') };
+type Config = Parameters<typeof trainMultiTask>[2];
+/** A run killed when `epoch` ends: a fresh build(seed) trained until then, its checkpoint left in config.checkpointDir. */
+async function stopAfter(epoch: number, seed: number, d: TrainingData, config: Config): Promise<Awaited<ReturnType<typeof trainMultiTask>>> {
+  const p = build(seed);
+  const ctl = new AbortController();
+  try {
+    return await trainMultiTask(p, d, config, { signal: ctl.signal, onEpoch: (e) => { if (e.epoch === epoch) ctl.abort(); } });
+  } finally {
+    p.dispose();
+  }
+}
+const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+function expectBitwise(p: MultiTaskParts, want: readonly Float32Array[]): void {
+  weights(p).forEach((w, i) => expect(same(w, want[i]!), `variable ${i}`).toBe(true));
+}
 
 beforeAll(async () => {
   await initBackend({ prefer: 'cpu', quiet: true });
@@ -66,20 +81,16 @@ describe('trainMultiTask', () => {
     a.dispose();
 
     const dir = tmp();
-    const b = build(1);
-    const ctl = new AbortController();
-    const first = await trainMultiTask(b, data, { ...config, checkpointDir: dir }, { signal: ctl.signal, onEpoch: (e) => { if (e.epoch === 1) ctl.abort(); } });
+    const first = await stopAfter(1, 1, data, { ...config, checkpointDir: dir });
     expect(first.aborted).toBe(true);
     expect(first.history.length).toBe(2);
-    b.dispose();
     // a fresh process: different initial weights, everything comes from the checkpoint
     const c = build(77);
     const rest = await trainMultiTask(c, data, { ...config, checkpointDir: dir }, { resume: true });
     expect(rest.resumedFromEpoch).toBe(1);
     expect(rest.history.length).toBe(5);
     expect(rest.history.map((e) => e.valTotal)).toEqual(full.history.map((e) => e.valTotal));
-    const got = weights(c);
-    got.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(want[i]!.buffer)), `variable ${i}`).toBe(true));
+    expectBitwise(c, want);
     c.dispose();
     // a different config refuses the checkpoint
     const d = build(1);
@@ -106,10 +117,7 @@ describe('trainMultiTask', () => {
     a.dispose();
     const dir = tmp();
     const log = path.join(dir, 'log.jsonl');
-    const b = build(1);
-    const ctl = new AbortController();
-    await trainMultiTask(b, data, { ...config, logPath: log, checkpointDir: path.join(dir, 'ck') }, { signal: ctl.signal, onEpoch: (e) => { if (e.epoch === 1) ctl.abort(); } });
-    b.dispose();
+    await stopAfter(1, 1, data, { ...config, logPath: log, checkpointDir: path.join(dir, 'ck') });
     // the crash: epoch 2's line reached the log (and a torn line after it), its checkpoint did not
     appendFileSync(log, readFileSync(fullLog, 'utf8').split('\n')[2] + '\n{"epoch": 3, "tr');
     const c = build(5);
@@ -135,7 +143,7 @@ describe('trainMultiTask', () => {
     expect(again.stoppedEarly).toBe(true);
     expect(again.history.length).toBe(first.history.length);
     // the best epoch's weights, restored as in the first run
-    weights(q).forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(want[i]!.buffer)), `variable ${i}`).toBe(true));
+    expectBitwise(q, want);
     q.dispose();
   });
 
@@ -164,14 +172,11 @@ describe('trainMultiTask', () => {
     a.dispose();
     // stopped after epoch 1 and resumed in a fresh process: the remaining steps draw the same batches
     const dir = tmp();
-    const b = build(1);
-    const ctl = new AbortController();
-    await trainMultiTask(b, data, { ...config, checkpointDir: dir }, { signal: ctl.signal, onEpoch: (e) => { if (e.epoch === 0) ctl.abort(); } });
-    b.dispose();
+    await stopAfter(0, 1, data, { ...config, checkpointDir: dir });
     const c = build(77);
     const rest = await trainMultiTask(c, data, { ...config, checkpointDir: dir }, { resume: true });
     expect(rest.history.map((e) => e.valTotal)).toEqual(full.history.map((e) => e.valTotal));
-    weights(c).forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(want[i]!.buffer)), `variable ${i}`).toBe(true));
+    expectBitwise(c, want);
     c.dispose();
     // one pass an epoch (the default) trains on other batches: the option is not ignored
     const d = build(1);
@@ -218,10 +223,7 @@ describe('trainMultiTask', () => {
     b.dispose();
     // a checkpoint made under other weights is not resumed
     const dir = tmp();
-    const e = build(1);
-    const ctl = new AbortController();
-    await trainMultiTask(e, { train: { ...poisoned, sampleWeights }, val: data.val }, { ...config, checkpointDir: dir }, { signal: ctl.signal, onEpoch: (r) => { if (r.epoch === 0) ctl.abort(); } });
-    e.dispose();
+    await stopAfter(0, 1, { train: { ...poisoned, sampleWeights }, val: data.val }, { ...config, checkpointDir: dir });
     const f = build(1);
     const other = Float64Array.from(sampleWeights, (v, r) => (r % 3 === 1 ? 0 : v));
     await expect(trainMultiTask(f, { train: { ...poisoned, sampleWeights: other }, val: data.val }, { ...config, checkpointDir: dir }, { resume: true })).rejects.toThrow(/different training config, task list or sample weights/);
@@ -257,7 +259,6 @@ describe('trainMultiTask', () => {
   });
 });
 
-const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
 const base = { epochs: 4, batchSize: 32, learningRate: 0.03, seed: 5, progress: false, harmoniser: { name: 'equal' as const }, earlyStopping: { patience: 10 } };
 
 describe('trainMultiTask with training.emaDecay', () => {
@@ -296,15 +297,12 @@ describe('trainMultiTask with training.emaDecay', () => {
     const want = weights(a);
     a.dispose();
     const dir = tmp();
-    const b = build(3);
-    const ctl = new AbortController();
-    await trainMultiTask(b, data, { ...config, checkpointDir: dir }, { signal: ctl.signal, onEpoch: (e) => { if (e.epoch === 1) ctl.abort(); } });
-    b.dispose();
+    await stopAfter(1, 3, data, { ...config, checkpointDir: dir });
     const c = build(44);
     const rest = await trainMultiTask(c, data, { ...config, checkpointDir: dir }, { resume: true });
     expect(rest.resumedFromEpoch).toBe(1);
     expect(rest.history.map((e) => e.valTotal)).toEqual(full.history.map((e) => e.valTotal));
-    weights(c).forEach((w, i) => expect(same(w, want[i]!), `variable ${i}`).toBe(true));
+    expectBitwise(c, want);
     c.dispose();
     // a checkpoint made without the average is refused by a run with it
     const plainDir = tmp();
