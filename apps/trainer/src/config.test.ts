@@ -110,6 +110,20 @@ describe('trainer config', () => {
     expect(() => resolveConfig(f)).toThrow(/unknown preset 'huge'/);
   });
 
+  it('refitHeads: off by default; read from the file; a task the model lacks or a bad number is named before anything runs', () => {
+    expect(resolveConfig('universal').refitHeads).toBeNull();
+    const dir = mkdtempSync(path.join(tmpdir(), 'tat-cfg-'));
+    const f = path.join(dir, 'refit.json');
+    writeFileSync(f, JSON.stringify({ extends: 'quick', refitHeads: { tasks: ['volatility'], epochs: 5 } }));
+    expect(resolveConfig(f).refitHeads).toEqual({ tasks: ['volatility'], epochs: 5 });
+    writeFileSync(f, JSON.stringify({ extends: 'quick', refitHeads: { tasks: ['vol'] } }));
+    expect(() => resolveConfig(f)).toThrow(/: refitHeads\.tasks: the model has no task 'vol' \(it has direction, volatility, regime, return, risk\)$/);
+    writeFileSync(f, JSON.stringify({ extends: 'quick', refitHeads: { tasks: ['risk'], epochs: 0 } }));
+    expect(() => resolveConfig(f)).toThrow(/refitHeads\.epochs: Number must be greater than 0/);
+    writeFileSync(f, JSON.stringify({ extends: 'quick', refitHeads: { task: 'risk' } }));
+    expect(() => resolveConfig(f)).toThrow(/refitHeads/);
+  });
+
   it('deep-merges objects and replaces arrays', () => {
     expect(deepMerge({ a: { b: 1, c: [1, 2] } }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] } });
   });

@@ -153,6 +153,13 @@ export const TrainerConfigSchema = z
       .default({}),
     training: z.record(z.string(), z.unknown()).default({}),
     pretrain: z.record(z.string(), z.unknown()).nullable().default(null),
+    /**
+     * After training, refit these tasks' heads alone on the frozen encoder's embeddings, each from its
+     * trained weights, early-stopped on its own validation loss and kept only if that loss fell
+     * (@task-agnostic/training refitHeads): { tasks, epochs 10, learningRate 1e-3, batchSize 256,
+     * patience 2 }. null (default) = none.
+     */
+    refitHeads: z.record(z.string(), z.unknown()).nullable().default(null),
     curriculum: z.enum(['standard']).nullable().default(null),
     evaluate: EvaluateConfigSchema.default({}),
     fusion: z

@@ -20,7 +20,7 @@ import { evaluateRun, type Evaluation } from './evaluate-run.js';
 import { renderRunReport, type BacktestSummary, type EpochLine } from './report.js';
 import { runPaths, type RunPaths } from './run-paths.js';
 import { openStaging, publishRun } from './run-folder.js';
-import { datasetOptions, jsonSafe, saveTrainRun, trainRun, type Log } from './train-run.js';
+import { datasetOptions, describeRefit, jsonSafe, saveTrainRun, trainRun, type Log } from './train-run.js';
 import { annualisedNote, backtestSharpe, barReturns } from './intervals.js';
 import { deflateSharpe, type DeflatedSharpeReport, type TrialSet } from './deflation.js';
 import { describeRepairs, screenSeries } from './universe.js';
@@ -195,6 +195,7 @@ export async function trainStep(cfg: TrainerConfig, o: StepOptions, options: { s
   if (w) o.log(`recency weights (half-life ${cfg.data.recencyHalfLifeDays} days): batches drawn by weight, ${effectiveSampleSize(w).toFixed(0)} effective windows of ${w.length} (Kish)`);
   const ema = (cfg.training as { emaDecay?: unknown }).emaDecay;
   if (typeof ema === 'number') o.log(`weight averaging (training.emaDecay ${ema}): validation, early stopping and the saved model use the averaged weights`);
+  for (const r of result.refit ?? []) o.log(describeRefit(r));
   for (const l of describeCalibration(result.calibration)) o.log(l);
   try {
     let evaluation: DeploymentEvaluation | undefined;

@@ -2,7 +2,7 @@ import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { lowerBound, type CandleColumns } from '@task-agnostic/core';
 import { encoderPreset, parseEncoderConfig, type EncoderConfig } from '@task-agnostic/encoders';
 import { saveModel, type DeploymentEvaluation, type ModelConfigInput } from '@task-agnostic/model';
-import { hasCheckpoint, trainModel, type MultiTaskDataset, type SplitBoundaries, type TrainableTask, type TrainModelResult } from '@task-agnostic/training';
+import { hasCheckpoint, trainModel, type HeadRefitConfigInput, type HeadRefitReport, type MultiTaskDataset, type SplitBoundaries, type TrainableTask, type TrainModelResult } from '@task-agnostic/training';
 import { initBackend } from '@task-agnostic/tf';
 import { separateCalibrationStride, type TrainerConfig } from './config.js';
 import type { SymbolData } from './data-source.js';
@@ -117,6 +117,7 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
       training,
       ...(cfg.pretrain ? { pretrain: { seed: cfg.seed, progress: o.progress ?? true, ...cfg.pretrain } } : {}),
       ...(cfg.curriculum ? { curriculum: cfg.curriculum } : {}),
+      ...(cfg.refitHeads ? { refitHeads: cfg.refitHeads as unknown as HeadRefitConfigInput } : {}),
       calibrate: cfg.calibrate === false || calibrateHere ? false : { softmax: cfg.calibrate, blend: cfg.blend, classMix: cfg.classMix, blendRule: cfg.blendRule },
     },
     data.map((d) => ({ symbol: d.symbol, candles: d.candles })),
@@ -130,6 +131,12 @@ export async function trainRun(cfg: TrainerConfig, data: readonly SymbolData[], 
   if (!calibrateHere) return r;
   const calibration = calibrateRun(cfg, r.model, data, r.dataset, dataset);
   return calibration ? { ...r, calibration } : r;
+}
+
+/** One log line for a refitted head (config refitHeads). */
+export function describeRefit(r: HeadRefitReport): string {
+  const refit = r.refit === null ? 'stopped' : `${r.refit.toFixed(4)} refit (best epoch ${r.bestEpoch + 1} of ${r.epochs})`;
+  return `refit ${r.task} head on the frozen encoder: validation loss ${r.before.toFixed(4)} as trained, ${refit}; kept the ${r.kept === 'refit' ? 'refit' : 'trained'} head`;
 }
 
 /** The class mix of the dataset's splits for the model's classification tasks, by the dataset's symbols. */
@@ -193,6 +200,7 @@ export async function saveTrainRun(cfg: TrainerConfig, data: readonly SymbolData
     classMixWarnTv: MIX_WARN_TV,
     classMixWarnSeriesTv: MIX_WARN_SERIES_TV,
     history: r.history,
+    ...(r.refit ? { refit: r.refit } : {}),
     test: r.test,
   };
   await writeFile(paths.training, JSON.stringify(summary, jsonSafe, 2) + '\n');

@@ -19,6 +19,7 @@ import { fitFeatureParameters } from './fitted-features.js';
 import { pretrainEncoder, sslSourcesFromDataset, type PretrainConfigInput, type PretrainResult } from './pretrain.js';
 import { trainMultiTask, type TrainHooks, type TrainResult } from './trainer.js';
 import { hasCheckpoint } from './checkpoint.js';
+import { parseHeadRefitConfig, refitHeads, type HeadRefitConfigInput, type HeadRefitReport } from './head-refit.js';
 import type { MultiTaskParts } from './step.js';
 import type { PartsRecipe } from './data-parallel.js';
 import type { ModelPartsArgs } from './data-parallel-recipe.js';
@@ -39,6 +40,11 @@ export interface TrainModelConfig {
    * Calibrate every head on the validation split after training (default true; options choose the
    * softmax method; `blend: false` fits no baseline blends). false leaves the heads uncalibrated.
    */
+  /**
+   * After training, refit these tasks' heads alone on the frozen encoder (head-refit.ts): each from its
+   * trained weights, early-stopped on its own validation loss, kept only if that loss fell. Omit to skip.
+   */
+  readonly refitHeads?: HeadRefitConfigInput;
   readonly calibrate?: boolean | (FitCalibrationOptions & Pick<CalibrateModelOptions, 'blend' | 'classMix' | 'classMixThreshold' | 'blendRule'>);
 }
 
@@ -79,6 +85,8 @@ export interface TrainModelResult {
   readonly test: Record<string, TaskEvaluation>;
   /** The calibration fitted on validation, with the test split scored before and after (absent when calibrate is false). */
   readonly calibration?: CalibrationReport;
+  /** One report per refitted head (config.refitHeads), validation losses before and after. */
+  readonly refit?: readonly HeadRefitReport[];
 }
 
 /** Checks that the model's encoder exposes what training needs (the encoders contract). */
@@ -107,6 +115,13 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
   const featureConfig = fitFeatureParameters(parsedFeatures, series, config.dataset, config.boundaries);
   const modelConfig = featureConfig === parsedFeatures ? parsedConfig : { ...parsedConfig, features: featureConfig };
   const tasks = modelConfig.tasks.map((t) => components.getTask(t.id, t.config) as unknown as TrainableTask);
+  // a bad refit config is named before hours of training, not after
+  if (config.refitHeads !== undefined) {
+    const rc = parseHeadRefitConfig(config.refitHeads);
+    rc.tasks.forEach((id, k) => {
+      if (!tasks.some((t) => t.id === id)) throw new ConfigError(`refitHeads.tasks: the model has no task '${id}' (it has ${tasks.map((t) => t.id).join(', ')})`, `refitHeads.tasks.${k}`);
+    });
+  }
   const ds = buildDataset(series, tasks, featurePipeline(featureConfig), { ...config.dataset, windowLength: modelConfig.windowLength }, config.boundaries);
   hooks.onDataset?.(ds, tasks);
   const normalizer = unwrapNormalizer(ds.fittedNormalizer);
@@ -148,11 +163,12 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
       if (config.pretrain && !resuming) pretrain = await pretrainEncoder(encoder, sslSourcesFromDataset(ds), config.pretrain, { signal: hooks.signal });
       train = await trainMultiTask(parts, data, config.training ?? {}, { dataParallel, ...hooks });
     }
+    const refit = config.refitHeads === undefined ? undefined : await refitHeads(parts, data, config.refitHeads, { seed: (config.training as { seed?: number } | undefined)?.seed ?? 42, ...(hooks.signal ? { signal: hooks.signal } : {}) });
     const calibration = config.calibrate === false ? undefined : calibrateModel(model, ds, config.calibrate === true || config.calibrate === undefined ? {} : config.calibrate);
     // the test split scored on the model's forecasts: regression heads after their calibration (fitted on validation)
     const test = evaluateTest(parts, ds, 256, forecastCalibration(model), model.blends, model.fusions);
     const history = train?.history ?? (phases ?? []).flatMap((p) => p.history.filter((h): h is TrainResult['history'][number] => 'valLoss' in h));
-    return { model, history, ...(train ? { train } : {}), ...(phases ? { phases } : {}), ...(pretrain ? { pretrain } : {}), dataset: ds, test, ...(calibration ? { calibration } : {}) };
+    return { model, history, ...(train ? { train } : {}), ...(phases ? { phases } : {}), ...(pretrain ? { pretrain } : {}), dataset: ds, test, ...(calibration ? { calibration } : {}), ...(refit ? { refit } : {}) };
   } catch (err) {
     model.dispose();
     throw err;

@@ -41,7 +41,7 @@ export function embedSplit(encoder: TrainableEncoder, split: MultiTaskSplit, bat
 }
 
 /** An encoder with no variables that passes a cached embedding [n, 1, D] through as [n, D]. */
-function cachedEmbeddingEncoder(frozen: TrainableEncoder): TrainableEncoder {
+export function cachedEmbeddingEncoder(frozen: TrainableEncoder): TrainableEncoder {
   const D = frozen.outputDim;
   return {
     inputShape: [1, D],
