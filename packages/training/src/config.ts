@@ -62,7 +62,8 @@ export const TrainingConfigSchema = z
     inputNoise: z.number().min(0).max(5).default(0),
     /**
      * Exponential moving average of the weights (Polyak averaging), decay per optimiser step (e.g. 0.998:
-     * a time constant of ~500 steps); unset = off. The validation loss, early stopping, the best-epoch
+     * a time constant of ~500 steps, once the warm-up min(decay, (1 + t) / (10 + t)) reaches it, after
+     * (10 decay - 1) / (1 - decay) steps: ~4,490 for 0.998); unset = off. The validation loss, early stopping, the best-epoch
      * weights and the final model are those of the average (weight-average.ts); training steps on the raw weights.
      */
     emaDecay: z.number().gt(0).lt(1).optional(),
