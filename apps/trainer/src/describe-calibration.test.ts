@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeCalibration } from './pipeline.js';
+import { describeRefit } from './train-run.js';
 
 type Report = NonNullable<Parameters<typeof describeCalibration>[0]>;
 type Head = NonNullable<Report['blends']>['heads'][number];
@@ -61,5 +62,15 @@ describe('describeCalibration: the blends', () => {
     expect(lines[0]).toContain('best mean fold score over 5 folds: best tuned, chosen tuned');
     expect(lines[1]).toContain('not chosen');
     expect(lines[1]).toContain("(decided by mean fold score: blend's best 0.4500, fusion 0.4400)");
+  });
+});
+
+describe('describeRefit: one line per refitted head', () => {
+  it('says the losses and which head was kept, or that the refit was stopped', () => {
+    expect(describeRefit({ task: 'volatility', before: 0.19171, refit: 0.18969, epochs: 7, bestEpoch: 3, kept: 'refit' })).toBe(
+      'refit volatility head on the frozen encoder: validation loss 0.1917 as trained, 0.1897 refit (best epoch 4 of 7); kept the refit head',
+    );
+    expect(describeRefit({ task: 'risk', before: 0.6203, refit: 0.6273, epochs: 6, bestEpoch: 2, kept: 'trained' })).toMatch(/0\.6203 as trained, 0\.6273 refit \(best epoch 3 of 6\); kept the trained head$/);
+    expect(describeRefit({ task: 'risk', before: 0.6203, refit: null, epochs: 0, bestEpoch: -1, kept: 'trained' })).toBe('refit risk head on the frozen encoder: validation loss 0.6203 as trained, stopped; kept the trained head');
   });
 });
