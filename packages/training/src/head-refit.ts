@@ -12,10 +12,9 @@
  * head. Only training rows train it and only validation rows stop it.
  */
 import { z } from 'zod/v3';
-import { ConfigError } from '@task-agnostic/core';
+import { ConfigError, parseWithSchema } from '@task-agnostic/core';
 import { tf } from '@task-agnostic/tf';
 import type { TaskStateLike, TrainableHead, TrainableTask } from './contracts.js';
-import { zodToConfigError } from './config.js';
 import { evaluateSplit } from './evaluate.js';
 import { selectTasks, type MultiTaskSplit } from './split.js';
 import type { MultiTaskParts } from './step.js';
@@ -37,10 +36,9 @@ export const HeadRefitConfigSchema = z
 export type HeadRefitConfig = z.infer<typeof HeadRefitConfigSchema>;
 export type HeadRefitConfigInput = z.input<typeof HeadRefitConfigSchema>;
 
+/** Validates a refit config; a bad value is a ConfigError naming its field (`refitHeads.epochs`). */
 export function parseHeadRefitConfig(json: unknown): HeadRefitConfig {
-  const r = HeadRefitConfigSchema.safeParse(json);
-  if (!r.success) throw zodToConfigError(r.error, 'refitHeads');
-  return r.data;
+  return parseWithSchema(HeadRefitConfigSchema, json, 'head refit config', { prefix: 'refitHeads' });
 }
 
 export interface HeadRefitReport {
