@@ -1,6 +1,9 @@
 /**
- * Forward-only evaluation of every task head on a split: mean loss per task (batch losses
- * weighted by batch size) and each task's own metrics over the whole split.
+ * Forward-only evaluation of every task head on a split: each task's loss over the whole split
+ * (its loss function applied once to every window's output, so a class-weighted cross-entropy is
+ * normalised by the split's weight sum, not each batch's: the value does not depend on the batch
+ * size) and each task's own metrics over the whole split. The batch size only bounds the encoder's
+ * memory per pass.
  */
 import { tf } from '@task-agnostic/tf';
 import { taskLoss, type MultiTaskParts } from './step.js';
@@ -15,8 +18,6 @@ export interface Evaluation {
 }
 
 export function evaluateSplit(parts: MultiTaskParts, split: MultiTaskSplit, batchSize: number): Evaluation {
-  const T = parts.tasks.length;
-  const sums = new Float64Array(T);
   const outputs = parts.tasks.map((t) => new Float32Array(split.n * t.outputDim));
   const [W, F] = parts.encoder.inputShape;
   for (let start = 0; start < split.n; start += batchSize) {
@@ -25,13 +26,13 @@ export function evaluateSplit(parts: MultiTaskParts, split: MultiTaskSplit, batc
       const z = parts.encoder.apply(tf.tensor3d(b.x, [b.n, W, F]), { training: false });
       parts.tasks.forEach((task, i) => {
         const out = parts.heads[i]!.apply(z, { training: false });
-        const loss = taskLoss(parts, i, out, tf.tensor2d(b.targets[i]!, [b.n, b.targetDims[i]!]));
-        sums[i]! += loss.dataSync()[0]! * b.n;
         outputs[i]!.set(out.dataSync(), start * task.outputDim);
       });
     });
   }
-  const losses = Array.from(sums, (s) => (split.n > 0 ? s / split.n : Number.NaN));
+  const losses = parts.tasks.map((task, i) =>
+    split.n > 0 ? tf.tidy(() => taskLoss(parts, i, tf.tensor2d(outputs[i]!, [split.n, task.outputDim]), tf.tensor2d(split.targets[i]!, [split.n, split.targetDims[i]!])).dataSync()[0]!) : Number.NaN,
+  );
   const metrics = parts.tasks.map((task, i) => (split.n > 0 ? task.metrics(outputs[i]!, split.targets[i]!, split.n) : {}));
   return { losses, metrics, outputs };
 }
