@@ -10,7 +10,7 @@ import { parseFeatureSetConfig } from '@task-agnostic/features';
 import { parseConsistencyFusionConfig, parseWeightedFusionConfig } from '@task-agnostic/fusion';
 import { getTask } from '@task-agnostic/heads';
 import { parseModelConfig } from '@task-agnostic/model';
-import { parseHeadRefitConfig, parsePretrainConfig, parseTrainingConfig } from '@task-agnostic/training';
+import { checkHeadRefitTasks, parseHeadRefitConfig, parsePretrainConfig, parseTrainingConfig } from '@task-agnostic/training';
 import type { TrainerConfig } from './config.js';
 import { riskConfigOf } from './risk-config.js';
 import { modelConfigOf } from './train-run.js';
@@ -32,15 +32,8 @@ export function validateConfigSections(cfg: TrainerConfig, source = 'config'): v
   cfg.model.tasks.forEach((t, i) => check(`model.tasks.${i}`, () => (typeof t === 'string' ? getTask(t) : getTask(t.id, t.config))));
   check('training', () => parseTrainingConfig({ ...cfg.training, seed: cfg.seed }));
   if (cfg.pretrain) check('pretrain', () => parsePretrainConfig({ seed: cfg.seed, ...cfg.pretrain }));
-  if (cfg.refitHeads) {
-    check('refitHeads', () => parseHeadRefitConfig(cfg.refitHeads));
-    const ids = cfg.model.tasks.map((t) => (typeof t === 'string' ? t : t.id));
-    (cfg.refitHeads as { tasks: string[] }).tasks.forEach((id, k) =>
-      check(`refitHeads.tasks.${k}`, () => {
-        if (!ids.includes(id)) throw new ConfigError(`refitHeads.tasks: the model has no task '${id}' (it has ${ids.join(', ')})`, `refitHeads.tasks.${k}`);
-      }),
-    );
-  }
+  const refit = cfg.refitHeads;
+  if (refit) check('refitHeads', () => checkHeadRefitTasks(parseHeadRefitConfig(refit).tasks, cfg.model.tasks.map((t) => (typeof t === 'string' ? t : t.id))));
   check('fusion.config', () => (cfg.fusion.method === 'weighted' ? parseWeightedFusionConfig(cfg.fusion.config) : parseConsistencyFusionConfig(cfg.fusion.config)));
   check('risk', () => riskConfigOf(cfg, cfg.data.interval));
   check('backtest', () => parseBacktestConfig({ ...cfg.backtest, symbol: 'CHECK', interval: cfg.data.interval }));

@@ -118,6 +118,8 @@ describe('trainer config', () => {
     expect(resolveConfig(f).refitHeads).toEqual({ tasks: ['volatility'], epochs: 5 });
     writeFileSync(f, JSON.stringify({ extends: 'quick', refitHeads: { tasks: ['vol'] } }));
     expect(() => resolveConfig(f)).toThrow(/: refitHeads\.tasks: the model has no task 'vol' \(it has direction, volatility, regime, return, risk\)$/);
+    writeFileSync(f, JSON.stringify({ extends: 'quick', refitHeads: { tasks: ['risk', 'risk'] } }));
+    expect(() => resolveConfig(f)).toThrow(/: refitHeads\.tasks: lists 'risk' twice$/);
     writeFileSync(f, JSON.stringify({ extends: 'quick', refitHeads: { tasks: ['risk'], epochs: 0 } }));
     expect(() => resolveConfig(f)).toThrow(/refitHeads\.epochs: Number must be greater than 0/);
     writeFileSync(f, JSON.stringify({ extends: 'quick', refitHeads: { task: 'risk' } }));

@@ -13,13 +13,12 @@
  */
 import { z } from 'zod/v3';
 import { ConfigError, parseWithSchema } from '@task-agnostic/core';
-import { tf } from '@task-agnostic/tf';
 import type { TaskStateLike, TrainableHead, TrainableTask } from './contracts.js';
 import { evaluateSplit } from './evaluate.js';
 import { selectTasks, type MultiTaskSplit } from './split.js';
 import type { MultiTaskParts } from './step.js';
 import { cachedEmbeddingEncoder, embedSplit } from './transfer.js';
-import { trainMultiTask, type TrainingData } from './trainer.js';
+import { restore, snapshot, trainMultiTask, type TrainingData } from './trainer.js';
 
 export const HeadRefitConfigSchema = z
   .object({
@@ -65,14 +64,19 @@ function validationLoss(head: TrainableHead, task: TrainableTask, state: TaskSta
   return evaluateSplit(parts, val, batch).losses[0]!;
 }
 
+/** Checks a refit's task list against the model's task ids: each known and named once (ConfigError naming `refitHeads.tasks.<k>`). */
+export function checkHeadRefitTasks(tasks: readonly string[], modelTaskIds: readonly string[]): void {
+  tasks.forEach((id, k) => {
+    if (!modelTaskIds.includes(id)) throw new ConfigError(`refitHeads.tasks: the model has no task '${id}' (it has ${modelTaskIds.join(', ')})`, `refitHeads.tasks.${k}`);
+    if (tasks.indexOf(id) !== k) throw new ConfigError(`refitHeads.tasks: lists '${id}' twice`, `refitHeads.tasks.${k}`);
+  });
+}
+
 /** Refits the heads of `config.tasks` in place on `parts.encoder`'s frozen embeddings of `data`; returns one report per task. */
 export async function refitHeads(parts: MultiTaskParts, data: TrainingData, config: HeadRefitConfigInput, options: HeadRefitOptions = {}): Promise<HeadRefitReport[]> {
   const c = parseHeadRefitConfig(config);
   const ids = parts.tasks.map((t) => t.id);
-  c.tasks.forEach((id, k) => {
-    if (!ids.includes(id)) throw new ConfigError(`refitHeads.tasks: the model has no task '${id}' (it has ${ids.join(', ')})`, `refitHeads.tasks.${k}`);
-    if (c.tasks.indexOf(id) !== k) throw new ConfigError(`refitHeads.tasks: lists '${id}' twice`, `refitHeads.tasks.${k}`);
-  });
+  checkHeadRefitTasks(c.tasks, ids);
   const train = embedSplit(parts.encoder, data.train, options.encodeBatch);
   const val = embedSplit(parts.encoder, data.val, options.encodeBatch);
   const encoder = cachedEmbeddingEncoder(parts.encoder);
@@ -84,7 +88,7 @@ export async function refitHeads(parts: MultiTaskParts, data: TrainingData, conf
     const state = parts.taskStates?.[i];
     const one = { train: selectTasks(train, [i]), val: selectTasks(val, [i]) };
     const before = validationLoss(head, task, state, encoder, one.val, c.batchSize);
-    const trained = head.variables.map((v) => new Float32Array(v.dataSync() as Float32Array));
+    const trained = snapshot(head.variables);
     const r = await trainMultiTask(
       { encoder, tasks: [task], heads: [head], freezeEncoder: true, ...(state ? { taskStates: [state] } : {}) },
       one,
@@ -104,7 +108,7 @@ export async function refitHeads(parts: MultiTaskParts, data: TrainingData, conf
     );
     const refit = r.aborted ? null : validationLoss(head, task, state, encoder, one.val, c.batchSize);
     const better = refit !== null && refit < before;
-    if (!better) head.variables.forEach((v, k) => tf.tidy(() => v.assign(tf.tensor(trained[k]!, v.shape, v.dtype))));
+    if (!better) restore(head.variables, trained, `the ${id} head as trained`);
     reports.push({ task: id, before, refit, epochs: r.history.length, bestEpoch: r.bestEpoch, kept: better ? 'refit' : 'trained' });
     if (r.aborted) break; // stopped: this head keeps its trained weights, the rest are not refitted
   }

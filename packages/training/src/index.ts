@@ -60,5 +60,5 @@ export { buildModelParts } from './data-parallel-recipe.js';
 export { RankProfiler, threadCpuMs, threadCpuId, threadSchedMs, threadId, RANK_STAT_FIELDS } from './thread-profile.js';
 export type { RankStats } from './thread-profile.js';
 export type { ModelPartsArgs } from './data-parallel-recipe.js';
-export { refitHeads, parseHeadRefitConfig, HeadRefitConfigSchema } from './head-refit.js';
+export { refitHeads, parseHeadRefitConfig, checkHeadRefitTasks, HeadRefitConfigSchema } from './head-refit.js';
 export type { HeadRefitConfig, HeadRefitConfigInput, HeadRefitReport, HeadRefitOptions } from './head-refit.js';

@@ -19,7 +19,7 @@ import { fitFeatureParameters } from './fitted-features.js';
 import { pretrainEncoder, sslSourcesFromDataset, type PretrainConfigInput, type PretrainResult } from './pretrain.js';
 import { trainMultiTask, type TrainHooks, type TrainResult } from './trainer.js';
 import { hasCheckpoint } from './checkpoint.js';
-import { parseHeadRefitConfig, refitHeads, type HeadRefitConfigInput, type HeadRefitReport } from './head-refit.js';
+import { checkHeadRefitTasks, parseHeadRefitConfig, refitHeads, type HeadRefitConfigInput, type HeadRefitReport } from './head-refit.js';
 import type { MultiTaskParts } from './step.js';
 import type { PartsRecipe } from './data-parallel.js';
 import type { ModelPartsArgs } from './data-parallel-recipe.js';
@@ -116,12 +116,7 @@ export async function trainModel(config: TrainModelConfig, series: readonly Seri
   const modelConfig = featureConfig === parsedFeatures ? parsedConfig : { ...parsedConfig, features: featureConfig };
   const tasks = modelConfig.tasks.map((t) => components.getTask(t.id, t.config) as unknown as TrainableTask);
   // a bad refit config is named before hours of training, not after
-  if (config.refitHeads !== undefined) {
-    const rc = parseHeadRefitConfig(config.refitHeads);
-    rc.tasks.forEach((id, k) => {
-      if (!tasks.some((t) => t.id === id)) throw new ConfigError(`refitHeads.tasks: the model has no task '${id}' (it has ${tasks.map((t) => t.id).join(', ')})`, `refitHeads.tasks.${k}`);
-    });
-  }
+  if (config.refitHeads !== undefined) checkHeadRefitTasks(parseHeadRefitConfig(config.refitHeads).tasks, tasks.map((t) => t.id));
   const ds = buildDataset(series, tasks, featurePipeline(featureConfig), { ...config.dataset, windowLength: modelConfig.windowLength }, config.boundaries);
   hooks.onDataset?.(ds, tasks);
   const normalizer = unwrapNormalizer(ds.fittedNormalizer);

@@ -78,11 +78,13 @@ function allVariables(parts: MultiTaskParts): tf.Variable[] {
   return [...parts.encoder.variables, ...parts.heads.flatMap((h) => [...h.variables])];
 }
 
-function snapshot(vars: readonly tf.Variable[]): TensorBlock[] {
+/** A copy of the variables' values (best weights, the raw weights while the average is in, a head refit's start). */
+export function snapshot(vars: readonly tf.Variable[]): TensorBlock[] {
   return vars.map((v) => ({ name: v.name, shape: v.shape, data: new Float32Array(v.dataSync() as Float32Array) }));
 }
 
-function restore(vars: readonly tf.Variable[], blocks: readonly TensorBlock[], what: string): void {
+/** Puts a snapshot (or checkpoint blocks) back into the variables, shape-checked; `what` names the source in errors. */
+export function restore(vars: readonly tf.Variable[], blocks: readonly TensorBlock[], what: string): void {
   if (blocks.length !== vars.length) throw new ArtifactError(`${what}: holds ${blocks.length} variables, the model has ${vars.length}`);
   vars.forEach((v, i) => {
     const b = blocks[i]!;
