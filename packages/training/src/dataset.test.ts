@@ -330,4 +330,43 @@ describe('buildDataset', () => {
     // pooled: no per-symbol states
     expect(buildDataset(series, [t], fakePipeline(), { windowLength: 8 }).symbolTaskStates).toEqual({});
   });
+
+  it('fitEnd: the normalisers and task states are fitted on [0, fitEnd) whatever the training range; validation is the later range', () => {
+    const series = [{ symbol: 'AAA', candles: a.candles }, { symbol: 'BBB', candles: b.candles }];
+    const opts = { windowLength: 8, normalisation: 'perSymbol', taskFit: 'perSymbol' } as const;
+    const t = fakeForwardReturnTask(4);
+    const trained = buildDataset(series, [t], fakePipeline(), opts, [{ trainEnd: 300, valEnd: 400 }, { trainEnd: 250, valEnd: 350 }]);
+    const later = [{ trainEnd: 480, valEnd: 560, fitEnd: 300 }, { trainEnd: 420, valEnd: 470, fitEnd: 250 }];
+    const refit = buildDataset(series, [t], fakePipeline(), opts, later);
+    // the fits are those of the dataset trained to 300 / 250 (the fake task's state records its fit range)
+    expect(refit.symbolTaskStates).toEqual(trained.symbolTaskStates);
+    expect(refit.symbolTaskStates.AAA).toEqual([{ trainEnd: 300, n: 600 }]);
+    expect(refit.taskStates).toEqual(trained.taskStates);
+    expect(refit.normalizer).toEqual(trained.normalizer);
+    for (const sym of ['AAA', 'BBB']) expect(refit.symbolNormalizers[sym]!.toJSON()).toEqual(trained.symbolNormalizers[sym]!.toJSON());
+    // so a validation window holds the same numbers as under the trained dataset's fits
+    const i = Array.from(trained.val.endRows!).findIndex((e, k) => trained.val.seriesIds![k] === 0 && e === 390);
+    const j = Array.from(refit.val.endRows!).findIndex((e, k) => refit.val.seriesIds![k] === 0 && e === 390);
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(j).toBe(-1); // 390 is a training row of the later split
+    const k = Array.from(refit.val.endRows!).findIndex((e, q) => refit.val.seriesIds![q] === 0 && e === 520);
+    const again = buildDataset(series, [t], fakePipeline(), opts, [{ trainEnd: 300, valEnd: 560 }, { trainEnd: 250, valEnd: 470 }]);
+    const m = Array.from(again.val.endRows!).findIndex((e, q) => again.val.seriesIds![q] === 0 && e === 520);
+    expect(Array.from(refit.val.x.subarray(k * 16, (k + 1) * 16))).toEqual(Array.from(again.val.x.subarray(m * 16, (m + 1) * 16)));
+    // validation is the later range only
+    for (let r = 0; r < refit.val.n; r++) expect(refit.val.endRows![r]!).toBeGreaterThanOrEqual(later[refit.val.seriesIds![r]!]!.trainEnd);
+    // without fitEnd the fits follow trainEnd (the check above can fail)
+    const plain = buildDataset(series, [t], fakePipeline(), opts, later.map(({ trainEnd, valEnd }) => ({ trainEnd, valEnd })));
+    expect(plain.symbolTaskStates.AAA).toEqual([{ trainEnd: 480, n: 600 }]);
+    expect(plain.symbolNormalizers.AAA!.toJSON()).not.toEqual(trained.symbolNormalizers.AAA!.toJSON());
+  });
+
+  it('rejects a fitEnd after trainEnd, at 0 or not an integer, naming the series', () => {
+    const series = [{ symbol: 'AAA', candles: a.candles }];
+    for (const fitEnd of [401, 0, 100.5]) {
+      expect(() => buildDataset(series, [fakeForwardReturnTask(4)], fakePipeline(), { windowLength: 8 }, [{ trainEnd: 400, valEnd: 500, fitEnd }])).toThrow(
+        new RegExp(`series AAA: split boundary fitEnd=${fitEnd} must be an integer in \\(0, trainEnd=400\\]`),
+      );
+    }
+  });
 });

@@ -83,6 +83,12 @@ export interface SplitBoundaries {
   readonly trainEnd: number;
   readonly valEnd: number;
   readonly valBlocks?: readonly RowBlock[];
+  /**
+   * The end (exclusive) of the rows the normalisers and task states (label thresholds) are fitted on;
+   * default trainEnd, at most trainEnd. Set below trainEnd to rebuild a saved model's dataset on a
+   * later validation range with the fits it was trained with (`trainer calibrate --refit-from`).
+   */
+  readonly fitEnd?: number;
 }
 
 export interface MultiTaskDataset {
@@ -204,7 +210,12 @@ export function buildDataset(
       throw new DataError(`series ${series[s]!.symbol}: split boundaries trainEnd=${b.trainEnd}, valEnd=${b.valEnd} do not fit ${n} candles`);
     }
     checkValBlocks(b, series[s]!.symbol);
+    if (b.fitEnd !== undefined && !(Number.isInteger(b.fitEnd) && b.fitEnd > 0 && b.fitEnd <= b.trainEnd)) {
+      throw new DataError(`series ${series[s]!.symbol}: split boundary fitEnd=${b.fitEnd} must be an integer in (0, trainEnd=${b.trainEnd}]`);
+    }
   });
+  // what the normalisers and task states are fitted on: [0, fitEnd), fitEnd = trainEnd unless set
+  const fitBounds = bounds.map((b) => (b.fitEnd === undefined ? b : { ...b, trainEnd: b.fitEnd }));
 
   const raw = series.map((s) => pipeline.compute(s.candles));
   const F = raw[0]!.cols;
@@ -212,25 +223,25 @@ export function buildDataset(
     if (m.cols !== F || m.names.join() !== raw[0]!.names.join()) throw new DataError(`series ${series[s]!.symbol} has different features from series ${series[0]!.symbol}`);
     if (m.rows !== series[s]!.candles.length) throw new DataError(`feature matrix of ${series[s]!.symbol} has ${m.rows} rows for ${series[s]!.candles.length} candles`);
   });
-  // the normaliser sees the training rows of every series, pooled, and nothing after trainEnd
-  const pooled = poolTrainingRows(raw, bounds);
+  // the normaliser sees the training rows of every series, pooled, and nothing after trainEnd (fitEnd)
+  const pooled = poolTrainingRows(raw, fitBounds);
   const normalizer = pipeline.fitNormalizer(pooled, 0, pooled.rows);
   const symbolNormalizers: Record<string, NormalizerLike> = {};
   if (config.normalisation === 'perSymbol') {
     series.forEach((s, k) => {
       if (symbolNormalizers[s.symbol]) throw new DataError(`series ${s.symbol} appears twice: per-symbol normalisation needs one series per symbol`);
       // its own training rows only, nothing after trainEnd
-      symbolNormalizers[s.symbol] = pipeline.fitNormalizer(raw[k]!, 0, bounds[k]!.trainEnd);
+      symbolNormalizers[s.symbol] = pipeline.fitNormalizer(raw[k]!, 0, fitBounds[k]!.trainEnd);
     });
   }
   const matrices = raw.map((m, k) => (symbolNormalizers[series[k]!.symbol] ?? normalizer).transform(m));
-  const fitOn = taskFitRange(series, config, bounds);
+  const fitOn = taskFitRange(series, config, fitBounds);
   const taskStates = tasks.map((t) => t.fit(fitOn.candles, fitOn.end));
   const symbolTaskStates: Record<string, readonly TaskStateLike[]> = {};
   if (config.taskFit === 'perSymbol') {
     series.forEach((s, k) => {
       if (symbolTaskStates[s.symbol]) throw new DataError(`series ${s.symbol} appears twice: per-symbol task fits need one series per symbol`);
-      symbolTaskStates[s.symbol] = tasks.map((t) => t.fit(s.candles, bounds[k]!.trainEnd));
+      symbolTaskStates[s.symbol] = tasks.map((t) => t.fit(s.candles, fitBounds[k]!.trainEnd));
     });
   }
   const labels = series.map((s) => tasks.map((t, i) => t.labels(s.candles, (symbolTaskStates[s.symbol] ?? taskStates)[i]!)));
