@@ -9,6 +9,7 @@ import { describeSymbols, resolveConfig, runNameSchema, PRESETS, type TrainerCon
 import { fetchCandles } from './fetch-run.js';
 import { fmt, pct, textTable } from './format.js';
 import { backtestStep, evaluateStep, readJson, recalibrateStep, refitTiltStep, reportStep, saveBacktestSummaries, trainStep, type TrainedRun } from './pipeline.js';
+import { refitRun } from './refit-run.js';
 import { loadRun } from './load-run.js';
 import { runOosBacktest, runOosEvaluate, type OosRequest } from './oos-run.js';
 import { parsePeriod, runWalkForward } from './walk-forward.js';
@@ -36,7 +37,7 @@ Commands:
   train      features -> (pre-training) -> multi-task training -> a model artifact
   evaluate   every task vs its naive baseline and a single-task model; transfer; consistency
   backtest   model -> fusion -> risk -> backtest over the test range, with HTML/JSON reports
-  calibrate  refit a saved run's head calibration and decision policy on its validation split
+  calibrate  refit a saved run's head calibration and decision policy on its validation split, or a copy's on later bars
   ensemble   a seed ensemble run folder from runs of one config (seeds apart), calibrated on validation
   report     one HTML page: training curves, evaluation tables, confusion matrices, backtests
   walk-forward  retrain per fold, test on the next period; stitched out-of-sample metrics with intervals
@@ -220,6 +221,7 @@ Examples:
   trainer compare runs/ufeat --against runs/uens --from 2023-09-01
 `,
   calibrate: `trainer calibrate <run-dir> [--thresholds fitted|seed] [--tilt-only] [--no-policy] [--blend-rule oneSe|best]
+trainer calibrate <run-dir> --refit-from DATE --refit-to DATE --out <dir> [--data <csv|dir>] [--stride n] [--no-policy] [--blend-rule oneSe|best]
 
 Refits a saved run's head calibration, baseline blends, head fusions (risk, regime) and decision policy on its validation split
 (e.g. an artifact written before calibration existed) and saves them into its model artifact.
@@ -232,9 +234,18 @@ run's config.json (default: the config's blendRule).
 The run config's classMix ('validation' by default) decides, per classification task, whether those layers
 are fitted for the validation rows' class mix or, reweighted, for the training rows' (the log says which).
 
-Example:
+Refit on recent bars (--refit-from / --refit-to / --out): a copy of the run in --out whose layers
+(calibration, blends, fusions and, unless --no-policy, the decision policy) are refitted on the
+labelled windows of [--refit-from, --refit-to) of every series with bars there; the encoder, heads,
+normalisers and label fits stay the model's (rebuilt from the bars before the run's validation start
+and checked equal to the artifact's). The copy's test split starts at --refit-to. --refit-from may not
+be before the run's validation start (the heads trained on those bars). --data: newer candles holding
+the same history; --stride n: fit on every n-th window of the range. The run itself is not changed.
+
+Examples:
   trainer calibrate runs/btc-eth
   trainer calibrate runs/btc-eth --tilt-only
+  trainer calibrate runs/universal --refit-from 2024-07-01 --refit-to 2025-01-01 --out runs/universal-2025 --no-policy
 `,
   ensemble: `trainer ensemble <run-dir> <run-dir> [<run-dir>...] --out <dir> [--no-policy | --no-calibrate]
 
@@ -797,7 +808,10 @@ async function cmdLso(args: readonly string[]): Promise<number> {
 async function cmdCalibrate(args: readonly string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { thresholds: { type: 'string' }, 'tilt-only': { type: 'boolean', default: false }, 'no-policy': { type: 'boolean' }, 'blend-rule': { type: 'string' } },
+    {
+      thresholds: { type: 'string' }, 'tilt-only': { type: 'boolean', default: false }, 'no-policy': { type: 'boolean' }, 'blend-rule': { type: 'string' },
+      'refit-from': { type: 'string' }, 'refit-to': { type: 'string' }, out: { type: 'string' }, data: { type: 'string' }, stride: { type: 'string' },
+    },
     'calibrate',
   );
   if (values.help) return help('calibrate');
@@ -808,6 +822,33 @@ async function cmdCalibrate(args: readonly string[]): Promise<number> {
   const rule = values['blend-rule'] as string | undefined;
   if (rule !== undefined && rule !== 'oneSe' && rule !== 'best') throw new ConfigError(`--blend-rule takes oneSe or best, got '${rule}'`, 'blend-rule');
   if (rule !== undefined && tiltOnly) throw new ConfigError('--tilt-only keeps the calibration, blends and fusions as they are: drop --blend-rule', 'blend-rule');
+  const refitFrom = dateMs(values['refit-from'] as string | undefined, 'refit-from');
+  const refitTo = dateMs(values['refit-to'] as string | undefined, 'refit-to');
+  const refitOut = values.out as string | undefined;
+  if (refitFrom !== undefined || refitTo !== undefined || refitOut !== undefined) {
+    if (refitFrom === undefined) throw new ConfigError('a refit needs --refit-from (with --refit-to and --out)', 'refit-from');
+    if (refitTo === undefined) throw new ConfigError('a refit needs --refit-to (with --refit-from and --out)', 'refit-to');
+    if (refitOut === undefined) throw new ConfigError('a refit writes a copy of the run: give its folder with --out', 'out');
+    if (tiltOnly) throw new ConfigError('--tilt-only refits the tilt policy in place: it does not go with --refit-from', 'tilt-only');
+    if (thresholds) throw new ConfigError('--thresholds does not go with --refit-from (the refit fits the policy the run\'s way, or keeps it with --no-policy)', 'thresholds');
+    const stride = intFlag(values.stride as string | undefined, 'stride', 1);
+    await initBackend();
+    await refitRun(
+      {
+        run: dir,
+        from: refitFrom,
+        to: refitTo,
+        out: refitOut,
+        policy: values['no-policy'] !== true,
+        ...(values.data !== undefined ? { dataPath: dataPathFlag(values.data as string) } : {}),
+        ...(stride !== undefined ? { stride } : {}),
+        ...(rule !== undefined ? { blendRule: rule as 'oneSe' | 'best' } : {}),
+      },
+      out,
+    );
+    return 0;
+  }
+  if (values.data !== undefined || values.stride !== undefined) throw new ConfigError(`--${values.data !== undefined ? 'data' : 'stride'} goes with --refit-from: a plain calibrate refits on the run's own validation split`, values.data !== undefined ? 'data' : 'stride');
   await initBackend();
   const loaded = await loadRun(dir);
   let cfg = thresholds ? { ...loaded.cfg, policy: { ...loaded.cfg.policy, thresholds } } : loaded.cfg;

@@ -94,6 +94,12 @@ describe('trainer config', () => {
     expect(() => parseTrainerConfig(split([{ from: '2021-01-01' }]))).toThrow(/data\.split/);
   });
 
+  it('parses data.split.fitBefore (a refitted copy\'s fit date) and rejects one after valStart', () => {
+    const split = (fitBefore: string) => ({ data: { split: { valStart: '2024-07-01', testStart: '2025-01-01', fitBefore } } });
+    expect(parseTrainerConfig(split('2023-06-01')).data.split).toEqual({ valStart: Date.UTC(2024, 6, 1), testStart: Date.UTC(2025, 0, 1), fitBefore: Date.UTC(2023, 5, 1) });
+    expect(() => parseTrainerConfig(split('2024-08-01'))).toThrow(/data\.split\.fitBefore: must not be after valStart/);
+  });
+
   it('reads a file that extends a preset, and applies overrides last', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tat-cfg-'));
     const f = path.join(dir, 'my.json');

@@ -87,6 +87,12 @@ export const DataConfigSchema = z
              * blends and fusions) spans the history's conditions and not only its last months.
              */
             valBlocks: z.array(z.object({ from: isoDate, to: isoDate }).strict()).optional(),
+            /**
+             * The normalisers and label fits (thresholds, vol cuts) use the bars before this date (default
+             * valStart). Written by `trainer calibrate --refit-from` into a refitted copy of a run, whose
+             * validation is a later range while its inputs and labels must stay the model's.
+             */
+            fitBefore: isoDate.optional(),
           })
           .strict(),
       ])
@@ -108,6 +114,7 @@ export const DataConfigSchema = z
         else if (b.to > sp.valStart) ctx.addIssue({ code: z.ZodIssueCode.custom, path: at('to'), message: 'must not be after valStart' });
         prev = Math.max(prev, b.to);
       }
+      if (sp.fitBefore !== undefined && sp.fitBefore > sp.valStart) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['split', 'fitBefore'], message: 'must not be after valStart' });
     }
   });
 

@@ -60,15 +60,18 @@ export function dateBoundaries(
   valStartMs: number,
   testStartMs: number,
   valBlocks?: readonly { readonly from: number; readonly to: number }[],
+  fitBeforeMs?: number,
 ): SplitBoundaries {
   const trainEnd = lowerBound(c, valStartMs);
   const blocks = (valBlocks ?? []).map((b) => ({ start: Math.min(lowerBound(c, b.from), trainEnd), end: Math.min(lowerBound(c, b.to), trainEnd) })).filter((b) => b.end > b.start);
-  return { trainEnd, valEnd: lowerBound(c, testStartMs), ...(blocks.length > 0 ? { valBlocks: blocks } : {}) };
+  // fitBefore: the normalisers and label fits stop there (a refitted copy's; buildDataset checks 0 < fitEnd <= trainEnd)
+  const fitEnd = fitBeforeMs === undefined ? undefined : Math.min(lowerBound(c, fitBeforeMs), trainEnd);
+  return { trainEnd, valEnd: lowerBound(c, testStartMs), ...(blocks.length > 0 ? { valBlocks: blocks } : {}), ...(fitEnd !== undefined ? { fitEnd } : {}) };
 }
 
 /** Each series' split boundaries under the config's date split (validation blocks included), or undefined for a fraction split. */
 export function configBoundaries(split: TrainerConfig['data']['split'], data: readonly { readonly candles: CandleColumns }[]): SplitBoundaries[] | undefined {
-  return 'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks)) : undefined;
+  return 'valStart' in split ? data.map((d) => dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks, split.fitBefore)) : undefined;
 }
 
 export interface TrainRunOptions {

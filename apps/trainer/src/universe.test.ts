@@ -123,6 +123,21 @@ describe('bad input across many symbols', () => {
     expect(ds.val.n).toBeLessThanOrEqual(cap.val);
     expect(() => screenSeries(cfg, [data[1]!], () => {})).toThrow(/no symbol has enough history .*SHORTUSDT/);
   });
+
+  it('a refitted copy (data.split.fitBefore) keeps the series its run kept: the history that counts is before the fit date', () => {
+    const c = generateSyntheticMarket({ bars: 2000, seed: 5 }).candles; // hourly from 2022-01-01
+    const day = (d: number) => new Date(Date.UTC(2022, 0, 1 + d)).toISOString();
+    const late = { symbol: 'LATEUSDT', interval: '1h' as const, candles: sliceColumns(c, 24 * 20, 2000), source: 'b', dropped: 0, filled: 0 };
+    const model = { windowLength: 16, tasks: ['direction'] };
+    const run = parseTrainerConfig({ model, data: { split: { valStart: day(21), testStart: day(40) } } });
+    const copy = parseTrainerConfig({ model, data: { split: { valStart: day(60), testStart: day(70), fitBefore: day(21) } } });
+    const lines: string[] = [];
+    expect(screenSeries(run, [late], () => {}, { throwWhenEmpty: false })).toEqual([]);
+    expect(screenSeries(copy, [late], (l) => lines.push(l), { throwWhenEmpty: false })).toEqual([]);
+    expect(lines[0]).toMatch(/^skipping LATEUSDT: 1520 bars \(24 before the fit date \(data\.split\.fitBefore\)\), needs at least/);
+    // without fitBefore the same split would keep it (40 days of history before its validation start)
+    expect(screenSeries({ ...copy, data: { ...copy.data, split: { valStart: Date.parse(day(60)), testStart: Date.parse(day(70)) } } }, [late], () => {}).map((d) => d.symbol)).toEqual(['LATEUSDT']);
+  });
 });
 
 describe('one model over many symbols', () => {

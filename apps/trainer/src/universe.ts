@@ -73,8 +73,10 @@ export function screenSeries(cfg: TrainerConfig, data: readonly SymbolData[], lo
       const need = minBarsForFractions(needs, split.valFraction, split.testFraction);
       if (n < need) why = `${n} bars, needs at least ${need}`;
     } else {
-      const b = dateBoundaries(d.candles, split.valStart, split.testStart, split.valBlocks);
-      if (splitCapacity(n, b, needs).train <= 0) why = `${n} bars (${b.trainEnd} before the validation start), needs at least ${needs.warmup + needs.windowLength + needs.horizon} before it`;
+      // a refitted copy (fitBefore) keeps the series its run trained on: the history needed is before the fit date
+      const b = dateBoundaries(d.candles, split.fitBefore ?? split.valStart, split.testStart, split.valBlocks);
+      const before = split.fitBefore !== undefined ? 'the fit date (data.split.fitBefore)' : 'the validation start';
+      if (splitCapacity(n, b, needs).train <= 0) why = `${n} bars (${b.trainEnd} before ${before}), needs at least ${needs.warmup + needs.windowLength + needs.horizon} before it`;
     }
     if (why) {
       skipped.push(d.symbol);
