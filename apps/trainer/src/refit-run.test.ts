@@ -63,7 +63,7 @@ beforeAll(async () => {
     model: { windowLength: 16, encoder: 'tiny', encoderType: 'mlp', tasks: ['direction', 'volatility', 'return', 'risk'] },
     training: { epochs: 1, batchSize: 64 },
     evaluate: { singleTask: false, transfer: false },
-    policy: { thresholds: 'seed' },
+    policy: { thresholds: 'fitted', minValidationDays: 5 },
   };
   const run = await trainStep(resolveConfig(undefined, cfg), { log: () => {}, progress: false });
   run.result.model.dispose();
@@ -135,8 +135,25 @@ describe('trainer calibrate --refit-from', () => {
     expect(rep.series.map((s) => s.symbol)).toEqual(SYMBOLS);
     expect(cal.heads.map((hd) => hd.scale)).not.toEqual(old.heads.map((hd) => hd.scale));
     // the saved policy was kept (--no-policy), the run's stale reports were not copied
-    expect(existsSync(path.join(out, 'decision-policy.json'))).toBe(existsSync(path.join(base, 'decision-policy.json')));
+    expect(readFileSync(path.join(out, 'decision-policy.json'), 'utf8')).toBe(readFileSync(path.join(base, 'decision-policy.json'), 'utf8'));
+    const policyOf = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'model', 'model.json'), 'utf8')) as { decisionPolicy?: unknown }).decisionPolicy;
+    expect(policyOf(base)).toBeTruthy();
+    expect(policyOf(out)).toEqual(policyOf(base));
     expect(existsSync(path.join(out, 'evaluation.json'))).toBe(false);
+  }, 300_000);
+
+  it('without --no-policy refits the decision policy on the new range too', async () => {
+    const out = path.join(runs, 'later-policy');
+    const r = await cli(['calibrate', path.join(runs, 'base'), '--refit-from', at(FROM), '--refit-to', at(TO), '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(readFileSync(path.join(out, 'refit.json'), 'utf8')) as RefitReport;
+    expect(rep.policy).toBe('refitted');
+    const policy = JSON.parse(readFileSync(path.join(out, 'decision-policy.json'), 'utf8')) as Record<string, unknown>;
+    const mj = JSON.parse(readFileSync(path.join(out, 'model', 'model.json'), 'utf8')) as { decisionPolicy?: unknown };
+    expect(mj.decisionPolicy).toBeTruthy();
+    // fitted on the new range's bars: another policy than the run's
+    expect(policy).not.toEqual(JSON.parse(readFileSync(path.join(runs, 'base', 'decision-policy.json'), 'utf8')));
   }, 300_000);
 
   it('refuses candles that differ before the fit date, naming the series, and leaves nothing at --out', async () => {
