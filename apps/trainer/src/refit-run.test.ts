@@ -80,6 +80,10 @@ afterAll(() => {
 describe('trainer calibrate --refit-from', () => {
   it('writes a copy whose validation is the later range, with the model\'s inputs, labels and weights, and refitted layers; the run is untouched', async () => {
     const base = path.join(runs, 'base');
+    // reports of the run's own test split, stale for the copy: not copied
+    writeFileSync(path.join(base, 'evaluation.json'), '{}\n');
+    mkdirSync(path.join(base, 'oos', 'x'), { recursive: true });
+    writeFileSync(path.join(base, 'oos', 'x', 'evaluation.json'), '{}\n');
     const before = digest(base);
     const out = path.join(runs, 'later');
     const r = await cli(['calibrate', base, '--refit-from', at(FROM), '--refit-to', at(TO), '--out', out, '--no-policy']);
@@ -140,6 +144,8 @@ describe('trainer calibrate --refit-from', () => {
     expect(policyOf(base)).toBeTruthy();
     expect(policyOf(out)).toEqual(policyOf(base));
     expect(existsSync(path.join(out, 'evaluation.json'))).toBe(false);
+    expect(existsSync(path.join(out, 'oos'))).toBe(false);
+    expect(readdirSync(out).sort()).toEqual(['calibration.json', 'config.json', 'decision-policy.json', 'model', 'refit.json', 'training.json']);
   }, 300_000);
 
   it('without --no-policy refits the decision policy on the new range too', async () => {

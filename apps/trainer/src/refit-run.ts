@@ -141,7 +141,7 @@ export async function refitRun(req: RefitRequest, log: Log): Promise<RefitReport
   const policy = req.policy !== false;
   await mkdir(outDir, { recursive: true });
   try {
-    await cp(path.dirname(from.model), path.dirname(to.model), { recursive: true });
+    await cp(from.model, to.model, { recursive: true });
     for (const f of ['training.json', 'ensemble.json', ...(policy ? [] : ['decision-policy.json'])]) {
       if (existsSync(path.join(src, f))) await copyFile(path.join(src, f), path.join(outDir, f));
     }
