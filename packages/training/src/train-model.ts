@@ -40,12 +40,12 @@ export interface TrainModelConfig {
    * Calibrate every head on the validation split after training (default true; options choose the
    * softmax method; `blend: false` fits no baseline blends). false leaves the heads uncalibrated.
    */
+  readonly calibrate?: boolean | (FitCalibrationOptions & Pick<CalibrateModelOptions, 'blend' | 'classMix' | 'classMixThreshold' | 'blendRule'>);
   /**
    * After training, refit these tasks' heads alone on the frozen encoder (head-refit.ts): each from its
    * trained weights, early-stopped on its own validation loss, kept only if that loss fell. Omit to skip.
    */
   readonly refitHeads?: HeadRefitConfigInput;
-  readonly calibrate?: boolean | (FitCalibrationOptions & Pick<CalibrateModelOptions, 'blend' | 'classMix' | 'classMixThreshold' | 'blendRule'>);
 }
 
 export interface SeriesEvaluation {
