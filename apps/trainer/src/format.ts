@@ -19,3 +19,8 @@ export function fmt(v: number | undefined | null, digits = 4): string {
 export function pct(v: number | undefined | null, digits = 2): string {
   return v === undefined || v === null || !Number.isFinite(v) ? '-' : `${(v * 100).toFixed(digits)}%`;
 }
+
+/** A UTC time to the minute, as the trainer's messages print dates: '2025-01-01 00:00'. */
+export function isoMinute(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+}

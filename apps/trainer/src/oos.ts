@@ -20,8 +20,7 @@ import path from 'node:path';
 import { parseCandleFileName, type SymbolData } from './data-source.js';
 import { compareOnWindows, type MetricSource, type WindowComparison } from './intervals.js';
 import { primaryMetric } from './evaluate-run.js';
-
-const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+import { isoMinute as iso } from './format.js';
 
 /** One symbol's out-of-sample range: candles [0, end) of which rows [start, end) are scored. */
 export interface OosRange {

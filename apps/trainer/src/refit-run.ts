@@ -23,12 +23,13 @@ import path from 'node:path';
 import { ConfigError, DataError } from '@task-agnostic/core';
 import { jsonDifference, type TaskAgnosticModel } from '@task-agnostic/model';
 import type { MultiTaskDataset } from '@task-agnostic/training';
-import type { TrainerConfig } from './config.js';
+import { validationStride, type TrainerConfig } from './config.js';
 import { assertEmptyTarget } from './ensemble-run.js';
 import { loadRun, readRunConfig } from './load-run.js';
 import { recalibrateStep } from './pipeline.js';
 import { runPaths } from './run-paths.js';
 import type { Log } from './train-run.js';
+import { isoMinute as iso } from './format.js';
 
 export interface RefitRequest {
   /** The saved run (a single run or a seed ensemble). */
@@ -68,8 +69,6 @@ export function ordinal(n: number): string {
   const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
   return `${n}${suffix}`;
 }
-
-const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 /** The copy's config: validation [from, to), fits before the run's own fit date, the rest as the run's. */
 export function refitConfig(cfg: TrainerConfig, req: Pick<RefitRequest, 'from' | 'to' | 'out' | 'dataPath' | 'stride' | 'blendRule'>): TrainerConfig {
@@ -165,7 +164,7 @@ export async function refitRun(req: RefitRequest, log: Log): Promise<RefitReport
         fitBefore: new Date(split.fitBefore).toISOString(),
         series,
         validationWindows: ds.val.n,
-        fitStride: next.calibrateStride ?? next.data.valStride ?? next.data.stride,
+        fitStride: next.calibrateStride ?? validationStride(next),
         policy: policy ? 'refitted' : 'kept',
       };
       await writeFile(path.join(outDir, 'refit.json'), JSON.stringify(report, null, 2) + '\n');

@@ -17,6 +17,7 @@ import { evaluateOos, oosRaw, oosRanges, type OosEvaluation } from './oos.js';
 import { loadConfigData } from './pipeline.js';
 import { compareStrategies, MODEL_STRATEGY } from './strategies.js';
 import { trainRun, type Log } from './train-run.js';
+import { isoMinute as iso } from './format.js';
 
 /** The naive strategies every fold's model is compared with (names of @task-agnostic/backtest's runNaiveStrategies). */
 export const NAIVE_STRATEGIES = ['buy-and-hold', 'vol-targeted buy-and-hold', 'time-series momentum'] as const;
@@ -77,8 +78,6 @@ export interface FoldOptions {
   readonly progress?: boolean;
   readonly log?: Log;
 }
-
-const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 function sliceData(d: SymbolData, fromMs: number, toMs: number): SymbolData {
   const c = d.candles;

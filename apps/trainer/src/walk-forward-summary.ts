@@ -10,7 +10,7 @@ import { barsPerYear } from '@task-agnostic/core';
 import { getTask, type Task } from '@task-agnostic/heads';
 import type { TrainerConfig } from './config.js';
 import { deflateStitched, type DeflatedSharpeReport } from './deflation.js';
-import { fmt, textTable } from './format.js';
+import { fmt, textTable, isoMinute as iso } from './format.js';
 import { compareOnWindows, compareSharpe, fmtInterval, sharpeReport, type SharpeDifference, type SharpeReport, type WindowComparison } from './intervals.js';
 import type { FoldRecord, FoldStrategy } from './walk-forward-fold.js';
 import { MODEL_STRATEGY } from './strategies.js';
@@ -70,8 +70,6 @@ export interface WalkForwardSummary {
   readonly wallSecondsTotal: number;
   readonly cpuSecondsTotal: number;
 }
-
-const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 /** Compounded return and maximum drawdown of a series of per-bar returns. */
 export function growth(returns: ArrayLike<number>): { totalReturn: number; maxDrawdown: number } {

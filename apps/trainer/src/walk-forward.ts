@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { loadWalkForwardData, runFold, type FoldRecord, type FoldSpan } from './walk-forward-fold.js';
 import { renderWalkForwardHtml } from './walk-forward-html.js';
 import { printWalkForward, summarise, type Retrain, type WalkForwardSummary } from './walk-forward-summary.js';
+import { isoMinute as iso } from './format.js';
 
 /** Bumped when a fold record's shape changes: folds of an older format are not reused. */
 const FOLD_FORMAT = 2;
@@ -52,9 +53,6 @@ function back(ms: number, p: Period, times: number): number {
   }
   return ms - p.ms * times;
 }
-
-
-const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 /**
  * Fold dates: N test periods of length p ending at `endMs` (exclusive), the last ending at the data's
@@ -108,7 +106,6 @@ async function readFolds(file: string, key: string): Promise<FoldRecord[]> {
   }
   return out;
 }
-
 
 /** Runs (or resumes) a walk-forward and writes walk-forward/summary.json. */
 export async function runWalkForward(cfg: TrainerConfig, o: WalkForwardOptions): Promise<WalkForwardSummary> {
