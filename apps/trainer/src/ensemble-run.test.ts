@@ -12,7 +12,7 @@ import { datasetForModel, evaluateSplit, evaluateTest, forecastCalibration, mode
 import { TaskAgnosticModel } from '@task-agnostic/model';
 import { initBackend } from '@task-agnostic/tf';
 import { resolveConfig, type TrainerConfigInput } from './config.js';
-import { main } from './commands.js';
+import { runCli as cli } from './test-cli.js';
 import type { EnsembleReport } from './ensemble-run.js';
 import { epochsForSteps, type LsoReport } from './lso.js';
 import { loadRun } from './load-run.js';
@@ -39,12 +39,6 @@ function config(name: string, seed: number, over: Partial<TrainerConfigInput> = 
     policy: { thresholds: 'seed' },
     ...over,
   };
-}
-
-async function cli(argv: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const code = await main(argv, { write: (s: string) => (err += s) });
-  return { code, err };
 }
 
 beforeAll(async () => {

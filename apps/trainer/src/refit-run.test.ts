@@ -6,7 +6,7 @@
  * on the new rows; candles that differ before the fit date, and bad flags, are one-line errors that
  * leave nothing behind.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { formatCandlesCsv, generateSyntheticMarket, type CandleColumns } from '@task-agnostic/core';
 import { initBackend } from '@task-agnostic/tf';
 import { resolveConfig, type TrainerConfigInput } from './config.js';
-import { main } from './commands.js';
+import { runCli as cli } from './test-cli.js';
 import { loadRun } from './load-run.js';
 import { trainStep } from './pipeline.js';
 import { ordinal, type RefitReport } from './refit-run.js';
@@ -29,13 +29,6 @@ const VAL = 700;
 const TEST = 1000;
 const FROM = 1000;
 const TO = 1250;
-let restore: () => void;
-
-async function cli(argv: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const code = await main(argv, { write: (s: string) => (err += s) });
-  return { code, err };
-}
 
 const digest = (dir: string): Record<string, string> =>
   Object.fromEntries(
@@ -67,13 +60,11 @@ beforeAll(async () => {
   };
   const run = await trainStep(resolveConfig(undefined, cfg), { log: () => {}, progress: false });
   run.result.model.dispose();
-  const orig = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  restore = () => (process.stdout.write = orig);
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true); // the commands' progress lines
 }, 600_000);
 
 afterAll(() => {
-  restore?.();
+  vi.restoreAllMocks();
   rmSync(root, { recursive: true, force: true });
 });
 
